@@ -1,0 +1,2 @@
+//! Static asset discovery (HTML, CSS, Django manifest) and integrity checks (pure, no I/O).
+#![forbid(unsafe_code)]

@@ -37,7 +37,7 @@ mod location;
 mod reference;
 pub mod srcset;
 
-// pub use crawl::{Crawl, PendingStylesheet};
+// crawl: pending
 pub use css::discover_css;
 pub use html::discover_html;
 pub use location::Location;

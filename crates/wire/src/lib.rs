@@ -1,2 +1,33 @@
-//! TLS wire formats: ClientHello/ServerHello parsing, JA3/JA3S/JA4 fingerprints, pcap/pcapng reading with TCP reassembly (pure, no I/O).
+//! TLS wire formats: ClientHello/ServerHello parsing, JA3/JA3S/JA4 fingerprints, pcap/pcapng
+//! reading with TCP reassembly (pure, no I/O).
+//!
+//! ```
+//! use interloper_wire::{ClientHello, HelloAssembler, Transport, ja4};
+//! # fn demo(stream: &[u8]) -> Result<(), interloper_wire::WireError> {
+//! let mut asm = HelloAssembler::new(64 * 1024);
+//! if let Some(msg) = asm.push(stream)? {
+//!     let hello = ClientHello::parse(&msg)?;
+//!     println!("{} {}", hello.sni().unwrap_or_default(), ja4(&hello, Transport::Tcp).ja4);
+//! }
+//! # Ok(()) }
+//! ```
 #![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod assemble;
+pub mod capture;
+mod cursor;
+mod error;
+mod fingerprint;
+mod hello;
+mod names;
+
+pub use assemble::{CONTENT_TYPE_HANDSHAKE, HelloAssembler, MAX_RECORD_LEN};
+pub use error::WireError;
+pub use fingerprint::{Ja3, Ja4, Transport, ja3, ja3s, ja4};
+pub use hello::{
+    ClientHello, Extension, HANDSHAKE_CLIENT_HELLO, HANDSHAKE_SERVER_HELLO, ServerHello, ext,
+};
+pub use names::{
+    cipher_name, extension_name, group_name, is_grease, is_post_quantum_group, version_name,
+};

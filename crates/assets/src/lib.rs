@@ -37,7 +37,7 @@ mod location;
 mod reference;
 pub mod srcset;
 
-// crawl: pending
+pub use crawl::{Crawl, PendingStylesheet};
 pub use css::discover_css;
 pub use html::discover_html;
 pub use location::Location;

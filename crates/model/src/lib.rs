@@ -4,8 +4,14 @@
 //! ones. Durations are milliseconds as `f64` so that JSON consumers can script on them directly;
 //! a phase that did not happen is `None` (JSON `null`), never `0`.
 #![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+
+/// The `schema` value of `interloper probe --json` output.
+pub const PROBE_SCHEMA: &str = "interloper.probe/v1";
 
 /// Time spent in each phase of one request, in milliseconds.
 ///
@@ -23,6 +29,9 @@ pub struct Phases {
     pub write_ms: Option<f64>,
     /// Request written → response headers.
     pub ttfb_ms: Option<f64>,
+    /// Response headers → first body byte (None for an empty body).
+    #[serde(default)]
+    pub first_byte_ms: Option<f64>,
     /// Response headers → last body byte.
     pub body_ms: Option<f64>,
     /// Start → end of the request, whatever happened.
@@ -30,19 +39,40 @@ pub struct Phases {
 }
 
 /// The phase a request was in when it failed or stalled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Phase {
+    /// Name resolution.
     Dns,
+    /// TCP connect (and, through a proxy, the CONNECT tunnel).
     Connect,
+    /// TLS handshake.
     Tls,
+    /// Writing the request.
     Write,
+    /// Waiting for the response headers.
     Ttfb,
+    /// Receiving the body.
     Body,
 }
 
+impl Phase {
+    /// The snake_case name used in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Dns => "dns",
+            Phase::Connect => "connect",
+            Phase::Tls => "tls",
+            Phase::Write => "write",
+            Phase::Ttfb => "ttfb",
+            Phase::Body => "body",
+        }
+    }
+}
+
 /// Why a request failed. Stable, snake_case in JSON.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum ErrorKind {
@@ -82,12 +112,39 @@ pub enum ErrorKind {
     Other,
 }
 
+impl ErrorKind {
+    /// The snake_case name used in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Dns => "dns",
+            ErrorKind::Refused => "refused",
+            ErrorKind::ConnectTimeout => "connect_timeout",
+            ErrorKind::Connect => "connect",
+            ErrorKind::TlsAlert => "tls_alert",
+            ErrorKind::TlsCertificate => "tls_certificate",
+            ErrorKind::TlsTimeout => "tls_timeout",
+            ErrorKind::Proxy => "proxy",
+            ErrorKind::HeadersTimeout => "headers_timeout",
+            ErrorKind::BodyTimeout => "body_timeout",
+            ErrorKind::ResetBeforeHeaders => "reset_before_headers",
+            ErrorKind::ResetMidBody => "reset_mid_body",
+            ErrorKind::Truncated => "truncated",
+            ErrorKind::Protocol => "protocol",
+            ErrorKind::BodyTooLarge => "body_too_large",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::Other => "other",
+        }
+    }
+}
+
 /// A recorded failure: what, where, and the one-line message.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RequestError {
+    /// What went wrong.
     pub kind: ErrorKind,
     /// The phase the request was in when it failed.
     pub phase: Phase,
+    /// One line, for humans.
     pub message: String,
 }
 
@@ -128,28 +185,47 @@ pub struct BodySample {
 pub struct RequestRecord {
     /// Index of the request within its target (0-based).
     pub seq: u64,
+    /// The URL requested.
     pub url: String,
     /// Milliseconds since the probe run started, at request start.
     pub started_ms: f64,
+    /// Every address the name resolved to (bounded), in resolver order.
+    #[serde(default)]
+    pub addresses: Vec<String>,
+    /// The address we were connected to (the proxy's when one was used).
     pub remote_addr: Option<String>,
+    /// The proxy the request went through (CONNECT), if any.
+    #[serde(default)]
+    pub proxy: Option<String>,
     /// Connection identity within this run; equal ids mean the same TCP connection.
     pub connection_id: u64,
+    /// True when the request went over an already open connection.
     pub reused: bool,
     /// "HTTP/1.1" or "HTTP/2".
     pub http_version: Option<String>,
+    /// HTTP status code, when headers arrived.
     pub status: Option<u16>,
+    /// The Content-Length the server announced, if any.
     pub content_length: Option<u64>,
+    /// Body bytes actually received (after transfer decoding, before content decoding).
     pub bytes_received: u64,
+    /// Time per phase.
     pub phases: Phases,
+    /// TLS session facts (None for plain HTTP; on a reused connection, the session's).
     pub tls: Option<TlsInfo>,
     /// Response headers as received (lower-case names, in order).
     pub headers: Vec<(String, String)>,
+    /// True when more headers arrived than were kept.
+    #[serde(default)]
+    pub headers_truncated: bool,
     /// Body bytes over time, sampled (bounded length).
     pub body_curve: Vec<BodySample>,
+    /// Why the request failed, if it did.
     pub error: Option<RequestError>,
 }
 
 impl RequestRecord {
+    /// True when the request completed without a recorded error.
     pub fn ok(&self) -> bool {
         self.error.is_none()
     }
@@ -158,13 +234,120 @@ impl RequestRecord {
 /// Distribution of one phase over many requests (milliseconds).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PhaseStats {
+    /// Number of requests in which the phase happened.
     pub count: u64,
+    /// Fastest.
     pub min: f64,
+    /// Median.
     pub p50: f64,
+    /// 90th percentile.
     pub p90: f64,
+    /// 99th percentile.
     pub p99: f64,
+    /// Slowest.
     pub max: f64,
+    /// Arithmetic mean.
     pub mean: f64,
+}
+
+/// Distribution of every phase over the requests of one target (`None`: phase never happened).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PhaseSummary {
+    /// Name resolution.
+    pub dns: Option<PhaseStats>,
+    /// TCP connect.
+    pub connect: Option<PhaseStats>,
+    /// TLS handshake.
+    pub tls: Option<PhaseStats>,
+    /// Writing the request.
+    pub write: Option<PhaseStats>,
+    /// Request written → headers.
+    pub ttfb: Option<PhaseStats>,
+    /// Headers → last body byte.
+    pub body: Option<PhaseStats>,
+    /// Whole request.
+    pub total: Option<PhaseStats>,
+}
+
+/// Aggregate over all requests sent to one target. Its size does not grow with the count.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TargetSummary {
+    /// Requests made.
+    pub count: u64,
+    /// Requests without error.
+    pub ok: u64,
+    /// Requests with an error.
+    pub failed: u64,
+    /// Failures by kind.
+    pub failures: BTreeMap<ErrorKind, u64>,
+    /// Responses by status code.
+    pub statuses: BTreeMap<u16, u64>,
+    /// Distinct connections opened.
+    pub connections: u64,
+    /// Body bytes received, all requests.
+    pub bytes_received: u64,
+    /// Wall time from first request start to last request end.
+    pub elapsed_ms: f64,
+    /// Requests per second over `elapsed_ms`.
+    pub requests_per_sec: f64,
+    /// Per-phase distributions (microsecond resolution, reported in ms).
+    pub phases: PhaseSummary,
+    /// The slowest requests by `total_ms`, slowest first (bounded).
+    pub slowest: Vec<RequestRecord>,
+}
+
+/// Everything learned about one target (a URL, or a URL pinned to one address).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TargetReport {
+    /// The URL probed.
+    pub url: String,
+    /// Set when the target was pinned to one address (`--each-address`, `--resolve`).
+    pub address: Option<String>,
+    /// The aggregate.
+    pub summary: TargetSummary,
+    /// Per-request records, in completion order, up to the configured cap.
+    pub records: Vec<RequestRecord>,
+    /// Records not kept because of the cap.
+    pub records_omitted: u64,
+}
+
+/// The output of one `interloper probe` run (`--json` prints exactly this).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProbeReport {
+    /// Always [`PROBE_SCHEMA`].
+    pub schema: String,
+    /// Wall-clock start, seconds since the Unix epoch.
+    pub started_unix: f64,
+    /// What was asked for, as given.
+    pub settings: RunSettings,
+    /// One entry per target, in the order given.
+    pub targets: Vec<TargetReport>,
+}
+
+impl ProbeReport {
+    /// True when no request of any target failed.
+    pub fn all_ok(&self) -> bool {
+        self.targets.iter().all(|t| t.summary.failed == 0)
+    }
+}
+
+/// The run parameters, echoed into the report so a JSON file is self-describing.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunSettings {
+    /// Requests per target (None: until `duration_ms`).
+    pub count: Option<u64>,
+    /// Requests in flight per target.
+    pub concurrency: u64,
+    /// Time budget per target.
+    pub duration_ms: Option<f64>,
+    /// "fresh" or "reuse".
+    pub connections: String,
+    /// "auto", "http1" or "http2".
+    pub http: String,
+    /// Whether certificate verification failures were allowed to proceed.
+    pub insecure_skip_verify: bool,
+    /// Proxy in use (None: direct).
+    pub proxy: Option<String>,
 }
 
 mod b64 {

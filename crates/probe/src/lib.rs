@@ -1,2 +1,36 @@
-//! Timed HTTP(S) client: DNS, TCP, TLS, TTFB and body phases measured separately (I/O).
+//! Timed HTTP(S) client: DNS, TCP, TLS, request written, response headers, first and last body
+//! byte, each measured separately over our own connection (I/O).
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), interloper_probe::ProbeError> {
+//! use interloper_probe::{Probe, ProbeConfig, RunOptions, Target};
+//! let probe = Probe::new(ProbeConfig::default())?;
+//! let target = Target::parse("https://localhost:8443/small.txt")?;
+//! let one = probe.request(&target).await;
+//! println!("{:?} {:?}", one.status, one.phases.ttfb_ms);
+//! let report = probe.run(&[target], &RunOptions::default(), &mut ()).await;
+//! println!("{}", report.targets.len());
+//! # Ok(()) }
+//! ```
 #![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod client;
+mod config;
+mod curve;
+mod error;
+mod proxy;
+mod run;
+mod stream;
+mod summary;
+mod tls;
+
+pub use client::{Probe, Session};
+pub use config::{
+    ConnectionPolicy, HttpVersionPref, IpFamily, ProbeConfig, ProxySetting, ResolveOverride,
+    RunOptions, Target,
+};
+pub use error::ProbeError;
+pub use interloper_model as model;
+pub use run::Observer;
+pub use summary::Aggregator;

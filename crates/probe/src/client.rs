@@ -1,0 +1,839 @@
+//! One request, timed step by step over our own connection (no pool hides a phase).
+
+use std::cell::RefCell;
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Empty};
+use hyper::client::conn::{http1, http2};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use interloper_model::{ErrorKind, Phase, Phases, RequestError, RequestRecord, TlsInfo};
+use rustls::pki_types::ServerName;
+use tokio::net::TcpStream;
+
+use crate::config::{ConnectionPolicy, HttpVersionPref, IpFamily, ProbeConfig, Target};
+use crate::curve::Curve;
+use crate::error::ProbeError;
+use crate::proxy::{ProxyRules, connect_tunnel};
+use crate::stream::{Conn, WriteClock};
+use crate::tls::{HelloRecorder, VERIFY_SLOT, VerifyRecord, client_config};
+
+/// Addresses recorded (and tried) per request.
+const MAX_ADDRESSES: usize = 16;
+/// Longest header value kept in a record.
+const MAX_HEADER_VALUE: usize = 1024;
+
+/// A configured prober. Cheap to clone; share one per run so the TLS config is built once.
+#[derive(Clone)]
+pub struct Probe {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) cfg: ProbeConfig,
+    tls: Arc<rustls::ClientConfig>,
+    pub(crate) epoch: Instant,
+    next_conn: AtomicU64,
+    proxies: ProxyRules,
+}
+
+impl std::fmt::Debug for Probe {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Probe")
+            .field("cfg", &self.inner.cfg)
+            .finish()
+    }
+}
+
+impl Probe {
+    /// Check the configuration and build the shared TLS client config (reads CA files).
+    pub fn new(cfg: ProbeConfig) -> Result<Probe, ProbeError> {
+        let tls = client_config(&cfg)?;
+        let proxies = ProxyRules::new(&cfg.proxy)?;
+        Ok(Probe {
+            inner: Arc::new(Inner {
+                cfg,
+                tls,
+                epoch: Instant::now(),
+                next_conn: AtomicU64::new(1),
+                proxies,
+            }),
+        })
+    }
+
+    /// The configuration in use.
+    pub fn config(&self) -> &ProbeConfig {
+        &self.inner.cfg
+    }
+
+    /// The proxy that would be used for this target (None: direct).
+    pub fn proxy_for(&self, target: &Target) -> Option<String> {
+        self.inner
+            .proxies
+            .for_target(target)
+            .map(|u| u.as_str().trim_end_matches('/').to_string())
+    }
+
+    /// A session: holds at most one open connection, reused across requests under
+    /// [`ConnectionPolicy::Reuse`].
+    pub fn session(&self, policy: ConnectionPolicy) -> Session {
+        Session {
+            probe: self.clone(),
+            policy,
+            conn: None,
+        }
+    }
+
+    /// One request on a fresh connection.
+    pub async fn request(&self, target: &Target) -> RequestRecord {
+        self.session(ConnectionPolicy::Fresh)
+            .request(target, 0)
+            .await
+    }
+
+    /// Resolve a target's host to the addresses the probe would try (honours `--resolve`,
+    /// the address family and a pinned address).
+    pub async fn resolve(&self, target: &Target) -> Result<Vec<SocketAddr>, RequestError> {
+        resolve(&self.inner.cfg, target).await
+    }
+
+    pub(crate) fn ms_since_epoch(&self, t: Instant) -> f64 {
+        ms(t.saturating_duration_since(self.inner.epoch))
+    }
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn err(kind: ErrorKind, phase: Phase, message: impl Into<String>) -> RequestError {
+    RequestError {
+        kind,
+        phase,
+        message: message.into(),
+    }
+}
+
+enum Sender {
+    H1(http1::SendRequest<Empty<Bytes>>),
+    H2(http2::SendRequest<Empty<Bytes>>),
+}
+
+#[derive(PartialEq, Eq, Clone)]
+struct ConnKey {
+    https: bool,
+    host: String,
+    port: u16,
+    pinned: Option<SocketAddr>,
+}
+
+struct OpenConn {
+    key: ConnKey,
+    id: u64,
+    sender: Sender,
+    remote: SocketAddr,
+    addresses: Vec<String>,
+    proxy: Option<String>,
+    tls: Option<TlsInfo>,
+    last_write: Arc<AtomicU64>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for OpenConn {
+    fn drop(&mut self) {
+        // Close now rather than when hyper notices the sender is gone.
+        self.task.abort();
+    }
+}
+
+/// A worker's connection state. Not shared between tasks.
+pub struct Session {
+    probe: Probe,
+    policy: ConnectionPolicy,
+    conn: Option<OpenConn>,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("policy", &self.policy)
+            .field("open", &self.conn.is_some())
+            .finish()
+    }
+}
+
+impl Session {
+    /// Drop any open connection, so the next request opens a fresh one.
+    pub fn close(&mut self) {
+        self.conn = None;
+    }
+
+    /// Make one request and record everything about it. Never panics, never waits past the
+    /// configured timeouts; failures are in `record.error`.
+    pub async fn request(&mut self, target: &Target, seq: u64) -> RequestRecord {
+        let probe = self.probe.clone();
+        let cfg = &probe.inner.cfg;
+        let start = Instant::now();
+        let deadline = start + cfg.total_timeout;
+        let mut rec = RequestRecord {
+            seq,
+            url: target.url.to_string(),
+            started_ms: probe.ms_since_epoch(start),
+            addresses: Vec::new(),
+            remote_addr: None,
+            proxy: None,
+            connection_id: 0,
+            reused: false,
+            http_version: None,
+            status: None,
+            content_length: None,
+            bytes_received: 0,
+            phases: Phases::default(),
+            tls: None,
+            headers: Vec::new(),
+            headers_truncated: false,
+            body_curve: Vec::new(),
+            error: None,
+        };
+        let key = ConnKey {
+            https: target.is_https(),
+            host: target.host().to_ascii_lowercase(),
+            port: target.port(),
+            pinned: target.pinned,
+        };
+        let reusable = self.policy == ConnectionPolicy::Reuse
+            && match self.conn.as_mut() {
+                Some(c) if c.key == key => ready(&mut c.sender).await,
+                _ => false,
+            };
+        if reusable {
+            rec.reused = true;
+        } else {
+            self.conn = None;
+            match connect(&probe, target, key, &mut rec, deadline).await {
+                Ok(c) => self.conn = Some(c),
+                Err(e) => {
+                    rec.error = Some(e);
+                    rec.phases.total_ms = Some(ms(start.elapsed()));
+                    return rec;
+                }
+            }
+        }
+        let Some(conn) = self.conn.as_mut() else {
+            rec.error = Some(err(ErrorKind::Other, Phase::Connect, "no connection"));
+            return rec;
+        };
+        rec.connection_id = conn.id;
+        rec.remote_addr = Some(conn.remote.to_string());
+        rec.addresses.clone_from(&conn.addresses);
+        rec.proxy.clone_from(&conn.proxy);
+        rec.tls.clone_from(&conn.tls);
+
+        let result = exchange(&probe, target, conn, &mut rec, deadline).await;
+        let keep = result.is_ok() && self.policy == ConnectionPolicy::Reuse;
+        if let Err(e) = result {
+            rec.error = Some(e);
+        }
+        if !keep {
+            self.conn = None;
+        }
+        rec.phases.total_ms = Some(ms(start.elapsed()));
+        rec
+    }
+}
+
+async fn ready(sender: &mut Sender) -> bool {
+    // A closed or busy connection is not reused; we never wait on it.
+    match sender {
+        Sender::H1(s) => !s.is_closed() && s.is_ready(),
+        Sender::H2(s) => !s.is_closed() && s.is_ready(),
+    }
+}
+
+fn remaining(deadline: Instant, phase_limit: Duration) -> Duration {
+    deadline
+        .saturating_duration_since(Instant::now())
+        .min(phase_limit)
+}
+
+/// Which error a timeout is: the phase's own limit, or the whole-request deadline.
+fn timeout_kind(deadline: Instant, own: ErrorKind) -> ErrorKind {
+    if Instant::now() >= deadline {
+        ErrorKind::Timeout
+    } else {
+        own
+    }
+}
+
+pub(crate) async fn resolve(
+    cfg: &ProbeConfig,
+    target: &Target,
+) -> Result<Vec<SocketAddr>, RequestError> {
+    if let Some(a) = target.pinned {
+        return Ok(vec![a]);
+    }
+    let host = target.host().to_ascii_lowercase();
+    let port = target.port();
+    let fam = |a: &SocketAddr| match cfg.ip {
+        IpFamily::Any => true,
+        IpFamily::V4 => a.is_ipv4(),
+        IpFamily::V6 => a.is_ipv6(),
+    };
+    let mut addrs: Vec<SocketAddr> = if let Some(o) = cfg
+        .resolve
+        .iter()
+        .find(|o| o.host == host && o.port == port)
+    {
+        vec![SocketAddr::new(o.addr, port)]
+    } else if let Ok(ip) = host.parse::<IpAddr>() {
+        vec![SocketAddr::new(ip, port)]
+    } else {
+        let lookup = tokio::net::lookup_host((host.as_str(), port));
+        match tokio::time::timeout(cfg.phase_timeout, lookup).await {
+            Err(_) => {
+                return Err(err(
+                    ErrorKind::Dns,
+                    Phase::Dns,
+                    format!("resolving {host}: timed out"),
+                ));
+            }
+            Ok(Err(e)) => {
+                return Err(err(
+                    ErrorKind::Dns,
+                    Phase::Dns,
+                    format!("resolving {host}: {e}"),
+                ));
+            }
+            Ok(Ok(it)) => it.take(MAX_ADDRESSES * 4).collect(),
+        }
+    };
+    addrs.retain(fam);
+    addrs.dedup();
+    addrs.truncate(MAX_ADDRESSES);
+    if addrs.is_empty() {
+        let which = match cfg.ip {
+            IpFamily::V4 => " IPv4",
+            IpFamily::V6 => " IPv6",
+            IpFamily::Any => "",
+        };
+        return Err(err(
+            ErrorKind::Dns,
+            Phase::Dns,
+            format!("{host} has no{which} address"),
+        ));
+    }
+    Ok(addrs)
+}
+
+fn connect_error(e: &io::Error, addr: SocketAddr) -> RequestError {
+    let kind = match e.kind() {
+        io::ErrorKind::ConnectionRefused => ErrorKind::Refused,
+        io::ErrorKind::TimedOut => ErrorKind::ConnectTimeout,
+        _ => ErrorKind::Connect,
+    };
+    err(kind, Phase::Connect, format!("connecting to {addr}: {e}"))
+}
+
+/// Try each address in order until one accepts; the phase covers all attempts.
+async fn tcp_connect(
+    addrs: &[SocketAddr],
+    cfg: &ProbeConfig,
+    deadline: Instant,
+) -> Result<(TcpStream, SocketAddr), (RequestError, Option<SocketAddr>)> {
+    let mut last = None;
+    for &addr in addrs {
+        let limit = remaining(deadline, cfg.connect_timeout);
+        match tokio::time::timeout(limit, TcpStream::connect(addr)).await {
+            Ok(Ok(s)) => {
+                // Small requests must not wait for Nagle; timing would include it.
+                let _ = s.set_nodelay(true);
+                return Ok((s, addr));
+            }
+            Ok(Err(e)) => last = Some((connect_error(&e, addr), Some(addr))),
+            Err(_) => {
+                last = Some((
+                    err(
+                        timeout_kind(deadline, ErrorKind::ConnectTimeout),
+                        Phase::Connect,
+                        format!("connecting to {addr}: no answer within {limit:?}"),
+                    ),
+                    Some(addr),
+                ));
+            }
+        }
+        if Instant::now() >= deadline {
+            break;
+        }
+    }
+    Err(last.unwrap_or_else(|| (err(ErrorKind::Connect, Phase::Connect, "no address"), None)))
+}
+
+async fn connect(
+    probe: &Probe,
+    target: &Target,
+    key: ConnKey,
+    rec: &mut RequestRecord,
+    deadline: Instant,
+) -> Result<OpenConn, RequestError> {
+    let inner = &probe.inner;
+    let cfg = &inner.cfg;
+    let id = inner.next_conn.fetch_add(1, Ordering::Relaxed);
+    rec.connection_id = id;
+    let proxy = inner.proxies.for_target(target).cloned();
+
+    // DNS: of the proxy when there is one (the proxy resolves the target).
+    let t0 = Instant::now();
+    let dns_target = match &proxy {
+        Some(p) => {
+            rec.proxy = Some(p.as_str().trim_end_matches('/').to_string());
+            let s = format!(
+                "http://{}:{}/",
+                p.host_str().unwrap_or_default(),
+                p.port().unwrap_or(1080)
+            );
+            Target::parse(&s).map_err(|e| err(ErrorKind::Proxy, Phase::Dns, e.to_string()))?
+        }
+        None => target.clone(),
+    };
+    let needs_dns = dns_target.pinned.is_none()
+        && dns_target.host().parse::<IpAddr>().is_err()
+        && !cfg.resolve.iter().any(|o| {
+            o.host == dns_target.host().to_ascii_lowercase() && o.port == dns_target.port()
+        });
+    let addrs = resolve(cfg, &dns_target).await;
+    if needs_dns {
+        rec.phases.dns_ms = Some(ms(t0.elapsed()));
+    }
+    let addrs = addrs?;
+    rec.addresses = addrs.iter().map(ToString::to_string).collect();
+
+    // TCP.
+    let t1 = Instant::now();
+    let connected = tcp_connect(&addrs, cfg, deadline).await;
+    let (mut tcp, remote) = match connected {
+        Ok(v) => v,
+        Err((e, addr)) => {
+            rec.phases.connect_ms = Some(ms(t1.elapsed()));
+            rec.remote_addr = addr.map(|a| a.to_string());
+            return Err(e);
+        }
+    };
+    rec.remote_addr = Some(remote.to_string());
+    if let Some(p) = &proxy {
+        let limit = remaining(deadline, cfg.connect_timeout);
+        let tunnel = connect_tunnel(&mut tcp, p, target.host(), target.port());
+        let res = match tokio::time::timeout(limit, tunnel).await {
+            Ok(r) => r,
+            Err(_) => Err(format!("no CONNECT answer within {limit:?}")),
+        };
+        if let Err(m) = res {
+            rec.phases.connect_ms = Some(ms(t1.elapsed()));
+            return Err(err(ErrorKind::Proxy, Phase::Connect, m));
+        }
+    }
+    rec.phases.connect_ms = Some(ms(t1.elapsed()));
+
+    // TLS.
+    let mut tls_info = None;
+    let conn = if target.is_https() {
+        let t2 = Instant::now();
+        let host = target.host().to_string();
+        let server_name = ServerName::try_from(host.clone()).map_err(|e| {
+            err(
+                ErrorKind::Other,
+                Phase::Tls,
+                format!("server name {host:?}: {e}"),
+            )
+        })?;
+        let mut info = TlsInfo {
+            sni: matches!(server_name, ServerName::DnsName(_)).then(|| host.clone()),
+            ..TlsInfo::default()
+        };
+        let connector = tokio_rustls::TlsConnector::from(inner.tls.clone());
+        let handshake = connector
+            .connect(server_name, HelloRecorder::new(tcp))
+            .into_fallible();
+        let limit = remaining(deadline, cfg.phase_timeout);
+        let scoped = VERIFY_SLOT.scope(RefCell::new(VerifyRecord::default()), async {
+            let r = tokio::time::timeout(limit, handshake).await;
+            (r, VERIFY_SLOT.with(|s| s.take()))
+        });
+        let (result, seen) = scoped.await;
+        info.presented_chain = seen.chain;
+        info.verify_error = seen.error;
+        info.verified = seen.called && info.verify_error.is_none();
+        rec.phases.tls_ms = Some(ms(t2.elapsed()));
+        match result {
+            Err(_) => {
+                // The recorder went with the timed-out future; nothing more to keep.
+                rec.tls = Some(info);
+                return Err(err(
+                    timeout_kind(deadline, ErrorKind::TlsTimeout),
+                    Phase::Tls,
+                    format!("TLS handshake did not finish within {limit:?}"),
+                ));
+            }
+            Ok(Err((e, mut io))) => {
+                info.client_hello = io.take_hello();
+                let e = tls_error(&e, &info);
+                rec.tls = Some(info);
+                return Err(e);
+            }
+            Ok(Ok(mut stream)) => {
+                let (io, session) = stream.get_mut();
+                info.client_hello = io.take_hello();
+                info.alpn = session
+                    .alpn_protocol()
+                    .map(|p| String::from_utf8_lossy(p).into_owned());
+                info.version = session.protocol_version().map(version_name);
+                info.cipher = session
+                    .negotiated_cipher_suite()
+                    .and_then(|c| c.suite().as_str())
+                    .map(str::to_string);
+                if info.presented_chain.is_empty() {
+                    if let Some(certs) = session.peer_certificates() {
+                        info.presented_chain = certs.iter().map(|c| c.as_ref().to_vec()).collect();
+                    }
+                }
+                tls_info = Some(info);
+                Conn::Tls(Box::new(stream))
+            }
+        }
+    } else {
+        Conn::Plain(tcp)
+    };
+    rec.tls.clone_from(&tls_info);
+
+    let h2 = match &tls_info {
+        Some(t) => t.alpn.as_deref() == Some("h2"),
+        None => cfg.http == HttpVersionPref::Http2,
+    };
+    let last_write = Arc::new(AtomicU64::new(0));
+    let io = TokioIo::new(WriteClock::new(conn, inner.epoch, last_write.clone()));
+    // The HTTP handshake is instant for HTTP/1.1; for h2 it sends the preface and SETTINGS,
+    // which we count as part of writing the request.
+    let (sender, task) = if h2 {
+        let hs = http2::Builder::new(TokioExecutor::new()).handshake::<_, Empty<Bytes>>(io);
+        let (s, c) = hs.await.map_err(|e| {
+            err(
+                ErrorKind::Protocol,
+                Phase::Write,
+                format!("HTTP/2 handshake: {e}"),
+            )
+        })?;
+        (
+            Sender::H2(s),
+            tokio::spawn(async move {
+                let _ = c.await;
+            }),
+        )
+    } else {
+        let hs = http1::Builder::new().handshake::<_, Empty<Bytes>>(io);
+        let (s, c) = hs.await.map_err(|e| {
+            err(
+                ErrorKind::Protocol,
+                Phase::Write,
+                format!("HTTP/1.1 handshake: {e}"),
+            )
+        })?;
+        (
+            Sender::H1(s),
+            tokio::spawn(async move {
+                let _ = c.await;
+            }),
+        )
+    };
+    Ok(OpenConn {
+        key,
+        id,
+        sender,
+        remote,
+        addresses: rec.addresses.clone(),
+        proxy: rec.proxy.clone(),
+        tls: tls_info,
+        last_write,
+        task,
+    })
+}
+
+fn version_name(v: rustls::ProtocolVersion) -> String {
+    match v {
+        rustls::ProtocolVersion::TLSv1_3 => "TLSv1.3".into(),
+        rustls::ProtocolVersion::TLSv1_2 => "TLSv1.2".into(),
+        other => format!("{other:?}"),
+    }
+}
+
+fn tls_error(e: &io::Error, info: &TlsInfo) -> RequestError {
+    let rustls_err = e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>());
+    let kind = match rustls_err {
+        Some(rustls::Error::InvalidCertificate(_)) => ErrorKind::TlsCertificate,
+        Some(rustls::Error::General(_)) if info.verify_error.is_some() => ErrorKind::TlsCertificate,
+        Some(_) => ErrorKind::TlsAlert,
+        None if info.verify_error.is_some() && !info.presented_chain.is_empty() => {
+            ErrorKind::TlsCertificate
+        }
+        None => match e.kind() {
+            io::ErrorKind::ConnectionReset
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::UnexpectedEof
+            | io::ErrorKind::BrokenPipe => ErrorKind::ResetBeforeHeaders,
+            _ => ErrorKind::TlsAlert,
+        },
+    };
+    let detail = match (&info.verify_error, kind) {
+        (Some(v), ErrorKind::TlsCertificate) => v.clone(),
+        _ => e.to_string(),
+    };
+    err(kind, Phase::Tls, format!("TLS handshake: {detail}"))
+}
+
+/// Walk a hyper error's sources for an io::Error kind.
+fn io_kind(e: &hyper::Error) -> Option<io::ErrorKind> {
+    let mut src: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
+    while let Some(s) = src {
+        if let Some(io) = s.downcast_ref::<io::Error>() {
+            return Some(io.kind());
+        }
+        src = s.source();
+    }
+    None
+}
+
+fn is_reset(k: Option<io::ErrorKind>) -> bool {
+    matches!(
+        k,
+        Some(
+            io::ErrorKind::ConnectionReset
+                | io::ErrorKind::ConnectionAborted
+                | io::ErrorKind::BrokenPipe
+        )
+    )
+}
+
+fn one_line(e: &hyper::Error) -> String {
+    let mut s = e.to_string();
+    let mut src: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
+    while let Some(inner) = src {
+        s.push_str(": ");
+        s.push_str(&inner.to_string());
+        src = inner.source();
+    }
+    s.replace('\n', " ")
+}
+
+async fn exchange(
+    probe: &Probe,
+    target: &Target,
+    conn: &mut OpenConn,
+    rec: &mut RequestRecord,
+    deadline: Instant,
+) -> Result<(), RequestError> {
+    let cfg = &probe.inner.cfg;
+    let h2 = matches!(conn.sender, Sender::H2(_));
+    let req = build_request(cfg, target, h2)?;
+
+    conn.last_write.store(0, Ordering::Relaxed);
+    let t_send = Instant::now();
+    let send_ns = u64::try_from(
+        t_send
+            .saturating_duration_since(probe.inner.epoch)
+            .as_nanos(),
+    )
+    .unwrap_or(u64::MAX);
+    let limit = remaining(deadline, cfg.phase_timeout);
+    let result = match &mut conn.sender {
+        Sender::H1(s) => tokio::time::timeout(limit, s.send_request(req)).await,
+        Sender::H2(s) => tokio::time::timeout(limit, s.send_request(req)).await,
+    };
+    let t_headers = Instant::now();
+    // "Request written" is the last write hyper made before the headers arrived.
+    let written = conn.last_write.load(Ordering::Relaxed);
+    let t_written = if written >= send_ns {
+        probe.inner.epoch + Duration::from_nanos(written)
+    } else {
+        t_send
+    };
+    let t_written = t_written.min(t_headers);
+    rec.phases.write_ms = Some(ms(t_written.saturating_duration_since(t_send)));
+    rec.phases.ttfb_ms = Some(ms(t_headers.saturating_duration_since(t_written)));
+    let resp = match result {
+        Err(_) => {
+            return Err(err(
+                timeout_kind(deadline, ErrorKind::HeadersTimeout),
+                Phase::Ttfb,
+                format!("no response headers within {limit:?}"),
+            ));
+        }
+        Ok(Err(e)) => {
+            let k = io_kind(&e);
+            let kind = if e.is_parse() || e.is_parse_too_large() || e.is_parse_status() {
+                ErrorKind::Protocol
+            } else if e.is_incomplete_message()
+                || e.is_canceled()
+                || e.is_closed()
+                || is_reset(k)
+                || k == Some(io::ErrorKind::UnexpectedEof)
+            {
+                ErrorKind::ResetBeforeHeaders
+            } else {
+                ErrorKind::Protocol
+            };
+            return Err(err(kind, Phase::Ttfb, one_line(&e)));
+        }
+        Ok(Ok(r)) => r,
+    };
+
+    rec.status = Some(resp.status().as_u16());
+    rec.http_version = Some(
+        match resp.version() {
+            http::Version::HTTP_2 => "HTTP/2",
+            http::Version::HTTP_10 => "HTTP/1.0",
+            http::Version::HTTP_09 => "HTTP/0.9",
+            http::Version::HTTP_3 => "HTTP/3",
+            _ => "HTTP/1.1",
+        }
+        .to_string(),
+    );
+    rec.content_length = resp
+        .headers()
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok());
+    for (name, value) in resp.headers() {
+        if rec.headers.len() >= cfg.max_headers_recorded {
+            rec.headers_truncated = true;
+            break;
+        }
+        let mut v = String::from_utf8_lossy(value.as_bytes()).into_owned();
+        if v.len() > MAX_HEADER_VALUE {
+            let mut cut = MAX_HEADER_VALUE;
+            while !v.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            v.truncate(cut);
+            rec.headers_truncated = true;
+        }
+        rec.headers.push((name.as_str().to_string(), v));
+    }
+
+    // Body: streamed and counted, never kept.
+    let mut body = resp.into_body();
+    let mut curve = Curve::new(cfg.max_curve_samples);
+    let mut bytes: u64 = 0;
+    let outcome: Result<(), RequestError> = loop {
+        let limit = remaining(deadline, cfg.phase_timeout);
+        match tokio::time::timeout(limit, body.frame()).await {
+            Err(_) => {
+                break Err(err(
+                    timeout_kind(deadline, ErrorKind::BodyTimeout),
+                    Phase::Body,
+                    format!("body stalled at {bytes} bytes: nothing for {limit:?}"),
+                ));
+            }
+            Ok(None) => break Ok(()),
+            Ok(Some(Err(e))) => {
+                let k = io_kind(&e);
+                let kind = if is_reset(k) {
+                    ErrorKind::ResetMidBody
+                } else if e.is_incomplete_message()
+                    || k == Some(io::ErrorKind::UnexpectedEof)
+                    || rec.content_length.is_some_and(|cl| bytes < cl)
+                {
+                    ErrorKind::Truncated
+                } else {
+                    ErrorKind::ResetMidBody
+                };
+                break Err(err(
+                    kind,
+                    Phase::Body,
+                    format!("after {bytes} body bytes: {}", one_line(&e)),
+                ));
+            }
+            Ok(Some(Ok(frame))) => {
+                if let Some(data) = frame.data_ref() {
+                    if data.is_empty() {
+                        continue;
+                    }
+                    let now = Instant::now();
+                    if bytes == 0 {
+                        rec.phases.first_byte_ms =
+                            Some(ms(now.saturating_duration_since(t_headers)));
+                    }
+                    bytes = bytes.saturating_add(data.len() as u64);
+                    curve.push(ms(now.saturating_duration_since(t_headers)), bytes);
+                    if cfg.max_body.is_some_and(|max| bytes > max) {
+                        break Err(err(
+                            ErrorKind::BodyTooLarge,
+                            Phase::Body,
+                            format!(
+                                "body exceeded --max-body {} bytes; abandoned",
+                                cfg.max_body.unwrap_or_default()
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+    };
+    let t_end = Instant::now();
+    rec.bytes_received = bytes;
+    rec.body_curve = curve.finish();
+    rec.phases.body_ms = Some(ms(t_end.saturating_duration_since(t_headers)));
+    outcome?;
+    if let Some(cl) = rec.content_length {
+        if bytes < cl {
+            return Err(err(
+                ErrorKind::Truncated,
+                Phase::Body,
+                format!("received {bytes} of {cl} bytes announced by Content-Length"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn build_request(
+    cfg: &ProbeConfig,
+    target: &Target,
+    h2: bool,
+) -> Result<http::Request<Empty<Bytes>>, RequestError> {
+    let url = &target.url;
+    let path = match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_string(),
+    };
+    let authority = match url.port() {
+        Some(p) => format!("{}:{p}", url.host_str().unwrap_or_default()),
+        None => url.host_str().unwrap_or_default().to_string(),
+    };
+    // HTTP/2 carries scheme and authority as pseudo-headers, so it needs the absolute form.
+    let uri = if h2 {
+        format!("{}://{authority}{path}", url.scheme())
+    } else {
+        path
+    };
+    let mut b = http::Request::builder().method(http::Method::GET).uri(uri);
+    if !h2 {
+        b = b.header(http::header::HOST, authority);
+    }
+    b = b.header(http::header::USER_AGENT, cfg.user_agent.as_str());
+    b = b.header(http::header::ACCEPT, "*/*");
+    let mut req = b.body(Empty::new()).map_err(|e| {
+        err(
+            ErrorKind::Other,
+            Phase::Write,
+            format!("building request: {e}"),
+        )
+    })?;
+    for (k, v) in &cfg.headers {
+        req.headers_mut().insert(k.clone(), v.clone());
+    }
+    Ok(req)
+}

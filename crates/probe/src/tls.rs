@@ -1,0 +1,342 @@
+//! TLS set-up: trust anchors, a verifier that records the presented chain whatever the outcome,
+//! and a stream wrapper that keeps the exact ClientHello we send.
+
+use std::cell::RefCell;
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::{Resumption, WebPkiServerVerifier};
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{DigitallySignedStruct, RootCertStore, SignatureScheme};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+use crate::config::{HttpVersionPref, ProbeConfig};
+use crate::error::ProbeError;
+
+/// Certificates kept from one presented chain; a real chain has 2–4.
+const MAX_CHAIN: usize = 16;
+/// Bound on the recorded ClientHello (a real one is well under 2 KiB; post-quantum ~1.5 KiB).
+pub(crate) const MAX_HELLO: usize = 64 * 1024;
+
+/// What the verifier saw during one handshake.
+#[derive(Debug, Default)]
+pub(crate) struct VerifyRecord {
+    pub(crate) chain: Vec<Vec<u8>>,
+    pub(crate) error: Option<String>,
+    pub(crate) called: bool,
+}
+
+tokio::task_local! {
+    // The verifier is shared by every connection (one ClientConfig), but it runs synchronously
+    // inside the handshake future we poll, so a task-local slot ties what it sees to our
+    // connection without cloning the config per connection.
+    pub(crate) static VERIFY_SLOT: RefCell<VerifyRecord>;
+}
+
+/// Wraps webpki verification: records the chain and the verdict, and in insecure mode lets the
+/// handshake proceed (handshake signatures are still checked).
+#[derive(Debug)]
+struct RecordingVerifier {
+    inner: Option<Arc<WebPkiServerVerifier>>,
+    insecure: bool,
+    provider: Arc<CryptoProvider>,
+}
+
+impl ServerCertVerifier for RecordingVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        let result = match &self.inner {
+            Some(v) => {
+                v.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+            }
+            None => Err(rustls::Error::General("no trust anchors".into())),
+        };
+        let _ = VERIFY_SLOT.try_with(|slot| {
+            let mut slot = slot.borrow_mut();
+            slot.called = true;
+            slot.chain = std::iter::once(end_entity)
+                .chain(intermediates)
+                .take(MAX_CHAIN)
+                .map(|c| c.as_ref().to_vec())
+                .collect();
+            slot.error = result.as_ref().err().map(|e| e.to_string());
+        });
+        match result {
+            Ok(v) => Ok(v),
+            Err(_) if self.insecure => Ok(ServerCertVerified::assertion()),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+}
+
+/// Build the one client config every connection of a probe shares.
+pub(crate) fn client_config(cfg: &ProbeConfig) -> Result<Arc<rustls::ClientConfig>, ProbeError> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut roots = RootCertStore::empty();
+    if cfg.use_os_roots {
+        // Unreadable entries are skipped, as curl does; an empty store is caught below.
+        let native = rustls_native_certs::load_native_certs();
+        roots.add_parsable_certificates(native.certs);
+    }
+    for path in &cfg.cacert_files {
+        let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
+            .map_err(|e| ProbeError::CaFile {
+                path: path.clone(),
+                reason: e.to_string(),
+            })?
+            .collect::<Result<_, _>>()
+            .map_err(|e| ProbeError::CaFile {
+                path: path.clone(),
+                reason: e.to_string(),
+            })?;
+        let (added, _) = roots.add_parsable_certificates(certs);
+        if added == 0 {
+            return Err(ProbeError::CaFile {
+                path: path.clone(),
+                reason: "no usable certificate in it".into(),
+            });
+        }
+    }
+    for der in &cfg.extra_roots_der {
+        roots
+            .add(CertificateDer::from(der.clone()))
+            .map_err(|e| ProbeError::Tls(e.to_string()))?;
+    }
+    let inner = if roots.is_empty() {
+        if !cfg.insecure_skip_verify {
+            return Err(ProbeError::NoTrustAnchors);
+        }
+        None
+    } else {
+        Some(
+            WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+                .build()
+                .map_err(|e| ProbeError::Tls(e.to_string()))?,
+        )
+    };
+    let verifier = Arc::new(RecordingVerifier {
+        inner,
+        insecure: cfg.insecure_skip_verify,
+        provider: provider.clone(),
+    });
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| ProbeError::Tls(e.to_string()))?
+        .dangerous()
+        .with_custom_certificate_verifier(verifier)
+        .with_no_client_auth();
+    config.alpn_protocols = match cfg.http {
+        HttpVersionPref::Auto => vec![b"h2".to_vec(), b"http/1.1".to_vec()],
+        HttpVersionPref::Http1 => vec![b"http/1.1".to_vec()],
+        HttpVersionPref::Http2 => vec![b"h2".to_vec()],
+    };
+    // Every fresh connection does a full handshake: resumed sessions would hide the chain and
+    // make "TLS time" mean something else from one request to the next.
+    config.resumption = Resumption::disabled();
+    Ok(Arc::new(config))
+}
+
+/// Passes bytes through and keeps a copy of the first TLS handshake message written (the
+/// ClientHello), with record headers removed.
+#[derive(Debug)]
+pub(crate) struct HelloRecorder<S> {
+    inner: S,
+    raw: Vec<u8>,
+    done: bool,
+    hello: Vec<u8>,
+}
+
+impl<S> HelloRecorder<S> {
+    pub(crate) fn new(inner: S) -> Self {
+        HelloRecorder {
+            inner,
+            raw: Vec::new(),
+            done: false,
+            hello: Vec::new(),
+        }
+    }
+
+    pub(crate) fn take_hello(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.hello)
+    }
+
+    fn capture(&mut self, data: &[u8]) {
+        let room = (MAX_HELLO + 1024).saturating_sub(self.raw.len());
+        self.raw
+            .extend_from_slice(data.get(..data.len().min(room)).unwrap_or_default());
+        let (hello, complete) = extract_handshake(&self.raw);
+        self.hello = hello;
+        if complete || self.raw.len() >= MAX_HELLO + 1024 {
+            self.done = true;
+            self.raw = Vec::new();
+        }
+    }
+}
+
+/// Reassemble the first handshake message from TLS records. Returns the bytes found so far and
+/// whether the message is complete (or can never complete: not a handshake record).
+pub(crate) fn extract_handshake(raw: &[u8]) -> (Vec<u8>, bool) {
+    let mut out = Vec::new();
+    let mut rest = raw;
+    while let Some(header) = rest.get(..5) {
+        if header.first() != Some(&22) {
+            return (out, true);
+        }
+        let len = usize::from(u16::from_be_bytes([header[3], header[4]]));
+        let Some(body) = rest.get(5..5 + len) else {
+            // Partial record: keep what has arrived.
+            out.extend_from_slice(rest.get(5..).unwrap_or_default());
+            break;
+        };
+        out.extend_from_slice(body);
+        rest = rest.get(5 + len..).unwrap_or_default();
+        if let Some(need) = handshake_len(&out) {
+            if out.len() >= need {
+                out.truncate(need);
+                return (out, true);
+            }
+        }
+    }
+    out.truncate(MAX_HELLO);
+    let complete = handshake_len(&out).is_some_and(|need| out.len() >= need);
+    (out, complete || raw.len() >= MAX_HELLO)
+}
+
+fn handshake_len(msg: &[u8]) -> Option<usize> {
+    let h = msg.get(..4)?;
+    Some(4 + ((usize::from(h[1]) << 16) | (usize::from(h[2]) << 8) | usize::from(h[3])))
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for HelloRecorder<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for HelloRecorder<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = &mut *self;
+        let res = Pin::new(&mut this.inner).poll_write(cx, buf);
+        if let Poll::Ready(Ok(n)) = res {
+            if !this.done {
+                this.capture(buf.get(..n).unwrap_or_default());
+            }
+        }
+        res
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        if self.done {
+            return Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        }
+        let first = bufs
+            .iter()
+            .find(|b| !b.is_empty())
+            .map_or(&[][..], |b| &**b);
+        self.poll_write(cx, first)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reassembles_hello_across_records_and_strips_headers() {
+        // A handshake message of type 1, 6 bytes body, split over two records.
+        let msg = [1u8, 0, 0, 6, 3, 3, 9, 9, 9, 9];
+        let mut raw = vec![22, 3, 1, 0, 4];
+        raw.extend_from_slice(&msg[..4]);
+        let (partial, done) = extract_handshake(&raw);
+        assert!(!done);
+        assert_eq!(partial, &msg[..4]);
+        raw.extend_from_slice(&[22, 3, 1, 0, 6]);
+        raw.extend_from_slice(&msg[4..]);
+        raw.extend_from_slice(&[20, 3, 3, 0, 1, 1]);
+        let (hello, done) = extract_handshake(&raw);
+        assert!(done);
+        assert_eq!(hello, msg);
+    }
+
+    #[test]
+    fn garbage_never_panics() {
+        for raw in [
+            &[][..],
+            &[22],
+            &[22, 3, 1, 255, 255, 1],
+            &[23, 0, 0, 0, 0],
+            &[22, 3, 1, 0, 0],
+        ] {
+            let _ = extract_handshake(raw);
+        }
+    }
+}

@@ -185,8 +185,10 @@ pub fn ja4(hello: &ClientHello, transport: Transport) -> Ja4 {
         }
         s
     };
+    // Both hashed forms print zeros when no extension other than SNI/ALPN was sent, as the
+    // reference does (a hello with only SNI gives `_000000000000` in JA4_o too).
     let hashed_c = |exts: &[u16]| {
-        if exts.is_empty() {
+        if exts_sorted.is_empty() {
             "000000000000".to_string()
         } else {
             ja4_hash(&part_c(exts))

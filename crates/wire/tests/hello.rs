@@ -340,3 +340,29 @@ fn server_hello_and_ja3s() {
     // md5("771,4865,43-51") computed independently with coreutils md5sum.
     assert_eq!(j.hash, "f4febc55ea12b31ae17cfb7e614afda8");
 }
+
+#[test]
+fn ja4_alpn_rules() {
+    let with_alpn = |first: &[u8]| {
+        let mut h = ClientHello::parse(&pq_hello()).unwrap();
+        let e = h.extensions.iter_mut().find(|e| e.typ == 0x0010).unwrap();
+        e.data = if first.is_empty() {
+            vec16(&[])
+        } else {
+            vec16(&vec8(first))
+        };
+        let fp = ja4(&h, Transport::Tcp).ja4;
+        fp[8..10].to_string()
+    };
+    assert_eq!(with_alpn(b"h2"), "h2");
+    assert_eq!(with_alpn(b"http/1.1"), "h1");
+    assert_eq!(with_alpn(b"h"), "hh");
+    // Spec hex rule: high nibble of the first byte, low nibble of the last.
+    assert_eq!(with_alpn(&[0xab, 0xcd]), "ad");
+    assert_eq!(with_alpn(&[0xba, 0xad]), "bd");
+    assert_eq!(with_alpn(b"h/"), "6f");
+    assert_eq!(with_alpn(b""), "00");
+    let mut h = ClientHello::parse(&pq_hello()).unwrap();
+    h.extensions.retain(|e| e.typ != 0x0010);
+    assert_eq!(&ja4(&h, Transport::Tcp).ja4[8..10], "00");
+}

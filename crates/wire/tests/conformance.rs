@@ -79,6 +79,7 @@ fn ja4_matches_reference_for_every_tcp_stream() {
 
     let (mut checked, mut skipped_non_tcp, mut extra) = (0usize, 0usize, 0usize);
     let mut legacy_alpn_cases = Vec::new();
+    let mut server_hellos = 0usize;
     let mut failures = Vec::new();
     for name in &names {
         let bytes = std::fs::read(dir.join("pcap").join(name)).expect("read capture");
@@ -89,6 +90,19 @@ fn ja4_matches_reference_for_every_tcp_stream() {
                 continue;
             }
         };
+        server_hellos += capture
+            .streams
+            .iter()
+            .filter(|s| s.server_hello.is_some())
+            .count();
+        for sh in capture
+            .streams
+            .iter()
+            .filter_map(|s| s.server_hello.as_ref())
+        {
+            let j = interloper_wire::ja3s(sh);
+            assert_eq!(j.hash.len(), 32, "{name}: {j:?}");
+        }
         let expected_path = dir.join("expected").join(format!("{name}.json"));
         let Ok(text) = std::fs::read_to_string(&expected_path) else {
             // A capture with no reference output (e.g. a DTLS sample) only has to be read.
@@ -164,8 +178,13 @@ fn ja4_matches_reference_for_every_tcp_stream() {
         }
     }
     eprintln!(
-        "conformance: {} captures, {checked} JA4 values checked, {skipped_non_tcp} non-TCP values skipped, {extra} extra hellos",
+        "conformance: {} captures, {checked} JA4 values checked, {skipped_non_tcp} non-TCP values skipped, {extra} extra hellos, {server_hellos} ServerHellos",
         names.len()
+    );
+    // The reference outputs show 84 TCP streams with a ServerHello.
+    assert!(
+        server_hellos >= 84,
+        "only {server_hellos} ServerHellos found"
     );
     // Known divergence, reported rather than hidden: the reference outputs predate the JA4
     // spec's hex rule for a non-alphanumeric ALPN (0xba..0xad -> "bd") and show the old

@@ -1,0 +1,227 @@
+//! What the analysis reads. The check command fills these from the probe, the asset checks,
+//! the chain analysis and the witness; keeping them neutral here means the diagnosis can be
+//! tested from hand-built evidence and replayed from saved reports.
+
+use crate::catalogue::Confidence;
+use interloper_model::{Phases, RequestRecord};
+use serde::{Deserialize, Serialize};
+
+/// Everything gathered about one target (one instance of the app).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TargetEvidence {
+    /// Label for reports (usually the page URL).
+    pub label: String,
+    /// Every asset probed, with its samples.
+    pub assets: Vec<AssetEvidence>,
+    /// TLS path analysis, when the target is HTTPS.
+    pub tls: Option<TlsEvidence>,
+    /// What the witness saw, when `--echo` was given.
+    pub witness: Option<WitnessEvidence>,
+    /// Identity of the static build this target serves (Django manifest hash, or a digest of
+    /// the hashed names seen), to compare instances.
+    pub static_version: Option<String>,
+}
+
+/// One asset and everything measured about it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AssetEvidence {
+    /// Absolute URL.
+    pub url: String,
+    /// Every timed request made for it.
+    pub records: Vec<RequestRecord>,
+    /// Integrity and header checks that failed (passing checks need not be listed).
+    pub checks: Vec<AssetCheck>,
+}
+
+/// A failed asset check (from the assets crate's verdicts).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AssetCheck {
+    /// What failed.
+    pub kind: AssetCheckKind,
+    /// Expected value, when there is one.
+    pub expected: Option<String>,
+    /// What was seen.
+    pub actual: Option<String>,
+    /// One line for humans.
+    pub detail: String,
+}
+
+/// Kinds of failed asset checks the findings map to codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum AssetCheckKind {
+    /// md5 of the content does not match the hash in the file name.
+    HashedNameMismatch,
+    /// Subresource Integrity mismatch.
+    SriMismatch,
+    /// Fewer bytes than Content-Length.
+    LengthMismatch,
+    /// Content-Encoding did not decode.
+    EncodingBroken,
+    /// Wrong Content-Type while `nosniff` is set (blocks CSS/JS).
+    WrongTypeNosniff,
+    /// Wrong Content-Type without `nosniff` (browsers may sniff).
+    WrongType,
+    /// 404.
+    NotFound,
+    /// 403.
+    Forbidden,
+    /// 5xx.
+    ServerError,
+    /// Hashed name without long-lived caching headers.
+    ShortCache,
+}
+
+/// Status of the TLS path, as decided by the chain analysis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TlsStatus {
+    /// Public chain, nothing odd.
+    Clean,
+    /// Interception shown (product named, or witness proof).
+    Intercepted,
+    /// Several signals of interception, no proof.
+    LikelyIntercepted,
+    /// An internal CA, and nothing else: could be a private PKI.
+    PrivatePkiUnknown,
+    /// Not trusted at all.
+    Untrusted,
+}
+
+/// The TLS path analysis, reduced to what the findings need.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TlsEvidence {
+    /// Verdict of the chain analysis.
+    pub status: TlsStatus,
+    /// Its confidence.
+    pub confidence: Confidence,
+    /// Product named from the issuer, if any.
+    pub product: Option<String>,
+    /// Leaf subject as presented.
+    pub leaf_subject: Option<String>,
+    /// Leaf issuer as presented.
+    pub leaf_issuer: Option<String>,
+    /// Each signal, in the order the chain analysis ranked them.
+    pub items: Vec<TlsItem>,
+}
+
+/// One TLS signal.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TlsItem {
+    /// What kind of signal.
+    pub kind: TlsItemKind,
+    /// What was seen, in words.
+    pub message: String,
+}
+
+/// Kinds of TLS signals the findings map to codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum TlsItemKind {
+    /// Issuer or subject matches an interception product.
+    ProductMatch,
+    /// Anchored in a local root only.
+    LocalAnchorOnly,
+    /// Minted-certificate traits.
+    MintedTraits,
+    /// A pin did not match.
+    PinMismatch,
+    /// ALPN or TLS version lower than the reference.
+    Downgrade,
+    /// The chain did not verify at all.
+    Untrusted,
+    /// Anything else worth showing.
+    Other,
+}
+
+/// What the witness saw compared with what the client sent and got.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WitnessEvidence {
+    /// The witness URL.
+    pub url: String,
+    /// The client_random the witness received equals the one the client sent.
+    pub client_random_matched: bool,
+    /// The chain the witness served equals the chain the client received.
+    pub chain_matched: bool,
+    /// JA4 the client sent.
+    pub client_ja4: Option<String>,
+    /// JA4 the witness received.
+    pub witness_ja4: Option<String>,
+    /// Milliseconds the witness took from request to response written.
+    pub server_ms: Option<f64>,
+    /// Milliseconds the client waited for the same response (TTFB).
+    pub client_ms: Option<f64>,
+}
+
+/// A piece of evidence behind a finding.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Evidence {
+    /// One request, with its timing.
+    Request {
+        /// URL requested.
+        url: String,
+        /// Sequence number within the asset's samples.
+        seq: u64,
+        /// Remote address.
+        remote_addr: Option<String>,
+        /// HTTP version.
+        http_version: Option<String>,
+        /// Status, if any.
+        status: Option<u16>,
+        /// The phase timings.
+        phases: Phases,
+        /// Error kind and message, if it failed.
+        error: Option<String>,
+        /// Bytes received vs announced.
+        bytes_received: u64,
+        /// Content-Length announced.
+        content_length: Option<u64>,
+    },
+    /// A statistic over many requests.
+    Stat {
+        /// What was counted.
+        label: String,
+        /// The value, formatted.
+        value: String,
+    },
+    /// A certificate or TLS observation.
+    Tls {
+        /// What was seen.
+        message: String,
+    },
+    /// A failed asset check.
+    Check {
+        /// The asset.
+        url: String,
+        /// The check.
+        check: AssetCheck,
+    },
+    /// What the witness reported.
+    Witness {
+        /// What was compared, in words.
+        message: String,
+    },
+}
+
+impl Evidence {
+    /// Evidence for one request record.
+    pub fn request(r: &RequestRecord) -> Evidence {
+        Evidence::Request {
+            url: r.url.clone(),
+            seq: r.seq,
+            remote_addr: r.remote_addr.clone(),
+            http_version: r.http_version.clone(),
+            status: r.status,
+            phases: r.phases.clone(),
+            error: r
+                .error
+                .as_ref()
+                .map(|e| format!("{:?} in {:?}: {}", e.kind, e.phase, e.message)),
+            bytes_received: r.bytes_received,
+            content_length: r.content_length,
+        }
+    }
+}

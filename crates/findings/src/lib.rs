@@ -1,0 +1,124 @@
+//! Findings: what the evidence means.
+//!
+//! The check command gathers evidence per target (an instance of the app): every timed request
+//! per asset, the result of each asset's integrity checks, the TLS path analysis and, when a
+//! witness was used, what the server side saw. [`analyse`] turns that into ranked [`Finding`]s
+//! with their evidence and a [`Verdict`] that names the most likely root cause first.
+//!
+//! Pure: no I/O, no clocks. The same evidence always gives the same findings.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod analysis;
+mod catalogue;
+mod input;
+mod stats;
+
+pub use analysis::{ThresholdConfig, analyse};
+pub use catalogue::{Code, Confidence, Entry, Severity};
+pub use input::{
+    AssetCheck, AssetCheckKind, AssetEvidence, Evidence, TargetEvidence, TlsEvidence, TlsItem,
+    TlsItemKind, TlsStatus, WitnessEvidence,
+};
+pub use stats::{detection_bound, samples_for};
+
+use interloper_model::PhaseStats;
+use serde::{Deserialize, Serialize};
+
+/// The JSON schema name of a full report.
+pub const REPORT_SCHEMA: &str = "interloper.report/v1";
+
+/// One finding: a code, how bad, how sure, why, and what to do.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    /// Stable code (`IL201`).
+    pub code: Code,
+    /// How bad.
+    pub severity: Severity,
+    /// How sure.
+    pub confidence: Confidence,
+    /// The catalogue title.
+    pub title: String,
+    /// One sentence about this occurrence (numbers, names).
+    pub summary: String,
+    /// The target (instance) it concerns, by label.
+    pub target: Option<String>,
+    /// Asset URLs concerned (empty when it is about the whole target).
+    pub assets: Vec<String>,
+    /// What was seen: requests, timings, certificates, checks.
+    pub evidence: Vec<Evidence>,
+    /// What to do about it.
+    pub remedy: String,
+    /// Where the code is documented.
+    pub doc: String,
+}
+
+/// The overall answer, in one sentence a web developer understands.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Verdict {
+    /// `clean`, `intercepted`, `failing`, `degraded` or `notice`.
+    pub status: VerdictStatus,
+    /// The code of the most likely root cause, if any.
+    pub root_cause: Option<Code>,
+    /// The target the root cause concerns, if one stands out.
+    pub target: Option<String>,
+    /// The sentence.
+    pub summary: String,
+    /// How much was sampled, and what could have gone unseen.
+    pub sampling: String,
+}
+
+/// Verdict categories.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum VerdictStatus {
+    /// Nothing at warning or above.
+    Clean,
+    /// Something terminates TLS on the path.
+    Intercepted,
+    /// Assets fail, are missing or arrive wrong.
+    Failing,
+    /// Assets arrive, but slowly or intermittently.
+    Degraded,
+    /// Only warnings of configuration (caching, private PKI, …).
+    Notice,
+}
+
+/// Per-target summary for reports and the instance comparison.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TargetSummary {
+    /// Label (usually the page URL).
+    pub label: String,
+    /// Number of assets probed.
+    pub assets: usize,
+    /// Requests made.
+    pub requests: u64,
+    /// Requests that failed.
+    pub failed: u64,
+    /// Requests with a stall in any phase.
+    pub stalled: u64,
+    /// Total time distribution over successful requests.
+    pub total: PhaseStats,
+    /// Issuer of the leaf the client saw, if TLS.
+    pub leaf_issuer: Option<String>,
+    /// TLS verdict status, if TLS was analysed.
+    pub tls_status: Option<TlsStatus>,
+}
+
+/// Result of [`analyse`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Analysis {
+    /// Findings, most important first.
+    pub findings: Vec<Finding>,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// One summary per target, in input order.
+    pub targets: Vec<TargetSummary>,
+}
+
+impl Analysis {
+    /// The highest severity among the findings, if any.
+    pub fn worst(&self) -> Option<Severity> {
+        self.findings.iter().map(|f| f.severity).max()
+    }
+}

@@ -1,4 +1,93 @@
 //! Test harness: real nginx, Django and mitmproxy on loopback, plus fault servers (tests only).
+//!
+//! Everything here is blocking and std-based, so it can be called from plain `#[test]`s or from
+//! async tests through `spawn_blocking`. Each component runs in its own temporary directory, on
+//! free loopback ports, and is stopped on `Drop` by the pid this kit started.
+//!
+//! ```no_run
+//! use interloper_testkit::{Nginx, NginxOptions};
+//! let nginx = Nginx::start(NginxOptions::default())?;
+//! println!("{}", nginx.https_url("/small.txt"));
+//! # anyhow::Ok(())
+//! ```
 #![forbid(unsafe_code)]
 
+mod django;
 pub mod faults;
+mod mitm;
+mod nginx;
+mod pki;
+mod process;
+
+use std::net::{Ipv4Addr, TcpListener};
+use std::path::PathBuf;
+
+use anyhow::{Context as _, bail};
+
+pub use django::{DjangoServer, DjangoSite};
+pub use mitm::Mitmproxy;
+pub use nginx::{Nginx, NginxOptions, SMALL_TXT, one_mib_bytes};
+pub use pki::TestPki;
+
+/// A loopback TCP port that was free a moment ago.
+///
+/// There is a race between dropping the probe socket and the server binding the port; the
+/// starters in this crate retry with a new port when a bind fails with `EADDRINUSE`.
+pub fn free_port() -> u16 {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .expect("binding 127.0.0.1:0 must work on any machine that runs these tests");
+    listener
+        .local_addr()
+        .expect("a bound listener has a local address")
+        .port()
+}
+
+/// The Python venv holding Django and mitmproxy: `$INTERLOPER_VENV`.
+pub fn venv() -> anyhow::Result<PathBuf> {
+    let Some(dir) = std::env::var_os("INTERLOPER_VENV") else {
+        bail!(
+            "INTERLOPER_VENV is not set: run the suite with scripts/test, which creates a venv \
+             with django and mitmproxy and exports INTERLOPER_VENV"
+        );
+    };
+    let dir = PathBuf::from(dir);
+    let python = dir.join("bin/python");
+    if !python.exists() {
+        bail!(
+            "INTERLOPER_VENV={} has no bin/python: run scripts/test to create the venv",
+            dir.display()
+        );
+    }
+    Ok(dir)
+}
+
+/// Path of an executable inside the venv, with a helpful error if it is missing.
+fn venv_bin(name: &str) -> anyhow::Result<PathBuf> {
+    let path = venv()?.join("bin").join(name);
+    if !path.exists() {
+        bail!(
+            "{} is missing: run scripts/test to install django and mitmproxy into the venv",
+            path.display()
+        );
+    }
+    Ok(path)
+}
+
+/// Reads a whole file leniently (missing file → empty string): logs are best-effort evidence.
+fn read_lossy(path: &std::path::Path) -> String {
+    std::fs::read(path)
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default()
+}
+
+/// The last `lines` lines of a log file, for error messages.
+fn tail(path: &std::path::Path, lines: usize) -> String {
+    let text = read_lossy(path);
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+/// Creates `dir` and returns it, with the path in the error.
+fn mkdir(dir: &std::path::Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))
+}

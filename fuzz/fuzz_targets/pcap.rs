@@ -10,6 +10,7 @@ fuzz_target!(|data: &[u8]| {
         max_stream_bytes: 512,
         max_connections: 4,
         max_hello_len: 300,
+        max_total_bytes: 4096,
     };
     let _ = read_capture_with(data, &tiny);
 });

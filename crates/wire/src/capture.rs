@@ -30,6 +30,9 @@ pub struct Limits {
     pub max_connections: usize,
     /// Largest handshake message accepted.
     pub max_hello_len: usize,
+    /// Payload bytes buffered over all connections; past it further segments are dropped
+    /// (per-stream caps alone would allow connections × streams × cap).
+    pub max_total_bytes: usize,
 }
 
 impl Default for Limits {
@@ -38,6 +41,7 @@ impl Default for Limits {
             max_stream_bytes: 64 * 1024,
             max_connections: 100_000,
             max_hello_len: 64 * 1024,
+            max_total_bytes: 256 * 1024 * 1024,
         }
     }
 }
@@ -199,6 +203,8 @@ struct Table {
     conns: Vec<Connection>,
     /// Unordered endpoint pair → current connection for that pair.
     by_pair: HashMap<(Endpoint, Endpoint), usize>,
+    /// Payload bytes buffered over all connections.
+    stored: usize,
 }
 
 fn pair(a: Endpoint, b: Endpoint) -> (Endpoint, Endpoint) {
@@ -212,6 +218,7 @@ impl Table {
             stats: CaptureStats::default(),
             conns: Vec::new(),
             by_pair: HashMap::new(),
+            stored: 0,
         }
     }
 
@@ -311,7 +318,13 @@ impl Table {
         let Ok(start) = usize::try_from(offset) else {
             return true;
         };
-        if offset >= 0x8000_0000 || start >= max || dir.stored >= 4 * max {
+        // Retransmissions may overlap, so a direction may hold up to 4× its cap before
+        // further segments are refused; the global budget bounds the whole table.
+        if offset >= 0x8000_0000
+            || start >= max
+            || dir.stored >= 4 * max
+            || self.stored >= self.limits.max_total_bytes
+        {
             self.stats.dropped_segments += 1;
             return true;
         }
@@ -319,7 +332,9 @@ impl Table {
         let chunk = payload.get(..keep).unwrap_or_default();
         let slot = dir.segments.entry(offset).or_default();
         if chunk.len() > slot.len() {
-            dir.stored += chunk.len() - slot.len();
+            let grown = chunk.len() - slot.len();
+            dir.stored += grown;
+            self.stored += grown;
             *slot = chunk.to_vec();
         }
         true

@@ -341,9 +341,18 @@ fn stream_and_connection_bounds_hold() {
         max_stream_bytes: 64 * 1024,
         max_connections: 10,
         max_hello_len: 64 * 1024,
+        ..Limits::default()
     };
     let cap = read_capture_with(&pcap(RAW, &frames), &limits).unwrap();
     assert_eq!(cap.streams.len(), 10);
     assert_eq!(cap.streams[0].client_bytes, 64 * 1024);
     assert!(cap.stats.dropped_segments >= 38 + 11);
+
+    // The global budget caps the table however many connections there are.
+    let budget = Limits {
+        max_total_bytes: 50_000,
+        ..Limits::default()
+    };
+    let cap = read_capture_with(&pcap(RAW, &frames), &budget).unwrap();
+    assert_eq!(cap.streams[0].client_bytes, 60_000);
 }

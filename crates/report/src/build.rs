@@ -1,0 +1,437 @@
+//! From evidence to the report's per-target, per-group and per-asset numbers.
+//!
+//! Statistics here are exact (sorted values, nearest rank): a check makes thousands of
+//! requests, not millions, and a report should agree with anyone recomputing it from the rows.
+
+use crate::{
+    AssetKind, AssetReport, Bucket, Counts, GroupReport, HISTOGRAM_BOUNDS_MS,
+    MAX_FLAGGED_PER_ASSET, PhaseTable, ReportMeta, RequestRow, TargetReport,
+};
+use interloper_findings::{
+    AssetEvidence, Evidence, Finding, TargetEvidence, TargetSummary, ThresholdConfig,
+};
+use interloper_model::{PhaseStats, Phases, RequestRecord};
+use std::collections::{BTreeMap, HashSet};
+
+pub(crate) fn targets(
+    evidence: Vec<TargetEvidence>,
+    mut summaries: Vec<TargetSummary>,
+    findings: &[Finding],
+    meta: &ReportMeta,
+) -> Vec<TargetReport> {
+    // Requests a finding names are kept and flagged whatever the local rule says, so the
+    // report always shows the evidence behind its findings.
+    let named: HashSet<(&str, u64)> = findings
+        .iter()
+        .flat_map(|f| f.evidence.iter())
+        .filter_map(|e| match e {
+            Evidence::Request { url, seq, .. } => Some((url.as_str(), *seq)),
+            _ => None,
+        })
+        .collect();
+    let by_position = summaries.len() == evidence.len()
+        && summaries
+            .iter()
+            .zip(&evidence)
+            .all(|(s, t)| s.label == t.label);
+    let mut out = Vec::with_capacity(evidence.len());
+    for (i, t) in evidence.into_iter().enumerate() {
+        let stall = StallRule::new(&t, &meta.thresholds);
+        let mut assets = Vec::with_capacity(t.assets.len());
+        let mut pooled: BTreeMap<AssetKind, (usize, Counts, Vec<&RequestRecord>)> = BTreeMap::new();
+        for a in &t.assets {
+            let kind = classify(a);
+            let report = asset(a, kind, &stall, &named, meta.requests_per_asset);
+            let g = pooled.entry(kind).or_default();
+            g.0 += 1;
+            add_counts(&mut g.1, &report.counts);
+            g.2.extend(a.records.iter());
+            assets.push(report);
+        }
+        let groups = pooled
+            .into_iter()
+            .map(|(kind, (n, counts, records))| GroupReport {
+                kind,
+                assets: n,
+                counts,
+                phases: phase_table(&records),
+                histogram: histogram(&records),
+            })
+            .collect();
+        let summary = if by_position {
+            std::mem::replace(&mut summaries[i], fallback_summary(&t, &assets))
+        } else if let Some(j) = summaries.iter().position(|s| s.label == t.label) {
+            summaries.remove(j)
+        } else {
+            fallback_summary(&t, &assets)
+        };
+        let mut summary = summary;
+        finite_stats(&mut summary.total);
+        out.push(TargetReport {
+            label: t.label,
+            summary,
+            tls: t.tls,
+            witness: t.witness,
+            static_version: t.static_version,
+            groups,
+            assets,
+        });
+    }
+    out
+}
+
+/// Non-finite statistics (a mean that overflowed) become 0: JSON would carry them as `null`,
+/// which no reader of a `PhaseStats` accepts.
+fn finite_stats(s: &mut PhaseStats) {
+    for v in [
+        &mut s.min,
+        &mut s.p50,
+        &mut s.p90,
+        &mut s.p99,
+        &mut s.max,
+        &mut s.mean,
+    ] {
+        if !v.is_finite() {
+            *v = 0.0;
+        }
+    }
+}
+
+/// Used only when the analysis has no summary for a target (it was made from other evidence).
+fn fallback_summary(t: &TargetEvidence, assets: &[AssetReport]) -> TargetSummary {
+    let all: Vec<&RequestRecord> = t.assets.iter().flat_map(|a| a.records.iter()).collect();
+    let mut totals: Vec<f64> = all
+        .iter()
+        .filter(|r| r.error.is_none())
+        .filter_map(|r| r.phases.total_ms)
+        .collect();
+    TargetSummary {
+        label: t.label.clone(),
+        assets: t.assets.len(),
+        requests: all.len() as u64,
+        failed: assets.iter().map(|a| a.counts.failed).sum(),
+        stalled: assets.iter().map(|a| a.counts.stalled).sum(),
+        total: stats(&mut totals).unwrap_or_default(),
+        leaf_issuer: t.tls.as_ref().and_then(|x| x.leaf_issuer.clone()),
+        tls_status: t.tls.as_ref().map(|x| x.status),
+    }
+}
+
+fn add_counts(into: &mut Counts, c: &Counts) {
+    into.requests += c.requests;
+    into.failed += c.failed;
+    into.stalled += c.stalled;
+    for (k, v) in &c.statuses {
+        *into.statuses.entry(*k).or_default() += v;
+    }
+    for (k, v) in &c.failures {
+        *into.failures.entry(*k).or_default() += v;
+    }
+}
+
+/// The analysis' stall rule: a phase is stalled when it exceeds both a floor and a multiple of
+/// its baseline (connection phases and TTFB per target, the body per asset).
+struct StallRule {
+    cfg: ThresholdConfig,
+    medians: [f64; 5],
+}
+
+impl StallRule {
+    fn new(t: &TargetEvidence, cfg: &ThresholdConfig) -> StallRule {
+        let ok: Vec<&RequestRecord> = t
+            .assets
+            .iter()
+            .flat_map(|a| a.records.iter())
+            .filter(|r| r.error.is_none())
+            .collect();
+        let median_of = |f: fn(&Phases) -> Option<f64>| {
+            let mut v: Vec<f64> = ok.iter().filter_map(|r| f(&r.phases)).collect();
+            stats(&mut v).map(|s| s.p50).unwrap_or(0.0)
+        };
+        StallRule {
+            cfg: cfg.clone(),
+            medians: [
+                median_of(|p| p.dns_ms),
+                median_of(|p| p.connect_ms),
+                median_of(|p| p.tls_ms),
+                median_of(|p| p.write_ms),
+                median_of(|p| p.ttfb_ms),
+            ],
+        }
+    }
+
+    fn threshold(&self, median: f64) -> f64 {
+        (median * self.cfg.stall_factor + self.cfg.stall_margin_ms).max(self.cfg.stall_floor_ms)
+    }
+
+    fn stalled(&self, r: &RequestRecord, body_median: f64) -> bool {
+        if r.error.is_some() {
+            return false;
+        }
+        let p = &r.phases;
+        let phases = [p.dns_ms, p.connect_ms, p.tls_ms, p.write_ms, p.ttfb_ms];
+        let over =
+            |v: Option<f64>, m: f64| v.is_some_and(|v| v.is_finite() && v > self.threshold(m));
+        phases.iter().zip(self.medians).any(|(v, m)| over(*v, m)) || over(p.body_ms, body_median)
+    }
+}
+
+fn asset(
+    a: &AssetEvidence,
+    kind: AssetKind,
+    stall: &StallRule,
+    named: &HashSet<(&str, u64)>,
+    keep: usize,
+) -> AssetReport {
+    let ok: Vec<&RequestRecord> = a.records.iter().filter(|r| r.error.is_none()).collect();
+    let body_median = {
+        let mut v: Vec<f64> = ok.iter().filter_map(|r| r.phases.body_ms).collect();
+        stats(&mut v).map(|s| s.p50).unwrap_or(0.0)
+    };
+    let mut counts = Counts::default();
+    let mut rows: Vec<(bool, RequestRow)> = Vec::with_capacity(a.records.len());
+    for r in &a.records {
+        let stalled = stall.stalled(r, body_median);
+        counts.requests += 1;
+        if let Some(e) = &r.error {
+            counts.failed += 1;
+            *counts.failures.entry(e.kind).or_default() += 1;
+        }
+        if stalled {
+            counts.stalled += 1;
+        }
+        if let Some(s) = r.status {
+            *counts.statuses.entry(s).or_default() += 1;
+        }
+        let flagged = stalled || r.error.is_some() || named.contains(&(r.url.as_str(), r.seq));
+        rows.push((flagged, row(r, stalled)));
+    }
+    let total = rows.len();
+    let requests = select(rows, keep);
+    let mut sizes: Vec<f64> = ok
+        .iter()
+        .filter(|r| r.status.is_none_or(|s| (200..300).contains(&s)))
+        .map(|r| r.bytes_received as f64)
+        .collect();
+    AssetReport {
+        url: a.url.clone(),
+        kind,
+        size: stats(&mut sizes).map(|s| s.p50 as u64),
+        counts,
+        phases: phase_table(&a.records.iter().collect::<Vec<_>>()),
+        checks: a.checks.clone(),
+        requests_omitted: (total - requests.len()) as u64,
+        requests,
+    }
+}
+
+/// Keeps every flagged row (bounded) and `keep` others evenly spaced, then sorts by start.
+fn select(rows: Vec<(bool, RequestRow)>, keep: usize) -> Vec<RequestRow> {
+    let (flagged, plain): (Vec<_>, Vec<_>) = rows.into_iter().partition(|(f, _)| *f);
+    let mut out: Vec<RequestRow> = flagged
+        .into_iter()
+        .take(MAX_FLAGGED_PER_ASSET)
+        .map(|(_, r)| r)
+        .collect();
+    out.extend(
+        spaced(plain.len(), keep)
+            .into_iter()
+            .zip(plain)
+            .filter(|(take, _)| *take)
+            .map(|(_, (_, r))| r),
+    );
+    out.sort_by(|a, b| {
+        a.started_ms
+            .total_cmp(&b.started_ms)
+            .then(a.seq.cmp(&b.seq))
+    });
+    out
+}
+
+/// Which of `n` items to take so that `keep` of them are evenly spread (all when n ≤ keep).
+pub(crate) fn spaced(n: usize, keep: usize) -> Vec<bool> {
+    if n <= keep {
+        return vec![true; n];
+    }
+    let mut take = vec![false; n];
+    for i in 0..keep {
+        // i·n/keep is strictly increasing and < n, so exactly `keep` distinct picks.
+        take[i * n / keep] = true;
+    }
+    take
+}
+
+fn row(r: &RequestRecord, stalled: bool) -> RequestRow {
+    RequestRow {
+        seq: r.seq,
+        // NaN would become JSON null, which a reader of the report could not parse back.
+        started_ms: if r.started_ms.is_finite() {
+            r.started_ms
+        } else {
+            0.0
+        },
+        connection_id: r.connection_id,
+        reused: r.reused,
+        remote_addr: r.remote_addr.clone(),
+        http_version: r.http_version.clone(),
+        status: r.status,
+        content_length: r.content_length,
+        bytes_received: r.bytes_received,
+        phases: r.phases.clone(),
+        error: r.error.clone(),
+        stalled,
+    }
+}
+
+fn phase_table(records: &[&RequestRecord]) -> PhaseTable {
+    let ok: Vec<&Phases> = records
+        .iter()
+        .filter(|r| r.error.is_none())
+        .map(|r| &r.phases)
+        .collect();
+    let of = |f: fn(&Phases) -> Option<f64>| {
+        let mut v: Vec<f64> = ok.iter().filter_map(|p| f(p)).collect();
+        stats(&mut v)
+    };
+    PhaseTable {
+        dns: of(|p| p.dns_ms),
+        connect: of(|p| p.connect_ms),
+        tls: of(|p| p.tls_ms),
+        ttfb: of(|p| p.ttfb_ms),
+        body: of(|p| p.body_ms),
+        total: of(|p| p.total_ms),
+    }
+}
+
+fn histogram(records: &[&RequestRecord]) -> Vec<Bucket> {
+    let mut buckets: Vec<Bucket> = HISTOGRAM_BOUNDS_MS
+        .iter()
+        .map(|b| Bucket {
+            le_ms: Some(*b),
+            count: 0,
+        })
+        .chain(std::iter::once(Bucket {
+            le_ms: None,
+            count: 0,
+        }))
+        .collect();
+    for r in records.iter().filter(|r| r.error.is_none()) {
+        let Some(v) = r.phases.total_ms.filter(|v| v.is_finite()) else {
+            continue;
+        };
+        let i = HISTOGRAM_BOUNDS_MS
+            .iter()
+            .position(|b| v <= *b)
+            .unwrap_or(HISTOGRAM_BOUNDS_MS.len());
+        buckets[i].count += 1;
+    }
+    buckets
+}
+
+/// Exact distribution; non-finite values are dropped (they cannot come from a clock, and a
+/// NaN must not poison every percentile). `None` when nothing is left.
+pub(crate) fn stats(values: &mut Vec<f64>) -> Option<PhaseStats> {
+    values.retain(|v| v.is_finite());
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_by(|a, b| a.total_cmp(b));
+    let n = values.len();
+    let at = |q: f64| values[((q * n as f64).ceil() as usize).clamp(1, n) - 1];
+    Some(PhaseStats {
+        count: n as u64,
+        min: values[0],
+        p50: at(0.50),
+        p90: at(0.90),
+        p99: at(0.99),
+        max: values[n - 1],
+        // A running mean: a plain sum of huge values would overflow to infinity, which JSON
+        // cannot carry.
+        mean: values
+            .iter()
+            .enumerate()
+            .fold(0.0, |m, (i, v)| m + (v - m) / (i + 1) as f64),
+    })
+}
+
+/// Asset type from the URL's extension, else from the first Content-Type seen.
+pub(crate) fn classify(a: &AssetEvidence) -> AssetKind {
+    let path = a.url.split(['?', '#']).next().unwrap_or("");
+    let last = path.rsplit('/').next().unwrap_or("");
+    let ext = last
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
+    let by_ext = match ext.as_str() {
+        "css" => Some(AssetKind::Css),
+        "js" | "mjs" | "cjs" => Some(AssetKind::Js),
+        "png" | "jpg" | "jpeg" | "gif" | "svg" | "webp" | "avif" | "ico" | "bmp" => {
+            Some(AssetKind::Img)
+        }
+        "woff" | "woff2" | "ttf" | "otf" | "eot" => Some(AssetKind::Font),
+        "html" | "htm" => Some(AssetKind::Html),
+        _ => None,
+    };
+    if let Some(k) = by_ext {
+        return k;
+    }
+    let ctype = a
+        .records
+        .iter()
+        .flat_map(|r| r.headers.iter())
+        .find(|(n, _)| n.eq_ignore_ascii_case("content-type"))
+        .map(|(_, v)| v.to_ascii_lowercase())
+        .unwrap_or_default();
+    if ctype.starts_with("text/css") {
+        AssetKind::Css
+    } else if ctype.contains("javascript") || ctype.contains("ecmascript") {
+        AssetKind::Js
+    } else if ctype.starts_with("image/") {
+        AssetKind::Img
+    } else if ctype.starts_with("font/") || ctype.contains("font-woff") {
+        AssetKind::Font
+    } else if ctype.starts_with("text/html") || ext.is_empty() && last.is_empty() {
+        AssetKind::Html
+    } else {
+        AssetKind::Other
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spaced_takes_exactly_keep_evenly() {
+        let t = spaced(1000, 200);
+        assert_eq!(t.iter().filter(|x| **x).count(), 200);
+        assert!(t[0] && t[5] && !t[1]);
+        assert_eq!(spaced(3, 200), vec![true; 3]);
+        assert!(spaced(5, 0).iter().all(|x| !x));
+    }
+
+    #[test]
+    fn stats_drop_nan_and_use_nearest_rank() {
+        let mut v: Vec<f64> = (1..=100).map(f64::from).collect();
+        v.push(f64::NAN);
+        v.push(f64::INFINITY);
+        let s = stats(&mut v).unwrap();
+        assert_eq!(
+            (s.count, s.p50, s.p90, s.p99, s.max),
+            (100, 50.0, 90.0, 99.0, 100.0)
+        );
+        assert!(stats(&mut vec![f64::NAN]).is_none());
+    }
+
+    #[test]
+    fn kinds_from_extension_then_content_type() {
+        let a = |url: &str| AssetEvidence {
+            url: url.to_string(),
+            ..Default::default()
+        };
+        assert_eq!(classify(&a("https://a/s/app.4f2a.CSS?v=1")), AssetKind::Css);
+        assert_eq!(classify(&a("https://a/s/x.woff2#f")), AssetKind::Font);
+        assert_eq!(classify(&a("https://a/")), AssetKind::Html);
+        assert_eq!(classify(&a("https://a/s/blob")), AssetKind::Other);
+    }
+}

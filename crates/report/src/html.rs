@@ -1,0 +1,618 @@
+//! The HTML report: one self-contained page (inline CSS and SVG, no script, no external
+//! load of any kind). A Content-Security-Policy of `default-src 'none'` makes the browser
+//! enforce that, so a string that slipped through escaping still could not load or run
+//! anything.
+
+use crate::svg::{self, PHASE_COLOURS, kind_colour};
+use crate::terminal::serde_name;
+use crate::text::{bytes, esc, file_name, ms, phase_line, shorten};
+use crate::{AssetReport, Report, TargetReport};
+use interloper_findings::{Evidence, Finding};
+use std::fmt::Write as _;
+use std::io::{self, Write};
+
+/// Evidence items shown per finding in the page; the JSON has them all.
+const EVIDENCE_ITEMS: usize = 50;
+/// Asset URLs listed per finding.
+const FINDING_ASSETS: usize = 20;
+/// Longest string shown from a single value.
+const MAX_FIELD: usize = 4000;
+
+const CSS: &str = r#"
+:root{--fg:#1f2937;--muted:#6b7280;--line:#e5e7eb;--bg:#f8fafc;--card:#fff;--mono:ui-monospace,SFMono-Regular,Menlo,Consolas,"DejaVu Sans Mono",monospace}
+*{box-sizing:border-box}
+body{margin:0;background:var(--bg);color:var(--fg);font:14px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,"DejaVu Sans",sans-serif}
+main,header .inner,footer{max-width:1160px;margin:0 auto;padding:0 20px}
+header.banner{color:#fff;padding:22px 0 18px}
+header.banner .inner{display:flex;flex-direction:column;gap:6px}
+.status-clean{background:#15803d}.status-notice{background:#1d4ed8}.status-degraded{background:#b45309}
+.status-failing{background:#b91c1c}.status-intercepted{background:#7f1d1d}.status-unknown{background:#374151}
+.badge{display:inline-block;align-self:flex-start;font-weight:700;letter-spacing:.08em;font-size:12px;padding:2px 10px;border-radius:999px;background:rgba(255,255,255,.18);border:1px solid rgba(255,255,255,.45)}
+header h1{margin:2px 0 0;font-size:22px;line-height:1.3;font-weight:600;overflow-wrap:anywhere}
+header p{margin:0;opacity:.92;overflow-wrap:anywhere}
+header code{background:rgba(255,255,255,.16);padding:0 5px;border-radius:4px}
+h2{font-size:18px;margin:28px 0 10px}
+h3{font-size:15px;margin:22px 0 8px;color:#374151}
+section.card{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:4px 20px 16px;margin:18px 0}
+section.card>h2:first-child{margin-top:16px}
+details.finding{background:var(--card);border:1px solid var(--line);border-left:5px solid #9ca3af;border-radius:8px;margin:10px 0;padding:0 16px}
+details.finding[open]{padding-bottom:12px}
+details.finding>summary{cursor:pointer;padding:10px 0;display:flex;flex-wrap:wrap;gap:10px;align-items:baseline;list-style-position:outside}
+.sev-critical{border-left-color:#7f1d1d!important}.sev-error{border-left-color:#dc2626!important}
+.sev-warning{border-left-color:#d97706!important}.sev-info{border-left-color:#2563eb!important}
+.code{font:600 13px var(--mono)}
+.pill{font-size:11px;font-weight:700;text-transform:uppercase;letter-spacing:.05em;padding:1px 8px;border-radius:999px;color:#fff;background:#6b7280}
+.pill.critical{background:#7f1d1d}.pill.error{background:#dc2626}.pill.warning{background:#d97706}.pill.info{background:#2563eb}
+.conf{color:var(--muted);font-size:12px}
+.ftitle{font-weight:600}
+.fsum{flex-basis:100%;color:#374151;margin-top:-4px;overflow-wrap:anywhere}
+.muted{color:var(--muted)}
+p{margin:6px 0;overflow-wrap:anywhere}
+code,.mono{font-family:var(--mono);font-size:12.5px}
+table{border-collapse:collapse;width:100%;font-size:13px}
+th,td{text-align:left;padding:4px 8px;border-bottom:1px solid var(--line);vertical-align:top}
+th{color:var(--muted);font-weight:600;font-size:12px}
+td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+td.url{font-family:var(--mono);font-size:12px;overflow-wrap:anywhere;max-width:520px}
+td.slow{color:#b45309;font-weight:600}
+td.bad{color:#dc2626;font-weight:600}
+table.groups td{padding:5px 8px;line-height:1.25}
+table.groups small{font-size:11.5px}
+.slowv{color:#b45309;font-weight:600}
+i.dot{display:inline-block;width:9px;height:9px;border-radius:50%;margin-right:6px}
+.remedy{background:#f0fdf4;border:1px solid #bbf7d0;border-radius:6px;padding:8px 12px;margin-top:10px}
+.err{color:#b91c1c}
+.legend{display:flex;flex-wrap:wrap;gap:14px;font-size:12px;color:var(--muted);margin:4px 0 6px}
+.legend i{display:inline-block;width:12px;height:10px;border-radius:2px;margin-right:5px;vertical-align:-1px}
+.chartbox{overflow-x:auto;border:1px solid var(--line);border-radius:8px;background:#fff;padding:6px}
+.chart{display:block;max-width:100%;height:auto}
+.chart text{font:11px system-ui,-apple-system,"Segoe UI",Roboto,Arial,"DejaVu Sans",sans-serif;fill:#4b5563}
+.chart .label{font-family:ui-monospace,Menlo,Consolas,"DejaVu Sans Mono",monospace;font-size:10.5px;fill:#374151}
+.chart .grid{stroke:#eef0f3;stroke-width:1}
+.chart .fail{fill:#dc2626;font-size:11px;font-weight:700}
+.chart .count{font-size:10px;fill:#374151}
+.chart .btick{font-size:9px;fill:#6b7280}
+.chart .axis{font-size:10px;fill:#9ca3af}
+.hgrid{display:grid;grid-template-columns:repeat(auto-fill,minmax(350px,1fr));gap:12px}
+.hgrid figure{margin:0;border:1px solid var(--line);border-radius:8px;background:#fff;padding:8px}
+.hgrid figcaption{font-size:12px;color:var(--muted);margin-bottom:2px}
+.note{font-size:12px;color:var(--muted);font-style:italic}
+dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:2px 14px;margin:8px 0}
+dl.facts dt{color:var(--muted)}dl.facts dd{margin:0;overflow-wrap:anywhere}
+ul.items{margin:4px 0;padding-left:20px}
+details.assets>summary{cursor:pointer;font-weight:600;margin:18px 0 8px}
+footer{color:var(--muted);font-size:12px;padding:24px 20px 40px;overflow-wrap:anywhere}
+"#;
+
+/// Writes the report as one self-contained HTML page.
+pub fn render_html(report: &Report, out: &mut impl Write) -> io::Result<()> {
+    let mut s = String::with_capacity(64 * 1024);
+    page(&mut s, report);
+    out.write_all(s.as_bytes())
+}
+
+fn page(s: &mut String, r: &Report) {
+    let status = serde_name(&r.verdict.status);
+    let class = match status.as_str() {
+        "clean" | "notice" | "degraded" | "failing" | "intercepted" => status.as_str(),
+        _ => "unknown",
+    };
+    s.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
+    s.push_str(
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; \
+         style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'\">\n",
+    );
+    s.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
+    s.push_str("<meta name=\"referrer\" content=\"no-referrer\">\n");
+    let first_label = r.targets.first().map(|t| t.label.as_str()).unwrap_or("");
+    let _ = writeln!(
+        s,
+        "<title>interloper · {} · {}</title>",
+        esc(&status),
+        esc(&shorten(first_label, 120))
+    );
+    let _ = writeln!(s, "<style>{CSS}</style>\n</head>\n<body>");
+
+    // Verdict banner.
+    let _ = write!(
+        s,
+        "<header class=\"banner status-{class}\"><div class=\"inner\"><span class=\"badge\">{}</span><h1>{}</h1>",
+        esc(&status.to_ascii_uppercase()),
+        esc(&shorten(&r.verdict.summary, MAX_FIELD))
+    );
+    if let Some(code) = r.verdict.root_cause {
+        let _ = write!(
+            s,
+            "<p>Root cause: <code>{}</code> {}",
+            code,
+            esc(code.entry().title)
+        );
+        if let Some(t) = &r.verdict.target {
+            let _ = write!(
+                s,
+                " on <span class=\"mono\">{}</span>",
+                esc(&shorten(t, 300))
+            );
+        }
+        s.push_str("</p>");
+    }
+    let _ = writeln!(
+        s,
+        "<p>{}</p></div></header>\n<main>",
+        esc(&shorten(&r.verdict.sampling, MAX_FIELD))
+    );
+
+    // Findings.
+    let _ = writeln!(s, "<h2>Findings ({})</h2>", r.findings.len());
+    if r.findings.is_empty() {
+        s.push_str("<p class=\"muted\">Nothing to report at any severity.</p>\n");
+    }
+    for (i, f) in r.findings.iter().enumerate() {
+        // The root cause is open; the rest stay one line each until clicked.
+        finding(s, f, i == 0);
+    }
+
+    for t in &r.targets {
+        target(s, t);
+    }
+    s.push_str("</main>\n");
+    let _ = writeln!(
+        s,
+        "<footer>Generated by {} {} at {} · schema <code>{}</code><br>Command: <code>{}</code></footer>",
+        esc(&shorten(&r.tool.name, 100)),
+        esc(&shorten(&r.tool.version, 100)),
+        esc(&shorten(&r.generated_at, 100)),
+        esc(&shorten(&r.schema, 100)),
+        esc(&shorten(&r.command.join(" "), MAX_FIELD)),
+    );
+    s.push_str("</body>\n</html>\n");
+}
+
+fn finding(s: &mut String, f: &Finding, open: bool) {
+    let sev = f.severity.as_str();
+    let _ = write!(
+        s,
+        "<details class=\"finding sev-{sev}\"{}><summary><span class=\"code\">{}</span><span class=\"pill {sev}\">{sev}</span><span class=\"ftitle\">{}</span><span class=\"conf\">{} confidence</span><span class=\"fsum\">{}</span></summary>",
+        if open { " open" } else { "" },
+        f.code,
+        esc(&shorten(&f.title, 300)),
+        f.confidence,
+        esc(&shorten(&f.summary, MAX_FIELD)),
+    );
+    if f.target.is_some() || !f.assets.is_empty() {
+        s.push_str("<dl class=\"facts\">");
+        if let Some(t) = &f.target {
+            let _ = write!(
+                s,
+                "<dt>Target</dt><dd class=\"mono\">{}</dd>",
+                esc(&shorten(t, 500))
+            );
+        }
+        if !f.assets.is_empty() {
+            s.push_str("<dt>Assets</dt><dd class=\"mono\">");
+            for (i, a) in f.assets.iter().take(FINDING_ASSETS).enumerate() {
+                if i > 0 {
+                    s.push_str("<br>");
+                }
+                s.push_str(&esc(&shorten(a, 500)));
+            }
+            if f.assets.len() > FINDING_ASSETS {
+                let _ = write!(s, "<br>… and {} more", f.assets.len() - FINDING_ASSETS);
+            }
+            s.push_str("</dd>");
+        }
+        s.push_str("</dl>");
+    }
+    if !f.evidence.is_empty() {
+        s.push_str("<h3>Evidence</h3>");
+        let requests: Vec<&Evidence> = f
+            .evidence
+            .iter()
+            .filter(|e| matches!(e, Evidence::Request { .. }))
+            .take(EVIDENCE_ITEMS)
+            .collect();
+        let others: Vec<&Evidence> = f
+            .evidence
+            .iter()
+            .filter(|e| !matches!(e, Evidence::Request { .. }))
+            .take(EVIDENCE_ITEMS)
+            .collect();
+        if !others.is_empty() {
+            s.push_str("<ul class=\"items\">");
+            for e in others {
+                s.push_str("<li>");
+                match e {
+                    Evidence::Stat { label, value } => {
+                        let _ = write!(
+                            s,
+                            "<span class=\"muted\">{}:</span> {}",
+                            esc(&shorten(label, 500)),
+                            esc(&shorten(value, MAX_FIELD))
+                        );
+                    }
+                    Evidence::Tls { message } | Evidence::Witness { message } => {
+                        s.push_str(&esc(&shorten(message, MAX_FIELD)));
+                    }
+                    Evidence::Check { url, check } => {
+                        let _ = write!(
+                            s,
+                            "<span class=\"mono\">{}</span>: {}",
+                            esc(&shorten(url, 500)),
+                            esc(&shorten(&check.detail, MAX_FIELD))
+                        );
+                        if check.expected.is_some() || check.actual.is_some() {
+                            let _ = write!(
+                                s,
+                                " <span class=\"muted\">(expected <code>{}</code>, got <code>{}</code>)</span>",
+                                esc(&shorten(check.expected.as_deref().unwrap_or("-"), 300)),
+                                esc(&shorten(check.actual.as_deref().unwrap_or("-"), 300))
+                            );
+                        }
+                    }
+                    Evidence::Request { .. } => {}
+                }
+                s.push_str("</li>");
+            }
+            s.push_str("</ul>");
+        }
+        if !requests.is_empty() {
+            s.push_str("<table><thead><tr><th>#</th><th>Request</th><th>Status</th><th>Phases</th><th></th></tr></thead><tbody>");
+            for e in requests {
+                if let Evidence::Request {
+                    url,
+                    seq,
+                    remote_addr,
+                    http_version,
+                    status,
+                    phases,
+                    error,
+                    bytes_received,
+                    content_length,
+                } = e
+                {
+                    let _ = write!(
+                        s,
+                        "<tr><td class=\"num\">{seq}</td><td class=\"url\">{}",
+                        esc(&shorten(url, 500))
+                    );
+                    let via: Vec<String> = [http_version, remote_addr]
+                        .into_iter()
+                        .flatten()
+                        .map(|v| esc(&shorten(v, 100)))
+                        .collect();
+                    if !via.is_empty() {
+                        let _ = write!(s, "<br><span class=\"muted\">{}</span>", via.join(" · "));
+                    }
+                    s.push_str("</td><td>");
+                    match status {
+                        Some(st) => {
+                            let _ = write!(s, "{st}");
+                        }
+                        None => s.push('—'),
+                    }
+                    if let Some(cl) = content_length.filter(|cl| cl != bytes_received) {
+                        let _ = write!(
+                            s,
+                            "<br><span class=\"err\">{} of {}</span>",
+                            bytes(*bytes_received),
+                            bytes(cl)
+                        );
+                    }
+                    let _ = write!(s, "</td><td>{}", esc(&phase_line(phases)));
+                    if let Some(err) = error {
+                        let _ = write!(
+                            s,
+                            "<br><span class=\"err\">{}</span>",
+                            esc(&shorten(err, 600))
+                        );
+                    }
+                    s.push_str("</td><td>");
+                    svg::phase_bar(s, phases);
+                    s.push_str("</td></tr>");
+                }
+            }
+            s.push_str("</tbody></table>");
+        }
+        let shown = f
+            .evidence
+            .iter()
+            .filter(|e| matches!(e, Evidence::Request { .. }))
+            .count()
+            .min(EVIDENCE_ITEMS)
+            + f.evidence
+                .iter()
+                .filter(|e| !matches!(e, Evidence::Request { .. }))
+                .count()
+                .min(EVIDENCE_ITEMS);
+        if shown < f.evidence.len() {
+            let _ = write!(
+                s,
+                "<p class=\"note\">{} more evidence items are in the JSON report.</p>",
+                f.evidence.len() - shown
+            );
+        }
+    }
+    let _ = writeln!(
+        s,
+        "<div class=\"remedy\"><strong>What to do.</strong> {}</div><p class=\"muted\">Documentation: <code>{}</code></p></details>",
+        esc(&shorten(&f.remedy, MAX_FIELD)),
+        esc(&shorten(&f.doc, 300)),
+    );
+}
+
+fn legend_phases(s: &mut String) {
+    s.push_str("<div class=\"legend\">");
+    for (name, c) in PHASE_COLOURS {
+        let _ = write!(s, "<span><i style=\"background:{c}\"></i>{name}</span>");
+    }
+    s.push_str("<span><i style=\"background:#dc2626;opacity:.45\"></i>waiting until it failed (✕)</span><span><i style=\"background:#f59e0b;opacity:.35\"></i>stalled row</span></div>");
+}
+
+fn target(s: &mut String, t: &TargetReport) {
+    let sum = &t.summary;
+    let _ = write!(
+        s,
+        "<section class=\"card target\"><h2><span class=\"mono\">{}</span></h2>",
+        esc(&shorten(&t.label, 500))
+    );
+    let _ = write!(
+        s,
+        "<p>{} assets · {} requests · <span class=\"{}\">{} failed</span> · <span class=\"{}\">{} stalled</span> · median total {}</p>",
+        sum.assets,
+        sum.requests,
+        if sum.failed > 0 { "err" } else { "muted" },
+        sum.failed,
+        if sum.stalled > 0 { "err" } else { "muted" },
+        sum.stalled,
+        if sum.total.count > 0 {
+            ms(sum.total.p50)
+        } else {
+            "—".to_string()
+        },
+    );
+    if t.tls.is_some() || t.witness.is_some() || t.static_version.is_some() {
+        s.push_str("<dl class=\"facts\">");
+        if let Some(tls) = &t.tls {
+            let _ = write!(
+                s,
+                "<dt>TLS path</dt><dd><strong>{}</strong> ({} confidence){}</dd>",
+                esc(&serde_name(&tls.status)),
+                tls.confidence,
+                tls.product
+                    .as_ref()
+                    .map(|p| format!(" · product: <strong>{}</strong>", esc(&shorten(p, 300))))
+                    .unwrap_or_default()
+            );
+            for (k, v) in [
+                ("Leaf issuer", &tls.leaf_issuer),
+                ("Leaf subject", &tls.leaf_subject),
+            ] {
+                if let Some(v) = v {
+                    let _ = write!(
+                        s,
+                        "<dt>{k}</dt><dd class=\"mono\">{}</dd>",
+                        esc(&shorten(v, 1000))
+                    );
+                }
+            }
+            if !tls.items.is_empty() {
+                s.push_str("<dt>Signals</dt><dd><ul class=\"items\">");
+                for i in tls.items.iter().take(EVIDENCE_ITEMS) {
+                    let _ = write!(s, "<li>{}</li>", esc(&shorten(&i.message, 1000)));
+                }
+                s.push_str("</ul></dd>");
+            }
+        }
+        if let Some(w) = &t.witness {
+            let _ = write!(
+                s,
+                "<dt>Witness</dt><dd><span class=\"mono\">{}</span> · client random {} · chain {}{}</dd>",
+                esc(&shorten(&w.url, 500)),
+                if w.client_random_matched {
+                    "matched"
+                } else {
+                    "<strong class=\"err\">differs</strong>"
+                },
+                if w.chain_matched {
+                    "matched"
+                } else {
+                    "<strong class=\"err\">differs</strong>"
+                },
+                match (w.server_ms, w.client_ms) {
+                    (Some(a), Some(b)) => format!(" · server {} vs client {}", ms(a), ms(b)),
+                    _ => String::new(),
+                }
+            );
+        }
+        if let Some(v) = &t.static_version {
+            let _ = write!(
+                s,
+                "<dt>Static build</dt><dd class=\"mono\">{}</dd>",
+                esc(&shorten(v, 300))
+            );
+        }
+        s.push_str("</dl>");
+    }
+
+    if t.groups.is_empty() {
+        s.push_str("<p class=\"muted\">No requests were made to this target.</p></section>\n");
+        return;
+    }
+
+    // One row per asset type, one column per phase: p50 large, p99 under it, every
+    // percentile in the tooltip. Six rows per type would push the charts off the first screen.
+    s.push_str("<h3>Latency by asset type</h3><p class=\"note\">Each cell: median, and p99 below it (hover for p90 and max). Successful requests only.</p><table class=\"groups\"><thead><tr><th>Type</th><th class=\"num\">Assets</th><th class=\"num\">Requests</th><th class=\"num\">Failed</th><th class=\"num\">Stalled</th>");
+    for name in ["dns", "connect", "tls", "ttfb", "body", "total"] {
+        let _ = write!(s, "<th class=\"num\">{name}</th>");
+    }
+    s.push_str("<th class=\"num\">slowest</th></tr></thead><tbody>");
+    for g in &t.groups {
+        let _ = write!(
+            s,
+            "<tr><td><i class=\"dot\" style=\"background:{}\"></i>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num{}\">{}</td><td class=\"num{}\">{}</td>",
+            kind_colour(g.kind),
+            g.kind.as_str(),
+            g.assets,
+            g.counts.requests,
+            if g.counts.failed > 0 { " bad" } else { "" },
+            g.counts.failed,
+            if g.counts.stalled > 0 { " slow" } else { "" },
+            g.counts.stalled,
+        );
+        for (name, st) in g.phases.rows() {
+            match st {
+                Some(st) => {
+                    let _ = write!(
+                        s,
+                        "<td class=\"num\" title=\"{name}: p50 {} · p90 {} · p99 {} · max {} ({} requests)\"><span class=\"{}\">{}</span><br><small class=\"{}\">{}</small></td>",
+                        ms(st.p50),
+                        ms(st.p90),
+                        ms(st.p99),
+                        ms(st.max),
+                        st.count,
+                        if st.p50 >= 750.0 { "slowv" } else { "" },
+                        ms(st.p50),
+                        if st.p99 >= 750.0 { "slowv" } else { "muted" },
+                        ms(st.p99),
+                    );
+                }
+                None => s.push_str("<td class=\"num muted\">—</td>"),
+            }
+        }
+        match &g.phases.total {
+            Some(st) => {
+                let _ = write!(
+                    s,
+                    "<td class=\"num{}\">{}</td></tr>",
+                    if st.max >= 750.0 { " slow" } else { "" },
+                    ms(st.max)
+                );
+            }
+            None => s.push_str("<td class=\"num muted\">—</td></tr>"),
+        }
+    }
+    s.push_str("</tbody></table>");
+
+    let rows = svg::rows(t);
+    s.push_str("<h3>Request waterfall</h3>");
+    legend_phases(s);
+    s.push_str("<div class=\"chartbox\">");
+    let note = svg::waterfall(s, &rows);
+    s.push_str("</div>");
+    note_line(s, note, &rows, t);
+
+    s.push_str("<h3>Latency over time</h3><div class=\"legend\">");
+    for g in &t.groups {
+        let _ = write!(
+            s,
+            "<span><i style=\"background:{}\"></i>{}</span>",
+            kind_colour(g.kind),
+            g.kind.as_str()
+        );
+    }
+    s.push_str("<span><i style=\"background:#f59e0b\"></i>stalled (ring)</span><span><i style=\"background:#dc2626\"></i>failed (✕)</span></div><div class=\"chartbox\">");
+    let note = svg::timeline(s, &rows);
+    s.push_str("</div>");
+    note_line(s, note, &rows, t);
+
+    s.push_str(
+        "<h3>Latency distribution (total time of successful requests)</h3><div class=\"hgrid\">",
+    );
+    for g in &t.groups {
+        let _ = write!(
+            s,
+            "<figure><figcaption>{} · {} requests · p50 {} · p99 {}</figcaption>",
+            g.kind.as_str(),
+            g.counts.requests,
+            g.phases
+                .total
+                .as_ref()
+                .map(|x| ms(x.p50))
+                .unwrap_or_else(|| "—".into()),
+            g.phases
+                .total
+                .as_ref()
+                .map(|x| ms(x.p99))
+                .unwrap_or_else(|| "—".into()),
+        );
+        svg::histogram(s, &g.histogram, g.counts.failed, kind_colour(g.kind));
+        s.push_str("</figure>");
+    }
+    s.push_str("</div>");
+
+    assets_table(s, &t.assets);
+    s.push_str("</section>\n");
+}
+
+fn note_line(s: &mut String, note: Option<String>, rows: &[svg::Row<'_>], t: &TargetReport) {
+    let omitted: u64 = t.assets.iter().map(|a| a.requests_omitted).sum();
+    if let Some(n) = note {
+        let _ = write!(s, "<p class=\"note\">{}</p>", esc(&n));
+    } else if rows.is_empty() {
+        s.push_str("<p class=\"note\">No request was recorded.</p>");
+    }
+    if omitted > 0 {
+        let _ = write!(
+            s,
+            "<p class=\"note\">The report keeps {} of {} requests (every failed and stalled one); the statistics above count them all.</p>",
+            rows.len(),
+            rows.len() as u64 + omitted
+        );
+    }
+}
+
+fn assets_table(s: &mut String, assets: &[AssetReport]) {
+    let _ = write!(
+        s,
+        "<details class=\"assets\"><summary>Assets ({})</summary><table><thead><tr><th>File</th><th>Type</th><th class=\"num\">Size</th><th class=\"num\">Requests</th><th class=\"num\">Failed</th><th class=\"num\">Stalled</th><th>Statuses</th><th class=\"num\">p50</th><th class=\"num\">p99</th><th class=\"num\">max</th></tr></thead><tbody>",
+        assets.len()
+    );
+    for a in assets {
+        let statuses: Vec<String> = a
+            .counts
+            .statuses
+            .iter()
+            .map(|(k, v)| format!("{k}×{v}"))
+            .chain(
+                a.counts
+                    .failures
+                    .iter()
+                    .map(|(k, v)| format!("{}×{v}", k.as_str())),
+            )
+            .collect();
+        let total = a.phases.total.as_ref();
+        let cell = |v: Option<f64>| match v {
+            Some(v) => format!(
+                "<td class=\"num{}\">{}</td>",
+                if v >= 750.0 { " slow" } else { "" },
+                ms(v)
+            ),
+            None => "<td class=\"num\">—</td>".to_string(),
+        };
+        let _ = write!(
+            s,
+            "<tr><td class=\"url\" title=\"{}\">{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num{}\">{}</td><td class=\"num{}\">{}</td><td>{}</td>{}{}{}</tr>",
+            esc(&shorten(&a.url, 2000)),
+            esc(&shorten(file_name(&a.url), 120)),
+            a.kind.as_str(),
+            a.size.map(bytes).unwrap_or_else(|| "—".into()),
+            a.counts.requests,
+            if a.counts.failed > 0 { " bad" } else { "" },
+            a.counts.failed,
+            if a.counts.stalled > 0 { " slow" } else { "" },
+            a.counts.stalled,
+            esc(&statuses.join(" ")),
+            cell(total.map(|x| x.p50)),
+            cell(total.map(|x| x.p99)),
+            cell(total.map(|x| x.max)),
+        );
+        for c in a.checks.iter().take(EVIDENCE_ITEMS) {
+            let _ = write!(
+                s,
+                "<tr><td colspan=\"10\" class=\"err\">↳ {}</td></tr>",
+                esc(&shorten(&c.detail, 1000))
+            );
+        }
+    }
+    s.push_str("</tbody></table></details>");
+}

@@ -1,0 +1,446 @@
+//! The terminal rendering: verdict first, then the findings with their evidence, then a
+//! compact latency table per target, grouped by asset type so a page of 100 assets stays
+//! readable. Plain ANSI colour codes, only when asked for.
+
+use crate::text::{clean, file_name, ms, phase_line, shorten, wrap};
+use crate::{GroupReport, Report, TargetReport};
+use interloper_findings::{Evidence, Finding, Severity};
+use serde::Serialize;
+use std::fmt::Write as _;
+use std::io::{self, Write};
+
+/// How to draw on a terminal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TerminalStyle {
+    /// Emit ANSI colour codes (decided by the caller: TTY, `NO_COLOR`, `TERM=dumb`, `--color`).
+    pub color: bool,
+    /// Columns available; lines are wrapped or shortened to fit where possible (minimum 40).
+    pub width: usize,
+}
+
+impl Default for TerminalStyle {
+    fn default() -> Self {
+        TerminalStyle {
+            color: false,
+            width: 100,
+        }
+    }
+}
+
+/// Evidence items shown per finding; the rest are counted (the JSON and HTML have them all).
+const EVIDENCE_ITEMS: usize = 5;
+
+/// Longest string shown from a single value, before shortening to the line width.
+const MAX_FIELD: usize = 2000;
+
+/// Writes the report for a terminal.
+pub fn render_terminal(
+    report: &Report,
+    out: &mut impl Write,
+    style: TerminalStyle,
+) -> io::Result<()> {
+    let mut s = String::new();
+    let p = Painter {
+        color: style.color,
+        width: style.width.clamp(40, 1000),
+    };
+    p.verdict(&mut s, report);
+    if !report.findings.is_empty() {
+        let _ = writeln!(
+            s,
+            "\n{}",
+            p.paint(BOLD, &format!("Findings ({})", report.findings.len()))
+        );
+        for f in &report.findings {
+            s.push('\n');
+            p.finding(&mut s, f);
+        }
+    }
+    for t in &report.targets {
+        s.push('\n');
+        p.target(&mut s, t);
+    }
+    out.write_all(s.as_bytes())
+}
+
+const RESET: &str = "\x1b[0m";
+const BOLD: &str = "\x1b[1m";
+const DIM: &str = "\x1b[2m";
+const RED: &str = "\x1b[31m";
+const YELLOW: &str = "\x1b[33m";
+const BLUE: &str = "\x1b[34m";
+const BOLD_RED: &str = "\x1b[1;31m";
+
+/// The serde name of a unit enum value (`"likely-intercepted"`), so new variants added by
+/// other crates render without a change here.
+pub(crate) fn serde_name(v: &impl Serialize) -> String {
+    match serde_json::to_value(v) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => "unknown".to_string(),
+    }
+}
+
+struct Painter {
+    color: bool,
+    width: usize,
+}
+
+impl Painter {
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.color {
+            format!("{code}{text}{RESET}")
+        } else {
+            text.to_string()
+        }
+    }
+
+    /// Wrapped paragraph, every line indented by `indent` spaces.
+    fn para(&self, s: &mut String, indent: usize, text: &str) {
+        let text = clean(text, MAX_FIELD);
+        for line in wrap(&text, self.width.saturating_sub(indent)) {
+            let _ = writeln!(s, "{:indent$}{line}", "");
+        }
+    }
+
+    /// `Label: paragraph` with continuation lines aligned under the paragraph.
+    fn labelled(&self, s: &mut String, indent: usize, label: &str, text: &str) {
+        let text = clean(text, MAX_FIELD);
+        let lead = indent + label.chars().count() + 1;
+        for (i, line) in wrap(&text, self.width.saturating_sub(lead))
+            .into_iter()
+            .enumerate()
+        {
+            if i == 0 {
+                let _ = writeln!(s, "{:indent$}{} {line}", "", self.paint(DIM, label));
+            } else {
+                let _ = writeln!(s, "{:lead$}{line}", "");
+            }
+        }
+    }
+
+    fn verdict(&self, s: &mut String, r: &Report) {
+        let status = serde_name(&r.verdict.status);
+        let badge_colour = match status.as_str() {
+            "clean" => "\x1b[1;30;42m",
+            "notice" => "\x1b[1;97;44m",
+            "degraded" => "\x1b[1;30;43m",
+            _ => "\x1b[1;97;41m",
+        };
+        let badge = status.to_ascii_uppercase();
+        let first = if self.color {
+            format!("{badge_colour} {badge} {RESET}")
+        } else {
+            badge.clone()
+        };
+        // The badge and the sentence share the first line, the sentence wrapping under itself.
+        let lead = badge.chars().count() + if self.color { 3 } else { 1 };
+        let summary = clean(&r.verdict.summary, MAX_FIELD);
+        let lines = wrap(&summary, self.width.saturating_sub(lead));
+        if lines.is_empty() {
+            let _ = writeln!(s, "{first}");
+        }
+        for (i, line) in lines.iter().enumerate() {
+            if i == 0 {
+                let _ = writeln!(s, "{first} {}", self.paint(BOLD, line));
+            } else {
+                let _ = writeln!(s, "{:lead$}{}", "", self.paint(BOLD, line));
+            }
+        }
+        if let Some(code) = r.verdict.root_cause {
+            let on = r
+                .verdict
+                .target
+                .as_deref()
+                .map(|t| format!(" on {}", clean(t, 200)))
+                .unwrap_or_default();
+            let title = code.entry().title;
+            self.labelled(s, 0, "Root cause:", &format!("{code} {title}{on}"));
+        }
+        self.labelled(s, 0, "Sampling:", &r.verdict.sampling);
+    }
+
+    fn finding(&self, s: &mut String, f: &Finding) {
+        let sev_colour = match f.severity {
+            Severity::Critical => BOLD_RED,
+            Severity::Error => RED,
+            Severity::Warning => YELLOW,
+            Severity::Info => BLUE,
+        };
+        let sev = f.severity.as_str().to_ascii_uppercase();
+        let head = format!(
+            "{}  {}  {}",
+            self.paint(BOLD, f.code.as_str()),
+            self.paint(sev_colour, &format!("{sev:<8}")),
+            self.paint(DIM, &format!("{} confidence", f.confidence)),
+        );
+        let _ = writeln!(s, "{head}");
+        let indent = 7;
+        let _ = writeln!(
+            s,
+            "{:indent$}{}",
+            "",
+            self.paint(
+                BOLD,
+                &shorten(&clean(&f.title, MAX_FIELD), self.width - indent)
+            )
+        );
+        self.para(s, indent, &f.summary);
+        if let Some(t) = &f.target {
+            self.labelled(s, indent, "Target:", t);
+        }
+        if !f.evidence.is_empty() {
+            let _ = writeln!(s, "{:indent$}{}", "", self.paint(DIM, "Evidence:"));
+            for e in f.evidence.iter().take(EVIDENCE_ITEMS) {
+                self.evidence(s, indent + 2, e);
+            }
+            if f.evidence.len() > EVIDENCE_ITEMS {
+                let _ = writeln!(
+                    s,
+                    "{:w$}{}",
+                    "",
+                    self.paint(
+                        DIM,
+                        &shorten(
+                            &format!(
+                                "… {} more (all in --json and --html)",
+                                f.evidence.len() - EVIDENCE_ITEMS
+                            ),
+                            self.width - indent - 2
+                        )
+                    ),
+                    w = indent + 2
+                );
+            }
+        }
+        self.labelled(s, indent, "Remedy:", &f.remedy);
+        self.labelled(s, indent, "Docs:", &f.doc);
+    }
+
+    fn evidence(&self, s: &mut String, indent: usize, e: &Evidence) {
+        let room = self.width.saturating_sub(indent + 2);
+        let bullet = |s: &mut String, text: &str| {
+            let _ = writeln!(
+                s,
+                "{:indent$}• {}",
+                "",
+                shorten(&clean(text, MAX_FIELD), room)
+            );
+        };
+        let more = |s: &mut String, text: &str, colour: &str| {
+            let line = shorten(&clean(text, MAX_FIELD), room);
+            let _ = writeln!(s, "{:w$}{}", "", self.paint(colour, &line), w = indent + 2);
+        };
+        match e {
+            Evidence::Request {
+                url,
+                seq,
+                remote_addr,
+                http_version,
+                status,
+                phases,
+                error,
+                bytes_received,
+                content_length,
+            } => {
+                let mut head = format!("#{seq}");
+                match status {
+                    Some(st) => {
+                        let _ = write!(head, " {st}");
+                    }
+                    None => head.push_str(" ---"),
+                }
+                for v in [http_version, remote_addr].into_iter().flatten() {
+                    let _ = write!(head, " {}", clean(v, 100));
+                }
+                if let Some(cl) = content_length.filter(|cl| *cl != *bytes_received) {
+                    let _ = write!(head, " {bytes_received}/{cl} B");
+                }
+                let name = clean(file_name(url), MAX_FIELD);
+                let room_for_name = room.saturating_sub(head.chars().count() + 1).max(12);
+                let _ = write!(head, " {}", shorten(&name, room_for_name));
+                bullet(s, &head);
+                let phases = phase_line(phases);
+                if !phases.is_empty() {
+                    more(s, &phases, "");
+                }
+                if let Some(err) = error {
+                    more(s, err, RED);
+                }
+            }
+            Evidence::Stat { label, value } => bullet(s, &format!("{label}: {value}")),
+            Evidence::Tls { message } | Evidence::Witness { message } => bullet(s, message),
+            Evidence::Check { url, check } => {
+                bullet(s, &format!("{}: {}", file_name(url), check.detail));
+                if check.expected.is_some() || check.actual.is_some() {
+                    more(
+                        s,
+                        &format!(
+                            "expected {} · got {}",
+                            check.expected.as_deref().unwrap_or("-"),
+                            check.actual.as_deref().unwrap_or("-")
+                        ),
+                        DIM,
+                    );
+                }
+            }
+        }
+    }
+
+    fn target(&self, s: &mut String, t: &TargetReport) {
+        let sum = &t.summary;
+        let _ = writeln!(
+            s,
+            "{}",
+            self.paint(
+                BOLD,
+                &format!(
+                    "Latency · {}",
+                    shorten(&clean(&t.label, MAX_FIELD), self.width - 10)
+                )
+            )
+        );
+        let mut facts = format!(
+            "{} assets · {} requests · {} failed · {} stalled",
+            sum.assets, sum.requests, sum.failed, sum.stalled
+        );
+        if let Some(tls) = &t.tls {
+            let _ = write!(facts, " · TLS {}", serde_name(&tls.status));
+            if let Some(p) = &tls.product {
+                let _ = write!(facts, " ({})", clean(p, 100));
+            }
+        }
+        self.para(s, 2, &facts);
+        if let Some(issuer) = &sum.leaf_issuer {
+            self.labelled(s, 2, "Issuer:", issuer);
+        }
+        if let Some(w) = &t.witness {
+            let said = |ok: bool| if ok { "matched" } else { "DIFFERS" };
+            self.labelled(
+                s,
+                2,
+                "Witness:",
+                &format!(
+                    "client random {} · chain {} ({})",
+                    said(w.client_random_matched),
+                    said(w.chain_matched),
+                    w.url
+                ),
+            );
+        }
+        if let Some(v) = &t.static_version {
+            self.labelled(s, 2, "Static build:", v);
+        }
+        if t.groups.is_empty() {
+            let _ = writeln!(s, "  {}", self.paint(DIM, "no requests were made"));
+            return;
+        }
+        self.table(s, &t.groups);
+    }
+
+    /// One row per (asset type, phase); columns dropped from the right of the priority list
+    /// until the table fits the width.
+    fn table(&self, s: &mut String, groups: &[GroupReport]) {
+        // (header, width, droppable priority: higher is dropped first)
+        let mut cols: Vec<(&str, usize, u8)> = vec![
+            ("type", 10, 0),
+            ("reqs", 6, 4),
+            ("fail", 5, 3),
+            ("stall", 5, 2),
+            ("phase", 7, 0),
+            ("p50", 8, 5),
+            ("p90", 8, 1),
+            ("p99", 8, 0),
+            ("max", 8, 0),
+        ];
+        let total = |c: &[(&str, usize, u8)]| 2 + c.iter().map(|(_, w, _)| w + 1).sum::<usize>();
+        for drop in 1..=5 {
+            if total(&cols) <= self.width {
+                break;
+            }
+            cols.retain(|(_, _, p)| *p != drop);
+        }
+        let has = |name: &str| cols.iter().any(|(h, _, _)| *h == name);
+        let cell = |text: &str, w: usize, left: bool| {
+            if left {
+                format!("{text:<w$} ")
+            } else {
+                format!("{text:>w$} ")
+            }
+        };
+        let mut head = String::from("  ");
+        for (h, w, _) in &cols {
+            head.push_str(&cell(h, *w, *h == "type" || *h == "phase"));
+        }
+        let _ = writeln!(s, "{}", self.paint(DIM, head.trim_end()));
+        let floor = 750.0;
+        for g in groups {
+            let mut first = true;
+            for (phase, st) in g.phases.rows() {
+                let Some(st) = st else { continue };
+                let mut line = String::from("  ");
+                if first {
+                    let kind = format!("{} ({})", g.kind.as_str(), g.assets);
+                    line.push_str(&cell(&kind, 10, true));
+                    if has("reqs") {
+                        line.push_str(&cell(&g.counts.requests.to_string(), 6, false));
+                    }
+                    if has("fail") {
+                        let f = cell(&g.counts.failed.to_string(), 5, false);
+                        line.push_str(&if g.counts.failed > 0 {
+                            self.paint(RED, &f)
+                        } else {
+                            f
+                        });
+                    }
+                    if has("stall") {
+                        let f = cell(&g.counts.stalled.to_string(), 5, false);
+                        line.push_str(&if g.counts.stalled > 0 {
+                            self.paint(YELLOW, &f)
+                        } else {
+                            f
+                        });
+                    }
+                } else {
+                    let blank: usize = cols
+                        .iter()
+                        .take_while(|(h, _, _)| *h != "phase")
+                        .map(|(_, w, _)| w + 1)
+                        .sum();
+                    line.push_str(&" ".repeat(blank));
+                }
+                first = false;
+                line.push_str(&cell(phase, 7, true));
+                let mut values = Vec::with_capacity(4);
+                if has("p50") {
+                    values.push(st.p50);
+                }
+                if has("p90") {
+                    values.push(st.p90);
+                }
+                values.extend([st.p99, st.max]);
+                for v in values {
+                    let c = cell(&ms(v), 8, false);
+                    // Slow enough to be a stall anywhere: make it stand out.
+                    line.push_str(&if v >= floor {
+                        self.paint(YELLOW, &c)
+                    } else {
+                        c
+                    });
+                }
+                let _ = writeln!(s, "{}", line.trim_end());
+            }
+            if first {
+                let kind = format!("{} ({})", g.kind.as_str(), g.assets);
+                let _ = writeln!(
+                    s,
+                    "  {}{}",
+                    cell(&kind, 10, true),
+                    self.paint(
+                        RED,
+                        &format!("no successful request of {}", g.counts.requests)
+                    )
+                );
+            }
+        }
+    }
+}

@@ -152,6 +152,9 @@ fn page(s: &mut String, r: &Report) {
         finding(s, f, i == 0);
     }
 
+    if r.targets.len() > 1 {
+        instances(s, &r.targets);
+    }
     for t in &r.targets {
         target(s, t);
     }
@@ -542,6 +545,44 @@ fn target(s: &mut String, t: &TargetReport) {
 
     assets_table(s, &t.assets);
     s.push_str("</section>\n");
+}
+
+/// Several instances of one app side by side, so the odd one out is visible at a glance.
+fn instances(s: &mut String, targets: &[TargetReport]) {
+    let _ = write!(
+        s,
+        "<h2>Instances ({})</h2><table><thead><tr><th>Target</th><th class=\"num\">Requests</th><th class=\"num\">Failed</th><th class=\"num\">Stalled</th><th class=\"num\">p50</th><th class=\"num\">p99</th><th>TLS</th><th>Leaf issuer</th><th>Static build</th></tr></thead><tbody>",
+        targets.len()
+    );
+    for t in targets {
+        let x = &t.summary;
+        let stat = |v: f64| {
+            if x.total.count > 0 {
+                ms(v)
+            } else {
+                "—".to_string()
+            }
+        };
+        let _ = write!(
+            s,
+            "<tr><td class=\"url\">{}</td><td class=\"num\">{}</td><td class=\"num{}\">{}</td><td class=\"num{}\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td><td class=\"mono\">{}</td><td class=\"mono\">{}</td></tr>",
+            esc(&shorten(&t.label, 300)),
+            x.requests,
+            if x.failed > 0 { " bad" } else { "" },
+            x.failed,
+            if x.stalled > 0 { " slow" } else { "" },
+            x.stalled,
+            stat(x.total.p50),
+            stat(x.total.p99),
+            esc(&x
+                .tls_status
+                .map(|v| serde_name(&v))
+                .unwrap_or_else(|| "—".into())),
+            esc(&shorten(x.leaf_issuer.as_deref().unwrap_or("—"), 200)),
+            esc(&shorten(t.static_version.as_deref().unwrap_or("—"), 100)),
+        );
+    }
+    s.push_str("</tbody></table>");
 }
 
 fn note_line(s: &mut String, note: Option<String>, rows: &[svg::Row<'_>], t: &TargetReport) {

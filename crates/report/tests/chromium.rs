@@ -50,23 +50,13 @@ fn run(bin: &Path, args: &[String], deadline: Duration) -> (bool, String) {
     (ok, reader.join().unwrap_or_default())
 }
 
-#[test]
-fn html_report_renders_in_headless_chromium_without_console_errors() {
-    let Some(bin) = chromium() else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "chromium is required in CI: apt-get install -y chromium"
-        );
-        eprintln!("SKIPPED: chromium not found (apt-get install -y chromium); CI is not set");
-        return;
-    };
-    let dir = tempfile::tempdir().expect("tempdir");
-    let html = dir.path().join("report.html");
-    let png = dir.path().join("report.png");
-    let profile = dir.path().join("profile");
-    // Six requests per asset: few enough rows for a labelled waterfall (the screenshot);
-    // the dense variant is checked below.
-    let report = common::sample_report(6);
+/// Renders the sample with `per_asset` requests per asset to `dir/name.html`, screenshots it
+/// and asserts the browser reported nothing wrong about the page. Returns the arguments used.
+fn render_and_check(bin: &Path, dir: &Path, name: &str, per_asset: u64) -> Vec<String> {
+    let html = dir.join(format!("{name}.html"));
+    let png = dir.join(format!("{name}.png"));
+    let profile = dir.join(format!("profile-{name}"));
+    let report = common::sample_report(per_asset);
     let mut out = Vec::new();
     interloper_report::render_html(&report, &mut out).expect("render");
     std::fs::write(&html, &out).expect("write html");
@@ -88,22 +78,22 @@ fn html_report_renders_in_headless_chromium_without_console_errors() {
         "--window-size=1280,2000".into(),
         format!("file://{}", html.display()),
     ];
-    let (ok, stderr) = run(&bin, &args, Duration::from_secs(120));
-    assert!(ok, "chromium failed:\n{stderr}");
-    let meta = std::fs::metadata(&png).expect("screenshot written");
+    let (ok, stderr) = run(bin, &args, Duration::from_secs(120));
+    assert!(ok, "chromium failed on {name}:\n{stderr}");
+    let png_bytes = std::fs::read(&png).expect("screenshot written");
     assert!(
-        meta.len() > 10_000,
+        png_bytes.len() > 10_000,
         "screenshot is only {} bytes",
-        meta.len()
+        png_bytes.len()
     );
-    let png_bytes = std::fs::read(&png).expect("read png");
     assert_eq!(&png_bytes[..8], b"\x89PNG\r\n\x1a\n");
 
     // Console messages and load/CSP failures about our page are errors here.
+    let file = format!("{name}.html");
     let page_errors: Vec<&str> = stderr
         .lines()
         .filter(|l| {
-            let about_page = l.contains("report.html") || l.contains("CONSOLE");
+            let about_page = l.contains(&file) || l.contains("CONSOLE");
             let bad = l.contains("Uncaught")
                 || l.contains("CONSOLE")
                 || l.contains("Content Security Policy")
@@ -114,9 +104,33 @@ fn html_report_renders_in_headless_chromium_without_console_errors() {
         .collect();
     assert!(
         page_errors.is_empty(),
-        "console errors about the page:\n{}",
+        "console errors about {name}:\n{}",
         page_errors.join("\n")
     );
+    // Keep a copy for a human to look at.
+    if let Some(keep) = std::env::var_os("REPORT_ARTIFACTS").map(PathBuf::from) {
+        let _ = std::fs::create_dir_all(&keep);
+        let _ = std::fs::copy(&png, keep.join(format!("{name}.png")));
+        let _ = std::fs::copy(&html, keep.join(format!("{name}.html")));
+    }
+    args
+}
+
+#[test]
+fn html_report_renders_in_headless_chromium_without_console_errors() {
+    let Some(bin) = chromium() else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "chromium is required in CI: apt-get install -y chromium"
+        );
+        eprintln!("SKIPPED: chromium not found (apt-get install -y chromium); CI is not set");
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Six requests per asset: few enough rows for a labelled waterfall (the screenshot); then
+    // the dense variant, downsampled.
+    let args = render_and_check(&bin, dir.path(), "report", 6);
+    render_and_check(&bin, dir.path(), "dense", 30);
 
     if std::env::var_os("UPDATE_SCREENSHOT").is_some() {
         // Taller than the check above, so the docs show the waterfall and timeline too.
@@ -131,13 +145,6 @@ fn html_report_renders_in_headless_chromium_without_console_errors() {
         }
         let (ok, stderr) = run(&bin, &args, Duration::from_secs(120));
         assert!(ok, "docs screenshot failed:\n{stderr}");
-    }
-    // Keep a copy next to the test output for a human to look at.
-    let keep = std::env::var_os("REPORT_ARTIFACTS").map(PathBuf::from);
-    if let Some(keep) = keep {
-        let _ = std::fs::create_dir_all(&keep);
-        let _ = std::fs::copy(&png, keep.join("report.png"));
-        let _ = std::fs::copy(&html, keep.join("report.html"));
     }
 }
 

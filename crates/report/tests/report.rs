@@ -379,4 +379,5 @@ fn several_instances_get_one_section_each() {
     let h = html(&r);
     assert_balanced(&h);
     assert_eq!(count(&h, "<section class=\"card target\">"), 2);
+    assert!(h.contains("<h2>Instances (2)</h2>"));
 }

@@ -44,6 +44,8 @@ pub use location::Location;
 pub use reference::{
     Asset, AssetKind, Context, CrossOrigin, Discovery, Inventory, Note, Provenance, SourceKind,
 };
+/// Re-exported so callers (and the fuzz targets) name the same `Url` type as this API.
+pub use url::Url;
 
 /// Bounds on work and memory: hostile documents must not make discovery slow or large.
 ///

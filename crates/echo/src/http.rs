@@ -1,0 +1,294 @@
+//! The witness's three resources, plus the small responses shared with the passthrough API.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use bytes::Bytes;
+use http::{HeaderValue, Method, Request, Response, StatusCode, header};
+use http_body_util::{Either, Full};
+use tokio::sync::Semaphore;
+
+use crate::conn::ConnCtx;
+use crate::limits::Guards;
+use crate::payload::{PayloadBody, payload_sha256};
+use crate::schema::{
+    EchoHello, EchoInfo, PATH_HELLO, PATH_INFO, PATH_PAYLOAD, SCHEMA_HELLO, SCHEMA_INFO,
+};
+use crate::stats::bump;
+
+/// Response body: a small in-memory document, or the generated payload.
+pub(crate) type EchoBody = Either<Full<Bytes>, PayloadBody>;
+
+/// Digests of recent (N, seed) pairs; repeated measurements of the same payload cost nothing.
+const DIGEST_CACHE: usize = 256;
+
+/// State shared by all requests of one witness.
+pub(crate) struct HttpShared {
+    pub guards: Arc<Guards>,
+    digests: Mutex<HashMap<(u64, u64), [u8; 32]>>,
+    digest_slots: Semaphore,
+}
+
+impl HttpShared {
+    pub(crate) fn new(guards: Arc<Guards>) -> Arc<Self> {
+        let slots = guards.limits.max_concurrent_digests;
+        Arc::new(Self {
+            guards,
+            digests: Mutex::new(HashMap::new()),
+            digest_slots: Semaphore::new(slots),
+        })
+    }
+
+    async fn digest(&self, len: u64, seed: u64) -> Option<[u8; 32]> {
+        if let Some(d) = self.cached(len, seed) {
+            return Some(d);
+        }
+        // Hashing 64 MiB takes a noticeable slice of a core; bounding how many run at once
+        // keeps a digest flood from starving the handshakes.
+        let _slot = self.digest_slots.acquire().await.ok()?;
+        if let Some(d) = self.cached(len, seed) {
+            return Some(d);
+        }
+        let d = tokio::task::spawn_blocking(move || payload_sha256(len, seed))
+            .await
+            .ok()?;
+        let mut cache = self.digests.lock().unwrap_or_else(|p| p.into_inner());
+        if cache.len() >= DIGEST_CACHE {
+            cache.clear();
+        }
+        cache.insert((len, seed), d);
+        Some(d)
+    }
+
+    fn cached(&self, len: u64, seed: u64) -> Option<[u8; 32]> {
+        let cache = self.digests.lock().unwrap_or_else(|p| p.into_inner());
+        cache.get(&(len, seed)).copied()
+    }
+}
+
+/// Headers every response carries: nothing here may be cached or sniffed.
+pub(crate) fn common_headers(resp: &mut Response<impl Sized>) {
+    let h = resp.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::SERVER, HeaderValue::from_static("interloper-echo"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+}
+
+/// A small JSON response.
+pub(crate) fn json(status: StatusCode, body: Vec<u8>) -> Response<Full<Bytes>> {
+    let mut resp = Response::new(Full::new(Bytes::from(body)));
+    *resp.status_mut() = status;
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    common_headers(&mut resp);
+    resp
+}
+
+/// `{"error": MSG}` with `status`.
+pub(crate) fn error(status: StatusCode, msg: &str) -> Response<Full<Bytes>> {
+    let body = serde_json::to_vec(&serde_json::json!({ "error": msg })).unwrap_or_default();
+    json(status, body)
+}
+
+/// The `info` document.
+pub(crate) fn info(mode: &str) -> Response<Full<Bytes>> {
+    let doc = EchoInfo {
+        schema: SCHEMA_INFO.into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        mode: mode.into(),
+        description: "interloper witness: reports the TLS ClientHello it received, to prove or rule out interception on the path".into(),
+    };
+    json(StatusCode::OK, serde_json::to_vec(&doc).unwrap_or_default())
+}
+
+fn left(r: Response<Full<Bytes>>) -> Response<EchoBody> {
+    r.map(Either::Left)
+}
+
+/// Serves one request on a witness connection.
+pub(crate) async fn handle(
+    req: Request<hyper::body::Incoming>,
+    ctx: Arc<ConnCtx>,
+    shared: Arc<HttpShared>,
+) -> Result<Response<EchoBody>, Infallible> {
+    let received = ctx.clock.stamp();
+    let number = ctx.requests.fetch_add(1, Ordering::Relaxed) + 1;
+    let g = &shared.guards;
+    bump(&g.stats.requests);
+    let is_head = req.method() == Method::HEAD;
+    if req.method() != Method::GET && !is_head {
+        bump(&g.stats.bad_requests);
+        g.log
+            .refused(ctx.peer, "request", &format!("method {}", req.method()));
+        let mut r = error(StatusCode::METHOD_NOT_ALLOWED, "only GET and HEAD");
+        r.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+        return Ok(left(r));
+    }
+    let path = req.uri().path();
+    let payload = if path == PATH_PAYLOAD {
+        match parse_payload_query(req.uri().query(), g.limits.max_payload_bytes) {
+            Ok(p) => Some(p),
+            Err(msg) => {
+                bump(&g.stats.bad_requests);
+                g.log.refused(ctx.peer, "payload", &msg);
+                return Ok(left(error(StatusCode::BAD_REQUEST, &msg)));
+            }
+        }
+    } else {
+        None
+    };
+    // Payload bytes are charged for HEAD too: the digest costs the same CPU either way.
+    let charge = payload.map(|(n, _)| n).unwrap_or(0);
+    if let Err(wait) = g.sources.charge(ctx.peer.ip(), charge) {
+        bump(&g.stats.rate_limited);
+        g.log.refused(
+            ctx.peer,
+            "request",
+            &format!("per-source rate limit ({charge} payload bytes asked)"),
+        );
+        let mut r = error(StatusCode::TOO_MANY_REQUESTS, "rate limited");
+        let secs = wait.ceil().clamp(1.0, 3600.0) as u64;
+        if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+            r.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        return Ok(left(r));
+    }
+    let mut resp = if let Some((n, seed)) = payload {
+        serve_payload(&shared, n, seed, is_head).await
+    } else if path == PATH_HELLO {
+        left(hello_doc(&ctx, &req, received, number))
+    } else if path == PATH_INFO {
+        left(info("echo"))
+    } else {
+        left(error(StatusCode::NOT_FOUND, "not found"))
+    };
+    if is_head {
+        // Keep the headers (Content-Length included), drop the body.
+        let (parts, body) = resp.into_parts();
+        let body = match body {
+            Either::Left(b) => Either::Left(b),
+            Either::Right(_) => Either::Left(Full::new(Bytes::new())),
+        };
+        resp = Response::from_parts(parts, body);
+    }
+    Ok(resp)
+}
+
+fn hello_doc(
+    ctx: &ConnCtx,
+    req: &Request<hyper::body::Incoming>,
+    received: crate::schema::Stamp,
+    number: u64,
+) -> Response<Full<Bytes>> {
+    let mut negotiated = ctx.negotiated.clone();
+    negotiated.http_version = format!("{:?}", req.version());
+    let mut timestamps = ctx.timestamps.clone();
+    timestamps.request_received = received;
+    timestamps.response_written = ctx.clock.stamp();
+    let doc = EchoHello {
+        schema: SCHEMA_HELLO.into(),
+        server_version: env!("CARGO_PKG_VERSION").into(),
+        peer: ctx.peer.to_string(),
+        local: ctx.local.to_string(),
+        client_hello: ctx.hello.clone(),
+        served_chain: ctx.chain.certs.clone(),
+        negotiated,
+        timestamps,
+        request_number: number,
+    };
+    json(
+        StatusCode::OK,
+        serde_json::to_vec_pretty(&doc).unwrap_or_default(),
+    )
+}
+
+async fn serve_payload(
+    shared: &HttpShared,
+    n: u64,
+    seed: u64,
+    is_head: bool,
+) -> Response<EchoBody> {
+    let Some(digest) = shared.digest(n, seed).await else {
+        return left(error(StatusCode::SERVICE_UNAVAILABLE, "digest unavailable"));
+    };
+    if !is_head {
+        shared
+            .guards
+            .stats
+            .payload_bytes
+            .fetch_add(n, Ordering::Relaxed);
+    }
+    let mut resp = Response::new(Either::Right(PayloadBody::new(n, seed)));
+    common_headers(&mut resp);
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(n));
+    // RFC 9530: the digest of the selected representation, as a structured byte sequence.
+    if let Ok(v) = HeaderValue::from_str(&format!("sha-256=:{}:", B64.encode(digest))) {
+        h.insert("repr-digest", v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&hex::encode(digest)) {
+        h.insert("x-interloper-sha256", v);
+    }
+    h.insert("x-interloper-seed", HeaderValue::from(seed));
+    resp
+}
+
+/// `bytes=N` (required, at most `cap`) and `seed=S` (default 0).
+fn parse_payload_query(query: Option<&str>, cap: u64) -> Result<(u64, u64), String> {
+    let mut bytes = None;
+    let mut seed = 0u64;
+    for (k, v) in url::form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
+        match k.as_ref() {
+            "bytes" => {
+                bytes = Some(
+                    v.parse::<u64>()
+                        .map_err(|_| format!("bytes={v:.40} is not a whole number"))?,
+                )
+            }
+            "seed" => {
+                seed = v
+                    .parse::<u64>()
+                    .map_err(|_| format!("seed={v:.40} is not a whole number"))?
+            }
+            _ => {}
+        }
+    }
+    let n = bytes.ok_or_else(|| "bytes=N is required".to_string())?;
+    if n > cap {
+        return Err(format!("bytes={n} exceeds the cap of {cap}"));
+    }
+    Ok((n, seed))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payload_query() {
+        assert_eq!(
+            parse_payload_query(Some("bytes=10&seed=3"), 100),
+            Ok((10, 3))
+        );
+        assert_eq!(parse_payload_query(Some("bytes=10"), 100), Ok((10, 0)));
+        assert!(parse_payload_query(Some("bytes=101"), 100).is_err());
+        assert!(parse_payload_query(Some("bytes=-1"), 100).is_err());
+        assert!(parse_payload_query(Some("seed=1"), 100).is_err());
+        assert!(parse_payload_query(None, 100).is_err());
+        assert!(parse_payload_query(Some("bytes=99999999999999999999999"), 100).is_err());
+    }
+}

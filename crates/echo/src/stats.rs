@@ -1,0 +1,74 @@
+//! Counters of what the witness did and refused; cheap atomics read by tests and the CLI.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde::{Deserialize, Serialize};
+
+macro_rules! counters {
+    ($($(#[$doc:meta])* $name:ident),* $(,)?) => {
+        /// Live counters (shared by all connections).
+        #[derive(Debug, Default)]
+        pub struct Stats {
+            $($(#[$doc])* pub $name: AtomicU64,)*
+        }
+
+        /// A copy of [`Stats`] at one moment.
+        #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+        #[non_exhaustive]
+        pub struct StatsSnapshot {
+            $($(#[$doc])* pub $name: u64,)*
+        }
+
+        impl Stats {
+            /// Reads every counter.
+            pub fn snapshot(&self) -> StatsSnapshot {
+                StatsSnapshot { $($name: self.$name.load(Ordering::Relaxed),)* }
+            }
+        }
+    };
+}
+
+counters! {
+    /// TCP connections accepted (including those refused right after).
+    accepted,
+    /// Refused: the global connection limit was reached.
+    refused_connection_limit,
+    /// Refused: the source's connection limit was reached.
+    refused_source_limit,
+    /// Refused: the source table was full.
+    refused_source_table_full,
+    /// No whole ClientHello within the handshake timeout.
+    hello_timeouts,
+    /// Bytes that were not a ClientHello (or too large).
+    malformed_hellos,
+    /// Peer closed before a whole hello.
+    hello_eof,
+    /// rustls refused the handshake, or it timed out.
+    handshake_failures,
+    /// Handshakes completed.
+    handshakes,
+    /// Connections closed for idleness (no byte moved for `idle_timeout`).
+    idle_cuts,
+    /// Connections closed for age.
+    age_cuts,
+    /// HTTP/1.1 request heads not complete within `header_read_timeout`.
+    header_timeouts,
+    /// Requests served (any status).
+    requests,
+    /// Requests refused by the per-source rate limit (429).
+    rate_limited,
+    /// Requests refused for method, size or parameters (4xx other than 404/429).
+    bad_requests,
+    /// Payload bytes promised in Content-Length.
+    payload_bytes,
+    /// Passthrough: hellos recorded.
+    hellos_recorded,
+    /// Passthrough: connections forwarded without a recorded hello (not TLS).
+    forwarded_unrecorded,
+    /// Passthrough: upstream connect failures.
+    upstream_failures,
+}
+
+pub(crate) fn bump(c: &AtomicU64) {
+    c.fetch_add(1, Ordering::Relaxed);
+}

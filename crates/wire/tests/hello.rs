@@ -366,3 +366,17 @@ fn ja4_alpn_rules() {
     h.extensions.retain(|e| e.typ != 0x0010);
     assert_eq!(&ja4(&h, Transport::Tcp).ja4[8..10], "00");
 }
+
+#[test]
+fn ja3_known_answers_on_real_hellos() {
+    // Expected values computed by an independent script written from the Salesforce spec.
+    let chrome = ClientHello::parse(&message(&fixture("chrome-latest.hello.hex"))).unwrap();
+    let j = ja3(&chrome);
+    assert_eq!(
+        j.string,
+        "771,4865-4866-4867-49195-49199-49196-49200-52393-52392-49171-49172-156-157-47-53,35-65281-0-27-18-17513-45-43-13-16-51-10-5-23-11-21,29-23-24,0"
+    );
+    assert_eq!(j.hash, "8883b2acda8ceb1a4f416c16d9b6c42f");
+    let old = ClientHello::parse(&message(&fixture("tls-alpn-h2.hello.hex"))).unwrap();
+    assert_eq!(ja3(&old).hash, "3faa4ad39f690c4ef1c3160caa375465");
+}

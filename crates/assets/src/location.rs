@@ -17,6 +17,10 @@ pub struct Location {
 pub(crate) struct LineIndex<'a> {
     text: &'a [u8],
     starts: Vec<usize>,
+    /// Last answer (line, offset, column): lookups come in document order, and minified
+    /// files are one huge line, so counting columns from the line start every time would be
+    /// quadratic.
+    cursor: std::cell::Cell<(usize, usize, usize)>,
 }
 
 impl<'a> LineIndex<'a> {
@@ -28,7 +32,11 @@ impl<'a> LineIndex<'a> {
                 .filter(|(_, b)| **b == b'\n')
                 .map(|(i, _)| i + 1),
         );
-        LineIndex { text, starts }
+        LineIndex {
+            text,
+            starts,
+            cursor: std::cell::Cell::new((0, 0, 0)),
+        }
     }
 
     pub(crate) fn locate(&self, offset: usize) -> Location {
@@ -37,12 +45,19 @@ impl<'a> LineIndex<'a> {
             Ok(i) => i,
             Err(i) => i.saturating_sub(1),
         };
-        let start = self.starts.get(line).copied().unwrap_or(0);
+        let (c_line, c_off, c_col) = self.cursor.get();
+        let (from, base) = if c_line == line && c_off <= offset {
+            (c_off, c_col)
+        } else {
+            (self.starts.get(line).copied().unwrap_or(0), 0)
+        };
         // Count characters, not bytes: UTF-8 continuation bytes do not start a character.
-        let column = self.text[start..offset]
-            .iter()
-            .filter(|b| (**b & 0xC0) != 0x80)
-            .count();
+        let column = base
+            + self.text[from..offset]
+                .iter()
+                .filter(|b| (**b & 0xC0) != 0x80)
+                .count();
+        self.cursor.set((line, offset, column));
         Location {
             offset,
             line: u32::try_from(line + 1).unwrap_or(u32::MAX),
@@ -77,5 +92,9 @@ mod tests {
             }
         );
         assert_eq!(idx.locate(999).offset, 8);
+        // Out-of-order lookups after the cursor moved still answer right.
+        assert_eq!(idx.locate(5).column, 2);
+        assert_eq!(idx.locate(1).column, 2);
+        assert_eq!(idx.locate(6).column, 3);
     }
 }

@@ -1,0 +1,424 @@
+//! Helpers shared by the witness tests: a real rustls client that remembers the random it sent
+//! and the chain it saw, HTTP over it, and servers on loopback port 0.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Empty};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use interloper_echo::{
+    CertSource, EchoConfig, EchoServer, Limits, PassthroughConfig, PassthroughServer, Stats,
+};
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{DigitallySignedStruct, SignatureScheme};
+use tokio::net::TcpStream;
+use tokio::sync::oneshot;
+
+/// Every network step of a test is bounded by this.
+pub const STEP: Duration = Duration::from_secs(20);
+
+/// What the client sent and saw on one connection.
+#[derive(Default, Debug)]
+pub struct Seen {
+    /// The client_random rustls used (from the key log), hex.
+    pub client_random: Option<String>,
+    /// The chain the server presented, DER, leaf first.
+    pub chain: Vec<Vec<u8>>,
+}
+
+/// rustls hands every secret to the key log together with the client_random of the
+/// connection: an honest way to learn the random the client really sent.
+#[derive(Debug)]
+struct RandomLog(Arc<Mutex<Seen>>);
+
+impl rustls::KeyLog for RandomLog {
+    fn log(&self, _label: &str, client_random: &[u8], _secret: &[u8]) {
+        if let Ok(mut s) = self.0.lock() {
+            s.client_random = Some(hex::encode(client_random));
+        }
+    }
+    fn will_log(&self, _label: &str) -> bool {
+        true
+    }
+}
+
+/// Accepts any chain but records it: the tests compare it with what the witness served, which
+/// is exactly the check the client side makes.
+#[derive(Debug)]
+struct RecordingVerifier(Arc<Mutex<Seen>>, Arc<rustls::crypto::CryptoProvider>);
+
+impl ServerCertVerifier for RecordingVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        if let Ok(mut s) = self.0.lock() {
+            s.chain = std::iter::once(end_entity)
+                .chain(intermediates)
+                .map(|c| c.as_ref().to_vec())
+                .collect();
+        }
+        Ok(ServerCertVerified::assertion())
+    }
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.1.signature_verification_algorithms,
+        )
+    }
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.1.signature_verification_algorithms,
+        )
+    }
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.1.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// Client options.
+#[derive(Clone, Default)]
+pub struct ClientOpts {
+    pub alpn: Vec<&'static str>,
+    pub max_fragment: Option<usize>,
+    pub bind: Option<SocketAddr>,
+}
+
+/// A TLS connection plus what it sent and saw.
+pub struct Client {
+    pub tls: tokio_rustls::client::TlsStream<TcpStream>,
+    pub seen: Arc<Mutex<Seen>>,
+}
+
+impl Client {
+    pub fn random(&self) -> String {
+        self.seen.lock().unwrap().client_random.clone().unwrap()
+    }
+    pub fn chain(&self) -> Vec<Vec<u8>> {
+        self.seen.lock().unwrap().chain.clone()
+    }
+    pub fn alpn(&self) -> Option<String> {
+        self.tls
+            .get_ref()
+            .1
+            .alpn_protocol()
+            .map(|p| String::from_utf8_lossy(p).into_owned())
+    }
+}
+
+pub async fn tcp(addr: SocketAddr, bind: Option<SocketAddr>) -> TcpStream {
+    match bind {
+        None => TcpStream::connect(addr).await.unwrap(),
+        Some(local) => {
+            let s = tokio::net::TcpSocket::new_v4().unwrap();
+            s.bind(local).unwrap();
+            s.connect(addr).await.unwrap()
+        }
+    }
+}
+
+/// Connects with rustls, SNI `localhost`.
+pub async fn connect(addr: SocketAddr, opts: ClientOpts) -> Client {
+    let seen = Arc::new(Mutex::new(Seen::default()));
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut cfg = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(RecordingVerifier(Arc::clone(&seen), provider)))
+        .with_no_client_auth();
+    cfg.alpn_protocols = opts.alpn.iter().map(|p| p.as_bytes().to_vec()).collect();
+    cfg.key_log = Arc::new(RandomLog(Arc::clone(&seen)));
+    cfg.max_fragment_size = opts.max_fragment;
+    let tcp = tcp(addr, opts.bind).await;
+    let tls = tokio::time::timeout(
+        STEP,
+        tokio_rustls::TlsConnector::from(Arc::new(cfg))
+            .connect(ServerName::try_from("localhost").unwrap(), tcp),
+    )
+    .await
+    .expect("handshake in time")
+    .expect("handshake");
+    Client { tls, seen }
+}
+
+/// A response: status, headers, body.
+pub struct Got {
+    pub status: u16,
+    pub headers: http::HeaderMap,
+    pub body: Bytes,
+    pub version: http::Version,
+}
+
+/// One request over the connection, with HTTP/2 when ALPN chose it, else HTTP/1.1.
+pub async fn get(client: Client, method: &str, path: &str) -> Got {
+    let h2 = client.alpn().as_deref() == Some("h2");
+    let io = TokioIo::new(client.tls);
+    let req = http::Request::builder()
+        .method(method)
+        .uri(path)
+        .header("host", "localhost")
+        .body(Empty::<Bytes>::new())
+        .unwrap();
+    let work = async move {
+        let resp = if h2 {
+            let (mut send, conn) = hyper::client::conn::http2::handshake(TokioExecutor::new(), io)
+                .await
+                .unwrap();
+            tokio::spawn(conn);
+            let req = {
+                let (mut parts, body) = req.into_parts();
+                parts.uri = format!("https://localhost{path}").parse().unwrap();
+                http::Request::from_parts(parts, body)
+            };
+            send.send_request(req).await.unwrap()
+        } else {
+            let (mut send, conn) = hyper::client::conn::http1::handshake(io).await.unwrap();
+            tokio::spawn(conn);
+            send.send_request(req).await.unwrap()
+        };
+        let status = resp.status().as_u16();
+        let version = resp.version();
+        let headers = resp.headers().clone();
+        let body = resp.into_body().collect().await.unwrap().to_bytes();
+        Got {
+            status,
+            headers,
+            body,
+            version,
+        }
+    };
+    tokio::time::timeout(STEP, work)
+        .await
+        .expect("response in time")
+}
+
+/// A running server and the means to stop it.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub api: Option<SocketAddr>,
+    pub stats: Arc<Stats>,
+    pub served: Vec<Vec<u8>>,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Running {
+    pub async fn stop(mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.task.take() {
+            let _ = tokio::time::timeout(STEP, t).await;
+        }
+    }
+}
+
+pub fn test_limits() -> Limits {
+    Limits::default()
+}
+
+/// Default limits with some changed (`Limits` is non-exhaustive, so no struct literal).
+pub fn limits_with(f: impl FnOnce(&mut Limits)) -> Limits {
+    let mut l = Limits::default();
+    f(&mut l);
+    l
+}
+
+/// A witness on 127.0.0.1:0 with a self-signed certificate for `localhost`.
+pub async fn start_echo(limits: Limits) -> Running {
+    let mut cfg = EchoConfig::new(
+        "127.0.0.1:0".parse().unwrap(),
+        CertSource::SelfSigned {
+            names: vec!["localhost".into()],
+        },
+    );
+    cfg.limits = limits;
+    let server = EchoServer::bind(cfg).await.unwrap();
+    let addr = server.local_addr();
+    let stats = server.stats();
+    let served = server
+        .served_chain()
+        .certs
+        .iter()
+        .map(|c| {
+            use base64::Engine as _;
+            base64::engine::general_purpose::STANDARD
+                .decode(&c.der_base64)
+                .unwrap()
+        })
+        .collect();
+    let (tx, rx) = oneshot::channel();
+    let task = tokio::spawn(server.run(async {
+        let _ = rx.await;
+    }));
+    Running {
+        addr,
+        api: None,
+        stats,
+        served,
+        stop: Some(tx),
+        task: Some(task),
+    }
+}
+
+/// A passthrough on 127.0.0.1:0 in front of `upstream`.
+pub async fn start_passthrough(upstream: SocketAddr, limits: Limits) -> Running {
+    let mut cfg = PassthroughConfig::new(
+        "127.0.0.1:0".parse().unwrap(),
+        upstream.to_string(),
+        "127.0.0.1:0".parse().unwrap(),
+    );
+    cfg.limits = limits;
+    cfg.ring_capacity = 100;
+    let server = PassthroughServer::bind(cfg).await.unwrap();
+    let addr = server.local_addr();
+    let api = server.api_addr();
+    let stats = server.stats();
+    let (tx, rx) = oneshot::channel();
+    let task = tokio::spawn(server.run(async {
+        let _ = rx.await;
+    }));
+    Running {
+        addr,
+        api: Some(api),
+        stats,
+        served: Vec::new(),
+        stop: Some(tx),
+        task: Some(task),
+    }
+}
+
+/// Plain HTTP/1.1 GET on loopback (the passthrough's API).
+pub async fn plain_get(addr: SocketAddr, path_and_query: &str) -> Got {
+    let tcp = TcpStream::connect(addr).await.unwrap();
+    let (mut send, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tcp))
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    let req = http::Request::builder()
+        .uri(path_and_query)
+        .header("host", "127.0.0.1")
+        .body(Empty::<Bytes>::new())
+        .unwrap();
+    let work = async move {
+        let resp = send.send_request(req).await.unwrap();
+        let status = resp.status().as_u16();
+        let version = resp.version();
+        let headers = resp.headers().clone();
+        let body = resp.into_body().collect().await.unwrap().to_bytes();
+        Got {
+            status,
+            headers,
+            body,
+            version,
+        }
+    };
+    tokio::time::timeout(STEP, work)
+        .await
+        .expect("API answer in time")
+}
+
+/// Reads until EOF or error; returns (bytes read, whether it ended within `limit`).
+pub async fn read_until_closed<S: tokio::io::AsyncRead + Unpin>(
+    s: &mut S,
+    limit: Duration,
+) -> (Vec<u8>, bool) {
+    use tokio::io::AsyncReadExt;
+    let mut out = Vec::new();
+    let mut buf = [0u8; 1024];
+    let res = tokio::time::timeout(limit, async {
+        loop {
+            match s.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => out.extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+    .await;
+    (out, res.is_ok())
+}
+
+/// The mitmproxy venv, from `INTERLOPER_VENV` (set by scripts/test).
+pub fn mitmdump() -> Option<std::path::PathBuf> {
+    let venv = std::env::var_os("INTERLOPER_VENV")?;
+    let p = std::path::Path::new(&venv).join("bin/mitmdump");
+    p.exists().then_some(p)
+}
+
+/// A mitmdump child in reverse mode on loopback, killed (by its pid) on drop.
+pub struct Mitm {
+    pub port: u16,
+    child: std::process::Child,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Mitm {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `mitmdump --mode reverse:SCHEME://127.0.0.1:PORT` on a free loopback port and waits
+/// until it accepts connections.
+pub async fn start_mitm(bin: &std::path::Path, upstream: SocketAddr) -> Mitm {
+    let dir = tempfile::tempdir().unwrap();
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let child = std::process::Command::new(bin)
+        .arg("--mode")
+        .arg(format!("reverse:https://{upstream}"))
+        .args(["--listen-host", "127.0.0.1", "-p", &port.to_string()])
+        .args(["--set", &format!("confdir={}", dir.path().display())])
+        .args([
+            "--set",
+            "ssl_insecure=true",
+            "--set",
+            "keep_host_header=true",
+        ])
+        .args(["-q"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::inherit())
+        .spawn()
+        .expect("mitmdump starts");
+    let mitm = Mitm {
+        port,
+        child,
+        _dir: dir,
+    };
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    for _ in 0..600 {
+        if TcpStream::connect(addr).await.is_ok() {
+            return mitm;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("mitmdump did not listen on {addr} within 60 s");
+}

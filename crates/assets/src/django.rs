@@ -230,20 +230,22 @@ impl Manifest {
     }
 }
 
+/// Characters of a file name that cannot stand as is in a URL path.
+const PATH_ESCAPE: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}')
+    .add(b'\\');
+
 fn escape_path(p: &str) -> String {
-    let mut out = String::with_capacity(p.len());
-    for c in p.chars() {
-        match c {
-            '?' | '#' | '%' | ' ' | '\\' => {
-                let mut buf = [0u8; 4];
-                for b in c.encode_utf8(&mut buf).bytes() {
-                    out.push_str(&format!("%{b:02X}"));
-                }
-            }
-            c => out.push(c),
-        }
-    }
-    out
+    percent_encoding::utf8_percent_encode(p, PATH_ESCAPE).to_string()
 }
 
 /// `asset`'s path relative to `static_url`, percent-decoded, if it is under it.
@@ -256,10 +258,9 @@ pub fn relative_to(static_url: &Url, asset: &Url) -> Option<String> {
 }
 
 fn percent_decode(s: &str) -> String {
-    url::form_urlencoded::parse(format!("x={}", s.replace('+', "%2B")).as_bytes())
-        .next()
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_default()
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 /// Python's `json.dumps(sorted(paths.items()))` with its defaults (`ensure_ascii=True`,

@@ -9,8 +9,7 @@ use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncRead, AsyncReadExt};
 
 use crate::schema::{ClientHelloReport, Ja3Report, Ja4Report};
-// The single switch between the stand-in and the wire crate's parser.
-use crate::wire_shim as wire;
+use interloper_wire as wire;
 
 /// Bytes read per socket read; a typical hello fits in one.
 const READ_CHUNK: usize = 4096;
@@ -170,12 +169,8 @@ pub(crate) fn describe(handshake: &[u8]) -> Result<ClientHelloReport, String> {
         key_share_groups: hello.key_share_groups(),
         signature_algorithms: hello.signature_algorithms(),
         ec_point_formats: hello.ec_point_formats(),
-        alpn: hello
-            .alpn()
-            .into_iter()
-            .map(|p| String::from_utf8_lossy(&p).into_owned())
-            .collect(),
-        sni: hello.sni().map(|s| s.to_string()),
+        alpn: hello.alpn(),
+        sni: hello.sni(),
         ja3: Ja3Report {
             string: j3.string,
             hash: j3.hash,

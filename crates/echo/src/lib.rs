@@ -43,7 +43,6 @@ mod schema;
 mod server;
 mod stats;
 mod stream;
-mod wire_shim;
 
 pub use certs::{CertSource, ServedChain};
 pub use config::{EchoConfig, Limits, PassthroughConfig};

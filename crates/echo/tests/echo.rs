@@ -20,7 +20,7 @@ async fn hello_over(alpn: Vec<&'static str>, expect_version: http::Version) {
     let client = connect(
         server.addr,
         ClientOpts {
-            alpn,
+            alpn: alpn.clone(),
             ..Default::default()
         },
     )
@@ -53,6 +53,27 @@ async fn hello_over(alpn: Vec<&'static str>, expect_version: http::Version) {
     let raw = b64(&doc.client_hello.handshake_base64);
     assert_eq!(raw[0], 1, "a ClientHello handshake message");
     assert_eq!(hex::encode(&raw[6..38]), random);
+    // The parsed view of the same hello.
+    let h = &doc.client_hello;
+    assert_eq!(h.sni.as_deref(), Some("localhost"));
+    assert_eq!(h.alpn, alpn);
+    assert!(h.supported_versions.contains(&0x0304));
+    assert!(!h.key_share_groups.is_empty());
+    assert!(!h.signature_algorithms.is_empty());
+    assert_eq!(h.cipher_suites.len(), h.cipher_suite_names.len());
+    assert!(
+        h.cipher_suite_names
+            .iter()
+            .any(|n| n.contains("AES_128_GCM"))
+    );
+    assert_eq!(h.ja3.hash.len(), 32);
+    assert!(h.ja4.ja4.starts_with("t13d"), "{}", h.ja4.ja4);
+    assert!(!h.ja4.ja4_ro.is_empty());
+    assert_eq!(h.parse_error, None);
+    assert_eq!(h.record_count, 1);
+    // The client side can describe its own hello with the same code.
+    let again = interloper_echo::describe_client_hello(&raw).unwrap();
+    assert_eq!(again.ja4, h.ja4);
     let t = &doc.timestamps;
     assert!(t.accepted.since_accept_us <= t.hello_read.since_accept_us);
     assert!(t.hello_read.since_accept_us <= t.handshake_done.since_accept_us);

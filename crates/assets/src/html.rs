@@ -763,6 +763,27 @@ mod tests {
     }
 
     #[test]
+    fn noscript_content_is_not_fetched() {
+        // lol_html parses <noscript> as raw text, as a browser with scripting on does.
+        let d = find(
+            "<noscript><img src=a.png><link rel=stylesheet href=n.css></noscript><img src=b.png>",
+        );
+        assert_eq!(urls(&d), vec!["https://site.example/app/b.png"]);
+    }
+
+    #[test]
+    fn discovery_serialises_for_reports() {
+        let d = find(r#"<img src="a.png" srcset="b.png 2x">"#);
+        let v = serde_json::to_value(&d).unwrap();
+        assert_eq!(
+            v["assets"][1]["provenance"][0]["context"]["descriptor"],
+            "2x"
+        );
+        assert_eq!(v["assets"][0]["provenance"][0]["location"]["line"], 1);
+        assert_eq!(v["assets"][0]["kind"], "image");
+    }
+
+    #[test]
     fn charset_from_meta_and_header() {
         let mut html = b"<meta charset=\"windows-1252\"><img src=\"caf".to_vec();
         html.push(0xE9);

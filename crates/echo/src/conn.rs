@@ -117,7 +117,7 @@ pub(crate) async fn serve(
     mut tcp: TcpStream,
     peer: SocketAddr,
     shared: Arc<EchoShared>,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: watch::Receiver<bool>,
     _permit: OwnedSemaphorePermit,
     _source: SourceGuard,
 ) {
@@ -128,13 +128,65 @@ pub(crate) async fn serve(
     let local = tcp.local_addr().unwrap_or(peer);
     let deadline = Instant::now() + limits.handshake_timeout;
 
-    let captured =
-        match timeout_at(deadline, hello::read_hello(&mut tcp, limits.max_hello_len)).await {
-            Ok(Ok(c)) => c,
-            Ok(Err(e)) => return note_hello_error(g, peer, &e),
-            Err(_) => return note_hello_timeout(g, peer),
-        };
+    // Wait for the first byte before allocating read buffers: an idle crowd then costs a
+    // socket and a sleeping task each, not kilobytes.
+    let first = async {
+        tcp.readable().await.map_err(ReadError::Io)?;
+        hello::read_hello(&mut tcp, limits.max_hello_len).await
+    };
+    let captured = match timeout_at(deadline, first).await {
+        Ok(Ok(c)) => c,
+        Ok(Err(e)) => return note_hello_error(g, peer, &e),
+        Err(_) => return note_hello_timeout(g, peer),
+    };
     let hello_read = clock.stamp();
+    // Everything after the hello lives in its own heap allocation: the TLS and HTTP state is
+    // large, and an idle crowd that never sends a hello should not pay for it.
+    let start = Start {
+        peer,
+        local,
+        clock,
+        accepted,
+        hello_read,
+        deadline,
+    };
+    Box::pin(after_hello(
+        tcp,
+        captured,
+        start,
+        Arc::clone(&shared),
+        shutdown,
+    ))
+    .await;
+}
+
+/// What the hello phase learnt, handed to the rest of the connection.
+struct Start {
+    peer: SocketAddr,
+    local: SocketAddr,
+    clock: Clock,
+    accepted: Stamp,
+    hello_read: Stamp,
+    deadline: Instant,
+}
+
+async fn after_hello(
+    tcp: TcpStream,
+    captured: hello::Captured,
+    start: Start,
+    shared: Arc<EchoShared>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let Start {
+        peer,
+        local,
+        clock,
+        accepted,
+        hello_read,
+        deadline,
+    } = start;
+    let g = &shared.guards;
+    let limits = &g.limits;
     let report = hello::report(&captured);
     if let Some(e) = &report.parse_error {
         g.log.line(format_args!(

@@ -58,6 +58,14 @@ pub(crate) async fn read_hello<S: AsyncRead + Unpin>(
         reads = reads.saturating_add(1);
         raw.extend_from_slice(got);
         match assembler.push(got) {
+            // The first handshake message of a client must be a ClientHello; anything else is
+            // refused here rather than handed to rustls.
+            Ok(Some(handshake)) if handshake.first() != Some(&1) => {
+                return Err(ReadError::Malformed {
+                    reason: "first handshake message is not a ClientHello".into(),
+                    raw: raw.freeze(),
+                });
+            }
             Ok(Some(handshake)) => {
                 return Ok(Captured {
                     raw: raw.freeze(),

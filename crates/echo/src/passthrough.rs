@@ -198,12 +198,12 @@ async fn forward(
     let g = &shared.guards;
     let limits = &g.limits;
     let deadline = Instant::now() + limits.handshake_timeout;
-    let prefix = match timeout_at(
-        deadline,
-        hello::read_hello(&mut client, limits.max_hello_len),
-    )
-    .await
-    {
+    // As in the witness: no read buffer until the first byte arrives.
+    let first = async {
+        client.readable().await.map_err(ReadError::Io)?;
+        hello::read_hello(&mut client, limits.max_hello_len).await
+    };
+    let prefix = match timeout_at(deadline, first).await {
         Ok(Ok(captured)) => {
             let report = hello::report(&captured);
             shared.log.push(HelloRecord {

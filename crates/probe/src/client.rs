@@ -175,6 +175,32 @@ impl Session {
     /// Make one request and record everything about it. Never panics, never waits past the
     /// configured timeouts; failures are in `record.error`.
     pub async fn request(&mut self, target: &Target, seq: u64) -> RequestRecord {
+        self.request_inner(target, seq, &mut BodyKeep::none()).await
+    }
+
+    /// Like [`Session::request`], and also keep the first `keep` bytes of the body as
+    /// received (still in its Content-Encoding). Discovery and integrity checks need the
+    /// bytes; sampling does not, so only this path buffers.
+    pub async fn request_keeping_body(
+        &mut self,
+        target: &Target,
+        seq: u64,
+        keep: usize,
+    ) -> (RequestRecord, Vec<u8>) {
+        let mut kept = BodyKeep {
+            bytes: Vec::new(),
+            limit: keep,
+        };
+        let rec = self.request_inner(target, seq, &mut kept).await;
+        (rec, kept.bytes)
+    }
+
+    async fn request_inner(
+        &mut self,
+        target: &Target,
+        seq: u64,
+        kept: &mut BodyKeep,
+    ) -> RequestRecord {
         let probe = self.probe.clone();
         let cfg = &probe.inner.cfg;
         let start = Instant::now();
@@ -233,7 +259,7 @@ impl Session {
         rec.proxy.clone_from(&conn.proxy);
         rec.tls.clone_from(&conn.tls);
 
-        let result = exchange(&probe, target, conn, &mut rec, deadline).await;
+        let result = exchange(&probe, target, conn, &mut rec, deadline, kept).await;
         let keep = result.is_ok() && self.policy == ConnectionPolicy::Reuse;
         if let Err(e) = result {
             rec.error = Some(e);
@@ -243,6 +269,29 @@ impl Session {
         }
         rec.phases.total_ms = Some(ms(start.elapsed()));
         rec
+    }
+}
+
+/// The part of a body the caller asked to keep.
+struct BodyKeep {
+    bytes: Vec<u8>,
+    limit: usize,
+}
+
+impl BodyKeep {
+    fn none() -> BodyKeep {
+        BodyKeep {
+            bytes: Vec::new(),
+            limit: 0,
+        }
+    }
+
+    fn take(&mut self, data: &[u8]) {
+        let room = self.limit.saturating_sub(self.bytes.len());
+        if room > 0 {
+            self.bytes
+                .extend_from_slice(data.get(..room.min(data.len())).unwrap_or(data));
+        }
     }
 }
 
@@ -333,6 +382,11 @@ fn connect_error(e: &io::Error, addr: SocketAddr) -> RequestError {
     let kind = match e.kind() {
         io::ErrorKind::ConnectionRefused => ErrorKind::Refused,
         io::ErrorKind::TimedOut => ErrorKind::ConnectTimeout,
+        // Accepted, then reset before we could use it (seen from firewalls and overloaded
+        // servers): the same symptom as a reset before headers.
+        io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted => {
+            ErrorKind::ResetBeforeHeaders
+        }
         _ => ErrorKind::Connect,
     };
     err(kind, Phase::Connect, format!("connecting to {addr}: {e}"))
@@ -634,6 +688,7 @@ async fn exchange(
     conn: &mut OpenConn,
     rec: &mut RequestRecord,
     deadline: Instant,
+    kept: &mut BodyKeep,
 ) -> Result<(), RequestError> {
     let cfg = &probe.inner.cfg;
     let h2 = matches!(conn.sender, Sender::H2(_));
@@ -723,7 +778,7 @@ async fn exchange(
         rec.headers.push((name.as_str().to_string(), v));
     }
 
-    // Body: streamed and counted, never kept.
+    // Body: streamed and counted; kept only up to the caller's limit.
     let mut body = resp.into_body();
     let mut curve = Curve::new(cfg.max_curve_samples);
     let mut bytes: u64 = 0;
@@ -767,6 +822,7 @@ async fn exchange(
                             Some(ms(now.saturating_duration_since(t_headers)));
                     }
                     bytes = bytes.saturating_add(data.len() as u64);
+                    kept.take(data);
                     curve.push(ms(now.saturating_duration_since(t_headers)), bytes);
                     if cfg.max_body.is_some_and(|max| bytes > max) {
                         break Err(err(

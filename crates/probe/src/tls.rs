@@ -60,7 +60,9 @@ impl ServerCertVerifier for RecordingVerifier {
             Some(v) => {
                 v.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
             }
-            None => Err(rustls::Error::General("no trust anchors".into())),
+            None => Err(rustls::Error::General(
+                "no trust anchors (empty OS store and no --cacert)".into(),
+            )),
         };
         let _ = VERIFY_SLOT.try_with(|slot| {
             let mut slot = slot.borrow_mut();
@@ -147,10 +149,9 @@ pub(crate) fn client_config(cfg: &ProbeConfig) -> Result<Arc<rustls::ClientConfi
             .add(CertificateDer::from(der.clone()))
             .map_err(|e| ProbeError::Tls(e.to_string()))?;
     }
+    // An empty store is not an error here: plain-HTTP probes need none, and an HTTPS request
+    // then fails as a recorded certificate error (with the chain kept).
     let inner = if roots.is_empty() {
-        if !cfg.insecure_skip_verify {
-            return Err(ProbeError::NoTrustAnchors);
-        }
         None
     } else {
         Some(

@@ -1,0 +1,369 @@
+//! Each fault shows up in the phase where it happens, as the right error kind.
+//! Servers are real sockets on 127.0.0.1 (interloper_testkit::faults).
+
+use std::time::Duration;
+
+use interloper_model::{ErrorKind, Phase, RequestRecord};
+use interloper_probe::{
+    ConnectionPolicy, Probe, ProbeConfig, ProxySetting, ResolveOverride, RunOptions, Target,
+};
+use interloper_testkit::faults::{Fault, FaultServer};
+
+fn config() -> ProbeConfig {
+    let mut c = ProbeConfig::default();
+    // Tests never leave loopback, whatever the environment says.
+    c.proxy = ProxySetting::None;
+    c.use_os_roots = false;
+    c.phase_timeout = Duration::from_secs(5);
+    c.connect_timeout = Duration::from_secs(2);
+    c
+}
+
+fn trusting(server: &FaultServer) -> ProbeConfig {
+    let mut c = config();
+    c.extra_roots_der = server.ca_der.clone().into_iter().collect();
+    c
+}
+
+async fn one(cfg: ProbeConfig, url: &str) -> RequestRecord {
+    let probe = Probe::new(cfg).expect("probe");
+    probe.request(&Target::parse(url).expect("url")).await
+}
+
+fn kind(r: &RequestRecord) -> Option<(ErrorKind, Phase)> {
+    r.error.as_ref().map(|e| (e.kind, e.phase))
+}
+
+#[tokio::test]
+async fn ok_plain_records_every_phase() {
+    let s = FaultServer::plain(Fault::Ok(b"hello".to_vec())).unwrap();
+    let r = one(config(), &s.url("/a")).await;
+    assert!(r.ok(), "{:?}", r.error);
+    assert_eq!(r.status, Some(200));
+    assert_eq!(r.bytes_received, 5);
+    assert_eq!(r.content_length, Some(5));
+    assert_eq!(r.http_version.as_deref(), Some("HTTP/1.1"));
+    assert_eq!(r.phases.dns_ms, None, "IP literal: no DNS");
+    assert!(r.phases.connect_ms.is_some());
+    assert_eq!(r.phases.tls_ms, None);
+    assert!(r.phases.ttfb_ms.is_some() && r.phases.body_ms.is_some());
+    assert!(r.tls.is_none());
+    assert_eq!(r.remote_addr.as_deref(), Some(s.addr.to_string().as_str()));
+}
+
+#[tokio::test]
+async fn delayed_headers_are_ttfb() {
+    let s = FaultServer::plain(Fault::DelayHeaders(Duration::from_secs(2))).unwrap();
+    let r = one(config(), &s.url("/slow")).await;
+    assert!(r.ok(), "{:?}", r.error);
+    let ttfb = r.phases.ttfb_ms.unwrap();
+    assert!(ttfb > 1000.0, "ttfb {ttfb}");
+    assert!(r.phases.body_ms.unwrap() < 1000.0);
+    assert!(r.phases.connect_ms.unwrap() < 1000.0);
+}
+
+#[tokio::test]
+async fn delayed_headers_past_timeout_is_headers_timeout() {
+    let s = FaultServer::plain(Fault::DelayHeaders(Duration::from_secs(3))).unwrap();
+    let mut c = config();
+    c.phase_timeout = Duration::from_millis(500);
+    let r = one(c, &s.url("/slow")).await;
+    assert_eq!(kind(&r), Some((ErrorKind::HeadersTimeout, Phase::Ttfb)));
+    assert!(r.phases.total_ms.unwrap() < 2500.0);
+}
+
+#[tokio::test]
+async fn half_body_then_close_is_truncated() {
+    let s = FaultServer::plain(Fault::HalfBodyThenClose { len: 10_000 }).unwrap();
+    let r = one(config(), &s.url("/half")).await;
+    assert_eq!(
+        kind(&r),
+        Some((ErrorKind::Truncated, Phase::Body)),
+        "{:?}",
+        r.error
+    );
+    assert_eq!(r.content_length, Some(10_000));
+    assert_eq!(r.bytes_received, 5_000);
+    assert_eq!(r.status, Some(200));
+}
+
+#[tokio::test]
+async fn half_body_then_reset_is_reset_mid_body() {
+    let s = FaultServer::plain(Fault::HalfBodyThenReset { len: 10_000 }).unwrap();
+    let r = one(config(), &s.url("/half")).await;
+    assert_eq!(
+        kind(&r),
+        Some((ErrorKind::ResetMidBody, Phase::Body)),
+        "{:?}",
+        r.error
+    );
+    assert_eq!(r.bytes_received, 5_000);
+}
+
+#[tokio::test]
+async fn slow_drip_shows_in_body_and_curve() {
+    let s = FaultServer::plain(Fault::Drip {
+        chunk: 20,
+        interval: Duration::from_millis(100),
+        count: 20,
+    })
+    .unwrap();
+    let r = one(config(), &s.url("/drip")).await;
+    assert!(r.ok(), "{:?}", r.error);
+    assert_eq!(r.bytes_received, 400);
+    assert!(r.phases.body_ms.unwrap() > 1000.0);
+    assert!(r.phases.ttfb_ms.unwrap() < 1000.0);
+    // The curve shows bytes arriving over seconds, not in one burst.
+    assert!(r.body_curve.len() >= 10, "{:?}", r.body_curve);
+    let last = r.body_curve.last().unwrap();
+    assert_eq!(last.bytes, 400);
+    assert!(last.at_ms > 1000.0);
+    let mid = r.body_curve.iter().find(|p| p.at_ms > 500.0).unwrap();
+    assert!(mid.bytes < 300, "{mid:?}");
+}
+
+#[tokio::test]
+async fn drip_slower_than_phase_timeout_is_body_timeout() {
+    let s = FaultServer::plain(Fault::Drip {
+        chunk: 10,
+        interval: Duration::from_secs(3),
+        count: 3,
+    })
+    .unwrap();
+    let mut c = config();
+    c.phase_timeout = Duration::from_millis(500);
+    let r = one(c, &s.url("/drip")).await;
+    assert_eq!(kind(&r), Some((ErrorKind::BodyTimeout, Phase::Body)));
+    assert_eq!(r.bytes_received, 10);
+}
+
+#[tokio::test]
+async fn never_answer_is_headers_timeout_and_total_deadline_holds() {
+    let s = FaultServer::plain(Fault::NeverAnswer).unwrap();
+    let mut c = config();
+    c.phase_timeout = Duration::from_secs(30);
+    c.total_timeout = Duration::from_millis(800);
+    let r = one(c, &s.url("/never")).await;
+    assert_eq!(kind(&r), Some((ErrorKind::Timeout, Phase::Ttfb)));
+    assert!(r.phases.total_ms.unwrap() < 5000.0);
+}
+
+#[tokio::test]
+async fn never_answer_tls_is_tls_timeout() {
+    // Plain server that never answers, addressed over https: the handshake stalls.
+    let s = FaultServer::plain(Fault::NeverAnswer).unwrap();
+    let mut c = config();
+    c.phase_timeout = Duration::from_millis(500);
+    let r = one(c, &format!("https://{}/x", s.addr)).await;
+    assert_eq!(kind(&r), Some((ErrorKind::TlsTimeout, Phase::Tls)));
+}
+
+#[tokio::test]
+async fn reset_on_accept_is_reset_before_headers() {
+    let s = FaultServer::plain(Fault::ResetOnAccept).unwrap();
+    let r = one(config(), &s.url("/rst")).await;
+    let (k, p) = kind(&r).unwrap();
+    assert_eq!(k, ErrorKind::ResetBeforeHeaders, "{:?}", r.error);
+    // The RST can beat our connect() completion or arrive while we wait for headers.
+    assert!(
+        matches!(p, Phase::Ttfb | Phase::Connect | Phase::Write),
+        "{p:?}"
+    );
+}
+
+#[tokio::test]
+async fn reset_on_accept_tls_is_reset_in_tls_phase() {
+    let s = FaultServer::tls(Fault::ResetOnAccept).unwrap();
+    let r = one(trusting(&s), &s.url("/rst")).await;
+    assert_eq!(
+        kind(&r),
+        Some((ErrorKind::ResetBeforeHeaders, Phase::Tls)),
+        "{:?}",
+        r.error
+    );
+    // We still know what we offered.
+    let hello = &r.tls.as_ref().unwrap().client_hello;
+    assert_eq!(hello.first(), Some(&1));
+}
+
+#[tokio::test]
+async fn endless_body_is_capped_by_max_body() {
+    let s = FaultServer::plain(Fault::EndlessBody).unwrap();
+    let mut c = config();
+    c.max_body = Some(5 * 1024 * 1024);
+    let r = one(c, &s.url("/endless")).await;
+    assert_eq!(kind(&r), Some((ErrorKind::BodyTooLarge, Phase::Body)));
+    assert!(r.bytes_received > 5 * 1024 * 1024);
+    assert!(r.bytes_received < 6 * 1024 * 1024);
+    assert!(r.body_curve.len() <= 65);
+}
+
+#[tokio::test]
+async fn huge_headers_are_a_protocol_error() {
+    let s = FaultServer::plain(Fault::HugeHeaders { bytes: 1024 * 1024 }).unwrap();
+    let r = one(config(), &s.url("/huge")).await;
+    assert_eq!(
+        kind(&r),
+        Some((ErrorKind::Protocol, Phase::Ttfb)),
+        "{:?}",
+        r.error
+    );
+}
+
+#[tokio::test]
+async fn refused_port_is_refused() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let r = one(config(), &format!("http://127.0.0.1:{port}/")).await;
+    assert_eq!(kind(&r), Some((ErrorKind::Refused, Phase::Connect)));
+    assert!(r.phases.connect_ms.is_some());
+    assert_eq!(r.phases.ttfb_ms, None);
+}
+
+#[tokio::test]
+async fn unresolvable_host_is_dns() {
+    // .invalid never resolves (RFC 6761); the resolver answers locally.
+    let r = one(config(), "http://no-such-host.invalid/").await;
+    assert_eq!(kind(&r), Some((ErrorKind::Dns, Phase::Dns)));
+    assert!(r.phases.dns_ms.is_some());
+    assert_eq!(r.phases.connect_ms, None);
+}
+
+#[tokio::test]
+async fn resolve_override_pins_address() {
+    let s = FaultServer::plain(Fault::Ok(b"x".to_vec())).unwrap();
+    let mut c = config();
+    c.resolve = vec![ResolveOverride::from_str_checked(&format!(
+        "example.test:{}:127.0.0.1",
+        s.addr.port()
+    ))];
+    let r = one(c, &format!("http://example.test:{}/", s.addr.port())).await;
+    assert!(r.ok(), "{:?}", r.error);
+    assert_eq!(r.phases.dns_ms, None);
+}
+
+trait FromStrChecked {
+    fn from_str_checked(s: &str) -> Self;
+}
+impl FromStrChecked for ResolveOverride {
+    fn from_str_checked(s: &str) -> Self {
+        s.parse().expect("valid override")
+    }
+}
+
+#[tokio::test]
+async fn tls_trusted_records_session_chain_and_hello() {
+    let s = FaultServer::tls(Fault::Ok(b"secure".to_vec())).unwrap();
+    let r = one(trusting(&s), &s.url("/ok")).await;
+    assert!(r.ok(), "{:?}", r.error);
+    let t = r.tls.as_ref().unwrap();
+    assert!(t.verified);
+    assert_eq!(t.verify_error, None);
+    assert_eq!(t.alpn.as_deref(), Some("http/1.1"));
+    assert_eq!(t.version.as_deref(), Some("TLSv1.3"));
+    assert!(t.cipher.is_some());
+    assert_eq!(t.presented_chain.len(), 2);
+    assert_eq!(
+        t.client_hello.first(),
+        Some(&1),
+        "handshake type ClientHello"
+    );
+    let declared = ((t.client_hello[1] as usize) << 16)
+        | ((t.client_hello[2] as usize) << 8)
+        | t.client_hello[3] as usize;
+    assert_eq!(declared + 4, t.client_hello.len());
+    assert_eq!(t.sni, None, "IP literal: no SNI");
+    assert!(r.phases.tls_ms.is_some());
+}
+
+#[tokio::test]
+async fn tls_untrusted_is_certificate_error_with_chain() {
+    let s = FaultServer::tls(Fault::Ok(b"secure".to_vec())).unwrap();
+    let mut c = config();
+    let other = FaultServer::tls(Fault::NeverAnswer).unwrap();
+    c.extra_roots_der = other.ca_der.clone().into_iter().collect();
+    let r = one(c.clone(), &s.url("/ok")).await;
+    assert_eq!(
+        kind(&r),
+        Some((ErrorKind::TlsCertificate, Phase::Tls)),
+        "{:?}",
+        r.error
+    );
+    let t = r.tls.as_ref().unwrap();
+    assert!(!t.verified);
+    assert!(t.verify_error.is_some());
+    assert_eq!(t.presented_chain.len(), 2);
+    assert_eq!(t.client_hello.first(), Some(&1));
+
+    c.insecure_skip_verify = true;
+    let r = one(c, &s.url("/ok")).await;
+    assert!(r.ok(), "{:?}", r.error);
+    let t = r.tls.as_ref().unwrap();
+    assert!(!t.verified);
+    assert!(t.verify_error.is_some());
+    assert_eq!(t.presented_chain.len(), 2);
+    assert_eq!(r.bytes_received, 6);
+}
+
+#[tokio::test]
+async fn not_tls_is_tls_alert() {
+    let s = FaultServer::tls(Fault::NotTls).unwrap();
+    let r = one(trusting(&s), &s.url("/x")).await;
+    assert_eq!(
+        kind(&r),
+        Some((ErrorKind::TlsAlert, Phase::Tls)),
+        "{:?}",
+        r.error
+    );
+}
+
+#[tokio::test]
+async fn run_summarises_and_bounds_records() {
+    let s = FaultServer::plain(Fault::Ok(vec![b'z'; 1000])).unwrap();
+    let mut c = config();
+    c.max_records_kept = 5;
+    c.slowest_kept = 3;
+    let probe = Probe::new(c).unwrap();
+    let mut opts = RunOptions::default();
+    opts.count = Some(40);
+    opts.concurrency = 4;
+    opts.policy = ConnectionPolicy::Fresh;
+    let report = probe
+        .run(&[Target::parse(&s.url("/r")).unwrap()], &opts, &mut ())
+        .await;
+    assert_eq!(report.schema, "interloper.probe/v1");
+    let t = &report.targets[0];
+    assert_eq!(t.summary.count, 40);
+    assert_eq!(t.summary.ok, 40);
+    assert_eq!(t.summary.connections, 40);
+    assert_eq!(t.summary.bytes_received, 40_000);
+    assert_eq!(t.records.len(), 5);
+    assert_eq!(t.records_omitted, 35);
+    assert_eq!(t.summary.slowest.len(), 3);
+    let total = t.summary.phases.total.as_ref().unwrap();
+    assert_eq!(total.count, 40);
+    assert!(total.min <= total.p50 && total.p50 <= total.p99 && total.p99 <= total.max);
+    assert!(t.summary.phases.tls.is_none());
+    // Slowest first.
+    let s0 = t.summary.slowest[0].phases.total_ms.unwrap();
+    let s2 = t.summary.slowest[2].phases.total_ms.unwrap();
+    assert!(s0 >= s2);
+    assert!(report.all_ok());
+}
+
+#[tokio::test]
+async fn run_counts_failures_by_kind() {
+    let s = FaultServer::plain(Fault::ResetOnAccept).unwrap();
+    let probe = Probe::new(config()).unwrap();
+    let mut opts = RunOptions::default();
+    opts.count = Some(3);
+    let report = probe
+        .run(&[Target::parse(&s.url("/r")).unwrap()], &opts, &mut ())
+        .await;
+    let sum = &report.targets[0].summary;
+    assert_eq!(sum.failed, 3);
+    assert_eq!(sum.failures.get(&ErrorKind::ResetBeforeHeaders), Some(&3));
+    assert!(!report.all_ok());
+}

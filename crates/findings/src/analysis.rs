@@ -66,6 +66,7 @@ pub fn analyse(targets: &[TargetEvidence], cfg: &ThresholdConfig) -> Analysis {
         badness.push((label, classified.bad_rate()));
     }
     findings.extend(compare_instances(targets, &summaries));
+    let mut findings = merge_duplicates(findings);
     for f in &mut findings {
         f.doc = f.code.doc_path();
     }
@@ -81,6 +82,30 @@ pub fn analyse(targets: &[TargetEvidence], cfg: &ThresholdConfig) -> Analysis {
         verdict,
         targets: summaries,
     }
+}
+
+/// One finding per code, target and severity: a 404 seen both in the samples and in the
+/// verification check is one finding with both pieces of evidence.
+fn merge_duplicates(findings: Vec<Finding>) -> Vec<Finding> {
+    let mut out: Vec<Finding> = Vec::new();
+    for f in findings {
+        match out
+            .iter_mut()
+            .find(|e| e.code == f.code && e.target == f.target && e.severity == f.severity)
+        {
+            Some(e) => {
+                for a in f.assets {
+                    if !e.assets.contains(&a) {
+                        e.assets.push(a);
+                    }
+                }
+                e.evidence.extend(f.evidence);
+                e.confidence = e.confidence.max(f.confidence);
+            }
+            None => out.push(f),
+        }
+    }
+    out
 }
 
 /// How well a code explains the others: lower comes first in the verdict.
@@ -1117,10 +1142,7 @@ fn add_worst_requests<'a>(
 }
 
 fn kind_name(k: ErrorKind) -> String {
-    serde_json::to_value(k)
-        .ok()
-        .and_then(|v| v.as_str().map(|s| s.replace('_', " ")))
-        .unwrap_or_else(|| format!("{k:?}"))
+    k.as_str().replace('_', " ")
 }
 
 fn ip_of(addr: &str) -> &str {

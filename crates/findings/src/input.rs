@@ -219,7 +219,7 @@ impl Evidence {
             error: r
                 .error
                 .as_ref()
-                .map(|e| format!("{:?} in {:?}: {}", e.kind, e.phase, e.message)),
+                .map(|e| format!("{} in {}: {}", e.kind.as_str(), e.phase.as_str(), e.message)),
             bytes_received: r.bytes_received,
             content_length: r.content_length,
         }

@@ -51,7 +51,11 @@ pub(crate) fn phase_stats(values: &mut [f64]) -> PhaseStats {
         p90: at(0.90),
         p99: at(0.99),
         max: values[n - 1],
-        mean: values.iter().sum::<f64>() / n as f64,
+        // Summed as a running mean so huge values cannot overflow to infinity.
+        mean: values
+            .iter()
+            .enumerate()
+            .fold(0.0, |m, (i, v)| m + (v - m) / (i as f64 + 1.0)),
     }
 }
 

@@ -452,3 +452,23 @@ fn every_code_has_a_documentation_page() {
         );
     }
 }
+
+#[test]
+fn a_404_seen_twice_is_one_finding() {
+    let mut t = target(
+        "https://a/",
+        vec![asset("https://a/static/gone.css", 3, 100, |_, mut r| {
+            r.status = Some(404);
+            r
+        })],
+    );
+    t.assets[0].checks = vec![AssetCheck {
+        kind: AssetCheckKind::NotFound,
+        expected: None,
+        actual: Some("404".into()),
+        detail: "not found".into(),
+    }];
+    let a = analyse(&[t], &ThresholdConfig::default());
+    assert_eq!(codes(&a), vec![Code::IL301]);
+    assert_eq!(a.findings[0].assets.len(), 1);
+}

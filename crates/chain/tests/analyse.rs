@@ -1,0 +1,633 @@
+//! End-to-end tests of `analyse` on chains built with rcgen.
+
+use interloper_chain::*;
+use rcgen::{
+    BasicConstraints, CertificateParams, CustomExtension, DistinguishedName, DnType, IsCa, Issuer,
+    KeyPair, KeyUsagePurpose,
+};
+use time::{Duration, OffsetDateTime};
+
+struct Ca {
+    der: Vec<u8>,
+    issuer: Issuer<'static, KeyPair>,
+}
+
+fn now() -> OffsetDateTime {
+    OffsetDateTime::now_utc()
+}
+
+fn dn(cn: &str, o: Option<&str>) -> DistinguishedName {
+    let mut d = DistinguishedName::new();
+    d.push(DnType::CommonName, cn);
+    if let Some(o) = o {
+        d.push(DnType::OrganizationName, o);
+    }
+    d
+}
+
+fn ca(cn: &str, o: Option<&str>) -> Ca {
+    let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
+    p.distinguished_name = dn(cn, o);
+    p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    p.not_before = now() - Duration::days(400);
+    p.not_after = now() + Duration::days(3000);
+    let key = KeyPair::generate().unwrap();
+    let der = p.self_signed(&key).unwrap().der().to_vec();
+    Ca {
+        der,
+        issuer: Issuer::new(p, key),
+    }
+}
+
+/// A plausible embedded SCT list with `n` SCTs: OCTET STRING { u16 len, (u16 len, SCT v1)* }.
+fn sct_ext(n: usize) -> CustomExtension {
+    let mut sct = vec![0u8]; // v1
+    sct.extend([0x42; 32]); // log id
+    sct.extend(1_700_000_000_000u64.to_be_bytes());
+    sct.extend([0, 0]); // no extensions
+    sct.extend([4, 3]); // sha256 / ecdsa
+    sct.extend([0, 8]);
+    sct.extend([0x30, 6, 2, 1, 1, 2, 1, 1]);
+    let mut list = Vec::new();
+    for _ in 0..n {
+        list.extend((sct.len() as u16).to_be_bytes());
+        list.extend(&sct);
+    }
+    let mut tls = (list.len() as u16).to_be_bytes().to_vec();
+    tls.extend(list);
+    // Minimal DER length, as webpki insists on.
+    let mut content = if tls.len() < 0x80 {
+        vec![0x04, tls.len() as u8]
+    } else {
+        vec![0x04, 0x81, tls.len() as u8]
+    };
+    content.extend(tls);
+    CustomExtension::from_oid_content(&[1, 3, 6, 1, 4, 1, 11129, 2, 4, 2], content)
+}
+
+struct LeafOpts {
+    scts: usize,
+    age: Duration,
+    life: Duration,
+    ed25519: bool,
+}
+
+impl Default for LeafOpts {
+    fn default() -> Self {
+        LeafOpts {
+            scts: 2,
+            age: Duration::days(30),
+            life: Duration::days(90),
+            ed25519: false,
+        }
+    }
+}
+
+fn leaf(name: &str, by: &Ca, o: LeafOpts) -> Vec<u8> {
+    let mut p = CertificateParams::new(vec![name.to_owned()]).unwrap();
+    p.distinguished_name = dn(name, None);
+    p.not_before = now() - o.age;
+    p.not_after = p.not_before + o.life;
+    if o.scts > 0 {
+        p.custom_extensions.push(sct_ext(o.scts));
+    }
+    let key = if o.ed25519 {
+        KeyPair::generate_for(&rcgen::PKCS_ED25519).unwrap()
+    } else {
+        KeyPair::generate().unwrap()
+    };
+    p.signed_by(&key, &by.issuer).unwrap().der().to_vec()
+}
+
+fn roots(cas: &[&Ca]) -> Roots {
+    let (r, errs) = Roots::from_der(cas.iter().map(|c| c.der.clone()));
+    assert!(errs.is_empty());
+    r
+}
+
+fn run(
+    chain: Vec<Vec<u8>>,
+    name: &str,
+    public: &Roots,
+    local: &Roots,
+    f: impl FnOnce(&mut ChainInput<'_>),
+) -> ChainReport {
+    let db = ProductDb::builtin();
+    let mut input = ChainInput::new(chain, name, now(), public, local, &db);
+    f(&mut input);
+    let r = analyse(&input);
+    serde_json::to_string(&r).unwrap();
+    r
+}
+
+fn kinds(r: &ChainReport) -> Vec<EvidenceKind> {
+    r.evidence.iter().map(|e| e.kind).collect()
+}
+
+#[test]
+fn public_chain_with_scts_is_clean() {
+    let public = ca("Public Test Root", Some("Public CA Inc"));
+    let l = leaf("www.example.com", &public, LeafOpts::default());
+    let r = run(
+        vec![l, public.der.clone()],
+        "www.example.com",
+        &roots(&[&public]),
+        &Roots::empty(),
+        |_| {},
+    );
+    assert_eq!(r.trust.status, TrustStatus::AnchoredPublic);
+    assert_eq!(r.certificates[0].sct_count, 2);
+    assert_eq!(r.verdict.status, VerdictStatus::Clean);
+    assert_eq!(r.verdict.confidence, Confidence::High);
+    assert_eq!(
+        r.trust.anchor.as_ref().unwrap().subject,
+        "CN=Public Test Root, O=Public CA Inc"
+    );
+    assert!(
+        r.trust
+            .anchor
+            .as_ref()
+            .unwrap()
+            .spki_sha256
+            .starts_with("sha256//")
+    );
+}
+
+#[test]
+fn public_chain_without_scts_under_replacement_roots_is_still_clean() {
+    let public = ca("Public Test Root", None);
+    let l = leaf(
+        "www.example.com",
+        &public,
+        LeafOpts {
+            scts: 0,
+            ..Default::default()
+        },
+    );
+    let r = run(
+        vec![l],
+        "www.example.com",
+        &roots(&[&public]),
+        &Roots::empty(),
+        |_| {},
+    );
+    assert_eq!(r.certificates[0].sct_count, 0);
+    assert!(!r.certificates[0].sct_list_present);
+    assert_eq!(r.verdict.status, VerdictStatus::Clean);
+}
+
+#[test]
+fn anchor_in_both_sets_counts_as_public() {
+    let public = ca("Shared Root", None);
+    let l = leaf("a.example.com", &public, LeafOpts::default());
+    let r = run(
+        vec![l],
+        "a.example.com",
+        &Roots::empty(),
+        &roots(&[&public]),
+        |i| {
+            i.public_roots = Box::leak(Box::new(roots(&[&public])));
+        },
+    );
+    assert_eq!(r.trust.status, TrustStatus::AnchoredPublic);
+}
+
+#[test]
+fn enterprise_root_alone_is_private_pki_unknown_never_intercepted() {
+    let public = ca("Public Test Root", None);
+    let corp = ca("ACME Corp Issuing CA", Some("ACME Corp"));
+    let l = leaf(
+        "intranet.acme.corp",
+        &corp,
+        LeafOpts {
+            scts: 0,
+            ..Default::default()
+        },
+    );
+    let r = run(
+        vec![l, corp.der.clone()],
+        "intranet.acme.corp",
+        &roots(&[&public]),
+        &roots(&[&corp]),
+        |_| {},
+    );
+    assert_eq!(r.trust.status, TrustStatus::AnchoredLocalOnly);
+    assert_eq!(r.verdict.status, VerdictStatus::PrivatePkiUnknown);
+    assert!(kinds(&r).contains(&EvidenceKind::ProductNotNameable));
+    assert!(r.evidence.iter().any(|e| e.message.contains("Check Point")));
+}
+
+#[test]
+fn extra_cacert_roots_count_as_local() {
+    let corp = ca("ACME Corp Issuing CA", None);
+    let l = leaf("intranet.acme.corp", &corp, LeafOpts::default());
+    let extra = roots(&[&corp]);
+    let r = run(
+        vec![l],
+        "intranet.acme.corp",
+        &Roots::webpki(),
+        &Roots::empty(),
+        |i| i.extra_roots = Some(Box::leak(Box::new(extra))),
+    );
+    assert_eq!(r.trust.status, TrustStatus::AnchoredLocalOnly);
+}
+
+#[test]
+fn enterprise_root_with_minted_traits_is_likely_intercepted() {
+    let public = ca("Public Test Root", None);
+    let corp = ca("Corp Inspection", None);
+    let genuine = leaf("www.example.com", &public, LeafOpts::default());
+    let minted = leaf(
+        "www.example.com",
+        &corp,
+        LeafOpts {
+            scts: 0,
+            age: Duration::minutes(5),
+            life: Duration::days(3),
+            ed25519: true,
+        },
+    );
+    let r = run(
+        vec![minted],
+        "www.example.com",
+        &roots(&[&public]),
+        &roots(&[&corp]),
+        |i| {
+            i.reference = Some(Reference {
+                chain: vec![genuine],
+                negotiated: Negotiated {
+                    tls_version: Some("TLSv1.3".into()),
+                    alpn: Some("h2".into()),
+                },
+            });
+            i.negotiated = Negotiated {
+                tls_version: Some("TLSv1.2".into()),
+                alpn: Some("http/1.1".into()),
+            };
+        },
+    );
+    let k = kinds(&r);
+    for want in [
+        EvidenceKind::NoEmbeddedSct,
+        EvidenceKind::FreshlyIssued,
+        EvidenceKind::ShortLived,
+        EvidenceKind::KeyTypeDiffers,
+        EvidenceKind::IssuerDiffers,
+        EvidenceKind::AlpnDowngrade,
+        EvidenceKind::TlsVersionDowngrade,
+    ] {
+        assert!(k.contains(&want), "missing {want:?} in {k:?}");
+    }
+    assert_eq!(r.verdict.status, VerdictStatus::LikelyIntercepted);
+    assert_eq!(r.verdict.rule, "local-only-minted");
+}
+
+fn product_case(cn: &str, o: Option<&str>, id: &str) {
+    let public = ca("Public Test Root", None);
+    let mitm = ca(cn, o);
+    let l = leaf(
+        "www.example.com",
+        &mitm,
+        LeafOpts {
+            scts: 0,
+            ..Default::default()
+        },
+    );
+    let r = run(
+        vec![l.clone(), mitm.der.clone()],
+        "www.example.com",
+        &roots(&[&public]),
+        &roots(&[&mitm]),
+        |_| {},
+    );
+    assert_eq!(r.verdict.status, VerdictStatus::Intercepted, "{cn}");
+    assert_eq!(r.verdict.confidence, Confidence::High, "{cn}");
+    assert_eq!(r.verdict.product.as_ref().unwrap().id, id, "{cn}");
+    // Not installed locally: still named, medium confidence.
+    let r = run(
+        vec![l],
+        "www.example.com",
+        &roots(&[&public]),
+        &Roots::empty(),
+        |_| {},
+    );
+    assert_eq!(r.verdict.status, VerdictStatus::Intercepted, "{cn}");
+    assert_eq!(r.verdict.confidence, Confidence::Medium);
+}
+
+#[test]
+fn known_products_are_named() {
+    product_case("mitmproxy", Some("mitmproxy"), "mitmproxy");
+    product_case("FortiGate CA", Some("Fortinet"), "fortinet");
+    product_case("Fortinet_CA_SSL", None, "fortinet");
+    product_case("Fortinet Untrusted CA", None, "fortinet");
+    product_case("Zscaler Root CA", Some("Zscaler Inc."), "zscaler");
+    product_case("DO_NOT_TRUST_FiddlerRoot", Some("DO_NOT_TRUST"), "fiddler");
+    product_case("PortSwigger CA", Some("PortSwigger"), "burp");
+    product_case("Some Root", Some("XK72 Ltd"), "charles");
+}
+
+#[test]
+fn leaf_subject_naming_a_vendor_is_not_a_product() {
+    let public = ca("Public Test Root", None);
+    let mut p = CertificateParams::new(vec!["www.sophos.com".to_owned()]).unwrap();
+    p.distinguished_name = dn("www.sophos.com", Some("Sophos Limited"));
+    p.custom_extensions.push(sct_ext(2));
+    let l = p
+        .signed_by(&KeyPair::generate().unwrap(), &public.issuer)
+        .unwrap()
+        .der()
+        .to_vec();
+    let r = run(
+        vec![l],
+        "www.sophos.com",
+        &roots(&[&public]),
+        &Roots::empty(),
+        |_| {},
+    );
+    assert!(r.products.is_empty());
+    assert_eq!(r.verdict.status, VerdictStatus::Clean);
+}
+
+#[test]
+fn expired_leaf_is_untrusted_expired() {
+    let public = ca("Public Test Root", None);
+    let l = leaf(
+        "www.example.com",
+        &public,
+        LeafOpts {
+            age: Duration::days(200),
+            ..Default::default()
+        },
+    );
+    let r = run(
+        vec![l],
+        "www.example.com",
+        &roots(&[&public]),
+        &Roots::empty(),
+        |_| {},
+    );
+    assert_eq!(r.trust.status, TrustStatus::Untrusted);
+    assert_eq!(r.trust.reason, Some(UntrustedReason::Expired));
+    assert_eq!(r.verdict.status, VerdictStatus::Untrusted);
+}
+
+#[test]
+fn wrong_name_is_untrusted_name_mismatch() {
+    let public = ca("Public Test Root", None);
+    let l = leaf("www.example.com", &public, LeafOpts::default());
+    let r = run(
+        vec![l],
+        "other.example.org",
+        &roots(&[&public]),
+        &Roots::empty(),
+        |_| {},
+    );
+    assert_eq!(r.trust.reason, Some(UntrustedReason::NameMismatch));
+    assert_eq!(r.trust.name_ok, Some(false));
+    assert!(r.trust.anchor.is_some());
+    assert_eq!(r.verdict.status, VerdictStatus::Untrusted);
+}
+
+#[test]
+fn unknown_issuer_is_untrusted() {
+    let other = ca("Nobody", None);
+    let l = leaf("www.example.com", &other, LeafOpts::default());
+    let r = run(
+        vec![l],
+        "www.example.com",
+        &Roots::webpki(),
+        &Roots::empty(),
+        |_| {},
+    );
+    assert_eq!(r.trust.reason, Some(UntrustedReason::UnknownIssuer));
+    assert_eq!(r.verdict.status, VerdictStatus::Untrusted);
+}
+
+#[test]
+fn pins_match_and_mismatch() {
+    let public = ca("Public Test Root", None);
+    let corp = ca("Corp Root", None);
+    let l = leaf("www.example.com", &public, LeafOpts::default());
+    let facts = CertFacts::from_der(0, &l);
+    let leaf_pin = Pin::parse(facts.spki_pin.as_deref().unwrap()).unwrap();
+    let ca_pin = Pin::parse(
+        CertFacts::from_der(1, &public.der)
+            .spki_pin
+            .as_deref()
+            .unwrap(),
+    )
+    .unwrap();
+    let other = Pin::of_spki(b"something else");
+    let pub_roots = roots(&[&public]);
+
+    // Any certificate matching passes, like curl.
+    let r = run(
+        vec![l.clone(), public.der.clone()],
+        "www.example.com",
+        &pub_roots,
+        &Roots::empty(),
+        |i| i.pins = vec![other, ca_pin],
+    );
+    assert!(kinds(&r).contains(&EvidenceKind::PinMatch));
+    assert_eq!(r.verdict.rule, "pin-match");
+    let r = run(
+        vec![l.clone()],
+        "www.example.com",
+        &pub_roots,
+        &Roots::empty(),
+        |i| i.pins = vec![leaf_pin],
+    );
+    assert_eq!(r.verdict.status, VerdictStatus::Clean);
+
+    // Mismatch on a public chain: untrusted, not intercepted.
+    let r = run(
+        vec![l.clone()],
+        "www.example.com",
+        &pub_roots,
+        &Roots::empty(),
+        |i| i.pins = vec![other],
+    );
+    assert_eq!(r.verdict.status, VerdictStatus::Untrusted);
+    assert_eq!(r.verdict.rule, "pin-mismatch-public");
+
+    // Mismatch with a local-only root: intercepted.
+    let minted = leaf("www.example.com", &corp, LeafOpts::default());
+    let r = run(
+        vec![minted.clone()],
+        "www.example.com",
+        &pub_roots,
+        &roots(&[&corp]),
+        |i| i.pins = vec![leaf_pin],
+    );
+    assert_eq!(r.verdict.status, VerdictStatus::Intercepted);
+
+    // --expect-cert.
+    let r = run(
+        vec![l.clone()],
+        "www.example.com",
+        &pub_roots,
+        &Roots::empty(),
+        |i| i.expect_cert = Some(l.clone()),
+    );
+    assert!(kinds(&r).contains(&EvidenceKind::ExpectedCertMatch));
+    let r = run(
+        vec![minted],
+        "www.example.com",
+        &pub_roots,
+        &roots(&[&corp]),
+        |i| i.expect_cert = Some(l.clone()),
+    );
+    assert!(kinds(&r).contains(&EvidenceKind::ExpectedCertMismatch));
+    assert_eq!(r.verdict.status, VerdictStatus::Intercepted);
+}
+
+#[test]
+fn witness_decides() {
+    let public = ca("Public Test Root", None);
+    let corp = ca("Corp Root", None);
+    let l = leaf("www.example.com", &corp, LeafOpts::default());
+    let r = run(
+        vec![l.clone()],
+        "www.example.com",
+        &roots(&[&public]),
+        &roots(&[&corp]),
+        |i| {
+            i.witness = Some(WitnessComparison {
+                client_random_equal: Some(false),
+                chain_equal: None,
+            })
+        },
+    );
+    assert_eq!(
+        (r.verdict.status, r.verdict.confidence),
+        (VerdictStatus::Intercepted, Confidence::High)
+    );
+    let r = run(
+        vec![l],
+        "www.example.com",
+        &roots(&[&public]),
+        &roots(&[&corp]),
+        |i| {
+            i.witness = Some(WitnessComparison {
+                client_random_equal: Some(true),
+                chain_equal: Some(true),
+            })
+        },
+    );
+    assert_eq!(
+        (r.verdict.status, r.verdict.rule),
+        (VerdictStatus::Clean, "witness-match")
+    );
+}
+
+#[test]
+fn cert_facts_are_filled() {
+    let public = ca("Public Test Root", Some("Public CA Inc"));
+    let l = leaf("www.example.com", &public, LeafOpts::default());
+    let f = CertFacts::from_der(0, &l);
+    assert!(f.parsed);
+    assert_eq!(f.subject_cn, vec!["www.example.com"]);
+    assert_eq!(f.issuer_o, vec!["Public CA Inc"]);
+    assert_eq!(f.sans, vec!["DNS:www.example.com"]);
+    assert_eq!(f.key.as_ref().unwrap().curve.as_deref(), Some("P-256"));
+    assert!(
+        f.signature_algorithm
+            .as_deref()
+            .unwrap()
+            .to_lowercase()
+            .contains("ecdsa")
+    );
+    assert!(!f.is_ca);
+    assert_eq!(f.sha256.len(), 64);
+    assert!(f.serial.is_some() && f.not_before.is_some() && f.not_after.is_some());
+    let c = CertFacts::from_der(1, &public.der);
+    assert!(c.is_ca && c.self_signed);
+}
+
+#[test]
+fn pins_of_a_pem_bundle() {
+    let public = ca("Public Test Root", None);
+    let l = leaf("www.example.com", &public, LeafOpts::default());
+    let pem = |der: &[u8]| {
+        use base64::Engine;
+        let b = base64::engine::general_purpose::STANDARD.encode(der);
+        let lines: Vec<&str> = b
+            .as_bytes()
+            .chunks(64)
+            .map(|c| std::str::from_utf8(c).unwrap())
+            .collect();
+        format!(
+            "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
+            lines.join("\n")
+        )
+    };
+    let bundle = format!("junk\n{}{}", pem(&l), pem(&public.der));
+    let pins = pins_from_pem(bundle.as_bytes()).unwrap();
+    assert_eq!(pins.len(), 2);
+    assert_eq!(pins[0].pin, CertFacts::from_der(0, &l).spki_pin);
+    assert_eq!(certs_from_pem(bundle.as_bytes()).unwrap()[1], public.der);
+}
+
+#[test]
+fn garbage_and_empty_chains() {
+    let r = run(
+        vec![],
+        "x.example",
+        &Roots::webpki(),
+        &Roots::empty(),
+        |_| {},
+    );
+    assert_eq!(r.trust.reason, Some(UntrustedReason::EmptyChain));
+    let r = run(
+        vec![vec![0x30, 0x82, 0xff], vec![]],
+        "x.example",
+        &Roots::webpki(),
+        &Roots::empty(),
+        |_| {},
+    );
+    assert_eq!(r.verdict.status, VerdictStatus::Untrusted);
+    assert!(r.certificates.iter().all(|c| !c.parsed));
+    let many = vec![vec![1u8; 10]; 100];
+    let r = run(many, "x.example", &Roots::webpki(), &Roots::empty(), |_| {});
+    assert!(kinds(&r).contains(&EvidenceKind::ChainTruncated));
+}
+
+#[test]
+fn mutated_chains_never_panic() {
+    let public = ca("Public Test Root", None);
+    let mitm = ca("mitmproxy", Some("mitmproxy"));
+    let chain = vec![
+        leaf("www.example.com", &mitm, LeafOpts::default()),
+        mitm.der.clone(),
+    ];
+    let (pubr, local) = (roots(&[&public]), roots(&[&mitm]));
+    // Deterministic xorshift so failures reproduce.
+    let mut s: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut rnd = move || {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        s
+    };
+    for _ in 0..400 {
+        let mut c = chain.clone();
+        let which = (rnd() % 2) as usize;
+        let len = c[which].len();
+        match rnd() % 3 {
+            0 => c[which].truncate((rnd() as usize) % len),
+            1 => {
+                for _ in 0..1 + rnd() % 4 {
+                    let i = (rnd() as usize) % len;
+                    c[which][i] ^= 1 << (rnd() % 8);
+                }
+            }
+            _ => {
+                let i = (rnd() as usize) % len;
+                c[which][i] = rnd() as u8;
+            }
+        }
+        let _ = run(c, "www.example.com", &pubr, &local, |_| {});
+    }
+}

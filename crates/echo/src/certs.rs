@@ -56,12 +56,28 @@ pub(crate) fn load(source: &CertSource) -> Result<Loaded, EchoError> {
             if names.is_empty() {
                 return Err(EchoError::Cert("--self-signed needs a name".into()));
             }
-            let ck = rcgen::generate_simple_self_signed(names.clone())
-                .map_err(|e| EchoError::Cert(format!("generating self-signed certificate: {e}")))?;
-            let key = PrivateKeyDer::try_from(ck.signing_key.serialize_der())
+            let gen_err = |e: rcgen::Error| {
+                EchoError::Cert(format!("generating self-signed certificate: {e}"))
+            };
+            let mut params = rcgen::CertificateParams::new(names.clone()).map_err(gen_err)?;
+            // A recognisable subject, so nobody mistakes the witness's own certificate for a
+            // middlebox's minted one.
+            let mut dn = rcgen::DistinguishedName::new();
+            dn.push(
+                rcgen::DnType::CommonName,
+                names.first().cloned().unwrap_or_default(),
+            );
+            dn.push(
+                rcgen::DnType::OrganizationName,
+                "interloper witness (self-signed)",
+            );
+            params.distinguished_name = dn;
+            let signing_key = rcgen::KeyPair::generate().map_err(gen_err)?;
+            let cert = params.self_signed(&signing_key).map_err(gen_err)?;
+            let key = PrivateKeyDer::try_from(signing_key.serialize_der())
                 .map_err(|e| EchoError::Cert(format!("generated key: {e}")))?;
             Ok(Loaded {
-                chain: vec![ck.cert.der().clone()],
+                chain: vec![cert.der().clone()],
                 key,
             })
         }

@@ -163,15 +163,24 @@ pub struct PassthroughConfig {
 }
 
 impl PassthroughConfig {
-    /// A configuration with default limits and a ring of 10 000 hellos.
+    /// A configuration with a ring of 10 000 hellos and limits for a real site's port:
+    /// connections carry the site's own traffic (keep-alive, long HTTP/2 sessions, offices
+    /// behind one NAT address), so idle, age and per-source limits are looser than the
+    /// witness's.
     pub fn new(listen: SocketAddr, upstream: impl Into<String>, api: SocketAddr) -> Self {
+        let limits = Limits {
+            max_connections_per_source: 256,
+            idle_timeout: Duration::from_secs(300),
+            max_connection_age: Duration::from_secs(3600),
+            ..Limits::default()
+        };
         Self {
             listen,
             upstream: upstream.into(),
             api,
             ring_capacity: 10_000,
             connect_timeout: Duration::from_secs(5),
-            limits: Limits::default(),
+            limits,
         }
     }
 }

@@ -386,3 +386,36 @@ async fn connection_limits_hold_globally_and_per_source() {
     assert_eq!(got.status, 200);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn pem_files_are_served_as_given_and_bad_ones_are_named() {
+    use interloper_echo::{CertSource, EchoConfig, EchoError, EchoServer};
+    let ck = rcgen::generate_simple_self_signed(vec!["witness.test".to_string()]).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let cert = dir.path().join("cert.pem");
+    let key = dir.path().join("key.pem");
+    std::fs::write(&cert, ck.cert.pem()).unwrap();
+    std::fs::write(&key, ck.signing_key.serialize_pem()).unwrap();
+    let cfg = EchoConfig::new(
+        "127.0.0.1:0".parse().unwrap(),
+        CertSource::PemFiles {
+            cert: cert.clone(),
+            key: key.clone(),
+        },
+    );
+    let server = EchoServer::bind(cfg).await.unwrap();
+    let leaf = &server.served_chain().certs[0];
+    assert_eq!(b64(&leaf.der_base64), ck.cert.der().to_vec());
+    // A key file that holds a certificate is refused with a message naming the problem.
+    let cfg = EchoConfig::new(
+        "127.0.0.1:0".parse().unwrap(),
+        CertSource::PemFiles {
+            cert: cert.clone(),
+            key: cert,
+        },
+    );
+    match EchoServer::bind(cfg).await {
+        Err(EchoError::Cert(msg)) => assert!(msg.contains("key"), "{msg}"),
+        other => panic!("expected a certificate error, got {:?}", other.err()),
+    }
+}

@@ -59,7 +59,7 @@ async fn through_mitmproxy_the_witness_sees_another_random_and_the_client_anothe
 #[tokio::test]
 async fn passthrough_finds_a_direct_clients_hello_by_its_random() {
     let echo = start_echo(test_limits()).await;
-    let pass = start_passthrough(echo.addr, test_limits()).await;
+    let pass = start_passthrough(echo.addr, None).await;
     let api = pass.api.unwrap();
     let client = connect(
         pass.addr,
@@ -111,7 +111,7 @@ async fn passthrough_finds_a_direct_clients_hello_by_its_random() {
 async fn passthrough_behind_mitmproxy_never_sees_the_clients_hello() {
     let Some(bin) = need_mitm() else { return };
     let echo = start_echo(test_limits()).await;
-    let pass = start_passthrough(echo.addr, test_limits()).await;
+    let pass = start_passthrough(echo.addr, None).await;
     let api = pass.api.unwrap();
     let mitm = start_mitm(&bin, pass.addr).await;
     let addr = format!("127.0.0.1:{}", mitm.port).parse().unwrap();
@@ -160,7 +160,7 @@ async fn passthrough_forwards_non_tls_bytes_unrecorded() {
         let n = s.read(&mut buf).await.unwrap();
         s.write_all(&buf[..n]).await.unwrap();
     });
-    let pass = start_passthrough(up_addr, test_limits()).await;
+    let pass = start_passthrough(up_addr, None).await;
     let mut c = tcp(pass.addr, None).await;
     c.write_all(b"HELLO PLAIN\r\n").await.unwrap();
     let (echoed, _) = read_until_closed(&mut c, STEP).await;

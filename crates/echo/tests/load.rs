@@ -136,3 +136,55 @@ async fn holds_idle_connections_and_a_malformed_burst_while_answering_a_good_cli
     drop(idle);
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "load test: run explicitly"]
+async fn payload_throughput_on_loopback() {
+    let server = start_echo(test_limits()).await;
+    let n: u64 = 64 * 1024 * 1024;
+    let t = Instant::now();
+    let _ = interloper_echo::payload_sha256(n, 1);
+    let digest_time = t.elapsed();
+    for alpn in ["h2", "http/1.1"] {
+        let client = connect(
+            server.addr,
+            ClientOpts {
+                alpn: vec![alpn],
+                ..Default::default()
+            },
+        )
+        .await;
+        // Seed 7 is new to the server: the time includes its digest.
+        let t = Instant::now();
+        let got = get(
+            client,
+            "GET",
+            &format!("/.well-known/interloper/payload?bytes={n}&seed=7"),
+        )
+        .await;
+        let cold = t.elapsed();
+        assert_eq!(got.body.len() as u64, n);
+        let client = connect(
+            server.addr,
+            ClientOpts {
+                alpn: vec![alpn],
+                ..Default::default()
+            },
+        )
+        .await;
+        let t = Instant::now();
+        let got = get(
+            client,
+            "GET",
+            &format!("/.well-known/interloper/payload?bytes={n}&seed=7"),
+        )
+        .await;
+        let warm = t.elapsed();
+        assert_eq!(got.body.len() as u64, n);
+        let mib_s = 64.0 / warm.as_secs_f64();
+        eprintln!(
+            "echo payload 64 MiB over {alpn}: first (with digest) {cold:?}, cached digest {warm:?} = {mib_s:.0} MiB/s; digest alone {digest_time:?}"
+        );
+    }
+    server.stop().await;
+}

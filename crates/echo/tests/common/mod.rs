@@ -286,13 +286,15 @@ pub async fn start_echo(limits: Limits) -> Running {
 }
 
 /// A passthrough on 127.0.0.1:0 in front of `upstream`.
-pub async fn start_passthrough(upstream: SocketAddr, limits: Limits) -> Running {
+pub async fn start_passthrough(upstream: SocketAddr, limits: Option<Limits>) -> Running {
     let mut cfg = PassthroughConfig::new(
         "127.0.0.1:0".parse().unwrap(),
         upstream.to_string(),
         "127.0.0.1:0".parse().unwrap(),
     );
-    cfg.limits = limits;
+    if let Some(l) = limits {
+        cfg.limits = l;
+    }
     cfg.ring_capacity = 100;
     let server = PassthroughServer::bind(cfg).await.unwrap();
     let addr = server.local_addr();

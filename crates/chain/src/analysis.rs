@@ -391,7 +391,7 @@ pub fn analyse(input: &ChainInput<'_>) -> ChainReport {
                     certificates.first().map(|c| c.sans.join(", ")).unwrap_or_default(),
                     anchor_text(&trust)
                 ),
-                Some(r) => format!("not trusted by the public or the local roots: {r:?} ({detail})"),
+                Some(r) => format!("not trusted by the public or the local roots: {} ({detail})", r.describe()),
                 None => "not trusted".into(),
             };
             evidence.push(ev(EvidenceKind::Untrusted, Strength::Info, msg, Some(0)));
@@ -405,8 +405,13 @@ pub fn analyse(input: &ChainInput<'_>) -> ChainReport {
             EvidenceKind::KnownProduct,
             Strength::Strong,
             format!(
-                "{:?} {:?} of certificate #{} matches {} by {} (pattern {:?})",
-                m.field, m.value, m.certificate, m.product, m.vendor, m.pattern
+                "{} {:?} of certificate #{} matches {} by {} (pattern {:?})",
+                m.field.label(),
+                m.value,
+                m.certificate,
+                m.product,
+                m.vendor,
+                m.pattern
             ),
             Some(m.certificate),
         ));
@@ -781,11 +786,7 @@ fn decide(f: &Facts<'_>) -> Verdict {
                 None,
             );
         }
-        let reason = f
-            .trust
-            .reason
-            .map(|r| format!("{r:?}"))
-            .unwrap_or_else(|| "unknown".into());
+        let reason = f.trust.reason.map_or("unknown reason", |r| r.describe());
         return v(
             VerdictStatus::Untrusted,
             Confidence::High,

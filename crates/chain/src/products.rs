@@ -100,6 +100,18 @@ pub enum MatchedField {
     SubjectO,
 }
 
+impl MatchedField {
+    /// Human label: "issuer CN", "CA subject O", …
+    pub fn label(self) -> &'static str {
+        match self {
+            MatchedField::IssuerCn => "issuer CN",
+            MatchedField::IssuerO => "issuer O",
+            MatchedField::SubjectCn => "CA subject CN",
+            MatchedField::SubjectO => "CA subject O",
+        }
+    }
+}
+
 /// A product recognised in a chain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ProductMatch {

@@ -192,6 +192,23 @@ pub enum UntrustedReason {
 }
 
 impl UntrustedReason {
+    /// Human phrase for messages.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::EmptyChain => "no certificate presented",
+            Self::Malformed => "malformed certificate",
+            Self::UnknownIssuer => "unknown issuer",
+            Self::Expired => "expired",
+            Self::NotYetValid => "not yet valid",
+            Self::NameMismatch => "name mismatch",
+            Self::BadSignature => "bad signature",
+            Self::UnsupportedAlgorithm => "unsupported algorithm",
+            Self::InvalidUsage => "not valid for server authentication",
+            Self::Distrusted => "distrusted key",
+            Self::Other => "other verification error",
+        }
+    }
+
     fn from_webpki(e: &webpki::Error) -> Self {
         use webpki::Error as E;
         match e {

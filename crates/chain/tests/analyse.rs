@@ -631,3 +631,125 @@ fn mutated_chains_never_panic() {
         let _ = run(c, "www.example.com", &pubr, &local, |_| {});
     }
 }
+
+#[test]
+fn unknown_issuer_that_differs_from_reference_is_likely_intercepted() {
+    let public = ca("Public Test Root", None);
+    let box_ca = ca("Some Gateway", None);
+    let genuine = leaf("www.example.com", &public, LeafOpts::default());
+    let minted = leaf(
+        "www.example.com",
+        &box_ca,
+        LeafOpts {
+            scts: 0,
+            ..Default::default()
+        },
+    );
+    let r = run(
+        vec![minted],
+        "www.example.com",
+        &roots(&[&public]),
+        &Roots::empty(),
+        |i| {
+            i.reference = Some(Reference {
+                chain: vec![genuine],
+                negotiated: Negotiated::default(),
+            })
+        },
+    );
+    assert_eq!(r.verdict.status, VerdictStatus::LikelyIntercepted);
+    assert_eq!(r.verdict.rule, "untrusted-minted");
+}
+
+#[test]
+fn identical_reference_leaf_adds_no_trait() {
+    let public = ca("Public Test Root", None);
+    let l = leaf("www.example.com", &public, LeafOpts::default());
+    let r = run(
+        vec![l.clone()],
+        "www.example.com",
+        &roots(&[&public]),
+        &Roots::empty(),
+        |i| {
+            i.reference = Some(Reference {
+                chain: vec![l.clone()],
+                negotiated: Negotiated::default(),
+            })
+        },
+    );
+    assert!(kinds(&r).contains(&EvidenceKind::MatchesReference));
+    assert_eq!(
+        (r.verdict.status, r.verdict.confidence),
+        (VerdictStatus::Clean, Confidence::High)
+    );
+}
+
+#[test]
+fn ip_literal_server_name() {
+    let corp = ca("Lab Root", None);
+    let l = leaf(
+        "127.0.0.1",
+        &corp,
+        LeafOpts {
+            scts: 0,
+            ..Default::default()
+        },
+    );
+    let r = run(
+        vec![l],
+        "127.0.0.1",
+        &Roots::webpki(),
+        &roots(&[&corp]),
+        |_| {},
+    );
+    assert_eq!(r.trust.name_ok, Some(true));
+    assert_eq!(r.certificates[0].sans, vec!["IP:127.0.0.1"]);
+    assert_eq!(r.verdict.status, VerdictStatus::PrivatePkiUnknown);
+}
+
+#[test]
+fn json_shape() {
+    let corp = ca("Corp Root", None);
+    let l = leaf(
+        "intranet.corp",
+        &corp,
+        LeafOpts {
+            scts: 0,
+            ..Default::default()
+        },
+    );
+    let r = run(
+        vec![l],
+        "intranet.corp",
+        &Roots::webpki(),
+        &roots(&[&corp]),
+        |_| {},
+    );
+    let v = serde_json::to_value(&r).unwrap();
+    assert_eq!(v["verdict"]["status"], "private-pki-unknown");
+    assert_eq!(v["verdict"]["confidence"], "medium");
+    assert!(v["verdict"]["product"].is_null());
+    assert_eq!(v["trust"]["status"], "anchored-local-only");
+    assert_eq!(v["evidence"][0]["kind"], "anchored-local-only");
+    assert!(
+        v["certificates"][0]["spki_pin"]
+            .as_str()
+            .unwrap()
+            .starts_with("sha256//")
+    );
+}
+
+#[test]
+fn caller_supplied_products_file() {
+    let db = ProductDb::from_toml_str(
+        "[[product]]\nid='lab'\nproduct='Lab Box'\nvendor='Us'\nkind='firewall'\ndoc='x'\nissuer_cn=['*lab inspection*']\n",
+    )
+    .unwrap();
+    let boxca = ca("The Lab Inspection CA", None);
+    let l = leaf("www.example.com", &boxca, LeafOpts::default());
+    let (public, local) = (Roots::webpki(), roots(&[&boxca]));
+    let input = ChainInput::new(vec![l], "www.example.com", now(), &public, &local, &db);
+    let r = analyse(&input);
+    assert_eq!(r.verdict.product.unwrap().name, "Lab Box");
+    assert_eq!(r.products[0].field, MatchedField::IssuerCn);
+}

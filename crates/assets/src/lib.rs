@@ -42,7 +42,8 @@ pub use css::discover_css;
 pub use html::discover_html;
 pub use location::Location;
 pub use reference::{
-    Asset, AssetKind, Context, CrossOrigin, Discovery, Inventory, Note, Provenance, SourceKind,
+    Asset, AssetKind, Context, CrossOrigin, Discovery, Embedded, Inventory, Note, Provenance,
+    SourceKind,
 };
 /// Re-exported so callers (and the fuzz targets) name the same `Url` type as this API.
 pub use url::Url;

@@ -1,0 +1,338 @@
+//! Discovery and verification: what the page loads, and whether each file's bytes are right.
+
+use std::collections::BTreeMap;
+
+use interloper_assets::check::{Body, Check, Expect, Outcome, Policy, Response, check_response};
+use interloper_assets::django::{self, Manifest};
+use interloper_assets::{Asset, Crawl, Limits};
+use interloper_findings::{AssetCheck, AssetCheckKind};
+use interloper_model::{RequestRecord, TlsInfo};
+use interloper_probe::{ConnectionPolicy, Probe, Target};
+use sha2::{Digest, Sha256};
+use url::Url;
+
+use crate::{CheckError, CheckOptions, ManifestSource, Progress};
+
+/// Redirects followed for the page, a stylesheet or the manifest.
+const MAX_REDIRECTS: usize = 5;
+
+/// What discovery found for one target.
+#[derive(Debug, Clone)]
+pub struct Discovered {
+    /// The page as finally fetched (after redirects).
+    pub page: Url,
+    /// Assets to sample, page first excluded, in discovery order.
+    pub assets: Vec<Asset>,
+    /// The verification request of each asset (by URL), kept as the first sample.
+    pub first_records: BTreeMap<String, RequestRecord>,
+    /// Failed integrity / header checks per asset URL.
+    pub checks: BTreeMap<String, Vec<AssetCheck>>,
+    /// Django manifest hash (or a digest of the hashed names) identifying the static build.
+    pub static_version: Option<String>,
+    /// TLS session of the page fetch.
+    pub tls: Option<TlsInfo>,
+    /// Things worth telling the user.
+    pub notes: Vec<String>,
+}
+
+/// A fetched document: its record, its final URL, and its (bounded) body.
+struct Fetched {
+    record: RequestRecord,
+    url: Url,
+    body: Vec<u8>,
+    redirects: Vec<interloper_assets::check::Redirect>,
+}
+
+async fn fetch(probe: &Probe, url: &Url, keep: usize) -> Result<Fetched, CheckError> {
+    let mut current = url.clone();
+    let mut redirects = Vec::new();
+    let mut session = probe.session(ConnectionPolicy::Fresh);
+    loop {
+        let target = Target::from_url(current.clone())?;
+        let (record, body) = session.request_keeping_body(&target, 0, keep).await;
+        let location = record
+            .headers
+            .iter()
+            .find(|(k, _)| k == "location")
+            .map(|(_, v)| v.clone());
+        match (record.status, location) {
+            (Some(s @ (301 | 302 | 303 | 307 | 308)), Some(loc))
+                if redirects.len() < MAX_REDIRECTS =>
+            {
+                let Ok(next) = current.join(&loc) else {
+                    return Ok(Fetched {
+                        record,
+                        url: current,
+                        body,
+                        redirects,
+                    });
+                };
+                redirects.push(interloper_assets::check::Redirect {
+                    status: s,
+                    from: current.clone(),
+                    location: loc,
+                });
+                current = next;
+            }
+            _ => {
+                return Ok(Fetched {
+                    record,
+                    url: current,
+                    body,
+                    redirects,
+                });
+            }
+        }
+    }
+}
+
+fn header<'a>(r: &'a RequestRecord, name: &str) -> Option<&'a str> {
+    r.headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
+fn decoded(f: &Fetched, limit: usize) -> Vec<u8> {
+    interloper_assets::decode::decode(header(&f.record, "content-encoding"), &f.body, limit)
+        .map(|c| c.into_owned())
+        .unwrap_or_default()
+}
+
+/// Fetch the page and its stylesheets, find the manifest, and verify every asset once.
+pub async fn discover(
+    target: &Target,
+    opts: &CheckOptions,
+    progress: &dyn Progress,
+) -> Result<Discovered, CheckError> {
+    let probe = Probe::new(opts.probe.clone())?;
+    let limits = Limits::default();
+    let keep = opts.keep_body;
+    let mut notes = Vec::new();
+
+    let page = fetch(&probe, &target.url, keep).await?;
+    let tls = page.record.tls.clone();
+    let mut crawl = Crawl::new(limits.clone());
+    let mut first_records = BTreeMap::new();
+    let mut checks: BTreeMap<String, Vec<AssetCheck>> = BTreeMap::new();
+    if let Some(e) = &page.record.error {
+        notes.push(format!("the page itself failed: {}", e.message));
+    } else if page.record.status.is_some_and(|s| s >= 400) {
+        notes.push(format!(
+            "the page answered {}; assets come from what it returned",
+            page.record.status.unwrap_or_default()
+        ));
+    }
+    let page_ct = header(&page.record, "content-type").map(str::to_string);
+    let looks_css = page_ct.as_deref().is_some_and(|c| c.contains("text/css"));
+    if looks_css {
+        // A stylesheet URL given directly: treat it as the only document.
+        notes.push("the URL is a stylesheet; checking it and what it references".into());
+    }
+    crawl.add_page(
+        &page.url,
+        &decoded(&page, limits.max_decoded_bytes),
+        page_ct.as_deref(),
+    );
+
+    // Stylesheets: fetched with their bytes kept, so they are verified on the way.
+    let mut fetched_sheets: BTreeMap<String, Fetched> = BTreeMap::new();
+    while let Some(sheet) = crawl.next_stylesheet() {
+        progress.step();
+        let f = fetch(&probe, &sheet.url, keep).await?;
+        let ct = header(&f.record, "content-type").map(str::to_string);
+        if f.record.error.is_none() && f.record.status.is_some_and(|s| s < 400) {
+            crawl.add_stylesheet(
+                &sheet,
+                &decoded(&f, limits.max_decoded_bytes),
+                ct.as_deref(),
+            );
+        }
+        fetched_sheets.insert(sheet.url.to_string(), f);
+    }
+    let (inventory, crawl_notes) = crawl.finish();
+    for n in crawl_notes {
+        notes.push(format!("discovery: {n:?}"));
+    }
+    let mut assets: Vec<Asset> = inventory
+        .into_assets()
+        .into_iter()
+        .filter(|a| opts.cross_origin || !a.cross_origin)
+        .collect();
+
+    // Django's manifest: named by the user, or next to the static files.
+    let urls: Vec<Url> = assets.iter().map(|a| a.url.clone()).collect();
+    let static_url = django::infer_static_url(urls.iter());
+    let manifest = match &opts.manifest {
+        Some(ManifestSource::Bytes(b)) => Some((Manifest::parse(b), None)),
+        Some(ManifestSource::Url(u)) => {
+            let f = fetch(&probe, u, keep).await?;
+            Some((
+                Manifest::parse(&decoded(&f, limits.max_decoded_bytes)),
+                Some(u.clone()),
+            ))
+        }
+        None => {
+            let mut found = None;
+            for candidate in django::manifest_candidates(urls.iter()) {
+                let f = fetch(&probe, &candidate, keep).await?;
+                if f.record.status == Some(200) {
+                    found = Some((
+                        Manifest::parse(&decoded(&f, limits.max_decoded_bytes)),
+                        Some(candidate),
+                    ));
+                    break;
+                }
+            }
+            found
+        }
+    };
+    let manifest = match manifest {
+        Some((Ok(m), url)) => {
+            let own = m.check_hash();
+            if own.outcome == Outcome::Fail {
+                notes.push(format!("staticfiles.json: {}", own.detail));
+            }
+            Some((m, url))
+        }
+        Some((Err(e), url)) => {
+            notes.push(format!(
+                "staticfiles.json at {} does not parse: {e}",
+                url.map(|u| u.to_string())
+                    .unwrap_or_else(|| "the given file".into())
+            ));
+            None
+        }
+        None => None,
+    };
+    if opts.all_static
+        && let (Some((m, murl)), Some(su)) = (&manifest, &static_url)
+    {
+        let murl = murl.clone().unwrap_or_else(|| su.clone());
+        let known: std::collections::HashSet<String> =
+            assets.iter().map(|a| a.url.to_string()).collect();
+        for a in m.all_static(su, &murl, Some(&page.url)) {
+            if !known.contains(a.url.as_str()) {
+                assets.push(a);
+            }
+        }
+    }
+    let static_version = match (&manifest, &static_url) {
+        (Some((m, _)), _) => Some(m.hash.clone().unwrap_or_else(|| m.computed_hash())),
+        (None, _) => {
+            // Without a manifest, the set of hashed names still identifies the build.
+            let mut names: Vec<&str> = assets
+                .iter()
+                .filter(|a| django::HashedName::parse(a.url.path()).is_some())
+                .map(|a| a.url.path())
+                .collect();
+            names.sort();
+            (!names.is_empty()).then(|| {
+                let mut h = Sha256::new();
+                for n in names {
+                    h.update(n.as_bytes());
+                    h.update(b"\n");
+                }
+                hex::encode(&h.finalize()[..6])
+            })
+        }
+    };
+    if assets.len() > opts.max_assets {
+        notes.push(format!(
+            "{} assets found; probing the first {}",
+            assets.len(),
+            opts.max_assets
+        ));
+        assets.truncate(opts.max_assets);
+    }
+
+    // Verify each asset once, keeping its bytes (stylesheets were already fetched).
+    progress.stage(
+        target.url.as_str(),
+        "verifying assets",
+        Some(assets.len() as u64),
+    );
+    let policy = Policy::default();
+    let page_origin = page.url.origin().ascii_serialization();
+    for asset in &assets {
+        progress.step();
+        let f = match fetched_sheets.remove(asset.url.as_str()) {
+            Some(f) => f,
+            None => fetch(&probe, &asset.url, keep).await?,
+        };
+        let mut expect = Expect::for_asset(asset);
+        expect.page_origin = Some(page_origin.clone());
+        if let (Some((m, _)), Some(su)) = (&manifest, &static_url) {
+            expect.hashed = m.hashed_name_for(su, &asset.url);
+        }
+        let kept_all = f.record.error.is_none() && (f.body.len() as u64) == f.record.bytes_received;
+        let resp = Response {
+            url: &f.url,
+            status: f.record.status.unwrap_or(0),
+            headers: &f.record.headers,
+            redirects: &f.redirects,
+            body: if kept_all {
+                Body::Wire(&f.body)
+            } else {
+                Body::None
+            },
+            bytes_received: Some(f.record.bytes_received),
+        };
+        if f.record.status.is_some() {
+            let results = check_response(&resp, &expect, &policy);
+            let failed: Vec<AssetCheck> = results.iter().filter_map(to_finding_check).collect();
+            if !failed.is_empty() {
+                checks.insert(asset.url.to_string(), failed);
+            }
+        }
+        first_records.insert(asset.url.to_string(), f.record);
+    }
+
+    Ok(Discovered {
+        page: page.url,
+        assets,
+        first_records,
+        checks,
+        static_version,
+        tls,
+        notes,
+    })
+}
+
+/// Map a failed asset check to the neutral kind the findings read.
+fn to_finding_check(c: &Check) -> Option<AssetCheck> {
+    use interloper_assets::check::CheckKind as K;
+    if !(c.outcome == Outcome::Fail || (c.outcome == Outcome::Warn && c.kind == K::Caching)) {
+        return None;
+    }
+    let actual_status = c.actual.as_deref().and_then(|a| a.parse::<u16>().ok());
+    let kind = match c.kind {
+        K::HashedName => AssetCheckKind::HashedNameMismatch,
+        K::Integrity => AssetCheckKind::SriMismatch,
+        K::ContentLength => AssetCheckKind::LengthMismatch,
+        K::ContentEncoding => AssetCheckKind::EncodingBroken,
+        K::ContentType if c.blocking => AssetCheckKind::WrongTypeNosniff,
+        K::ContentType => AssetCheckKind::WrongType,
+        K::Caching => AssetCheckKind::ShortCache,
+        K::Status => match actual_status {
+            Some(404) => AssetCheckKind::NotFound,
+            Some(403) => AssetCheckKind::Forbidden,
+            Some(s) if s >= 500 => AssetCheckKind::ServerError,
+            _ => return None,
+        },
+        _ => return None,
+    };
+    Some(AssetCheck {
+        kind,
+        expected: c.expected.clone(),
+        actual: c.actual.clone(),
+        detail: c.detail.clone(),
+    })
+}
+
+/// Whether an asset is worth sampling at all (a 404 is reported once, not hammered).
+pub(crate) fn worth_sampling(d: &Discovered, asset: &Asset) -> bool {
+    d.first_records
+        .get(asset.url.as_str())
+        .is_none_or(|r| r.status.is_none_or(|s| s < 400))
+}

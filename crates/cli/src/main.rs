@@ -1,4 +1,82 @@
 //! The `interloper` binary: parses arguments, dispatches, sets the exit code.
-fn main() {
-    println!("interloper");
+//!
+//! Exit codes: 0 all requests succeeded, 1 some failed, 2 usage or input error. A closed
+//! stdout (`| head`) ends the program quietly.
+#![forbid(unsafe_code)]
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod cmd;
+mod out;
+
+/// Find out why a site's static files load slowly, partially or not at all, and whether
+/// something on the path intercepts HTTPS.
+#[derive(Debug, Parser)]
+#[command(name = "interloper", version, about, propagate_version = true)]
+struct Cli {
+    /// Colour in terminal output.
+    #[arg(long, value_enum, default_value_t = out::ColorChoice::Auto, global = true)]
+    color: out::ColorChoice,
+    #[command(subcommand)]
+    command: Command,
+}
+
+// Parsed once per process; boxing the big variant buys nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Time requests phase by phase (DNS, connect, TLS, headers, body) and summarise.
+    Probe(cmd::probe::Args),
+    /// Start a local HTTPS server with a few static files and probe it (try this first).
+    Demo(cmd::demo::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("interloper: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let style = out::Style::new(cli.color);
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Probe(args) => cmd::probe::run(args, style).await,
+            Command::Demo(args) => cmd::demo::run(args, style).await,
+        }
+    });
+    // Connections and servers still open must not keep the process alive.
+    runtime.shutdown_background();
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) if out::is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("interloper: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
 }

@@ -708,7 +708,7 @@ async fn exchange(
         Sender::H2(s) => tokio::time::timeout(limit, s.send_request(req)).await,
     };
     let t_headers = Instant::now();
-    // "Request written" is the last write hyper made before the headers arrived.
+    // "Request written" is the first write hyper made after we handed it the request.
     let written = conn.last_write.load(Ordering::Relaxed);
     let t_written = if written >= send_ns {
         probe.inner.epoch + Duration::from_nanos(written)

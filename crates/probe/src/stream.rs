@@ -68,7 +68,9 @@ impl AsyncWrite for Conn {
     }
 }
 
-/// Stamps the time of the latest completed write or flush (nanoseconds since `epoch`, 0 = none).
+/// Stamps the time of the first completed write after the stamp was cleared (nanoseconds since
+/// `epoch`, 0 = none). A GET is one write; later writes (h2 SETTINGS ACKs, WINDOW_UPDATEs) are
+/// not the request.
 pub(crate) struct WriteClock<S> {
     inner: S,
     epoch: Instant,
@@ -81,7 +83,9 @@ impl<S> WriteClock<S> {
     }
     fn stamp(&self) {
         let ns = u64::try_from(self.epoch.elapsed().as_nanos()).unwrap_or(u64::MAX);
-        self.last.store(ns.max(1), Ordering::Relaxed);
+        let _ = self
+            .last
+            .compare_exchange(0, ns.max(1), Ordering::Relaxed, Ordering::Relaxed);
     }
 }
 

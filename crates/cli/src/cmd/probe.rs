@@ -1,0 +1,460 @@
+//! `interloper probe URL…`: timed requests and a per-URL summary (terminal or JSON).
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use indicatif::{ProgressBar, ProgressStyle};
+use interloper_model::{PhaseStats, ProbeReport, RequestRecord, TargetReport};
+use interloper_probe::{
+    ConnectionPolicy, HttpVersionPref, IpFamily, Observer, Probe, ProbeConfig, ProxySetting,
+    ResolveOverride, RunOptions, Target,
+};
+
+use crate::out::Style;
+
+/// Arguments of `interloper probe`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// URLs to probe (http:// or https://).
+    #[arg(required = true, value_name = "URL")]
+    pub urls: Vec<String>,
+    /// Requests per URL [default: 1, or unlimited with --duration].
+    #[arg(short = 'n', long)]
+    pub count: Option<u64>,
+    /// Requests in flight per URL.
+    #[arg(short = 'c', long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    pub concurrency: u64,
+    /// Keep starting requests for this long per URL (e.g. 10s, 500ms, 2m).
+    #[arg(long, value_parser = parse_duration)]
+    pub duration: Option<Duration>,
+    /// A new connection (TCP + TLS) for every request [default].
+    #[arg(long, conflicts_with = "reuse")]
+    pub fresh_connections: bool,
+    /// Reuse connections (keep-alive); the first request on each pays the set-up.
+    #[arg(long)]
+    pub reuse: bool,
+    /// HTTP/1.1 only.
+    #[arg(long, conflicts_with = "http2")]
+    pub http1: bool,
+    /// HTTP/2 only (ALPN h2; prior knowledge for http://).
+    #[arg(long)]
+    pub http2: bool,
+    /// IPv4 addresses only.
+    #[arg(short = '4', long, conflicts_with = "ipv6")]
+    pub ipv4: bool,
+    /// IPv6 addresses only.
+    #[arg(short = '6', long)]
+    pub ipv6: bool,
+    /// Probe every resolved address as its own target.
+    #[arg(long)]
+    pub each_address: bool,
+    /// Use ADDR for HOST:PORT instead of DNS (as curl), e.g. example.com:443:127.0.0.1.
+    #[arg(long, value_name = "HOST:PORT:ADDR", value_parser = parse_resolve)]
+    pub resolve: Vec<ResolveOverride>,
+    /// HTTP proxy (CONNECT) [default: https_proxy / http_proxy / no_proxy as curl reads them].
+    #[arg(long, value_name = "URL")]
+    pub proxy: Option<String>,
+    /// Ignore proxy environment variables.
+    #[arg(long, conflicts_with = "proxy")]
+    pub no_proxy: bool,
+    /// Also trust the CA certificates in this PEM file (the OS store stays trusted).
+    #[arg(long, value_name = "FILE")]
+    pub cacert: Vec<PathBuf>,
+    /// Proceed when the certificate does not verify; the chain and the error are still recorded.
+    #[arg(short = 'k', long)]
+    pub insecure_skip_verify: bool,
+    /// Limit for DNS, the TLS handshake, the response headers, and any silence in the body.
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    pub timeout: Duration,
+    /// Limit for one TCP connect attempt.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub connect_timeout: Duration,
+    /// Limit for a whole request.
+    #[arg(long, default_value = "5m", value_parser = parse_duration)]
+    pub max_time: Duration,
+    /// Abandon a body after this many bytes (e.g. 10M); bodies are never held in memory.
+    #[arg(long, value_name = "BYTES", value_parser = parse_bytes)]
+    pub max_body: Option<u64>,
+    /// Extra request header, 'Name: value' (repeatable).
+    #[arg(short = 'H', long = "header", value_name = "'K: V'", value_parser = parse_header)]
+    pub headers: Vec<(String, String)>,
+    /// Print the report as JSON (schema interloper.probe/v1, see docs/probe-json.md).
+    #[arg(long)]
+    pub json: bool,
+    /// With --json, per-request records kept per URL (the summary always covers all).
+    #[arg(long, default_value_t = 10_000)]
+    pub max_records: usize,
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let split = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("{s:?} is not a duration (try 500ms, 10s, 2m)"))?;
+    let secs = match unit.trim() {
+        "" | "s" => n,
+        "ms" => n / 1000.0,
+        "m" | "min" => n * 60.0,
+        "h" => n * 3600.0,
+        other => return Err(format!("unknown unit {other:?} (use ms, s, m or h)")),
+    };
+    Duration::try_from_secs_f64(secs).map_err(|e| format!("{s:?}: {e}"))
+}
+
+fn parse_bytes(s: &str) -> Result<u64, String> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("{s:?} is not a size (try 1048576, 512K, 10M, 1G)"))?;
+    let mult: u64 = match unit.trim().to_ascii_uppercase().as_str() {
+        "" | "B" => 1,
+        "K" | "KB" | "KIB" => 1 << 10,
+        "M" | "MB" | "MIB" => 1 << 20,
+        "G" | "GB" | "GIB" => 1 << 30,
+        other => return Err(format!("unknown unit {other:?} (use K, M or G)")),
+    };
+    n.checked_mul(mult)
+        .ok_or_else(|| format!("{s:?} is too large"))
+}
+
+fn parse_resolve(s: &str) -> Result<ResolveOverride, String> {
+    s.parse()
+        .map_err(|e: interloper_probe::ProbeError| e.to_string())
+}
+
+fn parse_header(s: &str) -> Result<(String, String), String> {
+    let (k, v) = s
+        .split_once(':')
+        .ok_or_else(|| format!("{s:?}: expected 'Name: value'"))?;
+    let k = k.trim();
+    http::HeaderName::from_bytes(k.as_bytes()).map_err(|e| format!("header name {k:?}: {e}"))?;
+    http::HeaderValue::from_str(v.trim()).map_err(|e| format!("header value: {e}"))?;
+    Ok((k.to_string(), v.trim().to_string()))
+}
+
+/// Turn arguments into a probe, targets and run options (input errors → exit 2).
+pub fn prepare(args: &Args) -> anyhow::Result<(Probe, Vec<Target>, RunOptions)> {
+    let targets = args
+        .urls
+        .iter()
+        .map(|u| Target::parse(u))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut cfg = ProbeConfig::default();
+    cfg.http = if args.http1 {
+        HttpVersionPref::Http1
+    } else if args.http2 {
+        HttpVersionPref::Http2
+    } else {
+        HttpVersionPref::Auto
+    };
+    cfg.ip = if args.ipv4 {
+        IpFamily::V4
+    } else if args.ipv6 {
+        IpFamily::V6
+    } else {
+        IpFamily::Any
+    };
+    cfg.resolve.clone_from(&args.resolve);
+    cfg.proxy = match (&args.proxy, args.no_proxy) {
+        (_, true) => ProxySetting::None,
+        (Some(p), _) => {
+            let with_scheme = if p.contains("://") {
+                p.clone()
+            } else {
+                format!("http://{p}")
+            };
+            ProxySetting::Url(
+                url::Url::parse(&with_scheme).with_context(|| format!("invalid --proxy {p:?}"))?,
+            )
+        }
+        (None, false) => ProxySetting::FromEnv,
+    };
+    cfg.cacert_files.clone_from(&args.cacert);
+    cfg.insecure_skip_verify = args.insecure_skip_verify;
+    cfg.phase_timeout = args.timeout;
+    cfg.connect_timeout = args.connect_timeout;
+    cfg.total_timeout = args.max_time;
+    cfg.max_body = args.max_body;
+    for (k, v) in &args.headers {
+        cfg.headers.push((
+            http::HeaderName::from_bytes(k.as_bytes())?,
+            http::HeaderValue::from_str(v)?,
+        ));
+    }
+    cfg.max_records_kept = if args.json { args.max_records } else { 0 };
+    if args.duration.is_some_and(|d| d.is_zero()) {
+        bail!("--duration must be more than zero");
+    }
+    let probe = Probe::new(cfg)?;
+    let mut opts = RunOptions::default();
+    opts.count = args.count;
+    opts.concurrency = usize::try_from(args.concurrency).unwrap_or(1);
+    opts.duration = args.duration;
+    opts.policy = if args.reuse {
+        ConnectionPolicy::Reuse
+    } else {
+        ConnectionPolicy::Fresh
+    };
+    opts.each_address = args.each_address;
+    Ok((probe, targets, opts))
+}
+
+/// `interloper probe`.
+pub async fn run(args: Args, style: Style) -> anyhow::Result<u8> {
+    let (probe, targets, opts) = prepare(&args)?;
+    execute(&probe, &targets, &opts, args.json, style).await
+}
+
+/// Run and print; shared with `demo`.
+pub async fn execute(
+    probe: &Probe,
+    targets: &[Target],
+    opts: &RunOptions,
+    json: bool,
+    style: Style,
+) -> anyhow::Result<u8> {
+    let mut progress = Progress::new(style.progress);
+    let report = probe.run(targets, opts, &mut progress).await;
+    progress.finish();
+    let stdout = std::io::stdout();
+    let mut w = std::io::BufWriter::new(stdout.lock());
+    if json {
+        serde_json::to_writer(&mut w, &report).context("writing JSON")?;
+        writeln!(w)?;
+    } else {
+        render(&mut w, &report, style)?;
+    }
+    w.flush()?;
+    Ok(if report.all_ok() { 0 } else { 1 })
+}
+
+/// Progress on stderr, only on a terminal.
+struct Progress {
+    bar: Option<ProgressBar>,
+}
+
+impl Progress {
+    fn new(enabled: bool) -> Self {
+        Progress {
+            bar: enabled.then(ProgressBar::hidden),
+        }
+    }
+    fn finish(&mut self) {
+        if let Some(b) = self.bar.take() {
+            b.finish_and_clear();
+        }
+    }
+}
+
+impl Observer for Progress {
+    fn target_started(&mut self, target: &Target, expected: Option<u64>) {
+        if self.bar.is_none() {
+            return;
+        }
+        if let Some(old) = self.bar.take() {
+            old.finish_and_clear();
+        }
+        let bar = match expected {
+            Some(n) => ProgressBar::new(n).with_style(
+                ProgressStyle::with_template("{spinner} {msg} {bar:30} {pos}/{len} {per_sec}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            ),
+            None => ProgressBar::new_spinner(),
+        };
+        bar.set_message(target.url.to_string());
+        bar.enable_steady_tick(Duration::from_millis(120));
+        self.bar = Some(bar);
+    }
+    fn record(&mut self, _record: &RequestRecord) {
+        if let Some(b) = &self.bar {
+            b.inc(1);
+        }
+    }
+}
+
+fn fmt_ms(v: Option<f64>) -> String {
+    match v {
+        None => "-".into(),
+        Some(ms) if ms >= 10_000.0 => format!("{:.1}s", ms / 1000.0),
+        Some(ms) if ms >= 100.0 => format!("{ms:.0}"),
+        Some(ms) => format!("{ms:.2}"),
+    }
+}
+
+fn fmt_bytes(b: u64) -> String {
+    match b {
+        b if b >= 1 << 30 => format!("{:.1} GiB", b as f64 / f64::from(1u32 << 30)),
+        b if b >= 1 << 20 => format!("{:.1} MiB", b as f64 / f64::from(1u32 << 20)),
+        b if b >= 1 << 10 => format!("{:.1} KiB", b as f64 / 1024.0),
+        b => format!("{b} B"),
+    }
+}
+
+/// Human report: one block per target, aligned columns, times in ms.
+pub fn render(w: &mut dyn Write, report: &ProbeReport, style: Style) -> std::io::Result<()> {
+    for (i, t) in report.targets.iter().enumerate() {
+        if i > 0 {
+            writeln!(w)?;
+        }
+        render_target(w, t, style)?;
+    }
+    Ok(())
+}
+
+fn render_target(w: &mut dyn Write, t: &TargetReport, style: Style) -> std::io::Result<()> {
+    let s = &t.summary;
+    let title = match &t.address {
+        Some(a) => format!("{} [{a}]", t.url),
+        None => t.url.clone(),
+    };
+    let verdict = if s.failed == 0 {
+        style.green(&format!("{} ok", s.ok))
+    } else {
+        style.red(&format!("{} ok, {} failed", s.ok, s.failed))
+    };
+    writeln!(w, "{}", style.bold(&title))?;
+    writeln!(
+        w,
+        "  {} requests: {verdict}; {} connections, {} received, {:.1} req/s",
+        s.count,
+        s.connections,
+        fmt_bytes(s.bytes_received),
+        s.requests_per_sec
+    )?;
+    let sample = s.slowest.first();
+    if let Some(r) = sample {
+        let mut facts = Vec::new();
+        if let Some(v) = &r.http_version {
+            facts.push(v.clone());
+        }
+        if let Some(tls) = &r.tls {
+            facts.extend(tls.version.clone());
+            facts.extend(tls.cipher.clone());
+            if let Some(a) = &tls.alpn {
+                facts.push(format!("ALPN {a}"));
+            }
+            match (&tls.verify_error, tls.verified) {
+                (_, true) => facts.push("certificate verified".into()),
+                (Some(e), false) => facts.push(style.red(&format!("NOT verified: {e}"))),
+                (None, false) => {}
+            }
+        }
+        if let Some(a) = &r.remote_addr {
+            facts.push(format!("to {a}"));
+        }
+        if let Some(p) = &r.proxy {
+            facts.push(format!("via proxy {p}"));
+        }
+        if !facts.is_empty() {
+            writeln!(w, "  {}", facts.join(", "))?;
+        }
+    }
+    if !s.statuses.is_empty() {
+        let st: Vec<String> = s.statuses.iter().map(|(c, n)| format!("{c}×{n}")).collect();
+        writeln!(w, "  status: {}", st.join("  "))?;
+    }
+    if !s.failures.is_empty() {
+        let f: Vec<String> = s
+            .failures
+            .iter()
+            .map(|(k, n)| format!("{}×{n}", k.as_str()))
+            .collect();
+        writeln!(w, "  failures: {}", style.red(&f.join("  ")))?;
+    }
+    let rows: [(&str, &Option<PhaseStats>); 7] = [
+        ("dns", &s.phases.dns),
+        ("connect", &s.phases.connect),
+        ("tls", &s.phases.tls),
+        ("write", &s.phases.write),
+        ("ttfb", &s.phases.ttfb),
+        ("body", &s.phases.body),
+        ("total", &s.phases.total),
+    ];
+    writeln!(
+        w,
+        "  {}",
+        style.dim(&format!(
+            "{:<8}{:>9}{:>9}{:>9}{:>9}{:>9}{:>7}",
+            "ms", "min", "p50", "p90", "p99", "max", "n"
+        ))
+    )?;
+    for (name, st) in rows {
+        if let Some(p) = st {
+            writeln!(
+                w,
+                "  {:<8}{:>9}{:>9}{:>9}{:>9}{:>9}{:>7}",
+                name,
+                fmt_ms(Some(p.min)),
+                fmt_ms(Some(p.p50)),
+                fmt_ms(Some(p.p90)),
+                fmt_ms(Some(p.p99)),
+                fmt_ms(Some(p.max)),
+                p.count
+            )?;
+        }
+    }
+    if s.count > 1 || s.failed > 0 {
+        writeln!(w, "  slowest:")?;
+        for r in &s.slowest {
+            let p = &r.phases;
+            let status = r.status.map_or("---".to_string(), |s| s.to_string());
+            let err = r
+                .error
+                .as_ref()
+                .map(|e| {
+                    style.red(&format!(
+                        "  {} in {}: {}",
+                        e.kind.as_str(),
+                        e.phase.as_str(),
+                        e.message
+                    ))
+                })
+                .unwrap_or_default();
+            writeln!(
+                w,
+                "    #{:<5} {status} total {:>8}  dns {} connect {} tls {} ttfb {} body {}  conn {}{}{}",
+                r.seq,
+                fmt_ms(p.total_ms),
+                fmt_ms(p.dns_ms),
+                fmt_ms(p.connect_ms),
+                fmt_ms(p.tls_ms),
+                fmt_ms(p.ttfb_ms),
+                fmt_ms(p.body_ms),
+                r.connection_id,
+                if r.reused { " (reused)" } else { "" },
+                err
+            )?;
+        }
+    } else if let Some(e) = sample.and_then(|r| r.error.as_ref()) {
+        writeln!(w, "  {}", style.red(&e.message))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_and_sizes_parse() {
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2"), Ok(Duration::from_secs(2)));
+        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("5y").is_err());
+        assert_eq!(parse_bytes("10M"), Ok(10 << 20));
+        assert_eq!(parse_bytes("512k"), Ok(512 << 10));
+        assert!(parse_bytes("99999999999999999999G").is_err());
+        assert!(parse_header("X-A: b").is_ok());
+        assert!(parse_header("nocolon").is_err());
+    }
+}

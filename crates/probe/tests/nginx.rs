@@ -1,0 +1,144 @@
+//! Against real nginx (TLS, HTTP/1.1 and HTTP/2) on loopback: phases, connection reuse, ALPN,
+//! recorded chain and ClientHello, trust failures.
+
+use std::time::Duration;
+
+use interloper_model::{ErrorKind, Phase, RequestRecord};
+use interloper_probe::{
+    ConnectionPolicy, HttpVersionPref, Probe, ProbeConfig, ProxySetting, RunOptions, Target,
+};
+use interloper_testkit::{Nginx, NginxOptions};
+
+fn start() -> Nginx {
+    Nginx::start(NginxOptions::default()).expect("nginx starts")
+}
+
+fn config(nginx: &Nginx, http: HttpVersionPref) -> ProbeConfig {
+    let mut c = ProbeConfig::default();
+    c.proxy = ProxySetting::None;
+    c.use_os_roots = false;
+    c.extra_roots_der = vec![nginx.pki.ca_der.clone()];
+    c.http = http;
+    c.phase_timeout = Duration::from_secs(10);
+    // nginx listens on 127.0.0.1 only; ::1 would be a (correctly recorded) refusal.
+    c.resolve = vec![
+        format!("localhost:{}:127.0.0.1", nginx.https_port)
+            .parse()
+            .unwrap(),
+        format!("localhost:{}:127.0.0.1", nginx.http_port)
+            .parse()
+            .unwrap(),
+    ];
+    c.max_records_kept = 100;
+    c
+}
+
+async fn run(probe: &Probe, url: &str, n: u64, policy: ConnectionPolicy) -> Vec<RequestRecord> {
+    let mut opts = RunOptions::default();
+    opts.count = Some(n);
+    opts.policy = policy;
+    let mut report = probe
+        .run(&[Target::parse(url).unwrap()], &opts, &mut ())
+        .await;
+    let mut recs = report.targets.remove(0).records;
+    recs.sort_by_key(|r| r.seq);
+    recs
+}
+
+async fn versions_and_reuse(http: HttpVersionPref, alpn: &str, version: &str) {
+    let nginx = tokio::task::spawn_blocking(start).await.unwrap();
+    let probe = Probe::new(config(&nginx, http)).unwrap();
+    let url = nginx.https_url("/1m.bin");
+
+    let fresh = run(&probe, &url, 3, ConnectionPolicy::Fresh).await;
+    assert_eq!(fresh.len(), 3);
+    let mut ids: Vec<u64> = fresh.iter().map(|r| r.connection_id).collect();
+    ids.dedup();
+    assert_eq!(ids.len(), 3, "fresh: one connection per request");
+    for r in &fresh {
+        assert!(r.ok(), "{:?}", r.error);
+        assert!(!r.reused);
+        assert_eq!(r.status, Some(200));
+        assert_eq!(r.bytes_received, 1024 * 1024);
+        assert_eq!(r.http_version.as_deref(), Some(version));
+        assert!(r.phases.tls_ms.is_some() && r.phases.connect_ms.is_some());
+        let t = r.tls.as_ref().unwrap();
+        assert_eq!(t.alpn.as_deref(), Some(alpn));
+        assert!(t.verified);
+        assert_eq!(t.sni.as_deref(), Some("localhost"));
+        assert!(!t.presented_chain.is_empty());
+        assert_eq!(t.client_hello.first(), Some(&1));
+        assert!(!r.body_curve.is_empty());
+    }
+
+    let reused = run(&probe, &url, 3, ConnectionPolicy::Reuse).await;
+    assert!(reused.iter().all(|r| r.ok()));
+    assert!(!reused[0].reused);
+    assert!(reused[1].reused && reused[2].reused);
+    assert_eq!(reused[0].connection_id, reused[1].connection_id);
+    assert_eq!(reused[1].connection_id, reused[2].connection_id);
+    assert_eq!(
+        reused[1].phases.tls_ms, None,
+        "no handshake on a reused connection"
+    );
+    assert_eq!(reused[1].phases.connect_ms, None);
+    assert!(reused[2].tls.as_ref().unwrap().alpn.as_deref() == Some(alpn));
+}
+
+#[tokio::test]
+async fn nginx_http1_fresh_and_reused() {
+    versions_and_reuse(HttpVersionPref::Http1, "http/1.1", "HTTP/1.1").await;
+}
+
+#[tokio::test]
+async fn nginx_http2_fresh_and_reused() {
+    versions_and_reuse(HttpVersionPref::Http2, "h2", "HTTP/2").await;
+}
+
+#[tokio::test]
+async fn nginx_auto_prefers_h2_and_plain_http_works() {
+    let nginx = tokio::task::spawn_blocking(start).await.unwrap();
+    let probe = Probe::new(config(&nginx, HttpVersionPref::Auto)).unwrap();
+    let r = probe
+        .request(&Target::parse(&nginx.https_url("/small.txt")).unwrap())
+        .await;
+    assert!(r.ok(), "{:?}", r.error);
+    assert_eq!(r.http_version.as_deref(), Some("HTTP/2"));
+    let r = probe
+        .request(&Target::parse(&nginx.http_url("/small.txt")).unwrap())
+        .await;
+    assert!(r.ok(), "{:?}", r.error);
+    assert!(r.tls.is_none());
+    assert_eq!(r.http_version.as_deref(), Some("HTTP/1.1"));
+    let r = probe
+        .request(&Target::parse(&nginx.http_url("/missing")).unwrap())
+        .await;
+    assert_eq!(r.status, Some(404));
+}
+
+#[tokio::test]
+async fn nginx_untrusted_then_insecure() {
+    let nginx = tokio::task::spawn_blocking(start).await.unwrap();
+    let mut c = config(&nginx, HttpVersionPref::Auto);
+    c.extra_roots_der = Vec::new();
+    let url = nginx.https_url("/small.txt");
+    let r = Probe::new(c.clone())
+        .unwrap()
+        .request(&Target::parse(&url).unwrap())
+        .await;
+    let e = r.error.as_ref().unwrap();
+    assert_eq!((e.kind, e.phase), (ErrorKind::TlsCertificate, Phase::Tls));
+    let t = r.tls.as_ref().unwrap();
+    assert!(!t.presented_chain.is_empty());
+    assert!(t.verify_error.is_some());
+
+    c.insecure_skip_verify = true;
+    let r = Probe::new(c)
+        .unwrap()
+        .request(&Target::parse(&url).unwrap())
+        .await;
+    assert!(r.ok(), "{:?}", r.error);
+    let t = r.tls.as_ref().unwrap();
+    assert!(!t.verified && t.verify_error.is_some() && !t.presented_chain.is_empty());
+    assert_eq!(r.status, Some(200));
+}

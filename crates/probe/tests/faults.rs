@@ -367,3 +367,72 @@ async fn run_counts_failures_by_kind() {
     assert_eq!(sum.failures.get(&ErrorKind::ResetBeforeHeaders), Some(&3));
     assert!(!report.all_ok());
 }
+
+#[tokio::test]
+async fn proxy_that_resets_is_a_proxy_error_in_connect() {
+    let proxy = FaultServer::plain(Fault::ResetOnAccept).unwrap();
+    let origin = FaultServer::plain(Fault::Ok(b"x".to_vec())).unwrap();
+    let mut c = config();
+    c.proxy = ProxySetting::Url(format!("http://{}", proxy.addr).parse().unwrap());
+    let r = one(c, &origin.url("/via")).await;
+    let e = r.error.as_ref().unwrap();
+    assert!(
+        matches!(e.kind, ErrorKind::Proxy | ErrorKind::ResetBeforeHeaders),
+        "{e:?}"
+    );
+    assert_eq!(e.phase, Phase::Connect);
+    assert_eq!(
+        r.proxy.as_deref(),
+        Some(format!("http://{}", proxy.addr).as_str())
+    );
+    assert_eq!(origin.accepted(), 0, "nothing went direct");
+}
+
+/// A minimal CONNECT proxy for one test: loopback targets only.
+async fn connect_proxy() -> std::net::SocketAddr {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut c, _)) = l.accept().await {
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 4096];
+                let mut n = 0;
+                while !buf[..n].windows(4).any(|w| w == b"\r\n\r\n") && n < buf.len() {
+                    match c.read(&mut buf[n..]).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(k) => n += k,
+                    }
+                }
+                let head = String::from_utf8_lossy(&buf[..n]).to_string();
+                let target = head.split_whitespace().nth(1).unwrap_or("").to_string();
+                let sa: std::net::SocketAddr = match target.parse() {
+                    Ok(sa) => sa,
+                    Err(_) => return,
+                };
+                assert!(sa.ip().is_loopback());
+                let Ok(mut up) = tokio::net::TcpStream::connect(sa).await else {
+                    return;
+                };
+                let _ = c
+                    .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                    .await;
+                let _ = tokio::io::copy_bidirectional(&mut c, &mut up).await;
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test]
+async fn tls_through_connect_proxy() {
+    let proxy = connect_proxy().await;
+    let origin = FaultServer::tls(Fault::Ok(b"tunnel".to_vec())).unwrap();
+    let mut c = trusting(&origin);
+    c.proxy = ProxySetting::Url(format!("http://{proxy}").parse().unwrap());
+    let r = one(c, &origin.url("/via")).await;
+    assert!(r.ok(), "{:?}", r.error);
+    assert_eq!(r.remote_addr.as_deref(), Some(proxy.to_string().as_str()));
+    assert_eq!(r.bytes_received, 6);
+    assert!(r.tls.as_ref().unwrap().verified);
+}

@@ -49,17 +49,26 @@ impl PayloadGenerator {
         let n = usize::try_from(self.remaining())
             .unwrap_or(usize::MAX)
             .min(out.len());
+        let seed = self.seed;
+        let word = |index: u64| splitmix64(seed.wrapping_add(index.wrapping_mul(GAMMA)));
+        let byte = |k: u64| word(k / 8).to_le_bytes()[(k % 8) as usize];
         let mut k = self.offset;
-        let mut word_index = u64::MAX;
-        let mut word = [0u8; 8];
-        for b in out.iter_mut().take(n) {
-            // One splitmix step per 8 bytes; any start offset stays exact.
-            if k / 8 != word_index {
-                word_index = k / 8;
-                word = splitmix64(self.seed.wrapping_add(word_index.wrapping_mul(GAMMA)))
-                    .to_le_bytes();
-            }
-            *b = word[(k % 8) as usize];
+        let out = out.get_mut(..n).unwrap_or_default();
+        // Up to the next word boundary byte by byte, then whole words, then the tail: any
+        // start offset stays exact and the bulk costs one splitmix step per 8 bytes.
+        let lead = usize::try_from((8 - k % 8) % 8).unwrap_or(0).min(n);
+        let (head, rest) = out.split_at_mut(lead);
+        for b in head {
+            *b = byte(k);
+            k += 1;
+        }
+        let mut words = rest.chunks_exact_mut(8);
+        for w in &mut words {
+            w.copy_from_slice(&word(k / 8).to_le_bytes());
+            k += 8;
+        }
+        for b in words.into_remainder() {
+            *b = byte(k);
             k += 1;
         }
         self.offset = k;
@@ -142,6 +151,21 @@ mod tests {
         let mut c = vec![0u8; 1000];
         PayloadGenerator::new(1000, 8).fill(&mut c);
         assert_ne!(a, c);
+    }
+
+    #[test]
+    fn any_start_offset_gives_the_same_bytes() {
+        let mut whole = vec![0u8; 100];
+        PayloadGenerator::new(100, 9).fill(&mut whole);
+        for split in 0..20 {
+            let mut g = PayloadGenerator::new(100, 9);
+            let mut a = vec![0u8; split];
+            let mut b = vec![0u8; 100 - split];
+            g.fill(&mut a);
+            g.fill(&mut b);
+            a.extend_from_slice(&b);
+            assert_eq!(a, whole, "split at {split}");
+        }
     }
 
     #[test]

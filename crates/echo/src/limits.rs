@@ -12,15 +12,19 @@ use crate::stats::{Stats, bump};
 /// Sources are IPv4 addresses or IPv6 /64s: one host usually owns a whole /64, so counting
 /// single v6 addresses would let it walk around every limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub(crate) struct Source(u128);
+pub(crate) enum Source {
+    V4(u32),
+    /// The upper 64 bits of the address.
+    V6(u64),
+}
 
 impl Source {
     pub(crate) fn of(ip: IpAddr) -> Self {
         match ip {
-            IpAddr::V4(v4) => Source(u128::from(u32::from(v4))),
+            IpAddr::V4(v4) => Source::V4(u32::from(v4)),
             IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-                Some(v4) => Source(u128::from(u32::from(v4))),
-                None => Source((u128::from(v6) >> 64 << 64) | (1 << 127) | 1),
+                Some(v4) => Source::V4(u32::from(v4)),
+                None => Source::V6((u128::from(v6) >> 64) as u64),
             },
         }
     }

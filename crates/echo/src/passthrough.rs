@@ -355,3 +355,34 @@ fn api(
         serde_json::to_vec_pretty(&answer).unwrap_or_default(),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::ClientHelloReport;
+
+    fn record(random: &str) -> HelloRecord {
+        HelloRecord {
+            seen_at_unix_us: 1,
+            peer: "127.0.0.1:1".into(),
+            client_hello: ClientHelloReport {
+                client_random: random.into(),
+                ..ClientHelloReport::default()
+            },
+        }
+    }
+
+    #[test]
+    fn ring_is_bounded_and_drops_the_oldest() {
+        let log = HelloLog::new(3);
+        for r in ["a", "b", "c", "d"] {
+            log.push(record(r));
+        }
+        assert_eq!(log.len(), 3);
+        assert!(log.find("a").is_empty());
+        assert_eq!(log.find("d").len(), 1);
+        log.push(record("d"));
+        assert_eq!(log.find("d").len(), 2);
+        assert_eq!(HelloLog::new(0).capacity(), 1);
+    }
+}

@@ -419,3 +419,39 @@ async fn pem_files_are_served_as_given_and_bad_ones_are_named() {
         other => panic!("expected a certificate error, got {:?}", other.err()),
     }
 }
+
+#[tokio::test]
+async fn payload_bytes_beyond_the_source_budget_get_429() {
+    let limits = limits_with(|l| {
+        l.max_payload_bytes = 1000;
+        l.payload_burst_bytes = 1500.0;
+        l.payload_bytes_per_second = 1.0;
+    });
+    let server = start_echo(limits).await;
+    let path = "/.well-known/interloper/payload?bytes=1000&seed=3";
+    let first = get(
+        connect(server.addr, ClientOpts::default()).await,
+        "GET",
+        path,
+    )
+    .await;
+    assert_eq!(first.status, 200);
+    let second = get(
+        connect(server.addr, ClientOpts::default()).await,
+        "GET",
+        path,
+    )
+    .await;
+    assert_eq!(second.status, 429);
+    assert!(second.headers.contains_key("retry-after"));
+    // Small documents still pass: the request bucket is separate.
+    let info = get(
+        connect(server.addr, ClientOpts::default()).await,
+        "GET",
+        PATH_INFO,
+    )
+    .await;
+    assert_eq!(info.status, 200);
+    assert_eq!(server.stats.rate_limited.load(Ordering::Relaxed), 1);
+    server.stop().await;
+}

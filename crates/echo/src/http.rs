@@ -172,6 +172,16 @@ pub(crate) async fn handle(
     } else {
         left(error(StatusCode::NOT_FOUND, "not found"))
     };
+    // The witness's own think time (request head parsed → response head ready, digest
+    // included), so a client can tell server time from path time even without the JSON.
+    let done = ctx.clock.stamp();
+    let ms = done
+        .since_accept_us
+        .saturating_sub(received.since_accept_us) as f64
+        / 1000.0;
+    if let Ok(v) = HeaderValue::from_str(&format!("witness;dur={ms:.3}")) {
+        resp.headers_mut().insert("server-timing", v);
+    }
     if is_head {
         // Keep the headers (Content-Length included), drop the body.
         let (parts, body) = resp.into_parts();

@@ -158,6 +158,8 @@ async fn payload_is_deterministic_with_matching_digest_and_length() {
         let b = base64::engine::general_purpose::STANDARD.encode(digest);
         assert_eq!(repr, format!("sha-256=:{b}:"));
         assert_eq!(<[u8; 32]>::from(digest), payload_sha256(n, 42));
+        let timing = got.headers["server-timing"].to_str().unwrap();
+        assert!(timing.starts_with("witness;dur="), "{timing}");
         assert_eq!(got.headers["cache-control"], "no-store");
     }
     server.stop().await;

@@ -21,6 +21,8 @@ const MAX_REDIRECTS: usize = 5;
 pub struct Discovered {
     /// The page as finally fetched (after redirects).
     pub page: Url,
+    /// The page's own request.
+    pub page_record: RequestRecord,
     /// Assets to sample, page first excluded, in discovery order.
     pub assets: Vec<Asset>,
     /// The verification request of each asset (by URL), kept as the first sample.
@@ -288,7 +290,13 @@ pub async fn discover(
         first_records.insert(asset.url.to_string(), f.record);
     }
 
+    // The page is what the browser loads first: its own request is evidence too (a refused
+    // or stalled page is the first thing a user sees).
+    first_records
+        .entry(page.url.to_string())
+        .or_insert_with(|| page.record.clone());
     Ok(Discovered {
+        page_record: page.record,
         page: page.url,
         assets,
         first_records,

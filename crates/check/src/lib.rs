@@ -19,6 +19,7 @@
 
 mod discover;
 mod sample;
+pub mod tlspath;
 
 pub use discover::{Discovered, discover};
 pub use sample::{Plan, SampleMode, Sampled, plan_samples, sample};

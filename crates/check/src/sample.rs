@@ -196,6 +196,13 @@ pub async fn sample(
     }
 
     let mut out = Vec::new();
+    if !found.assets.iter().any(|a| a.url == found.page) {
+        out.push(AssetEvidence {
+            url: found.page.to_string(),
+            records: vec![found.page_record.clone()],
+            checks: Vec::new(),
+        });
+    }
     let planned: BTreeMap<&str, usize> = plan
         .assets
         .iter()

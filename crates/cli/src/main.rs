@@ -27,8 +27,16 @@ struct Cli {
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Diagnose a page: discover its assets, sample them, verify their bytes, analyse the TLS
+    /// path, and report findings with evidence and a remedy.
+    Check(cmd::check::Args),
     /// Time requests phase by phase (DNS, connect, TLS, headers, body) and summarise.
     Probe(cmd::probe::Args),
+    /// Show the certificate chain as this client sees it, its trust, interception evidence,
+    /// and our own JA3/JA4; with --echo, prove interception with a witness.
+    Tls(cmd::tls::Args),
+    /// Print the SPKI pins (sha256//BASE64) of a PEM file or of a server's chain.
+    Pin(cmd::pin::Args),
     /// Start a local HTTPS server with a few static files and probe it (try this first).
     Demo(cmd::demo::Args),
 }
@@ -55,7 +63,10 @@ fn main() -> ExitCode {
     let style = out::Style::new(cli.color);
     let result = runtime.block_on(async {
         match cli.command {
+            Command::Check(args) => cmd::check::run(args, style).await,
             Command::Probe(args) => cmd::probe::run(args, style).await,
+            Command::Tls(args) => cmd::tls::run(args, style).await,
+            Command::Pin(args) => cmd::pin::run(args).await,
             Command::Demo(args) => cmd::demo::run(args, style).await,
         }
     });

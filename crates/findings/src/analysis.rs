@@ -852,6 +852,12 @@ fn tls_findings(t: &TargetEvidence) -> Vec<Finding> {
             }
             _ => tls.confidence.min(Confidence::Medium),
         };
+        if matches!(code, Code::IL105 | Code::IL106) && !suspicious {
+            // Traits alone (a freshly issued certificate, a different protocol) are common on
+            // healthy servers; without a suspicious anchor or product they are notes.
+            f.severity = Severity::Info;
+            f.confidence = Confidence::Low;
+        }
         if code == Code::IL102 && !suspicious {
             // An internal CA and nothing else may well be a private PKI: say so, quietly.
             f.severity = Severity::Info;

@@ -1,0 +1,314 @@
+//! `interloper check URL…`: the one-command diagnosis.
+//!
+//! page → assets → every asset sampled (HTTP/2 and HTTP/1.1, fresh and reused connections) →
+//! TLS path analysis (and the witness, with `--echo`) → findings → verdict → report.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use interloper_check::tlspath::{
+    TlsPathOptions, WitnessView, analyse_session, ask_witness, load_products, load_roots,
+    to_findings_evidence,
+};
+use interloper_check::{CheckOptions, ManifestSource, Progress, Samples, check_target};
+use interloper_findings::{Severity, ThresholdConfig, WitnessEvidence, analyse};
+use interloper_report::{
+    Report, ReportMeta, TerminalStyle, render_html, render_json, render_terminal,
+};
+
+use super::connect::ConnectArgs;
+use super::probe::parse_duration;
+use crate::out::Style;
+
+/// Arguments of `interloper check`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Page URLs; several URLs are instances of one app and are compared.
+    #[arg(required = true, value_name = "URL")]
+    pub urls: Vec<String>,
+    /// Requests per asset, or `auto` (enough to see a 5 % intermittent problem at 95 %).
+    #[arg(long, default_value = "auto", value_parser = parse_samples)]
+    pub samples: Samples,
+    /// Time budget for sampling each target (e.g. 60s, 2m).
+    #[arg(long, default_value = "60s", value_parser = parse_duration)]
+    pub budget: Duration,
+    /// Requests in flight per target (kept low so the check does not load the server).
+    #[arg(short = 'c', long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=64))]
+    pub concurrency: u64,
+    /// An interloper witness (`interloper echo`) beside the server, e.g. https://host:8443.
+    #[arg(long, value_name = "URL")]
+    pub echo: Option<String>,
+    /// Public roots to use instead of Mozilla's list (PEM), e.g. a test CA.
+    #[arg(long, value_name = "FILE")]
+    pub public_roots: Option<PathBuf>,
+    /// Expected SPKI pin, sha256//BASE64; repeatable.
+    #[arg(long, value_name = "sha256//BASE64")]
+    pub expect_pin: Vec<String>,
+    /// Django's staticfiles.json, as a URL or a file, instead of discovering it.
+    #[arg(long, value_name = "URL|FILE")]
+    pub manifest: Option<String>,
+    /// Probe every manifest entry, not only what the page references.
+    #[arg(long)]
+    pub all_static: bool,
+    /// Probe assets on other origins too.
+    #[arg(long)]
+    pub cross_origin: bool,
+    /// Probe each resolved address of the host separately.
+    #[arg(long)]
+    pub each_address: bool,
+    /// Proceed when a certificate does not verify (the chain is still analysed; no header
+    /// given with -H is sent over it).
+    #[arg(short = 'k', long)]
+    pub insecure_skip_verify: bool,
+    /// Write a self-contained HTML report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+    /// Print the report as JSON (schema interloper.report/v1, see docs/report-json.md).
+    #[arg(long)]
+    pub json: bool,
+    /// Exit 1 when a finding is at or above this severity (info, warning, error, critical).
+    #[arg(long, default_value = "warning", value_parser = parse_severity)]
+    pub fail_on: Severity,
+    /// Do not read the OS trust store as the local roots.
+    #[arg(long)]
+    pub no_os_roots: bool,
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+}
+
+fn parse_samples(s: &str) -> Result<Samples, String> {
+    if s.eq_ignore_ascii_case("auto") {
+        return Ok(Samples::Auto);
+    }
+    match s.parse::<u32>() {
+        Ok(n) if (1..=10_000).contains(&n) => Ok(Samples::PerAsset(n)),
+        _ => Err(format!("{s:?}: expected a number from 1 to 10000, or auto")),
+    }
+}
+
+fn parse_severity(s: &str) -> Result<Severity, String> {
+    Severity::parse(s).ok_or_else(|| format!("{s:?}: expected info, warning, error or critical"))
+}
+
+/// Progress bars, one per target, on a terminal only.
+struct Bars {
+    bars: Vec<ProgressBar>,
+}
+
+struct TargetBar(ProgressBar);
+
+impl Progress for TargetBar {
+    fn stage(&self, target: &str, what: &str, steps: Option<u64>) {
+        self.0.set_message(format!("{target}: {what}"));
+        self.0.set_position(0);
+        match steps {
+            Some(n) => self.0.set_length(n),
+            None => self.0.unset_length(),
+        }
+    }
+
+    fn step(&self) {
+        self.0.inc(1);
+    }
+}
+
+impl Bars {
+    fn new(n: usize, visible: bool) -> Bars {
+        let multi = MultiProgress::with_draw_target(if visible {
+            ProgressDrawTarget::stderr()
+        } else {
+            ProgressDrawTarget::hidden()
+        });
+        let style = ProgressStyle::with_template("{spinner} {bar:30} {pos:>5}/{len:5} {wide_msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar());
+        let bars = (0..n)
+            .map(|_| multi.add(ProgressBar::new(0).with_style(style.clone())))
+            .collect();
+        Bars { bars }
+    }
+}
+
+/// Run `interloper check`.
+pub async fn run(args: Args, style: Style) -> anyhow::Result<u8> {
+    let tls_opts = TlsPathOptions {
+        public_roots: args.public_roots.clone(),
+        cacert: args.connect.cacert.clone(),
+        use_os_roots: !args.no_os_roots,
+        pins: args.expect_pin.clone(),
+        expect_cert: None,
+        products: None,
+    };
+    for p in &args.expect_pin {
+        interloper_chain::Pin::parse(p)
+            .map_err(|e| anyhow::anyhow!("--expect-pin {p}: {e} (expected sha256//BASE64)"))?;
+    }
+    for u in &args.urls {
+        interloper_probe::Target::parse(u)?;
+    }
+    let roots = load_roots(&tls_opts)?;
+    for w in &roots.warnings {
+        eprintln!("interloper: warning: {w}");
+    }
+    let products = load_products(&tls_opts)?;
+    let mut probe_cfg = args.connect.probe_config()?;
+    // Roots the user calls public are trusted for connecting too.
+    probe_cfg
+        .cacert_files
+        .extend(args.public_roots.iter().cloned());
+    probe_cfg.insecure_skip_verify = args.insecure_skip_verify;
+    probe_cfg.use_os_roots = !args.no_os_roots;
+    let manifest = match &args.manifest {
+        None => None,
+        Some(m) if m.starts_with("http://") || m.starts_with("https://") => Some(
+            ManifestSource::Url(url::Url::parse(m).with_context(|| format!("--manifest {m}"))?),
+        ),
+        Some(m) => Some(ManifestSource::Bytes(
+            std::fs::read(m).with_context(|| format!("--manifest {m}"))?,
+        )),
+    };
+    let opts = CheckOptions {
+        probe: probe_cfg.clone(),
+        samples: args.samples,
+        budget: args.budget,
+        concurrency: usize::try_from(args.concurrency).unwrap_or(4),
+        all_static: args.all_static,
+        cross_origin: args.cross_origin,
+        each_address: args.each_address,
+        manifest,
+        ..CheckOptions::default()
+    };
+
+    let bars = Bars::new(args.urls.len(), style.progress);
+    let opts = Arc::new(opts);
+    let mut tasks = Vec::new();
+    for (i, url) in args.urls.iter().enumerate() {
+        let opts = Arc::clone(&opts);
+        let url = url.clone();
+        let bar = TargetBar(
+            bars.bars
+                .get(i)
+                .cloned()
+                .unwrap_or_else(ProgressBar::hidden),
+        );
+        tasks.push(tokio::spawn(async move {
+            let r = check_target(&url, &opts, &bar).await;
+            bar.0.finish_and_clear();
+            r
+        }));
+    }
+    let witness = match &args.echo {
+        Some(e) => Some(ask_witness(e, &probe_cfg).await),
+        None => None,
+    };
+    let mut runs = Vec::new();
+    for t in tasks {
+        runs.push(t.await.context("a check task failed")??);
+    }
+
+    let witness_host = args
+        .echo
+        .as_deref()
+        .and_then(|e| url::Url::parse(e).ok())
+        .and_then(|u| u.host_str().map(str::to_string));
+    let single = runs.len() == 1;
+    let mut evidence = Vec::new();
+    let mut notes = Vec::new();
+    for run in runs {
+        let mut ev = run.evidence;
+        for n in &run.notes {
+            notes.push(format!("{}: {n}", ev.label));
+        }
+        let host = url::Url::parse(&ev.label)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_string));
+        // The witness speaks for the target it stands beside (same host), or for the only one.
+        let w = witness
+            .as_ref()
+            .filter(|_| single || (host.is_some() && host == witness_host));
+        if let Some(tls) = &run.tls {
+            let name = host
+                .as_deref()
+                .unwrap_or_default()
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .to_string();
+            let report = analyse_session(tls, &name, &roots, &products, &tls_opts, w)?;
+            ev.tls = Some(to_findings_evidence(&report));
+        }
+        if let Some(w) = w {
+            ev.witness = witness_evidence(w);
+            if let Some(e) = &w.error {
+                notes.push(format!("witness: {e}"));
+            }
+        }
+        evidence.push(ev);
+    }
+    let analysis = analyse(&evidence, &ThresholdConfig::default());
+    let worst = analysis.worst();
+    let now = interloper_chain::time::OffsetDateTime::now_utc()
+        .format(&interloper_chain::time::format_description::well_known::Rfc3339)
+        .unwrap_or_default();
+    let report = Report::new(
+        analysis,
+        evidence,
+        ReportMeta::new(env!("CARGO_PKG_VERSION"), &now, std::env::args().collect()),
+    );
+
+    if let Some(path) = &args.html {
+        let mut f = std::io::BufWriter::new(
+            std::fs::File::create(path).with_context(|| format!("--html {}", path.display()))?,
+        );
+        render_html(&report, &mut f)?;
+        f.flush()?;
+    }
+    let stdout = std::io::stdout();
+    let mut w = stdout.lock();
+    if args.json {
+        render_json(&report, &mut w)?;
+    } else {
+        render_terminal(
+            &report,
+            &mut w,
+            TerminalStyle {
+                color: style.color,
+                width: terminal_width(),
+            },
+        )?;
+        for n in &notes {
+            writeln!(w, "{}", style.dim(&format!("note: {n}")))?;
+        }
+        if let Some(path) = &args.html {
+            writeln!(w, "HTML report: {}", path.display())?;
+        }
+    }
+    w.flush()?;
+    Ok(match worst {
+        Some(s) if s >= args.fail_on => 1,
+        _ => 0,
+    })
+}
+
+fn witness_evidence(w: &WitnessView) -> Option<WitnessEvidence> {
+    let cmp = w.comparison()?;
+    Some(WitnessEvidence {
+        url: w.url.clone(),
+        client_random_matched: cmp.client_random_equal.unwrap_or(true),
+        chain_matched: cmp.chain_equal.unwrap_or(true),
+        client_ja4: w.client.as_ref().map(|c| c.ja4.clone()),
+        witness_ja4: w.ja4.clone(),
+        server_ms: w.server_ms,
+        client_ms: w.client_ttfb_ms,
+    })
+}
+
+fn terminal_width() -> usize {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|w| *w >= 40)
+        .unwrap_or(100)
+}

@@ -1,0 +1,68 @@
+//! `interloper pin FILE.pem|URL`: the SPKI pins of a certificate bundle or of a server's chain,
+//! in the form `--expect-pin` (and curl's `--pinnedpubkey`) take.
+
+use std::io::Write;
+
+use interloper_chain::{CertFacts, pins_from_pem};
+use interloper_probe::{ConnectionPolicy, Probe, ProbeConfig, Target};
+
+/// Arguments of `interloper pin`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// A PEM file, or an https:// URL whose presented chain to pin.
+    #[arg(value_name = "FILE|URL")]
+    pub source: String,
+}
+
+/// Run `interloper pin`.
+pub async fn run(args: Args) -> anyhow::Result<u8> {
+    let mut lines = Vec::new();
+    if args.source.starts_with("https://") {
+        let target = Target::parse(&args.source)?;
+        let mut cfg = ProbeConfig::default();
+        // Pinning is about what is presented, trusted or not; nothing is sent but the request.
+        cfg.insecure_skip_verify = true;
+        cfg.max_body = Some(0);
+        let probe = Probe::new(cfg)?;
+        let rec = probe
+            .session(ConnectionPolicy::Fresh)
+            .request(&target, 0)
+            .await;
+        let Some(tls) = rec.tls else {
+            anyhow::bail!(
+                "{}: no TLS session ({})",
+                args.source,
+                rec.error.map(|e| e.message).unwrap_or_default()
+            );
+        };
+        for (i, der) in tls.presented_chain.iter().enumerate() {
+            let facts = CertFacts::from_der(i, der);
+            lines.push(format!(
+                "{}  [{i}] {}",
+                facts.spki_pin.unwrap_or_else(|| "(unparsed)".into()),
+                facts.subject.unwrap_or_default()
+            ));
+        }
+    } else {
+        let bytes = std::fs::read(&args.source)
+            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", args.source))?;
+        let pins = pins_from_pem(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", args.source))?;
+        if pins.is_empty() {
+            anyhow::bail!("{} holds no PEM certificate", args.source);
+        }
+        for p in pins {
+            lines.push(format!(
+                "{}  [{}] {}",
+                p.pin.unwrap_or_else(|| "(unparsed)".into()),
+                p.index,
+                p.subject.unwrap_or_default()
+            ));
+        }
+    }
+    let stdout = std::io::stdout();
+    let mut w = stdout.lock();
+    for l in lines {
+        writeln!(w, "{l}")?;
+    }
+    Ok(0)
+}

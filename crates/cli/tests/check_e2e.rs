@@ -1,0 +1,348 @@
+//! `interloper check` and `interloper tls` as a user runs them, on the real stack: Django's
+//! admin static files behind real nginx with TLS, and mitmproxy in reverse mode as the
+//! HTTPS-inspecting middlebox (its CA named like a known product), with fault addons.
+
+use std::path::Path;
+use std::process::Output;
+
+use assert_cmd::Command;
+use interloper_testkit::{DjangoServer, DjangoSite, Mitmproxy, Nginx, NginxOptions};
+use serde_json::Value;
+
+struct Origin {
+    nginx: Nginx,
+    _django: DjangoServer,
+    _site: DjangoSite,
+    _dir: tempfile::TempDir,
+}
+
+fn origin() -> Origin {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let site = DjangoSite::create(&dir.path().join("site")).expect("django site");
+    let django = site.runserver().expect("runserver");
+    let nginx = Nginx::start(NginxOptions {
+        static_root: Some(site.static_root.clone()),
+        proxy_to: Some(django.port),
+        ..Default::default()
+    })
+    .expect("nginx");
+    Origin {
+        nginx,
+        _django: django,
+        _site: site,
+        _dir: dir,
+    }
+}
+
+fn interloper(args: &[&str]) -> Output {
+    Command::cargo_bin("interloper")
+        .expect("binary")
+        .args(args)
+        .env("NO_COLOR", "1")
+        .timeout(std::time::Duration::from_secs(240))
+        .output()
+        .expect("run interloper")
+}
+
+fn json(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+fn codes(report: &Value) -> Vec<String> {
+    report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| f["code"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+fn path_str(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+#[test]
+fn clean_origin_is_clean_and_exit_zero() {
+    let o = origin();
+    let ca = path_str(&o.nginx.pki.ca_cert_pem);
+    let url = o.nginx.https_url("admin/login/");
+    let out = interloper(&[
+        "check",
+        &url,
+        "--public-roots",
+        ca,
+        "--no-os-roots",
+        "--samples",
+        "3",
+        "--json",
+        "--fail-on",
+        "warning",
+    ]);
+    let report = json(&out);
+    assert_eq!(report["schema"], "interloper.report/v1");
+    assert_eq!(
+        report["verdict"]["status"], "clean",
+        "{:#}",
+        report["verdict"]
+    );
+    for f in report["findings"].as_array().expect("findings") {
+        assert_eq!(f["severity"], "info", "{f:#}");
+    }
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let out = interloper(&["tls", &url, "--public-roots", ca, "--no-os-roots", "--json"]);
+    let tls = json(&out);
+    assert_eq!(tls["schema"], "interloper.tls/v1");
+    assert_eq!(tls["verdict"]["status"], "clean", "{tls:#}");
+    assert!(
+        tls["client_hello"]["ja4"]
+            .as_str()
+            .is_some_and(|j| j.starts_with("t13d")),
+        "{tls:#}"
+    );
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn a_private_ca_alone_is_not_called_interception() {
+    let o = origin();
+    let ca = path_str(&o.nginx.pki.ca_cert_pem);
+    let url = o.nginx.https_url("admin/login/");
+    // Mozilla's roots do not know the test CA; it is trusted only locally (--cacert).
+    let out = interloper(&["tls", &url, "--cacert", ca, "--no-os-roots", "--json"]);
+    let tls = json(&out);
+    assert_eq!(tls["verdict"]["status"], "private-pki-unknown", "{tls:#}");
+    let out = interloper(&[
+        "check",
+        &url,
+        "--cacert",
+        ca,
+        "--no-os-roots",
+        "--samples",
+        "2",
+        "--json",
+    ]);
+    let report = json(&out);
+    assert_ne!(
+        report["verdict"]["status"], "intercepted",
+        "{:#}",
+        report["verdict"]
+    );
+    assert!(!codes(&report).contains(&"IL103".to_string()));
+}
+
+#[test]
+fn mitmproxy_in_front_is_named_first_in_the_verdict() {
+    let o = origin();
+    let mitm =
+        Mitmproxy::reverse(o.nginx.https_port, "mitmproxy", "mitmproxy", None).expect("mitmproxy");
+    let public = path_str(&o.nginx.pki.ca_cert_pem);
+    let inspection_ca = path_str(&mitm.pki.ca_cert_pem);
+    let url = mitm.url("admin/login/");
+    let out = interloper(&[
+        "check",
+        &url,
+        "--public-roots",
+        public,
+        "--cacert",
+        inspection_ca,
+        "--no-os-roots",
+        "--samples",
+        "2",
+        "--json",
+    ]);
+    let report = json(&out);
+    let c = codes(&report);
+    assert!(
+        c.contains(&"IL103".into()) && c.contains(&"IL102".into()),
+        "{c:?}"
+    );
+    assert_eq!(c[0], "IL103", "{c:?}");
+    assert_eq!(report["verdict"]["status"], "intercepted");
+    assert_eq!(report["verdict"]["root_cause"], "IL103");
+    let summary = report["verdict"]["summary"].as_str().unwrap_or_default();
+    assert!(summary.contains("mitmproxy"), "{summary}");
+    assert_eq!(out.status.code(), Some(1));
+
+    let out = interloper(&[
+        "tls",
+        &url,
+        "--public-roots",
+        public,
+        "--cacert",
+        inspection_ca,
+        "--no-os-roots",
+        "--json",
+    ]);
+    let tls = json(&out);
+    assert_eq!(tls["verdict"]["status"], "intercepted", "{tls:#}");
+    assert!(
+        tls["verdict"]["product"]["name"]
+            .as_str()
+            .is_some_and(|p| p.to_lowercase().contains("mitmproxy")),
+        "{tls:#}"
+    );
+    assert_eq!(out.status.code(), Some(1));
+}
+
+const STALL_ADDON: &str = r#"
+import asyncio, random
+rng = random.Random(7)
+class Stall:
+    async def response(self, flow):
+        if "/static/" in flow.request.path and rng.random() < 0.10:
+            await asyncio.sleep(2.0)
+addons = [Stall()]
+"#;
+
+#[test]
+fn stalls_on_the_path_are_il201() {
+    let o = origin();
+    let mitm = Mitmproxy::reverse(
+        o.nginx.https_port,
+        "Corp Gateway CA",
+        "Example Corp",
+        Some(STALL_ADDON),
+    )
+    .expect("mitmproxy");
+    let public = path_str(&o.nginx.pki.ca_cert_pem);
+    let inspection_ca = path_str(&mitm.pki.ca_cert_pem);
+    let url = mitm.url("admin/login/");
+    let out = interloper(&[
+        "check",
+        &url,
+        "--public-roots",
+        public,
+        "--cacert",
+        inspection_ca,
+        "--no-os-roots",
+        "--samples",
+        "12",
+        "--concurrency",
+        "6",
+        "--json",
+    ]);
+    let report = json(&out);
+    let c = codes(&report);
+    assert!(
+        c.contains(&"IL201".into()),
+        "{c:?}\n{:#}",
+        report["verdict"]
+    );
+    let il201 = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["code"] == "IL201")
+        .expect("IL201");
+    assert!(
+        il201["summary"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("waiting for response headers"),
+        "{il201:#}"
+    );
+    // An administrator-named CA: local-only anchor with stalls, never named as a product.
+    assert!(!c.contains(&"IL103".into()), "{c:?}");
+}
+
+const TAMPER_ADDON: &str = r#"
+class Tamper:
+    def response(self, flow):
+        if "/static/admin/css/base." in flow.request.path and flow.response.content:
+            body = bytearray(flow.response.content)
+            body[20] ^= 0x20
+            flow.response.content = bytes(body)
+addons = [Tamper()]
+"#;
+
+#[test]
+fn a_byte_changed_by_the_middlebox_is_il204_naming_the_file() {
+    let o = origin();
+    let mitm = Mitmproxy::reverse(
+        o.nginx.https_port,
+        "mitmproxy",
+        "mitmproxy",
+        Some(TAMPER_ADDON),
+    )
+    .expect("mitmproxy");
+    let public = path_str(&o.nginx.pki.ca_cert_pem);
+    let inspection_ca = path_str(&mitm.pki.ca_cert_pem);
+    let url = mitm.url("admin/login/");
+    let out = interloper(&[
+        "check",
+        &url,
+        "--public-roots",
+        public,
+        "--cacert",
+        inspection_ca,
+        "--no-os-roots",
+        "--samples",
+        "2",
+        "--json",
+    ]);
+    let report = json(&out);
+    let f = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["code"] == "IL204")
+        .unwrap_or_else(|| panic!("no IL204 in {:?}", codes(&report)));
+    assert!(
+        f["summary"].as_str().unwrap_or_default().contains("base."),
+        "{f:#}"
+    );
+}
+
+#[test]
+fn bad_input_is_a_one_line_error_and_exit_two() {
+    for args in [
+        vec!["check", "not a url"],
+        vec!["check", "ftp://x/"],
+        vec!["check", "https://localhost:1/", "--samples", "zero"],
+        vec!["check", "https://localhost:1/", "--fail-on", "sometimes"],
+        vec!["tls", "https://localhost:1/", "--expect-pin", "md5//abc"],
+        vec![
+            "tls",
+            "https://localhost:1/",
+            "--public-roots",
+            "/nonexistent.pem",
+        ],
+        vec!["pin", "/nonexistent.pem"],
+    ] {
+        let out = interloper(&args);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn a_refused_port_is_a_finding_not_a_crash() {
+    let port = interloper_testkit::free_port();
+    let url = format!("https://127.0.0.1:{port}/");
+    let out = interloper(&["check", &url, "--samples", "2", "--json", "--no-os-roots"]);
+    let report = json(&out);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        codes(&report).contains(&"IL202".into()),
+        "{:?}",
+        codes(&report)
+    );
+}

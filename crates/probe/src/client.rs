@@ -692,7 +692,9 @@ async fn exchange(
 ) -> Result<(), RequestError> {
     let cfg = &probe.inner.cfg;
     let h2 = matches!(conn.sender, Sender::H2(_));
-    let req = build_request(cfg, target, h2)?;
+    // Headers the user gave (cookies, tokens) go only over a chain that verified.
+    let trusted = conn.tls.as_ref().is_none_or(|t| t.verified);
+    let req = build_request(cfg, target, h2, trusted)?;
 
     conn.last_write.store(0, Ordering::Relaxed);
     let t_send = Instant::now();
@@ -855,10 +857,19 @@ async fn exchange(
     Ok(())
 }
 
+/// Request headers that carry credentials: never sent over a chain the user did not trust
+/// (`--insecure-skip-verify` proceeds to record, not to authenticate).
+const CREDENTIAL_HEADERS: &[http::HeaderName] = &[
+    http::header::COOKIE,
+    http::header::AUTHORIZATION,
+    http::header::PROXY_AUTHORIZATION,
+];
+
 fn build_request(
     cfg: &ProbeConfig,
     target: &Target,
     h2: bool,
+    trusted: bool,
 ) -> Result<http::Request<Empty<Bytes>>, RequestError> {
     let url = &target.url;
     let path = match url.query() {
@@ -889,6 +900,9 @@ fn build_request(
         )
     })?;
     for (k, v) in &cfg.headers {
+        if !trusted && CREDENTIAL_HEADERS.contains(k) {
+            continue;
+        }
         req.headers_mut().insert(k.clone(), v.clone());
     }
     Ok(req)

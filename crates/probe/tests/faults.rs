@@ -436,3 +436,52 @@ async fn tls_through_connect_proxy() {
     assert_eq!(r.bytes_received, 6);
     assert!(r.tls.as_ref().unwrap().verified);
 }
+
+/// Cookies and tokens the user gives go only over a chain that verified; `-k` proceeds to
+/// record the chain, never to authenticate over it.
+#[tokio::test]
+async fn credentials_are_never_sent_over_an_untrusted_chain() {
+    let server = FaultServer::tls(Fault::EchoRequest).expect("server");
+    let url = server.url("/echo");
+    let with_headers = |mut cfg: ProbeConfig| {
+        for (k, v) in [
+            ("cookie", "sessionid=secret"),
+            ("authorization", "Bearer t0ken"),
+            ("x-trace", "visible"),
+        ] {
+            cfg.headers.push((
+                http::HeaderName::from_static(k),
+                http::HeaderValue::from_static(v),
+            ));
+        }
+        cfg
+    };
+    let mut insecure = with_headers(config());
+    insecure.insecure_skip_verify = true;
+    let probe = Probe::new(insecure).expect("probe");
+    let target = interloper_probe::Target::parse(&url).expect("url");
+    let (rec, body) = probe
+        .session(interloper_probe::ConnectionPolicy::Fresh)
+        .request_keeping_body(&target, 0, 64 * 1024)
+        .await;
+    assert!(rec.error.is_none(), "{:?}", rec.error);
+    assert!(!rec.tls.as_ref().expect("tls").verified);
+    let seen = String::from_utf8_lossy(&body).to_ascii_lowercase();
+    assert!(seen.contains("x-trace: visible"), "{seen}");
+    assert!(
+        !seen.contains("secret") && !seen.contains("t0ken"),
+        "{seen}"
+    );
+
+    let probe = Probe::new(with_headers(trusting(&server))).expect("probe");
+    let (rec, body) = probe
+        .session(interloper_probe::ConnectionPolicy::Fresh)
+        .request_keeping_body(&target, 0, 64 * 1024)
+        .await;
+    assert!(rec.tls.as_ref().expect("tls").verified, "{:?}", rec.error);
+    let seen = String::from_utf8_lossy(&body).to_ascii_lowercase();
+    assert!(
+        seen.contains("sessionid=secret") && seen.contains("bearer t0ken"),
+        "{seen}"
+    );
+}

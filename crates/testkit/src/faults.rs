@@ -69,6 +69,8 @@ pub enum Fault {
     /// Answer the TLS ClientHello with plain-text HTTP (only meaningful for [`FaultServer::tls`],
     /// where it skips the TLS handshake): the client sees garbage instead of a ServerHello.
     NotTls,
+    /// A `200` whose body is the request head as received (to see which headers were sent).
+    EchoRequest,
 }
 
 /// A running fault server.
@@ -207,19 +209,19 @@ async fn handle(tcp: TcpStream, fault: Fault, acceptor: Option<tokio_rustls::Tls
     }
 }
 
-async fn read_head<S: AsyncRead + Unpin>(s: &mut S) -> bool {
+async fn read_head_bytes<S: AsyncRead + Unpin>(s: &mut S) -> Option<Vec<u8>> {
     let mut buf = Vec::with_capacity(1024);
     let mut chunk = [0u8; 4096];
     loop {
         match s.read(&mut chunk).await {
-            Ok(0) | Err(_) => return false,
+            Ok(0) | Err(_) => return None,
             Ok(n) => buf.extend_from_slice(chunk.get(..n).unwrap_or_default()),
         }
         if buf.windows(4).any(|w| w == b"\r\n\r\n") {
-            return true;
+            return Some(buf);
         }
         if buf.len() > MAX_HEAD {
-            return false;
+            return None;
         }
     }
 }
@@ -245,11 +247,15 @@ async fn respond<S: AsyncRead + AsyncWrite + Unpin>(mut s: S, fault: Fault) {
         let _ = s.shutdown().await;
         return;
     }
-    if !read_head(&mut s).await {
+    let Some(request) = read_head_bytes(&mut s).await else {
         return;
-    }
+    };
     let reset = matches!(fault, Fault::HalfBodyThenReset { .. });
     match fault {
+        Fault::EchoRequest => {
+            let _ = s.write_all(head(Some(request.len()), "").as_bytes()).await;
+            let _ = s.write_all(&request).await;
+        }
         Fault::Ok(body) => {
             let _ = s.write_all(head(Some(body.len()), "").as_bytes()).await;
             let _ = s.write_all(&body).await;

@@ -39,6 +39,8 @@ enum Command {
     Pin(cmd::pin::Args),
     /// Start a local HTTPS server with a few static files and probe it (try this first).
     Demo(cmd::demo::Args),
+    /// Run the witness: a TLS server (or passthrough) that reports the ClientHello it received.
+    Echo(cmd::echo::Args),
 }
 
 fn main() -> ExitCode {
@@ -68,6 +70,7 @@ fn main() -> ExitCode {
             Command::Tls(args) => cmd::tls::run(args, style).await,
             Command::Pin(args) => cmd::pin::run(args).await,
             Command::Demo(args) => cmd::demo::run(args, style).await,
+            Command::Echo(args) => cmd::echo::run(args, style).await,
         }
     });
     // Connections and servers still open must not keep the process alive.

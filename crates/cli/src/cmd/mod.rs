@@ -3,6 +3,7 @@
 pub mod check;
 pub mod connect;
 pub mod demo;
+pub mod echo;
 pub mod pin;
 pub mod probe;
 pub mod tls;

@@ -1,0 +1,175 @@
+//! `interloper echo`: the witness (terminates TLS and reports the ClientHello it received) or,
+//! with `--passthrough`, a TCP passthrough in front of the real server that records each
+//! ClientHello it forwards. Everything is in `interloper_echo`; this only maps flags.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use interloper_echo::{
+    CertSource, EchoConfig, EchoServer, Limits, PATH_HELLO, PATH_HELLOS, PassthroughConfig,
+    PassthroughServer,
+};
+
+use crate::out::Style;
+
+/// Arguments of `interloper echo`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Address to listen on.
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8443")]
+    pub listen: SocketAddr,
+    /// Certificate chain to serve (PEM, leaf first).
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "key",
+        conflicts_with = "self_signed"
+    )]
+    pub cert: Option<PathBuf>,
+    /// Private key of --cert (PEM).
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    pub key: Option<PathBuf>,
+    /// Serve a fresh self-signed certificate for NAME (testing).
+    #[arg(long, value_name = "NAME")]
+    pub self_signed: Option<String>,
+    /// Forward TCP to --upstream untouched (no TLS termination), recording each ClientHello;
+    /// query them on --api.
+    #[arg(long, requires = "upstream", conflicts_with_all = ["cert", "self_signed"])]
+    pub passthrough: bool,
+    /// The real server behind the passthrough.
+    #[arg(long, value_name = "HOST:PORT", requires = "passthrough")]
+    pub upstream: Option<String>,
+    /// Plain-HTTP query API of the passthrough (keep it on loopback or a private network: it
+    /// lists recent clients' addresses and fingerprints).
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:9443")]
+    pub api: SocketAddr,
+    /// Hellos the passthrough remembers.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 10_000,
+        requires = "passthrough"
+    )]
+    pub ring: usize,
+    /// Connections held at once (all sources).
+    #[arg(long, value_name = "N")]
+    pub max_connections: Option<usize>,
+    /// Connections held at once per source (IPv4 address or IPv6 /64).
+    #[arg(long, value_name = "N")]
+    pub max_connections_per_source: Option<usize>,
+    /// Seconds to read the ClientHello and finish the TLS handshake.
+    #[arg(long, value_name = "SECONDS")]
+    pub handshake_timeout: Option<f64>,
+    /// Seconds to send an HTTP/1.1 request head.
+    #[arg(long, value_name = "SECONDS")]
+    pub header_timeout: Option<f64>,
+    /// Seconds without a byte either way before a connection is closed.
+    #[arg(long, value_name = "SECONDS")]
+    pub idle_timeout: Option<f64>,
+    /// Largest payload (bytes=N) served.
+    #[arg(long, value_name = "BYTES")]
+    pub max_payload: Option<u64>,
+}
+
+fn seconds(flag: &str, v: Option<f64>, into: &mut Duration) -> anyhow::Result<()> {
+    if let Some(s) = v {
+        *into = Duration::try_from_secs_f64(s)
+            .ok()
+            .filter(|d| !d.is_zero())
+            .with_context(|| format!("{flag} {s}: give a positive number of seconds"))?;
+    }
+    Ok(())
+}
+
+fn limits(args: &Args, mut l: Limits) -> anyhow::Result<Limits> {
+    if let Some(n) = args.max_connections {
+        l.max_connections = n;
+    }
+    if let Some(n) = args.max_connections_per_source {
+        l.max_connections_per_source = n;
+    }
+    seconds(
+        "--handshake-timeout",
+        args.handshake_timeout,
+        &mut l.handshake_timeout,
+    )?;
+    seconds(
+        "--header-timeout",
+        args.header_timeout,
+        &mut l.header_read_timeout,
+    )?;
+    seconds("--idle-timeout", args.idle_timeout, &mut l.idle_timeout)?;
+    if let Some(n) = args.max_payload {
+        l.max_payload_bytes = n;
+        l.payload_burst_bytes = l.payload_burst_bytes.max(n as f64);
+    }
+    Ok(l)
+}
+
+/// Resolves on Ctrl-C or (Unix) SIGTERM, as systemd sends.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// Runs the witness or the passthrough until stopped. Exit code 0; setup errors are 2.
+pub async fn run(args: Args, _style: Style) -> anyhow::Result<u8> {
+    if args.passthrough {
+        let Some(upstream) = args.upstream.clone() else {
+            bail!("--passthrough needs --upstream HOST:PORT");
+        };
+        if !args.api.ip().is_loopback() {
+            eprintln!(
+                "interloper echo: warning: --api {} is not loopback; it lists recent clients' addresses and fingerprints",
+                args.api
+            );
+        }
+        let mut cfg = PassthroughConfig::new(args.listen, upstream, args.api);
+        cfg.ring_capacity = args.ring;
+        cfg.limits = limits(&args, cfg.limits.clone())?;
+        let server = PassthroughServer::bind(cfg).await?;
+        eprintln!(
+            "interloper echo: passthrough on {} -> {}; hellos at http://{}{PATH_HELLOS}?client_random=HEX",
+            server.local_addr(),
+            args.upstream.as_deref().unwrap_or_default(),
+            server.api_addr()
+        );
+        server.run(stop_signal()).await;
+        return Ok(0);
+    }
+    let cert = match (&args.cert, &args.key, &args.self_signed) {
+        (Some(cert), Some(key), None) => CertSource::PemFiles {
+            cert: cert.clone(),
+            key: key.clone(),
+        },
+        (None, None, Some(name)) => CertSource::SelfSigned {
+            names: vec![name.clone()],
+        },
+        _ => bail!("echo needs --cert FILE --key FILE, or --self-signed NAME"),
+    };
+    let mut cfg = EchoConfig::new(args.listen, cert);
+    cfg.limits = limits(&args, cfg.limits.clone())?;
+    let server = EchoServer::bind(cfg).await?;
+    if let Some(leaf) = server.served_chain().certs.first() {
+        eprintln!(
+            "interloper echo: witness on https://{}{PATH_HELLO} (leaf sha256 {}, pin {})",
+            server.local_addr(),
+            leaf.sha256,
+            leaf.spki_pin.as_deref().unwrap_or("-")
+        );
+    }
+    server.run(stop_signal()).await;
+    Ok(0)
+}

@@ -224,6 +224,19 @@ pub struct WitnessView {
     pub tls_version: Option<String>,
     /// Error, when the witness could not be asked.
     pub error: Option<String>,
+    /// Repeated requests to the witness: (our TTFB ms, its own time ms) each.
+    pub samples: Vec<WitnessSample>,
+}
+
+/// One repeated request to the witness.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+pub struct WitnessSample {
+    /// Our time to first byte (ms); None when the request failed.
+    pub client_ttfb_ms: Option<f64>,
+    /// The witness's own time (Server-Timing), ms.
+    pub server_ms: Option<f64>,
+    /// Whole request (ms).
+    pub total_ms: Option<f64>,
 }
 
 impl WitnessView {
@@ -254,6 +267,7 @@ pub async fn ask_witness(url: &str, probe_cfg: &ProbeConfig) -> WitnessView {
         alpn: None,
         tls_version: None,
         error: None,
+        samples: Vec::new(),
     };
     let hello_url = match url::Url::parse(url).and_then(|u| u.join("/.well-known/interloper/hello"))
     {
@@ -440,5 +454,74 @@ pub fn to_findings_evidence(report: &ChainReport) -> TlsEvidence {
         leaf_subject: leaf.and_then(|c| c.subject.clone()),
         leaf_issuer: leaf.and_then(|c| c.issuer.clone()),
         items,
+    }
+}
+
+/// Request the witness `count` times on fresh connections (`concurrency` at once) and record
+/// our wait against its own time: a witness answers in a millisecond, so any stall seen here
+/// happened on the path.
+pub async fn sample_witness(
+    view: &mut WitnessView,
+    probe_cfg: &ProbeConfig,
+    count: usize,
+    concurrency: usize,
+) {
+    let Ok(url) = url::Url::parse(&view.url).and_then(|u| u.join("/.well-known/interloper/info"))
+    else {
+        return;
+    };
+    let mut cfg = probe_cfg.clone();
+    cfg.insecure_skip_verify = true;
+    cfg.headers.clear();
+    let Ok(probe) = Probe::new(cfg) else { return };
+    let Ok(target) = Target::from_url(url) else {
+        return;
+    };
+    let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for _ in 0..concurrency.clamp(1, 16) {
+        let probe = probe.clone();
+        let target = target.clone();
+        let next = std::sync::Arc::clone(&next);
+        tasks.push(tokio::spawn(async move {
+            let mut out = Vec::new();
+            while next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < count {
+                let rec = probe.request(&target).await;
+                let server_ms = rec
+                    .headers
+                    .iter()
+                    .find(|(k, _)| k == "server-timing")
+                    .and_then(|(_, v)| server_timing_ms(v));
+                out.push(WitnessSample {
+                    client_ttfb_ms: rec.error.is_none().then_some(rec.phases.ttfb_ms).flatten(),
+                    server_ms,
+                    total_ms: rec.phases.total_ms,
+                });
+            }
+            out
+        }));
+    }
+    for t in tasks {
+        if let Ok(v) = t.await {
+            view.samples.extend(v);
+        }
+    }
+}
+
+/// `witness;dur=0.12` → 0.12.
+fn server_timing_ms(v: &str) -> Option<f64> {
+    v.split([';', ','])
+        .find_map(|p| p.trim().strip_prefix("dur="))
+        .and_then(|d| d.trim().parse::<f64>().ok())
+        .filter(|d| d.is_finite() && *d >= 0.0)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn server_timing_parses() {
+        assert_eq!(super::server_timing_ms("witness;dur=0.25"), Some(0.25));
+        assert_eq!(super::server_timing_ms("witness"), None);
+        assert_eq!(super::server_timing_ms("witness;dur=-1"), None);
     }
 }

@@ -384,9 +384,35 @@ fn request_findings(t: &TargetEvidence, c: &Classified<'_>, cfg: &ThresholdConfi
                 value: count.to_string(),
             });
         }
+        if let Some(w) = &t.witness {
+            // The witness answers in about a millisecond: a slow answer from it was slow on
+            // the path.
+            let threshold = cfg.stall_floor_ms;
+            let slow: Vec<(f64, f64)> = w
+                .samples
+                .iter()
+                .filter_map(|(c, s)| Some(((*c)?, s.unwrap_or(0.0))))
+                .filter(|(c, s)| *c > threshold && *c > 10.0 * s.max(1.0))
+                .collect();
+            if !slow.is_empty() {
+                let worst = slow.iter().map(|(c, _)| *c).fold(0.0, f64::max);
+                let server = slow.iter().map(|(_, s)| *s).fold(0.0, f64::max);
+                f.evidence.push(Evidence::Witness {
+                    message: format!(
+                        "{} of {} requests to the witness stalled too (up to {}) while it answered each within {}: the delay is on the path, not on the server",
+                        slow.len(),
+                        w.samples.len(),
+                        fmt_ms(worst),
+                        fmt_ms(server.max(0.1))
+                    ),
+                });
+                f.confidence = Confidence::High;
+            }
+        }
         if let Some(w) = &t.witness
             && let (Some(server), Some(client)) = (w.server_ms, w.client_ms)
             && client > 10.0 * server.max(1.0)
+            && client > cfg.stall_floor_ms
         {
             f.evidence.push(Evidence::Witness {
                 message: format!(

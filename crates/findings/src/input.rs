@@ -153,6 +153,10 @@ pub struct WitnessEvidence {
     pub server_ms: Option<f64>,
     /// Milliseconds the client waited for the same response (TTFB).
     pub client_ms: Option<f64>,
+    /// Repeated requests to the witness: (client TTFB, witness time) in ms; a failed request
+    /// has no client time.
+    #[serde(default)]
+    pub samples: Vec<(Option<f64>, Option<f64>)>,
 }
 
 /// A piece of evidence behind a finding.

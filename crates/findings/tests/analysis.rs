@@ -301,6 +301,7 @@ fn witness_mismatch_is_proof() {
         witness_ja4: Some("t13d3112h2_c_d".into()),
         server_ms: Some(1.0),
         client_ms: Some(3.0),
+        samples: vec![],
     });
     let a = analyse(&[t], &ThresholdConfig::default());
     assert_eq!(a.findings[0].code, Code::IL101);
@@ -471,4 +472,42 @@ fn a_404_seen_twice_is_one_finding() {
     let a = analyse(&[t], &ThresholdConfig::default());
     assert_eq!(codes(&a), vec![Code::IL301]);
     assert_eq!(a.findings[0].assets.len(), 1);
+}
+
+#[test]
+fn stalls_that_also_hit_the_witness_are_placed_on_the_path() {
+    let mut t = target(
+        "https://a/",
+        vec![asset("https://a/static/app.css", 40, 2000, |i, mut r| {
+            if i % 10 == 0 {
+                r.phases.ttfb_ms = Some(2000.0);
+            }
+            r
+        })],
+    );
+    t.witness = Some(WitnessEvidence {
+        url: "https://a:8443/".into(),
+        client_random_matched: true,
+        chain_matched: true,
+        client_ja4: None,
+        witness_ja4: None,
+        server_ms: Some(0.1),
+        client_ms: Some(2.0),
+        samples: vec![
+            (Some(2.0), Some(0.1)),
+            (Some(2003.0), Some(0.1)),
+            (Some(1.8), Some(0.1)),
+        ],
+    });
+    let a = analyse(&[t], &ThresholdConfig::default());
+    let f = a
+        .findings
+        .iter()
+        .find(|f| f.code == Code::IL201)
+        .expect("IL201");
+    let on_path = f
+        .evidence
+        .iter()
+        .any(|e| matches!(e, Evidence::Witness { message } if message.contains("on the path")));
+    assert!(on_path, "{:#?}", f.evidence);
 }

@@ -12,8 +12,11 @@ use anyhow::Context as _;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use interloper_check::tlspath::{
     TlsPathOptions, WitnessView, analyse_session, ask_witness, load_products, load_roots,
-    to_findings_evidence,
+    sample_witness, to_findings_evidence,
 };
+
+/// Requests made to the witness during a check (fresh connections, two at a time).
+const WITNESS_SAMPLES: usize = 30;
 use interloper_check::{CheckOptions, ManifestSource, Progress, Samples, check_target};
 use interloper_findings::{Severity, ThresholdConfig, WitnessEvidence, analyse};
 use interloper_report::{
@@ -201,7 +204,15 @@ pub async fn run(args: Args, style: Style) -> anyhow::Result<u8> {
         }));
     }
     let witness = match &args.echo {
-        Some(e) => Some(ask_witness(e, &probe_cfg).await),
+        Some(e) => {
+            let mut view = ask_witness(e, &probe_cfg).await;
+            if view.error.is_none() {
+                // While the targets are sampled, sample the witness too: same path, a server
+                // that answers at once.
+                sample_witness(&mut view, &probe_cfg, WITNESS_SAMPLES, 2).await;
+            }
+            Some(view)
+        }
         None => None,
     };
     let mut runs = Vec::new();
@@ -302,6 +313,11 @@ fn witness_evidence(w: &WitnessView) -> Option<WitnessEvidence> {
         witness_ja4: w.ja4.clone(),
         server_ms: w.server_ms,
         client_ms: w.client_ttfb_ms,
+        samples: w
+            .samples
+            .iter()
+            .map(|s| (s.client_ttfb_ms, s.server_ms))
+            .collect(),
     })
 }
 

@@ -1,0 +1,244 @@
+//! The witness (`interloper echo`) proving interception, as a user runs it: directly (a clean
+//! path), behind mitmproxy in reverse mode (proof, product named), and during a `check` whose
+//! path stalls (the stall placed on the path, not on the server).
+
+use std::net::TcpStream;
+use std::process::{Child, Command as StdCommand, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+use interloper_testkit::{DjangoServer, DjangoSite, Mitmproxy, Nginx, NginxOptions, free_port};
+use serde_json::Value;
+
+/// `interloper echo` on a free loopback port; killed on drop.
+struct Witness {
+    port: u16,
+    child: Child,
+}
+
+impl Drop for Witness {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn witness() -> Witness {
+    let port = free_port();
+    let child = StdCommand::new(assert_cmd::cargo::cargo_bin("interloper"))
+        .args([
+            "echo",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--self-signed",
+            "localhost",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start interloper echo");
+    let w = Witness { port, child };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "interloper echo did not listen on {port}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    w
+}
+
+fn interloper(args: &[&str]) -> Output {
+    Command::cargo_bin("interloper")
+        .expect("binary")
+        .args(args)
+        .env("NO_COLOR", "1")
+        .timeout(Duration::from_secs(240))
+        .output()
+        .expect("run interloper")
+}
+
+fn json(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+#[test]
+fn direct_path_to_the_witness_is_the_same_hello_and_chain() {
+    let w = witness();
+    let url = format!("https://localhost:{}/", w.port);
+    let tls = json(&interloper(&[
+        "tls",
+        &url,
+        "--echo",
+        &url,
+        "--no-os-roots",
+        "--json",
+    ]));
+    let wv = &tls["witness"];
+    assert!(wv["error"].is_null(), "{wv:#}");
+    assert_eq!(wv["client_random"], wv["client"]["client_random"], "{wv:#}");
+    assert_eq!(
+        wv["served_chain_sha256"][0], wv["received_chain_sha256"][0],
+        "{wv:#}"
+    );
+    assert_ne!(tls["verdict"]["status"], "intercepted", "{tls:#}");
+}
+
+#[test]
+fn mitmproxy_in_front_of_the_witness_is_proven() {
+    let w = witness();
+    let mitm = Mitmproxy::reverse(w.port, "mitmproxy", "mitmproxy", None).expect("mitmproxy");
+    let url = mitm.url("");
+    let ca = mitm.pki.ca_cert_pem.to_str().expect("path").to_string();
+    let out = interloper(&[
+        "tls",
+        &url,
+        "--echo",
+        &url,
+        "--cacert",
+        &ca,
+        "--no-os-roots",
+        "--json",
+    ]);
+    let tls = json(&out);
+    let wv = &tls["witness"];
+    assert!(wv["error"].is_null(), "{wv:#}");
+    assert_ne!(wv["client_random"], wv["client"]["client_random"], "{wv:#}");
+    assert_ne!(
+        wv["served_chain_sha256"][0], wv["received_chain_sha256"][0],
+        "{wv:#}"
+    );
+    assert_eq!(tls["verdict"]["status"], "intercepted", "{tls:#}");
+    assert_eq!(tls["verdict"]["confidence"], "high", "{tls:#}");
+    assert_eq!(out.status.code(), Some(1));
+}
+
+/// The same "firewall" in front of the site and of the witness: it stalls a seeded 10 % of
+/// responses by 2 s.
+const STALL_EVERYTHING: &str = r#"
+import asyncio, random
+rng = random.Random(7)
+class Stall:
+    async def response(self, flow):
+        if rng.random() < 0.10:
+            await asyncio.sleep(2.0)
+addons = [Stall()]
+"#;
+
+const STALL_STATIC: &str = r#"
+import asyncio, random
+rng = random.Random(7)
+class Stall:
+    async def response(self, flow):
+        if "/static/" in flow.request.path and rng.random() < 0.10:
+            await asyncio.sleep(2.0)
+addons = [Stall()]
+"#;
+
+struct Origin {
+    nginx: Nginx,
+    _django: DjangoServer,
+    _site: DjangoSite,
+    _dir: tempfile::TempDir,
+}
+
+#[test]
+fn check_with_the_witness_proves_interception_and_places_the_stall_on_the_path() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let site = DjangoSite::create(&dir.path().join("site")).expect("django");
+    let django = site.runserver().expect("runserver");
+    let nginx = Nginx::start(NginxOptions {
+        static_root: Some(site.static_root.clone()),
+        proxy_to: Some(django.port),
+        ..Default::default()
+    })
+    .expect("nginx");
+    let o = Origin {
+        nginx,
+        _django: django,
+        _site: site,
+        _dir: dir,
+    };
+    let w = witness();
+    let site_mitm = Mitmproxy::reverse(
+        o.nginx.https_port,
+        "Corp Gateway CA",
+        "Example Corp",
+        Some(STALL_STATIC),
+    )
+    .expect("mitmproxy (site)");
+    let witness_mitm = Mitmproxy::reverse(
+        w.port,
+        "Corp Gateway CA",
+        "Example Corp",
+        Some(STALL_EVERYTHING),
+    )
+    .expect("mitmproxy (witness)");
+    let public = o.nginx.pki.ca_cert_pem.to_str().expect("path").to_string();
+    let ca1 = site_mitm
+        .pki
+        .ca_cert_pem
+        .to_str()
+        .expect("path")
+        .to_string();
+    let ca2 = witness_mitm
+        .pki
+        .ca_cert_pem
+        .to_str()
+        .expect("path")
+        .to_string();
+    let url = site_mitm.url("admin/login/");
+    let echo = witness_mitm.url("");
+    let out = interloper(&[
+        "check",
+        &url,
+        "--echo",
+        &echo,
+        "--public-roots",
+        &public,
+        "--cacert",
+        &ca1,
+        "--cacert",
+        &ca2,
+        "--no-os-roots",
+        "--samples",
+        "12",
+        "--concurrency",
+        "6",
+        "--json",
+    ]);
+    let report = json(&out);
+    let findings = report["findings"].as_array().expect("findings");
+    let codes: Vec<&str> = findings.iter().filter_map(|f| f["code"].as_str()).collect();
+    assert_eq!(codes.first(), Some(&"IL101"), "{codes:?}");
+    assert_eq!(report["verdict"]["root_cause"], "IL101");
+    assert!(
+        report["verdict"]["summary"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("proven by the witness")
+    );
+    let il201 = findings
+        .iter()
+        .find(|f| f["code"] == "IL201")
+        .unwrap_or_else(|| panic!("no IL201 in {codes:?}"));
+    let on_path = il201["evidence"]
+        .as_array()
+        .expect("evidence")
+        .iter()
+        .any(|e| {
+            e["type"] == "witness"
+                && e["message"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .contains("on the path")
+        });
+    assert!(on_path, "{il201:#}");
+}

@@ -226,6 +226,9 @@ pub struct WitnessView {
     pub error: Option<String>,
     /// Repeated requests to the witness: (our TTFB ms, its own time ms) each.
     pub samples: Vec<WitnessSample>,
+    /// For a passthrough recorder: whether our hello arrived.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub passthrough_seen: Option<bool>,
 }
 
 /// One repeated request to the witness.
@@ -240,8 +243,34 @@ pub struct WitnessSample {
 }
 
 impl WitnessView {
+    /// A passthrough's answer as a witness comparison: it saw our random or it did not; it
+    /// serves no chain of its own.
+    pub fn from_passthrough(seen: bool) -> WitnessView {
+        WitnessView {
+            url: String::new(),
+            client_random: None,
+            ja4: None,
+            served_chain_sha256: Vec::new(),
+            server_ms: None,
+            client_ttfb_ms: None,
+            client: None,
+            received_chain_sha256: Vec::new(),
+            alpn: None,
+            tls_version: None,
+            error: None,
+            samples: Vec::new(),
+            passthrough_seen: Some(seen),
+        }
+    }
+
     /// The comparison in the chain analysis' terms.
     pub fn comparison(&self) -> Option<WitnessComparison> {
+        if let Some(seen) = self.passthrough_seen {
+            return Some(WitnessComparison {
+                client_random_equal: Some(seen),
+                chain_equal: None,
+            });
+        }
         let ours = self.client.as_ref()?;
         let theirs = self.client_random.as_ref()?;
         let served_leaf = self.served_chain_sha256.first()?;
@@ -268,6 +297,7 @@ pub async fn ask_witness(url: &str, probe_cfg: &ProbeConfig) -> WitnessView {
         tls_version: None,
         error: None,
         samples: Vec::new(),
+        passthrough_seen: None,
     };
     let hello_url = match url::Url::parse(url).and_then(|u| u.join("/.well-known/interloper/hello"))
     {
@@ -524,4 +554,91 @@ mod tests {
         assert_eq!(super::server_timing_ms("witness"), None);
         assert_eq!(super::server_timing_ms("witness;dur=-1"), None);
     }
+}
+
+/// What a passthrough recorder (`interloper echo --passthrough`) says of our hello.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PassthroughView {
+    /// The API URL asked.
+    pub api: String,
+    /// The client_random we sent (hex).
+    pub client_random: String,
+    /// Whether a hello with that random reached the passthrough; None when it could not be asked.
+    pub seen: Option<bool>,
+    /// JA4 of the hellos it recorded with that random.
+    pub ja4: Vec<String>,
+    /// Why it could not be asked.
+    pub error: Option<String>,
+}
+
+/// Ask a passthrough's API whether a hello with `client_random` arrived. A hello that did not
+/// arrive was answered by something else on the way: proof of interception for that port.
+pub async fn ask_passthrough(
+    api: &str,
+    client_random: &str,
+    probe_cfg: &ProbeConfig,
+) -> PassthroughView {
+    let mut view = PassthroughView {
+        api: api.to_string(),
+        client_random: client_random.to_string(),
+        seen: None,
+        ja4: Vec::new(),
+        error: None,
+    };
+    let url = match url::Url::parse(api).and_then(|u| {
+        u.join(&format!(
+            "/.well-known/interloper/hellos?client_random={client_random}"
+        ))
+    }) {
+        Ok(u) => u,
+        Err(e) => {
+            view.error = Some(format!("invalid --echo-api URL: {e}"));
+            return view;
+        }
+    };
+    let mut cfg = probe_cfg.clone();
+    cfg.headers.clear();
+    cfg.insecure_skip_verify = true;
+    let Ok(probe) = Probe::new(cfg) else {
+        view.error = Some("cannot build a client".into());
+        return view;
+    };
+    let Ok(target) = Target::from_url(url) else {
+        view.error = Some("invalid --echo-api URL".into());
+        return view;
+    };
+    // The recorder may see the hello a moment after our handshake finished; ask a few times.
+    for attempt in 0..5 {
+        let (rec, body) = probe
+            .session(ConnectionPolicy::Fresh)
+            .request_keeping_body(&target, 0, 1 << 20)
+            .await;
+        if let Some(e) = rec.error {
+            view.error = Some(format!("passthrough API: {}", e.message));
+            return view;
+        }
+        let json: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+        if json["schema"].as_str() != Some("interloper.echo.hellos/v1") {
+            view.error = Some(format!(
+                "{api} answered {} without interloper.echo.hellos/v1: is it a passthrough's --api?",
+                rec.status.unwrap_or_default()
+            ));
+            return view;
+        }
+        let seen = json["seen"].as_bool().unwrap_or(false);
+        view.ja4 = json["hellos"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|h| h["client_hello"]["ja4"]["ja4"].as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        view.seen = Some(seen);
+        if seen || attempt == 4 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    view
 }

@@ -346,3 +346,89 @@ fn a_refused_port_is_a_finding_not_a_crash() {
         codes(&report)
     );
 }
+
+#[test]
+fn the_instance_behind_inspection_is_the_outlier_and_html_is_self_contained() {
+    let o = origin();
+    let mitm = Mitmproxy::reverse(
+        o.nginx.https_port,
+        "Corp Gateway CA",
+        "Example Corp",
+        Some(STALL_ADDON),
+    )
+    .expect("mitmproxy");
+    let public = path_str(&o.nginx.pki.ca_cert_pem);
+    let inspection_ca = path_str(&mitm.pki.ca_cert_pem);
+    // Three "instances": the origin by name, by address, and the one behind inspection.
+    let a = o.nginx.https_url("admin/login/");
+    let b = a.replace("localhost", "127.0.0.1");
+    let c = mitm.url("admin/login/");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let html = dir.path().join("report.html");
+    let out = interloper(&[
+        "check",
+        &a,
+        &b,
+        &c,
+        "--public-roots",
+        public,
+        "--cacert",
+        inspection_ca,
+        "--no-os-roots",
+        "--samples",
+        "8",
+        "--concurrency",
+        "6",
+        "--json",
+        "--html",
+        path_str(&html),
+    ]);
+    let report = json(&out);
+    let findings = report["findings"].as_array().expect("findings");
+    let il401 = findings
+        .iter()
+        .find(|f| f["code"] == "IL401")
+        .unwrap_or_else(|| panic!("no IL401 in {:?}", codes(&report)));
+    assert_eq!(il401["target"], c.as_str(), "{il401:#}");
+    assert_eq!(
+        report["verdict"]["target"],
+        c.as_str(),
+        "{:#}",
+        report["verdict"]
+    );
+    assert_eq!(report["targets"].as_array().map(Vec::len), Some(3));
+    let page = std::fs::read_to_string(&html).expect("html report written");
+    assert!(
+        page.contains("IL401") && page.contains("<svg"),
+        "html lacks findings or charts"
+    );
+    assert!(
+        !page.contains("src=\"http") && !page.contains("href=\"http"),
+        "html loads something external"
+    );
+}
+
+#[test]
+fn pin_prints_the_spki_pins_of_a_bundle_and_of_a_server() {
+    let o = origin();
+    let out = interloper(&["pin", path_str(&o.nginx.pki.leaf_cert_pem)]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(text.matches("sha256//").count(), 2, "{text}");
+    let first = text.split_whitespace().next().expect("pin").to_string();
+    let out = interloper(&["pin", &o.nginx.https_url("")]);
+    let served = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(served.starts_with(&first), "{served} vs {text}");
+    // And that pin is what --expect-pin accepts.
+    let out = interloper(&[
+        "tls",
+        &o.nginx.https_url(""),
+        "--public-roots",
+        path_str(&o.nginx.pki.ca_cert_pem),
+        "--no-os-roots",
+        "--expect-pin",
+        &first,
+        "--json",
+    ]);
+    assert_eq!(json(&out)["verdict"]["status"], "clean");
+}

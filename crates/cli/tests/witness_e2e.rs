@@ -242,3 +242,73 @@ fn check_with_the_witness_proves_interception_and_places_the_stall_on_the_path()
         });
     assert!(on_path, "{il201:#}");
 }
+
+/// `interloper echo --passthrough` in front of the real port; `--api` on its own port.
+fn passthrough(upstream: u16) -> (Witness, u16) {
+    let port = free_port();
+    let api = free_port();
+    let child = StdCommand::new(assert_cmd::cargo::cargo_bin("interloper"))
+        .args([
+            "echo",
+            "--passthrough",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--upstream",
+            &format!("127.0.0.1:{upstream}"),
+            "--api",
+            &format!("127.0.0.1:{api}"),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start interloper echo --passthrough");
+    let w = Witness { port, child };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while TcpStream::connect(("127.0.0.1", port)).is_err()
+        || TcpStream::connect(("127.0.0.1", api)).is_err()
+    {
+        assert!(Instant::now() < deadline, "passthrough did not listen");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (w, api)
+}
+
+#[test]
+fn passthrough_sees_a_direct_hello_and_not_one_that_was_intercepted() {
+    let nginx = Nginx::start(NginxOptions::default()).expect("nginx");
+    let (pt, api) = passthrough(nginx.https_port);
+    let api_url = format!("http://127.0.0.1:{api}");
+    let ca = nginx.pki.ca_cert_pem.to_str().expect("path").to_string();
+    let direct = format!("https://localhost:{}/small.txt", pt.port);
+    let tls = json(&interloper(&[
+        "tls",
+        &direct,
+        "--echo-api",
+        &api_url,
+        "--public-roots",
+        &ca,
+        "--no-os-roots",
+        "--json",
+    ]));
+    assert_eq!(tls["passthrough"]["seen"], true, "{tls:#}");
+    assert_eq!(tls["verdict"]["status"], "clean", "{tls:#}");
+
+    let mitm = Mitmproxy::reverse(pt.port, "mitmproxy", "mitmproxy", None).expect("mitmproxy");
+    let mitm_ca = mitm.pki.ca_cert_pem.to_str().expect("path").to_string();
+    let out = interloper(&[
+        "tls",
+        &mitm.url("small.txt"),
+        "--echo-api",
+        &api_url,
+        "--public-roots",
+        &ca,
+        "--cacert",
+        &mitm_ca,
+        "--no-os-roots",
+        "--json",
+    ]);
+    let tls = json(&out);
+    assert_eq!(tls["passthrough"]["seen"], false, "{tls:#}");
+    assert_eq!(tls["verdict"]["status"], "intercepted", "{tls:#}");
+    assert_eq!(tls["verdict"]["confidence"], "high", "{tls:#}");
+}

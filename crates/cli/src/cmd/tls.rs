@@ -38,6 +38,10 @@ pub struct Args {
     /// An interloper witness (`interloper echo`) beside the server, e.g. https://host:8443.
     #[arg(long, value_name = "URL")]
     pub echo: Option<String>,
+    /// The query API of an `interloper echo --passthrough` in front of the server (e.g.
+    /// http://127.0.0.1:9443): asks whether our ClientHello reached it.
+    #[arg(long, value_name = "URL")]
+    pub echo_api: Option<String>,
     /// Interception products file replacing the built-in one (TOML).
     #[arg(long, value_name = "FILE")]
     pub products: Option<PathBuf>,
@@ -74,6 +78,8 @@ pub struct TlsResult {
     pub client_hello: Option<HelloFingerprints>,
     /// What the witness saw, with `--echo`.
     pub witness: Option<WitnessView>,
+    /// Whether our hello reached the passthrough, with `--echo-api`.
+    pub passthrough: Option<tlspath::PassthroughView>,
     /// Why there is no verdict (the connection failed).
     pub error: Option<String>,
 }
@@ -180,6 +186,7 @@ async fn examine(
         },
         client_hello: None,
         witness: None,
+        passthrough: None,
         error: None,
     };
     let Some(tls) = rec.tls.clone() else {
@@ -205,9 +212,17 @@ async fn examine(
         .trim_start_matches('[')
         .trim_end_matches(']')
         .to_string();
-    let report: ChainReport =
-        analyse_session(&tls, &host, roots, products, opts, result.witness.as_ref())
-            .context("analysing the chain")?;
+    if let (Some(api), Some(hello)) = (&args.echo_api, &result.client_hello) {
+        result.passthrough = Some(tlspath::ask_passthrough(api, &hello.client_random, cfg).await);
+    }
+    // A passthrough is a witness that saw (or did not see) our hello: the same rule applies.
+    let passthrough_witness = match (&result.witness, &result.passthrough) {
+        (None, Some(p)) => p.seen.map(WitnessView::from_passthrough),
+        _ => None,
+    };
+    let witness = result.witness.as_ref().or(passthrough_witness.as_ref());
+    let report: ChainReport = analyse_session(&tls, &host, roots, products, opts, witness)
+        .context("analysing the chain")?;
     result.verdict = Some(report.verdict);
     result.chain = report.certificates;
     result.trust = Some(report.trust);
@@ -286,6 +301,24 @@ fn render(w: &mut dyn Write, r: &TlsResult, style: Style) -> std::io::Result<()>
     }
     if let Some(h) = &r.client_hello {
         writeln!(w, "  our hello  JA4 {}  JA3 {}", h.ja4, h.ja3_hash)?;
+    }
+    if let Some(p) = &r.passthrough {
+        match (&p.error, p.seen) {
+            (Some(e), _) => writeln!(w, "  passthrough {}", style.red(e))?,
+            (None, Some(true)) => writeln!(
+                w,
+                "  passthrough {}: our hello {} (JA4 {})",
+                p.api,
+                style.green("arrived"),
+                p.ja4.join(", ")
+            )?,
+            _ => writeln!(
+                w,
+                "  passthrough {}: our hello {} — something else answered our TLS",
+                p.api,
+                style.red("NEVER ARRIVED")
+            )?,
+        }
     }
     if let Some(wv) = &r.witness {
         match &wv.error {

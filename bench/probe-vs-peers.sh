@@ -6,7 +6,7 @@
 #   N=50000 C=32 bench/probe-vs-peers.sh
 #
 # Bounded: fixed request counts (wrk: fixed duration), every request to 127.0.0.1 only.
-# Prints a Markdown table for docs/benchmarks.md; raw outputs go to bench/results/.
+# Prints Markdown tables for docs/benchmarks.md; raw outputs go to target-bench/results/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -19,7 +19,7 @@ DELAY_MS=${DELAY_MS:-50}
 DELAY_N=${DELAY_N:-400}  # requests for the accuracy check
 DELAY_C=${DELAY_C:-4}
 cache="$root/target-bench"  # git-ignored (/target-*)
-out="$root/bench/results"
+out="$cache/results"  # raw outputs, git-ignored with it
 mkdir -p "$cache" "$out"
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }

@@ -2,10 +2,11 @@
 //! admin static files behind real nginx with TLS, and mitmproxy in reverse mode as the
 //! HTTPS-inspecting middlebox (its CA named like a known product), with fault addons.
 
-use std::path::Path;
-use std::process::Output;
+mod common;
+use common::{interloper, json};
 
-use assert_cmd::Command;
+use std::path::Path;
+
 use interloper_testkit::{DjangoServer, DjangoSite, Mitmproxy, Nginx, NginxOptions};
 use serde_json::Value;
 
@@ -32,26 +33,6 @@ fn origin() -> Origin {
         _site: site,
         _dir: dir,
     }
-}
-
-fn interloper(args: &[&str]) -> Output {
-    Command::cargo_bin("interloper")
-        .expect("binary")
-        .args(args)
-        .env("NO_COLOR", "1")
-        .timeout(std::time::Duration::from_secs(240))
-        .output()
-        .expect("run interloper")
-}
-
-fn json(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
 }
 
 fn codes(report: &Value) -> Vec<String> {

@@ -2,13 +2,14 @@
 //! path), behind mitmproxy in reverse mode (proof, product named), and during a `check` whose
 //! path stalls (the stall placed on the path, not on the server).
 
+mod common;
+use common::{interloper, json};
+
 use std::net::TcpStream;
-use std::process::{Child, Command as StdCommand, Output, Stdio};
+use std::process::{Child, Command as StdCommand, Stdio};
 use std::time::{Duration, Instant};
 
-use assert_cmd::Command;
 use interloper_testkit::{DjangoServer, DjangoSite, Mitmproxy, Nginx, NginxOptions, free_port};
-use serde_json::Value;
 
 /// `interloper echo` on a free loopback port; killed on drop.
 struct Witness {
@@ -47,26 +48,6 @@ fn witness() -> Witness {
         std::thread::sleep(Duration::from_millis(50));
     }
     w
-}
-
-fn interloper(args: &[&str]) -> Output {
-    Command::cargo_bin("interloper")
-        .expect("binary")
-        .args(args)
-        .env("NO_COLOR", "1")
-        .timeout(Duration::from_secs(240))
-        .output()
-        .expect("run interloper")
-}
-
-fn json(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
 }
 
 #[test]

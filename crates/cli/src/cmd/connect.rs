@@ -45,29 +45,9 @@ impl ConnectArgs {
     /// The probe configuration these options describe.
     pub fn probe_config(&self) -> anyhow::Result<ProbeConfig> {
         let mut cfg = ProbeConfig::default();
-        cfg.ip = if self.ipv4 {
-            IpFamily::V4
-        } else if self.ipv6 {
-            IpFamily::V6
-        } else {
-            IpFamily::Any
-        };
+        cfg.ip = ip_family(self.ipv4, self.ipv6);
         cfg.resolve.clone_from(&self.resolve);
-        cfg.proxy = match (&self.proxy, self.no_proxy) {
-            (_, true) => ProxySetting::None,
-            (Some(p), _) => {
-                let with_scheme = if p.contains("://") {
-                    p.clone()
-                } else {
-                    format!("http://{p}")
-                };
-                ProxySetting::Url(
-                    url::Url::parse(&with_scheme)
-                        .with_context(|| format!("invalid --proxy {p:?}"))?,
-                )
-            }
-            (None, false) => ProxySetting::FromEnv,
-        };
+        cfg.proxy = proxy_setting(self.proxy.as_deref(), self.no_proxy)?;
         for f in &self.cacert {
             if !f.is_file() {
                 anyhow::bail!("--cacert {}: no such file", f.display());
@@ -85,4 +65,31 @@ impl ConnectArgs {
         }
         Ok(cfg)
     }
+}
+
+/// `-4` / `-6` / neither.
+pub fn ip_family(v4: bool, v6: bool) -> IpFamily {
+    match (v4, v6) {
+        (true, _) => IpFamily::V4,
+        (_, true) => IpFamily::V6,
+        _ => IpFamily::Any,
+    }
+}
+
+/// `--proxy URL` (scheme optional, as curl), `--no-proxy`, or the environment.
+pub fn proxy_setting(proxy: Option<&str>, no_proxy: bool) -> anyhow::Result<ProxySetting> {
+    Ok(match (proxy, no_proxy) {
+        (_, true) => ProxySetting::None,
+        (Some(p), _) => {
+            let with_scheme = if p.contains("://") {
+                p.to_string()
+            } else {
+                format!("http://{p}")
+            };
+            ProxySetting::Url(
+                url::Url::parse(&with_scheme).with_context(|| format!("invalid --proxy {p:?}"))?,
+            )
+        }
+        (None, false) => ProxySetting::FromEnv,
+    })
 }

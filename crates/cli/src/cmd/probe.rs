@@ -8,8 +8,8 @@ use anyhow::{Context as _, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use interloper_model::{PhaseStats, ProbeReport, RequestRecord, TargetReport};
 use interloper_probe::{
-    ConnectionPolicy, HttpVersionPref, IpFamily, Observer, Probe, ProbeConfig, ProxySetting,
-    ResolveOverride, RunOptions, Target,
+    ConnectionPolicy, HttpVersionPref, Observer, Probe, ProbeConfig, ResolveOverride, RunOptions,
+    Target,
 };
 
 use crate::out::Style;
@@ -155,28 +155,9 @@ pub fn prepare(args: &Args) -> anyhow::Result<(Probe, Vec<Target>, RunOptions)> 
     } else {
         HttpVersionPref::Auto
     };
-    cfg.ip = if args.ipv4 {
-        IpFamily::V4
-    } else if args.ipv6 {
-        IpFamily::V6
-    } else {
-        IpFamily::Any
-    };
+    cfg.ip = super::connect::ip_family(args.ipv4, args.ipv6);
     cfg.resolve.clone_from(&args.resolve);
-    cfg.proxy = match (&args.proxy, args.no_proxy) {
-        (_, true) => ProxySetting::None,
-        (Some(p), _) => {
-            let with_scheme = if p.contains("://") {
-                p.clone()
-            } else {
-                format!("http://{p}")
-            };
-            ProxySetting::Url(
-                url::Url::parse(&with_scheme).with_context(|| format!("invalid --proxy {p:?}"))?,
-            )
-        }
-        (None, false) => ProxySetting::FromEnv,
-    };
+    cfg.proxy = super::connect::proxy_setting(args.proxy.as_deref(), args.no_proxy)?;
     cfg.cacert_files.clone_from(&args.cacert);
     cfg.insecure_skip_verify = args.insecure_skip_verify;
     cfg.phase_timeout = args.timeout;

@@ -1,0 +1,29 @@
+//! Helpers shared by the end-to-end tests: run the binary as a user would, read its JSON.
+#![allow(dead_code)]
+
+use std::process::Output;
+use std::time::Duration;
+
+use serde_json::Value;
+
+/// Run `interloper ARGS…` without colour, bounded in time.
+pub fn interloper(args: &[&str]) -> Output {
+    assert_cmd::Command::cargo_bin("interloper")
+        .expect("binary")
+        .args(args)
+        .env("NO_COLOR", "1")
+        .timeout(Duration::from_secs(240))
+        .output()
+        .expect("run interloper")
+}
+
+/// Stdout as JSON, or a panic that shows what came out instead.
+pub fn json(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}

@@ -413,3 +413,36 @@ fn pin_prints_the_spki_pins_of_a_bundle_and_of_a_server() {
     ]);
     assert_eq!(json(&out)["verdict"]["status"], "clean");
 }
+
+/// Not a test: prints the terminal report of a stalled, inspected path for a human to read
+/// (`cargo test -p interloper --test check_e2e show_ -- --ignored --nocapture`).
+#[test]
+#[ignore]
+fn show_terminal_report() {
+    let o = origin();
+    let mitm = Mitmproxy::reverse(
+        o.nginx.https_port,
+        "FortiGate CA",
+        "Fortinet",
+        Some(STALL_ADDON),
+    )
+    .expect("mitmproxy");
+    let public = path_str(&o.nginx.pki.ca_cert_pem);
+    let inspection_ca = path_str(&mitm.pki.ca_cert_pem);
+    let out = interloper(&[
+        "check",
+        &o.nginx.https_url("admin/login/"),
+        &mitm.url("admin/login/"),
+        "--public-roots",
+        public,
+        "--cacert",
+        inspection_ca,
+        "--no-os-roots",
+        "--samples",
+        "8",
+        "--concurrency",
+        "6",
+    ]);
+    println!("{}", String::from_utf8_lossy(&out.stdout));
+    println!("{}", String::from_utf8_lossy(&out.stderr));
+}

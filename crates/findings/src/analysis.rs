@@ -852,6 +852,10 @@ fn tls_findings(t: &TargetEvidence) -> Vec<Finding> {
         if items.is_empty() {
             continue;
         }
+        if tls.status == TlsStatus::Clean && matches!(code, Code::IL105 | Code::IL106) {
+            // A publicly anchored chain with nothing else odd: its age or key type is not news.
+            continue;
+        }
         let summary = match code {
             Code::IL103 => match &tls.product {
                 Some(p) => format!(

@@ -381,7 +381,6 @@ pub async fn ask_witness(url: &str, probe_cfg: &ProbeConfig) -> WitnessView {
 }
 
 /// Analyse the chain of one TLS session.
-#[allow(clippy::too_many_arguments)]
 pub fn analyse_session(
     tls: &TlsInfo,
     server_name: &str,
@@ -389,6 +388,7 @@ pub fn analyse_session(
     products: &ProductDb,
     opts: &TlsPathOptions,
     witness: Option<&WitnessView>,
+    reference: Option<Reference>,
 ) -> Result<ChainReport, TlsPathError> {
     let mut pins = Vec::new();
     for p in &opts.pins {
@@ -418,10 +418,11 @@ pub fn analyse_session(
         alpn: tls.alpn.clone(),
         tls_version: tls.version.clone(),
     };
+    input.reference = reference;
     if let Some(w) = witness {
         input.witness = w.comparison();
         // What the witness negotiated with whoever reached it is the reference for ours.
-        if w.alpn.is_some() || w.tls_version.is_some() {
+        if input.reference.is_none() && (w.alpn.is_some() || w.tls_version.is_some()) {
             input.reference = Some(Reference {
                 chain: Vec::new(),
                 negotiated: Negotiated {

@@ -446,3 +446,48 @@ fn show_terminal_report() {
     println!("{}", String::from_utf8_lossy(&out.stdout));
     println!("{}", String::from_utf8_lossy(&out.stderr));
 }
+
+#[test]
+fn a_reference_run_from_a_clean_path_exposes_the_minted_leaf() {
+    let o = origin();
+    let mitm = Mitmproxy::reverse(o.nginx.https_port, "Corp Gateway CA", "Example Corp", None)
+        .expect("mitmproxy");
+    let public = path_str(&o.nginx.pki.ca_cert_pem);
+    let inspection_ca = path_str(&mitm.pki.ca_cert_pem);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let reference = dir.path().join("clean.json");
+    // Inside the server's network: the direct path.
+    let out = interloper(&[
+        "tls",
+        &o.nginx.https_url(""),
+        "--public-roots",
+        public,
+        "--no-os-roots",
+        "--json",
+    ]);
+    std::fs::write(&reference, &out.stdout).expect("write reference");
+    // From the user's network: through the middlebox, with the clean run as the reference.
+    let out = interloper(&[
+        "tls",
+        &mitm.url(""),
+        "--public-roots",
+        public,
+        "--cacert",
+        inspection_ca,
+        "--no-os-roots",
+        "--reference",
+        path_str(&reference),
+        "--json",
+    ]);
+    let tls = json(&out);
+    let kinds: Vec<&str> = tls["evidence"]
+        .as_array()
+        .expect("evidence")
+        .iter()
+        .filter_map(|e| e["kind"].as_str())
+        .collect();
+    assert!(kinds.contains(&"issuer-differs"), "{kinds:?}");
+    assert_eq!(tls["verdict"]["status"], "likely-intercepted", "{tls:#}");
+    let out = interloper(&["tls", &mitm.url(""), "--reference", "/nonexistent.json"]);
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -247,7 +247,7 @@ pub async fn run(args: Args, style: Style) -> anyhow::Result<u8> {
                 .trim_start_matches('[')
                 .trim_end_matches(']')
                 .to_string();
-            let report = analyse_session(tls, &name, &roots, &products, &tls_opts, w)?;
+            let report = analyse_session(tls, &name, &roots, &products, &tls_opts, w, None)?;
             ev.tls = Some(to_findings_evidence(&report));
         }
         if let Some(w) = w {

@@ -6,6 +6,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
+use base64::Engine as _;
 use interloper_chain::{ChainReport, VerdictStatus};
 use interloper_check::tlspath::{
     self, HelloFingerprints, TlsPathOptions, WitnessView, analyse_session, ask_witness,
@@ -42,6 +43,11 @@ pub struct Args {
     /// http://127.0.0.1:9443): asks whether our ClientHello reached it.
     #[arg(long, value_name = "URL")]
     pub echo_api: Option<String>,
+    /// A previous `interloper tls --json` of the same URL from a clean path (e.g. inside the
+    /// server's network): its chain and protocol are the reference for minted-certificate
+    /// traits and downgrades.
+    #[arg(long, value_name = "FILE")]
+    pub reference: Option<PathBuf>,
     /// Interception products file replacing the built-in one (TOML).
     #[arg(long, value_name = "FILE")]
     pub products: Option<PathBuf>,
@@ -66,6 +72,8 @@ pub struct TlsResult {
     pub verdict: Option<interloper_chain::Verdict>,
     /// The chain as presented, with facts per certificate.
     pub chain: Vec<interloper_chain::CertFacts>,
+    /// The chain as presented, DER in base64, leaf first (what `--reference` reads back).
+    pub chain_der: Vec<String>,
     /// Trust against public and local roots.
     pub trust: Option<interloper_chain::TrustResult>,
     /// Products recognised.
@@ -176,6 +184,7 @@ async fn examine(
         url: target.url.to_string(),
         verdict: None,
         chain: Vec::new(),
+        chain_der: Vec::new(),
         trust: None,
         products: Vec::new(),
         evidence: Vec::new(),
@@ -198,6 +207,11 @@ async fn examine(
         );
         return Ok(result);
     };
+    result.chain_der = tls
+        .presented_chain
+        .iter()
+        .map(|c| base64::engine::general_purpose::STANDARD.encode(c))
+        .collect();
     result.negotiated.version.clone_from(&tls.version);
     result.negotiated.cipher.clone_from(&tls.cipher);
     result.negotiated.alpn.clone_from(&tls.alpn);
@@ -221,14 +235,61 @@ async fn examine(
         _ => None,
     };
     let witness = result.witness.as_ref().or(passthrough_witness.as_ref());
-    let report: ChainReport = analyse_session(&tls, &host, roots, products, opts, witness)
-        .context("analysing the chain")?;
+    let reference = match &args.reference {
+        Some(path) => Some(read_reference(path, target.url.as_str())?),
+        None => None,
+    };
+    let report: ChainReport =
+        analyse_session(&tls, &host, roots, products, opts, witness, reference)
+            .context("analysing the chain")?;
     result.verdict = Some(report.verdict);
     result.chain = report.certificates;
     result.trust = Some(report.trust);
     result.products = report.products;
     result.evidence = report.evidence;
     Ok(result)
+}
+
+/// A previous `tls --json` (one object or an array): the entry for `url`, or the first.
+fn read_reference(path: &PathBuf, url: &str) -> anyhow::Result<interloper_chain::Reference> {
+    let bytes = std::fs::read(path).with_context(|| format!("--reference {}", path.display()))?;
+    let v: serde_json::Value = serde_json::from_slice(&bytes).with_context(|| {
+        format!(
+            "--reference {}: not the JSON of `interloper tls --json`",
+            path.display()
+        )
+    })?;
+    let entries: Vec<&serde_json::Value> = match &v {
+        serde_json::Value::Array(a) => a.iter().collect(),
+        other => vec![other],
+    };
+    let entry = entries
+        .iter()
+        .find(|e| e["url"].as_str() == Some(url))
+        .or(entries.first())
+        .filter(|e| e["schema"].as_str() == Some(TLS_SCHEMA))
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "--reference {}: no {TLS_SCHEMA} result in it",
+                path.display()
+            )
+        })?;
+    let chain = entry["chain_der"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|c| c.as_str())
+                .filter_map(|c| base64::engine::general_purpose::STANDARD.decode(c).ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(interloper_chain::Reference {
+        chain,
+        negotiated: interloper_chain::Negotiated {
+            tls_version: entry["negotiated"]["version"].as_str().map(str::to_string),
+            alpn: entry["negotiated"]["alpn"].as_str().map(str::to_string),
+        },
+    })
 }
 
 fn render(w: &mut dyn Write, r: &TlsResult, style: Style) -> std::io::Result<()> {

@@ -37,7 +37,8 @@ enum Command {
     Tls(cmd::tls::Args),
     /// Print the SPKI pins (sha256//BASE64) of a PEM file or of a server's chain.
     Pin(cmd::pin::Args),
-    /// Start a local HTTPS server with a few static files and probe it (try this first).
+    /// Start the lab (origins, an intercepting middlebox with seeded faults) on loopback and
+    /// run `check` against it (try this first; --list names the scenarios).
     Demo(cmd::demo::Args),
     /// Run the witness: a TLS server (or passthrough) that reports the ClientHello it received.
     Echo(cmd::echo::Args),

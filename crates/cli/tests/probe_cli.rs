@@ -107,7 +107,10 @@ fn refused_exits_1() {
 
 #[test]
 fn demo_runs_and_reports() {
-    let out = cmd().args(["demo", "-n", "5"]).output().unwrap();
+    let out = cmd()
+        .args(["demo", "--scenario", "clean", "-n", "5"])
+        .output()
+        .unwrap();
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -116,7 +119,7 @@ fn demo_runs_and_reports() {
     );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
-        text.contains("/app.js") && text.contains("certificate verified"),
+        text.contains("CLEAN") && text.contains("instance 4: https://localhost:"),
         "{text}"
     );
 }

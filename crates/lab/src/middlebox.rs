@@ -1,0 +1,280 @@
+//! The intercepting middlebox: terminates the client's TLS with a leaf minted by the inspection
+//! CA, opens its own TLS connection to the origin (its own ClientHello), forwards the request
+//! over HTTP/1.1 and injects seeded faults into the answer.
+
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::BodyExt as _;
+use hyper::body::{Body, Frame, SizeHint};
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use rustls_pki_types::ServerName;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+
+use crate::rng::SplitMix;
+use crate::{Faults, UPSTREAM_TIMEOUT};
+
+/// Largest upstream body the middlebox buffers (the lab's site is far smaller).
+const MAX_BODY: usize = 8 << 20;
+
+struct State {
+    upstream: SocketAddr,
+    client: tokio_rustls::TlsConnector,
+    faults: Faults,
+    seed: u64,
+    requests: AtomicU64,
+}
+
+/// What happens to one answer.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+struct Plan {
+    stall: Option<Duration>,
+    reset: bool,
+    truncate_at: Option<usize>,
+    trickle: Option<u64>,
+}
+
+fn plan(faults: &Faults, seed: u64, n: u64, path: &str, body_len: usize) -> Plan {
+    if !path.starts_with(&faults.only_prefix) {
+        return Plan::default();
+    }
+    let large = body_len >= faults.large_from;
+    let mut rng = SplitMix::for_request(seed, n);
+    // Draw every decision in a fixed order, so one fault's setting never shifts another's.
+    let stall = rng.chance(faults.stall_probability) && (!faults.stall_large_only || large);
+    let reset = rng.chance(faults.reset_probability);
+    let truncate = rng.chance(faults.truncate_probability);
+    Plan {
+        stall: stall.then_some(faults.stall),
+        reset,
+        truncate_at: faults.truncate_at.filter(|at| truncate && *at < body_len),
+        trickle: faults.trickle_bytes_per_sec.filter(|r| *r > 0),
+    }
+}
+
+/// A response body fed by a task: it may pause, trickle, or end in an error (which makes
+/// hyper abort the connection or stream, as a truncating middlebox does).
+struct ChanBody {
+    rx: mpsc::Receiver<Result<Frame<Bytes>, std::io::Error>>,
+    len: u64,
+}
+
+impl Body for ChanBody {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
+        self.rx.poll_recv(cx)
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        SizeHint::with_exact(self.len)
+    }
+}
+
+fn body_task(body: Bytes, plan: Plan) -> ChanBody {
+    let (tx, rx) = mpsc::channel(2);
+    let len = body.len() as u64;
+    tokio::spawn(async move {
+        let end = plan.truncate_at.unwrap_or(body.len()).min(body.len());
+        let chunk = match plan.trickle {
+            // Ten chunks a second at the given rate.
+            Some(rate) => usize::try_from((rate / 10).max(1)).unwrap_or(1),
+            None => 16 * 1024,
+        };
+        let mut pos = 0;
+        while pos < end {
+            let next = (pos + chunk).min(end);
+            if tx
+                .send(Ok(Frame::data(body.slice(pos..next))))
+                .await
+                .is_err()
+            {
+                return;
+            }
+            pos = next;
+            if plan.trickle.is_some() && pos < end {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+        if end < body.len() {
+            // Let the bytes reach the socket before the connection is torn down.
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            let _ = tx
+                .send(Err(std::io::Error::other("truncated by the middlebox")))
+                .await;
+        }
+    });
+    ChanBody { rx, len }
+}
+
+type Answer = Response<http_body_util::Either<ChanBody, http_body_util::Full<Bytes>>>;
+
+fn bad_gateway(why: &str) -> Answer {
+    let mut r = Response::new(http_body_util::Either::Right(http_body_util::Full::new(
+        Bytes::from(format!("middlebox: {why}\n")),
+    )));
+    *r.status_mut() = StatusCode::BAD_GATEWAY;
+    r
+}
+
+/// Forwards one request upstream over a fresh TLS connection; the answer fully buffered.
+async fn forward(
+    st: &State,
+    req: Request<hyper::body::Incoming>,
+) -> anyhow::Result<(http::response::Parts, Bytes)> {
+    let tcp = TcpStream::connect(st.upstream).await?;
+    let _ = tcp.set_nodelay(true);
+    let tls = st
+        .client
+        .connect(ServerName::try_from("localhost")?, tcp)
+        .await?;
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls)).await?;
+    let driver = tokio::spawn(conn);
+    let (parts, _body) = req.into_parts();
+    let path = parts
+        .uri
+        .path_and_query()
+        .map_or("/", http::uri::PathAndQuery::as_str)
+        .to_string();
+    let mut up = Request::builder()
+        .method(parts.method)
+        .uri(path)
+        .header(http::header::HOST, "localhost");
+    for (k, v) in &parts.headers {
+        if k == http::header::HOST || k == http::header::CONNECTION || k == "te" {
+            continue;
+        }
+        up = up.header(k, v);
+    }
+    let up = up.body(http_body_util::Empty::<Bytes>::new())?;
+    let resp = sender.send_request(up).await?;
+    let (parts, body) = resp.into_parts();
+    let body = http_body_util::Limited::new(body, MAX_BODY)
+        .collect()
+        .await
+        .map_err(|e| anyhow::anyhow!("upstream body: {e}"))?
+        .to_bytes();
+    driver.abort();
+    Ok((parts, body))
+}
+
+async fn handle(
+    st: Arc<State>,
+    req: Request<hyper::body::Incoming>,
+) -> Result<Answer, std::io::Error> {
+    let n = st.requests.fetch_add(1, Ordering::Relaxed);
+    let path = req.uri().path().to_string();
+    let (parts, body) = match tokio::time::timeout(UPSTREAM_TIMEOUT, forward(&st, req)).await {
+        Ok(Ok(r)) => r,
+        Ok(Err(e)) => return Ok(bad_gateway(&e.to_string())),
+        Err(_) => return Ok(bad_gateway("upstream timed out")),
+    };
+    let plan = plan(&st.faults, st.seed, n, &path, body.len());
+    if let Some(d) = plan.stall {
+        tokio::time::sleep(d).await;
+    }
+    if plan.reset {
+        // An error from the service makes hyper drop the connection without an answer.
+        return Err(std::io::Error::other("reset by the middlebox"));
+    }
+    let mut resp = Response::from_parts(parts, http_body_util::Either::Left(body_task(body, plan)));
+    let h = resp.headers_mut();
+    for k in [http::header::CONNECTION, http::header::TRANSFER_ENCODING] {
+        h.remove(k);
+    }
+    h.remove("keep-alive");
+    Ok(resp)
+}
+
+/// Starts a middlebox on 127.0.0.1:0 in front of `upstream`.
+pub(crate) async fn start(
+    upstream: SocketAddr,
+    server_tls: Arc<rustls::ServerConfig>,
+    client_tls: Arc<rustls::ClientConfig>,
+    faults: Faults,
+    seed: u64,
+    tasks: &mut JoinSet<()>,
+) -> anyhow::Result<SocketAddr> {
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let acceptor = tokio_rustls::TlsAcceptor::from(server_tls);
+    let st = Arc::new(State {
+        upstream,
+        client: tokio_rustls::TlsConnector::from(client_tls),
+        faults,
+        seed,
+        requests: AtomicU64::new(0),
+    });
+    tasks.spawn(async move {
+        let mut conns = JoinSet::new();
+        loop {
+            let Ok((tcp, _)) = listener.accept().await else {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            };
+            while conns.try_join_next().is_some() {}
+            let _ = tcp.set_nodelay(true);
+            let acceptor = acceptor.clone();
+            let st = st.clone();
+            conns.spawn(async move {
+                let Ok(Ok(tls)) =
+                    tokio::time::timeout(crate::HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await
+                else {
+                    return;
+                };
+                let svc = hyper::service::service_fn(move |req| handle(st.clone(), req));
+                let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                    .serve_connection(TokioIo::new(tls), svc)
+                    .await;
+            });
+        }
+    });
+    Ok(addr)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Plan, plan};
+    use crate::Faults;
+
+    #[test]
+    fn plans_repeat_and_respect_the_prefix() {
+        let f = Faults {
+            stall_probability: 0.5,
+            ..Faults::default()
+        };
+        let a: Vec<Plan> = (0..50)
+            .map(|n| plan(&f, 3, n, "/static/x.js", 100))
+            .collect();
+        let b: Vec<Plan> = (0..50)
+            .map(|n| plan(&f, 3, n, "/static/x.js", 100))
+            .collect();
+        assert_eq!(a, b);
+        assert!(a.iter().any(|p| p.stall.is_some()));
+        assert!((0..50).all(|n| plan(&f, 3, n, "/", 100) == Plan::default()));
+    }
+
+    #[test]
+    fn large_only_stalls_spare_small_answers() {
+        let f = Faults {
+            stall_probability: 1.0,
+            stall_large_only: true,
+            large_from: 1000,
+            ..Faults::default()
+        };
+        assert!(plan(&f, 1, 0, "/static/a", 10).stall.is_none());
+        assert!(plan(&f, 1, 0, "/static/a", 5000).stall.is_some());
+    }
+}

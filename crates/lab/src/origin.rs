@@ -1,0 +1,82 @@
+//! An origin instance: HTTPS (HTTP/2 and HTTP/1.1) on 127.0.0.1 serving the site.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use tokio::net::TcpListener;
+use tokio::task::JoinSet;
+
+use crate::site::Site;
+
+/// Answers one request from the site.
+pub(crate) fn answer(site: &Site, req: &Request<hyper::body::Incoming>) -> Response<Full<Bytes>> {
+    let path = req.uri().path();
+    let Some(file) = site.files.get(path) else {
+        let mut r = Response::new(Full::new(Bytes::from_static(b"not found\n")));
+        *r.status_mut() = StatusCode::NOT_FOUND;
+        return r;
+    };
+    let head = req.method() == http::Method::HEAD;
+    let len = file.body.len();
+    let mut r = Response::new(Full::new(if head {
+        Bytes::new()
+    } else {
+        file.body.clone()
+    }));
+    let h = r.headers_mut();
+    h.insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static(file.content_type),
+    );
+    h.insert(
+        http::header::CACHE_CONTROL,
+        http::HeaderValue::from_static(file.cache_control),
+    );
+    h.insert(http::header::CONTENT_LENGTH, http::HeaderValue::from(len));
+    r
+}
+
+/// Binds 127.0.0.1:0 and serves `site` over TLS with `tls` until the task set is dropped.
+pub(crate) async fn start(
+    site: Arc<Site>,
+    tls: Arc<rustls::ServerConfig>,
+    tasks: &mut JoinSet<()>,
+) -> anyhow::Result<SocketAddr> {
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let acceptor = tokio_rustls::TlsAcceptor::from(tls);
+    tasks.spawn(async move {
+        let mut conns = JoinSet::new();
+        loop {
+            let Ok((tcp, _)) = listener.accept().await else {
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                continue;
+            };
+            // Reap finished connections so the set stays small.
+            while conns.try_join_next().is_some() {}
+            let _ = tcp.set_nodelay(true);
+            let acceptor = acceptor.clone();
+            let site = site.clone();
+            conns.spawn(async move {
+                let Ok(Ok(tls)) =
+                    tokio::time::timeout(crate::HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await
+                else {
+                    return;
+                };
+                let svc = hyper::service::service_fn(move |req| {
+                    let r = answer(&site, &req);
+                    async move { Ok::<_, Infallible>(r) }
+                });
+                let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                    .serve_connection(TokioIo::new(tls), svc)
+                    .await;
+            });
+        }
+    });
+    Ok(addr)
+}

@@ -1,0 +1,145 @@
+//! The static site every origin serves, in Django's layout: hashed names (first 12 hex of the
+//! content's md5) under `/static/`, and `staticfiles.json` with the manifest's own hash.
+
+use std::collections::BTreeMap;
+
+use bytes::Bytes;
+use interloper_assets::django::{Manifest, content_hash};
+
+/// One file the origin serves.
+#[derive(Debug, Clone)]
+pub struct File {
+    /// Content-Type.
+    pub content_type: &'static str,
+    /// Cache-Control.
+    pub cache_control: &'static str,
+    /// The bytes.
+    pub body: Bytes,
+}
+
+/// The site: request path → file.
+#[derive(Debug, Clone)]
+pub struct Site {
+    /// Path (e.g. `/static/app.0123456789ab.js`) → file.
+    pub files: BTreeMap<String, File>,
+}
+
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+
+fn hashed(name: &str, content: &[u8]) -> String {
+    let h = content_hash(content);
+    match name.rsplit_once('.') {
+        Some((stem, ext)) => format!("{stem}.{h}.{ext}"),
+        None => format!("{name}.{h}"),
+    }
+}
+
+impl Site {
+    /// The demo site: a page, a stylesheet that references an image, a script (about 48 KB, so
+    /// it counts as a large response), and the manifest.
+    pub fn demo() -> anyhow::Result<Site> {
+        let logo = Bytes::from_static(
+            b"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"64\" height=\"64\">\
+<circle cx=\"32\" cy=\"32\" r=\"28\" fill=\"#2a6\"/></svg>\n",
+        );
+        let logo_name = hashed("img/logo.svg", &logo);
+        let css = Bytes::from(format!(
+            "body {{ font: 16px/1.4 sans-serif; margin: 2rem; }}\n\
+             header {{ background: url(\"{logo_name}\") no-repeat; padding-left: 72px; min-height: 64px; }}\n"
+        ));
+        let css_name = hashed("site.css", &css);
+        let mut js = String::from("// interloper lab: the application script\n");
+        let mut i = 0u32;
+        while js.len() < 48 * 1024 {
+            js.push_str(&format!(
+                "function step{i}(x) {{ return (x * {i} + 7) % 1009; }}\n"
+            ));
+            i += 1;
+        }
+        js.push_str("document.addEventListener('DOMContentLoaded', () => console.log('ready'));\n");
+        let js = Bytes::from(js);
+        let js_name = hashed("app.js", &js);
+
+        let mut paths = BTreeMap::new();
+        paths.insert("img/logo.svg".to_string(), logo_name.clone());
+        paths.insert("site.css".to_string(), css_name.clone());
+        paths.insert("app.js".to_string(), js_name.clone());
+        let unhashed = serde_json::json!({ "paths": paths, "version": "1.1" });
+        let hash = Manifest::parse(unhashed.to_string().as_bytes())?.computed_hash();
+        let manifest = serde_json::json!({ "paths": paths, "version": "1.1", "hash": hash });
+        let manifest = Bytes::from(serde_json::to_vec(&manifest)?);
+
+        let page = Bytes::from(format!(
+            "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+             <title>interloper lab</title>\n\
+             <link rel=\"stylesheet\" href=\"/static/{css_name}\">\n\
+             <script src=\"/static/{js_name}\" defer></script>\n</head>\n\
+             <body><header><h1>interloper lab</h1></header>\n\
+             <p>A small static site in Django's layout.</p>\n</body>\n</html>\n"
+        ));
+
+        let mut files = BTreeMap::new();
+        files.insert(
+            "/".to_string(),
+            File {
+                content_type: "text/html; charset=utf-8",
+                cache_control: "no-cache",
+                body: page,
+            },
+        );
+        files.insert(
+            format!("/static/{css_name}"),
+            File {
+                content_type: "text/css; charset=utf-8",
+                cache_control: IMMUTABLE,
+                body: css,
+            },
+        );
+        files.insert(
+            format!("/static/{js_name}"),
+            File {
+                content_type: "text/javascript; charset=utf-8",
+                cache_control: IMMUTABLE,
+                body: js,
+            },
+        );
+        files.insert(
+            format!("/static/{logo_name}"),
+            File {
+                content_type: "image/svg+xml",
+                cache_control: IMMUTABLE,
+                body: logo,
+            },
+        );
+        files.insert(
+            "/static/staticfiles.json".to_string(),
+            File {
+                content_type: "application/json",
+                cache_control: "no-cache",
+                body: manifest,
+            },
+        );
+        Ok(Site { files })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use interloper_assets::django::{HashedName, Manifest};
+
+    use super::Site;
+
+    #[test]
+    fn names_and_manifest_hash_are_right() {
+        let site = Site::demo().unwrap();
+        let m = Manifest::parse(&site.files["/static/staticfiles.json"].body).unwrap();
+        assert_eq!(m.hash.as_deref(), Some(m.computed_hash().as_str()));
+        for (path, file) in &site.files {
+            if let Some(name) = HashedName::parse(path) {
+                use md5::Digest as _;
+                assert!(name.matches(&md5::Md5::digest(&file.body)), "{path}");
+            }
+        }
+        assert_eq!(m.paths.len(), 3);
+    }
+}

@@ -377,6 +377,13 @@ fn the_instance_behind_inspection_is_the_outlier_and_html_is_self_contained() {
         "{:#}",
         report["verdict"]
     );
+    // Its siblings present a public chain: judged against theirs, its local-only chain with
+    // another issuer is inspection, not a private PKI.
+    assert_eq!(
+        report["verdict"]["status"], "intercepted",
+        "{:#}",
+        report["verdict"]
+    );
     assert_eq!(report["targets"].as_array().map(Vec::len), Some(3));
     let page = std::fs::read_to_string(&html).expect("html report written");
     assert!(

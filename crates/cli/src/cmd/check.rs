@@ -226,29 +226,74 @@ pub async fn run(args: Args, style: Style) -> anyhow::Result<u8> {
         .and_then(|e| url::Url::parse(e).ok())
         .and_then(|u| u.host_str().map(str::to_string));
     let single = runs.len() == 1;
-    let mut evidence = Vec::new();
-    let mut notes = Vec::new();
+    // First pass: each chain on its own.
+    let mut prepared = Vec::new();
     for run in runs {
-        let mut ev = run.evidence;
-        for n in &run.notes {
-            notes.push(format!("{}: {n}", ev.label));
-        }
-        let host = url::Url::parse(&ev.label)
+        let host = url::Url::parse(&run.evidence.label)
             .ok()
             .and_then(|u| u.host_str().map(str::to_string));
+        let name = host
+            .as_deref()
+            .unwrap_or_default()
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_string();
         // The witness speaks for the target it stands beside (same host), or for the only one.
         let w = witness
             .as_ref()
             .filter(|_| single || (host.is_some() && host == witness_host));
-        if let Some(tls) = &run.tls {
-            let name = host
-                .as_deref()
-                .unwrap_or_default()
-                .trim_start_matches('[')
-                .trim_end_matches(']')
-                .to_string();
-            let report = analyse_session(tls, &name, &roots, &products, &tls_opts, w, None)?;
-            ev.tls = Some(to_findings_evidence(&report));
+        let report = match &run.tls {
+            Some(tls) => Some(analyse_session(
+                tls, &name, &roots, &products, &tls_opts, w, None,
+            )?),
+            None => None,
+        };
+        prepared.push((run, name, w, report));
+    }
+    // Second pass: instances of one app should present the same kind of chain. One anchored
+    // only locally while a sibling's is public is judged against that sibling's chain, so an
+    // issuer or key type that differs counts as the minted-certificate trait it is.
+    let public_sibling: Option<(Vec<Vec<u8>>, interloper_chain::Negotiated)> =
+        prepared.iter().find_map(|(run, _, _, report)| {
+            let report = report.as_ref()?;
+            let tls = run.tls.as_ref()?;
+            (report.trust.status == interloper_chain::TrustStatus::AnchoredPublic).then(|| {
+                (
+                    tls.presented_chain.clone(),
+                    interloper_chain::Negotiated {
+                        tls_version: tls.version.clone(),
+                        alpn: tls.alpn.clone(),
+                    },
+                )
+            })
+        });
+    let mut evidence = Vec::new();
+    let mut notes = Vec::new();
+    for (run, name, w, mut report) in prepared {
+        let mut ev = run.evidence;
+        for n in &run.notes {
+            notes.push(format!("{}: {n}", ev.label));
+        }
+        if let (Some(tls), Some(r), Some((chain, negotiated))) =
+            (&run.tls, &report, &public_sibling)
+            && r.trust.status == interloper_chain::TrustStatus::AnchoredLocalOnly
+        {
+            let reference = interloper_chain::Reference {
+                chain: chain.clone(),
+                negotiated: negotiated.clone(),
+            };
+            report = Some(analyse_session(
+                tls,
+                &name,
+                &roots,
+                &products,
+                &tls_opts,
+                w,
+                Some(reference),
+            )?);
+        }
+        if let Some(r) = &report {
+            ev.tls = Some(to_findings_evidence(r));
         }
         if let Some(w) = w {
             ev.witness = witness_evidence(w);

@@ -63,7 +63,7 @@ impl Default for Faults {
             stall_probability: 0.0,
             stall: Duration::from_secs(2),
             stall_large_only: false,
-            large_from: 32 * 1024,
+            large_from: 64 * 1024,
             trickle_bytes_per_sec: None,
             truncate_probability: 0.0,
             truncate_at: None,
@@ -161,8 +161,10 @@ fn server_config(
     .with_safe_default_protocol_versions()?
     .with_no_client_auth()
     .with_cert_resolver(resolver);
+    // HTTP/1.1 only: negotiate no ALPN at all, as boxes that strip it do (a client that asked
+    // for h2 alone gets no protocol and must speak HTTP/1.1).
     cfg.alpn_protocols = if http1_only {
-        vec![b"http/1.1".to_vec()]
+        Vec::new()
     } else {
         vec![b"h2".to_vec(), b"http/1.1".to_vec()]
     };
@@ -181,7 +183,7 @@ impl Lab {
         let public_roots = dir.path().join("public-roots.pem");
         std::fs::write(&public_roots, &public.pem)?;
         let leaf = public
-            .leaf(&["localhost".to_string(), "127.0.0.1".to_string()])
+            .leaf(&["localhost".to_string(), "127.0.0.1".to_string()], false)
             .context("making the origin certificate")?;
         let origin_tls = server_config(Arc::new(Single(leaf)), false)?;
         let mut roots = rustls::RootCertStore::empty();
@@ -212,6 +214,7 @@ impl Lab {
                     let addr = middlebox::start(
                         origin,
                         tls,
+                        mb.http1_only,
                         upstream.clone(),
                         mb.faults.clone(),
                         seed,

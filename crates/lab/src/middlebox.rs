@@ -202,6 +202,7 @@ async fn handle(
 pub(crate) async fn start(
     upstream: SocketAddr,
     server_tls: Arc<rustls::ServerConfig>,
+    http1_only: bool,
     client_tls: Arc<rustls::ClientConfig>,
     faults: Faults,
     seed: u64,
@@ -235,9 +236,12 @@ pub(crate) async fn start(
                     return;
                 };
                 let svc = hyper::service::service_fn(move |req| handle(st.clone(), req));
-                let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
-                    .serve_connection(TokioIo::new(tls), svc)
-                    .await;
+                let mut builder =
+                    hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+                if http1_only {
+                    builder = builder.http1_only();
+                }
+                let _ = builder.serve_connection(TokioIo::new(tls), svc).await;
             });
         }
     });

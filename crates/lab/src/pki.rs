@@ -50,8 +50,9 @@ impl Ca {
     }
 
     /// A leaf for `names` (DNS names or IP addresses), signed by this CA; the chain sent is
-    /// leaf then CA, as servers usually send it.
-    pub fn leaf(&self, names: &[String]) -> anyhow::Result<Arc<CertifiedKey>> {
+    /// leaf then CA, as servers usually send it. A `minted` leaf is fresh and short-lived, as
+    /// inspection products make them; otherwise it is long-lived, as an origin's.
+    pub fn leaf(&self, names: &[String], minted: bool) -> anyhow::Result<Arc<CertifiedKey>> {
         let mut p = CertificateParams::new(names.to_vec())?;
         p.distinguished_name.push(
             DnType::CommonName,
@@ -60,6 +61,12 @@ impl Ca {
         p.is_ca = IsCa::ExplicitNoCa;
         p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
         p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        if minted {
+            // As inspection products do: valid from a moment ago, for a few days.
+            let now = time::OffsetDateTime::now_utc();
+            p.not_before = now - time::Duration::minutes(1);
+            p.not_after = now + time::Duration::days(7);
+        }
         let key = KeyPair::generate()?;
         let cert = p.signed_by(&key, &self.issuer)?;
         let provider = rustls::crypto::ring::default_provider();
@@ -105,7 +112,7 @@ impl ResolvesServerCert for Minter {
         if let Some(k) = cache.get(&name) {
             return Some(k.clone());
         }
-        let key = self.ca.leaf(std::slice::from_ref(&name)).ok()?;
+        let key = self.ca.leaf(std::slice::from_ref(&name), true).ok()?;
         if cache.len() < MAX_NAMES {
             cache.insert(name, key.clone());
         }

@@ -50,7 +50,7 @@ pub const SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "trickle",
-        about: "one instance behind a middlebox that forces HTTP/1.1 and trickles bodies at 64 KB/s",
+        about: "one instance behind a middlebox that forces HTTP/1.1 and trickles bodies at 48 KB/s",
         build: trickle,
     },
 ];
@@ -108,7 +108,7 @@ fn trickle() -> LabConfig {
     let mut mb = MiddleboxConfig::named("Corp Gateway CA", "Example Corp IT");
     mb.http1_only = true;
     mb.faults = Faults {
-        trickle_bytes_per_sec: Some(64 * 1024),
+        trickle_bytes_per_sec: Some(48 * 1024),
         ..Faults::default()
     };
     LabConfig {

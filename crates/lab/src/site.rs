@@ -35,7 +35,7 @@ fn hashed(name: &str, content: &[u8]) -> String {
 }
 
 impl Site {
-    /// The demo site: a page, a stylesheet that references an image, a script (about 48 KB, so
+    /// The demo site: a page, a stylesheet that references an image, a script (about 96 KB, so
     /// it counts as a large response), and the manifest.
     pub fn demo() -> anyhow::Result<Site> {
         let logo = Bytes::from_static(
@@ -50,7 +50,7 @@ impl Site {
         let css_name = hashed("site.css", &css);
         let mut js = String::from("// interloper lab: the application script\n");
         let mut i = 0u32;
-        while js.len() < 48 * 1024 {
+        while js.len() < 96 * 1024 {
             js.push_str(&format!(
                 "function step{i}(x) {{ return (x * {i} + 7) % 1009; }}\n"
             ));

@@ -1,0 +1,127 @@
+//! `interloper demo`: the lab on loopback, checked end to end by the real `check` code path.
+
+use std::time::Duration;
+
+use assert_cmd::Command;
+
+fn demo(args: &[&str]) -> (Option<i32>, serde_json::Value) {
+    let out = Command::cargo_bin("interloper")
+        .unwrap()
+        .env("NO_COLOR", "1")
+        .arg("demo")
+        .args(args)
+        .arg("--json")
+        .timeout(Duration::from_secs(120))
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}: {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out.status.code(), v)
+}
+
+fn labels(v: &serde_json::Value) -> Vec<String> {
+    v["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["label"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn at_least_warning(v: &serde_json::Value) -> Vec<(String, String)> {
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| {
+            matches!(
+                f["severity"].as_str(),
+                Some("warning" | "error" | "critical")
+            )
+        })
+        .map(|f| {
+            (
+                f["code"].as_str().unwrap_or_default().to_string(),
+                f["target"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn default_scenario_points_at_instance_four_and_inspection() {
+    let (code, v) = demo(&["-n", "20"]);
+    assert_eq!(code, Some(1), "{v:#}");
+    let targets = labels(&v);
+    assert_eq!(targets.len(), 4, "{v:#}");
+    let fourth = &targets[3];
+    assert_eq!(v["verdict"]["status"], "intercepted", "{v:#}");
+    assert_eq!(v["verdict"]["target"].as_str(), Some(fourth.as_str()));
+    let summary = v["verdict"]["summary"].as_str().unwrap();
+    assert!(summary.contains("inspection"), "{summary}");
+    let serious = at_least_warning(&v);
+    assert!(
+        serious.iter().any(|(c, _)| c == "IL201"),
+        "stalls: {serious:?}"
+    );
+    assert!(
+        serious.iter().all(|(_, t)| t == fourth),
+        "only instance 4 is at fault: {serious:?}"
+    );
+}
+
+#[test]
+fn clean_scenario_has_no_warnings() {
+    let (code, v) = demo(&["--scenario", "clean", "-n", "10"]);
+    assert_eq!(code, Some(0), "{v:#}");
+    assert_eq!(labels(&v).len(), 4);
+    assert_eq!(at_least_warning(&v), Vec::new(), "{v:#}");
+    assert_eq!(v["verdict"]["status"], "clean", "{v:#}");
+}
+
+#[test]
+fn named_product_and_truncation() {
+    let (_, v) = demo(&["--scenario", "fortigate", "-n", "5"]);
+    let codes = at_least_warning(&v);
+    assert!(codes.iter().any(|(c, _)| c == "IL103"), "{v:#}");
+    assert!(
+        v["verdict"]["summary"]
+            .as_str()
+            .unwrap()
+            .contains("FortiGate"),
+        "{v:#}"
+    );
+    let (code, v) = demo(&["--scenario", "truncate", "-n", "20"]);
+    assert_eq!(code, Some(1));
+    assert!(
+        at_least_warning(&v).iter().any(|(c, _)| c == "IL203"),
+        "{v:#}"
+    );
+}
+
+#[test]
+fn list_names_every_scenario() {
+    let out = Command::cargo_bin("interloper")
+        .unwrap()
+        .args(["demo", "--list"])
+        .timeout(Duration::from_secs(30))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    for name in ["inspection", "clean", "fortigate", "truncate", "trickle"] {
+        assert!(text.contains(name), "{text}");
+    }
+    let out = Command::cargo_bin("interloper")
+        .unwrap()
+        .args(["demo", "--scenario", "nope"])
+        .timeout(Duration::from_secs(30))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -40,6 +40,9 @@ enum Command {
     /// Start the lab (origins, an intercepting middlebox with seeded faults) on loopback and
     /// run `check` against it (try this first; --list names the scenarios).
     Demo(cmd::demo::Args),
+    /// Start the lab on loopback and keep it running (origins, an intercepting middlebox with
+    /// seeded faults), printing the `check` command that examines it.
+    Lab(cmd::lab::Args),
     /// Run the witness: a TLS server (or passthrough) that reports the ClientHello it received.
     Echo(cmd::echo::Args),
 }
@@ -71,6 +74,7 @@ fn main() -> ExitCode {
             Command::Tls(args) => cmd::tls::run(args, style).await,
             Command::Pin(args) => cmd::pin::run(args).await,
             Command::Demo(args) => cmd::demo::run(args, style).await,
+            Command::Lab(args) => cmd::lab::run(args).await,
             Command::Echo(args) => cmd::echo::run(args, style).await,
         }
     });

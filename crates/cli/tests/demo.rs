@@ -125,3 +125,21 @@ fn list_names_every_scenario() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn lab_runs_for_a_while_and_prints_the_check() {
+    let out = Command::cargo_bin("interloper")
+        .unwrap()
+        .args(["lab", "--scenario", "fortigate", "--for", "1s"])
+        .timeout(Duration::from_secs(30))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("instance 1: https://localhost:")
+            && text.contains("inspection CA")
+            && text.contains("interloper check --no-os-roots"),
+        "{text}"
+    );
+}

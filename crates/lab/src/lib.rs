@@ -42,6 +42,8 @@ pub struct Faults {
     pub stall_probability: f64,
     /// How long a stall lasts.
     pub stall: Duration,
+    /// Stall after the first chunk of the body instead of before the headers.
+    pub stall_mid_body: bool,
     /// Stall only responses of at least `large_from` bytes.
     pub stall_large_only: bool,
     /// What counts as a large response, in bytes.
@@ -62,6 +64,7 @@ impl Default for Faults {
             only_prefix: "/static/".to_string(),
             stall_probability: 0.0,
             stall: Duration::from_secs(2),
+            stall_mid_body: false,
             stall_large_only: false,
             large_from: 64 * 1024,
             trickle_bytes_per_sec: None,
@@ -81,6 +84,8 @@ pub struct MiddleboxConfig {
     pub ca_organisation: String,
     /// Offer HTTP/1.1 only to clients (no h2 in ALPN).
     pub http1_only: bool,
+    /// Speak TLS 1.2 only to clients.
+    pub tls12_only: bool,
     /// Faults injected per request.
     pub faults: Faults,
 }
@@ -92,6 +97,7 @@ impl MiddleboxConfig {
             ca_common_name: common_name.to_string(),
             ca_organisation: organisation.to_string(),
             http1_only: false,
+            tls12_only: false,
             faults: Faults::default(),
         }
     }
@@ -154,13 +160,17 @@ pub struct Lab {
 fn server_config(
     resolver: Arc<dyn rustls::server::ResolvesServerCert>,
     http1_only: bool,
+    tls12_only: bool,
 ) -> anyhow::Result<Arc<rustls::ServerConfig>> {
-    let mut cfg = rustls::ServerConfig::builder_with_provider(Arc::new(
+    let builder = rustls::ServerConfig::builder_with_provider(Arc::new(
         rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()?
-    .with_no_client_auth()
-    .with_cert_resolver(resolver);
+    ));
+    let builder = if tls12_only {
+        builder.with_protocol_versions(&[&rustls::version::TLS12])?
+    } else {
+        builder.with_safe_default_protocol_versions()?
+    };
+    let mut cfg = builder.with_no_client_auth().with_cert_resolver(resolver);
     // HTTP/1.1 only: negotiate no ALPN at all, as boxes that strip it do (a client that asked
     // for h2 alone gets no protocol and must speak HTTP/1.1).
     cfg.alpn_protocols = if http1_only {
@@ -185,7 +195,7 @@ impl Lab {
         let leaf = public
             .leaf(&["localhost".to_string(), "127.0.0.1".to_string()], false)
             .context("making the origin certificate")?;
-        let origin_tls = server_config(Arc::new(Single(leaf)), false)?;
+        let origin_tls = server_config(Arc::new(Single(leaf)), false, false)?;
         let mut roots = rustls::RootCertStore::empty();
         roots.add(public.der.clone())?;
         let mut upstream = rustls::ClientConfig::builder_with_provider(Arc::new(
@@ -209,7 +219,11 @@ impl Lab {
                         .context("making the inspection CA")?;
                     let pem = dir.path().join(format!("inspection-ca-{}.pem", i + 1));
                     std::fs::write(&pem, &ca.pem)?;
-                    let tls = server_config(Arc::new(pki::Minter::new(ca)), mb.http1_only)?;
+                    let tls = server_config(
+                        Arc::new(pki::Minter::new(ca)),
+                        mb.http1_only,
+                        mb.tls12_only,
+                    )?;
                     let seed = cfg.seed ^ (i as u64 + 1).wrapping_mul(0xA24B_AED4_963E_E407);
                     let addr = middlebox::start(
                         origin,

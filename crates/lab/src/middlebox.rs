@@ -37,6 +37,7 @@ struct State {
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 struct Plan {
     stall: Option<Duration>,
+    stall_mid_body: Option<Duration>,
     reset: bool,
     truncate_at: Option<usize>,
     trickle: Option<u64>,
@@ -52,8 +53,10 @@ fn plan(faults: &Faults, seed: u64, n: u64, path: &str, body_len: usize) -> Plan
     let stall = rng.chance(faults.stall_probability) && (!faults.stall_large_only || large);
     let reset = rng.chance(faults.reset_probability);
     let truncate = rng.chance(faults.truncate_probability);
+    let stall = stall.then_some(faults.stall);
     Plan {
-        stall: stall.then_some(faults.stall),
+        stall: stall.filter(|_| !faults.stall_mid_body),
+        stall_mid_body: stall.filter(|_| faults.stall_mid_body),
         reset,
         truncate_at: faults.truncate_at.filter(|at| truncate && *at < body_len),
         trickle: faults.trickle_bytes_per_sec.filter(|r| *r > 0),
@@ -102,6 +105,11 @@ fn body_task(body: Bytes, plan: Plan) -> ChanBody {
                 .is_err()
             {
                 return;
+            }
+            if pos == 0 {
+                if let Some(d) = plan.stall_mid_body.filter(|_| next < end) {
+                    tokio::time::sleep(d).await;
+                }
             }
             pos = next;
             if plan.trickle.is_some() && pos < end {

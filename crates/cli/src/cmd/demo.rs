@@ -46,48 +46,12 @@ pub async fn run(args: Args, style: Style) -> anyhow::Result<u8> {
         }
         return Ok(0);
     }
-    let Some(scenario) = Scenario::find(&args.scenario) else {
-        let names: Vec<&str> = SCENARIOS.iter().map(|s| s.name).collect();
-        anyhow::bail!(
-            "--scenario {}: no such scenario (try {})",
-            args.scenario,
-            names.join(", ")
-        );
-    };
+    let scenario = scenario(&args.scenario)?;
     let lab = Lab::start(scenario.config()).await?;
 
-    let mut argv: Vec<String> = [
-        "check",
-        "--no-os-roots",
-        "--no-proxy",
-        "--budget",
-        "30s",
-        "--timeout",
-        "10s",
-        "-c",
-        "8",
-    ]
-    .iter()
-    .map(|s| (*s).to_string())
-    .collect();
-    argv.push("--samples".into());
-    argv.push(args.samples.to_string());
-    argv.push("--public-roots".into());
-    argv.push(lab.public_roots_pem_path().display().to_string());
+    let mut argv = check_argv(&lab, args.samples);
     if args.json {
         argv.push("--json".into());
-    }
-    for inst in lab.instances() {
-        argv.push("--resolve".into());
-        argv.push(format!("localhost:{}:127.0.0.1", inst.addr.port()));
-        if let Some(ca) = &inst.inspection_ca_pem_path {
-            // The inspection CA is installed on the user's laptop, as enterprises do.
-            argv.push("--cacert".into());
-            argv.push(ca.display().to_string());
-        }
-    }
-    for inst in lab.instances() {
-        argv.push(inst.url());
     }
     let check = CheckCli::try_parse_from(&argv)
         .map_err(|e| anyhow::anyhow!("demo: building the check: {e}"))?
@@ -116,4 +80,52 @@ pub async fn run(args: Args, style: Style) -> anyhow::Result<u8> {
     let code = super::check::run(check, style).await;
     lab.shutdown().await;
     code
+}
+
+/// The `interloper check` arguments (program name first) that check the lab's instances as a
+/// user on a managed laptop would: lab public CA as the public roots, inspection CAs installed
+/// locally, no OS roots, no proxy, every name resolved to 127.0.0.1.
+pub(crate) fn check_argv(lab: &Lab, samples: u32) -> Vec<String> {
+    let mut argv: Vec<String> = [
+        "check",
+        "--no-os-roots",
+        "--no-proxy",
+        "--budget",
+        "30s",
+        "--timeout",
+        "10s",
+        "-c",
+        "8",
+    ]
+    .iter()
+    .map(|s| (*s).to_string())
+    .collect();
+    argv.push("--samples".into());
+    argv.push(samples.to_string());
+    argv.push("--public-roots".into());
+    argv.push(lab.public_roots_pem_path().display().to_string());
+    for inst in lab.instances() {
+        argv.push("--resolve".into());
+        argv.push(format!("localhost:{}:127.0.0.1", inst.addr.port()));
+        if let Some(ca) = &inst.inspection_ca_pem_path {
+            // The inspection CA is installed on the user's laptop, as enterprises do.
+            argv.push("--cacert".into());
+            argv.push(ca.display().to_string());
+        }
+    }
+    for inst in lab.instances() {
+        argv.push(inst.url());
+    }
+    argv
+}
+
+/// The scenario called `name`, or an error naming the others.
+pub(crate) fn scenario(name: &str) -> anyhow::Result<Scenario> {
+    Scenario::find(name).ok_or_else(|| {
+        let names: Vec<&str> = SCENARIOS.iter().map(|s| s.name).collect();
+        anyhow::anyhow!(
+            "--scenario {name}: no such scenario (try {})",
+            names.join(", ")
+        )
+    })
 }

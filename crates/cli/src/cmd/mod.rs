@@ -4,6 +4,7 @@ pub mod check;
 pub mod connect;
 pub mod demo;
 pub mod echo;
+pub mod lab;
 pub mod pin;
 pub mod probe;
 pub mod tls;

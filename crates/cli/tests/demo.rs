@@ -143,3 +143,11 @@ fn lab_runs_for_a_while_and_prints_the_check() {
         "{text}"
     );
 }
+
+#[test]
+fn a_private_ca_without_a_middlebox_is_not_interception() {
+    let (code, v) = demo(&["--scenario", "private", "-n", "5"]);
+    assert_eq!(code, Some(0), "{v:#}");
+    assert_ne!(v["verdict"]["status"], "intercepted", "{v:#}");
+    assert_eq!(at_least_warning(&v), Vec::new(), "{v:#}");
+}

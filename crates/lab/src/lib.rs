@@ -108,6 +108,9 @@ impl MiddleboxConfig {
 pub struct InstanceConfig {
     /// The middlebox in front, if any.
     pub middlebox: Option<MiddleboxConfig>,
+    /// The origin's certificate comes from a private CA of this (common name, organisation)
+    /// instead of the lab public CA: a private PKI, no interception.
+    pub private_ca: Option<(String, String)>,
 }
 
 /// What the lab starts.
@@ -137,11 +140,22 @@ pub struct Instance {
     pub middlebox: Option<SocketAddr>,
     /// The inspection CA's PEM file, if a middlebox is in front.
     pub inspection_ca_pem_path: Option<PathBuf>,
+    /// The origin's private CA PEM file, if it has one.
+    pub private_ca_pem_path: Option<PathBuf>,
     /// Where clients connect: the middlebox if any, else the origin.
     pub addr: SocketAddr,
 }
 
 impl Instance {
+    /// The CA files a user of this instance has installed locally (`--cacert`): the inspection
+    /// CA of a middlebox in front, the origin's private CA.
+    pub fn local_roots(&self) -> impl Iterator<Item = &Path> {
+        self.inspection_ca_pem_path
+            .iter()
+            .chain(self.private_ca_pem_path.iter())
+            .map(PathBuf::as_path)
+    }
+
     /// The page URL clients use (`https://localhost:PORT/`; resolve localhost to 127.0.0.1).
     pub fn url(&self) -> String {
         format!("https://localhost:{}/", self.addr.port())
@@ -181,6 +195,22 @@ fn server_config(
     Ok(Arc::new(cfg))
 }
 
+/// The middlebox's client side: trusts `root` only, speaks HTTP/1.1.
+fn upstream_config(
+    root: &rustls_pki_types::CertificateDer<'static>,
+) -> anyhow::Result<Arc<rustls::ClientConfig>> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(root.clone())?;
+    let mut cfg = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()?
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(Arc::new(cfg))
+}
+
 impl Lab {
     /// Starts every server of `cfg` on 127.0.0.1.
     pub async fn start(cfg: LabConfig) -> anyhow::Result<Lab> {
@@ -196,22 +226,28 @@ impl Lab {
             .leaf(&["localhost".to_string(), "127.0.0.1".to_string()], false)
             .context("making the origin certificate")?;
         let origin_tls = server_config(Arc::new(Single(leaf)), false, false)?;
-        let mut roots = rustls::RootCertStore::empty();
-        roots.add(public.der.clone())?;
-        let mut upstream = rustls::ClientConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-        upstream.alpn_protocols = vec![b"http/1.1".to_vec()];
-        let upstream = Arc::new(upstream);
+        let upstream = upstream_config(&public.der)?;
 
         let site = Arc::new(site::Site::demo()?);
         let mut tasks = JoinSet::new();
         let mut instances = Vec::new();
         for (i, inst) in cfg.instances.iter().enumerate() {
-            let origin = origin::start(site.clone(), origin_tls.clone(), &mut tasks).await?;
+            let (tls, private_pem, upstream) = match &inst.private_ca {
+                None => (origin_tls.clone(), None, upstream.clone()),
+                Some((cn, org)) => {
+                    let ca = pki::Ca::new(cn, org).context("making a private CA")?;
+                    let pem = dir.path().join(format!("private-ca-{}.pem", i + 1));
+                    std::fs::write(&pem, &ca.pem)?;
+                    let leaf =
+                        ca.leaf(&["localhost".to_string(), "127.0.0.1".to_string()], false)?;
+                    (
+                        server_config(Arc::new(Single(leaf)), false, false)?,
+                        Some(pem),
+                        upstream_config(&ca.der)?,
+                    )
+                }
+            };
+            let origin = origin::start(site.clone(), tls, &mut tasks).await?;
             let (middlebox, pem) = match &inst.middlebox {
                 None => (None, None),
                 Some(mb) => {
@@ -229,7 +265,7 @@ impl Lab {
                         origin,
                         tls,
                         mb.http1_only,
-                        upstream.clone(),
+                        upstream,
                         mb.faults.clone(),
                         seed,
                         &mut tasks,
@@ -242,6 +278,7 @@ impl Lab {
                 origin,
                 middlebox,
                 inspection_ca_pem_path: pem,
+                private_ca_pem_path: private_pem,
                 addr: middlebox.unwrap_or(origin),
             });
         }

@@ -44,6 +44,11 @@ pub const SCENARIOS: &[Scenario] = &[
         build: fortigate,
     },
     Scenario {
+        name: "private",
+        about: "one instance with a certificate from a private CA installed locally, no middlebox: not interception",
+        build: private,
+    },
+    Scenario {
         name: "truncate",
         about: "one instance behind a middlebox that cuts ~15 % of static responses short and closes",
         build: truncate,
@@ -69,6 +74,7 @@ fn founding_story() -> LabConfig {
     };
     instances.push(InstanceConfig {
         middlebox: Some(mb),
+        ..InstanceConfig::default()
     });
     LabConfig { instances, seed: 4 }
 }
@@ -84,8 +90,22 @@ fn fortigate() -> LabConfig {
     LabConfig {
         instances: vec![InstanceConfig {
             middlebox: Some(MiddleboxConfig::named("FortiGate CA", "Fortinet")),
+            ..InstanceConfig::default()
         }],
         seed: 2,
+    }
+}
+
+fn private() -> LabConfig {
+    LabConfig {
+        instances: vec![InstanceConfig {
+            private_ca: Some((
+                "Example Corp Internal Root".to_string(),
+                "Example Corp".to_string(),
+            )),
+            ..InstanceConfig::default()
+        }],
+        seed: 6,
     }
 }
 
@@ -99,6 +119,7 @@ fn truncate() -> LabConfig {
     LabConfig {
         instances: vec![InstanceConfig {
             middlebox: Some(mb),
+            ..InstanceConfig::default()
         }],
         seed: 3,
     }
@@ -114,6 +135,7 @@ fn trickle() -> LabConfig {
     LabConfig {
         instances: vec![InstanceConfig {
             middlebox: Some(mb),
+            ..InstanceConfig::default()
         }],
         seed: 5,
     }

@@ -107,8 +107,9 @@ pub(crate) fn check_argv(lab: &Lab, samples: u32) -> Vec<String> {
     for inst in lab.instances() {
         argv.push("--resolve".into());
         argv.push(format!("localhost:{}:127.0.0.1", inst.addr.port()));
-        if let Some(ca) = &inst.inspection_ca_pem_path {
-            // The inspection CA is installed on the user's laptop, as enterprises do.
+        // The inspection CA (or a private CA) is installed on the user's laptop, as
+        // enterprises do.
+        for ca in inst.local_roots() {
             argv.push("--cacert".into());
             argv.push(ca.display().to_string());
         }

@@ -114,7 +114,16 @@ fn list_names_every_scenario() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8_lossy(&out.stdout);
-    for name in ["inspection", "clean", "fortigate", "truncate", "trickle"] {
+    for name in [
+        "inspection",
+        "clean",
+        "fortigate",
+        "private",
+        "truncate",
+        "reset",
+        "midbody",
+        "trickle",
+    ] {
         assert!(text.contains(name), "{text}");
     }
     let out = Command::cargo_bin("interloper")
@@ -150,4 +159,20 @@ fn a_private_ca_without_a_middlebox_is_not_interception() {
     assert_eq!(code, Some(0), "{v:#}");
     assert_ne!(v["verdict"]["status"], "intercepted", "{v:#}");
     assert_eq!(at_least_warning(&v), Vec::new(), "{v:#}");
+}
+
+#[test]
+fn resets_and_large_only_mid_body_stalls() {
+    let (code, v) = demo(&["--scenario", "reset", "-n", "20"]);
+    assert_eq!(code, Some(1));
+    assert!(
+        at_least_warning(&v).iter().any(|(c, _)| c == "IL202"),
+        "{v:#}"
+    );
+    let (code, v) = demo(&["--scenario", "midbody", "-n", "20"]);
+    assert_eq!(code, Some(1));
+    assert!(
+        at_least_warning(&v).iter().any(|(c, _)| c == "IL207"),
+        "{v:#}"
+    );
 }

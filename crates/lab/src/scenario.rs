@@ -54,6 +54,16 @@ pub const SCENARIOS: &[Scenario] = &[
         build: truncate,
     },
     Scenario {
+        name: "reset",
+        about: "one instance behind a middlebox that drops the connection on ~10 % of static requests",
+        build: reset,
+    },
+    Scenario {
+        name: "midbody",
+        about: "one instance behind a middlebox that pauses some large responses 2 s after their first 16 KB",
+        build: midbody,
+    },
+    Scenario {
         name: "trickle",
         about: "one instance behind a middlebox that forces HTTP/1.1 and trickles bodies at 48 KB/s",
         build: trickle,
@@ -139,4 +149,38 @@ fn trickle() -> LabConfig {
         }],
         seed: 5,
     }
+}
+
+fn behind(faults: Faults, seed: u64) -> LabConfig {
+    let mut mb = MiddleboxConfig::named("Corp Gateway CA", "Example Corp IT");
+    mb.faults = faults;
+    LabConfig {
+        instances: vec![InstanceConfig {
+            middlebox: Some(mb),
+            ..InstanceConfig::default()
+        }],
+        seed,
+    }
+}
+
+fn reset() -> LabConfig {
+    behind(
+        Faults {
+            reset_probability: 0.10,
+            ..Faults::default()
+        },
+        7,
+    )
+}
+
+fn midbody() -> LabConfig {
+    behind(
+        Faults {
+            stall_probability: 0.20,
+            stall_mid_body: true,
+            stall_large_only: true,
+            ..Faults::default()
+        },
+        8,
+    )
 }

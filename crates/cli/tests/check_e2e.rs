@@ -3,37 +3,12 @@
 //! HTTPS-inspecting middlebox (its CA named like a known product), with fault addons.
 
 mod common;
-use common::{interloper, json};
+use common::{interloper, json, origin};
 
 use std::path::Path;
 
-use interloper_testkit::{DjangoServer, DjangoSite, Mitmproxy, Nginx, NginxOptions};
+use interloper_testkit::Mitmproxy;
 use serde_json::Value;
-
-struct Origin {
-    nginx: Nginx,
-    _django: DjangoServer,
-    _site: DjangoSite,
-    _dir: tempfile::TempDir,
-}
-
-fn origin() -> Origin {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let site = DjangoSite::create(&dir.path().join("site")).expect("django site");
-    let django = site.runserver().expect("runserver");
-    let nginx = Nginx::start(NginxOptions {
-        static_root: Some(site.static_root.clone()),
-        proxy_to: Some(django.port),
-        ..Default::default()
-    })
-    .expect("nginx");
-    Origin {
-        nginx,
-        _django: django,
-        _site: site,
-        _dir: dir,
-    }
-}
 
 fn codes(report: &Value) -> Vec<String> {
     report["findings"]

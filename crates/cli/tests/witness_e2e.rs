@@ -3,13 +3,13 @@
 //! path stalls (the stall placed on the path, not on the server).
 
 mod common;
-use common::{interloper, json};
+use common::{interloper, json, origin};
 
 use std::net::TcpStream;
 use std::process::{Child, Command as StdCommand, Stdio};
 use std::time::{Duration, Instant};
 
-use interloper_testkit::{DjangoServer, DjangoSite, Mitmproxy, Nginx, NginxOptions, free_port};
+use interloper_testkit::{Mitmproxy, Nginx, NginxOptions, free_port};
 
 /// `interloper echo` on a free loopback port; killed on drop.
 struct Witness {
@@ -123,30 +123,9 @@ class Stall:
 addons = [Stall()]
 "#;
 
-struct Origin {
-    nginx: Nginx,
-    _django: DjangoServer,
-    _site: DjangoSite,
-    _dir: tempfile::TempDir,
-}
-
 #[test]
 fn check_with_the_witness_proves_interception_and_places_the_stall_on_the_path() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let site = DjangoSite::create(&dir.path().join("site")).expect("django");
-    let django = site.runserver().expect("runserver");
-    let nginx = Nginx::start(NginxOptions {
-        static_root: Some(site.static_root.clone()),
-        proxy_to: Some(django.port),
-        ..Default::default()
-    })
-    .expect("nginx");
-    let o = Origin {
-        nginx,
-        _django: django,
-        _site: site,
-        _dir: dir,
-    };
+    let o = origin();
     let w = witness();
     let site_mitm = Mitmproxy::reverse(
         o.nginx.https_port,

@@ -4,6 +4,7 @@
 use std::process::Output;
 use std::time::Duration;
 
+use interloper_testkit::{DjangoServer, DjangoSite, Nginx, NginxOptions};
 use serde_json::Value;
 
 /// Run `interloper ARGS…` without colour, bounded in time.
@@ -26,4 +27,31 @@ pub fn json(out: &Output) -> Value {
             String::from_utf8_lossy(&out.stderr)
         )
     })
+}
+
+/// Django's admin static set (collectstatic, ManifestStaticFilesStorage) behind real nginx
+/// with TLS; everything stops on drop.
+pub struct Origin {
+    pub nginx: Nginx,
+    _django: DjangoServer,
+    _site: DjangoSite,
+    _dir: tempfile::TempDir,
+}
+
+pub fn origin() -> Origin {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let site = DjangoSite::create(&dir.path().join("site")).expect("django site");
+    let django = site.runserver().expect("runserver");
+    let nginx = Nginx::start(NginxOptions {
+        static_root: Some(site.static_root.clone()),
+        proxy_to: Some(django.port),
+        ..Default::default()
+    })
+    .expect("nginx");
+    Origin {
+        nginx,
+        _django: django,
+        _site: site,
+        _dir: dir,
+    }
 }

@@ -475,7 +475,7 @@ pub fn check_content_encoding<'b>(
 }
 
 /// The JavaScript MIME type essences of the HTML standard.
-const JS_MIME: &[&str] = &[
+pub(crate) const JS_MIME: &[&str] = &[
     "application/ecmascript",
     "application/javascript",
     "application/x-ecmascript",

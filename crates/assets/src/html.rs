@@ -56,25 +56,6 @@ impl std::fmt::Display for Enough {
 }
 impl std::error::Error for Enough {}
 
-const JS_TYPES: &[&str] = &[
-    "application/ecmascript",
-    "application/javascript",
-    "application/x-ecmascript",
-    "application/x-javascript",
-    "text/ecmascript",
-    "text/javascript",
-    "text/javascript1.0",
-    "text/javascript1.1",
-    "text/javascript1.2",
-    "text/javascript1.3",
-    "text/javascript1.4",
-    "text/javascript1.5",
-    "text/jscript",
-    "text/livescript",
-    "text/x-ecmascript",
-    "text/x-javascript",
-];
-
 impl State {
     fn total(&self) -> usize {
         self.refs.len() + self.css_refs
@@ -193,7 +174,7 @@ impl State {
                 let kind = match ty.as_deref() {
                     None | Some("") => Some(AssetKind::Script),
                     Some("module") => Some(AssetKind::ModuleScript),
-                    Some(t) if JS_TYPES.contains(&t) => Some(AssetKind::Script),
+                    Some(t) if crate::check::JS_MIME.contains(&t) => Some(AssetKind::Script),
                     // Data blocks (`application/ld+json`, templates, import maps) are not fetched.
                     Some(_) => None,
                 };

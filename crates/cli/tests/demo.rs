@@ -146,7 +146,7 @@ fn lab_runs_for_a_while_and_prints_the_check() {
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
-        text.contains("instance 1: https://localhost:")
+        text.contains("instance 1: https://app-1.localhost:")
             && text.contains("inspection CA")
             && text.contains("interloper check --no-os-roots"),
         "{text}"

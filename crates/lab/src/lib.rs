@@ -18,6 +18,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use tokio::task::JoinSet;
 
+mod config;
 mod middlebox;
 mod origin;
 pub mod pki;
@@ -25,6 +26,10 @@ pub mod rng;
 pub mod scenario;
 pub mod site;
 
+pub use config::{
+    AddressFaults, CaName, Faults, InstanceConfig, LabConfig, MiddleboxConfig, OriginConfig,
+    Protocol, ScenarioFile, duration_text,
+};
 pub use scenario::{SCENARIOS, Scenario};
 
 /// Limit for a client's TLS handshake with a lab server.
@@ -32,108 +37,12 @@ pub(crate) const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Limit for the middlebox's whole upstream exchange.
 pub(crate) const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Faults a middlebox injects per request. Decisions are drawn from a PRNG seeded with the
-/// lab's seed and the request's index, so a scenario injects the same faults each run.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Faults {
-    /// Only requests whose path starts with this are touched (default `/static/`).
-    pub only_prefix: String,
-    /// Share of requests that stall before the response headers.
-    pub stall_probability: f64,
-    /// How long a stall lasts.
-    pub stall: Duration,
-    /// Stall after the first chunk of the body instead of before the headers.
-    pub stall_mid_body: bool,
-    /// Stall only responses of at least `large_from` bytes.
-    pub stall_large_only: bool,
-    /// What counts as a large response, in bytes.
-    pub large_from: usize,
-    /// Send bodies at this rate (bytes per second).
-    pub trickle_bytes_per_sec: Option<u64>,
-    /// Share of requests truncated at `truncate_at`.
-    pub truncate_probability: f64,
-    /// Byte offset at which a truncated body stops (then the connection closes).
-    pub truncate_at: Option<usize>,
-    /// Share of requests answered by dropping the connection.
-    pub reset_probability: f64,
-}
-
-impl Default for Faults {
-    fn default() -> Faults {
-        Faults {
-            only_prefix: "/static/".to_string(),
-            stall_probability: 0.0,
-            stall: Duration::from_secs(2),
-            stall_mid_body: false,
-            stall_large_only: false,
-            large_from: 64 * 1024,
-            trickle_bytes_per_sec: None,
-            truncate_probability: 0.0,
-            truncate_at: None,
-            reset_probability: 0.0,
-        }
-    }
-}
-
-/// An intercepting middlebox in front of an instance.
-#[derive(Debug, Clone, PartialEq)]
-pub struct MiddleboxConfig {
-    /// The inspection CA's subject common name, e.g. "FortiGate CA" or "Corp Gateway CA".
-    pub ca_common_name: String,
-    /// The inspection CA's subject organisation, e.g. "Fortinet".
-    pub ca_organisation: String,
-    /// Offer HTTP/1.1 only to clients (no h2 in ALPN).
-    pub http1_only: bool,
-    /// Speak TLS 1.2 only to clients.
-    pub tls12_only: bool,
-    /// Faults injected per request.
-    pub faults: Faults,
-}
-
-impl MiddleboxConfig {
-    /// An inspection box with this CA name and no faults.
-    pub fn named(common_name: &str, organisation: &str) -> MiddleboxConfig {
-        MiddleboxConfig {
-            ca_common_name: common_name.to_string(),
-            ca_organisation: organisation.to_string(),
-            http1_only: false,
-            tls12_only: false,
-            faults: Faults::default(),
-        }
-    }
-}
-
-/// One origin instance, maybe behind a middlebox.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct InstanceConfig {
-    /// The middlebox in front, if any.
-    pub middlebox: Option<MiddleboxConfig>,
-    /// The origin's certificate comes from a private CA of this (common name, organisation)
-    /// instead of the lab public CA: a private PKI, no interception.
-    pub private_ca: Option<(String, String)>,
-}
-
-/// What the lab starts.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LabConfig {
-    /// The instances, in order (numbered from 1 in output).
-    pub instances: Vec<InstanceConfig>,
-    /// Seed for every fault decision.
-    pub seed: u64,
-}
-
-impl Default for LabConfig {
-    fn default() -> LabConfig {
-        LabConfig {
-            instances: vec![InstanceConfig::default()],
-            seed: 1,
-        }
-    }
-}
-
 /// A running instance.
 #[derive(Debug, Clone)]
 pub struct Instance {
+    /// Its host name, `app-N.localhost` (N from 1): every name resolves to loopback, and
+    /// distinct names let a witness speak for its own instance.
+    pub host: String,
     /// Where the origin listens.
     pub origin: SocketAddr,
     /// Where the middlebox in front listens, if any.
@@ -144,6 +53,10 @@ pub struct Instance {
     pub private_ca_pem_path: Option<PathBuf>,
     /// Where clients connect: the middlebox if any, else the origin.
     pub addr: SocketAddr,
+    /// The second address (127.0.0.2, same port), through a faulty relay, if configured.
+    pub second_addr: Option<SocketAddr>,
+    /// Where clients reach the witness beside this instance (through the same middlebox).
+    pub witness: Option<SocketAddr>,
 }
 
 impl Instance {
@@ -156,9 +69,20 @@ impl Instance {
             .map(PathBuf::as_path)
     }
 
-    /// The page URL clients use (`https://localhost:PORT/`; resolve localhost to 127.0.0.1).
+    /// The page URL clients use (`https://app-N.localhost:PORT/`; resolve it to 127.0.0.1).
     pub fn url(&self) -> String {
-        format!("https://localhost:{}/", self.addr.port())
+        format!("https://{}:{}/", self.host, self.addr.port())
+    }
+
+    /// The witness URL clients use, if a witness runs beside this instance.
+    pub fn witness_url(&self) -> Option<String> {
+        self.witness
+            .map(|w| format!("https://{}:{}/", self.host, w.port()))
+    }
+
+    /// Every address clients may use: the main one, then the second address.
+    pub fn addresses(&self) -> impl Iterator<Item = SocketAddr> + '_ {
+        std::iter::once(self.addr).chain(self.second_addr)
     }
 }
 
@@ -214,6 +138,8 @@ fn upstream_config(
 impl Lab {
     /// Starts every server of `cfg` on 127.0.0.1.
     pub async fn start(cfg: LabConfig) -> anyhow::Result<Lab> {
+        cfg.validate().map_err(|e| anyhow::anyhow!("lab: {e}"))?;
+        let names = origin_names(cfg.instances.len());
         let dir = tempfile::Builder::new()
             .prefix("interloper-lab-")
             .tempdir()
@@ -223,7 +149,7 @@ impl Lab {
         let public_roots = dir.path().join("public-roots.pem");
         std::fs::write(&public_roots, &public.pem)?;
         let leaf = public
-            .leaf(&["localhost".to_string(), "127.0.0.1".to_string()], false)
+            .leaf(&names, false)
             .context("making the origin certificate")?;
         let origin_tls = server_config(Arc::new(Single(leaf)), false, false)?;
         let upstream = upstream_config(&public.der)?;
@@ -232,14 +158,15 @@ impl Lab {
         let mut tasks = JoinSet::new();
         let mut instances = Vec::new();
         for (i, inst) in cfg.instances.iter().enumerate() {
+            not_yet(inst)?;
             let (tls, private_pem, upstream) = match &inst.private_ca {
                 None => (origin_tls.clone(), None, upstream.clone()),
-                Some((cn, org)) => {
-                    let ca = pki::Ca::new(cn, org).context("making a private CA")?;
+                Some(name) => {
+                    let ca = pki::Ca::new(&name.common_name, &name.organisation)
+                        .context("making a private CA")?;
                     let pem = dir.path().join(format!("private-ca-{}.pem", i + 1));
                     std::fs::write(&pem, &ca.pem)?;
-                    let leaf =
-                        ca.leaf(&["localhost".to_string(), "127.0.0.1".to_string()], false)?;
+                    let leaf = ca.leaf(&names, false)?;
                     (
                         server_config(Arc::new(Single(leaf)), false, false)?,
                         Some(pem),
@@ -275,11 +202,14 @@ impl Lab {
                 }
             };
             instances.push(Instance {
+                host: instance_host(i),
                 origin,
                 middlebox,
                 inspection_ca_pem_path: pem,
                 private_ca_pem_path: private_pem,
                 addr: middlebox.unwrap_or(origin),
+                second_addr: None,
+                witness: None,
             });
         }
         Ok(Lab {
@@ -308,6 +238,46 @@ impl Lab {
     /// Stops every server now.
     pub async fn shutdown(mut self) {
         self.tasks.shutdown().await;
+    }
+}
+
+/// The host name of instance `index` (from 0).
+fn instance_host(index: usize) -> String {
+    format!("app-{}.localhost", index + 1)
+}
+
+/// Names on every lab origin certificate: each instance's host, `localhost`, `127.0.0.1`.
+fn origin_names(instances: usize) -> Vec<String> {
+    let mut names: Vec<String> = (0..instances).map(instance_host).collect();
+    names.push("localhost".to_string());
+    names.push("127.0.0.1".to_string());
+    names
+}
+
+/// Parts of the configuration not built yet.
+fn not_yet(inst: &InstanceConfig) -> anyhow::Result<()> {
+    let mut missing = Vec::new();
+    if inst.origin != OriginConfig::default() {
+        missing.push("origin faults");
+    }
+    if inst.second_address.is_some() {
+        missing.push("second_address");
+    }
+    if inst.witness {
+        missing.push("witness");
+    }
+    if let Some(mb) = &inst.middlebox {
+        if mb.faults.tamper_probability > 0.0 {
+            missing.push("tamper_probability");
+        }
+        if mb.faults.only_protocol.is_some() {
+            missing.push("only_protocol");
+        }
+    }
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        anyhow::bail!("lab: not implemented yet: {}", missing.join(", "))
     }
 }
 

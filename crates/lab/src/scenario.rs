@@ -1,23 +1,31 @@
-//! Named lab configurations: what `interloper demo --scenario NAME` starts.
+//! Named lab configurations: what `interloper demo --scenario NAME` starts. Each is a TOML
+//! file in `crates/lab/scenarios/`, in the same format `interloper lab --config FILE` reads.
 
-use std::time::Duration;
+use crate::{LabConfig, ScenarioFile};
 
-use crate::{Faults, InstanceConfig, LabConfig, MiddleboxConfig};
-
-/// A named lab configuration and the one line that says what it shows.
+/// A built-in scenario.
 #[derive(Debug, Clone, Copy)]
 pub struct Scenario {
     /// Name given to `--scenario`.
     pub name: &'static str,
-    /// What the scenario shows, one line.
-    pub about: &'static str,
-    build: fn() -> LabConfig,
+    text: &'static str,
 }
 
 impl Scenario {
+    /// The parsed scenario file.
+    pub fn file(&self) -> anyhow::Result<ScenarioFile> {
+        ScenarioFile::from_toml(self.text)
+            .map_err(|e| anyhow::anyhow!("built-in scenario {}: {e}", self.name))
+    }
+
+    /// What the scenario shows, one line.
+    pub fn about(&self) -> String {
+        self.file().map(|f| f.about).unwrap_or_default()
+    }
+
     /// The lab configuration.
-    pub fn config(&self) -> LabConfig {
-        (self.build)()
+    pub fn config(&self) -> anyhow::Result<LabConfig> {
+        Ok(self.file()?.lab)
     }
 
     /// The scenario called `name`.
@@ -26,161 +34,53 @@ impl Scenario {
     }
 }
 
+macro_rules! builtin {
+    ($($name:literal),* $(,)?) => {
+        &[$(Scenario {
+            name: $name,
+            text: include_str!(concat!("../scenarios/", $name, ".toml")),
+        }),*]
+    };
+}
+
 /// Every scenario; the first is the default.
-pub const SCENARIOS: &[Scenario] = &[
-    Scenario {
-        name: "inspection",
-        about: "four instances, the fourth behind HTTPS inspection (an admin-named CA) that stalls ~10 % of static responses 2 s",
-        build: founding_story,
-    },
-    Scenario {
-        name: "clean",
-        about: "four healthy instances, no middlebox: no finding at warning or above",
-        build: clean,
-    },
-    Scenario {
-        name: "fortigate",
-        about: "one instance behind inspection whose CA is named like FortiGate's (the product is named)",
-        build: fortigate,
-    },
-    Scenario {
-        name: "private",
-        about: "one instance with a certificate from a private CA installed locally, no middlebox: not interception",
-        build: private,
-    },
-    Scenario {
-        name: "truncate",
-        about: "one instance behind a middlebox that cuts ~15 % of static responses short and closes",
-        build: truncate,
-    },
-    Scenario {
-        name: "reset",
-        about: "one instance behind a middlebox that drops the connection on ~10 % of static requests",
-        build: reset,
-    },
-    Scenario {
-        name: "midbody",
-        about: "one instance behind a middlebox that pauses some large responses 2 s after their first 16 KB",
-        build: midbody,
-    },
-    Scenario {
-        name: "trickle",
-        about: "one instance behind a middlebox that forces HTTP/1.1 and trickles bodies at 48 KB/s",
-        build: trickle,
-    },
+pub const SCENARIOS: &[Scenario] = builtin![
+    "inspection",
+    "clean",
+    "fortigate",
+    "private",
+    "truncate",
+    "reset",
+    "midbody",
+    "trickle",
 ];
 
-fn direct(n: usize) -> Vec<InstanceConfig> {
-    vec![InstanceConfig::default(); n]
-}
+#[cfg(test)]
+mod tests {
+    use super::SCENARIOS;
 
-fn founding_story() -> LabConfig {
-    let mut instances = direct(3);
-    let mut mb = MiddleboxConfig::named("Corp Gateway CA", "Example Corp IT");
-    mb.faults = Faults {
-        stall_probability: 0.10,
-        stall: Duration::from_secs(2),
-        ..Faults::default()
-    };
-    instances.push(InstanceConfig {
-        middlebox: Some(mb),
-        ..InstanceConfig::default()
-    });
-    LabConfig { instances, seed: 4 }
-}
-
-fn clean() -> LabConfig {
-    LabConfig {
-        instances: direct(4),
-        seed: 1,
+    #[test]
+    fn every_built_in_scenario_parses_and_says_what_it_shows() {
+        for s in SCENARIOS {
+            let f = s.file().unwrap();
+            assert!(!f.about.is_empty(), "{}", s.name);
+            assert!(!f.lab.instances.is_empty(), "{}", s.name);
+        }
     }
-}
 
-fn fortigate() -> LabConfig {
-    LabConfig {
-        instances: vec![InstanceConfig {
-            middlebox: Some(MiddleboxConfig::named("FortiGate CA", "Fortinet")),
-            ..InstanceConfig::default()
-        }],
-        seed: 2,
+    #[test]
+    fn every_file_in_the_folder_is_built_in() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+        let mut on_disk: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .filter_map(|e| {
+                let name = e.ok()?.file_name().into_string().ok()?;
+                name.strip_suffix(".toml").map(str::to_string)
+            })
+            .collect();
+        on_disk.sort();
+        let mut built_in: Vec<String> = SCENARIOS.iter().map(|s| s.name.to_string()).collect();
+        built_in.sort();
+        assert_eq!(on_disk, built_in);
     }
-}
-
-fn private() -> LabConfig {
-    LabConfig {
-        instances: vec![InstanceConfig {
-            private_ca: Some((
-                "Example Corp Internal Root".to_string(),
-                "Example Corp".to_string(),
-            )),
-            ..InstanceConfig::default()
-        }],
-        seed: 6,
-    }
-}
-
-fn truncate() -> LabConfig {
-    let mut mb = MiddleboxConfig::named("Corp Gateway CA", "Example Corp IT");
-    mb.faults = Faults {
-        truncate_probability: 0.15,
-        truncate_at: Some(1000),
-        ..Faults::default()
-    };
-    LabConfig {
-        instances: vec![InstanceConfig {
-            middlebox: Some(mb),
-            ..InstanceConfig::default()
-        }],
-        seed: 3,
-    }
-}
-
-fn trickle() -> LabConfig {
-    let mut mb = MiddleboxConfig::named("Corp Gateway CA", "Example Corp IT");
-    mb.http1_only = true;
-    mb.faults = Faults {
-        trickle_bytes_per_sec: Some(48 * 1024),
-        ..Faults::default()
-    };
-    LabConfig {
-        instances: vec![InstanceConfig {
-            middlebox: Some(mb),
-            ..InstanceConfig::default()
-        }],
-        seed: 5,
-    }
-}
-
-fn behind(faults: Faults, seed: u64) -> LabConfig {
-    let mut mb = MiddleboxConfig::named("Corp Gateway CA", "Example Corp IT");
-    mb.faults = faults;
-    LabConfig {
-        instances: vec![InstanceConfig {
-            middlebox: Some(mb),
-            ..InstanceConfig::default()
-        }],
-        seed,
-    }
-}
-
-fn reset() -> LabConfig {
-    behind(
-        Faults {
-            reset_probability: 0.10,
-            ..Faults::default()
-        },
-        7,
-    )
-}
-
-fn midbody() -> LabConfig {
-    behind(
-        Faults {
-            stall_probability: 0.20,
-            stall_mid_body: true,
-            stall_large_only: true,
-            ..Faults::default()
-        },
-        8,
-    )
 }

@@ -332,12 +332,16 @@ pub(crate) async fn resolve(
         IpFamily::V4 => a.is_ipv4(),
         IpFamily::V6 => a.is_ipv6(),
     };
-    let mut addrs: Vec<SocketAddr> = if let Some(o) = cfg
+    // Every override for this host and port counts, so repeating --resolve gives a name
+    // several addresses (as DNS does).
+    let overridden: Vec<SocketAddr> = cfg
         .resolve
         .iter()
-        .find(|o| o.host == host && o.port == port)
-    {
-        vec![SocketAddr::new(o.addr, port)]
+        .filter(|o| o.host == host && o.port == port)
+        .map(|o| SocketAddr::new(o.addr, port))
+        .collect();
+    let mut addrs: Vec<SocketAddr> = if !overridden.is_empty() {
+        overridden
     } else if let Ok(ip) = host.parse::<IpAddr>() {
         vec![SocketAddr::new(ip, port)]
     } else {

@@ -42,9 +42,10 @@ pub struct Args {
     /// Requests in flight per target (kept low so the check does not load the server).
     #[arg(short = 'c', long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=64))]
     pub concurrency: u64,
-    /// An interloper witness (`interloper echo`) beside the server, e.g. https://host:8443.
+    /// An interloper witness (`interloper echo`) beside the server, e.g. https://host:8443;
+    /// repeatable: each witness speaks for the targets on its host (or for the only target).
     #[arg(long, value_name = "URL")]
-    pub echo: Option<String>,
+    pub echo: Vec<String>,
     /// Public roots to use instead of Mozilla's list (PEM), e.g. a test CA.
     #[arg(long, value_name = "FILE")]
     pub public_roots: Option<PathBuf>,
@@ -203,29 +204,25 @@ pub async fn run(args: Args, style: Style) -> anyhow::Result<u8> {
             r
         }));
     }
-    let witness = match &args.echo {
-        Some(e) => {
-            let mut view = ask_witness(e, &probe_cfg).await;
-            if view.error.is_none() {
-                // While the targets are sampled, sample the witness too: same path, a server
-                // that answers at once.
-                sample_witness(&mut view, &probe_cfg, WITNESS_SAMPLES, 2).await;
-            }
-            Some(view)
+    let mut witnesses: Vec<(Option<String>, WitnessView)> = Vec::new();
+    for e in &args.echo {
+        let mut view = ask_witness(e, &probe_cfg).await;
+        if view.error.is_none() {
+            // While the targets are sampled, sample the witness too: same path, a server
+            // that answers at once.
+            sample_witness(&mut view, &probe_cfg, WITNESS_SAMPLES, 2).await;
         }
-        None => None,
-    };
+        let host = url::Url::parse(e)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_string));
+        witnesses.push((host, view));
+    }
     let mut runs = Vec::new();
     for t in tasks {
         runs.push(t.await.context("a check task failed")??);
     }
 
-    let witness_host = args
-        .echo
-        .as_deref()
-        .and_then(|e| url::Url::parse(e).ok())
-        .and_then(|u| u.host_str().map(str::to_string));
-    let single = runs.len() == 1;
+    let single = runs.len() == 1 && witnesses.len() == 1;
     // First pass: each chain on its own.
     let mut prepared = Vec::new();
     for run in runs {
@@ -239,9 +236,10 @@ pub async fn run(args: Args, style: Style) -> anyhow::Result<u8> {
             .trim_end_matches(']')
             .to_string();
         // The witness speaks for the target it stands beside (same host), or for the only one.
-        let w = witness
-            .as_ref()
-            .filter(|_| single || (host.is_some() && host == witness_host));
+        let w = witnesses
+            .iter()
+            .find(|(witness_host, _)| single || (host.is_some() && host == *witness_host))
+            .map(|(_, view)| view);
         let report = match &run.tls {
             Some(tls) => Some(analyse_session(
                 tls, &name, &roots, &products, &tls_opts, w, None,

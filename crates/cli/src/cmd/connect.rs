@@ -11,7 +11,8 @@ use super::probe::{parse_duration, parse_header, parse_resolve};
 /// How to reach the server: name overrides, proxy, trust, address family, time limits.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ConnectArgs {
-    /// Use ADDR for HOST:PORT instead of DNS (as curl), e.g. example.com:443:127.0.0.1.
+    /// Use ADDR for HOST:PORT instead of DNS (as curl), e.g. example.com:443:127.0.0.1;
+    /// repeat it to give a name several addresses.
     #[arg(long, value_name = "HOST:PORT:ADDR", value_parser = parse_resolve)]
     pub resolve: Vec<ResolveOverride>,
     /// HTTP proxy (CONNECT) [default: https_proxy / http_proxy / no_proxy as curl reads them].

@@ -6,7 +6,9 @@
 use std::io::Write as _;
 
 use clap::Parser as _;
-use interloper_lab::{Lab, SCENARIOS, Scenario};
+use std::path::{Path, PathBuf};
+
+use interloper_lab::{Lab, LabConfig, SCENARIOS, Scenario, ScenarioFile};
 
 use crate::out::Style;
 
@@ -16,6 +18,9 @@ pub struct Args {
     /// Scenario to run (see --list).
     #[arg(long, default_value = "inspection", value_name = "NAME")]
     pub scenario: String,
+    /// Run the lab described in this scenario file instead (format: docs/lab.md).
+    #[arg(long, value_name = "FILE", conflicts_with = "scenario")]
+    pub config: Option<PathBuf>,
     /// Name the scenarios and what each shows.
     #[arg(long)]
     pub list: bool,
@@ -42,12 +47,12 @@ pub async fn run(args: Args, style: Style) -> anyhow::Result<u8> {
         let mut w = stdout.lock();
         for (i, s) in SCENARIOS.iter().enumerate() {
             let default = if i == 0 { " (default)" } else { "" };
-            writeln!(w, "{:<11} {}{default}", s.name, s.about)?;
+            writeln!(w, "{:<11} {}{default}", s.name, s.about())?;
         }
         return Ok(0);
     }
-    let scenario = scenario(&args.scenario)?;
-    let lab = Lab::start(scenario.config()).await?;
+    let scenario = chosen(&args.scenario, args.config.as_deref())?;
+    let lab = Lab::start(scenario.lab.clone()).await?;
 
     let mut argv = check_argv(&lab, args.samples);
     if args.json {
@@ -69,10 +74,14 @@ pub async fn run(args: Args, style: Style) -> anyhow::Result<u8> {
             ))
         )?;
         for (i, inst) in lab.instances().iter().enumerate() {
+            let witness = inst
+                .witness_url()
+                .map(|u| format!(" (witness {u})"))
+                .unwrap_or_default();
             writeln!(
                 w,
                 "{}",
-                style.dim(&format!("  instance {}: {}", i + 1, inst.url()))
+                style.dim(&format!("  instance {}: {}{witness}", i + 1, inst.url()))
             )?;
         }
         writeln!(w)?;
@@ -104,9 +113,18 @@ pub(crate) fn check_argv(lab: &Lab, samples: u32) -> Vec<String> {
     argv.push(samples.to_string());
     argv.push("--public-roots".into());
     argv.push(lab.public_roots_pem_path().display().to_string());
+    if lab.instances().iter().any(|i| i.second_addr.is_some()) {
+        argv.push("--each-address".into());
+    }
     for inst in lab.instances() {
-        argv.push("--resolve".into());
-        argv.push(format!("localhost:{}:127.0.0.1", inst.addr.port()));
+        for addr in inst.addresses().chain(inst.witness) {
+            argv.push("--resolve".into());
+            argv.push(format!("{}:{}:{}", inst.host, addr.port(), addr.ip()));
+        }
+        if let Some(w) = inst.witness_url() {
+            argv.push("--echo".into());
+            argv.push(w);
+        }
         // The inspection CA (or a private CA) is installed on the user's laptop, as
         // enterprises do.
         for ca in inst.local_roots() {
@@ -120,13 +138,42 @@ pub(crate) fn check_argv(lab: &Lab, samples: u32) -> Vec<String> {
     argv
 }
 
-/// The scenario called `name`, or an error naming the others.
-pub(crate) fn scenario(name: &str) -> anyhow::Result<Scenario> {
-    Scenario::find(name).ok_or_else(|| {
+/// A scenario to start: built in, or read from a file.
+pub(crate) struct Chosen {
+    /// Its name (the file's, for `--config`).
+    pub name: String,
+    /// What it shows.
+    pub about: String,
+    /// The lab.
+    pub lab: LabConfig,
+}
+
+/// `--config FILE` if given, else the built-in scenario called `name`.
+pub(crate) fn chosen(name: &str, config: Option<&Path>) -> anyhow::Result<Chosen> {
+    if let Some(path) = config {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("--config {}: {e}", path.display()))?;
+        let file = ScenarioFile::from_toml(&text)
+            .map_err(|e| anyhow::anyhow!("--config {}: {e}", path.display()))?;
+        return Ok(Chosen {
+            name: path
+                .file_stem()
+                .map_or_else(|| "config".into(), |s| s.to_string_lossy().into_owned()),
+            about: file.about,
+            lab: file.lab,
+        });
+    }
+    let scenario = Scenario::find(name).ok_or_else(|| {
         let names: Vec<&str> = SCENARIOS.iter().map(|s| s.name).collect();
         anyhow::anyhow!(
             "--scenario {name}: no such scenario (try {})",
             names.join(", ")
         )
+    })?;
+    let file = scenario.file()?;
+    Ok(Chosen {
+        name: scenario.name.to_string(),
+        about: file.about,
+        lab: file.lab,
     })
 }

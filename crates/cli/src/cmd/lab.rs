@@ -15,6 +15,9 @@ pub struct Args {
     /// Scenario to start (see `interloper demo --list`).
     #[arg(long, default_value = "inspection", value_name = "NAME")]
     pub scenario: String,
+    /// Start the lab described in this scenario file instead (format: docs/lab.md).
+    #[arg(long, value_name = "FILE", conflicts_with = "scenario")]
+    pub config: Option<std::path::PathBuf>,
     /// Stop after this long (e.g. 10m) instead of waiting for Ctrl-C.
     #[arg(long = "for", value_name = "DURATION", value_parser = parse_duration)]
     pub run_for: Option<Duration>,
@@ -34,8 +37,8 @@ fn shell_word(s: &str) -> String {
 
 /// `interloper lab`.
 pub async fn run(args: Args) -> anyhow::Result<u8> {
-    let scenario = super::demo::scenario(&args.scenario)?;
-    let lab = Lab::start(scenario.config()).await?;
+    let scenario = super::demo::chosen(&args.scenario, args.config.as_deref())?;
+    let lab = Lab::start(scenario.lab.clone()).await?;
     {
         let mut w = std::io::stdout().lock();
         writeln!(w, "lab ({}): {}", scenario.name, scenario.about)?;
@@ -50,7 +53,19 @@ pub async fn run(args: Args) -> anyhow::Result<u8> {
                     inst.origin,
                     ca.display()
                 )?,
-                _ => writeln!(w, "instance {}: {} (origin)", i + 1, inst.url())?,
+                _ => writeln!(
+                    w,
+                    "instance {}: {} (origin {})",
+                    i + 1,
+                    inst.url(),
+                    inst.origin
+                )?,
+            }
+            if let Some(second) = inst.second_addr {
+                writeln!(w, "  second address: {second} (through a faulty relay)")?;
+            }
+            if let Some(witness) = inst.witness_url() {
+                writeln!(w, "  witness: {witness}")?;
             }
         }
         let argv = super::demo::check_argv(&lab, 40);

@@ -18,6 +18,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use tokio::task::JoinSet;
 
+mod check_args;
 mod config;
 mod middlebox;
 mod origin;

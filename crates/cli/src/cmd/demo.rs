@@ -91,51 +91,11 @@ pub async fn run(args: Args, style: Style) -> anyhow::Result<u8> {
     code
 }
 
-/// The `interloper check` arguments (program name first) that check the lab's instances as a
-/// user on a managed laptop would: lab public CA as the public roots, inspection CAs installed
-/// locally, no OS roots, no proxy, every name resolved to 127.0.0.1.
+/// The `interloper check` arguments, program name first.
 pub(crate) fn check_argv(lab: &Lab, samples: u32) -> Vec<String> {
-    let mut argv: Vec<String> = [
-        "check",
-        "--no-os-roots",
-        "--no-proxy",
-        "--budget",
-        "30s",
-        "--timeout",
-        "10s",
-        "-c",
-        "8",
-    ]
-    .iter()
-    .map(|s| (*s).to_string())
-    .collect();
-    argv.push("--samples".into());
-    argv.push(samples.to_string());
-    argv.push("--public-roots".into());
-    argv.push(lab.public_roots_pem_path().display().to_string());
-    if lab.instances().iter().any(|i| i.second_addr.is_some()) {
-        argv.push("--each-address".into());
-    }
-    for inst in lab.instances() {
-        for addr in inst.addresses().chain(inst.witness) {
-            argv.push("--resolve".into());
-            argv.push(format!("{}:{}:{}", inst.host, addr.port(), addr.ip()));
-        }
-        if let Some(w) = inst.witness_url() {
-            argv.push("--echo".into());
-            argv.push(w);
-        }
-        // The inspection CA (or a private CA) is installed on the user's laptop, as
-        // enterprises do.
-        for ca in inst.local_roots() {
-            argv.push("--cacert".into());
-            argv.push(ca.display().to_string());
-        }
-    }
-    for inst in lab.instances() {
-        argv.push(inst.url());
-    }
-    argv
+    std::iter::once("check".to_string())
+        .chain(lab.check_args(samples))
+        .collect()
 }
 
 /// A scenario to start: built in, or read from a file.

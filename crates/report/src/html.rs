@@ -17,6 +17,8 @@ const EVIDENCE_ITEMS: usize = 50;
 const FINDING_ASSETS: usize = 20;
 /// Longest string shown from a single value.
 const MAX_FIELD: usize = 4000;
+/// Notes shown at most (a report from hostile input stays readable).
+const MAX_NOTES: usize = 50;
 
 const CSS: &str = r#"
 :root{--fg:#1f2937;--muted:#6b7280;--line:#e5e7eb;--bg:#f8fafc;--card:#fff;--mono:ui-monospace,SFMono-Regular,Menlo,Consolas,"DejaVu Sans Mono",monospace}
@@ -141,6 +143,14 @@ fn page(s: &mut String, r: &Report) {
         "<p>{}</p></div></header>\n<main>",
         esc(&shorten(&r.verdict.sampling, MAX_FIELD))
     );
+
+    if !r.notes.is_empty() {
+        s.push_str("<ul class=\"muted\">");
+        for n in r.notes.iter().take(MAX_NOTES) {
+            let _ = write!(s, "<li>note: {}</li>", esc(&shorten(n, MAX_FIELD)));
+        }
+        s.push_str("</ul>\n");
+    }
 
     // Findings.
     let _ = writeln!(s, "<h2>Findings ({})</h2>", r.findings.len());

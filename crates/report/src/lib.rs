@@ -106,6 +106,10 @@ pub struct Report {
     pub findings: Vec<Finding>,
     /// What was measured, per target (instance of the app).
     pub targets: Vec<TargetReport>,
+    /// Things the run noticed that are not findings (a witness that spoke for no target, a
+    /// budget that cut sampling short…), one sentence each.
+    #[serde(default)]
+    pub notes: Vec<String>,
 }
 
 /// Name and version of the tool that wrote a report.
@@ -326,6 +330,7 @@ impl Report {
             verdict,
             findings,
             targets,
+            notes: Vec::new(),
         }
     }
 

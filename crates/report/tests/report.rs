@@ -381,3 +381,21 @@ fn several_instances_get_one_section_each() {
     assert_eq!(count(&h, "<section class=\"card target\">"), 2);
     assert!(h.contains("<h2>Instances (2)</h2>"));
 }
+
+#[test]
+fn notes_reach_json_and_html_escaped() {
+    let mut r = sample_report(5);
+    r.notes = vec!["witness <b>w</b> spoke for no target".to_string()];
+    let mut out = Vec::new();
+    render_json(&r, &mut out).expect("json");
+    let v: serde_json::Value = serde_json::from_slice(&out).expect("valid JSON");
+    assert_eq!(v["notes"][0], "witness <b>w</b> spoke for no target");
+    let h = html(&r);
+    assert!(h.contains("note: witness &lt;b&gt;w&lt;/b&gt; spoke for no target"));
+    assert!(!h.contains("<b>w"));
+    // A report written before notes existed still parses.
+    let mut old = v.clone();
+    old.as_object_mut().unwrap().remove("notes");
+    let back: Report = serde_json::from_value(old).expect("parses without notes");
+    assert!(back.notes.is_empty());
+}

@@ -223,6 +223,24 @@ pub async fn run(args: Args, style: Style) -> anyhow::Result<u8> {
     }
 
     let single = runs.len() == 1 && witnesses.len() == 1;
+    let target_hosts: Vec<Option<String>> = runs
+        .iter()
+        .map(|r| {
+            url::Url::parse(&r.evidence.label)
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_string))
+        })
+        .collect();
+    let mut unmatched_witnesses = Vec::new();
+    for (witness_host, view) in &witnesses {
+        if !single && (witness_host.is_none() || !target_hosts.contains(witness_host)) {
+            unmatched_witnesses.push(format!(
+                "witness {} is on no target's host, so it speaks for none (run it beside the \
+                 server it vouches for, under the same name)",
+                view.url
+            ));
+        }
+    }
     // First pass: each chain on its own.
     let mut prepared = Vec::new();
     for run in runs {
@@ -266,7 +284,7 @@ pub async fn run(args: Args, style: Style) -> anyhow::Result<u8> {
             })
         });
     let mut evidence = Vec::new();
-    let mut notes = Vec::new();
+    let mut notes = unmatched_witnesses;
     for (run, name, w, mut report) in prepared {
         let mut ev = run.evidence;
         for n in &run.notes {
@@ -306,11 +324,12 @@ pub async fn run(args: Args, style: Style) -> anyhow::Result<u8> {
     let now = interloper_chain::time::OffsetDateTime::now_utc()
         .format(&interloper_chain::time::format_description::well_known::Rfc3339)
         .unwrap_or_default();
-    let report = Report::new(
+    let mut report = Report::new(
         analysis,
         evidence,
         ReportMeta::new(env!("CARGO_PKG_VERSION"), &now, std::env::args().collect()),
     );
+    report.notes = notes;
 
     if let Some(path) = &args.html {
         let mut f = std::io::BufWriter::new(
@@ -332,7 +351,7 @@ pub async fn run(args: Args, style: Style) -> anyhow::Result<u8> {
                 width: terminal_width(),
             },
         )?;
-        for n in &notes {
+        for n in &report.notes {
             writeln!(w, "{}", style.dim(&format!("note: {n}")))?;
         }
         if let Some(path) = &args.html {

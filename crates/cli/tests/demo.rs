@@ -176,3 +176,56 @@ fn resets_and_large_only_mid_body_stalls() {
         "{v:#}"
     );
 }
+
+#[test]
+fn a_lab_from_a_file_and_an_html_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("vendor.toml");
+    std::fs::write(
+        &config,
+        r#"about = "one instance behind a box whose CA is named like FortiGate's"
+[lab]
+seed = 11
+[[lab.instance]]
+[lab.instance.middlebox]
+ca_common_name = "FortiGate CA"
+ca_organisation = "Fortinet"
+"#,
+    )
+    .unwrap();
+    let html = dir.path().join("report.html");
+    let (code, v) = demo(&[
+        "--config",
+        config.to_str().unwrap(),
+        "-n",
+        "3",
+        "--html",
+        html.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(1), "{v:#}");
+    assert!(
+        at_least_warning(&v).iter().any(|(c, _)| c == "IL103"),
+        "{v:#}"
+    );
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("FortiGate") && page.contains("IL103"));
+
+    // A misspelt key is refused in one line, exit 2.
+    std::fs::write(
+        &config,
+        "about = \"x\"\n[lab]\n[[lab.instance]]\nwitnes = true\n",
+    )
+    .unwrap();
+    let out = Command::cargo_bin("interloper")
+        .unwrap()
+        .args(["demo", "--config", config.to_str().unwrap()])
+        .timeout(Duration::from_secs(30))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("witnes") && err.trim().lines().count() == 1,
+        "{err}"
+    );
+}

@@ -30,6 +30,9 @@ pub struct Args {
     /// Print the report as JSON (schema interloper.report/v1).
     #[arg(long)]
     pub json: bool,
+    /// Also write the self-contained HTML report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
 }
 
 /// `check`'s own argument parser, so the demo runs exactly what `interloper check` runs.
@@ -57,6 +60,10 @@ pub async fn run(args: Args, style: Style) -> anyhow::Result<u8> {
     let mut argv = check_argv(&lab, args.samples);
     if args.json {
         argv.push("--json".into());
+    }
+    if let Some(html) = &args.html {
+        argv.push("--html".into());
+        argv.push(html.display().to_string());
     }
     let check = CheckCli::try_parse_from(&argv)
         .map_err(|e| anyhow::anyhow!("demo: building the check: {e}"))?

@@ -155,7 +155,6 @@ impl Lab {
         let origin_tls = server_config(Arc::new(Single(leaf)), false, false)?;
         let upstream = upstream_config(&public.der)?;
 
-        let site = Arc::new(site::Site::demo()?);
         let mut tasks = JoinSet::new();
         let mut instances = Vec::new();
         for (i, inst) in cfg.instances.iter().enumerate() {
@@ -175,7 +174,10 @@ impl Lab {
                     )
                 }
             };
-            let origin = origin::start(site.clone(), tls, &mut tasks).await?;
+            let (site, statuses) =
+                site::Site::build(inst.origin.site_version)?.with_faults(&inst.origin)?;
+            let served = Arc::new(origin::Served { site, statuses });
+            let origin = origin::start(served, tls, &mut tasks).await?;
             let (middlebox, pem) = match &inst.middlebox {
                 None => (None, None),
                 Some(mb) => {
@@ -258,9 +260,6 @@ fn origin_names(instances: usize) -> Vec<String> {
 /// Parts of the configuration not built yet.
 fn not_yet(inst: &InstanceConfig) -> anyhow::Result<()> {
     let mut missing = Vec::new();
-    if inst.origin != OriginConfig::default() {
-        missing.push("origin faults");
-    }
     if inst.second_address.is_some() {
         missing.push("second_address");
     }

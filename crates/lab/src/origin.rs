@@ -1,5 +1,6 @@
 //! An origin instance: HTTPS (HTTP/2 and HTTP/1.1) on 127.0.0.1 serving the site.
 
+use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -13,13 +14,49 @@ use tokio::task::JoinSet;
 
 use crate::site::Site;
 
+/// What one origin serves: the site, and the paths it answers with an error status instead.
+#[derive(Debug)]
+pub(crate) struct Served {
+    pub site: Site,
+    pub statuses: BTreeMap<String, u16>,
+}
+
+fn status_only(status: StatusCode) -> Response<Full<Bytes>> {
+    let text = format!(
+        "{} {}\n",
+        status.as_u16(),
+        status.canonical_reason().unwrap_or_default()
+    );
+    let mut r = Response::new(Full::new(Bytes::from(text)));
+    *r.status_mut() = status;
+    let h = r.headers_mut();
+    h.insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    h.insert(NOSNIFF.0, http::HeaderValue::from_static(NOSNIFF.1));
+    r
+}
+
+/// Every answer says `nosniff`, as hardened nginx configurations and Django's
+/// SecurityMiddleware do, so a wrong Content-Type is one a browser refuses.
+const NOSNIFF: (http::HeaderName, &str) = (http::header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+
 /// Answers one request from the site.
-pub(crate) fn answer(site: &Site, req: &Request<hyper::body::Incoming>) -> Response<Full<Bytes>> {
+pub(crate) fn answer(
+    served: &Served,
+    req: &Request<hyper::body::Incoming>,
+) -> Response<Full<Bytes>> {
     let path = req.uri().path();
-    let Some(file) = site.files.get(path) else {
-        let mut r = Response::new(Full::new(Bytes::from_static(b"not found\n")));
-        *r.status_mut() = StatusCode::NOT_FOUND;
-        return r;
+    if let Some(status) = served
+        .statuses
+        .get(path)
+        .and_then(|s| StatusCode::from_u16(*s).ok())
+    {
+        return status_only(status);
+    }
+    let Some(file) = served.site.files.get(path) else {
+        return status_only(StatusCode::NOT_FOUND);
     };
     let head = req.method() == http::Method::HEAD;
     let len = file.body.len();
@@ -38,12 +75,13 @@ pub(crate) fn answer(site: &Site, req: &Request<hyper::body::Incoming>) -> Respo
         http::HeaderValue::from_static(file.cache_control),
     );
     h.insert(http::header::CONTENT_LENGTH, http::HeaderValue::from(len));
+    h.insert(NOSNIFF.0, http::HeaderValue::from_static(NOSNIFF.1));
     r
 }
 
-/// Binds 127.0.0.1:0 and serves `site` over TLS with `tls` until the task set is dropped.
+/// Binds 127.0.0.1:0 and serves `served` over TLS with `tls` until the task set is dropped.
 pub(crate) async fn start(
-    site: Arc<Site>,
+    served: Arc<Served>,
     tls: Arc<rustls::ServerConfig>,
     tasks: &mut JoinSet<()>,
 ) -> anyhow::Result<SocketAddr> {
@@ -61,7 +99,7 @@ pub(crate) async fn start(
             while conns.try_join_next().is_some() {}
             let _ = tcp.set_nodelay(true);
             let acceptor = acceptor.clone();
-            let site = site.clone();
+            let served = served.clone();
             conns.spawn(async move {
                 let Ok(Ok(tls)) =
                     tokio::time::timeout(crate::HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await
@@ -69,7 +107,7 @@ pub(crate) async fn start(
                     return;
                 };
                 let svc = hyper::service::service_fn(move |req| {
-                    let r = answer(&site, &req);
+                    let r = answer(&served, &req);
                     async move { Ok::<_, Infallible>(r) }
                 });
                 let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())

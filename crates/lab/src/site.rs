@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 use bytes::Bytes;
 use interloper_assets::django::{Manifest, content_hash};
 
+use crate::OriginConfig;
+
 /// One file the origin serves.
 #[derive(Debug, Clone)]
 pub struct File {
@@ -22,7 +24,14 @@ pub struct File {
 pub struct Site {
     /// Path (e.g. `/static/app.0123456789ab.js`) → file.
     pub files: BTreeMap<String, File>,
+    /// Logical static name (as in `staticfiles.json`, e.g. `app.js`) → request path.
+    pub static_paths: BTreeMap<String, String>,
 }
+
+/// Content types the origin answers with for a file told to serve the wrong one.
+const WRONG_TYPE: &str = "text/plain; charset=utf-8";
+/// Cache-Control of hashed files when the origin is told to cache them briefly.
+const SHORT_CACHE: &str = "max-age=60";
 
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
@@ -38,13 +47,25 @@ impl Site {
     /// The demo site: a page, a stylesheet that references an image, a script (about 96 KB, so
     /// it counts as a large response), and the manifest.
     pub fn demo() -> anyhow::Result<Site> {
+        Site::build(0)
+    }
+
+    /// The demo site as built by deploy `version`: version 0 is [`Site::demo`]; any other
+    /// changes the stylesheet (so its hashed name and the manifest change), as a deploy that
+    /// reached only some instances would.
+    pub fn build(version: u32) -> anyhow::Result<Site> {
         let logo = Bytes::from_static(
             b"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"64\" height=\"64\">\
 <circle cx=\"32\" cy=\"32\" r=\"28\" fill=\"#2a6\"/></svg>\n",
         );
         let logo_name = hashed("img/logo.svg", &logo);
+        let build = if version == 0 {
+            String::new()
+        } else {
+            format!("/* build {version} */\n")
+        };
         let css = Bytes::from(format!(
-            "body {{ font: 16px/1.4 sans-serif; margin: 2rem; }}\n\
+            "{build}body {{ font: 16px/1.4 sans-serif; margin: 2rem; }}\n\
              header {{ background: url(\"{logo_name}\") no-repeat; padding-left: 72px; min-height: 64px; }}\n"
         ));
         let css_name = hashed("site.css", &css);
@@ -119,7 +140,56 @@ impl Site {
                 body: manifest,
             },
         );
-        Ok(Site { files })
+        let static_paths = paths
+            .iter()
+            .map(|(name, hashed)| (name.clone(), format!("/static/{hashed}")))
+            .collect();
+        Ok(Site {
+            files,
+            static_paths,
+        })
+    }
+
+    /// The site as served by an origin with `cfg`'s faults: statuses per request path, wrong
+    /// types, short caching. Names not in the site are an error that lists the valid ones.
+    pub fn with_faults(
+        mut self,
+        cfg: &OriginConfig,
+    ) -> anyhow::Result<(Site, BTreeMap<String, u16>)> {
+        let mut statuses = BTreeMap::new();
+        for (list, status) in [
+            (&cfg.missing, 404u16),
+            (&cfg.forbidden, 403),
+            (&cfg.server_error, 500),
+        ] {
+            for name in list {
+                statuses.insert(self.path_of(name)?, status);
+            }
+        }
+        for name in &cfg.wrong_type {
+            let path = self.path_of(name)?;
+            if let Some(f) = self.files.get_mut(&path) {
+                f.content_type = WRONG_TYPE;
+            }
+        }
+        if cfg.short_cache {
+            for path in self.static_paths.values() {
+                if let Some(f) = self.files.get_mut(path) {
+                    f.cache_control = SHORT_CACHE;
+                }
+            }
+        }
+        Ok((self, statuses))
+    }
+
+    fn path_of(&self, name: &str) -> anyhow::Result<String> {
+        self.static_paths.get(name).cloned().ok_or_else(|| {
+            let known: Vec<&str> = self.static_paths.keys().map(String::as_str).collect();
+            anyhow::anyhow!(
+                "lab: origin: no static file named {name:?} (the site has {})",
+                known.join(", ")
+            )
+        })
     }
 }
 
@@ -141,5 +211,46 @@ mod tests {
             }
         }
         assert_eq!(m.paths.len(), 3);
+    }
+
+    #[test]
+    fn another_build_changes_the_stylesheet_and_the_manifest_only() {
+        let v0 = Site::demo().unwrap();
+        let v1 = Site::build(1).unwrap();
+        assert_eq!(v0.static_paths["app.js"], v1.static_paths["app.js"]);
+        assert_ne!(v0.static_paths["site.css"], v1.static_paths["site.css"]);
+        let m1 = Manifest::parse(&v1.files["/static/staticfiles.json"].body).unwrap();
+        assert_eq!(m1.hash.as_deref(), Some(m1.computed_hash().as_str()));
+        assert_ne!(
+            v0.files["/static/staticfiles.json"].body,
+            v1.files["/static/staticfiles.json"].body
+        );
+    }
+
+    #[test]
+    fn faults_map_logical_names_and_refuse_unknown_ones() {
+        let cfg = crate::OriginConfig {
+            missing: vec!["img/logo.svg".into()],
+            forbidden: vec!["app.js".into()],
+            wrong_type: vec!["site.css".into()],
+            short_cache: true,
+            ..crate::OriginConfig::default()
+        };
+        let (site, statuses) = Site::demo().unwrap().with_faults(&cfg).unwrap();
+        assert_eq!(statuses[&site.static_paths["img/logo.svg"]], 404);
+        assert_eq!(statuses[&site.static_paths["app.js"]], 403);
+        let css = &site.files[&site.static_paths["site.css"]];
+        assert!(css.content_type.starts_with("text/plain"));
+        assert_eq!(css.cache_control, "max-age=60");
+        let bad = crate::OriginConfig {
+            missing: vec!["nope.css".into()],
+            ..crate::OriginConfig::default()
+        };
+        let e = Site::demo()
+            .unwrap()
+            .with_faults(&bad)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("nope.css") && e.contains("app.js"), "{e}");
     }
 }

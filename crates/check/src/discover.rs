@@ -29,6 +29,9 @@ pub struct Discovered {
     pub first_records: BTreeMap<String, RequestRecord>,
     /// Failed integrity / header checks per asset URL.
     pub checks: BTreeMap<String, Vec<AssetCheck>>,
+    /// Assets whose bytes were verified against a hashed name or SRI: immutable, so every
+    /// later response must carry the same bytes.
+    pub verified_content: std::collections::BTreeSet<String>,
     /// Django manifest hash (or a digest of the hashed names) identifying the static build.
     pub static_version: Option<String>,
     /// TLS session of the page fetch.
@@ -117,6 +120,7 @@ pub async fn discover(
     let mut crawl = Crawl::new(limits.clone());
     let mut first_records = BTreeMap::new();
     let mut checks: BTreeMap<String, Vec<AssetCheck>> = BTreeMap::new();
+    let mut verified_content = std::collections::BTreeSet::new();
     if let Some(e) = &page.record.error {
         notes.push(format!("the page itself failed: {}", e.message));
     } else if page.record.status.is_some_and(|s| s >= 400) {
@@ -282,6 +286,17 @@ pub async fn discover(
         };
         if f.record.status.is_some() {
             let results = check_response(&resp, &expect, &policy);
+            let content_verified = results.iter().any(|c| {
+                c.outcome == Outcome::Pass
+                    && matches!(
+                        c.kind,
+                        interloper_assets::check::CheckKind::HashedName
+                            | interloper_assets::check::CheckKind::Integrity
+                    )
+            });
+            if content_verified && f.record.body_sha256.is_some() {
+                verified_content.insert(asset.url.to_string());
+            }
             let failed: Vec<AssetCheck> = results.iter().filter_map(to_finding_check).collect();
             if !failed.is_empty() {
                 checks.insert(asset.url.to_string(), failed);
@@ -301,6 +316,7 @@ pub async fn discover(
         assets,
         first_records,
         checks,
+        verified_content,
         static_version,
         tls,
         notes,

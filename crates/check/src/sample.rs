@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use interloper_findings::{AssetEvidence, samples_for};
+use interloper_findings::{AssetCheck, AssetCheckKind, AssetEvidence, samples_for};
 use interloper_model::RequestRecord;
 use interloper_probe::{ConnectionPolicy, HttpVersionPref, Probe, Target};
 use tokio::sync::mpsc;
@@ -220,10 +220,14 @@ pub async fn sample(
             sampled.sort_by_key(|r| r.seq);
             records.extend(sampled);
         }
+        let mut checks = found.checks.get(key).cloned().unwrap_or_default();
+        if found.verified_content.contains(key) {
+            checks.extend(content_changed(&records));
+        }
         out.push(AssetEvidence {
             url: key.to_string(),
             records,
-            checks: found.checks.get(key).cloned().unwrap_or_default(),
+            checks,
         });
     }
     Ok(Sampled {
@@ -237,5 +241,79 @@ fn version_key(v: HttpVersionPref) -> u8 {
         HttpVersionPref::Http1 => 1,
         HttpVersionPref::Http2 => 2,
         _ => 0,
+    }
+}
+
+/// For a file whose first response was verified (hashed name or SRI): the later complete
+/// responses, in the same Content-Encoding, whose bytes differ from it. A path that rewrites
+/// content now and then (a scanner injecting into some responses) shows here even when the
+/// verified response was clean.
+fn content_changed(records: &[RequestRecord]) -> Option<AssetCheck> {
+    let (first, later) = records.split_first()?;
+    let verified = first.body_sha256.as_deref()?;
+    let encoding = |r: &RequestRecord| {
+        r.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("content-encoding"))
+            .map(|(_, v)| v.to_ascii_lowercase())
+    };
+    let first_encoding = encoding(first);
+    let comparable: Vec<&RequestRecord> = later
+        .iter()
+        .filter(|r| r.status == Some(200) && r.error.is_none())
+        .filter(|r| encoding(r) == first_encoding)
+        .collect();
+    let differing: Vec<&str> = comparable
+        .iter()
+        .filter_map(|r| r.body_sha256.as_deref())
+        .filter(|d| *d != verified)
+        .collect();
+    let example = differing.first()?;
+    Some(AssetCheck {
+        kind: AssetCheckKind::ContentChanged,
+        expected: Some(format!("sha256 {verified}")),
+        actual: Some(format!("sha256 {example}")),
+        detail: format!(
+            "{} of {} later responses carried different bytes than the verified one",
+            differing.len(),
+            comparable.len()
+        ),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use interloper_model::RequestRecord;
+
+    use super::content_changed;
+
+    fn rec(status: u16, digest: &str) -> RequestRecord {
+        let mut r: RequestRecord = serde_json::from_value(serde_json::json!({
+            "seq": 0, "url": "https://a/static/x.css", "started_ms": 0.0,
+            "remote_addr": null, "connection_id": 0, "reused": false, "http_version": "HTTP/2",
+            "status": status, "content_length": 10, "bytes_received": 10,
+            "phases": {}, "tls": null, "headers": [], "body_curve": [], "error": null
+        }))
+        .unwrap();
+        r.body_sha256 = Some(digest.to_string());
+        r
+    }
+
+    #[test]
+    fn later_responses_with_other_bytes_are_named() {
+        let same = vec![rec(200, "aa"), rec(200, "aa"), rec(200, "aa")];
+        assert!(content_changed(&same).is_none());
+        let changed = vec![
+            rec(200, "aa"),
+            rec(200, "bb"),
+            rec(200, "aa"),
+            rec(404, "cc"),
+        ];
+        let c = content_changed(&changed).unwrap();
+        assert_eq!(
+            c.detail,
+            "1 of 2 later responses carried different bytes than the verified one"
+        );
+        assert_eq!(c.actual.as_deref(), Some("sha256 bb"));
     }
 }

@@ -719,6 +719,7 @@ fn check_findings(t: &TargetEvidence) -> Vec<Finding> {
                 AssetCheckKind::HashedNameMismatch,
                 AssetCheckKind::SriMismatch,
                 AssetCheckKind::EncodingBroken,
+                AssetCheckKind::ContentChanged,
             ],
             Severity::Critical,
         ),

@@ -71,6 +71,9 @@ pub enum AssetCheckKind {
     ServerError,
     /// Hashed name without long-lived caching headers.
     ShortCache,
+    /// A later response for a verified, immutable file carried different bytes than the
+    /// verified one (intermittent rewriting on the path).
+    ContentChanged,
 }
 
 /// Status of the TLS path, as decided by the chain analysis.

@@ -266,14 +266,6 @@ fn not_yet(inst: &InstanceConfig) -> anyhow::Result<()> {
     if inst.witness {
         missing.push("witness");
     }
-    if let Some(mb) = &inst.middlebox {
-        if mb.faults.tamper_probability > 0.0 {
-            missing.push("tamper_probability");
-        }
-        if mb.faults.only_protocol.is_some() {
-            missing.push("only_protocol");
-        }
-    }
     if missing.is_empty() {
         Ok(())
     } else {

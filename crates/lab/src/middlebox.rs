@@ -2,10 +2,11 @@
 //! CA, opens its own TLS connection to the origin (its own ClientHello), forwards the request
 //! over HTTP/1.1 and injects seeded faults into the answer.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -20,17 +21,40 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
 use crate::rng::SplitMix;
-use crate::{Faults, UPSTREAM_TIMEOUT};
+use crate::{Faults, Protocol, UPSTREAM_TIMEOUT};
 
 /// Largest upstream body the middlebox buffers (the lab's site is far smaller).
 const MAX_BODY: usize = 8 << 20;
+/// Paths whose requests are counted apart; beyond this, further paths share one counter
+/// (still seeded, no longer independent of interleaving).
+const MAX_COUNTED_PATHS: usize = 4096;
 
 struct State {
     upstream: SocketAddr,
     client: tokio_rustls::TlsConnector,
     faults: Faults,
     seed: u64,
-    requests: AtomicU64,
+    /// Requests seen per path: the k-th request for a path gets the k-th plan.
+    per_path: Mutex<HashMap<String, u64>>,
+}
+
+impl State {
+    /// The index of this request among those for `path`.
+    fn next_index(&self, path: &str) -> u64 {
+        let mut counts = self
+            .per_path
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let key = if counts.len() < MAX_COUNTED_PATHS || counts.contains_key(path) {
+            path
+        } else {
+            ""
+        };
+        let n = counts.entry(key.to_string()).or_insert(0);
+        let index = *n;
+        *n += 1;
+        index
+    }
 }
 
 /// What happens to one answer.
@@ -41,18 +65,31 @@ struct Plan {
     reset: bool,
     truncate_at: Option<usize>,
     trickle: Option<u64>,
+    /// Change the byte at this offset.
+    tamper_at: Option<usize>,
 }
 
-fn plan(faults: &Faults, seed: u64, n: u64, path: &str, body_len: usize) -> Plan {
-    if !path.starts_with(&faults.only_prefix) {
+/// The plan for the `n`-th request for `path` on a client connection that negotiated
+/// `protocol`.
+fn plan(
+    faults: &Faults,
+    seed: u64,
+    n: u64,
+    path: &str,
+    protocol: Protocol,
+    body_len: usize,
+) -> Plan {
+    if !path.starts_with(&faults.only_prefix) || faults.only_protocol.is_some_and(|p| p != protocol)
+    {
         return Plan::default();
     }
     let large = body_len >= faults.large_from;
-    let mut rng = SplitMix::for_request(seed, n);
+    let mut rng = SplitMix::for_request(SplitMix::seed_for_path(seed, path), n);
     // Draw every decision in a fixed order, so one fault's setting never shifts another's.
     let stall = rng.chance(faults.stall_probability) && (!faults.stall_large_only || large);
     let reset = rng.chance(faults.reset_probability);
     let truncate = rng.chance(faults.truncate_probability);
+    let tamper = rng.chance(faults.tamper_probability);
     let stall = stall.then_some(faults.stall);
     Plan {
         stall: stall.filter(|_| !faults.stall_mid_body),
@@ -60,7 +97,19 @@ fn plan(faults: &Faults, seed: u64, n: u64, path: &str, body_len: usize) -> Plan
         reset,
         truncate_at: faults.truncate_at.filter(|at| truncate && *at < body_len),
         trickle: faults.trickle_bytes_per_sec.filter(|r| *r > 0),
+        tamper_at: (tamper && body_len > 0).then_some(body_len / 2),
     }
+}
+
+/// The body with the byte at `at` changed (a content-rewriting scanner, length kept).
+fn tampered(body: Bytes, at: usize) -> Bytes {
+    if at >= body.len() {
+        return body;
+    }
+    let mut changed = body.to_vec();
+    // A printable byte that differs from the original, so text stays text.
+    changed[at] = if changed[at] == b'x' { b'y' } else { b'x' };
+    Bytes::from(changed)
 }
 
 /// A response body fed by a task: it may pause, trickle, or end in an error (which makes
@@ -180,16 +229,21 @@ async fn forward(
 
 async fn handle(
     st: Arc<State>,
+    protocol: Protocol,
     req: Request<hyper::body::Incoming>,
 ) -> Result<Answer, std::io::Error> {
-    let n = st.requests.fetch_add(1, Ordering::Relaxed);
     let path = req.uri().path().to_string();
+    let n = st.next_index(&path);
     let (parts, body) = match tokio::time::timeout(UPSTREAM_TIMEOUT, forward(&st, req)).await {
         Ok(Ok(r)) => r,
         Ok(Err(e)) => return Ok(bad_gateway(&e.to_string())),
         Err(_) => return Ok(bad_gateway("upstream timed out")),
     };
-    let plan = plan(&st.faults, st.seed, n, &path, body.len());
+    let plan = plan(&st.faults, st.seed, n, &path, protocol, body.len());
+    let body = match plan.tamper_at {
+        Some(at) => tampered(body, at),
+        None => body,
+    };
     if let Some(d) = plan.stall {
         tokio::time::sleep(d).await;
     }
@@ -224,7 +278,7 @@ pub(crate) async fn start(
         client: tokio_rustls::TlsConnector::from(client_tls),
         faults,
         seed,
-        requests: AtomicU64::new(0),
+        per_path: Mutex::new(HashMap::new()),
     });
     tasks.spawn(async move {
         let mut conns = JoinSet::new();
@@ -243,7 +297,11 @@ pub(crate) async fn start(
                 else {
                     return;
                 };
-                let svc = hyper::service::service_fn(move |req| handle(st.clone(), req));
+                let protocol = match tls.get_ref().1.alpn_protocol() {
+                    Some(b"h2") => Protocol::Http2,
+                    _ => Protocol::Http1,
+                };
+                let svc = hyper::service::service_fn(move |req| handle(st.clone(), protocol, req));
                 let mut builder =
                     hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
                 if http1_only {
@@ -258,24 +316,33 @@ pub(crate) async fn start(
 
 #[cfg(test)]
 mod tests {
-    use super::{Plan, plan};
-    use crate::Faults;
+    use bytes::Bytes;
+
+    use super::{Plan, plan, tampered};
+    use crate::{Faults, Protocol};
+
+    const H2: Protocol = Protocol::Http2;
 
     #[test]
-    fn plans_repeat_and_respect_the_prefix() {
+    fn plans_repeat_per_path_and_respect_the_prefix() {
         let f = Faults {
             stall_probability: 0.5,
             ..Faults::default()
         };
         let a: Vec<Plan> = (0..50)
-            .map(|n| plan(&f, 3, n, "/static/x.js", 100))
+            .map(|n| plan(&f, 3, n, "/static/x.js", H2, 100))
             .collect();
         let b: Vec<Plan> = (0..50)
-            .map(|n| plan(&f, 3, n, "/static/x.js", 100))
+            .map(|n| plan(&f, 3, n, "/static/x.js", H2, 100))
             .collect();
         assert_eq!(a, b);
         assert!(a.iter().any(|p| p.stall.is_some()));
-        assert!((0..50).all(|n| plan(&f, 3, n, "/", 100) == Plan::default()));
+        // Another path draws its own sequence.
+        let c: Vec<Plan> = (0..50)
+            .map(|n| plan(&f, 3, n, "/static/y.css", H2, 100))
+            .collect();
+        assert_ne!(a, c);
+        assert!((0..50).all(|n| plan(&f, 3, n, "/", H2, 100) == Plan::default()));
     }
 
     #[test]
@@ -286,7 +353,42 @@ mod tests {
             large_from: 1000,
             ..Faults::default()
         };
-        assert!(plan(&f, 1, 0, "/static/a", 10).stall.is_none());
-        assert!(plan(&f, 1, 0, "/static/a", 5000).stall.is_some());
+        assert!(plan(&f, 1, 0, "/static/a", H2, 10).stall.is_none());
+        assert!(plan(&f, 1, 0, "/static/a", H2, 5000).stall.is_some());
+    }
+
+    #[test]
+    fn faults_for_one_protocol_spare_the_other() {
+        let f = Faults {
+            stall_probability: 1.0,
+            only_protocol: Some(Protocol::Http2),
+            ..Faults::default()
+        };
+        assert!(
+            plan(&f, 1, 0, "/static/a", Protocol::Http2, 10)
+                .stall
+                .is_some()
+        );
+        assert_eq!(
+            plan(&f, 1, 0, "/static/a", Protocol::Http1, 10),
+            Plan::default()
+        );
+    }
+
+    #[test]
+    fn tampering_changes_one_byte_and_keeps_the_length() {
+        let f = Faults {
+            tamper_probability: 1.0,
+            ..Faults::default()
+        };
+        let p = plan(&f, 1, 0, "/static/a.css", H2, 11);
+        assert_eq!(p.tamper_at, Some(5));
+        let body = Bytes::from_static(b"hello world");
+        let t = tampered(body.clone(), 5);
+        assert_eq!(t.len(), body.len());
+        let differing = body.iter().zip(t.iter()).filter(|(a, b)| a != b).count();
+        assert_eq!(differing, 1);
+        assert_eq!(tampered(body.clone(), 99), body);
+        assert_eq!(plan(&f, 1, 0, "/static/empty", H2, 0).tamper_at, None);
     }
 }

@@ -18,6 +18,18 @@ impl SplitMix {
         g
     }
 
+    /// A seed for the requests for one path: mixes the path's bytes (FNV-1a) into `seed`, so
+    /// with [`SplitMix::for_request`] over a per-path index, the k-th request for a path gets
+    /// the same decisions however clients interleave.
+    pub fn seed_for_path(seed: u64, path: &str) -> u64 {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in path.bytes() {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        seed ^ h
+    }
+
     /// The next 64 random bits.
     pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);

@@ -220,6 +220,10 @@ pub struct RequestRecord {
     pub headers_truncated: bool,
     /// Body bytes over time, sampled (bounded length).
     pub body_curve: Vec<BodySample>,
+    /// SHA-256 (hex) of the body as received (still in its Content-Encoding), when the body
+    /// arrived complete: repeated requests for an immutable file must agree.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_sha256: Option<String>,
     /// Why the request failed, if it did.
     pub error: Option<RequestError>,
 }

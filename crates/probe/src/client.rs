@@ -223,6 +223,7 @@ impl Session {
             headers: Vec::new(),
             headers_truncated: false,
             body_curve: Vec::new(),
+            body_sha256: None,
             error: None,
         };
         let key = ConnKey {
@@ -787,6 +788,7 @@ async fn exchange(
     // Body: streamed and counted; kept only up to the caller's limit.
     let mut body = resp.into_body();
     let mut curve = Curve::new(cfg.max_curve_samples);
+    let mut digest = <sha2::Sha256 as sha2::Digest>::new();
     let mut bytes: u64 = 0;
     let outcome: Result<(), RequestError> = loop {
         let limit = remaining(deadline, cfg.phase_timeout);
@@ -829,6 +831,7 @@ async fn exchange(
                     }
                     bytes = bytes.saturating_add(data.len() as u64);
                     kept.take(data);
+                    sha2::Digest::update(&mut digest, data);
                     curve.push(ms(now.saturating_duration_since(t_headers)), bytes);
                     if cfg.max_body.is_some_and(|max| bytes > max) {
                         break Err(err(
@@ -858,6 +861,7 @@ async fn exchange(
             ));
         }
     }
+    rec.body_sha256 = Some(hex::encode(sha2::Digest::finalize(digest)));
     Ok(())
 }
 

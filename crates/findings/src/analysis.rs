@@ -175,6 +175,32 @@ impl Outcome {
             Outcome::Stalled(_) | Outcome::Trickled | Outcome::Truncated | Outcome::Failed(_)
         )
     }
+
+    /// A stall or a failed request: what IL207 counts (a trickle is IL205's and a truncated
+    /// body IL203's, whatever the size).
+    fn is_stall_or_failure(self) -> bool {
+        matches!(self, Outcome::Stalled(_) | Outcome::Failed(_))
+    }
+}
+
+/// P(X ≤ k) for X ~ Binomial(n, p), summed in log space so large n stays finite.
+fn binomial_cdf(k: usize, n: usize, p: f64) -> f64 {
+    if p <= 0.0 {
+        return 1.0;
+    }
+    if p >= 1.0 {
+        return if k >= n { 1.0 } else { 0.0 };
+    }
+    let (lp, lq) = (p.ln(), (1.0 - p).ln());
+    let mut log_choose = 0.0_f64;
+    let mut total = 0.0;
+    for i in 0..=k.min(n) {
+        if i > 0 {
+            log_choose += ((n - i + 1) as f64).ln() - (i as f64).ln();
+        }
+        total += (log_choose + i as f64 * lp + (n - i) as f64 * lq).exp();
+    }
+    total.min(1.0)
 }
 
 struct Classified<'a> {
@@ -321,6 +347,8 @@ fn is_trickle(r: &RequestRecord, cfg: &ThresholdConfig) -> bool {
 
 fn request_findings(t: &TargetEvidence, c: &Classified<'_>, cfg: &ThresholdConfig) -> Vec<Finding> {
     let mut out = Vec::new();
+    // (index in `out`, stalls it accounts for) of the findings that single out one group.
+    let mut explained_stalls: Vec<(usize, usize)> = Vec::new();
     let label = t.label.as_str();
     let n = c.rows.len();
     if n == 0 {
@@ -336,6 +364,7 @@ fn request_findings(t: &TargetEvidence, c: &Classified<'_>, cfg: &ThresholdConfi
             _ => None,
         })
         .collect();
+    let stalled_count = stalled.len();
     if !stalled.is_empty() {
         let mut by_phase: BTreeMap<&'static str, usize> = BTreeMap::new();
         for (_, _, p) in &stalled {
@@ -529,7 +558,7 @@ fn request_findings(t: &TargetEvidence, c: &Classified<'_>, cfg: &ThresholdConfi
     }
 
     // IL206 — one address or family misbehaves.
-    if let Some(f) = contrast(
+    if let Some((f, stalls)) = contrast(
         Code::IL206,
         label,
         c,
@@ -537,8 +566,9 @@ fn request_findings(t: &TargetEvidence, c: &Classified<'_>, cfg: &ThresholdConfi
         |r| r.remote_addr.as_deref().map(ip_of).map(str::to_string),
         "address",
     ) {
+        explained_stalls.push((out.len(), stalls));
         out.push(f);
-    } else if let Some(f) = contrast(
+    } else if let Some((f, stalls)) = contrast(
         Code::IL206,
         label,
         c,
@@ -555,6 +585,7 @@ fn request_findings(t: &TargetEvidence, c: &Classified<'_>, cfg: &ThresholdConfi
         },
         "IP family",
     ) {
+        explained_stalls.push((out.len(), stalls));
         out.push(f);
     }
 
@@ -571,18 +602,20 @@ fn request_findings(t: &TargetEvidence, c: &Classified<'_>, cfg: &ThresholdConfi
     };
     let (mut large_n, mut large_bad, mut small_n, mut small_bad) = (0usize, 0usize, 0usize, 0usize);
     let mut large_rows = Vec::new();
+    let mut large_stalls = 0usize;
     for (a, r, o) in &c.rows {
         match size_of(a) {
             Some(s) if s >= cfg.large_body => {
                 large_n += 1;
-                if o.is_bad() {
+                if o.is_stall_or_failure() {
                     large_bad += 1;
+                    large_stalls += usize::from(matches!(o, Outcome::Stalled(_)));
                     large_rows.push((*a, *r, r.phases.total_ms));
                 }
             }
             Some(s) if s <= cfg.small_body => {
                 small_n += 1;
-                small_bad += usize::from(o.is_bad());
+                small_bad += usize::from(o.is_stall_or_failure());
             }
             _ => {}
         }
@@ -603,11 +636,12 @@ fn request_findings(t: &TargetEvidence, c: &Classified<'_>, cfg: &ThresholdConfi
             Confidence::Medium
         };
         add_worst_requests(&mut f, large_rows.into_iter());
+        explained_stalls.push((out.len(), large_stalls));
         out.push(f);
     }
 
     // IL208 — only one HTTP version misbehaves.
-    if let Some(f) = contrast(
+    if let Some((f, stalls)) = contrast(
         Code::IL208,
         label,
         c,
@@ -615,7 +649,24 @@ fn request_findings(t: &TargetEvidence, c: &Classified<'_>, cfg: &ThresholdConfi
         |r| r.http_version.clone(),
         "HTTP version",
     ) {
+        explained_stalls.push((out.len(), stalls));
         out.push(f);
+    }
+
+    // When one group (large bodies, one address, one protocol) holds every stall, that
+    // finding is the diagnosis: IL201 would only repeat it less precisely.
+    let stall_total = stalled_count;
+    if stall_total > 0
+        && let Some(general) = out.iter().position(|f| f.code == Code::IL201)
+        && let Some((specific, _)) = explained_stalls
+            .iter()
+            .find(|(_, stalls)| *stalls == stall_total)
+    {
+        let general_finding = out[general].clone();
+        let f = &mut out[*specific];
+        f.severity = f.severity.max(general_finding.severity);
+        f.summary = format!("{} ({})", f.summary, general_finding.summary);
+        out.remove(general);
     }
 
     // IL301 / IL302 / IL306 — statuses.
@@ -662,10 +713,14 @@ fn contrast(
     cfg: &ThresholdConfig,
     key: impl Fn(&RequestRecord) -> Option<String>,
     what: &str,
-) -> Option<Finding> {
+) -> Option<(Finding, usize)> {
     let mut groups: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    let mut stalls: BTreeMap<String, usize> = BTreeMap::new();
     for (_, r, o) in &c.rows {
         let Some(k) = key(r) else { continue };
+        if matches!(o, Outcome::Stalled(_)) {
+            *stalls.entry(k.clone()).or_default() += 1;
+        }
         let e = groups.entry(k).or_default();
         e.0 += 1;
         e.1 += usize::from(o.is_bad());
@@ -677,14 +732,22 @@ fn contrast(
     let (bad_key, bad) = groups
         .iter()
         .max_by(|a, b| rate(a.1).total_cmp(&rate(b.1)))?;
+    let others: (usize, usize) = groups
+        .iter()
+        .filter(|(k, _)| *k != bad_key)
+        .fold((0, 0), |acc, (_, v)| (acc.0 + v.0, acc.1 + v.1));
     let others_worst = groups
         .iter()
         .filter(|(k, _)| *k != bad_key)
         .map(|(_, v)| rate(v))
         .fold(0.0, f64::max);
-    if bad.1 < 2 || rate(bad) - others_worst < 0.3 || others_worst > 0.1 {
+    // One group is worse when the others, had they suffered the same rate, would almost
+    // never have come out as clean as they did (binomial tail < 1 %), and by a wide margin.
+    let same_rate_chance = binomial_cdf(others.1, others.0, rate(bad));
+    if bad.1 < 3 || same_rate_chance >= 0.01 || others_worst > rate(bad) / 4.0 {
         return None;
     }
+    let bad_stalls = stalls.get(bad_key).copied().unwrap_or(0);
     let mut f = finding(
         code,
         Some(label),
@@ -701,12 +764,16 @@ fn contrast(
             value: format!("{b} bad of {n}"),
         });
     }
-    f.confidence = if bad.1 >= 3 {
+    f.evidence.push(Evidence::Stat {
+        label: "chance the others were this clean at the same rate".into(),
+        value: format!("{same_rate_chance:.1e}"),
+    });
+    f.confidence = if same_rate_chance < 0.001 {
         Confidence::High
     } else {
         Confidence::Medium
     };
-    Some(f)
+    Some((f, bad_stalls))
 }
 
 fn check_findings(t: &TargetEvidence) -> Vec<Finding> {

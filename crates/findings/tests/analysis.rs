@@ -511,3 +511,111 @@ fn stalls_that_also_hit_the_witness_are_placed_on_the_path() {
         .any(|e| matches!(e, Evidence::Witness { message } if message.contains("on the path")));
     assert!(on_path, "{:#?}", f.evidence);
 }
+
+#[test]
+fn large_only_stalls_are_one_finding_not_two() {
+    let big = asset("https://a/static/big.js", 20, 1_000_000, |i, mut r| {
+        if i % 5 == 0 {
+            r.phases.body_ms = Some(3000.0);
+            r.body_curve = vec![
+                BodySample {
+                    at_ms: 5.0,
+                    bytes: 16_384,
+                },
+                BodySample {
+                    at_ms: 2900.0,
+                    bytes: 1_000_000,
+                },
+            ];
+        }
+        r
+    });
+    let small = asset("https://a/static/s.css", 20, 1000, |_, r| r);
+    let a = analyse(
+        &[target("https://a/", vec![big, small])],
+        &ThresholdConfig::default(),
+    );
+    assert_eq!(codes(&a), vec![Code::IL207]);
+    assert_eq!(a.findings[0].severity, Severity::Error);
+}
+
+#[test]
+fn a_trickled_large_body_is_il205_not_il207() {
+    // 96 KB at ~48 KB/s, ten chunks a second: slow and steady, never silent.
+    let big = asset("https://a/static/app.js", 20, 98_304, |_, mut r| {
+        r.phases.body_ms = Some(2000.0);
+        r.body_curve = (1..=20)
+            .map(|k| BodySample {
+                at_ms: k as f64 * 100.0,
+                bytes: k * 4915,
+            })
+            .collect();
+        r
+    });
+    let small = asset("https://a/static/s.css", 20, 1000, |_, r| r);
+    let a = analyse(
+        &[target("https://a/", vec![big, small])],
+        &ThresholdConfig::default(),
+    );
+    assert_eq!(codes(&a), vec![Code::IL205]);
+    assert_eq!(a.verdict.root_cause, Some(Code::IL205));
+}
+
+#[test]
+fn truncated_large_bodies_are_il203_not_il207() {
+    let big = asset("https://a/static/app.js", 20, 98_304, |i, mut r| {
+        if i % 4 == 0 {
+            r.bytes_received = 1000;
+            r.error = Some(RequestError {
+                kind: ErrorKind::Truncated,
+                phase: Phase::Body,
+                message: "short".into(),
+            });
+        }
+        r
+    });
+    let small = asset("https://a/static/s.css", 20, 1000, |_, r| r);
+    let a = analyse(
+        &[target("https://a/", vec![big, small])],
+        &ThresholdConfig::default(),
+    );
+    assert_eq!(codes(&a), vec![Code::IL203]);
+}
+
+#[test]
+fn stalls_on_one_protocol_only_are_il208_and_lead() {
+    // Half the requests over each protocol; a fifth of the HTTP/2 ones stall 2 s.
+    let t = target(
+        "https://a/",
+        vec![asset("https://a/static/s.css", 60, 1000, |i, mut r| {
+            if i % 2 == 1 {
+                r.http_version = Some("HTTP/1.1".into());
+            } else if i % 10 == 0 {
+                r.phases.ttfb_ms = Some(2000.0);
+            }
+            r
+        })],
+    );
+    let a = analyse(&[t], &ThresholdConfig::default());
+    assert_eq!(codes(&a), vec![Code::IL208], "{:#?}", a.findings);
+    assert_eq!(a.findings[0].severity, Severity::Error);
+    assert!(a.findings[0].summary.contains("HTTP/2"));
+}
+
+#[test]
+fn a_few_stalls_spread_evenly_single_out_no_group() {
+    let t = target(
+        "https://a/",
+        vec![asset("https://a/static/s.css", 60, 1000, |i, mut r| {
+            if i % 2 == 1 {
+                r.http_version = Some("HTTP/1.1".into());
+            }
+            if i % 15 == 0 || i % 15 == 1 {
+                r.phases.ttfb_ms = Some(2000.0);
+            }
+            r
+        })],
+    );
+    let a = analyse(&[t], &ThresholdConfig::default());
+    assert_eq!(codes(&a), vec![Code::IL201], "{:#?}", a.findings);
+}

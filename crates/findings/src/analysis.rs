@@ -1181,9 +1181,20 @@ fn verdict(targets: &[TargetEvidence], findings: &[Finding], s: &[TargetSummary]
         _ => VerdictStatus::Notice,
     };
     let target = root.target.clone();
+    // Statuses, types, caching and builds are the server's doing; the rest happens on the way.
+    let server_side = matches!(
+        root.code,
+        Code::IL301 | Code::IL302 | Code::IL303 | Code::IL304 | Code::IL305 | Code::IL306
+    );
     let on = target
         .as_deref()
-        .map(|t| format!(" on the path to {t}"))
+        .map(|t| {
+            if server_side {
+                format!(" at {t}")
+            } else {
+                format!(" on the path to {t}")
+            }
+        })
         .unwrap_or_default();
     let symptoms: Vec<&str> = findings
         .iter()

@@ -23,6 +23,7 @@ mod config;
 mod middlebox;
 mod origin;
 pub mod pki;
+mod relay;
 pub mod rng;
 pub mod scenario;
 pub mod site;
@@ -158,8 +159,7 @@ impl Lab {
         let mut tasks = JoinSet::new();
         let mut instances = Vec::new();
         for (i, inst) in cfg.instances.iter().enumerate() {
-            not_yet(inst)?;
-            let (tls, private_pem, upstream) = match &inst.private_ca {
+            let (tls, private_pem, origin_upstream) = match &inst.private_ca {
                 None => (origin_tls.clone(), None, upstream.clone()),
                 Some(name) => {
                     let ca = pki::Ca::new(&name.common_name, &name.organisation)
@@ -178,8 +178,14 @@ impl Lab {
                 site::Site::build(inst.origin.site_version)?.with_faults(&inst.origin)?;
             let served = Arc::new(origin::Served { site, statuses });
             let origin = origin::start(served, tls, &mut tasks).await?;
-            let (middlebox, pem) = match &inst.middlebox {
-                None => (None, None),
+            let seed = cfg.seed ^ (i as u64 + 1).wrapping_mul(0xA24B_AED4_963E_E407);
+            let witness_origin = if inst.witness {
+                Some(start_witness(&public, &names, &mut tasks).await?)
+            } else {
+                None
+            };
+            let (middlebox, pem, witness) = match &inst.middlebox {
+                None => (None, None, witness_origin),
                 Some(mb) => {
                     let ca = pki::Ca::new(&mb.ca_common_name, &mb.ca_organisation)
                         .context("making the inspection CA")?;
@@ -190,19 +196,43 @@ impl Lab {
                         mb.http1_only,
                         mb.tls12_only,
                     )?;
-                    let seed = cfg.seed ^ (i as u64 + 1).wrapping_mul(0xA24B_AED4_963E_E407);
                     let addr = middlebox::start(
                         origin,
-                        tls,
+                        tls.clone(),
                         mb.http1_only,
-                        upstream,
+                        origin_upstream,
                         mb.faults.clone(),
                         seed,
                         &mut tasks,
                     )
                     .await?;
-                    (Some(addr), Some(pem))
+                    // The box inspects (and stalls) everything bound for this host, the
+                    // witness included.
+                    let witness = match witness_origin {
+                        None => None,
+                        Some(w) => Some(
+                            middlebox::start(
+                                w,
+                                tls,
+                                mb.http1_only,
+                                upstream.clone(),
+                                Faults {
+                                    only_prefix: "/".to_string(),
+                                    ..mb.faults.clone()
+                                },
+                                seed ^ 0x5749_544e,
+                                &mut tasks,
+                            )
+                            .await?,
+                        ),
+                    };
+                    (Some(addr), Some(pem), witness)
                 }
+            };
+            let addr = middlebox.unwrap_or(origin);
+            let second_addr = match &inst.second_address {
+                None => None,
+                Some(f) => Some(relay::start(addr, f.clone(), seed ^ 0x0002, &mut tasks).await?),
             };
             instances.push(Instance {
                 host: instance_host(i),
@@ -210,9 +240,9 @@ impl Lab {
                 middlebox,
                 inspection_ca_pem_path: pem,
                 private_ca_pem_path: private_pem,
-                addr: middlebox.unwrap_or(origin),
-                second_addr: None,
-                witness: None,
+                addr,
+                second_addr,
+                witness,
             });
         }
         Ok(Lab {
@@ -257,20 +287,28 @@ fn origin_names(instances: usize) -> Vec<String> {
     names
 }
 
-/// Parts of the configuration not built yet.
-fn not_yet(inst: &InstanceConfig) -> anyhow::Result<()> {
-    let mut missing = Vec::new();
-    if inst.second_address.is_some() {
-        missing.push("second_address");
-    }
-    if inst.witness {
-        missing.push("witness");
-    }
-    if missing.is_empty() {
-        Ok(())
-    } else {
-        anyhow::bail!("lab: not implemented yet: {}", missing.join(", "))
-    }
+/// Starts a witness (`interloper echo`) on 127.0.0.1 with a lab-public leaf for `names`.
+async fn start_witness(
+    public: &pki::Ca,
+    names: &[String],
+    tasks: &mut JoinSet<()>,
+) -> anyhow::Result<SocketAddr> {
+    let (cert, key) = public
+        .leaf_pem(names)
+        .context("making the witness certificate")?;
+    let config = interloper_echo::EchoConfig::new(
+        SocketAddr::from(([127, 0, 0, 1], 0)),
+        interloper_echo::CertSource::Pem {
+            cert: cert.into_bytes(),
+            key: key.into_bytes(),
+        },
+    );
+    let server = interloper_echo::EchoServer::bind(config)
+        .await
+        .map_err(|e| anyhow::anyhow!("lab: starting the witness: {e}"))?;
+    let addr = server.local_addr();
+    tasks.spawn(server.run(std::future::pending::<()>()));
+    Ok(addr)
 }
 
 /// Always the same certificate.

@@ -49,6 +49,22 @@ impl Ca {
         })
     }
 
+    /// A long-lived leaf for `names` as PEM text: (chain, leaf then CA; PKCS#8 key), for
+    /// servers configured from PEM (the witness).
+    pub fn leaf_pem(&self, names: &[String]) -> anyhow::Result<(String, String)> {
+        let mut p = CertificateParams::new(names.to_vec())?;
+        p.distinguished_name.push(
+            DnType::CommonName,
+            names.first().map_or("localhost", String::as_str),
+        );
+        p.is_ca = IsCa::ExplicitNoCa;
+        p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        let key = KeyPair::generate()?;
+        let cert = p.signed_by(&key, &self.issuer)?;
+        Ok((format!("{}{}", cert.pem(), self.pem), key.serialize_pem()))
+    }
+
     /// A leaf for `names` (DNS names or IP addresses), signed by this CA; the chain sent is
     /// leaf then CA, as servers usually send it. A `minted` leaf is fresh and short-lived, as
     /// inspection products make them; otherwise it is long-lived, as an origin's.

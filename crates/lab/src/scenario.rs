@@ -53,6 +53,10 @@ pub const SCENARIOS: &[Scenario] = builtin![
     "reset",
     "midbody",
     "trickle",
+    "tamper",
+    "downgrade",
+    "address",
+    "origin",
 ];
 
 #[cfg(test)]

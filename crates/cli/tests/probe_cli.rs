@@ -119,7 +119,7 @@ fn demo_runs_and_reports() {
     );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
-        text.contains("CLEAN") && text.contains("instance 4: https://localhost:"),
+        text.contains("CLEAN") && text.contains("instance 4: https://app-4.localhost:"),
         "{text}"
     );
 }

@@ -29,6 +29,8 @@ impl Default for TerminalStyle {
 
 /// Evidence items shown per finding; the rest are counted (the JSON and HTML have them all).
 const EVIDENCE_ITEMS: usize = 5;
+/// Lines one evidence sentence may take before it is shortened.
+const EVIDENCE_LINES: usize = 4;
 
 /// Longest string shown from a single value, before shortening to the line width.
 const MAX_FIELD: usize = 2000;
@@ -218,13 +220,22 @@ impl Painter {
 
     fn evidence(&self, s: &mut String, indent: usize, e: &Evidence) {
         let room = self.width.saturating_sub(indent + 2);
+        // Sentences wrap under their bullet (a few lines at most); only what is longer still is
+        // shortened, so a message is never cut in its middle on a normal terminal.
         let bullet = |s: &mut String, text: &str| {
-            let _ = writeln!(
-                s,
-                "{:indent$}• {}",
-                "",
-                shorten(&clean(text, MAX_FIELD), room)
-            );
+            let lines = wrap(&clean(text, MAX_FIELD), room);
+            let shown = lines.len().min(EVIDENCE_LINES);
+            for (i, line) in lines.iter().take(shown).enumerate() {
+                let line = if i + 1 == shown && lines.len() > shown {
+                    let mut l: String = line.chars().take(room.saturating_sub(1)).collect();
+                    l.push('…');
+                    l
+                } else {
+                    line.clone()
+                };
+                let mark = if i == 0 { "• " } else { "  " };
+                let _ = writeln!(s, "{:indent$}{mark}{line}", "");
+            }
         };
         let more = |s: &mut String, text: &str, colour: &str| {
             let line = shorten(&clean(text, MAX_FIELD), room);

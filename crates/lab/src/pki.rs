@@ -52,14 +52,7 @@ impl Ca {
     /// A long-lived leaf for `names` as PEM text: (chain, leaf then CA; PKCS#8 key), for
     /// servers configured from PEM (the witness).
     pub fn leaf_pem(&self, names: &[String]) -> anyhow::Result<(String, String)> {
-        let mut p = CertificateParams::new(names.to_vec())?;
-        p.distinguished_name.push(
-            DnType::CommonName,
-            names.first().map_or("localhost", String::as_str),
-        );
-        p.is_ca = IsCa::ExplicitNoCa;
-        p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-        p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        let p = leaf_params(names)?;
         let key = KeyPair::generate()?;
         let cert = p.signed_by(&key, &self.issuer)?;
         Ok((format!("{}{}", cert.pem(), self.pem), key.serialize_pem()))
@@ -69,14 +62,7 @@ impl Ca {
     /// leaf then CA, as servers usually send it. A `minted` leaf is fresh and short-lived, as
     /// inspection products make them; otherwise it is long-lived, as an origin's.
     pub fn leaf(&self, names: &[String], minted: bool) -> anyhow::Result<Arc<CertifiedKey>> {
-        let mut p = CertificateParams::new(names.to_vec())?;
-        p.distinguished_name.push(
-            DnType::CommonName,
-            names.first().map_or("localhost", String::as_str),
-        );
-        p.is_ca = IsCa::ExplicitNoCa;
-        p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-        p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        let mut p = leaf_params(names)?;
         if minted {
             // As inspection products do: valid from a moment ago, for a few days.
             let now = time::OffsetDateTime::now_utc();
@@ -95,6 +81,19 @@ impl Ca {
             signing,
         )))
     }
+}
+
+/// A server leaf's parameters: the names as SANs, the first as the subject.
+fn leaf_params(names: &[String]) -> anyhow::Result<CertificateParams> {
+    let mut p = CertificateParams::new(names.to_vec())?;
+    p.distinguished_name.push(
+        DnType::CommonName,
+        names.first().map_or("localhost", String::as_str),
+    );
+    p.is_ca = IsCa::ExplicitNoCa;
+    p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    Ok(p)
 }
 
 /// Mints a leaf per server name the first time a client asks for it (as inspection products

@@ -114,17 +114,8 @@ fn list_names_every_scenario() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8_lossy(&out.stdout);
-    for name in [
-        "inspection",
-        "clean",
-        "fortigate",
-        "private",
-        "truncate",
-        "reset",
-        "midbody",
-        "trickle",
-    ] {
-        assert!(text.contains(name), "{text}");
+    for s in interloper_lab::SCENARIOS {
+        assert!(text.contains(s.name) && text.contains(&s.about()), "{text}");
     }
     let out = Command::cargo_bin("interloper")
         .unwrap()

@@ -375,6 +375,7 @@ scenarios! {
     truncate => "truncate",
     reset => "reset",
     midbody => "midbody",
+    drop_large => "drop-large",
     trickle => "trickle",
     tamper => "tamper",
     downgrade => "downgrade",

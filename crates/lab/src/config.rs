@@ -34,6 +34,8 @@ pub struct Faults {
     pub truncate_at: Option<usize>,
     /// Share of requests answered by dropping the connection.
     pub reset_probability: f64,
+    /// Drop only responses of at least `large_from` bytes.
+    pub reset_large_only: bool,
     /// Share of requests whose body has one byte changed (length kept), as a scanner that
     /// rewrites content does.
     pub tamper_probability: f64,
@@ -53,6 +55,7 @@ impl Default for Faults {
             truncate_probability: 0.0,
             truncate_at: None,
             reset_probability: 0.0,
+            reset_large_only: false,
             tamper_probability: 0.0,
         }
     }

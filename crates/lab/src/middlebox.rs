@@ -87,7 +87,7 @@ fn plan(
     let mut rng = SplitMix::for_request(SplitMix::seed_for_path(seed, path), n);
     // Draw every decision in a fixed order, so one fault's setting never shifts another's.
     let stall = rng.chance(faults.stall_probability) && (!faults.stall_large_only || large);
-    let reset = rng.chance(faults.reset_probability);
+    let reset = rng.chance(faults.reset_probability) && (!faults.reset_large_only || large);
     let truncate = rng.chance(faults.truncate_probability);
     let tamper = rng.chance(faults.tamper_probability);
     let stall = stall.then_some(faults.stall);
@@ -355,6 +355,18 @@ mod tests {
         };
         assert!(plan(&f, 1, 0, "/static/a", H2, 10).stall.is_none());
         assert!(plan(&f, 1, 0, "/static/a", H2, 5000).stall.is_some());
+    }
+
+    #[test]
+    fn large_only_drops_spare_small_answers() {
+        let f = Faults {
+            reset_probability: 1.0,
+            reset_large_only: true,
+            large_from: 1000,
+            ..Faults::default()
+        };
+        assert!(!plan(&f, 1, 0, "/static/a", H2, 10).reset);
+        assert!(plan(&f, 1, 0, "/static/a", H2, 5000).reset);
     }
 
     #[test]

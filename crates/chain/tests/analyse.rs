@@ -328,6 +328,70 @@ fn known_products_are_named() {
     product_case("Some Root", Some("XK72 Ltd"), "charles");
 }
 
+/// One issuer per entry of Chromium's SSL error assistant MITM-software list (issuer common
+/// name and organisation as its patterns describe them), each named as the right product.
+#[test]
+fn the_names_in_chromiums_mitm_software_list_are_named() {
+    let cases: &[(&str, Option<&str>, &str)] = &[
+        (
+            "avast! Web/Mail Shield Root",
+            Some("avast! Web/Mail Shield"),
+            "avast",
+        ),
+        (
+            "Bitdefender Personal CA.Net-Defender",
+            Some("Bitdefender"),
+            "bitdefender",
+        ),
+        ("Cisco Umbrella Root CA", Some("Cisco"), "cisco-umbrella"),
+        (
+            "Cisco Umbrella Primary SubCA",
+            Some("Cisco"),
+            "cisco-umbrella",
+        ),
+        (
+            "ContentKeeper Appliance CA (42)",
+            Some("ContentKeeper Technologies"),
+            "contentkeeper",
+        ),
+        (
+            "Gateway CA",
+            Some("Cyberoam Certificate Authority"),
+            "cyberoam",
+        ),
+        ("Forcepoint Cloud CA", Some("Forcepoint LLC"), "forcepoint"),
+        ("FortiGate CA", Some("Fortinet"), "fortinet"),
+        ("Gateway CA", Some("Fortinet Ltd."), "fortinet"),
+        (
+            "Kaspersky Anti-Virus Personal Root Certificate",
+            None,
+            "kaspersky",
+        ),
+        ("McAfee Web Gateway", None, "mcafee-web-gateway"),
+        ("www.netspark.com", Some("NetSpark"), "netspark"),
+        (
+            "Smoothwall-default-root-certificate-authority",
+            None,
+            "smoothwall",
+        ),
+        (
+            "Gateway CA",
+            Some("HTTPS Management Certificate for SonicWALL (self-signed)"),
+            "sonicwall",
+        ),
+        ("Sophos SSL CA_C1234567890", Some("Sophos"), "sophos"),
+        ("Sophos_CA_C1234567890", None, "sophos"),
+        ("sophosutm Proxy CA", Some("sophosutm"), "sophos"),
+        ("Sophos Web Appliance", Some("Sophos Plc"), "sophos"),
+        ("Gateway CA", Some("Blue Coat Systems"), "bluecoat"),
+        ("IWSS.TREND", None, "trendmicro-iwss"),
+        ("Gateway CA", Some("Zscaler Inc."), "zscaler"),
+    ];
+    for (cn, o, id) in cases {
+        product_case(cn, *o, id);
+    }
+}
+
 #[test]
 fn leaf_subject_naming_a_vendor_is_not_a_product() {
     let public = ca("Public Test Root", None);

@@ -55,8 +55,16 @@ fn at_least_warning(v: &serde_json::Value) -> Vec<(String, String)> {
 
 #[test]
 fn default_scenario_points_at_instance_four_and_inspection() {
-    let (code, v) = demo(&["-n", "20"]);
+    // Exactly the README's first command (defaults), which must finish well under a minute.
+    let started = std::time::Instant::now();
+    let (code, v) = demo(&[]);
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(60), "the demo took {took:?}");
     assert_eq!(code, Some(1), "{v:#}");
+    assert_eq!(
+        v["verdict"]["root_cause"], "IL101",
+        "proven by the witness: {v:#}"
+    );
     let targets = labels(&v);
     assert_eq!(targets.len(), 4, "{v:#}");
     let fourth = &targets[3];
@@ -124,6 +132,33 @@ fn list_names_every_scenario() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn lab_from_a_file_prints_its_witness_and_second_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("lab.toml");
+    std::fs::write(
+        &config,
+        "about = \"one instance, a witness, a second address\"\n[lab]\n[[lab.instance]]\nwitness = true\n[lab.instance.second_address]\nreset_probability = 0.5\n",
+    )
+    .unwrap();
+    let out = Command::cargo_bin("interloper")
+        .unwrap()
+        .args(["lab", "--config", config.to_str().unwrap(), "--for", "1s"])
+        .timeout(Duration::from_secs(30))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("lab (lab): one instance, a witness, a second address")
+            && text.contains("second address: 127.0.0.2:")
+            && text.contains("witness: https://app-1.localhost:")
+            && text.contains("--each-address")
+            && text.contains("--echo https://app-1.localhost:"),
+        "{text}"
+    );
 }
 
 #[test]

@@ -67,7 +67,10 @@ fn main() -> ExitCode {
         }
     };
     let style = out::Style::new(cli.color);
-    let result = runtime.block_on(async {
+    // The command runs on the runtime's workers, not on this thread: a future polled by
+    // block_on wakes through a futex for every message it receives (the probe's aggregator
+    // gets one per request), which cost a fifth of the throughput on plain HTTP.
+    let command = runtime.spawn(async move {
         match cli.command {
             Command::Check(args) => cmd::check::run(args, style).await,
             Command::Probe(args) => cmd::probe::run(args, style).await,
@@ -78,6 +81,12 @@ fn main() -> ExitCode {
             Command::Echo(args) => cmd::echo::run(args, style).await,
         }
     });
+    let result = match runtime.block_on(command) {
+        Ok(result) => result,
+        // A bug stays a panic, with its usual exit status.
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(e) => Err(anyhow::anyhow!("the command was cancelled: {e}")),
+    };
     // Connections and servers still open must not keep the process alive.
     runtime.shutdown_background();
     match result {

@@ -2,13 +2,18 @@
 //!
 //! - a lab "public" CA, whose PEM is written to a temporary file so `check --public-roots`
 //!   treats it as public;
-//! - N origin instances (HTTPS, HTTP/2 and HTTP/1.1) serving a small static site in Django's
-//!   layout ([`site::Site::demo`]);
+//! - N origin instances (`app-N.localhost`; HTTPS, HTTP/2 and HTTP/1.1) serving a small static
+//!   site in Django's layout ([`site::Site::demo`]), with optional origin faults
+//!   ([`OriginConfig`]);
 //! - optionally, in front of any instance, an intercepting middlebox: it terminates TLS with
 //!   leaves minted on the fly by an inspection CA of a configurable name, opens its own TLS
-//!   connection upstream, forwards the request, and injects seeded faults ([`Faults`]).
+//!   connection upstream, forwards the request, and injects seeded faults ([`Faults`]);
+//! - optionally a witness (`interloper echo`) beside an instance, behind the same middlebox,
+//!   and a second address (127.0.0.2) through a relay that holds or resets connections.
 //!
-//! Everything listens on 127.0.0.1 only; dropping the [`Lab`] stops every task.
+//! What to start is data ([`LabConfig`], from TOML: [`ScenarioFile`]); [`Lab::check_args`]
+//! says how a user would check it. Everything listens on 127.0.0.1 / 127.0.0.2 only;
+//! dropping the [`Lab`] stops every task.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

@@ -245,7 +245,7 @@ fn version_key(v: HttpVersionPref) -> u8 {
 }
 
 /// For a file whose first response was verified (hashed name or SRI): the later complete
-/// responses, in the same Content-Encoding, whose bytes differ from it. A path that rewrites
+/// uncompressed responses whose bytes differ from it (the probe asks for no encoding). A path that rewrites
 /// content now and then (a scanner injecting into some responses) shows here even when the
 /// verified response was clean.
 fn content_changed(records: &[RequestRecord]) -> Option<AssetCheck> {
@@ -257,11 +257,16 @@ fn content_changed(records: &[RequestRecord]) -> Option<AssetCheck> {
             .find(|(k, _)| k.eq_ignore_ascii_case("content-encoding"))
             .map(|(_, v)| v.to_ascii_lowercase())
     };
-    let first_encoding = encoding(first);
+    // Only identity bodies are compared byte for byte: the same content compressed by two
+    // edges (or at two levels) differs on the wire and is still the same file.
+    let identity = |r: &RequestRecord| encoding(r).is_none_or(|e| e == "identity");
+    if !identity(first) {
+        return None;
+    }
     let comparable: Vec<&RequestRecord> = later
         .iter()
         .filter(|r| r.status == Some(200) && r.error.is_none())
-        .filter(|r| encoding(r) == first_encoding)
+        .filter(|r| identity(r))
         .collect();
     let differing: Vec<&str> = comparable
         .iter()
@@ -315,5 +320,9 @@ mod tests {
             "1 of 2 later responses carried different bytes than the verified one"
         );
         assert_eq!(c.actual.as_deref(), Some("sha256 bb"));
+        // A compressed answer is not compared byte for byte.
+        let mut gzip = rec(200, "dd");
+        gzip.headers = vec![("content-encoding".into(), "gzip".into())];
+        assert!(content_changed(&[rec(200, "aa"), gzip]).is_none());
     }
 }

@@ -152,15 +152,10 @@ fn mitmproxy_in_front_is_named_first_in_the_verdict() {
     assert_eq!(out.status.code(), Some(1));
 }
 
-const STALL_ADDON: &str = r#"
-import asyncio, random
-rng = random.Random(7)
-class Stall:
-    async def response(self, flow):
-        if "/static/" in flow.request.path and rng.random() < 0.10:
-            await asyncio.sleep(2.0)
-addons = [Stall()]
-"#;
+/// mitmproxy holding a seeded 10 % of static responses for 2 s.
+fn stall_addon() -> String {
+    interloper_testkit::stall_addon(Some("/static/"), 0.10, 2.0)
+}
 
 #[test]
 fn stalls_on_the_path_are_il201() {
@@ -169,7 +164,7 @@ fn stalls_on_the_path_are_il201() {
         o.nginx.https_port,
         "Corp Gateway CA",
         "Example Corp",
-        Some(STALL_ADDON),
+        Some(&stall_addon()),
     )
     .expect("mitmproxy");
     let public = path_str(&o.nginx.pki.ca_cert_pem);
@@ -310,7 +305,7 @@ fn the_instance_behind_inspection_is_the_outlier_and_html_is_self_contained() {
         o.nginx.https_port,
         "Corp Gateway CA",
         "Example Corp",
-        Some(STALL_ADDON),
+        Some(&stall_addon()),
     )
     .expect("mitmproxy");
     let public = path_str(&o.nginx.pki.ca_cert_pem);
@@ -406,7 +401,7 @@ fn show_terminal_report() {
         o.nginx.https_port,
         "FortiGate CA",
         "Fortinet",
-        Some(STALL_ADDON),
+        Some(&stall_addon()),
     )
     .expect("mitmproxy");
     let public = path_str(&o.nginx.pki.ca_cert_pem);

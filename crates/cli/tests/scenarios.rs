@@ -284,18 +284,7 @@ fn stall_addon(a: &Addon) -> String {
     let secs = interloper_lab::duration_text::parse(&a.stall)
         .expect("addon stall duration")
         .as_secs_f64();
-    format!(
-        r#"
-import asyncio, random
-rng = random.Random(7)
-class Stall:
-    async def response(self, flow):
-        if "/static/" in flow.request.path and rng.random() < {p}:
-            await asyncio.sleep({secs})
-addons = [Stall()]
-"#,
-        p = a.stall_probability
-    )
+    interloper_testkit::stall_addon(Some("/static/"), a.stall_probability, secs)
 }
 
 fn run_real(name: &str, spec: &Spec, real: &Real) {

@@ -103,25 +103,14 @@ fn mitmproxy_in_front_of_the_witness_is_proven() {
 
 /// The same "firewall" in front of the site and of the witness: it stalls a seeded 10 % of
 /// responses by 2 s.
-const STALL_EVERYTHING: &str = r#"
-import asyncio, random
-rng = random.Random(7)
-class Stall:
-    async def response(self, flow):
-        if rng.random() < 0.10:
-            await asyncio.sleep(2.0)
-addons = [Stall()]
-"#;
+fn stall_everything() -> String {
+    interloper_testkit::stall_addon(None, 0.10, 2.0)
+}
 
-const STALL_STATIC: &str = r#"
-import asyncio, random
-rng = random.Random(7)
-class Stall:
-    async def response(self, flow):
-        if "/static/" in flow.request.path and rng.random() < 0.10:
-            await asyncio.sleep(2.0)
-addons = [Stall()]
-"#;
+/// The same stalls on the site's static files only.
+fn stall_static() -> String {
+    interloper_testkit::stall_addon(Some("/static/"), 0.10, 2.0)
+}
 
 #[test]
 fn check_with_the_witness_proves_interception_and_places_the_stall_on_the_path() {
@@ -131,14 +120,14 @@ fn check_with_the_witness_proves_interception_and_places_the_stall_on_the_path()
         o.nginx.https_port,
         "Corp Gateway CA",
         "Example Corp",
-        Some(STALL_STATIC),
+        Some(&stall_static()),
     )
     .expect("mitmproxy (site)");
     let witness_mitm = Mitmproxy::reverse(
         w.port,
         "Corp Gateway CA",
         "Example Corp",
-        Some(STALL_EVERYTHING),
+        Some(&stall_everything()),
     )
     .expect("mitmproxy (witness)");
     let public = o.nginx.pki.ca_cert_pem.to_str().expect("path").to_string();

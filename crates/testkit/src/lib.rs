@@ -25,7 +25,7 @@ use std::path::PathBuf;
 use anyhow::{Context as _, bail};
 
 pub use django::{DjangoServer, DjangoSite};
-pub use mitm::Mitmproxy;
+pub use mitm::{Mitmproxy, stall_addon};
 pub use nginx::{Nginx, NginxOptions, SMALL_TXT, one_mib_bytes};
 pub use pki::TestPki;
 

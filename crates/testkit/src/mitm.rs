@@ -132,3 +132,33 @@ impl Drop for Mitmproxy {
         process::stop(&mut self.child, Some(pid), Duration::from_secs(5));
     }
 }
+
+/// A mitmproxy addon that holds a seeded share of responses before passing them on: a path
+/// that stalls. `only_path_containing` limits it to matching request paths (e.g. `/static/`).
+pub fn stall_addon(only_path_containing: Option<&str>, share: f64, seconds: f64) -> String {
+    let condition = match only_path_containing {
+        Some(part) => format!("{part:?} in flow.request.path and rng.random() < {share}"),
+        None => format!("rng.random() < {share}"),
+    };
+    format!(
+        "import asyncio, random\n\
+         rng = random.Random(7)\n\
+         class Stall:\n\
+         \x20   async def response(self, flow):\n\
+         \x20       if {condition}:\n\
+         \x20           await asyncio.sleep({seconds})\n\
+         addons = [Stall()]\n"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn stall_addon_is_the_python_it_means() {
+        assert_eq!(
+            super::stall_addon(Some("/static/"), 0.1, 2.0),
+            "import asyncio, random\nrng = random.Random(7)\nclass Stall:\n    async def response(self, flow):\n        if \"/static/\" in flow.request.path and rng.random() < 0.1:\n            await asyncio.sleep(2)\naddons = [Stall()]\n"
+        );
+        assert!(super::stall_addon(None, 0.5, 1.5).contains("        if rng.random() < 0.5:\n"));
+    }
+}

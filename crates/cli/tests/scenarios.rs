@@ -66,6 +66,9 @@ struct Expect {
     /// Phrases the verdict summary must contain.
     #[serde(default)]
     summary_contains: Vec<String>,
+    /// Every target examined this many assets (the page and every file it loads): a fault
+    /// must not silently hide a file from the check.
+    assets: Option<u64>,
 }
 
 /// nginx serving Django's admin static files (collectstatic, ManifestStaticFilesStorage),
@@ -86,11 +89,15 @@ struct CaName {
     ca_organisation: String,
 }
 
+/// One seeded fault on `/static/` responses, in a mitmproxy addon.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Addon {
-    stall_probability: f64,
-    stall: String,
+    /// Hold this share of responses for `stall` before sending them.
+    stall_probability: Option<f64>,
+    stall: Option<String>,
+    /// Change one byte in the middle of this share of bodies (length kept).
+    tamper_probability: Option<f64>,
 }
 
 fn scenarios_dir() -> PathBuf {
@@ -161,6 +168,20 @@ fn explain(name: &str, about: &str, report: &Value, stderr: &str) -> String {
             f["summary"].as_str().unwrap_or_default()
         ));
     }
+    for t in report["targets"].as_array().into_iter().flatten() {
+        s.push_str(&format!(
+            "target {}: {} assets, {} requests\n",
+            t["summary"]["label"].as_str().unwrap_or_default(),
+            t["summary"]["assets"],
+            t["summary"]["requests"]
+        ));
+        for a in t["assets"].as_array().into_iter().flatten() {
+            s.push_str(&format!("  {}\n", a["url"].as_str().unwrap_or_default()));
+        }
+    }
+    for n in report["notes"].as_array().into_iter().flatten() {
+        s.push_str(&format!("note: {}\n", n.as_str().unwrap_or_default()));
+    }
     if !stderr.trim().is_empty() {
         s.push_str(&format!("stderr:\n{stderr}\n"));
     }
@@ -176,6 +197,9 @@ fn assert_expected(
     stderr: &str,
 ) {
     let why = explain(name, &spec.about, report, stderr);
+    if std::env::var_os("INTERLOPER_SCENARIO_SHOW").is_some() {
+        eprintln!("{why}");
+    }
     let e = &spec.expect;
     let findings: Vec<(String, String)> = report["findings"]
         .as_array()
@@ -223,6 +247,18 @@ fn assert_expected(
             assert!(
                 e.codes.contains(c) || e.allowed.contains(c),
                 "unexpected {c} at {s}\n{why}"
+            );
+        }
+    }
+    if let Some(n) = e.assets {
+        let targets = report["targets"].as_array().expect("targets");
+        assert!(!targets.is_empty(), "no targets\n{why}");
+        for t in targets {
+            assert_eq!(
+                t["summary"]["assets"].as_u64(),
+                Some(n),
+                "assets examined for {}\n{why}",
+                t["summary"]["label"]
             );
         }
     }
@@ -279,18 +315,43 @@ fn run_lab(name: &str, spec: &Spec, cfg: LabConfig) {
     assert_expected(name, spec, code, &report, &targets, &stderr);
 }
 
-/// A mitmproxy addon that stalls a seeded share of static responses.
-fn stall_addon(a: &Addon) -> String {
-    let secs = interloper_lab::duration_text::parse(&a.stall)
-        .expect("addon stall duration")
-        .as_secs_f64();
-    interloper_testkit::stall_addon(Some("/static/"), a.stall_probability, secs)
+/// The mitmproxy addon for one fault, seeded like testkit's stall addon.
+fn addon_source(name: &str, a: &Addon) -> String {
+    match (a.stall_probability, &a.stall, a.tamper_probability) {
+        (Some(share), Some(stall), None) => {
+            let secs = interloper_lab::duration_text::parse(stall)
+                .expect("addon stall duration")
+                .as_secs_f64();
+            interloper_testkit::stall_addon(Some("/static/"), share, secs)
+        }
+        (None, None, Some(share)) => tamper_addon(share),
+        _ => panic!(
+            "{name}: an addon has one fault: stall_probability with stall, or tamper_probability"
+        ),
+    }
+}
+
+/// A mitmproxy addon that flips a bit of one byte in a seeded share of successful static
+/// bodies (mitmproxy re-encodes and fixes Content-Length), as a scanner rewriting content would.
+fn tamper_addon(share: f64) -> String {
+    format!(
+        "import random\n\
+         rng = random.Random(7)\n\
+         class Tamper:\n\
+         \x20   def response(self, flow):\n\
+         \x20       if \"/static/\" in flow.request.path and flow.response.status_code == 200 \
+         and flow.response.content and rng.random() < {share}:\n\
+         \x20           body = bytearray(flow.response.content)\n\
+         \x20           body[len(body) // 2] ^= 0x20\n\
+         \x20           flow.response.content = bytes(body)\n\
+         addons = [Tamper()]\n"
+    )
 }
 
 fn run_real(name: &str, spec: &Spec, real: &Real) {
     let origin = common::origin();
     let page = real.page.as_deref().unwrap_or("admin/login/");
-    let addon = real.addon.as_ref().map(stall_addon);
+    let addon = real.addon.as_ref().map(|a| addon_source(name, a));
     let mitm = real.mitmproxy.as_ref().map(|ca| {
         interloper_testkit::Mitmproxy::reverse(
             origin.nginx.https_port,
@@ -382,6 +443,8 @@ scenarios! {
     real_clean => "real-clean",
     real_mitmproxy => "real-mitmproxy",
     real_stall => "real-stall",
+    real_tamper => "real-tamper",
+    stall => "stall",
 }
 
 #[test]

@@ -16,6 +16,11 @@ use crate::{CheckError, CheckOptions, ManifestSource, Progress};
 /// Redirects followed for the page, a stylesheet or the manifest.
 const MAX_REDIRECTS: usize = 5;
 
+/// Attempts at a document discovery must read (the page, a stylesheet). A path that fails now
+/// and then must not hide what the document references: a truncated stylesheet would otherwise
+/// silently drop every image it names from the check.
+const DOCUMENT_ATTEMPTS: usize = 3;
+
 /// What discovery found for one target.
 #[derive(Debug, Clone)]
 pub struct Discovered {
@@ -27,6 +32,8 @@ pub struct Discovered {
     pub assets: Vec<Asset>,
     /// The verification request of each asset (by URL), kept as the first sample.
     pub first_records: BTreeMap<String, RequestRecord>,
+    /// Failed attempts at a document before the one kept (by URL): evidence like any sample.
+    pub failed_attempts: BTreeMap<String, Vec<RequestRecord>>,
     /// Failed integrity / header checks per asset URL.
     pub checks: BTreeMap<String, Vec<AssetCheck>>,
     /// Assets whose bytes were verified against a hashed name or SRI: immutable, so every
@@ -91,6 +98,68 @@ async fn fetch(probe: &Probe, url: &Url, keep: usize) -> Result<Fetched, CheckEr
     }
 }
 
+/// A document fetched until it loads or [`DOCUMENT_ATTEMPTS`] are spent.
+struct Document {
+    /// The last attempt: the one that loaded, or the last failure.
+    fetched: Fetched,
+    /// The attempts that failed before it.
+    failed: Vec<RequestRecord>,
+}
+
+impl Document {
+    fn loaded(&self) -> bool {
+        !failed_transiently(&self.fetched.record)
+    }
+
+    /// A line for the report when the document did not load at once.
+    fn note(&self, what: &str) -> Option<String> {
+        let first = self.failed.first()?;
+        let why = describe_failure(first);
+        Some(if self.loaded() {
+            format!(
+                "discovery: {what} {} failed {} before it loaded ({why}); the failures count as samples",
+                self.fetched.url,
+                match self.failed.len() {
+                    1 => "once".to_string(),
+                    n => format!("{n} times"),
+                }
+            )
+        } else {
+            format!(
+                "discovery: {what} {} failed on all {} attempts ({}); files it references are not examined",
+                self.fetched.url,
+                self.failed.len() + 1,
+                describe_failure(&self.fetched.record)
+            )
+        })
+    }
+}
+
+/// Whether a response is worth asking for again: a transport failure (reset, timeout, body cut
+/// short) or a server error. A 404 is an answer, not an accident.
+fn failed_transiently(r: &RequestRecord) -> bool {
+    r.error.is_some() || r.status.is_some_and(|s| s >= 500)
+}
+
+fn describe_failure(r: &RequestRecord) -> String {
+    match (&r.error, r.status) {
+        (Some(e), _) => e.message.clone(),
+        (None, Some(s)) => format!("status {s}"),
+        (None, None) => "no response".into(),
+    }
+}
+
+async fn fetch_document(probe: &Probe, url: &Url, keep: usize) -> Result<Document, CheckError> {
+    let mut failed = Vec::new();
+    loop {
+        let fetched = fetch(probe, url, keep).await?;
+        if failed.len() + 1 >= DOCUMENT_ATTEMPTS || !failed_transiently(&fetched.record) {
+            return Ok(Document { fetched, failed });
+        }
+        failed.push(fetched.record);
+    }
+}
+
 fn header<'a>(r: &'a RequestRecord, name: &str) -> Option<&'a str> {
     r.headers
         .iter()
@@ -115,7 +184,13 @@ pub async fn discover(
     let keep = opts.keep_body;
     let mut notes = Vec::new();
 
-    let page = fetch(&probe, &target.url, keep).await?;
+    let page_doc = fetch_document(&probe, &target.url, keep).await?;
+    notes.extend(page_doc.note("the page"));
+    let mut failed_attempts = BTreeMap::new();
+    if !page_doc.failed.is_empty() {
+        failed_attempts.insert(page_doc.fetched.url.to_string(), page_doc.failed);
+    }
+    let page = page_doc.fetched;
     let tls = page.record.tls.clone();
     let mut crawl = Crawl::new(limits.clone());
     let mut first_records = BTreeMap::new();
@@ -145,7 +220,12 @@ pub async fn discover(
     let mut fetched_sheets: BTreeMap<String, Fetched> = BTreeMap::new();
     while let Some(sheet) = crawl.next_stylesheet() {
         progress.step();
-        let f = fetch(&probe, &sheet.url, keep).await?;
+        let doc = fetch_document(&probe, &sheet.url, keep).await?;
+        notes.extend(doc.note("the stylesheet"));
+        if !doc.failed.is_empty() {
+            failed_attempts.insert(sheet.url.to_string(), doc.failed);
+        }
+        let f = doc.fetched;
         let ct = header(&f.record, "content-type").map(str::to_string);
         if f.record.error.is_none() && f.record.status.is_some_and(|s| s < 400) {
             crawl.add_stylesheet(
@@ -315,6 +395,7 @@ pub async fn discover(
         page: page.url,
         assets,
         first_records,
+        failed_attempts,
         checks,
         verified_content,
         static_version,

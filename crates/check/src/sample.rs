@@ -196,10 +196,20 @@ pub async fn sample(
     }
 
     let mut out = Vec::new();
+    let failed_attempts = |key: &str| {
+        found
+            .failed_attempts
+            .get(key)
+            .into_iter()
+            .flatten()
+            .cloned()
+    };
     if !found.assets.iter().any(|a| a.url == found.page) {
+        let mut records = vec![found.page_record.clone()];
+        records.extend(failed_attempts(found.page.as_str()));
         out.push(AssetEvidence {
             url: found.page.to_string(),
-            records: vec![found.page_record.clone()],
+            records,
             checks: Vec::new(),
         });
     }
@@ -215,6 +225,8 @@ pub async fn sample(
         if let Some(first) = found.first_records.get(key) {
             records.push(first.clone());
         }
+        // After the kept response, which is the verified one the later bytes are compared to.
+        records.extend(failed_attempts(key));
         if let Some(i) = planned.get(key) {
             let mut sampled = std::mem::take(&mut per_asset[*i]);
             sampled.sort_by_key(|r| r.seq);

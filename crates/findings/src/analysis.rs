@@ -347,8 +347,8 @@ fn is_trickle(r: &RequestRecord, cfg: &ThresholdConfig) -> bool {
 
 fn request_findings(t: &TargetEvidence, c: &Classified<'_>, cfg: &ThresholdConfig) -> Vec<Finding> {
     let mut out = Vec::new();
-    // (index in `out`, stalls it accounts for) of the findings that single out one group.
-    let mut explained_stalls: Vec<(usize, usize)> = Vec::new();
+    // The findings that single out one group, and what they account for.
+    let mut explained: Vec<Explained> = Vec::new();
     let label = t.label.as_str();
     let n = c.rows.len();
     if n == 0 {
@@ -389,13 +389,16 @@ fn request_findings(t: &TargetEvidence, c: &Classified<'_>, cfg: &ThresholdConfi
             Code::IL201,
             Some(label),
             format!(
-                "{} of {} requests ({:.1}%) stalled, mostly {} ({}–{} against a median of {})",
+                "{} of {} requests ({:.1}%) stalled, mostly {} ({} against a median of {})",
                 stalled.len(),
                 n,
                 100.0 * stalled.len() as f64 / n as f64,
                 main_phase,
-                fmt_ms(lo),
-                fmt_ms(hi),
+                if fmt_ms(lo) == fmt_ms(hi) {
+                    fmt_ms(hi)
+                } else {
+                    format!("{}–{}", fmt_ms(lo), fmt_ms(hi))
+                },
                 fmt_ms(main_median),
             ),
         );
@@ -467,6 +470,7 @@ fn request_findings(t: &TargetEvidence, c: &Classified<'_>, cfg: &ThresholdConfi
             _ => None,
         })
         .collect();
+    let failed_count = failed.len();
     if !failed.is_empty() {
         let mut by_kind: BTreeMap<String, usize> = BTreeMap::new();
         for (_, _, k) in &failed {
@@ -558,7 +562,7 @@ fn request_findings(t: &TargetEvidence, c: &Classified<'_>, cfg: &ThresholdConfi
     }
 
     // IL206 — one address or family misbehaves.
-    if let Some((f, stalls)) = contrast(
+    if let Some((f, stalls, failures)) = contrast(
         Code::IL206,
         label,
         c,
@@ -566,9 +570,13 @@ fn request_findings(t: &TargetEvidence, c: &Classified<'_>, cfg: &ThresholdConfi
         |r| r.remote_addr.as_deref().map(ip_of).map(str::to_string),
         "address",
     ) {
-        explained_stalls.push((out.len(), stalls));
+        explained.push(Explained {
+            index: out.len(),
+            stalls,
+            failures,
+        });
         out.push(f);
-    } else if let Some((f, stalls)) = contrast(
+    } else if let Some((f, stalls, failures)) = contrast(
         Code::IL206,
         label,
         c,
@@ -585,7 +593,11 @@ fn request_findings(t: &TargetEvidence, c: &Classified<'_>, cfg: &ThresholdConfi
         },
         "IP family",
     ) {
-        explained_stalls.push((out.len(), stalls));
+        explained.push(Explained {
+            index: out.len(),
+            stalls,
+            failures,
+        });
         out.push(f);
     }
 
@@ -602,7 +614,7 @@ fn request_findings(t: &TargetEvidence, c: &Classified<'_>, cfg: &ThresholdConfi
     };
     let (mut large_n, mut large_bad, mut small_n, mut small_bad) = (0usize, 0usize, 0usize, 0usize);
     let mut large_rows = Vec::new();
-    let mut large_stalls = 0usize;
+    let (mut large_stalls, mut large_failures) = (0usize, 0usize);
     for (a, r, o) in &c.rows {
         match size_of(a) {
             Some(s) if s >= cfg.large_body => {
@@ -610,6 +622,7 @@ fn request_findings(t: &TargetEvidence, c: &Classified<'_>, cfg: &ThresholdConfi
                 if o.is_stall_or_failure() {
                     large_bad += 1;
                     large_stalls += usize::from(matches!(o, Outcome::Stalled(_)));
+                    large_failures += usize::from(matches!(o, Outcome::Failed(_)));
                     large_rows.push((*a, *r, r.phases.total_ms));
                 }
             }
@@ -625,8 +638,9 @@ fn request_findings(t: &TargetEvidence, c: &Classified<'_>, cfg: &ThresholdConfi
             Code::IL207,
             Some(label),
             format!(
-                "{large_bad} of {large_n} requests for responses ≥ {} stalled or failed; none of {small_n} for responses ≤ {}",
+                "{large_bad} of {large_n} requests for responses ≥ {} {}; none of {small_n} for responses ≤ {}",
                 fmt_bytes(cfg.large_body as f64),
+                stalled_or_failed(large_stalls, large_failures),
                 fmt_bytes(cfg.small_body as f64)
             ),
         );
@@ -636,12 +650,16 @@ fn request_findings(t: &TargetEvidence, c: &Classified<'_>, cfg: &ThresholdConfi
             Confidence::Medium
         };
         add_worst_requests(&mut f, large_rows.into_iter());
-        explained_stalls.push((out.len(), large_stalls));
+        explained.push(Explained {
+            index: out.len(),
+            stalls: large_stalls,
+            failures: large_failures,
+        });
         out.push(f);
     }
 
     // IL208 — only one HTTP version misbehaves.
-    if let Some((f, stalls)) = contrast(
+    if let Some((f, stalls, failures)) = contrast(
         Code::IL208,
         label,
         c,
@@ -649,23 +667,42 @@ fn request_findings(t: &TargetEvidence, c: &Classified<'_>, cfg: &ThresholdConfi
         |r| r.http_version.clone(),
         "HTTP version",
     ) {
-        explained_stalls.push((out.len(), stalls));
+        explained.push(Explained {
+            index: out.len(),
+            stalls,
+            failures,
+        });
         out.push(f);
     }
 
-    // When one group (large bodies, one address, one protocol) holds every stall, that
-    // finding is the diagnosis: IL201 would only repeat it less precisely.
-    let stall_total = stalled_count;
-    if stall_total > 0
-        && let Some(general) = out.iter().position(|f| f.code == Code::IL201)
-        && let Some((specific, _)) = explained_stalls
-            .iter()
-            .find(|(_, stalls)| *stalls == stall_total)
-    {
-        let general_finding = out[general].clone();
-        let f = &mut out[*specific];
-        f.severity = f.severity.max(general_finding.severity);
-        f.summary = format!("{} ({})", f.summary, general_finding.summary);
+    // When one group (large bodies, one address, one protocol) holds every stall, or every
+    // failure, that finding is the diagnosis: IL201 or IL202 would only repeat it less
+    // precisely. Folded in, their summary and severity stay visible.
+    let mut folded = Vec::new();
+    for (general_code, total, held) in [
+        (
+            Code::IL201,
+            stalled_count,
+            (|e: &Explained| e.stalls) as fn(&Explained) -> usize,
+        ),
+        (Code::IL202, failed_count, |e: &Explained| e.failures),
+    ] {
+        if total == 0 {
+            continue;
+        }
+        if let Some(general) = out.iter().position(|f| f.code == general_code)
+            && let Some(specific) = explained.iter().find(|e| held(e) == total)
+        {
+            let general_finding = out[general].clone();
+            let f = &mut out[specific.index];
+            f.severity = f.severity.max(general_finding.severity);
+            let joint = if folded.is_empty() { "; overall" } else { ";" };
+            f.summary = format!("{}{joint} {}", f.summary, general_finding.summary);
+            folded.push(general);
+        }
+    }
+    folded.sort_unstable();
+    for general in folded.into_iter().rev() {
         out.remove(general);
     }
 
@@ -697,6 +734,23 @@ fn request_findings(t: &TargetEvidence, c: &Classified<'_>, cfg: &ThresholdConfi
     out
 }
 
+/// What happened to a group's bad requests, in words: "stalled", "failed", or both with counts.
+fn stalled_or_failed(stalls: usize, failures: usize) -> String {
+    match (stalls, failures) {
+        (_, 0) => "stalled".into(),
+        (0, _) => "failed".into(),
+        (s, f) => format!("stalled or failed ({s} stalled, {f} failed)"),
+    }
+}
+
+/// What a finding that singles out one group (an address, large bodies, a protocol) accounts
+/// for: when it holds every stall or every failure, the general finding only repeats it.
+struct Explained {
+    index: usize,
+    stalls: usize,
+    failures: usize,
+}
+
 fn phase_median_label(c: &Classified<'_>, p: Phase) -> f64 {
     PHASES
         .iter()
@@ -713,14 +767,15 @@ fn contrast(
     cfg: &ThresholdConfig,
     key: impl Fn(&RequestRecord) -> Option<String>,
     what: &str,
-) -> Option<(Finding, usize)> {
+) -> Option<(Finding, usize, usize)> {
     let mut groups: BTreeMap<String, (usize, usize)> = BTreeMap::new();
-    let mut stalls: BTreeMap<String, usize> = BTreeMap::new();
+    // (stalls, failures) per group.
+    let mut held: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     for (_, r, o) in &c.rows {
         let Some(k) = key(r) else { continue };
-        if matches!(o, Outcome::Stalled(_)) {
-            *stalls.entry(k.clone()).or_default() += 1;
-        }
+        let h = held.entry(k.clone()).or_default();
+        h.0 += usize::from(matches!(o, Outcome::Stalled(_)));
+        h.1 += usize::from(matches!(o, Outcome::Failed(_)));
         let e = groups.entry(k).or_default();
         e.0 += 1;
         e.1 += usize::from(o.is_bad());
@@ -747,14 +802,20 @@ fn contrast(
     if bad.1 < 3 || same_rate_chance >= 0.01 || others_worst > rate(bad) / 4.0 {
         return None;
     }
-    let bad_stalls = stalls.get(bad_key).copied().unwrap_or(0);
+    let (bad_stalls, bad_failures) = held.get(bad_key).copied().unwrap_or_default();
     let mut f = finding(
         code,
         Some(label),
         format!(
-            "{what} {bad_key}: {} of {} requests stalled or failed; at most {:.0}% elsewhere",
+            "{what} {bad_key}: {} of {} requests {}; at most {:.0}% elsewhere",
             bad.1,
             bad.0,
+            if bad_stalls + bad_failures == bad.1 {
+                stalled_or_failed(bad_stalls, bad_failures)
+            } else {
+                // Truncated or trickled bodies count as bad here too.
+                "went wrong".into()
+            },
             100.0 * others_worst
         ),
     );
@@ -773,7 +834,7 @@ fn contrast(
     } else {
         Confidence::Medium
     };
-    Some((f, bad_stalls))
+    Some((f, bad_stalls, bad_failures))
 }
 
 fn check_findings(t: &TargetEvidence) -> Vec<Finding> {
@@ -1175,8 +1236,17 @@ fn verdict(targets: &[TargetEvidence], findings: &[Finding], s: &[TargetSummary]
         | Code::IL302
         | Code::IL306
         | Code::IL303 => VerdictStatus::Failing,
+        // Slow is degraded; once requests fail outright on that path, it is failing.
         Code::IL201 | Code::IL205 | Code::IL206 | Code::IL207 | Code::IL208 => {
-            VerdictStatus::Degraded
+            let failed = s
+                .iter()
+                .filter(|x| Some(&x.label) == root.target.as_ref())
+                .any(|x| x.failed > 0);
+            if failed {
+                VerdictStatus::Failing
+            } else {
+                VerdictStatus::Degraded
+            }
         }
         _ => VerdictStatus::Notice,
     };
@@ -1204,6 +1274,9 @@ fn verdict(targets: &[TargetEvidence], findings: &[Finding], s: &[TargetSummary]
             Code::IL202 => Some("failed requests"),
             Code::IL203 => Some("truncated files"),
             Code::IL205 => Some("trickled bodies"),
+            Code::IL206 if root.code != Code::IL206 => Some("one address misbehaving"),
+            Code::IL207 if root.code != Code::IL207 => Some("large files stalling or failing"),
+            Code::IL208 if root.code != Code::IL208 => Some("one HTTP version misbehaving"),
             Code::IL204 if root.code != Code::IL204 => Some("altered content"),
             _ => None,
         })

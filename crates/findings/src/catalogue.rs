@@ -105,7 +105,7 @@ pub enum Code {
     IL205,
     /// One resolved address or IP family misbehaves.
     IL206,
-    /// Stalls only on large bodies.
+    /// Only large bodies stall or fail.
     IL207,
     /// Only one protocol misbehaves.
     IL208,
@@ -275,7 +275,7 @@ impl Code {
                  applies only to it.",
             ),
             Code::IL207 => (
-                "Stalls only on large bodies",
+                "Only large bodies stall or fail",
                 Severity::Error,
                 "Small responses are fine and large ones stall or fail: typical of an MTU / \
                  fragmentation problem on the path or a scanner that buffers whole files.",

@@ -216,6 +216,42 @@ fn one_bad_address_is_il206() {
         .find(|f| f.code == Code::IL206)
         .expect("IL206");
     assert!(f.summary.contains("::1"), "{}", f.summary);
+    // Every failure is on that address: IL206 is the diagnosis, IL202 is folded into it, and
+    // failed requests make the verdict failing rather than degraded.
+    assert!(!codes(&a).contains(&Code::IL202), "{:?}", codes(&a));
+    assert!(f.summary.contains("failed"), "{}", f.summary);
+    assert_eq!(a.verdict.status, VerdictStatus::Failing);
+}
+
+#[test]
+fn failures_spread_over_addresses_stay_il202_beside_the_address_finding() {
+    // Stalls on one address, a reset on the other: IL206 cannot hold every failure.
+    let t = target(
+        "https://a/",
+        vec![asset("https://a/static/s.css", 40, 1000, |i, mut r| {
+            if i % 2 == 1 {
+                r.remote_addr = Some("127.0.0.2:443".into());
+                if i % 4 == 1 {
+                    r.phases.ttfb_ms = Some(2100.0);
+                }
+            } else if i == 10 {
+                r.error = Some(RequestError {
+                    kind: ErrorKind::ResetBeforeHeaders,
+                    phase: Phase::Ttfb,
+                    message: "reset".into(),
+                });
+                r.status = None;
+            }
+            r
+        })],
+    );
+    let a = analyse(&[t], &ThresholdConfig::default());
+    let c = codes(&a);
+    assert!(
+        c.contains(&Code::IL206) && c.contains(&Code::IL202),
+        "{c:?}"
+    );
+    assert!(!c.contains(&Code::IL201), "{c:?}");
 }
 
 #[test]

@@ -45,6 +45,9 @@ enum Command {
     Lab(cmd::lab::Args),
     /// Run the witness: a TLS server (or passthrough) that reports the ClientHello it received.
     Echo(cmd::echo::Args),
+    /// Read access logs (nginx, Apache, HAProxy, Avi JSON): which static requests clients gave
+    /// up on, timed out, came out short or slow, and which backend stands out.
+    Logs(cmd::logs::Args),
 }
 
 fn main() -> ExitCode {
@@ -79,6 +82,7 @@ fn main() -> ExitCode {
             Command::Demo(args) => cmd::demo::run(args, style).await,
             Command::Lab(args) => cmd::lab::run(args).await,
             Command::Echo(args) => cmd::echo::run(args, style).await,
+            Command::Logs(args) => cmd::logs::run(args, style).await,
         }
     });
     let result = match runtime.block_on(command) {

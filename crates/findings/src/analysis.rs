@@ -136,7 +136,7 @@ fn priority(code: Code) -> usize {
     ORDER.iter().position(|c| *c == code).unwrap_or(ORDER.len())
 }
 
-fn finding(code: Code, target: Option<&str>, summary: String) -> Finding {
+pub(crate) fn finding(code: Code, target: Option<&str>, summary: String) -> Finding {
     let e = code.entry();
     Finding {
         code,
@@ -184,7 +184,7 @@ impl Outcome {
 }
 
 /// P(X ≤ k) for X ~ Binomial(n, p), summed in log space so large n stays finite.
-fn binomial_cdf(k: usize, n: usize, p: f64) -> f64 {
+pub(crate) fn binomial_cdf(k: usize, n: usize, p: f64) -> f64 {
     if p <= 0.0 {
         return 1.0;
     }

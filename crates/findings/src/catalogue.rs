@@ -123,6 +123,16 @@ pub enum Code {
     IL306,
     /// One instance differs from its siblings.
     IL401,
+    /// Logs: clients gave up on static files.
+    IL501,
+    /// Logs: static bodies sent partly.
+    IL502,
+    /// Logs: slow static responses.
+    IL503,
+    /// Logs: one backend stands out.
+    IL504,
+    /// Logs: the backend timed out or failed on static files.
+    IL505,
 }
 
 /// Catalogue entry for a code.
@@ -162,6 +172,11 @@ impl Code {
         Code::IL305,
         Code::IL306,
         Code::IL401,
+        Code::IL501,
+        Code::IL502,
+        Code::IL503,
+        Code::IL504,
+        Code::IL505,
     ];
 
     /// The code as text (`"IL101"`).
@@ -188,6 +203,11 @@ impl Code {
             Code::IL305 => "IL305",
             Code::IL306 => "IL306",
             Code::IL401 => "IL401",
+            Code::IL501 => "IL501",
+            Code::IL502 => "IL502",
+            Code::IL503 => "IL503",
+            Code::IL504 => "IL504",
+            Code::IL505 => "IL505",
         }
     }
 
@@ -328,6 +348,46 @@ impl Code {
                 Severity::Warning,
                 "Of several instances of the same app, this one behaves differently. Compare \
                  the path to it (firewall rules, inspection policy, routing) with the others'.",
+            ),
+            Code::IL501 => (
+                "Clients gave up on static files (log)",
+                Severity::Warning,
+                "The log shows requests for static files ended by the client (nginx 499, \
+                 HAProxy C/c, Avi client aborts): browsers waited, then left. Find where the \
+                 wait came from: run `interloper check` on the page from a user's network, and \
+                 look for a proxy or inspection device on the path.",
+            ),
+            Code::IL502 => (
+                "Static files sent partly (log)",
+                Severity::Warning,
+                "The log records bodies shorter than the same file's usual size: the \
+                 connection ended mid-file. A middlebox that cuts or resets long transfers, or \
+                 clients leaving because the transfer stalled. Check the path for the affected \
+                 backend or clients.",
+            ),
+            Code::IL503 => (
+                "Slow static responses (log)",
+                Severity::Warning,
+                "Static files took seconds to serve. When the backend answered fast and the time \
+                 went into delivering to the client, the delay is between the proxy and the \
+                 client (inspection, shaping, a congested link); when the backend was slow, look \
+                 at the backend and the path to it.",
+            ),
+            Code::IL504 => (
+                "One backend stands out (log)",
+                Severity::Error,
+                "Static requests through one backend time out, fail or are abandoned while \
+                 its siblings serve the same files cleanly. Compare the path to it (firewall \
+                 rules, HTTPS inspection, routing) with the others', then `interloper check` \
+                 it directly.",
+            ),
+            Code::IL505 => (
+                "Backend timed out or failed on static files (log)",
+                Severity::Error,
+                "The proxy waited for the backend and gave up (nginx 504, HAProxy s…) or the \
+                 backend failed (502, S…). A device between the proxy and the backend that holds \
+                 connections, or an overloaded backend: check the proxy's error log and the path \
+                 to the backend.",
             ),
         };
         Entry {

@@ -211,6 +211,13 @@ pub enum Evidence {
         /// What was compared, in words.
         message: String,
     },
+    /// A line of an access log.
+    Log {
+        /// `file:line`.
+        location: String,
+        /// The line, or its fields in words.
+        text: String,
+    },
 }
 
 impl Evidence {

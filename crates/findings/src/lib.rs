@@ -12,6 +12,8 @@
 mod analysis;
 mod catalogue;
 mod input;
+mod logs;
+mod logs_input;
 mod stats;
 
 pub use analysis::{ThresholdConfig, analyse};
@@ -20,6 +22,8 @@ pub use input::{
     AssetCheck, AssetCheckKind, AssetEvidence, Evidence, TargetEvidence, TlsEvidence, TlsItem,
     TlsItemKind, TlsStatus, WitnessEvidence,
 };
+pub use logs::{LogAnalysis, analyse_logs};
+pub use logs_input::{LogEvidence, LogExample, LogGroup, LogSign, LogSource};
 pub use stats::{detection_bound, samples_for};
 
 use interloper_model::PhaseStats;

@@ -246,6 +246,14 @@ fn finding(s: &mut String, f: &Finding, open: bool) {
                     Evidence::Tls { message } | Evidence::Witness { message } => {
                         s.push_str(&esc(&shorten(message, MAX_FIELD)));
                     }
+                    Evidence::Log { location, text } => {
+                        let _ = write!(
+                            s,
+                            "<span class=\"muted\">{}:</span> <span class=\"mono\">{}</span>",
+                            esc(&shorten(location, 500)),
+                            esc(&shorten(text, MAX_FIELD))
+                        );
+                    }
                     Evidence::Check { url, check } => {
                         let _ = write!(
                             s,

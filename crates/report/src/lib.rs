@@ -27,11 +27,13 @@
 
 mod build;
 mod html;
+mod logs;
 mod svg;
 mod terminal;
 mod text;
 
 pub use html::render_html;
+pub use logs::{LOGS_SCHEMA, LogReport, render_logs_json, render_logs_terminal};
 pub use terminal::{TerminalStyle, render_terminal};
 
 pub use interloper_findings::REPORT_SCHEMA;

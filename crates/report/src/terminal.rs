@@ -4,7 +4,7 @@
 
 use crate::text::{clean, file_name, ms, phase_line, shorten, wrap};
 use crate::{GroupReport, Report, TargetReport};
-use interloper_findings::{Evidence, Finding, Severity};
+use interloper_findings::{Evidence, Finding, Severity, Verdict};
 use serde::Serialize;
 use std::fmt::Write as _;
 use std::io::{self, Write};
@@ -46,7 +46,7 @@ pub fn render_terminal(
         color: style.color,
         width: style.width.clamp(40, 1000),
     };
-    p.verdict(&mut s, report);
+    p.verdict(&mut s, &report.verdict);
     if !report.findings.is_empty() {
         let _ = writeln!(
             s,
@@ -66,9 +66,9 @@ pub fn render_terminal(
 }
 
 const RESET: &str = "\x1b[0m";
-const BOLD: &str = "\x1b[1m";
-const DIM: &str = "\x1b[2m";
-const RED: &str = "\x1b[31m";
+pub(crate) const BOLD: &str = "\x1b[1m";
+pub(crate) const DIM: &str = "\x1b[2m";
+pub(crate) const RED: &str = "\x1b[31m";
 const YELLOW: &str = "\x1b[33m";
 const BLUE: &str = "\x1b[34m";
 const BOLD_RED: &str = "\x1b[1;31m";
@@ -82,13 +82,13 @@ pub(crate) fn serde_name(v: &impl Serialize) -> String {
     }
 }
 
-struct Painter {
-    color: bool,
-    width: usize,
+pub(crate) struct Painter {
+    pub(crate) color: bool,
+    pub(crate) width: usize,
 }
 
 impl Painter {
-    fn paint(&self, code: &str, text: &str) -> String {
+    pub(crate) fn paint(&self, code: &str, text: &str) -> String {
         if self.color {
             format!("{code}{text}{RESET}")
         } else {
@@ -120,8 +120,8 @@ impl Painter {
         }
     }
 
-    fn verdict(&self, s: &mut String, r: &Report) {
-        let status = serde_name(&r.verdict.status);
+    pub(crate) fn verdict(&self, s: &mut String, v: &Verdict) {
+        let status = serde_name(&v.status);
         let badge_colour = match status.as_str() {
             "clean" => "\x1b[1;30;42m",
             "notice" => "\x1b[1;97;44m",
@@ -136,7 +136,7 @@ impl Painter {
         };
         // The badge and the sentence share the first line, the sentence wrapping under itself.
         let lead = badge.chars().count() + if self.color { 3 } else { 1 };
-        let summary = clean(&r.verdict.summary, MAX_FIELD);
+        let summary = clean(&v.summary, MAX_FIELD);
         let lines = wrap(&summary, self.width.saturating_sub(lead));
         if lines.is_empty() {
             let _ = writeln!(s, "{first}");
@@ -148,9 +148,8 @@ impl Painter {
                 let _ = writeln!(s, "{:lead$}{}", "", self.paint(BOLD, line));
             }
         }
-        if let Some(code) = r.verdict.root_cause {
-            let on = r
-                .verdict
+        if let Some(code) = v.root_cause {
+            let on = v
                 .target
                 .as_deref()
                 .map(|t| format!(" on {}", clean(t, 200)))
@@ -158,10 +157,10 @@ impl Painter {
             let title = code.entry().title;
             self.labelled(s, 0, "Root cause:", &format!("{code} {title}{on}"));
         }
-        self.labelled(s, 0, "Sampling:", &r.verdict.sampling);
+        self.labelled(s, 0, "Sampling:", &v.sampling);
     }
 
-    fn finding(&self, s: &mut String, f: &Finding) {
+    pub(crate) fn finding(&self, s: &mut String, f: &Finding) {
         let sev_colour = match f.severity {
             Severity::Critical => BOLD_RED,
             Severity::Error => RED,
@@ -280,6 +279,10 @@ impl Painter {
             }
             Evidence::Stat { label, value } => bullet(s, &format!("{label}: {value}")),
             Evidence::Tls { message } | Evidence::Witness { message } => bullet(s, message),
+            Evidence::Log { location, text } => {
+                bullet(s, location);
+                more(s, text, "");
+            }
             Evidence::Check { url, check } => {
                 bullet(s, &format!("{}: {}", file_name(url), check.detail));
                 if check.expected.is_some() || check.actual.is_some() {

@@ -29,6 +29,9 @@ pub struct NginxOptions {
     pub proxy_to: Option<u16>,
     /// Appended verbatim inside both `server` blocks.
     pub extra_server_conf: String,
+    /// Appended verbatim inside `http` (upstreams, log formats, more servers). Relative paths
+    /// are relative to the instance's directory.
+    pub extra_http_conf: String,
     /// Certificates to serve; a fresh `CN=interloper test CA` PKI when `None`.
     pub pki: Option<TestPki>,
 }
@@ -312,6 +315,7 @@ http {{
     ssl_protocols TLSv1.2 TLSv1.3;
     sendfile on;
     keepalive_requests 100000;
+    {extra_http}
     server {{
         {https_listen}
         {http2_line}
@@ -327,5 +331,6 @@ http {{
 "#,
         cert = pki.leaf_cert_pem.display(),
         key = pki.leaf_key_pem.display(),
+        extra_http = opts.extra_http_conf,
     ))
 }

@@ -321,9 +321,7 @@ pub async fn run(args: Args, style: Style) -> anyhow::Result<u8> {
     }
     let analysis = analyse(&evidence, &ThresholdConfig::default());
     let worst = analysis.worst();
-    let now = interloper_chain::time::OffsetDateTime::now_utc()
-        .format(&interloper_chain::time::format_description::well_known::Rfc3339)
-        .unwrap_or_default();
+    let now = now_rfc3339();
     let mut report = Report::new(
         analysis,
         evidence,
@@ -383,7 +381,14 @@ fn witness_evidence(w: &WitnessView) -> Option<WitnessEvidence> {
     })
 }
 
-fn terminal_width() -> usize {
+/// Now, as the `generated_at` of a report.
+pub(crate) fn now_rfc3339() -> String {
+    interloper_chain::time::OffsetDateTime::now_utc()
+        .format(&interloper_chain::time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+pub(crate) fn terminal_width() -> usize {
     std::env::var("COLUMNS")
         .ok()
         .and_then(|c| c.trim().parse::<usize>().ok())

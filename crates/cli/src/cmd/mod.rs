@@ -5,6 +5,7 @@ pub mod connect;
 pub mod demo;
 pub mod echo;
 pub mod lab;
+pub mod logs;
 pub mod pin;
 pub mod probe;
 pub mod tls;

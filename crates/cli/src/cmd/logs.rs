@@ -1,0 +1,280 @@
+//! `interloper logs FILE…`: what the access logs users already have say about static files.
+//!
+//! Each file is read line by line (gzip by its `.gz` name, `-` for standard input), its format
+//! detected from its first lines, and every line folded into bounded per-backend evidence;
+//! the findings crate turns that into findings and a verdict.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use interloper_findings::{Severity, analyse_logs};
+use interloper_logs::{Format, GatherOptions, Gatherer, detect};
+use interloper_report::{
+    LogReport, ReportMeta, TerminalStyle, render_logs_json, render_logs_terminal,
+};
+
+use super::probe::parse_duration;
+use crate::out::Style;
+
+/// Arguments of `interloper logs`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Access logs: nginx or Apache (combined), HAProxy (httplog), or JSON lines (Avi / NSX
+    /// ALB application logs, nginx `escape=json`); `.gz` files are read as gzip, `-` is stdin.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// The format of every file, instead of detecting it from each file's first lines.
+    #[arg(long, value_parser = parse_format, value_name = "combined|haproxy|json")]
+    pub format: Option<Format>,
+    /// Path prefix of static files (repeatable), e.g. /static/. Default: /static/, /media/ or
+    /// a static file extension.
+    #[arg(long, value_name = "PREFIX")]
+    pub static_prefix: Vec<String>,
+    /// A static request slower than this counts as slow.
+    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    pub slow: Duration,
+    /// Print the report as JSON (schema interloper.logs/v1, see docs/logs.md).
+    #[arg(long)]
+    pub json: bool,
+    /// Exit 1 when a finding is at or above this severity (info, warning, error, critical).
+    #[arg(long, default_value = "warning", value_parser = parse_severity)]
+    pub fail_on: Severity,
+}
+
+fn parse_format(s: &str) -> Result<Format, String> {
+    Format::parse(s).ok_or_else(|| format!("{s:?}: expected combined, haproxy or json"))
+}
+
+fn parse_severity(s: &str) -> Result<Severity, String> {
+    Severity::parse(s).ok_or_else(|| format!("{s:?}: expected info, warning, error or critical"))
+}
+
+/// Lines read to detect a file's format.
+const DETECT_LINES: usize = 50;
+
+/// A whole-document JSON export (Avi's API answers `{"results": [...]}`) is read into memory;
+/// beyond this size it is refused rather than exhausting memory.
+const MAX_JSON_DOCUMENT: u64 = 512 * 1024 * 1024;
+
+/// Run `interloper logs`.
+pub async fn run(args: Args, style: Style) -> anyhow::Result<u8> {
+    // Reading files is blocking work: keep it off the async workers.
+    tokio::task::spawn_blocking(move || run_blocking(args, style)).await?
+}
+
+fn open(path: &Path) -> anyhow::Result<(Box<dyn Read + Send>, Option<u64>)> {
+    if path == Path::new("-") {
+        return Ok((Box::new(io::stdin()), None));
+    }
+    let f = File::open(path).with_context(|| format!("{}", path.display()))?;
+    let len = f.metadata().ok().map(|m| m.len());
+    if path.extension().is_some_and(|e| e == "gz") {
+        return Ok((Box::new(flate2::read::MultiGzDecoder::new(f)), None));
+    }
+    Ok((Box::new(f), len))
+}
+
+fn progress_bar(len: Option<u64>, name: &str, visible: bool) -> ProgressBar {
+    if !visible {
+        return ProgressBar::hidden();
+    }
+    let bar = match len {
+        Some(n) => ProgressBar::new(n).with_style(
+            ProgressStyle::with_template("{bar:30} {bytes:>10}/{total_bytes:10} {wide_msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ),
+        None => ProgressBar::new_spinner(),
+    };
+    bar.set_draw_target(ProgressDrawTarget::stderr());
+    bar.set_message(name.to_string());
+    bar
+}
+
+/// Counts bytes read, for the progress bar.
+struct Counting<R> {
+    inner: R,
+    bar: ProgressBar,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.bar.inc(n as u64);
+        Ok(n)
+    }
+}
+
+fn read_file(
+    gatherer: &mut Gatherer,
+    path: &Path,
+    forced: Option<Format>,
+    show_progress: bool,
+) -> anyhow::Result<()> {
+    let name = path.display().to_string();
+    let (reader, len) = open(path)?;
+    let bar = progress_bar(len, &name, show_progress);
+    let mut reader = BufReader::with_capacity(
+        256 * 1024,
+        Counting {
+            inner: reader,
+            bar: bar.clone(),
+        },
+    );
+    // The first lines decide the format; they are kept and read again as entries.
+    let mut head: Vec<String> = Vec::new();
+    let mut buf = Vec::with_capacity(4096);
+    while head.len() < DETECT_LINES {
+        buf.clear();
+        if read_line(&mut reader, &mut buf).with_context(|| name.clone())? == 0 {
+            break;
+        }
+        head.push(String::from_utf8_lossy(&buf).into_owned());
+    }
+    let format = match forced.or_else(|| detect(head.iter().map(String::as_str))) {
+        Some(f) => f,
+        None if head
+            .iter()
+            .find(|l| !l.trim().is_empty())
+            .is_some_and(|l| l.trim_start().starts_with(['{', '['])) =>
+        {
+            // A pretty-printed JSON export rather than one object per line.
+            let mut text = head.concat().into_bytes();
+            (&mut reader)
+                .take(MAX_JSON_DOCUMENT)
+                .read_to_end(&mut text)
+                .with_context(|| name.clone())?;
+            let source = gatherer.begin_source(&name, Format::Json);
+            let records = json_document_records(&text).with_context(|| {
+                format!("{name}: not JSON lines, nor a JSON document with a results list")
+            })?;
+            for (i, r) in records.iter().enumerate() {
+                gatherer.line(source, i as u64 + 1, r);
+            }
+            bar.finish_and_clear();
+            return Ok(());
+        }
+        None => {
+            let first = head
+                .iter()
+                .find(|l| !l.trim().is_empty())
+                .map(|l| l.trim().chars().take(120).collect::<String>())
+                .unwrap_or_else(|| "the file is empty".into());
+            bail!(
+                "{name}: not an access log interloper reads (combined, haproxy or json); first line: {first:?}"
+            );
+        }
+    };
+    let source = gatherer.begin_source(&name, format);
+    let mut line_no = 0u64;
+    for l in &head {
+        line_no += 1;
+        gatherer.line(source, line_no, l);
+    }
+    loop {
+        buf.clear();
+        if read_line(&mut reader, &mut buf).with_context(|| name.clone())? == 0 {
+            break;
+        }
+        line_no += 1;
+        gatherer.line(source, line_no, &String::from_utf8_lossy(&buf));
+    }
+    bar.finish_and_clear();
+    Ok(())
+}
+
+/// One line into `buf`, at most [`interloper_logs::MAX_LINE`] bytes of it kept (the rest of a
+/// longer line is skipped), so a file without newlines costs bounded memory.
+fn read_line(reader: &mut impl BufRead, buf: &mut Vec<u8>) -> io::Result<usize> {
+    let mut total = 0;
+    loop {
+        let available = reader.fill_buf()?;
+        if available.is_empty() {
+            return Ok(total);
+        }
+        let (chunk, done) = match memchr_newline(available) {
+            Some(i) => (&available[..=i], true),
+            None => (available, false),
+        };
+        let room = interloper_logs::MAX_LINE.saturating_sub(buf.len());
+        buf.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        let used = chunk.len();
+        total += used;
+        reader.consume(used);
+        if done {
+            return Ok(total);
+        }
+    }
+}
+
+fn memchr_newline(b: &[u8]) -> Option<usize> {
+    b.iter().position(|c| *c == b'\n')
+}
+
+/// The records of a JSON export: `{"results": [...]}` or a bare list, each re-serialised as one
+/// line for the JSON line reader.
+fn json_document_records(text: &[u8]) -> anyhow::Result<Vec<String>> {
+    let v: serde_json::Value = serde_json::from_slice(text)?;
+    let list = match v {
+        serde_json::Value::Array(a) => a,
+        serde_json::Value::Object(mut o) => match o.remove("results") {
+            Some(serde_json::Value::Array(a)) => a,
+            _ => bail!("no \"results\" list"),
+        },
+        _ => bail!("neither a list nor an object"),
+    };
+    Ok(list.iter().map(|r| r.to_string()).collect())
+}
+
+fn run_blocking(args: Args, style: Style) -> anyhow::Result<u8> {
+    let mut gatherer = Gatherer::new(GatherOptions {
+        static_prefixes: args.static_prefix.clone(),
+        slow_ms: args.slow.as_secs_f64() * 1000.0,
+        ..GatherOptions::default()
+    });
+    let show_progress = style.color && !args.json;
+    for path in &args.files {
+        read_file(&mut gatherer, path, args.format, show_progress)?;
+    }
+    let evidence = gatherer.finish();
+    for s in &evidence.sources {
+        if s.parsed == 0 && s.lines > 0 {
+            bail!(
+                "{}: no line read as {} ({})",
+                s.name,
+                s.format,
+                s.first_unparsed.as_deref().unwrap_or("-")
+            );
+        }
+    }
+    let analysis = analyse_logs(&evidence);
+    let worst = analysis.findings.iter().map(|f| f.severity).max();
+    let now = super::check::now_rfc3339();
+    let report = LogReport::new(
+        analysis,
+        evidence,
+        ReportMeta::new(env!("CARGO_PKG_VERSION"), &now, std::env::args().collect()),
+    );
+    let stdout = io::stdout();
+    let mut w = stdout.lock();
+    if args.json {
+        render_logs_json(&report, &mut w)?;
+    } else {
+        render_logs_terminal(
+            &report,
+            &mut w,
+            TerminalStyle {
+                color: style.color,
+                width: super::check::terminal_width(),
+            },
+        )?;
+    }
+    w.flush()?;
+    Ok(match worst {
+        Some(s) if s >= args.fail_on => 1,
+        _ => 0,
+    })
+}

@@ -1,0 +1,262 @@
+//! `interloper logs` as a user runs it: on the access log of a real nginx load balancer with
+//! four backends, one of which sits behind something that accepts connections and never
+//! answers (a stuck inspection device), and on the other formats it reads.
+
+mod common;
+use common::{interloper, json};
+
+use std::io::Write as _;
+use std::net::TcpListener;
+use std::path::Path;
+
+use interloper_testkit::{Nginx, NginxOptions, free_port};
+use serde_json::Value;
+
+fn codes(report: &Value) -> Vec<String> {
+    report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| f["code"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+fn write(path: &Path, text: &str) {
+    std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+    std::fs::write(path, text).expect("write");
+}
+
+#[test]
+fn the_backend_behind_a_stuck_device_is_named_from_a_real_nginx_log() {
+    let site = tempfile::tempdir().expect("tempdir");
+    write(
+        &site.path().join("static/app.css"),
+        &"body{color:red}\n".repeat(200),
+    );
+    write(
+        &site.path().join("static/app.js"),
+        &"console.log(1);\n".repeat(300),
+    );
+    // Accepts connections (the kernel completes the handshake) and never answers.
+    let stuck = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let stuck_addr = format!("127.0.0.1:{}", stuck.local_addr().expect("addr").port());
+    let healthy: Vec<u16> = (0..3).map(|_| free_port()).collect();
+    let root = site.path().display();
+    let mut http = format!(
+        "log_format lb '$remote_addr - $remote_user [$time_local] \"$request\" $status \
+         $body_bytes_sent \"$http_referer\" \"$http_user_agent\" rt=$request_time \
+         urt=\"$upstream_response_time\" ua=\"$upstream_addr\"';\n\
+         upstream app {{ server {stuck_addr};"
+    );
+    for p in &healthy {
+        http.push_str(&format!(" server 127.0.0.1:{p};"));
+    }
+    http.push_str(" }\n");
+    for p in &healthy {
+        http.push_str(&format!(
+            "server {{ listen 127.0.0.1:{p}; root {root}; access_log off; }}\n"
+        ));
+    }
+    let nginx = Nginx::start(NginxOptions {
+        extra_http_conf: http,
+        // No retry on another backend: the log must show which one failed.
+        extra_server_conf: "location /static/ { proxy_pass http://app; \
+             proxy_next_upstream off; proxy_read_timeout 3s; access_log lb.log lb; }"
+            .into(),
+        ..Default::default()
+    })
+    .expect("nginx");
+
+    // Users' browsers: they give up after a second on the stuck backend's requests.
+    for file in ["static/app.css", "static/app.js"] {
+        let out = interloper(&[
+            "probe",
+            &nginx.http_url(file),
+            "--count",
+            "24",
+            "--concurrency",
+            "4",
+            "--timeout",
+            "1s",
+            "--json",
+        ]);
+        assert!(
+            !out.stdout.is_empty(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // nginx writes a 499 line once it notices the client left; give it a moment.
+    let log = nginx.dir.join("lb.log");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::fs::read_to_string(&log).map_or(0, |t| t.lines().count()) < 48
+        && std::time::Instant::now() < deadline
+    {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+
+    let out = interloper(&["logs", log.to_str().expect("path"), "--json"]);
+    let report = json(&out);
+    let why = serde_json::to_string_pretty(&report).unwrap_or_default();
+    assert_eq!(out.status.code(), Some(1), "{why}");
+    assert_eq!(report["schema"], "interloper.logs/v1");
+    assert_eq!(report["grouped_by"], "backend", "{why}");
+    assert_eq!(report["verdict"]["root_cause"], "IL504", "{why}");
+    assert_eq!(report["verdict"]["target"], stuck_addr.as_str(), "{why}");
+    assert_eq!(report["verdict"]["status"], "failing", "{why}");
+    assert!(codes(&report).contains(&"IL501".to_string()), "{why}");
+    let groups = report["groups"].as_array().expect("groups");
+    assert_eq!(groups.len(), 4, "{why}");
+    for g in groups {
+        let bad: u64 = g["signs"]
+            .as_array()
+            .expect("signs")
+            .iter()
+            .map(|s| s[1].as_u64().unwrap_or(0))
+            .sum();
+        if g["name"] == stuck_addr.as_str() {
+            assert!(bad >= 6, "the stuck backend's requests are all bad: {why}");
+        } else {
+            assert_eq!(bad, 0, "healthy backends are clean: {why}");
+        }
+    }
+
+    // The terminal report says the same to a person.
+    let out = interloper(&["logs", log.to_str().expect("path")]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("FAILING"), "{text}");
+    assert!(
+        text.contains(&stuck_addr) && text.contains("IL504"),
+        "{text}"
+    );
+    drop(stuck);
+}
+
+/// HAProxy `option httplog` lines (as in HAProxy's documentation, with a syslog prefix): the
+/// server whose requests end `cD`/`sH` stands out; the others end `----`.
+#[test]
+fn haproxy_termination_states_name_the_server() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut text = String::new();
+    for i in 0..120 {
+        let srv = format!("srv{}", i % 4 + 1);
+        let (timers, status, bytes, state) = if srv == "srv4" && i % 3 == 0 {
+            ("10/0/1/-1/20001", "-1", "0", "CH--")
+        } else if srv == "srv4" && i % 3 == 1 {
+            ("10/0/1/-1/30001", "504", "194", "sH--")
+        } else {
+            ("0/0/0/2/3", "200", "2750", "----")
+        };
+        text.push_str(&format!(
+            "Nov 24 07:{:02}:{:02} lb haproxy[14389]: 10.0.1.{}:{} [24/Nov/2026:07:{:02}:{:02}.655] \
+             http-in static/{srv} {timers} {status} {bytes} - - {state} 1/1/1/1/0 0/0 \
+             {{1wt.eu}} {{}} \"GET /static/css/site.css HTTP/1.1\"\n",
+            i / 60,
+            i % 60,
+            i % 200,
+            30000 + i,
+            i / 60,
+            i % 60
+        ));
+    }
+    let path = dir.path().join("haproxy.log");
+    write(&path, &text);
+    let out = interloper(&["logs", path.to_str().expect("path"), "--json"]);
+    let report = json(&out);
+    let why = serde_json::to_string_pretty(&report).unwrap_or_default();
+    assert_eq!(report["sources"][0]["format"], "haproxy", "{why}");
+    assert_eq!(report["verdict"]["root_cause"], "IL504", "{why}");
+    assert_eq!(report["verdict"]["target"], "static/srv4", "{why}");
+    let c = codes(&report);
+    assert!(
+        c.contains(&"IL501".into()) && c.contains(&"IL505".into()),
+        "{why}"
+    );
+}
+
+/// An Avi (NSX ALB) export as the API returns it: a document with a `results` list; the
+/// client-side aborts are read from `significant_log`.
+#[test]
+fn an_avi_export_document_is_read() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut results = Vec::new();
+    for i in 0..60 {
+        let server = format!("10.10.0.{}", i % 3 + 1);
+        let bad = server.ends_with(".3") && i % 2 == 0;
+        results.push(serde_json::json!({
+            "uri_path": "/static/js/app.4f1c2a9b8e7d.js",
+            "method": "GET",
+            "response_code": 200,
+            "response_length": if bad { 1200 } else { 48213 },
+            "total_time": if bad { 18250 } else { 12 },
+            "server_ip": server,
+            "server_dest_port": 8443,
+            "client_ip": "198.51.100.7",
+            "significant_log": if bad { vec!["ADF_CLIENT_CONN_ABORTED"] } else { vec![] },
+            "report_timestamp": format!("2026-11-24T07:{:02}:00.000000Z", i % 60),
+        }));
+    }
+    let doc = serde_json::json!({ "count": results.len(), "results": results });
+    let path = dir.path().join("avi.json");
+    write(&path, &serde_json::to_string_pretty(&doc).expect("json"));
+    let out = interloper(&["logs", path.to_str().expect("path"), "--json"]);
+    let report = json(&out);
+    let why = serde_json::to_string_pretty(&report).unwrap_or_default();
+    assert_eq!(report["verdict"]["target"], "10.10.0.3:8443", "{why}");
+    assert!(codes(&report).contains(&"IL501".into()), "{why}");
+}
+
+#[test]
+fn gzip_and_apache_microseconds_are_read_and_a_clean_log_is_clean() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut text = String::new();
+    for i in 0..50 {
+        // Apache vhost_combined with %D (microseconds) appended.
+        text.push_str(&format!(
+            "www.example.com:443 192.0.2.{} - - [24/Nov/2026:07:00:{:02} +0100] \"GET /static/img/logo.png HTTP/2.0\" 200 3100 \"-\" \"curl/8\" {}\n",
+            i,
+            i % 60,
+            900 + i
+        ));
+    }
+    let path = dir.path().join("access.log.gz");
+    let mut gz = flate2::write::GzEncoder::new(
+        std::fs::File::create(&path).expect("create"),
+        flate2::Compression::fast(),
+    );
+    gz.write_all(text.as_bytes()).expect("gzip");
+    gz.finish().expect("gzip");
+    let out = interloper(&["logs", path.to_str().expect("path"), "--json"]);
+    let report = json(&out);
+    let why = serde_json::to_string_pretty(&report).unwrap_or_default();
+    assert_eq!(out.status.code(), Some(0), "{why}");
+    assert_eq!(report["verdict"]["status"], "clean", "{why}");
+    assert_eq!(report["sources"][0]["static_requests"], 50, "{why}");
+    assert_eq!(report["groups"][0]["name"], "all", "{why}");
+    // 0.9–0.95 ms: read as microseconds, not seconds.
+    let p50 = report["groups"][0]["duration"]["p50"]
+        .as_f64()
+        .expect("p50");
+    assert!(p50 < 2.0, "{why}");
+}
+
+#[test]
+fn what_is_not_a_log_is_a_one_line_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("notes.txt");
+    write(&path, "dear diary\nnothing to see\n");
+    let out = interloper(&["logs", path.to_str().expect("path")]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("not an access log"), "{err}");
+    let out = interloper(&["logs", "/nonexistent/access.log"]);
+    assert_eq!(out.status.code(), Some(2));
+    // Random bytes: an error or a report, never a panic.
+    let junk: Vec<u8> = (0..200_000u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
+    std::fs::write(dir.path().join("junk.log"), junk).expect("write");
+    let out = interloper(&["logs", dir.path().join("junk.log").to_str().expect("path")]);
+    assert!(matches!(out.status.code(), Some(0..=2)), "{out:?}");
+}

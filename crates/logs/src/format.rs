@@ -1,0 +1,585 @@
+//! The supported log formats, how to tell them apart, and how to read one line of each.
+
+use std::borrow::Cow;
+
+use serde_json::{Map, Value};
+
+use crate::entry::{Ending, Entry};
+use crate::token::{Token, tokenize};
+
+/// Lines longer than this are cut before parsing: no access log line is legitimately bigger,
+/// and a hostile file must not cost quadratic time.
+pub const MAX_LINE: usize = 64 * 1024;
+
+/// An access-log format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Format {
+    /// nginx or Apache "combined" (or "common"), with or without a leading virtual host, and
+    /// with timing fields appended: `rt=` / `urt=` / `ua=` pairs, or bare `$request_time
+    /// $upstream_response_time` (seconds, with a decimal point) or Apache `%D` (microseconds).
+    Combined,
+    /// HAProxy's HTTP log (`option httplog`), with or without a syslog prefix.
+    Haproxy,
+    /// One JSON object per line: Avi / NSX ALB application logs (`uri_path`, `response_code`,
+    /// `total_time`, `significant_log`, …) or an nginx `log_format … escape=json` with nginx's
+    /// variable names.
+    Json,
+}
+
+impl Format {
+    /// The name used on the command line and in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Combined => "combined",
+            Format::Haproxy => "haproxy",
+            Format::Json => "json",
+        }
+    }
+
+    /// Parses a `--format` value.
+    pub fn parse(s: &str) -> Option<Format> {
+        match s.to_ascii_lowercase().as_str() {
+            "combined" | "common" | "nginx" | "apache" => Some(Format::Combined),
+            "haproxy" => Some(Format::Haproxy),
+            "json" | "avi" | "nsx-alb" => Some(Format::Json),
+            _ => None,
+        }
+    }
+
+    /// Every format, in the order detection prefers on a tie.
+    pub const ALL: [Format; 3] = [Format::Haproxy, Format::Json, Format::Combined];
+}
+
+/// The format most of `sample` (a file's first lines) parses as, if any parses at all.
+pub fn detect<'a>(sample: impl IntoIterator<Item = &'a str>) -> Option<Format> {
+    let mut wins = [0usize; 3];
+    for line in sample.into_iter().filter(|l| !l.trim().is_empty()).take(50) {
+        for (i, f) in Format::ALL.iter().enumerate() {
+            if parse_line(*f, line).is_ok() {
+                wins[i] += 1;
+            }
+        }
+    }
+    let (best, count) = wins
+        .iter()
+        .enumerate()
+        .max_by_key(|(i, c)| (**c, std::cmp::Reverse(*i)))?;
+    (*count > 0).then_some(Format::ALL[best])
+}
+
+/// Read one line. The error says, in a few words, why the line is not of this format.
+pub fn parse_line(format: Format, line: &str) -> Result<Entry<'_>, &'static str> {
+    let line = cut(line.trim_end_matches(['\r', '\n']));
+    match format {
+        Format::Combined => parse_combined(line),
+        Format::Haproxy => parse_haproxy(line),
+        Format::Json => parse_json(line),
+    }
+}
+
+fn cut(line: &str) -> &str {
+    if line.len() <= MAX_LINE {
+        return line;
+    }
+    let mut end = MAX_LINE;
+    while !line.is_char_boundary(end) {
+        end -= 1;
+    }
+    &line[..end]
+}
+
+/// `METHOD target PROTOCOL` → (method, path without query). An absolute-form target keeps its
+/// path only.
+fn split_request(request: &str) -> (Option<&str>, &str) {
+    let mut parts = request.split(' ');
+    let (Some(method), Some(target)) = (parts.next(), parts.next()) else {
+        return (None, "");
+    };
+    let target = match target.find("://") {
+        Some(p) => {
+            let rest = &target[p + 3..];
+            rest.find('/').map_or("/", |s| &rest[s..])
+        }
+        None => target,
+    };
+    let path = target.split(['?', '#']).next().unwrap_or(target);
+    (Some(method), path)
+}
+
+fn ending_for_status(status: Option<u16>) -> Ending {
+    match status {
+        Some(499) => Ending::ClientClosed,
+        Some(408) => Ending::ClientTimeout,
+        Some(504) => Ending::ServerTimeout,
+        Some(502) => Ending::ServerFailed,
+        _ => Ending::Complete,
+    }
+}
+
+/// Seconds as logged by nginx (`0.123`) → milliseconds. Lists (`0.001, 0.002` after a retry)
+/// give the last value, the attempt that answered.
+fn seconds_ms(v: &str) -> Option<f64> {
+    let last = v.rsplit([',', ':']).next()?.trim().trim_matches('"');
+    let s: f64 = last.parse().ok()?;
+    (s.is_finite() && s >= 0.0).then_some(s * 1000.0)
+}
+
+/// The last address of an nginx `$upstream_addr` list (`a:80, b:80 : c:80`).
+fn last_address(v: &str) -> Option<&str> {
+    let v = v.trim_matches('"');
+    let last = v.rsplit([',']).next()?.trim();
+    let last = last.rsplit(" : ").next()?.trim();
+    (!last.is_empty() && last != "-").then_some(last)
+}
+
+fn looks_like_address(s: &str) -> bool {
+    s.starts_with("unix:")
+        || (s.contains(':')
+            && s.bytes().any(|b| b.is_ascii_digit())
+            && s.bytes()
+                .all(|b| b.is_ascii_hexdigit() || matches!(b, b'.' | b':' | b'[' | b']')))
+}
+
+fn parse_combined(line: &str) -> Result<Entry<'_>, &'static str> {
+    let mut t = Vec::with_capacity(16);
+    tokenize(line, &mut t);
+    // `client ident user [time]`, or with Apache's vhost_combined `vhost client ident user [time]`.
+    let b = t
+        .iter()
+        .position(|x| matches!(x, Token::Bracket(_)))
+        .filter(|b| *b == 3 || *b == 4)
+        .ok_or("no [time] as the 4th or 5th field")?;
+    let Some(Token::Quoted(request)) = t.get(b + 1) else {
+        return Err("no quoted request after the time");
+    };
+    let status_text = t.get(b + 2).ok_or("no status")?.text();
+    let status = match status_text {
+        "-" => None,
+        s => Some(
+            s.parse::<u16>()
+                .ok()
+                .filter(|s| (100..1000).contains(s))
+                .ok_or("status is not a number")?,
+        ),
+    };
+    let bytes = match t.get(b + 3).map(|x| x.text()) {
+        Some("-") => Some(0),
+        Some(s) => Some(s.parse::<u64>().map_err(|_| "byte count is not a number")?),
+        None => return Err("no byte count"),
+    };
+    let (method, path) = split_request(request);
+    let mut e = Entry::new(Cow::Borrowed(path));
+    e.client = Some(Cow::Borrowed(t[b - 3].text()));
+    e.method = method.map(Cow::Borrowed);
+    e.status = status;
+    e.bytes = bytes;
+    e.time = t[b]
+        .text()
+        .split_once(' ')
+        .map_or(parse_clf_time(t[b].text()), |(d, z)| {
+            parse_clf_time(d).map(|s| s - zone_seconds(z).unwrap_or(0))
+        });
+    e.ending = ending_for_status(status);
+    if e.ending != Ending::Complete {
+        e.detail = Some(Cow::Borrowed(status_text));
+    }
+    // Referer and user agent (combined), then whatever timing the administrator appended.
+    let extras = t
+        .iter()
+        .skip(b + 4)
+        .skip_while(|x| matches!(x, Token::Quoted(_)));
+    let mut bare_seconds = 0;
+    for x in extras {
+        let text = x.text();
+        if let Some((key, value)) = text.split_once('=') {
+            let value = value.trim_matches('"');
+            match key.to_ascii_lowercase().as_str() {
+                "rt" | "request_time" | "rtime" | "time" => e.duration_ms = seconds_ms(value),
+                "urt" | "upstream_response_time" | "upstream_time" => {
+                    e.upstream_ms = seconds_ms(value)
+                }
+                "ua" | "upstream_addr" | "upstream" | "backend" => {
+                    e.upstream = last_address(value).map(Cow::Borrowed)
+                }
+                _ => {}
+            }
+        } else if text.contains('.') && text.parse::<f64>().is_ok() {
+            let ms = seconds_ms(text);
+            if bare_seconds == 0 {
+                e.duration_ms = ms;
+            } else if bare_seconds == 1 {
+                e.upstream_ms = ms;
+            }
+            bare_seconds += 1;
+        } else if let Ok(us) = text.parse::<u64>() {
+            if e.duration_ms.is_none() {
+                // Apache's %D: microseconds.
+                e.duration_ms = Some(us as f64 / 1000.0);
+            }
+        } else if e.upstream.is_none() && looks_like_address(text.trim_end_matches(',')) {
+            e.upstream = last_address(text).map(Cow::Borrowed);
+        }
+    }
+    Ok(e)
+}
+
+fn parse_haproxy(line: &str) -> Result<Entry<'_>, &'static str> {
+    let mut t = Vec::with_capacity(24);
+    tokenize(line, &mut t);
+    // The client `ip:port` followed by `[accept date]`, after an optional syslog prefix.
+    let i = (0..t.len().saturating_sub(1).min(10))
+        .find(|&i| {
+            matches!(t[i], Token::Bare(s) if s.contains(':'))
+                && matches!(t[i + 1], Token::Bracket(d) if d.len() >= 20 && d.as_bytes()[2] == b'/')
+        })
+        .ok_or("no client address followed by [accept date]")?;
+    let field = |k: usize| t.get(i + k).copied().ok_or("line ends early");
+    let server = field(3)?.text();
+    if !server.contains('/') {
+        return Err("no backend/server field");
+    }
+    let timers: Vec<&str> = field(4)?.text().split('/').collect();
+    if timers.len() != 5 {
+        return Err("no TR/Tw/Tc/Tr/Ta timers (not an HTTP log line?)");
+    }
+    let timer = |s: &str| -> Result<Option<f64>, &'static str> {
+        let v: i64 = s
+            .trim_start_matches('+')
+            .parse()
+            .map_err(|_| "a timer is not a number")?;
+        Ok((v >= 0).then_some(v as f64))
+    };
+    let tr = timer(timers[3])?;
+    let total = timer(timers[4])?;
+    let status: i32 = field(5)?
+        .text()
+        .parse()
+        .map_err(|_| "status is not a number")?;
+    let bytes: u64 = field(6)?
+        .text()
+        .trim_start_matches('+')
+        .parse()
+        .map_err(|_| "byte count is not a number")?;
+    let state = field(9)?.text();
+    if state.len() < 2 || !state.is_ascii() {
+        return Err("no termination state");
+    }
+    let request = t
+        .iter()
+        .skip(i + 10)
+        .find_map(|x| match x {
+            Token::Quoted(r) => Some(*r),
+            _ => None,
+        })
+        .ok_or("no quoted request (a TCP log line?)")?;
+    let (method, path) = split_request(request);
+    let mut e = Entry::new(Cow::Borrowed(path));
+    e.client = Some(Cow::Borrowed(
+        t[i].text().rsplit_once(':').map_or(t[i].text(), |(a, _)| a),
+    ));
+    e.method = method.map(Cow::Borrowed);
+    e.time = parse_clf_time(t[i + 1].text());
+    e.status = u16::try_from(status)
+        .ok()
+        .filter(|s| (100..1000).contains(s));
+    e.bytes = Some(bytes);
+    e.duration_ms = total;
+    e.upstream_ms = tr;
+    e.upstream = Some(Cow::Borrowed(server));
+    e.ending = match state.as_bytes()[0] {
+        b'C' => Ending::ClientClosed,
+        b'c' => Ending::ClientTimeout,
+        b'S' => Ending::ServerFailed,
+        b's' => Ending::ServerTimeout,
+        _ => ending_for_status(e.status),
+    };
+    if state.as_bytes()[0] != b'-' || e.ending != Ending::Complete {
+        e.detail = Some(Cow::Borrowed(state));
+    }
+    Ok(e)
+}
+
+fn json_str<'v>(m: &'v Map<String, Value>, keys: &[&str]) -> Option<&'v str> {
+    keys.iter()
+        .find_map(|k| m.get(*k).and_then(Value::as_str))
+        .filter(|s| !s.is_empty() && *s != "-")
+}
+
+/// A number, or a string holding one (nginx's JSON logs quote everything).
+fn json_f64(m: &Map<String, Value>, keys: &[&str]) -> Option<f64> {
+    keys.iter().find_map(|k| match m.get(*k)? {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    })
+}
+
+fn parse_json(line: &str) -> Result<Entry<'static>, &'static str> {
+    let line = line.trim();
+    if !line.starts_with('{') {
+        return Err("not a JSON object");
+    }
+    let m: Map<String, Value> = serde_json::from_str(line).map_err(|_| "not a JSON object")?;
+    if m.contains_key("uri_path") || m.contains_key("significant_log") {
+        avi_entry(&m)
+    } else {
+        nginx_json_entry(&m)
+    }
+}
+
+fn owned(s: Option<&str>) -> Option<Cow<'static, str>> {
+    s.map(|s| Cow::Owned(s.to_string()))
+}
+
+fn avi_address(v: Option<&Value>) -> Option<String> {
+    match v? {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Number(n) => n
+            .as_u64()
+            .and_then(|n| u32::try_from(n).ok())
+            .map(|n| std::net::Ipv4Addr::from(n).to_string()),
+        _ => None,
+    }
+}
+
+fn avi_entry(m: &Map<String, Value>) -> Result<Entry<'static>, &'static str> {
+    let path = json_str(m, &["uri_path"]).ok_or("no uri_path")?;
+    let mut e = Entry::new(Cow::Owned(path.to_string()));
+    e.client = avi_address(m.get("client_ip")).map(Cow::Owned);
+    e.method = owned(json_str(m, &["method"]));
+    e.status = json_f64(m, &["response_code"])
+        .and_then(|s| u16::try_from(s as i64).ok())
+        .filter(|s| (100..1000).contains(s));
+    e.bytes = json_f64(m, &["response_length"]).map(|b| b.max(0.0) as u64);
+    e.duration_ms = json_f64(m, &["total_time"]).filter(|v| *v >= 0.0);
+    e.upstream_ms = json_f64(
+        m,
+        &[
+            "server_response_time_last_byte",
+            "server_response_time_first_byte",
+        ],
+    )
+    .filter(|v| *v >= 0.0);
+    let server = json_str(m, &["server_name"])
+        .map(str::to_string)
+        .or_else(|| avi_address(m.get("server_ip")));
+    e.upstream = server.map(|s| match json_f64(m, &["server_dest_port"]) {
+        Some(p) if !s.contains(':') => Cow::Owned(format!("{s}:{}", p as u64)),
+        _ => Cow::Owned(s),
+    });
+    e.time =
+        json_str(m, &["report_timestamp", "@timestamp", "start_timestamp"]).and_then(parse_rfc3339);
+    e.ending = ending_for_status(e.status);
+    let signs: Vec<&str> = m
+        .get("significant_log")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    for s in &signs {
+        let ending = match *s {
+            "ADF_CLIENT_CONN_ABORTED"
+            | "ADF_CLIENT_SENT_RESET"
+            | "ADF_DOS_CLIENT_CLOSED_REQUEST"
+            | "ADF_HTTP2_CLIENT_PREMATURELY_CLOSED_STREAM"
+            | "ADF_HTTP2_CLIENT_PREMATURELY_CLOSED_CONNECTION" => Some(Ending::ClientClosed),
+            "ADF_CLIENT_CONN_TIMEDOUT"
+            | "ADF_CLIENT_REQUEST_TIMEOUT"
+            | "ADF_HTTP_REQUEST_TIMEOUT_WAITING_FOR_CLIENT"
+            | "ADF_HTTP2_CLIENT_TIMEDOUT" => Some(Ending::ClientTimeout),
+            "ADF_SERVER_CONN_TIMEDOUT"
+            | "ADF_SERVER_CONN_SETUP_TIMEDOUT"
+            | "ADF_SERVER_UPSTREAM_TIMEOUT"
+            | "ADF_SERVER_UNANSWERED_SYNS" => Some(Ending::ServerTimeout),
+            "ADF_SERVER_SENT_RESET"
+            | "ADF_SERVER_CONN_SETUP_REFUSED"
+            | "ADF_SERVER_UPSTREAM_READ_ERROR"
+            | "ADF_SERVER_SIDE_SSL_HANDSHAKE_FAILED" => Some(Ending::ServerFailed),
+            _ => None,
+        };
+        if let Some(ending) = ending
+            && e.ending == Ending::Complete
+        {
+            e.ending = ending;
+            e.detail = Some(Cow::Owned(s.to_string()));
+        }
+        if s.contains("RETRANSMITS") || s.contains("WINDOW_STUCK") || s.contains("ZERO_WINDOW") {
+            e.network_trouble = true;
+        }
+    }
+    if e.ending != Ending::Complete && e.detail.is_none() {
+        e.detail = e.status.map(|s| Cow::Owned(s.to_string()));
+    }
+    Ok(e)
+}
+
+fn nginx_json_entry(m: &Map<String, Value>) -> Result<Entry<'static>, &'static str> {
+    let (method, path) = if let Some(uri) = json_str(m, &["request_uri", "uri", "path"]) {
+        (
+            json_str(m, &["request_method", "method"]),
+            uri.split(['?', '#']).next().unwrap_or(uri),
+        )
+    } else if let Some(r) = json_str(m, &["request"]) {
+        split_request(r)
+    } else {
+        return Err("no request_uri, uri or request");
+    };
+    let status = json_f64(m, &["status", "response_code", "status_code"])
+        .and_then(|s| u16::try_from(s as i64).ok())
+        .filter(|s| (100..1000).contains(s))
+        .ok_or("no status")?;
+    let mut e = Entry::new(Cow::Owned(path.to_string()));
+    e.method = owned(method);
+    e.status = Some(status);
+    e.client = owned(json_str(m, &["remote_addr", "client_ip", "client"]));
+    e.bytes = json_f64(m, &["body_bytes_sent", "bytes_sent"]).map(|b| b.max(0.0) as u64);
+    e.duration_ms = json_str(m, &["request_time"])
+        .and_then(seconds_ms)
+        .or_else(|| json_f64(m, &["request_time"]).map(|s| s * 1000.0));
+    e.upstream_ms = json_str(m, &["upstream_response_time"])
+        .and_then(seconds_ms)
+        .or_else(|| json_f64(m, &["upstream_response_time"]).map(|s| s * 1000.0));
+    e.upstream = json_str(m, &["upstream_addr", "upstream"])
+        .and_then(last_address)
+        .map(|s| Cow::Owned(s.to_string()));
+    e.time = json_str(m, &["time_iso8601", "@timestamp", "time"])
+        .and_then(parse_rfc3339)
+        .or_else(|| {
+            json_str(m, &["time_local"]).and_then(|t| match t.split_once(' ') {
+                Some((d, z)) => parse_clf_time(d).map(|s| s - zone_seconds(z).unwrap_or(0)),
+                None => parse_clf_time(t),
+            })
+        });
+    e.ending = ending_for_status(e.status);
+    if e.ending != Ending::Complete {
+        e.detail = Some(Cow::Owned(status.to_string()));
+    }
+    Ok(e)
+}
+
+/// Days since 1970-01-01 of a civil date (proleptic Gregorian).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn num(s: &str) -> Option<i64> {
+    (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| s.parse().ok())
+        .flatten()
+}
+
+fn civil_seconds(y: i64, mo: i64, d: i64, h: i64, mi: i64, s: i64) -> Option<i64> {
+    let ok = (1..=12).contains(&mo)
+        && (1..=31).contains(&d)
+        && (0..24).contains(&h)
+        && (0..60).contains(&mi)
+        && (0..=60).contains(&s)
+        && (1970..=9999).contains(&y);
+    ok.then(|| days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + s)
+}
+
+/// `10/Oct/2000:13:55:36` (and HAProxy's `…:36.655`) → seconds, as UTC.
+fn parse_clf_time(s: &str) -> Option<i64> {
+    let s = s.get(..20).filter(|s| s.is_ascii())?;
+    let b = s.as_bytes();
+    if b[2] != b'/' || b[6] != b'/' || b[11] != b':' {
+        return None;
+    }
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let mo = MONTHS.iter().position(|m| *m == &s[3..6])? as i64 + 1;
+    civil_seconds(
+        num(&s[7..11])?,
+        mo,
+        num(&s[0..2])?,
+        num(&s[12..14])?,
+        num(&s[15..17])?,
+        num(&s[18..20])?,
+    )
+}
+
+/// `-0700` → −25 200 seconds.
+fn zone_seconds(z: &str) -> Option<i64> {
+    let b = z.as_bytes();
+    if b.len() != 5 || !z.is_ascii() || !matches!(b[0], b'+' | b'-') {
+        return None;
+    }
+    let v = num(&z[1..3])? * 3600 + num(&z[3..5])? * 60;
+    Some(if b[0] == b'-' { -v } else { v })
+}
+
+/// `2026-11-24T07:30:00(.123)(Z|+01:00)` → seconds since the epoch.
+fn parse_rfc3339(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if b.len() < 19
+        || !s.is_char_boundary(19)
+        || !s[..19].is_ascii()
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || !matches!(b[10], b'T' | b' ')
+    {
+        return None;
+    }
+    let base = civil_seconds(
+        num(&s[0..4])?,
+        num(&s[5..7])?,
+        num(&s[8..10])?,
+        num(&s[11..13])?,
+        num(&s[14..16])?,
+        num(&s[17..19])?,
+    )?;
+    let rest = s[19..].trim_start_matches(|c: char| c == '.' || c.is_ascii_digit());
+    let offset = match rest {
+        "" | "Z" | "z" => 0,
+        z if z.len() == 6 && z.is_ascii() && z.as_bytes()[3] == b':' => {
+            zone_seconds(&format!("{}{}", &z[..3], &z[4..]))?
+        }
+        z => zone_seconds(z)?,
+    };
+    Some(base - offset)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times() {
+        assert_eq!(parse_clf_time("01/Jan/1970:00:00:00"), Some(0));
+        assert_eq!(
+            parse_line(
+                Format::Combined,
+                r#"1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.0" 200 2326"#
+            )
+            .unwrap()
+            .time,
+            Some(971_211_336)
+        );
+        assert_eq!(parse_rfc3339("2000-10-10T20:55:36Z"), Some(971_211_336));
+        assert_eq!(
+            parse_rfc3339("2000-10-10T22:55:36.5+02:00"),
+            Some(971_211_336)
+        );
+        assert_eq!(parse_clf_time("99/Foo/2000:13:55:36"), None);
+        assert_eq!(parse_rfc3339("2000-13-10T20:55:36Z"), None);
+    }
+
+    #[test]
+    fn request_targets() {
+        assert_eq!(
+            split_request("GET /static/a.css?v=1 HTTP/1.1"),
+            (Some("GET"), "/static/a.css")
+        );
+        assert_eq!(
+            split_request("GET http://h/static/x.js HTTP/1.1"),
+            (Some("GET"), "/static/x.js")
+        );
+        assert_eq!(split_request("-"), (None, ""));
+    }
+}

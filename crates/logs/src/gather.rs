@@ -1,0 +1,388 @@
+//! Folding parsed lines into bounded per-backend evidence.
+
+use std::collections::HashMap;
+
+use hdrhistogram::Histogram;
+use interloper_findings::{LogEvidence, LogExample, LogGroup, LogSign, LogSource};
+use interloper_model::PhaseStats;
+
+use crate::entry::{Ending, Entry};
+use crate::format::{Format, parse_line};
+
+/// What counts as static and as slow.
+#[derive(Debug, Clone)]
+pub struct GatherOptions {
+    /// Path prefixes of static files (`/static/`). Empty: a `/static/` or `/media/` prefix
+    /// or a static file extension.
+    pub static_prefixes: Vec<String>,
+    /// A static request slower than this (milliseconds) counts as slow.
+    pub slow_ms: f64,
+    /// Example lines kept per sign and backend.
+    pub examples_per_sign: usize,
+}
+
+impl Default for GatherOptions {
+    fn default() -> Self {
+        GatherOptions {
+            static_prefixes: Vec::new(),
+            slow_ms: 1000.0,
+            examples_per_sign: 3,
+        }
+    }
+}
+
+/// Extensions of files a page loads as static assets.
+const STATIC_EXTENSIONS: &[&str] = &[
+    "css", "js", "mjs", "map", "png", "jpg", "jpeg", "gif", "svg", "webp", "avif", "ico", "woff",
+    "woff2", "ttf", "otf", "eot", "json", "txt", "mp4", "webm", "pdf",
+];
+
+/// Whether `path` is a static file: under one of `prefixes`, or (none given) under
+/// `/static/` or `/media/`, or ending in a static file extension.
+pub fn is_static_path(path: &str, prefixes: &[String]) -> bool {
+    if !prefixes.is_empty() {
+        return prefixes.iter().any(|p| path.starts_with(p.as_str()));
+    }
+    if path.starts_with("/static/") || path.starts_with("/media/") {
+        return true;
+    }
+    let name = path.rsplit('/').next().unwrap_or(path);
+    name.rsplit_once('.').is_some_and(|(_, ext)| {
+        STATIC_EXTENSIONS
+            .iter()
+            .any(|e| e.eq_ignore_ascii_case(ext))
+    })
+}
+
+/// Backends tracked one by one; beyond this many, the rest are counted together.
+const MAX_GROUPS: usize = 256;
+/// Paths whose body sizes are tracked (to spot bodies sent partly).
+const MAX_PATHS: usize = 50_000;
+/// Distinct body sizes tracked per path.
+const MAX_SIZES: usize = 16;
+/// A line kept as an example is cut to this many characters.
+const EXAMPLE_CHARS: usize = 400;
+
+const NO_BACKEND: &str = "(no backend logged)";
+const OTHER_BACKENDS: &str = "(other backends)";
+
+struct GroupAcc {
+    requests: u64,
+    static_requests: u64,
+    signs: [u64; LogSign::ALL.len()],
+    not_found: u64,
+    forbidden: u64,
+    network_trouble: u64,
+    duration: Histogram<u64>,
+    upstream: Histogram<u64>,
+    examples: Vec<LogExample>,
+}
+
+impl GroupAcc {
+    fn new() -> GroupAcc {
+        GroupAcc {
+            requests: 0,
+            static_requests: 0,
+            signs: [0; LogSign::ALL.len()],
+            not_found: 0,
+            forbidden: 0,
+            network_trouble: 0,
+            duration: histogram(),
+            upstream: histogram(),
+            examples: Vec::new(),
+        }
+    }
+}
+
+fn histogram() -> Histogram<u64> {
+    // Microseconds up to an hour, 2 significant digits: a few KiB per backend.
+    Histogram::new_with_bounds(1, 3_600_000_000, 2).expect("valid histogram bounds")
+}
+
+fn sign_index(s: LogSign) -> usize {
+    LogSign::ALL.iter().position(|x| *x == s).unwrap_or(0)
+}
+
+/// One body size seen for a path, with where it was first seen.
+struct SizeSeen {
+    bytes: u64,
+    count: u32,
+    source: u32,
+    line: u64,
+    group: u32,
+    sign: Option<LogSign>,
+}
+
+/// Reads lines into evidence: bounded memory whatever the size of the logs.
+pub struct Gatherer {
+    opts: GatherOptions,
+    sources: Vec<(LogSource, Format)>,
+    groups: Vec<(Option<String>, GroupAcc)>,
+    group_index: HashMap<Option<String>, usize>,
+    sizes: HashMap<String, Vec<SizeSeen>>,
+}
+
+impl Gatherer {
+    /// A gatherer with `opts`.
+    pub fn new(opts: GatherOptions) -> Gatherer {
+        Gatherer {
+            opts,
+            sources: Vec::new(),
+            groups: Vec::new(),
+            group_index: HashMap::new(),
+            sizes: HashMap::new(),
+        }
+    }
+
+    /// Start a file; its lines are then given with the returned index.
+    pub fn begin_source(&mut self, name: &str, format: Format) -> usize {
+        self.sources.push((
+            LogSource {
+                name: name.to_string(),
+                format: format.as_str().to_string(),
+                ..LogSource::default()
+            },
+            format,
+        ));
+        self.sources.len() - 1
+    }
+
+    /// Read line `line_no` (1-based) of source `source`.
+    pub fn line(&mut self, source: usize, line_no: u64, line: &str) {
+        let Some((src, format)) = self.sources.get_mut(source) else {
+            return;
+        };
+        src.lines += 1;
+        if line.trim().is_empty() {
+            return;
+        }
+        match parse_line(*format, line) {
+            Ok(e) => {
+                src.parsed += 1;
+                self.entry(source, line_no, line, &e);
+            }
+            Err(why) => {
+                src.unparsed += 1;
+                if src.first_unparsed.is_none() {
+                    src.first_unparsed = Some(format!("line {line_no}: {why}"));
+                }
+            }
+        }
+    }
+
+    fn group(&mut self, upstream: Option<&str>) -> usize {
+        let key = upstream.map(str::to_string);
+        if let Some(i) = self.group_index.get(&key) {
+            return *i;
+        }
+        let key = if self.groups.len() >= MAX_GROUPS {
+            Some(OTHER_BACKENDS.to_string())
+        } else {
+            key
+        };
+        if let Some(i) = self.group_index.get(&key) {
+            return *i;
+        }
+        self.groups.push((key.clone(), GroupAcc::new()));
+        self.group_index.insert(key, self.groups.len() - 1);
+        self.groups.len() - 1
+    }
+
+    fn entry(&mut self, source: usize, line_no: u64, line: &str, e: &Entry<'_>) {
+        let src = &mut self.sources[source].0;
+        if let Some(t) = e.time {
+            src.first_time = Some(src.first_time.map_or(t, |f| f.min(t)));
+            src.last_time = Some(src.last_time.map_or(t, |l| l.max(t)));
+        }
+        let gi = self.group(e.upstream.as_deref());
+        let g = &mut self.groups[gi].1;
+        g.requests += 1;
+        let method_ok = e
+            .method
+            .as_deref()
+            .is_none_or(|m| m.eq_ignore_ascii_case("GET") || m.eq_ignore_ascii_case("HEAD"));
+        if !method_ok || !is_static_path(&e.path, &self.opts.static_prefixes) {
+            return;
+        }
+        self.sources[source].0.static_requests += 1;
+        g.static_requests += 1;
+        match e.status {
+            Some(404) => g.not_found += 1,
+            Some(403) => g.forbidden += 1,
+            _ => {}
+        }
+        g.network_trouble += u64::from(e.network_trouble);
+        if let Some(d) = e.duration_ms {
+            let _ = g.duration.record((d * 1000.0).clamp(1.0, 3.6e9) as u64);
+        }
+        if let Some(u) = e.upstream_ms {
+            let _ = g.upstream.record((u * 1000.0).clamp(1.0, 3.6e9) as u64);
+        }
+        let sign = match e.ending {
+            Ending::ServerTimeout => Some(LogSign::ServerTimeout),
+            Ending::ServerFailed => Some(LogSign::ServerFailed),
+            Ending::ClientTimeout => Some(LogSign::ClientTimeout),
+            Ending::ClientClosed => Some(LogSign::ClientClosed),
+            Ending::Complete => match e.duration_ms {
+                Some(d) if d >= self.opts.slow_ms => {
+                    let backend_fast = e.upstream_ms.is_some_and(|u| u <= (d / 10.0).max(100.0));
+                    Some(if backend_fast {
+                        LogSign::SlowDelivery
+                    } else {
+                        LogSign::Slow
+                    })
+                }
+                _ => None,
+            },
+        };
+        if let Some(s) = sign {
+            g.signs[sign_index(s)] += 1;
+            if g.examples.iter().filter(|x| x.sign == s).count() < self.opts.examples_per_sign {
+                g.examples.push(LogExample {
+                    sign: s,
+                    location: format!("{}:{line_no}", self.sources[source].0.name),
+                    text: cut(line.trim_end(), EXAMPLE_CHARS),
+                });
+            }
+        }
+        // Complete 200s (and 200s the client ended mid-body) feed the size picture.
+        if e.status == Some(200)
+            && let Some(bytes) = e.bytes
+            && matches!(e.ending, Ending::Complete | Ending::ClientClosed)
+        {
+            let known = self.sizes.len();
+            if let Some(v) = self.sizes.get_mut(e.path.as_ref()) {
+                if let Some(s) = v.iter_mut().find(|s| s.bytes == bytes) {
+                    s.count = s.count.saturating_add(1);
+                } else if v.len() < MAX_SIZES {
+                    v.push(SizeSeen {
+                        bytes,
+                        count: 1,
+                        source: source as u32,
+                        line: line_no,
+                        group: gi as u32,
+                        sign,
+                    });
+                }
+            } else if known < MAX_PATHS {
+                self.sizes.insert(
+                    e.path.to_string(),
+                    vec![SizeSeen {
+                        bytes,
+                        count: 1,
+                        source: source as u32,
+                        line: line_no,
+                        group: gi as u32,
+                        sign,
+                    }],
+                );
+            }
+        }
+    }
+
+    /// The evidence gathered.
+    pub fn finish(mut self) -> LogEvidence {
+        // A body logged once at a size below the size seen again and again for the same path
+        // was sent partly (a size seen repeatedly is another encoding, not a cut).
+        let mut paths: Vec<(&String, &Vec<SizeSeen>)> = self.sizes.iter().collect();
+        paths.sort_by(|a, b| a.0.cmp(b.0));
+        for (path, seen) in paths {
+            let Some(full) = seen.iter().max_by_key(|s| (s.count, s.bytes)) else {
+                continue;
+            };
+            if full.count < 3 {
+                continue;
+            }
+            for s in seen.iter().filter(|s| s.count == 1 && s.bytes < full.bytes) {
+                let g = &mut self.groups[s.group as usize].1;
+                if matches!(
+                    s.sign,
+                    Some(LogSign::ServerTimeout)
+                        | Some(LogSign::ServerFailed)
+                        | Some(LogSign::ClientTimeout)
+                        | Some(LogSign::ClientClosed)
+                ) {
+                    continue;
+                }
+                if let Some(old) = s.sign {
+                    g.signs[sign_index(old)] = g.signs[sign_index(old)].saturating_sub(1);
+                }
+                g.signs[sign_index(LogSign::Partial)] += 1;
+                if g.examples
+                    .iter()
+                    .filter(|x| x.sign == LogSign::Partial)
+                    .count()
+                    < self.opts.examples_per_sign
+                {
+                    g.examples.push(LogExample {
+                        sign: LogSign::Partial,
+                        location: format!("{}:{}", self.sources[s.source as usize].0.name, s.line),
+                        text: format!(
+                            "{path}: 200 with {} of the {} bytes logged {} times for it",
+                            s.bytes, full.bytes, full.count
+                        ),
+                    });
+                }
+            }
+        }
+        let named = self.groups.iter().any(|(k, _)| k.is_some());
+        let mut groups: Vec<LogGroup> = self
+            .groups
+            .into_iter()
+            .filter(|(_, g)| g.static_requests > 0)
+            .map(|(k, g)| LogGroup {
+                name: match k {
+                    Some(k) => k,
+                    None if named => NO_BACKEND.to_string(),
+                    None => "all".to_string(),
+                },
+                requests: g.requests,
+                static_requests: g.static_requests,
+                signs: LogSign::ALL
+                    .iter()
+                    .zip(g.signs)
+                    .filter(|(_, n)| *n > 0)
+                    .map(|(s, n)| (*s, n))
+                    .collect(),
+                not_found: g.not_found,
+                forbidden: g.forbidden,
+                network_trouble: g.network_trouble,
+                duration: stats(&g.duration),
+                upstream: (!g.upstream.is_empty()).then(|| stats(&g.upstream)),
+                examples: g.examples,
+            })
+            .collect();
+        groups.sort_by(|a, b| a.name.cmp(&b.name));
+        LogEvidence {
+            sources: self.sources.into_iter().map(|(s, _)| s).collect(),
+            groups,
+            grouped_by: if named { "backend" } else { "log" }.to_string(),
+            slow_ms: self.opts.slow_ms,
+        }
+    }
+}
+
+fn stats(h: &Histogram<u64>) -> PhaseStats {
+    if h.is_empty() {
+        return PhaseStats::default();
+    }
+    let ms = |us: u64| us as f64 / 1000.0;
+    PhaseStats {
+        count: h.len(),
+        min: ms(h.min()),
+        p50: ms(h.value_at_quantile(0.5)),
+        p90: ms(h.value_at_quantile(0.9)),
+        p99: ms(h.value_at_quantile(0.99)),
+        max: ms(h.max()),
+        mean: h.mean() / 1000.0,
+    }
+}
+
+fn cut(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let mut out: String = s.chars().take(max).collect();
+    out.push('…');
+    out
+}

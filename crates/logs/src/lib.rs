@@ -1,0 +1,24 @@
+//! Access-log forensics: what the logs users already have say about their static files.
+//!
+//! The signs of a middlebox are often in the load balancer's or the web server's access log
+//! long before anyone runs a probe: requests the client gave up on (nginx 499, HAProxy `C`/`c`
+//! termination states, Avi's `ADF_CLIENT_CONN_ABORTED`), upstream timeouts, bodies logged
+//! shorter than the file, and one backend that has all of it while its siblings have none.
+//!
+//! [`parse_line`] reads one line of any supported [`Format`] into an [`Entry`]; a [`Gatherer`]
+//! folds entries into bounded per-backend counters and examples, and hands
+//! [`interloper_findings::LogEvidence`] to the findings crate for the diagnosis.
+//!
+//! Pure: the caller reads the files; no I/O, no clocks. Hostile lines never panic and cost
+//! time linear in their (capped) length.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod entry;
+mod format;
+mod gather;
+mod token;
+
+pub use entry::{Ending, Entry};
+pub use format::{Format, MAX_LINE, detect, parse_line};
+pub use gather::{GatherOptions, Gatherer, is_static_path};

@@ -118,7 +118,9 @@ pub struct Gatherer {
     opts: GatherOptions,
     sources: Vec<(LogSource, Format)>,
     groups: Vec<(Option<String>, GroupAcc)>,
-    group_index: HashMap<Option<String>, usize>,
+    group_index: HashMap<String, usize>,
+    /// The group of lines that name no backend.
+    no_backend: Option<usize>,
     sizes: HashMap<String, Vec<SizeSeen>>,
 }
 
@@ -130,6 +132,7 @@ impl Gatherer {
             sources: Vec::new(),
             groups: Vec::new(),
             group_index: HashMap::new(),
+            no_backend: None,
             sizes: HashMap::new(),
         }
     }
@@ -171,21 +174,32 @@ impl Gatherer {
     }
 
     fn group(&mut self, upstream: Option<&str>) -> usize {
-        let key = upstream.map(str::to_string);
-        if let Some(i) = self.group_index.get(&key) {
-            return *i;
-        }
-        let key = if self.groups.len() >= MAX_GROUPS {
-            Some(OTHER_BACKENDS.to_string())
-        } else {
-            key
+        // Looked up by reference: most lines name a backend already seen.
+        let found = match upstream {
+            Some(u) => self.group_index.get(u).copied(),
+            None => self.no_backend,
         };
-        if let Some(i) = self.group_index.get(&key) {
+        if let Some(i) = found {
+            return i;
+        }
+        let key = match upstream {
+            Some(_) if self.groups.len() >= MAX_GROUPS => Some(OTHER_BACKENDS),
+            other => other,
+        };
+        if let Some(k) = key
+            && let Some(i) = self.group_index.get(k)
+        {
             return *i;
         }
-        self.groups.push((key.clone(), GroupAcc::new()));
-        self.group_index.insert(key, self.groups.len() - 1);
-        self.groups.len() - 1
+        let i = self.groups.len();
+        self.groups.push((key.map(str::to_string), GroupAcc::new()));
+        match key {
+            Some(k) => {
+                self.group_index.insert(k.to_string(), i);
+            }
+            None => self.no_backend = Some(i),
+        }
+        i
     }
 
     fn entry(&mut self, source: usize, line_no: u64, line: &str, e: &Entry<'_>) {

@@ -203,7 +203,7 @@ impl Painter {
                         DIM,
                         &shorten(
                             &format!(
-                                "… {} more (all in --json and --html)",
+                                "… {} more (all in --json)",
                                 f.evidence.len() - EVIDENCE_ITEMS
                             ),
                             self.width - indent - 2

@@ -1,0 +1,22 @@
+//! Access-log lines in every format, detection, and the gatherer and analysis over them.
+#![no_main]
+
+use interloper_findings::analyse_logs;
+use interloper_logs::{Format, GatherOptions, Gatherer, detect, parse_line};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let text = String::from_utf8_lossy(data);
+    let lines: Vec<&str> = text.lines().collect();
+    let detected = detect(lines.iter().copied());
+    let mut g = Gatherer::new(GatherOptions::default());
+    for f in Format::ALL {
+        let src = g.begin_source("fuzz", f);
+        for (i, l) in lines.iter().enumerate() {
+            let _ = parse_line(f, l);
+            g.line(src, i as u64 + 1, l);
+        }
+    }
+    let _ = detected;
+    let _ = analyse_logs(&g.finish());
+});

@@ -3,21 +3,11 @@
 //! HTTPS-inspecting middlebox (its CA named like a known product), with fault addons.
 
 mod common;
-use common::{interloper, json, origin};
+use common::{codes, interloper, json, origin};
 
 use std::path::Path;
 
 use interloper_testkit::Mitmproxy;
-use serde_json::Value;
-
-fn codes(report: &Value) -> Vec<String> {
-    report["findings"]
-        .as_array()
-        .expect("findings")
-        .iter()
-        .map(|f| f["code"].as_str().unwrap_or_default().to_string())
-        .collect()
-}
 
 fn path_str(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")

@@ -3,23 +3,13 @@
 //! answers (a stuck inspection device), and on the other formats it reads.
 
 mod common;
-use common::{interloper, json};
+use common::{codes, interloper, json};
 
 use std::io::Write as _;
 use std::net::TcpListener;
 use std::path::Path;
 
 use interloper_testkit::{Nginx, NginxOptions, free_port};
-use serde_json::Value;
-
-fn codes(report: &Value) -> Vec<String> {
-    report["findings"]
-        .as_array()
-        .expect("findings")
-        .iter()
-        .map(|f| f["code"].as_str().unwrap_or_default().to_string())
-        .collect()
-}
 
 fn write(path: &Path, text: &str) {
     std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");

@@ -264,32 +264,23 @@ impl Gatherer {
             && let Some(bytes) = e.bytes
             && matches!(e.ending, Ending::Complete | Ending::ClientClosed)
         {
+            let first = SizeSeen {
+                bytes,
+                count: 1,
+                source: source as u32,
+                line: line_no,
+                group: gi as u32,
+                sign,
+            };
             let known = self.sizes.len();
             if let Some(v) = self.sizes.get_mut(e.path.as_ref()) {
                 if let Some(s) = v.iter_mut().find(|s| s.bytes == bytes) {
                     s.count = s.count.saturating_add(1);
                 } else if v.len() < MAX_SIZES {
-                    v.push(SizeSeen {
-                        bytes,
-                        count: 1,
-                        source: source as u32,
-                        line: line_no,
-                        group: gi as u32,
-                        sign,
-                    });
+                    v.push(first);
                 }
             } else if known < MAX_PATHS {
-                self.sizes.insert(
-                    e.path.to_string(),
-                    vec![SizeSeen {
-                        bytes,
-                        count: 1,
-                        source: source as u32,
-                        line: line_no,
-                        group: gi as u32,
-                        sign,
-                    }],
-                );
+                self.sizes.insert(e.path.to_string(), vec![first]);
             }
         }
     }

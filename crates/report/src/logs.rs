@@ -82,17 +82,7 @@ pub fn render_logs_terminal(
     };
     let mut s = String::new();
     p.verdict(&mut s, &report.verdict);
-    if !report.findings.is_empty() {
-        let _ = writeln!(
-            s,
-            "\n{}",
-            p.paint(BOLD, &format!("Findings ({})", report.findings.len()))
-        );
-        for f in &report.findings {
-            s.push('\n');
-            p.finding(&mut s, f);
-        }
-    }
+    p.findings(&mut s, &report.findings);
     if !report.groups.is_empty() {
         let what = if report.grouped_by == "backend" {
             "Static requests per backend"

@@ -47,17 +47,7 @@ pub fn render_terminal(
         width: style.width.clamp(40, 1000),
     };
     p.verdict(&mut s, &report.verdict);
-    if !report.findings.is_empty() {
-        let _ = writeln!(
-            s,
-            "\n{}",
-            p.paint(BOLD, &format!("Findings ({})", report.findings.len()))
-        );
-        for f in &report.findings {
-            s.push('\n');
-            p.finding(&mut s, f);
-        }
-    }
+    p.findings(&mut s, &report.findings);
     for t in &report.targets {
         s.push('\n');
         p.target(&mut s, t);
@@ -158,6 +148,22 @@ impl Painter {
             self.labelled(s, 0, "Root cause:", &format!("{code} {title}{on}"));
         }
         self.labelled(s, 0, "Sampling:", &v.sampling);
+    }
+
+    /// The findings under a `Findings (n)` heading, nothing when there are none.
+    pub(crate) fn findings(&self, s: &mut String, findings: &[Finding]) {
+        if findings.is_empty() {
+            return;
+        }
+        let _ = writeln!(
+            s,
+            "\n{}",
+            self.paint(BOLD, &format!("Findings ({})", findings.len()))
+        );
+        for f in findings {
+            s.push('\n');
+            self.finding(s, f);
+        }
     }
 
     pub(crate) fn finding(&self, s: &mut String, f: &Finding) {

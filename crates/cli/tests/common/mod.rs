@@ -55,3 +55,13 @@ pub fn origin() -> Origin {
         _dir: dir,
     }
 }
+
+/// The finding codes of a report, in order.
+pub fn codes(report: &Value) -> Vec<String> {
+    report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| f["code"].as_str().unwrap_or_default().to_string())
+        .collect()
+}

@@ -250,3 +250,90 @@ fn what_is_not_a_log_is_a_one_line_error() {
     let out = interloper(&["logs", dir.path().join("junk.log").to_str().expect("path")]);
     assert!(matches!(out.status.code(), Some(0..=2)), "{out:?}");
 }
+
+/// Real HAProxy (Debian) in front of three healthy servers (real nginx) and one that accepts
+/// and never answers: its own httplog lines, read back, name the stuck server.
+#[test]
+fn a_real_haproxy_log_names_the_stuck_server() {
+    let haproxy = ["/usr/sbin/haproxy", "/usr/bin/haproxy"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+        .expect("haproxy not found: run scripts/test, which installs Debian haproxy");
+    let nginx = Nginx::start(NginxOptions::default()).expect("nginx");
+    let stuck = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let stuck_port = stuck.local_addr().expect("addr").port();
+    let port = free_port();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = dir.path().join("haproxy.cfg");
+    write(
+        &cfg,
+        &format!(
+            "global\n  log stdout format raw local0\n\
+             defaults\n  mode http\n  log global\n  option httplog\n  timeout connect 1s\n  \
+             timeout client 10s\n  timeout server 3s\n\
+             frontend web\n  bind 127.0.0.1:{port}\n  default_backend static\n\
+             backend static\n  balance roundrobin\n  server srv1 127.0.0.1:{n}\n  \
+             server srv2 127.0.0.1:{n}\n  server srv3 127.0.0.1:{n}\n  \
+             server srv4 127.0.0.1:{stuck_port}\n",
+            n = nginx.http_port
+        ),
+    );
+    let log = dir.path().join("haproxy.log");
+    let mut child = std::process::Command::new(haproxy)
+        .args(["-db", "-f"])
+        .arg(&cfg)
+        .stdout(std::fs::File::create(&log).expect("log file"))
+        .stderr(std::fs::File::create(dir.path().join("haproxy.err")).expect("err file"))
+        .spawn()
+        .expect("start haproxy");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "haproxy did not listen: {}",
+            std::fs::read_to_string(dir.path().join("haproxy.err")).unwrap_or_default()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let url = format!("http://127.0.0.1:{port}/small.txt");
+    let out = interloper(&[
+        "probe",
+        &url,
+        "--count",
+        "40",
+        "--concurrency",
+        "4",
+        "--timeout",
+        "1s",
+        "--json",
+    ]);
+    assert!(
+        !out.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // HAProxy logs an aborted request when it notices the client left.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::fs::read_to_string(&log).map_or(0, |t| t.lines().count()) < 40
+        && std::time::Instant::now() < deadline
+    {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+
+    let out = interloper(&["logs", log.to_str().expect("path"), "--json"]);
+    let report = json(&out);
+    let why = format!(
+        "{}\nlog:\n{}",
+        serde_json::to_string_pretty(&report).unwrap_or_default(),
+        std::fs::read_to_string(&log).unwrap_or_default()
+    );
+    assert_eq!(report["sources"][0]["format"], "haproxy", "{why}");
+    assert_eq!(report["verdict"]["root_cause"], "IL504", "{why}");
+    assert_eq!(report["verdict"]["target"], "static/srv4", "{why}");
+    // Without `option abortonclose`, HAProxy keeps waiting for the server after the client
+    // left and logs the server time-out (`sH--`, 504): the backend-side sign.
+    assert!(codes(&report).contains(&"IL505".to_string()), "{why}");
+    drop(stuck);
+}

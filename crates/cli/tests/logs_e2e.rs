@@ -16,6 +16,36 @@ fn write(path: &Path, text: &str) {
     std::fs::write(path, text).expect("write");
 }
 
+/// Users' browsers: `count` requests to `url` that give up after a second.
+fn browse(url: &str, count: u32) {
+    let out = interloper(&[
+        "probe",
+        url,
+        "--count",
+        &count.to_string(),
+        "--concurrency",
+        "4",
+        "--timeout",
+        "1s",
+        "--json",
+    ]);
+    assert!(
+        !out.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A proxy logs an abandoned request once it notices; wait (at most 10 s) for `lines` lines.
+fn wait_for_lines(log: &Path, lines: usize) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::fs::read_to_string(log).map_or(0, |t| t.lines().count()) < lines
+        && std::time::Instant::now() < deadline
+    {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
 #[test]
 fn the_backend_behind_a_stuck_device_is_named_from_a_real_nginx_log() {
     let site = tempfile::tempdir().expect("tempdir");
@@ -59,31 +89,11 @@ fn the_backend_behind_a_stuck_device_is_named_from_a_real_nginx_log() {
 
     // Users' browsers: they give up after a second on the stuck backend's requests.
     for file in ["static/app.css", "static/app.js"] {
-        let out = interloper(&[
-            "probe",
-            &nginx.http_url(file),
-            "--count",
-            "24",
-            "--concurrency",
-            "4",
-            "--timeout",
-            "1s",
-            "--json",
-        ]);
-        assert!(
-            !out.stdout.is_empty(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        browse(&nginx.http_url(file), 24);
     }
-    // nginx writes a 499 line once it notices the client left; give it a moment.
+    // nginx writes a 499 line once it notices the client left.
     let log = nginx.dir.join("lb.log");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while std::fs::read_to_string(&log).map_or(0, |t| t.lines().count()) < 48
-        && std::time::Instant::now() < deadline
-    {
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
+    wait_for_lines(&log, 48);
 
     let out = interloper(&["logs", log.to_str().expect("path"), "--json"]);
     let report = json(&out);
@@ -295,30 +305,8 @@ fn a_real_haproxy_log_names_the_stuck_server() {
         );
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    let url = format!("http://127.0.0.1:{port}/small.txt");
-    let out = interloper(&[
-        "probe",
-        &url,
-        "--count",
-        "40",
-        "--concurrency",
-        "4",
-        "--timeout",
-        "1s",
-        "--json",
-    ]);
-    assert!(
-        !out.stdout.is_empty(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    // HAProxy logs an aborted request when it notices the client left.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while std::fs::read_to_string(&log).map_or(0, |t| t.lines().count()) < 40
-        && std::time::Instant::now() < deadline
-    {
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
+    browse(&format!("http://127.0.0.1:{port}/small.txt"), 40);
+    wait_for_lines(&log, 40);
     let _ = child.kill();
     let _ = child.wait();
 

@@ -195,7 +195,7 @@ fn read_line(reader: &mut impl BufRead, buf: &mut Vec<u8>) -> io::Result<usize> 
         if available.is_empty() {
             return Ok(total);
         }
-        let (chunk, done) = match memchr_newline(available) {
+        let (chunk, done) = match memchr::memchr(b'\n', available) {
             Some(i) => (&available[..=i], true),
             None => (available, false),
         };
@@ -208,10 +208,6 @@ fn read_line(reader: &mut impl BufRead, buf: &mut Vec<u8>) -> io::Result<usize> 
             return Ok(total);
         }
     }
-}
-
-fn memchr_newline(b: &[u8]) -> Option<usize> {
-    b.iter().position(|c| *c == b'\n')
 }
 
 /// The records of a JSON export: `{"results": [...]}` or a bare list, each re-serialised as one

@@ -23,7 +23,6 @@ use crate::reference::{Asset, AssetKind, CrossOrigin};
 /// What was checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-#[non_exhaustive]
 pub enum CheckKind {
     /// HTTP status of the final response.
     Status,

@@ -22,7 +22,6 @@ pub enum Coding {
 
 /// Why a body could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
 pub enum DecodeError {
     /// A coding this crate does not decode.
     #[error("unsupported content coding {0:?}")]

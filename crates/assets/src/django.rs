@@ -79,7 +79,6 @@ pub fn content_hash(content: &[u8]) -> String {
 
 /// Why `staticfiles.json` could not be read.
 #[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
 pub enum ManifestError {
     /// Not JSON.
     #[error("manifest is not valid JSON: {0}")]

@@ -10,7 +10,6 @@ use crate::location::Location;
 /// What a browser would use a subresource for; decides the checks that apply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-#[non_exhaustive]
 pub enum AssetKind {
     /// CSS: `<link rel=stylesheet>`, `@import`, `<link rel=preload as=style>`.
     Stylesheet,
@@ -97,7 +96,6 @@ pub enum Embedded {
 /// The construct that referenced an asset.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "type")]
-#[non_exhaustive]
 pub enum Context {
     /// An HTML element attribute, such as `<img srcset>`.
     Element {
@@ -223,7 +221,6 @@ impl Asset {
 /// Something discovery left out or could not do; results are still usable.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "type")]
-#[non_exhaustive]
 pub enum Note {
     /// Only the first `limit` bytes of the document were parsed.
     Truncated {

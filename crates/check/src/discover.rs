@@ -251,6 +251,15 @@ pub async fn discover(
     let static_url = django::infer_static_url(urls.iter());
     let manifest = match &opts.manifest {
         Some(ManifestSource::Bytes(b)) => Some((Manifest::parse(b), None)),
+        // The engine reads a named file before the check starts (an unreadable one is the
+        // user's error); a caller of this step alone gets a note instead.
+        Some(ManifestSource::File(path)) => match std::fs::read(path) {
+            Ok(b) => Some((Manifest::parse(&b), None)),
+            Err(e) => {
+                notes.push(format!("--manifest {}: {e}", path.display()));
+                None
+            }
+        },
         Some(ManifestSource::Url(u)) => {
             let f = fetch(&probe, u, keep).await?;
             Some((

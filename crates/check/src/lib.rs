@@ -1,6 +1,27 @@
-//! The one-command diagnosis behind `interloper check`.
+//! The check engine behind `interloper check`, callable as a library.
 //!
-//! For each target (a page URL; several URLs are instances of one app):
+//! A [`CheckPlan`] goes in (targets, trust, witnesses, sampling, budget, limits); a
+//! [`CheckOutcome`] comes out (the evidence, each TLS path's analysis, and the report
+//! document with its verdict and findings); progress is reported through an [`Observer`].
+//! The CLI, the demo and the lab build plans; nothing else runs the pipeline.
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use interloper_check::{CheckPlan, Samples, run_check};
+//!
+//! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+//! let mut plan = CheckPlan::new(vec!["https://app.example.test/".parse()?]);
+//! plan.sampling.samples = Samples::PerAsset(20);
+//! let outcome = run_check(&plan, Arc::new(())).await?;
+//! println!("{}", outcome.report.verdict.summary);
+//! for finding in &outcome.report.findings {
+//!     println!("{} {}", finding.code, finding.title);
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! For each target (a page URL; several URLs are instances of one app), concurrently:
 //!
 //! 1. **discover** — fetch the page, follow its stylesheets (bounded), find Django's
 //!    `staticfiles.json`, and list every asset with its provenance ([`discover`]);
@@ -8,39 +29,35 @@
 //!    (hashed names, SRI, lengths, types, caching);
 //! 3. **sample** — request every asset repeatedly across connection modes (HTTP/2 and
 //!    HTTP/1.1, fresh and reused connections, optionally each resolved address), every phase
-//!    timed, until the sample size or the time budget is reached ([`sample`]);
-//! 4. **TLS path** — the chain and the ClientHello of the first connection, for the caller's
-//!    chain analysis.
+//!    timed, until the sample size or the time budget is reached ([`sample`]).
 //!
-//! The result is a list of [`interloper_findings::TargetEvidence`], which
-//! [`interloper_findings::analyse`] turns into findings. Nothing here decides what is wrong.
+//! Meanwhile each witness is asked what it saw and sampled. Then the **TLS path** of each
+//! target's first connection is analysed ([`tlspath`]: trust against public and local roots,
+//! products, minted traits, pins, the witness; a target anchored only locally is judged again
+//! against a sibling whose chain is public), [`interloper_findings::analyse`] turns the
+//! evidence into findings and a verdict, and [`interloper_report::Report`] holds the result.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 mod discover;
+mod engine;
+mod plan;
 mod sample;
 pub mod tlspath;
 
 pub use discover::{Discovered, discover};
+pub use engine::{CheckOutcome, Observer, now_rfc3339, run_check};
+pub use plan::{CheckPlan, Discovery, Limits, ManifestSource, Samples, Sampling, Trust};
 pub use sample::{Plan, SampleMode, Sampled, plan_samples, sample};
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use interloper_findings::TargetEvidence;
 use interloper_model::TlsInfo;
 use interloper_probe::{ProbeConfig, Target};
 
-/// How much to sample.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Samples {
-    /// Enough to see a 5 % intermittent problem with 95 % confidence per target, and at least
-    /// two per asset, within the budget.
-    Auto,
-    /// Exactly this many requests per asset (budget permitting).
-    PerAsset(u32),
-}
-
-/// Everything `check` needs besides the URLs.
+/// One target's settings, derived from a [`CheckPlan`]: what [`check_target`] reads.
 #[derive(Debug, Clone)]
 pub struct CheckOptions {
     /// Connection settings shared with `probe` (trust, proxy, resolve, timeouts).
@@ -59,7 +76,7 @@ pub struct CheckOptions {
     pub each_address: bool,
     /// Compare HTTP/2 with HTTP/1.1 (HTTPS only).
     pub both_protocols: bool,
-    /// Django manifest to use instead of discovering one (URL or file contents).
+    /// Django manifest to use instead of discovering one (a URL or its bytes).
     pub manifest: Option<ManifestSource>,
     /// Bytes of a body kept for discovery and integrity checks.
     pub keep_body: usize,
@@ -69,29 +86,22 @@ pub struct CheckOptions {
 
 impl Default for CheckOptions {
     fn default() -> Self {
+        let limits = Limits::default();
+        let sampling = Sampling::default();
         CheckOptions {
             probe: ProbeConfig::default(),
-            samples: Samples::Auto,
+            samples: sampling.samples,
             budget: Duration::from_secs(60),
-            concurrency: 4,
+            concurrency: sampling.concurrency,
             all_static: false,
             cross_origin: false,
-            each_address: false,
-            both_protocols: true,
+            each_address: sampling.each_address,
+            both_protocols: sampling.both_protocols,
             manifest: None,
-            keep_body: 16 * 1024 * 1024,
-            max_assets: 500,
+            keep_body: limits.keep_body,
+            max_assets: limits.max_assets,
         }
     }
-}
-
-/// Where the Django manifest comes from when the user names it.
-#[derive(Debug, Clone)]
-pub enum ManifestSource {
-    /// Fetch it from this URL.
-    Url(url::Url),
-    /// Its bytes (read from a file by the caller).
-    Bytes(Vec<u8>),
 }
 
 /// Progress callbacks, for the terminal's progress bar. Called from the checking task.
@@ -121,13 +131,26 @@ pub struct TargetRun {
     pub budget_exhausted: bool,
 }
 
-/// Errors that stop a target before any evidence exists.
+/// Errors that stop a check before any evidence exists: what the user must fix.
 #[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
 pub enum CheckError {
-    /// The URL is not something we can probe.
+    /// A URL is not something we can probe.
     #[error("{0}")]
     Probe(#[from] interloper_probe::ProbeError),
+    /// A trust file or pin the user named is unusable.
+    #[error("{0}")]
+    TlsPath(#[from] tlspath::TlsPathError),
+    /// The manifest file the user named cannot be read.
+    #[error("--manifest {}: {source}", path.display())]
+    Manifest {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A checking task ended abnormally.
+    #[error("a check task failed: {0}")]
+    Task(String),
 }
 
 /// Run discovery, verification and sampling for one target.

@@ -28,7 +28,7 @@ pub struct TlsPathOptions {
     /// Read the OS store (and SSL_CERT_FILE / SSL_CERT_DIR) as the local roots.
     pub use_os_roots: bool,
     /// `--expect-pin sha256//BASE64`.
-    pub pins: Vec<String>,
+    pub pins: Vec<interloper_chain::Pin>,
     /// `--expect-cert FILE` (PEM or DER leaf).
     pub expect_cert: Option<PathBuf>,
     /// `--products FILE`: a products file replacing the built-in one.
@@ -50,7 +50,6 @@ pub struct RootSets {
 
 /// Errors the user must fix (a file they named is unusable).
 #[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
 pub enum TlsPathError {
     /// A file could not be read.
     #[error("cannot read {path}: {source}")]
@@ -63,16 +62,6 @@ pub enum TlsPathError {
     /// A file holds no certificate.
     #[error("{0} holds no PEM certificate")]
     NoCertificate(PathBuf),
-    /// A pin is malformed.
-    #[error(
-        "--expect-pin {pin}: {reason} (expected sha256//BASE64 of the SPKI, as curl's --pinnedpubkey)"
-    )]
-    Pin {
-        /// As given.
-        pin: String,
-        /// Why.
-        reason: String,
-    },
     /// The products file is malformed.
     #[error("products file {path}: {reason}")]
     Products {
@@ -390,15 +379,6 @@ pub fn analyse_session(
     witness: Option<&WitnessView>,
     reference: Option<Reference>,
 ) -> Result<ChainReport, TlsPathError> {
-    let mut pins = Vec::new();
-    for p in &opts.pins {
-        pins.push(
-            interloper_chain::Pin::parse(p).map_err(|e| TlsPathError::Pin {
-                pin: p.clone(),
-                reason: e.to_string(),
-            })?,
-        );
-    }
     let expect_cert = match &opts.expect_cert {
         Some(p) => pem_certs(p)?.into_iter().next(),
         None => None,
@@ -412,7 +392,7 @@ pub fn analyse_session(
         products,
     );
     input.extra_roots = Some(&roots.extra);
-    input.pins = pins;
+    input.pins.clone_from(&opts.pins);
     input.expect_cert = expect_cert;
     input.negotiated = Negotiated {
         alpn: tls.alpn.clone(),

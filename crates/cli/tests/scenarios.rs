@@ -298,7 +298,10 @@ fn run_lab(name: &str, spec: &Spec, cfg: LabConfig) {
         .block_on(Lab::start(cfg))
         .unwrap_or_else(|e| panic!("{name}: starting the lab: {e:#}"));
     let mut argv = vec!["check".to_string()];
-    argv.extend(lab.check_args(spec.check.samples.unwrap_or(10)));
+    argv.extend(
+        lab.check_plan(spec.check.samples.unwrap_or(10))
+            .to_check_args(),
+    );
     match spec.check.expect_pin_of.as_deref() {
         None => {}
         Some("public-root") => {

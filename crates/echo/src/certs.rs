@@ -14,7 +14,6 @@ use crate::schema::ServedCert;
 
 /// Where the served certificate chain and key come from.
 #[derive(Debug, Clone)]
-#[non_exhaustive]
 pub enum CertSource {
     /// A fresh self-signed certificate (rcgen) for these DNS names / IP addresses.
     SelfSigned {

@@ -9,7 +9,7 @@ use crate::error::EchoError;
 /// Every limit the witness enforces. The defaults suit a small internet-facing host; all of
 /// them can be changed (tests and the load test tighten or loosen them).
 #[derive(Debug, Clone)]
-#[non_exhaustive]
+#[non_exhaustive] // built from Default and adjusted, so fields can be added
 pub struct Limits {
     /// Connections held at once (all sources); beyond it new connections get a TLS alert and
     /// are closed.
@@ -123,7 +123,7 @@ impl Limits {
 
 /// Configuration of the TLS-terminating witness ([`crate::EchoServer`]).
 #[derive(Debug, Clone)]
-#[non_exhaustive]
+#[non_exhaustive] // built from Default and adjusted, so fields can be added
 pub struct EchoConfig {
     /// Address to listen on (port 0 picks a free port; read it back with `local_addr`).
     pub listen: SocketAddr,
@@ -146,7 +146,7 @@ impl EchoConfig {
 
 /// Configuration of the recording passthrough ([`crate::PassthroughServer`]).
 #[derive(Debug, Clone)]
-#[non_exhaustive]
+#[non_exhaustive] // built from Default and adjusted, so fields can be added
 pub struct PassthroughConfig {
     /// Address the clients connect to (typically the public :443).
     pub listen: SocketAddr,

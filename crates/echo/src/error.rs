@@ -4,7 +4,6 @@ use std::net::SocketAddr;
 
 /// What went wrong while setting up or running a witness.
 #[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
 pub enum EchoError {
     /// A listening socket could not be bound.
     #[error("cannot listen on {addr}: {source}")]

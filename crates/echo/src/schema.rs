@@ -27,7 +27,6 @@ pub const PATH_HELLOS: &str = "/.well-known/interloper/hellos";
 /// `GET /.well-known/interloper/hello`: what the witness received and served on this
 /// connection.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
 pub struct EchoHello {
     /// Always [`SCHEMA_HELLO`].
     pub schema: String,
@@ -51,7 +50,6 @@ pub struct EchoHello {
 
 /// A ClientHello as received. Lists keep the peer's order and GREASE values.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
 pub struct ClientHelloReport {
     /// The 32-byte random, hex. The proof: a middlebox that terminates TLS sends its own.
     pub client_random: String,
@@ -105,7 +103,6 @@ pub struct ClientHelloReport {
 
 /// JA3: the string and its MD5.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
 pub struct Ja3Report {
     /// `version,ciphers,extensions,groups,point_formats`.
     pub string: String,
@@ -115,7 +112,6 @@ pub struct Ja3Report {
 
 /// JA4 (TCP) with its raw and original-order variants.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
 pub struct Ja4Report {
     /// `ja4`.
     pub ja4: String,
@@ -129,7 +125,6 @@ pub struct Ja4Report {
 
 /// One served certificate.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
 pub struct ServedCert {
     /// DER, base64.
     pub der_base64: String,
@@ -145,7 +140,6 @@ pub struct ServedCert {
 
 /// The parameters the handshake settled on.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
 pub struct Negotiated {
     /// `TLSv1.3` / `TLSv1.2`.
     pub tls_version: String,
@@ -167,7 +161,6 @@ pub struct Negotiated {
 
 /// One instant on the witness's clock.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
 pub struct Stamp {
     /// Microseconds since the unix epoch.
     pub unix_us: u64,
@@ -177,7 +170,6 @@ pub struct Stamp {
 
 /// The witness's timeline for this connection and request.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
 pub struct Timestamps {
     /// TCP accept.
     pub accepted: Stamp,
@@ -194,7 +186,6 @@ pub struct Timestamps {
 
 /// `GET /.well-known/interloper/info`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
 pub struct EchoInfo {
     /// Always [`SCHEMA_INFO`].
     pub schema: String,
@@ -208,7 +199,6 @@ pub struct EchoInfo {
 
 /// One hello the passthrough forwarded.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
 pub struct HelloRecord {
     /// When the last byte of the hello arrived.
     pub seen_at_unix_us: u64,
@@ -220,7 +210,6 @@ pub struct HelloRecord {
 
 /// `GET /.well-known/interloper/hellos?client_random=HEX` on the passthrough's API port.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
 pub struct HellosAnswer {
     /// Always [`SCHEMA_HELLOS`].
     pub schema: String,

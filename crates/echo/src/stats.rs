@@ -14,7 +14,6 @@ macro_rules! counters {
 
         /// A copy of [`Stats`] at one moment.
         #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-        #[non_exhaustive]
         pub struct StatsSnapshot {
             $($(#[$doc])* pub $name: u64,)*
         }

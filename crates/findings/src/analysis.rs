@@ -235,7 +235,6 @@ fn phase_value(r: &RequestRecord, p: Phase) -> Option<f64> {
         Phase::Write => r.phases.write_ms,
         Phase::Ttfb => r.phases.ttfb_ms,
         Phase::Body => r.phases.body_ms,
-        _ => None,
     }
 }
 
@@ -247,7 +246,6 @@ fn phase_label(p: Phase) -> &'static str {
         Phase::Write => "request write",
         Phase::Ttfb => "waiting for response headers",
         Phase::Body => "body transfer",
-        _ => "another phase",
     }
 }
 

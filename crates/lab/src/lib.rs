@@ -11,7 +11,7 @@
 //! - optionally a witness (`interloper echo`) beside an instance, behind the same middlebox,
 //!   and a second address (127.0.0.2) through a relay that holds or resets connections.
 //!
-//! What to start is data ([`LabConfig`], from TOML: [`ScenarioFile`]); [`Lab::check_args`]
+//! What to start is data ([`LabConfig`], from TOML: [`ScenarioFile`]); [`Lab::check_plan`]
 //! says how a user would check it. Everything listens on 127.0.0.1 / 127.0.0.2 only;
 //! dropping the [`Lab`] stops every task.
 
@@ -23,7 +23,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use tokio::task::JoinSet;
 
-mod check_args;
+mod check_plan;
 mod config;
 mod middlebox;
 mod origin;

@@ -41,7 +41,6 @@ pub struct Phases {
 /// The phase a request was in when it failed or stalled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-#[non_exhaustive]
 pub enum Phase {
     /// Name resolution.
     Dns,
@@ -74,7 +73,6 @@ impl Phase {
 /// Why a request failed. Stable, snake_case in JSON.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-#[non_exhaustive]
 pub enum ErrorKind {
     /// The host name did not resolve.
     Dns,

@@ -8,7 +8,6 @@ use crate::error::ProbeError;
 
 /// Which HTTP version to speak.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
 pub enum HttpVersionPref {
     /// ALPN offers h2 and http/1.1 over TLS; plain HTTP uses HTTP/1.1.
     #[default]
@@ -32,7 +31,6 @@ impl HttpVersionPref {
 
 /// Which resolved addresses to use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
 pub enum IpFamily {
     /// Try every address in resolver order until one connects.
     #[default]
@@ -45,7 +43,6 @@ pub enum IpFamily {
 
 /// Whether requests share connections.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
 pub enum ConnectionPolicy {
     /// A new TCP (and TLS) connection for every request, so every request times every phase.
     #[default]
@@ -96,7 +93,6 @@ impl std::str::FromStr for ResolveOverride {
 
 /// Where the proxy setting comes from.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-#[non_exhaustive]
 pub enum ProxySetting {
     /// Read HTTPS_PROXY / HTTP_PROXY / NO_PROXY (and lower-case forms) as curl does.
     #[default]
@@ -109,7 +105,7 @@ pub enum ProxySetting {
 
 /// Everything a [`crate::Probe`] needs. Build with `ProbeConfig::default()` and adjust.
 #[derive(Debug, Clone)]
-#[non_exhaustive]
+#[non_exhaustive] // built from Default and adjusted, so fields can be added
 pub struct ProbeConfig {
     /// HTTP version preference.
     pub http: HttpVersionPref,
@@ -176,7 +172,7 @@ impl Default for ProbeConfig {
 
 /// How many requests, how many in parallel, for how long.
 #[derive(Debug, Clone)]
-#[non_exhaustive]
+#[non_exhaustive] // built from Default and adjusted, so fields can be added
 pub struct RunOptions {
     /// Requests per target. `None` with a duration: as many as fit.
     pub count: Option<u64>,

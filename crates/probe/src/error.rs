@@ -5,7 +5,6 @@ use std::path::PathBuf;
 
 /// Set-up errors: bad input or unusable trust material.
 #[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
 pub enum ProbeError {
     /// The URL did not parse or is not http(s).
     #[error("invalid URL {url:?}: {reason}")]

@@ -30,7 +30,6 @@ const MAX_LIFETIME: Duration = Duration::from_secs(60);
 
 /// What the server does with each connection (after reading the request head, unless noted).
 #[derive(Debug, Clone)]
-#[non_exhaustive]
 pub enum Fault {
     /// A correct `200` with this body and `Content-Length`, then close.
     Ok(Vec<u8>),

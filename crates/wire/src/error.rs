@@ -4,7 +4,6 @@
 ///
 /// Every parser in this crate returns this instead of panicking, whatever the input.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
 pub enum WireError {
     /// The input ended before the named field was complete.
     #[error("truncated {what}: needed {needed} more byte(s)")]

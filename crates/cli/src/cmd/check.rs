@@ -1,7 +1,8 @@
 //! `interloper check URL…`: the one-command diagnosis.
 //!
-//! page → assets → every asset sampled (HTTP/2 and HTTP/1.1, fresh and reused connections) →
-//! TLS path analysis (and the witness, with `--echo`) → findings → verdict → report.
+//! The pipeline lives in `interloper_check::run_check`; this file maps the flags to a
+//! [`CheckPlan`], draws progress bars from the engine's [`Observer`] calls, and writes the
+//! outcome as a terminal, JSON or HTML report with an exit code.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -10,18 +11,12 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
-use interloper_check::tlspath::{
-    TlsPathOptions, WitnessView, analyse_session, ask_witness, load_products, load_roots,
-    sample_witness, to_findings_evidence,
+use interloper_check::{
+    CheckOutcome, CheckPlan, Discovery, Limits, ManifestSource, Observer, Samples, Sampling, Trust,
+    run_check,
 };
-
-/// Requests made to the witness during a check (fresh connections, two at a time).
-const WITNESS_SAMPLES: usize = 30;
-use interloper_check::{CheckOptions, ManifestSource, Progress, Samples, check_target};
-use interloper_findings::{Severity, ThresholdConfig, WitnessEvidence, analyse};
-use interloper_report::{
-    Report, ReportMeta, TerminalStyle, render_html, render_json, render_terminal,
-};
+use interloper_findings::Severity;
+use interloper_report::{TerminalStyle, render_html, render_json, render_terminal};
 
 use super::connect::ConnectArgs;
 use super::probe::parse_duration;
@@ -50,8 +45,11 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     pub public_roots: Option<PathBuf>,
     /// Expected SPKI pin, sha256//BASE64; repeatable.
-    #[arg(long, value_name = "sha256//BASE64")]
-    pub expect_pin: Vec<String>,
+    #[arg(long, value_name = "sha256//BASE64", value_parser = parse_pin)]
+    pub expect_pin: Vec<interloper_chain::Pin>,
+    /// Interception products file replacing the built-in one (TOML).
+    #[arg(long, value_name = "FILE")]
+    pub products: Option<PathBuf>,
     /// Django's staticfiles.json, as a URL or a file, instead of discovering it.
     #[arg(long, value_name = "URL|FILE")]
     pub manifest: Option<String>,
@@ -98,26 +96,86 @@ fn parse_severity(s: &str) -> Result<Severity, String> {
     Severity::parse(s).ok_or_else(|| format!("{s:?}: expected info, warning, error or critical"))
 }
 
+pub(crate) fn parse_pin(s: &str) -> Result<interloper_chain::Pin, String> {
+    interloper_chain::Pin::parse(s).map_err(|e| format!("{e} (expected sha256//BASE64)"))
+}
+
+impl Args {
+    /// The check these flags describe.
+    pub fn plan(&self) -> anyhow::Result<CheckPlan> {
+        let parse_url = |flag: &str, u: &str| {
+            url::Url::parse(u).with_context(|| format!("{flag}{u}: not a URL"))
+        };
+        let targets = self
+            .urls
+            .iter()
+            .map(|u| Ok(interloper_probe::Target::parse(u)?.url))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let witnesses = self
+            .echo
+            .iter()
+            .map(|u| parse_url("--echo ", u))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let manifest = match &self.manifest {
+            None => None,
+            Some(m) if m.starts_with("http://") || m.starts_with("https://") => {
+                Some(ManifestSource::Url(parse_url("--manifest ", m)?))
+            }
+            Some(m) => Some(ManifestSource::File(PathBuf::from(m))),
+        };
+        let mut plan = CheckPlan::new(targets);
+        plan.trust = Trust {
+            public_roots: self.public_roots.clone(),
+            cacert: self.connect.cacert.clone(),
+            use_os_roots: !self.no_os_roots,
+            pins: self.expect_pin.clone(),
+            products: self.products.clone(),
+            insecure_skip_verify: self.insecure_skip_verify,
+        };
+        plan.witnesses = witnesses;
+        plan.sampling = Sampling {
+            samples: self.samples,
+            concurrency: usize::try_from(self.concurrency).unwrap_or(4),
+            each_address: self.each_address,
+            ..Sampling::default()
+        };
+        plan.discovery = Discovery {
+            all_static: self.all_static,
+            cross_origin: self.cross_origin,
+            manifest,
+        };
+        plan.budget = self.budget;
+        plan.limits = Limits::default();
+        plan.connection = self.connect.probe_config()?;
+        plan.command = std::env::args().collect();
+        Ok(plan)
+    }
+}
+
+/// Where and how the outcome is written.
+pub struct Output {
+    /// `--json`.
+    pub json: bool,
+    /// `--html FILE`.
+    pub html: Option<PathBuf>,
+    /// `--fail-on`.
+    pub fail_on: Severity,
+}
+
+impl Args {
+    /// The output settings of these flags.
+    pub fn output(&self) -> Output {
+        Output {
+            json: self.json,
+            html: self.html.clone(),
+            fail_on: self.fail_on,
+        }
+    }
+}
+
 /// Progress bars, one per target, on a terminal only.
 struct Bars {
     bars: Vec<ProgressBar>,
-}
-
-struct TargetBar(ProgressBar);
-
-impl Progress for TargetBar {
-    fn stage(&self, target: &str, what: &str, steps: Option<u64>) {
-        self.0.set_message(format!("{target}: {what}"));
-        self.0.set_position(0);
-        match steps {
-            Some(n) => self.0.set_length(n),
-            None => self.0.unset_length(),
-        }
-    }
-
-    fn step(&self) {
-        self.0.inc(1);
-    }
 }
 
 impl Bars {
@@ -136,213 +194,68 @@ impl Bars {
     }
 }
 
-/// Run `interloper check`.
-pub async fn run(args: Args, style: Style) -> anyhow::Result<u8> {
-    let tls_opts = TlsPathOptions {
-        public_roots: args.public_roots.clone(),
-        cacert: args.connect.cacert.clone(),
-        use_os_roots: !args.no_os_roots,
-        pins: args.expect_pin.clone(),
-        expect_cert: None,
-        products: None,
-    };
-    for p in &args.expect_pin {
-        interloper_chain::Pin::parse(p)
-            .map_err(|e| anyhow::anyhow!("--expect-pin {p}: {e} (expected sha256//BASE64)"))?;
-    }
-    for u in &args.urls {
-        interloper_probe::Target::parse(u)?;
-    }
-    let roots = load_roots(&tls_opts)?;
-    for w in &roots.warnings {
-        eprintln!("interloper: warning: {w}");
-    }
-    let products = load_products(&tls_opts)?;
-    let mut probe_cfg = args.connect.probe_config()?;
-    // Roots the user calls public are trusted for connecting too.
-    probe_cfg
-        .cacert_files
-        .extend(args.public_roots.iter().cloned());
-    probe_cfg.insecure_skip_verify = args.insecure_skip_verify;
-    probe_cfg.use_os_roots = !args.no_os_roots;
-    let manifest = match &args.manifest {
-        None => None,
-        Some(m) if m.starts_with("http://") || m.starts_with("https://") => Some(
-            ManifestSource::Url(url::Url::parse(m).with_context(|| format!("--manifest {m}"))?),
-        ),
-        Some(m) => Some(ManifestSource::Bytes(
-            std::fs::read(m).with_context(|| format!("--manifest {m}"))?,
-        )),
-    };
-    let opts = CheckOptions {
-        probe: probe_cfg.clone(),
-        samples: args.samples,
-        budget: args.budget,
-        concurrency: usize::try_from(args.concurrency).unwrap_or(4),
-        all_static: args.all_static,
-        cross_origin: args.cross_origin,
-        each_address: args.each_address,
-        manifest,
-        ..CheckOptions::default()
-    };
-
-    let bars = Bars::new(args.urls.len(), style.progress);
-    let opts = Arc::new(opts);
-    let mut tasks = Vec::new();
-    for (i, url) in args.urls.iter().enumerate() {
-        let opts = Arc::clone(&opts);
-        let url = url.clone();
-        let bar = TargetBar(
-            bars.bars
-                .get(i)
-                .cloned()
-                .unwrap_or_else(ProgressBar::hidden),
-        );
-        tasks.push(tokio::spawn(async move {
-            let r = check_target(&url, &opts, &bar).await;
-            bar.0.finish_and_clear();
-            r
-        }));
-    }
-    let mut witnesses: Vec<(Option<String>, WitnessView)> = Vec::new();
-    for e in &args.echo {
-        let mut view = ask_witness(e, &probe_cfg).await;
-        if view.error.is_none() {
-            // While the targets are sampled, sample the witness too: same path, a server
-            // that answers at once.
-            sample_witness(&mut view, &probe_cfg, WITNESS_SAMPLES, 2).await;
-        }
-        let host = url::Url::parse(e)
-            .ok()
-            .and_then(|u| u.host_str().map(str::to_string));
-        witnesses.push((host, view));
-    }
-    let mut runs = Vec::new();
-    for t in tasks {
-        runs.push(t.await.context("a check task failed")??);
-    }
-
-    let single = runs.len() == 1 && witnesses.len() == 1;
-    let target_hosts: Vec<Option<String>> = runs
-        .iter()
-        .map(|r| {
-            url::Url::parse(&r.evidence.label)
-                .ok()
-                .and_then(|u| u.host_str().map(str::to_string))
-        })
-        .collect();
-    let mut unmatched_witnesses = Vec::new();
-    for (witness_host, view) in &witnesses {
-        if !single && (witness_host.is_none() || !target_hosts.contains(witness_host)) {
-            unmatched_witnesses.push(format!(
-                "witness {} is on no target's host, so it speaks for none (run it beside the \
-                 server it vouches for, under the same name)",
-                view.url
-            ));
-        }
-    }
-    // First pass: each chain on its own.
-    let mut prepared = Vec::new();
-    for run in runs {
-        let host = url::Url::parse(&run.evidence.label)
-            .ok()
-            .and_then(|u| u.host_str().map(str::to_string));
-        let name = host
-            .as_deref()
-            .unwrap_or_default()
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .to_string();
-        // The witness speaks for the target it stands beside (same host), or for the only one.
-        let w = witnesses
-            .iter()
-            .find(|(witness_host, _)| single || (host.is_some() && host == *witness_host))
-            .map(|(_, view)| view);
-        let report = match &run.tls {
-            Some(tls) => Some(analyse_session(
-                tls, &name, &roots, &products, &tls_opts, w, None,
-            )?),
-            None => None,
-        };
-        prepared.push((run, name, w, report));
-    }
-    // Second pass: instances of one app should present the same kind of chain. One anchored
-    // only locally while a sibling's is public is judged against that sibling's chain, so an
-    // issuer or key type that differs counts as the minted-certificate trait it is.
-    let public_sibling: Option<(Vec<Vec<u8>>, interloper_chain::Negotiated)> =
-        prepared.iter().find_map(|(run, _, _, report)| {
-            let report = report.as_ref()?;
-            let tls = run.tls.as_ref()?;
-            (report.trust.status == interloper_chain::TrustStatus::AnchoredPublic).then(|| {
-                (
-                    tls.presented_chain.clone(),
-                    interloper_chain::Negotiated {
-                        tls_version: tls.version.clone(),
-                        alpn: tls.alpn.clone(),
-                    },
-                )
-            })
-        });
-    let mut evidence = Vec::new();
-    let mut notes = unmatched_witnesses;
-    for (run, name, w, mut report) in prepared {
-        let mut ev = run.evidence;
-        for n in &run.notes {
-            notes.push(format!("{}: {n}", ev.label));
-        }
-        if let (Some(tls), Some(r), Some((chain, negotiated))) =
-            (&run.tls, &report, &public_sibling)
-            && r.trust.status == interloper_chain::TrustStatus::AnchoredLocalOnly
-        {
-            let reference = interloper_chain::Reference {
-                chain: chain.clone(),
-                negotiated: negotiated.clone(),
-            };
-            report = Some(analyse_session(
-                tls,
-                &name,
-                &roots,
-                &products,
-                &tls_opts,
-                w,
-                Some(reference),
-            )?);
-        }
-        if let Some(r) = &report {
-            ev.tls = Some(to_findings_evidence(r));
-        }
-        if let Some(w) = w {
-            ev.witness = witness_evidence(w);
-            if let Some(e) = &w.error {
-                notes.push(format!("witness: {e}"));
+impl Observer for Bars {
+    fn stage(&self, target: usize, url: &str, what: &str, steps: Option<u64>) {
+        if let Some(bar) = self.bars.get(target) {
+            bar.set_message(format!("{url}: {what}"));
+            bar.set_position(0);
+            match steps {
+                Some(n) => bar.set_length(n),
+                None => bar.unset_length(),
             }
         }
-        evidence.push(ev);
     }
-    let analysis = analyse(&evidence, &ThresholdConfig::default());
-    let worst = analysis.worst();
-    let now = now_rfc3339();
-    let mut report = Report::new(
-        analysis,
-        evidence,
-        ReportMeta::new(env!("CARGO_PKG_VERSION"), &now, std::env::args().collect()),
-    );
-    report.notes = notes;
 
-    if let Some(path) = &args.html {
+    fn step(&self, target: usize) {
+        if let Some(bar) = self.bars.get(target) {
+            bar.inc(1);
+        }
+    }
+
+    fn target_done(&self, target: usize) {
+        if let Some(bar) = self.bars.get(target) {
+            bar.finish_and_clear();
+        }
+    }
+
+    fn warning(&self, message: &str) {
+        eprintln!("interloper: warning: {message}");
+    }
+}
+
+/// Run `interloper check`.
+pub async fn run(args: Args, style: Style) -> anyhow::Result<u8> {
+    let plan = args.plan()?;
+    run_plan(&plan, &args.output(), style).await
+}
+
+/// Run a plan and write its outcome; the exit code is 1 when a finding reaches `--fail-on`.
+pub async fn run_plan(plan: &CheckPlan, output: &Output, style: Style) -> anyhow::Result<u8> {
+    let bars = Arc::new(Bars::new(plan.targets.len(), style.progress));
+    let outcome = run_check(plan, bars).await?;
+    write_outcome(&outcome, output, style)?;
+    Ok(match outcome.worst() {
+        Some(s) if s >= output.fail_on => 1,
+        _ => 0,
+    })
+}
+
+fn write_outcome(outcome: &CheckOutcome, output: &Output, style: Style) -> anyhow::Result<()> {
+    let report = &outcome.report;
+    if let Some(path) = &output.html {
         let mut f = std::io::BufWriter::new(
             std::fs::File::create(path).with_context(|| format!("--html {}", path.display()))?,
         );
-        render_html(&report, &mut f)?;
+        render_html(report, &mut f)?;
         f.flush()?;
     }
     let stdout = std::io::stdout();
     let mut w = stdout.lock();
-    if args.json {
-        render_json(&report, &mut w)?;
+    if output.json {
+        render_json(report, &mut w)?;
     } else {
         render_terminal(
-            &report,
+            report,
             &mut w,
             TerminalStyle {
                 color: style.color,
@@ -352,40 +265,17 @@ pub async fn run(args: Args, style: Style) -> anyhow::Result<u8> {
         for n in &report.notes {
             writeln!(w, "{}", style.dim(&format!("note: {n}")))?;
         }
-        if let Some(path) = &args.html {
+        if let Some(path) = &output.html {
             writeln!(w, "HTML report: {}", path.display())?;
         }
     }
     w.flush()?;
-    Ok(match worst {
-        Some(s) if s >= args.fail_on => 1,
-        _ => 0,
-    })
-}
-
-fn witness_evidence(w: &WitnessView) -> Option<WitnessEvidence> {
-    let cmp = w.comparison()?;
-    Some(WitnessEvidence {
-        url: w.url.clone(),
-        client_random_matched: cmp.client_random_equal.unwrap_or(true),
-        chain_matched: cmp.chain_equal.unwrap_or(true),
-        client_ja4: w.client.as_ref().map(|c| c.ja4.clone()),
-        witness_ja4: w.ja4.clone(),
-        server_ms: w.server_ms,
-        client_ms: w.client_ttfb_ms,
-        samples: w
-            .samples
-            .iter()
-            .map(|s| (s.client_ttfb_ms, s.server_ms))
-            .collect(),
-    })
+    Ok(())
 }
 
 /// Now, as the `generated_at` of a report.
 pub(crate) fn now_rfc3339() -> String {
-    interloper_chain::time::OffsetDateTime::now_utc()
-        .format(&interloper_chain::time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
+    interloper_check::now_rfc3339()
 }
 
 pub(crate) fn terminal_width() -> usize {
@@ -394,4 +284,78 @@ pub(crate) fn terminal_width() -> usize {
         .and_then(|c| c.trim().parse::<usize>().ok())
         .filter(|w| *w >= 40)
         .unwrap_or(100)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser as _;
+
+    #[derive(Debug, clap::Parser)]
+    struct CheckCli {
+        #[command(flatten)]
+        args: super::Args,
+    }
+
+    fn plan_of(argv: &[String]) -> interloper_check::CheckPlan {
+        let cli =
+            CheckCli::try_parse_from(std::iter::once("check".to_string()).chain(argv.to_vec()))
+                .expect("the arguments parse");
+        cli.args.plan().expect("the arguments make a plan")
+    }
+
+    /// `interloper lab` prints, and the scenario suite runs, the command line a plan renders:
+    /// parsed back by the real flags it must describe the same check.
+    #[test]
+    fn a_plan_survives_its_own_command_line() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let ca = dir.path().join("ca.pem");
+        std::fs::write(&ca, "").expect("write");
+        let ca = ca.display().to_string();
+        let pin = "sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+        let given: Vec<String> = [
+            "--no-os-roots",
+            "--no-proxy",
+            "--budget",
+            "30s",
+            "--timeout",
+            "1500ms",
+            "-c",
+            "8",
+            "--samples",
+            "7",
+            "--public-roots",
+            &ca,
+            "--each-address",
+            "--all-static",
+            "--manifest",
+            "/srv/static/staticfiles.json",
+            "--resolve",
+            "app-1.localhost:443:127.0.0.1",
+            "--resolve",
+            "app-1.localhost:8443:[::1]",
+            "--echo",
+            "https://app-1.localhost:8443/",
+            "--cacert",
+            &ca,
+            "--expect-pin",
+            pin,
+            "https://app-1.localhost/",
+            "https://app-2.localhost:8443/",
+        ]
+        .iter()
+        .map(|s| (*s).to_string())
+        .collect();
+        let plan = plan_of(&given);
+        let rendered = plan.to_check_args();
+        let mut sorted_given = given.clone();
+        sorted_given.sort();
+        let mut sorted_rendered = rendered.clone();
+        sorted_rendered.sort();
+        assert_eq!(
+            sorted_rendered, sorted_given,
+            "every flag rendered, nothing added"
+        );
+        assert_eq!(plan_of(&rendered).to_check_args(), rendered);
+        assert_eq!(plan.connection.total_timeout.as_millis(), 6000);
+    }
 }

@@ -5,7 +5,6 @@
 
 use std::io::Write as _;
 
-use clap::Parser as _;
 use std::path::{Path, PathBuf};
 
 use interloper_lab::{Lab, LabConfig, SCENARIOS, Scenario, ScenarioFile};
@@ -35,14 +34,6 @@ pub struct Args {
     pub html: Option<PathBuf>,
 }
 
-/// `check`'s own argument parser, so the demo runs exactly what `interloper check` runs.
-#[derive(Debug, clap::Parser)]
-#[command(name = "check")]
-struct CheckCli {
-    #[command(flatten)]
-    args: super::check::Args,
-}
-
 /// `interloper demo`.
 pub async fn run(args: Args, style: Style) -> anyhow::Result<u8> {
     let stdout = std::io::stdout();
@@ -57,17 +48,13 @@ pub async fn run(args: Args, style: Style) -> anyhow::Result<u8> {
     let scenario = chosen(&args.scenario, args.config.as_deref())?;
     let lab = Lab::start(scenario.lab.clone()).await?;
 
-    let mut argv = check_argv(&lab, args.samples);
-    if args.json {
-        argv.push("--json".into());
-    }
-    if let Some(html) = &args.html {
-        argv.push("--html".into());
-        argv.push(html.display().to_string());
-    }
-    let check = CheckCli::try_parse_from(&argv)
-        .map_err(|e| anyhow::anyhow!("demo: building the check: {e}"))?
-        .args;
+    let mut plan = lab.check_plan(args.samples);
+    plan.command = std::env::args().collect();
+    let output = super::check::Output {
+        json: args.json,
+        html: args.html.clone(),
+        fail_on: interloper_findings::Severity::Warning,
+    };
 
     if !args.json {
         let mut w = stdout.lock();
@@ -93,16 +80,9 @@ pub async fn run(args: Args, style: Style) -> anyhow::Result<u8> {
         }
         writeln!(w)?;
     }
-    let code = super::check::run(check, style).await;
+    let code = super::check::run_plan(&plan, &output, style).await;
     lab.shutdown().await;
     code
-}
-
-/// The `interloper check` arguments, program name first.
-pub(crate) fn check_argv(lab: &Lab, samples: u32) -> Vec<String> {
-    std::iter::once("check".to_string())
-        .chain(lab.check_args(samples))
-        .collect()
 }
 
 /// A scenario to start: built in, or read from a file.

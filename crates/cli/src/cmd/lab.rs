@@ -68,7 +68,9 @@ pub async fn run(args: Args) -> anyhow::Result<u8> {
                 writeln!(w, "  witness: {witness}")?;
             }
         }
-        let argv = super::demo::check_argv(&lab, 40);
+        let argv: Vec<String> = std::iter::once("check".to_string())
+            .chain(lab.check_plan(40).to_check_args())
+            .collect();
         let line: Vec<String> = argv.iter().map(|a| shell_word(a)).collect();
         writeln!(w, "check it with:\n  interloper {}", line.join(" "))?;
         writeln!(w, "Ctrl-C stops the lab.")?;

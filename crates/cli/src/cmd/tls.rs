@@ -31,8 +31,8 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     pub public_roots: Option<PathBuf>,
     /// Expected SPKI pin, sha256//BASE64 (as curl's --pinnedpubkey); repeatable.
-    #[arg(long, value_name = "sha256//BASE64")]
-    pub expect_pin: Vec<String>,
+    #[arg(long, value_name = "sha256//BASE64", value_parser = super::check::parse_pin)]
+    pub expect_pin: Vec<interloper_chain::Pin>,
     /// Expected leaf certificate (PEM or DER).
     #[arg(long, value_name = "FILE")]
     pub expect_cert: Option<PathBuf>,
@@ -117,10 +117,6 @@ pub async fn run(args: Args, style: Style) -> anyhow::Result<u8> {
         expect_cert: args.expect_cert.clone(),
         products: args.products.clone(),
     };
-    for p in &args.expect_pin {
-        interloper_chain::Pin::parse(p)
-            .map_err(|e| anyhow::anyhow!("--expect-pin {p}: {e} (expected sha256//BASE64)"))?;
-    }
     let roots = load_roots(&opts)?;
     for w in &roots.warnings {
         eprintln!("interloper: warning: {w}");

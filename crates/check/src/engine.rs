@@ -1,0 +1,348 @@
+//! The whole check: every target discovered and sampled concurrently, the witnesses asked,
+//! each TLS path analysed (twice when a sibling instance gives a public reference), and the
+//! evidence turned into findings and one report.
+
+use std::sync::Arc;
+
+use interloper_chain::{ChainReport, Negotiated, Reference, TrustStatus};
+use interloper_findings::{Analysis, TargetEvidence, ThresholdConfig, WitnessEvidence, analyse};
+use interloper_model::TlsInfo;
+use interloper_report::{Report, ReportMeta};
+
+use crate::plan::{CheckPlan, ManifestSource};
+use crate::tlspath::{
+    RootSets, TlsPathOptions, WitnessView, analyse_session, ask_witness, load_products, load_roots,
+    sample_witness, to_findings_evidence,
+};
+use crate::{CheckError, CheckOptions, Progress, TargetRun, check_target};
+
+/// What a check reports while it runs. The CLI draws progress bars from it; a server counts
+/// or ignores it. Called from the checking tasks, so it must be cheap and thread-safe.
+pub trait Observer: Send + Sync {
+    /// Target `target` (an index into [`CheckPlan::targets`]) starts a stage of work, with
+    /// the number of steps when known.
+    fn stage(&self, _target: usize, _url: &str, _what: &str, _steps: Option<u64>) {}
+    /// One step of the current stage of `target` is done.
+    fn step(&self, _target: usize) {}
+    /// Target `target` has been discovered and sampled.
+    fn target_done(&self, _target: usize) {}
+    /// Something the user should know that does not stop the check (an unreadable
+    /// certificate in the trust store…).
+    fn warning(&self, _message: &str) {}
+}
+
+/// An observer that ignores everything.
+impl Observer for () {}
+
+/// What a check found: the evidence, the analysis, and the report document built from them.
+#[derive(Debug, Clone)]
+pub struct CheckOutcome {
+    /// The report: verdict, findings, per-target statistics, notes (what `--json` prints).
+    pub report: Report,
+    /// The evidence of every target, in the plan's order, as the findings read it.
+    pub evidence: Vec<TargetEvidence>,
+    /// The TLS path analysis of each target's first HTTPS connection (None for plain HTTP or
+    /// when no connection was made), in the plan's order.
+    pub chains: Vec<Option<ChainReport>>,
+    /// Whether the time budget cut sampling short for any target.
+    pub budget_exhausted: bool,
+}
+
+impl CheckOutcome {
+    /// The worst severity among the findings, if any.
+    pub fn worst(&self) -> Option<interloper_findings::Severity> {
+        self.report.findings.iter().map(|f| f.severity).max()
+    }
+}
+
+/// One target's progress, forwarded to the plan's observer with the target's index.
+struct TargetProgress {
+    index: usize,
+    observer: Arc<dyn Observer>,
+}
+
+impl Progress for TargetProgress {
+    fn stage(&self, target: &str, what: &str, steps: Option<u64>) {
+        self.observer.stage(self.index, target, what, steps);
+    }
+
+    fn step(&self) {
+        self.observer.step(self.index);
+    }
+}
+
+/// Run a whole check: discover, verify and sample every target, ask the witnesses, analyse
+/// each TLS path, and build the report.
+///
+/// Errors are what the user must fix before any evidence exists (an unreadable `--cacert`, a
+/// target that is not http(s)); everything that goes wrong on the network is evidence.
+pub async fn run_check(
+    plan: &CheckPlan,
+    observer: Arc<dyn Observer>,
+) -> Result<CheckOutcome, CheckError> {
+    let targets = plan
+        .targets
+        .iter()
+        .map(|u| interloper_probe::Target::from_url(u.clone()))
+        .collect::<Result<Vec<_>, _>>()?;
+    let tls_opts = tls_options(plan);
+    let roots = load_roots(&tls_opts)?;
+    for w in &roots.warnings {
+        observer.warning(w);
+    }
+    let products = load_products(&tls_opts)?;
+    let probe_cfg = plan.probe_config();
+    let opts = Arc::new(target_options(plan, &probe_cfg)?);
+
+    let mut tasks = Vec::new();
+    for (index, target) in targets.into_iter().enumerate() {
+        let opts = Arc::clone(&opts);
+        let observer = Arc::clone(&observer);
+        tasks.push(tokio::spawn(async move {
+            let progress = TargetProgress {
+                index,
+                observer: Arc::clone(&observer),
+            };
+            let run = check_target(target.url.as_str(), &opts, &progress).await;
+            observer.target_done(index);
+            run
+        }));
+    }
+    // While the targets are sampled, ask and sample each witness: same path, a server that
+    // answers at once.
+    let mut witnesses = Vec::new();
+    for url in &plan.witnesses {
+        let mut view = ask_witness(url.as_str(), &probe_cfg).await;
+        if view.error.is_none() {
+            sample_witness(&mut view, &probe_cfg, plan.limits.witness_samples, 2).await;
+        }
+        witnesses.push((host_of(url.as_str()), view));
+    }
+    let mut runs = Vec::new();
+    for t in tasks {
+        runs.push(t.await.map_err(|e| CheckError::Task(e.to_string()))??);
+    }
+
+    let tls = TlsStep {
+        roots: &roots,
+        products: &products,
+        opts: &tls_opts,
+    };
+    let (evidence, chains, notes, budget_exhausted) = join_evidence(runs, &witnesses, &tls)?;
+    let analysis = analyse(&evidence, &ThresholdConfig::default());
+    let report = build_report(plan, analysis, evidence.clone(), notes);
+    Ok(CheckOutcome {
+        report,
+        evidence,
+        chains,
+        budget_exhausted,
+    })
+}
+
+/// The trust settings in the TLS path's terms.
+fn tls_options(plan: &CheckPlan) -> TlsPathOptions {
+    TlsPathOptions {
+        public_roots: plan.trust.public_roots.clone(),
+        cacert: plan.trust.cacert.clone(),
+        use_os_roots: plan.trust.use_os_roots,
+        pins: plan.trust.pins.clone(),
+        expect_cert: None,
+        products: plan.trust.products.clone(),
+    }
+}
+
+/// The per-target options the discovery and sampling steps read.
+fn target_options(
+    plan: &CheckPlan,
+    probe_cfg: &interloper_probe::ProbeConfig,
+) -> Result<CheckOptions, CheckError> {
+    let manifest = match &plan.discovery.manifest {
+        Some(ManifestSource::File(path)) => Some(ManifestSource::Bytes(
+            std::fs::read(path).map_err(|source| CheckError::Manifest {
+                path: path.clone(),
+                source,
+            })?,
+        )),
+        other => other.clone(),
+    };
+    Ok(CheckOptions {
+        probe: probe_cfg.clone(),
+        samples: plan.sampling.samples,
+        budget: plan.budget,
+        concurrency: plan.sampling.concurrency.max(1),
+        all_static: plan.discovery.all_static,
+        cross_origin: plan.discovery.cross_origin,
+        each_address: plan.sampling.each_address,
+        both_protocols: plan.sampling.both_protocols,
+        manifest,
+        keep_body: plan.limits.keep_body,
+        max_assets: plan.limits.max_assets,
+    })
+}
+
+/// The TLS path step's inputs, loaded once per check.
+struct TlsStep<'a> {
+    roots: &'a RootSets,
+    products: &'a interloper_chain::ProductDb,
+    opts: &'a TlsPathOptions,
+}
+
+impl TlsStep<'_> {
+    fn analyse(
+        &self,
+        tls: &TlsInfo,
+        name: &str,
+        witness: Option<&WitnessView>,
+        reference: Option<Reference>,
+    ) -> Result<ChainReport, CheckError> {
+        Ok(analyse_session(
+            tls,
+            name,
+            self.roots,
+            self.products,
+            self.opts,
+            witness,
+            reference,
+        )?)
+    }
+}
+
+/// Evidence per target (TLS and witness filled in), each target's chain report, the notes,
+/// and whether any budget ran out.
+type Joined = (
+    Vec<TargetEvidence>,
+    Vec<Option<ChainReport>>,
+    Vec<String>,
+    bool,
+);
+
+/// Matches witnesses to targets, analyses each TLS path, and fills in the evidence.
+fn join_evidence(
+    runs: Vec<TargetRun>,
+    witnesses: &[(Option<String>, WitnessView)],
+    tls: &TlsStep<'_>,
+) -> Result<Joined, CheckError> {
+    let single = runs.len() == 1 && witnesses.len() == 1;
+    let target_hosts: Vec<Option<String>> =
+        runs.iter().map(|r| host_of(&r.evidence.label)).collect();
+    let mut notes: Vec<String> = witnesses
+        .iter()
+        .filter(|(host, _)| !single && (host.is_none() || !target_hosts.contains(host)))
+        .map(|(_, view)| {
+            format!(
+                "witness {} is on no target's host, so it speaks for none (run it beside the \
+                 server it vouches for, under the same name)",
+                view.url
+            )
+        })
+        .collect();
+
+    // First pass: each chain on its own.
+    let mut prepared = Vec::new();
+    for run in runs {
+        let host = host_of(&run.evidence.label);
+        let name = host
+            .as_deref()
+            .unwrap_or_default()
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_string();
+        // The witness speaks for the target it stands beside (same host), or for the only one.
+        let witness = witnesses
+            .iter()
+            .find(|(witness_host, _)| single || (host.is_some() && host == *witness_host))
+            .map(|(_, view)| view);
+        let report = match &run.tls {
+            Some(session) => Some(tls.analyse(session, &name, witness, None)?),
+            None => None,
+        };
+        prepared.push((run, name, witness, report));
+    }
+
+    // Second pass: instances of one app should present the same kind of chain. One anchored
+    // only locally while a sibling's is public is judged against that sibling's chain, so an
+    // issuer or key type that differs counts as the minted-certificate trait it is.
+    let public_sibling = prepared.iter().find_map(|(run, _, _, report)| {
+        let session = run.tls.as_ref()?;
+        (report.as_ref()?.trust.status == TrustStatus::AnchoredPublic).then(|| Reference {
+            chain: session.presented_chain.clone(),
+            negotiated: Negotiated {
+                tls_version: session.version.clone(),
+                alpn: session.alpn.clone(),
+            },
+        })
+    });
+
+    let mut evidence = Vec::new();
+    let mut chains = Vec::new();
+    let mut budget_exhausted = false;
+    for (run, name, witness, mut report) in prepared {
+        budget_exhausted |= run.budget_exhausted;
+        let mut ev = run.evidence;
+        notes.extend(run.notes.iter().map(|n| format!("{}: {n}", ev.label)));
+        if let (Some(session), Some(r), Some(reference)) = (&run.tls, &report, &public_sibling)
+            && r.trust.status == TrustStatus::AnchoredLocalOnly
+        {
+            report = Some(tls.analyse(session, &name, witness, Some(reference.clone()))?);
+        }
+        ev.tls = report.as_ref().map(to_findings_evidence);
+        if let Some(w) = witness {
+            ev.witness = witness_evidence(w);
+            if let Some(e) = &w.error {
+                notes.push(format!("witness: {e}"));
+            }
+        }
+        evidence.push(ev);
+        chains.push(report);
+    }
+    Ok((evidence, chains, notes, budget_exhausted))
+}
+
+/// The witness's answer in the findings' terms.
+fn witness_evidence(w: &WitnessView) -> Option<WitnessEvidence> {
+    let cmp = w.comparison()?;
+    Some(WitnessEvidence {
+        url: w.url.clone(),
+        client_random_matched: cmp.client_random_equal.unwrap_or(true),
+        chain_matched: cmp.chain_equal.unwrap_or(true),
+        client_ja4: w.client.as_ref().map(|c| c.ja4.clone()),
+        witness_ja4: w.ja4.clone(),
+        server_ms: w.server_ms,
+        client_ms: w.client_ttfb_ms,
+        samples: w
+            .samples
+            .iter()
+            .map(|s| (s.client_ttfb_ms, s.server_ms))
+            .collect(),
+    })
+}
+
+fn build_report(
+    plan: &CheckPlan,
+    analysis: Analysis,
+    evidence: Vec<TargetEvidence>,
+    notes: Vec<String>,
+) -> Report {
+    let meta = ReportMeta::new(
+        env!("CARGO_PKG_VERSION"),
+        &now_rfc3339(),
+        plan.command.clone(),
+    );
+    let mut report = Report::new(analysis, evidence, meta);
+    report.notes = notes;
+    report
+}
+
+/// The host of a URL, as written in it (IPv6 in brackets).
+fn host_of(url: &str) -> Option<String> {
+    url::Url::parse(url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_string))
+}
+
+/// Now, as the `generated_at` of a report.
+pub fn now_rfc3339() -> String {
+    interloper_chain::time::OffsetDateTime::now_utc()
+        .format(&interloper_chain::time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}

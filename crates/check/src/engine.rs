@@ -6,13 +6,11 @@ use std::sync::Arc;
 
 use interloper_chain::{ChainReport, Negotiated, Reference, TrustStatus};
 use interloper_findings::{Analysis, TargetEvidence, ThresholdConfig, WitnessEvidence, analyse};
-use interloper_model::TlsInfo;
 use interloper_report::{Report, ReportMeta};
 
 use crate::plan::{CheckPlan, ManifestSource};
 use crate::tlspath::{
-    RootSets, TlsPathOptions, WitnessView, analyse_session, ask_witness, load_products, load_roots,
-    sample_witness, to_findings_evidence,
+    TlsPath, TlsPathOptions, WitnessView, ask_witness, sample_witness, to_findings_evidence,
 };
 use crate::{CheckError, CheckOptions, Progress, TargetRun, check_target};
 
@@ -85,12 +83,10 @@ pub async fn run_check(
         .iter()
         .map(|u| interloper_probe::Target::from_url(u.clone()))
         .collect::<Result<Vec<_>, _>>()?;
-    let tls_opts = tls_options(plan);
-    let roots = load_roots(&tls_opts)?;
-    for w in &roots.warnings {
+    let tls = TlsPath::load(&tls_options(plan))?;
+    for w in tls.warnings() {
         observer.warning(w);
     }
-    let products = load_products(&tls_opts)?;
     let probe_cfg = plan.probe_config();
     let opts = Arc::new(target_options(plan, &probe_cfg)?);
 
@@ -123,11 +119,6 @@ pub async fn run_check(
         runs.push(t.await.map_err(|e| CheckError::Task(e.to_string()))??);
     }
 
-    let tls = TlsStep {
-        roots: &roots,
-        products: &products,
-        opts: &tls_opts,
-    };
     let (evidence, chains, notes, budget_exhausted) = join_evidence(runs, &witnesses, &tls)?;
     let analysis = analyse(&evidence, &ThresholdConfig::default());
     let report = build_report(plan, analysis, evidence.clone(), notes);
@@ -180,33 +171,6 @@ fn target_options(
     })
 }
 
-/// The TLS path step's inputs, loaded once per check.
-struct TlsStep<'a> {
-    roots: &'a RootSets,
-    products: &'a interloper_chain::ProductDb,
-    opts: &'a TlsPathOptions,
-}
-
-impl TlsStep<'_> {
-    fn analyse(
-        &self,
-        tls: &TlsInfo,
-        name: &str,
-        witness: Option<&WitnessView>,
-        reference: Option<Reference>,
-    ) -> Result<ChainReport, CheckError> {
-        Ok(analyse_session(
-            tls,
-            name,
-            self.roots,
-            self.products,
-            self.opts,
-            witness,
-            reference,
-        )?)
-    }
-}
-
 /// Evidence per target (TLS and witness filled in), each target's chain report, the notes,
 /// and whether any budget ran out.
 type Joined = (
@@ -220,7 +184,7 @@ type Joined = (
 fn join_evidence(
     runs: Vec<TargetRun>,
     witnesses: &[(Option<String>, WitnessView)],
-    tls: &TlsStep<'_>,
+    tls: &TlsPath,
 ) -> Result<Joined, CheckError> {
     let single = runs.len() == 1 && witnesses.len() == 1;
     let target_hosts: Vec<Option<String>> =
@@ -252,10 +216,10 @@ fn join_evidence(
             .iter()
             .find(|(witness_host, _)| single || (host.is_some() && host == *witness_host))
             .map(|(_, view)| view);
-        let report = match &run.tls {
-            Some(session) => Some(tls.analyse(session, &name, witness, None)?),
-            None => None,
-        };
+        let report = run
+            .tls
+            .as_ref()
+            .map(|session| tls.analyse(session, &name, witness, None));
         prepared.push((run, name, witness, report));
     }
 
@@ -283,7 +247,7 @@ fn join_evidence(
         if let (Some(session), Some(r), Some(reference)) = (&run.tls, &report, &public_sibling)
             && r.trust.status == TrustStatus::AnchoredLocalOnly
         {
-            report = Some(tls.analyse(session, &name, witness, Some(reference.clone()))?);
+            report = Some(tls.analyse(session, &name, witness, Some(reference.clone())));
         }
         ev.tls = report.as_ref().map(to_findings_evidence);
         if let Some(w) = witness {

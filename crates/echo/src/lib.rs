@@ -39,7 +39,8 @@ mod http;
 mod limits;
 mod passthrough;
 mod payload;
-mod schema;
+// The protocol types live in a pure crate the client side reads too.
+use interloper_protocol as schema;
 mod server;
 mod stats;
 mod stream;

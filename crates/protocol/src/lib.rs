@@ -1,10 +1,15 @@
-//! The JSON the witness speaks. The client side (`interloper tls --echo`) deserialises these
-//! very types, so field names here are the contract; docs/echo.md documents them.
+//! The witness protocol: the JSON documents `interloper echo` serves and the client side
+//! (`interloper check --echo`, `interloper tls --echo`) reads. Both sides use these very
+//! types — the witness serialises them, the client deserialises them — so field names here are
+//! the contract; docs/echo.md documents them.
 //!
 //! Conventions: byte strings are lowercase hex (`client_random`, `session_id`, `sha256`) or
 //! standard base64 with padding (`*_base64`, pins); TLS code points are plain numbers in the
 //! order the peer sent them (GREASE included); times are unix-epoch microseconds plus an offset
 //! from the TCP accept, both from the witness's clock.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
 use serde::{Deserialize, Serialize};
 
@@ -223,4 +228,31 @@ pub struct HellosAnswer {
     pub ring_len: usize,
     /// Hellos the ring can hold.
     pub ring_capacity: usize,
+}
+
+impl EchoHello {
+    /// The witness's own time from receiving the request to writing the response, in
+    /// milliseconds: what the server side spent, whatever the path added.
+    pub fn server_ms(&self) -> f64 {
+        let t = &self.timestamps;
+        t.response_written
+            .since_accept_us
+            .saturating_sub(t.request_received.since_accept_us) as f64
+            / 1000.0
+    }
+
+    /// SHA-256 (hex) of each certificate the witness served, leaf first.
+    pub fn served_chain_sha256(&self) -> Vec<String> {
+        self.served_chain.iter().map(|c| c.sha256.clone()).collect()
+    }
+}
+
+impl HellosAnswer {
+    /// JA4 of each recorded hello, oldest first.
+    pub fn ja4s(&self) -> Vec<String> {
+        self.hellos
+            .iter()
+            .map(|h| h.client_hello.ja4.ja4.clone())
+            .collect()
+    }
 }

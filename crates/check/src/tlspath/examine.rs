@@ -1,0 +1,202 @@
+//! `interloper tls`: one fresh connection to a URL, its chain judged by the TLS path step,
+//! our own hello fingerprinted, and (when given) a witness or a passthrough asked.
+
+use base64::Engine as _;
+use interloper_chain::{CertFacts, ProductMatch, Reference, TrustResult};
+use interloper_probe::{ConnectionPolicy, Probe, ProbeConfig, Target};
+use serde::Serialize;
+
+use super::witness::{PassthroughView, WitnessView, ask_passthrough, ask_witness};
+use super::{HelloFingerprints, TlsPath, fingerprints};
+
+/// JSON schema of `interloper tls --json`.
+pub const TLS_SCHEMA: &str = "interloper.tls/v1";
+
+/// Bytes of a response body read at most: the chain is what matters here.
+const BODY_LIMIT: u64 = 1 << 20;
+
+/// What to examine, and who else to ask.
+#[derive(Debug, Clone)]
+pub struct TlsRequest {
+    /// An https:// URL.
+    pub url: url::Url,
+    /// A witness (`interloper echo`) beside the server.
+    pub witness: Option<url::Url>,
+    /// The query API of an `interloper echo --passthrough` in front of the server.
+    pub passthrough_api: Option<url::Url>,
+    /// The chain and protocol seen from a clean path, for minted traits and downgrades.
+    pub reference: Option<Reference>,
+}
+
+/// Everything the TLS path step found for one URL (schema [`TLS_SCHEMA`],
+/// docs/tls-json.md).
+#[derive(Debug, Serialize)]
+pub struct TlsExamination {
+    /// Always [`TLS_SCHEMA`].
+    pub schema: &'static str,
+    /// The URL examined.
+    pub url: String,
+    /// Verdict: status, confidence, product, rule, summary.
+    pub verdict: Option<interloper_chain::Verdict>,
+    /// The chain as presented, with facts per certificate.
+    pub chain: Vec<CertFacts>,
+    /// The chain as presented, DER in base64, leaf first (what `--reference` reads back).
+    pub chain_der: Vec<String>,
+    /// Trust against public and local roots.
+    pub trust: Option<TrustResult>,
+    /// Products recognised.
+    pub products: Vec<ProductMatch>,
+    /// Every piece of evidence, in order.
+    pub evidence: Vec<interloper_chain::Evidence>,
+    /// What the connection negotiated.
+    pub negotiated: TlsNegotiated,
+    /// Our own ClientHello's fingerprints.
+    pub client_hello: Option<HelloFingerprints>,
+    /// What the witness saw.
+    pub witness: Option<WitnessView>,
+    /// Whether our hello reached the passthrough.
+    pub passthrough: Option<PassthroughView>,
+    /// Why there is no verdict (the connection failed).
+    pub error: Option<String>,
+}
+
+/// Negotiated parameters.
+#[derive(Debug, Default, Serialize)]
+pub struct TlsNegotiated {
+    /// TLS version.
+    pub version: Option<String>,
+    /// Cipher suite.
+    pub cipher: Option<String>,
+    /// ALPN.
+    pub alpn: Option<String>,
+    /// The address connected to.
+    pub remote_addr: Option<String>,
+    /// Handshake time (ms).
+    pub tls_ms: Option<f64>,
+}
+
+impl TlsExamination {
+    /// Whether the verdict is clean (no verdict — a failed connection — is not).
+    pub fn is_clean(&self) -> bool {
+        self.verdict
+            .as_ref()
+            .is_some_and(|v| v.status == interloper_chain::VerdictStatus::Clean)
+    }
+}
+
+/// Connect once to `request.url` and judge what it presents.
+///
+/// The chain is judged by the analysis, not by the handshake: the handshake completes whatever
+/// is presented, and no header of `connection` is sent over it.
+pub async fn examine(
+    path: &TlsPath,
+    connection: &ProbeConfig,
+    request: &TlsRequest,
+) -> Result<TlsExamination, crate::CheckError> {
+    let mut cfg = connection.clone();
+    cfg.insecure_skip_verify = true;
+    cfg.headers.clear();
+    cfg.max_body = Some(BODY_LIMIT);
+    let probe = Probe::new(cfg.clone())?;
+    let target = Target::from_url(request.url.clone())?;
+    let rec = probe
+        .session(ConnectionPolicy::Fresh)
+        .request(&target, 0)
+        .await;
+    let mut result = TlsExamination {
+        schema: TLS_SCHEMA,
+        url: target.url.to_string(),
+        verdict: None,
+        chain: Vec::new(),
+        chain_der: Vec::new(),
+        trust: None,
+        products: Vec::new(),
+        evidence: Vec::new(),
+        negotiated: TlsNegotiated {
+            remote_addr: rec.remote_addr.clone(),
+            tls_ms: rec.phases.tls_ms,
+            ..TlsNegotiated::default()
+        },
+        client_hello: None,
+        witness: None,
+        passthrough: None,
+        error: None,
+    };
+    let Some(tls) = rec.tls.clone() else {
+        result.error = Some(
+            rec.error
+                .as_ref()
+                .map(|e| format!("{} ({})", e.message, e.kind.as_str()))
+                .unwrap_or_else(|| "no TLS session".into()),
+        );
+        return Ok(result);
+    };
+    result.chain_der = tls
+        .presented_chain
+        .iter()
+        .map(|c| base64::engine::general_purpose::STANDARD.encode(c))
+        .collect();
+    result.negotiated.version.clone_from(&tls.version);
+    result.negotiated.cipher.clone_from(&tls.cipher);
+    result.negotiated.alpn.clone_from(&tls.alpn);
+    result.client_hello = fingerprints(&tls);
+    if let Some(witness) = &request.witness {
+        result.witness = Some(ask_witness(witness.as_str(), &cfg).await);
+    }
+    if let (Some(api), Some(hello)) = (&request.passthrough_api, &result.client_hello) {
+        result.passthrough = Some(ask_passthrough(api.as_str(), &hello.client_random, &cfg).await);
+    }
+    // A passthrough is a witness that saw (or did not see) our hello: the same rule applies.
+    let passthrough_witness = match (&result.witness, &result.passthrough) {
+        (None, Some(p)) => p.seen.map(WitnessView::from_passthrough),
+        _ => None,
+    };
+    let witness = result.witness.as_ref().or(passthrough_witness.as_ref());
+    let host = target
+        .url
+        .host_str()
+        .unwrap_or_default()
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_string();
+    let report = path.analyse(&tls, &host, witness, request.reference.clone());
+    result.verdict = Some(report.verdict);
+    result.chain = report.certificates;
+    result.trust = Some(report.trust);
+    result.products = report.products;
+    result.evidence = report.evidence;
+    Ok(result)
+}
+
+/// The reference a previous `interloper tls --json` gives (one object or an array): the entry
+/// for `url`, or the first one.
+pub fn reference_from_json(bytes: &[u8], url: &str) -> Result<Reference, String> {
+    let v: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|e| format!("not the JSON of `interloper tls --json` ({e})"))?;
+    let entries: Vec<&serde_json::Value> = match &v {
+        serde_json::Value::Array(a) => a.iter().collect(),
+        other => vec![other],
+    };
+    let entry = entries
+        .iter()
+        .find(|e| e["url"].as_str() == Some(url))
+        .or(entries.first())
+        .filter(|e| e["schema"].as_str() == Some(TLS_SCHEMA))
+        .ok_or_else(|| format!("no {TLS_SCHEMA} result in it"))?;
+    let chain = entry["chain_der"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|c| c.as_str())
+                .filter_map(|c| base64::engine::general_purpose::STANDARD.decode(c).ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(Reference {
+        chain,
+        negotiated: interloper_chain::Negotiated {
+            tls_version: entry["negotiated"]["version"].as_str().map(str::to_string),
+            alpn: entry["negotiated"]["alpn"].as_str().map(str::to_string),
+        },
+    })
+}

@@ -1,0 +1,321 @@
+//! The witness (`interloper echo`) and the passthrough recorder, asked what they saw of our
+//! connections, and sampled to place a stall on the path or on the server.
+
+use std::time::Duration;
+
+use interloper_chain::{WitnessComparison, sha256_hex};
+use interloper_probe::{ConnectionPolicy, Probe, ProbeConfig, Target};
+use interloper_protocol::{
+    EchoHello, HellosAnswer, PATH_HELLO, PATH_HELLOS, PATH_INFO, SCHEMA_HELLO, SCHEMA_HELLOS,
+};
+use serde::Serialize;
+
+use super::{HelloFingerprints, fingerprints};
+
+/// What the witness reported, reduced to what we compare.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct WitnessView {
+    /// The witness URL asked.
+    pub url: String,
+    /// client_random the witness received (hex).
+    pub client_random: Option<String>,
+    /// JA4 the witness computed.
+    pub ja4: Option<String>,
+    /// SHA-256 of each certificate it served, leaf first.
+    pub served_chain_sha256: Vec<String>,
+    /// Its own time from request received to response written (ms).
+    pub server_ms: Option<f64>,
+    /// Our time to first byte for that request (ms).
+    pub client_ttfb_ms: Option<f64>,
+    /// Our ClientHello on that connection.
+    pub client: Option<HelloFingerprints>,
+    /// SHA-256 of each certificate we received on that connection.
+    pub received_chain_sha256: Vec<String>,
+    /// Negotiated ALPN as the witness saw it.
+    pub alpn: Option<String>,
+    /// Negotiated TLS version as the witness saw it.
+    pub tls_version: Option<String>,
+    /// Error, when the witness could not be asked.
+    pub error: Option<String>,
+    /// Repeated requests to the witness: (our TTFB ms, its own time ms) each.
+    pub samples: Vec<WitnessSample>,
+    /// For a passthrough recorder: whether our hello arrived.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub passthrough_seen: Option<bool>,
+}
+
+/// One repeated request to the witness.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+pub struct WitnessSample {
+    /// Our time to first byte (ms); None when the request failed.
+    pub client_ttfb_ms: Option<f64>,
+    /// The witness's own time (Server-Timing), ms.
+    pub server_ms: Option<f64>,
+    /// Whole request (ms).
+    pub total_ms: Option<f64>,
+}
+
+impl WitnessView {
+    /// A passthrough's answer as a witness comparison: it saw our random or it did not; it
+    /// serves no chain of its own.
+    pub fn from_passthrough(seen: bool) -> WitnessView {
+        WitnessView {
+            url: String::new(),
+            client_random: None,
+            ja4: None,
+            served_chain_sha256: Vec::new(),
+            server_ms: None,
+            client_ttfb_ms: None,
+            client: None,
+            received_chain_sha256: Vec::new(),
+            alpn: None,
+            tls_version: None,
+            error: None,
+            samples: Vec::new(),
+            passthrough_seen: Some(seen),
+        }
+    }
+
+    /// The comparison in the chain analysis' terms.
+    pub fn comparison(&self) -> Option<WitnessComparison> {
+        if let Some(seen) = self.passthrough_seen {
+            return Some(WitnessComparison {
+                client_random_equal: Some(seen),
+                chain_equal: None,
+            });
+        }
+        let ours = self.client.as_ref()?;
+        let theirs = self.client_random.as_ref()?;
+        let served_leaf = self.served_chain_sha256.first()?;
+        let received_leaf = self.received_chain_sha256.first()?;
+        Some(WitnessComparison {
+            client_random_equal: Some(theirs.eq_ignore_ascii_case(&ours.client_random)),
+            chain_equal: Some(served_leaf.eq_ignore_ascii_case(received_leaf)),
+        })
+    }
+}
+
+/// Ask the witness at `url` what it saw of one fresh connection of ours.
+pub async fn ask_witness(url: &str, probe_cfg: &ProbeConfig) -> WitnessView {
+    let mut view = WitnessView {
+        url: url.to_string(),
+        client_random: None,
+        ja4: None,
+        served_chain_sha256: Vec::new(),
+        server_ms: None,
+        client_ttfb_ms: None,
+        client: None,
+        received_chain_sha256: Vec::new(),
+        alpn: None,
+        tls_version: None,
+        error: None,
+        samples: Vec::new(),
+        passthrough_seen: None,
+    };
+    let hello_url = match url::Url::parse(url).and_then(|u| u.join(PATH_HELLO)) {
+        Ok(u) => u,
+        Err(e) => {
+            view.error = Some(format!("invalid witness URL: {e}"));
+            return view;
+        }
+    };
+    let mut cfg = probe_cfg.clone();
+    // The witness's certificate is usually self-signed: what matters is the comparison, and we
+    // send no credentials to it.
+    cfg.insecure_skip_verify = true;
+    cfg.headers.clear();
+    cfg.phase_timeout = cfg.phase_timeout.min(Duration::from_secs(15));
+    let probe = match Probe::new(cfg) {
+        Ok(p) => p,
+        Err(e) => {
+            view.error = Some(e.to_string());
+            return view;
+        }
+    };
+    let Ok(target) = Target::from_url(hello_url) else {
+        view.error = Some("invalid witness URL".into());
+        return view;
+    };
+    let (rec, body) = probe
+        .session(ConnectionPolicy::Fresh)
+        .request_keeping_body(&target, 0, 256 * 1024)
+        .await;
+    view.client_ttfb_ms = rec.phases.ttfb_ms;
+    if let Some(tls) = &rec.tls {
+        view.client = fingerprints(tls);
+        view.received_chain_sha256 = tls.presented_chain.iter().map(|c| sha256_hex(c)).collect();
+    }
+    if let Some(e) = &rec.error {
+        view.error = Some(format!("witness request failed: {}", e.message));
+        return view;
+    }
+    let hello: EchoHello = match serde_json::from_slice(&body) {
+        Ok(h) => h,
+        Err(e) => {
+            view.error = Some(format!(
+                "the witness answered {} but not with its JSON ({e}): is {url} an interloper echo?",
+                rec.status.unwrap_or_default()
+            ));
+            return view;
+        }
+    };
+    if hello.schema != SCHEMA_HELLO {
+        view.error = Some(format!("{url} did not answer with {SCHEMA_HELLO}"));
+        return view;
+    }
+    view.server_ms = Some(hello.server_ms());
+    view.served_chain_sha256 = hello.served_chain_sha256();
+    view.client_random = Some(hello.client_hello.client_random);
+    view.ja4 = Some(hello.client_hello.ja4.ja4);
+    view.alpn = hello.negotiated.alpn;
+    view.tls_version = Some(hello.negotiated.tls_version).filter(|v| !v.is_empty());
+    view
+}
+
+/// Request the witness `count` times on fresh connections (`concurrency` at once) and record
+/// our wait against its own time: a witness answers in a millisecond, so any stall seen here
+/// happened on the path.
+pub async fn sample_witness(
+    view: &mut WitnessView,
+    probe_cfg: &ProbeConfig,
+    count: usize,
+    concurrency: usize,
+) {
+    let Ok(url) = url::Url::parse(&view.url).and_then(|u| u.join(PATH_INFO)) else {
+        return;
+    };
+    let mut cfg = probe_cfg.clone();
+    cfg.insecure_skip_verify = true;
+    cfg.headers.clear();
+    let Ok(probe) = Probe::new(cfg) else { return };
+    let Ok(target) = Target::from_url(url) else {
+        return;
+    };
+    let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for _ in 0..concurrency.clamp(1, 16) {
+        let probe = probe.clone();
+        let target = target.clone();
+        let next = std::sync::Arc::clone(&next);
+        tasks.push(tokio::spawn(async move {
+            let mut out = Vec::new();
+            while next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < count {
+                let rec = probe.request(&target).await;
+                let server_ms = rec
+                    .headers
+                    .iter()
+                    .find(|(k, _)| k == "server-timing")
+                    .and_then(|(_, v)| server_timing_ms(v));
+                out.push(WitnessSample {
+                    client_ttfb_ms: rec.error.is_none().then_some(rec.phases.ttfb_ms).flatten(),
+                    server_ms,
+                    total_ms: rec.phases.total_ms,
+                });
+            }
+            out
+        }));
+    }
+    for t in tasks {
+        if let Ok(v) = t.await {
+            view.samples.extend(v);
+        }
+    }
+}
+
+/// `witness;dur=0.12` → 0.12.
+fn server_timing_ms(v: &str) -> Option<f64> {
+    v.split([';', ','])
+        .find_map(|p| p.trim().strip_prefix("dur="))
+        .and_then(|d| d.trim().parse::<f64>().ok())
+        .filter(|d| d.is_finite() && *d >= 0.0)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn server_timing_parses() {
+        assert_eq!(super::server_timing_ms("witness;dur=0.25"), Some(0.25));
+        assert_eq!(super::server_timing_ms("witness"), None);
+        assert_eq!(super::server_timing_ms("witness;dur=-1"), None);
+    }
+}
+
+/// What a passthrough recorder (`interloper echo --passthrough`) says of our hello.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PassthroughView {
+    /// The API URL asked.
+    pub api: String,
+    /// The client_random we sent (hex).
+    pub client_random: String,
+    /// Whether a hello with that random reached the passthrough; None when it could not be asked.
+    pub seen: Option<bool>,
+    /// JA4 of the hellos it recorded with that random.
+    pub ja4: Vec<String>,
+    /// Why it could not be asked.
+    pub error: Option<String>,
+}
+
+/// Ask a passthrough's API whether a hello with `client_random` arrived. A hello that did not
+/// arrive was answered by something else on the way: proof of interception for that port.
+pub async fn ask_passthrough(
+    api: &str,
+    client_random: &str,
+    probe_cfg: &ProbeConfig,
+) -> PassthroughView {
+    let mut view = PassthroughView {
+        api: api.to_string(),
+        client_random: client_random.to_string(),
+        seen: None,
+        ja4: Vec::new(),
+        error: None,
+    };
+    let url = match url::Url::parse(api)
+        .and_then(|u| u.join(&format!("{PATH_HELLOS}?client_random={client_random}")))
+    {
+        Ok(u) => u,
+        Err(e) => {
+            view.error = Some(format!("invalid --echo-api URL: {e}"));
+            return view;
+        }
+    };
+    let mut cfg = probe_cfg.clone();
+    cfg.headers.clear();
+    cfg.insecure_skip_verify = true;
+    let Ok(probe) = Probe::new(cfg) else {
+        view.error = Some("cannot build a client".into());
+        return view;
+    };
+    let Ok(target) = Target::from_url(url) else {
+        view.error = Some("invalid --echo-api URL".into());
+        return view;
+    };
+    // The recorder may see the hello a moment after our handshake finished; ask a few times.
+    for attempt in 0..5 {
+        let (rec, body) = probe
+            .session(ConnectionPolicy::Fresh)
+            .request_keeping_body(&target, 0, 1 << 20)
+            .await;
+        if let Some(e) = rec.error {
+            view.error = Some(format!("passthrough API: {}", e.message));
+            return view;
+        }
+        let answer = serde_json::from_slice::<HellosAnswer>(&body)
+            .ok()
+            .filter(|a| a.schema == SCHEMA_HELLOS);
+        let Some(answer) = answer else {
+            view.error = Some(format!(
+                "{api} answered {} without {SCHEMA_HELLOS}: is it a passthrough's --api?",
+                rec.status.unwrap_or_default()
+            ));
+            return view;
+        };
+        let seen = answer.seen;
+        view.ja4 = answer.ja4s();
+        view.seen = Some(seen);
+        if seen || attempt == 4 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    view
+}

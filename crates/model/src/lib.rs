@@ -84,6 +84,9 @@ pub enum ErrorKind {
     Connect,
     /// The peer sent a TLS alert or the handshake failed for a protocol reason.
     TlsAlert,
+    /// The server answered our ClientHello with something that is not TLS (plain HTTP on an
+    /// HTTPS port, another protocol).
+    NotTls,
     /// The certificate chain was not trusted (the presented chain is still recorded).
     TlsCertificate,
     /// The TLS handshake did not finish in time.
@@ -104,8 +107,14 @@ pub enum ErrorKind {
     Protocol,
     /// The body exceeded the configured maximum and was abandoned.
     BodyTooLarge,
+    /// The body was still arriving when the whole-request limit passed: it never ends, or
+    /// comes too slowly to finish (a stall is [`ErrorKind::BodyTimeout`]).
+    BodyEndless,
     /// The overall per-request deadline passed.
     Timeout,
+    /// The caller's deadline (a check's budget) ended the request: not the network's doing,
+    /// and not counted as a failure.
+    Cancelled,
     /// Anything we could not classify (the message says more).
     Other,
 }
@@ -119,6 +128,7 @@ impl ErrorKind {
             ErrorKind::ConnectTimeout => "connect_timeout",
             ErrorKind::Connect => "connect",
             ErrorKind::TlsAlert => "tls_alert",
+            ErrorKind::NotTls => "not_tls",
             ErrorKind::TlsCertificate => "tls_certificate",
             ErrorKind::TlsTimeout => "tls_timeout",
             ErrorKind::Proxy => "proxy",
@@ -129,7 +139,9 @@ impl ErrorKind {
             ErrorKind::Truncated => "truncated",
             ErrorKind::Protocol => "protocol",
             ErrorKind::BodyTooLarge => "body_too_large",
+            ErrorKind::BodyEndless => "body_endless",
             ErrorKind::Timeout => "timeout",
+            ErrorKind::Cancelled => "cancelled",
             ErrorKind::Other => "other",
         }
     }

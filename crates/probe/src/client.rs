@@ -85,6 +85,7 @@ impl Probe {
             probe: self.clone(),
             policy,
             conn: None,
+            deadline: None,
         }
     }
 
@@ -108,6 +109,25 @@ impl Probe {
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
+}
+
+/// `850 ms`, `20.0 s`: for messages a person reads.
+fn human_duration(d: Duration) -> String {
+    if d < Duration::from_secs(1) {
+        format!("{} ms", d.as_millis())
+    } else {
+        format!("{:.1} s", d.as_secs_f64())
+    }
+}
+
+/// `512 B`, `1.5 MB`.
+fn human_bytes(b: f64) -> String {
+    match b {
+        b if b < 1e3 => format!("{b:.0} B"),
+        b if b < 1e6 => format!("{:.1} kB", b / 1e3),
+        b if b < 1e9 => format!("{:.1} MB", b / 1e6),
+        b => format!("{:.1} GB", b / 1e9),
+    }
 }
 
 fn err(kind: ErrorKind, phase: Phase, message: impl Into<String>) -> RequestError {
@@ -155,6 +175,8 @@ pub struct Session {
     probe: Probe,
     policy: ConnectionPolicy,
     conn: Option<OpenConn>,
+    /// The caller's deadline (a check's budget): no request runs past it.
+    deadline: Option<Instant>,
 }
 
 impl std::fmt::Debug for Session {
@@ -167,6 +189,13 @@ impl std::fmt::Debug for Session {
 }
 
 impl Session {
+    /// No request of this session runs past `deadline`: one still running then ends with
+    /// [`ErrorKind::Cancelled`] (the caller's limit, not the network's failure), keeping what
+    /// it measured so far.
+    pub fn set_deadline(&mut self, deadline: Option<Instant>) {
+        self.deadline = deadline;
+    }
+
     /// Drop any open connection, so the next request opens a fresh one.
     pub fn close(&mut self) {
         self.conn = None;
@@ -204,7 +233,44 @@ impl Session {
         let probe = self.probe.clone();
         let cfg = &probe.inner.cfg;
         let start = Instant::now();
-        let deadline = start + cfg.total_timeout;
+        let own_deadline = start + cfg.total_timeout;
+        let deadline = self.deadline.map_or(own_deadline, |d| d.min(own_deadline));
+        let mut rec = self.request_until(target, seq, kept, start, deadline).await;
+        // A request the caller's deadline ended is the caller's doing: say so, whatever phase
+        // it was in, so nobody reads it as the network's failure.
+        if deadline < own_deadline
+            && Instant::now() >= deadline
+            && let Some(e) = rec.error.as_mut()
+            && matches!(
+                e.kind,
+                ErrorKind::Timeout
+                    | ErrorKind::BodyEndless
+                    | ErrorKind::ConnectTimeout
+                    | ErrorKind::TlsTimeout
+                    | ErrorKind::HeadersTimeout
+                    | ErrorKind::BodyTimeout
+                    | ErrorKind::Dns
+            )
+        {
+            e.kind = ErrorKind::Cancelled;
+            e.message = format!(
+                "ended at the caller's deadline during {} ({} body bytes received)",
+                e.phase.as_str(),
+                rec.bytes_received
+            );
+        }
+        rec
+    }
+
+    async fn request_until(
+        &mut self,
+        target: &Target,
+        seq: u64,
+        kept: &mut BodyKeep,
+        start: Instant,
+        deadline: Instant,
+    ) -> RequestRecord {
+        let probe = self.probe.clone();
         let mut rec = RequestRecord {
             seq,
             url: target.url.to_string(),
@@ -538,7 +604,14 @@ async fn connect(
             }
             Ok(Err((e, mut io))) => {
                 info.client_hello = io.take_hello();
-                let e = tls_error(&e, &info);
+                let e = match crate::tls::not_tls(io.first_read()) {
+                    Some(what) => err(
+                        ErrorKind::NotTls,
+                        Phase::Tls,
+                        format!("the server did not speak TLS (it answered {what})"),
+                    ),
+                    None => tls_error(&e, &info),
+                };
                 rec.tls = Some(info);
                 return Err(e);
             }
@@ -790,15 +863,37 @@ async fn exchange(
     let mut curve = Curve::new(cfg.max_curve_samples);
     let mut digest = <sha2::Sha256 as sha2::Digest>::new();
     let mut bytes: u64 = 0;
+    let mut last_data = t_headers;
     let outcome: Result<(), RequestError> = loop {
         let limit = remaining(deadline, cfg.phase_timeout);
         match tokio::time::timeout(limit, body.frame()).await {
             Err(_) => {
-                break Err(err(
-                    timeout_kind(deadline, ErrorKind::BodyTimeout),
-                    Phase::Body,
-                    format!("body stalled at {bytes} bytes: nothing for {limit:?}"),
-                ));
+                let now = Instant::now();
+                let silence = now.saturating_duration_since(last_data);
+                let elapsed = now.saturating_duration_since(t_headers);
+                break Err(if now >= deadline && silence < cfg.phase_timeout {
+                    // Bytes were still coming: the body did not end, it did not stall.
+                    err(
+                        ErrorKind::BodyEndless,
+                        Phase::Body,
+                        format!(
+                            "body still arriving when the request's time ran out: {bytes} \
+                             bytes in {} ({}/s), the last {} ago",
+                            human_duration(elapsed),
+                            human_bytes(bytes as f64 / elapsed.as_secs_f64().max(1e-3)),
+                            human_duration(silence),
+                        ),
+                    )
+                } else {
+                    err(
+                        timeout_kind(deadline, ErrorKind::BodyTimeout),
+                        Phase::Body,
+                        format!(
+                            "body stalled at {bytes} bytes: nothing for {}",
+                            human_duration(silence)
+                        ),
+                    )
+                });
             }
             Ok(None) => break Ok(()),
             Ok(Some(Err(e))) => {
@@ -825,6 +920,7 @@ async fn exchange(
                         continue;
                     }
                     let now = Instant::now();
+                    last_data = now;
                     if bytes == 0 {
                         rec.phases.first_byte_ms =
                             Some(ms(now.saturating_duration_since(t_headers)));

@@ -190,7 +190,13 @@ pub(crate) struct HelloRecorder<S> {
     raw: Vec<u8>,
     done: bool,
     hello: Vec<u8>,
+    /// The first bytes the server sent: when the handshake fails they tell whether it spoke
+    /// TLS at all.
+    first_read: Vec<u8>,
 }
+
+/// Bytes of the server's first answer kept to name what it spoke.
+const FIRST_READ_KEPT: usize = 16;
 
 impl<S> HelloRecorder<S> {
     pub(crate) fn new(inner: S) -> Self {
@@ -199,11 +205,17 @@ impl<S> HelloRecorder<S> {
             raw: Vec::new(),
             done: false,
             hello: Vec::new(),
+            first_read: Vec::new(),
         }
     }
 
     pub(crate) fn take_hello(&mut self) -> Vec<u8> {
         std::mem::take(&mut self.hello)
+    }
+
+    /// The first bytes the server sent (at most 16).
+    pub(crate) fn first_read(&self) -> &[u8] {
+        &self.first_read
     }
 
     fn capture(&mut self, data: &[u8]) {
@@ -259,7 +271,16 @@ impl<S: AsyncRead + Unpin> AsyncRead for HelloRecorder<S> {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_read(cx, buf)
+        let before = buf.filled().len();
+        let res = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if self.first_read.len() < FIRST_READ_KEPT {
+            let room = FIRST_READ_KEPT - self.first_read.len();
+            let new = buf.filled().get(before..).unwrap_or_default();
+            let take = new.len().min(room);
+            self.first_read
+                .extend_from_slice(new.get(..take).unwrap_or_default());
+        }
+        res
     }
 }
 
@@ -339,5 +360,38 @@ mod tests {
         ] {
             let _ = extract_handshake(raw);
         }
+    }
+}
+
+/// What a server that failed our handshake sent instead of TLS, when it did not speak TLS at
+/// all: `plain HTTP`, or `something that is not TLS` (bytes of another protocol). None when
+/// its first byte could begin a TLS record, or nothing arrived.
+pub(crate) fn not_tls(first: &[u8]) -> Option<&'static str> {
+    let b = *first.first()?;
+    // TLS records start with a content type of 20..=24 (change_cipher_spec … heartbeat).
+    if (20..=24).contains(&b) {
+        return None;
+    }
+    Some(if first.starts_with(b"HTTP/") {
+        "plain HTTP"
+    } else {
+        "something that is not TLS"
+    })
+}
+
+#[cfg(test)]
+mod not_tls_tests {
+    use super::not_tls;
+
+    #[test]
+    fn names_what_the_server_spoke() {
+        assert_eq!(not_tls(b"HTTP/1.1 400 Bad Request"), Some("plain HTTP"));
+        assert_eq!(
+            not_tls(b"SSH-2.0-OpenSSH"),
+            Some("something that is not TLS")
+        );
+        assert_eq!(not_tls(&[0x15, 0x03, 0x03, 0, 2, 2, 40]), None);
+        assert_eq!(not_tls(&[0x16, 0x03, 0x03]), None);
+        assert_eq!(not_tls(b""), None);
     }
 }

@@ -308,12 +308,90 @@ async fn tls_untrusted_is_certificate_error_with_chain() {
 }
 
 #[tokio::test]
-async fn not_tls_is_tls_alert() {
+async fn plain_http_on_a_tls_port_is_named_as_such() {
     let s = FaultServer::tls(Fault::NotTls).unwrap();
     let r = one(trusting(&s), &s.url("/x")).await;
     assert_eq!(
         kind(&r),
-        Some((ErrorKind::TlsAlert, Phase::Tls)),
+        Some((ErrorKind::NotTls, Phase::Tls)),
+        "{:?}",
+        r.error
+    );
+    let message = &r.error.as_ref().unwrap().message;
+    assert!(
+        message.contains("did not speak TLS (it answered plain HTTP)"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn random_bytes_on_a_tls_port_are_not_tls() {
+    let s = FaultServer::tls(Fault::Garbage).unwrap();
+    let r = one(trusting(&s), &s.url("/x")).await;
+    assert_eq!(
+        kind(&r),
+        Some((ErrorKind::NotTls, Phase::Tls)),
+        "{:?}",
+        r.error
+    );
+    let message = &r.error.as_ref().unwrap().message;
+    assert!(message.contains("something that is not TLS"), "{message}");
+}
+
+#[tokio::test]
+async fn an_endless_body_is_endless_not_a_stall() {
+    let s = FaultServer::plain(Fault::EndlessBody).unwrap();
+    let mut c = config();
+    c.total_timeout = Duration::from_secs(2);
+    let started = std::time::Instant::now();
+    let r = one(c, &s.url("/endless")).await;
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert_eq!(
+        kind(&r),
+        Some((ErrorKind::BodyEndless, Phase::Body)),
+        "{:?}",
+        r.error
+    );
+    let message = &r.error.as_ref().unwrap().message;
+    assert!(message.contains("still arriving"), "{message}");
+    assert!(!message.contains("0ns"), "{message}");
+    assert!(r.bytes_received > 0);
+}
+
+#[tokio::test]
+async fn a_silent_body_says_how_long_it_was_silent() {
+    let s = FaultServer::plain(Fault::Drip {
+        chunk: 10,
+        interval: Duration::from_secs(3),
+        count: 3,
+    })
+    .unwrap();
+    let mut c = config();
+    c.phase_timeout = Duration::from_millis(600);
+    let r = one(c, &s.url("/drip")).await;
+    let message = &r.error.as_ref().unwrap().message;
+    // "nothing for 600 ms" (or a little more): the silence, never the time left.
+    assert!(message.contains("nothing for 6"), "{message}");
+}
+
+#[tokio::test]
+async fn the_callers_deadline_ends_a_request_as_cancelled() {
+    let s = FaultServer::plain(Fault::NeverAnswer).unwrap();
+    let probe = Probe::new(config()).expect("probe");
+    let mut session = probe.session(ConnectionPolicy::Fresh);
+    let started = std::time::Instant::now();
+    session.set_deadline(Some(started + Duration::from_millis(700)));
+    let r = session
+        .request(&Target::parse(&s.url("/never")).expect("url"), 0)
+        .await;
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        kind(&r),
+        Some((ErrorKind::Cancelled, Phase::Ttfb)),
         "{:?}",
         r.error
     );

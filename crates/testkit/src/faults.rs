@@ -68,6 +68,9 @@ pub enum Fault {
     /// Answer the TLS ClientHello with plain-text HTTP (only meaningful for [`FaultServer::tls`],
     /// where it skips the TLS handshake): the client sees garbage instead of a ServerHello.
     NotTls,
+    /// Answer whatever arrives with bytes of no protocol at all (like [`Fault::NotTls`], the
+    /// TLS server skips its handshake).
+    Garbage,
     /// A `200` whose body is the request head as received (to see which headers were sent).
     EchoRequest,
 }
@@ -199,7 +202,7 @@ async fn handle(tcp: TcpStream, fault: Fault, acceptor: Option<tokio_rustls::Tls
         _ => {}
     }
     match (acceptor, &fault) {
-        (Some(_), Fault::NotTls) | (None, _) => respond(tcp, fault).await,
+        (Some(_), Fault::NotTls | Fault::Garbage) | (None, _) => respond(tcp, fault).await,
         (Some(acc), _) => {
             if let Ok(tls) = acc.accept(tcp).await {
                 respond(tls, fault).await;
@@ -242,6 +245,15 @@ async fn respond<S: AsyncRead + AsyncWrite + Unpin>(mut s: S, fault: Fault) {
         let _ = s.read(&mut chunk).await;
         let _ = s
             .write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+            .await;
+        let _ = s.shutdown().await;
+        return;
+    }
+    if let Fault::Garbage = fault {
+        let mut chunk = [0u8; 4096];
+        let _ = s.read(&mut chunk).await;
+        let _ = s
+            .write_all(&[0x00, 0xff, 0x7f, 0x42, 0x99, 0x01, 0x02, 0x03])
             .await;
         let _ = s.shutdown().await;
         return;
@@ -317,7 +329,7 @@ async fn respond<S: AsyncRead + AsyncWrite + Unpin>(mut s: S, fault: Fault) {
             let _ = s.write_all(head(Some(2), &extra).as_bytes()).await;
             let _ = s.write_all(b"ok").await;
         }
-        Fault::ResetOnAccept | Fault::NotTls => {}
+        Fault::ResetOnAccept | Fault::NotTls | Fault::Garbage => {}
     }
     let _ = s.flush().await;
     let _ = s.shutdown().await;

@@ -32,6 +32,9 @@ pub enum CheckKind {
     ContentLength,
     /// The body decodes per `Content-Encoding`.
     ContentEncoding,
+    /// The body expands past the decompression limit at a ratio no real file has (a
+    /// decompression bomb).
+    Decompression,
     /// `Content-Type` against what the asset is used for and its extension.
     ContentType,
     /// Subresource Integrity (`integrity` attribute).
@@ -436,6 +439,10 @@ pub fn check_content_length(headers: &[(String, String)], received: Option<u64>)
     )
 }
 
+/// A body that decodes to more than this many times its size and past the limit is a
+/// decompression bomb; a large real file that merely crosses the limit is skipped instead.
+pub const BOMB_RATIO: usize = 100;
+
 /// Decodes a wire body; returns the check and the decoded bytes when that worked.
 pub fn check_content_encoding<'b>(
     content_encoding: Option<&str>,
@@ -453,6 +460,26 @@ pub fn check_content_encoding<'b>(
                 "decodes cleanly",
             );
             (c, Some(d))
+        }
+        Err(DecodeError::TooLarge { limit: cap })
+            if body.len().saturating_mul(BOMB_RATIO) < cap =>
+        {
+            let detail = format!(
+                "{} bytes on the wire expand past {cap} bytes (more than {}:1): a decompression \
+                 bomb, abandoned at the limit",
+                body.len(),
+                cap / body.len().max(1)
+            );
+            (
+                Check::new(
+                    CheckKind::Decompression,
+                    Outcome::Fail,
+                    Some(format!("{coding} within {cap} bytes")),
+                    Some(format!("more than {cap} bytes")),
+                    detail,
+                ),
+                None,
+            )
         }
         Err(e) => {
             let outcome = match e {

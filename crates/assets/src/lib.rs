@@ -43,7 +43,7 @@ pub use html::discover_html;
 pub use location::Location;
 pub use reference::{
     Asset, AssetKind, Context, CrossOrigin, Discovery, Embedded, Inventory, Note, Provenance,
-    SourceKind,
+    SourceKind, summarise_notes,
 };
 /// Re-exported so callers (and the fuzz targets) name the same `Url` type as this API.
 pub use url::Url;

@@ -393,3 +393,107 @@ pub(crate) fn resolve(base: &Url, raw: &str) -> Resolved {
         Err(_) => Resolved::Invalid,
     }
 }
+
+/// Examples named per kind of note in a summary.
+const NOTE_EXAMPLES: usize = 3;
+
+/// Notes summarised for a person: one sentence per kind of note, with its count and a few
+/// examples, however many there are (a page with 100 000 links gives a handful of lines).
+pub fn summarise_notes(notes: &[Note]) -> Vec<String> {
+    use std::collections::BTreeMap;
+    // Kind → (count, examples), in the order kinds first appear.
+    let mut order: Vec<&'static str> = Vec::new();
+    let mut groups: BTreeMap<&'static str, (usize, Vec<String>)> = BTreeMap::new();
+    for n in notes {
+        let (kind, example) = match n {
+            Note::Truncated { limit } => ("truncated", format!("only the first {limit} bytes")),
+            Note::TooManyReferences { limit } => ("too_many", format!("{limit} kept")),
+            Note::ParserStopped { reason } => ("parser", one_line(reason)),
+            Note::NestingLimit { limit } => ("nesting", format!("deeper than {limit}")),
+            Note::Unresolvable { raw, location } => (
+                "unresolvable",
+                match location {
+                    Some(l) => format!("{:?} (line {})", one_line(raw), l.line),
+                    None => format!("{:?}", one_line(raw)),
+                },
+            ),
+            Note::NotFollowed { url, reason } => ("not_followed", format!("{url} ({reason})")),
+            Note::SrcsetTruncated { limit } => ("srcset", format!("{limit} candidates kept")),
+        };
+        let entry = groups.entry(kind).or_insert_with(|| {
+            order.push(kind);
+            (0, Vec::new())
+        });
+        entry.0 += 1;
+        if entry.1.len() < NOTE_EXAMPLES && !entry.1.contains(&example) {
+            entry.1.push(example);
+        }
+    }
+    order
+        .into_iter()
+        .filter_map(|kind| {
+            let (count, examples) = groups.remove(kind)?;
+            let what = match kind {
+                "truncated" => "document(s) parsed only in part",
+                "too_many" => "document(s) with more references than the limit",
+                "parser" => "document(s) where the HTML parser stopped early",
+                "nesting" => "stylesheet(s) nested deeper than the limit",
+                "unresolvable" => "reference(s) that do not resolve to a URL",
+                "not_followed" => "stylesheet(s) not followed (crawl limit)",
+                _ => "srcset(s) with more candidates than the limit",
+            };
+            let more = if count > examples.len() { ", …" } else { "" };
+            Some(format!("{count} {what}: {}{more}", examples.join("; ")))
+        })
+        .collect()
+}
+
+/// A string a server controls, cut to one short line for a note.
+fn one_line(s: &str) -> String {
+    let flat: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if flat.chars().count() > 80 {
+        let cut: String = flat.chars().take(77).collect();
+        format!("{cut}...")
+    } else {
+        flat
+    }
+}
+
+#[cfg(test)]
+mod summary_tests {
+    use super::*;
+
+    #[test]
+    fn many_notes_become_one_counted_line_per_kind() {
+        let mut notes: Vec<Note> = (0..10_000)
+            .map(|i| Note::Unresolvable {
+                raw: format!("javascript:void({i})"),
+                location: None,
+            })
+            .collect();
+        notes.push(Note::NotFollowed {
+            url: "https://example.test/deep.css".parse().unwrap(),
+            reason: "depth limit 4".into(),
+        });
+        let lines = summarise_notes(&notes);
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        assert!(
+            lines[0].starts_with("10000 reference(s) that do not resolve"),
+            "{}",
+            lines[0]
+        );
+        assert!(lines[0].ends_with(", …"), "{}", lines[0]);
+        assert!(
+            lines[1].contains("deep.css (depth limit 4)"),
+            "{}",
+            lines[1]
+        );
+        assert!(
+            !lines.iter().any(|l| l.contains("Url {")),
+            "no Debug output"
+        );
+    }
+}

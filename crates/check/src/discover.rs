@@ -11,6 +11,10 @@ use interloper_probe::{ConnectionPolicy, Probe, Target};
 use sha2::{Digest, Sha256};
 use url::Url;
 
+use std::time::Instant;
+
+use interloper_model::{ErrorKind, Phase};
+
 use crate::{CheckError, CheckOptions, ManifestSource, Progress};
 
 /// Redirects followed for the page, a stylesheet or the manifest.
@@ -47,54 +51,129 @@ pub struct Discovered {
     pub notes: Vec<String>,
 }
 
+/// Why a chain of redirects ended without a final answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RedirectStop {
+    /// Still redirecting after [`MAX_REDIRECTS`] hops (a loop, or a chain no browser follows).
+    TooMany {
+        /// The URL it was sent to last.
+        next: String,
+    },
+    /// Redirected to a scheme we do not follow (`file:`, `ftp:`, `data:`, `javascript:`…).
+    Scheme {
+        /// The `Location` as given.
+        location: String,
+    },
+}
+
+impl RedirectStop {
+    /// One sentence for the report.
+    pub fn describe(&self, url: &Url) -> String {
+        match self {
+            RedirectStop::TooMany { next } => format!(
+                "{url} still redirects after {MAX_REDIRECTS} hops (next: {next}): a redirect loop"
+            ),
+            RedirectStop::Scheme { location } => {
+                format!("{url} redirects to {location:?}, which is not http(s) and is not followed")
+            }
+        }
+    }
+}
+
 /// A fetched document: its record, its final URL, and its (bounded) body.
 struct Fetched {
     record: RequestRecord,
     url: Url,
     body: Vec<u8>,
     redirects: Vec<interloper_assets::check::Redirect>,
+    /// Why the redirects stopped before an answer, if they did.
+    stop: Option<RedirectStop>,
 }
 
-async fn fetch(probe: &Probe, url: &Url, keep: usize) -> Result<Fetched, CheckError> {
+async fn fetch(probe: &Probe, url: &Url, keep: usize, deadline: Instant) -> Fetched {
     let mut current = url.clone();
     let mut redirects = Vec::new();
     let mut session = probe.session(ConnectionPolicy::Fresh);
+    session.set_deadline(Some(deadline));
     loop {
-        let target = Target::from_url(current.clone())?;
-        let (record, body) = session.request_keeping_body(&target, 0, keep).await;
+        let (record, body) = match Target::from_url(current.clone()) {
+            Ok(target) => session.request_keeping_body(&target, 0, keep).await,
+            // Only the first URL can get here (redirects are checked below), and discovery only
+            // asks for http(s) URLs.
+            Err(e) => (unrequested(&current, &e.to_string()), Vec::new()),
+        };
         let location = record
             .headers
             .iter()
             .find(|(k, _)| k == "location")
             .map(|(_, v)| v.clone());
-        match (record.status, location) {
-            (Some(s @ (301 | 302 | 303 | 307 | 308)), Some(loc))
-                if redirects.len() < MAX_REDIRECTS =>
-            {
-                let Ok(next) = current.join(&loc) else {
-                    return Ok(Fetched {
-                        record,
-                        url: current,
-                        body,
-                        redirects,
-                    });
-                };
-                redirects.push(interloper_assets::check::Redirect {
-                    status: s,
-                    from: current.clone(),
-                    location: loc,
-                });
-                current = next;
-            }
+        let (status, loc) = match (record.status, location) {
+            (Some(s @ (301 | 302 | 303 | 307 | 308)), Some(loc)) => (s, loc),
             _ => {
-                return Ok(Fetched {
+                return Fetched {
                     record,
                     url: current,
                     body,
                     redirects,
-                });
+                    stop: None,
+                };
             }
-        }
+        };
+        let next = current.join(&loc).ok();
+        let stop = match &next {
+            None => None,
+            Some(n) if !matches!(n.scheme(), "http" | "https") => Some(RedirectStop::Scheme {
+                location: loc.clone(),
+            }),
+            Some(n) if redirects.len() >= MAX_REDIRECTS => Some(RedirectStop::TooMany {
+                next: n.to_string(),
+            }),
+            Some(_) => None,
+        };
+        let (Some(next), None) = (next, &stop) else {
+            return Fetched {
+                record,
+                url: current,
+                body,
+                redirects,
+                stop,
+            };
+        };
+        redirects.push(interloper_assets::check::Redirect {
+            status,
+            from: current.clone(),
+            location: loc,
+        });
+        current = next;
+    }
+}
+
+/// A record for a URL that could not be requested at all.
+fn unrequested(url: &Url, why: &str) -> RequestRecord {
+    RequestRecord {
+        seq: 0,
+        url: url.to_string(),
+        started_ms: 0.0,
+        addresses: Vec::new(),
+        remote_addr: None,
+        proxy: None,
+        connection_id: 0,
+        reused: false,
+        http_version: None,
+        status: None,
+        content_length: None,
+        bytes_received: 0,
+        phases: Default::default(),
+        tls: None,
+        headers: Vec::new(),
+        headers_truncated: false,
+        body_curve: Vec::new(),
+        body_sha256: None,
+        error: Some(interloper_model::RequestError {
+            kind: ErrorKind::Other,
+            phase: Phase::Connect,
+            message: why.to_string(),
+        }),
     }
 }
 
@@ -136,9 +215,21 @@ impl Document {
 }
 
 /// Whether a response is worth asking for again: a transport failure (reset, timeout, body cut
-/// short) or a server error. A 404 is an answer, not an accident.
+/// short) or a server error. A 404 is an answer, not an accident; so are a body that never ends,
+/// one over the size limit, a server that does not speak TLS or a chain we do not trust (asking
+/// again only spends the budget on the same answer); and our own deadline ends the retries.
 fn failed_transiently(r: &RequestRecord) -> bool {
-    r.error.is_some() || r.status.is_some_and(|s| s >= 500)
+    match &r.error {
+        Some(e) => !matches!(
+            e.kind,
+            ErrorKind::BodyEndless
+                | ErrorKind::BodyTooLarge
+                | ErrorKind::NotTls
+                | ErrorKind::TlsCertificate
+                | ErrorKind::Cancelled
+        ),
+        None => r.status.is_some_and(|s| s >= 500),
+    }
 }
 
 fn describe_failure(r: &RequestRecord) -> String {
@@ -149,12 +240,15 @@ fn describe_failure(r: &RequestRecord) -> String {
     }
 }
 
-async fn fetch_document(probe: &Probe, url: &Url, keep: usize) -> Result<Document, CheckError> {
+async fn fetch_document(probe: &Probe, url: &Url, keep: usize, deadline: Instant) -> Document {
     let mut failed = Vec::new();
     loop {
-        let fetched = fetch(probe, url, keep).await?;
-        if failed.len() + 1 >= DOCUMENT_ATTEMPTS || !failed_transiently(&fetched.record) {
-            return Ok(Document { fetched, failed });
+        let fetched = fetch(probe, url, keep, deadline).await;
+        if failed.len() + 1 >= DOCUMENT_ATTEMPTS
+            || !failed_transiently(&fetched.record)
+            || Instant::now() >= deadline
+        {
+            return Document { fetched, failed };
         }
         failed.push(fetched.record);
     }
@@ -167,16 +261,32 @@ fn header<'a>(r: &'a RequestRecord, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v.as_str())
 }
 
-fn decoded(f: &Fetched, limit: usize) -> Vec<u8> {
+/// The document's body decoded per its Content-Encoding, or why it does not decode.
+fn decoded(f: &Fetched, limit: usize) -> Result<Vec<u8>, interloper_assets::decode::DecodeError> {
     interloper_assets::decode::decode(header(&f.record, "content-encoding"), &f.body, limit)
         .map(|c| c.into_owned())
-        .unwrap_or_default()
+}
+
+/// The body to read references from; an undecodable one is said in a note (the integrity
+/// checks report it as a finding) and read as empty.
+fn readable(f: &Fetched, limit: usize, what: &str, notes: &mut Vec<String>) -> Vec<u8> {
+    match decoded(f, limit) {
+        Ok(b) => b,
+        Err(e) => {
+            notes.push(format!(
+                "discovery: {what} {} does not decode ({e}); files it references are not examined",
+                f.url
+            ));
+            Vec::new()
+        }
+    }
 }
 
 /// Fetch the page and its stylesheets, find the manifest, and verify every asset once.
 pub async fn discover(
     target: &Target,
     opts: &CheckOptions,
+    deadline: Instant,
     progress: &dyn Progress,
 ) -> Result<Discovered, CheckError> {
     let probe = Probe::new(opts.probe.clone())?;
@@ -184,8 +294,19 @@ pub async fn discover(
     let keep = opts.keep_body;
     let mut notes = Vec::new();
 
-    let page_doc = fetch_document(&probe, &target.url, keep).await?;
+    let mut page_doc = fetch_document(&probe, &target.url, keep, deadline).await;
     notes.extend(page_doc.note("the page"));
+    // A page our deadline cut short did not load within the check's whole budget: for the
+    // user that is a page that does not load, so it stays evidence, as a time-out.
+    if let Some(e) = page_doc.fetched.record.error.as_mut()
+        && e.kind == ErrorKind::Cancelled
+    {
+        e.kind = ErrorKind::Timeout;
+        e.message = format!(
+            "the page did not finish loading within the check's budget ({} body bytes received)",
+            page_doc.fetched.record.bytes_received
+        );
+    }
     let mut failed_attempts = BTreeMap::new();
     if !page_doc.failed.is_empty() {
         failed_attempts.insert(page_doc.fetched.url.to_string(), page_doc.failed);
@@ -210,36 +331,57 @@ pub async fn discover(
         // A stylesheet URL given directly: treat it as the only document.
         notes.push("the URL is a stylesheet; checking it and what it references".into());
     }
-    crawl.add_page(
-        &page.url,
-        &decoded(&page, limits.max_decoded_bytes),
-        page_ct.as_deref(),
-    );
+    if let Some(stop) = &page.stop {
+        notes.push(format!("discovery: the page {}", stop.describe(&page.url)));
+    }
+    if page.url.host_str() != target.url.host_str() {
+        notes.push(format!(
+            "the page redirected to another host ({}): what it loads is examined under {}",
+            page.url, target.url
+        ));
+    }
+    let page_body = readable(&page, limits.max_decoded_bytes, "the page", &mut notes);
+    crawl.add_page(&page.url, &page_body, page_ct.as_deref());
 
     // Stylesheets: fetched with their bytes kept, so they are verified on the way.
     let mut fetched_sheets: BTreeMap<String, Fetched> = BTreeMap::new();
+    let mut sheets_skipped = 0usize;
     while let Some(sheet) = crawl.next_stylesheet() {
         progress.step();
-        let doc = fetch_document(&probe, &sheet.url, keep).await?;
+        if Instant::now() >= deadline {
+            sheets_skipped += 1;
+            continue;
+        }
+        let doc = fetch_document(&probe, &sheet.url, keep, deadline).await;
         notes.extend(doc.note("the stylesheet"));
         if !doc.failed.is_empty() {
             failed_attempts.insert(sheet.url.to_string(), doc.failed);
         }
         let f = doc.fetched;
         let ct = header(&f.record, "content-type").map(str::to_string);
+        if let Some(stop) = &f.stop {
+            notes.push(format!(
+                "discovery: the stylesheet {}",
+                stop.describe(&sheet.url)
+            ));
+        }
         if f.record.error.is_none() && f.record.status.is_some_and(|s| s < 400) {
-            crawl.add_stylesheet(
-                &sheet,
-                &decoded(&f, limits.max_decoded_bytes),
-                ct.as_deref(),
-            );
+            let body = readable(&f, limits.max_decoded_bytes, "the stylesheet", &mut notes);
+            crawl.add_stylesheet(&sheet, &body, ct.as_deref());
         }
         fetched_sheets.insert(sheet.url.to_string(), f);
     }
-    let (inventory, crawl_notes) = crawl.finish();
-    for n in crawl_notes {
-        notes.push(format!("discovery: {n:?}"));
+    if sheets_skipped > 0 {
+        notes.push(format!(
+            "the budget ran out during discovery: {sheets_skipped} stylesheet(s) not fetched"
+        ));
     }
+    let (inventory, crawl_notes) = crawl.finish();
+    notes.extend(
+        interloper_assets::summarise_notes(&crawl_notes)
+            .into_iter()
+            .map(|n| format!("discovery: {n}")),
+    );
     let mut assets: Vec<Asset> = inventory
         .into_assets()
         .into_iter()
@@ -261,21 +403,20 @@ pub async fn discover(
             }
         },
         Some(ManifestSource::Url(u)) => {
-            let f = fetch(&probe, u, keep).await?;
-            Some((
-                Manifest::parse(&decoded(&f, limits.max_decoded_bytes)),
-                Some(u.clone()),
-            ))
+            let f = fetch(&probe, u, keep, deadline).await;
+            let body = readable(&f, limits.max_decoded_bytes, "the manifest", &mut notes);
+            Some((Manifest::parse(&body), Some(u.clone())))
         }
         None => {
             let mut found = None;
             for candidate in django::manifest_candidates(urls.iter()) {
-                let f = fetch(&probe, &candidate, keep).await?;
+                if Instant::now() >= deadline {
+                    break;
+                }
+                let f = fetch(&probe, &candidate, keep, deadline).await;
                 if f.record.status == Some(200) {
-                    found = Some((
-                        Manifest::parse(&decoded(&f, limits.max_decoded_bytes)),
-                        Some(candidate),
-                    ));
+                    let body = readable(&f, limits.max_decoded_bytes, "the manifest", &mut notes);
+                    found = Some((Manifest::parse(&body), Some(candidate)));
                     break;
                 }
             }
@@ -349,12 +490,28 @@ pub async fn discover(
     );
     let policy = Policy::default();
     let page_origin = page.url.origin().ascii_serialization();
+    let mut unverified = 0usize;
     for asset in &assets {
         progress.step();
         let f = match fetched_sheets.remove(asset.url.as_str()) {
             Some(f) => f,
-            None => fetch(&probe, &asset.url, keep).await?,
+            None if Instant::now() >= deadline => {
+                unverified += 1;
+                continue;
+            }
+            None => fetch(&probe, &asset.url, keep, deadline).await,
         };
+        if f.record
+            .error
+            .as_ref()
+            .is_some_and(|e| e.kind == ErrorKind::Cancelled)
+        {
+            unverified += 1;
+            continue;
+        }
+        if let Some(stop) = &f.stop {
+            notes.push(format!("discovery: {}", stop.describe(&asset.url)));
+        }
         let mut expect = Expect::for_asset(asset);
         expect.page_origin = Some(page_origin.clone());
         if let (Some((m, _)), Some(su)) = (&manifest, &static_url) {
@@ -394,6 +551,38 @@ pub async fn discover(
         first_records.insert(asset.url.to_string(), f.record);
     }
 
+    if unverified > 0 {
+        notes.push(format!(
+            "the budget ran out during verification: {unverified} of {} asset(s) not fetched",
+            assets.len()
+        ));
+    }
+    // The page is checked like an asset (a corrupt or exploding encoding, a short body): it is
+    // the first thing a browser loads.
+    if page.record.status.is_some() && !checks.contains_key(page.url.as_str()) {
+        let kept_all =
+            page.record.error.is_none() && (page.body.len() as u64) == page.record.bytes_received;
+        let resp = Response {
+            url: &page.url,
+            status: page.record.status.unwrap_or(0),
+            headers: &page.record.headers,
+            redirects: &page.redirects,
+            body: if kept_all {
+                Body::Wire(&page.body)
+            } else {
+                Body::None
+            },
+            bytes_received: Some(page.record.bytes_received),
+        };
+        let failed: Vec<AssetCheck> = check_response(&resp, &Expect::default(), &policy)
+            .iter()
+            .filter(|c| c.kind != interloper_assets::check::CheckKind::Caching)
+            .filter_map(to_finding_check)
+            .collect();
+        if !failed.is_empty() {
+            checks.insert(page.url.to_string(), failed);
+        }
+    }
     // The page is what the browser loads first: its own request is evidence too (a refused
     // or stalled page is the first thing a user sees).
     first_records
@@ -424,7 +613,7 @@ fn to_finding_check(c: &Check) -> Option<AssetCheck> {
         K::HashedName => AssetCheckKind::HashedNameMismatch,
         K::Integrity => AssetCheckKind::SriMismatch,
         K::ContentLength => AssetCheckKind::LengthMismatch,
-        K::ContentEncoding => AssetCheckKind::EncodingBroken,
+        K::ContentEncoding | K::Decompression => AssetCheckKind::EncodingBroken,
         K::ContentType if c.blocking => AssetCheckKind::WrongTypeNosniff,
         K::ContentType => AssetCheckKind::WrongType,
         K::Caching => AssetCheckKind::ShortCache,

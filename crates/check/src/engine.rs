@@ -3,6 +3,7 @@
 //! evidence turned into findings and one report.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use interloper_chain::{ChainReport, Negotiated, Reference, TrustStatus};
 use interloper_findings::{Analysis, TargetEvidence, ThresholdConfig, WitnessEvidence, analyse};
@@ -13,6 +14,9 @@ use crate::tlspath::{
     TlsPath, TlsPathOptions, WitnessView, ask_witness, sample_witness, to_findings_evidence,
 };
 use crate::{CheckError, CheckOptions, Progress, TargetRun, check_target};
+
+/// The shortest whole-request limit a budget can impose.
+const MIN_REQUEST_LIMIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// What a check reports while it runs. The CLI draws progress bars from it; a server counts
 /// or ignores it. Called from the checking tasks, so it must be cheap and thread-safe.
@@ -87,8 +91,10 @@ pub async fn run_check(
     for w in tls.warnings() {
         observer.warning(w);
     }
+    // One deadline for the whole check: discovery, verification, sampling and the witnesses.
+    let deadline = Instant::now() + plan.budget;
     let probe_cfg = plan.probe_config();
-    let opts = Arc::new(target_options(plan, &probe_cfg)?);
+    let opts = Arc::new(target_options(plan, &probe_cfg, deadline)?);
 
     let mut tasks = Vec::new();
     for (index, target) in targets.into_iter().enumerate() {
@@ -108,9 +114,16 @@ pub async fn run_check(
     // answers at once.
     let mut witnesses = Vec::new();
     for url in &plan.witnesses {
-        let mut view = ask_witness(url.as_str(), &probe_cfg).await;
+        let mut view = ask_witness(url.as_str(), &probe_cfg, Some(deadline)).await;
         if view.error.is_none() {
-            sample_witness(&mut view, &probe_cfg, plan.limits.witness_samples, 2).await;
+            sample_witness(
+                &mut view,
+                &probe_cfg,
+                plan.limits.witness_samples,
+                2,
+                Some(deadline),
+            )
+            .await;
         }
         witnesses.push((host_of(url.as_str()), view));
     }
@@ -146,6 +159,7 @@ fn tls_options(plan: &CheckPlan) -> TlsPathOptions {
 fn target_options(
     plan: &CheckPlan,
     probe_cfg: &interloper_probe::ProbeConfig,
+    deadline: Instant,
 ) -> Result<CheckOptions, CheckError> {
     let manifest = match &plan.discovery.manifest {
         Some(ManifestSource::File(path)) => Some(ManifestSource::Bytes(
@@ -156,10 +170,18 @@ fn target_options(
         )),
         other => other.clone(),
     };
+    let mut probe = probe_cfg.clone();
+    // No single request may eat the whole budget: one that cannot finish in a third of it
+    // ends on its own, with its own diagnosis (a body that never ends, a stall), and the
+    // check still has time for the rest.
+    probe.total_timeout = probe
+        .total_timeout
+        .min((plan.budget / 3).max(MIN_REQUEST_LIMIT));
     Ok(CheckOptions {
-        probe: probe_cfg.clone(),
+        probe,
         samples: plan.sampling.samples,
         budget: plan.budget,
+        deadline: Some(deadline),
         concurrency: plan.sampling.concurrency.max(1),
         all_static: plan.discovery.all_static,
         cross_origin: plan.discovery.cross_origin,

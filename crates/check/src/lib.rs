@@ -51,7 +51,7 @@ pub use plan::{CheckPlan, Discovery, Limits, ManifestSource, Samples, Sampling, 
 pub use sample::{Plan, SampleMode, Sampled, plan_samples, sample};
 
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use interloper_findings::TargetEvidence;
 use interloper_model::TlsInfo;
@@ -64,8 +64,12 @@ pub struct CheckOptions {
     pub probe: ProbeConfig,
     /// Sample size.
     pub samples: Samples,
-    /// Time budget for sampling, per target.
+    /// Time budget for the whole target (discovery, verification and sampling), counted from
+    /// [`check_target`]'s start unless `deadline` is given.
     pub budget: Duration,
+    /// When the target's check must be over (the engine gives every target the check's one
+    /// deadline); requests still running then are cut short.
+    pub deadline: Option<Instant>,
     /// Requests in flight per target.
     pub concurrency: usize,
     /// Probe every manifest entry, not only what the page references.
@@ -92,6 +96,7 @@ impl Default for CheckOptions {
             probe: ProbeConfig::default(),
             samples: sampling.samples,
             budget: Duration::from_secs(60),
+            deadline: None,
             concurrency: sampling.concurrency,
             all_static: false,
             cross_origin: false,
@@ -160,11 +165,14 @@ pub async fn check_target(
     progress: &dyn Progress,
 ) -> Result<TargetRun, CheckError> {
     let target = Target::parse(url)?;
+    let deadline = opts
+        .deadline
+        .unwrap_or_else(|| Instant::now() + opts.budget);
     progress.stage(url, "discovering assets", None);
-    let found = discover(&target, opts, progress).await?;
+    let found = discover(&target, opts, deadline, progress).await?;
     let plan = plan_samples(&target, &found, opts).await?;
     progress.stage(url, "sampling", Some(plan.total()));
-    let sampled = sample(&found, &plan, opts, progress).await?;
+    let sampled = sample(&found, &plan, opts, deadline, progress).await?;
     let http_versions = {
         let mut v: Vec<String> = sampled
             .assets
@@ -176,6 +184,20 @@ pub async fn check_target(
         v.dedup();
         v
     };
+    let mut notes = found.notes.clone();
+    if sampled.cancelled > 0 {
+        notes.push(format!(
+            "the budget ran out with {} request(s) in flight: they were cut short and are not \
+             counted",
+            sampled.cancelled
+        ));
+    } else if sampled.budget_exhausted {
+        notes.push(format!(
+            "the budget ran out before every planned request was made ({} of {})",
+            plan_made(&sampled),
+            plan.total()
+        ));
+    }
     let tls = found.tls.clone().or_else(|| {
         sampled
             .assets
@@ -193,7 +215,16 @@ pub async fn check_target(
         },
         tls,
         http_versions,
-        notes: found.notes,
+        notes,
         budget_exhausted: sampled.budget_exhausted,
     })
+}
+
+/// Sampled requests kept (the verification request of each asset is not one of them).
+fn plan_made(sampled: &Sampled) -> usize {
+    sampled
+        .assets
+        .iter()
+        .map(|a| a.records.len().saturating_sub(1))
+        .sum()
 }

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use interloper_findings::{AssetCheck, AssetCheckKind, AssetEvidence, samples_for};
-use interloper_model::RequestRecord;
+use interloper_model::{ErrorKind, RequestRecord};
 use interloper_probe::{ConnectionPolicy, HttpVersionPref, Probe, Target};
 use tokio::sync::mpsc;
 
@@ -111,6 +111,8 @@ pub struct Sampled {
     pub assets: Vec<AssetEvidence>,
     /// The budget ran out before the plan was done.
     pub budget_exhausted: bool,
+    /// Requests still running when the budget ran out: cut short, and not counted.
+    pub cancelled: u64,
 }
 
 /// Run the plan: `opts.concurrency` workers, each holding one session per mode.
@@ -118,6 +120,7 @@ pub async fn sample(
     found: &Discovered,
     plan: &Plan,
     opts: &CheckOptions,
+    deadline: Instant,
     progress: &dyn Progress,
 ) -> Result<Sampled, CheckError> {
     let mut probes: BTreeMap<u8, Probe> = BTreeMap::new();
@@ -133,7 +136,6 @@ pub async fn sample(
     let plan = Arc::new(plan.clone());
     let next = Arc::new(AtomicU64::new(0));
     let total = plan.total();
-    let deadline = Instant::now() + opts.budget;
     let (tx, mut rx) = mpsc::channel::<(usize, RequestRecord)>(256);
 
     let workers = opts.concurrency.clamp(1, 64);
@@ -169,7 +171,12 @@ pub async fn sample(
                 let Some(probe) = probes.get(&version_key(mode.http)) else {
                     return false;
                 };
-                let session = sessions[mode_idx].get_or_insert_with(|| probe.session(mode.policy));
+                let session = sessions[mode_idx].get_or_insert_with(|| {
+                    let mut s = probe.session(mode.policy);
+                    // Requests in flight when the budget runs out end there.
+                    s.set_deadline(Some(deadline));
+                    s
+                });
                 let Ok(mut target) = Target::from_url(url.clone()) else {
                     continue;
                 };
@@ -184,8 +191,18 @@ pub async fn sample(
     drop(tx);
 
     let mut per_asset: Vec<Vec<RequestRecord>> = vec![Vec::new(); plan.assets.len()];
+    let mut cancelled = 0;
     while let Some((idx, record)) = rx.recv().await {
         progress.step();
+        // Our own deadline ended it: it says nothing about the path.
+        if record
+            .error
+            .as_ref()
+            .is_some_and(|e| e.kind == ErrorKind::Cancelled)
+        {
+            cancelled += 1;
+            continue;
+        }
         if let Some(v) = per_asset.get_mut(idx) {
             v.push(record);
         }
@@ -210,7 +227,11 @@ pub async fn sample(
         out.push(AssetEvidence {
             url: found.page.to_string(),
             records,
-            checks: Vec::new(),
+            checks: found
+                .checks
+                .get(found.page.as_str())
+                .cloned()
+                .unwrap_or_default(),
         });
     }
     let planned: BTreeMap<&str, usize> = plan
@@ -244,7 +265,8 @@ pub async fn sample(
     }
     Ok(Sampled {
         assets: out,
-        budget_exhausted,
+        budget_exhausted: budget_exhausted || cancelled > 0,
+        cancelled,
     })
 }
 

@@ -73,6 +73,63 @@ pub enum Fault {
     Garbage,
     /// A `200` whose body is the request head as received (to see which headers were sent).
     EchoRequest,
+    /// This response head, written as given (status line and headers, ending in a blank
+    /// line), then this body: redirects, encodings and types of any shape.
+    Raw {
+        /// `HTTP/1.1 200 OK\r\n…\r\n\r\n`.
+        head: String,
+        /// Body bytes.
+        body: Vec<u8>,
+    },
+    /// A site: each request is answered by the fault of its path (exact match, query
+    /// ignored), or a plain 404. Faults that act before the request is read
+    /// ([`Fault::ResetOnAccept`], [`Fault::NotTls`], [`Fault::Garbage`]) and nested sites do
+    /// nothing here.
+    Site(Arc<Vec<(String, Fault)>>),
+}
+
+impl Fault {
+    /// A site from `(path, fault)` pairs.
+    pub fn site(routes: impl IntoIterator<Item = (&'static str, Fault)>) -> Fault {
+        Fault::Site(Arc::new(
+            routes
+                .into_iter()
+                .map(|(p, f)| (p.to_string(), f))
+                .collect(),
+        ))
+    }
+
+    /// A `200` with this Content-Type and body.
+    pub fn typed(content_type: &str, body: impl Into<Vec<u8>>) -> Fault {
+        let body = body.into();
+        Fault::Raw {
+            head: format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\
+                 Connection: close\r\n\r\n",
+                body.len()
+            ),
+            body,
+        }
+    }
+
+    /// A redirect to `location`.
+    pub fn redirect(status: u16, location: &str) -> Fault {
+        Fault::Raw {
+            head: format!(
+                "HTTP/1.1 {status} Moved\r\nLocation: {location}\r\nContent-Length: 0\r\n\
+                 Connection: close\r\n\r\n"
+            ),
+            body: Vec::new(),
+        }
+    }
+}
+
+/// The path of a request head's request line, without its query.
+fn request_path(head: &[u8]) -> String {
+    let line = head.split(|b| *b == b'\n').next().unwrap_or_default();
+    let target = line.split(|b| *b == b' ').nth(1).unwrap_or_default();
+    let path = String::from_utf8_lossy(target).into_owned();
+    path.split('?').next().unwrap_or_default().to_string()
 }
 
 /// A running fault server.
@@ -261,6 +318,20 @@ async fn respond<S: AsyncRead + AsyncWrite + Unpin>(mut s: S, fault: Fault) {
     let Some(request) = read_head_bytes(&mut s).await else {
         return;
     };
+    let fault = match fault {
+        Fault::Site(routes) => {
+            let path = request_path(&request);
+            routes
+                .iter()
+                .find(|(p, _)| *p == path)
+                .map(|(_, f)| f.clone())
+                .unwrap_or_else(|| Fault::Raw {
+                    head: "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n".into(),
+                    body: Vec::new(),
+                })
+        }
+        other => other,
+    };
     let reset = matches!(fault, Fault::HalfBodyThenReset { .. });
     match fault {
         Fault::EchoRequest => {
@@ -329,7 +400,11 @@ async fn respond<S: AsyncRead + AsyncWrite + Unpin>(mut s: S, fault: Fault) {
             let _ = s.write_all(head(Some(2), &extra).as_bytes()).await;
             let _ = s.write_all(b"ok").await;
         }
-        Fault::ResetOnAccept | Fault::NotTls | Fault::Garbage => {}
+        Fault::Raw { head, body } => {
+            let _ = s.write_all(head.as_bytes()).await;
+            let _ = s.write_all(&body).await;
+        }
+        Fault::ResetOnAccept | Fault::NotTls | Fault::Garbage | Fault::Site(_) => {}
     }
     let _ = s.flush().await;
     let _ = s.shutdown().await;

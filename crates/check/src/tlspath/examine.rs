@@ -3,6 +3,7 @@
 
 use base64::Engine as _;
 use interloper_chain::{CertFacts, ProductMatch, Reference, TrustResult};
+use interloper_model::Phase;
 use interloper_probe::{ConnectionPolicy, Probe, ProbeConfig, Target};
 use serde::Serialize;
 
@@ -122,14 +123,24 @@ pub async fn examine(
         passthrough: None,
         error: None,
     };
-    let Some(tls) = rec.tls.clone() else {
-        result.error = Some(
-            rec.error
-                .as_ref()
-                .map(|e| format!("{} ({})", e.message, e.kind.as_str()))
-                .unwrap_or_else(|| "no TLS session".into()),
-        );
-        return Ok(result);
+    // A handshake that did not complete leaves a partial session (our hello, perhaps part of
+    // a chain): nothing to judge, and saying "no certificate" would hide what happened.
+    let handshake_failed = rec
+        .error
+        .as_ref()
+        .filter(|e| matches!(e.phase, Phase::Dns | Phase::Connect | Phase::Tls));
+    let tls = match (rec.tls.clone(), handshake_failed) {
+        (Some(tls), None) => tls,
+        (tls, failure) => {
+            result.client_hello = tls.as_ref().and_then(fingerprints);
+            result.error = Some(
+                failure
+                    .or(rec.error.as_ref())
+                    .map(|e| format!("{} ({})", e.message, e.kind.as_str()))
+                    .unwrap_or_else(|| "no TLS session".into()),
+            );
+            return Ok(result);
+        }
     };
     result.chain_der = tls
         .presented_chain
@@ -141,7 +152,7 @@ pub async fn examine(
     result.negotiated.alpn.clone_from(&tls.alpn);
     result.client_hello = fingerprints(&tls);
     if let Some(witness) = &request.witness {
-        result.witness = Some(ask_witness(witness.as_str(), &cfg).await);
+        result.witness = Some(ask_witness(witness.as_str(), &cfg, None).await);
     }
     if let (Some(api), Some(hello)) = (&request.passthrough_api, &result.client_hello) {
         result.passthrough = Some(ask_passthrough(api.as_str(), &hello.client_random, &cfg).await);

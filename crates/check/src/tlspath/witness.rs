@@ -1,7 +1,9 @@
 //! The witness (`interloper echo`) and the passthrough recorder, asked what they saw of our
 //! connections, and sampled to place a stall on the path or on the server.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use interloper_model::ErrorKind;
 
 use interloper_chain::{WitnessComparison, sha256_hex};
 use interloper_probe::{ConnectionPolicy, Probe, ProbeConfig, Target};
@@ -96,7 +98,13 @@ impl WitnessView {
 }
 
 /// Ask the witness at `url` what it saw of one fresh connection of ours.
-pub async fn ask_witness(url: &str, probe_cfg: &ProbeConfig) -> WitnessView {
+///
+/// `deadline`, when given, bounds the request (a check's budget).
+pub async fn ask_witness(
+    url: &str,
+    probe_cfg: &ProbeConfig,
+    deadline: Option<Instant>,
+) -> WitnessView {
     let mut view = WitnessView {
         url: url.to_string(),
         client_random: None,
@@ -136,10 +144,9 @@ pub async fn ask_witness(url: &str, probe_cfg: &ProbeConfig) -> WitnessView {
         view.error = Some("invalid witness URL".into());
         return view;
     };
-    let (rec, body) = probe
-        .session(ConnectionPolicy::Fresh)
-        .request_keeping_body(&target, 0, 256 * 1024)
-        .await;
+    let mut session = probe.session(ConnectionPolicy::Fresh);
+    session.set_deadline(deadline);
+    let (rec, body) = session.request_keeping_body(&target, 0, 256 * 1024).await;
     view.client_ttfb_ms = rec.phases.ttfb_ms;
     if let Some(tls) = &rec.tls {
         view.client = fingerprints(tls);
@@ -175,11 +182,14 @@ pub async fn ask_witness(url: &str, probe_cfg: &ProbeConfig) -> WitnessView {
 /// Request the witness `count` times on fresh connections (`concurrency` at once) and record
 /// our wait against its own time: a witness answers in a millisecond, so any stall seen here
 /// happened on the path.
+///
+/// No request runs past `deadline`, when given; requests it cuts short are not kept.
 pub async fn sample_witness(
     view: &mut WitnessView,
     probe_cfg: &ProbeConfig,
     count: usize,
     concurrency: usize,
+    deadline: Option<Instant>,
 ) {
     let Ok(url) = url::Url::parse(&view.url).and_then(|u| u.join(PATH_INFO)) else {
         return;
@@ -199,8 +209,20 @@ pub async fn sample_witness(
         let next = std::sync::Arc::clone(&next);
         tasks.push(tokio::spawn(async move {
             let mut out = Vec::new();
+            let mut session = probe.session(ConnectionPolicy::Fresh);
+            session.set_deadline(deadline);
             while next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < count {
-                let rec = probe.request(&target).await;
+                if deadline.is_some_and(|d| Instant::now() >= d) {
+                    break;
+                }
+                let rec = session.request(&target, 0).await;
+                if rec
+                    .error
+                    .as_ref()
+                    .is_some_and(|e| e.kind == ErrorKind::Cancelled)
+                {
+                    break;
+                }
                 let server_ms = rec
                     .headers
                     .iter()

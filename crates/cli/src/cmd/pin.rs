@@ -28,14 +28,19 @@ pub async fn run(args: Args) -> anyhow::Result<u8> {
             .session(ConnectionPolicy::Fresh)
             .request(&target, 0)
             .await;
-        let Some(tls) = rec.tls else {
+        let chain = rec.tls.map(|t| t.presented_chain).unwrap_or_default();
+        if chain.is_empty() {
+            // A failed or silent handshake presents nothing to pin: say why, never print
+            // nothing and succeed.
             anyhow::bail!(
-                "{}: no TLS session ({})",
+                "{}: no certificate presented ({})",
                 args.source,
-                rec.error.map(|e| e.message).unwrap_or_default()
+                rec.error
+                    .map(|e| e.message)
+                    .unwrap_or_else(|| "the handshake ended without one".into())
             );
-        };
-        for (i, der) in tls.presented_chain.iter().enumerate() {
+        }
+        for (i, der) in chain.iter().enumerate() {
             let facts = CertFacts::from_der(i, der);
             lines.push(format!(
                 "{}  [{i}] {}",

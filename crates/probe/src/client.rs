@@ -836,11 +836,15 @@ async fn exchange(
         }
         .to_string(),
     );
+    // A 204, a 304 or a 1xx has no body whatever its Content-Length says (RFC 9110 §8.6),
+    // so a length there announces nothing that could be cut short.
+    let bodiless = matches!(resp.status().as_u16(), 100..=199 | 204 | 304);
     rec.content_length = resp
         .headers()
         .get(http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse().ok());
+        .and_then(|v| v.trim().parse().ok())
+        .filter(|_| !bodiless);
     for (name, value) in resp.headers() {
         if rec.headers.len() >= cfg.max_headers_recorded {
             rec.headers_truncated = true;

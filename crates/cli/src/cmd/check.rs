@@ -11,8 +11,8 @@ use std::time::Duration;
 use anyhow::Context as _;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use interloper_check::tlspath::{
-    TlsPathOptions, WitnessView, analyse_session, ask_witness, load_products, load_roots,
-    sample_witness, to_findings_evidence,
+    WitnessView, analyse_session, ask_witness, load_products, load_roots, sample_witness,
+    to_findings_evidence,
 };
 
 /// Requests made to the witness during a check (fresh connections, two at a time).
@@ -23,8 +23,7 @@ use interloper_report::{
     Report, ReportMeta, TerminalStyle, render_html, render_json, render_terminal,
 };
 
-use super::connect::ConnectArgs;
-use super::probe::parse_duration;
+use crate::args::{ConnectArgs, Insecure, Trust, parse};
 use crate::out::Style;
 
 /// Arguments of `interloper check`.
@@ -34,10 +33,10 @@ pub struct Args {
     #[arg(required = true, value_name = "URL")]
     pub urls: Vec<String>,
     /// Requests per asset, or `auto` (enough to see a 5 % intermittent problem at 95 %).
-    #[arg(long, default_value = "auto", value_parser = parse_samples)]
+    #[arg(long, default_value = "auto", value_parser = parse::samples)]
     pub samples: Samples,
     /// Time budget for sampling each target (e.g. 60s, 2m).
-    #[arg(long, default_value = "60s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse::positive_duration)]
     pub budget: Duration,
     /// Requests in flight per target (kept low so the check does not load the server).
     #[arg(short = 'c', long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=64))]
@@ -46,12 +45,6 @@ pub struct Args {
     /// repeatable: each witness speaks for the targets on its host (or for the only target).
     #[arg(long, value_name = "URL")]
     pub echo: Vec<String>,
-    /// Public roots to use instead of Mozilla's list (PEM), e.g. a test CA.
-    #[arg(long, value_name = "FILE")]
-    pub public_roots: Option<PathBuf>,
-    /// Expected SPKI pin, sha256//BASE64; repeatable.
-    #[arg(long, value_name = "sha256//BASE64")]
-    pub expect_pin: Vec<String>,
     /// Django's staticfiles.json, as a URL or a file, instead of discovering it.
     #[arg(long, value_name = "URL|FILE")]
     pub manifest: Option<String>,
@@ -64,10 +57,6 @@ pub struct Args {
     /// Probe each resolved address of the host separately.
     #[arg(long)]
     pub each_address: bool,
-    /// Proceed when a certificate does not verify (the chain is still analysed; no header
-    /// given with -H is sent over it).
-    #[arg(short = 'k', long)]
-    pub insecure_skip_verify: bool,
     /// Write a self-contained HTML report to FILE.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
@@ -75,27 +64,14 @@ pub struct Args {
     #[arg(long)]
     pub json: bool,
     /// Exit 1 when a finding is at or above this severity (info, warning, error, critical).
-    #[arg(long, default_value = "warning", value_parser = parse_severity)]
+    #[arg(long, value_name = "SEVERITY", default_value = "warning", value_parser = parse::severity)]
     pub fail_on: Severity,
-    /// Do not read the OS trust store as the local roots.
-    #[arg(long)]
-    pub no_os_roots: bool,
+    #[command(flatten)]
+    pub trust: Trust,
+    #[command(flatten)]
+    pub insecure: Insecure,
     #[command(flatten)]
     pub connect: ConnectArgs,
-}
-
-fn parse_samples(s: &str) -> Result<Samples, String> {
-    if s.eq_ignore_ascii_case("auto") {
-        return Ok(Samples::Auto);
-    }
-    match s.parse::<u32>() {
-        Ok(n) if (1..=10_000).contains(&n) => Ok(Samples::PerAsset(n)),
-        _ => Err(format!("{s:?}: expected a number from 1 to 10000, or auto")),
-    }
-}
-
-fn parse_severity(s: &str) -> Result<Severity, String> {
-    Severity::parse(s).ok_or_else(|| format!("{s:?}: expected info, warning, error or critical"))
 }
 
 /// Progress bars, one per target, on a terminal only.
@@ -138,18 +114,7 @@ impl Bars {
 
 /// Run `interloper check`.
 pub async fn run(args: Args, style: Style) -> anyhow::Result<u8> {
-    let tls_opts = TlsPathOptions {
-        public_roots: args.public_roots.clone(),
-        cacert: args.connect.cacert.clone(),
-        use_os_roots: !args.no_os_roots,
-        pins: args.expect_pin.clone(),
-        expect_cert: None,
-        products: None,
-    };
-    for p in &args.expect_pin {
-        interloper_chain::Pin::parse(p)
-            .map_err(|e| anyhow::anyhow!("--expect-pin {p}: {e} (expected sha256//BASE64)"))?;
-    }
+    let tls_opts = args.trust.tls_path_options();
     for u in &args.urls {
         interloper_probe::Target::parse(u)?;
     }
@@ -158,13 +123,9 @@ pub async fn run(args: Args, style: Style) -> anyhow::Result<u8> {
         eprintln!("interloper: warning: {w}");
     }
     let products = load_products(&tls_opts)?;
-    let mut probe_cfg = args.connect.probe_config()?;
-    // Roots the user calls public are trusted for connecting too.
-    probe_cfg
-        .cacert_files
-        .extend(args.public_roots.iter().cloned());
-    probe_cfg.insecure_skip_verify = args.insecure_skip_verify;
-    probe_cfg.use_os_roots = !args.no_os_roots;
+    let mut probe_cfg = args.connect.probe_config();
+    args.trust.apply(&mut probe_cfg)?;
+    probe_cfg.insecure_skip_verify = args.insecure.insecure_skip_verify;
     let manifest = match &args.manifest {
         None => None,
         Some(m) if m.starts_with("http://") || m.starts_with("https://") => Some(

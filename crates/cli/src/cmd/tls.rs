@@ -15,7 +15,8 @@ use interloper_check::tlspath::{
 use interloper_probe::{ConnectionPolicy, Probe, Target};
 use serde::Serialize;
 
-use super::connect::ConnectArgs;
+use crate::args::{ConnectArgs, Trust};
+use crate::exit::Exit;
 use crate::out::Style;
 
 /// JSON schema of `interloper tls --json`.
@@ -27,12 +28,6 @@ pub struct Args {
     /// HTTPS URLs to examine.
     #[arg(required = true, value_name = "URL")]
     pub urls: Vec<String>,
-    /// Public roots to use instead of Mozilla's list (PEM), e.g. a test CA.
-    #[arg(long, value_name = "FILE")]
-    pub public_roots: Option<PathBuf>,
-    /// Expected SPKI pin, sha256//BASE64 (as curl's --pinnedpubkey); repeatable.
-    #[arg(long, value_name = "sha256//BASE64")]
-    pub expect_pin: Vec<String>,
     /// Expected leaf certificate (PEM or DER).
     #[arg(long, value_name = "FILE")]
     pub expect_cert: Option<PathBuf>,
@@ -51,12 +46,11 @@ pub struct Args {
     /// Interception products file replacing the built-in one (TOML).
     #[arg(long, value_name = "FILE")]
     pub products: Option<PathBuf>,
-    /// Do not read the OS trust store as the local roots.
-    #[arg(long)]
-    pub no_os_roots: bool,
     /// Print JSON (schema interloper.tls/v1, see docs/tls-json.md).
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub trust: Trust,
     #[command(flatten)]
     pub connect: ConnectArgs,
 }
@@ -107,28 +101,21 @@ pub struct Negotiated {
     pub tls_ms: Option<f64>,
 }
 
-/// Run `interloper tls`. Exit 0 when every URL is clean, 1 otherwise, 2 for input errors.
-pub async fn run(args: Args, style: Style) -> anyhow::Result<u8> {
+/// Run `interloper tls`: clean when every URL is clean, problems otherwise (a failed
+/// connection included).
+pub async fn run(args: Args, style: Style) -> anyhow::Result<Exit> {
     let opts = TlsPathOptions {
-        public_roots: args.public_roots.clone(),
-        cacert: args.connect.cacert.clone(),
-        use_os_roots: !args.no_os_roots,
-        pins: args.expect_pin.clone(),
         expect_cert: args.expect_cert.clone(),
         products: args.products.clone(),
+        ..args.trust.tls_path_options()
     };
-    for p in &args.expect_pin {
-        interloper_chain::Pin::parse(p)
-            .map_err(|e| anyhow::anyhow!("--expect-pin {p}: {e} (expected sha256//BASE64)"))?;
-    }
     let roots = load_roots(&opts)?;
     for w in &roots.warnings {
         eprintln!("interloper: warning: {w}");
     }
     let products = load_products(&opts)?;
-    let mut cfg = args.connect.probe_config()?;
-    // Roots the user calls public are trusted for connecting too.
-    cfg.cacert_files.extend(args.public_roots.iter().cloned());
+    let mut cfg = args.connect.probe_config();
+    args.trust.apply(&mut cfg)?;
     // The chain is judged by the chain analysis, not by the handshake: finish the handshake
     // whatever it presents, and send nothing the user did not trust it with.
     cfg.insecure_skip_verify = true;
@@ -163,7 +150,7 @@ pub async fn run(args: Args, style: Style) -> anyhow::Result<u8> {
             .as_ref()
             .is_some_and(|v| v.status == VerdictStatus::Clean)
     });
-    Ok(if clean { 0 } else { 1 })
+    Ok(Exit::problems_if(!clean))
 }
 
 async fn examine(

@@ -48,7 +48,10 @@ fn have(program: &str) -> bool {
         .status()
         .is_ok_and(|s| s.success());
     if !found {
-        eprintln!("skipped: {program} is not installed, so its part of this test did not run");
+        interloper_testkit::skipped(
+            program,
+            "not installed, so its part of this test did not run",
+        );
     }
     found
 }
@@ -144,7 +147,7 @@ fn render(page: &Path) -> Option<String> {
         .output()
         .is_ok_and(|o| o.status.success() && o.stdout.starts_with(b"man "));
     if !real_man || !have("groff") {
-        eprintln!("skipped: rendering with `man -l` (man-db and groff are not both installed)");
+        interloper_testkit::skipped("man -l", "man-db and groff are not both installed");
         return None;
     }
     let out = Process::new("man")

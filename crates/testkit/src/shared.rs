@@ -29,6 +29,7 @@ pub fn shared_root() -> PathBuf {
 /// `relative` inside the shared directory, if it is there. When it is not: `None` after one
 /// line on stderr naming `test` and the path; a panic instead when `INTERLOPER_REQUIRE_SHARED`
 /// is `1`.
+#[track_caller]
 pub fn shared_dir(relative: &str, test: &str) -> Option<PathBuf> {
     let required = std::env::var_os(REQUIRE_SHARED).is_some_and(|v| v == "1");
     match lookup(shared_root().join(relative), required) {

@@ -4,10 +4,10 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use interloper_probe::{ProbeConfig, ProxySetting};
+use interloper_probe::{IpFamily, ProbeConfig, ProxySetting};
 
-/// The default limit for each phase of a request (`--timeout`).
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20);
+/// A whole request may take this many phase limits (`--max-time` defaults to 4 × `--timeout`).
+pub const REQUEST_LIMIT_IN_PHASES: u32 = 4;
 
 /// How much to sample.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -150,8 +150,9 @@ impl CheckPlan {
     /// A plan for these pages with every default.
     pub fn new(targets: Vec<url::Url>) -> CheckPlan {
         let mut connection = ProbeConfig::default();
-        connection.phase_timeout = DEFAULT_TIMEOUT;
-        connection.total_timeout = DEFAULT_TIMEOUT.saturating_mul(4);
+        connection.total_timeout = connection
+            .phase_timeout
+            .saturating_mul(REQUEST_LIMIT_IN_PHASES);
         CheckPlan {
             targets,
             trust: Trust::default(),
@@ -169,7 +170,7 @@ impl CheckPlan {
     /// a whole request may take four times as long.
     pub fn set_timeout(&mut self, timeout: Duration) {
         self.connection.phase_timeout = timeout;
-        self.connection.total_timeout = timeout.saturating_mul(4);
+        self.connection.total_timeout = timeout.saturating_mul(REQUEST_LIMIT_IN_PHASES);
     }
 
     /// The connection settings with the plan's trust applied: what every request uses.
@@ -186,8 +187,8 @@ impl CheckPlan {
 
     /// The `interloper check` arguments (after `check`) that run this plan: what `interloper
     /// lab` prints and what the scenario suite runs, so a person can run exactly the same
-    /// check. Defaults are left out; settings the command line cannot express (a manifest held
-    /// in memory, headers) are left out too.
+    /// check. Defaults are left out; so are settings the command line cannot express (a
+    /// manifest held in memory) and extra headers, which may carry credentials.
     pub fn to_check_args(&self) -> Vec<String> {
         let mut argv: Vec<String> = Vec::new();
         let mut push = |flag: &str, value: Option<String>| {
@@ -215,6 +216,15 @@ impl CheckPlan {
                 "--timeout",
                 Some(duration_arg(self.connection.phase_timeout)),
             );
+        }
+        let c = &self.connection;
+        if c.total_timeout != c.phase_timeout.saturating_mul(REQUEST_LIMIT_IN_PHASES) {
+            push("--max-time", Some(duration_arg(c.total_timeout)));
+        }
+        match c.ip {
+            IpFamily::V4 => push("-4", None),
+            IpFamily::V6 => push("-6", None),
+            IpFamily::Any => {}
         }
         if self.connection.connect_timeout != defaults.connection.connect_timeout {
             push(

@@ -1,15 +1,31 @@
 //! The `interloper` binary: parses arguments, dispatches, sets the exit code.
 //!
-//! Exit codes: 0 all requests succeeded, 1 some failed, 2 usage or input error. A closed
-//! stdout (`| head`) ends the program quietly.
+//! Exit codes (decided in `exit.rs`, for every command):
+//!
+//! - `0`: nothing wrong: no finding at or above `--fail-on` (`check`, `logs`, `demo`), every
+//!   request succeeded (`probe`), every chain clean (`tls`); or the command did what was asked
+//!   (`pin`, `completions`, `man`, `--help`, `--version`, `demo --list`, a server stopped by
+//!   Ctrl-C or SIGTERM).
+//! - `1`: a problem found: a finding at or above `--fail-on`, a failed request, a chain that
+//!   is not clean or could not be fetched.
+//! - `2`: usage or input error, one line on stderr (clap's usage message for a bad flag or
+//!   value): an unreadable or malformed file, a URL that is not http(s), a port that cannot be
+//!   bound, a server whose chain `pin` cannot get.
+//!
+//! A closed stdout (`| head`) ends the program quietly with `0`. A panic is a bug and keeps
+//! Rust's status, 101.
 #![forbid(unsafe_code)]
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory as _, Parser, Subcommand};
 
+mod args;
 mod cmd;
+mod exit;
 mod out;
+
+use exit::Exit;
 
 /// Find out why a site's static files load slowly, partially or not at all, and whether
 /// something on the path intercepts HTTPS.
@@ -48,41 +64,54 @@ enum Command {
     /// Read access logs (nginx, Apache, HAProxy, Avi JSON): which static requests clients gave
     /// up on, timed out, came out short or slow, and which backend stands out.
     Logs(cmd::logs::Args),
+    /// Print the completion script for a shell (bash, zsh, fish, powershell, elvish).
+    Completions(cmd::completions::Args),
+    /// Print the manual page (roff), or write one page per command with --out DIR.
+    Man(cmd::man::Args),
 }
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
-            let code = if e.use_stderr() { 2 } else { 0 };
+            // --help and --version are answers, not errors.
+            let exit = if e.use_stderr() {
+                Exit::Error
+            } else {
+                Exit::Clean
+            };
             let _ = e.print();
-            return ExitCode::from(code);
+            return exit.into();
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
+    finish(run(cli))
+}
+
+/// Runs the command; an `Err` is an input error (or a closed stdout).
+fn run(cli: Cli) -> anyhow::Result<Exit> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-    {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("interloper: cannot start the async runtime: {e}");
-            return ExitCode::from(2);
-        }
-    };
+        .map_err(|e| anyhow::anyhow!("cannot start the async runtime: {e}"))?;
     let style = out::Style::new(cli.color);
     // The command runs on the runtime's workers, not on this thread: a future polled by
     // block_on wakes through a futex for every message it receives (the probe's aggregator
     // gets one per request), which cost a fifth of the throughput on plain HTTP.
     let command = runtime.spawn(async move {
         match cli.command {
+            // `check` and `demo` still report a number (their pipeline is moving to
+            // interloper-check); it means the same as `Exit`.
             Command::Check(args) => cmd::check::run(args, style).await,
+            Command::Demo(args) => cmd::demo::run(args, style).await,
             Command::Probe(args) => cmd::probe::run(args, style).await,
             Command::Tls(args) => cmd::tls::run(args, style).await,
             Command::Pin(args) => cmd::pin::run(args).await,
-            Command::Demo(args) => cmd::demo::run(args, style).await,
             Command::Lab(args) => cmd::lab::run(args).await,
             Command::Echo(args) => cmd::echo::run(args, style).await,
             Command::Logs(args) => cmd::logs::run(args, style).await,
+            // The generators get the definition from here, so no command imports the root.
+            Command::Completions(args) => cmd::completions::run(&args, Cli::command()),
+            Command::Man(args) => cmd::man::run(&args, Cli::command()),
         }
     });
     let result = match runtime.block_on(command) {
@@ -93,12 +122,18 @@ fn main() -> ExitCode {
     };
     // Connections and servers still open must not keep the process alive.
     runtime.shutdown_background();
+    result
+}
+
+/// The exit status of a run: an error is reported in one line and is an input error, unless
+/// it is stdout having gone away.
+fn finish(result: anyhow::Result<Exit>) -> ExitCode {
     match result {
-        Ok(code) => ExitCode::from(code),
-        Err(e) if out::is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Ok(exit) => exit.into(),
+        Err(e) if out::is_broken_pipe(&e) => Exit::Clean.into(),
         Err(e) => {
             eprintln!("interloper: {e:#}");
-            ExitCode::from(2)
+            Exit::Error.into()
         }
     }
 }
@@ -107,8 +142,10 @@ fn main() -> ExitCode {
 mod tests {
     use clap::CommandFactory;
 
+    use super::Cli;
+
     #[test]
     fn cli_definition_is_consistent() {
-        super::Cli::command().debug_assert();
+        Cli::command().debug_assert();
     }
 }

@@ -123,3 +123,64 @@ fn demo_runs_and_reports() {
         "{text}"
     );
 }
+
+/// The shared trust and connection flags mean the same in `probe` and `pin`: the test CA
+/// trusted alone (`--cacert` with `--no-os-roots`), a name given its address with `--resolve`.
+#[test]
+fn shared_trust_and_connection_flags_reach_probe_and_pin() {
+    let nginx = interloper_testkit::Nginx::start(Default::default()).expect("nginx");
+    let ca = nginx
+        .pki
+        .ca_cert_pem
+        .to_str()
+        .expect("UTF-8 path")
+        .to_string();
+    let url = nginx.https_url("/small.txt");
+    let trusted = cmd()
+        .args(["probe", "--cacert", &ca, "--no-os-roots", &url])
+        .output()
+        .unwrap();
+    assert_eq!(
+        trusted.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&trusted.stdout)
+    );
+    // Without the CA nothing anchors the chain: the request fails, a problem (1), not an error.
+    let untrusted = cmd()
+        .args(["probe", "--no-os-roots", "--json", &url])
+        .output()
+        .unwrap();
+    assert_eq!(untrusted.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&untrusted.stdout).unwrap();
+    assert_eq!(
+        v["targets"][0]["records"][0]["error"]["kind"],
+        "tls_certificate"
+    );
+    // A name that exists only through --resolve (no DNS query leaves the machine).
+    let port = nginx.https_port;
+    let pins = cmd()
+        .args([
+            "pin",
+            "--resolve",
+            &format!("pinned.test:{port}:127.0.0.1"),
+            "--timeout",
+            "5s",
+            &format!("https://pinned.test:{port}/"),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        pins.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&pins.stderr)
+    );
+    let text = String::from_utf8_lossy(&pins.stdout);
+    assert!(
+        text.lines()
+            .next()
+            .is_some_and(|l| l.starts_with("sha256//")),
+        "{text}"
+    );
+}

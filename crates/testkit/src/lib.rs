@@ -18,6 +18,7 @@ mod mitm;
 mod nginx;
 mod pki;
 mod process;
+mod shared;
 
 use std::net::{Ipv4Addr, TcpListener};
 use std::path::PathBuf;
@@ -28,6 +29,7 @@ pub use django::{DjangoServer, DjangoSite};
 pub use mitm::{Mitmproxy, stall_addon};
 pub use nginx::{Nginx, NginxOptions, SMALL_TXT, one_mib_bytes};
 pub use pki::TestPki;
+pub use shared::{REQUIRE_SHARED, SHARED_DIR, shared_dir, shared_root, skipped};
 
 /// A loopback TCP port that was free a moment ago.
 ///

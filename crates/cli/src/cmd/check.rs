@@ -12,14 +12,14 @@ use std::time::Duration;
 use anyhow::Context as _;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use interloper_check::{
-    CheckOutcome, CheckPlan, Discovery, Limits, ManifestSource, Observer, Samples, Sampling, Trust,
+    CheckOutcome, CheckPlan, Discovery, Limits, ManifestSource, Observer, Samples, Sampling,
     run_check,
 };
 use interloper_findings::Severity;
 use interloper_report::{TerminalStyle, render_html, render_json, render_terminal};
 
-use super::connect::ConnectArgs;
-use super::probe::parse_duration;
+use crate::args::{ConnectArgs, Insecure, Trust, parse};
+use crate::exit::Exit;
 use crate::out::Style;
 
 /// Arguments of `interloper check`.
@@ -29,10 +29,11 @@ pub struct Args {
     #[arg(required = true, value_name = "URL")]
     pub urls: Vec<String>,
     /// Requests per asset, or `auto` (enough to see a 5 % intermittent problem at 95 %).
-    #[arg(long, default_value = "auto", value_parser = parse_samples)]
+    #[arg(long, default_value = "auto", value_parser = parse::samples)]
     pub samples: Samples,
-    /// Time budget for sampling each target (e.g. 60s, 2m).
-    #[arg(long, default_value = "60s", value_parser = parse_duration)]
+    /// Time budget for the whole check: discovery, verification, sampling and the witnesses
+    /// (e.g. 60s, 2m); requests still running then are cut short (docs/limits.md).
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse::positive_duration)]
     pub budget: Duration,
     /// Requests in flight per target (kept low so the check does not load the server).
     #[arg(short = 'c', long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=64))]
@@ -41,12 +42,6 @@ pub struct Args {
     /// repeatable: each witness speaks for the targets on its host (or for the only target).
     #[arg(long, value_name = "URL")]
     pub echo: Vec<String>,
-    /// Public roots to use instead of Mozilla's list (PEM), e.g. a test CA.
-    #[arg(long, value_name = "FILE")]
-    pub public_roots: Option<PathBuf>,
-    /// Expected SPKI pin, sha256//BASE64; repeatable.
-    #[arg(long, value_name = "sha256//BASE64", value_parser = parse_pin)]
-    pub expect_pin: Vec<interloper_chain::Pin>,
     /// Interception products file replacing the built-in one (TOML).
     #[arg(long, value_name = "FILE")]
     pub products: Option<PathBuf>,
@@ -62,10 +57,6 @@ pub struct Args {
     /// Probe each resolved address of the host separately.
     #[arg(long)]
     pub each_address: bool,
-    /// Proceed when a certificate does not verify (the chain is still analysed; no header
-    /// given with -H is sent over it).
-    #[arg(short = 'k', long)]
-    pub insecure_skip_verify: bool,
     /// Write a self-contained HTML report to FILE.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
@@ -73,31 +64,14 @@ pub struct Args {
     #[arg(long)]
     pub json: bool,
     /// Exit 1 when a finding is at or above this severity (info, warning, error, critical).
-    #[arg(long, default_value = "warning", value_parser = parse_severity)]
+    #[arg(long, value_name = "SEVERITY", default_value = "warning", value_parser = parse::severity)]
     pub fail_on: Severity,
-    /// Do not read the OS trust store as the local roots.
-    #[arg(long)]
-    pub no_os_roots: bool,
+    #[command(flatten)]
+    pub trust: Trust,
+    #[command(flatten)]
+    pub insecure: Insecure,
     #[command(flatten)]
     pub connect: ConnectArgs,
-}
-
-fn parse_samples(s: &str) -> Result<Samples, String> {
-    if s.eq_ignore_ascii_case("auto") {
-        return Ok(Samples::Auto);
-    }
-    match s.parse::<u32>() {
-        Ok(n) if (1..=10_000).contains(&n) => Ok(Samples::PerAsset(n)),
-        _ => Err(format!("{s:?}: expected a number from 1 to 10000, or auto")),
-    }
-}
-
-fn parse_severity(s: &str) -> Result<Severity, String> {
-    Severity::parse(s).ok_or_else(|| format!("{s:?}: expected info, warning, error or critical"))
-}
-
-pub(crate) fn parse_pin(s: &str) -> Result<interloper_chain::Pin, String> {
-    interloper_chain::Pin::parse(s).map_err(|e| format!("{e} (expected sha256//BASE64)"))
 }
 
 impl Args {
@@ -124,13 +98,18 @@ impl Args {
             Some(m) => Some(ManifestSource::File(PathBuf::from(m))),
         };
         let mut plan = CheckPlan::new(targets);
-        plan.trust = Trust {
-            public_roots: self.public_roots.clone(),
-            cacert: self.connect.cacert.clone(),
-            use_os_roots: !self.no_os_roots,
-            pins: self.expect_pin.clone(),
+        for f in &self.trust.roots.cacert {
+            if !f.is_file() {
+                anyhow::bail!("--cacert {}: no such file", f.display());
+            }
+        }
+        plan.trust = interloper_check::Trust {
+            public_roots: self.trust.public_roots.clone(),
+            cacert: self.trust.roots.cacert.clone(),
+            use_os_roots: !self.trust.roots.no_os_roots,
+            pins: self.trust.expect_pin.clone(),
             products: self.products.clone(),
-            insecure_skip_verify: self.insecure_skip_verify,
+            insecure_skip_verify: self.insecure.insecure_skip_verify,
         };
         plan.witnesses = witnesses;
         plan.sampling = Sampling {
@@ -146,7 +125,7 @@ impl Args {
         };
         plan.budget = self.budget;
         plan.limits = Limits::default();
-        plan.connection = self.connect.probe_config()?;
+        plan.connection = self.connect.probe_config();
         plan.command = std::env::args().collect();
         Ok(plan)
     }
@@ -224,20 +203,17 @@ impl Observer for Bars {
 }
 
 /// Run `interloper check`.
-pub async fn run(args: Args, style: Style) -> anyhow::Result<u8> {
+pub async fn run(args: Args, style: Style) -> anyhow::Result<Exit> {
     let plan = args.plan()?;
     run_plan(&plan, &args.output(), style).await
 }
 
-/// Run a plan and write its outcome; the exit code is 1 when a finding reaches `--fail-on`.
-pub async fn run_plan(plan: &CheckPlan, output: &Output, style: Style) -> anyhow::Result<u8> {
+/// Run a plan and write its outcome: problems when a finding reaches `--fail-on`.
+pub async fn run_plan(plan: &CheckPlan, output: &Output, style: Style) -> anyhow::Result<Exit> {
     let bars = Arc::new(Bars::new(plan.targets.len(), style.progress));
     let outcome = run_check(plan, bars).await?;
     write_outcome(&outcome, output, style)?;
-    Ok(match outcome.worst() {
-        Some(s) if s >= output.fail_on => 1,
-        _ => 0,
-    })
+    Ok(Exit::from_findings(outcome.worst(), output.fail_on))
 }
 
 fn write_outcome(outcome: &CheckOutcome, output: &Output, style: Style) -> anyhow::Result<()> {
@@ -326,6 +302,12 @@ mod tests {
             "--public-roots",
             &ca,
             "--each-address",
+            "--insecure-skip-verify",
+            "-4",
+            "--max-time",
+            "9s",
+            "--products",
+            &ca,
             "--all-static",
             "--manifest",
             "/srv/static/staticfiles.json",
@@ -356,6 +338,6 @@ mod tests {
             "every flag rendered, nothing added"
         );
         assert_eq!(plan_of(&rendered).to_check_args(), rendered);
-        assert_eq!(plan.connection.total_timeout.as_millis(), 6000);
+        assert_eq!(plan.connection.total_timeout.as_millis(), 9000);
     }
 }

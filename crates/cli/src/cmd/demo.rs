@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use interloper_lab::{Lab, LabConfig, SCENARIOS, Scenario, ScenarioFile};
 
+use crate::exit::Exit;
 use crate::out::Style;
 
 /// Arguments of `interloper demo`.
@@ -35,7 +36,7 @@ pub struct Args {
 }
 
 /// `interloper demo`.
-pub async fn run(args: Args, style: Style) -> anyhow::Result<u8> {
+pub async fn run(args: Args, style: Style) -> anyhow::Result<Exit> {
     let stdout = std::io::stdout();
     if args.list {
         let mut w = stdout.lock();
@@ -43,7 +44,7 @@ pub async fn run(args: Args, style: Style) -> anyhow::Result<u8> {
             let default = if i == 0 { " (default)" } else { "" };
             writeln!(w, "{:<11} {}{default}", s.name, s.about())?;
         }
-        return Ok(0);
+        return Ok(Exit::Clean);
     }
     let scenario = chosen(&args.scenario, args.config.as_deref())?;
     let lab = Lab::start(scenario.lab.clone()).await?;

@@ -6,12 +6,14 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::{Context as _, bail};
+use anyhow::bail;
 use interloper_echo::{
     CertSource, EchoConfig, EchoServer, Limits, PATH_HELLO, PATH_HELLOS, PassthroughConfig,
     PassthroughServer,
 };
 
+use crate::args::parse;
+use crate::exit::Exit;
 use crate::out::Style;
 
 /// Arguments of `interloper echo`.
@@ -59,53 +61,42 @@ pub struct Args {
     /// Connections held at once per source (IPv4 address or IPv6 /64).
     #[arg(long, value_name = "N")]
     pub max_connections_per_source: Option<usize>,
-    /// Seconds to read the ClientHello and finish the TLS handshake.
-    #[arg(long, value_name = "SECONDS")]
-    pub handshake_timeout: Option<f64>,
-    /// Seconds to send an HTTP/1.1 request head.
-    #[arg(long, value_name = "SECONDS")]
-    pub header_timeout: Option<f64>,
-    /// Seconds without a byte either way before a connection is closed.
-    #[arg(long, value_name = "SECONDS")]
-    pub idle_timeout: Option<f64>,
-    /// Largest payload (bytes=N) served.
-    #[arg(long, value_name = "BYTES")]
+    /// Time to read the ClientHello and finish the TLS handshake (e.g. 10s; a bare number is
+    /// seconds).
+    #[arg(long, value_name = "DURATION", value_parser = parse::positive_duration)]
+    pub handshake_timeout: Option<Duration>,
+    /// Time to send an HTTP/1.1 request head.
+    #[arg(long, value_name = "DURATION", value_parser = parse::positive_duration)]
+    pub header_timeout: Option<Duration>,
+    /// Time without a byte either way before a connection is closed.
+    #[arg(long, value_name = "DURATION", value_parser = parse::positive_duration)]
+    pub idle_timeout: Option<Duration>,
+    /// Largest payload (bytes=N) served (e.g. 10M).
+    #[arg(long, value_name = "BYTES", value_parser = parse::bytes)]
     pub max_payload: Option<u64>,
 }
 
-fn seconds(flag: &str, v: Option<f64>, into: &mut Duration) -> anyhow::Result<()> {
-    if let Some(s) = v {
-        *into = Duration::try_from_secs_f64(s)
-            .ok()
-            .filter(|d| !d.is_zero())
-            .with_context(|| format!("{flag} {s}: give a positive number of seconds"))?;
-    }
-    Ok(())
-}
-
-fn limits(args: &Args, mut l: Limits) -> anyhow::Result<Limits> {
+fn limits(args: &Args, mut l: Limits) -> Limits {
     if let Some(n) = args.max_connections {
         l.max_connections = n;
     }
     if let Some(n) = args.max_connections_per_source {
         l.max_connections_per_source = n;
     }
-    seconds(
-        "--handshake-timeout",
-        args.handshake_timeout,
-        &mut l.handshake_timeout,
-    )?;
-    seconds(
-        "--header-timeout",
-        args.header_timeout,
-        &mut l.header_read_timeout,
-    )?;
-    seconds("--idle-timeout", args.idle_timeout, &mut l.idle_timeout)?;
+    if let Some(d) = args.handshake_timeout {
+        l.handshake_timeout = d;
+    }
+    if let Some(d) = args.header_timeout {
+        l.header_read_timeout = d;
+    }
+    if let Some(d) = args.idle_timeout {
+        l.idle_timeout = d;
+    }
     if let Some(n) = args.max_payload {
         l.max_payload_bytes = n;
         l.payload_burst_bytes = l.payload_burst_bytes.max(n as f64);
     }
-    Ok(l)
+    l
 }
 
 /// Resolves on Ctrl-C or (Unix) SIGTERM, as systemd sends.
@@ -124,8 +115,8 @@ async fn stop_signal() {
     let _ = tokio::signal::ctrl_c().await;
 }
 
-/// Runs the witness or the passthrough until stopped. Exit code 0; setup errors are 2.
-pub async fn run(args: Args, _style: Style) -> anyhow::Result<u8> {
+/// Runs the witness or the passthrough until stopped (clean); a setup error is an input error.
+pub async fn run(args: Args, _style: Style) -> anyhow::Result<Exit> {
     if args.passthrough {
         let Some(upstream) = args.upstream.clone() else {
             bail!("--passthrough needs --upstream HOST:PORT");
@@ -138,7 +129,7 @@ pub async fn run(args: Args, _style: Style) -> anyhow::Result<u8> {
         }
         let mut cfg = PassthroughConfig::new(args.listen, upstream, args.api);
         cfg.ring_capacity = args.ring;
-        cfg.limits = limits(&args, cfg.limits.clone())?;
+        cfg.limits = limits(&args, cfg.limits.clone());
         let server = PassthroughServer::bind(cfg).await?;
         eprintln!(
             "interloper echo: passthrough on {} -> {}; hellos at http://{}{PATH_HELLOS}?client_random=HEX",
@@ -147,7 +138,7 @@ pub async fn run(args: Args, _style: Style) -> anyhow::Result<u8> {
             server.api_addr()
         );
         server.run(stop_signal()).await;
-        return Ok(0);
+        return Ok(Exit::Clean);
     }
     let cert = match (&args.cert, &args.key, &args.self_signed) {
         (Some(cert), Some(key), None) => CertSource::PemFiles {
@@ -160,7 +151,7 @@ pub async fn run(args: Args, _style: Style) -> anyhow::Result<u8> {
         _ => bail!("echo needs --cert FILE --key FILE, or --self-signed NAME"),
     };
     let mut cfg = EchoConfig::new(args.listen, cert);
-    cfg.limits = limits(&args, cfg.limits.clone())?;
+    cfg.limits = limits(&args, cfg.limits.clone());
     let server = EchoServer::bind(cfg).await?;
     if let Some(leaf) = server.served_chain().certs.first() {
         eprintln!(
@@ -171,5 +162,5 @@ pub async fn run(args: Args, _style: Style) -> anyhow::Result<u8> {
         );
     }
     server.run(stop_signal()).await;
-    Ok(0)
+    Ok(Exit::Clean)
 }

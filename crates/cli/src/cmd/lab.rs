@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use interloper_lab::Lab;
 
-use super::probe::parse_duration;
+use crate::args::parse;
+use crate::exit::Exit;
 
 /// Arguments of `interloper lab`.
 #[derive(Debug, clap::Args)]
@@ -19,7 +20,7 @@ pub struct Args {
     #[arg(long, value_name = "FILE", conflicts_with = "scenario")]
     pub config: Option<std::path::PathBuf>,
     /// Stop after this long (e.g. 10m) instead of waiting for Ctrl-C.
-    #[arg(long = "for", value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long = "for", value_name = "DURATION", value_parser = parse::positive_duration)]
     pub run_for: Option<Duration>,
 }
 
@@ -35,8 +36,8 @@ fn shell_word(s: &str) -> String {
     }
 }
 
-/// `interloper lab`.
-pub async fn run(args: Args) -> anyhow::Result<u8> {
+/// `interloper lab`: clean once stopped.
+pub async fn run(args: Args) -> anyhow::Result<Exit> {
     let scenario = super::demo::chosen(&args.scenario, args.config.as_deref())?;
     let lab = Lab::start(scenario.lab.clone()).await?;
     {
@@ -101,7 +102,7 @@ pub async fn run(args: Args) -> anyhow::Result<u8> {
         None => stop.await?,
     }
     lab.shutdown().await;
-    Ok(0)
+    Ok(Exit::Clean)
 }
 
 #[cfg(test)]

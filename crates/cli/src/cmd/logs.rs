@@ -17,7 +17,8 @@ use interloper_report::{
     LogReport, ReportMeta, TerminalStyle, render_logs_json, render_logs_terminal,
 };
 
-use super::probe::parse_duration;
+use crate::args::parse;
+use crate::exit::Exit;
 use crate::out::Style;
 
 /// Arguments of `interloper logs`.
@@ -28,29 +29,21 @@ pub struct Args {
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
     /// The format of every file, instead of detecting it from each file's first lines.
-    #[arg(long, value_parser = parse_format, value_name = "combined|haproxy|json")]
+    #[arg(long, value_parser = parse::log_format, value_name = "combined|haproxy|json")]
     pub format: Option<Format>,
     /// Path prefix of static files (repeatable), e.g. /static/. Default: /static/, /media/ or
     /// a static file extension.
     #[arg(long, value_name = "PREFIX")]
     pub static_prefix: Vec<String>,
     /// A static request slower than this counts as slow.
-    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse::duration)]
     pub slow: Duration,
     /// Print the report as JSON (schema interloper.logs/v1, see docs/logs.md).
     #[arg(long)]
     pub json: bool,
     /// Exit 1 when a finding is at or above this severity (info, warning, error, critical).
-    #[arg(long, default_value = "warning", value_parser = parse_severity)]
+    #[arg(long, value_name = "SEVERITY", default_value = "warning", value_parser = parse::severity)]
     pub fail_on: Severity,
-}
-
-fn parse_format(s: &str) -> Result<Format, String> {
-    Format::parse(s).ok_or_else(|| format!("{s:?}: expected combined, haproxy or json"))
-}
-
-fn parse_severity(s: &str) -> Result<Severity, String> {
-    Severity::parse(s).ok_or_else(|| format!("{s:?}: expected info, warning, error or critical"))
 }
 
 /// Lines read to detect a file's format.
@@ -60,8 +53,8 @@ const DETECT_LINES: usize = 50;
 /// beyond this size it is refused rather than exhausting memory.
 const MAX_JSON_DOCUMENT: u64 = 512 * 1024 * 1024;
 
-/// Run `interloper logs`.
-pub async fn run(args: Args, style: Style) -> anyhow::Result<u8> {
+/// Run `interloper logs`: problems when a finding is at or above `--fail-on`.
+pub async fn run(args: Args, style: Style) -> anyhow::Result<Exit> {
     // Reading files is blocking work: keep it off the async workers.
     tokio::task::spawn_blocking(move || run_blocking(args, style)).await?
 }
@@ -225,7 +218,7 @@ fn json_document_records(text: &[u8]) -> anyhow::Result<Vec<String>> {
     Ok(list.iter().map(|r| r.to_string()).collect())
 }
 
-fn run_blocking(args: Args, style: Style) -> anyhow::Result<u8> {
+fn run_blocking(args: Args, style: Style) -> anyhow::Result<Exit> {
     let mut gatherer = Gatherer::new(GatherOptions {
         static_prefixes: args.static_prefix.clone(),
         slow_ms: args.slow.as_secs_f64() * 1000.0,
@@ -269,8 +262,5 @@ fn run_blocking(args: Args, style: Style) -> anyhow::Result<u8> {
         )?;
     }
     w.flush()?;
-    Ok(match worst {
-        Some(s) if s >= args.fail_on => 1,
-        _ => 0,
-    })
+    Ok(Exit::from_findings(worst, args.fail_on))
 }

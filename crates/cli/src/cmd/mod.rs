@@ -1,11 +1,13 @@
 //! One module per subcommand; adding one is a module here plus a line in `main.rs`'s enum.
+//! Commands use `crate::args`, `crate::exit` and `crate::out`, never the crate root.
 
 pub mod check;
-pub mod connect;
+pub mod completions;
 pub mod demo;
 pub mod echo;
 pub mod lab;
 pub mod logs;
+pub mod man;
 pub mod pin;
 pub mod probe;
 pub mod tls;

@@ -4,7 +4,10 @@
 use std::io::Write;
 
 use interloper_chain::{CertFacts, pins_from_pem};
-use interloper_probe::{ConnectionPolicy, Probe, ProbeConfig, Target};
+use interloper_probe::{ConnectionPolicy, Probe, Target};
+
+use crate::args::ConnectArgs;
+use crate::exit::Exit;
 
 /// Arguments of `interloper pin`.
 #[derive(Debug, clap::Args)]
@@ -12,16 +15,20 @@ pub struct Args {
     /// A PEM file, or an https:// URL whose presented chain to pin.
     #[arg(value_name = "FILE|URL")]
     pub source: String,
+    #[command(flatten)]
+    pub connect: ConnectArgs,
 }
 
-/// Run `interloper pin`.
-pub async fn run(args: Args) -> anyhow::Result<u8> {
+/// Run `interloper pin`: clean once the pins are printed; a chain it cannot get is an input
+/// error (there is nothing to pin).
+pub async fn run(args: Args) -> anyhow::Result<Exit> {
     let mut lines = Vec::new();
     if args.source.starts_with("https://") {
         let target = Target::parse(&args.source)?;
-        let mut cfg = ProbeConfig::default();
+        let mut cfg = args.connect.probe_config();
         // Pinning is about what is presented, trusted or not; nothing is sent but the request.
         cfg.insecure_skip_verify = true;
+        cfg.headers.clear();
         cfg.max_body = Some(0);
         let probe = Probe::new(cfg)?;
         let rec = probe
@@ -69,5 +76,5 @@ pub async fn run(args: Args) -> anyhow::Result<u8> {
     for l in lines {
         writeln!(w, "{l}")?;
     }
-    Ok(0)
+    Ok(Exit::Clean)
 }

@@ -1,17 +1,15 @@
 //! `interloper probe URL…`: timed requests and a per-URL summary (terminal or JSON).
 
 use std::io::Write;
-use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::{Context as _, bail};
+use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressStyle};
 use interloper_model::{PhaseStats, ProbeReport, RequestRecord, TargetReport};
-use interloper_probe::{
-    ConnectionPolicy, HttpVersionPref, Observer, Probe, ProbeConfig, ResolveOverride, RunOptions,
-    Target,
-};
+use interloper_probe::{ConnectionPolicy, HttpVersionPref, Observer, Probe, RunOptions, Target};
 
+use crate::args::{ConnectArgs, Insecure, Roots, parse};
+use crate::exit::Exit;
 use crate::out::Style;
 
 /// Arguments of `interloper probe`.
@@ -27,7 +25,7 @@ pub struct Args {
     #[arg(short = 'c', long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=10_000))]
     pub concurrency: u64,
     /// Keep starting requests for this long per URL (e.g. 10s, 500ms, 2m).
-    #[arg(long, value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = parse::positive_duration)]
     pub duration: Option<Duration>,
     /// A new connection (TCP + TLS) for every request [default].
     #[arg(long, conflicts_with = "reuse")]
@@ -41,113 +39,36 @@ pub struct Args {
     /// HTTP/2 only (ALPN h2; prior knowledge for http://).
     #[arg(long)]
     pub http2: bool,
-    /// IPv4 addresses only.
-    #[arg(short = '4', long, conflicts_with = "ipv6")]
-    pub ipv4: bool,
-    /// IPv6 addresses only.
-    #[arg(short = '6', long)]
-    pub ipv6: bool,
     /// Probe every resolved address as its own target.
     #[arg(long)]
     pub each_address: bool,
-    /// Use ADDR for HOST:PORT instead of DNS (as curl), e.g. example.com:443:127.0.0.1.
-    #[arg(long, value_name = "HOST:PORT:ADDR", value_parser = parse_resolve)]
-    pub resolve: Vec<ResolveOverride>,
-    /// HTTP proxy (CONNECT) [default: https_proxy / http_proxy / no_proxy as curl reads them].
-    #[arg(long, value_name = "URL")]
-    pub proxy: Option<String>,
-    /// Ignore proxy environment variables.
-    #[arg(long, conflicts_with = "proxy")]
-    pub no_proxy: bool,
-    /// Also trust the CA certificates in this PEM file (the OS store stays trusted).
-    #[arg(long, value_name = "FILE")]
-    pub cacert: Vec<PathBuf>,
-    /// Proceed when the certificate does not verify; the chain and the error are still recorded.
-    #[arg(short = 'k', long)]
-    pub insecure_skip_verify: bool,
-    /// Limit for DNS, the TLS handshake, the response headers, and any silence in the body.
-    #[arg(long, default_value = "30s", value_parser = parse_duration)]
-    pub timeout: Duration,
-    /// Limit for one TCP connect attempt.
-    #[arg(long, default_value = "10s", value_parser = parse_duration)]
-    pub connect_timeout: Duration,
-    /// Limit for a whole request.
-    #[arg(long, default_value = "5m", value_parser = parse_duration)]
-    pub max_time: Duration,
     /// Abandon a body after this many bytes (e.g. 10M); bodies are never held in memory.
-    #[arg(long, value_name = "BYTES", value_parser = parse_bytes)]
+    #[arg(long, value_name = "BYTES", value_parser = parse::bytes)]
     pub max_body: Option<u64>,
-    /// Extra request header, 'Name: value' (repeatable).
-    #[arg(short = 'H', long = "header", value_name = "'K: V'", value_parser = parse_header)]
-    pub headers: Vec<(String, String)>,
     /// Print the report as JSON (schema interloper.probe/v1, see docs/probe-json.md).
     #[arg(long)]
     pub json: bool,
     /// With --json, per-request records kept per URL (the summary always covers all).
     #[arg(long, default_value_t = 10_000)]
     pub max_records: usize,
+    #[command(flatten)]
+    pub roots: Roots,
+    #[command(flatten)]
+    pub insecure: Insecure,
+    #[command(flatten)]
+    pub connect: ConnectArgs,
 }
 
-pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
-    let s = s.trim();
-    let split = s
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(s.len());
-    let (num, unit) = s.split_at(split);
-    let n: f64 = num
-        .parse()
-        .map_err(|_| format!("{s:?} is not a duration (try 500ms, 10s, 2m)"))?;
-    let secs = match unit.trim() {
-        "" | "s" => n,
-        "ms" => n / 1000.0,
-        "m" | "min" => n * 60.0,
-        "h" => n * 3600.0,
-        other => return Err(format!("unknown unit {other:?} (use ms, s, m or h)")),
-    };
-    Duration::try_from_secs_f64(secs).map_err(|e| format!("{s:?}: {e}"))
-}
-
-pub(crate) fn parse_bytes(s: &str) -> Result<u64, String> {
-    let s = s.trim();
-    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-    let (num, unit) = s.split_at(split);
-    let n: u64 = num
-        .parse()
-        .map_err(|_| format!("{s:?} is not a size (try 1048576, 512K, 10M, 1G)"))?;
-    let mult: u64 = match unit.trim().to_ascii_uppercase().as_str() {
-        "" | "B" => 1,
-        "K" | "KB" | "KIB" => 1 << 10,
-        "M" | "MB" | "MIB" => 1 << 20,
-        "G" | "GB" | "GIB" => 1 << 30,
-        other => return Err(format!("unknown unit {other:?} (use K, M or G)")),
-    };
-    n.checked_mul(mult)
-        .ok_or_else(|| format!("{s:?} is too large"))
-}
-
-pub(crate) fn parse_resolve(s: &str) -> Result<ResolveOverride, String> {
-    s.parse()
-        .map_err(|e: interloper_probe::ProbeError| e.to_string())
-}
-
-pub(crate) fn parse_header(s: &str) -> Result<(String, String), String> {
-    let (k, v) = s
-        .split_once(':')
-        .ok_or_else(|| format!("{s:?}: expected 'Name: value'"))?;
-    let k = k.trim();
-    http::HeaderName::from_bytes(k.as_bytes()).map_err(|e| format!("header name {k:?}: {e}"))?;
-    http::HeaderValue::from_str(v.trim()).map_err(|e| format!("header value: {e}"))?;
-    Ok((k.to_string(), v.trim().to_string()))
-}
-
-/// Turn arguments into a probe, targets and run options (input errors → exit 2).
+/// Turn arguments into a probe, targets and run options (an error here is an input error).
 pub fn prepare(args: &Args) -> anyhow::Result<(Probe, Vec<Target>, RunOptions)> {
     let targets = args
         .urls
         .iter()
         .map(|u| Target::parse(u))
         .collect::<Result<Vec<_>, _>>()?;
-    let mut cfg = ProbeConfig::default();
+    let mut cfg = args.connect.probe_config();
+    args.roots.apply(&mut cfg)?;
+    cfg.insecure_skip_verify = args.insecure.insecure_skip_verify;
     cfg.http = if args.http1 {
         HttpVersionPref::Http1
     } else if args.http2 {
@@ -155,25 +76,8 @@ pub fn prepare(args: &Args) -> anyhow::Result<(Probe, Vec<Target>, RunOptions)> 
     } else {
         HttpVersionPref::Auto
     };
-    cfg.ip = super::connect::ip_family(args.ipv4, args.ipv6);
-    cfg.resolve.clone_from(&args.resolve);
-    cfg.proxy = super::connect::proxy_setting(args.proxy.as_deref(), args.no_proxy)?;
-    cfg.cacert_files.clone_from(&args.cacert);
-    cfg.insecure_skip_verify = args.insecure_skip_verify;
-    cfg.phase_timeout = args.timeout;
-    cfg.connect_timeout = args.connect_timeout;
-    cfg.total_timeout = args.max_time;
     cfg.max_body = args.max_body;
-    for (k, v) in &args.headers {
-        cfg.headers.push((
-            http::HeaderName::from_bytes(k.as_bytes())?,
-            http::HeaderValue::from_str(v)?,
-        ));
-    }
     cfg.max_records_kept = if args.json { args.max_records } else { 0 };
-    if args.duration.is_some_and(|d| d.is_zero()) {
-        bail!("--duration must be more than zero");
-    }
     let probe = Probe::new(cfg)?;
     let mut opts = RunOptions::default();
     opts.count = args.count;
@@ -188,20 +92,20 @@ pub fn prepare(args: &Args) -> anyhow::Result<(Probe, Vec<Target>, RunOptions)> 
     Ok((probe, targets, opts))
 }
 
-/// `interloper probe`.
-pub async fn run(args: Args, style: Style) -> anyhow::Result<u8> {
+/// `interloper probe`: clean when every request succeeded.
+pub async fn run(args: Args, style: Style) -> anyhow::Result<Exit> {
     let (probe, targets, opts) = prepare(&args)?;
     execute(&probe, &targets, &opts, args.json, style).await
 }
 
-/// Run and print; shared with `demo`.
+/// Run and print.
 pub async fn execute(
     probe: &Probe,
     targets: &[Target],
     opts: &RunOptions,
     json: bool,
     style: Style,
-) -> anyhow::Result<u8> {
+) -> anyhow::Result<Exit> {
     let mut progress = Progress::new(style.progress);
     let report = probe.run(targets, opts, &mut progress).await;
     progress.finish();
@@ -214,7 +118,7 @@ pub async fn execute(
         render(&mut w, &report, style)?;
     }
     w.flush()?;
-    Ok(if report.all_ok() { 0 } else { 1 })
+    Ok(Exit::problems_if(!report.all_ok()))
 }
 
 /// Progress on stderr, only on a terminal.
@@ -418,24 +322,4 @@ fn render_target(w: &mut dyn Write, t: &TargetReport, style: Style) -> std::io::
         writeln!(w, "  {}", style.red(&e.message))?;
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations_and_sizes_parse() {
-        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
-        assert_eq!(parse_duration("2"), Ok(Duration::from_secs(2)));
-        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
-        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
-        assert!(parse_duration("soon").is_err());
-        assert!(parse_duration("5y").is_err());
-        assert_eq!(parse_bytes("10M"), Ok(10 << 20));
-        assert_eq!(parse_bytes("512k"), Ok(512 << 10));
-        assert!(parse_bytes("99999999999999999999G").is_err());
-        assert!(parse_header("X-A: b").is_ok());
-        assert!(parse_header("nocolon").is_err());
-    }
 }

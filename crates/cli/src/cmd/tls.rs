@@ -12,7 +12,8 @@ use interloper_check::tlspath::{
 };
 use interloper_probe::Target;
 
-use super::connect::ConnectArgs;
+use crate::args::{ConnectArgs, Trust};
+use crate::exit::Exit;
 use crate::out::Style;
 
 /// Arguments of `interloper tls`.
@@ -21,12 +22,6 @@ pub struct Args {
     /// HTTPS URLs to examine.
     #[arg(required = true, value_name = "URL")]
     pub urls: Vec<String>,
-    /// Public roots to use instead of Mozilla's list (PEM), e.g. a test CA.
-    #[arg(long, value_name = "FILE")]
-    pub public_roots: Option<PathBuf>,
-    /// Expected SPKI pin, sha256//BASE64 (as curl's --pinnedpubkey); repeatable.
-    #[arg(long, value_name = "sha256//BASE64", value_parser = super::check::parse_pin)]
-    pub expect_pin: Vec<interloper_chain::Pin>,
     /// Expected leaf certificate (PEM or DER).
     #[arg(long, value_name = "FILE")]
     pub expect_cert: Option<PathBuf>,
@@ -45,34 +40,28 @@ pub struct Args {
     /// Interception products file replacing the built-in one (TOML).
     #[arg(long, value_name = "FILE")]
     pub products: Option<PathBuf>,
-    /// Do not read the OS trust store as the local roots.
-    #[arg(long)]
-    pub no_os_roots: bool,
     /// Print JSON (schema interloper.tls/v1, see docs/tls-json.md).
     #[arg(long)]
     pub json: bool,
     #[command(flatten)]
+    pub trust: Trust,
+    #[command(flatten)]
     pub connect: ConnectArgs,
 }
 
-/// Run `interloper tls`. Exit 0 when every URL is clean, 1 otherwise, 2 for input errors.
-pub async fn run(args: Args, style: Style) -> anyhow::Result<u8> {
+/// Run `interloper tls`: clean when every URL is clean, problems otherwise (a failed
+/// connection included).
+pub async fn run(args: Args, style: Style) -> anyhow::Result<Exit> {
     let path = TlsPath::load(&TlsPathOptions {
-        public_roots: args.public_roots.clone(),
-        cacert: args.connect.cacert.clone(),
-        use_os_roots: !args.no_os_roots,
-        pins: args.expect_pin.clone(),
         expect_cert: args.expect_cert.clone(),
         products: args.products.clone(),
+        ..args.trust.tls_path_options()
     })?;
     for w in path.warnings() {
         eprintln!("interloper: warning: {w}");
     }
-    let mut connection = args.connect.probe_config()?;
-    // Roots the user calls public are trusted for connecting too.
-    connection
-        .cacert_files
-        .extend(args.public_roots.iter().cloned());
+    let mut connection = args.connect.probe_config();
+    args.trust.apply(&mut connection)?;
     let parse_url =
         |flag: &str, u: &str| url::Url::parse(u).with_context(|| format!("{flag} {u}: not a URL"));
     let witness = args
@@ -125,11 +114,9 @@ pub async fn run(args: Args, style: Style) -> anyhow::Result<u8> {
         }
     }
     w.flush()?;
-    Ok(if results.iter().all(TlsExamination::is_clean) {
-        0
-    } else {
-        1
-    })
+    Ok(Exit::problems_if(
+        !results.iter().all(TlsExamination::is_clean),
+    ))
 }
 
 fn render(w: &mut dyn Write, r: &TlsExamination, style: Style) -> std::io::Result<()> {

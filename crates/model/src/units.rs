@@ -228,11 +228,11 @@ mod tests {
 
     #[test]
     fn stats_drop_non_finite_values() {
-        let s = phase_stats(
-            (1..=100)
-                .map(f64::from)
-                .chain([f64::NAN, f64::INFINITY, f64::NEG_INFINITY]),
-        )
+        let s = phase_stats((1..=100).map(f64::from).chain([
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+        ]))
         .expect("stats");
         assert_eq!(
             (s.count, s.min, s.p50, s.p90, s.p99, s.max, s.mean),

@@ -424,7 +424,9 @@ fn a_stall_reads_the_same_in_the_finding_and_the_table() {
     let r = Report::new(analysis, evidence, meta);
     let stall = &r.findings[0];
     assert!(
-        stall.summary.contains("(12.3 s against a median of 3.0 ms)"),
+        stall
+            .summary
+            .contains("(12.3 s against a median of 3.0 ms)"),
         "{}",
         stall.summary
     );

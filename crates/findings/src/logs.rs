@@ -309,7 +309,7 @@ fn log_sampling(ev: &LogEvidence) -> String {
         ev.sources.iter().filter_map(|s| s.first_time).min(),
         ev.sources.iter().filter_map(|s| s.last_time).max(),
     ) {
-        (Some(a), Some(b)) => format!(", over {}", span_words(b - a)),
+        (Some(a), Some(b)) => format!(", over {}", fmt_duration_ms((b - a) as f64 * 1000.0)),
         _ => String::new(),
     };
     let backends = if ev.grouped_by == "backend" {
@@ -361,15 +361,6 @@ fn log_verdict(ev: &LogEvidence, findings: &[Finding]) -> Verdict {
         target: root.target.clone(),
         summary,
         sampling,
-    }
-}
-
-fn span_words(seconds: i64) -> String {
-    match seconds {
-        s if s < 120 => format!("{s} s"),
-        s if s < 7200 => format!("{} min", s / 60),
-        s if s < 172_800 => format!("{} h", s / 3600),
-        s => format!("{} days", s / 86_400),
     }
 }
 
@@ -430,7 +421,7 @@ mod tests {
         assert_eq!(a.verdict.status, VerdictStatus::Clean);
         assert_eq!(
             a.verdict.sampling,
-            "1000 static requests of 1000 logged requests in 1 file(s) through 2 backend(s), over 10 min"
+            "1000 static requests of 1000 logged requests in 1 file(s) through 2 backend(s), over 10.0 min"
         );
     }
 

@@ -7,7 +7,7 @@
 //!
 //! # Adding a code
 //!
-//! 1. Add one row to the [`catalogue!`] table below, in code order. The macro generates the
+//! 1. Add one row to the `catalogue!` table below, in code order. The macro generates the
 //!    [`Code`] variant, its place in [`Code::ALL`], [`Code::as_str`] and its [`Entry`], so
 //!    nothing can be left out; the build fails if its `rank` is already taken or its family
 //!    does not match its number.

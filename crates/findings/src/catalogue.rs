@@ -1,8 +1,22 @@
-//! The findings catalogue: stable codes, titles, default severities and remedies.
+//! The findings catalogue: one table holds everything known about each code — its family,
+//! its rank in the verdict, title, default severity, what verdict it leads to, where the fault
+//! sits, the symptom noun the verdict lists, its documentation page and its remedy.
 //!
 //! Codes never change meaning once published; a retired code is never reused. Each code has a
 //! page at `docs/findings/<CODE>.md` (a test keeps the two in step).
+//!
+//! # Adding a code
+//!
+//! 1. Add one row to the `catalogue!` table below, in code order. The macro generates the
+//!    [`Code`] variant, its place in [`Code::ALL`], [`Code::as_str`] and its [`Entry`], so
+//!    nothing can be left out; the build fails if its `rank` is already taken or its family
+//!    does not match its number.
+//! 2. Write `docs/findings/<CODE>.md` (naming the code and its exact title) and add its line
+//!    to `docs/findings/README.md`; tests fail until both exist.
+//! 3. Write the detector that emits it (`crate::detect`, or `crate::logs` for IL5xx) with a
+//!    unit test, and add the code to a scenario under `tests/scenarios/` if a lab can cause it.
 
+use crate::VerdictStatus;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -78,329 +92,368 @@ impl fmt::Display for Confidence {
     }
 }
 
-/// A stable finding code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub enum Code {
-    /// Interception proven by the witness.
-    IL101,
-    /// Chain anchored only in a local (enterprise) root.
-    IL102,
-    /// Issuer matches a known interception product.
-    IL103,
-    /// Pin mismatch.
-    IL104,
-    /// Traits of a certificate minted on the fly.
-    IL105,
-    /// Protocol downgrade on the path.
-    IL106,
-    /// Intermittent stalls.
-    IL201,
-    /// Failed requests (resets, timeouts).
-    IL202,
-    /// Truncated bodies.
-    IL203,
-    /// Content differs from its hashed name or SRI.
-    IL204,
-    /// Trickled body.
-    IL205,
-    /// One resolved address or IP family misbehaves.
-    IL206,
-    /// Only large bodies stall or fail.
-    IL207,
-    /// Only one protocol misbehaves.
-    IL208,
-    /// Asset 404.
-    IL301,
-    /// Asset 403.
-    IL302,
-    /// Wrong Content-Type under nosniff.
-    IL303,
-    /// Instances serve different static versions.
-    IL304,
-    /// Hashed assets without long-lived caching.
-    IL305,
-    /// Asset answered with a server error (5xx).
-    IL306,
-    /// One instance differs from its siblings.
-    IL401,
-    /// Logs: clients gave up on static files.
-    IL501,
-    /// Logs: static bodies sent partly.
-    IL502,
-    /// Logs: slow static responses.
-    IL503,
-    /// Logs: one backend stands out.
-    IL504,
-    /// Logs: the backend timed out or failed on static files.
-    IL505,
+/// What a code is about; the hundreds digit of its number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Family {
+    /// IL1xx: the TLS path — interception, pins, downgrades.
+    Tls,
+    /// IL2xx: how requests went — stalls, failures, truncation, and which group they hit.
+    Delivery,
+    /// IL3xx: what the server answers for each asset — statuses, types, caching, builds.
+    Assets,
+    /// IL4xx: one instance of the app compared with its siblings.
+    Instances,
+    /// IL5xx: what access logs show.
+    Logs,
+}
+
+impl Family {
+    /// The hundreds digit of the family's codes, as an ASCII byte.
+    const fn digit(self) -> u8 {
+        match self {
+            Family::Tls => b'1',
+            Family::Delivery => b'2',
+            Family::Assets => b'3',
+            Family::Instances => b'4',
+            Family::Logs => b'5',
+        }
+    }
+}
+
+/// Where the fault behind a code sits, for the verdict's wording ("at" or "on the path to").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Place {
+    /// Between the client and the server (or the proxy and the backend).
+    Path,
+    /// The server's own doing: statuses, types, caching, builds.
+    Server,
 }
 
 /// Catalogue entry for a code.
 #[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
 pub struct Entry {
     /// The code.
     pub code: Code,
+    /// What it is about.
+    pub family: Family,
+    /// How well it explains other findings: lower comes first in the verdict and in the
+    /// order of findings of the same severity. Unique per code.
+    pub rank: u16,
     /// Short title, the same everywhere it is shown.
     pub title: &'static str,
     /// Severity unless the analysis has a reason to raise or lower it.
     pub severity: Severity,
+    /// The verdict when it is the root cause: `Intercepted`, `Failing`, `Notice`, or
+    /// `Degraded` — which becomes `Failing` when requests to the same target also failed.
+    pub verdict: VerdictStatus,
+    /// Where the fault sits.
+    pub place: Place,
+    /// How the verdict lists it among the symptoms of an interception ("stalls").
+    pub symptom: Option<&'static str>,
     /// What to do about it, in words a web developer understands.
     pub remedy: &'static str,
+    /// Path of its documentation page, relative to the repository root.
+    pub doc: &'static str,
 }
 
-impl Code {
-    /// Every code, in catalogue order.
-    pub const ALL: &'static [Code] = &[
-        Code::IL101,
-        Code::IL102,
-        Code::IL103,
-        Code::IL104,
-        Code::IL105,
-        Code::IL106,
-        Code::IL201,
-        Code::IL202,
-        Code::IL203,
-        Code::IL204,
-        Code::IL205,
-        Code::IL206,
-        Code::IL207,
-        Code::IL208,
-        Code::IL301,
-        Code::IL302,
-        Code::IL303,
-        Code::IL304,
-        Code::IL305,
-        Code::IL306,
-        Code::IL401,
-        Code::IL501,
-        Code::IL502,
-        Code::IL503,
-        Code::IL504,
-        Code::IL505,
-    ];
-
-    /// The code as text (`"IL101"`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Code::IL101 => "IL101",
-            Code::IL102 => "IL102",
-            Code::IL103 => "IL103",
-            Code::IL104 => "IL104",
-            Code::IL105 => "IL105",
-            Code::IL106 => "IL106",
-            Code::IL201 => "IL201",
-            Code::IL202 => "IL202",
-            Code::IL203 => "IL203",
-            Code::IL204 => "IL204",
-            Code::IL205 => "IL205",
-            Code::IL206 => "IL206",
-            Code::IL207 => "IL207",
-            Code::IL208 => "IL208",
-            Code::IL301 => "IL301",
-            Code::IL302 => "IL302",
-            Code::IL303 => "IL303",
-            Code::IL304 => "IL304",
-            Code::IL305 => "IL305",
-            Code::IL306 => "IL306",
-            Code::IL401 => "IL401",
-            Code::IL501 => "IL501",
-            Code::IL502 => "IL502",
-            Code::IL503 => "IL503",
-            Code::IL504 => "IL504",
-            Code::IL505 => "IL505",
-        }
+impl Entry {
+    /// True when, as the root cause, it means something terminates TLS on the path.
+    pub fn is_interception(&self) -> bool {
+        self.verdict == VerdictStatus::Intercepted
     }
+}
 
+/// Generates [`Code`], [`Code::ALL`], [`Code::as_str`] and every [`Entry`] from one table.
+macro_rules! catalogue {
+    ($(
+        $code:ident {
+            family: $family:ident, rank: $rank:expr, severity: $severity:ident,
+            verdict: $verdict:ident,
+            place: $place:ident, symptom: $symptom:expr,
+            title: $title:literal,
+            remedy: $remedy:literal $(,)?
+        }
+    )+) => {
+        /// A stable finding code.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        pub enum Code {
+            $(
+                #[doc = $title]
+                $code,
+            )+
+        }
+
+        impl Code {
+            /// Every code, in catalogue order.
+            pub const ALL: &'static [Code] = &[$(Code::$code),+];
+
+            /// The code as text (`"IL101"`).
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(Code::$code => stringify!($code),)+
+                }
+            }
+        }
+
+        /// The table, in the order of [`Code`] (so a code's discriminant is its index).
+        const ENTRIES: &[Entry] = &[$(
+            Entry {
+                code: Code::$code,
+                family: Family::$family,
+                rank: $rank,
+                title: $title,
+                severity: Severity::$severity,
+                verdict: VerdictStatus::$verdict,
+                place: Place::$place,
+                symptom: $symptom,
+                remedy: $remedy,
+                doc: concat!("docs/findings/", stringify!($code), ".md"),
+            },
+        )+];
+    };
+}
+
+// Ranks go in tens so a new code can slot in between; the lowest warning-or-worse rank is the
+// verdict's root cause. `verdict: Degraded` turns `Failing` when requests to the same target
+// also failed. `symptom` is how an interception verdict lists the code ("…, with stalls").
+catalogue! {
+    IL101 {
+        family: Tls, rank: 10, severity: Critical, verdict: Intercepted,
+        place: Path, symptom: None,
+        title: "HTTPS interception proven by the witness",
+        remedy: "Something on the path terminates TLS and re-encrypts it. Ask your network team to \
+         bypass HTTPS inspection for this server (by destination address or host name), \
+         then run the check again.",
+    }
+    IL102 {
+        family: Tls, rank: 50, severity: Warning, verdict: Intercepted,
+        place: Path, symptom: None,
+        title: "Certificate chain anchored only in a local root",
+        remedy: "The server's certificate is trusted only because of a root installed on this \
+         machine (an enterprise CA), not a public one. If the server uses a public \
+         certificate, a middlebox is re-signing traffic: ask for an inspection bypass. \
+         If it is a private PKI on purpose, pin it (--expect-pin) so a change is noticed.",
+    }
+    IL103 {
+        family: Tls, rank: 20, severity: Critical, verdict: Intercepted,
+        place: Path, symptom: None,
+        title: "Issuer matches a known interception product",
+        remedy: "The certificate was issued by a TLS-inspection product, not by your CA. Ask the \
+         team that runs it to exempt this server from inspection.",
+    }
+    IL104 {
+        family: Tls, rank: 30, severity: Critical, verdict: Intercepted,
+        place: Path, symptom: None,
+        title: "Certificate does not match the expected pin",
+        remedy: "The key presented is not the one you pinned: either the server's certificate \
+         changed (update the pin) or something on the path presents its own.",
+    }
+    IL105 {
+        family: Tls, rank: 60, severity: Warning, verdict: Intercepted,
+        place: Path, symptom: None,
+        title: "Certificate looks minted on the fly",
+        remedy: "The leaf has traits of certificates generated per connection by inspection \
+         products (no Certificate Transparency proof, very recent, short-lived, or a \
+         different key type than the server's). Compare with a direct run or use --echo.",
+    }
+    IL106 {
+        family: Tls, rank: 190, severity: Warning, verdict: Notice,
+        place: Path, symptom: None,
+        title: "Protocol downgraded on the path",
+        remedy: "The connection negotiated less than the server offers (HTTP/2 → HTTP/1.1 or \
+         TLS 1.3 → 1.2), which middleboxes that terminate TLS commonly cause.",
+    }
+    IL201 {
+        family: Delivery, rank: 110, severity: Error, verdict: Degraded,
+        place: Path, symptom: Some("stalls"),
+        title: "Intermittent stalls",
+        remedy: "Some requests wait seconds in one phase while the rest are fast. Stalls in the \
+         TLS or header phase that the server does not see (compare --echo or the server's \
+         $request_time) come from the path: inspection, a proxy, or packet loss.",
+    }
+    IL202 {
+        family: Delivery, rank: 130, severity: Error, verdict: Failing,
+        place: Path, symptom: Some("failed requests"),
+        title: "Requests failed",
+        remedy: "Connections were reset or timed out. Check the load balancer's and the \
+         firewall's logs for client-ended or timed-out connections at these times.",
+    }
+    IL203 {
+        family: Delivery, rank: 100, severity: Error, verdict: Failing,
+        place: Path, symptom: Some("truncated files"),
+        title: "Truncated bodies",
+        remedy: "Fewer bytes arrived than Content-Length announced. Something closed the \
+         connection mid-body: a proxy or scanner with a size or time limit, or an \
+         upstream timeout.",
+    }
+    IL204 {
+        family: Delivery, rank: 40, severity: Critical, verdict: Failing,
+        place: Path, symptom: Some("altered content"),
+        title: "Content differs from its hashed name or SRI",
+        remedy: "The bytes received are not the bytes the file's name or integrity attribute \
+         promises. Either the deployment is inconsistent (re-run collectstatic and \
+         redeploy) or something on the path rewrites responses.",
+    }
+    IL205 {
+        family: Delivery, rank: 120, severity: Warning, verdict: Degraded,
+        place: Path, symptom: Some("trickled bodies"),
+        title: "Body trickled slowly",
+        remedy: "The body arrived at a steady low rate over seconds. Scanners that hold and \
+         release content, traffic shaping or a congested link do this.",
+    }
+    IL206 {
+        family: Delivery, rank: 80, severity: Error, verdict: Degraded,
+        place: Path, symptom: Some("one address misbehaving"),
+        title: "One address or IP family misbehaves",
+        remedy: "Requests to one resolved address (or to IPv6 vs IPv4) fail or stall while the \
+         others are fine. Check that instance, its route, and any firewall rule that \
+         applies only to it.",
+    }
+    IL207 {
+        family: Delivery, rank: 70, severity: Error, verdict: Degraded,
+        place: Path, symptom: Some("large files stalling or failing"),
+        title: "Only large bodies stall or fail",
+        remedy: "Small responses are fine and large ones stall or fail: typical of an MTU / \
+         fragmentation problem on the path or a scanner that buffers whole files.",
+    }
+    IL208 {
+        family: Delivery, rank: 90, severity: Warning, verdict: Degraded,
+        place: Path, symptom: Some("one HTTP version misbehaving"),
+        title: "Only one HTTP version misbehaves",
+        remedy: "Problems appear only over HTTP/2 or only over HTTP/1.1. A middlebox that \
+         handles one protocol badly, or a server setting that differs between them.",
+    }
+    IL301 {
+        family: Assets, rank: 140, severity: Error, verdict: Failing,
+        place: Server, symptom: None,
+        title: "Asset not found (404)",
+        remedy: "The page references a file the server does not have. Run collectstatic and \
+         check the STATIC_ROOT / nginx alias.",
+    }
+    IL302 {
+        family: Assets, rank: 150, severity: Error, verdict: Failing,
+        place: Server, symptom: None,
+        title: "Asset forbidden (403)",
+        remedy: "The server refuses to read the file: usually ownership or permissions on the \
+         file or a parent directory (the nginx worker user needs read and execute).",
+    }
+    IL303 {
+        family: Assets, rank: 170, severity: Error, verdict: Failing,
+        place: Server, symptom: None,
+        title: "Wrong Content-Type under nosniff",
+        remedy: "With X-Content-Type-Options: nosniff, browsers refuse CSS and JS served with \
+         the wrong type. Fix the server's MIME types (nginx: include mime.types).",
+    }
+    IL304 {
+        family: Assets, rank: 180, severity: Warning, verdict: Notice,
+        place: Server, symptom: None,
+        title: "Instances serve different static versions",
+        remedy: "The instances behind one name serve different builds of the static files. \
+         Redeploy so every instance has the same collectstatic output.",
+    }
+    IL305 {
+        family: Assets, rank: 210, severity: Info, verdict: Notice,
+        place: Server, symptom: None,
+        title: "Hashed assets without long-lived caching",
+        remedy: "Files with content hashes in their names never change, so they can be cached \
+         for a year: add `expires max;` or `Cache-Control: public, max-age=31536000, \
+         immutable` for them.",
+    }
+    IL306 {
+        family: Assets, rank: 160, severity: Error, verdict: Failing,
+        place: Server, symptom: None,
+        title: "Asset answered with a server error",
+        remedy: "The server (or a proxy in front of it) answered 5xx for a static file. Check \
+         the error log of the answering hop.",
+    }
+    IL401 {
+        family: Instances, rank: 200, severity: Warning, verdict: Notice,
+        place: Path, symptom: None,
+        title: "One instance differs from its siblings",
+        remedy: "Of several instances of the same app, this one behaves differently. Compare \
+         the path to it (firewall rules, inspection policy, routing) with the others'.",
+    }
+    IL501 {
+        family: Logs, rank: 240, severity: Warning, verdict: Failing,
+        place: Path, symptom: None,
+        title: "Clients gave up on static files (log)",
+        remedy: "The log shows requests for static files ended by the client (nginx 499, \
+         HAProxy C/c, Avi client aborts): browsers waited, then left. Find where the \
+         wait came from: run `interloper check` on the page from a user's network, and \
+         look for a proxy or inspection device on the path.",
+    }
+    IL502 {
+        family: Logs, rank: 250, severity: Warning, verdict: Failing,
+        place: Path, symptom: None,
+        title: "Static files sent partly (log)",
+        remedy: "The log records bodies shorter than the same file's usual size: the \
+         connection ended mid-file. A middlebox that cuts or resets long transfers, or \
+         clients leaving because the transfer stalled. Check the path for the affected \
+         backend or clients.",
+    }
+    IL503 {
+        family: Logs, rank: 260, severity: Warning, verdict: Degraded,
+        place: Path, symptom: None,
+        title: "Slow static responses (log)",
+        remedy: "Static files took seconds to serve. When the backend answered fast and the time \
+         went into delivering to the client, the delay is between the proxy and the \
+         client (inspection, shaping, a congested link); when the backend was slow, look \
+         at the backend and the path to it.",
+    }
+    IL504 {
+        family: Logs, rank: 220, severity: Error, verdict: Failing,
+        place: Path, symptom: None,
+        title: "One backend stands out (log)",
+        remedy: "Static requests through one backend time out, fail or are abandoned while \
+         its siblings serve the same files cleanly. Compare the path to it (firewall \
+         rules, HTTPS inspection, routing) with the others', then `interloper check` \
+         it directly.",
+    }
+    IL505 {
+        family: Logs, rank: 230, severity: Error, verdict: Failing,
+        place: Path, symptom: None,
+        title: "Backend timed out or failed on static files (log)",
+        remedy: "The proxy waited for the backend and gave up (nginx 504, HAProxy s…) or the \
+         backend failed (502, S…). A device between the proxy and the backend that holds \
+         connections, or an overloaded backend: check the proxy's error log and the path \
+         to the backend.",
+    }
+}
+
+// Checked when the crate compiles: ranks are unique, and a code's family is its hundreds digit.
+const _: () = {
+    let mut i = 0;
+    while i < ENTRIES.len() {
+        let e = &ENTRIES[i];
+        assert!(e.code as usize == i, "catalogue rows out of enum order");
+        assert!(
+            e.code.as_str().as_bytes()[2] == e.family.digit(),
+            "a code's family must match its hundreds digit"
+        );
+        let mut j = i + 1;
+        while j < ENTRIES.len() {
+            assert!(e.rank != ENTRIES[j].rank, "two codes share a rank");
+            j += 1;
+        }
+        i += 1;
+    }
+};
+
+impl Code {
     /// The catalogue entry.
     pub fn entry(self) -> Entry {
-        let (title, severity, remedy) = match self {
-            Code::IL101 => (
-                "HTTPS interception proven by the witness",
-                Severity::Critical,
-                "Something on the path terminates TLS and re-encrypts it. Ask your network team to \
-                 bypass HTTPS inspection for this server (by destination address or host name), \
-                 then run the check again.",
-            ),
-            Code::IL102 => (
-                "Certificate chain anchored only in a local root",
-                Severity::Warning,
-                "The server's certificate is trusted only because of a root installed on this \
-                 machine (an enterprise CA), not a public one. If the server uses a public \
-                 certificate, a middlebox is re-signing traffic: ask for an inspection bypass. \
-                 If it is a private PKI on purpose, pin it (--expect-pin) so a change is noticed.",
-            ),
-            Code::IL103 => (
-                "Issuer matches a known interception product",
-                Severity::Critical,
-                "The certificate was issued by a TLS-inspection product, not by your CA. Ask the \
-                 team that runs it to exempt this server from inspection.",
-            ),
-            Code::IL104 => (
-                "Certificate does not match the expected pin",
-                Severity::Critical,
-                "The key presented is not the one you pinned: either the server's certificate \
-                 changed (update the pin) or something on the path presents its own.",
-            ),
-            Code::IL105 => (
-                "Certificate looks minted on the fly",
-                Severity::Warning,
-                "The leaf has traits of certificates generated per connection by inspection \
-                 products (no Certificate Transparency proof, very recent, short-lived, or a \
-                 different key type than the server's). Compare with a direct run or use --echo.",
-            ),
-            Code::IL106 => (
-                "Protocol downgraded on the path",
-                Severity::Warning,
-                "The connection negotiated less than the server offers (HTTP/2 → HTTP/1.1 or \
-                 TLS 1.3 → 1.2), which middleboxes that terminate TLS commonly cause.",
-            ),
-            Code::IL201 => (
-                "Intermittent stalls",
-                Severity::Error,
-                "Some requests wait seconds in one phase while the rest are fast. Stalls in the \
-                 TLS or header phase that the server does not see (compare --echo or the server's \
-                 $request_time) come from the path: inspection, a proxy, or packet loss.",
-            ),
-            Code::IL202 => (
-                "Requests failed",
-                Severity::Error,
-                "Connections were reset or timed out. Check the load balancer's and the \
-                 firewall's logs for client-ended or timed-out connections at these times.",
-            ),
-            Code::IL203 => (
-                "Truncated bodies",
-                Severity::Error,
-                "Fewer bytes arrived than Content-Length announced. Something closed the \
-                 connection mid-body: a proxy or scanner with a size or time limit, or an \
-                 upstream timeout.",
-            ),
-            Code::IL204 => (
-                "Content differs from its hashed name or SRI",
-                Severity::Critical,
-                "The bytes received are not the bytes the file's name or integrity attribute \
-                 promises. Either the deployment is inconsistent (re-run collectstatic and \
-                 redeploy) or something on the path rewrites responses.",
-            ),
-            Code::IL205 => (
-                "Body trickled slowly",
-                Severity::Warning,
-                "The body arrived at a steady low rate over seconds. Scanners that hold and \
-                 release content, traffic shaping or a congested link do this.",
-            ),
-            Code::IL206 => (
-                "One address or IP family misbehaves",
-                Severity::Error,
-                "Requests to one resolved address (or to IPv6 vs IPv4) fail or stall while the \
-                 others are fine. Check that instance, its route, and any firewall rule that \
-                 applies only to it.",
-            ),
-            Code::IL207 => (
-                "Only large bodies stall or fail",
-                Severity::Error,
-                "Small responses are fine and large ones stall or fail: typical of an MTU / \
-                 fragmentation problem on the path or a scanner that buffers whole files.",
-            ),
-            Code::IL208 => (
-                "Only one HTTP version misbehaves",
-                Severity::Warning,
-                "Problems appear only over HTTP/2 or only over HTTP/1.1. A middlebox that \
-                 handles one protocol badly, or a server setting that differs between them.",
-            ),
-            Code::IL301 => (
-                "Asset not found (404)",
-                Severity::Error,
-                "The page references a file the server does not have. Run collectstatic and \
-                 check the STATIC_ROOT / nginx alias.",
-            ),
-            Code::IL302 => (
-                "Asset forbidden (403)",
-                Severity::Error,
-                "The server refuses to read the file: usually ownership or permissions on the \
-                 file or a parent directory (the nginx worker user needs read and execute).",
-            ),
-            Code::IL303 => (
-                "Wrong Content-Type under nosniff",
-                Severity::Error,
-                "With X-Content-Type-Options: nosniff, browsers refuse CSS and JS served with \
-                 the wrong type. Fix the server's MIME types (nginx: include mime.types).",
-            ),
-            Code::IL304 => (
-                "Instances serve different static versions",
-                Severity::Warning,
-                "The instances behind one name serve different builds of the static files. \
-                 Redeploy so every instance has the same collectstatic output.",
-            ),
-            Code::IL305 => (
-                "Hashed assets without long-lived caching",
-                Severity::Info,
-                "Files with content hashes in their names never change, so they can be cached \
-                 for a year: add `expires max;` or `Cache-Control: public, max-age=31536000, \
-                 immutable` for them.",
-            ),
-            Code::IL306 => (
-                "Asset answered with a server error",
-                Severity::Error,
-                "The server (or a proxy in front of it) answered 5xx for a static file. Check \
-                 the error log of the answering hop.",
-            ),
-            Code::IL401 => (
-                "One instance differs from its siblings",
-                Severity::Warning,
-                "Of several instances of the same app, this one behaves differently. Compare \
-                 the path to it (firewall rules, inspection policy, routing) with the others'.",
-            ),
-            Code::IL501 => (
-                "Clients gave up on static files (log)",
-                Severity::Warning,
-                "The log shows requests for static files ended by the client (nginx 499, \
-                 HAProxy C/c, Avi client aborts): browsers waited, then left. Find where the \
-                 wait came from: run `interloper check` on the page from a user's network, and \
-                 look for a proxy or inspection device on the path.",
-            ),
-            Code::IL502 => (
-                "Static files sent partly (log)",
-                Severity::Warning,
-                "The log records bodies shorter than the same file's usual size: the \
-                 connection ended mid-file. A middlebox that cuts or resets long transfers, or \
-                 clients leaving because the transfer stalled. Check the path for the affected \
-                 backend or clients.",
-            ),
-            Code::IL503 => (
-                "Slow static responses (log)",
-                Severity::Warning,
-                "Static files took seconds to serve. When the backend answered fast and the time \
-                 went into delivering to the client, the delay is between the proxy and the \
-                 client (inspection, shaping, a congested link); when the backend was slow, look \
-                 at the backend and the path to it.",
-            ),
-            Code::IL504 => (
-                "One backend stands out (log)",
-                Severity::Error,
-                "Static requests through one backend time out, fail or are abandoned while \
-                 its siblings serve the same files cleanly. Compare the path to it (firewall \
-                 rules, HTTPS inspection, routing) with the others', then `interloper check` \
-                 it directly.",
-            ),
-            Code::IL505 => (
-                "Backend timed out or failed on static files (log)",
-                Severity::Error,
-                "The proxy waited for the backend and gave up (nginx 504, HAProxy s…) or the \
-                 backend failed (502, S…). A device between the proxy and the backend that holds \
-                 connections, or an overloaded backend: check the proxy's error log and the path \
-                 to the backend.",
-            ),
-        };
-        Entry {
-            code: self,
-            title,
-            severity,
-            remedy,
-        }
+        ENTRIES[self as usize]
+    }
+
+    /// How well the code explains others (lower first); see [`Entry::rank`].
+    pub fn rank(self) -> u16 {
+        self.entry().rank
     }
 
     /// Relative path of the code's documentation page.
     pub fn doc_path(self) -> String {
-        format!("docs/findings/{}.md", self.as_str())
+        self.entry().doc.to_string()
     }
 
     /// Parses `"IL101"`.
@@ -412,5 +465,57 @@ impl Code {
 impl fmt::Display for Code {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_entry_belongs_to_its_code() {
+        for (i, code) in Code::ALL.iter().enumerate() {
+            let e = code.entry();
+            assert_eq!(e.code, *code);
+            assert_eq!(*code as usize, i);
+            assert_eq!(e.doc, format!("docs/findings/{code}.md"));
+            assert_eq!(Code::parse(code.as_str()), Some(*code));
+        }
+        assert_eq!(Code::parse("IL999"), None);
+    }
+
+    #[test]
+    fn the_docs_index_lists_every_code_with_its_title_and_severity() {
+        let index =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/findings/README.md");
+        let text = std::fs::read_to_string(&index).expect("docs/findings/README.md");
+        for code in Code::ALL {
+            let e = code.entry();
+            let row = format!(
+                "| [{code}]({code}.md) | {} | {} |",
+                e.title,
+                e.severity.as_str()
+            );
+            assert!(text.contains(&row), "README.md lacks the row `{row}`");
+        }
+    }
+
+    #[test]
+    fn interception_codes_are_the_tls_codes_that_name_a_middlebox() {
+        let interception: Vec<Code> = Code::ALL
+            .iter()
+            .copied()
+            .filter(|c| c.entry().is_interception())
+            .collect();
+        assert_eq!(
+            interception,
+            vec![
+                Code::IL101,
+                Code::IL102,
+                Code::IL103,
+                Code::IL104,
+                Code::IL105
+            ]
+        );
     }
 }

@@ -11,13 +11,18 @@
 
 mod analysis;
 mod catalogue;
+mod classify;
+mod detect;
 mod input;
 mod logs;
 mod logs_input;
 mod stats;
+#[cfg(test)]
+mod testing;
+mod verdict;
 
 pub use analysis::{ThresholdConfig, analyse};
-pub use catalogue::{Code, Confidence, Entry, Severity};
+pub use catalogue::{Code, Confidence, Entry, Family, Place, Severity};
 pub use input::{
     AssetCheck, AssetCheckKind, AssetEvidence, Evidence, TargetEvidence, TlsEvidence, TlsItem,
     TlsItemKind, TlsStatus, WitnessEvidence,

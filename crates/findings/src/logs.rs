@@ -2,9 +2,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::analysis::{binomial_cdf, finding};
+use crate::detect::finding;
 use crate::logs_input::{LogEvidence, LogGroup, LogSign};
+use crate::stats::binomial_cdf;
 use crate::{Code, Confidence, Evidence, Finding, Severity, Verdict, VerdictStatus};
+use interloper_model::units::fmt_duration_ms;
 
 /// Findings and verdict for a set of access logs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -72,105 +74,154 @@ fn confidence(count: u64) -> Confidence {
     }
 }
 
+/// The IL501, IL502, IL503 and IL505 findings of one group (a backend, or the whole log).
 fn group_findings(ev: &LogEvidence, g: &LogGroup) -> Vec<Finding> {
-    let mut out = Vec::new();
-    let n = g.static_requests;
-    let target = (ev.grouped_by == "backend").then_some(g.name.as_str());
-    let through = target.map(|t| format!(" through {t}")).unwrap_or_default();
-
-    let client_signs = [LogSign::ClientClosed, LogSign::ClientTimeout];
-    let client: u64 = client_signs.iter().map(|s| g.count(*s)).sum();
-    // A browser leaving a page ends a few requests anywhere; only a share worth noticing counts.
-    if client >= 3 && rate(client, n) >= 0.005 {
-        let mut f = finding(
-            Code::IL501,
-            target,
-            format!(
-                "{client} of {n} static requests{through} ({}) were ended on the client side: {}",
-                pct(client, n),
-                signs_in_words(g, &client_signs)
-            ),
-        );
-        f.severity = graded(client, n, 0.02);
-        f.confidence = confidence(client);
-        add_examples(&mut f, g, &client_signs);
-        out.push(f);
-    }
-
-    let partial = g.count(LogSign::Partial);
-    if partial > 0 {
-        let mut f = finding(
-            Code::IL502,
-            target,
-            format!(
-                "{partial} of {n} static responses{through} were logged with fewer bytes than the same file's usual size"
-            ),
-        );
-        f.severity = graded(partial, n, 0.01);
-        f.confidence = confidence(partial);
-        add_examples(&mut f, g, &[LogSign::Partial]);
-        out.push(f);
-    }
-
-    let slow_signs = [LogSign::SlowDelivery, LogSign::Slow];
-    let slow: u64 = slow_signs.iter().map(|s| g.count(*s)).sum();
-    if slow >= 3 && rate(slow, n) >= 0.01 {
-        let delivery = g.count(LogSign::SlowDelivery);
-        let place = if delivery * 2 > slow {
-            format!(
-                "; in {delivery} of them the backend answered quickly and the time went into delivering to the client: the delay is between the proxy and the client"
-            )
-        } else {
-            String::new()
-        };
-        let mut f = finding(
-            Code::IL503,
-            target,
-            format!(
-                "{slow} of {n} static requests{through} ({}) took {} or more (p99 {}, max {}){place}",
-                pct(slow, n),
-                crate::analysis::fmt_ms(ev.slow_ms),
-                crate::analysis::fmt_ms(g.duration.p99),
-                crate::analysis::fmt_ms(g.duration.max),
-            ),
-        );
-        f.severity = graded(slow, n, 0.05);
-        f.confidence = confidence(slow);
-        if let Some(u) = &g.upstream {
-            f.evidence.push(Evidence::Stat {
-                label: "backend time p50 / p99".into(),
-                value: format!(
-                    "{} / {}",
-                    crate::analysis::fmt_ms(u.p50),
-                    crate::analysis::fmt_ms(u.p99)
-                ),
-            });
-        }
-        add_examples(&mut f, g, &slow_signs);
-        out.push(f);
-    }
-
-    let server_signs = [LogSign::ServerTimeout, LogSign::ServerFailed];
-    let server: u64 = server_signs.iter().map(|s| g.count(*s)).sum();
-    if server > 0 {
-        let mut f = finding(
-            Code::IL505,
-            target,
-            format!(
-                "{server} of {n} static requests{through}: {}",
-                signs_in_words(g, &server_signs)
-            ),
-        );
-        f.severity = graded(server, n, 0.01);
-        f.confidence = confidence(server);
-        add_examples(&mut f, g, &server_signs);
-        out.push(f);
-    }
-    out
+    [
+        client_gave_up(ev, g),
+        sent_partly(ev, g),
+        slow(ev, g),
+        backend_failed(ev, g),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
-/// One backend worse than its siblings by more than chance: the others, at its rate, would
-/// almost never (binomial tail < 1 %) have come out as clean as they did.
+/// The group as a finding's target, when the log names backends.
+fn group_target<'a>(ev: &LogEvidence, g: &'a LogGroup) -> Option<&'a str> {
+    (ev.grouped_by == "backend").then_some(g.name.as_str())
+}
+
+/// ` through 10.0.0.4:8000`, or nothing for the whole log.
+fn through(ev: &LogEvidence, g: &LogGroup) -> String {
+    group_target(ev, g)
+        .map(|t| format!(" through {t}"))
+        .unwrap_or_default()
+}
+
+/// A finding of `code` about group `g` that counts `count` of its requests with `signs`.
+fn group_finding(
+    ev: &LogEvidence,
+    g: &LogGroup,
+    code: Code,
+    summary: String,
+    (count, error_rate): (u64, f64),
+    signs: &[LogSign],
+) -> Finding {
+    let mut f = finding(code, group_target(ev, g), summary);
+    f.severity = graded(count, g.static_requests, error_rate);
+    f.confidence = confidence(count);
+    add_examples(&mut f, g, signs);
+    f
+}
+
+/// IL501 — requests ended on the client side (closed, or timed out waiting for it).
+fn client_gave_up(ev: &LogEvidence, g: &LogGroup) -> Option<Finding> {
+    let signs = [LogSign::ClientClosed, LogSign::ClientTimeout];
+    let client: u64 = signs.iter().map(|s| g.count(*s)).sum();
+    let n = g.static_requests;
+    // A browser leaving a page ends a few requests anywhere; only a share worth noticing counts.
+    if client < 3 || rate(client, n) < 0.005 {
+        return None;
+    }
+    let summary = format!(
+        "{client} of {n} static requests{} ({}) were ended on the client side: {}",
+        through(ev, g),
+        pct(client, n),
+        signs_in_words(g, &signs)
+    );
+    Some(group_finding(
+        ev,
+        g,
+        Code::IL501,
+        summary,
+        (client, 0.02),
+        &signs,
+    ))
+}
+
+/// IL502 — bodies logged shorter than the same file's usual size.
+fn sent_partly(ev: &LogEvidence, g: &LogGroup) -> Option<Finding> {
+    let partial = g.count(LogSign::Partial);
+    if partial == 0 {
+        return None;
+    }
+    let summary = format!(
+        "{partial} of {} static responses{} were logged with fewer bytes than the same file's usual size",
+        g.static_requests,
+        through(ev, g)
+    );
+    let signs = [LogSign::Partial];
+    Some(group_finding(
+        ev,
+        g,
+        Code::IL502,
+        summary,
+        (partial, 0.01),
+        &signs,
+    ))
+}
+
+/// IL503 — slow static requests, and whether the time went into delivering to the client.
+fn slow(ev: &LogEvidence, g: &LogGroup) -> Option<Finding> {
+    let signs = [LogSign::SlowDelivery, LogSign::Slow];
+    let slow: u64 = signs.iter().map(|s| g.count(*s)).sum();
+    let n = g.static_requests;
+    if slow < 3 || rate(slow, n) < 0.01 {
+        return None;
+    }
+    let delivery = g.count(LogSign::SlowDelivery);
+    let place = if delivery * 2 > slow {
+        format!(
+            "; in {delivery} of them the backend answered quickly and the time went into delivering to the client: the delay is between the proxy and the client"
+        )
+    } else {
+        String::new()
+    };
+    let summary = format!(
+        "{slow} of {n} static requests{} ({}) took {} or more (p99 {}, max {}){place}",
+        through(ev, g),
+        pct(slow, n),
+        fmt_duration_ms(ev.slow_ms),
+        fmt_duration_ms(g.duration.p99),
+        fmt_duration_ms(g.duration.max),
+    );
+    let mut f = group_finding(ev, g, Code::IL503, summary, (slow, 0.05), &[]);
+    if let Some(u) = &g.upstream {
+        f.evidence.push(Evidence::Stat {
+            label: "backend time p50 / p99".into(),
+            value: format!("{} / {}", fmt_duration_ms(u.p50), fmt_duration_ms(u.p99)),
+        });
+    }
+    add_examples(&mut f, g, &signs);
+    Some(f)
+}
+
+/// IL505 — the proxy gave up on the backend, or the backend failed.
+fn backend_failed(ev: &LogEvidence, g: &LogGroup) -> Option<Finding> {
+    let signs = [LogSign::ServerTimeout, LogSign::ServerFailed];
+    let server: u64 = signs.iter().map(|s| g.count(*s)).sum();
+    if server == 0 {
+        return None;
+    }
+    let summary = format!(
+        "{server} of {} static requests{}: {}",
+        g.static_requests,
+        through(ev, g),
+        signs_in_words(g, &signs)
+    );
+    Some(group_finding(
+        ev,
+        g,
+        Code::IL505,
+        summary,
+        (server, 0.01),
+        &signs,
+    ))
+}
+
+/// IL504 — one backend worse than its siblings by more than chance: the others, at its rate,
+/// would almost never (binomial tail < 1 %) have come out as clean as they did.
 fn outlier(ev: &LogEvidence) -> Option<Finding> {
     if ev.grouped_by != "backend" {
         return None;
@@ -224,8 +275,8 @@ fn outlier(ev: &LogEvidence) -> Option<Finding> {
                 "{} of {} static requests went wrong; p50 {}, p99 {}",
                 g.bad(),
                 g.static_requests,
-                crate::analysis::fmt_ms(g.duration.p50),
-                crate::analysis::fmt_ms(g.duration.p99)
+                fmt_duration_ms(g.duration.p50),
+                fmt_duration_ms(g.duration.p99)
             ),
         });
     }
@@ -237,19 +288,6 @@ fn outlier(ev: &LogEvidence) -> Option<Finding> {
     Some(f)
 }
 
-fn priority(code: Code) -> usize {
-    [
-        Code::IL504,
-        Code::IL505,
-        Code::IL501,
-        Code::IL502,
-        Code::IL503,
-    ]
-    .iter()
-    .position(|c| *c == code)
-    .unwrap_or(9)
-}
-
 /// Turn gathered log evidence into findings and a verdict.
 pub fn analyse_logs(ev: &LogEvidence) -> LogAnalysis {
     let mut findings: Vec<Finding> = ev
@@ -258,14 +296,20 @@ pub fn analyse_logs(ev: &LogEvidence) -> LogAnalysis {
         .flat_map(|g| group_findings(ev, g))
         .collect();
     findings.extend(outlier(ev));
-    findings.sort_by_key(|f| (std::cmp::Reverse(f.severity), priority(f.code)));
+    findings.sort_by_key(|f| (std::cmp::Reverse(f.severity), f.code.rank()));
+    let verdict = log_verdict(ev, &findings);
+    LogAnalysis { findings, verdict }
+}
+
+/// How much the logs held: static and logged requests, files, backends, time span.
+fn log_sampling(ev: &LogEvidence) -> String {
     let statics: u64 = ev.groups.iter().map(|g| g.static_requests).sum();
     let lines: u64 = ev.sources.iter().map(|s| s.parsed).sum();
     let span = match (
         ev.sources.iter().filter_map(|s| s.first_time).min(),
         ev.sources.iter().filter_map(|s| s.last_time).max(),
     ) {
-        (Some(a), Some(b)) => format!(", over {}", span_words(b - a)),
+        (Some(a), Some(b)) => format!(", over {}", fmt_duration_ms((b - a) as f64 * 1000.0)),
         _ => String::new(),
     };
     let backends = if ev.grouped_by == "backend" {
@@ -273,59 +317,221 @@ pub fn analyse_logs(ev: &LogEvidence) -> LogAnalysis {
     } else {
         String::new()
     };
-    let sampling = format!(
+    format!(
         "{statics} static requests of {lines} logged requests in {} file(s){backends}{span}",
         ev.sources.len()
-    );
-    let root = findings
-        .iter()
-        .filter(|f| f.severity >= Severity::Warning)
-        .min_by_key(|f| priority(f.code));
-    let verdict = match root {
-        None => Verdict {
+    )
+}
+
+/// The warning-or-worse finding of the lowest rank names the cause; failing when any serious
+/// finding's code fails requests, degraded when they are only slow.
+fn log_verdict(ev: &LogEvidence, findings: &[Finding]) -> Verdict {
+    let sampling = log_sampling(ev);
+    let serious = || findings.iter().filter(|f| f.severity >= Severity::Warning);
+    let Some(root) = serious().min_by_key(|f| f.code.rank()) else {
+        let statics: u64 = ev.groups.iter().map(|g| g.static_requests).sum();
+        let summary = if statics == 0 {
+            "No requests for static files in these logs: check --static-prefix."
+        } else {
+            "No sign of trouble with static files in these logs."
+        };
+        return Verdict {
             status: VerdictStatus::Clean,
             root_cause: None,
             target: None,
-            summary: if statics == 0 {
-                "No requests for static files in these logs: check --static-prefix.".into()
-            } else {
-                "No sign of trouble with static files in these logs.".into()
-            },
+            summary: summary.into(),
             sampling,
-        },
-        Some(root) => {
-            let status = if findings
-                .iter()
-                .any(|f| f.severity >= Severity::Warning && f.code != Code::IL503)
-            {
-                VerdictStatus::Failing
-            } else {
-                VerdictStatus::Degraded
-            };
-            let summary = match (root.code, &root.target) {
-                (Code::IL504, Some(t)) => format!(
-                    "Static files through {t} go wrong while its siblings serve them cleanly: compare the path to {t} (firewall rules, HTTPS inspection, routing) with theirs, then run `interloper check` against it directly."
-                ),
-                (_, Some(t)) => format!("{} through {t}: {}", root.title, root.summary),
-                (_, None) => format!("{}: {}", root.title, root.summary),
-            };
-            Verdict {
-                status,
-                root_cause: Some(root.code),
-                target: root.target.clone(),
-                summary,
-                sampling,
-            }
-        }
+        };
     };
-    LogAnalysis { findings, verdict }
+    let status = if serious().any(|f| f.code.entry().verdict == VerdictStatus::Failing) {
+        VerdictStatus::Failing
+    } else {
+        VerdictStatus::Degraded
+    };
+    let summary = match (root.code, &root.target) {
+        (Code::IL504, Some(t)) => format!(
+            "Static files through {t} go wrong while its siblings serve them cleanly: compare the path to {t} (firewall rules, HTTPS inspection, routing) with theirs, then run `interloper check` against it directly."
+        ),
+        (_, Some(t)) => format!("{} through {t}: {}", root.title, root.summary),
+        (_, None) => format!("{}: {}", root.title, root.summary),
+    };
+    Verdict {
+        status,
+        root_cause: Some(root.code),
+        target: root.target.clone(),
+        summary,
+        sampling,
+    }
 }
 
-fn span_words(seconds: i64) -> String {
-    match seconds {
-        s if s < 120 => format!("{s} s"),
-        s if s < 7200 => format!("{} min", s / 60),
-        s if s < 172_800 => format!("{} h", s / 3600),
-        s => format!("{} days", s / 86_400),
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::logs_input::{LogExample, LogSource};
+    use interloper_model::PhaseStats;
+
+    fn group(name: &str, n: u64, signs: &[(LogSign, u64)]) -> LogGroup {
+        LogGroup {
+            name: name.into(),
+            requests: n,
+            static_requests: n,
+            signs: signs.to_vec(),
+            duration: PhaseStats {
+                p50: 3.0,
+                p99: 12_345.0,
+                max: 61_000.0,
+                ..Default::default()
+            },
+            examples: signs
+                .iter()
+                .map(|(s, _)| LogExample {
+                    sign: *s,
+                    location: "access.log:7".into(),
+                    text: "GET /static/app.css".into(),
+                })
+                .collect(),
+            ..Default::default()
+        }
+    }
+
+    fn backends(groups: Vec<LogGroup>) -> LogEvidence {
+        LogEvidence {
+            sources: vec![LogSource {
+                name: "access.log".into(),
+                parsed: 1000,
+                first_time: Some(0),
+                last_time: Some(600),
+                ..Default::default()
+            }],
+            groups,
+            grouped_by: "backend".into(),
+            slow_ms: 1000.0,
+        }
+    }
+
+    #[test]
+    fn clean_groups_give_no_findings_and_a_clean_verdict() {
+        let ev = backends(vec![group("b1", 500, &[]), group("b2", 500, &[])]);
+        let g = &ev.groups[0];
+        assert!(client_gave_up(&ev, g).is_none() && sent_partly(&ev, g).is_none());
+        assert!(slow(&ev, g).is_none() && backend_failed(&ev, g).is_none());
+        assert!(outlier(&ev).is_none());
+        let a = analyse_logs(&ev);
+        assert!(a.findings.is_empty());
+        assert_eq!(a.verdict.status, VerdictStatus::Clean);
+        assert_eq!(
+            a.verdict.sampling,
+            "1000 static requests of 1000 logged requests in 1 file(s) through 2 backend(s), over 10.0 min"
+        );
+    }
+
+    #[test]
+    fn clients_leaving_are_il501_graded_by_share() {
+        let ev = backends(vec![group(
+            "b1",
+            100,
+            &[(LogSign::ClientClosed, 4), (LogSign::ClientTimeout, 1)],
+        )]);
+        let f = client_gave_up(&ev, &ev.groups[0]).expect("IL501");
+        assert_eq!((f.code, f.severity), (Code::IL501, Severity::Error));
+        assert_eq!(f.confidence, Confidence::Medium);
+        assert_eq!(
+            f.summary,
+            "5 of 100 static requests through b1 (5.0%) were ended on the client side: \
+             4 ended by the client, 1 timed out waiting for the client"
+        );
+        assert_eq!(f.evidence.len(), 2);
+        // Two requests in a hundred: a browser leaving, not a finding.
+        let few = backends(vec![group("b1", 100, &[(LogSign::ClientClosed, 2)])]);
+        assert!(client_gave_up(&few, &few.groups[0]).is_none());
+    }
+
+    #[test]
+    fn partial_bodies_are_il502() {
+        let ev = backends(vec![group("b1", 1000, &[(LogSign::Partial, 2)])]);
+        let f = sent_partly(&ev, &ev.groups[0]).expect("IL502");
+        assert_eq!((f.code, f.severity), (Code::IL502, Severity::Warning));
+        assert_eq!(
+            f.summary,
+            "2 of 1000 static responses through b1 were logged with fewer bytes than the same file's usual size"
+        );
+    }
+
+    #[test]
+    fn slow_delivery_is_il503_placed_between_proxy_and_client() {
+        let mut ev = backends(vec![group(
+            "b1",
+            100,
+            &[(LogSign::SlowDelivery, 3), (LogSign::Slow, 1)],
+        )]);
+        ev.grouped_by = "log".into();
+        ev.groups[0].upstream = Some(PhaseStats {
+            p50: 0.4,
+            p99: 2.0,
+            ..Default::default()
+        });
+        let f = slow(&ev, &ev.groups[0]).expect("IL503");
+        assert_eq!((f.code, f.severity), (Code::IL503, Severity::Warning));
+        assert_eq!(f.target, None);
+        assert_eq!(
+            f.summary,
+            "4 of 100 static requests (4.0%) took 1.0 s or more (p99 12.3 s, max 1.0 min); in 3 \
+             of them the backend answered quickly and the time went into delivering to the \
+             client: the delay is between the proxy and the client"
+        );
+        assert!(
+            matches!(&f.evidence[0], Evidence::Stat { value, .. } if value == "0.4 ms / 2.0 ms")
+        );
+    }
+
+    #[test]
+    fn backend_timeouts_are_il505() {
+        let ev = backends(vec![group("b1", 100, &[(LogSign::ServerTimeout, 3)])]);
+        let f = backend_failed(&ev, &ev.groups[0]).expect("IL505");
+        assert_eq!((f.code, f.severity), (Code::IL505, Severity::Error));
+        assert_eq!(
+            f.summary,
+            "3 of 100 static requests through b1: 3 timed out waiting for the backend"
+        );
+        assert_eq!(f.confidence, Confidence::Medium);
+    }
+
+    #[test]
+    fn one_bad_backend_among_clean_ones_is_il504_and_leads() {
+        let ev = backends(vec![
+            group("b1", 300, &[]),
+            group("b2", 300, &[(LogSign::ServerTimeout, 30)]),
+            group("b3", 300, &[(LogSign::ClientClosed, 1)]),
+        ]);
+        let f = outlier(&ev).expect("IL504");
+        assert_eq!((f.code, f.severity), (Code::IL504, Severity::Error));
+        assert_eq!(f.target.as_deref(), Some("b2"));
+        assert_eq!(
+            f.summary,
+            "b2: 30 of 300 static requests went wrong (30 timed out waiting for the backend); \
+             at most 0.3% through the 2 other backend(s)"
+        );
+        assert_eq!(f.confidence, Confidence::High);
+        let a = analyse_logs(&ev);
+        assert_eq!(a.verdict.root_cause, Some(Code::IL504));
+        assert_eq!(a.verdict.status, VerdictStatus::Failing);
+        assert!(
+            a.verdict
+                .summary
+                .starts_with("Static files through b2 go wrong")
+        );
+    }
+
+    #[test]
+    fn only_slow_requests_make_the_verdict_degraded() {
+        let ev = backends(vec![group("b1", 100, &[(LogSign::Slow, 10)])]);
+        let a = analyse_logs(&ev);
+        assert_eq!(a.verdict.root_cause, Some(Code::IL503));
+        assert_eq!(a.verdict.status, VerdictStatus::Degraded);
+        assert!(
+            a.verdict
+                .summary
+                .starts_with("Slow static responses (log) through b1: ")
+        );
     }
 }

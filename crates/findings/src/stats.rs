@@ -1,7 +1,6 @@
-//! Small statistics the diagnosis needs: how many samples see a rare event, and how rare an
-//! unseen event can still be.
-
-use interloper_model::PhaseStats;
+//! Small statistics the diagnosis needs: how many samples see a rare event, how rare an unseen
+//! event can still be, and how likely a clean group is by chance. Percentiles and
+//! distributions are `interloper_model::units`'.
 
 /// Samples needed so that an event hitting `rate` of requests (0 < rate < 1) is seen at least
 /// once with probability `confidence`: the smallest n with 1 − (1 − rate)ⁿ ≥ confidence.
@@ -25,44 +24,24 @@ pub fn detection_bound(n: u64, confidence: f64) -> f64 {
     1.0 - (1.0 - confidence).powf(1.0 / n as f64)
 }
 
-/// Distribution of a set of millisecond values (exact; sets here are small).
-pub(crate) fn phase_stats(values: &mut [f64]) -> PhaseStats {
-    // Non-finite values cannot come from a clock; count them as zero rather than letting
-    // them poison every percentile.
-    for v in values.iter_mut() {
-        if !v.is_finite() {
-            *v = 0.0;
+/// P(X ≤ k) for X ~ Binomial(n, p), summed in log space so large n stays finite.
+pub(crate) fn binomial_cdf(k: usize, n: usize, p: f64) -> f64 {
+    if p <= 0.0 {
+        return 1.0;
+    }
+    if p >= 1.0 {
+        return if k >= n { 1.0 } else { 0.0 };
+    }
+    let (lp, lq) = (p.ln(), (1.0 - p).ln());
+    let mut log_choose = 0.0_f64;
+    let mut total = 0.0;
+    for i in 0..=k.min(n) {
+        if i > 0 {
+            log_choose += ((n - i + 1) as f64).ln() - (i as f64).ln();
         }
+        total += (log_choose + i as f64 * lp + (n - i) as f64 * lq).exp();
     }
-    if values.is_empty() {
-        return PhaseStats::default();
-    }
-    values.sort_by(|a, b| a.total_cmp(b));
-    let n = values.len();
-    let at = |q: f64| -> f64 {
-        // Nearest-rank percentile: the value below which q of the samples fall.
-        let rank = ((q * n as f64).ceil() as usize).clamp(1, n);
-        values[rank - 1]
-    };
-    PhaseStats {
-        count: n as u64,
-        min: values[0],
-        p50: at(0.50),
-        p90: at(0.90),
-        p99: at(0.99),
-        max: values[n - 1],
-        // Summed as a running mean so huge values cannot overflow to infinity.
-        mean: values
-            .iter()
-            .enumerate()
-            .fold(0.0, |m, (i, v)| m + (v - m) / (i as f64 + 1.0)),
-    }
-}
-
-/// Median of a set (0 for an empty set).
-pub(crate) fn median(values: &[f64]) -> f64 {
-    let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
-    phase_stats(&mut v).p50
+    total.min(1.0)
 }
 
 #[cfg(test)]
@@ -83,14 +62,13 @@ mod tests {
     }
 
     #[test]
-    fn percentiles_nearest_rank() {
-        let mut v: Vec<f64> = (1..=100).map(f64::from).collect();
-        let s = phase_stats(&mut v);
-        assert_eq!(
-            (s.min, s.p50, s.p90, s.p99, s.max),
-            (1.0, 50.0, 90.0, 99.0, 100.0)
-        );
-        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
-        assert_eq!(phase_stats(&mut []).count, 0);
+    fn binomial_tail_is_exact_on_small_cases_and_finite_on_large_ones() {
+        // P(X ≤ 0) for n = 10, p = 0.5 is 1/1024.
+        assert!((binomial_cdf(0, 10, 0.5) - 1.0 / 1024.0).abs() < 1e-12);
+        assert_eq!(binomial_cdf(10, 10, 0.5), 1.0);
+        assert_eq!(binomial_cdf(3, 10, 0.0), 1.0);
+        assert_eq!(binomial_cdf(3, 10, 1.0), 0.0);
+        let big = binomial_cdf(5, 100_000, 0.01);
+        assert!(big.is_finite() && big < 1e-100, "{big}");
     }
 }

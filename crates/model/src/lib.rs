@@ -6,6 +6,8 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod units;
+
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};

@@ -1,7 +1,8 @@
 //! From evidence to the report's per-target, per-group and per-asset numbers.
 //!
-//! Statistics here are exact (sorted values, nearest rank): a check makes thousands of
-//! requests, not millions, and a report should agree with anyone recomputing it from the rows.
+//! Statistics here are exact (`interloper_model::units::phase_stats`: sorted values, nearest
+//! rank, the same as the findings use): a check makes thousands of requests, not millions, and
+//! a report should agree with anyone recomputing it from the rows.
 
 use crate::{
     AssetKind, AssetReport, Bucket, Counts, GroupReport, HISTOGRAM_BOUNDS_MS,
@@ -10,6 +11,7 @@ use crate::{
 use interloper_findings::{
     AssetEvidence, Evidence, Finding, TargetEvidence, TargetSummary, ThresholdConfig,
 };
+use interloper_model::units::{self, phase_stats};
 use interloper_model::{PhaseStats, Phases, RequestRecord};
 use std::collections::{BTreeMap, HashSet};
 
@@ -97,21 +99,25 @@ fn finite_stats(s: &mut PhaseStats) {
     }
 }
 
+/// The nearest-rank median of the finite values, 0 when there are none (a baseline).
+fn median(values: impl IntoIterator<Item = f64>) -> f64 {
+    units::median(values).unwrap_or(0.0)
+}
+
 /// Used only when the analysis has no summary for a target (it was made from other evidence).
 fn fallback_summary(t: &TargetEvidence, assets: &[AssetReport]) -> TargetSummary {
     let all: Vec<&RequestRecord> = t.assets.iter().flat_map(|a| a.records.iter()).collect();
-    let mut totals: Vec<f64> = all
+    let totals = all
         .iter()
         .filter(|r| r.error.is_none())
-        .filter_map(|r| r.phases.total_ms)
-        .collect();
+        .filter_map(|r| r.phases.total_ms);
     TargetSummary {
         label: t.label.clone(),
         assets: t.assets.len(),
         requests: all.len() as u64,
         failed: assets.iter().map(|a| a.counts.failed).sum(),
         stalled: assets.iter().map(|a| a.counts.stalled).sum(),
-        total: stats(&mut totals).unwrap_or_default(),
+        total: phase_stats(totals).unwrap_or_default(),
         leaf_issuer: t.tls.as_ref().and_then(|x| x.leaf_issuer.clone()),
         tls_status: t.tls.as_ref().map(|x| x.status),
     }
@@ -144,10 +150,8 @@ impl StallRule {
             .flat_map(|a| a.records.iter())
             .filter(|r| r.error.is_none())
             .collect();
-        let median_of = |f: fn(&Phases) -> Option<f64>| {
-            let mut v: Vec<f64> = ok.iter().filter_map(|r| f(&r.phases)).collect();
-            stats(&mut v).map(|s| s.p50).unwrap_or(0.0)
-        };
+        let median_of =
+            |f: fn(&Phases) -> Option<f64>| median(ok.iter().filter_map(|r| f(&r.phases)));
         StallRule {
             cfg: cfg.clone(),
             medians: [
@@ -184,10 +188,7 @@ fn asset(
     keep: usize,
 ) -> AssetReport {
     let ok: Vec<&RequestRecord> = a.records.iter().filter(|r| r.error.is_none()).collect();
-    let body_median = {
-        let mut v: Vec<f64> = ok.iter().filter_map(|r| r.phases.body_ms).collect();
-        stats(&mut v).map(|s| s.p50).unwrap_or(0.0)
-    };
+    let body_median = median(ok.iter().filter_map(|r| r.phases.body_ms));
     let mut counts = Counts::default();
     let mut rows: Vec<(bool, RequestRow)> = Vec::with_capacity(a.records.len());
     for r in &a.records {
@@ -208,15 +209,14 @@ fn asset(
     }
     let total = rows.len();
     let requests = select(rows, keep);
-    let mut sizes: Vec<f64> = ok
+    let sizes = ok
         .iter()
         .filter(|r| r.status.is_none_or(|s| (200..300).contains(&s)))
-        .map(|r| r.bytes_received as f64)
-        .collect();
+        .map(|r| r.bytes_received as f64);
     AssetReport {
         url: a.url.clone(),
         kind,
-        size: stats(&mut sizes).map(|s| s.p50 as u64),
+        size: units::median(sizes).map(|m| m as u64),
         counts,
         phases: phase_table(&a.records.iter().collect::<Vec<_>>()),
         checks: a.checks.clone(),
@@ -289,10 +289,7 @@ fn phase_table(records: &[&RequestRecord]) -> PhaseTable {
         .filter(|r| r.error.is_none())
         .map(|r| &r.phases)
         .collect();
-    let of = |f: fn(&Phases) -> Option<f64>| {
-        let mut v: Vec<f64> = ok.iter().filter_map(|p| f(p)).collect();
-        stats(&mut v)
-    };
+    let of = |f: fn(&Phases) -> Option<f64>| phase_stats(ok.iter().filter_map(|p| f(p)));
     PhaseTable {
         dns: of(|p| p.dns_ms),
         connect: of(|p| p.connect_ms),
@@ -326,32 +323,6 @@ fn histogram(records: &[&RequestRecord]) -> Vec<Bucket> {
         buckets[i].count += 1;
     }
     buckets
-}
-
-/// Exact distribution; non-finite values are dropped (they cannot come from a clock, and a
-/// NaN must not poison every percentile). `None` when nothing is left.
-pub(crate) fn stats(values: &mut Vec<f64>) -> Option<PhaseStats> {
-    values.retain(|v| v.is_finite());
-    if values.is_empty() {
-        return None;
-    }
-    values.sort_by(|a, b| a.total_cmp(b));
-    let n = values.len();
-    let at = |q: f64| values[((q * n as f64).ceil() as usize).clamp(1, n) - 1];
-    Some(PhaseStats {
-        count: n as u64,
-        min: values[0],
-        p50: at(0.50),
-        p90: at(0.90),
-        p99: at(0.99),
-        max: values[n - 1],
-        // A running mean: a plain sum of huge values would overflow to infinity, which JSON
-        // cannot carry.
-        mean: values
-            .iter()
-            .enumerate()
-            .fold(0.0, |m, (i, v)| m + (v - m) / (i + 1) as f64),
-    })
 }
 
 /// Asset type from the URL's extension, else from the first Content-Type seen.
@@ -408,19 +379,6 @@ mod tests {
         assert!(t[0] && t[5] && !t[1]);
         assert_eq!(spaced(3, 200), vec![true; 3]);
         assert!(spaced(5, 0).iter().all(|x| !x));
-    }
-
-    #[test]
-    fn stats_drop_nan_and_use_nearest_rank() {
-        let mut v: Vec<f64> = (1..=100).map(f64::from).collect();
-        v.push(f64::NAN);
-        v.push(f64::INFINITY);
-        let s = stats(&mut v).unwrap();
-        assert_eq!(
-            (s.count, s.p50, s.p90, s.p99, s.max),
-            (100, 50.0, 90.0, 99.0, 100.0)
-        );
-        assert!(stats(&mut vec![f64::NAN]).is_none());
     }
 
     #[test]

@@ -5,9 +5,10 @@
 
 use crate::svg::{self, PHASE_COLOURS, kind_colour};
 use crate::terminal::serde_name;
-use crate::text::{bytes, esc, file_name, ms, phase_line, shorten};
+use crate::text::{esc, file_name, phase_line, shorten};
 use crate::{AssetReport, Report, TargetReport};
 use interloper_findings::{Evidence, Finding};
+use interloper_model::units::{fmt_bytes, fmt_duration_ms};
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
@@ -315,8 +316,8 @@ fn finding(s: &mut String, f: &Finding, open: bool) {
                         let _ = write!(
                             s,
                             "<br><span class=\"err\">{} of {}</span>",
-                            bytes(*bytes_received),
-                            bytes(cl)
+                            fmt_bytes(*bytes_received as f64),
+                            fmt_bytes(cl as f64)
                         );
                     }
                     let _ = write!(s, "</td><td>{}", esc(&phase_line(phases)));
@@ -386,7 +387,7 @@ fn target(s: &mut String, t: &TargetReport) {
         if sum.stalled > 0 { "err" } else { "muted" },
         sum.stalled,
         if sum.total.count > 0 {
-            ms(sum.total.p50)
+            fmt_duration_ms(sum.total.p50)
         } else {
             "—".to_string()
         },
@@ -440,7 +441,11 @@ fn target(s: &mut String, t: &TargetReport) {
                     "<strong class=\"err\">differs</strong>"
                 },
                 match (w.server_ms, w.client_ms) {
-                    (Some(a), Some(b)) => format!(" · server {} vs client {}", ms(a), ms(b)),
+                    (Some(a), Some(b)) => format!(
+                        " · server {} vs client {}",
+                        fmt_duration_ms(a),
+                        fmt_duration_ms(b)
+                    ),
                     _ => String::new(),
                 }
             );
@@ -486,15 +491,15 @@ fn target(s: &mut String, t: &TargetReport) {
                     let _ = write!(
                         s,
                         "<td class=\"num\" title=\"{name}: p50 {} · p90 {} · p99 {} · max {} ({} requests)\"><span class=\"{}\">{}</span><br><small class=\"{}\">{}</small></td>",
-                        ms(st.p50),
-                        ms(st.p90),
-                        ms(st.p99),
-                        ms(st.max),
+                        fmt_duration_ms(st.p50),
+                        fmt_duration_ms(st.p90),
+                        fmt_duration_ms(st.p99),
+                        fmt_duration_ms(st.max),
                         st.count,
                         if st.p50 >= 750.0 { "slowv" } else { "" },
-                        ms(st.p50),
+                        fmt_duration_ms(st.p50),
                         if st.p99 >= 750.0 { "slowv" } else { "muted" },
-                        ms(st.p99),
+                        fmt_duration_ms(st.p99),
                     );
                 }
                 None => s.push_str("<td class=\"num muted\">—</td>"),
@@ -506,7 +511,7 @@ fn target(s: &mut String, t: &TargetReport) {
                     s,
                     "<td class=\"num{}\">{}</td></tr>",
                     if st.max >= 750.0 { " slow" } else { "" },
-                    ms(st.max)
+                    fmt_duration_ms(st.max)
                 );
             }
             None => s.push_str("<td class=\"num muted\">—</td></tr>"),
@@ -548,12 +553,12 @@ fn target(s: &mut String, t: &TargetReport) {
             g.phases
                 .total
                 .as_ref()
-                .map(|x| ms(x.p50))
+                .map(|x| fmt_duration_ms(x.p50))
                 .unwrap_or_else(|| "—".into()),
             g.phases
                 .total
                 .as_ref()
-                .map(|x| ms(x.p99))
+                .map(|x| fmt_duration_ms(x.p99))
                 .unwrap_or_else(|| "—".into()),
         );
         svg::histogram(s, &g.histogram, g.counts.failed, kind_colour(g.kind));
@@ -576,7 +581,7 @@ fn instances(s: &mut String, targets: &[TargetReport]) {
         let x = &t.summary;
         let stat = |v: f64| {
             if x.total.count > 0 {
-                ms(v)
+                fmt_duration_ms(v)
             } else {
                 "—".to_string()
             }
@@ -644,7 +649,7 @@ fn assets_table(s: &mut String, assets: &[AssetReport]) {
             Some(v) => format!(
                 "<td class=\"num{}\">{}</td>",
                 if v >= 750.0 { " slow" } else { "" },
-                ms(v)
+                fmt_duration_ms(v)
             ),
             None => "<td class=\"num\">—</td>".to_string(),
         };
@@ -654,7 +659,9 @@ fn assets_table(s: &mut String, assets: &[AssetReport]) {
             esc(&shorten(&a.url, 2000)),
             esc(&shorten(file_name(&a.url), 120)),
             a.kind.as_str(),
-            a.size.map(bytes).unwrap_or_else(|| "—".into()),
+            a.size
+                .map(|b| fmt_bytes(b as f64))
+                .unwrap_or_else(|| "—".into()),
             a.counts.requests,
             if a.counts.failed > 0 { " bad" } else { "" },
             a.counts.failed,

@@ -9,8 +9,9 @@ use interloper_findings::{
 use serde::{Deserialize, Serialize};
 
 use crate::terminal::{BOLD, DIM, Painter, RED, TerminalStyle};
-use crate::text::{clean, ms};
+use crate::text::clean;
 use crate::{ReportMeta, Tool};
+use interloper_model::units::fmt_duration_ms;
 
 /// The JSON schema name of a logs report.
 pub const LOGS_SCHEMA: &str = "interloper.logs/v1";
@@ -127,9 +128,9 @@ pub fn render_logs_terminal(
                 g.count(LogSign::Partial),
                 slow,
                 g.not_found + g.forbidden,
-                ms(g.duration.p50),
-                ms(g.duration.p99),
-                ms(g.duration.max),
+                fmt_duration_ms(g.duration.p50),
+                fmt_duration_ms(g.duration.p99),
+                fmt_duration_ms(g.duration.max),
             );
             if g.bad() > 0 && report.verdict.target.as_deref() == Some(g.name.as_str()) {
                 let _ = writeln!(s, "{}", p.paint(RED, &line));

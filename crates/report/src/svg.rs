@@ -6,8 +6,9 @@
 //! the page needs no script.
 
 use crate::build::spaced;
-use crate::text::{esc, file_name, ms, num, phase_line, shorten};
+use crate::text::{esc, file_name, num, phase_line, shorten};
 use crate::{AssetKind, Bucket, RequestRow, TargetReport};
+use interloper_model::units::fmt_duration_ms;
 use std::fmt::Write as _;
 
 /// Bars in one waterfall at most.
@@ -103,7 +104,7 @@ impl Row<'_> {
         if !phases.is_empty() {
             let _ = write!(t, "\n{phases}");
         }
-        let _ = write!(t, "\nstarted at {}", ms(r.started_ms));
+        let _ = write!(t, "\nstarted at {}", fmt_duration_ms(r.started_ms));
         if let Some(e) = &r.error {
             let _ = write!(t, "\n{}", shorten(&e.message, 300));
         }
@@ -221,7 +222,7 @@ pub(crate) fn waterfall(out: &mut String, all: &[Row<'_>]) -> Option<String> {
             x = num(tx),
             y1 = num(top - 4.0),
             y2 = num(height - 6.0),
-            label = esc(&ms(tick)),
+            label = esc(&fmt_duration_ms(tick)),
         );
     }
     for (i, row) in shown.iter().enumerate() {
@@ -281,7 +282,7 @@ pub(crate) fn waterfall(out: &mut String, all: &[Row<'_>]) -> Option<String> {
                 );
             }
             let mark = if x(end) > edge {
-                format!("✕ {}", ms(end - row.start()))
+                format!("✕ {}", fmt_duration_ms(end - row.start()))
             } else {
                 "✕".to_string()
             };
@@ -355,7 +356,7 @@ pub(crate) fn timeline(out: &mut String, all: &[Row<'_>]) -> Option<String> {
             y = num(y(v)),
             tx = num(left - 6.0),
             ty = num(y(v) + 4.0),
-            label = esc(&ms(v)),
+            label = esc(&fmt_duration_ms(v)),
         );
         e += 1.0;
     }
@@ -365,7 +366,7 @@ pub(crate) fn timeline(out: &mut String, all: &[Row<'_>]) -> Option<String> {
             r#"<text class="tick" x="{x}" y="{y}" text-anchor="middle">{label}</text>"#,
             x = num(x(t0 + tick)),
             y = num(height - 12.0),
-            label = esc(&ms(tick)),
+            label = esc(&fmt_duration_ms(tick)),
         );
     }
     let _ = write!(

@@ -2,9 +2,10 @@
 //! compact latency table per target, grouped by asset type so a page of 100 assets stays
 //! readable. Plain ANSI colour codes, only when asked for.
 
-use crate::text::{clean, file_name, ms, phase_line, shorten, wrap};
+use crate::text::{clean, file_name, phase_line, shorten, wrap};
 use crate::{GroupReport, Report, TargetReport};
 use interloper_findings::{Evidence, Finding, Severity, Verdict};
+use interloper_model::units::fmt_duration_ms;
 use serde::Serialize;
 use std::fmt::Write as _;
 use std::io::{self, Write};
@@ -439,7 +440,7 @@ impl Painter {
                 }
                 values.extend([st.p99, st.max]);
                 for v in values {
-                    let c = cell(&ms(v), 8, false);
+                    let c = cell(&fmt_duration_ms(v), 8, false);
                     // Slow enough to be a stall anywhere: make it stand out.
                     line.push_str(&if v >= floor {
                         self.paint(YELLOW, &c)

@@ -1,38 +1,13 @@
-//! Formatting and escaping shared by the renderers.
+//! Formatting and escaping shared by the renderers (durations and sizes are
+//! `interloper_model::units`', so findings and tables read the same).
 //!
 //! Every string that reaches a report may come from a server, a certificate or a page (URLs,
 //! header values, issuer names): the terminal renderer strips control characters so a value
 //! cannot move the cursor or recolour the screen, and the HTML renderer escapes markup.
 
 use interloper_model::Phases;
+use interloper_model::units::fmt_duration_ms;
 use std::fmt::Write as _;
-
-/// Milliseconds for humans: `0.3 ms`, `42 ms`, `2.1 s`; `-` when not a number.
-pub(crate) fn ms(v: f64) -> String {
-    if !v.is_finite() {
-        "-".to_string()
-    } else if v >= 10_000.0 {
-        format!("{:.0} s", v / 1000.0)
-    } else if v >= 1000.0 {
-        format!("{:.1} s", v / 1000.0)
-    } else if v >= 10.0 {
-        format!("{v:.0} ms")
-    } else {
-        format!("{v:.1} ms")
-    }
-}
-
-/// Bytes for humans.
-pub(crate) fn bytes(b: u64) -> String {
-    let f = b as f64;
-    if f >= 1024.0 * 1024.0 {
-        format!("{:.1} MiB", f / 1024.0 / 1024.0)
-    } else if f >= 1024.0 {
-        format!("{:.0} KiB", f / 1024.0)
-    } else {
-        format!("{b} B")
-    }
-}
 
 /// `dns 0.1 ms · connect 0.3 ms · tls 2.1 ms · ttfb 2.0 s · body 1.0 ms` (phases that did
 /// not happen are left out).
@@ -51,7 +26,7 @@ pub(crate) fn phase_line(p: &Phases) -> String {
             if !out.is_empty() {
                 out.push_str(" · ");
             }
-            let _ = write!(out, "{name} {}", ms(v));
+            let _ = write!(out, "{name} {}", fmt_duration_ms(v));
         }
     }
     out

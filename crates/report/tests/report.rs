@@ -399,3 +399,43 @@ fn notes_reach_json_and_html_escaped() {
     let back: Report = serde_json::from_value(old).expect("parses without notes");
     assert!(back.notes.is_empty());
 }
+
+#[test]
+fn a_stall_reads_the_same_in_the_finding_and_the_table() {
+    // One asset, one 12.34 s header stall: the finding's range and the table's max agree.
+    let url = "https://shop.example.test/static/app.css";
+    let records = (0..20)
+        .map(|i| {
+            let ttfb = if i == 7 { 12_340.0 } else { 3.0 };
+            rec(i, url, i as f64 * 10.0, ttfb, 0.5, 2000)
+        })
+        .collect();
+    let evidence = vec![TargetEvidence {
+        label: "https://shop.example.test/".into(),
+        assets: vec![AssetEvidence {
+            url: url.into(),
+            records,
+            checks: vec![],
+        }],
+        ..Default::default()
+    }];
+    let analysis = analyse(&evidence, &ThresholdConfig::default());
+    let meta = interloper_report::ReportMeta::new("0.1.0", "2026-11-23T21:00:00Z", vec![]);
+    let r = Report::new(analysis, evidence, meta);
+    let stall = &r.findings[0];
+    assert!(
+        stall
+            .summary
+            .contains("(12.3 s against a median of 3.0 ms)"),
+        "{}",
+        stall.summary
+    );
+    let out = terminal(&r, false, 100);
+    let table = &out[out.find("Latency ·").expect("table")..];
+    let ttfb_row = table
+        .lines()
+        .find(|l| l.trim_start().starts_with("ttfb"))
+        .expect("ttfb row");
+    assert!(ttfb_row.trim_end().ends_with("12.3 s"), "{ttfb_row}");
+    assert!(html(&r).contains("12.3 s"));
+}

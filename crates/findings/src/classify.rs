@@ -1,0 +1,288 @@
+//! What happened to each request, as the detectors see it: fine, stalled in one phase,
+//! trickled, truncated, failed, or answered with an error status.
+
+use crate::analysis::ThresholdConfig;
+use crate::input::{AssetEvidence, TargetEvidence};
+use interloper_model::units::median;
+use interloper_model::{ErrorKind, Phase, RequestRecord};
+use std::collections::BTreeMap;
+
+/// What happened to one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    Fine,
+    /// Slow in this phase beyond the target's baseline.
+    Stalled(Phase),
+    /// The body arrived slowly but steadily.
+    Trickled,
+    /// Fewer bytes than announced.
+    Truncated,
+    /// Failed (reset, timeout, refused, …).
+    Failed(ErrorKind),
+    /// HTTP error status (counted by the asset-status detectors, not as a path problem).
+    Status(u16),
+}
+
+impl Outcome {
+    pub(crate) fn is_bad(self) -> bool {
+        matches!(
+            self,
+            Outcome::Stalled(_) | Outcome::Trickled | Outcome::Truncated | Outcome::Failed(_)
+        )
+    }
+
+    /// A stall or a failed request: what IL207 counts (a trickle is IL205's and a truncated
+    /// body IL203's, whatever the size).
+    pub(crate) fn is_stall_or_failure(self) -> bool {
+        matches!(self, Outcome::Stalled(_) | Outcome::Failed(_))
+    }
+
+    pub(crate) fn is_stall(self) -> bool {
+        matches!(self, Outcome::Stalled(_))
+    }
+
+    pub(crate) fn is_failure(self) -> bool {
+        matches!(self, Outcome::Failed(_))
+    }
+}
+
+/// One request of a target with its asset and outcome.
+pub(crate) type Row<'a> = (&'a AssetEvidence, &'a RequestRecord, Outcome);
+
+/// Every request of one target, classified.
+pub(crate) struct Classified<'a> {
+    /// (asset, record, outcome) for every request of the target, asset by asset.
+    pub(crate) rows: Vec<Row<'a>>,
+    /// Median per phase name, for the evidence text.
+    pub(crate) medians: BTreeMap<&'static str, f64>,
+}
+
+impl Classified<'_> {
+    /// The median of a phase over the target's successful requests (0 when unknown).
+    pub(crate) fn phase_median(&self, p: Phase) -> f64 {
+        PHASES
+            .iter()
+            .find(|(q, _)| *q == p)
+            .and_then(|(_, name)| self.medians.get(name).copied())
+            .unwrap_or(0.0)
+    }
+}
+
+/// The phases a stall is looked for in, with their names in the medians.
+pub(crate) const PHASES: &[(Phase, &str)] = &[
+    (Phase::Dns, "dns"),
+    (Phase::Connect, "connect"),
+    (Phase::Tls, "tls"),
+    (Phase::Ttfb, "ttfb"),
+    (Phase::Body, "body"),
+];
+
+pub(crate) fn phase_value(r: &RequestRecord, p: Phase) -> Option<f64> {
+    match p {
+        Phase::Dns => r.phases.dns_ms,
+        Phase::Connect => r.phases.connect_ms,
+        Phase::Tls => r.phases.tls_ms,
+        Phase::Write => r.phases.write_ms,
+        Phase::Ttfb => r.phases.ttfb_ms,
+        Phase::Body => r.phases.body_ms,
+    }
+}
+
+pub(crate) fn phase_label(p: Phase) -> &'static str {
+    match p {
+        Phase::Dns => "DNS",
+        Phase::Connect => "TCP connect",
+        Phase::Tls => "TLS handshake",
+        Phase::Write => "request write",
+        Phase::Ttfb => "waiting for response headers",
+        Phase::Body => "body transfer",
+    }
+}
+
+/// Median of the finite values, 0 for none.
+fn median_or_zero(values: impl IntoIterator<Item = f64>) -> f64 {
+    median(values).unwrap_or(0.0)
+}
+
+pub(crate) fn classify_target<'a>(t: &'a TargetEvidence, cfg: &ThresholdConfig) -> Classified<'a> {
+    // Baselines: connection phases and TTFB per target (they do not depend on the file), the
+    // body per asset (a 1 MB file legitimately takes longer than an icon).
+    let ok: Vec<&RequestRecord> = t
+        .assets
+        .iter()
+        .flat_map(|a| a.records.iter())
+        .filter(|r| r.error.is_none())
+        .collect();
+    let medians: BTreeMap<&'static str, f64> = PHASES
+        .iter()
+        .map(|(p, name)| {
+            let m = median_or_zero(ok.iter().filter_map(|r| phase_value(r, *p)));
+            (*name, m)
+        })
+        .collect();
+    let mut rows = Vec::new();
+    for a in &t.assets {
+        let body_median = median_or_zero(
+            a.records
+                .iter()
+                .filter(|r| r.error.is_none())
+                .filter_map(|r| r.phases.body_ms),
+        );
+        for r in &a.records {
+            rows.push((a, r, outcome(r, &medians, body_median, cfg)));
+        }
+    }
+    Classified { rows, medians }
+}
+
+fn outcome(
+    r: &RequestRecord,
+    medians: &BTreeMap<&'static str, f64>,
+    body_median: f64,
+    cfg: &ThresholdConfig,
+) -> Outcome {
+    let short = r.content_length.is_some_and(|cl| r.bytes_received < cl);
+    if let Some(e) = &r.error {
+        return match e.kind {
+            ErrorKind::Truncated => Outcome::Truncated,
+            ErrorKind::ResetMidBody if short => Outcome::Truncated,
+            k => Outcome::Failed(k),
+        };
+    }
+    if short {
+        return Outcome::Truncated;
+    }
+    if is_trickle(r, cfg) {
+        return Outcome::Trickled;
+    }
+    match (stalled_phase(r, medians, body_median, cfg), r.status) {
+        (Some(p), _) => Outcome::Stalled(p),
+        (None, Some(s)) if s >= 400 => Outcome::Status(s),
+        _ => Outcome::Fine,
+    }
+}
+
+/// The phase that exceeds its stall threshold by the most, if any.
+fn stalled_phase(
+    r: &RequestRecord,
+    medians: &BTreeMap<&'static str, f64>,
+    body_median: f64,
+    cfg: &ThresholdConfig,
+) -> Option<Phase> {
+    let threshold =
+        |median: f64| (median * cfg.stall_factor + cfg.stall_margin_ms).max(cfg.stall_floor_ms);
+    let mut worst: Option<(Phase, f64)> = None;
+    for (p, name) in PHASES {
+        let Some(v) = phase_value(r, *p) else {
+            continue;
+        };
+        let base = if *p == Phase::Body {
+            body_median
+        } else {
+            medians.get(name).copied().unwrap_or(0.0)
+        };
+        let over = v - threshold(base);
+        if over > 0.0 && worst.is_none_or(|(_, w)| over > w) {
+            worst = Some((*p, over));
+        }
+    }
+    worst.map(|(p, _)| p)
+}
+
+/// A body that kept arriving, slowly, for a long time — not a stall followed by a burst.
+pub(crate) fn is_trickle(r: &RequestRecord, cfg: &ThresholdConfig) -> bool {
+    let Some(body_ms) = r.phases.body_ms else {
+        return false;
+    };
+    if body_ms < cfg.trickle_min_ms || r.bytes_received == 0 {
+        return false;
+    }
+    let rate = r.bytes_received as f64 / (body_ms / 1000.0);
+    if rate >= cfg.trickle_rate {
+        return false;
+    }
+    // Progressive arrival: several samples, and no single gap covering most of the time.
+    let curve = &r.body_curve;
+    if curve.len() < 4 {
+        return false;
+    }
+    let mut prev = 0.0;
+    let mut largest_gap: f64 = 0.0;
+    for s in curve {
+        largest_gap = largest_gap.max(s.at_ms - prev);
+        prev = s.at_ms;
+    }
+    largest_gap < 0.5 * body_ms
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{asset, rec, target, trickle};
+
+    #[test]
+    fn a_slow_header_is_a_ttfb_stall_and_the_rest_are_fine() {
+        let t = target(vec![asset("https://a/s/x.css", 20, 1000, |i, mut r| {
+            if i == 7 {
+                r.phases.ttfb_ms = Some(2000.0);
+            }
+            r
+        })]);
+        let c = classify_target(&t, &ThresholdConfig::default());
+        let stalled: Vec<u64> = c
+            .rows
+            .iter()
+            .filter(|(_, _, o)| *o == Outcome::Stalled(Phase::Ttfb))
+            .map(|(_, r, _)| r.seq)
+            .collect();
+        assert_eq!(stalled, vec![7]);
+        assert!(
+            c.rows
+                .iter()
+                .all(|(_, r, o)| r.seq == 7 || *o == Outcome::Fine)
+        );
+        assert_eq!(c.phase_median(Phase::Tls), 2.0);
+    }
+
+    #[test]
+    fn short_bodies_trickles_failures_and_statuses_are_told_apart() {
+        let mut short = rec(0, "https://a/x", 3.0, 1.0, 1000);
+        short.bytes_received = 10;
+        let mut failed = rec(1, "https://a/x", 3.0, 1.0, 1000);
+        failed.error = Some(interloper_model::RequestError {
+            kind: ErrorKind::Refused,
+            phase: Phase::Connect,
+            message: "refused".into(),
+        });
+        let mut gone = rec(2, "https://a/x", 3.0, 1.0, 1000);
+        gone.status = Some(404);
+        let slow = trickle(rec(3, "https://a/x", 3.0, 1.0, 40_000), 4000.0);
+        let t = target(vec![AssetEvidence {
+            url: "https://a/x".into(),
+            records: vec![short, failed, gone, slow],
+            checks: vec![],
+        }]);
+        let c = classify_target(&t, &ThresholdConfig::default());
+        let outcomes: Vec<Outcome> = c.rows.iter().map(|r| r.2).collect();
+        assert_eq!(
+            outcomes,
+            vec![
+                Outcome::Truncated,
+                Outcome::Failed(ErrorKind::Refused),
+                Outcome::Status(404),
+                Outcome::Trickled
+            ]
+        );
+    }
+
+    #[test]
+    fn one_late_burst_is_not_a_trickle() {
+        let mut r = rec(0, "https://a/x", 3.0, 3000.0, 40_000);
+        r.body_curve = vec![interloper_model::BodySample {
+            at_ms: 2900.0,
+            bytes: 40_000,
+        }];
+        assert!(!is_trickle(&r, &ThresholdConfig::default()));
+        assert!(is_trickle(&trickle(r, 3000.0), &ThresholdConfig::default()));
+    }
+}

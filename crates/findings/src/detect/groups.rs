@@ -1,0 +1,426 @@
+//! Detectors that single out one group of requests — an address or IP family, large bodies,
+//! an HTTP version — as the one that misbehaves while the others are fine.
+//!
+//! When such a group holds every stall (or every failure) of the target, it is the diagnosis:
+//! IL201 (or IL202) would only repeat it less precisely, so [`fold_into_groups`] folds the
+//! general finding's summary and severity into the group's.
+
+use super::{add_worst_requests, finding, ip_of, stalled_or_failed};
+use crate::analysis::ThresholdConfig;
+use crate::classify::Classified;
+use crate::input::{AssetEvidence, Evidence, TargetEvidence};
+use crate::stats::binomial_cdf;
+use crate::{Code, Confidence, Finding};
+use interloper_model::RequestRecord;
+use interloper_model::units::fmt_bytes;
+use std::collections::BTreeMap;
+
+/// A finding about one group and the stalls and failures it accounts for.
+pub(crate) struct GroupFinding {
+    pub(crate) finding: Finding,
+    pub(crate) stalls: usize,
+    pub(crate) failures: usize,
+}
+
+/// IL206 — one resolved address misbehaves, or else one IP family.
+pub(crate) fn address(
+    t: &TargetEvidence,
+    c: &Classified<'_>,
+    cfg: &ThresholdConfig,
+) -> Option<GroupFinding> {
+    let by_address = |r: &RequestRecord| r.remote_addr.as_deref().map(ip_of).map(str::to_string);
+    let by_family = |r: &RequestRecord| {
+        let family = |a: &str| {
+            if ip_of(a).contains(':') {
+                "IPv6"
+            } else {
+                "IPv4"
+            }
+        };
+        r.remote_addr.as_deref().map(|a| family(a).to_string())
+    };
+    contrast(Code::IL206, &t.label, c, cfg, by_address, "address")
+        .or_else(|| contrast(Code::IL206, &t.label, c, cfg, by_family, "IP family"))
+}
+
+/// IL208 — one HTTP version misbehaves.
+pub(crate) fn protocol(
+    t: &TargetEvidence,
+    c: &Classified<'_>,
+    cfg: &ThresholdConfig,
+) -> Option<GroupFinding> {
+    let by_version = |r: &RequestRecord| r.http_version.clone();
+    contrast(Code::IL208, &t.label, c, cfg, by_version, "HTTP version")
+}
+
+/// IL207 — large responses stall or fail while small ones never do.
+pub(crate) fn large_bodies(
+    t: &TargetEvidence,
+    c: &Classified<'_>,
+    cfg: &ThresholdConfig,
+) -> Option<GroupFinding> {
+    let (mut large_n, mut small_n, mut small_bad) = (0usize, 0usize, 0usize);
+    let (mut stalls, mut failures) = (0usize, 0usize);
+    let mut large_rows = Vec::new();
+    for (a, r, o) in &c.rows {
+        match asset_size(a) {
+            Some(s) if s >= cfg.large_body => {
+                large_n += 1;
+                if o.is_stall_or_failure() {
+                    stalls += usize::from(o.is_stall());
+                    failures += usize::from(o.is_failure());
+                    large_rows.push((*a, *r, r.phases.total_ms));
+                }
+            }
+            Some(s) if s <= cfg.small_body => {
+                small_n += 1;
+                small_bad += usize::from(o.is_stall_or_failure());
+            }
+            _ => {}
+        }
+    }
+    let large_bad = large_rows.len();
+    if large_bad < 2 || small_bad > 0 || small_n < 2 * cfg.min_group {
+        return None;
+    }
+    let mut f = finding(
+        Code::IL207,
+        Some(&t.label),
+        format!(
+            "{large_bad} of {large_n} requests for responses ≥ {} {}; none of {small_n} for responses ≤ {}",
+            fmt_bytes(cfg.large_body as f64),
+            stalled_or_failed(stalls, failures),
+            fmt_bytes(cfg.small_body as f64)
+        ),
+    );
+    f.confidence = if large_bad >= 3 {
+        Confidence::High
+    } else {
+        Confidence::Medium
+    };
+    add_worst_requests(&mut f, large_rows.into_iter());
+    Some(GroupFinding {
+        finding: f,
+        stalls,
+        failures,
+    })
+}
+
+/// The size of an asset: the largest length announced or received.
+fn asset_size(a: &AssetEvidence) -> Option<u64> {
+    a.records
+        .iter()
+        .filter_map(|r| {
+            r.content_length
+                .or(Some(r.bytes_received))
+                .filter(|v| *v > 0)
+        })
+        .max()
+}
+
+/// Requests and bad requests of one group, and its stalls and failures among them.
+#[derive(Default, Clone, Copy)]
+struct Tally {
+    requests: usize,
+    bad: usize,
+    stalls: usize,
+    failures: usize,
+}
+
+impl Tally {
+    fn rate(&self) -> f64 {
+        self.bad as f64 / self.requests as f64
+    }
+}
+
+/// Compare groups of requests (by address, family, protocol): one group bad, the others fine.
+fn contrast(
+    code: Code,
+    label: &str,
+    c: &Classified<'_>,
+    cfg: &ThresholdConfig,
+    key: impl Fn(&RequestRecord) -> Option<String>,
+    what: &str,
+) -> Option<GroupFinding> {
+    let mut groups: BTreeMap<String, Tally> = BTreeMap::new();
+    for (_, r, o) in &c.rows {
+        let Some(k) = key(r) else { continue };
+        let g = groups.entry(k).or_default();
+        g.requests += 1;
+        g.bad += usize::from(o.is_bad());
+        g.stalls += usize::from(o.is_stall());
+        g.failures += usize::from(o.is_failure());
+    }
+    if groups.len() < 2 || groups.values().any(|g| g.requests < cfg.min_group) {
+        return None;
+    }
+    let (bad_key, bad) = groups
+        .iter()
+        .max_by(|a, b| a.1.rate().total_cmp(&b.1.rate()))?;
+    let others = groups.iter().filter(|(k, _)| *k != bad_key).map(|(_, g)| g);
+    let (others_n, others_bad) = others
+        .clone()
+        .fold((0, 0), |acc, g| (acc.0 + g.requests, acc.1 + g.bad));
+    let others_worst = others.map(Tally::rate).fold(0.0, f64::max);
+    // One group is worse when the others, had they suffered the same rate, would almost
+    // never have come out as clean as they did (binomial tail < 1 %), and by a wide margin.
+    let same_rate_chance = binomial_cdf(others_bad, others_n, bad.rate());
+    if bad.bad < 3 || same_rate_chance >= 0.01 || others_worst > bad.rate() / 4.0 {
+        return None;
+    }
+    let what_happened = if bad.stalls + bad.failures == bad.bad {
+        stalled_or_failed(bad.stalls, bad.failures)
+    } else {
+        // Truncated or trickled bodies count as bad here too.
+        "went wrong".into()
+    };
+    let mut f = finding(
+        code,
+        Some(label),
+        format!(
+            "{what} {bad_key}: {} of {} requests {what_happened}; at most {:.0}% elsewhere",
+            bad.bad,
+            bad.requests,
+            100.0 * others_worst
+        ),
+    );
+    for (k, g) in &groups {
+        f.evidence.push(Evidence::Stat {
+            label: format!("{what} {k}"),
+            value: format!("{} bad of {}", g.bad, g.requests),
+        });
+    }
+    f.evidence.push(Evidence::Stat {
+        label: "chance the others were this clean at the same rate".into(),
+        value: format!("{same_rate_chance:.1e}"),
+    });
+    f.confidence = if same_rate_chance < 0.001 {
+        Confidence::High
+    } else {
+        Confidence::Medium
+    };
+    Some(GroupFinding {
+        finding: f,
+        stalls: bad.stalls,
+        failures: bad.failures,
+    })
+}
+
+/// Folds IL201 (`stalls`, with `stalled` stalled requests) and IL202 (`failures`, with
+/// `failed` failed requests) into the first group finding that holds all of them; returns
+/// those that still stand on their own. The group keeps the worse severity and appends the
+/// general summary ("…; overall 6 of 60 requests stalled …").
+pub(crate) fn fold_into_groups(
+    stalls: Option<Finding>,
+    stalled: usize,
+    failures: Option<Finding>,
+    failed: usize,
+    groups: &mut [GroupFinding],
+) -> (Option<Finding>, Option<Finding>) {
+    let mut folded_any = false;
+    let mut fold = |general: Option<Finding>, held: &dyn Fn(&GroupFinding) -> usize, total| {
+        let general = general?;
+        let Some(g) = groups.iter_mut().find(|g| held(g) == total) else {
+            return Some(general);
+        };
+        let f = &mut g.finding;
+        f.severity = f.severity.max(general.severity);
+        let joint = if folded_any { ";" } else { "; overall" };
+        f.summary = format!("{}{joint} {}", f.summary, general.summary);
+        folded_any = true;
+        None
+    };
+    let stalls = fold(stalls, &|g| g.stalls, stalled);
+    let failures = fold(failures, &|g| g.failures, failed);
+    (stalls, failures)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Severity;
+    use crate::detect::requests;
+    use crate::testing::{LABEL, asset, classify, clean_asset, fail, target};
+    use interloper_model::{ErrorKind, Phase};
+
+    fn cfg() -> ThresholdConfig {
+        ThresholdConfig::default()
+    }
+
+    #[test]
+    fn clean_groups_give_nothing() {
+        let t = target(vec![
+            asset("https://a.test/s/s.css", 40, 1000, |i, mut r| {
+                if i % 2 == 1 {
+                    r.remote_addr = Some("[::1]:443".into());
+                    r.http_version = Some("HTTP/1.1".into());
+                }
+                r
+            }),
+            clean_asset("https://a.test/s/big.js", 20, 1_000_000),
+        ]);
+        let c = classify(&t);
+        assert!(address(&t, &c, &cfg()).is_none());
+        assert!(protocol(&t, &c, &cfg()).is_none());
+        assert!(large_bodies(&t, &c, &cfg()).is_none());
+    }
+
+    #[test]
+    fn failures_on_one_address_are_il206_naming_it() {
+        let t = target(vec![asset(
+            "https://a.test/s/s.css",
+            30,
+            1000,
+            |i, mut r| {
+                if i % 2 == 1 {
+                    r.remote_addr = Some("127.0.0.2:443".into());
+                    if i % 4 == 1 {
+                        return fail(r, ErrorKind::ConnectTimeout, Phase::Connect);
+                    }
+                }
+                r
+            },
+        )]);
+        let g = address(&t, &classify(&t), &cfg()).expect("IL206");
+        let f = &g.finding;
+        assert_eq!((f.code, f.severity), (Code::IL206, Severity::Error));
+        assert_eq!(f.target.as_deref(), Some(LABEL));
+        assert_eq!(
+            f.summary,
+            "address 127.0.0.2: 8 of 15 requests failed; at most 0% elsewhere"
+        );
+        assert_eq!((g.stalls, g.failures), (0, 8));
+        assert_eq!(f.confidence, Confidence::High);
+    }
+
+    #[test]
+    fn one_family_is_named_when_no_single_address_stands_out() {
+        // Two IPv6 addresses share the failures, so neither alone clears the bar's margin
+        // over the other; together they do.
+        let t = target(vec![asset(
+            "https://a.test/s/s.css",
+            60,
+            1000,
+            |i, mut r| {
+                match i % 4 {
+                    1 => r.remote_addr = Some("[::1]:443".into()),
+                    3 => r.remote_addr = Some("[::2]:443".into()),
+                    2 => r.remote_addr = Some("127.0.0.2:443".into()),
+                    _ => {}
+                }
+                if i % 2 == 1 && i % 3 == 0 {
+                    return fail(r, ErrorKind::Refused, Phase::Connect);
+                }
+                r
+            },
+        )]);
+        let g = address(&t, &classify(&t), &cfg()).expect("IL206");
+        assert!(
+            g.finding
+                .summary
+                .starts_with("IP family IPv6: 10 of 30 requests failed"),
+            "{}",
+            g.finding.summary
+        );
+    }
+
+    #[test]
+    fn stalls_on_one_protocol_are_il208() {
+        let t = target(vec![asset(
+            "https://a.test/s/s.css",
+            60,
+            1000,
+            |i, mut r| {
+                if i % 2 == 1 {
+                    r.http_version = Some("HTTP/1.1".into());
+                } else if i % 10 == 0 {
+                    r.phases.ttfb_ms = Some(2000.0);
+                }
+                r
+            },
+        )]);
+        let g = protocol(&t, &classify(&t), &cfg()).expect("IL208");
+        assert_eq!(
+            (g.finding.code, g.finding.severity),
+            (Code::IL208, Severity::Warning)
+        );
+        assert_eq!(
+            g.finding.summary,
+            "HTTP version HTTP/2: 6 of 30 requests stalled; at most 0% elsewhere"
+        );
+        assert_eq!((g.stalls, g.failures), (6, 0));
+    }
+
+    #[test]
+    fn stalls_only_on_large_bodies_are_il207_with_the_size_bounds() {
+        let t = target(vec![
+            asset("https://a.test/s/big.js", 20, 1_000_000, |i, mut r| {
+                if i % 5 == 0 {
+                    r.phases.body_ms = Some(3000.0);
+                } else if i == 7 {
+                    return fail(r, ErrorKind::BodyTimeout, Phase::Body);
+                }
+                r
+            }),
+            clean_asset("https://a.test/s/s.css", 20, 1000),
+        ]);
+        let g = large_bodies(&t, &classify(&t), &cfg()).expect("IL207");
+        assert_eq!(
+            (g.finding.code, g.finding.severity),
+            (Code::IL207, Severity::Error)
+        );
+        assert_eq!(
+            g.finding.summary,
+            "5 of 20 requests for responses ≥ 64 KiB stalled or failed (4 stalled, 1 failed); \
+             none of 20 for responses ≤ 16 KiB"
+        );
+        assert_eq!((g.stalls, g.failures), (4, 1));
+        assert_eq!(g.finding.confidence, Confidence::High);
+    }
+
+    #[test]
+    fn a_group_holding_every_stall_absorbs_il201() {
+        let t = target(vec![asset(
+            "https://a.test/s/s.css",
+            60,
+            1000,
+            |i, mut r| {
+                if i % 2 == 1 {
+                    r.http_version = Some("HTTP/1.1".into());
+                } else if i % 10 == 0 {
+                    r.phases.ttfb_ms = Some(2000.0);
+                }
+                r
+            },
+        )]);
+        let c = classify(&t);
+        let general = requests::stalls(&t, &c, &cfg()).expect("IL201");
+        let general_summary = general.summary.clone();
+        let mut groups: Vec<GroupFinding> = protocol(&t, &c, &cfg()).into_iter().collect();
+        let (stalls, failures) = fold_into_groups(Some(general), 6, None, 0, &mut groups);
+        assert!(stalls.is_none() && failures.is_none());
+        let f = &groups[0].finding;
+        assert_eq!(f.severity, Severity::Error, "IL201's severity is kept");
+        assert!(
+            f.summary.ends_with(&format!("; overall {general_summary}")),
+            "{}",
+            f.summary
+        );
+    }
+
+    #[test]
+    fn a_group_holding_only_some_failures_leaves_il202_standing() {
+        let t = target(vec![clean_asset("https://a.test/s/s.css", 10, 1000)]);
+        let c = classify(&t);
+        let general = crate::detect::finding(Code::IL202, Some(LABEL), "2 of 10".into());
+        let mut groups = vec![GroupFinding {
+            finding: crate::detect::finding(Code::IL206, Some(LABEL), "address x".into()),
+            stalls: 0,
+            failures: 1,
+        }];
+        let (_, failures) = fold_into_groups(None, 0, Some(general), 2, &mut groups);
+        assert_eq!(failures.map(|f| f.code), Some(Code::IL202));
+        assert_eq!(groups[0].finding.summary, "address x");
+        assert!(c.rows.len() == 10);
+    }
+}

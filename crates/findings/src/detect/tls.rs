@@ -1,0 +1,297 @@
+//! Detectors over the TLS path: the witness's proof of interception (IL101) and the signals
+//! of the chain analysis (IL102 … IL106).
+
+use super::finding;
+use crate::input::{Evidence, TargetEvidence, TlsEvidence, TlsItem, TlsItemKind, TlsStatus};
+use crate::{Code, Confidence, Finding, Severity};
+
+/// IL101 — the witness saw a different ClientHello or served a different chain than the
+/// client got: something terminates TLS on the path, proven.
+pub(crate) fn witness_proof(t: &TargetEvidence) -> Option<Finding> {
+    let w = t.witness.as_ref()?;
+    let mut what = Vec::new();
+    if !w.client_random_matched {
+        what.push(
+            "the witness received a different ClientHello (client_random) than the client sent",
+        );
+    }
+    if !w.chain_matched {
+        what.push("the client received a different certificate chain than the witness served");
+    }
+    if what.is_empty() {
+        return None;
+    }
+    let product = t.tls.as_ref().and_then(|x| x.product.as_deref());
+    let summary = match product {
+        Some(p) => format!("TLS is terminated on the path by {p}: {}", what.join("; ")),
+        None => format!("TLS is terminated on the path: {}", what.join("; ")),
+    };
+    let mut f = finding(Code::IL101, Some(&t.label), summary);
+    f.confidence = Confidence::High;
+    for m in what {
+        f.evidence.push(Evidence::Witness {
+            message: m.to_string(),
+        });
+    }
+    if let (Some(a), Some(b)) = (&w.client_ja4, &w.witness_ja4) {
+        f.evidence.push(Evidence::Witness {
+            message: format!("JA4 sent {a}, JA4 received {b}"),
+        });
+    }
+    Some(f)
+}
+
+/// IL103 — the issuer names a known interception product.
+pub(crate) fn product_match(t: &TargetEvidence) -> Option<Finding> {
+    let (tls, items) = signals(t, TlsItemKind::ProductMatch)?;
+    let summary = match &tls.product {
+        Some(p) => format!(
+            "the certificate was issued by {p} ({})",
+            tls.leaf_issuer.as_deref().unwrap_or("issuer unknown")
+        ),
+        None => items[0].message.clone(),
+    };
+    let mut f = with_items(t, Code::IL103, summary, &items);
+    f.confidence = Confidence::High;
+    Some(f)
+}
+
+/// IL102 — the chain is anchored only in a root installed locally. Alone (no product, no
+/// other sign) it may be a private PKI, and is said so quietly.
+pub(crate) fn local_anchor(t: &TargetEvidence) -> Option<Finding> {
+    let (tls, items) = signals(t, TlsItemKind::LocalAnchorOnly)?;
+    let mut f = with_items(t, Code::IL102, joined(&items), &items);
+    if suspicious(tls) {
+        f.confidence = tls.confidence;
+    } else {
+        f.confidence = Confidence::Medium;
+        f.severity = Severity::Info;
+        f.summary = format!(
+            "{} — with no other sign of interception this may be a private PKI",
+            f.summary
+        );
+    }
+    Some(f)
+}
+
+/// IL104 — the key presented is not the pinned one.
+pub(crate) fn pin_mismatch(t: &TargetEvidence) -> Option<Finding> {
+    let (_, items) = signals(t, TlsItemKind::PinMismatch)?;
+    let mut f = with_items(t, Code::IL104, joined(&items), &items);
+    f.confidence = Confidence::High;
+    Some(f)
+}
+
+/// IL105 — the leaf looks minted per connection.
+pub(crate) fn minted_traits(t: &TargetEvidence) -> Option<Finding> {
+    trait_only(t, TlsItemKind::MintedTraits, Code::IL105)
+}
+
+/// IL106 — less was negotiated than the server offers.
+pub(crate) fn downgrade(t: &TargetEvidence) -> Option<Finding> {
+    trait_only(t, TlsItemKind::Downgrade, Code::IL106)
+}
+
+/// IL105 and IL106: traits common on healthy servers too (a freshly issued certificate, a
+/// different protocol). Nothing on a clean chain; notes unless the chain is suspicious.
+fn trait_only(t: &TargetEvidence, kind: TlsItemKind, code: Code) -> Option<Finding> {
+    let (tls, items) = signals(t, kind)?;
+    if tls.status == TlsStatus::Clean {
+        return None;
+    }
+    let mut f = with_items(t, code, joined(&items), &items);
+    if suspicious(tls) {
+        f.confidence = tls.confidence.min(Confidence::Medium);
+    } else {
+        f.severity = Severity::Info;
+        f.confidence = Confidence::Low;
+    }
+    Some(f)
+}
+
+/// The chain analysis and its signals of `kind`, when there are any.
+fn signals(t: &TargetEvidence, kind: TlsItemKind) -> Option<(&TlsEvidence, Vec<&TlsItem>)> {
+    let tls = t.tls.as_ref()?;
+    let items: Vec<&TlsItem> = tls.items.iter().filter(|i| i.kind == kind).collect();
+    (!items.is_empty()).then_some((tls, items))
+}
+
+/// The chain analysis already decided interception is shown or likely.
+fn suspicious(tls: &TlsEvidence) -> bool {
+    matches!(
+        tls.status,
+        TlsStatus::Intercepted | TlsStatus::LikelyIntercepted
+    )
+}
+
+fn joined(items: &[&TlsItem]) -> String {
+    items
+        .iter()
+        .map(|i| i.message.as_str())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// A finding with each signal as evidence.
+fn with_items(t: &TargetEvidence, code: Code, summary: String, items: &[&TlsItem]) -> Finding {
+    let mut f = finding(code, Some(&t.label), summary);
+    for i in items {
+        f.evidence.push(Evidence::Tls {
+            message: i.message.clone(),
+        });
+    }
+    f
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::WitnessEvidence;
+    use crate::testing::{clean_asset, target};
+
+    fn with_tls(status: TlsStatus, product: Option<&str>, kinds: &[TlsItemKind]) -> TargetEvidence {
+        let mut t = target(vec![clean_asset("https://a.test/s/a.css", 3, 100)]);
+        t.tls = Some(TlsEvidence {
+            status,
+            confidence: Confidence::High,
+            product: product.map(str::to_string),
+            leaf_subject: Some("CN=a.test".into()),
+            leaf_issuer: Some("CN=FortiGate CA".into()),
+            items: kinds
+                .iter()
+                .map(|k| TlsItem {
+                    kind: *k,
+                    message: format!("{k:?} seen"),
+                })
+                .collect(),
+        });
+        t
+    }
+
+    fn witness(random: bool, chain: bool) -> WitnessEvidence {
+        WitnessEvidence {
+            url: "https://w.test/".into(),
+            client_random_matched: random,
+            chain_matched: chain,
+            client_ja4: Some("t13d_sent".into()),
+            witness_ja4: Some("t13d_got".into()),
+            server_ms: None,
+            client_ms: None,
+            samples: vec![],
+        }
+    }
+
+    #[test]
+    fn a_clean_chain_and_a_matching_witness_give_nothing() {
+        let mut t = with_tls(TlsStatus::Clean, None, &[]);
+        t.witness = Some(witness(true, true));
+        for detect in [
+            witness_proof,
+            product_match,
+            local_anchor,
+            pin_mismatch,
+            minted_traits,
+            downgrade,
+        ] {
+            assert!(detect(&t).is_none());
+        }
+        let plain = target(vec![]);
+        assert!(local_anchor(&plain).is_none() && witness_proof(&plain).is_none());
+    }
+
+    #[test]
+    fn a_witness_mismatch_is_proof_naming_the_product() {
+        let mut t = with_tls(TlsStatus::Intercepted, Some("FortiGate"), &[]);
+        t.witness = Some(witness(false, true));
+        let f = witness_proof(&t).expect("IL101");
+        assert_eq!((f.code, f.severity), (Code::IL101, Severity::Critical));
+        assert_eq!(f.confidence, Confidence::High);
+        assert_eq!(
+            f.summary,
+            "TLS is terminated on the path by FortiGate: the witness received a different \
+             ClientHello (client_random) than the client sent"
+        );
+        assert_eq!(f.evidence.len(), 2, "the mismatch and the JA4s");
+    }
+
+    #[test]
+    fn a_product_issuer_is_il103_with_the_issuer() {
+        let t = with_tls(
+            TlsStatus::Intercepted,
+            Some("FortiGate (Fortinet)"),
+            &[TlsItemKind::ProductMatch],
+        );
+        let f = product_match(&t).expect("IL103");
+        assert_eq!((f.code, f.severity), (Code::IL103, Severity::Critical));
+        assert_eq!(
+            f.summary,
+            "the certificate was issued by FortiGate (Fortinet) (CN=FortiGate CA)"
+        );
+        let unnamed = with_tls(TlsStatus::Intercepted, None, &[TlsItemKind::ProductMatch]);
+        assert_eq!(
+            product_match(&unnamed).unwrap().summary,
+            "ProductMatch seen"
+        );
+    }
+
+    #[test]
+    fn a_local_root_alone_may_be_a_private_pki() {
+        let t = with_tls(
+            TlsStatus::PrivatePkiUnknown,
+            None,
+            &[TlsItemKind::LocalAnchorOnly],
+        );
+        let f = local_anchor(&t).expect("IL102");
+        assert_eq!((f.code, f.severity), (Code::IL102, Severity::Info));
+        assert_eq!(f.confidence, Confidence::Medium);
+        assert!(
+            f.summary.ends_with("this may be a private PKI"),
+            "{}",
+            f.summary
+        );
+        let t = with_tls(
+            TlsStatus::Intercepted,
+            None,
+            &[TlsItemKind::LocalAnchorOnly],
+        );
+        let f = local_anchor(&t).expect("IL102");
+        assert_eq!(
+            (f.severity, f.confidence),
+            (Severity::Warning, Confidence::High)
+        );
+        assert_eq!(f.summary, "LocalAnchorOnly seen");
+    }
+
+    #[test]
+    fn a_pin_mismatch_is_critical() {
+        let t = with_tls(TlsStatus::Untrusted, None, &[TlsItemKind::PinMismatch]);
+        let f = pin_mismatch(&t).expect("IL104");
+        assert_eq!((f.code, f.severity), (Code::IL104, Severity::Critical));
+        assert_eq!(f.confidence, Confidence::High);
+        assert_eq!(f.summary, "PinMismatch seen");
+    }
+
+    #[test]
+    fn traits_are_warnings_only_on_a_suspicious_chain() {
+        for (detect, kind, code) in [
+            (
+                minted_traits as fn(&TargetEvidence) -> Option<Finding>,
+                TlsItemKind::MintedTraits,
+                Code::IL105,
+            ),
+            (downgrade, TlsItemKind::Downgrade, Code::IL106),
+        ] {
+            assert!(detect(&with_tls(TlsStatus::Clean, None, &[kind])).is_none());
+            let f = detect(&with_tls(TlsStatus::LikelyIntercepted, None, &[kind, kind]))
+                .expect("finding");
+            assert_eq!((f.code, f.severity), (code, Severity::Warning));
+            assert_eq!(f.confidence, Confidence::Medium);
+            assert_eq!(f.summary, format!("{kind:?} seen; {kind:?} seen"));
+            let f = detect(&with_tls(TlsStatus::Untrusted, None, &[kind])).expect("note");
+            assert_eq!(
+                (f.severity, f.confidence),
+                (Severity::Info, Confidence::Low)
+            );
+        }
+    }
+}

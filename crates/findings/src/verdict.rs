@@ -1,0 +1,247 @@
+//! The verdict of a check: the finding that best explains the rest (lowest catalogue rank),
+//! its status, and one sentence a web developer understands.
+
+use crate::catalogue::Place;
+use crate::input::TargetEvidence;
+use crate::stats::detection_bound;
+use crate::{Finding, Severity, TargetSummary, Verdict, VerdictStatus};
+
+/// Decide the verdict of a check from its findings (any order) and target summaries.
+pub(crate) fn verdict(
+    targets: &[TargetEvidence],
+    findings: &[Finding],
+    s: &[TargetSummary],
+) -> Verdict {
+    let sampling = sampling(targets.len(), s);
+    let Some(root) = root_cause(findings) else {
+        let summary = if findings.is_empty() {
+            "No problems found: every asset loaded completely, quickly and with the right content."
+        } else {
+            "No problems that affect users; see the notes below."
+        };
+        return Verdict {
+            status: VerdictStatus::Clean,
+            root_cause: None,
+            target: None,
+            summary: summary.to_string(),
+            sampling,
+        };
+    };
+    let entry = root.code.entry();
+    let target = root.target.clone();
+    let on = place_words(root);
+    let summary = if entry.is_interception() {
+        let product = targets
+            .iter()
+            .find(|t| Some(t.label.as_str()) == target.as_deref())
+            .and_then(|t| t.tls.as_ref())
+            .and_then(|t| t.product.as_deref());
+        interception_summary(root, product, &on, &symptoms(findings, root))
+    } else {
+        format!("{}{on}: {}", root.title, root.summary)
+    };
+    Verdict {
+        status: status(root, s),
+        root_cause: Some(root.code),
+        target,
+        summary,
+        sampling,
+    }
+}
+
+/// How much was sampled and, when nothing stalled, how rare a stall could still be.
+fn sampling(targets: usize, s: &[TargetSummary]) -> String {
+    let requests: u64 = s.iter().map(|x| x.requests).sum();
+    let assets: usize = s.iter().map(|x| x.assets).sum();
+    let stalled: u64 = s.iter().map(|x| x.stalled).sum();
+    if stalled == 0 && requests > 0 {
+        format!(
+            "{requests} requests to {assets} assets on {targets} target(s); no stall seen: a problem hitting more than {:.1}% of requests would have shown up (95% confidence)",
+            100.0 * detection_bound(requests, 0.95)
+        )
+    } else {
+        format!("{requests} requests to {assets} assets on {targets} target(s)")
+    }
+}
+
+/// The warning-or-worse finding of the lowest rank (the worse severity among equals, then
+/// the first).
+fn root_cause(findings: &[Finding]) -> Option<&Finding> {
+    findings
+        .iter()
+        .filter(|f| f.severity >= Severity::Warning)
+        .min_by_key(|f| (f.code.rank(), std::cmp::Reverse(f.severity)))
+}
+
+/// The catalogue's verdict for the root cause; slow becomes failing once requests to the
+/// same target fail outright.
+fn status(root: &Finding, s: &[TargetSummary]) -> VerdictStatus {
+    match root.code.entry().verdict {
+        VerdictStatus::Degraded => {
+            let failed = s
+                .iter()
+                .filter(|x| Some(&x.label) == root.target.as_ref())
+                .any(|x| x.failed > 0);
+            if failed {
+                VerdictStatus::Failing
+            } else {
+                VerdictStatus::Degraded
+            }
+        }
+        other => other,
+    }
+}
+
+/// ` at https://a/` for the server's doing, ` on the path to https://a/` for the rest.
+fn place_words(root: &Finding) -> String {
+    let Some(t) = root.target.as_deref() else {
+        return String::new();
+    };
+    match root.code.entry().place {
+        Place::Server => format!(" at {t}"),
+        Place::Path => format!(" on the path to {t}"),
+    }
+}
+
+/// The symptom nouns of the other warning-or-worse findings about the root's target.
+fn symptoms(findings: &[Finding], root: &Finding) -> Vec<&'static str> {
+    findings
+        .iter()
+        .filter(|f| f.target == root.target && f.severity >= Severity::Warning)
+        .filter(|f| f.code != root.code)
+        .filter_map(|f| f.code.entry().symptom)
+        .collect()
+}
+
+fn interception_summary(
+    root: &Finding,
+    product: Option<&str>,
+    on: &str,
+    symptoms: &[&str],
+) -> String {
+    let by = product
+        .map(|p| format!("HTTPS inspection by {p}"))
+        .unwrap_or_else(|| "HTTPS inspection".to_string());
+    let proven = if root.code == crate::Code::IL101 {
+        " (proven by the witness)"
+    } else {
+        ""
+    };
+    let and_symptoms = if symptoms.is_empty() {
+        String::new()
+    } else {
+        format!(", with {}", symptoms.join(", "))
+    };
+    format!(
+        "{by}{on}{proven}{and_symptoms}: ask your network team to bypass inspection for this server."
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Code;
+    use crate::detect::finding;
+    use crate::testing::LABEL;
+    use interloper_model::PhaseStats;
+
+    fn summary(requests: u64, failed: u64, stalled: u64) -> TargetSummary {
+        TargetSummary {
+            label: LABEL.into(),
+            assets: 2,
+            requests,
+            failed,
+            stalled,
+            total: PhaseStats::default(),
+            leaf_issuer: None,
+            tls_status: None,
+        }
+    }
+
+    fn at(code: Code, summary: &str) -> Finding {
+        finding(code, Some(LABEL), summary.into())
+    }
+
+    #[test]
+    fn no_findings_is_clean_with_the_detection_bound() {
+        let v = verdict(&[TargetEvidence::default()], &[], &[summary(80, 0, 0)]);
+        assert_eq!(v.status, VerdictStatus::Clean);
+        assert_eq!(v.root_cause, None);
+        assert!(v.summary.starts_with("No problems found"));
+        assert!(
+            v.sampling
+                .contains("80 requests to 2 assets on 1 target(s)")
+        );
+        assert!(v.sampling.contains("3.7%"), "{}", v.sampling);
+        let mut note = at(Code::IL305, "2 hashed files");
+        note.severity = Severity::Info;
+        let v = verdict(&[], &[note], &[summary(10, 0, 1)]);
+        assert_eq!(v.status, VerdictStatus::Clean);
+        assert_eq!(
+            v.summary,
+            "No problems that affect users; see the notes below."
+        );
+        assert!(!v.sampling.contains("no stall seen"));
+    }
+
+    #[test]
+    fn the_lowest_rank_explains_the_rest() {
+        let findings = [at(Code::IL201, "6 stalled"), at(Code::IL207, "large only")];
+        let v = verdict(&[], &findings, &[summary(60, 0, 6)]);
+        assert_eq!(v.root_cause, Some(Code::IL207));
+        assert_eq!(v.status, VerdictStatus::Degraded);
+        assert_eq!(
+            v.summary,
+            format!("Only large bodies stall or fail on the path to {LABEL}: large only")
+        );
+        // Once requests fail, slow is failing.
+        let v = verdict(&[], &findings, &[summary(60, 2, 6)]);
+        assert_eq!(v.status, VerdictStatus::Failing);
+    }
+
+    #[test]
+    fn server_side_codes_are_placed_at_the_target() {
+        let v = verdict(&[], &[at(Code::IL301, "1 asset(s) answered 404")], &[]);
+        assert_eq!(v.status, VerdictStatus::Failing);
+        assert_eq!(
+            v.summary,
+            format!("Asset not found (404) at {LABEL}: 1 asset(s) answered 404")
+        );
+        let v = verdict(&[], &[at(Code::IL106, "h2 → http/1.1")], &[]);
+        assert_eq!(v.status, VerdictStatus::Notice);
+    }
+
+    #[test]
+    fn interception_names_the_product_and_the_symptoms() {
+        let mut t = TargetEvidence {
+            label: LABEL.into(),
+            ..Default::default()
+        };
+        t.tls = Some(crate::TlsEvidence {
+            status: crate::TlsStatus::Intercepted,
+            confidence: crate::Confidence::High,
+            product: Some("FortiGate".into()),
+            leaf_subject: None,
+            leaf_issuer: None,
+            items: vec![],
+        });
+        let findings = [
+            at(Code::IL201, "stalls"),
+            at(Code::IL101, "proof"),
+            at(Code::IL203, "short"),
+            at(Code::IL103, "product"),
+            finding(Code::IL202, Some("https://other/"), "elsewhere".into()),
+        ];
+        let v = verdict(&[t], &findings, &[summary(60, 0, 6)]);
+        assert_eq!(v.status, VerdictStatus::Intercepted);
+        assert_eq!(v.root_cause, Some(Code::IL101));
+        assert_eq!(
+            v.summary,
+            format!(
+                "HTTPS inspection by FortiGate on the path to {LABEL} (proven by the witness), \
+                 with stalls, truncated files: ask your network team to bypass inspection for \
+                 this server."
+            )
+        );
+    }
+}

@@ -115,7 +115,6 @@ pub enum Strength {
 /// What a piece of evidence is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
-#[non_exhaustive]
 pub enum EvidenceKind {
     /// A presented certificate did not parse.
     UnparsedCertificate,
@@ -181,7 +180,6 @@ pub struct Evidence {
 /// Verdict status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
-#[non_exhaustive]
 pub enum VerdictStatus {
     /// No interception seen.
     Clean,

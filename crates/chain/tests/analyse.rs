@@ -22,7 +22,7 @@ fn run(
     r
 }
 
-fn kinds(r: &ChainReport) -> Vec<EvidenceKind> {
+fn kinds(r: &ChainReport) -> Vec<SignalKind> {
     r.evidence.iter().map(|e| e.kind).collect()
 }
 
@@ -39,8 +39,8 @@ fn public_chain_with_scts_is_clean() {
     );
     assert_eq!(r.trust.status, TrustStatus::AnchoredPublic);
     assert_eq!(r.certificates[0].sct_count, 2);
-    assert_eq!(r.verdict.status, VerdictStatus::Clean);
-    assert_eq!(r.verdict.confidence, Confidence::High);
+    assert_eq!(r.verdict.status, PathStatus::Clean);
+    assert_eq!(r.verdict.confidence, PathConfidence::High);
     assert_eq!(
         r.trust.anchor.as_ref().unwrap().subject,
         "CN=Public Test Root, O=Public CA Inc"
@@ -75,7 +75,7 @@ fn public_chain_without_scts_under_replacement_roots_is_still_clean() {
     );
     assert_eq!(r.certificates[0].sct_count, 0);
     assert!(!r.certificates[0].sct_list_present);
-    assert_eq!(r.verdict.status, VerdictStatus::Clean);
+    assert_eq!(r.verdict.status, PathStatus::Clean);
 }
 
 #[test]
@@ -114,8 +114,8 @@ fn enterprise_root_alone_is_private_pki_unknown_never_intercepted() {
         |_| {},
     );
     assert_eq!(r.trust.status, TrustStatus::AnchoredLocalOnly);
-    assert_eq!(r.verdict.status, VerdictStatus::PrivatePkiUnknown);
-    assert!(kinds(&r).contains(&EvidenceKind::ProductNotNameable));
+    assert_eq!(r.verdict.status, PathStatus::PrivatePkiUnknown);
+    assert!(kinds(&r).contains(&SignalKind::ProductNotNameable));
     assert!(r.evidence.iter().any(|e| e.message.contains("Check Point")));
 }
 
@@ -170,17 +170,17 @@ fn enterprise_root_with_minted_traits_is_likely_intercepted() {
     );
     let k = kinds(&r);
     for want in [
-        EvidenceKind::NoEmbeddedSct,
-        EvidenceKind::FreshlyIssued,
-        EvidenceKind::ShortLived,
-        EvidenceKind::KeyTypeDiffers,
-        EvidenceKind::IssuerDiffers,
-        EvidenceKind::AlpnDowngrade,
-        EvidenceKind::TlsVersionDowngrade,
+        SignalKind::NoEmbeddedSct,
+        SignalKind::FreshlyIssued,
+        SignalKind::ShortLived,
+        SignalKind::KeyTypeDiffers,
+        SignalKind::IssuerDiffers,
+        SignalKind::AlpnDowngrade,
+        SignalKind::TlsVersionDowngrade,
     ] {
         assert!(k.contains(&want), "missing {want:?} in {k:?}");
     }
-    assert_eq!(r.verdict.status, VerdictStatus::LikelyIntercepted);
+    assert_eq!(r.verdict.status, PathStatus::LikelyIntercepted);
     assert_eq!(r.verdict.rule, "local-only-minted");
 }
 
@@ -202,8 +202,8 @@ fn product_case(cn: &str, o: Option<&str>, id: &str) {
         &roots(&[&mitm]),
         |_| {},
     );
-    assert_eq!(r.verdict.status, VerdictStatus::Intercepted, "{cn}");
-    assert_eq!(r.verdict.confidence, Confidence::High, "{cn}");
+    assert_eq!(r.verdict.status, PathStatus::Intercepted, "{cn}");
+    assert_eq!(r.verdict.confidence, PathConfidence::High, "{cn}");
     assert_eq!(r.verdict.product.as_ref().unwrap().id, id, "{cn}");
     // Not installed locally: still named, medium confidence.
     let r = run(
@@ -213,8 +213,8 @@ fn product_case(cn: &str, o: Option<&str>, id: &str) {
         &Roots::empty(),
         |_| {},
     );
-    assert_eq!(r.verdict.status, VerdictStatus::Intercepted, "{cn}");
-    assert_eq!(r.verdict.confidence, Confidence::Medium);
+    assert_eq!(r.verdict.status, PathStatus::Intercepted, "{cn}");
+    assert_eq!(r.verdict.confidence, PathConfidence::Medium);
 }
 
 #[test]
@@ -312,7 +312,7 @@ fn leaf_subject_naming_a_vendor_is_not_a_product() {
         |_| {},
     );
     assert!(r.products.is_empty());
-    assert_eq!(r.verdict.status, VerdictStatus::Clean);
+    assert_eq!(r.verdict.status, PathStatus::Clean);
 }
 
 #[test]
@@ -335,7 +335,7 @@ fn expired_leaf_is_untrusted_expired() {
     );
     assert_eq!(r.trust.status, TrustStatus::Untrusted);
     assert_eq!(r.trust.reason, Some(UntrustedReason::Expired));
-    assert_eq!(r.verdict.status, VerdictStatus::Untrusted);
+    assert_eq!(r.verdict.status, PathStatus::Untrusted);
 }
 
 #[test]
@@ -352,7 +352,7 @@ fn wrong_name_is_untrusted_name_mismatch() {
     assert_eq!(r.trust.reason, Some(UntrustedReason::NameMismatch));
     assert_eq!(r.trust.name_ok, Some(false));
     assert!(r.trust.anchor.is_some());
-    assert_eq!(r.verdict.status, VerdictStatus::Untrusted);
+    assert_eq!(r.verdict.status, PathStatus::Untrusted);
 }
 
 #[test]
@@ -367,7 +367,7 @@ fn unknown_issuer_is_untrusted() {
         |_| {},
     );
     assert_eq!(r.trust.reason, Some(UntrustedReason::UnknownIssuer));
-    assert_eq!(r.verdict.status, VerdictStatus::Untrusted);
+    assert_eq!(r.verdict.status, PathStatus::Untrusted);
 }
 
 #[test]
@@ -395,7 +395,7 @@ fn pins_match_and_mismatch() {
         &Roots::empty(),
         |i| i.pins = vec![other, ca_pin],
     );
-    assert!(kinds(&r).contains(&EvidenceKind::PinMatch));
+    assert!(kinds(&r).contains(&SignalKind::PinMatch));
     assert_eq!(r.verdict.rule, "pin-match");
     let r = run(
         vec![l.clone()],
@@ -404,7 +404,7 @@ fn pins_match_and_mismatch() {
         &Roots::empty(),
         |i| i.pins = vec![leaf_pin],
     );
-    assert_eq!(r.verdict.status, VerdictStatus::Clean);
+    assert_eq!(r.verdict.status, PathStatus::Clean);
 
     // Mismatch on a public chain: untrusted, not intercepted.
     let r = run(
@@ -414,7 +414,7 @@ fn pins_match_and_mismatch() {
         &Roots::empty(),
         |i| i.pins = vec![other],
     );
-    assert_eq!(r.verdict.status, VerdictStatus::Untrusted);
+    assert_eq!(r.verdict.status, PathStatus::Untrusted);
     assert_eq!(r.verdict.rule, "pin-mismatch-public");
 
     // Mismatch with a local-only root: intercepted.
@@ -426,7 +426,7 @@ fn pins_match_and_mismatch() {
         &roots(&[&corp]),
         |i| i.pins = vec![leaf_pin],
     );
-    assert_eq!(r.verdict.status, VerdictStatus::Intercepted);
+    assert_eq!(r.verdict.status, PathStatus::Intercepted);
 
     // --expect-cert.
     let r = run(
@@ -436,7 +436,7 @@ fn pins_match_and_mismatch() {
         &Roots::empty(),
         |i| i.expect_cert = Some(l.clone()),
     );
-    assert!(kinds(&r).contains(&EvidenceKind::ExpectedCertMatch));
+    assert!(kinds(&r).contains(&SignalKind::ExpectedCertMatch));
     let r = run(
         vec![minted],
         "www.example.com",
@@ -444,8 +444,8 @@ fn pins_match_and_mismatch() {
         &roots(&[&corp]),
         |i| i.expect_cert = Some(l.clone()),
     );
-    assert!(kinds(&r).contains(&EvidenceKind::ExpectedCertMismatch));
-    assert_eq!(r.verdict.status, VerdictStatus::Intercepted);
+    assert!(kinds(&r).contains(&SignalKind::ExpectedCertMismatch));
+    assert_eq!(r.verdict.status, PathStatus::Intercepted);
 }
 
 #[test]
@@ -467,7 +467,7 @@ fn witness_decides() {
     );
     assert_eq!(
         (r.verdict.status, r.verdict.confidence),
-        (VerdictStatus::Intercepted, Confidence::High)
+        (PathStatus::Intercepted, PathConfidence::High)
     );
     let r = run(
         vec![l],
@@ -483,7 +483,7 @@ fn witness_decides() {
     );
     assert_eq!(
         (r.verdict.status, r.verdict.rule),
-        (VerdictStatus::Clean, "witness-match")
+        (PathStatus::Clean, "witness-match")
     );
 }
 
@@ -552,11 +552,11 @@ fn garbage_and_empty_chains() {
         &Roots::empty(),
         |_| {},
     );
-    assert_eq!(r.verdict.status, VerdictStatus::Untrusted);
+    assert_eq!(r.verdict.status, PathStatus::Untrusted);
     assert!(r.certificates.iter().all(|c| !c.parsed));
     let many = vec![vec![1u8; 10]; 100];
     let r = run(many, "x.example", &Roots::webpki(), &Roots::empty(), |_| {});
-    assert!(kinds(&r).contains(&EvidenceKind::ChainTruncated));
+    assert!(kinds(&r).contains(&SignalKind::ChainTruncated));
 }
 
 #[test]
@@ -622,7 +622,7 @@ fn unknown_issuer_that_differs_from_reference_is_likely_intercepted() {
             })
         },
     );
-    assert_eq!(r.verdict.status, VerdictStatus::LikelyIntercepted);
+    assert_eq!(r.verdict.status, PathStatus::LikelyIntercepted);
     assert_eq!(r.verdict.rule, "untrusted-minted");
 }
 
@@ -642,10 +642,10 @@ fn identical_reference_leaf_adds_no_trait() {
             })
         },
     );
-    assert!(kinds(&r).contains(&EvidenceKind::MatchesReference));
+    assert!(kinds(&r).contains(&SignalKind::MatchesReference));
     assert_eq!(
         (r.verdict.status, r.verdict.confidence),
-        (VerdictStatus::Clean, Confidence::High)
+        (PathStatus::Clean, PathConfidence::High)
     );
 }
 
@@ -669,7 +669,7 @@ fn ip_literal_server_name() {
     );
     assert_eq!(r.trust.name_ok, Some(true));
     assert_eq!(r.certificates[0].sans, vec!["IP:127.0.0.1"]);
-    assert_eq!(r.verdict.status, VerdictStatus::PrivatePkiUnknown);
+    assert_eq!(r.verdict.status, PathStatus::PrivatePkiUnknown);
 }
 
 #[test]

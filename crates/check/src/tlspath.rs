@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use interloper_chain::{
-    ChainInput, ChainReport, EvidenceKind, Negotiated, ProductDb, Reference, Roots, VerdictStatus,
+    ChainInput, ChainReport, Negotiated, PathStatus, ProductDb, Reference, Roots, SignalKind,
     WitnessComparison, analyse, certs_from_pem, sha256_hex,
 };
 use interloper_findings::{Confidence, TlsEvidence, TlsItem, TlsItemKind, TlsStatus};
@@ -438,15 +438,15 @@ pub fn analyse_session(
 /// Reduce a chain report to the evidence the findings read.
 pub fn to_findings_evidence(report: &ChainReport) -> TlsEvidence {
     let status = match report.verdict.status {
-        VerdictStatus::Clean => TlsStatus::Clean,
-        VerdictStatus::Intercepted => TlsStatus::Intercepted,
-        VerdictStatus::LikelyIntercepted => TlsStatus::LikelyIntercepted,
-        VerdictStatus::PrivatePkiUnknown => TlsStatus::PrivatePkiUnknown,
+        PathStatus::Clean => TlsStatus::Clean,
+        PathStatus::Intercepted => TlsStatus::Intercepted,
+        PathStatus::LikelyIntercepted => TlsStatus::LikelyIntercepted,
+        PathStatus::PrivatePkiUnknown => TlsStatus::PrivatePkiUnknown,
         _ => TlsStatus::Untrusted,
     };
     let confidence = match report.verdict.confidence {
-        interloper_chain::Confidence::High => Confidence::High,
-        interloper_chain::Confidence::Medium => Confidence::Medium,
+        interloper_chain::PathConfidence::High => Confidence::High,
+        interloper_chain::PathConfidence::Medium => Confidence::Medium,
         _ => Confidence::Low,
     };
     let items = report
@@ -454,21 +454,21 @@ pub fn to_findings_evidence(report: &ChainReport) -> TlsEvidence {
         .iter()
         .filter_map(|e| {
             let kind = match e.kind {
-                EvidenceKind::KnownProduct => TlsItemKind::ProductMatch,
-                EvidenceKind::AnchoredLocalOnly => TlsItemKind::LocalAnchorOnly,
-                EvidenceKind::NoEmbeddedSct
-                | EvidenceKind::FreshlyIssued
-                | EvidenceKind::ShortLived
-                | EvidenceKind::KeyTypeDiffers
-                | EvidenceKind::IssuerDiffers => TlsItemKind::MintedTraits,
-                EvidenceKind::PinMismatch | EvidenceKind::ExpectedCertMismatch => {
+                SignalKind::KnownProduct => TlsItemKind::ProductMatch,
+                SignalKind::AnchoredLocalOnly => TlsItemKind::LocalAnchorOnly,
+                SignalKind::NoEmbeddedSct
+                | SignalKind::FreshlyIssued
+                | SignalKind::ShortLived
+                | SignalKind::KeyTypeDiffers
+                | SignalKind::IssuerDiffers => TlsItemKind::MintedTraits,
+                SignalKind::PinMismatch | SignalKind::ExpectedCertMismatch => {
                     TlsItemKind::PinMismatch
                 }
-                EvidenceKind::AlpnDowngrade | EvidenceKind::TlsVersionDowngrade => {
+                SignalKind::AlpnDowngrade | SignalKind::TlsVersionDowngrade => {
                     TlsItemKind::Downgrade
                 }
-                EvidenceKind::Untrusted => TlsItemKind::Untrusted,
-                EvidenceKind::ProductNotNameable => TlsItemKind::Other,
+                SignalKind::Untrusted => TlsItemKind::Untrusted,
+                SignalKind::ProductNotNameable => TlsItemKind::Other,
                 _ => return None,
             };
             Some(TlsItem {

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 use base64::Engine as _;
-use interloper_chain::{ChainReport, VerdictStatus};
+use interloper_chain::{ChainReport, PathStatus};
 use interloper_check::tlspath::{
     self, HelloFingerprints, TlsPathOptions, WitnessView, analyse_session, ask_witness,
     fingerprints, load_products, load_roots,
@@ -69,7 +69,7 @@ pub struct TlsResult {
     /// The URL examined.
     pub url: String,
     /// Verdict: status, confidence, product, rule, summary.
-    pub verdict: Option<interloper_chain::Verdict>,
+    pub verdict: Option<interloper_chain::PathVerdict>,
     /// The chain as presented, with facts per certificate.
     pub chain: Vec<interloper_chain::CertFacts>,
     /// The chain as presented, DER in base64, leaf first (what `--reference` reads back).
@@ -79,7 +79,7 @@ pub struct TlsResult {
     /// Products recognised.
     pub products: Vec<interloper_chain::ProductMatch>,
     /// Every piece of evidence, in order.
-    pub evidence: Vec<interloper_chain::Evidence>,
+    pub evidence: Vec<interloper_chain::Signal>,
     /// What the connection negotiated.
     pub negotiated: Negotiated,
     /// Our own ClientHello's fingerprints.
@@ -161,7 +161,7 @@ pub async fn run(args: Args, style: Style) -> anyhow::Result<u8> {
     let clean = results.iter().all(|r| {
         r.verdict
             .as_ref()
-            .is_some_and(|v| v.status == VerdictStatus::Clean)
+            .is_some_and(|v| v.status == PathStatus::Clean)
     });
     Ok(if clean { 0 } else { 1 })
 }
@@ -301,7 +301,7 @@ fn render(w: &mut dyn Write, r: &TlsResult, style: Style) -> std::io::Result<()>
     if let Some(v) = &r.verdict {
         let status = format!("{:?}", v.status);
         let badge = match v.status {
-            VerdictStatus::Clean => style.green(&status),
+            PathStatus::Clean => style.green(&status),
             _ => style.red(&status),
         };
         writeln!(w, "  verdict    {badge} ({:?} confidence)", v.confidence)?;

@@ -3,16 +3,16 @@
 //!
 //! One entry point, [`analyse`], turns the chain a server presented (leaf first, DER) plus what
 //! the caller knows (root sets, pins, a reference run, a witness comparison) into a
-//! [`ChainReport`]: per-certificate facts, the trust classification, the ordered evidence and a
-//! [`Verdict`]. Every verdict rule is documented in `docs/tls-verdicts.md`.
+//! [`ChainReport`]: per-certificate facts, the trust classification, the ordered [`Signal`]s and a
+//! [`PathVerdict`]. Every verdict rule is documented in `docs/tls-verdicts.md`.
 //!
 //! ```
-//! use interloper_chain::{analyse, ChainInput, ProductDb, Roots, VerdictStatus};
+//! use interloper_chain::{analyse, ChainInput, PathStatus, ProductDb, Roots};
 //! let (public, local, db) = (Roots::webpki(), Roots::empty(), ProductDb::builtin());
 //! let input = ChainInput::new(vec![b"not a certificate".to_vec()], "example.com",
 //!     time::OffsetDateTime::UNIX_EPOCH, &public, &local, &db);
 //! let report = analyse(&input);
-//! assert_eq!(report.verdict.status, VerdictStatus::Untrusted);
+//! assert_eq!(report.verdict.status, PathStatus::Untrusted);
 //! ```
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -23,9 +23,17 @@ mod pins;
 mod products;
 mod trust;
 
+// The rcgen certificate helpers the integration tests use, shared so unit tests build chains the
+// same way; `extern crate self` lets that file name this crate as the tests do.
+#[cfg(test)]
+extern crate self as interloper_chain;
+#[cfg(test)]
+#[path = "../tests/support/mod.rs"]
+mod test_support;
+
 pub use analysis::{
-    ChainInput, ChainReport, Confidence, Evidence, EvidenceKind, Negotiated, Reference, Strength,
-    Verdict, VerdictProduct, VerdictStatus, WitnessComparison, analyse,
+    ChainInput, ChainReport, NamedProduct, Negotiated, PathConfidence, PathStatus, PathVerdict,
+    Reference, Signal, SignalKind, SignalStrength, WitnessComparison, analyse,
 };
 pub use facts::{CertFacts, KeyFacts, sha256_hex};
 pub use pins::{PemPin, Pin, PinError, certs_from_pem, pin_of_spki, pins_from_pem};

@@ -31,7 +31,6 @@ impl std::fmt::Display for Pin {
 
 /// Why a pin or PEM input was rejected.
 #[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
 pub enum PinError {
     /// The pin does not start with `sha256//`.
     #[error("pin {0:?} must start with sha256// (curl's --pinnedpubkey form)")]

@@ -15,7 +15,6 @@ const MAX_PATTERN_LEN: usize = 256;
 /// What kind of box (or program) intercepts TLS.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-#[non_exhaustive]
 pub enum ProductKind {
     /// A network firewall with TLS inspection.
     Firewall,
@@ -61,7 +60,6 @@ struct File {
 
 /// Why a product data file was rejected.
 #[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
 pub enum ProductDbError {
     /// Not valid TOML or not the expected shape.
     #[error("interception products file: {0}")]
@@ -88,7 +86,6 @@ pub struct ProductDb {
 /// Which attribute of which name matched.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
-#[non_exhaustive]
 pub enum MatchedField {
     /// The certificate's issuer common name.
     IssuerCn,

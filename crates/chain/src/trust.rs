@@ -39,7 +39,6 @@ pub struct Roots {
 
 /// Why a caller-supplied anchor was skipped.
 #[derive(Debug, Clone, thiserror::Error)]
-#[non_exhaustive]
 pub enum RootError {
     /// The DER could not be used as a trust anchor.
     #[error("root #{index}: not usable as a trust anchor: {reason}")]
@@ -165,7 +164,6 @@ fn der_sequence(content: &[u8]) -> Vec<u8> {
 /// Why a chain is not trusted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
-#[non_exhaustive]
 pub enum UntrustedReason {
     /// The server sent no certificate.
     EmptyChain,
@@ -251,7 +249,6 @@ pub struct PathCheck {
 /// Overall classification.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
-#[non_exhaustive]
 pub enum TrustStatus {
     /// Anchored in a public web root (an anchor in both sets counts as public).
     AnchoredPublic,

@@ -1,110 +1,11 @@
 //! End-to-end tests of `analyse` on chains built with rcgen.
 
+mod support;
+
 use interloper_chain::*;
-use rcgen::{
-    BasicConstraints, CertificateParams, CustomExtension, DistinguishedName, DnType, IsCa, Issuer,
-    KeyPair, KeyUsagePurpose,
-};
-use time::{Duration, OffsetDateTime};
-
-struct Ca {
-    der: Vec<u8>,
-    issuer: Issuer<'static, KeyPair>,
-}
-
-fn now() -> OffsetDateTime {
-    OffsetDateTime::now_utc()
-}
-
-fn dn(cn: &str, o: Option<&str>) -> DistinguishedName {
-    let mut d = DistinguishedName::new();
-    d.push(DnType::CommonName, cn);
-    if let Some(o) = o {
-        d.push(DnType::OrganizationName, o);
-    }
-    d
-}
-
-fn ca(cn: &str, o: Option<&str>) -> Ca {
-    let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
-    p.distinguished_name = dn(cn, o);
-    p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-    p.not_before = now() - Duration::days(400);
-    p.not_after = now() + Duration::days(3000);
-    let key = KeyPair::generate().unwrap();
-    let der = p.self_signed(&key).unwrap().der().to_vec();
-    Ca {
-        der,
-        issuer: Issuer::new(p, key),
-    }
-}
-
-/// A plausible embedded SCT list with `n` SCTs: OCTET STRING { u16 len, (u16 len, SCT v1)* }.
-fn sct_ext(n: usize) -> CustomExtension {
-    let mut sct = vec![0u8]; // v1
-    sct.extend([0x42; 32]); // log id
-    sct.extend(1_700_000_000_000u64.to_be_bytes());
-    sct.extend([0, 0]); // no extensions
-    sct.extend([4, 3]); // sha256 / ecdsa
-    sct.extend([0, 8]);
-    sct.extend([0x30, 6, 2, 1, 1, 2, 1, 1]);
-    let mut list = Vec::new();
-    for _ in 0..n {
-        list.extend((sct.len() as u16).to_be_bytes());
-        list.extend(&sct);
-    }
-    let mut tls = (list.len() as u16).to_be_bytes().to_vec();
-    tls.extend(list);
-    // Minimal DER length, as webpki insists on.
-    let mut content = if tls.len() < 0x80 {
-        vec![0x04, tls.len() as u8]
-    } else {
-        vec![0x04, 0x81, tls.len() as u8]
-    };
-    content.extend(tls);
-    CustomExtension::from_oid_content(&[1, 3, 6, 1, 4, 1, 11129, 2, 4, 2], content)
-}
-
-struct LeafOpts {
-    scts: usize,
-    age: Duration,
-    life: Duration,
-    ed25519: bool,
-}
-
-impl Default for LeafOpts {
-    fn default() -> Self {
-        LeafOpts {
-            scts: 2,
-            age: Duration::days(30),
-            life: Duration::days(90),
-            ed25519: false,
-        }
-    }
-}
-
-fn leaf(name: &str, by: &Ca, o: LeafOpts) -> Vec<u8> {
-    let mut p = CertificateParams::new(vec![name.to_owned()]).unwrap();
-    p.distinguished_name = dn(name, None);
-    p.not_before = now() - o.age;
-    p.not_after = p.not_before + o.life;
-    if o.scts > 0 {
-        p.custom_extensions.push(sct_ext(o.scts));
-    }
-    let key = if o.ed25519 {
-        KeyPair::generate_for(&rcgen::PKCS_ED25519).unwrap()
-    } else {
-        KeyPair::generate().unwrap()
-    };
-    p.signed_by(&key, &by.issuer).unwrap().der().to_vec()
-}
-
-fn roots(cas: &[&Ca]) -> Roots {
-    let (r, errs) = Roots::from_der(cas.iter().map(|c| c.der.clone()));
-    assert!(errs.is_empty());
-    r
-}
+use rcgen::{CertificateParams, KeyPair};
+use support::{LeafOpts, ca, dn, leaf, now, roots, sct_ext};
+use time::Duration;
 
 fn run(
     chain: Vec<Vec<u8>>,
@@ -121,7 +22,7 @@ fn run(
     r
 }
 
-fn kinds(r: &ChainReport) -> Vec<EvidenceKind> {
+fn kinds(r: &ChainReport) -> Vec<SignalKind> {
     r.evidence.iter().map(|e| e.kind).collect()
 }
 
@@ -138,8 +39,8 @@ fn public_chain_with_scts_is_clean() {
     );
     assert_eq!(r.trust.status, TrustStatus::AnchoredPublic);
     assert_eq!(r.certificates[0].sct_count, 2);
-    assert_eq!(r.verdict.status, VerdictStatus::Clean);
-    assert_eq!(r.verdict.confidence, Confidence::High);
+    assert_eq!(r.verdict.status, PathStatus::Clean);
+    assert_eq!(r.verdict.confidence, PathConfidence::High);
     assert_eq!(
         r.trust.anchor.as_ref().unwrap().subject,
         "CN=Public Test Root, O=Public CA Inc"
@@ -174,7 +75,7 @@ fn public_chain_without_scts_under_replacement_roots_is_still_clean() {
     );
     assert_eq!(r.certificates[0].sct_count, 0);
     assert!(!r.certificates[0].sct_list_present);
-    assert_eq!(r.verdict.status, VerdictStatus::Clean);
+    assert_eq!(r.verdict.status, PathStatus::Clean);
 }
 
 #[test]
@@ -213,8 +114,8 @@ fn enterprise_root_alone_is_private_pki_unknown_never_intercepted() {
         |_| {},
     );
     assert_eq!(r.trust.status, TrustStatus::AnchoredLocalOnly);
-    assert_eq!(r.verdict.status, VerdictStatus::PrivatePkiUnknown);
-    assert!(kinds(&r).contains(&EvidenceKind::ProductNotNameable));
+    assert_eq!(r.verdict.status, PathStatus::PrivatePkiUnknown);
+    assert!(kinds(&r).contains(&SignalKind::ProductNotNameable));
     assert!(r.evidence.iter().any(|e| e.message.contains("Check Point")));
 }
 
@@ -269,17 +170,17 @@ fn enterprise_root_with_minted_traits_is_likely_intercepted() {
     );
     let k = kinds(&r);
     for want in [
-        EvidenceKind::NoEmbeddedSct,
-        EvidenceKind::FreshlyIssued,
-        EvidenceKind::ShortLived,
-        EvidenceKind::KeyTypeDiffers,
-        EvidenceKind::IssuerDiffers,
-        EvidenceKind::AlpnDowngrade,
-        EvidenceKind::TlsVersionDowngrade,
+        SignalKind::NoEmbeddedSct,
+        SignalKind::FreshlyIssued,
+        SignalKind::ShortLived,
+        SignalKind::KeyTypeDiffers,
+        SignalKind::IssuerDiffers,
+        SignalKind::AlpnDowngrade,
+        SignalKind::TlsVersionDowngrade,
     ] {
         assert!(k.contains(&want), "missing {want:?} in {k:?}");
     }
-    assert_eq!(r.verdict.status, VerdictStatus::LikelyIntercepted);
+    assert_eq!(r.verdict.status, PathStatus::LikelyIntercepted);
     assert_eq!(r.verdict.rule, "local-only-minted");
 }
 
@@ -301,8 +202,8 @@ fn product_case(cn: &str, o: Option<&str>, id: &str) {
         &roots(&[&mitm]),
         |_| {},
     );
-    assert_eq!(r.verdict.status, VerdictStatus::Intercepted, "{cn}");
-    assert_eq!(r.verdict.confidence, Confidence::High, "{cn}");
+    assert_eq!(r.verdict.status, PathStatus::Intercepted, "{cn}");
+    assert_eq!(r.verdict.confidence, PathConfidence::High, "{cn}");
     assert_eq!(r.verdict.product.as_ref().unwrap().id, id, "{cn}");
     // Not installed locally: still named, medium confidence.
     let r = run(
@@ -312,8 +213,8 @@ fn product_case(cn: &str, o: Option<&str>, id: &str) {
         &Roots::empty(),
         |_| {},
     );
-    assert_eq!(r.verdict.status, VerdictStatus::Intercepted, "{cn}");
-    assert_eq!(r.verdict.confidence, Confidence::Medium);
+    assert_eq!(r.verdict.status, PathStatus::Intercepted, "{cn}");
+    assert_eq!(r.verdict.confidence, PathConfidence::Medium);
 }
 
 #[test]
@@ -411,7 +312,7 @@ fn leaf_subject_naming_a_vendor_is_not_a_product() {
         |_| {},
     );
     assert!(r.products.is_empty());
-    assert_eq!(r.verdict.status, VerdictStatus::Clean);
+    assert_eq!(r.verdict.status, PathStatus::Clean);
 }
 
 #[test]
@@ -434,7 +335,7 @@ fn expired_leaf_is_untrusted_expired() {
     );
     assert_eq!(r.trust.status, TrustStatus::Untrusted);
     assert_eq!(r.trust.reason, Some(UntrustedReason::Expired));
-    assert_eq!(r.verdict.status, VerdictStatus::Untrusted);
+    assert_eq!(r.verdict.status, PathStatus::Untrusted);
 }
 
 #[test]
@@ -451,7 +352,7 @@ fn wrong_name_is_untrusted_name_mismatch() {
     assert_eq!(r.trust.reason, Some(UntrustedReason::NameMismatch));
     assert_eq!(r.trust.name_ok, Some(false));
     assert!(r.trust.anchor.is_some());
-    assert_eq!(r.verdict.status, VerdictStatus::Untrusted);
+    assert_eq!(r.verdict.status, PathStatus::Untrusted);
 }
 
 #[test]
@@ -466,7 +367,7 @@ fn unknown_issuer_is_untrusted() {
         |_| {},
     );
     assert_eq!(r.trust.reason, Some(UntrustedReason::UnknownIssuer));
-    assert_eq!(r.verdict.status, VerdictStatus::Untrusted);
+    assert_eq!(r.verdict.status, PathStatus::Untrusted);
 }
 
 #[test]
@@ -494,7 +395,7 @@ fn pins_match_and_mismatch() {
         &Roots::empty(),
         |i| i.pins = vec![other, ca_pin],
     );
-    assert!(kinds(&r).contains(&EvidenceKind::PinMatch));
+    assert!(kinds(&r).contains(&SignalKind::PinMatch));
     assert_eq!(r.verdict.rule, "pin-match");
     let r = run(
         vec![l.clone()],
@@ -503,7 +404,7 @@ fn pins_match_and_mismatch() {
         &Roots::empty(),
         |i| i.pins = vec![leaf_pin],
     );
-    assert_eq!(r.verdict.status, VerdictStatus::Clean);
+    assert_eq!(r.verdict.status, PathStatus::Clean);
 
     // Mismatch on a public chain: untrusted, not intercepted.
     let r = run(
@@ -513,7 +414,7 @@ fn pins_match_and_mismatch() {
         &Roots::empty(),
         |i| i.pins = vec![other],
     );
-    assert_eq!(r.verdict.status, VerdictStatus::Untrusted);
+    assert_eq!(r.verdict.status, PathStatus::Untrusted);
     assert_eq!(r.verdict.rule, "pin-mismatch-public");
 
     // Mismatch with a local-only root: intercepted.
@@ -525,7 +426,7 @@ fn pins_match_and_mismatch() {
         &roots(&[&corp]),
         |i| i.pins = vec![leaf_pin],
     );
-    assert_eq!(r.verdict.status, VerdictStatus::Intercepted);
+    assert_eq!(r.verdict.status, PathStatus::Intercepted);
 
     // --expect-cert.
     let r = run(
@@ -535,7 +436,7 @@ fn pins_match_and_mismatch() {
         &Roots::empty(),
         |i| i.expect_cert = Some(l.clone()),
     );
-    assert!(kinds(&r).contains(&EvidenceKind::ExpectedCertMatch));
+    assert!(kinds(&r).contains(&SignalKind::ExpectedCertMatch));
     let r = run(
         vec![minted],
         "www.example.com",
@@ -543,8 +444,8 @@ fn pins_match_and_mismatch() {
         &roots(&[&corp]),
         |i| i.expect_cert = Some(l.clone()),
     );
-    assert!(kinds(&r).contains(&EvidenceKind::ExpectedCertMismatch));
-    assert_eq!(r.verdict.status, VerdictStatus::Intercepted);
+    assert!(kinds(&r).contains(&SignalKind::ExpectedCertMismatch));
+    assert_eq!(r.verdict.status, PathStatus::Intercepted);
 }
 
 #[test]
@@ -566,7 +467,7 @@ fn witness_decides() {
     );
     assert_eq!(
         (r.verdict.status, r.verdict.confidence),
-        (VerdictStatus::Intercepted, Confidence::High)
+        (PathStatus::Intercepted, PathConfidence::High)
     );
     let r = run(
         vec![l],
@@ -582,7 +483,7 @@ fn witness_decides() {
     );
     assert_eq!(
         (r.verdict.status, r.verdict.rule),
-        (VerdictStatus::Clean, "witness-match")
+        (PathStatus::Clean, "witness-match")
     );
 }
 
@@ -651,11 +552,11 @@ fn garbage_and_empty_chains() {
         &Roots::empty(),
         |_| {},
     );
-    assert_eq!(r.verdict.status, VerdictStatus::Untrusted);
+    assert_eq!(r.verdict.status, PathStatus::Untrusted);
     assert!(r.certificates.iter().all(|c| !c.parsed));
     let many = vec![vec![1u8; 10]; 100];
     let r = run(many, "x.example", &Roots::webpki(), &Roots::empty(), |_| {});
-    assert!(kinds(&r).contains(&EvidenceKind::ChainTruncated));
+    assert!(kinds(&r).contains(&SignalKind::ChainTruncated));
 }
 
 #[test]
@@ -721,7 +622,7 @@ fn unknown_issuer_that_differs_from_reference_is_likely_intercepted() {
             })
         },
     );
-    assert_eq!(r.verdict.status, VerdictStatus::LikelyIntercepted);
+    assert_eq!(r.verdict.status, PathStatus::LikelyIntercepted);
     assert_eq!(r.verdict.rule, "untrusted-minted");
 }
 
@@ -741,10 +642,10 @@ fn identical_reference_leaf_adds_no_trait() {
             })
         },
     );
-    assert!(kinds(&r).contains(&EvidenceKind::MatchesReference));
+    assert!(kinds(&r).contains(&SignalKind::MatchesReference));
     assert_eq!(
         (r.verdict.status, r.verdict.confidence),
-        (VerdictStatus::Clean, Confidence::High)
+        (PathStatus::Clean, PathConfidence::High)
     );
 }
 
@@ -768,7 +669,7 @@ fn ip_literal_server_name() {
     );
     assert_eq!(r.trust.name_ok, Some(true));
     assert_eq!(r.certificates[0].sans, vec!["IP:127.0.0.1"]);
-    assert_eq!(r.verdict.status, VerdictStatus::PrivatePkiUnknown);
+    assert_eq!(r.verdict.status, PathStatus::PrivatePkiUnknown);
 }
 
 #[test]

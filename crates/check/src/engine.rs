@@ -12,6 +12,7 @@ use interloper_report::{Report, ReportMeta};
 use crate::plan::{CheckPlan, ManifestSource};
 use crate::tlspath::{
     TlsPath, TlsPathOptions, WitnessView, ask_witness, sample_witness, to_findings_evidence,
+    witness_verdict,
 };
 use crate::{CheckError, CheckOptions, Progress, TargetRun, check_target};
 
@@ -273,7 +274,7 @@ fn join_evidence(
         }
         ev.tls = report.as_ref().map(to_findings_evidence);
         if let Some(w) = witness {
-            ev.witness = witness_evidence(w);
+            ev.witness = witness_evidence(w, report.as_ref());
             if let Some(e) = &w.error {
                 notes.push(format!("witness: {e}"));
             }
@@ -284,13 +285,15 @@ fn join_evidence(
     Ok((evidence, chains, notes, budget_exhausted))
 }
 
-/// The witness's answer in the findings' terms.
-fn witness_evidence(w: &WitnessView) -> Option<WitnessEvidence> {
-    let cmp = w.comparison()?;
+/// The witness's answer in the findings' terms; whether it proves interception is the chain
+/// analysis' conclusion, carried over as it is.
+fn witness_evidence(w: &WitnessView, chain: Option<&ChainReport>) -> Option<WitnessEvidence> {
+    w.comparison()?;
+    let (hello_matched, chain_matched) = chain.map_or((true, true), witness_verdict);
     Some(WitnessEvidence {
         url: w.url.clone(),
-        client_random_matched: cmp.client_random_equal.unwrap_or(true),
-        chain_matched: cmp.chain_equal.unwrap_or(true),
+        client_random_matched: hello_matched,
+        chain_matched,
         client_ja4: w.client.as_ref().map(|c| c.ja4.clone()),
         witness_ja4: w.ja4.clone(),
         server_ms: w.server_ms,

@@ -49,7 +49,6 @@ pub struct AssetCheck {
 /// Kinds of failed asset checks the findings map to codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-#[non_exhaustive]
 pub enum AssetCheckKind {
     /// md5 of the content does not match the hash in the file name.
     HashedNameMismatch,
@@ -121,7 +120,6 @@ pub struct TlsItem {
 /// Kinds of TLS signals the findings map to codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-#[non_exhaustive]
 pub enum TlsItemKind {
     /// Issuer or subject matches an interception product.
     ProductMatch,

@@ -868,37 +868,44 @@ async fn exchange(
     let mut digest = <sha2::Sha256 as sha2::Digest>::new();
     let mut bytes: u64 = 0;
     let mut last_data = t_headers;
+    // Why the body ended when time, not the server, ended it: still arriving, or silent.
+    let out_of_time = |bytes: u64, last_data: Instant| {
+        let now = Instant::now();
+        let silence = now.saturating_duration_since(last_data);
+        let elapsed = now.saturating_duration_since(t_headers);
+        if now >= deadline && silence < cfg.phase_timeout {
+            // Bytes were still coming: the body did not end, it did not stall.
+            err(
+                ErrorKind::BodyEndless,
+                Phase::Body,
+                format!(
+                    "body still arriving when the request's time ran out: {bytes} bytes in {} \
+                     ({}/s), the last {} ago",
+                    human_duration(elapsed),
+                    human_bytes(bytes as f64 / elapsed.as_secs_f64().max(1e-3)),
+                    human_duration(silence),
+                ),
+            )
+        } else {
+            err(
+                timeout_kind(deadline, ErrorKind::BodyTimeout),
+                Phase::Body,
+                format!(
+                    "body stalled at {bytes} bytes: nothing for {}",
+                    human_duration(silence)
+                ),
+            )
+        }
+    };
     let outcome: Result<(), RequestError> = loop {
+        // A body whose frames are always ready never lets the timeout below fire: the
+        // deadline is checked here too.
+        if Instant::now() >= deadline {
+            break Err(out_of_time(bytes, last_data));
+        }
         let limit = remaining(deadline, cfg.phase_timeout);
         match tokio::time::timeout(limit, body.frame()).await {
-            Err(_) => {
-                let now = Instant::now();
-                let silence = now.saturating_duration_since(last_data);
-                let elapsed = now.saturating_duration_since(t_headers);
-                break Err(if now >= deadline && silence < cfg.phase_timeout {
-                    // Bytes were still coming: the body did not end, it did not stall.
-                    err(
-                        ErrorKind::BodyEndless,
-                        Phase::Body,
-                        format!(
-                            "body still arriving when the request's time ran out: {bytes} \
-                             bytes in {} ({}/s), the last {} ago",
-                            human_duration(elapsed),
-                            human_bytes(bytes as f64 / elapsed.as_secs_f64().max(1e-3)),
-                            human_duration(silence),
-                        ),
-                    )
-                } else {
-                    err(
-                        timeout_kind(deadline, ErrorKind::BodyTimeout),
-                        Phase::Body,
-                        format!(
-                            "body stalled at {bytes} bytes: nothing for {}",
-                            human_duration(silence)
-                        ),
-                    )
-                });
-            }
+            Err(_) => break Err(out_of_time(bytes, last_data)),
             Ok(None) => break Ok(()),
             Ok(Some(Err(e))) => {
                 let k = io_kind(&e);

@@ -38,7 +38,7 @@ pub struct TlsExamination {
     /// The URL examined.
     pub url: String,
     /// Verdict: status, confidence, product, rule, summary.
-    pub verdict: Option<interloper_chain::Verdict>,
+    pub verdict: Option<interloper_chain::PathVerdict>,
     /// The chain as presented, with facts per certificate.
     pub chain: Vec<CertFacts>,
     /// The chain as presented, DER in base64, leaf first (what `--reference` reads back).
@@ -48,7 +48,7 @@ pub struct TlsExamination {
     /// Products recognised.
     pub products: Vec<ProductMatch>,
     /// Every piece of evidence, in order.
-    pub evidence: Vec<interloper_chain::Evidence>,
+    pub evidence: Vec<interloper_chain::Signal>,
     /// What the connection negotiated.
     pub negotiated: TlsNegotiated,
     /// Our own ClientHello's fingerprints.
@@ -81,7 +81,7 @@ impl TlsExamination {
     pub fn is_clean(&self) -> bool {
         self.verdict
             .as_ref()
-            .is_some_and(|v| v.status == interloper_chain::VerdictStatus::Clean)
+            .is_some_and(|v| v.status == interloper_chain::PathStatus::Clean)
     }
 }
 

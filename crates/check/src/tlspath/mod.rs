@@ -19,7 +19,7 @@ pub use witness::{
 use std::path::PathBuf;
 
 use interloper_chain::{
-    ChainInput, ChainReport, EvidenceKind, Negotiated, ProductDb, Reference, Roots, VerdictStatus,
+    ChainInput, ChainReport, Negotiated, PathStatus, ProductDb, Reference, Roots, SignalKind,
     analyse, certs_from_pem,
 };
 use interloper_findings::{Confidence, TlsEvidence, TlsItem, TlsItemKind, TlsStatus};
@@ -280,41 +280,63 @@ fn analyse_session(
     analyse(&input)
 }
 
+/// What the chain analysis concluded from the witness: whether the witness received our
+/// ClientHello and served the chain we received (`(hello_matched, chain_matched)`). The
+/// comparison is made once, by the chain analysis; the findings read this, never recompute it.
+pub fn witness_verdict(report: &ChainReport) -> (bool, bool) {
+    let differs = |kind: SignalKind| report.evidence.iter().any(|s| s.kind == kind);
+    (
+        !differs(SignalKind::WitnessClientRandomDiffers),
+        !differs(SignalKind::WitnessChainDiffers),
+    )
+}
+
 /// Reduce a chain report to the evidence the findings read.
 pub fn to_findings_evidence(report: &ChainReport) -> TlsEvidence {
     let status = match report.verdict.status {
-        VerdictStatus::Clean => TlsStatus::Clean,
-        VerdictStatus::Intercepted => TlsStatus::Intercepted,
-        VerdictStatus::LikelyIntercepted => TlsStatus::LikelyIntercepted,
-        VerdictStatus::PrivatePkiUnknown => TlsStatus::PrivatePkiUnknown,
-        _ => TlsStatus::Untrusted,
+        PathStatus::Clean => TlsStatus::Clean,
+        PathStatus::Intercepted => TlsStatus::Intercepted,
+        PathStatus::LikelyIntercepted => TlsStatus::LikelyIntercepted,
+        PathStatus::PrivatePkiUnknown => TlsStatus::PrivatePkiUnknown,
+        PathStatus::Untrusted => TlsStatus::Untrusted,
     };
     let confidence = match report.verdict.confidence {
-        interloper_chain::Confidence::High => Confidence::High,
-        interloper_chain::Confidence::Medium => Confidence::Medium,
-        _ => Confidence::Low,
+        interloper_chain::PathConfidence::High => Confidence::High,
+        interloper_chain::PathConfidence::Medium => Confidence::Medium,
+        interloper_chain::PathConfidence::Low => Confidence::Low,
     };
     let items = report
         .evidence
         .iter()
         .filter_map(|e| {
             let kind = match e.kind {
-                EvidenceKind::KnownProduct => TlsItemKind::ProductMatch,
-                EvidenceKind::AnchoredLocalOnly => TlsItemKind::LocalAnchorOnly,
-                EvidenceKind::NoEmbeddedSct
-                | EvidenceKind::FreshlyIssued
-                | EvidenceKind::ShortLived
-                | EvidenceKind::KeyTypeDiffers
-                | EvidenceKind::IssuerDiffers => TlsItemKind::MintedTraits,
-                EvidenceKind::PinMismatch | EvidenceKind::ExpectedCertMismatch => {
+                SignalKind::KnownProduct => TlsItemKind::ProductMatch,
+                SignalKind::AnchoredLocalOnly => TlsItemKind::LocalAnchorOnly,
+                SignalKind::NoEmbeddedSct
+                | SignalKind::FreshlyIssued
+                | SignalKind::ShortLived
+                | SignalKind::KeyTypeDiffers
+                | SignalKind::IssuerDiffers => TlsItemKind::MintedTraits,
+                SignalKind::PinMismatch | SignalKind::ExpectedCertMismatch => {
                     TlsItemKind::PinMismatch
                 }
-                EvidenceKind::AlpnDowngrade | EvidenceKind::TlsVersionDowngrade => {
+                SignalKind::AlpnDowngrade | SignalKind::TlsVersionDowngrade => {
                     TlsItemKind::Downgrade
                 }
-                EvidenceKind::Untrusted => TlsItemKind::Untrusted,
-                EvidenceKind::ProductNotNameable => TlsItemKind::Other,
-                _ => return None,
+                SignalKind::Untrusted => TlsItemKind::Untrusted,
+                SignalKind::ProductNotNameable => TlsItemKind::Other,
+                // The witness's verdict travels in the witness evidence (see
+                // `witness_verdict`); the rest are facts, not signals of interception.
+                SignalKind::WitnessClientRandomDiffers
+                | SignalKind::WitnessChainDiffers
+                | SignalKind::WitnessMatches
+                | SignalKind::UnparsedCertificate
+                | SignalKind::ChainTruncated
+                | SignalKind::AnchoredPublic
+                | SignalKind::SctPresent
+                | SignalKind::MatchesReference
+                | SignalKind::PinMatch
+                | SignalKind::ExpectedCertMatch => return None,
             };
             Some(TlsItem {
                 kind,

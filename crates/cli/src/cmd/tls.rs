@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
-use interloper_chain::VerdictStatus;
+use interloper_chain::PathStatus;
 use interloper_check::tlspath::{
     TlsExamination, TlsPath, TlsPathOptions, TlsRequest, examine, reference_from_json,
 };
@@ -128,8 +128,11 @@ fn render(w: &mut dyn Write, r: &TlsExamination, style: Style) -> std::io::Resul
     if let Some(v) = &r.verdict {
         let status = format!("{:?}", v.status);
         let badge = match v.status {
-            VerdictStatus::Clean => style.green(&status),
-            _ => style.red(&status),
+            PathStatus::Clean => style.green(&status),
+            PathStatus::Intercepted
+            | PathStatus::LikelyIntercepted
+            | PathStatus::PrivatePkiUnknown
+            | PathStatus::Untrusted => style.red(&status),
         };
         writeln!(w, "  verdict    {badge} ({:?} confidence)", v.confidence)?;
         if let Some(p) = &v.product {

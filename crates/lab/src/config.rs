@@ -132,6 +132,14 @@ pub struct OriginConfig {
     /// Build of the static files: instances with different versions serve different hashed
     /// names (a deploy that reached only some instances).
     pub site_version: u32,
+    /// Bodies that never end: the file's bytes, then more, until the client leaves.
+    pub endless: Vec<String>,
+    /// Served as a gzip decompression bomb (about 100 kB expanding to 80 MB of zeros).
+    pub bomb: Vec<String>,
+    /// Answered with a redirect to themselves, forever.
+    pub redirect_loop: Vec<String>,
+    /// Answered with a redirect to an `ftp:` URL, which no browser follows for a stylesheet.
+    pub redirect_away: Vec<String>,
 }
 
 /// Connection-level faults on an instance's second address (127.0.0.2, same port): a relay

@@ -179,9 +179,12 @@ impl Lab {
                     )
                 }
             };
-            let (site, statuses) =
-                site::Site::build(inst.origin.site_version)?.with_faults(&inst.origin)?;
-            let served = Arc::new(origin::Served { site, statuses });
+            let faulty = site::Site::build(inst.origin.site_version)?.with_faults(&inst.origin)?;
+            let served = Arc::new(origin::Served {
+                site: faulty.site,
+                statuses: faulty.statuses,
+                hostile: faulty.hostile,
+            });
             let origin = origin::start(served, tls, &mut tasks).await?;
             let seed = cfg.seed ^ (i as u64 + 1).wrapping_mul(0xA24B_AED4_963E_E407);
             let witness_origin = if inst.witness {

@@ -6,28 +6,99 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http_body_util::Full;
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt as _, Full};
+use hyper::body::{Body, Frame};
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 
-use crate::site::Site;
+use crate::site::{Hostile, Site};
 
-/// What one origin serves: the site, and the paths it answers with an error status instead.
+/// What one origin serves: the site, and the paths it answers with an error status or a
+/// hostile answer instead.
 #[derive(Debug)]
 pub(crate) struct Served {
     pub site: Site,
     pub statuses: BTreeMap<String, u16>,
+    pub hostile: BTreeMap<String, Hostile>,
 }
 
-fn status_only(status: StatusCode) -> Response<Full<Bytes>> {
+/// A response body of any shape.
+type AnyBody = BoxBody<Bytes, Infallible>;
+
+fn full(bytes: Bytes) -> AnyBody {
+    Full::new(bytes).boxed()
+}
+
+/// The longest an endless body keeps a connection busy, so a lab left running cannot be held
+/// forever by one client (it then stops without ending the body properly).
+const ENDLESS_FOR: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// A body that never ends: 64 KiB chunks as fast as the client reads them.
+struct Endless {
+    until: std::time::Instant,
+    chunk: Bytes,
+}
+
+impl Body for Endless {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        if std::time::Instant::now() >= self.until {
+            return std::task::Poll::Ready(None);
+        }
+        std::task::Poll::Ready(Some(Ok(Frame::data(self.chunk.clone()))))
+    }
+}
+
+fn hostile(h: &Hostile, content_type: &'static str) -> Response<AnyBody> {
+    let mut r = match h {
+        Hostile::Endless => Response::new(
+            Endless {
+                until: std::time::Instant::now() + ENDLESS_FOR,
+                chunk: Bytes::from(vec![b'e'; 64 * 1024]),
+            }
+            .boxed(),
+        ),
+        Hostile::GzipBomb(body) => {
+            let mut r = Response::new(full(body.clone()));
+            r.headers_mut().insert(
+                http::header::CONTENT_ENCODING,
+                http::HeaderValue::from_static("gzip"),
+            );
+            r
+        }
+        Hostile::Redirect(location) => {
+            let mut r = Response::new(full(Bytes::new()));
+            *r.status_mut() = StatusCode::FOUND;
+            if let Ok(v) = http::HeaderValue::from_str(location) {
+                r.headers_mut().insert(http::header::LOCATION, v);
+            }
+            r
+        }
+    };
+    r.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static(content_type),
+    );
+    r.headers_mut()
+        .insert(NOSNIFF.0, http::HeaderValue::from_static(NOSNIFF.1));
+    r
+}
+
+fn status_only(status: StatusCode) -> Response<AnyBody> {
     let text = format!(
         "{} {}\n",
         status.as_u16(),
         status.canonical_reason().unwrap_or_default()
     );
-    let mut r = Response::new(Full::new(Bytes::from(text)));
+    let mut r = Response::new(full(Bytes::from(text)));
     *r.status_mut() = status;
     let h = r.headers_mut();
     h.insert(
@@ -43,11 +114,16 @@ fn status_only(status: StatusCode) -> Response<Full<Bytes>> {
 const NOSNIFF: (http::HeaderName, &str) = (http::header::X_CONTENT_TYPE_OPTIONS, "nosniff");
 
 /// Answers one request from the site.
-pub(crate) fn answer(
-    served: &Served,
-    req: &Request<hyper::body::Incoming>,
-) -> Response<Full<Bytes>> {
+pub(crate) fn answer(served: &Served, req: &Request<hyper::body::Incoming>) -> Response<AnyBody> {
     let path = req.uri().path();
+    if let Some(h) = served.hostile.get(path) {
+        let content_type = served
+            .site
+            .files
+            .get(path)
+            .map_or("application/octet-stream", |f| f.content_type);
+        return hostile(h, content_type);
+    }
     if let Some(status) = served
         .statuses
         .get(path)
@@ -60,7 +136,7 @@ pub(crate) fn answer(
     };
     let head = req.method() == http::Method::HEAD;
     let len = file.body.len();
-    let mut r = Response::new(Full::new(if head {
+    let mut r = Response::new(full(if head {
         Bytes::new()
     } else {
         file.body.clone()

@@ -28,6 +28,39 @@ pub struct Site {
     pub static_paths: BTreeMap<String, String>,
 }
 
+/// A hostile answer an origin gives for one path instead of the file.
+#[derive(Debug, Clone)]
+pub enum Hostile {
+    /// The file, then bytes forever.
+    Endless,
+    /// This gzip body, announced as `Content-Encoding: gzip`.
+    GzipBomb(Bytes),
+    /// `302` to this location.
+    Redirect(String),
+}
+
+/// The site with an origin's faults applied.
+#[derive(Debug, Clone)]
+pub struct Faulty {
+    /// The files.
+    pub site: Site,
+    /// Paths answered with an error status instead.
+    pub statuses: BTreeMap<String, u16>,
+    /// Paths answered with a hostile answer instead.
+    pub hostile: BTreeMap<String, Hostile>,
+}
+
+/// Zeros that expand far past any sane decoding limit (80 MB from about 80 kB).
+fn gzip_bomb() -> anyhow::Result<Vec<u8>> {
+    use std::io::Write as _;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    let zeros = vec![0u8; 1 << 20];
+    for _ in 0..80 {
+        e.write_all(&zeros)?;
+    }
+    Ok(e.finish()?)
+}
+
 /// Content types the origin answers with for a file told to serve the wrong one.
 const WRONG_TYPE: &str = "text/plain; charset=utf-8";
 /// Cache-Control of hashed files when the origin is told to cache them briefly.
@@ -151,11 +184,29 @@ impl Site {
     }
 
     /// The site as served by an origin with `cfg`'s faults: statuses per request path, wrong
-    /// types, short caching. Names not in the site are an error that lists the valid ones.
-    pub fn with_faults(
-        mut self,
-        cfg: &OriginConfig,
-    ) -> anyhow::Result<(Site, BTreeMap<String, u16>)> {
+    /// types, short caching, and the hostile answers. Names not in the site are an error that
+    /// lists the valid ones.
+    pub fn with_faults(mut self, cfg: &OriginConfig) -> anyhow::Result<Faulty> {
+        let mut hostile = BTreeMap::new();
+        for name in &cfg.endless {
+            hostile.insert(self.path_of(name)?, Hostile::Endless);
+        }
+        if !cfg.bomb.is_empty() {
+            let bomb = Bytes::from(gzip_bomb()?);
+            for name in &cfg.bomb {
+                hostile.insert(self.path_of(name)?, Hostile::GzipBomb(bomb.clone()));
+            }
+        }
+        for name in &cfg.redirect_loop {
+            let path = self.path_of(name)?;
+            hostile.insert(path.clone(), Hostile::Redirect(path));
+        }
+        for name in &cfg.redirect_away {
+            hostile.insert(
+                self.path_of(name)?,
+                Hostile::Redirect(format!("ftp://files.invalid/{name}")),
+            );
+        }
         let mut statuses = BTreeMap::new();
         for (list, status) in [
             (&cfg.missing, 404u16),
@@ -179,7 +230,11 @@ impl Site {
                 }
             }
         }
-        Ok((self, statuses))
+        Ok(Faulty {
+            site: self,
+            statuses,
+            hostile,
+        })
     }
 
     fn path_of(&self, name: &str) -> anyhow::Result<String> {
@@ -236,7 +291,8 @@ mod tests {
             short_cache: true,
             ..crate::OriginConfig::default()
         };
-        let (site, statuses) = Site::demo().unwrap().with_faults(&cfg).unwrap();
+        let faulty = Site::demo().unwrap().with_faults(&cfg).unwrap();
+        let (site, statuses) = (faulty.site, faulty.statuses);
         assert_eq!(statuses[&site.static_paths["img/logo.svg"]], 404);
         assert_eq!(statuses[&site.static_paths["app.js"]], 403);
         let css = &site.files[&site.static_paths["site.css"]];

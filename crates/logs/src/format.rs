@@ -85,8 +85,8 @@ pub enum Layout {
 
 /// How to read a file, from its beginning: `prefix` is its first [`DETECT_LINES`] lines or
 /// [`DETECT_BYTES`] bytes, whichever ends first (`complete` when that is the whole file), and
-/// `forced` the format the user gave. A file starting with `{` or `[` none of whose first lines
-/// is a JSON record is a JSON document (pretty-printed, or all on one line).
+/// `forced` the format the user gave. A file starting with `{` or `[` whose lines are not whole
+/// JSON values is a JSON document (pretty-printed, one record per line, or all on one line).
 pub fn detect_layout(prefix: &[u8], complete: bool, forced: Option<Format>) -> Option<Layout> {
     let mut lines: Vec<Cow<'_, str>> = Vec::new();
     let mut rest = prefix;
@@ -107,12 +107,33 @@ pub fn detect_layout(prefix: &[u8], complete: bool, forced: Option<Format>) -> O
         .find(|b| !b.is_ascii_whitespace())
         .is_some_and(|b| matches!(b, b'{' | b'['));
     match format {
-        None | Some(Format::Json)
-            if starts_json && !lines.iter().any(|l| parse_line(Format::Json, l).is_ok()) =>
-        {
+        None | Some(Format::Json) if starts_json && looks_like_a_document(&lines) => {
             Some(Layout::JsonDocument)
         }
         f => f.map(Layout::Lines),
+    }
+}
+
+/// Whether lines starting with `{` or `[` are pieces of one document rather than JSON lines:
+/// in JSON lines each line is a whole JSON value, in a document (pretty-printed, or one record
+/// per line with commas between) almost none is. A single line is a document unless it is a
+/// record: a compact export is one line.
+fn looks_like_a_document(lines: &[Cow<'_, str>]) -> bool {
+    let lines: Vec<&str> = lines
+        .iter()
+        .map(|l| l.trim())
+        .filter(|l| !l.is_empty())
+        .collect();
+    match lines.as_slice() {
+        [] => false,
+        [only] => parse_line(Format::Json, only).is_err(),
+        _ => {
+            let whole = lines
+                .iter()
+                .filter(|l| serde_json::from_str::<serde::de::IgnoredAny>(l).is_ok())
+                .count();
+            whole * 2 < lines.len()
+        }
     }
 }
 

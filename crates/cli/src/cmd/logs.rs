@@ -266,3 +266,30 @@ fn run_blocking(args: Args, style: Style) -> anyhow::Result<u8> {
         _ => 0,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_prefix_stops_at_the_detection_lines_or_bytes() {
+        let many = "a line\n".repeat(200);
+        let mut r = io::Cursor::new(many.as_bytes());
+        let (prefix, complete) = read_prefix(&mut r).expect("reads");
+        assert_eq!(prefix.len(), 7 * DETECT_LINES);
+        assert!(!complete);
+        // What the prefix took is read again: nothing is lost.
+        let mut whole = io::Cursor::new(prefix).chain(r);
+        let mut again = String::new();
+        whole.read_to_string(&mut again).expect("reads");
+        assert_eq!(again, many);
+
+        let one_line = vec![b'x'; DETECT_BYTES * 2];
+        let (prefix, complete) =
+            read_prefix(&mut BufReader::with_capacity(1000, &one_line[..])).expect("reads");
+        assert_eq!((prefix.len(), complete), (DETECT_BYTES, false));
+
+        let (prefix, complete) = read_prefix(&mut &b"short\nfile"[..]).expect("reads");
+        assert_eq!((prefix.as_slice(), complete), (&b"short\nfile"[..], true));
+    }
+}

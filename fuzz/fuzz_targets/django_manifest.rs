@@ -7,7 +7,14 @@ use interloper_assets::decode;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
+    // As a body cut at its own length: too large, or the same manifest.
+    let cut = Manifest::parse_limited(data, data.len());
     if let Ok(m) = Manifest::parse(data) {
+        assert_eq!(cut.ok().as_ref(), Some(&m));
+        // Every hashed name the manifest lists is found, derived from its key or not.
+        for hashed in m.paths.values() {
+            assert!(m.lists_hashed(hashed));
+        }
         let _ = m.check_hash();
         let su = interloper_assets::Url::parse("https://fuzz.example/static/").unwrap();
         let mu = su.join("staticfiles.json").unwrap();

@@ -9,8 +9,10 @@
 //! hash. Both are accepted, as Django's `load_manifest` does.
 
 use std::collections::{BTreeMap, HashSet};
+use std::fmt;
 
 use md5::{Digest, Md5};
+use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use url::Url;
 
 use crate::check::{Check, CheckKind, Outcome};
@@ -32,36 +34,11 @@ impl HashedName {
     /// Other tools (webpack, Rails) use similar names with other hashes, so only verify a
     /// name against md5 when the manifest (or the user) says the file is Django's.
     pub fn parse(path: &str) -> Option<HashedName> {
-        let (dir, file) = match path.rfind('/') {
-            Some(i) => (&path[..=i], &path[i + 1..]),
-            None => ("", path),
-        };
-        let is_hash =
-            |s: &str| s.len() == 12 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
-        // os.path.splitext: the extension is the last dot-part unless the name starts with it.
-        let (stem, ext) = match file.rfind('.') {
-            Some(i) if i > 0 => (&file[..i], &file[i..]),
-            _ => (file, ""),
-        };
-        if let Some(i) = stem.rfind('.') {
-            let (root, hash) = (&stem[..i], &stem[i + 1..]);
-            if is_hash(hash) && !root.is_empty() {
-                return Some(HashedName {
-                    original: format!("{dir}{root}{ext}"),
-                    hash: hash.to_owned(),
-                });
-            }
-        }
-        // `LICENSE.<hash>`: no extension, the hash is what splitext took for one.
-        if let Some(hash) = ext.strip_prefix('.') {
-            if is_hash(hash) && !stem.is_empty() && !stem.contains('.') {
-                return Some(HashedName {
-                    original: format!("{dir}{stem}"),
-                    hash: hash.to_owned(),
-                });
-            }
-        }
-        None
+        let (name_end, hash_start) = hash_span(path)?;
+        Some(HashedName {
+            original: format!("{}{}", &path[..name_end], &path[hash_start + 12..]),
+            hash: path[hash_start..hash_start + 12].to_owned(),
+        })
     }
 
     /// Whether `md5_digest` (of the decoded content) matches the name.
@@ -70,12 +47,56 @@ impl HashedName {
     }
 }
 
+/// Where Django's hash is in a path: the end of the name before its `.`, and the start of
+/// the 12 hex digits. The original name is the path without `.<hash>`.
+fn hash_span(path: &str) -> Option<(usize, usize)> {
+    let dir_len = path.rfind('/').map_or(0, |i| i + 1);
+    let file = &path[dir_len..];
+    let is_hash =
+        |s: &str| s.len() == 12 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    // os.path.splitext: the extension is the last dot-part unless the name starts with it.
+    let (stem, ext) = match file.rfind('.') {
+        Some(i) if i > 0 => (&file[..i], &file[i..]),
+        _ => (file, ""),
+    };
+    if let Some(i) = stem.rfind('.') {
+        let (root, hash) = (&stem[..i], &stem[i + 1..]);
+        if is_hash(hash) && !root.is_empty() {
+            return Some((dir_len + i, dir_len + i + 1));
+        }
+    }
+    // `LICENSE.<hash>`: no extension, the hash is what splitext took for one.
+    if let Some(hash) = ext.strip_prefix('.')
+        && is_hash(hash)
+        && !stem.is_empty()
+        && !stem.contains('.')
+    {
+        return Some((dir_len + stem.len(), dir_len + stem.len() + 1));
+    }
+    None
+}
+
+/// Whether `hashed` is `original` with a Django hash in its name, as `collectstatic` writes
+/// every entry.
+fn is_hashed_form_of(hashed: &str, original: &str) -> bool {
+    hash_span(hashed).is_some_and(|(name_end, hash_start)| {
+        let (before, after) = (&hashed[..name_end], &hashed[hash_start + 12..]);
+        original.len() == before.len() + after.len()
+            && original.starts_with(before)
+            && original.ends_with(after)
+    })
+}
+
 /// Django's own name hash of some content: md5, first 12 hex digits.
 pub fn content_hash(content: &[u8]) -> String {
     let mut h = hex::encode(Md5::digest(content));
     h.truncate(12);
     h
 }
+
+/// A `staticfiles.json` larger than this is refused: a manifest of a few hundred thousand
+/// files is a few tens of MiB, and what is kept of it costs about twice its size.
+pub const MAX_MANIFEST_BYTES: usize = 64 * 1024 * 1024;
 
 /// Why `staticfiles.json` could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -89,6 +110,25 @@ pub enum ManifestError {
     /// A version Django itself would refuse.
     #[error("unsupported manifest version {0:?} (Django reads 1.0 and 1.1)")]
     Version(String),
+    /// Larger than the limit (or cut at it, so not all of it was read).
+    #[error("manifest is too large (limit {})", size_words(*.limit))]
+    TooLarge {
+        /// The limit, in bytes.
+        limit: usize,
+    },
+}
+
+/// `64 MiB`, `512 KiB`, `100 bytes`.
+fn size_words(bytes: usize) -> String {
+    const KIB: usize = 1024;
+    const MIB: usize = 1024 * 1024;
+    if bytes >= MIB && bytes % MIB == 0 {
+        format!("{} MiB", bytes / MIB)
+    } else if bytes >= KIB && bytes % KIB == 0 {
+        format!("{} KiB", bytes / KIB)
+    } else {
+        format!("{bytes} bytes")
+    }
 }
 
 /// A parsed `staticfiles.json`.
@@ -100,52 +140,45 @@ pub struct Manifest {
     pub paths: BTreeMap<String, String>,
     /// The manifest's own hash (1.1), as written.
     pub hash: Option<String>,
-    hashed: HashSet<String>,
+    /// Hashed names that are not their key with a hash added (hand-made entries): every
+    /// other hashed name is found from its key, so the names are not kept twice.
+    unusual: HashSet<String>,
 }
 
 impl Manifest {
-    /// Parses a manifest. Bounded by the input: serde_json limits nesting itself.
+    /// Parses a manifest of at most [`MAX_MANIFEST_BYTES`]. The JSON is read into the typed
+    /// fields directly (never a generic `Value`), so memory is what the entries keep; serde_json
+    /// limits nesting itself.
     pub fn parse(bytes: &[u8]) -> Result<Manifest, ManifestError> {
-        let v: serde_json::Value = serde_json::from_slice(bytes)?;
-        let obj = v.as_object().ok_or(ManifestError::Shape)?;
-        let version = match obj.get("version") {
-            Some(serde_json::Value::String(s)) => s.clone(),
-            other => {
-                return Err(ManifestError::Version(
-                    other.map(ToString::to_string).unwrap_or_default(),
-                ));
-            }
-        };
-        if version != "1.0" && version != "1.1" {
-            return Err(ManifestError::Version(version));
+        Manifest::parse_limited(bytes, MAX_MANIFEST_BYTES)
+    }
+
+    /// Parses a manifest that was read up to `limit` bytes (a response body kept up to a
+    /// limit, a file read up to one): longer than `limit`, or exactly `limit` long and ending
+    /// mid-document, it was cut, and is [`ManifestError::TooLarge`] rather than a JSON error at
+    /// the limit's column.
+    pub fn parse_limited(bytes: &[u8], limit: usize) -> Result<Manifest, ManifestError> {
+        let limit = limit.min(MAX_MANIFEST_BYTES);
+        if bytes.len() > limit {
+            return Err(ManifestError::TooLarge { limit });
         }
-        let mut paths = BTreeMap::new();
-        match obj.get("paths") {
-            Some(serde_json::Value::Object(m)) => {
-                for (k, v) in m {
-                    paths.insert(
-                        k.clone(),
-                        v.as_str().ok_or(ManifestError::Shape)?.to_owned(),
-                    );
-                }
+        match serde_json::from_slice::<RawManifest>(bytes) {
+            Err(e) if bytes.len() >= limit && e.classify() == serde_json::error::Category::Eof => {
+                Err(ManifestError::TooLarge { limit })
             }
-            // Django defaults a missing "paths" to {}.
-            None => {}
-            Some(_) => return Err(ManifestError::Shape),
+            Err(e) => Err(ManifestError::Json(e)),
+            Ok(raw) => raw.into_manifest(),
         }
-        let hash = obj.get("hash").and_then(|h| h.as_str()).map(str::to_owned);
-        let hashed = paths.values().cloned().collect();
-        Ok(Manifest {
-            version,
-            paths,
-            hash,
-            hashed,
-        })
     }
 
     /// The hash Django would write for these paths (see the module docs).
     pub fn computed_hash(&self) -> String {
-        content_hash(python_json_pairs(&self.paths).as_bytes())
+        let mut text = Md5Text(Md5::new());
+        // Writing into a digest cannot fail.
+        let _ = write_python_json_pairs(&self.paths, &mut text);
+        let mut h = hex::encode(text.0.finalize());
+        h.truncate(12);
+        h
     }
 
     /// Checks the manifest's own `hash` against its paths ([`CheckKind::ManifestHash`]).
@@ -180,7 +213,11 @@ impl Manifest {
     /// Whether `relative` (a path under `STATIC_URL`, percent-decoded) is a hashed name this
     /// manifest lists.
     pub fn lists_hashed(&self, relative: &str) -> bool {
-        self.hashed.contains(relative)
+        let listed_under_its_name = hash_span(relative).is_some_and(|(name_end, hash_start)| {
+            let original = format!("{}{}", &relative[..name_end], &relative[hash_start + 12..]);
+            self.paths.get(&original).is_some_and(|h| h == relative)
+        });
+        listed_under_its_name || self.unusual.contains(relative)
     }
 
     /// The hashed name to verify for an asset URL under `static_url`, when the manifest lists it.
@@ -229,6 +266,254 @@ impl Manifest {
     }
 }
 
+/// `staticfiles.json` as read: each field as found, judged once the whole document parsed
+/// (so malformed JSON is reported as such before a wrong shape, as with a `Value`).
+enum RawManifest {
+    NotAnObject,
+    Object {
+        version: Option<Loose>,
+        paths: RawPaths,
+        hash: Option<Loose>,
+    },
+}
+
+/// A field that should be a string.
+enum Loose {
+    Str(String),
+    /// Something else, described for a message (`2`, `null`, `a list`).
+    Other(String),
+}
+
+/// The `paths` field.
+enum RawPaths {
+    Missing,
+    Names(BTreeMap<String, String>),
+    /// Not an object of strings: nothing of it is kept.
+    Malformed,
+}
+
+impl RawManifest {
+    fn into_manifest(self) -> Result<Manifest, ManifestError> {
+        let RawManifest::Object {
+            version,
+            paths,
+            hash,
+        } = self
+        else {
+            return Err(ManifestError::Shape);
+        };
+        let version = match version {
+            Some(Loose::Str(v)) => v,
+            Some(Loose::Other(what)) => return Err(ManifestError::Version(what)),
+            None => return Err(ManifestError::Version(String::new())),
+        };
+        if version != "1.0" && version != "1.1" {
+            return Err(ManifestError::Version(version));
+        }
+        let paths = match paths {
+            // Django defaults a missing "paths" to {}.
+            RawPaths::Missing => BTreeMap::new(),
+            RawPaths::Names(p) => p,
+            RawPaths::Malformed => return Err(ManifestError::Shape),
+        };
+        let unusual = paths
+            .iter()
+            .filter(|(name, hashed)| !is_hashed_form_of(hashed, name))
+            .map(|(_, hashed)| hashed.clone())
+            .collect();
+        Ok(Manifest {
+            version,
+            paths,
+            hash: match hash {
+                Some(Loose::Str(h)) => Some(h),
+                _ => None,
+            },
+            unusual,
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for RawManifest {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<RawManifest, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawManifest;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a staticfiles.json object")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawManifest, A::Error> {
+                let (mut version, mut paths, mut hash) = (None, RawPaths::Missing, None);
+                // A later duplicate replaces an earlier field, as in a `Value`.
+                while let Some(key) = map.next_key::<String>()? {
+                    match key.as_str() {
+                        "version" => version = Some(map.next_value()?),
+                        "paths" => {
+                            // Free the names of an earlier "paths" before reading these.
+                            drop(std::mem::replace(&mut paths, RawPaths::Missing));
+                            paths = map.next_value()?;
+                        }
+                        "hash" => hash = Some(map.next_value()?),
+                        _ => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RawManifest::Object {
+                    version,
+                    paths,
+                    hash,
+                })
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RawManifest, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(RawManifest::NotAnObject)
+            }
+
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<RawManifest, E> {
+                Ok(RawManifest::NotAnObject)
+            }
+
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<RawManifest, E> {
+                Ok(RawManifest::NotAnObject)
+            }
+
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<RawManifest, E> {
+                Ok(RawManifest::NotAnObject)
+            }
+
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<RawManifest, E> {
+                Ok(RawManifest::NotAnObject)
+            }
+
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<RawManifest, E> {
+                Ok(RawManifest::NotAnObject)
+            }
+
+            fn visit_unit<E: de::Error>(self) -> Result<RawManifest, E> {
+                Ok(RawManifest::NotAnObject)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl<'de> Deserialize<'de> for Loose {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Loose, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Loose;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Loose, E> {
+                Ok(Loose::Str(v.to_owned()))
+            }
+
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Loose, E> {
+                Ok(Loose::Str(v))
+            }
+
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Loose, E> {
+                Ok(Loose::Other(v.to_string()))
+            }
+
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Loose, E> {
+                Ok(Loose::Other(v.to_string()))
+            }
+
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Loose, E> {
+                Ok(Loose::Other(v.to_string()))
+            }
+
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Loose, E> {
+                Ok(Loose::Other(v.to_string()))
+            }
+
+            fn visit_unit<E: de::Error>(self) -> Result<Loose, E> {
+                Ok(Loose::Other("null".into()))
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Loose, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Loose::Other("a list".into()))
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Loose, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Loose::Other("an object".into()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl<'de> Deserialize<'de> for RawPaths {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<RawPaths, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawPaths;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object of names")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawPaths, A::Error> {
+                let mut names = BTreeMap::new();
+                while let Some(name) = map.next_key::<String>()? {
+                    match map.next_value()? {
+                        Loose::Str(hashed) => {
+                            names.insert(name, hashed);
+                        }
+                        Loose::Other(_) => {
+                            // The manifest is refused: keep nothing more, but read on so that
+                            // malformed JSON further on is reported as such.
+                            drop(names);
+                            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                            return Ok(RawPaths::Malformed);
+                        }
+                    }
+                }
+                Ok(RawPaths::Names(names))
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RawPaths, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(RawPaths::Malformed)
+            }
+
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<RawPaths, E> {
+                Ok(RawPaths::Malformed)
+            }
+
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<RawPaths, E> {
+                Ok(RawPaths::Malformed)
+            }
+
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<RawPaths, E> {
+                Ok(RawPaths::Malformed)
+            }
+
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<RawPaths, E> {
+                Ok(RawPaths::Malformed)
+            }
+
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<RawPaths, E> {
+                Ok(RawPaths::Malformed)
+            }
+
+            fn visit_unit<E: de::Error>(self) -> Result<RawPaths, E> {
+                Ok(RawPaths::Malformed)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
 /// Characters of a file name that cannot stand as is in a URL path.
 const PATH_ESCAPE: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
     .add(b' ')
@@ -262,47 +547,67 @@ fn percent_decode(s: &str) -> String {
         .into_owned()
 }
 
-/// Python's `json.dumps(sorted(paths.items()))` with its defaults (`ensure_ascii=True`,
-/// separators `", "` and `": "`): a list of two-element lists.
-fn python_json_pairs(paths: &BTreeMap<String, String>) -> String {
-    let mut out = String::from("[");
+/// Writes Python's `json.dumps(sorted(paths.items()))` with its defaults (`ensure_ascii=True`,
+/// separators `", "` and `": "`): a list of two-element lists. Written piece by piece (to a
+/// hasher), never built whole: for a big manifest it is as big as the file.
+fn write_python_json_pairs(
+    paths: &BTreeMap<String, String>,
+    out: &mut impl fmt::Write,
+) -> fmt::Result {
+    out.write_char('[')?;
     // Python sorts str by code point; Rust's String order (UTF-8 bytes) is the same order.
     for (i, (k, v)) in paths.iter().enumerate() {
         if i > 0 {
-            out.push_str(", ");
+            out.write_str(", ")?;
         }
-        out.push('[');
-        python_json_str(&mut out, k);
-        out.push_str(", ");
-        python_json_str(&mut out, v);
-        out.push(']');
+        out.write_char('[')?;
+        write_python_json_str(out, k)?;
+        out.write_str(", ")?;
+        write_python_json_str(out, v)?;
+        out.write_char(']')?;
     }
-    out.push(']');
-    out
+    out.write_char(']')
 }
 
-fn python_json_str(out: &mut String, s: &str) {
-    out.push('"');
-    for c in s.chars() {
+fn write_python_json_str(out: &mut impl fmt::Write, s: &str) -> fmt::Result {
+    out.write_char('"')?;
+    // Runs of printable ASCII go out as they are.
+    let mut plain_from = 0;
+    for (i, c) in s.char_indices() {
+        if matches!(c, ' '..='~') && c != '"' && c != '\\' {
+            continue;
+        }
+        out.write_str(&s[plain_from..i])?;
+        plain_from = i + c.len_utf8();
         match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            ' '..='~' => out.push(c),
+            '"' => out.write_str("\\\"")?,
+            '\\' => out.write_str("\\\\")?,
+            '\n' => out.write_str("\\n")?,
+            '\r' => out.write_str("\\r")?,
+            '\t' => out.write_str("\\t")?,
+            '\u{8}' => out.write_str("\\b")?,
+            '\u{c}' => out.write_str("\\f")?,
             // Everything else, DEL included, as \uXXXX; astral characters as surrogate pairs.
             c => {
                 let mut buf = [0u16; 2];
                 for unit in c.encode_utf16(&mut buf) {
-                    out.push_str(&format!("\\u{unit:04x}"));
+                    write!(out, "\\u{unit:04x}")?;
                 }
             }
         }
     }
-    out.push('"');
+    out.write_str(&s[plain_from..])?;
+    out.write_char('"')
+}
+
+/// Text written into an MD5 digest.
+struct Md5Text(Md5);
+
+impl fmt::Write for Md5Text {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.0.update(s.as_bytes());
+        Ok(())
+    }
 }
 
 /// Guesses `STATIC_URL` from asset URLs: the deepest directory shared by the hashed-named
@@ -407,6 +712,12 @@ mod tests {
         assert!(HashedName::parse("a/b.0123456789ab/c.css").is_none());
     }
 
+    fn python_json_pairs(paths: &BTreeMap<String, String>) -> String {
+        let mut out = String::new();
+        write_python_json_pairs(paths, &mut out).expect("a String takes any text");
+        out
+    }
+
     #[test]
     fn python_json_matches_cpython() {
         // Expected strings produced by CPython's json.dumps(sorted(d.items())).
@@ -454,6 +765,90 @@ mod tests {
             Err(ManifestError::Json(_))
         ));
         assert!(Manifest::parse(&b"[".repeat(100_000)).is_err());
+    }
+
+    #[test]
+    fn a_manifest_over_the_limit_or_cut_at_it_is_too_large() {
+        let doc = br#"{"paths": {"a.css": "a.0123456789ab.css"}, "version": "1.1"}"#;
+        assert!(Manifest::parse_limited(doc, doc.len()).is_ok());
+        let e = Manifest::parse_limited(doc, 16).expect_err("over the limit");
+        assert!(matches!(e, ManifestError::TooLarge { limit: 16 }));
+        assert_eq!(e.to_string(), "manifest is too large (limit 16 bytes)");
+        // A body kept up to the limit ends mid-document: cut, not malformed.
+        let cut = &doc[..32];
+        assert!(matches!(
+            Manifest::parse_limited(cut, 32),
+            Err(ManifestError::TooLarge { limit: 32 })
+        ));
+        assert!(matches!(
+            Manifest::parse_limited(cut, 33),
+            Err(ManifestError::Json(_))
+        ));
+        assert_eq!(
+            ManifestError::TooLarge {
+                limit: MAX_MANIFEST_BYTES
+            }
+            .to_string(),
+            "manifest is too large (limit 64 MiB)"
+        );
+        assert!(matches!(
+            Manifest::parse_limited(b"{}", usize::MAX),
+            Err(ManifestError::Version(_))
+        ));
+        let e = Manifest::parse(&vec![b' '; MAX_MANIFEST_BYTES + 1]).expect_err("refused");
+        assert_eq!(e.to_string(), "manifest is too large (limit 64 MiB)");
+    }
+
+    #[test]
+    fn fields_of_the_wrong_type_and_duplicates_read_as_django_would() {
+        let e = Manifest::parse(br#"{"paths": {}, "version": 1.5}"#).expect_err("refused");
+        assert_eq!(
+            e.to_string(),
+            r#"unsupported manifest version "1.5" (Django reads 1.0 and 1.1)"#
+        );
+        // Malformed JSON after a wrong shape is reported as malformed.
+        assert!(matches!(
+            Manifest::parse(br#"{"paths": {"a": 1, "b": "c"}, "version": "1.1", "x": [}"#),
+            Err(ManifestError::Json(_))
+        ));
+        assert!(matches!(
+            Manifest::parse(br#"{"paths": [], "version": "1.1"}"#),
+            Err(ManifestError::Shape)
+        ));
+        assert!(matches!(Manifest::parse(b"[1]"), Err(ManifestError::Shape)));
+        let m = Manifest::parse(
+            br#"{"paths": {"a": "a.0123456789ab"}, "hash": 5, "paths": {"b": "b.0123456789ab"}, "version": "1.0"}"#,
+        )
+        .expect("parses");
+        assert_eq!(m.paths.keys().collect::<Vec<_>>(), ["b"]);
+        assert_eq!(m.hash, None);
+    }
+
+    #[test]
+    fn hashed_names_are_found_whether_derived_from_their_key_or_not() {
+        let m = Manifest::parse(
+            br#"{"paths": {"css/a.css": "css/a.0123456789ab.css", "b.css": "elsewhere/b.0123456789ab.css", "c.css": "c.css", "LICENSE": "LICENSE.0123456789ab"}, "version": "1.1"}"#,
+        )
+        .expect("parses");
+        for listed in [
+            "css/a.0123456789ab.css",
+            "elsewhere/b.0123456789ab.css",
+            "c.css",
+            "LICENSE.0123456789ab",
+        ] {
+            assert!(m.lists_hashed(listed), "{listed}");
+        }
+        for not_listed in [
+            "css/a.css",
+            "css/a.aaaaaaaaaaaa.css",
+            "b.0123456789ab.css",
+            "b.css",
+            "LICENSE",
+        ] {
+            assert!(!m.lists_hashed(not_listed), "{not_listed}");
+        }
+        // Only the hand-made entries are kept a second time.
+        assert_eq!(m.unusual.len(), 2);
     }
 
     #[test]

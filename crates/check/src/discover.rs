@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use interloper_assets::check::{Body, Check, Expect, Outcome, Policy, Response, check_response};
-use interloper_assets::django::{self, Manifest};
+use interloper_assets::django::{self, MAX_MANIFEST_BYTES, Manifest};
 use interloper_assets::{Asset, Crawl, Limits};
 use interloper_findings::{AssetCheck, AssetCheckKind};
 use interloper_model::{RequestRecord, TlsInfo};
@@ -392,11 +392,13 @@ pub async fn discover(
     let urls: Vec<Url> = assets.iter().map(|a| a.url.clone()).collect();
     let static_url = django::infer_static_url(urls.iter());
     let manifest = match &opts.manifest {
-        Some(ManifestSource::Bytes(b)) => Some((Manifest::parse(b), None)),
+        Some(ManifestSource::Bytes(b)) => {
+            Some((Manifest::parse_limited(b, MAX_MANIFEST_BYTES), None))
+        }
         // The engine reads a named file before the check starts (an unreadable one is the
         // user's error); a caller of this step alone gets a note instead.
         Some(ManifestSource::File(path)) => match std::fs::read(path) {
-            Ok(b) => Some((Manifest::parse(&b), None)),
+            Ok(b) => Some((Manifest::parse_limited(&b, MAX_MANIFEST_BYTES), None)),
             Err(e) => {
                 notes.push(format!("--manifest {}: {e}", path.display()));
                 None
@@ -405,7 +407,7 @@ pub async fn discover(
         Some(ManifestSource::Url(u)) => {
             let f = fetch(&probe, u, keep, deadline).await;
             let body = readable(&f, limits.max_decoded_bytes, "the manifest", &mut notes);
-            Some((Manifest::parse(&body), Some(u.clone())))
+            Some((Manifest::parse_limited(&body, keep), Some(u.clone())))
         }
         None => {
             let mut found = None;
@@ -416,7 +418,7 @@ pub async fn discover(
                 let f = fetch(&probe, &candidate, keep, deadline).await;
                 if f.record.status == Some(200) {
                     let body = readable(&f, limits.max_decoded_bytes, "the manifest", &mut notes);
-                    found = Some((Manifest::parse(&body), Some(candidate)));
+                    found = Some((Manifest::parse_limited(&body, keep), Some(candidate)));
                     break;
                 }
             }
@@ -433,7 +435,7 @@ pub async fn discover(
         }
         Some((Err(e), url)) => {
             notes.push(format!(
-                "staticfiles.json at {} does not parse: {e}",
+                "staticfiles.json at {}: {e}",
                 url.map(|u| u.to_string())
                     .unwrap_or_else(|| "the given file".into())
             ));

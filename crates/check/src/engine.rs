@@ -164,10 +164,12 @@ fn target_options(
 ) -> Result<CheckOptions, CheckError> {
     let manifest = match &plan.discovery.manifest {
         Some(ManifestSource::File(path)) => Some(ManifestSource::Bytes(
-            std::fs::read(path).map_err(|source| CheckError::Manifest {
-                path: path.clone(),
-                source,
-            })?,
+            read_bounded(path, interloper_assets::django::MAX_MANIFEST_BYTES).map_err(
+                |source| CheckError::Manifest {
+                    path: path.clone(),
+                    source,
+                },
+            )?,
         )),
         other => other.clone(),
     };
@@ -334,4 +336,15 @@ pub fn now_rfc3339() -> String {
     interloper_chain::time::OffsetDateTime::now_utc()
         .format(&interloper_chain::time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
+}
+
+/// A file's first `limit + 1` bytes at most: enough to tell that it is over the limit
+/// without reading all of it.
+fn read_bounded(path: &std::path::Path, limit: usize) -> std::io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let mut out = Vec::new();
+    std::fs::File::open(path)?
+        .take(limit as u64 + 1)
+        .read_to_end(&mut out)?;
+    Ok(out)
 }

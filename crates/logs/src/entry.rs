@@ -81,4 +81,25 @@ impl<'a> Entry<'a> {
             network_trouble: false,
         }
     }
+
+    /// The same entry, owning its text.
+    pub(crate) fn into_owned(self) -> Entry<'static> {
+        fn own(c: Option<Cow<'_, str>>) -> Option<Cow<'static, str>> {
+            c.map(|c| Cow::Owned(c.into_owned()))
+        }
+        Entry {
+            client: own(self.client),
+            time: self.time,
+            method: own(self.method),
+            path: Cow::Owned(self.path.into_owned()),
+            status: self.status,
+            bytes: self.bytes,
+            duration_ms: self.duration_ms,
+            upstream: own(self.upstream),
+            upstream_ms: self.upstream_ms,
+            ending: self.ending,
+            detail: own(self.detail),
+            network_trouble: self.network_trouble,
+        }
+    }
 }

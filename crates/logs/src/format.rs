@@ -2,9 +2,8 @@
 
 use std::borrow::Cow;
 
-use serde_json::{Map, Value};
-
 use crate::entry::{Ending, Entry};
+use crate::json::JsonRecord;
 use crate::token::{Token, tokenize};
 
 /// Lines longer than this are cut before parsing: no access log line is legitimately bigger,
@@ -67,6 +66,77 @@ pub fn detect<'a>(sample: impl IntoIterator<Item = &'a str>) -> Option<Format> {
     (*count > 0).then_some(Format::ALL[best])
 }
 
+/// Lines of a file's beginning that decide its format.
+pub const DETECT_LINES: usize = 50;
+
+/// At most this much of a file's beginning decides its format: room for [`DETECT_LINES`]
+/// lines of [`MAX_LINE`] bytes.
+pub const DETECT_BYTES: usize = DETECT_LINES * (MAX_LINE + 1);
+
+/// How a file is laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// One request per line, in this format ([`crate::Gatherer::line`]).
+    Lines(Format),
+    /// One JSON document holding the records in a list, as Avi's API exports them
+    /// ([`crate::Gatherer::json_document`]).
+    JsonDocument,
+}
+
+/// How to read a file, from its beginning: `prefix` is its first [`DETECT_LINES`] lines or
+/// [`DETECT_BYTES`] bytes, whichever ends first (`complete` when that is the whole file), and
+/// `forced` the format the user gave. A file starting with `{` or `[` whose lines are not whole
+/// JSON values is a JSON document (pretty-printed, one record per line, or all on one line).
+pub fn detect_layout(prefix: &[u8], complete: bool, forced: Option<Format>) -> Option<Layout> {
+    let mut lines: Vec<Cow<'_, str>> = Vec::new();
+    let mut rest = prefix;
+    while !rest.is_empty() && lines.len() < DETECT_LINES {
+        let (line, next, ended) = match memchr::memchr(b'\n', rest) {
+            Some(i) => (&rest[..i], &rest[i + 1..], true),
+            None => (rest, &rest[rest.len()..], complete),
+        };
+        // A line the prefix cuts is left out, unless it is cut for parsing anyway.
+        if ended || line.len() >= MAX_LINE {
+            lines.push(String::from_utf8_lossy(&line[..line.len().min(MAX_LINE)]));
+        }
+        rest = next;
+    }
+    let format = forced.or_else(|| detect(lines.iter().map(|l| l.as_ref())));
+    let starts_json = prefix
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|b| matches!(b, b'{' | b'['));
+    match format {
+        None | Some(Format::Json) if starts_json && looks_like_a_document(&lines) => {
+            Some(Layout::JsonDocument)
+        }
+        f => f.map(Layout::Lines),
+    }
+}
+
+/// Whether lines starting with `{` or `[` are pieces of one document rather than JSON lines:
+/// in JSON lines each line is a whole JSON value, in a document (pretty-printed, or one record
+/// per line with commas between) almost none is. A single line is a document unless it is a
+/// record: a compact export is one line.
+fn looks_like_a_document(lines: &[Cow<'_, str>]) -> bool {
+    let lines: Vec<&str> = lines
+        .iter()
+        .map(|l| l.trim())
+        .filter(|l| !l.is_empty())
+        .collect();
+    match lines.as_slice() {
+        [] => false,
+        [only] => parse_line(Format::Json, only).is_err(),
+        _ => {
+            let whole = lines
+                .iter()
+                .filter(|l| serde_json::from_str::<serde::de::IgnoredAny>(l).is_ok())
+                .count();
+            whole * 2 < lines.len()
+        }
+    }
+}
+
 /// Read one line. The error says, in a few words, why the line is not of this format.
 pub fn parse_line(format: Format, line: &str) -> Result<Entry<'_>, &'static str> {
     let line = cut(line.trim_end_matches(['\r', '\n']));
@@ -90,7 +160,7 @@ fn cut(line: &str) -> &str {
 
 /// `METHOD target PROTOCOL` → (method, path without query). An absolute-form target keeps its
 /// path only.
-fn split_request(request: &str) -> (Option<&str>, &str) {
+pub(crate) fn split_request(request: &str) -> (Option<&str>, &str) {
     let mut parts = request.split(' ');
     let (Some(method), Some(target)) = (parts.next(), parts.next()) else {
         return (None, "");
@@ -106,7 +176,7 @@ fn split_request(request: &str) -> (Option<&str>, &str) {
     (Some(method), path)
 }
 
-fn ending_for_status(status: Option<u16>) -> Ending {
+pub(crate) fn ending_for_status(status: Option<u16>) -> Ending {
     match status {
         Some(499) => Ending::ClientClosed,
         Some(408) => Ending::ClientTimeout,
@@ -118,14 +188,14 @@ fn ending_for_status(status: Option<u16>) -> Ending {
 
 /// Seconds as logged by nginx (`0.123`) → milliseconds. Lists (`0.001, 0.002` after a retry)
 /// give the last value, the attempt that answered.
-fn seconds_ms(v: &str) -> Option<f64> {
+pub(crate) fn seconds_ms(v: &str) -> Option<f64> {
     let last = v.rsplit([',', ':']).next()?.trim().trim_matches('"');
     let s: f64 = last.parse().ok()?;
     (s.is_finite() && s >= 0.0).then_some(s * 1000.0)
 }
 
 /// The last address of an nginx `$upstream_addr` list (`a:80, b:80 : c:80`).
-fn last_address(v: &str) -> Option<&str> {
+pub(crate) fn last_address(v: &str) -> Option<&str> {
     let v = v.trim_matches('"');
     let last = v.rsplit([',']).next()?.trim();
     let last = last.rsplit(" : ").next()?.trim();
@@ -299,161 +369,13 @@ fn parse_haproxy(line: &str) -> Result<Entry<'_>, &'static str> {
     Ok(e)
 }
 
-fn json_str<'v>(m: &'v Map<String, Value>, keys: &[&str]) -> Option<&'v str> {
-    keys.iter()
-        .find_map(|k| m.get(*k).and_then(Value::as_str))
-        .filter(|s| !s.is_empty() && *s != "-")
-}
-
-/// A number, or a string holding one (nginx's JSON logs quote everything).
-fn json_f64(m: &Map<String, Value>, keys: &[&str]) -> Option<f64> {
-    keys.iter().find_map(|k| match m.get(*k)? {
-        Value::Number(n) => n.as_f64(),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    })
-}
-
 fn parse_json(line: &str) -> Result<Entry<'static>, &'static str> {
     let line = line.trim();
     if !line.starts_with('{') {
         return Err("not a JSON object");
     }
-    let m: Map<String, Value> = serde_json::from_str(line).map_err(|_| "not a JSON object")?;
-    if m.contains_key("uri_path") || m.contains_key("significant_log") {
-        avi_entry(&m)
-    } else {
-        nginx_json_entry(&m)
-    }
-}
-
-fn owned(s: Option<&str>) -> Option<Cow<'static, str>> {
-    s.map(|s| Cow::Owned(s.to_string()))
-}
-
-fn avi_address(v: Option<&Value>) -> Option<String> {
-    match v? {
-        Value::String(s) if !s.is_empty() => Some(s.clone()),
-        Value::Number(n) => n
-            .as_u64()
-            .and_then(|n| u32::try_from(n).ok())
-            .map(|n| std::net::Ipv4Addr::from(n).to_string()),
-        _ => None,
-    }
-}
-
-fn avi_entry(m: &Map<String, Value>) -> Result<Entry<'static>, &'static str> {
-    let path = json_str(m, &["uri_path"]).ok_or("no uri_path")?;
-    let mut e = Entry::new(Cow::Owned(path.to_string()));
-    e.client = avi_address(m.get("client_ip")).map(Cow::Owned);
-    e.method = owned(json_str(m, &["method"]));
-    e.status = json_f64(m, &["response_code"])
-        .and_then(|s| u16::try_from(s as i64).ok())
-        .filter(|s| (100..1000).contains(s));
-    e.bytes = json_f64(m, &["response_length"]).map(|b| b.max(0.0) as u64);
-    e.duration_ms = json_f64(m, &["total_time"]).filter(|v| *v >= 0.0);
-    e.upstream_ms = json_f64(
-        m,
-        &[
-            "server_response_time_last_byte",
-            "server_response_time_first_byte",
-        ],
-    )
-    .filter(|v| *v >= 0.0);
-    let server = json_str(m, &["server_name"])
-        .map(str::to_string)
-        .or_else(|| avi_address(m.get("server_ip")));
-    e.upstream = server.map(|s| match json_f64(m, &["server_dest_port"]) {
-        Some(p) if !s.contains(':') => Cow::Owned(format!("{s}:{}", p as u64)),
-        _ => Cow::Owned(s),
-    });
-    e.time =
-        json_str(m, &["report_timestamp", "@timestamp", "start_timestamp"]).and_then(parse_rfc3339);
-    e.ending = ending_for_status(e.status);
-    let signs: Vec<&str> = m
-        .get("significant_log")
-        .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default();
-    for s in &signs {
-        let ending = match *s {
-            "ADF_CLIENT_CONN_ABORTED"
-            | "ADF_CLIENT_SENT_RESET"
-            | "ADF_DOS_CLIENT_CLOSED_REQUEST"
-            | "ADF_HTTP2_CLIENT_PREMATURELY_CLOSED_STREAM"
-            | "ADF_HTTP2_CLIENT_PREMATURELY_CLOSED_CONNECTION" => Some(Ending::ClientClosed),
-            "ADF_CLIENT_CONN_TIMEDOUT"
-            | "ADF_CLIENT_REQUEST_TIMEOUT"
-            | "ADF_HTTP_REQUEST_TIMEOUT_WAITING_FOR_CLIENT"
-            | "ADF_HTTP2_CLIENT_TIMEDOUT" => Some(Ending::ClientTimeout),
-            "ADF_SERVER_CONN_TIMEDOUT"
-            | "ADF_SERVER_CONN_SETUP_TIMEDOUT"
-            | "ADF_SERVER_UPSTREAM_TIMEOUT"
-            | "ADF_SERVER_UNANSWERED_SYNS" => Some(Ending::ServerTimeout),
-            "ADF_SERVER_SENT_RESET"
-            | "ADF_SERVER_CONN_SETUP_REFUSED"
-            | "ADF_SERVER_UPSTREAM_READ_ERROR"
-            | "ADF_SERVER_SIDE_SSL_HANDSHAKE_FAILED" => Some(Ending::ServerFailed),
-            _ => None,
-        };
-        if let Some(ending) = ending
-            && e.ending == Ending::Complete
-        {
-            e.ending = ending;
-            e.detail = Some(Cow::Owned(s.to_string()));
-        }
-        if s.contains("RETRANSMITS") || s.contains("WINDOW_STUCK") || s.contains("ZERO_WINDOW") {
-            e.network_trouble = true;
-        }
-    }
-    if e.ending != Ending::Complete && e.detail.is_none() {
-        e.detail = e.status.map(|s| Cow::Owned(s.to_string()));
-    }
-    Ok(e)
-}
-
-fn nginx_json_entry(m: &Map<String, Value>) -> Result<Entry<'static>, &'static str> {
-    let (method, path) = if let Some(uri) = json_str(m, &["request_uri", "uri", "path"]) {
-        (
-            json_str(m, &["request_method", "method"]),
-            uri.split(['?', '#']).next().unwrap_or(uri),
-        )
-    } else if let Some(r) = json_str(m, &["request"]) {
-        split_request(r)
-    } else {
-        return Err("no request_uri, uri or request");
-    };
-    let status = json_f64(m, &["status", "response_code", "status_code"])
-        .and_then(|s| u16::try_from(s as i64).ok())
-        .filter(|s| (100..1000).contains(s))
-        .ok_or("no status")?;
-    let mut e = Entry::new(Cow::Owned(path.to_string()));
-    e.method = owned(method);
-    e.status = Some(status);
-    e.client = owned(json_str(m, &["remote_addr", "client_ip", "client"]));
-    e.bytes = json_f64(m, &["body_bytes_sent", "bytes_sent"]).map(|b| b.max(0.0) as u64);
-    e.duration_ms = json_str(m, &["request_time"])
-        .and_then(seconds_ms)
-        .or_else(|| json_f64(m, &["request_time"]).map(|s| s * 1000.0));
-    e.upstream_ms = json_str(m, &["upstream_response_time"])
-        .and_then(seconds_ms)
-        .or_else(|| json_f64(m, &["upstream_response_time"]).map(|s| s * 1000.0));
-    e.upstream = json_str(m, &["upstream_addr", "upstream"])
-        .and_then(last_address)
-        .map(|s| Cow::Owned(s.to_string()));
-    e.time = json_str(m, &["time_iso8601", "@timestamp", "time"])
-        .and_then(parse_rfc3339)
-        .or_else(|| {
-            json_str(m, &["time_local"]).and_then(|t| match t.split_once(' ') {
-                Some((d, z)) => parse_clf_time(d).map(|s| s - zone_seconds(z).unwrap_or(0)),
-                None => parse_clf_time(t),
-            })
-        });
-    e.ending = ending_for_status(e.status);
-    if e.ending != Ending::Complete {
-        e.detail = Some(Cow::Owned(status.to_string()));
-    }
-    Ok(e)
+    let record: JsonRecord = serde_json::from_str(line).map_err(|_| "not a JSON object")?;
+    record.entry().map(Entry::into_owned)
 }
 
 /// Days since 1970-01-01 of a civil date (proleptic Gregorian).
@@ -484,7 +406,7 @@ fn civil_seconds(y: i64, mo: i64, d: i64, h: i64, mi: i64, s: i64) -> Option<i64
 }
 
 /// `10/Oct/2000:13:55:36` (and HAProxy's `…:36.655`) → seconds, as UTC.
-fn parse_clf_time(s: &str) -> Option<i64> {
+pub(crate) fn parse_clf_time(s: &str) -> Option<i64> {
     let s = s.get(..20).filter(|s| s.is_ascii())?;
     let b = s.as_bytes();
     if b[2] != b'/' || b[6] != b'/' || b[11] != b':' {
@@ -505,7 +427,7 @@ fn parse_clf_time(s: &str) -> Option<i64> {
 }
 
 /// `-0700` → −25 200 seconds.
-fn zone_seconds(z: &str) -> Option<i64> {
+pub(crate) fn zone_seconds(z: &str) -> Option<i64> {
     let b = z.as_bytes();
     if b.len() != 5 || !z.is_ascii() || !matches!(b[0], b'+' | b'-') {
         return None;
@@ -515,7 +437,7 @@ fn zone_seconds(z: &str) -> Option<i64> {
 }
 
 /// `2026-11-24T07:30:00(.123)(Z|+01:00)` → seconds since the epoch.
-fn parse_rfc3339(s: &str) -> Option<i64> {
+pub(crate) fn parse_rfc3339(s: &str) -> Option<i64> {
     let b = s.as_bytes();
     if b.len() < 19
         || !s.is_char_boundary(19)

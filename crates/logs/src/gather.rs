@@ -8,6 +8,7 @@ use interloper_model::PhaseStats;
 
 use crate::entry::{Ending, Entry};
 use crate::format::{Format, parse_line};
+use crate::json::JsonRecord;
 
 /// What counts as static and as slow.
 #[derive(Debug, Clone)]
@@ -162,12 +163,35 @@ impl Gatherer {
         match parse_line(*format, line) {
             Ok(e) => {
                 src.parsed += 1;
-                self.entry(source, line_no, line, &e);
+                self.entry(source, line_no, &e, || cut(line.trim_end(), EXAMPLE_CHARS));
             }
             Err(why) => {
                 src.unparsed += 1;
                 if src.first_unparsed.is_none() {
                     src.first_unparsed = Some(format!("line {line_no}: {why}"));
+                }
+            }
+        }
+    }
+
+    /// Read record `number` (1-based) of a JSON document given as source `source`: counted
+    /// and gathered as a line would be, shown in examples by the fields read.
+    pub(crate) fn json_record(&mut self, source: usize, number: u64, record: &JsonRecord) {
+        let Some((src, _)) = self.sources.get_mut(source) else {
+            return;
+        };
+        src.lines += 1;
+        match record.entry() {
+            Ok(e) => {
+                src.parsed += 1;
+                self.entry(source, number, &e, || {
+                    cut(&record.example_text(), EXAMPLE_CHARS)
+                });
+            }
+            Err(why) => {
+                src.unparsed += 1;
+                if src.first_unparsed.is_none() {
+                    src.first_unparsed = Some(format!("record {number}: {why}"));
                 }
             }
         }
@@ -202,7 +226,14 @@ impl Gatherer {
         i
     }
 
-    fn entry(&mut self, source: usize, line_no: u64, line: &str, e: &Entry<'_>) {
+    /// Fold one entry in; `example` gives its text when it is kept as an example.
+    fn entry(
+        &mut self,
+        source: usize,
+        line_no: u64,
+        e: &Entry<'_>,
+        example: impl FnOnce() -> String,
+    ) {
         let src = &mut self.sources[source].0;
         if let Some(t) = e.time {
             src.first_time = Some(src.first_time.map_or(t, |f| f.min(t)));
@@ -255,7 +286,7 @@ impl Gatherer {
                 g.examples.push(LogExample {
                     sign: s,
                     location: format!("{}:{line_no}", self.sources[source].0.name),
-                    text: cut(line.trim_end(), EXAMPLE_CHARS),
+                    text: example(),
                 });
             }
         }

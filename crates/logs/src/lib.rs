@@ -14,11 +14,16 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod document;
 mod entry;
 mod format;
 mod gather;
+mod json;
 mod token;
 
+pub use document::{JsonDocumentError, MAX_JSON_RECORD};
 pub use entry::{Ending, Entry};
-pub use format::{Format, MAX_LINE, detect, parse_line};
+pub use format::{
+    DETECT_BYTES, DETECT_LINES, Format, Layout, MAX_LINE, detect, detect_layout, parse_line,
+};
 pub use gather::{GatherOptions, Gatherer, is_static_path};

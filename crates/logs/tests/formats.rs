@@ -2,7 +2,10 @@
 //! into findings.
 
 use interloper_findings::{Code, LogSign, analyse_logs};
-use interloper_logs::{Ending, Format, GatherOptions, Gatherer, detect, parse_line};
+use interloper_logs::{
+    DETECT_BYTES, Ending, Format, GatherOptions, Gatherer, Layout, MAX_LINE, detect, detect_layout,
+    parse_line,
+};
 
 #[test]
 fn nginx_combined_with_timing_pairs() {
@@ -194,4 +197,70 @@ fn a_few_client_aborts_spread_everywhere_are_not_a_finding() {
     let a = analyse_logs(&g.finish());
     assert!(a.findings.is_empty(), "{:?}", a.findings);
     assert_eq!(a.verdict.root_cause, None);
+}
+
+#[test]
+fn a_files_beginning_says_lines_or_a_json_document() {
+    let avi = r#"{"uri_path":"/static/app.js","response_code":200,"server_ip":"10.0.0.1"}"#;
+    let lines = format!("{avi}\n{avi}\n");
+    assert_eq!(
+        detect_layout(lines.as_bytes(), true, None),
+        Some(Layout::Lines(Format::Json))
+    );
+    let pretty = format!("{{\n  \"count\": 2,\n  \"results\": [\n    {avi},\n    {avi}\n  ]\n}}\n");
+    assert_eq!(
+        detect_layout(pretty.as_bytes(), true, None),
+        Some(Layout::JsonDocument)
+    );
+    assert_eq!(
+        detect_layout(pretty.as_bytes(), true, Some(Format::Json)),
+        Some(Layout::JsonDocument)
+    );
+    // A compact export is one line, longer than a log line may be: still a document.
+    let compact = format!("{{\"results\":[{}]}}", vec![avi; 2000].join(","));
+    assert!(compact.len() > MAX_LINE);
+    let prefix = &compact.as_bytes()[..DETECT_BYTES.min(compact.len())];
+    assert_eq!(
+        detect_layout(prefix, false, None),
+        Some(Layout::JsonDocument)
+    );
+    let bare_list = format!("[{avi}]");
+    assert_eq!(
+        detect_layout(bare_list.as_bytes(), true, None),
+        Some(Layout::JsonDocument)
+    );
+    // The format the user gives wins over a document's look.
+    assert_eq!(
+        detect_layout(pretty.as_bytes(), true, Some(Format::Combined)),
+        Some(Layout::Lines(Format::Combined))
+    );
+    assert_eq!(detect_layout(b"", true, None), None);
+    assert_eq!(detect_layout(b"dear diary\n", true, None), None);
+    // A line the prefix cuts short is not judged.
+    let combined =
+        r#"1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] "GET /static/a.css HTTP/1.0" 200 2326"#;
+    let cut = format!("{combined}\n{}", &combined[..20]);
+    assert_eq!(
+        detect_layout(cut.as_bytes(), false, None),
+        Some(Layout::Lines(Format::Combined))
+    );
+}
+
+#[test]
+fn one_record_per_line_inside_a_list_is_a_document_and_a_stray_line_is_not() {
+    let avi = r#"{"uri_path":"/static/app.js","response_code":200,"server_ip":"10.0.0.1"}"#;
+    let listed = format!("{{\"results\": [\n{avi},\n{avi},\n{avi}\n]}}\n");
+    assert_eq!(
+        detect_layout(listed.as_bytes(), true, None),
+        Some(Layout::JsonDocument)
+    );
+    // JSON lines with a header object first are still JSON lines.
+    let headed = format!("{{\"export\": \"v1\"}}\n{avi}\n{avi}\n");
+    assert_eq!(
+        detect_layout(headed.as_bytes(), true, None),
+        Some(Layout::Lines(Format::Json))
+    );
+    let mut g = Gatherer::new(GatherOptions::default());
+    let src = g.begin_source("listed.json", Format::Json);
+    assert_eq!(g.json_document(src, listed.as_bytes()).expect("reads"), 3);
 }

@@ -2,7 +2,8 @@
 //!
 //! Each file is read line by line (gzip by its `.gz` name, `-` for standard input), its format
 //! detected from its first lines, and every line folded into bounded per-backend evidence;
-//! the findings crate turns that into findings and a verdict.
+//! the findings crate turns that into findings and a verdict. A JSON document (Avi's API
+//! export) is read one record at a time the same way, never whole.
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Write};
@@ -12,7 +13,9 @@ use std::time::Duration;
 use anyhow::{Context as _, bail};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use interloper_findings::{Severity, analyse_logs};
-use interloper_logs::{Format, GatherOptions, Gatherer, detect};
+use interloper_logs::{
+    DETECT_BYTES, DETECT_LINES, Format, GatherOptions, Gatherer, Layout, detect_layout,
+};
 use interloper_report::{
     LogReport, ReportMeta, TerminalStyle, render_logs_json, render_logs_terminal,
 };
@@ -45,13 +48,6 @@ pub struct Args {
     #[arg(long, value_name = "SEVERITY", default_value = "warning", value_parser = parse::severity)]
     pub fail_on: Severity,
 }
-
-/// Lines read to detect a file's format.
-const DETECT_LINES: usize = 50;
-
-/// A whole-document JSON export (Avi's API answers `{"results": [...]}`) is read into memory;
-/// beyond this size it is refused rather than exhausting memory.
-const MAX_JSON_DOCUMENT: u64 = 512 * 1024 * 1024;
 
 /// Run `interloper logs`: problems when a finding is at or above `--fail-on`.
 pub async fn run(args: Args, style: Style) -> anyhow::Result<Exit> {
@@ -117,66 +113,77 @@ fn read_file(
             bar: bar.clone(),
         },
     );
-    // The first lines decide the format; they are kept and read again as entries.
-    let mut head: Vec<String> = Vec::new();
-    let mut buf = Vec::with_capacity(4096);
-    while head.len() < DETECT_LINES {
-        buf.clear();
-        if read_line(&mut reader, &mut buf).with_context(|| name.clone())? == 0 {
-            break;
-        }
-        head.push(String::from_utf8_lossy(&buf).into_owned());
-    }
-    let format = match forced.or_else(|| detect(head.iter().map(String::as_str))) {
-        Some(f) => f,
-        None if head
-            .iter()
+    // The beginning decides how the file is read; it is then read again as part of it.
+    let (prefix, complete) = read_prefix(&mut reader).with_context(|| name.clone())?;
+    let layout = detect_layout(&prefix, complete, forced);
+    let first_line = || {
+        String::from_utf8_lossy(&prefix[..prefix.len().min(4096)])
+            .lines()
             .find(|l| !l.trim().is_empty())
-            .is_some_and(|l| l.trim_start().starts_with(['{', '['])) =>
-        {
-            // A pretty-printed JSON export rather than one object per line.
-            let mut text = head.concat().into_bytes();
-            (&mut reader)
-                .take(MAX_JSON_DOCUMENT)
-                .read_to_end(&mut text)
-                .with_context(|| name.clone())?;
-            let source = gatherer.begin_source(&name, Format::Json);
-            let records = json_document_records(&text).with_context(|| {
-                format!("{name}: not JSON lines, nor a JSON document with a results list")
-            })?;
-            for (i, r) in records.iter().enumerate() {
-                gatherer.line(source, i as u64 + 1, r);
-            }
-            bar.finish_and_clear();
-            return Ok(());
-        }
-        None => {
-            let first = head
-                .iter()
-                .find(|l| !l.trim().is_empty())
-                .map(|l| l.trim().chars().take(120).collect::<String>())
-                .unwrap_or_else(|| "the file is empty".into());
-            bail!(
-                "{name}: not an access log interloper reads (combined, haproxy or json); first line: {first:?}"
-            );
-        }
+            .map(|l| l.trim().chars().take(120).collect::<String>())
+            .unwrap_or_else(|| "the file is empty".into())
     };
-    let source = gatherer.begin_source(&name, format);
-    let mut line_no = 0u64;
-    for l in &head {
-        line_no += 1;
-        gatherer.line(source, line_no, l);
-    }
-    loop {
-        buf.clear();
-        if read_line(&mut reader, &mut buf).with_context(|| name.clone())? == 0 {
-            break;
+    let Some(layout) = layout else {
+        bail!(
+            "{name}: not an access log interloper reads (combined, haproxy or json); first line: {:?}",
+            first_line()
+        );
+    };
+    let mut whole = io::Cursor::new(prefix).chain(reader);
+    match layout {
+        Layout::JsonDocument => {
+            // One record at a time: memory is the gatherer's bounds, not the document's size.
+            let source = gatherer.begin_source(&name, Format::Json);
+            gatherer
+                .json_document(source, whole)
+                .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
         }
-        line_no += 1;
-        gatherer.line(source, line_no, &String::from_utf8_lossy(&buf));
+        Layout::Lines(format) => {
+            let source = gatherer.begin_source(&name, format);
+            let mut buf = Vec::with_capacity(4096);
+            let mut line_no = 0u64;
+            loop {
+                buf.clear();
+                if read_line(&mut whole, &mut buf).with_context(|| name.clone())? == 0 {
+                    break;
+                }
+                line_no += 1;
+                gatherer.line(source, line_no, &String::from_utf8_lossy(&buf));
+            }
+        }
     }
     bar.finish_and_clear();
     Ok(())
+}
+
+/// The file's first [`DETECT_LINES`] lines or [`DETECT_BYTES`] bytes, whichever ends first, and
+/// whether that is the whole file. Reads no further than it needs, so a pipe is read as it
+/// comes.
+fn read_prefix(reader: &mut impl BufRead) -> io::Result<(Vec<u8>, bool)> {
+    let mut prefix = Vec::new();
+    let mut newlines = 0;
+    while newlines < DETECT_LINES && prefix.len() < DETECT_BYTES {
+        let available = match reader.fill_buf() {
+            Ok(b) => b,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if available.is_empty() {
+            return Ok((prefix, true));
+        }
+        let room = DETECT_BYTES - prefix.len();
+        let mut take = available.len().min(room);
+        for i in memchr::memchr_iter(b'\n', &available[..take]) {
+            newlines += 1;
+            if newlines == DETECT_LINES {
+                take = i + 1;
+                break;
+            }
+        }
+        prefix.extend_from_slice(&available[..take]);
+        reader.consume(take);
+    }
+    Ok((prefix, false))
 }
 
 /// One line into `buf`, at most [`interloper_logs::MAX_LINE`] bytes of it kept (the rest of a
@@ -201,21 +208,6 @@ fn read_line(reader: &mut impl BufRead, buf: &mut Vec<u8>) -> io::Result<usize> 
             return Ok(total);
         }
     }
-}
-
-/// The records of a JSON export: `{"results": [...]}` or a bare list, each re-serialised as one
-/// line for the JSON line reader.
-fn json_document_records(text: &[u8]) -> anyhow::Result<Vec<String>> {
-    let v: serde_json::Value = serde_json::from_slice(text)?;
-    let list = match v {
-        serde_json::Value::Array(a) => a,
-        serde_json::Value::Object(mut o) => match o.remove("results") {
-            Some(serde_json::Value::Array(a)) => a,
-            _ => bail!("no \"results\" list"),
-        },
-        _ => bail!("neither a list nor an object"),
-    };
-    Ok(list.iter().map(|r| r.to_string()).collect())
 }
 
 fn run_blocking(args: Args, style: Style) -> anyhow::Result<Exit> {
@@ -263,4 +255,31 @@ fn run_blocking(args: Args, style: Style) -> anyhow::Result<Exit> {
     }
     w.flush()?;
     Ok(Exit::from_findings(worst, args.fail_on))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_prefix_stops_at_the_detection_lines_or_bytes() {
+        let many = "a line\n".repeat(200);
+        let mut r = io::Cursor::new(many.as_bytes());
+        let (prefix, complete) = read_prefix(&mut r).expect("reads");
+        assert_eq!(prefix.len(), 7 * DETECT_LINES);
+        assert!(!complete);
+        // What the prefix took is read again: nothing is lost.
+        let mut whole = io::Cursor::new(prefix).chain(r);
+        let mut again = String::new();
+        whole.read_to_string(&mut again).expect("reads");
+        assert_eq!(again, many);
+
+        let one_line = vec![b'x'; DETECT_BYTES * 2];
+        let (prefix, complete) =
+            read_prefix(&mut BufReader::with_capacity(1000, &one_line[..])).expect("reads");
+        assert_eq!((prefix.len(), complete), (DETECT_BYTES, false));
+
+        let (prefix, complete) = read_prefix(&mut &b"short\nfile"[..]).expect("reads");
+        assert_eq!((prefix.as_slice(), complete), (&b"short\nfile"[..], true));
+    }
 }

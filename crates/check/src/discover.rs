@@ -67,6 +67,24 @@ pub enum RedirectStop {
 }
 
 impl RedirectStop {
+    /// The failed check a redirect that stopped is, for the findings.
+    fn check(&self, url: &Url) -> AssetCheck {
+        let (kind, actual) = match self {
+            RedirectStop::TooMany { next } => (AssetCheckKind::RedirectLoop, next.clone()),
+            RedirectStop::Scheme { location } => {
+                (AssetCheckKind::RedirectNotFollowed, location.clone())
+            }
+        };
+        AssetCheck {
+            kind,
+            expected: Some(format!(
+                "an http(s) answer within {MAX_REDIRECTS} redirects"
+            )),
+            actual: Some(actual),
+            detail: self.describe(url),
+        }
+    }
+
     /// One sentence for the report.
     pub fn describe(&self, url: &Url) -> String {
         match self {
@@ -331,8 +349,10 @@ pub async fn discover(
         // A stylesheet URL given directly: treat it as the only document.
         notes.push("the URL is a stylesheet; checking it and what it references".into());
     }
+    let mut redirect_checks: Vec<(String, AssetCheck)> = Vec::new();
     if let Some(stop) = &page.stop {
         notes.push(format!("discovery: the page {}", stop.describe(&page.url)));
+        redirect_checks.push((page.url.to_string(), stop.check(&page.url)));
     }
     if page.url.host_str() != target.url.host_str() {
         notes.push(format!(
@@ -512,7 +532,7 @@ pub async fn discover(
             continue;
         }
         if let Some(stop) = &f.stop {
-            notes.push(format!("discovery: {}", stop.describe(&asset.url)));
+            redirect_checks.push((asset.url.to_string(), stop.check(&asset.url)));
         }
         let mut expect = Expect::for_asset(asset);
         expect.page_origin = Some(page_origin.clone());
@@ -585,6 +605,9 @@ pub async fn discover(
             checks.insert(page.url.to_string(), failed);
         }
     }
+    for (url, check) in redirect_checks {
+        checks.entry(url).or_default().push(check);
+    }
     // The page is what the browser loads first: its own request is evidence too (a refused
     // or stalled page is the first thing a user sees).
     first_records
@@ -615,7 +638,8 @@ fn to_finding_check(c: &Check) -> Option<AssetCheck> {
         K::HashedName => AssetCheckKind::HashedNameMismatch,
         K::Integrity => AssetCheckKind::SriMismatch,
         K::ContentLength => AssetCheckKind::LengthMismatch,
-        K::ContentEncoding | K::Decompression => AssetCheckKind::EncodingBroken,
+        K::ContentEncoding => AssetCheckKind::EncodingBroken,
+        K::Decompression => AssetCheckKind::DecompressionBomb,
         K::ContentType if c.blocking => AssetCheckKind::WrongTypeNosniff,
         K::ContentType => AssetCheckKind::WrongType,
         K::Caching => AssetCheckKind::ShortCache,

@@ -109,6 +109,12 @@ fn an_endless_image_is_bounded_and_called_endless() {
     assert_eq!(code, Some(1), "{stderr}");
     let kinds = error_kinds(&report);
     assert!(kinds.iter().any(|k| k == "body_endless"), "{kinds:?}");
+    let codes = common::codes(&report);
+    assert!(codes.contains(&"IL209".to_string()), "{codes:?}");
+    assert!(
+        !codes.contains(&"IL207".to_string()),
+        "not a large-body stall: {codes:?}"
+    );
     assert!(
         !kinds.iter().any(|k| k == "cancelled"),
         "cut requests are not evidence"
@@ -155,6 +161,7 @@ fn a_decompression_bomb_page_is_not_clean() {
         report.to_string().contains("decompression bomb"),
         "{report:#}"
     );
+    assert!(common::codes(&report).contains(&"IL307".to_string()));
 }
 
 #[test]
@@ -202,6 +209,7 @@ fn a_redirect_to_another_scheme_does_not_end_the_run() {
         "{:?}",
         notes(&report)
     );
+    assert!(common::codes(&report).contains(&"IL309".to_string()));
 }
 
 #[test]
@@ -214,6 +222,8 @@ fn a_page_that_redirects_to_itself_forever_is_named_a_loop() {
         "{:?}",
         notes(&report)
     );
+    assert!(common::codes(&report).contains(&"IL308".to_string()));
+    assert_ne!(verdict(&report), "clean");
 }
 
 #[test]

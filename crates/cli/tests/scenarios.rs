@@ -448,6 +448,7 @@ scenarios! {
     real_stall => "real-stall",
     real_tamper => "real-tamper",
     stall => "stall",
+    hostile_origin => "hostile-origin",
 }
 
 #[test]

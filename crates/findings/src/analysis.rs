@@ -119,6 +119,7 @@ fn request_findings(t: &TargetEvidence, c: &Classified<'_>, cfg: &ThresholdConfi
         failures,
         requests::truncation(t, c),
         requests::trickles(t, c),
+        requests::endless(t, c),
     ]
     .into_iter()
     .flatten()
@@ -147,6 +148,9 @@ fn check_findings(t: &TargetEvidence) -> impl Iterator<Item = Finding> {
         checks::not_found(t),
         checks::forbidden(t),
         checks::server_error(t),
+        checks::decompression_bomb(t),
+        checks::redirect_loop(t),
+        checks::redirect_not_followed(t),
     ]
     .into_iter()
     .flatten()

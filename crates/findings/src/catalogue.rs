@@ -324,6 +324,16 @@ catalogue! {
         remedy: "Problems appear only over HTTP/2 or only over HTTP/1.1. A middlebox that \
          handles one protocol badly, or a server setting that differs between them.",
     }
+    IL209 {
+        family: Delivery, rank: 135, severity: Error, verdict: Failing,
+        place: Server, symptom: Some("bodies that never end"),
+        title: "Responses never end",
+        remedy: "The body was still arriving when the request's time ran out: the response has \
+         no end (a stream where a file belongs, a proxy or application that keeps \
+         writing) or comes too slowly ever to finish. Browsers wait on it, and a page \
+         that needs it never finishes loading. Check what the server (or the proxy in \
+         front of it) sends for this URL: `curl -v --max-time 10 URL | wc -c`.",
+    }
     IL301 {
         family: Assets, rank: 140, severity: Error, verdict: Failing,
         place: Server, symptom: None,
@@ -366,6 +376,31 @@ catalogue! {
         title: "Asset answered with a server error",
         remedy: "The server (or a proxy in front of it) answered 5xx for a static file. Check \
          the error log of the answering hop.",
+    }
+    IL307 {
+        family: Assets, rank: 165, severity: Error, verdict: Failing,
+        place: Server, symptom: None,
+        title: "Response expands past the decompression limit",
+        remedy: "A compressed body expands to more than the decoding limit at a ratio no real \
+         file has (a decompression bomb): browsers abandon it or exhaust memory. Find \
+         what serves it (a misconfigured Content-Encoding, a cache holding a corrupted \
+         object, or a hostile server) and serve the real file.",
+    }
+    IL308 {
+        family: Assets, rank: 175, severity: Error, verdict: Failing,
+        place: Server, symptom: None,
+        title: "Redirect loop",
+        remedy: "The URL redirects again and again and never reaches a file: browsers give up \
+         (ERR_TOO_MANY_REDIRECTS). Look for two rules sending requests to each other \
+         (http↔https, a trailing slash, the load balancer and nginx both redirecting).",
+    }
+    IL309 {
+        family: Assets, rank: 185, severity: Error, verdict: Failing,
+        place: Server, symptom: None,
+        title: "Redirect to a scheme browsers do not follow",
+        remedy: "The URL redirects to a non-HTTP location (file:, ftp:, data:, javascript:…), \
+         which browsers refuse for a page's resources. Fix the redirect rule so it points \
+         at an http(s) URL.",
     }
     IL401 {
         family: Instances, rank: 200, severity: Warning, verdict: Notice,

@@ -19,6 +19,9 @@ pub(crate) enum Outcome {
     Truncated,
     /// Failed (reset, timeout, refused, …).
     Failed(ErrorKind),
+    /// The body was still arriving when the request's time ran out: not a stall, not a
+    /// failure of the path (IL209).
+    Endless,
     /// HTTP error status (counted by the asset-status detectors, not as a path problem).
     Status(u16),
 }
@@ -27,7 +30,11 @@ impl Outcome {
     pub(crate) fn is_bad(self) -> bool {
         matches!(
             self,
-            Outcome::Stalled(_) | Outcome::Trickled | Outcome::Truncated | Outcome::Failed(_)
+            Outcome::Stalled(_)
+                | Outcome::Trickled
+                | Outcome::Truncated
+                | Outcome::Failed(_)
+                | Outcome::Endless
         )
     }
 
@@ -146,6 +153,7 @@ fn outcome(
         return match e.kind {
             ErrorKind::Truncated => Outcome::Truncated,
             ErrorKind::ResetMidBody if short => Outcome::Truncated,
+            ErrorKind::BodyEndless => Outcome::Endless,
             k => Outcome::Failed(k),
         };
     }

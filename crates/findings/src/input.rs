@@ -73,6 +73,12 @@ pub enum AssetCheckKind {
     /// A later response for a verified, immutable file carried different bytes than the
     /// verified one (intermittent rewriting on the path).
     ContentChanged,
+    /// The body expands past the decoding limit at a ratio no real file has.
+    DecompressionBomb,
+    /// Still redirecting after the most hops followed.
+    RedirectLoop,
+    /// Redirected to a scheme that is not followed (`file:`, `ftp:`, …).
+    RedirectNotFollowed,
 }
 
 /// Status of the TLS path, as decided by the chain analysis.

@@ -879,8 +879,9 @@ async fn exchange(
                 ErrorKind::BodyEndless,
                 Phase::Body,
                 format!(
-                    "body still arriving when the request's time ran out: {bytes} bytes in {} \
-                     ({}/s), the last {} ago",
+                    "body still arriving when the request's time ran out: {} in {} ({}/s), the \
+                     last {} ago",
+                    human_bytes(bytes as f64),
                     human_duration(elapsed),
                     human_bytes(bytes as f64 / elapsed.as_secs_f64().max(1e-3)),
                     human_duration(silence),

@@ -74,6 +74,32 @@ pub(crate) fn server_error(t: &TargetEvidence) -> Option<Finding> {
     checked(t, Code::IL306, kinds, Severity::Error, files)
 }
 
+/// IL307 — a compressed body that expands past the decoding limit (a decompression bomb).
+pub(crate) fn decompression_bomb(t: &TargetEvidence) -> Option<Finding> {
+    let kinds = &[AssetCheckKind::DecompressionBomb];
+    checked(t, Code::IL307, kinds, Severity::Error, |n, list| {
+        format!(
+            "{n} response(s) expand past the decompression limit (a decompression bomb): {list}"
+        )
+    })
+}
+
+/// IL308 — a URL that still redirects after the most hops followed.
+pub(crate) fn redirect_loop(t: &TargetEvidence) -> Option<Finding> {
+    let kinds = &[AssetCheckKind::RedirectLoop];
+    checked(t, Code::IL308, kinds, Severity::Error, |n, list| {
+        format!("{n} URL(s) redirect in a loop and never reach a file: {list}")
+    })
+}
+
+/// IL309 — a redirect to a scheme that is not followed.
+pub(crate) fn redirect_not_followed(t: &TargetEvidence) -> Option<Finding> {
+    let kinds = &[AssetCheckKind::RedirectNotFollowed];
+    checked(t, Code::IL309, kinds, Severity::Error, |n, list| {
+        format!("{n} URL(s) redirect to a location that is not http(s): {list}")
+    })
+}
+
 fn files(n: usize, list: &str) -> String {
     format!("{n} file(s): {list}")
 }
@@ -136,6 +162,27 @@ mod tests {
     type Detector = fn(&TargetEvidence) -> Option<Finding>;
 
     const DETECTORS: &[(Detector, AssetCheckKind, Code, Severity, &str)] = &[
+        (
+            decompression_bomb,
+            AssetCheckKind::DecompressionBomb,
+            Code::IL307,
+            Severity::Error,
+            "2 response(s) expand past the decompression limit (a decompression bomb): app.0123456789ab.css, app.js",
+        ),
+        (
+            redirect_loop,
+            AssetCheckKind::RedirectLoop,
+            Code::IL308,
+            Severity::Error,
+            "2 URL(s) redirect in a loop and never reach a file: app.0123456789ab.css, app.js",
+        ),
+        (
+            redirect_not_followed,
+            AssetCheckKind::RedirectNotFollowed,
+            Code::IL309,
+            Severity::Error,
+            "2 URL(s) redirect to a location that is not http(s): app.0123456789ab.css, app.js",
+        ),
         (
             content_mismatch,
             AssetCheckKind::SriMismatch,

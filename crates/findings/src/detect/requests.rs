@@ -164,6 +164,36 @@ pub(crate) fn failures(t: &TargetEvidence, c: &Classified<'_>) -> Option<Finding
     Some(f)
 }
 
+/// IL209 — bodies still arriving when the request's time ran out: they never end.
+pub(crate) fn endless(t: &TargetEvidence, c: &Classified<'_>) -> Option<Finding> {
+    let endless: Vec<_> = c
+        .rows
+        .iter()
+        .filter(|(_, _, o)| *o == Outcome::Endless)
+        .collect();
+    let (_, first, _) = endless.first()?;
+    let example = first
+        .error
+        .as_ref()
+        .map(|e| e.message.clone())
+        .unwrap_or_default();
+    let mut f = finding(
+        Code::IL209,
+        Some(&t.label),
+        format!(
+            "{} of {} responses never ended ({example})",
+            endless.len(),
+            c.rows.len()
+        ),
+    );
+    f.confidence = Confidence::High;
+    add_worst_requests(
+        &mut f,
+        endless.iter().map(|(a, r, _)| (*a, *r, r.phases.total_ms)),
+    );
+    Some(f)
+}
+
 /// IL203 — bodies that ended before their Content-Length.
 pub(crate) fn truncation(t: &TargetEvidence, c: &Classified<'_>) -> Option<Finding> {
     let truncated: Vec<_> = c
@@ -289,8 +319,40 @@ mod tests {
         assert!(failures(&t, &c).is_none());
         assert!(truncation(&t, &c).is_none());
         assert!(trickles(&t, &c).is_none());
+        assert!(endless(&t, &c).is_none());
         assert!(not_found(&t).is_none() && forbidden(&t).is_none());
         assert!(server_error(&t).is_none());
+    }
+
+    #[test]
+    fn an_endless_body_is_its_own_finding_not_a_failure() {
+        let t = target(vec![asset(
+            "https://a.test/s/app.js",
+            10,
+            90_000,
+            |i, r| {
+                if i % 5 == 1 {
+                    let mut r = fail(r, ErrorKind::BodyEndless, Phase::Body);
+                    if let Some(e) = r.error.as_mut() {
+                        e.message = "body still arriving when the request's time ran out".into();
+                    }
+                    r
+                } else {
+                    r
+                }
+            },
+        )]);
+        let c = classify(&t);
+        let f = endless(&t, &c).expect("IL209");
+        assert_eq!((f.code, f.severity), (Code::IL209, Severity::Error));
+        assert!(
+            f.summary.starts_with("2 of 10 responses never ended"),
+            "{}",
+            f.summary
+        );
+        assert!(f.summary.contains("still arriving"), "{}", f.summary);
+        assert!(failures(&t, &c).is_none(), "not counted as failed requests");
+        assert!(stalls(&t, &c, &ThresholdConfig::default()).is_none());
     }
 
     #[test]

@@ -1180,3 +1180,60 @@ mod tests {
         assert!(check_cors(&h(&[("Access-Control-Allow-Origin", "*")]), &creds).failed());
     }
 }
+
+#[cfg(test)]
+mod bomb_tests {
+    use std::io::Write as _;
+
+    use super::{BOMB_RATIO, CheckKind, Outcome, check_content_encoding};
+
+    const LIMIT: usize = 1 << 20;
+
+    fn zeros(n: usize) -> Vec<u8> {
+        vec![0u8; n]
+    }
+
+    #[test]
+    fn gzip_and_brotli_bombs_fail_as_bombs() {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        gz.write_all(&zeros(8 * LIMIT)).unwrap();
+        let gz = gz.finish().unwrap();
+        let mut br = Vec::new();
+        {
+            let mut w = brotli::CompressorWriter::new(&mut br, 4096, 5, 22);
+            w.write_all(&zeros(8 * LIMIT)).unwrap();
+        }
+        for (coding, body) in [("gzip", gz), ("br", br)] {
+            assert!(body.len() * BOMB_RATIO < LIMIT, "{coding}: {}", body.len());
+            let (check, decoded) = check_content_encoding(Some(coding), &body, LIMIT);
+            assert_eq!(check.kind, CheckKind::Decompression, "{coding}");
+            assert_eq!(check.outcome, Outcome::Fail, "{coding}");
+            assert!(
+                check.detail.contains("decompression bomb"),
+                "{}",
+                check.detail
+            );
+            assert!(decoded.is_none());
+        }
+    }
+
+    #[test]
+    fn a_large_real_file_over_the_limit_is_skipped_not_a_bomb() {
+        // Incompressible bytes: the ratio stays near 1:1.
+        let mut state = 0x1234_5678_u32;
+        let noise: Vec<u8> = (0..2 * LIMIT)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 17;
+                state ^= state << 5;
+                state as u8
+            })
+            .collect();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(&noise).unwrap();
+        let gz = gz.finish().unwrap();
+        let (check, _) = check_content_encoding(Some("gzip"), &gz, LIMIT);
+        assert_eq!(check.kind, CheckKind::ContentEncoding);
+        assert_eq!(check.outcome, Outcome::Skip);
+    }
+}

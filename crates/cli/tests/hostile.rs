@@ -247,17 +247,33 @@ fn discovery_notes_are_counted_not_listed() {
 /// no verdict, never "untrusted: no certificate presented".
 #[test]
 fn tls_reports_a_failed_handshake_as_a_failure() {
-    for fault in [Fault::NotTls, Fault::Garbage, Fault::ResetOnAccept] {
-        let s = FaultServer::tls(fault.clone()).expect("server");
+    for fault in [
+        Fault::NotTls,
+        Fault::Garbage,
+        Fault::ResetOnAccept,
+        Fault::Alert,
+        Fault::NeverAnswer,
+    ] {
+        // A silent server: plain TCP that never answers our ClientHello.
+        let (s, url) = if matches!(fault, Fault::NeverAnswer) {
+            let s = FaultServer::plain(fault.clone()).expect("server");
+            let url = format!("https://{}/", s.addr);
+            (s, url)
+        } else {
+            let s = FaultServer::tls(fault.clone()).expect("server");
+            let url = s.url("/");
+            (s, url)
+        };
         let out = common::interloper(&[
             "tls",
             "--json",
             "--no-proxy",
             "--no-os-roots",
             "--timeout",
-            "3s",
-            &s.url("/"),
+            "1s",
+            &url,
         ]);
+        drop(s);
         assert_eq!(out.status.code(), Some(1), "{fault:?}");
         let r = common::json(&out);
         assert!(r["verdict"].is_null(), "{fault:?}: {r:#}");

@@ -71,6 +71,9 @@ pub enum Fault {
     /// Answer whatever arrives with bytes of no protocol at all (like [`Fault::NotTls`], the
     /// TLS server skips its handshake).
     Garbage,
+    /// Answer the ClientHello with a fatal TLS alert (handshake_failure), as a server that
+    /// shares no cipher or version with the client does.
+    Alert,
     /// A `200` whose body is the request head as received (to see which headers were sent).
     EchoRequest,
     /// This response head, written as given (status line and headers, ending in a blank
@@ -259,7 +262,9 @@ async fn handle(tcp: TcpStream, fault: Fault, acceptor: Option<tokio_rustls::Tls
         _ => {}
     }
     match (acceptor, &fault) {
-        (Some(_), Fault::NotTls | Fault::Garbage) | (None, _) => respond(tcp, fault).await,
+        (Some(_), Fault::NotTls | Fault::Garbage | Fault::Alert) | (None, _) => {
+            respond(tcp, fault).await;
+        }
         (Some(acc), _) => {
             if let Ok(tls) = acc.accept(tcp).await {
                 respond(tls, fault).await;
@@ -306,12 +311,15 @@ async fn respond<S: AsyncRead + AsyncWrite + Unpin>(mut s: S, fault: Fault) {
         let _ = s.shutdown().await;
         return;
     }
-    if let Fault::Garbage = fault {
+    if let Fault::Garbage | Fault::Alert = fault {
         let mut chunk = [0u8; 4096];
         let _ = s.read(&mut chunk).await;
-        let _ = s
-            .write_all(&[0x00, 0xff, 0x7f, 0x42, 0x99, 0x01, 0x02, 0x03])
-            .await;
+        let answer: &[u8] = match fault {
+            // alert record: fatal (2), handshake_failure (40)
+            Fault::Alert => &[0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28],
+            _ => &[0x00, 0xff, 0x7f, 0x42, 0x99, 0x01, 0x02, 0x03],
+        };
+        let _ = s.write_all(answer).await;
         let _ = s.shutdown().await;
         return;
     }
@@ -404,7 +412,7 @@ async fn respond<S: AsyncRead + AsyncWrite + Unpin>(mut s: S, fault: Fault) {
             let _ = s.write_all(head.as_bytes()).await;
             let _ = s.write_all(&body).await;
         }
-        Fault::ResetOnAccept | Fault::NotTls | Fault::Garbage | Fault::Site(_) => {}
+        Fault::ResetOnAccept | Fault::NotTls | Fault::Garbage | Fault::Alert | Fault::Site(_) => {}
     }
     let _ = s.flush().await;
     let _ = s.shutdown().await;

@@ -15,7 +15,7 @@ use md5::{Digest, Md5};
 use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use url::Url;
 
-use crate::check::{Check, CheckKind, Outcome};
+use crate::outcome::{Check, CheckKind, Outcome};
 use crate::reference::{Asset, AssetKind, Context, Provenance, SourceKind};
 
 /// A file name carrying Django's content hash: `base.6b517d0d5813.css`.

@@ -34,6 +34,7 @@ pub mod decode;
 pub mod django;
 mod html;
 mod location;
+mod outcome;
 mod reference;
 pub mod srcset;
 

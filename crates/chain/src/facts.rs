@@ -9,7 +9,7 @@ use x509_parser::objects::{oid_registry, oid2sn};
 use x509_parser::prelude::{FromDer, X509Certificate, X509Name};
 use x509_parser::public_key::PublicKey;
 
-use crate::pins::pin_of_spki;
+use crate::pins::{PinError, certs_from_pem, pin_of_spki};
 
 /// Largest certificate we parse; anything bigger is reported unparsed (real ones are < 16 KiB).
 pub(crate) const MAX_CERT_LEN: usize = 64 * 1024;
@@ -334,6 +334,37 @@ fn count_scts(value: &[u8]) -> Option<u32> {
     }
     // A stray byte after the last SCT means the list is malformed.
     list.is_empty().then_some(n)
+}
+
+/// One certificate of a PEM bundle with its pin.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PemPin {
+    /// Position in the bundle.
+    pub index: usize,
+    /// Subject, if the certificate parsed.
+    pub subject: Option<String>,
+    /// SHA-256 of the DER (hex).
+    pub sha256: String,
+    /// `sha256//BASE64` of the SPKI; None when the certificate did not parse.
+    pub pin: Option<String>,
+}
+
+/// Lists the pins of every certificate in a PEM bundle or chain (other PEM blocks are skipped).
+pub fn pins_from_pem(pem: &[u8]) -> Result<Vec<PemPin>, PinError> {
+    let ders = certs_from_pem(pem)?;
+    Ok(ders
+        .iter()
+        .enumerate()
+        .map(|(i, der)| {
+            let f = CertFacts::from_der(i, der);
+            PemPin {
+                index: i,
+                subject: f.subject,
+                sha256: f.sha256,
+                pin: f.spki_pin,
+            }
+        })
+        .collect())
 }
 
 #[cfg(test)]

@@ -35,8 +35,8 @@ pub use analysis::{
     ChainInput, ChainReport, NamedProduct, Negotiated, PathConfidence, PathStatus, PathVerdict,
     Reference, Signal, SignalKind, SignalStrength, WitnessComparison, analyse,
 };
-pub use facts::{CertFacts, KeyFacts, sha256_hex};
-pub use pins::{PemPin, Pin, PinError, certs_from_pem, pin_of_spki, pins_from_pem};
+pub use facts::{CertFacts, KeyFacts, PemPin, pins_from_pem, sha256_hex};
+pub use pins::{Pin, PinError, certs_from_pem, pin_of_spki};
 pub use products::{MatchedField, Product, ProductDb, ProductDbError, ProductKind, ProductMatch};
 /// The `time` crate, re-exported because [`ChainInput::now`] is a `time::OffsetDateTime`.
 pub use time;

@@ -1,5 +1,5 @@
-//! Public-key pins (`sha256//BASE64`, as curl's `--pinnedpubkey`) and listing the pins of a PEM
-//! bundle (for `interloper pin`).
+//! Public-key pins (`sha256//BASE64`, as curl's `--pinnedpubkey`) and the certificates of a
+//! PEM bundle (the pins of a bundle, with each certificate's facts, are in `facts`).
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -7,8 +7,6 @@ use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-
-use crate::facts::CertFacts;
 
 /// Most certificates read from one PEM bundle (a full OS bundle has ~150).
 const MAX_PEM_CERTS: usize = 4_096;
@@ -81,37 +79,6 @@ impl Pin {
 /// `sha256//BASE64` of a DER SubjectPublicKeyInfo.
 pub fn pin_of_spki(spki_der: &[u8]) -> String {
     Pin::of_spki(spki_der).to_string()
-}
-
-/// One certificate of a PEM bundle with its pin.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct PemPin {
-    /// Position in the bundle.
-    pub index: usize,
-    /// Subject, if the certificate parsed.
-    pub subject: Option<String>,
-    /// SHA-256 of the DER (hex).
-    pub sha256: String,
-    /// `sha256//BASE64` of the SPKI; None when the certificate did not parse.
-    pub pin: Option<String>,
-}
-
-/// Lists the pins of every certificate in a PEM bundle or chain (other PEM blocks are skipped).
-pub fn pins_from_pem(pem: &[u8]) -> Result<Vec<PemPin>, PinError> {
-    let ders = certs_from_pem(pem)?;
-    Ok(ders
-        .iter()
-        .enumerate()
-        .map(|(i, der)| {
-            let f = CertFacts::from_der(i, der);
-            PemPin {
-                index: i,
-                subject: f.subject,
-                sha256: f.sha256,
-                pin: f.spki_pin,
-            }
-        })
-        .collect())
 }
 
 /// The DER certificates of a PEM bundle, in order (for `--expect-cert`, `--public-roots`, `--cacert`).

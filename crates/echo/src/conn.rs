@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
@@ -14,56 +14,16 @@ use tokio::sync::{OwnedSemaphorePermit, watch};
 use tokio::time::{Instant, timeout, timeout_at};
 
 use crate::certs::ServedChain;
+use crate::ctx::{Clock, ConnCtx};
 use crate::hello::{self, ReadError};
 use crate::http::{HttpShared, handle};
 use crate::limits::{Guards, SourceGuard};
-use crate::schema::{ClientHelloReport, Negotiated, Stamp, Timestamps};
+use crate::schema::{Negotiated, Stamp, Timestamps};
 use crate::stats::bump;
 use crate::stream::{Activity, Prefixed, Watched};
 
 /// Grace given to in-flight responses when a connection is cut.
 const CUT_GRACE: Duration = Duration::from_secs(1);
-
-/// The witness's clock for one connection: wall time at accept plus monotonic offsets, so the
-/// stamps of one connection are consistent even if the wall clock steps.
-#[derive(Clone, Copy)]
-pub(crate) struct Clock {
-    start: Instant,
-    start_unix_us: u64,
-}
-
-impl Clock {
-    pub(crate) fn start() -> Self {
-        let unix = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
-            .unwrap_or(0);
-        Self {
-            start: Instant::now(),
-            start_unix_us: unix,
-        }
-    }
-
-    pub(crate) fn stamp(&self) -> Stamp {
-        let since = u64::try_from(self.start.elapsed().as_micros()).unwrap_or(u64::MAX);
-        Stamp {
-            unix_us: self.start_unix_us.saturating_add(since),
-            since_accept_us: since,
-        }
-    }
-}
-
-/// What every request on a connection needs to know about it.
-pub(crate) struct ConnCtx {
-    pub peer: SocketAddr,
-    pub local: SocketAddr,
-    pub clock: Clock,
-    pub hello: ClientHelloReport,
-    pub negotiated: Negotiated,
-    pub chain: Arc<ServedChain>,
-    pub timestamps: Timestamps,
-    pub requests: AtomicU64,
-}
 
 /// Everything a witness connection task shares with the server.
 pub(crate) struct EchoShared {

@@ -12,7 +12,7 @@ use http::{HeaderValue, Method, Request, Response, StatusCode, header};
 use http_body_util::{Either, Full};
 use tokio::sync::Semaphore;
 
-use crate::conn::ConnCtx;
+use crate::ctx::ConnCtx;
 use crate::limits::Guards;
 use crate::payload::{PayloadBody, payload_sha256};
 use crate::schema::{

@@ -33,6 +33,7 @@
 mod certs;
 mod config;
 mod conn;
+mod ctx;
 mod error;
 mod hello;
 mod http;

@@ -9,46 +9,10 @@
 use crate::classify::{Classified, Outcome, classify_target};
 use crate::detect::{checks, groups, instances, requests, tls};
 use crate::input::TargetEvidence;
+use crate::thresholds::ThresholdConfig;
 use crate::verdict::verdict;
 use crate::{Analysis, Finding, TargetSummary};
 use interloper_model::units::phase_stats;
-
-/// Thresholds of the detectors. The defaults are deliberately wide: a finding should survive a
-/// loaded laptop and a noisy network, and tests inject faults far beyond them.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ThresholdConfig {
-    /// A phase slower than this is never a stall, whatever the baseline (ms).
-    pub stall_floor_ms: f64,
-    /// A stall must also exceed `stall_factor ×` the phase's median…
-    pub stall_factor: f64,
-    /// …plus this much (ms), so a 1 ms median does not make 6 ms a stall.
-    pub stall_margin_ms: f64,
-    /// A body slower than this rate over at least `trickle_min_ms` is a trickle (bytes/s).
-    pub trickle_rate: f64,
-    /// Minimum body duration to call it a trickle (ms).
-    pub trickle_min_ms: f64,
-    /// Responses at least this large count as "large" for IL207 (bytes).
-    pub large_body: u64,
-    /// Responses at most this large count as "small" for IL207 (bytes).
-    pub small_body: u64,
-    /// Minimum samples in a group before groups are compared (IL206, IL208).
-    pub min_group: usize,
-}
-
-impl Default for ThresholdConfig {
-    fn default() -> Self {
-        ThresholdConfig {
-            stall_floor_ms: 750.0,
-            stall_factor: 5.0,
-            stall_margin_ms: 250.0,
-            trickle_rate: 64.0 * 1024.0,
-            trickle_min_ms: 1000.0,
-            large_body: 64 * 1024,
-            small_body: 16 * 1024,
-            min_group: 3,
-        }
-    }
-}
 
 /// Analyse every target, compare them, and decide a verdict.
 pub fn analyse(targets: &[TargetEvidence], cfg: &ThresholdConfig) -> Analysis {

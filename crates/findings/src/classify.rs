@@ -1,8 +1,8 @@
 //! What happened to each request, as the detectors see it: fine, stalled in one phase,
 //! trickled, truncated, failed, or answered with an error status.
 
-use crate::analysis::ThresholdConfig;
 use crate::input::{AssetEvidence, TargetEvidence};
+use crate::thresholds::ThresholdConfig;
 use interloper_model::units::median;
 use interloper_model::{ErrorKind, Phase, RequestRecord};
 use std::collections::BTreeMap;

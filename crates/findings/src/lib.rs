@@ -19,9 +19,10 @@ mod logs_input;
 mod stats;
 #[cfg(test)]
 mod testing;
+mod thresholds;
 mod verdict;
 
-pub use analysis::{ThresholdConfig, analyse};
+pub use analysis::analyse;
 pub use catalogue::{Code, Confidence, Entry, Family, Place, Severity};
 pub use input::{
     AssetCheck, AssetCheckKind, AssetEvidence, Evidence, TargetEvidence, TlsEvidence, TlsItem,
@@ -30,6 +31,7 @@ pub use input::{
 pub use logs::{LogAnalysis, analyse_logs};
 pub use logs_input::{LogEvidence, LogExample, LogGroup, LogSign, LogSource};
 pub use stats::{detection_bound, samples_for};
+pub use thresholds::ThresholdConfig;
 
 use interloper_model::PhaseStats;
 use serde::{Deserialize, Serialize};

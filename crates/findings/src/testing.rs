@@ -1,8 +1,8 @@
 //! Small hand-made evidence for the detectors' unit tests.
 
-use crate::analysis::ThresholdConfig;
 use crate::classify::{Classified, classify_target};
 use crate::input::{AssetEvidence, TargetEvidence};
+use crate::thresholds::ThresholdConfig;
 use interloper_model::{BodySample, ErrorKind, Phase, Phases, RequestError, RequestRecord};
 
 /// The label every test target carries.

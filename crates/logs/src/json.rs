@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use crate::entry::{Ending, Entry};
-use crate::format::{
+use crate::fields::{
     ending_for_status, last_address, parse_clf_time, parse_rfc3339, seconds_ms, split_request,
     zone_seconds,
 };

@@ -16,6 +16,7 @@
 
 mod document;
 mod entry;
+mod fields;
 mod format;
 mod gather;
 mod json;

@@ -6,10 +6,10 @@
 //! general finding's summary and severity into the group's.
 
 use super::{add_worst_requests, finding, ip_of, stalled_or_failed};
-use crate::analysis::ThresholdConfig;
 use crate::classify::Classified;
 use crate::input::{AssetEvidence, Evidence, TargetEvidence};
 use crate::stats::binomial_cdf;
+use crate::thresholds::ThresholdConfig;
 use crate::{Code, Confidence, Finding};
 use interloper_model::RequestRecord;
 use interloper_model::units::fmt_bytes;

@@ -2,9 +2,9 @@
 //! bodies, and error statuses.
 
 use super::{add_worst_requests, finding, kind_name, short_list};
-use crate::analysis::ThresholdConfig;
 use crate::classify::{Classified, Outcome, phase_label, phase_value};
 use crate::input::{Evidence, TargetEvidence, WitnessEvidence};
+use crate::thresholds::ThresholdConfig;
 use crate::{Code, Confidence, Finding, Severity};
 use interloper_model::units::{fmt_bytes, fmt_duration_ms, median};
 use std::collections::BTreeMap;

@@ -166,6 +166,26 @@ async fn fetch(probe: &Probe, url: &Url, keep: usize, deadline: Instant) -> Fetc
     }
 }
 
+impl Fetched {
+    /// The response facts the integrity checks read; the body only when it was kept whole.
+    fn response(&self) -> Response<'_> {
+        let kept_all =
+            self.record.error.is_none() && (self.body.len() as u64) == self.record.bytes_received;
+        Response {
+            url: &self.url,
+            status: self.record.status.unwrap_or(0),
+            headers: &self.record.headers,
+            redirects: &self.redirects,
+            body: if kept_all {
+                Body::Wire(&self.body)
+            } else {
+                Body::None
+            },
+            bytes_received: Some(self.record.bytes_received),
+        }
+    }
+}
+
 /// A record for a URL that could not be requested at all.
 fn unrequested(url: &Url, why: &str) -> RequestRecord {
     RequestRecord {
@@ -539,21 +559,8 @@ pub async fn discover(
         if let (Some((m, _)), Some(su)) = (&manifest, &static_url) {
             expect.hashed = m.hashed_name_for(su, &asset.url);
         }
-        let kept_all = f.record.error.is_none() && (f.body.len() as u64) == f.record.bytes_received;
-        let resp = Response {
-            url: &f.url,
-            status: f.record.status.unwrap_or(0),
-            headers: &f.record.headers,
-            redirects: &f.redirects,
-            body: if kept_all {
-                Body::Wire(&f.body)
-            } else {
-                Body::None
-            },
-            bytes_received: Some(f.record.bytes_received),
-        };
         if f.record.status.is_some() {
-            let results = check_response(&resp, &expect, &policy);
+            let results = check_response(&f.response(), &expect, &policy);
             let content_verified = results.iter().any(|c| {
                 c.outcome == Outcome::Pass
                     && matches!(
@@ -582,21 +589,7 @@ pub async fn discover(
     // The page is checked like an asset (a corrupt or exploding encoding, a short body): it is
     // the first thing a browser loads.
     if page.record.status.is_some() && !checks.contains_key(page.url.as_str()) {
-        let kept_all =
-            page.record.error.is_none() && (page.body.len() as u64) == page.record.bytes_received;
-        let resp = Response {
-            url: &page.url,
-            status: page.record.status.unwrap_or(0),
-            headers: &page.record.headers,
-            redirects: &page.redirects,
-            body: if kept_all {
-                Body::Wire(&page.body)
-            } else {
-                Body::None
-            },
-            bytes_received: Some(page.record.bytes_received),
-        };
-        let failed: Vec<AssetCheck> = check_response(&resp, &Expect::default(), &policy)
+        let failed: Vec<AssetCheck> = check_response(&page.response(), &Expect::default(), &policy)
             .iter()
             .filter(|c| c.kind != interloper_assets::check::CheckKind::Caching)
             .filter_map(to_finding_check)

@@ -62,7 +62,15 @@ impl WitnessView {
     /// serves no chain of its own.
     pub fn from_passthrough(seen: bool) -> WitnessView {
         WitnessView {
-            url: String::new(),
+            passthrough_seen: Some(seen),
+            ..WitnessView::unanswered(String::new())
+        }
+    }
+
+    /// The view of a witness not asked yet: nothing seen, nothing compared.
+    fn unanswered(url: String) -> WitnessView {
+        WitnessView {
+            url,
             client_random: None,
             ja4: None,
             served_chain_sha256: Vec::new(),
@@ -74,7 +82,7 @@ impl WitnessView {
             tls_version: None,
             error: None,
             samples: Vec::new(),
-            passthrough_seen: Some(seen),
+            passthrough_seen: None,
         }
     }
 
@@ -105,21 +113,7 @@ pub async fn ask_witness(
     probe_cfg: &ProbeConfig,
     deadline: Option<Instant>,
 ) -> WitnessView {
-    let mut view = WitnessView {
-        url: url.to_string(),
-        client_random: None,
-        ja4: None,
-        served_chain_sha256: Vec::new(),
-        server_ms: None,
-        client_ttfb_ms: None,
-        client: None,
-        received_chain_sha256: Vec::new(),
-        alpn: None,
-        tls_version: None,
-        error: None,
-        samples: Vec::new(),
-        passthrough_seen: None,
-    };
+    let mut view = WitnessView::unanswered(url.to_string());
     let hello_url = match url::Url::parse(url).and_then(|u| u.join(PATH_HELLO)) {
         Ok(u) => u,
         Err(e) => {

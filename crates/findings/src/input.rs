@@ -3,8 +3,9 @@
 //! tested from hand-built evidence and replayed from saved reports.
 
 use crate::catalogue::Confidence;
-use interloper_model::{Phases, RequestRecord};
+use interloper_model::{HttpVersion, Phases, RequestRecord};
 use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
 
 /// Everything gathered about one target (one instance of the app).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -171,9 +172,9 @@ pub enum Evidence {
         /// Sequence number within the asset's samples.
         seq: u64,
         /// Remote address.
-        remote_addr: Option<String>,
+        remote_addr: Option<SocketAddr>,
         /// HTTP version.
-        http_version: Option<String>,
+        http_version: Option<HttpVersion>,
         /// Status, if any.
         status: Option<u16>,
         /// The phase timings.
@@ -224,8 +225,8 @@ impl Evidence {
         Evidence::Request {
             url: r.url.clone(),
             seq: r.seq,
-            remote_addr: r.remote_addr.clone(),
-            http_version: r.http_version.clone(),
+            remote_addr: r.remote_addr,
+            http_version: r.http_version,
             status: r.status,
             phases: r.phases.clone(),
             error: r

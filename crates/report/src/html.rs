@@ -297,11 +297,14 @@ fn finding(s: &mut String, f: &Finding, open: bool) {
                         "<tr><td class=\"num\">{seq}</td><td class=\"url\">{}",
                         esc(&shorten(url, 500))
                     );
-                    let via: Vec<String> = [http_version, remote_addr]
-                        .into_iter()
-                        .flatten()
-                        .map(|v| esc(&shorten(v, 100)))
-                        .collect();
+                    // Typed values: nothing a server controls, nothing to escape.
+                    let via: Vec<String> = [
+                        http_version.map(|v| v.as_str().to_string()),
+                        remote_addr.map(|a| a.to_string()),
+                    ]
+                    .into_iter()
+                    .flatten()
+                    .collect();
                     if !via.is_empty() {
                         let _ = write!(s, "<br><span class=\"muted\">{}</span>", via.join(" · "));
                     }

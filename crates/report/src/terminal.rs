@@ -266,8 +266,11 @@ impl Painter {
                     }
                     None => head.push_str(" ---"),
                 }
-                for v in [http_version, remote_addr].into_iter().flatten() {
-                    let _ = write!(head, " {}", clean(v, 100));
+                if let Some(v) = http_version {
+                    let _ = write!(head, " {v}");
+                }
+                if let Some(a) = remote_addr {
+                    let _ = write!(head, " {a}");
                 }
                 if let Some(cl) = content_length.filter(|cl| *cl != *bytes_received) {
                     let _ = write!(head, " {bytes_received}/{cl} B");

@@ -217,8 +217,8 @@ fn render_target(w: &mut dyn Write, t: &TargetReport, style: Style) -> std::io::
     let sample = s.slowest.first();
     if let Some(r) = sample {
         let mut facts = Vec::new();
-        if let Some(v) = &r.http_version {
-            facts.push(v.clone());
+        if let Some(v) = r.http_version {
+            facts.push(v.as_str().to_string());
         }
         if let Some(tls) = &r.tls {
             facts.extend(tls.version.clone());

@@ -92,6 +92,25 @@ pub enum TlsStatus {
     Untrusted,
 }
 
+impl TlsStatus {
+    /// The kebab-case name used in JSON and in reports: `clean`, `likely-intercepted`, …
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TlsStatus::Clean => "clean",
+            TlsStatus::Intercepted => "intercepted",
+            TlsStatus::LikelyIntercepted => "likely-intercepted",
+            TlsStatus::PrivatePkiUnknown => "private-pki-unknown",
+            TlsStatus::Untrusted => "untrusted",
+        }
+    }
+}
+
+impl std::fmt::Display for TlsStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// The TLS path analysis, reduced to what the findings need.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TlsEvidence {
@@ -236,5 +255,47 @@ impl Evidence {
             bytes_received: r.bytes_received,
             content_length: r.content_length,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use interloper_model::HttpVersion;
+
+    #[test]
+    fn tls_status_names_are_the_json_names() {
+        for s in [
+            TlsStatus::Clean,
+            TlsStatus::Intercepted,
+            TlsStatus::LikelyIntercepted,
+            TlsStatus::PrivatePkiUnknown,
+            TlsStatus::Untrusted,
+        ] {
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+            let back: TlsStatus = serde_json::from_value(s.as_str().into()).unwrap();
+            assert_eq!(back, s);
+        }
+    }
+
+    /// Request evidence writes the address and version as the record's JSON does.
+    #[test]
+    fn request_evidence_keeps_address_and_version_text() {
+        let e = Evidence::Request {
+            url: "https://a.test/x".into(),
+            seq: 3,
+            remote_addr: Some("[::1]:8443".parse().unwrap()),
+            http_version: Some(HttpVersion::Http11),
+            status: None,
+            phases: Phases::default(),
+            error: None,
+            bytes_received: 0,
+            content_length: None,
+        };
+        let v = serde_json::to_value(&e).unwrap();
+        assert_eq!(v["type"], "request");
+        assert_eq!(v["remote_addr"], "[::1]:8443");
+        assert_eq!(v["http_version"], "HTTP/1.1");
+        assert_eq!(serde_json::from_value::<Evidence>(v).unwrap(), e);
     }
 }

@@ -54,7 +54,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use interloper_findings::TargetEvidence;
-use interloper_model::TlsInfo;
+use interloper_model::{HttpVersion, TlsInfo};
 use interloper_probe::{ProbeConfig, Target};
 
 /// One target's settings, derived from a [`CheckPlan`]: what [`check_target`] reads.
@@ -129,7 +129,7 @@ pub struct TargetRun {
     /// The TLS session of the first HTTPS connection: presented chain and our ClientHello.
     pub tls: Option<TlsInfo>,
     /// Negotiated HTTP versions seen, for the downgrade check.
-    pub http_versions: Vec<String>,
+    pub http_versions: Vec<HttpVersion>,
     /// What discovery noted (limits hit, manifest problems, fetch failures).
     pub notes: Vec<String>,
     /// Whether the time budget cut sampling short.
@@ -174,11 +174,11 @@ pub async fn check_target(
     progress.stage(url, "sampling", Some(plan.total()));
     let sampled = sample(&found, &plan, opts, deadline, progress).await?;
     let http_versions = {
-        let mut v: Vec<String> = sampled
+        let mut v: Vec<HttpVersion> = sampled
             .assets
             .iter()
             .flat_map(|a| a.records.iter())
-            .filter_map(|r| r.http_version.clone())
+            .filter_map(|r| r.http_version)
             .collect();
         v.sort();
         v.dedup();

@@ -274,7 +274,7 @@ fn version_key(v: HttpVersionPref) -> u8 {
     match v {
         HttpVersionPref::Http1 => 1,
         HttpVersionPref::Http2 => 2,
-        _ => 0,
+        HttpVersionPref::Auto => 0,
     }
 }
 

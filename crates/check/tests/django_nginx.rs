@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use interloper_check::{CheckOptions, Samples, check_target};
 use interloper_findings::{AssetCheckKind, Code, Severity, ThresholdConfig, analyse};
+use interloper_model::HttpVersion;
 use interloper_probe::ProbeConfig;
 use interloper_testkit::{DjangoSite, Nginx, NginxOptions};
 
@@ -92,13 +93,10 @@ async fn django_admin_through_nginx_is_found_verified_and_clean() {
             assert!(r.error.is_none(), "{}: {:?}", a.url, r.error);
             assert_eq!(r.status, Some(200));
         }
-        let versions: std::collections::BTreeSet<_> = a
-            .records
-            .iter()
-            .filter_map(|r| r.http_version.clone())
-            .collect();
+        let versions: std::collections::BTreeSet<_> =
+            a.records.iter().filter_map(|r| r.http_version).collect();
         assert!(
-            versions.contains("HTTP/2") && versions.contains("HTTP/1.1"),
+            versions.contains(&HttpVersion::Http2) && versions.contains(&HttpVersion::Http11),
             "{versions:?}"
         );
     }

@@ -3,8 +3,9 @@
 //! tested from hand-built evidence and replayed from saved reports.
 
 use crate::catalogue::Confidence;
-use interloper_model::{Phases, RequestRecord};
+use interloper_model::{HttpVersion, Phases, RequestRecord};
 use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
 
 /// Everything gathered about one target (one instance of the app).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -97,6 +98,25 @@ pub enum TlsStatus {
     Untrusted,
 }
 
+impl TlsStatus {
+    /// The kebab-case name used in JSON and in reports: `clean`, `likely-intercepted`, …
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TlsStatus::Clean => "clean",
+            TlsStatus::Intercepted => "intercepted",
+            TlsStatus::LikelyIntercepted => "likely-intercepted",
+            TlsStatus::PrivatePkiUnknown => "private-pki-unknown",
+            TlsStatus::Untrusted => "untrusted",
+        }
+    }
+}
+
+impl std::fmt::Display for TlsStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// The TLS path analysis, reduced to what the findings need.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TlsEvidence {
@@ -177,9 +197,9 @@ pub enum Evidence {
         /// Sequence number within the asset's samples.
         seq: u64,
         /// Remote address.
-        remote_addr: Option<String>,
+        remote_addr: Option<SocketAddr>,
         /// HTTP version.
-        http_version: Option<String>,
+        http_version: Option<HttpVersion>,
         /// Status, if any.
         status: Option<u16>,
         /// The phase timings.
@@ -230,8 +250,8 @@ impl Evidence {
         Evidence::Request {
             url: r.url.clone(),
             seq: r.seq,
-            remote_addr: r.remote_addr.clone(),
-            http_version: r.http_version.clone(),
+            remote_addr: r.remote_addr,
+            http_version: r.http_version,
             status: r.status,
             phases: r.phases.clone(),
             error: r
@@ -241,5 +261,47 @@ impl Evidence {
             bytes_received: r.bytes_received,
             content_length: r.content_length,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use interloper_model::HttpVersion;
+
+    #[test]
+    fn tls_status_names_are_the_json_names() {
+        for s in [
+            TlsStatus::Clean,
+            TlsStatus::Intercepted,
+            TlsStatus::LikelyIntercepted,
+            TlsStatus::PrivatePkiUnknown,
+            TlsStatus::Untrusted,
+        ] {
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+            let back: TlsStatus = serde_json::from_value(s.as_str().into()).unwrap();
+            assert_eq!(back, s);
+        }
+    }
+
+    /// Request evidence writes the address and version as the record's JSON does.
+    #[test]
+    fn request_evidence_keeps_address_and_version_text() {
+        let e = Evidence::Request {
+            url: "https://a.test/x".into(),
+            seq: 3,
+            remote_addr: Some("[::1]:8443".parse().unwrap()),
+            http_version: Some(HttpVersion::Http11),
+            status: None,
+            phases: Phases::default(),
+            error: None,
+            bytes_received: 0,
+            content_length: None,
+        };
+        let v = serde_json::to_value(&e).unwrap();
+        assert_eq!(v["type"], "request");
+        assert_eq!(v["remote_addr"], "[::1]:8443");
+        assert_eq!(v["http_version"], "HTTP/1.1");
+        assert_eq!(serde_json::from_value::<Evidence>(v).unwrap(), e);
     }
 }

@@ -95,6 +95,25 @@ pub enum VerdictStatus {
     Notice,
 }
 
+impl VerdictStatus {
+    /// The kebab-case name used in JSON and in reports: `clean`, `intercepted`, …
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VerdictStatus::Clean => "clean",
+            VerdictStatus::Intercepted => "intercepted",
+            VerdictStatus::Failing => "failing",
+            VerdictStatus::Degraded => "degraded",
+            VerdictStatus::Notice => "notice",
+        }
+    }
+}
+
+impl std::fmt::Display for VerdictStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Per-target summary for reports and the instance comparison.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TargetSummary {
@@ -131,5 +150,25 @@ impl Analysis {
     /// The highest severity among the findings, if any.
     pub fn worst(&self) -> Option<Severity> {
         self.findings.iter().map(|f| f.severity).max()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::VerdictStatus;
+
+    #[test]
+    fn verdict_names_are_the_json_names() {
+        for s in [
+            VerdictStatus::Clean,
+            VerdictStatus::Intercepted,
+            VerdictStatus::Failing,
+            VerdictStatus::Degraded,
+            VerdictStatus::Notice,
+        ] {
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+            let back: VerdictStatus = serde_json::from_value(s.as_str().into()).unwrap();
+            assert_eq!(back, s);
+        }
     }
 }

@@ -3,7 +3,10 @@
 use crate::classify::{Classified, classify_target};
 use crate::input::{AssetEvidence, TargetEvidence};
 use crate::thresholds::ThresholdConfig;
-use interloper_model::{BodySample, ErrorKind, Phase, Phases, RequestError, RequestRecord};
+use interloper_model::{
+    BodySample, ErrorKind, HttpVersion, Phase, Phases, RequestError, RequestRecord,
+};
+use std::net::SocketAddr;
 
 /// The label every test target carries.
 pub(crate) const LABEL: &str = "https://a.test/";
@@ -15,11 +18,11 @@ pub(crate) fn rec(seq: u64, url: &str, ttfb: f64, body: f64, size: u64) -> Reque
         url: url.to_string(),
         started_ms: seq as f64 * 10.0,
         addresses: Vec::new(),
-        remote_addr: Some("127.0.0.1:443".into()),
+        remote_addr: Some(SocketAddr::from(([127, 0, 0, 1], 443))),
         proxy: None,
         connection_id: seq,
         reused: false,
-        http_version: Some("HTTP/2".into()),
+        http_version: Some(HttpVersion::Http2),
         status: Some(200),
         content_length: Some(size),
         bytes_received: size,

@@ -2,7 +2,9 @@
 //! gives nothing, and the verdict names the cause that explains the rest.
 
 use interloper_findings::*;
-use interloper_model::{BodySample, ErrorKind, Phase, Phases, RequestError, RequestRecord};
+use interloper_model::{
+    BodySample, ErrorKind, HttpVersion, Phase, Phases, RequestError, RequestRecord,
+};
 
 fn rec(seq: u64, url: &str, ttfb: f64, body: f64, size: u64) -> RequestRecord {
     // Built from JSON so the test only names the fields the analysis reads.
@@ -197,7 +199,7 @@ fn one_bad_address_is_il206() {
         "https://a/",
         vec![asset("https://a/static/s.css", 30, 1000, |i, mut r| {
             if i % 2 == 1 {
-                r.remote_addr = Some("[::1]:443".into());
+                r.remote_addr = Some("[::1]:443".parse().unwrap());
                 if i % 4 == 1 {
                     r.error = Some(RequestError {
                         kind: ErrorKind::ConnectTimeout,
@@ -230,7 +232,7 @@ fn failures_spread_over_addresses_stay_il202_beside_the_address_finding() {
         "https://a/",
         vec![asset("https://a/static/s.css", 40, 1000, |i, mut r| {
             if i % 2 == 1 {
-                r.remote_addr = Some("127.0.0.2:443".into());
+                r.remote_addr = Some("127.0.0.2:443".parse().unwrap());
                 if i % 4 == 1 {
                     r.phases.ttfb_ms = Some(2100.0);
                 }
@@ -625,7 +627,7 @@ fn stalls_on_one_protocol_only_are_il208_and_lead() {
         "https://a/",
         vec![asset("https://a/static/s.css", 60, 1000, |i, mut r| {
             if i % 2 == 1 {
-                r.http_version = Some("HTTP/1.1".into());
+                r.http_version = Some(HttpVersion::Http11);
             } else if i % 10 == 0 {
                 r.phases.ttfb_ms = Some(2000.0);
             }
@@ -644,7 +646,7 @@ fn a_few_stalls_spread_evenly_single_out_no_group() {
         "https://a/",
         vec![asset("https://a/static/s.css", 60, 1000, |i, mut r| {
             if i % 2 == 1 {
-                r.http_version = Some("HTTP/1.1".into());
+                r.http_version = Some(HttpVersion::Http11);
             }
             if i % 15 == 0 || i % 15 == 1 {
                 r.phases.ttfb_ms = Some(2000.0);

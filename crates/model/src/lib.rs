@@ -9,6 +9,8 @@
 pub mod units;
 
 use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
 
 use serde::{Deserialize, Serialize};
 
@@ -149,6 +151,115 @@ impl ErrorKind {
     }
 }
 
+/// The HTTP version a response came in, written as on the status line (`"HTTP/1.1"`,
+/// `"HTTP/2"`) in JSON and in reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum HttpVersion {
+    /// HTTP/0.9.
+    #[serde(rename = "HTTP/0.9")]
+    Http09,
+    /// HTTP/1.0.
+    #[serde(rename = "HTTP/1.0")]
+    Http10,
+    /// HTTP/1.1.
+    #[serde(rename = "HTTP/1.1")]
+    Http11,
+    /// HTTP/2.
+    #[serde(rename = "HTTP/2")]
+    Http2,
+    /// HTTP/3.
+    #[serde(rename = "HTTP/3")]
+    Http3,
+}
+
+impl HttpVersion {
+    /// The name used in JSON: `"HTTP/1.1"`, `"HTTP/2"`, …
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HttpVersion::Http09 => "HTTP/0.9",
+            HttpVersion::Http10 => "HTTP/1.0",
+            HttpVersion::Http11 => "HTTP/1.1",
+            HttpVersion::Http2 => "HTTP/2",
+            HttpVersion::Http3 => "HTTP/3",
+        }
+    }
+}
+
+impl fmt::Display for HttpVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Which HTTP version to speak.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HttpVersionPref {
+    /// ALPN offers h2 and http/1.1 over TLS; plain HTTP uses HTTP/1.1.
+    #[default]
+    Auto,
+    /// HTTP/1.1 only.
+    Http1,
+    /// HTTP/2 only (ALPN h2 over TLS, prior knowledge over plain TCP).
+    Http2,
+}
+
+impl HttpVersionPref {
+    /// The name used in JSON and reports: `"auto"`, `"http1"`, `"http2"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HttpVersionPref::Auto => "auto",
+            HttpVersionPref::Http1 => "http1",
+            HttpVersionPref::Http2 => "http2",
+        }
+    }
+}
+
+impl fmt::Display for HttpVersionPref {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Whether requests share connections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ConnectionPolicy {
+    /// A new TCP (and TLS) connection for every request, so every request times every phase.
+    #[default]
+    Fresh,
+    /// Keep the connection open and send the next request over it when it is still usable.
+    Reuse,
+}
+
+impl ConnectionPolicy {
+    /// The name used in JSON and reports: `"fresh"`, `"reuse"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConnectionPolicy::Fresh => "fresh",
+            ConnectionPolicy::Reuse => "reuse",
+        }
+    }
+}
+
+impl fmt::Display for ConnectionPolicy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Which resolved addresses to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum IpFamily {
+    /// Try every address in resolver order until one connects.
+    #[default]
+    Any,
+    /// IPv4 addresses only.
+    V4,
+    /// IPv6 addresses only.
+    V6,
+}
+
 /// A recorded failure: what, where, and the one-line message.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RequestError {
@@ -203,9 +314,9 @@ pub struct RequestRecord {
     pub started_ms: f64,
     /// Every address the name resolved to (bounded), in resolver order.
     #[serde(default)]
-    pub addresses: Vec<String>,
+    pub addresses: Vec<SocketAddr>,
     /// The address we were connected to (the proxy's when one was used).
-    pub remote_addr: Option<String>,
+    pub remote_addr: Option<SocketAddr>,
     /// The proxy the request went through (CONNECT), if any.
     #[serde(default)]
     pub proxy: Option<String>,
@@ -213,8 +324,8 @@ pub struct RequestRecord {
     pub connection_id: u64,
     /// True when the request went over an already open connection.
     pub reused: bool,
-    /// "HTTP/1.1" or "HTTP/2".
-    pub http_version: Option<String>,
+    /// The version the response came in (None when no response arrived).
+    pub http_version: Option<HttpVersion>,
     /// HTTP status code, when headers arrived.
     pub status: Option<u16>,
     /// The Content-Length the server announced, if any.
@@ -318,7 +429,7 @@ pub struct TargetReport {
     /// The URL probed.
     pub url: String,
     /// Set when the target was pinned to one address (`--each-address`, `--resolve`).
-    pub address: Option<String>,
+    pub address: Option<SocketAddr>,
     /// The aggregate.
     pub summary: TargetSummary,
     /// Per-request records, in completion order, up to the configured cap.
@@ -356,10 +467,10 @@ pub struct RunSettings {
     pub concurrency: u64,
     /// Time budget per target.
     pub duration_ms: Option<f64>,
-    /// "fresh" or "reuse".
-    pub connections: String,
-    /// "auto", "http1" or "http2".
-    pub http: String,
+    /// Fresh or reused connections.
+    pub connections: ConnectionPolicy,
+    /// The HTTP version asked for.
+    pub http: HttpVersionPref,
     /// Whether certificate verification failures were allowed to proceed.
     pub insecure_skip_verify: bool,
     /// Proxy in use (None: direct).
@@ -402,5 +513,115 @@ mod b64_list {
                     .map_err(serde::de::Error::custom)
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// The JSON text of every version is the one the status line uses, and reads back.
+    #[test]
+    fn http_versions_serialise_to_their_status_line_names() {
+        for (v, text) in [
+            (HttpVersion::Http09, "HTTP/0.9"),
+            (HttpVersion::Http10, "HTTP/1.0"),
+            (HttpVersion::Http11, "HTTP/1.1"),
+            (HttpVersion::Http2, "HTTP/2"),
+            (HttpVersion::Http3, "HTTP/3"),
+        ] {
+            assert_eq!(v.as_str(), text);
+            assert_eq!(v.to_string(), text);
+            assert_eq!(serde_json::to_value(v).unwrap(), json!(text));
+            assert_eq!(
+                serde_json::from_value::<HttpVersion>(json!(text)).unwrap(),
+                v
+            );
+        }
+        // Sorting by value sorts by name, as sorting the strings did.
+        let mut by_value = [HttpVersion::Http2, HttpVersion::Http11, HttpVersion::Http10];
+        by_value.sort();
+        assert_eq!(
+            by_value.iter().map(|v| v.as_str()).collect::<Vec<_>>(),
+            ["HTTP/1.0", "HTTP/1.1", "HTTP/2"]
+        );
+        assert!(serde_json::from_value::<HttpVersion>(json!("HTTP/2.0")).is_err());
+    }
+
+    #[test]
+    fn policies_serialise_to_their_names() {
+        for p in [ConnectionPolicy::Fresh, ConnectionPolicy::Reuse] {
+            assert_eq!(serde_json::to_value(p).unwrap(), json!(p.as_str()));
+            assert_eq!(
+                serde_json::from_value::<ConnectionPolicy>(json!(p.as_str())).unwrap(),
+                p
+            );
+        }
+        for p in [
+            HttpVersionPref::Auto,
+            HttpVersionPref::Http1,
+            HttpVersionPref::Http2,
+        ] {
+            assert_eq!(serde_json::to_value(p).unwrap(), json!(p.as_str()));
+            assert_eq!(
+                serde_json::from_value::<HttpVersionPref>(json!(p.as_str())).unwrap(),
+                p
+            );
+        }
+        assert_eq!(
+            [
+                ConnectionPolicy::Fresh.as_str(),
+                ConnectionPolicy::Reuse.as_str()
+            ],
+            ["fresh", "reuse"]
+        );
+        assert_eq!(
+            [
+                HttpVersionPref::Auto,
+                HttpVersionPref::Http1,
+                HttpVersionPref::Http2
+            ]
+            .map(|p| p.as_str()),
+            ["auto", "http1", "http2"]
+        );
+    }
+
+    /// A record written before addresses and versions were typed reads back, and writes the
+    /// same text again: `"IP:PORT"`, IPv6 in brackets.
+    #[test]
+    fn a_record_keeps_its_json_text() {
+        let text = json!({
+            "seq": 0, "url": "https://a.test/x.css", "started_ms": 1.5,
+            "addresses": ["127.0.0.1:443", "[::1]:443"],
+            "remote_addr": "[::1]:443", "proxy": null, "connection_id": 1, "reused": false,
+            "http_version": "HTTP/2", "status": 200, "content_length": 5, "bytes_received": 5,
+            "phases": {"dns_ms": null, "connect_ms": 1.0, "tls_ms": null, "write_ms": 0.1,
+                       "ttfb_ms": 2.0, "first_byte_ms": 0.5, "body_ms": 0.5, "total_ms": 4.0},
+            "tls": null, "headers": [], "headers_truncated": false, "body_curve": [],
+            "error": null
+        });
+        let rec: RequestRecord = serde_json::from_value(text.clone()).unwrap();
+        assert_eq!(rec.remote_addr, Some("[::1]:443".parse().unwrap()));
+        assert_eq!(rec.addresses[0], "127.0.0.1:443".parse().unwrap());
+        assert_eq!(rec.http_version, Some(HttpVersion::Http2));
+        assert_eq!(serde_json::to_value(&rec).unwrap(), text);
+        let mut bad = text;
+        bad["remote_addr"] = json!("not an address");
+        assert!(serde_json::from_value::<RequestRecord>(bad).is_err());
+    }
+
+    #[test]
+    fn run_settings_keep_their_json_text() {
+        let text = json!({
+            "count": 20, "concurrency": 4, "duration_ms": null, "connections": "reuse",
+            "http": "http2", "insecure_skip_verify": false, "proxy": null
+        });
+        let s: RunSettings = serde_json::from_value(text.clone()).unwrap();
+        assert_eq!(
+            (s.connections, s.http),
+            (ConnectionPolicy::Reuse, HttpVersionPref::Http2)
+        );
+        assert_eq!(serde_json::to_value(&s).unwrap(), text);
     }
 }

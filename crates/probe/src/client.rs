@@ -11,11 +11,14 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Empty};
 use hyper::client::conn::{http1, http2};
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use interloper_model::{ErrorKind, Phase, Phases, RequestError, RequestRecord, TlsInfo};
+use interloper_model::{
+    ConnectionPolicy, ErrorKind, HttpVersion, HttpVersionPref, IpFamily, Phase, Phases,
+    RequestError, RequestRecord, TlsInfo,
+};
 use rustls::pki_types::ServerName;
 use tokio::net::TcpStream;
 
-use crate::config::{ConnectionPolicy, HttpVersionPref, IpFamily, ProbeConfig, Target};
+use crate::config::{ProbeConfig, Target};
 use crate::curve::Curve;
 use crate::error::ProbeError;
 use crate::proxy::{ProxyRules, connect_tunnel};
@@ -156,7 +159,7 @@ struct OpenConn {
     id: u64,
     sender: Sender,
     remote: SocketAddr,
-    addresses: Vec<String>,
+    addresses: Vec<SocketAddr>,
     proxy: Option<String>,
     tls: Option<TlsInfo>,
     last_write: Arc<AtomicU64>,
@@ -321,7 +324,7 @@ impl Session {
             return rec;
         };
         rec.connection_id = conn.id;
-        rec.remote_addr = Some(conn.remote.to_string());
+        rec.remote_addr = Some(conn.remote);
         rec.addresses.clone_from(&conn.addresses);
         rec.proxy.clone_from(&conn.proxy);
         rec.tls.clone_from(&conn.tls);
@@ -534,7 +537,7 @@ async fn connect(
         rec.phases.dns_ms = Some(ms(t0.elapsed()));
     }
     let addrs = addrs?;
-    rec.addresses = addrs.iter().map(ToString::to_string).collect();
+    rec.addresses.clone_from(&addrs);
 
     // TCP.
     let t1 = Instant::now();
@@ -543,11 +546,11 @@ async fn connect(
         Ok(v) => v,
         Err((e, addr)) => {
             rec.phases.connect_ms = Some(ms(t1.elapsed()));
-            rec.remote_addr = addr.map(|a| a.to_string());
+            rec.remote_addr = addr;
             return Err(e);
         }
     };
-    rec.remote_addr = Some(remote.to_string());
+    rec.remote_addr = Some(remote);
     if let Some(p) = &proxy {
         let limit = remaining(deadline, cfg.connect_timeout);
         let tunnel = connect_tunnel(&mut tcp, p, target.host(), target.port());
@@ -826,16 +829,14 @@ async fn exchange(
     };
 
     rec.status = Some(resp.status().as_u16());
-    rec.http_version = Some(
-        match resp.version() {
-            http::Version::HTTP_2 => "HTTP/2",
-            http::Version::HTTP_10 => "HTTP/1.0",
-            http::Version::HTTP_09 => "HTTP/0.9",
-            http::Version::HTTP_3 => "HTTP/3",
-            _ => "HTTP/1.1",
-        }
-        .to_string(),
-    );
+    rec.http_version = Some(match resp.version() {
+        http::Version::HTTP_2 => HttpVersion::Http2,
+        http::Version::HTTP_10 => HttpVersion::Http10,
+        http::Version::HTTP_09 => HttpVersion::Http09,
+        http::Version::HTTP_3 => HttpVersion::Http3,
+        // `http::Version` is a struct of constants, not an enum: anything else is 1.1.
+        _ => HttpVersion::Http11,
+    });
     // A 204, a 304 or a 1xx has no body whatever its Content-Length says (RFC 9110 §8.6),
     // so a length there announces nothing that could be cut short.
     let bodiless = matches!(resp.status().as_u16(), 100..=199 | 204 | 304);

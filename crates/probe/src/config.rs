@@ -5,61 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::error::ProbeError;
-
-/// Which HTTP version to speak.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum HttpVersionPref {
-    /// ALPN offers h2 and http/1.1 over TLS; plain HTTP uses HTTP/1.1.
-    #[default]
-    Auto,
-    /// HTTP/1.1 only.
-    Http1,
-    /// HTTP/2 only (ALPN h2 over TLS, prior knowledge over plain TCP).
-    Http2,
-}
-
-impl HttpVersionPref {
-    /// Name used in reports.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            HttpVersionPref::Auto => "auto",
-            HttpVersionPref::Http1 => "http1",
-            HttpVersionPref::Http2 => "http2",
-        }
-    }
-}
-
-/// Which resolved addresses to use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum IpFamily {
-    /// Try every address in resolver order until one connects.
-    #[default]
-    Any,
-    /// IPv4 addresses only.
-    V4,
-    /// IPv6 addresses only.
-    V6,
-}
-
-/// Whether requests share connections.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ConnectionPolicy {
-    /// A new TCP (and TLS) connection for every request, so every request times every phase.
-    #[default]
-    Fresh,
-    /// Keep the connection open and send the next request over it when it is still usable.
-    Reuse,
-}
-
-impl ConnectionPolicy {
-    /// Name used in reports.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ConnectionPolicy::Fresh => "fresh",
-            ConnectionPolicy::Reuse => "reuse",
-        }
-    }
-}
+use interloper_model::{ConnectionPolicy, HttpVersionPref, IpFamily};
 
 /// `--resolve HOST:PORT:ADDR`, as curl: connect to ADDR whenever HOST:PORT is asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -64,7 +64,7 @@ impl Probe {
             observer.target_started(t, count);
             let mut agg = Aggregator::new(
                 t.url.to_string(),
-                t.pinned.map(|a| a.to_string()),
+                t.pinned,
                 cfg.slowest_kept,
                 cfg.max_records_kept,
             );
@@ -115,8 +115,8 @@ impl Probe {
                 count,
                 concurrency: opts.concurrency.max(1) as u64,
                 duration_ms: opts.duration.map(|d| d.as_secs_f64() * 1000.0),
-                connections: opts.policy.as_str().to_string(),
-                http: cfg.http.as_str().to_string(),
+                connections: opts.policy,
+                http: cfg.http,
                 insecure_skip_verify: cfg.insecure_skip_verify,
                 proxy: targets.first().and_then(|t| self.proxy_for(t)),
             },

@@ -1,6 +1,8 @@
 //! Aggregation: turns a stream of records into a bounded summary. Touches no socket; fed over a
 //! channel by the workers.
 
+use std::net::SocketAddr;
+
 use hdrhistogram::Histogram;
 use interloper_model::{PhaseStats, PhaseSummary, RequestRecord, TargetReport, TargetSummary};
 
@@ -44,7 +46,7 @@ impl PhaseHist {
 /// `max_records_kept`, whatever the number of requests.
 pub struct Aggregator {
     url: String,
-    address: Option<String>,
+    address: Option<SocketAddr>,
     summary: TargetSummary,
     dns: PhaseHist,
     connect: PhaseHist,
@@ -65,7 +67,7 @@ impl Aggregator {
     /// A new, empty aggregate for one target.
     pub fn new(
         url: String,
-        address: Option<String>,
+        address: Option<SocketAddr>,
         slowest_kept: usize,
         max_records: usize,
     ) -> Self {

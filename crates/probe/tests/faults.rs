@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use interloper_model::{ErrorKind, Phase, RequestRecord};
+use interloper_model::{ErrorKind, HttpVersion, Phase, RequestRecord};
 use interloper_probe::{
     ConnectionPolicy, Probe, ProbeConfig, ProxySetting, ResolveOverride, RunOptions, Target,
 };
@@ -42,13 +42,13 @@ async fn ok_plain_records_every_phase() {
     assert_eq!(r.status, Some(200));
     assert_eq!(r.bytes_received, 5);
     assert_eq!(r.content_length, Some(5));
-    assert_eq!(r.http_version.as_deref(), Some("HTTP/1.1"));
+    assert_eq!(r.http_version, Some(HttpVersion::Http11));
     assert_eq!(r.phases.dns_ms, None, "IP literal: no DNS");
     assert!(r.phases.connect_ms.is_some());
     assert_eq!(r.phases.tls_ms, None);
     assert!(r.phases.ttfb_ms.is_some() && r.phases.body_ms.is_some());
     assert!(r.tls.is_none());
-    assert_eq!(r.remote_addr.as_deref(), Some(s.addr.to_string().as_str()));
+    assert_eq!(r.remote_addr, Some(s.addr));
 }
 
 #[tokio::test]
@@ -510,7 +510,7 @@ async fn tls_through_connect_proxy() {
     c.proxy = ProxySetting::Url(format!("http://{proxy}").parse().unwrap());
     let r = one(c, &origin.url("/via")).await;
     assert!(r.ok(), "{:?}", r.error);
-    assert_eq!(r.remote_addr.as_deref(), Some(proxy.to_string().as_str()));
+    assert_eq!(r.remote_addr, Some(proxy));
     assert_eq!(r.bytes_received, 6);
     assert!(r.tls.as_ref().unwrap().verified);
 }

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use interloper_model::{ErrorKind, Phase, RequestRecord};
+use interloper_model::{ErrorKind, HttpVersion, Phase, RequestRecord};
 use interloper_probe::{
     ConnectionPolicy, HttpVersionPref, Probe, ProbeConfig, ProxySetting, RunOptions, Target,
 };
@@ -45,7 +45,7 @@ async fn run(probe: &Probe, url: &str, n: u64, policy: ConnectionPolicy) -> Vec<
     recs
 }
 
-async fn versions_and_reuse(http: HttpVersionPref, alpn: &str, version: &str) {
+async fn versions_and_reuse(http: HttpVersionPref, alpn: &str, version: HttpVersion) {
     let nginx = tokio::task::spawn_blocking(start).await.unwrap();
     let probe = Probe::new(config(&nginx, http)).unwrap();
     let url = nginx.https_url("/1m.bin");
@@ -60,7 +60,7 @@ async fn versions_and_reuse(http: HttpVersionPref, alpn: &str, version: &str) {
         assert!(!r.reused);
         assert_eq!(r.status, Some(200));
         assert_eq!(r.bytes_received, 1024 * 1024);
-        assert_eq!(r.http_version.as_deref(), Some(version));
+        assert_eq!(r.http_version, Some(version));
         assert!(r.phases.tls_ms.is_some() && r.phases.connect_ms.is_some());
         let t = r.tls.as_ref().unwrap();
         assert_eq!(t.alpn.as_deref(), Some(alpn));
@@ -87,12 +87,12 @@ async fn versions_and_reuse(http: HttpVersionPref, alpn: &str, version: &str) {
 
 #[tokio::test]
 async fn nginx_http1_fresh_and_reused() {
-    versions_and_reuse(HttpVersionPref::Http1, "http/1.1", "HTTP/1.1").await;
+    versions_and_reuse(HttpVersionPref::Http1, "http/1.1", HttpVersion::Http11).await;
 }
 
 #[tokio::test]
 async fn nginx_http2_fresh_and_reused() {
-    versions_and_reuse(HttpVersionPref::Http2, "h2", "HTTP/2").await;
+    versions_and_reuse(HttpVersionPref::Http2, "h2", HttpVersion::Http2).await;
 }
 
 #[tokio::test]
@@ -103,13 +103,13 @@ async fn nginx_auto_prefers_h2_and_plain_http_works() {
         .request(&Target::parse(&nginx.https_url("/small.txt")).unwrap())
         .await;
     assert!(r.ok(), "{:?}", r.error);
-    assert_eq!(r.http_version.as_deref(), Some("HTTP/2"));
+    assert_eq!(r.http_version, Some(HttpVersion::Http2));
     let r = probe
         .request(&Target::parse(&nginx.http_url("/small.txt")).unwrap())
         .await;
     assert!(r.ok(), "{:?}", r.error);
     assert!(r.tls.is_none());
-    assert_eq!(r.http_version.as_deref(), Some("HTTP/1.1"));
+    assert_eq!(r.http_version, Some(HttpVersion::Http11));
     let r = probe
         .request(&Target::parse(&nginx.http_url("/missing")).unwrap())
         .await;

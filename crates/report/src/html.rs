@@ -4,7 +4,6 @@
 //! anything.
 
 use crate::svg::{self, PHASE_COLOURS, kind_colour};
-use crate::terminal::serde_name;
 use crate::text::{esc, file_name, phase_line, shorten};
 use crate::{AssetReport, Report, TargetReport};
 use interloper_findings::{Evidence, Finding};
@@ -29,7 +28,7 @@ main,header .inner,footer{max-width:1160px;margin:0 auto;padding:0 20px}
 header.banner{color:#fff;padding:22px 0 18px}
 header.banner .inner{display:flex;flex-direction:column;gap:6px}
 .status-clean{background:#15803d}.status-notice{background:#1d4ed8}.status-degraded{background:#b45309}
-.status-failing{background:#b91c1c}.status-intercepted{background:#7f1d1d}.status-unknown{background:#374151}
+.status-failing{background:#b91c1c}.status-intercepted{background:#7f1d1d}
 .badge{display:inline-block;align-self:flex-start;font-weight:700;letter-spacing:.08em;font-size:12px;padding:2px 10px;border-radius:999px;background:rgba(255,255,255,.18);border:1px solid rgba(255,255,255,.45)}
 header h1{margin:2px 0 0;font-size:22px;line-height:1.3;font-weight:600;overflow-wrap:anywhere}
 header p{margin:0;opacity:.92;overflow-wrap:anywhere}
@@ -95,11 +94,8 @@ pub fn render_html(report: &Report, out: &mut impl Write) -> io::Result<()> {
 }
 
 fn page(s: &mut String, r: &Report) {
-    let status = serde_name(&r.verdict.status);
-    let class = match status.as_str() {
-        "clean" | "notice" | "degraded" | "failing" | "intercepted" => status.as_str(),
-        _ => "unknown",
-    };
+    // Each status has its own CSS class, `status-<name>`.
+    let status = r.verdict.status.as_str();
     s.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
     s.push_str(
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; \
@@ -111,7 +107,7 @@ fn page(s: &mut String, r: &Report) {
     let _ = writeln!(
         s,
         "<title>interloper · {} · {}</title>",
-        esc(&status),
+        status,
         esc(&shorten(first_label, 120))
     );
     let _ = writeln!(s, "<style>{CSS}</style>\n</head>\n<body>");
@@ -119,8 +115,8 @@ fn page(s: &mut String, r: &Report) {
     // Verdict banner.
     let _ = write!(
         s,
-        "<header class=\"banner status-{class}\"><div class=\"inner\"><span class=\"badge\">{}</span><h1>{}</h1>",
-        esc(&status.to_ascii_uppercase()),
+        "<header class=\"banner status-{status}\"><div class=\"inner\"><span class=\"badge\">{}</span><h1>{}</h1>",
+        status.to_ascii_uppercase(),
         esc(&shorten(&r.verdict.summary, MAX_FIELD))
     );
     if let Some(code) = r.verdict.root_cause {
@@ -297,11 +293,14 @@ fn finding(s: &mut String, f: &Finding, open: bool) {
                         "<tr><td class=\"num\">{seq}</td><td class=\"url\">{}",
                         esc(&shorten(url, 500))
                     );
-                    let via: Vec<String> = [http_version, remote_addr]
-                        .into_iter()
-                        .flatten()
-                        .map(|v| esc(&shorten(v, 100)))
-                        .collect();
+                    // Typed values: nothing a server controls, nothing to escape.
+                    let via: Vec<String> = [
+                        http_version.map(|v| v.as_str().to_string()),
+                        remote_addr.map(|a| a.to_string()),
+                    ]
+                    .into_iter()
+                    .flatten()
+                    .collect();
                     if !via.is_empty() {
                         let _ = write!(s, "<br><span class=\"muted\">{}</span>", via.join(" · "));
                     }
@@ -398,7 +397,7 @@ fn target(s: &mut String, t: &TargetReport) {
             let _ = write!(
                 s,
                 "<dt>TLS path</dt><dd><strong>{}</strong> ({} confidence){}</dd>",
-                esc(&serde_name(&tls.status)),
+                tls.status.as_str(),
                 tls.confidence,
                 tls.product
                     .as_ref()
@@ -597,10 +596,7 @@ fn instances(s: &mut String, targets: &[TargetReport]) {
             x.stalled,
             stat(x.total.p50),
             stat(x.total.p99),
-            esc(&x
-                .tls_status
-                .map(|v| serde_name(&v))
-                .unwrap_or_else(|| "—".into())),
+            x.tls_status.map_or("—", |v| v.as_str()),
             esc(&shorten(x.leaf_issuer.as_deref().unwrap_or("—"), 200)),
             esc(&shorten(t.static_version.as_deref().unwrap_or("—"), 100)),
         );

@@ -41,10 +41,11 @@ use interloper_findings::{
     Analysis, AssetCheck, Finding, TargetEvidence, TargetSummary, ThresholdConfig, TlsEvidence,
     Verdict, WitnessEvidence,
 };
-use interloper_model::{ErrorKind, PhaseStats, Phases, RequestError};
+use interloper_model::{ErrorKind, HttpVersion, PhaseStats, Phases, RequestError};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::io::{self, Write};
+use std::net::SocketAddr;
 
 /// Requests kept per asset besides the failed and stalled ones (see [`ReportMeta`]).
 pub const DEFAULT_REQUESTS_PER_ASSET: usize = 200;
@@ -280,9 +281,9 @@ pub struct RequestRow {
     /// Whether the connection was reused.
     pub reused: bool,
     /// Address connected to.
-    pub remote_addr: Option<String>,
+    pub remote_addr: Option<SocketAddr>,
     /// HTTP version.
-    pub http_version: Option<String>,
+    pub http_version: Option<HttpVersion>,
     /// Status, if headers arrived.
     pub status: Option<u16>,
     /// Content-Length announced.

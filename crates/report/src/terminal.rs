@@ -4,9 +4,8 @@
 
 use crate::text::{clean, file_name, phase_line, shorten, wrap};
 use crate::{GroupReport, Report, TargetReport};
-use interloper_findings::{Evidence, Finding, Severity, Verdict};
+use interloper_findings::{Evidence, Finding, Severity, Verdict, VerdictStatus};
 use interloper_model::units::fmt_duration_ms;
-use serde::Serialize;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
@@ -64,15 +63,6 @@ const YELLOW: &str = "\x1b[33m";
 const BLUE: &str = "\x1b[34m";
 const BOLD_RED: &str = "\x1b[1;31m";
 
-/// The serde name of a unit enum value (`"likely-intercepted"`), so new variants added by
-/// other crates render without a change here.
-pub(crate) fn serde_name(v: &impl Serialize) -> String {
-    match serde_json::to_value(v) {
-        Ok(serde_json::Value::String(s)) => s,
-        _ => "unknown".to_string(),
-    }
-}
-
 pub(crate) struct Painter {
     pub(crate) color: bool,
     pub(crate) width: usize,
@@ -112,14 +102,13 @@ impl Painter {
     }
 
     pub(crate) fn verdict(&self, s: &mut String, v: &Verdict) {
-        let status = serde_name(&v.status);
-        let badge_colour = match status.as_str() {
-            "clean" => "\x1b[1;30;42m",
-            "notice" => "\x1b[1;97;44m",
-            "degraded" => "\x1b[1;30;43m",
-            _ => "\x1b[1;97;41m",
+        let badge_colour = match v.status {
+            VerdictStatus::Clean => "\x1b[1;30;42m",
+            VerdictStatus::Notice => "\x1b[1;97;44m",
+            VerdictStatus::Degraded => "\x1b[1;30;43m",
+            VerdictStatus::Failing | VerdictStatus::Intercepted => "\x1b[1;97;41m",
         };
-        let badge = status.to_ascii_uppercase();
+        let badge = v.status.as_str().to_ascii_uppercase();
         let first = if self.color {
             format!("{badge_colour} {badge} {RESET}")
         } else {
@@ -266,8 +255,11 @@ impl Painter {
                     }
                     None => head.push_str(" ---"),
                 }
-                for v in [http_version, remote_addr].into_iter().flatten() {
-                    let _ = write!(head, " {}", clean(v, 100));
+                if let Some(v) = http_version {
+                    let _ = write!(head, " {v}");
+                }
+                if let Some(a) = remote_addr {
+                    let _ = write!(head, " {a}");
                 }
                 if let Some(cl) = content_length.filter(|cl| *cl != *bytes_received) {
                     let _ = write!(head, " {bytes_received}/{cl} B");
@@ -325,7 +317,7 @@ impl Painter {
             sum.assets, sum.requests, sum.failed, sum.stalled
         );
         if let Some(tls) = &t.tls {
-            let _ = write!(facts, " · TLS {}", serde_name(&tls.status));
+            let _ = write!(facts, " · TLS {}", tls.status.as_str());
             if let Some(p) = &tls.product {
                 let _ = write!(facts, " ({})", clean(p, 100));
             }

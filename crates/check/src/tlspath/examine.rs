@@ -1,6 +1,8 @@
 //! `interloper tls`: one fresh connection to a URL, its chain judged by the TLS path step,
 //! our own hello fingerprinted, and (when given) a witness or a passthrough asked.
 
+use std::net::SocketAddr;
+
 use base64::Engine as _;
 use interloper_chain::{CertFacts, ProductMatch, Reference, TrustResult};
 use interloper_model::Phase;
@@ -71,7 +73,7 @@ pub struct TlsNegotiated {
     /// ALPN.
     pub alpn: Option<String>,
     /// The address connected to.
-    pub remote_addr: Option<String>,
+    pub remote_addr: Option<SocketAddr>,
     /// Handshake time (ms).
     pub tls_ms: Option<f64>,
 }
@@ -114,7 +116,7 @@ pub async fn examine(
         products: Vec::new(),
         evidence: Vec::new(),
         negotiated: TlsNegotiated {
-            remote_addr: rec.remote_addr.clone(),
+            remote_addr: rec.remote_addr,
             tls_ms: rec.phases.tls_ms,
             ..TlsNegotiated::default()
         },

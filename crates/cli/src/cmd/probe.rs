@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressStyle};
+use interloper_model::units::{fmt_bytes, fmt_duration_ms};
 use interloper_model::{PhaseStats, ProbeReport, RequestRecord, TargetReport};
 use interloper_probe::{ConnectionPolicy, HttpVersionPref, Observer, Probe, RunOptions, Target};
 
@@ -165,25 +166,12 @@ impl Observer for Progress {
     }
 }
 
-fn fmt_ms(v: Option<f64>) -> String {
-    match v {
-        None => "-".into(),
-        Some(ms) if ms >= 10_000.0 => format!("{:.1}s", ms / 1000.0),
-        Some(ms) if ms >= 100.0 => format!("{ms:.0}"),
-        Some(ms) => format!("{ms:.2}"),
-    }
+/// A phase's time as every report writes it (`-` when the phase did not happen).
+fn fmt_phase(v: Option<f64>) -> String {
+    v.map_or_else(|| "-".to_string(), fmt_duration_ms)
 }
 
-fn fmt_bytes(b: u64) -> String {
-    match b {
-        b if b >= 1 << 30 => format!("{:.1} GiB", b as f64 / f64::from(1u32 << 30)),
-        b if b >= 1 << 20 => format!("{:.1} MiB", b as f64 / f64::from(1u32 << 20)),
-        b if b >= 1 << 10 => format!("{:.1} KiB", b as f64 / 1024.0),
-        b => format!("{b} B"),
-    }
-}
-
-/// Human report: one block per target, aligned columns, times in ms.
+/// Human report: one block per target, aligned columns, times with their unit.
 pub fn render(w: &mut dyn Write, report: &ProbeReport, style: Style) -> std::io::Result<()> {
     for (i, t) in report.targets.iter().enumerate() {
         if i > 0 {
@@ -211,14 +199,14 @@ fn render_target(w: &mut dyn Write, t: &TargetReport, style: Style) -> std::io::
         "  {} requests: {verdict}; {} connections, {} received, {:.1} req/s",
         s.count,
         s.connections,
-        fmt_bytes(s.bytes_received),
+        fmt_bytes(s.bytes_received as f64),
         s.requests_per_sec
     )?;
     let sample = s.slowest.first();
     if let Some(r) = sample {
         let mut facts = Vec::new();
-        if let Some(v) = &r.http_version {
-            facts.push(v.clone());
+        if let Some(v) = r.http_version {
+            facts.push(v.as_str().to_string());
         }
         if let Some(tls) = &r.tls {
             facts.extend(tls.version.clone());
@@ -268,7 +256,7 @@ fn render_target(w: &mut dyn Write, t: &TargetReport, style: Style) -> std::io::
         "  {}",
         style.dim(&format!(
             "{:<8}{:>9}{:>9}{:>9}{:>9}{:>9}{:>7}",
-            "ms", "min", "p50", "p90", "p99", "max", "n"
+            "phase", "min", "p50", "p90", "p99", "max", "n"
         ))
     )?;
     for (name, st) in rows {
@@ -277,11 +265,11 @@ fn render_target(w: &mut dyn Write, t: &TargetReport, style: Style) -> std::io::
                 w,
                 "  {:<8}{:>9}{:>9}{:>9}{:>9}{:>9}{:>7}",
                 name,
-                fmt_ms(Some(p.min)),
-                fmt_ms(Some(p.p50)),
-                fmt_ms(Some(p.p90)),
-                fmt_ms(Some(p.p99)),
-                fmt_ms(Some(p.max)),
+                fmt_duration_ms(p.min),
+                fmt_duration_ms(p.p50),
+                fmt_duration_ms(p.p90),
+                fmt_duration_ms(p.p99),
+                fmt_duration_ms(p.max),
                 p.count
             )?;
         }
@@ -307,12 +295,12 @@ fn render_target(w: &mut dyn Write, t: &TargetReport, style: Style) -> std::io::
                 w,
                 "    #{:<5} {status} total {:>8}  dns {} connect {} tls {} ttfb {} body {}  conn {}{}{}",
                 r.seq,
-                fmt_ms(p.total_ms),
-                fmt_ms(p.dns_ms),
-                fmt_ms(p.connect_ms),
-                fmt_ms(p.tls_ms),
-                fmt_ms(p.ttfb_ms),
-                fmt_ms(p.body_ms),
+                fmt_phase(p.total_ms),
+                fmt_phase(p.dns_ms),
+                fmt_phase(p.connect_ms),
+                fmt_phase(p.tls_ms),
+                fmt_phase(p.ttfb_ms),
+                fmt_phase(p.body_ms),
                 r.connection_id,
                 if r.reused { " (reused)" } else { "" },
                 err

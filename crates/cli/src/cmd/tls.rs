@@ -147,7 +147,8 @@ fn render(w: &mut dyn Write, r: &TlsExamination, style: Style) -> std::io::Resul
         n.version.as_deref().unwrap_or("?"),
         n.cipher.as_deref().unwrap_or("?"),
         n.alpn.as_deref().unwrap_or("none"),
-        n.remote_addr.as_deref().unwrap_or("?")
+        n.remote_addr
+            .map_or_else(|| "?".to_string(), |a| a.to_string())
     )?;
     if let Some(t) = &r.trust {
         writeln!(

@@ -5,7 +5,7 @@
 //! IL201 (or IL202) would only repeat it less precisely, so [`fold_into_groups`] folds the
 //! general finding's summary and severity into the group's.
 
-use super::{add_worst_requests, finding, ip_of, stalled_or_failed};
+use super::{add_worst_requests, finding, stalled_or_failed};
 use crate::classify::Classified;
 use crate::input::{AssetEvidence, Evidence, TargetEvidence};
 use crate::stats::binomial_cdf;
@@ -28,16 +28,12 @@ pub(crate) fn address(
     c: &Classified<'_>,
     cfg: &ThresholdConfig,
 ) -> Option<GroupFinding> {
-    let by_address = |r: &RequestRecord| r.remote_addr.as_deref().map(ip_of).map(str::to_string);
+    // Keyed by the address as text: groups (and so the evidence) stay in the order the
+    // report has always listed them.
+    let by_address = |r: &RequestRecord| r.remote_addr.map(|a| a.ip().to_string());
     let by_family = |r: &RequestRecord| {
-        let family = |a: &str| {
-            if ip_of(a).contains(':') {
-                "IPv6"
-            } else {
-                "IPv4"
-            }
-        };
-        r.remote_addr.as_deref().map(|a| family(a).to_string())
+        r.remote_addr
+            .map(|a| if a.is_ipv6() { "IPv6" } else { "IPv4" }.to_string())
     };
     contrast(Code::IL206, &t.label, c, cfg, by_address, "address")
         .or_else(|| contrast(Code::IL206, &t.label, c, cfg, by_family, "IP family"))
@@ -49,7 +45,7 @@ pub(crate) fn protocol(
     c: &Classified<'_>,
     cfg: &ThresholdConfig,
 ) -> Option<GroupFinding> {
-    let by_version = |r: &RequestRecord| r.http_version.clone();
+    let by_version = |r: &RequestRecord| r.http_version.map(|v| v.as_str().to_string());
     contrast(Code::IL208, &t.label, c, cfg, by_version, "HTTP version")
 }
 
@@ -241,7 +237,7 @@ mod tests {
     use crate::Severity;
     use crate::detect::requests;
     use crate::testing::{LABEL, asset, classify, clean_asset, fail, target};
-    use interloper_model::{ErrorKind, Phase};
+    use interloper_model::{ErrorKind, HttpVersion, Phase};
 
     fn cfg() -> ThresholdConfig {
         ThresholdConfig::default()
@@ -252,8 +248,8 @@ mod tests {
         let t = target(vec![
             asset("https://a.test/s/s.css", 40, 1000, |i, mut r| {
                 if i % 2 == 1 {
-                    r.remote_addr = Some("[::1]:443".into());
-                    r.http_version = Some("HTTP/1.1".into());
+                    r.remote_addr = Some("[::1]:443".parse().unwrap());
+                    r.http_version = Some(HttpVersion::Http11);
                 }
                 r
             }),
@@ -273,7 +269,7 @@ mod tests {
             1000,
             |i, mut r| {
                 if i % 2 == 1 {
-                    r.remote_addr = Some("127.0.0.2:443".into());
+                    r.remote_addr = Some("127.0.0.2:443".parse().unwrap());
                     if i % 4 == 1 {
                         return fail(r, ErrorKind::ConnectTimeout, Phase::Connect);
                     }
@@ -303,9 +299,9 @@ mod tests {
             1000,
             |i, mut r| {
                 match i % 4 {
-                    1 => r.remote_addr = Some("[::1]:443".into()),
-                    3 => r.remote_addr = Some("[::2]:443".into()),
-                    2 => r.remote_addr = Some("127.0.0.2:443".into()),
+                    1 => r.remote_addr = Some("[::1]:443".parse().unwrap()),
+                    3 => r.remote_addr = Some("[::2]:443".parse().unwrap()),
+                    2 => r.remote_addr = Some("127.0.0.2:443".parse().unwrap()),
                     _ => {}
                 }
                 if i % 2 == 1 && i % 3 == 0 {
@@ -332,7 +328,7 @@ mod tests {
             1000,
             |i, mut r| {
                 if i % 2 == 1 {
-                    r.http_version = Some("HTTP/1.1".into());
+                    r.http_version = Some(HttpVersion::Http11);
                 } else if i % 10 == 0 {
                     r.phases.ttfb_ms = Some(2000.0);
                 }
@@ -386,7 +382,7 @@ mod tests {
             1000,
             |i, mut r| {
                 if i % 2 == 1 {
-                    r.http_version = Some("HTTP/1.1".into());
+                    r.http_version = Some(HttpVersion::Http11);
                 } else if i % 10 == 0 {
                     r.phases.ttfb_ms = Some(2000.0);
                 }

@@ -58,17 +58,6 @@ pub(crate) fn kind_name(k: ErrorKind) -> String {
     k.as_str().replace('_', " ")
 }
 
-/// The address part of `1.2.3.4:443` or `[::1]:443`.
-pub(crate) fn ip_of(addr: &str) -> &str {
-    if let Some(rest) = addr.strip_prefix('[') {
-        return rest.split(']').next().unwrap_or(rest);
-    }
-    match addr.rsplit_once(':') {
-        Some((ip, port)) if !ip.contains(':') && port.chars().all(|c| c.is_ascii_digit()) => ip,
-        _ => addr,
-    }
-}
-
 /// File names of up to three URLs, then how many more: `a.css, b.js, c.png and 2 more`.
 pub(crate) fn short_list(urls: &[String]) -> String {
     let names: Vec<&str> = urls
@@ -97,9 +86,6 @@ mod tests {
 
     #[test]
     fn helpers_word_their_input() {
-        assert_eq!(ip_of("[::1]:443"), "::1");
-        assert_eq!(ip_of("10.0.0.1:8443"), "10.0.0.1");
-        assert_eq!(ip_of("fe80::1"), "fe80::1");
         assert_eq!(kind_name(ErrorKind::ResetMidBody), "reset mid body");
         let urls: Vec<String> = (0..5).map(|i| format!("https://a/s/f{i}.css")).collect();
         assert_eq!(short_list(&urls[..2]), "f0.css, f1.css");

@@ -189,29 +189,12 @@ impl Fetched {
 /// A record for a URL that could not be requested at all.
 fn unrequested(url: &Url, why: &str) -> RequestRecord {
     RequestRecord {
-        seq: 0,
-        url: url.to_string(),
-        started_ms: 0.0,
-        addresses: Vec::new(),
-        remote_addr: None,
-        proxy: None,
-        connection_id: 0,
-        reused: false,
-        http_version: None,
-        status: None,
-        content_length: None,
-        bytes_received: 0,
-        phases: Default::default(),
-        tls: None,
-        headers: Vec::new(),
-        headers_truncated: false,
-        body_curve: Vec::new(),
-        body_sha256: None,
         error: Some(interloper_model::RequestError {
             kind: ErrorKind::Other,
             phase: Phase::Connect,
             message: why.to_string(),
         }),
+        ..RequestRecord::new(0, url.to_string(), 0.0)
     }
 }
 

@@ -14,14 +14,8 @@ pub(crate) const LABEL: &str = "https://a.test/";
 /// A fast, complete HTTP/2 request over 127.0.0.1 (a few ms per phase).
 pub(crate) fn rec(seq: u64, url: &str, ttfb: f64, body: f64, size: u64) -> RequestRecord {
     RequestRecord {
-        seq,
-        url: url.to_string(),
-        started_ms: seq as f64 * 10.0,
-        addresses: Vec::new(),
         remote_addr: Some(SocketAddr::from(([127, 0, 0, 1], 443))),
-        proxy: None,
         connection_id: seq,
-        reused: false,
         http_version: Some(HttpVersion::Http2),
         status: Some(200),
         content_length: Some(size),
@@ -36,12 +30,7 @@ pub(crate) fn rec(seq: u64, url: &str, ttfb: f64, body: f64, size: u64) -> Reque
             body_ms: Some(body),
             total_ms: Some(2.6 + ttfb + body),
         },
-        tls: None,
-        headers: Vec::new(),
-        headers_truncated: false,
-        body_curve: Vec::new(),
-        body_sha256: None,
-        error: None,
+        ..RequestRecord::new(seq, url.to_string(), seq as f64 * 10.0)
     }
 }
 

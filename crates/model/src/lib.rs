@@ -352,6 +352,32 @@ pub struct RequestRecord {
 }
 
 impl RequestRecord {
+    /// The record of request `seq` to `url`, started `started_ms` into the run, before anything
+    /// happened: no address, no phase, no answer. The probe fills it in as the request goes.
+    pub fn new(seq: u64, url: String, started_ms: f64) -> RequestRecord {
+        RequestRecord {
+            seq,
+            url,
+            started_ms,
+            addresses: Vec::new(),
+            remote_addr: None,
+            proxy: None,
+            connection_id: 0,
+            reused: false,
+            http_version: None,
+            status: None,
+            content_length: None,
+            bytes_received: 0,
+            phases: Phases::default(),
+            tls: None,
+            headers: Vec::new(),
+            headers_truncated: false,
+            body_curve: Vec::new(),
+            body_sha256: None,
+            error: None,
+        }
+    }
+
     /// True when the request completed without a recorded error.
     pub fn ok(&self) -> bool {
         self.error.is_none()

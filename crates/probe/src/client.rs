@@ -12,8 +12,8 @@ use http_body_util::{BodyExt, Empty};
 use hyper::client::conn::{http1, http2};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use interloper_model::{
-    ConnectionPolicy, ErrorKind, HttpVersion, HttpVersionPref, IpFamily, Phase, Phases,
-    RequestError, RequestRecord, TlsInfo,
+    ConnectionPolicy, ErrorKind, HttpVersion, HttpVersionPref, IpFamily, Phase, RequestError,
+    RequestRecord, TlsInfo,
 };
 use rustls::pki_types::ServerName;
 use tokio::net::TcpStream;
@@ -274,27 +274,7 @@ impl Session {
         deadline: Instant,
     ) -> RequestRecord {
         let probe = self.probe.clone();
-        let mut rec = RequestRecord {
-            seq,
-            url: target.url.to_string(),
-            started_ms: probe.ms_since_epoch(start),
-            addresses: Vec::new(),
-            remote_addr: None,
-            proxy: None,
-            connection_id: 0,
-            reused: false,
-            http_version: None,
-            status: None,
-            content_length: None,
-            bytes_received: 0,
-            phases: Phases::default(),
-            tls: None,
-            headers: Vec::new(),
-            headers_truncated: false,
-            body_curve: Vec::new(),
-            body_sha256: None,
-            error: None,
-        };
+        let mut rec = RequestRecord::new(seq, target.url.to_string(), probe.ms_since_epoch(start));
         let key = ConnKey {
             https: target.is_https(),
             host: target.host().to_ascii_lowercase(),

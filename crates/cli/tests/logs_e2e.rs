@@ -219,7 +219,8 @@ fn gzip_and_apache_microseconds_are_read_and_a_clean_log_is_clean() {
             900 + i
         ));
     }
-    let path = dir.path().join("access.log.gz");
+    // Rotated by logrotate with `compress` and no extension change: recognised by its bytes.
+    let path = dir.path().join("access.log.1");
     let mut gz = flate2::write::GzEncoder::new(
         std::fs::File::create(&path).expect("create"),
         flate2::Compression::fast(),
@@ -238,6 +239,12 @@ fn gzip_and_apache_microseconds_are_read_and_a_clean_log_is_clean() {
         .as_f64()
         .expect("p50");
     assert!(p50 < 2.0, "{why}");
+    // And a `.gz` name on a file someone already unpacked is read as the text it is.
+    let unpacked = dir.path().join("access.log.2.gz");
+    write(&unpacked, &text);
+    let out = interloper(&["logs", unpacked.to_str().expect("path"), "--json"]);
+    let report = json(&out);
+    assert_eq!(report["sources"][0]["static_requests"], 50, "{report}");
 }
 
 #[test]

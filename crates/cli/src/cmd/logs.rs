@@ -1,6 +1,6 @@
 //! `interloper logs FILE…`: what the access logs users already have say about static files.
 //!
-//! Each file is read line by line (gzip by its `.gz` name, `-` for standard input), its format
+//! Each file is read line by line (gzip recognised by its magic bytes, `-` for standard input), its format
 //! detected from its first lines, and every line folded into bounded per-backend evidence;
 //! the findings crate turns that into findings and a verdict. A JSON document (Avi's API
 //! export) is read one record at a time the same way, never whole.
@@ -28,7 +28,7 @@ use crate::out::Style;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Access logs: nginx or Apache (combined), HAProxy (httplog), or JSON lines (Avi / NSX
-    /// ALB application logs, nginx `escape=json`); `.gz` files are read as gzip, `-` is stdin.
+    /// ALB application logs, nginx `escape=json`); gzip files are read as gzip whatever their name, `-` is stdin.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
     /// The format of every file, instead of detecting it from each file's first lines.
@@ -55,16 +55,26 @@ pub async fn run(args: Args, style: Style) -> anyhow::Result<Exit> {
     tokio::task::spawn_blocking(move || run_blocking(args, style)).await?
 }
 
+/// The first bytes of every gzip member (RFC 1952).
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
+/// A file (or `-`, standard input), decompressed when it starts like gzip whatever its name:
+/// rotated logs are often `access.log.1` compressed, or `.gz` files already unpacked.
 fn open(path: &Path) -> anyhow::Result<(Box<dyn Read + Send>, Option<u64>)> {
-    if path == Path::new("-") {
-        return Ok((Box::new(io::stdin()), None));
+    let (input, len): (Box<dyn Read + Send>, Option<u64>) = if path == Path::new("-") {
+        (Box::new(io::stdin()), None)
+    } else {
+        let f = File::open(path).with_context(|| format!("{}", path.display()))?;
+        let len = f.metadata().ok().map(|m| m.len());
+        (Box::new(f), len)
+    };
+    let mut input = io::BufReader::with_capacity(64 * 1024, input);
+    let head = io::BufRead::fill_buf(&mut input).with_context(|| format!("{}", path.display()))?;
+    if head.starts_with(&GZIP_MAGIC) {
+        // The decompressed size is unknown: the progress bar spins instead.
+        return Ok((Box::new(flate2::read::MultiGzDecoder::new(input)), None));
     }
-    let f = File::open(path).with_context(|| format!("{}", path.display()))?;
-    let len = f.metadata().ok().map(|m| m.len());
-    if path.extension().is_some_and(|e| e == "gz") {
-        return Ok((Box::new(flate2::read::MultiGzDecoder::new(f)), None));
-    }
-    Ok((Box::new(f), len))
+    Ok((Box::new(input), len))
 }
 
 fn progress_bar(len: Option<u64>, name: &str, visible: bool) -> ProgressBar {

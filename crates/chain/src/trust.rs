@@ -258,6 +258,17 @@ pub enum TrustStatus {
     Untrusted,
 }
 
+impl TrustStatus {
+    /// The name used in JSON and in the terminal.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TrustStatus::AnchoredPublic => "anchored-public",
+            TrustStatus::AnchoredLocalOnly => "anchored-local-only",
+            TrustStatus::Untrusted => "untrusted",
+        }
+    }
+}
+
 /// Trust evaluation of a presented chain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TrustResult {

@@ -17,6 +17,18 @@ pub enum SignalStrength {
     Proof,
 }
 
+impl SignalStrength {
+    /// The name used in JSON and in the terminal.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SignalStrength::Info => "info",
+            SignalStrength::Weak => "weak",
+            SignalStrength::Strong => "strong",
+            SignalStrength::Proof => "proof",
+        }
+    }
+}
+
 /// What a signal is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]

@@ -23,6 +23,19 @@ pub enum PathStatus {
     Untrusted,
 }
 
+impl PathStatus {
+    /// The name used in JSON and in the terminal.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PathStatus::Clean => "clean",
+            PathStatus::Intercepted => "intercepted",
+            PathStatus::LikelyIntercepted => "likely-intercepted",
+            PathStatus::PrivatePkiUnknown => "private-pki-unknown",
+            PathStatus::Untrusted => "untrusted",
+        }
+    }
+}
+
 /// Confidence in the status: three levels, not a number, because the rules are qualitative.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -33,6 +46,17 @@ pub enum PathConfidence {
     Medium,
     /// Established by the evidence.
     High,
+}
+
+impl PathConfidence {
+    /// The name used in JSON and in the terminal.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PathConfidence::Low => "low",
+            PathConfidence::Medium => "medium",
+            PathConfidence::High => "high",
+        }
+    }
 }
 
 /// The interception product the verdict names.
@@ -583,5 +607,54 @@ mod tests {
             public(&[signal(K::AlpnDowngrade, S::Strong)]).1,
             PathConfidence::Low
         );
+    }
+}
+
+#[cfg(test)]
+mod name_tests {
+    use super::{PathConfidence, PathStatus};
+    use crate::{SignalStrength, TrustStatus};
+
+    fn json_name<T: serde::Serialize>(v: T) -> String {
+        serde_json::to_value(v)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default()
+    }
+
+    /// The terminal and the JSON say the same words.
+    #[test]
+    fn names_match_the_json() {
+        for s in [
+            PathStatus::Clean,
+            PathStatus::Intercepted,
+            PathStatus::LikelyIntercepted,
+            PathStatus::PrivatePkiUnknown,
+            PathStatus::Untrusted,
+        ] {
+            assert_eq!(s.as_str(), json_name(s));
+        }
+        for c in [
+            PathConfidence::Low,
+            PathConfidence::Medium,
+            PathConfidence::High,
+        ] {
+            assert_eq!(c.as_str(), json_name(c));
+        }
+        for t in [
+            TrustStatus::AnchoredPublic,
+            TrustStatus::AnchoredLocalOnly,
+            TrustStatus::Untrusted,
+        ] {
+            assert_eq!(t.as_str(), json_name(t));
+        }
+        for s in [
+            SignalStrength::Info,
+            SignalStrength::Weak,
+            SignalStrength::Strong,
+            SignalStrength::Proof,
+        ] {
+            assert_eq!(s.as_str(), json_name(s));
+        }
     }
 }

@@ -126,7 +126,7 @@ fn render(w: &mut dyn Write, r: &TlsExamination, style: Style) -> std::io::Resul
         return Ok(());
     }
     if let Some(v) = &r.verdict {
-        let status = format!("{:?}", v.status);
+        let status = v.status.as_str().to_ascii_uppercase();
         let badge = match v.status {
             PathStatus::Clean => style.green(&status),
             PathStatus::Intercepted
@@ -134,7 +134,11 @@ fn render(w: &mut dyn Write, r: &TlsExamination, style: Style) -> std::io::Resul
             | PathStatus::PrivatePkiUnknown
             | PathStatus::Untrusted => style.red(&status),
         };
-        writeln!(w, "  verdict    {badge} ({:?} confidence)", v.confidence)?;
+        writeln!(
+            w,
+            "  verdict    {badge} ({} confidence)",
+            v.confidence.as_str()
+        )?;
         if let Some(p) = &v.product {
             writeln!(w, "  product    {} ({})", p.name, p.vendor)?;
         }
@@ -153,8 +157,8 @@ fn render(w: &mut dyn Write, r: &TlsExamination, style: Style) -> std::io::Resul
     if let Some(t) = &r.trust {
         writeln!(
             w,
-            "  trust      {:?}  (public roots: {}, local roots: {})",
-            t.status,
+            "  trust      {}  (public roots: {}, local roots: {})",
+            t.status.as_str(),
             if t.public.ok { "yes" } else { "no" },
             if t.local.ok { "yes" } else { "no" }
         )?;
@@ -188,7 +192,7 @@ fn render(w: &mut dyn Write, r: &TlsExamination, style: Style) -> std::io::Resul
     if !r.evidence.is_empty() {
         writeln!(w, "  evidence")?;
         for e in &r.evidence {
-            writeln!(w, "    {:<16} {}", format!("{:?}", e.strength), e.message)?;
+            writeln!(w, "    {:<16} {}", e.strength.as_str(), e.message)?;
         }
     }
     if let Some(h) = &r.client_hello {

@@ -288,14 +288,116 @@ fn outlier(ev: &LogEvidence) -> Option<Finding> {
     Some(f)
 }
 
+/// The signs each per-group code counts.
+fn signs_of(code: Code) -> &'static [LogSign] {
+    match code {
+        Code::IL501 => &[LogSign::ClientClosed, LogSign::ClientTimeout],
+        Code::IL502 => &[LogSign::Partial],
+        Code::IL503 => &[LogSign::SlowDelivery, LogSign::Slow],
+        Code::IL505 => &[LogSign::ServerTimeout, LogSign::ServerFailed],
+        // Every other code is not a sign counted per backend.
+        _ => &[],
+    }
+}
+
+/// Findings of one code seen through several backends, when none of them stands out: one
+/// finding for the sign across the backends that share it, so six alike backends give one
+/// finding, not six, and no backend is blamed for what they all do.
+fn shared_across_backends(
+    ev: &LogEvidence,
+    findings: Vec<Finding>,
+    stands_out: Option<&str>,
+) -> Vec<Finding> {
+    if ev.grouped_by != "backend" || ev.groups.len() < 2 {
+        return findings;
+    }
+    let mut out: Vec<Finding> = Vec::new();
+    let mut by_code: Vec<(Code, Vec<Finding>)> = Vec::new();
+    for f in findings {
+        // The backend that stands out keeps its own findings: they name it.
+        if stands_out.is_some() && f.target.as_deref() == stands_out {
+            out.push(f);
+            continue;
+        }
+        match by_code.iter_mut().find(|(c, _)| *c == f.code) {
+            Some((_, list)) => list.push(f),
+            None => by_code.push((f.code, vec![f])),
+        }
+    }
+    for (code, list) in by_code {
+        if list.len() < 2 {
+            out.extend(list);
+            continue;
+        }
+        out.push(merged(ev, code, list));
+    }
+    out
+}
+
+/// One finding for `code` across the backends in `list`.
+fn merged(ev: &LogEvidence, code: Code, list: Vec<Finding>) -> Finding {
+    let names: Vec<&str> = list.iter().filter_map(|f| f.target.as_deref()).collect();
+    let groups: Vec<&LogGroup> = ev
+        .groups
+        .iter()
+        .filter(|g| names.contains(&g.name.as_str()))
+        .collect();
+    let signs = signs_of(code);
+    let count: u64 = groups
+        .iter()
+        .map(|g| signs.iter().map(|s| g.count(*s)).sum::<u64>())
+        .sum();
+    let n: u64 = groups.iter().map(|g| g.static_requests).sum();
+    let what = signs
+        .iter()
+        .filter_map(|s| {
+            let k: u64 = groups.iter().map(|g| g.count(*s)).sum();
+            (k > 0).then(|| format!("{k} {}", s.describe()))
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut f = finding(
+        code,
+        None,
+        format!(
+            "{count} of {n} static requests ({}) through {} of {} backends alike, none standing out: {what}",
+            pct(count, n),
+            groups.len(),
+            ev.groups.len(),
+        ),
+    );
+    f.severity = list.iter().map(|x| x.severity).max().unwrap_or(f.severity);
+    f.confidence = list
+        .iter()
+        .map(|x| x.confidence)
+        .max()
+        .unwrap_or(f.confidence);
+    for x in &list {
+        f.evidence.push(Evidence::Stat {
+            label: format!("backend {}", x.target.as_deref().unwrap_or("?")),
+            value: x.summary.clone(),
+        });
+    }
+    if let Some(g) = groups.first() {
+        add_examples(&mut f, g, signs);
+    }
+    f
+}
+
 /// Turn gathered log evidence into findings and a verdict.
 pub fn analyse_logs(ev: &LogEvidence) -> LogAnalysis {
-    let mut findings: Vec<Finding> = ev
+    let per_group: Vec<Finding> = ev
         .groups
         .iter()
         .flat_map(|g| group_findings(ev, g))
         .collect();
-    findings.extend(outlier(ev));
+    let stands_out = outlier(ev);
+    let mut findings = shared_across_backends(
+        ev,
+        per_group,
+        stands_out.as_ref().and_then(|f| f.target.as_deref()),
+    );
+    findings.extend(stands_out);
     findings.sort_by_key(|f| (std::cmp::Reverse(f.severity), f.code.rank()));
     let verdict = log_verdict(ev, &findings);
     LogAnalysis { findings, verdict }
@@ -349,6 +451,10 @@ fn log_verdict(ev: &LogEvidence, findings: &[Finding]) -> Verdict {
         VerdictStatus::Degraded
     };
     let summary = match (root.code, &root.target) {
+        (_, None) if ev.grouped_by == "backend" && ev.groups.len() > 1 => format!(
+            "{}, common to the backends rather than one of them — look at the application or a part of the path they share: {}",
+            root.title, root.summary
+        ),
         (Code::IL504, Some(t)) => format!(
             "Static files through {t} go wrong while its siblings serve them cleanly: compare the path to {t} (firewall rules, HTTPS inspection, routing) with theirs, then run `interloper check` against it directly."
         ),
@@ -407,6 +513,53 @@ mod tests {
             grouped_by: "backend".into(),
             slow_ms: 1000.0,
         }
+    }
+
+    #[test]
+    fn backends_alike_give_one_finding_per_sign_and_blame_none() {
+        let alike: Vec<LogGroup> = (1..=6)
+            .map(|i| {
+                group(
+                    &format!("10.0.0.{i}:8000"),
+                    400,
+                    &[(LogSign::ClientClosed, 12), (LogSign::ServerTimeout, 4)],
+                )
+            })
+            .collect();
+        let a = analyse_logs(&backends(alike));
+        let codes: Vec<Code> = a.findings.iter().map(|f| f.code).collect();
+        assert_eq!(
+            codes.iter().filter(|c| **c == Code::IL501).count(),
+            1,
+            "{codes:?}"
+        );
+        assert_eq!(
+            codes.iter().filter(|c| **c == Code::IL505).count(),
+            1,
+            "{codes:?}"
+        );
+        assert!(!codes.contains(&Code::IL504), "{codes:?}");
+        let il501 = a
+            .findings
+            .iter()
+            .find(|f| f.code == Code::IL501)
+            .expect("IL501");
+        assert_eq!(il501.target, None);
+        assert!(
+            il501
+                .summary
+                .starts_with("72 of 2400 static requests (3.0%) through 6 of 6 backends alike"),
+            "{}",
+            il501.summary
+        );
+        assert_eq!(a.verdict.target, None);
+        assert!(
+            a.verdict
+                .summary
+                .contains("common to the backends rather than one of them"),
+            "{}",
+            a.verdict.summary
+        );
     }
 
     #[test]

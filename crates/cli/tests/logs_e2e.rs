@@ -242,9 +242,19 @@ fn gzip_and_apache_microseconds_are_read_and_a_clean_log_is_clean() {
     // And a `.gz` name on a file someone already unpacked is read as the text it is.
     let unpacked = dir.path().join("access.log.2.gz");
     write(&unpacked, &text);
-    let out = interloper(&["logs", unpacked.to_str().expect("path"), "--json"]);
+    let page = dir.path().join("logs.html");
+    let out = interloper(&[
+        "logs",
+        unpacked.to_str().expect("path"),
+        "--json",
+        "--html",
+        page.to_str().expect("path"),
+    ]);
     let report = json(&out);
     assert_eq!(report["sources"][0]["static_requests"], 50, "{report}");
+    let html = std::fs::read_to_string(&page).expect("--html wrote the page");
+    assert!(html.starts_with("<!DOCTYPE html>") && html.contains("interloper.logs/v1"));
+    assert!(html.contains("status-clean"), "{html}");
 }
 
 #[test]

@@ -5,8 +5,8 @@
 
 use crate::svg::{self, PHASE_COLOURS, kind_colour};
 use crate::text::{esc, file_name, phase_line, shorten};
-use crate::{AssetReport, Report, TargetReport};
-use interloper_findings::{Evidence, Finding};
+use crate::{AssetReport, Report, TargetReport, Tool};
+use interloper_findings::{Evidence, Finding, Verdict};
 use interloper_model::units::{fmt_bytes, fmt_duration_ms};
 use std::fmt::Write as _;
 use std::io::{self, Write};
@@ -57,7 +57,7 @@ th{color:var(--muted);font-weight:600;font-size:12px}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 td.url{font-family:var(--mono);font-size:12px;overflow-wrap:anywhere;max-width:520px}
 td.slow{color:#b45309;font-weight:600}
-td.bad{color:#dc2626;font-weight:600}
+td.bad,tr.bad td{color:#dc2626;font-weight:600}
 table.groups td{padding:5px 8px;line-height:1.25}
 table.groups small{font-size:11.5px}
 .slowv{color:#b45309;font-weight:600}
@@ -94,8 +94,22 @@ pub fn render_html(report: &Report, out: &mut impl Write) -> io::Result<()> {
 }
 
 fn page(s: &mut String, r: &Report) {
-    // Each status has its own CSS class, `status-<name>`.
-    let status = r.verdict.status.as_str();
+    let first_label = r.targets.first().map(|t| t.label.as_str()).unwrap_or("");
+    head(s, &r.verdict, first_label);
+    banner(s, &r.verdict);
+    notes(s, &r.notes);
+    findings(s, &r.findings);
+    if r.targets.len() > 1 {
+        instances(s, &r.targets);
+    }
+    for t in &r.targets {
+        target(s, t);
+    }
+    footer(s, &r.tool, &r.generated_at, &r.schema, &r.command);
+}
+
+/// The document's head (strict CSP, no external load) and the start of its body.
+pub(crate) fn head(s: &mut String, verdict: &Verdict, subject: &str) {
     s.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
     s.push_str(
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; \
@@ -103,30 +117,33 @@ fn page(s: &mut String, r: &Report) {
     );
     s.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
     s.push_str("<meta name=\"referrer\" content=\"no-referrer\">\n");
-    let first_label = r.targets.first().map(|t| t.label.as_str()).unwrap_or("");
     let _ = writeln!(
         s,
         "<title>interloper · {} · {}</title>",
-        status,
-        esc(&shorten(first_label, 120))
+        verdict.status.as_str(),
+        esc(&shorten(subject, 120))
     );
     let _ = writeln!(s, "<style>{CSS}</style>\n</head>\n<body>");
+}
 
-    // Verdict banner.
+/// The verdict banner: status, the one-sentence answer, the root cause, the sampling.
+pub(crate) fn banner(s: &mut String, verdict: &Verdict) {
+    // Each status has its own CSS class, `status-<name>`.
+    let status = verdict.status.as_str();
     let _ = write!(
         s,
         "<header class=\"banner status-{status}\"><div class=\"inner\"><span class=\"badge\">{}</span><h1>{}</h1>",
         status.to_ascii_uppercase(),
-        esc(&shorten(&r.verdict.summary, MAX_FIELD))
+        esc(&shorten(&verdict.summary, MAX_FIELD))
     );
-    if let Some(code) = r.verdict.root_cause {
+    if let Some(code) = verdict.root_cause {
         let _ = write!(
             s,
             "<p>Root cause: <code>{}</code> {}",
             code,
             esc(code.entry().title)
         );
-        if let Some(t) = &r.verdict.target {
+        if let Some(t) = &verdict.target {
             let _ = write!(
                 s,
                 " on <span class=\"mono\">{}</span>",
@@ -138,42 +155,48 @@ fn page(s: &mut String, r: &Report) {
     let _ = writeln!(
         s,
         "<p>{}</p></div></header>\n<main>",
-        esc(&shorten(&r.verdict.sampling, MAX_FIELD))
+        esc(&shorten(&verdict.sampling, MAX_FIELD))
     );
+}
 
-    if !r.notes.is_empty() {
+pub(crate) fn notes(s: &mut String, notes: &[String]) {
+    if !notes.is_empty() {
         s.push_str("<ul class=\"muted\">");
-        for n in r.notes.iter().take(MAX_NOTES) {
+        for n in notes.iter().take(MAX_NOTES) {
             let _ = write!(s, "<li>note: {}</li>", esc(&shorten(n, MAX_FIELD)));
         }
         s.push_str("</ul>\n");
     }
+}
 
-    // Findings.
-    let _ = writeln!(s, "<h2>Findings ({})</h2>", r.findings.len());
-    if r.findings.is_empty() {
+/// Every finding, the root cause open and the rest one line each until clicked.
+pub(crate) fn findings(s: &mut String, findings: &[Finding]) {
+    let _ = writeln!(s, "<h2>Findings ({})</h2>", findings.len());
+    if findings.is_empty() {
         s.push_str("<p class=\"muted\">Nothing to report at any severity.</p>\n");
     }
-    for (i, f) in r.findings.iter().enumerate() {
-        // The root cause is open; the rest stay one line each until clicked.
+    for (i, f) in findings.iter().enumerate() {
         finding(s, f, i == 0);
     }
+}
 
-    if r.targets.len() > 1 {
-        instances(s, &r.targets);
-    }
-    for t in &r.targets {
-        target(s, t);
-    }
+/// The end of `main`, who wrote the report and how, and the end of the document.
+pub(crate) fn footer(
+    s: &mut String,
+    tool: &Tool,
+    generated_at: &str,
+    schema: &str,
+    command: &[String],
+) {
     s.push_str("</main>\n");
     let _ = writeln!(
         s,
         "<footer>Generated by {} {} at {} · schema <code>{}</code><br>Command: <code>{}</code></footer>",
-        esc(&shorten(&r.tool.name, 100)),
-        esc(&shorten(&r.tool.version, 100)),
-        esc(&shorten(&r.generated_at, 100)),
-        esc(&shorten(&r.schema, 100)),
-        esc(&shorten(&r.command.join(" "), MAX_FIELD)),
+        esc(&shorten(&tool.name, 100)),
+        esc(&shorten(&tool.version, 100)),
+        esc(&shorten(generated_at, 100)),
+        esc(&shorten(schema, 100)),
+        esc(&shorten(&command.join(" "), MAX_FIELD)),
     );
     s.push_str("</body>\n</html>\n");
 }

@@ -33,7 +33,7 @@ mod terminal;
 mod text;
 
 pub use html::render_html;
-pub use logs::{LOGS_SCHEMA, LogReport, render_logs_json, render_logs_terminal};
+pub use logs::{LOGS_SCHEMA, LogReport, render_logs_html, render_logs_json, render_logs_terminal};
 pub use terminal::{TerminalStyle, render_terminal};
 
 pub use interloper_findings::REPORT_SCHEMA;

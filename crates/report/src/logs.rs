@@ -168,3 +168,93 @@ pub fn render_logs_terminal(
     }
     out.write_all(s.as_bytes())
 }
+
+/// Backends shown in the HTML table; the JSON has them all.
+const HTML_ROWS: usize = 500;
+
+/// Writes the logs report as one self-contained HTML page in the look of the check report:
+/// verdict banner, findings, a table per backend (the one the verdict names highlighted), and
+/// the files read. Every string from a log (backend names, example lines) is escaped.
+pub fn render_logs_html(report: &LogReport, out: &mut impl Write) -> io::Result<()> {
+    use crate::html;
+    use crate::text::{esc, shorten};
+    let mut s = String::with_capacity(32 * 1024);
+    let subject = report
+        .sources
+        .first()
+        .map(|src| src.name.as_str())
+        .unwrap_or("access logs");
+    html::head(&mut s, &report.verdict, subject);
+    html::banner(&mut s, &report.verdict);
+    html::findings(&mut s, &report.findings);
+    if !report.groups.is_empty() {
+        let what = if report.grouped_by == "backend" {
+            "Static requests per backend"
+        } else {
+            "Static requests"
+        };
+        let _ = writeln!(
+            s,
+            "<h2>{what}</h2>\n<table><thead><tr><th>backend</th><th>static</th>\
+             <th>ended by client</th><th>backend timeout/failure</th><th>partial</th>\
+             <th>slow</th><th>404/403</th><th>p50</th><th>p99</th><th>max</th></tr></thead><tbody>"
+        );
+        for g in report.groups.iter().take(HTML_ROWS) {
+            let client = g.count(LogSign::ClientClosed) + g.count(LogSign::ClientTimeout);
+            let server = g.count(LogSign::ServerTimeout) + g.count(LogSign::ServerFailed);
+            let slow = g.count(LogSign::Slow) + g.count(LogSign::SlowDelivery);
+            let named = g.bad() > 0 && report.verdict.target.as_deref() == Some(g.name.as_str());
+            let _ = writeln!(
+                s,
+                "<tr{}><td class=\"mono\">{}</td><td>{}</td><td>{client}</td><td>{server}</td>\
+                 <td>{}</td><td>{slow}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                if named { " class=\"bad\"" } else { "" },
+                esc(&shorten(&g.name, 200)),
+                g.static_requests,
+                g.count(LogSign::Partial),
+                g.not_found + g.forbidden,
+                fmt_duration_ms(g.duration.p50),
+                fmt_duration_ms(g.duration.p99),
+                fmt_duration_ms(g.duration.max),
+            );
+        }
+        s.push_str("</tbody></table>\n");
+        if report.groups.len() > HTML_ROWS {
+            let _ = writeln!(
+                s,
+                "<p class=\"muted\">… and {} more backends (see the JSON report)</p>",
+                report.groups.len() - HTML_ROWS
+            );
+        }
+    }
+    s.push_str("<h2>Files</h2>\n<ul>");
+    for src in &report.sources {
+        let _ = write!(
+            s,
+            "<li><span class=\"mono\">{}</span>: {}, {} lines, {} parsed, {} static",
+            esc(&shorten(&src.name, 300)),
+            esc(&src.format),
+            src.lines,
+            src.parsed,
+            src.static_requests
+        );
+        if src.unparsed > 0 {
+            let _ = write!(
+                s,
+                ", {} not read (<span class=\"mono\">{}</span>)",
+                src.unparsed,
+                esc(&shorten(src.first_unparsed.as_deref().unwrap_or("-"), 200))
+            );
+        }
+        s.push_str("</li>");
+    }
+    s.push_str("</ul>\n");
+    html::footer(
+        &mut s,
+        &report.tool,
+        &report.generated_at,
+        &report.schema,
+        &report.command,
+    );
+    out.write_all(s.as_bytes())
+}

@@ -50,16 +50,20 @@ fn run(bin: &Path, args: &[String], deadline: Duration) -> (bool, String) {
     (ok, reader.join().unwrap_or_default())
 }
 
-/// Renders the sample with `per_asset` requests per asset to `dir/name.html`, screenshots it
-/// and asserts the browser reported nothing wrong about the page. Returns the arguments used.
-fn render_and_check(bin: &Path, dir: &Path, name: &str, per_asset: u64) -> Vec<String> {
+/// The sample check report with `per_asset` requests per asset, as HTML.
+fn check_page(per_asset: u64) -> Vec<u8> {
+    let mut out = Vec::new();
+    interloper_report::render_html(&common::sample_report(per_asset), &mut out).expect("render");
+    out
+}
+
+/// Writes `page` to `dir/name.html`, screenshots it and asserts the browser reported nothing
+/// wrong about the page. Returns the arguments used.
+fn render_and_check(bin: &Path, dir: &Path, name: &str, page: &[u8]) -> Vec<String> {
     let html = dir.join(format!("{name}.html"));
     let png = dir.join(format!("{name}.png"));
     let profile = dir.join(format!("profile-{name}"));
-    let report = common::sample_report(per_asset);
-    let mut out = Vec::new();
-    interloper_report::render_html(&report, &mut out).expect("render");
-    std::fs::write(&html, &out).expect("write html");
+    std::fs::write(&html, page).expect("write html");
 
     let args: Vec<String> = vec![
         "--headless".into(),
@@ -129,8 +133,12 @@ fn html_report_renders_in_headless_chromium_without_console_errors() {
     let dir = tempfile::tempdir().expect("tempdir");
     // Six requests per asset: few enough rows for a labelled waterfall (the screenshot); then
     // the dense variant, downsampled.
-    let args = render_and_check(&bin, dir.path(), "report", 6);
-    render_and_check(&bin, dir.path(), "dense", 30);
+    let args = render_and_check(&bin, dir.path(), "report", &check_page(6));
+    render_and_check(&bin, dir.path(), "dense", &check_page(30));
+    // The access-log report shares the look and the policy, with hostile strings from logs.
+    let mut logs = Vec::new();
+    interloper_report::render_logs_html(&common::hostile_logs_report(), &mut logs).expect("render");
+    render_and_check(&bin, dir.path(), "logs", &logs);
 
     if std::env::var_os("UPDATE_SCREENSHOT").is_some() {
         // Taller than the check above, so the docs show the waterfall and timeline too.

@@ -439,3 +439,27 @@ fn a_stall_reads_the_same_in_the_finding_and_the_table() {
     assert!(ttfb_row.trim_end().ends_with("12.3 s"), "{ttfb_row}");
     assert!(html(&r).contains("12.3 s"));
 }
+
+#[test]
+fn the_logs_html_report_is_one_balanced_page_that_escapes_what_logs_say() {
+    let report = hostile_logs_report();
+    let mut out = Vec::new();
+    interloper_report::render_logs_html(&report, &mut out).expect("render");
+    let h = String::from_utf8(out).expect("utf-8");
+    assert_balanced(&h);
+    assert!(!h.contains("<script>"), "a backend name is escaped");
+    assert!(!h.contains("<img"), "a file name is escaped");
+    assert!(!h.contains("</table><b>"), "an unparsed line is escaped");
+    assert!(h.contains("&lt;script&gt;"));
+    // The backend the verdict names stands out in the table, and the banner leads with it.
+    assert_eq!(report.verdict.root_cause.map(|c| c.as_str()), Some("IL504"));
+    assert!(
+        h.contains("<tr class=\"bad\"><td class=\"mono\">&lt;script&gt;"),
+        "{h}"
+    );
+    assert!(h.contains("status-failing"));
+    assert!(
+        h.contains("default-src 'none'"),
+        "the same strict CSP as the check report"
+    );
+}

@@ -17,7 +17,7 @@ use interloper_logs::{
     DETECT_BYTES, DETECT_LINES, Format, GatherOptions, Gatherer, Layout, detect_layout,
 };
 use interloper_report::{
-    LogReport, ReportMeta, TerminalStyle, render_logs_json, render_logs_terminal,
+    LogReport, ReportMeta, TerminalStyle, render_logs_html, render_logs_json, render_logs_terminal,
 };
 
 use crate::args::parse;
@@ -44,6 +44,9 @@ pub struct Args {
     /// Print the report as JSON (schema interloper.logs/v1, see docs/logs.md).
     #[arg(long)]
     pub json: bool,
+    /// Also write the report as one self-contained HTML page to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
     /// Exit 1 when a finding is at or above this severity (info, warning, error, critical).
     #[arg(long, value_name = "SEVERITY", default_value = "warning", value_parser = parse::severity)]
     pub fail_on: Severity,
@@ -249,6 +252,13 @@ fn run_blocking(args: Args, style: Style) -> anyhow::Result<Exit> {
         evidence,
         ReportMeta::new(env!("CARGO_PKG_VERSION"), &now, std::env::args().collect()),
     );
+    if let Some(path) = &args.html {
+        let mut f = io::BufWriter::new(
+            File::create(path).with_context(|| format!("--html {}", path.display()))?,
+        );
+        render_logs_html(&report, &mut f)?;
+        f.flush()?;
+    }
     let stdout = io::stdout();
     let mut w = stdout.lock();
     if args.json {
@@ -262,6 +272,9 @@ fn run_blocking(args: Args, style: Style) -> anyhow::Result<Exit> {
                 width: super::check::terminal_width(),
             },
         )?;
+        if let Some(path) = &args.html {
+            writeln!(w, "HTML report: {}", path.display())?;
+        }
     }
     w.flush()?;
     Ok(Exit::from_findings(worst, args.fail_on))

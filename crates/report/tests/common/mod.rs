@@ -170,3 +170,49 @@ pub fn empty_report() -> Report {
     let analysis = analyse(&[], &ThresholdConfig::default());
     Report::new(analysis, vec![], meta())
 }
+
+/// A logs report whose every string comes from a hostile log.
+pub fn hostile_logs_report() -> interloper_report::LogReport {
+    use interloper_findings::{LogEvidence, LogGroup, LogSign, LogSource, analyse_logs};
+    let bad = "<script>alert(1)</script>";
+    let groups: Vec<LogGroup> = [bad, "10.0.0.2:8000", "10.0.0.3:8000"]
+        .iter()
+        .enumerate()
+        .map(|(i, name)| LogGroup {
+            name: (*name).to_string(),
+            requests: 400,
+            static_requests: 400,
+            signs: if i == 0 {
+                vec![(LogSign::ClientClosed, 60)]
+            } else {
+                Vec::new()
+            },
+            ..Default::default()
+        })
+        .collect();
+    let evidence = LogEvidence {
+        sources: vec![LogSource {
+            name: "<img src=x onerror=alert(2)>.log".to_string(),
+            format: "combined".into(),
+            lines: 1200,
+            parsed: 1200,
+            static_requests: 1200,
+            unparsed: 1,
+            first_unparsed: Some("</table><b>".into()),
+            ..Default::default()
+        }],
+        groups,
+        grouped_by: "backend".into(),
+        slow_ms: 1000.0,
+    };
+    let analysis = analyse_logs(&evidence);
+    interloper_report::LogReport::new(
+        analysis,
+        evidence,
+        interloper_report::ReportMeta::new(
+            "0.1.0",
+            "2026-11-30T20:00:00Z",
+            vec!["interloper".into()],
+        ),
+    )
+}

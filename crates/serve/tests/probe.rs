@@ -1,0 +1,271 @@
+//! The exporter against the real lab on loopback: a clean instance passes, an instance behind
+//! the lab's intercepting, stalling middlebox shows the interception and finding series, bad
+//! requests are 400, and scrapes beyond the bound are 503 at once.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use interloper_lab::{Instance, Lab, Scenario};
+use interloper_serve::{ServeConfig, Server};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+/// A module for one lab instance: the lab's trust files, its names resolved to loopback, its
+/// witness if it has one.
+fn module_toml(lab: &Lab, inst: &Instance, name: &str, budget: &str) -> String {
+    let plan = lab.check_plan(2);
+    let mut t = format!("[module.{name}]\nsamples = 2\nbudget = \"{budget}\"\ntimeout = \"5s\"\n");
+    let resolve: Vec<String> = plan
+        .connection
+        .resolve
+        .iter()
+        .map(|r| format!("\"{}:{}:{}\"", r.host, r.port, r.addr))
+        .collect();
+    t += &format!("resolve = [{}]\n", resolve.join(", "));
+    t += "allowed_hosts = [\"*.localhost\"]\n";
+    if let Some(w) = inst.witness_url() {
+        t += &format!("witness = \"{w}\"\n");
+    }
+    t += &format!("[module.{name}.trust]\nno_os_roots = true\n");
+    t += &format!(
+        "public_roots = {:?}\n",
+        plan.trust
+            .public_roots
+            .as_ref()
+            .unwrap()
+            .display()
+            .to_string()
+    );
+    let cacert: Vec<String> = inst
+        .local_roots()
+        .map(|p| format!("{:?}", p.display().to_string()))
+        .collect();
+    t += &format!("cacert = [{}]\n", cacert.join(", "));
+    t
+}
+
+async fn start(config: &str) -> SocketAddr {
+    let cfg = ServeConfig::from_toml(config).unwrap_or_else(|e| panic!("{e}\n{config}"));
+    let server = Server::bind(SocketAddr::from(([127, 0, 0, 1], 0)), cfg)
+        .await
+        .unwrap();
+    let addr = server.local_addr().unwrap();
+    tokio::spawn(server.run(std::future::pending()));
+    addr
+}
+
+/// GET `path` with an optional scrape timeout; (status, body).
+async fn get(addr: SocketAddr, path: &str, scrape_timeout: Option<&str>) -> (u16, String) {
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let mut req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    if let Some(t) = scrape_timeout {
+        req += &format!("X-Prometheus-Scrape-Timeout-Seconds: {t}\r\n");
+    }
+    req += "\r\n";
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).await.unwrap();
+    let text = String::from_utf8_lossy(&out).to_string();
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (status, body)
+}
+
+fn probe_path(target: &str, module: &str) -> String {
+    let q: String = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("target", target)
+        .append_pair("module", module)
+        .finish();
+    format!("/probe?{q}")
+}
+
+/// The value of the series written exactly as `series` (name and labels), if present.
+fn value(body: &str, series: &str) -> Option<f64> {
+    body.lines().find_map(|l| {
+        let (name, v) = l.rsplit_once(' ')?;
+        (name == series).then(|| v.parse().ok())?
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_clean_instance_passes_and_an_intercepted_one_shows_why() {
+    let lab = Lab::start(Scenario::find("inspection").unwrap().config().unwrap())
+        .await
+        .unwrap();
+    let clean = &lab.instances()[0];
+    let boxed = &lab.instances()[3];
+    let config = format!(
+        "{}{}",
+        module_toml(&lab, clean, "clean", "8s"),
+        module_toml(&lab, boxed, "boxed", "8s")
+    );
+    let addr = start(&config).await;
+
+    let (status, body) = get(addr, &probe_path(&clean.url(), "clean"), Some("10")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(value(&body, "probe_success"), Some(1.0), "{body}");
+    assert_eq!(
+        value(&body, "interloper_tls_path{status=\"clean\"}"),
+        Some(1.0),
+        "{body}"
+    );
+    assert_eq!(
+        value(&body, "probe_tls_version_info{version=\"TLS 1.3\"}"),
+        Some(1.0),
+        "{body}"
+    );
+    assert!(
+        value(&body, "probe_ssl_earliest_cert_expiry").unwrap() > 1.6e9,
+        "{body}"
+    );
+    assert!(
+        value(&body, "interloper_requests{outcome=\"ok\"}").unwrap() > 0.0,
+        "{body}"
+    );
+    assert!(
+        value(&body, "probe_http_duration_seconds{phase=\"connect\"}").is_some(),
+        "{body}"
+    );
+    assert!(body.ends_with("# EOF\n"), "{body}");
+    // Bounded cardinality: no URL and no address in any label.
+    for line in body.lines().filter(|l| !l.starts_with('#')) {
+        assert!(
+            !line.contains("localhost") && !line.contains("127.0.0"),
+            "{line}"
+        );
+    }
+
+    let (status, body) = get(addr, &probe_path(&boxed.url(), "boxed"), Some("10")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(value(&body, "probe_success"), Some(0.0), "{body}");
+    assert_eq!(
+        value(&body, "interloper_tls_path{status=\"intercepted\"}"),
+        Some(1.0),
+        "{body}"
+    );
+    assert_eq!(
+        value(&body, "interloper_verdict{status=\"intercepted\"}"),
+        Some(1.0),
+        "{body}"
+    );
+    assert_eq!(
+        value(&body, "interloper_witness_reachable"),
+        Some(1.0),
+        "{body}"
+    );
+    assert_eq!(
+        value(&body, "interloper_witness_agreement"),
+        Some(0.0),
+        "{body}"
+    );
+    assert!(
+        body.lines()
+            .any(|l| l.starts_with("interloper_finding{code=\"IL1")
+                && l.contains("severity=\"critical\"")),
+        "{body}"
+    );
+
+    let (status, body) = get(addr, "/metrics", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        value(
+            &body,
+            "interloper_serve_probes_total{module=\"clean\",result=\"success\"}"
+        ),
+        Some(1.0),
+        "{body}"
+    );
+    assert_eq!(
+        value(
+            &body,
+            "interloper_serve_probes_total{module=\"boxed\",result=\"failure\"}"
+        ),
+        Some(1.0),
+        "{body}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_requests_are_400_with_a_reason() {
+    let addr = start("[module.web]\nallowed_hosts = [\"*.localhost\"]\n").await;
+    for (path, says) in [
+        (
+            probe_path("https://app.localhost/", "nope"),
+            "unknown module \"nope\"",
+        ),
+        (
+            "/probe?target=https://app.localhost/".to_string(),
+            "missing module",
+        ),
+        ("/probe?module=web".to_string(), "missing target"),
+        (probe_path("not a url", "web"), "is not a URL"),
+        (
+            probe_path("ftp://app.localhost/", "web"),
+            "only http and https",
+        ),
+        (
+            probe_path("https://example.com/", "web"),
+            "not in module web's allowed_hosts",
+        ),
+    ] {
+        let (status, body) = get(addr, &path, None).await;
+        assert_eq!(status, 400, "{path}: {body}");
+        assert!(
+            body.lines().next().unwrap().contains(says),
+            "{path}: {body}"
+        );
+        assert_eq!(value(&body, "probe_success"), Some(0.0), "{body}");
+    }
+    let (status, _) = get(addr, "/nothing", None).await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_hanging_target_is_bounded_and_excess_scrapes_are_refused_at_once() {
+    // A server that accepts and never answers.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = silent.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((s, _)) = silent.accept().await {
+            held.push(s);
+        }
+    });
+    let addr = start(&format!(
+        "[server]\nmax_concurrent_checks = 1\n[module.web]\nbudget = \"30s\"\n\
+         resolve = [\"hang.localhost:{port}:127.0.0.1\"]\n[module.web.trust]\nno_os_roots = true\n"
+    ))
+    .await;
+    let target = format!("http://hang.localhost:{port}/");
+    let first = tokio::spawn({
+        let path = probe_path(&target, "web");
+        async move {
+            let started = Instant::now();
+            let answer = get(addr, &path, Some("3")).await;
+            (answer, started.elapsed())
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let started = Instant::now();
+    let (status, body) = get(addr, &probe_path(&target, "web"), Some("3")).await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(value(&body, "probe_success"), Some(0.0), "{body}");
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+
+    let ((status, body), took) = first.await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(value(&body, "probe_success"), Some(0.0), "{body}");
+    // Scrape timeout 3 s − 0.5 s margin, whatever the module's 30 s.
+    assert!(took < Duration::from_secs(4), "{took:?}");
+}

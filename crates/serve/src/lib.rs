@@ -45,7 +45,8 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:9930";
 /// The exporter: configuration, the bound on concurrent checks, its own metrics.
 #[derive(Debug)]
 pub struct Exporter {
-    config: ServeConfig,
+    /// Swapped whole on reload; a scrape takes its own copy of the module it runs.
+    config: std::sync::RwLock<Arc<ServeConfig>>,
     checks: Arc<Semaphore>,
     metrics: ExporterMetrics,
 }
@@ -58,10 +59,22 @@ impl Exporter {
     pub fn new(config: ServeConfig) -> Exporter {
         let checks = Arc::new(Semaphore::new(config.server.max_concurrent_checks));
         Exporter {
-            config,
+            config: std::sync::RwLock::new(Arc::new(config)),
             checks,
             metrics: ExporterMetrics::default(),
         }
+    }
+
+    /// Replaces the modules (SIGHUP). Scrapes in flight finish with the module they started
+    /// with; `server.max_concurrent_checks` keeps its value until a restart, because checks
+    /// holding the old bound's permits are still running.
+    pub fn reload(&self, config: ServeConfig) {
+        let mut current = self.config.write().unwrap_or_else(|e| e.into_inner());
+        *current = Arc::new(config);
+    }
+
+    fn current(&self) -> Arc<ServeConfig> {
+        Arc::clone(&self.config.read().unwrap_or_else(|e| e.into_inner()))
     }
 
     /// Answers one HTTP request.
@@ -170,7 +183,8 @@ impl Exporter {
     }
 
     /// The module and target of a `/probe` query, or (module label, one-line reason).
-    fn parse_probe(&self, query: &str) -> Result<(String, &Module, url::Url), (String, String)> {
+    fn parse_probe(&self, query: &str) -> Result<(String, Module, url::Url), (String, String)> {
+        let config = self.current();
         let mut target = None;
         let mut module = None;
         for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
@@ -186,8 +200,8 @@ impl Exporter {
                 "missing module= (one of the configuration's [module.NAME])".into(),
             ));
         };
-        let Some(module) = self.config.modules.get(&name) else {
-            let known: Vec<&str> = self.config.modules.keys().map(String::as_str).collect();
+        let Some(module) = config.modules.get(&name) else {
+            let known: Vec<&str> = config.modules.keys().map(String::as_str).collect();
             return Err((
                 String::new(),
                 format!(
@@ -223,7 +237,7 @@ impl Exporter {
                 truncate(host)
             ));
         }
-        Ok((name.clone(), module, url))
+        Ok((name.clone(), module.clone(), url))
     }
 }
 
@@ -300,6 +314,11 @@ impl Server {
     /// Where it listens.
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()
+    }
+
+    /// The exporter it serves (to reload its configuration).
+    pub fn exporter(&self) -> Arc<Exporter> {
+        Arc::clone(&self.exporter)
     }
 
     /// Serves until `shutdown` completes; connections then open are dropped.

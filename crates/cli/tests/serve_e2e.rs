@@ -1,0 +1,162 @@
+//! `interloper serve` as an operator runs it: the binary with a configuration file, scraped
+//! over HTTP like Prometheus does, against the built-in lab on loopback; a configuration with
+//! an unknown key refused at start with the key named; SIGHUP reloading the modules.
+
+use std::io::{Read as _, Write as _};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use interloper_lab::{Lab, Scenario};
+use interloper_testkit::free_port;
+
+/// `interloper serve` on a free loopback port; killed on drop.
+struct Serve {
+    port: u16,
+    child: Child,
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(config: &Path) -> Serve {
+    let port = free_port();
+    let child = Command::new(assert_cmd::cargo::cargo_bin("interloper"))
+        .args(["serve", "--config"])
+        .arg(config)
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start interloper serve");
+    let s = Serve { port, child };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "interloper serve did not listen");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    s
+}
+
+/// GET `path` as Prometheus would (scrape timeout 10 s): (status, body).
+fn get(port: u16, path: &str) -> (u16, String) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Prometheus-Scrape-Timeout-Seconds: 10\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    let status = out
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = out.split_once("\r\n\r\n").map(|(_, b)| b.to_string());
+    (status, body.unwrap_or_default())
+}
+
+fn probe(port: u16, target: &str, module: &str) -> (u16, String) {
+    let q: String = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("target", target)
+        .append_pair("module", module)
+        .finish();
+    get(port, &format!("/probe?{q}"))
+}
+
+/// A module checking the lab as its user would: lab roots, names resolved to loopback.
+fn module(lab: &Lab, name: &str) -> String {
+    let plan = lab.check_plan(2);
+    let resolve: Vec<String> = plan
+        .connection
+        .resolve
+        .iter()
+        .map(|r| format!("\"{}:{}:{}\"", r.host, r.port, r.addr))
+        .collect();
+    format!(
+        "[module.{name}]\nsamples = 2\nbudget = \"8s\"\nresolve = [{}]\n\
+         [module.{name}.trust]\nno_os_roots = true\npublic_roots = {:?}\n",
+        resolve.join(", "),
+        plan.trust.public_roots.unwrap().display().to_string()
+    )
+}
+
+#[test]
+fn serve_scrapes_the_lab_and_reloads_on_sighup() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let lab = runtime
+        .block_on(Lab::start(
+            Scenario::find("clean").unwrap().config().unwrap(),
+        ))
+        .unwrap();
+    let target = lab.instances()[0].url();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("interloper.toml");
+    std::fs::write(&config, module(&lab, "web")).unwrap();
+    let s = serve(&config);
+
+    let (status, body) = probe(s.port, &target, "web");
+    assert_eq!(status, 200, "{body}");
+    assert!(body.lines().any(|l| l == "probe_success 1"), "{body}");
+    assert!(
+        body.lines()
+            .any(|l| l == "interloper_tls_path{status=\"clean\"} 1"),
+        "{body}"
+    );
+
+    let (status, body) = probe(s.port, &target, "later");
+    assert_eq!(status, 400, "{body}");
+    assert!(body.starts_with("# unknown module \"later\""), "{body}");
+
+    // SIGHUP: the new module is served without a restart.
+    std::fs::write(
+        &config,
+        format!("{}{}", module(&lab, "web"), module(&lab, "later")),
+    )
+    .unwrap();
+    let hup = Command::new("kill")
+        .args(["-HUP", &s.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(hup.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (status, body) = probe(s.port, &target, "later");
+        if status == 200 {
+            assert!(body.lines().any(|l| l == "probe_success 1"), "{body}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "not reloaded: {body}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    let (status, body) = get(s.port, "/metrics");
+    assert_eq!(status, 200);
+    assert!(
+        body.contains("interloper_serve_probes_total{module=\"web\",result=\"success\"} 1"),
+        "{body}"
+    );
+}
+
+#[test]
+fn a_config_with_an_unknown_key_is_refused_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("interloper.toml");
+    std::fs::write(&config, "[module.web]\nbudgett = \"5s\"\n").unwrap();
+    let out = Command::new(assert_cmd::cargo::cargo_bin("interloper"))
+        .args(["serve", "--config"])
+        .arg(&config)
+        .args(["--listen", &format!("127.0.0.1:{}", free_port())])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("budgett"), "{stderr}");
+}

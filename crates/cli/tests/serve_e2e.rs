@@ -349,3 +349,36 @@ fn a_real_prometheus_sees_the_interception_of_the_bad_instance_only() {
         "{alerts:?}"
     );
 }
+
+#[test]
+fn the_systemd_unit_verifies() {
+    if Command::new("systemd-analyze")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipping: systemd-analyze is not installed");
+        return;
+    }
+    let unit = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/systemd/interloper-serve.service"),
+    )
+    .unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("interloper");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("interloper-serve.service");
+    // The unit names the installed path; verify it against the binary just built.
+    std::fs::write(
+        &path,
+        unit.replace("/usr/local/bin/interloper", &bin.display().to_string()),
+    )
+    .unwrap();
+    let out = Command::new("systemd-analyze")
+        .arg("verify")
+        .arg(&path)
+        .env("SYSTEMD_LOG_LEVEL", "warning")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && stderr.trim().is_empty(), "{stderr}");
+}

@@ -33,12 +33,16 @@ pub struct ServerConfig {
     /// Checks running at once; a scrape beyond it is answered at once with HTTP 503.
     #[serde(default = "default_max_concurrent_checks")]
     pub max_concurrent_checks: usize,
+    /// Append each finished check as one JSON line to this file (for Loki, Elastic…).
+    #[serde(default)]
+    pub results_log: Option<PathBuf>,
 }
 
 impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
             max_concurrent_checks: DEFAULT_MAX_CONCURRENT_CHECKS,
+            results_log: None,
         }
     }
 }

@@ -49,19 +49,61 @@ pub struct Exporter {
     config: std::sync::RwLock<Arc<ServeConfig>>,
     checks: Arc<Semaphore>,
     metrics: ExporterMetrics,
+    /// `server.results_log`, opened at start (a reload does not change it).
+    results_log: Option<std::sync::Mutex<std::fs::File>>,
 }
 
 /// A response body and its status.
 type Answer = Response<Full<Bytes>>;
 
 impl Exporter {
-    /// An exporter for a validated configuration.
-    pub fn new(config: ServeConfig) -> Exporter {
+    /// An exporter for a validated configuration; opens `server.results_log` for appending.
+    pub fn new(config: ServeConfig) -> std::io::Result<Exporter> {
         let checks = Arc::new(Semaphore::new(config.server.max_concurrent_checks));
-        Exporter {
+        let results_log = match &config.server.results_log {
+            None => None,
+            Some(path) => Some(std::sync::Mutex::new(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .map_err(|e| {
+                        std::io::Error::new(e.kind(), format!("{}: {e}", path.display()))
+                    })?,
+            )),
+        };
+        Ok(Exporter {
             config: std::sync::RwLock::new(Arc::new(config)),
             checks,
             metrics: ExporterMetrics::default(),
+            results_log,
+        })
+    }
+
+    /// Appends one finished check to the results log, one JSON line. A failed write is said
+    /// on stderr and does not fail the scrape.
+    fn log_result(
+        &self,
+        module: &str,
+        target: &str,
+        passed: bool,
+        report: &interloper_report::Report,
+    ) {
+        let Some(file) = &self.results_log else {
+            return;
+        };
+        let line = serde_json::json!({
+            "time": report.generated_at,
+            "module": module,
+            "target": target,
+            "probe_success": passed,
+            "report": report,
+        });
+        let mut text = line.to_string();
+        text.push('\n');
+        let mut file = file.lock().unwrap_or_else(|e| e.into_inner());
+        if let Err(e) = std::io::Write::write_all(&mut *file, text.as_bytes()) {
+            eprintln!("interloper serve: results_log: {e}");
         }
     }
 
@@ -95,8 +137,8 @@ impl Exporter {
             "/metrics" => openmetrics(StatusCode::OK, metrics::encode(self.metrics.registry())),
             "/" => text(
                 StatusCode::OK,
-                "interloper serve: GET /probe?target=URL&module=NAME runs one check; GET /metrics \
-                 for the exporter itself\n"
+                "interloper serve: GET /probe?target=URL&module=NAME runs one check (&debug=true \
+                 answers its whole report as JSON); GET /metrics for the exporter itself\n"
                     .into(),
             ),
             _ => text(
@@ -107,6 +149,8 @@ impl Exporter {
     }
 
     async fn probe(self: &Arc<Self>, query: &str, headers: &HeaderMap) -> Answer {
+        let debug =
+            url::form_urlencoded::parse(query.as_bytes()).any(|(k, v)| k == "debug" && v == "true");
         let (module_name, module, target) = match self.parse_probe(query) {
             Ok(parsed) => parsed,
             Err((module, message)) => {
@@ -123,6 +167,7 @@ impl Exporter {
             );
         };
         let budget = scrape_budget(module.budget, headers);
+        let target_text = target.to_string();
         let plan = module.plan(target, budget);
         let fail_on = module.fail_on.clone();
         let witness = module.witness.is_some();
@@ -157,6 +202,11 @@ impl Exporter {
                 let passed = metrics::passed(&outcome, &fail_on);
                 self.metrics
                     .probe(&module_name, if passed { "success" } else { "failure" });
+                self.log_result(&module_name, &target_text, passed, &outcome.report);
+                if debug {
+                    // For a person: the whole report, every finding with its evidence.
+                    return json(serde_json::to_string_pretty(&outcome.report).unwrap_or_default());
+                }
                 let registry =
                     metrics::outcome_registry(&outcome, &fail_on, elapsed, budget, witness);
                 openmetrics(StatusCode::OK, metrics::encode(&registry))
@@ -269,6 +319,15 @@ fn text(status: StatusCode, body: String) -> Answer {
     r
 }
 
+fn json(body: String) -> Answer {
+    let mut r = Response::new(Full::new(Bytes::from(body)));
+    r.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    r
+}
+
 fn openmetrics(status: StatusCode, body: String) -> Answer {
     let mut r = Response::new(Full::new(Bytes::from(body)));
     *r.status_mut() = status;
@@ -307,7 +366,7 @@ impl Server {
     pub async fn bind(addr: SocketAddr, config: ServeConfig) -> std::io::Result<Server> {
         Ok(Server {
             listener: TcpListener::bind(addr).await?,
-            exporter: Arc::new(Exporter::new(config)),
+            exporter: Arc::new(Exporter::new(config)?),
         })
     }
 

@@ -225,6 +225,28 @@ pub fn outcome_registry(
             g,
         );
     }
+    if let Some(leaf) = chain.and_then(|c| c.certificates.first()) {
+        // One series per scrape: the leaf as presented. A change of fingerprint is a new
+        // series, which is what the chain-changed alert looks for.
+        #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+        struct ChainLabels {
+            fingerprint_sha256: String,
+            subject: String,
+            issuer: String,
+        }
+        let f: Family<ChainLabels, Gauge> = Family::default();
+        f.get_or_create(&ChainLabels {
+            fingerprint_sha256: leaf.sha256.clone(),
+            subject: leaf.subject.clone().unwrap_or_default(),
+            issuer: leaf.issuer.clone().unwrap_or_default(),
+        })
+        .set(1);
+        registry.register(
+            "probe_ssl_last_chain_info",
+            "The leaf certificate presented: SHA-256 of its DER, subject and issuer",
+            f,
+        );
+    }
     let tls_version = records(outcome).find_map(|r| r.tls.as_ref().and_then(|t| t.version.clone()));
     if let Some(v) = tls_version {
         let versions: Family<VersionLabel, Gauge> = Family::default();

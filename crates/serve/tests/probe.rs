@@ -100,8 +100,11 @@ async fn a_clean_instance_passes_and_an_intercepted_one_shows_why() {
         .unwrap();
     let clean = &lab.instances()[0];
     let boxed = &lab.instances()[3];
+    let log_dir = tempfile::tempdir().unwrap();
+    let results_log = log_dir.path().join("checks.jsonl");
     let config = format!(
-        "{}{}",
+        "[server]\nresults_log = {:?}\n{}{}",
+        results_log.display().to_string(),
         module_toml(&lab, clean, "clean", "8s"),
         module_toml(&lab, boxed, "boxed", "8s")
     );
@@ -133,8 +136,17 @@ async fn a_clean_instance_passes_and_an_intercepted_one_shows_why() {
         "{body}"
     );
     assert!(body.ends_with("# EOF\n"), "{body}");
-    // Bounded cardinality: no URL and no address in any label.
-    for line in body.lines().filter(|l| !l.starts_with('#')) {
+    assert!(
+        body.lines()
+            .any(|l| l.starts_with("probe_ssl_last_chain_info{fingerprint_sha256=\"")),
+        "{body}"
+    );
+    // Bounded cardinality: no URL and no address in any label (the leaf's subject names a
+    // host, one series per scrape, as blackbox_exporter's).
+    for line in body
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.starts_with("probe_ssl_last_chain_info"))
+    {
         assert!(
             !line.contains("localhost") && !line.contains("127.0.0"),
             "{line}"
@@ -171,6 +183,33 @@ async fn a_clean_instance_passes_and_an_intercepted_one_shows_why() {
         "{body}"
     );
 
+    // debug=true: the whole report for a person.
+    let (status, body) = get(
+        addr,
+        &format!("{}&debug=true", probe_path(&clean.url(), "clean")),
+        Some("10"),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.contains("\"verdict\"") && body.contains("\"findings\""),
+        "{body}"
+    );
+
+    // Each finished check is one JSON line.
+    let lines: Vec<String> = std::fs::read_to_string(&results_log)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    assert!(
+        lines[0].starts_with('{') && lines[0].contains("\"module\":\"clean\""),
+        "{}",
+        lines[0]
+    );
+    assert!(lines[1].contains("\"probe_success\":false"), "{}", lines[1]);
+
     let (status, body) = get(addr, "/metrics", None).await;
     assert_eq!(status, 200);
     assert_eq!(
@@ -178,7 +217,7 @@ async fn a_clean_instance_passes_and_an_intercepted_one_shows_why() {
             &body,
             "interloper_serve_probes_total{module=\"clean\",result=\"success\"}"
         ),
-        Some(1.0),
+        Some(2.0),
         "{body}"
     );
     assert_eq!(

@@ -80,6 +80,10 @@ pub struct Module {
     /// Empty: any host.
     #[serde(default)]
     pub allowed_hosts: Vec<String>,
+    /// Address blocks (`10.0.0.0/8`, `2001:db8::/32`) a target's addresses must lie in;
+    /// checked before the check, and the vetted addresses pinned. Empty: any address.
+    #[serde(default)]
+    pub allowed_networks: Vec<String>,
     /// `host:port:address` overrides, as curl's `--resolve` (split horizon, tests).
     #[serde(default)]
     pub resolve: Vec<String>,
@@ -217,6 +221,9 @@ impl Module {
         for pin in &self.trust.pins {
             interloper_chain::Pin::parse(pin).map_err(|e| format!("pin {pin:?}: {e}"))?;
         }
+        for n in &self.allowed_networks {
+            n.parse::<crate::policy::Network>()?;
+        }
         for r in &self.resolve {
             r.parse::<ResolveOverride>()
                 .map_err(|e| format!("resolve {r:?}: {e}"))?;
@@ -241,6 +248,14 @@ impl Module {
                     None => host == pattern,
                 }
             })
+    }
+
+    /// The parsed `allowed_networks` (validated at load).
+    pub fn networks(&self) -> Vec<crate::policy::Network> {
+        self.allowed_networks
+            .iter()
+            .filter_map(|n| n.parse().ok())
+            .collect()
     }
 
     /// The check this module runs against `target` within `budget`.
@@ -303,6 +318,7 @@ mod tests {
         assert!(ServeConfig::from_toml("").is_err());
         assert!(ServeConfig::from_toml("[module.web.trust]\npins = [\"x\"]\n").is_err());
         assert!(ServeConfig::from_toml("[module.web]\nresolve = [\"a\"]\n").is_err());
+        assert!(ServeConfig::from_toml("[module.web]\nallowed_networks = [\"10/8\"]\n").is_err());
         assert!(ServeConfig::from_toml("[module.web]\nfail_on = [\"fatal\"]\n").is_err());
         assert!(
             ServeConfig::from_toml("[server]\nmax_concurrent_checks = 0\n[module.web]\n").is_err()

@@ -25,6 +25,7 @@ use tokio::sync::Semaphore;
 
 pub mod config;
 pub mod metrics;
+pub mod policy;
 
 pub use config::{ConfigError, Module, ServeConfig, parse_duration};
 
@@ -168,7 +169,52 @@ impl Exporter {
         };
         let budget = scrape_budget(module.budget, headers);
         let target_text = target.to_string();
-        let plan = module.plan(target, budget);
+        let mut plan = module.plan(target.clone(), budget);
+        let networks = module.networks();
+        if !networks.is_empty() {
+            // Vet the addresses before any request, then pin them for the check.
+            let ips = policy::addresses(
+                &target,
+                &plan.connection.resolve,
+                budget.min(Duration::from_secs(5)),
+            )
+            .await;
+            let ips = match ips {
+                Ok(ips) => ips,
+                Err(e) => {
+                    // The name does not resolve now: the target is down, not the request bad.
+                    self.metrics.probe(&module_name, "check-error");
+                    return failure(StatusCode::OK, Failure::CheckError, &e);
+                }
+            };
+            if let Some(ip) = ips
+                .iter()
+                .find(|ip| !networks.iter().any(|n| n.contains(**ip)))
+            {
+                self.metrics.probe(&module_name, "bad-request");
+                return failure(
+                    StatusCode::BAD_REQUEST,
+                    Failure::BadRequest,
+                    &format!(
+                        "target host resolves to {ip}, outside module {module_name}'s allowed_networks"
+                    ),
+                );
+            }
+            let port = target.port_or_known_default().unwrap_or(443);
+            if let Some(url::Host::Domain(host)) = target.host() {
+                let host = host.to_ascii_lowercase();
+                plan.connection
+                    .resolve
+                    .retain(|o| !(o.host == host && o.port == port));
+                plan.connection.resolve.extend(ips.into_iter().map(|addr| {
+                    interloper_probe::ResolveOverride {
+                        host: host.clone(),
+                        port,
+                        addr,
+                    }
+                }));
+            }
+        }
         let fail_on = module.fail_on.clone();
         let witness = module.witness.is_some();
         let exporter = Arc::clone(self);

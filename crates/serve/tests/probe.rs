@@ -308,3 +308,42 @@ async fn a_hanging_target_is_bounded_and_excess_scrapes_are_refused_at_once() {
     // Scrape timeout 3 s − 0.5 s margin, whatever the module's 30 s.
     assert!(took < Duration::from_secs(4), "{took:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_target_outside_the_allowed_networks_is_refused_before_any_request() {
+    // Counts connections: a refused target must not get one.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let connections = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    tokio::spawn({
+        let connections = std::sync::Arc::clone(&connections);
+        async move {
+            while let Ok((_s, _)) = listener.accept().await {
+                connections.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+        }
+    });
+    let addr = start(&format!(
+        "[module.lan]\nbudget = \"2s\"\nallowed_networks = [\"10.0.0.0/8\"]\n\
+         resolve = [\"app.localhost:{port}:127.0.0.1\"]\n[module.lan.trust]\nno_os_roots = true\n\
+         [module.loop]\nbudget = \"2s\"\nallowed_networks = [\"127.0.0.0/8\"]\n\
+         resolve = [\"app.localhost:{port}:127.0.0.1\"]\n[module.loop.trust]\nno_os_roots = true\n"
+    ))
+    .await;
+    let target = format!("http://app.localhost:{port}/");
+    for t in [target.clone(), format!("http://127.0.0.1:{port}/")] {
+        let (status, body) = get(addr, &probe_path(&t, "lan"), None).await;
+        assert_eq!(status, 400, "{body}");
+        assert!(
+            body.starts_with(
+                "# target host resolves to 127.0.0.1, outside module lan's allowed_networks"
+            ),
+            "{body}"
+        );
+    }
+    assert_eq!(connections.load(std::sync::atomic::Ordering::SeqCst), 0);
+    // Inside the networks, the check runs (and connects).
+    let (status, body) = get(addr, &probe_path(&target, "loop"), Some("3")).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(connections.load(std::sync::atomic::Ordering::SeqCst) > 0);
+}

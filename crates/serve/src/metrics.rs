@@ -9,7 +9,10 @@ use std::time::Duration;
 
 use interloper_check::CheckOutcome;
 use interloper_findings::Severity;
-use interloper_model::{ErrorKind, RequestRecord, units::median};
+use interloper_model::{
+    ErrorKind, RequestRecord,
+    units::{median, percentile},
+};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -39,6 +42,15 @@ pub const TLS_PATH_STATES: &[&str] = &[
 struct PhaseLabel {
     phase: String,
 }
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PhaseQuantileLabels {
+    phase: String,
+    quantile: String,
+}
+
+/// The quantiles `interloper_request_phase_seconds` gives per phase.
+const QUANTILES: &[(f64, &str)] = &[(0.5, "0.5"), (0.9, "0.9"), (0.99, "0.99")];
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct StatusLabel {
@@ -144,8 +156,11 @@ fn records(outcome: &CheckOutcome) -> impl Iterator<Item = &RequestRecord> {
         .flat_map(|a| a.records.iter())
 }
 
+/// One phase's duration of a request, in milliseconds, if it went through it.
+type PhaseOf = dyn Fn(&RequestRecord) -> Option<f64>;
+
 /// The median of one phase over the requests that went through it, in seconds.
-fn phase_median(outcome: &CheckOutcome, phase: impl Fn(&RequestRecord) -> Option<f64>) -> f64 {
+fn phase_median(outcome: &CheckOutcome, phase: &PhaseOf) -> f64 {
     median(records(outcome).filter_map(phase)).unwrap_or(0.0) / 1000.0
 }
 
@@ -192,23 +207,45 @@ pub fn outcome_registry(
     );
 
     let phases: Family<PhaseLabel, FloatGauge> = Family::default();
+    let quantiles: Family<PhaseQuantileLabels, FloatGauge> = Family::default();
     let processing = |r: &RequestRecord| match (r.phases.write_ms, r.phases.ttfb_ms) {
         (None, None) => None,
         (w, t) => Some(w.unwrap_or(0.0) + t.unwrap_or(0.0)),
     };
-    for (name, value) in [
-        ("resolve", phase_median(outcome, |r| r.phases.dns_ms)),
-        ("connect", phase_median(outcome, |r| r.phases.connect_ms)),
-        ("tls", phase_median(outcome, |r| r.phases.tls_ms)),
-        ("processing", phase_median(outcome, processing)),
-        ("transfer", phase_median(outcome, |r| r.phases.body_ms)),
-    ] {
+    let phase_fns: [(&str, &PhaseOf); 5] = [
+        ("resolve", &|r| r.phases.dns_ms),
+        ("connect", &|r| r.phases.connect_ms),
+        ("tls", &|r| r.phases.tls_ms),
+        ("processing", &processing),
+        ("transfer", &|r| r.phases.body_ms),
+    ];
+    for (name, phase) in phase_fns {
         phases
             .get_or_create(&PhaseLabel {
                 phase: name.to_string(),
             })
-            .set(value);
+            .set(phase_median(outcome, phase));
+        let mut values: Vec<f64> = records(outcome)
+            .filter_map(phase)
+            .filter(|v| v.is_finite())
+            .collect();
+        values.sort_by(f64::total_cmp);
+        for (q, label) in QUANTILES {
+            if let Some(v) = percentile(&values, *q) {
+                quantiles
+                    .get_or_create(&PhaseQuantileLabels {
+                        phase: name.to_string(),
+                        quantile: (*label).to_string(),
+                    })
+                    .set(v / 1000.0);
+            }
+        }
     }
+    registry.register(
+        "interloper_request_phase_seconds",
+        "Quantiles (nearest rank) of each phase over the check's requests that went through it",
+        quantiles,
+    );
     registry.register(
         "probe_http_duration_seconds",
         "Median duration of each phase over the check's requests that went through it",

@@ -135,6 +135,15 @@ async fn a_clean_instance_passes_and_an_intercepted_one_shows_why() {
         value(&body, "probe_http_duration_seconds{phase=\"connect\"}").is_some(),
         "{body}"
     );
+    let p50 = value(
+        &body,
+        "interloper_request_phase_seconds{phase=\"transfer\",quantile=\"0.5\"}",
+    );
+    let p99 = value(
+        &body,
+        "interloper_request_phase_seconds{phase=\"transfer\",quantile=\"0.99\"}",
+    );
+    assert!(p50.is_some() && p50 <= p99, "{body}");
     assert!(body.ends_with("# EOF\n"), "{body}");
     assert!(
         body.lines()

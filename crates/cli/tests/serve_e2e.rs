@@ -156,7 +156,7 @@ fn a_config_with_an_unknown_key_is_refused_naming_it() {
         .args(["--listen", &format!("127.0.0.1:{}", free_port())])
         .output()
         .unwrap();
-    assert!(!out.status.success());
+    assert_eq!(out.status.code(), Some(2), "an input error");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("budgett"), "{stderr}");
 }

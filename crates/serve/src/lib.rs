@@ -52,7 +52,12 @@ pub struct Exporter {
     metrics: ExporterMetrics,
     /// `server.results_log`, opened at start (a reload does not change it).
     results_log: Option<std::sync::Mutex<std::fs::File>>,
+    /// The last [`RECENT_RESULTS`] finished checks, newest last, for `/probe/debug`.
+    recent: std::sync::Mutex<std::collections::VecDeque<serde_json::Value>>,
 }
+
+/// Finished checks `/probe/debug` remembers (their verdicts and findings, not their evidence).
+pub const RECENT_RESULTS: usize = 32;
 
 /// A response body and its status.
 type Answer = Response<Full<Bytes>>;
@@ -78,11 +83,57 @@ impl Exporter {
             checks,
             metrics: ExporterMetrics::default(),
             results_log,
+            recent: std::sync::Mutex::new(std::collections::VecDeque::new()),
         })
     }
 
     /// Appends one finished check to the results log, one JSON line. A failed write is said
     /// on stderr and does not fail the scrape.
+    /// Remembers a finished check for `/probe/debug`: verdict, findings (with their evidence)
+    /// and notes; the per-request records are left out so the memory stays small.
+    fn remember(
+        &self,
+        module: &str,
+        target: &str,
+        passed: bool,
+        report: &interloper_report::Report,
+    ) {
+        let entry = serde_json::json!({
+            "time": report.generated_at,
+            "module": module,
+            "target": target,
+            "probe_success": passed,
+            "verdict": report.verdict,
+            "findings": report.findings,
+            "notes": report.notes,
+        });
+        let mut recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
+        if recent.len() == RECENT_RESULTS {
+            recent.pop_front();
+        }
+        recent.push_back(entry);
+    }
+
+    /// `/probe/debug[?target=URL]`: the remembered results (of that target), newest first.
+    fn debug_page(&self, query: &str) -> Answer {
+        let target = url::form_urlencoded::parse(query.as_bytes())
+            .find(|(k, _)| k == "target")
+            .map(|(_, v)| v.into_owned());
+        let recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
+        let shown: Vec<&serde_json::Value> = recent
+            .iter()
+            .rev()
+            .filter(|e| {
+                target.as_deref().is_none_or(|t| {
+                    e["target"].as_str() == Some(t)
+                        || url::Url::parse(t)
+                            .is_ok_and(|u| e["target"].as_str() == Some(u.as_str()))
+                })
+            })
+            .collect();
+        json(serde_json::to_string_pretty(&shown).unwrap_or_default())
+    }
+
     fn log_result(
         &self,
         module: &str,
@@ -135,11 +186,13 @@ impl Exporter {
         }
         match uri.path() {
             "/probe" => self.probe(uri.query().unwrap_or(""), headers).await,
+            "/probe/debug" => self.debug_page(uri.query().unwrap_or("")),
             "/metrics" => openmetrics(StatusCode::OK, metrics::encode(self.metrics.registry())),
             "/" => text(
                 StatusCode::OK,
                 "interloper serve: GET /probe?target=URL&module=NAME runs one check (&debug=true \
-                 answers its whole report as JSON); GET /metrics for the exporter itself\n"
+                 answers its whole report as JSON); GET /probe/debug[?target=URL] shows the last results; GET \
+                 /metrics for the exporter itself\n"
                     .into(),
             ),
             _ => text(
@@ -249,6 +302,7 @@ impl Exporter {
                 self.metrics
                     .probe(&module_name, if passed { "success" } else { "failure" });
                 self.log_result(&module_name, &target_text, passed, &outcome.report);
+                self.remember(&module_name, &target_text, passed, &outcome.report);
                 if debug {
                     // For a person: the whole report, every finding with its evidence.
                     return json(serde_json::to_string_pretty(&outcome.report).unwrap_or_default());

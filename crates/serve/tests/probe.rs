@@ -121,6 +121,28 @@ async fn a_clean_instance_passes_and_an_intercepted_one_shows_why() {
         "{body}"
     );
 
+    // /probe/debug: the last results, newest first, with their findings; by target.
+    let (status, body) = get(addr, "/probe/debug", None).await;
+    assert_eq!(status, 200, "{body}");
+    let recent: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(recent.as_array().unwrap().len(), 3, "{body}");
+    assert_eq!(recent[0]["module"], "clean");
+    let q: String = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("target", &boxed.url())
+        .finish();
+    let (_, body) = get(addr, &format!("/probe/debug?{q}"), None).await;
+    let boxed_results: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(boxed_results.as_array().unwrap().len(), 1, "{body}");
+    assert_eq!(boxed_results[0]["probe_success"], false);
+    assert!(
+        boxed_results[0]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["code"].as_str().is_some_and(|c| c.starts_with("IL1"))),
+        "{body}"
+    );
+
     // Each finished check is one JSON line.
     let lines: Vec<String> = std::fs::read_to_string(&results_log)
         .unwrap()

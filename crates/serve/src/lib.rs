@@ -220,7 +220,8 @@ impl Exporter {
                 "too many checks running (server.max_concurrent_checks); try again",
             );
         };
-        let budget = scrape_budget(module.budget, headers);
+        let scrape_started = Instant::now();
+        let mut budget = scrape_budget(module.budget, headers);
         let target_text = target.to_string();
         let mut plan = module.plan(target.clone(), budget);
         let networks = module.networks();
@@ -267,6 +268,11 @@ impl Exporter {
                     }
                 }));
             }
+            // The lookup came out of the scrape's time.
+            budget = budget
+                .saturating_sub(scrape_started.elapsed())
+                .max(MIN_BUDGET);
+            plan.budget = budget;
         }
         let fail_on = module.fail_on.clone();
         let witness = module.witness.is_some();
@@ -275,14 +281,13 @@ impl Exporter {
         // abandons still counts against the bound until its (bounded) check ends.
         let task = tokio::spawn(async move {
             let _permit = permit;
-            exporter.metrics.in_flight().inc();
+            let _in_flight = InFlight::new(&exporter.metrics);
             let started = Instant::now();
             let result = tokio::time::timeout(
                 budget + OVERRUN,
                 interloper_check::run_check(&plan, Arc::new(())),
             )
             .await;
-            exporter.metrics.in_flight().dec();
             (result, started.elapsed())
         });
         let (result, elapsed) = match task.await {
@@ -388,6 +393,22 @@ impl Exporter {
             ));
         }
         Ok((name.clone(), module.clone(), url))
+    }
+}
+
+/// Counts a check in `interloper_serve_checks_in_flight` while it lives, however it ends.
+struct InFlight<'a>(&'a ExporterMetrics);
+
+impl<'a> InFlight<'a> {
+    fn new(metrics: &'a ExporterMetrics) -> Self {
+        metrics.in_flight().inc();
+        InFlight(metrics)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight().dec();
     }
 }
 

@@ -237,14 +237,23 @@ async fn a_hanging_target_is_bounded_and_excess_scrapes_are_refused_at_once() {
             (answer, started.elapsed())
         }
     });
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Wait until the first check holds the only slot.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (_, metrics) = get(addr, "/metrics", None).await;
+        if value(&metrics, "interloper_serve_checks_in_flight") == Some(1.0) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{metrics}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 
     let started = Instant::now();
     let (status, body) = get(addr, &probe_path(&target, "web"), Some("3")).await;
     assert_eq!(status, 503, "{body}");
     assert_eq!(value(&body, "probe_success"), Some(0.0), "{body}");
     assert!(
-        started.elapsed() < Duration::from_secs(1),
+        started.elapsed() < Duration::from_secs(2),
         "{:?}",
         started.elapsed()
     );

@@ -61,6 +61,9 @@ enum Command {
     Lab(cmd::lab::Args),
     /// Run the witness: a TLS server (or passthrough) that reports the ClientHello it received.
     Echo(cmd::echo::Args),
+    /// Run the Prometheus exporter: each scrape of /probe?target=URL&module=NAME runs one
+    /// bounded check and answers its metrics (blackbox_exporter's multi-target pattern).
+    Serve(cmd::serve::Args),
     /// Read access logs (nginx, Apache, HAProxy, Avi JSON): which static requests clients gave
     /// up on, timed out, came out short or slow, and which backend stands out.
     Logs(cmd::logs::Args),
@@ -108,6 +111,7 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
             Command::Pin(args) => cmd::pin::run(args).await,
             Command::Lab(args) => cmd::lab::run(args).await,
             Command::Echo(args) => cmd::echo::run(args, style).await,
+            Command::Serve(args) => cmd::serve::run(args).await,
             Command::Logs(args) => cmd::logs::run(args, style).await,
             // The generators get the definition from here, so no command imports the root.
             Command::Completions(args) => cmd::completions::run(&args, Cli::command()),

@@ -7,7 +7,7 @@ use std::process::{Command as Process, Output, Stdio};
 use assert_cmd::Command;
 
 /// Every subcommand a user can type (`help` aside).
-const SUBCOMMANDS: [&str; 10] = [
+const SUBCOMMANDS: [&str; 11] = [
     "check",
     "probe",
     "tls",
@@ -15,6 +15,7 @@ const SUBCOMMANDS: [&str; 10] = [
     "demo",
     "lab",
     "echo",
+    "serve",
     "logs",
     "completions",
     "man",

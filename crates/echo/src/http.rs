@@ -169,6 +169,14 @@ pub(crate) async fn handle(
         left(hello_doc(&ctx, &req, received, number))
     } else if path == PATH_INFO {
         left(info("echo"))
+    } else if path == crate::stats::PATH_METRICS {
+        // Counters only (no addresses): the witness's health for Prometheus.
+        let mut r = Response::new(Full::new(Bytes::from(g.stats.snapshot().prometheus_text())));
+        r.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(crate::stats::METRICS_CONTENT_TYPE),
+        );
+        left(r)
     } else {
         left(error(StatusCode::NOT_FOUND, "not found"))
     };

@@ -57,7 +57,7 @@ pub use schema::{
     SCHEMA_INFO, ServedCert, Stamp, Timestamps,
 };
 pub use server::EchoServer;
-pub use stats::{Stats, StatsSnapshot};
+pub use stats::{METRICS_CONTENT_TYPE, PATH_METRICS, Stats, StatsSnapshot};
 
 /// Parses a ClientHello handshake message (type byte, 24-bit length, body) into the report the
 /// witness serves. Exposed so the client side can describe its own recorded hello with the very

@@ -24,6 +24,22 @@ macro_rules! counters {
                 StatsSnapshot { $($name: self.$name.load(Ordering::Relaxed),)* }
             }
         }
+
+        impl StatsSnapshot {
+            /// Every counter in Prometheus's text format, `interloper_echo_NAME_total`: what
+            /// the witness answers on [`PATH_METRICS`].
+            pub fn prometheus_text(&self) -> String {
+                let mut out = String::new();
+                $(
+                    out.push_str(&format!(
+                        "# TYPE interloper_echo_{0}_total counter\ninterloper_echo_{0}_total {1}\n",
+                        stringify!($name),
+                        self.$name
+                    ));
+                )*
+                out
+            }
+        }
     };
 }
 
@@ -67,6 +83,12 @@ counters! {
     /// Passthrough: upstream connect failures.
     upstream_failures,
 }
+
+/// Where the witness answers its counters (Prometheus text format).
+pub const PATH_METRICS: &str = "/metrics";
+
+/// The content type of [`StatsSnapshot::prometheus_text`].
+pub const METRICS_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 pub(crate) fn bump(c: &AtomicU64) {
     c.fetch_add(1, Ordering::Relaxed);

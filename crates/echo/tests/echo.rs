@@ -219,6 +219,41 @@ async fn head_payload_has_length_and_digest_but_no_body_and_info_answers() {
 }
 
 #[tokio::test]
+async fn metrics_count_handshakes_and_requests() {
+    let server = start_echo(test_limits()).await;
+    let client = connect(server.addr, ClientOpts::default()).await;
+    let _ = get(client, "GET", PATH_INFO).await;
+    let client = connect(server.addr, ClientOpts::default()).await;
+    let got = get(client, "GET", interloper_echo::PATH_METRICS).await;
+    assert_eq!(got.status, 200);
+    assert_eq!(
+        got.headers["content-type"],
+        interloper_echo::METRICS_CONTENT_TYPE
+    );
+    let text = String::from_utf8_lossy(&got.body).to_string();
+    let value = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name} ")))
+            .and_then(|v| v.parse::<u64>().ok())
+    };
+    assert!(
+        value("interloper_echo_handshakes_total") >= Some(2),
+        "{text}"
+    );
+    assert!(value("interloper_echo_requests_total") >= Some(2), "{text}");
+    assert_eq!(
+        value("interloper_echo_rate_limited_total"),
+        Some(0),
+        "{text}"
+    );
+    assert!(
+        text.contains("# TYPE interloper_echo_accepted_total counter"),
+        "{text}"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn requests_beyond_the_source_rate_get_429() {
     let limits = limits_with(|l| {
         l.requests_per_second = 0.5;

@@ -10,4 +10,5 @@ pub mod logs;
 pub mod man;
 pub mod pin;
 pub mod probe;
+pub mod serve;
 pub mod tls;

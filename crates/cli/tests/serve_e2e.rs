@@ -1,0 +1,384 @@
+//! `interloper serve` as an operator runs it: the binary with a configuration file, scraped
+//! over HTTP like Prometheus does, against the built-in lab on loopback; a configuration with
+//! an unknown key refused at start with the key named; SIGHUP reloading the modules.
+
+use std::io::{Read as _, Write as _};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use interloper_lab::{Lab, Scenario};
+use interloper_testkit::free_port;
+
+/// `interloper serve` on a free loopback port; killed on drop.
+struct Serve {
+    port: u16,
+    child: Child,
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(config: &Path) -> Serve {
+    let port = free_port();
+    let child = Command::new(assert_cmd::cargo::cargo_bin("interloper"))
+        .args(["serve", "--config"])
+        .arg(config)
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start interloper serve");
+    let s = Serve { port, child };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "interloper serve did not listen");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    s
+}
+
+/// GET `path` as Prometheus would (scrape timeout 10 s): (status, body).
+fn get(port: u16, path: &str) -> (u16, String) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Prometheus-Scrape-Timeout-Seconds: 10\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    let status = out
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = out.split_once("\r\n\r\n").map(|(_, b)| b.to_string());
+    (status, body.unwrap_or_default())
+}
+
+fn probe(port: u16, target: &str, module: &str) -> (u16, String) {
+    let q: String = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("target", target)
+        .append_pair("module", module)
+        .finish();
+    get(port, &format!("/probe?{q}"))
+}
+
+/// A module checking the lab as its user would: lab roots, names resolved to loopback.
+fn module(lab: &Lab, name: &str) -> String {
+    let plan = lab.check_plan(2);
+    let resolve: Vec<String> = plan
+        .connection
+        .resolve
+        .iter()
+        .map(|r| format!("\"{}:{}:{}\"", r.host, r.port, r.addr))
+        .collect();
+    format!(
+        "[module.{name}]\nsamples = 2\nbudget = \"8s\"\nresolve = [{}]\n\
+         [module.{name}.trust]\nno_os_roots = true\npublic_roots = {:?}\n",
+        resolve.join(", "),
+        plan.trust.public_roots.unwrap().display().to_string()
+    )
+}
+
+#[test]
+fn serve_scrapes_the_lab_and_reloads_on_sighup() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let lab = runtime
+        .block_on(Lab::start(
+            Scenario::find("clean").unwrap().config().unwrap(),
+        ))
+        .unwrap();
+    let target = lab.instances()[0].url();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("interloper.toml");
+    std::fs::write(&config, module(&lab, "web")).unwrap();
+    let s = serve(&config);
+
+    let (status, body) = probe(s.port, &target, "web");
+    assert_eq!(status, 200, "{body}");
+    assert!(body.lines().any(|l| l == "probe_success 1"), "{body}");
+    assert!(
+        body.lines()
+            .any(|l| l == "interloper_tls_path{status=\"clean\"} 1"),
+        "{body}"
+    );
+
+    let (status, body) = probe(s.port, &target, "later");
+    assert_eq!(status, 400, "{body}");
+    assert!(body.starts_with("# unknown module \"later\""), "{body}");
+
+    // SIGHUP: the new module is served without a restart.
+    std::fs::write(
+        &config,
+        format!("{}{}", module(&lab, "web"), module(&lab, "later")),
+    )
+    .unwrap();
+    let hup = Command::new("kill")
+        .args(["-HUP", &s.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(hup.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (status, body) = probe(s.port, &target, "later");
+        if status == 200 {
+            assert!(body.lines().any(|l| l == "probe_success 1"), "{body}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "not reloaded: {body}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    let (status, body) = get(s.port, "/metrics");
+    assert_eq!(status, 200);
+    assert!(
+        body.contains("interloper_serve_probes_total{module=\"web\",result=\"success\"} 1"),
+        "{body}"
+    );
+}
+
+#[test]
+fn a_config_with_an_unknown_key_is_refused_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("interloper.toml");
+    std::fs::write(&config, "[module.web]\nbudgett = \"5s\"\n").unwrap();
+    let out = Command::new(assert_cmd::cargo::cargo_bin("interloper"))
+        .args(["serve", "--config"])
+        .arg(&config)
+        .args(["--listen", &format!("127.0.0.1:{}", free_port())])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "an input error");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("budgett"), "{stderr}");
+}
+
+/// A private `prometheus` on a free loopback port; killed on drop.
+struct Prometheus {
+    port: u16,
+    child: Child,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Prometheus {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The Prometheus HTTP API's answer to `path` as JSON.
+fn api(port: u16, path: &str) -> serde_json::Value {
+    let (status, body) = get(port, path);
+    assert_eq!(status, 200, "{path}: {body}");
+    serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}"))
+}
+
+fn query(port: u16, promql: &str) -> Vec<serde_json::Value> {
+    let q: String = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("query", promql)
+        .finish();
+    let v = api(port, &format!("/api/v1/query?{q}"));
+    v["data"]["result"].as_array().cloned().unwrap_or_default()
+}
+
+/// The `instance` label of each result.
+fn instances(results: &[serde_json::Value]) -> Vec<String> {
+    let mut out: Vec<String> = results
+        .iter()
+        .filter_map(|r| r["metric"]["instance"].as_str().map(str::to_string))
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn a_real_prometheus_sees_the_interception_of_the_bad_instance_only() {
+    if Command::new("prometheus")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "prometheus is missing: scripts/test installs Debian's prometheus package"
+        );
+        eprintln!("skipping: prometheus is not installed (scripts/test installs it)");
+        return;
+    }
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let lab = runtime
+        .block_on(Lab::start(
+            Scenario::find("inspection").unwrap().config().unwrap(),
+        ))
+        .unwrap();
+    let good = lab.instances()[0].url();
+    let bad_instance = &lab.instances()[3];
+    let bad = bad_instance.url();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("interloper.toml");
+    let cacert: Vec<String> = bad_instance
+        .local_roots()
+        .map(|p| format!("{:?}", p.display().to_string()))
+        .collect();
+    let boxed = module(&lab, "boxed").replacen(
+        "[module.boxed.trust]\n",
+        &format!(
+            "witness = \"{}\"\n[module.boxed.trust]\ncacert = [{}]\n",
+            bad_instance.witness_url().unwrap(),
+            cacert.join(", ")
+        ),
+        1,
+    );
+    std::fs::write(&config, format!("{}{boxed}", module(&lab, "clean"))).unwrap();
+    let serve = serve(&config);
+
+    let prom_dir = tempfile::tempdir().unwrap();
+    let rules = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/prometheus/rules");
+    std::fs::copy(
+        rules.join("interloper.rules.yml"),
+        prom_dir.path().join("interloper.rules.yml"),
+    )
+    .unwrap();
+    // The deploy/ scrape pattern, on loopback, with short intervals for a test.
+    let job = |module: &str, target: &str| {
+        format!(
+            "  - job_name: interloper-{module}\n    metrics_path: /probe\n    params:\n      module: [{module}]\n\
+             \x20   scrape_interval: 5s\n    scrape_timeout: 5s\n    static_configs:\n      - targets: ['{target}']\n\
+             \x20   relabel_configs:\n      - source_labels: [__address__]\n        target_label: __param_target\n\
+             \x20     - source_labels: [__param_target]\n        target_label: instance\n\
+             \x20     - target_label: __address__\n        replacement: 127.0.0.1:{}\n",
+            serve.port
+        )
+    };
+    std::fs::write(
+        prom_dir.path().join("prometheus.yml"),
+        format!(
+            "global:\n  evaluation_interval: 2s\nrule_files: [interloper.rules.yml]\nscrape_configs:\n{}{}",
+            job("clean", &good),
+            job("boxed", &bad)
+        ),
+    )
+    .unwrap();
+    let port = free_port();
+    let child = Command::new("prometheus")
+        .arg(format!(
+            "--config.file={}",
+            prom_dir.path().join("prometheus.yml").display()
+        ))
+        .arg(format!(
+            "--storage.tsdb.path={}",
+            prom_dir.path().join("data").display()
+        ))
+        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start prometheus");
+    let prom = Prometheus {
+        port,
+        child,
+        _dir: prom_dir,
+    };
+
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let (intercepted, alerts) = loop {
+        std::thread::sleep(Duration::from_secs(1));
+        if TcpStream::connect(("127.0.0.1", prom.port)).is_err() {
+            assert!(Instant::now() < deadline, "prometheus did not listen");
+            continue;
+        }
+        let intercepted = instances(&query(
+            prom.port,
+            "interloper_tls_path{status=\"intercepted\"} == 1",
+        ));
+        let clean = instances(&query(
+            prom.port,
+            "interloper_tls_path{status=\"clean\"} == 1",
+        ));
+        let alerts = api(prom.port, "/api/v1/alerts")["data"]["alerts"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        if !intercepted.is_empty() && !clean.is_empty() && !alerts.is_empty() {
+            assert_eq!(clean, vec![good.clone()]);
+            break (intercepted, alerts);
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no interception series in time: intercepted {intercepted:?} clean {clean:?} alerts {alerts:?}"
+        );
+    };
+    assert_eq!(intercepted, vec![bad.clone()]);
+    // The stall series is there for both (the count itself depends on the seeded stalls).
+    assert_eq!(
+        instances(&query(
+            prom.port,
+            "interloper_requests{outcome=\"stalled\"}"
+        )),
+        {
+            let mut both = vec![good.clone(), bad.clone()];
+            both.sort();
+            both
+        }
+    );
+    assert_eq!(
+        instances(&query(prom.port, "probe_success == 1")),
+        vec![good.clone()]
+    );
+    // The interception alert is pending (for: 2m) or firing, for the bad instance only.
+    let interception: Vec<&serde_json::Value> = alerts
+        .iter()
+        .filter(|a| a["labels"]["alertname"] == "InterloperInterceptionAppeared")
+        .collect();
+    assert_eq!(interception.len(), 1, "{alerts:?}");
+    assert_eq!(interception[0]["labels"]["instance"], bad.as_str());
+    assert!(
+        matches!(
+            interception[0]["state"].as_str(),
+            Some("pending" | "firing")
+        ),
+        "{alerts:?}"
+    );
+}
+
+#[test]
+fn the_systemd_unit_verifies() {
+    if Command::new("systemd-analyze")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipping: systemd-analyze is not installed");
+        return;
+    }
+    let unit = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/systemd/interloper-serve.service"),
+    )
+    .unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("interloper");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("interloper-serve.service");
+    // The unit names the installed path; verify it against the binary just built.
+    std::fs::write(
+        &path,
+        unit.replace("/usr/local/bin/interloper", &bin.display().to_string()),
+    )
+    .unwrap();
+    let out = Command::new("systemd-analyze")
+        .arg("verify")
+        .arg(&path)
+        .env("SYSTEMD_LOG_LEVEL", "warning")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && stderr.trim().is_empty(), "{stderr}");
+}

@@ -1,0 +1,341 @@
+//! The exporter's configuration file (TOML): server limits and named modules, each the check
+//! settings a scrape of `/probe?module=NAME` runs with. Unknown keys are refused with their
+//! name, so a typo never silently means a default.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use interloper_check::{CheckPlan, Samples};
+use interloper_findings::Severity;
+use interloper_probe::{ProxySetting, ResolveOverride};
+use serde::Deserialize;
+
+/// Checks running at once when the file does not say.
+pub const DEFAULT_MAX_CONCURRENT_CHECKS: usize = 4;
+
+/// The whole file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServeConfig {
+    /// Server-wide limits.
+    #[serde(default)]
+    pub server: ServerConfig,
+    /// Modules by name (`[module.NAME]`).
+    #[serde(default, rename = "module")]
+    pub modules: BTreeMap<String, Module>,
+}
+
+/// Server-wide limits.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Checks running at once; a scrape beyond it is answered at once with HTTP 503.
+    #[serde(default = "default_max_concurrent_checks")]
+    pub max_concurrent_checks: usize,
+    /// Append each finished check as one JSON line to this file (for Loki, Elastic…).
+    #[serde(default)]
+    pub results_log: Option<PathBuf>,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            max_concurrent_checks: DEFAULT_MAX_CONCURRENT_CHECKS,
+            results_log: None,
+        }
+    }
+}
+
+fn default_max_concurrent_checks() -> usize {
+    DEFAULT_MAX_CONCURRENT_CHECKS
+}
+
+/// What one scrape of a module runs.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Module {
+    /// Requests per asset (a scrape is short: the default is 3).
+    #[serde(default = "default_samples")]
+    pub samples: u32,
+    /// Most time a check may take (`10s`, `1500ms`); the scrape timeout lowers it.
+    #[serde(default = "default_budget", deserialize_with = "de_duration")]
+    pub budget: Duration,
+    /// Limit for each phase of a request (DNS, handshake, headers, body silence).
+    #[serde(default, deserialize_with = "de_opt_duration")]
+    pub timeout: Option<Duration>,
+    /// Requests in flight per check.
+    #[serde(default = "default_concurrency")]
+    pub concurrency: usize,
+    /// Trust and expectations.
+    #[serde(default)]
+    pub trust: ModuleTrust,
+    /// A witness (`interloper echo`) beside the target.
+    #[serde(default)]
+    pub witness: Option<url::Url>,
+    /// Findings of these severities make `probe_success` 0 (default: error and critical).
+    #[serde(default = "default_fail_on")]
+    pub fail_on: Vec<Severity>,
+    /// Hosts a target may name: exact names, or `*.example.com` for any name under it.
+    /// Empty: any host.
+    #[serde(default)]
+    pub allowed_hosts: Vec<String>,
+    /// Address blocks (`10.0.0.0/8`, `2001:db8::/32`) a target's addresses must lie in;
+    /// checked before the check, and the vetted addresses pinned. Empty: any address.
+    #[serde(default)]
+    pub allowed_networks: Vec<String>,
+    /// `host:port:address` overrides, as curl's `--resolve` (split horizon, tests).
+    #[serde(default)]
+    pub resolve: Vec<String>,
+}
+
+/// A module's trust settings, as `check`'s flags of the same names.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModuleTrust {
+    /// Public roots instead of Mozilla's list (PEM).
+    #[serde(default)]
+    pub public_roots: Option<PathBuf>,
+    /// Extra anchors counted as local roots (PEM files).
+    #[serde(default)]
+    pub cacert: Vec<PathBuf>,
+    /// Do not read the OS trust store.
+    #[serde(default)]
+    pub no_os_roots: bool,
+    /// Expected SPKI pins (`sha256/BASE64`).
+    #[serde(default)]
+    pub pins: Vec<String>,
+}
+
+fn default_samples() -> u32 {
+    3
+}
+fn default_budget() -> Duration {
+    Duration::from_secs(10)
+}
+fn default_concurrency() -> usize {
+    4
+}
+fn default_fail_on() -> Vec<Severity> {
+    vec![Severity::Error, Severity::Critical]
+}
+
+fn de_duration<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    let text = String::deserialize(d)?;
+    parse_duration(&text).map_err(serde::de::Error::custom)
+}
+
+fn de_opt_duration<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+    de_duration(d).map(Some)
+}
+
+/// A duration as the command line writes it: `500ms`, `10s`, `2m`; a bare number is seconds.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let s = text.trim();
+    let split = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration (try 500ms, 10s, 2m)"))?;
+    let secs = match unit.trim() {
+        "" | "s" => n,
+        "ms" => n / 1000.0,
+        "m" | "min" => n * 60.0,
+        other => {
+            return Err(format!(
+                "unknown unit {other:?} in {text:?} (use ms, s or m)"
+            ));
+        }
+    };
+    match Duration::try_from_secs_f64(secs) {
+        Ok(d) if !d.is_zero() => Ok(d),
+        _ => Err(format!(
+            "{text:?}: a duration must be more than zero and finite"
+        )),
+    }
+}
+
+/// Why a configuration was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("reading {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The TOML is wrong (an unknown key is named here).
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl ServeConfig {
+    /// Parses and validates a configuration.
+    pub fn from_toml(text: &str) -> Result<ServeConfig, ConfigError> {
+        let cfg: ServeConfig = toml::from_str(text).map_err(|e| {
+            // toml's message names the unknown key and lists the expected ones.
+            ConfigError::Invalid(e.message().trim().to_string())
+        })?;
+        cfg.validate().map_err(ConfigError::Invalid)?;
+        Ok(cfg)
+    }
+
+    /// Reads, parses and validates a configuration file.
+    pub fn load(path: &Path) -> Result<ServeConfig, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        ServeConfig::from_toml(&text).map_err(|e| match e {
+            ConfigError::Invalid(m) => ConfigError::Invalid(format!("{}: {m}", path.display())),
+            other => other,
+        })
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        if self.modules.is_empty() {
+            return Err("no module: add at least one [module.NAME] table".into());
+        }
+        if self.server.max_concurrent_checks == 0 {
+            return Err("server.max_concurrent_checks must be at least 1".into());
+        }
+        for (name, m) in &self.modules {
+            m.validate().map_err(|e| format!("module {name}: {e}"))?;
+        }
+        Ok(())
+    }
+}
+
+impl Module {
+    fn validate(&self) -> Result<(), String> {
+        if self.samples == 0 || self.samples > 1000 {
+            return Err(format!("samples = {}: use 1 to 1000", self.samples));
+        }
+        if self.concurrency == 0 || self.concurrency > 64 {
+            return Err(format!("concurrency = {}: use 1 to 64", self.concurrency));
+        }
+        for pin in &self.trust.pins {
+            interloper_chain::Pin::parse(pin).map_err(|e| format!("pin {pin:?}: {e}"))?;
+        }
+        for n in &self.allowed_networks {
+            n.parse::<crate::policy::Network>()?;
+        }
+        for r in &self.resolve {
+            r.parse::<ResolveOverride>()
+                .map_err(|e| format!("resolve {r:?}: {e}"))?;
+        }
+        if let Some(w) = &self.witness
+            && !matches!(w.scheme(), "http" | "https")
+        {
+            return Err(format!("witness {w}: not an http(s) URL"));
+        }
+        Ok(())
+    }
+
+    /// Whether `host` (lower case, as in a parsed URL) is one a target may name.
+    pub fn allows_host(&self, host: &str) -> bool {
+        self.allowed_hosts.is_empty()
+            || self.allowed_hosts.iter().any(|pattern| {
+                let pattern = pattern.to_ascii_lowercase();
+                match pattern.strip_prefix("*.") {
+                    Some(suffix) => host
+                        .strip_suffix(suffix)
+                        .is_some_and(|head| head.len() > 1 && head.ends_with('.')),
+                    None => host == pattern,
+                }
+            })
+    }
+
+    /// The parsed `allowed_networks` (validated at load).
+    pub fn networks(&self) -> Vec<crate::policy::Network> {
+        self.allowed_networks
+            .iter()
+            .filter_map(|n| n.parse().ok())
+            .collect()
+    }
+
+    /// The check this module runs against `target` within `budget`.
+    pub fn plan(&self, target: url::Url, budget: Duration) -> CheckPlan {
+        let mut plan = CheckPlan::new(vec![target]);
+        plan.budget = budget;
+        if let Some(t) = self.timeout {
+            plan.set_timeout(t);
+        }
+        plan.sampling.samples = Samples::PerAsset(self.samples);
+        plan.sampling.concurrency = self.concurrency;
+        plan.trust.public_roots.clone_from(&self.trust.public_roots);
+        plan.trust.cacert.clone_from(&self.trust.cacert);
+        plan.trust.use_os_roots = !self.trust.no_os_roots;
+        plan.trust.pins = self
+            .trust
+            .pins
+            .iter()
+            .filter_map(|p| interloper_chain::Pin::parse(p).ok())
+            .collect();
+        plan.witnesses.extend(self.witness.iter().cloned());
+        plan.connection.resolve = self.resolve.iter().filter_map(|r| r.parse().ok()).collect();
+        // An exporter reaches its targets directly: a proxy from the environment would be a
+        // different path than the one the module describes.
+        plan.connection.proxy = ProxySetting::None;
+        plan.command = vec!["interloper".into(), "serve".into()];
+        plan
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unknown_key_is_refused_by_name() {
+        let err = ServeConfig::from_toml("[module.web]\nsampels = 3\n").unwrap_err();
+        assert!(err.to_string().contains("sampels"), "{err}");
+        let err = ServeConfig::from_toml("[module.web.trust]\npin = []\n").unwrap_err();
+        assert!(err.to_string().contains("pin"), "{err}");
+    }
+
+    #[test]
+    fn defaults_and_durations() {
+        let cfg = ServeConfig::from_toml("[module.web]\nbudget = \"1500ms\"\n").unwrap();
+        let m = &cfg.modules["web"];
+        assert_eq!(m.budget, Duration::from_millis(1500));
+        assert_eq!(m.samples, 3);
+        assert_eq!(m.fail_on, vec![Severity::Error, Severity::Critical]);
+        assert_eq!(
+            cfg.server.max_concurrent_checks,
+            DEFAULT_MAX_CONCURRENT_CHECKS
+        );
+        assert!(ServeConfig::from_toml("[module.web]\nbudget = \"0s\"\n").is_err());
+        assert!(ServeConfig::from_toml("[module.web]\nbudget = \"soon\"\n").is_err());
+    }
+
+    #[test]
+    fn bad_values_are_refused() {
+        assert!(ServeConfig::from_toml("").is_err());
+        assert!(ServeConfig::from_toml("[module.web.trust]\npins = [\"x\"]\n").is_err());
+        assert!(ServeConfig::from_toml("[module.web]\nresolve = [\"a\"]\n").is_err());
+        assert!(ServeConfig::from_toml("[module.web]\nallowed_networks = [\"10/8\"]\n").is_err());
+        assert!(ServeConfig::from_toml("[module.web]\nfail_on = [\"fatal\"]\n").is_err());
+        assert!(
+            ServeConfig::from_toml("[server]\nmax_concurrent_checks = 0\n[module.web]\n").is_err()
+        );
+    }
+
+    #[test]
+    fn host_patterns() {
+        let cfg = ServeConfig::from_toml(
+            "[module.web]\nallowed_hosts = [\"example.com\", \"*.example.org\"]\n",
+        )
+        .unwrap();
+        let m = &cfg.modules["web"];
+        assert!(m.allows_host("example.com"));
+        assert!(!m.allows_host("www.example.com"));
+        assert!(m.allows_host("www.example.org"));
+        assert!(!m.allows_host("example.org"));
+        assert!(!m.allows_host("evilexample.org"));
+    }
+}

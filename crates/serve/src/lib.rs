@@ -1,0 +1,584 @@
+//! `interloper serve`: a Prometheus exporter in blackbox_exporter's multi-target pattern.
+//!
+//! Prometheus relabels each target into `GET /probe?target=URL&module=NAME`; each scrape runs
+//! ONE bounded check ([`interloper_check::run_check`]) with the module's settings and a budget
+//! of min(module budget, `X-Prometheus-Scrape-Timeout-Seconds` − [`SCRAPE_MARGIN`]), and answers
+//! a fresh registry built from its outcome ([`metrics`]). `/metrics` answers the exporter's own
+//! counters. At most `server.max_concurrent_checks` checks run at once; a scrape beyond that is
+//! answered at once with HTTP 503 and `probe_success 0`, never queued. Nothing the client sends
+//! can make it panic: a bad request is HTTP 400 with one line saying why.
+//!
+//! No scheduler and no storage: Prometheus decides when to check and keeps the series.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::{HeaderMap, Method, Response, StatusCode};
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+
+pub mod config;
+pub mod metrics;
+pub mod policy;
+
+pub use config::{ConfigError, Module, ServeConfig, parse_duration};
+
+use metrics::{ExporterMetrics, Failure};
+
+/// Taken off the scrape timeout, so the answer is written before Prometheus gives up.
+pub const SCRAPE_MARGIN: Duration = Duration::from_millis(500);
+/// The shortest budget a scrape gets, however short its timeout.
+pub const MIN_BUDGET: Duration = Duration::from_millis(250);
+/// Slack past the budget before an unfinished check is abandoned: the engine's deadline ends
+/// requests, then the findings and report take a moment.
+const OVERRUN: Duration = Duration::from_millis(250);
+/// Longest target URL accepted.
+const MAX_TARGET_LEN: usize = 2048;
+/// Where `interloper serve` listens unless told.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:9930";
+
+/// The exporter: configuration, the bound on concurrent checks, its own metrics.
+#[derive(Debug)]
+pub struct Exporter {
+    /// Swapped whole on reload; a scrape takes its own copy of the module it runs.
+    config: std::sync::RwLock<Arc<ServeConfig>>,
+    checks: Arc<Semaphore>,
+    metrics: ExporterMetrics,
+    /// `server.results_log`, opened at start (a reload does not change it).
+    results_log: Option<std::sync::Mutex<std::fs::File>>,
+    /// The last [`RECENT_RESULTS`] finished checks, newest last, for `/probe/debug`.
+    recent: std::sync::Mutex<std::collections::VecDeque<serde_json::Value>>,
+}
+
+/// Finished checks `/probe/debug` remembers (their verdicts and findings, not their evidence).
+pub const RECENT_RESULTS: usize = 32;
+
+/// A response body and its status.
+type Answer = Response<Full<Bytes>>;
+
+impl Exporter {
+    /// An exporter for a validated configuration; opens `server.results_log` for appending.
+    pub fn new(config: ServeConfig) -> std::io::Result<Exporter> {
+        let checks = Arc::new(Semaphore::new(config.server.max_concurrent_checks));
+        let results_log = match &config.server.results_log {
+            None => None,
+            Some(path) => Some(std::sync::Mutex::new(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .map_err(|e| {
+                        std::io::Error::new(e.kind(), format!("{}: {e}", path.display()))
+                    })?,
+            )),
+        };
+        Ok(Exporter {
+            config: std::sync::RwLock::new(Arc::new(config)),
+            checks,
+            metrics: ExporterMetrics::default(),
+            results_log,
+            recent: std::sync::Mutex::new(std::collections::VecDeque::new()),
+        })
+    }
+
+    /// Appends one finished check to the results log, one JSON line. A failed write is said
+    /// on stderr and does not fail the scrape.
+    /// Remembers a finished check for `/probe/debug`: verdict, findings (with their evidence)
+    /// and notes; the per-request records are left out so the memory stays small.
+    fn remember(
+        &self,
+        module: &str,
+        target: &str,
+        passed: bool,
+        report: &interloper_report::Report,
+    ) {
+        let entry = serde_json::json!({
+            "time": report.generated_at,
+            "module": module,
+            "target": target,
+            "probe_success": passed,
+            "verdict": report.verdict,
+            "findings": report.findings,
+            "notes": report.notes,
+        });
+        let mut recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
+        if recent.len() == RECENT_RESULTS {
+            recent.pop_front();
+        }
+        recent.push_back(entry);
+    }
+
+    /// `/probe/debug[?target=URL]`: the remembered results (of that target), newest first.
+    fn debug_page(&self, query: &str) -> Answer {
+        let target = url::form_urlencoded::parse(query.as_bytes())
+            .find(|(k, _)| k == "target")
+            .map(|(_, v)| v.into_owned());
+        let recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
+        let shown: Vec<&serde_json::Value> = recent
+            .iter()
+            .rev()
+            .filter(|e| {
+                target.as_deref().is_none_or(|t| {
+                    e["target"].as_str() == Some(t)
+                        || url::Url::parse(t)
+                            .is_ok_and(|u| e["target"].as_str() == Some(u.as_str()))
+                })
+            })
+            .collect();
+        json(serde_json::to_string_pretty(&shown).unwrap_or_default())
+    }
+
+    fn log_result(
+        &self,
+        module: &str,
+        target: &str,
+        passed: bool,
+        report: &interloper_report::Report,
+    ) {
+        let Some(file) = &self.results_log else {
+            return;
+        };
+        let line = serde_json::json!({
+            "time": report.generated_at,
+            "module": module,
+            "target": target,
+            "probe_success": passed,
+            "report": report,
+        });
+        let mut text = line.to_string();
+        text.push('\n');
+        let mut file = file.lock().unwrap_or_else(|e| e.into_inner());
+        if let Err(e) = std::io::Write::write_all(&mut *file, text.as_bytes()) {
+            eprintln!("interloper serve: results_log: {e}");
+        }
+    }
+
+    /// Replaces the modules (SIGHUP). Scrapes in flight finish with the module they started
+    /// with; `server.max_concurrent_checks` keeps its value until a restart, because checks
+    /// holding the old bound's permits are still running.
+    pub fn reload(&self, config: ServeConfig) {
+        let mut current = self.config.write().unwrap_or_else(|e| e.into_inner());
+        *current = Arc::new(config);
+    }
+
+    fn current(&self) -> Arc<ServeConfig> {
+        Arc::clone(&self.config.read().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// Answers one HTTP request.
+    pub async fn handle(
+        self: &Arc<Self>,
+        method: &Method,
+        uri: &http::Uri,
+        headers: &HeaderMap,
+    ) -> Answer {
+        if method != Method::GET && method != Method::HEAD {
+            return text(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "only GET is served\n".into(),
+            );
+        }
+        match uri.path() {
+            "/probe" => self.probe(uri.query().unwrap_or(""), headers).await,
+            "/probe/debug" => self.debug_page(uri.query().unwrap_or("")),
+            "/metrics" => openmetrics(StatusCode::OK, metrics::encode(self.metrics.registry())),
+            "/" => text(
+                StatusCode::OK,
+                "interloper serve: GET /probe?target=URL&module=NAME runs one check (&debug=true \
+                 answers its whole report as JSON); GET /probe/debug[?target=URL] shows the last results; GET \
+                 /metrics for the exporter itself\n"
+                    .into(),
+            ),
+            _ => text(
+                StatusCode::NOT_FOUND,
+                "not found: try /probe or /metrics\n".into(),
+            ),
+        }
+    }
+
+    async fn probe(self: &Arc<Self>, query: &str, headers: &HeaderMap) -> Answer {
+        let debug =
+            url::form_urlencoded::parse(query.as_bytes()).any(|(k, v)| k == "debug" && v == "true");
+        let (module_name, module, target) = match self.parse_probe(query) {
+            Ok(parsed) => parsed,
+            Err((module, message)) => {
+                self.metrics.probe(&module, "bad-request");
+                return failure(StatusCode::BAD_REQUEST, Failure::BadRequest, &message);
+            }
+        };
+        let Ok(permit) = Arc::clone(&self.checks).try_acquire_owned() else {
+            self.metrics.probe(&module_name, "busy");
+            return failure(
+                StatusCode::SERVICE_UNAVAILABLE,
+                Failure::Busy,
+                "too many checks running (server.max_concurrent_checks); try again",
+            );
+        };
+        let scrape_started = Instant::now();
+        let mut budget = scrape_budget(module.budget, headers);
+        let target_text = target.to_string();
+        let mut plan = module.plan(target.clone(), budget);
+        let networks = module.networks();
+        if !networks.is_empty() {
+            // Vet the addresses before any request, then pin them for the check.
+            let ips = policy::addresses(
+                &target,
+                &plan.connection.resolve,
+                budget.min(Duration::from_secs(5)),
+            )
+            .await;
+            let ips = match ips {
+                Ok(ips) => ips,
+                Err(e) => {
+                    // The name does not resolve now: the target is down, not the request bad.
+                    self.metrics.probe(&module_name, "check-error");
+                    return failure(StatusCode::OK, Failure::CheckError, &e);
+                }
+            };
+            if let Some(ip) = ips
+                .iter()
+                .find(|ip| !networks.iter().any(|n| n.contains(**ip)))
+            {
+                self.metrics.probe(&module_name, "bad-request");
+                return failure(
+                    StatusCode::BAD_REQUEST,
+                    Failure::BadRequest,
+                    &format!(
+                        "target host resolves to {ip}, outside module {module_name}'s allowed_networks"
+                    ),
+                );
+            }
+            let port = target.port_or_known_default().unwrap_or(443);
+            if let Some(url::Host::Domain(host)) = target.host() {
+                let host = host.to_ascii_lowercase();
+                plan.connection
+                    .resolve
+                    .retain(|o| !(o.host == host && o.port == port));
+                plan.connection.resolve.extend(ips.into_iter().map(|addr| {
+                    interloper_probe::ResolveOverride {
+                        host: host.clone(),
+                        port,
+                        addr,
+                    }
+                }));
+            }
+            // The lookup came out of the scrape's time.
+            budget = budget
+                .saturating_sub(scrape_started.elapsed())
+                .max(MIN_BUDGET);
+            plan.budget = budget;
+        }
+        let fail_on = module.fail_on.clone();
+        let witness = module.witness.is_some();
+        let exporter = Arc::clone(self);
+        // The check runs in its own task holding the permit, so a scrape that Prometheus
+        // abandons still counts against the bound until its (bounded) check ends.
+        let task = tokio::spawn(async move {
+            let _permit = permit;
+            let _in_flight = InFlight::new(&exporter.metrics);
+            let started = Instant::now();
+            let result = tokio::time::timeout(
+                budget + OVERRUN,
+                interloper_check::run_check(&plan, Arc::new(())),
+            )
+            .await;
+            (result, started.elapsed())
+        });
+        let (result, elapsed) = match task.await {
+            Ok(done) => done,
+            Err(_) => {
+                self.metrics.probe(&module_name, "check-error");
+                return failure(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    Failure::CheckError,
+                    "the check ended abnormally",
+                );
+            }
+        };
+        match result {
+            Ok(Ok(outcome)) => {
+                let passed = metrics::passed(&outcome, &fail_on);
+                self.metrics
+                    .probe(&module_name, if passed { "success" } else { "failure" });
+                self.log_result(&module_name, &target_text, passed, &outcome.report);
+                self.remember(&module_name, &target_text, passed, &outcome.report);
+                if debug {
+                    // For a person: the whole report, every finding with its evidence.
+                    return json(serde_json::to_string_pretty(&outcome.report).unwrap_or_default());
+                }
+                let registry =
+                    metrics::outcome_registry(&outcome, &fail_on, elapsed, budget, witness);
+                openmetrics(StatusCode::OK, metrics::encode(&registry))
+            }
+            Ok(Err(e)) => {
+                // A configuration problem (an unreadable trust file): answered as a scrape so
+                // the series shows it, with the reason for a person.
+                self.metrics.probe(&module_name, "check-error");
+                failure(
+                    StatusCode::OK,
+                    Failure::CheckError,
+                    &format!("the check could not start: {e}"),
+                )
+            }
+            Err(_) => {
+                self.metrics.probe(&module_name, "timed-out");
+                failure(
+                    StatusCode::OK,
+                    Failure::TimedOut,
+                    "the check overran its budget and was abandoned",
+                )
+            }
+        }
+    }
+
+    /// The module and target of a `/probe` query, or (module label, one-line reason).
+    fn parse_probe(&self, query: &str) -> Result<(String, Module, url::Url), (String, String)> {
+        let config = self.current();
+        let mut target = None;
+        let mut module = None;
+        for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
+            match k.as_ref() {
+                "target" => target = Some(v.into_owned()),
+                "module" => module = Some(v.into_owned()),
+                _ => {}
+            }
+        }
+        let Some(name) = module else {
+            return Err((
+                String::new(),
+                "missing module= (one of the configuration's [module.NAME])".into(),
+            ));
+        };
+        let Some(module) = config.modules.get(&name) else {
+            let known: Vec<&str> = config.modules.keys().map(String::as_str).collect();
+            return Err((
+                String::new(),
+                format!(
+                    "unknown module {:?}: known modules are {}",
+                    truncate(&name),
+                    known.join(", ")
+                ),
+            ));
+        };
+        let bad = |m: String| Err((name.clone(), m));
+        let Some(target) = target else {
+            return bad("missing target= (the page URL to check)".into());
+        };
+        if target.len() > MAX_TARGET_LEN {
+            return bad(format!("target longer than {MAX_TARGET_LEN} bytes"));
+        }
+        let url = match url::Url::parse(&target) {
+            Ok(u) => u,
+            Err(e) => return bad(format!("target {:?} is not a URL: {e}", truncate(&target))),
+        };
+        if !matches!(url.scheme(), "http" | "https") {
+            return bad(format!(
+                "target {:?}: only http and https are checked",
+                truncate(&target)
+            ));
+        }
+        let Some(host) = url.host_str() else {
+            return bad(format!("target {:?} has no host", truncate(&target)));
+        };
+        if !module.allows_host(host) {
+            return bad(format!(
+                "target host {:?} is not in module {name}'s allowed_hosts",
+                truncate(host)
+            ));
+        }
+        Ok((name.clone(), module.clone(), url))
+    }
+}
+
+/// Counts a check in `interloper_serve_checks_in_flight` while it lives, however it ends.
+struct InFlight<'a>(&'a ExporterMetrics);
+
+impl<'a> InFlight<'a> {
+    fn new(metrics: &'a ExporterMetrics) -> Self {
+        metrics.in_flight().inc();
+        InFlight(metrics)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight().dec();
+    }
+}
+
+/// The first characters of a value echoed in an error line.
+fn truncate(s: &str) -> String {
+    s.chars().take(200).collect()
+}
+
+/// min(module budget, scrape timeout − margin), never below [`MIN_BUDGET`].
+pub fn scrape_budget(module_budget: Duration, headers: &HeaderMap) -> Duration {
+    let scrape = headers
+        .get("x-prometheus-scrape-timeout-seconds")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .and_then(|s| Duration::try_from_secs_f64(s).ok())
+        .map(|t| t.saturating_sub(SCRAPE_MARGIN));
+    scrape
+        .map_or(module_budget, |s| s.min(module_budget))
+        .max(MIN_BUDGET)
+}
+
+fn text(status: StatusCode, body: String) -> Answer {
+    let mut r = Response::new(Full::new(Bytes::from(body)));
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    r
+}
+
+fn json(body: String) -> Answer {
+    let mut r = Response::new(Full::new(Bytes::from(body)));
+    r.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    r
+}
+
+fn openmetrics(status: StatusCode, body: String) -> Answer {
+    let mut r = Response::new(Full::new(Bytes::from(body)));
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static(metrics::CONTENT_TYPE),
+    );
+    r
+}
+
+/// An error answer: the reason as a comment line, then `probe_success 0`, so both a person
+/// and Prometheus (which records the scrape as failed on a non-2xx) can read it.
+fn failure(status: StatusCode, failure: Failure, reason: &str) -> Answer {
+    let reason = reason.replace(['\n', '\r'], " ");
+    let body = format!(
+        "# {reason}\n{}",
+        metrics::encode(&metrics::failure_registry(failure))
+    );
+    let mut r = text(status, body);
+    r.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
+    r
+}
+
+/// A bound listener serving the exporter.
+#[derive(Debug)]
+pub struct Server {
+    listener: TcpListener,
+    exporter: Arc<Exporter>,
+}
+
+impl Server {
+    /// Binds `addr`.
+    pub async fn bind(addr: SocketAddr, config: ServeConfig) -> std::io::Result<Server> {
+        Ok(Server {
+            listener: TcpListener::bind(addr).await?,
+            exporter: Arc::new(Exporter::new(config)?),
+        })
+    }
+
+    /// Where it listens.
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// The exporter it serves (to reload its configuration).
+    pub fn exporter(&self) -> Arc<Exporter> {
+        Arc::clone(&self.exporter)
+    }
+
+    /// Serves until `shutdown` completes; connections then open are dropped.
+    pub async fn run(self, shutdown: impl std::future::Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        let mut connections = tokio::task::JoinSet::new();
+        loop {
+            tokio::select! {
+                () = &mut shutdown => break,
+                accepted = self.listener.accept() => {
+                    let Ok((stream, _)) = accepted else {
+                        // Out of descriptors and the like: wait a little rather than spin.
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    };
+                    let exporter = Arc::clone(&self.exporter);
+                    connections.spawn(serve_connection(stream, exporter));
+                }
+                Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            }
+        }
+        connections.shutdown().await;
+    }
+}
+
+async fn serve_connection(stream: tokio::net::TcpStream, exporter: Arc<Exporter>) {
+    let service = hyper::service::service_fn(move |req: http::Request<Incoming>| {
+        let exporter = Arc::clone(&exporter);
+        async move {
+            let answer = exporter
+                .handle(req.method(), req.uri(), req.headers())
+                .await;
+            Ok::<_, Infallible>(answer)
+        }
+    });
+    let conn = hyper::server::conn::http1::Builder::new()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(Duration::from_secs(10))
+        .serve_connection(TokioIo::new(stream), service);
+    // A client that goes away mid-answer is its own business.
+    let _ = conn.await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_scrape_timeout_bounds_the_budget() {
+        let mut h = HeaderMap::new();
+        assert_eq!(
+            scrape_budget(Duration::from_secs(10), &h),
+            Duration::from_secs(10)
+        );
+        h.insert("x-prometheus-scrape-timeout-seconds", "5".parse().unwrap());
+        assert_eq!(
+            scrape_budget(Duration::from_secs(10), &h),
+            Duration::from_millis(4500)
+        );
+        assert_eq!(
+            scrape_budget(Duration::from_secs(2), &h),
+            Duration::from_secs(2)
+        );
+        h.insert(
+            "x-prometheus-scrape-timeout-seconds",
+            "0.1".parse().unwrap(),
+        );
+        assert_eq!(scrape_budget(Duration::from_secs(2), &h), MIN_BUDGET);
+        h.insert(
+            "x-prometheus-scrape-timeout-seconds",
+            "NaN".parse().unwrap(),
+        );
+        assert_eq!(
+            scrape_budget(Duration::from_secs(2), &h),
+            Duration::from_secs(2)
+        );
+        h.insert("x-prometheus-scrape-timeout-seconds", "-3".parse().unwrap());
+        assert_eq!(
+            scrape_budget(Duration::from_secs(2), &h),
+            Duration::from_secs(2)
+        );
+    }
+}

@@ -64,25 +64,32 @@ pub enum RedirectStop {
         /// The `Location` as given.
         location: String,
     },
+    /// Redirected to a host outside the ones this check may reach (an exporter's policy).
+    OutOfScope {
+        /// The URL it was sent to.
+        next: String,
+    },
 }
 
 impl RedirectStop {
-    /// The failed check a redirect that stopped is, for the findings.
-    fn check(&self, url: &Url) -> AssetCheck {
+    /// The failed check a redirect that stopped is, for the findings; none for our own
+    /// policy's refusal, which says nothing about the site.
+    fn check(&self, url: &Url) -> Option<AssetCheck> {
         let (kind, actual) = match self {
             RedirectStop::TooMany { next } => (AssetCheckKind::RedirectLoop, next.clone()),
             RedirectStop::Scheme { location } => {
                 (AssetCheckKind::RedirectNotFollowed, location.clone())
             }
+            RedirectStop::OutOfScope { .. } => return None,
         };
-        AssetCheck {
+        Some(AssetCheck {
             kind,
             expected: Some(format!(
                 "an http(s) answer within {MAX_REDIRECTS} redirects"
             )),
             actual: Some(actual),
             detail: self.describe(url),
-        }
+        })
     }
 
     /// One sentence for the report.
@@ -93,6 +100,9 @@ impl RedirectStop {
             ),
             RedirectStop::Scheme { location } => {
                 format!("{url} redirects to {location:?}, which is not http(s) and is not followed")
+            }
+            RedirectStop::OutOfScope { next } => {
+                format!("{url} redirects to {next}, a host this check may not reach; not followed")
             }
         }
     }
@@ -108,7 +118,24 @@ struct Fetched {
     stop: Option<RedirectStop>,
 }
 
-async fn fetch(probe: &Probe, url: &Url, keep: usize, deadline: Instant) -> Fetched {
+/// Where discovery may go: how much to keep, until when, and which hosts redirects may reach.
+struct Reach<'a> {
+    keep: usize,
+    deadline: Instant,
+    redirect_hosts: Option<&'a [String]>,
+}
+
+impl Reach<'_> {
+    fn allows(&self, next: &Url) -> bool {
+        self.redirect_hosts.is_none_or(|hosts| {
+            next.host_str()
+                .is_some_and(|h| hosts.iter().any(|a| a.eq_ignore_ascii_case(h)))
+        })
+    }
+}
+
+async fn fetch(probe: &Probe, url: &Url, reach: &Reach<'_>) -> Fetched {
+    let (keep, deadline) = (reach.keep, reach.deadline);
     let mut current = url.clone();
     let mut redirects = Vec::new();
     let mut session = probe.session(ConnectionPolicy::Fresh);
@@ -144,6 +171,9 @@ async fn fetch(probe: &Probe, url: &Url, keep: usize, deadline: Instant) -> Fetc
                 location: loc.clone(),
             }),
             Some(n) if redirects.len() >= MAX_REDIRECTS => Some(RedirectStop::TooMany {
+                next: n.to_string(),
+            }),
+            Some(n) if !reach.allows(n) => Some(RedirectStop::OutOfScope {
                 next: n.to_string(),
             }),
             Some(_) => None,
@@ -261,10 +291,11 @@ fn describe_failure(r: &RequestRecord) -> String {
     }
 }
 
-async fn fetch_document(probe: &Probe, url: &Url, keep: usize, deadline: Instant) -> Document {
+async fn fetch_document(probe: &Probe, url: &Url, reach: &Reach<'_>) -> Document {
+    let deadline = reach.deadline;
     let mut failed = Vec::new();
     loop {
-        let fetched = fetch(probe, url, keep, deadline).await;
+        let fetched = fetch(probe, url, reach).await;
         if failed.len() + 1 >= DOCUMENT_ATTEMPTS
             || !failed_transiently(&fetched.record)
             || Instant::now() >= deadline
@@ -313,9 +344,14 @@ pub async fn discover(
     let probe = Probe::new(opts.probe.clone())?;
     let limits = Limits::default();
     let keep = opts.keep_body;
+    let reach = Reach {
+        keep,
+        deadline,
+        redirect_hosts: opts.redirect_hosts.as_deref(),
+    };
     let mut notes = Vec::new();
 
-    let mut page_doc = fetch_document(&probe, &target.url, keep, deadline).await;
+    let mut page_doc = fetch_document(&probe, &target.url, &reach).await;
     notes.extend(page_doc.note("the page"));
     // A page our deadline cut short did not load within the check's whole budget: for the
     // user that is a page that does not load, so it stays evidence, as a time-out.
@@ -355,7 +391,7 @@ pub async fn discover(
     let mut redirect_checks: Vec<(String, AssetCheck)> = Vec::new();
     if let Some(stop) = &page.stop {
         notes.push(format!("discovery: the page {}", stop.describe(&page.url)));
-        redirect_checks.push((page.url.to_string(), stop.check(&page.url)));
+        redirect_checks.extend(stop.check(&page.url).map(|c| (page.url.to_string(), c)));
     }
     if page.url.host_str() != target.url.host_str() {
         notes.push(format!(
@@ -375,7 +411,7 @@ pub async fn discover(
             sheets_skipped += 1;
             continue;
         }
-        let doc = fetch_document(&probe, &sheet.url, keep, deadline).await;
+        let doc = fetch_document(&probe, &sheet.url, &reach).await;
         notes.extend(doc.note("the stylesheet"));
         if !doc.failed.is_empty() {
             failed_attempts.insert(sheet.url.to_string(), doc.failed);
@@ -428,7 +464,7 @@ pub async fn discover(
             }
         },
         Some(ManifestSource::Url(u)) => {
-            let f = fetch(&probe, u, keep, deadline).await;
+            let f = fetch(&probe, u, &reach).await;
             let body = readable(&f, limits.max_decoded_bytes, "the manifest", &mut notes);
             Some((Manifest::parse_limited(&body, keep), Some(u.clone())))
         }
@@ -438,7 +474,7 @@ pub async fn discover(
                 if Instant::now() >= deadline {
                     break;
                 }
-                let f = fetch(&probe, &candidate, keep, deadline).await;
+                let f = fetch(&probe, &candidate, &reach).await;
                 if f.record.status == Some(200) {
                     let body = readable(&f, limits.max_decoded_bytes, "the manifest", &mut notes);
                     found = Some((Manifest::parse_limited(&body, keep), Some(candidate)));
@@ -524,7 +560,7 @@ pub async fn discover(
                 unverified += 1;
                 continue;
             }
-            None => fetch(&probe, &asset.url, keep, deadline).await,
+            None => fetch(&probe, &asset.url, &reach).await,
         };
         if f.record
             .error
@@ -535,7 +571,8 @@ pub async fn discover(
             continue;
         }
         if let Some(stop) = &f.stop {
-            redirect_checks.push((asset.url.to_string(), stop.check(&asset.url)));
+            notes.push(format!("discovery: {}", stop.describe(&asset.url)));
+            redirect_checks.extend(stop.check(&asset.url).map(|c| (asset.url.to_string(), c)));
         }
         let mut expect = Expect::for_asset(asset);
         expect.page_origin = Some(page_origin.clone());

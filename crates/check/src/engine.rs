@@ -191,6 +191,7 @@ fn target_options(
         each_address: plan.sampling.each_address,
         both_protocols: plan.sampling.both_protocols,
         manifest,
+        redirect_hosts: plan.discovery.redirect_hosts.clone(),
         keep_body: plan.limits.keep_body,
         max_assets: plan.limits.max_assets,
     })

@@ -82,6 +82,8 @@ pub struct CheckOptions {
     pub both_protocols: bool,
     /// Django manifest to use instead of discovering one (a URL or its bytes).
     pub manifest: Option<ManifestSource>,
+    /// Hosts redirects may lead to (`None`: any).
+    pub redirect_hosts: Option<Vec<String>>,
     /// Bytes of a body kept for discovery and integrity checks.
     pub keep_body: usize,
     /// Most assets probed per target.
@@ -103,6 +105,7 @@ impl Default for CheckOptions {
             each_address: sampling.each_address,
             both_protocols: sampling.both_protocols,
             manifest: None,
+            redirect_hosts: None,
             keep_body: limits.keep_body,
             max_assets: limits.max_assets,
         }

@@ -95,6 +95,10 @@ pub struct Discovery {
     pub cross_origin: bool,
     /// Django manifest to use instead of discovering one.
     pub manifest: Option<ManifestSource>,
+    /// Hosts a redirect may lead to; `None` follows redirects to any host (as a browser does).
+    /// A redirect elsewhere is not followed and is said in a note. An exporter confined to
+    /// vetted addresses sets it to the target's host.
+    pub redirect_hosts: Option<Vec<String>>,
 }
 
 /// Sizes and counts that keep a check bounded.

@@ -225,6 +225,11 @@ impl Exporter {
         let target_text = target.to_string();
         let mut plan = module.plan(target.clone(), budget);
         let networks = module.networks();
+        if !networks.is_empty() || !module.allowed_hosts.is_empty() {
+            // Redirects stay on the vetted (and pinned) host: a page that sends the check
+            // elsewhere would reach a host or an address the module does not allow.
+            plan.discovery.redirect_hosts = target.host_str().map(|h| vec![h.to_string()]);
+        }
         if !networks.is_empty() {
             // Vet the addresses before any request, then pin them for the check.
             let ips = policy::addresses(

@@ -303,3 +303,25 @@ async fn a_target_outside_the_allowed_networks_is_refused_before_any_request() {
     assert_eq!(status, 200, "{body}");
     assert!(connections.load(std::sync::atomic::Ordering::SeqCst) > 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redirect_never_takes_a_confined_module_elsewhere() {
+    use interloper_testkit::faults::{Fault, FaultServer};
+    // The other host: same machine, reached by another name, counting connections.
+    let elsewhere =
+        FaultServer::plain(Fault::typed("text/html", "<html>elsewhere</html>")).expect("server");
+    let away = format!("http://localhost:{}/", elsewhere.addr.port());
+    let site = FaultServer::plain(Fault::redirect(302, &away)).expect("server");
+    let addr = start(
+        "[module.confined]\nbudget = \"3s\"\nallowed_networks = [\"127.0.0.0/8\"]\n\
+         [module.confined.trust]\nno_os_roots = true\n",
+    )
+    .await;
+    let (status, body) = get(addr, &probe_path(&site.url("/"), "confined"), Some("4")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        elsewhere.accepted(),
+        0,
+        "the redirect was not followed: {body}"
+    );
+}

@@ -122,6 +122,8 @@ impl Args {
             all_static: self.all_static,
             cross_origin: self.cross_origin,
             manifest,
+            // A person's check follows redirects wherever a browser would.
+            redirect_hosts: None,
         };
         plan.budget = self.budget;
         plan.limits = Limits::default();

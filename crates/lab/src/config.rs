@@ -297,24 +297,11 @@ pub mod duration_text {
 
     /// Parses `"2s"`, `"250ms"`, `"1.5s"`, `"1m"`.
     pub fn parse(s: &str) -> Result<Duration, String> {
-        let s = s.trim();
-        let bad = || format!("{s:?}: expected a duration such as 2s, 250ms or 1m");
-        let (number, unit) = s
-            .find(|c: char| c.is_ascii_alphabetic())
-            .map(|i| s.split_at(i))
-            .ok_or_else(bad)?;
-        let value: f64 = number.trim().parse().map_err(|_| bad())?;
-        let scale = match unit {
-            "ms" => 0.001,
-            "s" => 1.0,
-            "m" => 60.0,
-            _ => return Err(bad()),
-        };
-        let secs = value * scale;
-        if !(0.0..=86_400.0).contains(&secs) {
-            return Err(bad());
+        let d = interloper_model::units::parse_duration(s)?;
+        if d > Duration::from_secs(86_400) {
+            return Err(format!("{s:?}: at most a day"));
         }
-        Ok(Duration::from_secs_f64(secs))
+        Ok(d)
     }
 
     /// Serde: writes milliseconds, e.g. `"2000ms"`.
@@ -347,9 +334,12 @@ mod tests {
             Ok(Duration::from_millis(1500))
         );
         assert_eq!(duration_text::parse("1m"), Ok(Duration::from_secs(60)));
-        assert!(duration_text::parse("2").is_err());
+        // Read as every flag and config file reads them: a bare number is seconds.
+        assert_eq!(duration_text::parse("2"), Ok(Duration::from_secs(2)));
+        assert_eq!(duration_text::parse("1h"), Ok(Duration::from_secs(3600)));
         assert!(duration_text::parse("-1s").is_err());
-        assert!(duration_text::parse("1h").is_err());
+        assert!(duration_text::parse("2d").is_err());
+        assert!(duration_text::parse("25h").is_err(), "at most a day");
     }
 
     #[test]

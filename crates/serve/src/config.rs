@@ -129,31 +129,13 @@ fn de_opt_duration<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Dura
     de_duration(d).map(Some)
 }
 
-/// A duration as the command line writes it: `500ms`, `10s`, `2m`; a bare number is seconds.
+/// A duration as the command line writes it (`500ms`, `10s`, `2m`; a bare number is seconds),
+/// more than zero.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let s = text.trim();
-    let split = s
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(s.len());
-    let (num, unit) = s.split_at(split);
-    let n: f64 = num
-        .parse()
-        .map_err(|_| format!("{text:?} is not a duration (try 500ms, 10s, 2m)"))?;
-    let secs = match unit.trim() {
-        "" | "s" => n,
-        "ms" => n / 1000.0,
-        "m" | "min" => n * 60.0,
-        other => {
-            return Err(format!(
-                "unknown unit {other:?} in {text:?} (use ms, s or m)"
-            ));
-        }
-    };
-    match Duration::try_from_secs_f64(secs) {
+    match interloper_model::units::parse_duration(text) {
         Ok(d) if !d.is_zero() => Ok(d),
-        _ => Err(format!(
-            "{text:?}: a duration must be more than zero and finite"
-        )),
+        Ok(_) => Err(format!("{text:?}: a duration must be more than zero")),
+        Err(e) => Err(e),
     }
 }
 

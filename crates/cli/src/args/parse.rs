@@ -17,22 +17,7 @@ use interloper_probe::ResolveOverride;
 /// A duration: a number with an optional unit, `ms`, `s` (the default), `m`/`min` or `h`;
 /// fractions allowed (`1.5s`).
 pub fn duration(s: &str) -> Result<Duration, String> {
-    let s = s.trim();
-    let split = s
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(s.len());
-    let (num, unit) = s.split_at(split);
-    let n: f64 = num
-        .parse()
-        .map_err(|_| "not a duration (try 500ms, 10s, 2m)".to_string())?;
-    let secs = match unit.trim() {
-        "" | "s" => n,
-        "ms" => n / 1000.0,
-        "m" | "min" => n * 60.0,
-        "h" => n * 3600.0,
-        other => return Err(format!("unknown unit {other:?} (use ms, s, m or h)")),
-    };
-    Duration::try_from_secs_f64(secs).map_err(|_| "too long a duration".to_string())
+    interloper_model::units::parse_duration(s)
 }
 
 /// A [`duration`] that is more than zero (a zero limit would stop everything at once).

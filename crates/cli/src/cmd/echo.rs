@@ -99,22 +99,6 @@ fn limits(args: &Args, mut l: Limits) -> Limits {
     l
 }
 
-/// Resolves on Ctrl-C or (Unix) SIGTERM, as systemd sends.
-async fn stop_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-            return;
-        }
-    }
-    let _ = tokio::signal::ctrl_c().await;
-}
-
 /// Runs the witness or the passthrough until stopped (clean); a setup error is an input error.
 pub async fn run(args: Args, _style: Style) -> anyhow::Result<Exit> {
     if args.passthrough {
@@ -137,7 +121,7 @@ pub async fn run(args: Args, _style: Style) -> anyhow::Result<Exit> {
             args.upstream.as_deref().unwrap_or_default(),
             server.api_addr()
         );
-        server.run(stop_signal()).await;
+        server.run(crate::out::stop_signal()).await;
         return Ok(Exit::Clean);
     }
     let cert = match (&args.cert, &args.key, &args.self_signed) {
@@ -161,6 +145,6 @@ pub async fn run(args: Args, _style: Style) -> anyhow::Result<Exit> {
             leaf.spki_pin.as_deref().unwrap_or("-")
         );
     }
-    server.run(stop_signal()).await;
+    server.run(crate::out::stop_signal()).await;
     Ok(Exit::Clean)
 }

@@ -77,29 +77,15 @@ pub async fn run(args: Args) -> anyhow::Result<Exit> {
         writeln!(w, "Ctrl-C stops the lab.")?;
         w.flush()?;
     }
-    let stop = async {
-        #[cfg(unix)]
-        {
-            let mut term =
-                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-            tokio::select! {
-                r = tokio::signal::ctrl_c() => r,
-                _ = term.recv() => Ok(()),
-            }
-        }
-        #[cfg(not(unix))]
-        {
-            tokio::signal::ctrl_c().await
-        }
-    };
+    let stop = crate::out::stop_signal();
     match args.run_for {
         Some(d) => {
             tokio::select! {
-                r = stop => r?,
+                () = stop => {}
                 () = tokio::time::sleep(d) => {}
             }
         }
-        None => stop.await?,
+        None => stop.await,
     }
     lab.shutdown().await;
     Ok(Exit::Clean)

@@ -33,7 +33,7 @@ pub async fn run(args: Args) -> anyhow::Result<Exit> {
         modules.join(", ")
     );
     tokio::spawn(reload_on_hangup(server.exporter(), args.config.clone()));
-    server.run(stop_signal()).await;
+    server.run(crate::out::stop_signal()).await;
     Ok(Exit::Clean)
 }
 
@@ -59,20 +59,4 @@ async fn reload_on_hangup(exporter: std::sync::Arc<interloper_serve::Exporter>, 
     }
     #[cfg(not(unix))]
     let _ = (exporter, path);
-}
-
-/// Resolves on Ctrl-C or (Unix) SIGTERM, as systemd sends.
-async fn stop_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-            return;
-        }
-    }
-    let _ = tokio::signal::ctrl_c().await;
 }

@@ -6,16 +6,6 @@
 
 use interloper_assets::django::Manifest;
 
-/// This process's peak resident memory so far, in KiB.
-fn peak_rss_kib() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("VmHWM in /proc/self/status")
-}
-
 /// A manifest as `collectstatic` writes it, of about `bytes` bytes; and the bytes of names it
 /// holds.
 fn manifest(bytes: usize) -> (String, usize) {
@@ -48,9 +38,10 @@ fn manifest(bytes: usize) -> (String, usize) {
 #[test]
 fn a_60_mib_manifest_costs_what_its_entries_keep() {
     let (text, names) = manifest(60 << 20);
-    let before = peak_rss_kib();
+    let before = interloper_testkit::peak_rss_kib();
     let m = Manifest::parse(text.as_bytes()).expect("parses");
-    let growth = usize::try_from(peak_rss_kib().saturating_sub(before) << 10).unwrap_or(usize::MAX);
+    let growth = usize::try_from(interloper_testkit::peak_rss_kib().saturating_sub(before) << 10)
+        .unwrap_or(usize::MAX);
     eprintln!(
         "{} MiB manifest, {} entries, {} MiB of names: peak RSS +{} MiB",
         text.len() >> 20,

@@ -2,6 +2,8 @@
 //! over HTTP like Prometheus does, against the built-in lab on loopback; a configuration with
 //! an unknown key refused at start with the key named; SIGHUP reloading the modules.
 
+mod common;
+
 use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
 use std::path::Path;
@@ -73,19 +75,7 @@ fn probe(port: u16, target: &str, module: &str) -> (u16, String) {
 
 /// A module checking the lab as its user would: lab roots, names resolved to loopback.
 fn module(lab: &Lab, name: &str) -> String {
-    let plan = lab.check_plan(2);
-    let resolve: Vec<String> = plan
-        .connection
-        .resolve
-        .iter()
-        .map(|r| format!("\"{}:{}:{}\"", r.host, r.port, r.addr))
-        .collect();
-    format!(
-        "[module.{name}]\nsamples = 2\nbudget = \"8s\"\nresolve = [{}]\n\
-         [module.{name}.trust]\nno_os_roots = true\npublic_roots = {:?}\n",
-        resolve.join(", "),
-        plan.trust.public_roots.unwrap().display().to_string()
-    )
+    common::serve_module(lab, name, 2)
 }
 
 #[test]

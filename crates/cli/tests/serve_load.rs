@@ -1,8 +1,10 @@
 //! `interloper serve` under load (issue 13, section 4): 50 scrapes at once, many thousands in
 //! all, against lab instances on loopback. Scrape latency; the exporter's memory and file
 //! descriptors must stay flat. Ignored by default (minutes of CPU); run it with
-//! `cargo test -p interloper --test serve_load -- --ignored --nocapture` (SCRAPES=N to change
+//! `cargo test --release -p interloper --test serve_load -- --ignored --nocapture` (SCRAPES=N to change
 //! the total, default 10 000). Figures: docs/benchmarks.md.
+
+mod common;
 
 use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
@@ -70,22 +72,13 @@ fn fifty_concurrent_scrapes_keep_memory_and_descriptors_flat() {
             Scenario::find("clean").unwrap().config().unwrap(),
         ))
         .unwrap();
-    let plan = lab.check_plan(1);
-    let resolve: Vec<String> = plan
-        .connection
-        .resolve
-        .iter()
-        .map(|r| format!("\"{}:{}:{}\"", r.host, r.port, r.addr))
-        .collect();
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("interloper.toml");
     std::fs::write(
         &config,
         format!(
-            "[server]\nmax_concurrent_checks = {CONCURRENT}\n[module.web]\nsamples = 1\nbudget = \"8s\"\n\
-             resolve = [{}]\n[module.web.trust]\nno_os_roots = true\npublic_roots = {:?}\n",
-            resolve.join(", "),
-            plan.trust.public_roots.unwrap().display().to_string()
+            "[server]\nmax_concurrent_checks = {CONCURRENT}\n{}",
+            common::serve_module(&lab, "web", 1)
         ),
     )
     .unwrap();

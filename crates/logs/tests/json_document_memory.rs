@@ -129,16 +129,6 @@ impl Read for Export {
     }
 }
 
-/// This process's peak resident memory so far, in KiB.
-fn peak_rss_kib() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("VmHWM in /proc/self/status")
-}
-
 /// The evidence without example texts (a record's example shows the fields read, a line's is
 /// the line).
 fn without_example_texts(mut ev: LogEvidence) -> LogEvidence {
@@ -152,14 +142,14 @@ fn without_example_texts(mut ev: LogEvidence) -> LogEvidence {
 
 #[test]
 fn a_64_mib_export_is_read_in_bounded_memory_and_says_what_its_lines_say() {
-    let before = peak_rss_kib();
+    let before = interloper_testkit::peak_rss_kib();
     let mut documents = Gatherer::new(GatherOptions::default());
     let src = documents.begin_source("avi", Format::Json);
     let mut export = Export::new();
     let records = documents
         .json_document(src, &mut export)
         .expect("the export reads");
-    let growth = peak_rss_kib().saturating_sub(before);
+    let growth = interloper_testkit::peak_rss_kib().saturating_sub(before);
     assert!(export.written >= DOCUMENT_BYTES && export.done);
     assert!(
         growth < GROWTH_LIMIT_KIB,

@@ -93,3 +93,14 @@ fn tail(path: &std::path::Path, lines: usize) -> String {
 fn mkdir(dir: &std::path::Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))
 }
+
+/// This process's peak resident memory so far (`VmHWM`), in KiB: what a memory-bound test
+/// compares before and after the work it measures. Linux only.
+pub fn peak_rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmHWM in /proc/self/status")
+}

@@ -65,3 +65,25 @@ pub fn codes(report: &Value) -> Vec<String> {
         .map(|f| f["code"].as_str().unwrap_or_default().to_string())
         .collect()
 }
+
+/// The `[module.NAME]` an operator would write for `interloper serve` to check a running lab:
+/// the lab's roots, its names resolved to loopback, `samples` requests per asset.
+pub fn serve_module(lab: &interloper_lab::Lab, name: &str, samples: u32) -> String {
+    let plan = lab.check_plan(samples);
+    let resolve: Vec<String> = plan
+        .connection
+        .resolve
+        .iter()
+        .map(|r| format!("\"{}:{}:{}\"", r.host, r.port, r.addr))
+        .collect();
+    let roots = plan
+        .trust
+        .public_roots
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    format!(
+        "[module.{name}]\nsamples = {samples}\nbudget = \"8s\"\nresolve = [{}]\n\
+         [module.{name}.trust]\nno_os_roots = true\npublic_roots = {roots:?}\n",
+        resolve.join(", ")
+    )
+}

@@ -228,7 +228,17 @@ fn a_real_prometheus_sees_the_interception_of_the_bad_instance_only() {
         ),
         1,
     );
-    std::fs::write(&config, format!("{}{boxed}", module(&lab, "clean"))).unwrap();
+    // The same three instances as one group of one module: the members are compared in
+    // one scrape.
+    let group = module(&lab, "group").replacen(
+        "[module.group.trust]\n",
+        &format!("[module.group.trust]\ncacert = [{}]\n", cacert.join(", ")),
+        1,
+    ) + &format!(
+        "[module.group.groups.shop]\nnode1 = {good:?}\nnode2 = {:?}\nnode4 = {bad:?}\n",
+        lab.instances()[1].url()
+    );
+    std::fs::write(&config, format!("{}{boxed}{group}", module(&lab, "clean"))).unwrap();
     let serve = serve(&config);
 
     let prom_dir = tempfile::tempdir().unwrap();
@@ -249,10 +259,12 @@ fn a_real_prometheus_sees_the_interception_of_the_bad_instance_only() {
             serve.port
         )
     };
+    // An instance group: the target is the group's name, passed as `group=`.
+    let group_job = job("group", "shop").replace("__param_target", "__param_group");
     std::fs::write(
         prom_dir.path().join("prometheus.yml"),
         format!(
-            "global:\n  evaluation_interval: 2s\nrule_files: [interloper.rules.yml]\nscrape_configs:\n{}{}",
+            "global:\n  evaluation_interval: 2s\nrule_files: [interloper.rules.yml]\nscrape_configs:\n{}{}{group_job}",
             job("clean", &good),
             job("boxed", &bad)
         ),
@@ -288,17 +300,22 @@ fn a_real_prometheus_sees_the_interception_of_the_bad_instance_only() {
         }
         let intercepted = instances(&query(
             prom.port,
-            "interloper_tls_path{status=\"intercepted\"} == 1",
+            "interloper_tls_path{status=\"intercepted\",job!=\"interloper-group\"} == 1",
         ));
         let clean = instances(&query(
             prom.port,
-            "interloper_tls_path{status=\"clean\"} == 1",
+            "interloper_tls_path{status=\"clean\",job!=\"interloper-group\"} == 1",
         ));
         let alerts = api(prom.port, "/api/v1/alerts")["data"]["alerts"]
             .as_array()
             .cloned()
             .unwrap_or_default();
-        if !intercepted.is_empty() && !clean.is_empty() && !alerts.is_empty() {
+        let alerted = |name: &str| alerts.iter().any(|a| a["labels"]["alertname"] == name);
+        if !intercepted.is_empty()
+            && !clean.is_empty()
+            && alerted("InterloperInterceptionAppeared")
+            && alerted("InterloperGroupMemberDiffers")
+        {
             assert_eq!(clean, vec![good.clone()]);
             break (intercepted, alerts);
         }
@@ -312,7 +329,7 @@ fn a_real_prometheus_sees_the_interception_of_the_bad_instance_only() {
     assert_eq!(
         instances(&query(
             prom.port,
-            "interloper_requests{outcome=\"stalled\"}"
+            "interloper_requests{outcome=\"stalled\",job!=\"interloper-group\"}"
         )),
         {
             let mut both = vec![good.clone(), bad.clone()];
@@ -321,9 +338,24 @@ fn a_real_prometheus_sees_the_interception_of_the_bad_instance_only() {
         }
     );
     assert_eq!(
-        instances(&query(prom.port, "probe_success == 1")),
+        instances(&query(
+            prom.port,
+            "probe_success{job!=\"interloper-group\"} == 1"
+        )),
         vec![good.clone()]
     );
+    // The group scrape names the member behind the middlebox, and only it.
+    let odd: Vec<String> = query(prom.port, "interloper_member_odd == 1")
+        .iter()
+        .map(|r| format!("{}/{}", r["metric"]["instance"], r["metric"]["member"]))
+        .collect();
+    assert_eq!(odd, vec!["\"shop\"/\"node4\"".to_string()]);
+    let member_alerts: Vec<&serde_json::Value> = alerts
+        .iter()
+        .filter(|a| a["labels"]["alertname"] == "InterloperGroupMemberDiffers")
+        .collect();
+    assert_eq!(member_alerts.len(), 1, "{alerts:?}");
+    assert_eq!(member_alerts[0]["labels"]["member"], "node4");
     // The interception alert is pending (for: 2m) or firing, for the bad instance only.
     let interception: Vec<&serde_json::Value> = alerts
         .iter()

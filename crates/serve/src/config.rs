@@ -13,6 +13,8 @@ use serde::Deserialize;
 
 /// Checks running at once when the file does not say.
 pub const DEFAULT_MAX_CONCURRENT_CHECKS: usize = 4;
+/// Most members an instance group may have: one scrape checks them all within one budget.
+pub const MAX_GROUP_MEMBERS: usize = 16;
 
 /// The whole file.
 #[derive(Debug, Clone, Deserialize)]
@@ -87,6 +89,11 @@ pub struct Module {
     /// `host:port:address` overrides, as curl's `--resolve` (split horizon, tests).
     #[serde(default)]
     pub resolve: Vec<String>,
+    /// Instance groups (`[module.NAME.groups.GROUP]`, member name = page URL): several
+    /// instances of one app that `/probe?module=NAME&group=GROUP` checks in one scrape and
+    /// compares, as `check URL URL…` does. Member names become the `member` label.
+    #[serde(default)]
+    pub groups: BTreeMap<String, BTreeMap<String, url::Url>>,
 }
 
 /// A module's trust settings, as `check`'s flags of the same names.
@@ -137,6 +144,14 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         Ok(_) => Err(format!("{text:?}: a duration must be more than zero")),
         Err(e) => Err(e),
     }
+}
+
+/// Whether a configured name is safe as a label value: short, from a small alphabet.
+fn is_label_value(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
 }
 
 /// Why a configuration was refused.
@@ -215,6 +230,46 @@ impl Module {
         {
             return Err(format!("witness {w}: not an http(s) URL"));
         }
+        for (group, members) in &self.groups {
+            self.validate_group(group, members)
+                .map_err(|e| format!("group {group}: {e}"))?;
+        }
+        Ok(())
+    }
+
+    fn validate_group(
+        &self,
+        group: &str,
+        members: &BTreeMap<String, url::Url>,
+    ) -> Result<(), String> {
+        if !is_label_value(group) {
+            return Err("a group name is 1 to 64 letters, digits, '_', '-' or '.'".into());
+        }
+        if members.len() < 2 || members.len() > MAX_GROUP_MEMBERS {
+            return Err(format!(
+                "{} members: a group compares 2 to {MAX_GROUP_MEMBERS} instances",
+                members.len()
+            ));
+        }
+        for (member, url) in members {
+            if !is_label_value(member) {
+                return Err(format!(
+                    "member {member:?}: a member name is 1 to 64 letters, digits, '_', '-' or '.'"
+                ));
+            }
+            if !matches!(url.scheme(), "http" | "https") {
+                return Err(format!("member {member}: {url} is not an http(s) URL"));
+            }
+            match url.host_str() {
+                None => return Err(format!("member {member}: {url} has no host")),
+                Some(host) if !self.allows_host(host) => {
+                    return Err(format!(
+                        "member {member}: host {host:?} is not in allowed_hosts"
+                    ));
+                }
+                Some(_) => {}
+            }
+        }
         Ok(())
     }
 
@@ -242,7 +297,12 @@ impl Module {
 
     /// The check this module runs against `target` within `budget`.
     pub fn plan(&self, target: url::Url, budget: Duration) -> CheckPlan {
-        let mut plan = CheckPlan::new(vec![target]);
+        self.plan_for(vec![target], budget)
+    }
+
+    /// The check this module runs against several instances of one app within `budget`.
+    pub fn plan_for(&self, targets: Vec<url::Url>, budget: Duration) -> CheckPlan {
+        let mut plan = CheckPlan::new(targets);
         plan.budget = budget;
         if let Some(t) = self.timeout {
             plan.set_timeout(t);
@@ -305,6 +365,39 @@ mod tests {
         assert!(
             ServeConfig::from_toml("[server]\nmax_concurrent_checks = 0\n[module.web]\n").is_err()
         );
+    }
+
+    #[test]
+    fn groups_are_validated() {
+        let ok = "[module.web.groups.shop]\nnode1 = \"https://a.example.com/\"\n\
+                  node2 = \"https://b.example.com/\"\n";
+        let cfg = ServeConfig::from_toml(ok).unwrap();
+        let group = &cfg.modules["web"].groups["shop"];
+        assert_eq!(group.len(), 2);
+        assert_eq!(group["node2"].as_str(), "https://b.example.com/");
+        let err = ServeConfig::from_toml(
+            "[module.web.groups.shop]\nnode1 = \"https://a.example.com/\"\n",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("2 to 16"), "{err}");
+        let err = ServeConfig::from_toml(
+            "[module.web.groups.shop]\n\"no de\" = \"https://a.example.com/\"\n\
+             n2 = \"https://b.example.com/\"\n",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("member"), "{err}");
+        let err = ServeConfig::from_toml(
+            "[module.web]\nallowed_hosts = [\"a.example.com\"]\n\
+             [module.web.groups.shop]\nn1 = \"https://a.example.com/\"\n\
+             n2 = \"https://evil.example.net/\"\n",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("evil.example.net"), "{err}");
+        let err = ServeConfig::from_toml(
+            "[module.web.groups.shop]\nn1 = \"ftp://a.example.com/\"\nn2 = \"https://b/\"\n",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("http(s)"), "{err}");
     }
 
     #[test]

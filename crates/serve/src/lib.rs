@@ -114,11 +114,15 @@ impl Exporter {
         recent.push_back(entry);
     }
 
-    /// `/probe/debug[?target=URL]`: the remembered results (of that target), newest first.
+    /// `/probe/debug[?target=URL|?group=NAME]`: the remembered results (of that target or
+    /// instance group), newest first.
     fn debug_page(&self, query: &str) -> Answer {
-        let target = url::form_urlencoded::parse(query.as_bytes())
-            .find(|(k, _)| k == "target")
-            .map(|(_, v)| v.into_owned());
+        let target =
+            url::form_urlencoded::parse(query.as_bytes()).find_map(|(k, v)| match k.as_ref() {
+                "target" => Some(v.into_owned()),
+                "group" => Some(format!("group:{v}")),
+                _ => None,
+            });
         let recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
         let shown: Vec<&serde_json::Value> = recent
             .iter()
@@ -190,9 +194,11 @@ impl Exporter {
             "/metrics" => openmetrics(StatusCode::OK, metrics::encode(self.metrics.registry())),
             "/" => text(
                 StatusCode::OK,
-                "interloper serve: GET /probe?target=URL&module=NAME runs one check (&debug=true \
-                 answers its whole report as JSON); GET /probe/debug[?target=URL] shows the last results; GET \
-                 /metrics for the exporter itself\n"
+                "interloper serve: GET /probe?target=URL&module=NAME runs one check \
+                 (group=GROUP instead of target= checks an instance group of the module; \
+                 &debug=true answers the whole report as JSON); GET \
+                 /probe/debug[?target=URL|?group=GROUP] shows the last results; GET /metrics \
+                 for the exporter itself\n"
                     .into(),
             ),
             _ => text(
@@ -205,13 +211,14 @@ impl Exporter {
     async fn probe(self: &Arc<Self>, query: &str, headers: &HeaderMap) -> Answer {
         let debug =
             url::form_urlencoded::parse(query.as_bytes()).any(|(k, v)| k == "debug" && v == "true");
-        let (module_name, module, target) = match self.parse_probe(query) {
+        let scrape = match self.parse_probe(query) {
             Ok(parsed) => parsed,
             Err((module, message)) => {
                 self.metrics.probe(&module, "bad-request");
                 return failure(StatusCode::BAD_REQUEST, Failure::BadRequest, &message);
             }
         };
+        let module_name = scrape.module_name.clone();
         let Ok(permit) = Arc::clone(&self.checks).try_acquire_owned() else {
             self.metrics.probe(&module_name, "busy");
             return failure(
@@ -221,59 +228,34 @@ impl Exporter {
             );
         };
         let scrape_started = Instant::now();
+        let module = &scrape.module;
         let mut budget = scrape_budget(module.budget, headers);
-        let target_text = target.to_string();
-        let mut plan = module.plan(target.clone(), budget);
+        let mut plan = module.plan_for(scrape.targets.clone(), budget);
         let networks = module.networks();
         if !networks.is_empty() || !module.allowed_hosts.is_empty() {
-            // Redirects stay on the vetted (and pinned) host: a page that sends the check
+            // Redirects stay on the vetted (and pinned) hosts: a page that sends the check
             // elsewhere would reach a host or an address the module does not allow.
-            plan.discovery.redirect_hosts = target.host_str().map(|h| vec![h.to_string()]);
+            let hosts: Vec<String> = scrape
+                .targets
+                .iter()
+                .filter_map(|t| t.host_str().map(str::to_string))
+                .collect();
+            plan.discovery.redirect_hosts = Some(hosts);
         }
         if !networks.is_empty() {
-            // Vet the addresses before any request, then pin them for the check.
-            let ips = policy::addresses(
-                &target,
-                &plan.connection.resolve,
-                budget.min(Duration::from_secs(5)),
-            )
-            .await;
-            let ips = match ips {
-                Ok(ips) => ips,
-                Err(e) => {
-                    // The name does not resolve now: the target is down, not the request bad.
-                    self.metrics.probe(&module_name, "check-error");
-                    return failure(StatusCode::OK, Failure::CheckError, &e);
+            for target in &scrape.targets {
+                if let Err((status, failure_kind, reason)) =
+                    vet_addresses(target, &networks, &module_name, budget, &mut plan).await
+                {
+                    let result = match failure_kind {
+                        Failure::BadRequest => "bad-request",
+                        _ => "check-error",
+                    };
+                    self.metrics.probe(&module_name, result);
+                    return failure(status, failure_kind, &reason);
                 }
-            };
-            if let Some(ip) = ips
-                .iter()
-                .find(|ip| !networks.iter().any(|n| n.contains(**ip)))
-            {
-                self.metrics.probe(&module_name, "bad-request");
-                return failure(
-                    StatusCode::BAD_REQUEST,
-                    Failure::BadRequest,
-                    &format!(
-                        "target host resolves to {ip}, outside module {module_name}'s allowed_networks"
-                    ),
-                );
             }
-            let port = target.port_or_known_default().unwrap_or(443);
-            if let Some(url::Host::Domain(host)) = target.host() {
-                let host = host.to_ascii_lowercase();
-                plan.connection
-                    .resolve
-                    .retain(|o| !(o.host == host && o.port == port));
-                plan.connection.resolve.extend(ips.into_iter().map(|addr| {
-                    interloper_probe::ResolveOverride {
-                        host: host.clone(),
-                        port,
-                        addr,
-                    }
-                }));
-            }
-            // The lookup came out of the scrape's time.
+            // The lookups came out of the scrape's time.
             budget = budget
                 .saturating_sub(scrape_started.elapsed())
                 .max(MIN_BUDGET);
@@ -311,14 +293,22 @@ impl Exporter {
                 let passed = metrics::passed(&outcome, &fail_on);
                 self.metrics
                     .probe(&module_name, if passed { "success" } else { "failure" });
-                self.log_result(&module_name, &target_text, passed, &outcome.report);
-                self.remember(&module_name, &target_text, passed, &outcome.report);
+                self.log_result(&module_name, &scrape.label, passed, &outcome.report);
+                self.remember(&module_name, &scrape.label, passed, &outcome.report);
                 if debug {
                     // For a person: the whole report, every finding with its evidence.
                     return json(serde_json::to_string_pretty(&outcome.report).unwrap_or_default());
                 }
-                let registry =
-                    metrics::outcome_registry(&outcome, &fail_on, elapsed, budget, witness);
+                let registry = metrics::outcome_registry(
+                    &outcome,
+                    &metrics::ScrapeShape {
+                        fail_on: &fail_on,
+                        elapsed,
+                        budget,
+                        witness_configured: witness,
+                        members: &scrape.members,
+                    },
+                );
                 openmetrics(StatusCode::OK, metrics::encode(&registry))
             }
             Ok(Err(e)) => {
@@ -342,14 +332,14 @@ impl Exporter {
         }
     }
 
-    /// The module and target of a `/probe` query, or (module label, one-line reason).
-    fn parse_probe(&self, query: &str) -> Result<(String, Module, url::Url), (String, String)> {
+    /// What a `/probe` query asks for, or (module label, one-line reason).
+    fn parse_probe(&self, query: &str) -> Result<Scrape, (String, String)> {
         let config = self.current();
-        let mut target = None;
-        let mut module = None;
+        let (mut target, mut group, mut module) = (None, None, None);
         for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
             match k.as_ref() {
                 "target" => target = Some(v.into_owned()),
+                "group" => group = Some(v.into_owned()),
                 "module" => module = Some(v.into_owned()),
                 _ => {}
             }
@@ -372,33 +362,137 @@ impl Exporter {
             ));
         };
         let bad = |m: String| Err((name.clone(), m));
-        let Some(target) = target else {
-            return bad("missing target= (the page URL to check)".into());
+        let (targets, members, label) = match (target, group) {
+            (Some(_), Some(_)) => {
+                return bad("give target= or group=, not both".into());
+            }
+            (None, None) => {
+                return bad(
+                    "missing target= (the page URL to check) or group= (an instance group of \
+                     the module)"
+                        .into(),
+                );
+            }
+            (None, Some(group)) => {
+                let Some(members) = module.groups.get(&group) else {
+                    let known: Vec<&str> = module.groups.keys().map(String::as_str).collect();
+                    return bad(format!(
+                        "unknown group {:?} in module {name}: its groups are {}",
+                        truncate(&group),
+                        if known.is_empty() {
+                            "none".to_string()
+                        } else {
+                            known.join(", ")
+                        }
+                    ));
+                };
+                // Validated at load: http(s), a host the module allows.
+                (
+                    members.values().cloned().collect(),
+                    members.keys().cloned().collect(),
+                    format!("group:{group}"),
+                )
+            }
+            (Some(target), None) => {
+                let url = match parse_target(&target, module, &name) {
+                    Ok(url) => url,
+                    Err(m) => return bad(m),
+                };
+                let label = url.to_string();
+                (vec![url], Vec::new(), label)
+            }
         };
-        if target.len() > MAX_TARGET_LEN {
-            return bad(format!("target longer than {MAX_TARGET_LEN} bytes"));
-        }
-        let url = match url::Url::parse(&target) {
-            Ok(u) => u,
-            Err(e) => return bad(format!("target {:?} is not a URL: {e}", truncate(&target))),
-        };
-        if !matches!(url.scheme(), "http" | "https") {
-            return bad(format!(
-                "target {:?}: only http and https are checked",
-                truncate(&target)
-            ));
-        }
-        let Some(host) = url.host_str() else {
-            return bad(format!("target {:?} has no host", truncate(&target)));
-        };
-        if !module.allows_host(host) {
-            return bad(format!(
-                "target host {:?} is not in module {name}'s allowed_hosts",
-                truncate(host)
-            ));
-        }
-        Ok((name.clone(), module.clone(), url))
+        Ok(Scrape {
+            module_name: name.clone(),
+            module: module.clone(),
+            targets,
+            members,
+            label,
+        })
     }
+}
+
+/// What one scrape checks.
+struct Scrape {
+    module_name: String,
+    module: Module,
+    /// One page URL, or the members of an instance group.
+    targets: Vec<url::Url>,
+    /// The members' names, in the order of `targets`; empty for a single target.
+    members: Vec<String>,
+    /// How the results log and `/probe/debug` name it: the URL, or `group:NAME`.
+    label: String,
+}
+
+/// A `target=` value as a URL the module may check, or why not.
+fn parse_target(target: &str, module: &Module, name: &str) -> Result<url::Url, String> {
+    if target.len() > MAX_TARGET_LEN {
+        return Err(format!("target longer than {MAX_TARGET_LEN} bytes"));
+    }
+    let url = url::Url::parse(target)
+        .map_err(|e| format!("target {:?} is not a URL: {e}", truncate(target)))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!(
+            "target {:?}: only http and https are checked",
+            truncate(target)
+        ));
+    }
+    let Some(host) = url.host_str() else {
+        return Err(format!("target {:?} has no host", truncate(target)));
+    };
+    if !module.allows_host(host) {
+        return Err(format!(
+            "target host {:?} is not in module {name}'s allowed_hosts",
+            truncate(host)
+        ));
+    }
+    Ok(url)
+}
+
+/// Resolves `target`, refuses it when an address lies outside `networks`, and pins the vetted
+/// addresses in the plan so the check connects to nothing else.
+async fn vet_addresses(
+    target: &url::Url,
+    networks: &[policy::Network],
+    module_name: &str,
+    budget: Duration,
+    plan: &mut interloper_check::CheckPlan,
+) -> Result<(), (StatusCode, Failure, String)> {
+    let ips = policy::addresses(
+        target,
+        &plan.connection.resolve,
+        budget.min(Duration::from_secs(5)),
+    )
+    .await
+    // The name does not resolve now: the target is down, not the request bad.
+    .map_err(|e| (StatusCode::OK, Failure::CheckError, e))?;
+    if let Some(ip) = ips
+        .iter()
+        .find(|ip| !networks.iter().any(|n| n.contains(**ip)))
+    {
+        return Err((
+            StatusCode::BAD_REQUEST,
+            Failure::BadRequest,
+            format!(
+                "target host resolves to {ip}, outside module {module_name}'s allowed_networks"
+            ),
+        ));
+    }
+    let port = target.port_or_known_default().unwrap_or(443);
+    if let Some(url::Host::Domain(host)) = target.host() {
+        let host = host.to_ascii_lowercase();
+        plan.connection
+            .resolve
+            .retain(|o| !(o.host == host && o.port == port));
+        plan.connection.resolve.extend(ips.into_iter().map(|addr| {
+            interloper_probe::ResolveOverride {
+                host: host.clone(),
+                port,
+                addr,
+            }
+        }));
+    }
+    Ok(())
 }
 
 /// Counts a check in `interloper_serve_checks_in_flight` while it lives, however it ends.

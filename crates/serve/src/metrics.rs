@@ -127,9 +127,38 @@ pub struct RequestCounts {
 /// Counts the outcome of every request of the check. Requests the budget cancelled are not
 /// counted: they say nothing about the path.
 pub fn request_counts(outcome: &CheckOutcome) -> RequestCounts {
+    let stalled = outcome
+        .report
+        .targets
+        .iter()
+        .map(|t| t.summary.stalled)
+        .sum();
+    count_outcomes(records(outcome), stalled)
+}
+
+/// The outcomes of one target's requests (`index` in the plan's order).
+fn target_request_counts(outcome: &CheckOutcome, index: usize) -> RequestCounts {
+    let stalled = outcome
+        .report
+        .targets
+        .get(index)
+        .map_or(0, |t| t.summary.stalled);
+    let records = outcome
+        .evidence
+        .get(index)
+        .into_iter()
+        .flat_map(|t| t.assets.iter())
+        .flat_map(|a| a.records.iter());
+    count_outcomes(records, stalled)
+}
+
+fn count_outcomes<'a>(
+    records: impl Iterator<Item = &'a RequestRecord>,
+    stalled: u64,
+) -> RequestCounts {
     let mut c = RequestCounts::default();
     let mut counted = 0u64;
-    for record in records(outcome) {
+    for record in records {
         match record.error.as_ref().map(|e| e.kind) {
             Some(ErrorKind::Cancelled) => continue,
             Some(ErrorKind::Truncated) => c.truncated += 1,
@@ -138,12 +167,7 @@ pub fn request_counts(outcome: &CheckOutcome) -> RequestCounts {
         }
         counted += 1;
     }
-    c.stalled = outcome
-        .report
-        .targets
-        .iter()
-        .map(|t| t.summary.stalled)
-        .sum();
+    c.stalled = stalled;
     c.ok = counted.saturating_sub(c.failed + c.truncated + c.stalled);
     c
 }
@@ -180,14 +204,31 @@ fn blackbox_tls_version(version: &str) -> String {
         .map_or_else(|| version.to_string(), |v| format!("TLS {v}"))
 }
 
+/// How a scrape was asked, for the registry it answers.
+#[derive(Debug, Clone, Copy)]
+pub struct ScrapeShape<'a> {
+    /// Finding severities that make `probe_success` 0.
+    pub fail_on: &'a [Severity],
+    /// How long the check took.
+    pub elapsed: Duration,
+    /// The budget it had.
+    pub budget: Duration,
+    /// Whether the module names a witness.
+    pub witness_configured: bool,
+    /// An instance group's member names, in the order of the check's targets; empty when the
+    /// scrape checked one target.
+    pub members: &'a [String],
+}
+
 /// The registry a scrape answers after a check.
-pub fn outcome_registry(
-    outcome: &CheckOutcome,
-    fail_on: &[Severity],
-    elapsed: Duration,
-    budget: Duration,
-    witness_configured: bool,
-) -> Registry {
+pub fn outcome_registry(outcome: &CheckOutcome, shape: &ScrapeShape<'_>) -> Registry {
+    let ScrapeShape {
+        fail_on,
+        elapsed,
+        budget,
+        witness_configured,
+        members,
+    } = *shape;
     let mut registry = Registry::default();
 
     let success: Gauge = Gauge::default();
@@ -404,7 +445,113 @@ pub fn outcome_registry(
         "Whether the budget cut sampling short",
         exhausted,
     );
+    if !members.is_empty() {
+        register_members(&mut registry, outcome, members);
+    }
     registry
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct MemberLabel {
+    member: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct MemberOutcomeLabels {
+    member: String,
+    outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct MemberFindingLabels {
+    member: String,
+    code: String,
+    severity: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct MemberStatusLabels {
+    member: String,
+    status: String,
+}
+
+/// Per-member series of an instance-group scrape. The `member` label takes the names the
+/// configuration gives (bounded, never a URL): requests by outcome, findings that concern the
+/// member, its TLS path verdict, and whether the comparison found it the odd one (IL401).
+fn register_members(registry: &mut Registry, outcome: &CheckOutcome, members: &[String]) {
+    let requests: Family<MemberOutcomeLabels, Gauge> = Family::default();
+    let findings: Family<MemberFindingLabels, Gauge> = Family::default();
+    let tls_path: Family<MemberStatusLabels, Gauge> = Family::default();
+    let odd: Family<MemberLabel, Gauge> = Family::default();
+    for (index, member) in members.iter().enumerate() {
+        let counts = target_request_counts(outcome, index);
+        for (name, n) in [
+            ("ok", counts.ok),
+            ("stalled", counts.stalled),
+            ("failed", counts.failed),
+            ("truncated", counts.truncated),
+        ] {
+            requests
+                .get_or_create(&MemberOutcomeLabels {
+                    member: member.clone(),
+                    outcome: name.to_string(),
+                })
+                .set(i64::try_from(n).unwrap_or(i64::MAX));
+        }
+        let label = outcome.evidence.get(index).map(|t| t.label.as_str());
+        let concerning: BTreeSet<(&'static str, &'static str)> = outcome
+            .report
+            .findings
+            .iter()
+            .filter(|f| label.is_some() && f.target.as_deref() == label)
+            .map(|f| (f.code.as_str(), f.severity.as_str()))
+            .collect();
+        for (code, severity) in &concerning {
+            findings
+                .get_or_create(&MemberFindingLabels {
+                    member: member.clone(),
+                    code: (*code).to_string(),
+                    severity: (*severity).to_string(),
+                })
+                .set(1);
+        }
+        odd.get_or_create(&MemberLabel {
+            member: member.clone(),
+        })
+        .set(i64::from(
+            concerning.iter().any(|(code, _)| *code == "IL401"),
+        ));
+        let chain = outcome.chains.get(index).and_then(Option::as_ref);
+        let status = chain.map_or_else(|| "none".to_string(), |c| serde_status(&c.verdict.status));
+        for s in TLS_PATH_STATES {
+            tls_path
+                .get_or_create(&MemberStatusLabels {
+                    member: member.clone(),
+                    status: (*s).to_string(),
+                })
+                .set(i64::from(*s == status));
+        }
+    }
+    registry.register(
+        "interloper_member_requests",
+        "Requests to each member of the instance group, by outcome",
+        requests,
+    );
+    registry.register(
+        "interloper_member_finding",
+        "A finding that concerns one member of the instance group (1), by code and severity",
+        findings,
+    );
+    registry.register(
+        "interloper_member_tls_path",
+        "Each member's TLS path verdict, a state set",
+        tls_path,
+    );
+    registry.register(
+        "interloper_member_odd",
+        "Whether the comparison found this member differing from its siblings (IL401)",
+        odd,
+    );
 }
 
 /// A state set: one series per state, the current one 1.

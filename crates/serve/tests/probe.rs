@@ -6,7 +6,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{get, module_toml, probe_path, start, value};
+use common::{get, group_module_toml, module_toml, probe_path, start, value};
 use interloper_lab::{Lab, Scenario};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -324,4 +324,111 @@ async fn a_redirect_never_takes_a_confined_module_elsewhere() {
         0,
         "the redirect was not followed: {body}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_instance_group_is_compared_in_one_scrape_and_the_odd_member_named() {
+    // The founding story in one scrape: three instances of one app, the third behind the
+    // lab's intercepting, stalling middlebox.
+    let lab = Lab::start(Scenario::find("inspection").unwrap().config().unwrap())
+        .await
+        .unwrap();
+    let good = &lab.instances()[0];
+    let bad = &lab.instances()[3];
+    let config = group_module_toml(
+        &lab,
+        &[
+            ("node1", good),
+            ("node2", &lab.instances()[1]),
+            ("node4", bad),
+        ],
+        "app",
+        "shop",
+        "9s",
+    );
+    let addr = start(&config).await;
+
+    let (status, body) = get(addr, "/probe?module=app&group=shop", Some("11")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(value(&body, "probe_success"), Some(0.0), "{body}");
+    assert_eq!(
+        value(&body, "interloper_member_odd{member=\"node4\"}"),
+        Some(1.0),
+        "{body}"
+    );
+    assert_eq!(
+        value(&body, "interloper_member_odd{member=\"node1\"}"),
+        Some(0.0),
+        "{body}"
+    );
+    assert_eq!(
+        value(
+            &body,
+            "interloper_member_tls_path{member=\"node1\",status=\"clean\"}"
+        ),
+        Some(1.0),
+        "{body}"
+    );
+    assert_eq!(
+        value(
+            &body,
+            "interloper_member_tls_path{member=\"node4\",status=\"clean\"}"
+        ),
+        Some(0.0),
+        "{body}"
+    );
+    assert!(
+        value(
+            &body,
+            "interloper_member_requests{member=\"node1\",outcome=\"ok\"}"
+        )
+        .unwrap()
+            > 0.0,
+        "{body}"
+    );
+    // The findings about the bad member carry its name; none at error or worse names the good.
+    assert!(
+        body.lines()
+            .any(|l| l.starts_with("interloper_member_finding{member=\"node4\",code=\"IL401\"")),
+        "{body}"
+    );
+    assert!(
+        !body.lines().any(
+            |l| l.starts_with("interloper_member_finding{member=\"node1\"")
+                && (l.contains("\"error\"") || l.contains("\"critical\""))
+        ),
+        "{body}"
+    );
+    // Bounded cardinality: member names, never the URLs or addresses.
+    for line in body
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.starts_with("probe_ssl_last_chain_info"))
+    {
+        assert!(
+            !line.contains("localhost") && !line.contains("127.0.0"),
+            "{line}"
+        );
+    }
+
+    // The debug page and the results remember it as the group.
+    let (_, body) = get(addr, "/probe/debug?group=shop", None).await;
+    let shown: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(shown.as_array().unwrap().len(), 1, "{body}");
+    assert_eq!(shown[0]["target"], "group:shop");
+
+    // Unknown group, and target with group: 400 with the reason.
+    let (status, body) = get(addr, "/probe?module=app&group=nope", None).await;
+    assert_eq!(status, 400);
+    assert!(
+        body.contains("unknown group") && body.contains("shop"),
+        "{body}"
+    );
+    let (status, body) = get(
+        addr,
+        &format!("{}&group=shop", probe_path(&good.url(), "app")),
+        None,
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(body.contains("not both"), "{body}");
 }

@@ -91,3 +91,47 @@ pub fn value(body: &str, series: &str) -> Option<f64> {
         (name == series).then(|| v.parse().ok())?
     })
 }
+
+/// A module whose one instance group holds the given lab instances (by member name): the
+/// lab's names resolved to loopback, every member's local roots trusted, no witness, failing
+/// on warnings.
+pub fn group_module_toml(
+    lab: &Lab,
+    members: &[(&str, &Instance)],
+    name: &str,
+    group: &str,
+    budget: &str,
+) -> String {
+    let plan = lab.check_plan(2);
+    let mut t = format!("[module.{name}]\nsamples = 3\nbudget = \"{budget}\"\ntimeout = \"5s\"\n");
+    t += "fail_on = [\"warning\", \"error\", \"critical\"]\n";
+    let resolve: Vec<String> = plan
+        .connection
+        .resolve
+        .iter()
+        .map(|r| format!("\"{}:{}:{}\"", r.host, r.port, r.addr))
+        .collect();
+    t += &format!("resolve = [{}]\n", resolve.join(", "));
+    t += "allowed_hosts = [\"*.localhost\"]\n";
+    t += &format!("[module.{name}.trust]\nno_os_roots = true\n");
+    t += &format!(
+        "public_roots = {:?}\n",
+        plan.trust
+            .public_roots
+            .as_ref()
+            .unwrap()
+            .display()
+            .to_string()
+    );
+    let cacert: Vec<String> = members
+        .iter()
+        .flat_map(|(_, inst)| inst.local_roots())
+        .map(|p| format!("{:?}", p.display().to_string()))
+        .collect();
+    t += &format!("cacert = [{}]\n", cacert.join(", "));
+    t += &format!("[module.{name}.groups.{group}]\n");
+    for (member, inst) in members {
+        t += &format!("{member} = {:?}\n", inst.url());
+    }
+    t
+}

@@ -105,6 +105,8 @@ pub enum Family {
     Instances,
     /// IL5xx: what access logs show.
     Logs,
+    /// IL7xx: what visitors' own browsers went through (the witness's visit page).
+    Visits,
 }
 
 impl Family {
@@ -116,6 +118,7 @@ impl Family {
             Family::Assets => b'3',
             Family::Instances => b'4',
             Family::Logs => b'5',
+            Family::Visits => b'7',
         }
     }
 }
@@ -454,6 +457,33 @@ catalogue! {
          connections, or an overloaded backend: check the proxy's error log and the path \
          to the backend.",
     }
+    IL701 {
+        family: Visits, rank: 410, severity: Critical, verdict: Intercepted,
+        place: Path, symptom: None,
+        title: "Visitors' connections are re-encrypted on the way",
+        remedy: "The TLS hello that reached the server on these visits is not the one the \
+         visitor's browser sends: something on their network (an inspection firewall, a \
+         proxy, antivirus web protection) terminates TLS and opens its own connection. Ask \
+         the network team of the affected visitors to bypass HTTPS inspection for this \
+         server, then have them open the visit page again.",
+    }
+    IL702 {
+        family: Visits, rank: 420, severity: Error, verdict: Degraded,
+        place: Path, symptom: Some("stalls"),
+        title: "Visitors' downloads stall on the path",
+        remedy: "Downloads in visitors' own browsers took seconds while the witness answered \
+         them at once: the time went between the server and the visitor. Compare the \
+         affected visitors' networks (by client network in `interloper visits`) and look \
+         for inspection or shaping there.",
+    }
+    IL703 {
+        family: Visits, rank: 430, severity: Info, verdict: Notice,
+        place: Path, symptom: None,
+        title: "Visitors arrive through a proxy",
+        remedy: "Requests carried Via, X-Forwarded-For or Forwarded headers: a proxy sits on \
+         the visitors' path. That is not a fault by itself; if visits also show \
+         interception or stalls, start with that proxy.",
+    }
 }
 
 // Checked when the crate compiles: ranks are unique, and a code's family is its hundreds digit.
@@ -549,7 +579,9 @@ mod tests {
                 Code::IL102,
                 Code::IL103,
                 Code::IL104,
-                Code::IL105
+                Code::IL105,
+                // The visit page's proof, from the server side (never in a check's findings).
+                Code::IL701
             ]
         );
     }

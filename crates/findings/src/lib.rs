@@ -21,6 +21,7 @@ mod stats;
 mod testing;
 mod thresholds;
 mod verdict;
+pub mod visits;
 
 pub use analysis::analyse;
 pub use catalogue::{Code, Confidence, Entry, Family, Place, Severity};

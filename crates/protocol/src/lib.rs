@@ -256,3 +256,5 @@ impl HellosAnswer {
             .collect()
     }
 }
+
+pub mod visit;

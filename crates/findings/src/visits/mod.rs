@@ -1,0 +1,266 @@
+//! The browser witness: a visit (a user's own browser opening the witness's visit page)
+//! judged from the server side, and many visits summarised for the operator (IL7xx).
+//!
+//! Pure: the witness gathers [`WitnessSide`] and the page's report, [`judge_visit`] decides;
+//! `interloper visits` reads the records back and [`analyse_visits`] summarises them.
+
+mod hello;
+mod judge;
+mod ua;
+
+pub use hello::{family as hello_family, is_grease, traits as hello_traits};
+pub use judge::{
+    Downloads, HelloSeen, Judgement, ProxySigns, SCHEMA_VISIT, STALL_MS, VisitRecord, WitnessSide,
+    answer, clean_text, judge_visit,
+};
+pub use ua::{Claimed, StackFamily, claimed_browser};
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::detect::finding;
+use crate::{Code, Confidence, Evidence, Finding, Severity, Verdict, VerdictStatus};
+
+/// Counts for one group of visits (a hello stack, a client network).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct VisitGroup {
+    /// Visits.
+    pub visits: u32,
+    /// Of which intercepted.
+    pub intercepted: u32,
+    /// Downloads in them.
+    pub downloads: u32,
+    /// Of which stalled.
+    pub stalled: u32,
+}
+
+/// Many visits summarised.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VisitsAnalysis {
+    /// Visits read.
+    pub visits: u32,
+    /// Of which intercepted.
+    pub intercepted: u32,
+    /// Visits whose User-Agent named no browser (not judged).
+    pub not_judged: u32,
+    /// Downloads in all visits.
+    pub downloads: u32,
+    /// Of which stalled.
+    pub stalled: u32,
+    /// Stalled test files the witness answered at once.
+    pub stalled_on_path: u32,
+    /// By the stack of the hellos received (a knowledge-file name, or the family).
+    pub by_stack: BTreeMap<String, VisitGroup>,
+    /// By client network (only visits whose network was kept).
+    pub by_network: BTreeMap<String, VisitGroup>,
+    /// By the browser claimed.
+    pub by_browser: BTreeMap<String, VisitGroup>,
+    /// Findings, most important first.
+    pub findings: Vec<Finding>,
+    /// The verdict.
+    pub verdict: Verdict,
+}
+
+fn add(group: &mut VisitGroup, r: &VisitRecord) {
+    group.visits += 1;
+    group.intercepted += u32::from(r.judgement.intercepted);
+    group.downloads += r.downloads.witness + r.downloads.site;
+    group.stalled += r.downloads.stalled;
+}
+
+/// Summarises visit records (several files, several users).
+pub fn analyse_visits(records: &[VisitRecord]) -> VisitsAnalysis {
+    let mut a = VisitsAnalysis {
+        visits: 0,
+        intercepted: 0,
+        not_judged: 0,
+        downloads: 0,
+        stalled: 0,
+        stalled_on_path: 0,
+        by_stack: BTreeMap::new(),
+        by_network: BTreeMap::new(),
+        by_browser: BTreeMap::new(),
+        findings: Vec::new(),
+        verdict: Verdict {
+            status: VerdictStatus::Clean,
+            root_cause: None,
+            target: None,
+            summary: String::new(),
+            sampling: String::new(),
+        },
+    };
+    for r in records {
+        a.visits += 1;
+        a.intercepted += u32::from(r.judgement.intercepted);
+        a.not_judged += u32::from(r.judgement.hello_matches_user_agent.is_none());
+        a.downloads += r.downloads.witness + r.downloads.site;
+        a.stalled += r.downloads.stalled;
+        a.stalled_on_path += r.downloads.stalled_on_path;
+        for stack in stacks_of(r) {
+            add(a.by_stack.entry(stack).or_default(), r);
+        }
+        if let Some(n) = &r.client_network {
+            add(a.by_network.entry(n.clone()).or_default(), r);
+        }
+        let browser = r.claimed.family.map_or("no browser", |f| f.label());
+        add(a.by_browser.entry(browser.to_string()).or_default(), r);
+    }
+    a.findings = findings(records, &a);
+    a.verdict = verdict(&a);
+    a
+}
+
+/// The distinct stacks whose hellos a visit's requests arrived with.
+fn stacks_of(r: &VisitRecord) -> Vec<String> {
+    let mut s: Vec<String> = r
+        .hellos
+        .iter()
+        .map(|h| {
+            h.stack
+                .clone()
+                .unwrap_or_else(|| h.family.label().to_string())
+        })
+        .collect();
+    s.sort();
+    s.dedup();
+    s
+}
+
+fn findings(records: &[VisitRecord], a: &VisitsAnalysis) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let intercepted: Vec<&VisitRecord> =
+        records.iter().filter(|r| r.judgement.intercepted).collect();
+    if !intercepted.is_empty() {
+        let mut f = finding(
+            Code::IL701,
+            None,
+            format!(
+                "{} of {} visits reached the server with a TLS hello that is not their \
+                 browser's",
+                intercepted.len(),
+                a.visits
+            ),
+        );
+        f.confidence = intercepted
+            .iter()
+            .filter_map(|r| r.judgement.confidence)
+            .max()
+            .unwrap_or(Confidence::Medium);
+        for r in intercepted.iter().take(5) {
+            f.evidence.push(Evidence::Stat {
+                label: format!("visit {}", r.visit),
+                value: r.judgement.reasons.first().cloned().unwrap_or_default(),
+            });
+        }
+        out.push(f);
+    }
+    if a.stalled > 0 && a.downloads > 0 {
+        let ratio = f64::from(a.stalled) / f64::from(a.downloads);
+        if ratio >= 0.02 || a.stalled >= 3 {
+            let mut f = finding(
+                Code::IL702,
+                None,
+                format!(
+                    "{} of {} downloads in {} visits stalled over {} s ({} of the test files \
+                     answered at once by the witness: on the path)",
+                    a.stalled,
+                    a.downloads,
+                    a.visits,
+                    STALL_MS / 1000.0,
+                    a.stalled_on_path
+                ),
+            );
+            f.confidence = if a.stalled_on_path > 0 {
+                Confidence::High
+            } else {
+                Confidence::Medium
+            };
+            if a.stalled_on_path == 0 {
+                f.severity = Severity::Warning;
+            }
+            for r in records.iter().filter(|r| r.downloads.stalled > 0).take(5) {
+                f.evidence.push(Evidence::Stat {
+                    label: format!("visit {}", r.visit),
+                    value: format!(
+                        "{} of {} stalled, slowest {:.0} ms",
+                        r.downloads.stalled,
+                        r.downloads.witness + r.downloads.site,
+                        r.downloads.max_ms
+                    ),
+                });
+            }
+            out.push(f);
+        }
+    }
+    let proxied: Vec<&VisitRecord> = records.iter().filter(|r| r.proxy.any()).collect();
+    if !proxied.is_empty() {
+        let mut f = finding(
+            Code::IL703,
+            None,
+            format!(
+                "{} of {} visits arrived through a proxy that added headers",
+                proxied.len(),
+                a.visits
+            ),
+        );
+        f.confidence = Confidence::High;
+        for r in proxied.iter().take(5) {
+            f.evidence.push(Evidence::Stat {
+                label: format!("visit {}", r.visit),
+                value: format!(
+                    "Via: {}; X-Forwarded-For hops: {}; Forwarded: {}",
+                    r.proxy.via.as_deref().unwrap_or("-"),
+                    r.proxy.forwarded_for_hops,
+                    if r.proxy.forwarded { "yes" } else { "no" }
+                ),
+            });
+        }
+        out.push(f);
+    }
+    out.sort_by_key(|f| (std::cmp::Reverse(f.severity), f.code.entry().rank));
+    out
+}
+
+fn verdict(a: &VisitsAnalysis) -> Verdict {
+    let (status, root) = match a.findings.iter().find(|f| f.severity >= Severity::Warning) {
+        Some(f) => (f.code.entry().verdict, Some(f.code)),
+        None => (VerdictStatus::Clean, None),
+    };
+    let summary = match root {
+        Some(Code::IL701) => format!(
+            "HTTPS interception: {} of {} visitors' connections are decrypted and re-encrypted \
+             on the way{}",
+            a.intercepted,
+            a.visits,
+            if a.stalled > 0 {
+                format!(", and {} of {} downloads stalled", a.stalled, a.downloads)
+            } else {
+                String::new()
+            }
+        ),
+        Some(Code::IL702) => format!(
+            "Visitors' downloads stall: {} of {} over {} s",
+            a.stalled,
+            a.downloads,
+            STALL_MS / 1000.0
+        ),
+        _ if a.visits == 0 => "No visits recorded".to_string(),
+        _ => format!(
+            "No interception seen in {} visits; {} of {} downloads stalled",
+            a.visits - a.not_judged,
+            a.stalled,
+            a.downloads
+        ),
+    };
+    Verdict {
+        status,
+        root_cause: root,
+        target: None,
+        summary,
+        sampling: format!(
+            "{} visits, {} downloads; {} visits named no browser and were not judged",
+            a.visits, a.downloads, a.not_judged
+        ),
+    }
+}

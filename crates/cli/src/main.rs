@@ -67,6 +67,9 @@ enum Command {
     /// Read access logs (nginx, Apache, HAProxy, Avi JSON): which static requests clients gave
     /// up on, timed out, came out short or slow, and which backend stands out.
     Logs(cmd::logs::Args),
+    /// Summarise the browser witness's visits log (`echo --visits-log`): visitors intercepted,
+    /// by hello stack, browser and network, stalls; or one visit by its code.
+    Visits(cmd::visits::Args),
     /// Print the completion script for a shell (bash, zsh, fish, powershell, elvish).
     Completions(cmd::completions::Args),
     /// Print the manual page (roff), or write one page per command with --out DIR.
@@ -113,6 +116,7 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
             Command::Echo(args) => cmd::echo::run(args, style).await,
             Command::Serve(args) => cmd::serve::run(args).await,
             Command::Logs(args) => cmd::logs::run(args, style).await,
+            Command::Visits(args) => cmd::visits::run(args, style).await,
             // The generators get the definition from here, so no command imports the root.
             Command::Completions(args) => cmd::completions::run(&args, Cli::command()),
             Command::Man(args) => cmd::man::run(&args, Cli::command()),

@@ -131,6 +131,8 @@ pub struct EchoConfig {
     pub cert: CertSource,
     /// Every limit.
     pub limits: Limits,
+    /// The visit page and the visits log (the browser witness).
+    pub visits: crate::visit::VisitSettings,
 }
 
 impl EchoConfig {
@@ -140,6 +142,7 @@ impl EchoConfig {
             listen,
             cert,
             limits: Limits::default(),
+            visits: crate::visit::VisitSettings::default(),
         }
     }
 }

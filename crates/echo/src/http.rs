@@ -19,6 +19,10 @@ use crate::schema::{
     EchoHello, EchoInfo, PATH_HELLO, PATH_INFO, PATH_PAYLOAD, SCHEMA_HELLO, SCHEMA_INFO,
 };
 use crate::stats::bump;
+use crate::visit::{Sighting, Visits};
+use interloper_protocol::visit::{
+    MAX_REPORT_BYTES, PATH_VISIT, PATH_VISIT_REPORT, VisitReport, is_visit_code,
+};
 
 /// Response body: a small in-memory document, or the generated payload.
 pub(crate) type EchoBody = Either<Full<Bytes>, PayloadBody>;
@@ -29,15 +33,17 @@ const DIGEST_CACHE: usize = 256;
 /// State shared by all requests of one witness.
 pub(crate) struct HttpShared {
     pub guards: Arc<Guards>,
+    pub visits: Visits,
     digests: Mutex<HashMap<(u64, u64), [u8; 32]>>,
     digest_slots: Semaphore,
 }
 
 impl HttpShared {
-    pub(crate) fn new(guards: Arc<Guards>) -> Arc<Self> {
+    pub(crate) fn new(guards: Arc<Guards>, visits: Visits) -> Arc<Self> {
         let slots = guards.limits.max_concurrent_digests;
         Arc::new(Self {
             guards,
+            visits,
             digests: Mutex::new(HashMap::new()),
             digest_slots: Semaphore::new(slots),
         })
@@ -125,6 +131,9 @@ pub(crate) async fn handle(
     let g = &shared.guards;
     bump(&g.stats.requests);
     let is_head = req.method() == Method::HEAD;
+    if req.method() == Method::POST && req.uri().path() == PATH_VISIT_REPORT {
+        return Ok(left(visit_report(req, &ctx, &shared).await));
+    }
     if req.method() != Method::GET && !is_head {
         bump(&g.stats.bad_requests);
         g.log
@@ -169,6 +178,8 @@ pub(crate) async fn handle(
         left(hello_doc(&ctx, &req, received, number))
     } else if path == PATH_INFO {
         left(info("echo"))
+    } else if path == PATH_VISIT {
+        left(visit_page(&req, &ctx, &shared))
     } else if path == crate::stats::PATH_METRICS {
         // Counters only (no addresses): the witness's health for Prometheus.
         let mut r = Response::new(Full::new(Bytes::from(g.stats.snapshot().prometheus_text())));
@@ -190,6 +201,15 @@ pub(crate) async fn handle(
     if let Ok(v) = HeaderValue::from_str(&format!("witness;dur={ms:.3}")) {
         resp.headers_mut().insert("server-timing", v);
     }
+    if let Some((_, seed)) = payload
+        && let Some(code) = query_value(req.uri().query(), "visit")
+        && is_visit_code(&code)
+    {
+        // A test file of a visit: its connection's hello and the witness's own time.
+        shared
+            .visits
+            .see(&code, &sighting(&req, &ctx), Some((seed, ms)));
+    }
     if is_head {
         // Keep the headers (Content-Length included), drop the body.
         let (parts, body) = resp.into_parts();
@@ -200,6 +220,144 @@ pub(crate) async fn handle(
         resp = Response::from_parts(parts, body);
     }
     Ok(resp)
+}
+
+/// What a request of a visit brings: its connection's hello, its headers.
+fn sighting<'a, B>(req: &'a Request<B>, ctx: &'a ConnCtx) -> Sighting<'a> {
+    let h = req.headers();
+    let text = |name: header::HeaderName| h.get(name).and_then(|v| v.to_str().ok());
+    Sighting {
+        hello: &ctx.hello,
+        peer: ctx.peer.ip(),
+        user_agent: text(header::USER_AGENT),
+        via: text(header::VIA),
+        forwarded_for: h.get("x-forwarded-for").and_then(|v| v.to_str().ok()),
+        forwarded: h.contains_key(header::FORWARDED),
+    }
+}
+
+/// One query parameter's value.
+fn query_value(query: Option<&str>, key: &str) -> Option<String> {
+    url::form_urlencoded::parse(query.unwrap_or("").as_bytes())
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// `GET /.well-known/interloper/visit[?seconds=N]`: opens a visit and serves its page.
+fn visit_page<B>(req: &Request<B>, ctx: &ConnCtx, shared: &HttpShared) -> Response<Full<Bytes>> {
+    let settings = &shared.visits.settings;
+    let seconds = query_value(req.uri().query(), "seconds")
+        .and_then(|s| s.parse::<u64>().ok())
+        .map_or(settings.duration.as_secs(), |s| s.clamp(3, 60));
+    let code = shared.visits.open(&sighting(req, ctx));
+    bump(&shared.guards.stats.visits_opened);
+    let (page, csp) = shared.visits.page(&code, seconds);
+    let mut resp = Response::new(Full::new(Bytes::from(page)));
+    common_headers(&mut resp);
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&csp) {
+        h.insert(header::CONTENT_SECURITY_POLICY, v);
+    }
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    resp
+}
+
+/// How long a visit report may take to arrive.
+const REPORT_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// `POST /.well-known/interloper/visit/report?visit=CODE`: reads, validates and judges a
+/// visit's report; answers what the page shows. Refusals are counted and logged, never stored.
+async fn visit_report(
+    req: Request<hyper::body::Incoming>,
+    ctx: &ConnCtx,
+    shared: &HttpShared,
+) -> Response<Full<Bytes>> {
+    use http_body_util::BodyExt as _;
+    let g = &shared.guards;
+    let refuse = |status: StatusCode, why: &str| {
+        bump(&g.stats.visit_reports_refused);
+        g.log.refused(ctx.peer, "visit report", why);
+        error(status, why)
+    };
+    if let Err(_wait) = g.sources.charge(ctx.peer.ip(), 0) {
+        bump(&g.stats.rate_limited);
+        return refuse(StatusCode::TOO_MANY_REQUESTS, "rate limited");
+    }
+    let Some(code) = query_value(req.uri().query(), "visit").filter(|c| is_visit_code(c)) else {
+        return refuse(StatusCode::BAD_REQUEST, "visit=CODE is required");
+    };
+    let announced = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if announced.is_some_and(|n| n > MAX_REPORT_BYTES as u64) {
+        return refuse(StatusCode::PAYLOAD_TOO_LARGE, "report too large");
+    }
+    let sighting_owned = (ctx.hello.clone(), req.headers().clone());
+    let limited = http_body_util::Limited::new(req.into_body(), MAX_REPORT_BYTES);
+    let body = match tokio::time::timeout(REPORT_DEADLINE, limited.collect()).await {
+        Ok(Ok(collected)) => collected.to_bytes(),
+        Ok(Err(_)) => return refuse(StatusCode::PAYLOAD_TOO_LARGE, "report too large or cut"),
+        Err(_) => return refuse(StatusCode::REQUEST_TIMEOUT, "report not sent in time"),
+    };
+    let report: VisitReport = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                &format!("report is not a visit report: {}", clean(&e.to_string())),
+            );
+        }
+    };
+    if let Err(why) = report.validate(shared.visits.settings.site_urls.len()) {
+        return refuse(StatusCode::BAD_REQUEST, &format!("report refused: {why}"));
+    }
+    if report.visit != code {
+        return refuse(StatusCode::BAD_REQUEST, "report names another visit");
+    }
+    let (hello, headers) = &sighting_owned;
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    shared.visits.see(
+        &code,
+        &Sighting {
+            hello,
+            peer: ctx.peer.ip(),
+            user_agent: text("user-agent"),
+            via: text("via"),
+            forwarded_for: text("x-forwarded-for"),
+            forwarded: headers.contains_key("forwarded"),
+        },
+        None,
+    );
+    let Some(side) = shared.visits.take(&code) else {
+        return refuse(StatusCode::NOT_FOUND, "unknown or expired visit");
+    };
+    let record = interloper_findings::visits::judge_visit(
+        &side,
+        &report,
+        shared.visits.settings.keep_details,
+    );
+    shared.visits.append(&record);
+    bump(&g.stats.visit_reports);
+    let answer = interloper_findings::visits::answer(&record);
+    json(
+        StatusCode::OK,
+        serde_json::to_vec(&answer).unwrap_or_default(),
+    )
+}
+
+/// An error message from a parser, safe to echo: printable ASCII, short.
+fn clean(s: &str) -> String {
+    interloper_findings::visits::clean_text(s, 160)
 }
 
 fn hello_doc(

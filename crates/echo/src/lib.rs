@@ -45,6 +45,7 @@ use interloper_protocol as schema;
 mod server;
 mod stats;
 mod stream;
+mod visit;
 
 pub use certs::{CertSource, ServedChain};
 pub use config::{EchoConfig, Limits, PassthroughConfig};
@@ -58,6 +59,7 @@ pub use schema::{
 };
 pub use server::EchoServer;
 pub use stats::{METRICS_CONTENT_TYPE, PATH_METRICS, Stats, StatsSnapshot};
+pub use visit::{TEST_SIZES, VisitSettings};
 
 /// Parses a ClientHello handshake message (type byte, 24-bit length, body) into the report the
 /// witness serves. Exposed so the client side can describe its own recorded hello with the very

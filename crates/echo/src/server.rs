@@ -39,8 +39,9 @@ impl EchoServer {
         let tls = certs::server_config(loaded)?;
         let listener = bind_listener(config.listen).await?;
         let guards = Guards::new(config.limits);
+        let visits = crate::visit::Visits::new(config.visits).map_err(EchoError::Io)?;
         let shared = Arc::new(EchoShared {
-            http: HttpShared::new(Arc::clone(&guards)),
+            http: HttpShared::new(Arc::clone(&guards), visits),
             guards,
             acceptor: tokio_rustls::TlsAcceptor::from(tls),
             chain,

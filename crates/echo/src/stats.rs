@@ -82,6 +82,12 @@ counters! {
     forwarded_unrecorded,
     /// Passthrough: upstream connect failures.
     upstream_failures,
+    /// Visit pages served (a visit opened).
+    visits_opened,
+    /// Visit reports judged.
+    visit_reports,
+    /// Visit reports refused (malformed, too large, unknown or expired visit).
+    visit_reports_refused,
 }
 
 /// Where the witness answers its counters (Prometheus text format).

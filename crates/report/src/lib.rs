@@ -31,10 +31,15 @@ mod logs;
 mod svg;
 mod terminal;
 mod text;
+mod visits;
 
 pub use html::render_html;
 pub use logs::{LOGS_SCHEMA, LogReport, render_logs_html, render_logs_json, render_logs_terminal};
 pub use terminal::{TerminalStyle, render_terminal};
+pub use visits::{
+    VISITS_SCHEMA, VisitsReport, VisitsSummary, render_visits_html, render_visits_json,
+    render_visits_terminal,
+};
 
 pub use interloper_findings::REPORT_SCHEMA;
 use interloper_findings::{

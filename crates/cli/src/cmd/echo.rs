@@ -11,6 +11,7 @@ use interloper_echo::{
     CertSource, EchoConfig, EchoServer, Limits, PATH_HELLO, PATH_HELLOS, PassthroughConfig,
     PassthroughServer,
 };
+use interloper_protocol::visit::PATH_VISIT;
 
 use crate::args::parse;
 use crate::exit::Exit;
@@ -74,6 +75,24 @@ pub struct Args {
     /// Largest payload (bytes=N) served (e.g. 10M).
     #[arg(long, value_name = "BYTES", value_parser = parse::bytes)]
     pub max_payload: Option<u64>,
+    /// Append each judged visit of the visit page (/.well-known/interloper/visit) to FILE, one
+    /// JSON line; read them with `interloper visits FILE`.
+    #[arg(long, value_name = "FILE", help_heading = "Visit page")]
+    pub visits_log: Option<PathBuf>,
+    /// Rotate the visits log to FILE.1 at this size (e.g. 64M).
+    #[arg(long, value_name = "BYTES", value_parser = parse::bytes, default_value = "64M", help_heading = "Visit page")]
+    pub visits_log_max: u64,
+    /// What a visit record keeps: `details` (client /24 or /48 network, User-Agent) or
+    /// `aggregates` (neither: only what the summaries count).
+    #[arg(long, value_name = "WHAT", default_value = "details", value_parser = ["details", "aggregates"], help_heading = "Visit page")]
+    pub visits_keep: String,
+    /// A static URL of your site the visit page also downloads (repeatable; cross-origin:
+    /// without Timing-Allow-Origin the browser shows only its total time).
+    #[arg(long = "visit-url", value_name = "URL", help_heading = "Visit page")]
+    pub visit_urls: Vec<url::Url>,
+    /// How long the visit page measures.
+    #[arg(long, value_name = "DURATION", value_parser = parse::positive_duration, default_value = "15s", help_heading = "Visit page")]
+    pub visit_duration: Duration,
 }
 
 fn limits(args: &Args, mut l: Limits) -> Limits {
@@ -136,13 +155,29 @@ pub async fn run(args: Args, _style: Style) -> anyhow::Result<Exit> {
     };
     let mut cfg = EchoConfig::new(args.listen, cert);
     cfg.limits = limits(&args, cfg.limits.clone());
+    if let Some(u) = args
+        .visit_urls
+        .iter()
+        .find(|u| !matches!(u.scheme(), "http" | "https"))
+    {
+        bail!("--visit-url {u}: not an http(s) URL");
+    }
+    cfg.visits.site_urls.clone_from(&args.visit_urls);
+    cfg.visits.log.clone_from(&args.visits_log);
+    cfg.visits.log_max_bytes = args.visits_log_max;
+    cfg.visits.keep_details = args.visits_keep == "details";
+    cfg.visits.duration = args
+        .visit_duration
+        .clamp(Duration::from_secs(3), Duration::from_secs(60));
     let server = EchoServer::bind(cfg).await?;
     if let Some(leaf) = server.served_chain().certs.first() {
         eprintln!(
-            "interloper echo: witness on https://{}{PATH_HELLO} (leaf sha256 {}, pin {})",
+            "interloper echo: witness on https://{}{PATH_HELLO} (leaf sha256 {}, pin {}); \
+             visit page for users: https://{}{PATH_VISIT}",
             server.local_addr(),
             leaf.sha256,
-            leaf.spki_pin.as_deref().unwrap_or("-")
+            leaf.spki_pin.as_deref().unwrap_or("-"),
+            server.local_addr(),
         );
     }
     server.run(crate::out::stop_signal()).await;

@@ -12,3 +12,4 @@ pub mod pin;
 pub mod probe;
 pub mod serve;
 pub mod tls;
+pub mod visits;

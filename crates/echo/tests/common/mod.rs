@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Empty};
+use http_body_util::{BodyExt, Empty, Full};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use interloper_echo::{
     CertSource, EchoConfig, EchoServer, Limits, PassthroughConfig, PassthroughServer, Stats,
@@ -182,14 +182,27 @@ pub struct Got {
 
 /// One request over the connection, with HTTP/2 when ALPN chose it, else HTTP/1.1.
 pub async fn get(client: Client, method: &str, path: &str) -> Got {
+    send(client, method, path, &[], Bytes::new()).await
+}
+
+/// One request with extra headers and a body, over HTTP/2 when ALPN chose it, else HTTP/1.1.
+pub async fn send(
+    client: Client,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Bytes,
+) -> Got {
     let h2 = client.alpn().as_deref() == Some("h2");
     let io = TokioIo::new(client.tls);
-    let req = http::Request::builder()
+    let mut req = http::Request::builder()
         .method(method)
         .uri(path)
-        .header("host", "localhost")
-        .body(Empty::<Bytes>::new())
-        .unwrap();
+        .header("host", "localhost");
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let req = req.body(Full::new(body)).unwrap();
     let work = async move {
         let resp = if h2 {
             let (mut send, conn) = hyper::client::conn::http2::handshake(TokioExecutor::new(), io)
@@ -266,6 +279,11 @@ pub async fn start_echo(limits: Limits) -> Running {
         },
     );
     cfg.limits = limits;
+    start_echo_with(cfg).await
+}
+
+/// A witness from a configuration (its address and certificate as the caller set them).
+pub async fn start_echo_with(cfg: EchoConfig) -> Running {
     let server = EchoServer::bind(cfg).await.unwrap();
     let addr = server.local_addr();
     let stats = server.stats();

@@ -1,0 +1,167 @@
+//! `interloper visits FILE…`: the browser witness's visits log summarised — how many visitors
+//! were intercepted, by hello stack, browser and client network, how many downloads stalled —
+//! or one visit looked up by the code its visitor sent (`--code`).
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::path::PathBuf;
+
+use anyhow::{Context as _, bail};
+use interloper_findings::Severity;
+use interloper_findings::visits::{SCHEMA_VISIT, VisitRecord, analyse_visits};
+use interloper_report::{
+    ReportMeta, TerminalStyle, VisitsReport, render_visits_html, render_visits_json,
+    render_visits_terminal,
+};
+
+use crate::args::parse;
+use crate::exit::Exit;
+use crate::out::Style;
+
+/// Longest line read as a visit record; a longer one is skipped with a note.
+const MAX_LINE: usize = 1024 * 1024;
+/// Visits kept in memory for the summary; beyond, the rest are counted in a note.
+const MAX_VISITS: usize = 500_000;
+
+/// Arguments of `interloper visits`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Visits logs written by `interloper echo --visits-log FILE` (rotated files too).
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Show this visit in full (the code the visitor sent; repeatable).
+    #[arg(long = "code", value_name = "CODE")]
+    pub codes: Vec<String>,
+    /// Print the report as JSON (schema interloper.visits/v1, docs/visits.md).
+    #[arg(long)]
+    pub json: bool,
+    /// Also write the report as one self-contained HTML page to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+    /// Exit 1 when a finding is at or above this severity.
+    #[arg(long, value_name = "SEVERITY", default_value = "warning", value_parser = parse::severity)]
+    pub fail_on: Severity,
+}
+
+/// Run `interloper visits`.
+pub async fn run(args: Args, style: Style) -> anyhow::Result<Exit> {
+    tokio::task::spawn_blocking(move || run_blocking(args, style)).await?
+}
+
+/// Reads every record of the files; lines that are not visit records become notes.
+fn read(files: &[PathBuf]) -> anyhow::Result<(Vec<VisitRecord>, Vec<String>)> {
+    let mut records = Vec::new();
+    let mut notes = Vec::new();
+    let mut over = 0u64;
+    for path in files {
+        let f = File::open(path).with_context(|| format!("{}", path.display()))?;
+        let mut reader = BufReader::new(f);
+        let (mut lines, mut bad, mut first_bad) = (0u64, 0u64, None::<String>);
+        let mut buf = Vec::new();
+        loop {
+            buf.clear();
+            let n = Read::by_ref(&mut reader)
+                .take(MAX_LINE as u64 + 1)
+                .read_until(b'\n', &mut buf)
+                .with_context(|| format!("{}", path.display()))?;
+            if n == 0 {
+                break;
+            }
+            if buf.len() > MAX_LINE && !buf.ends_with(b"\n") {
+                // Skip the rest of an overlong line.
+                let mut rest = Vec::new();
+                reader.read_until(b'\n', &mut rest)?;
+            }
+            lines += 1;
+            let text = String::from_utf8_lossy(&buf);
+            if text.trim().is_empty() {
+                continue;
+            }
+            match serde_json::from_str::<VisitRecord>(text.trim()) {
+                Ok(r) if r.schema == SCHEMA_VISIT => {
+                    if records.len() < MAX_VISITS {
+                        records.push(r);
+                    } else {
+                        over += 1;
+                    }
+                }
+                Ok(_) | Err(_) => {
+                    bad += 1;
+                    first_bad.get_or_insert_with(|| format!("line {lines}"));
+                }
+            }
+        }
+        if lines > 0 && bad == lines {
+            bail!(
+                "{}: no line is a visit record ({SCHEMA_VISIT}); write one with `interloper echo --visits-log FILE`",
+                path.display()
+            );
+        }
+        if bad > 0 {
+            notes.push(format!(
+                "{}: {bad} of {lines} lines are not visit records (first: {})",
+                path.display(),
+                first_bad.unwrap_or_default()
+            ));
+        }
+    }
+    if over > 0 {
+        notes.push(format!(
+            "{over} visits beyond the first {MAX_VISITS} were not summarised"
+        ));
+    }
+    Ok((records, notes))
+}
+
+fn run_blocking(args: Args, style: Style) -> anyhow::Result<Exit> {
+    let (records, mut notes) = read(&args.files)?;
+    let analysis = analyse_visits(&records);
+    let mut looked_up = Vec::new();
+    for code in &args.codes {
+        let code = code.trim().to_ascii_uppercase();
+        match records.iter().find(|r| r.visit == code) {
+            Some(r) => looked_up.push(r.clone()),
+            None => notes.push(format!("no visit with code {code} in these files")),
+        }
+    }
+    if !args.codes.is_empty() && looked_up.is_empty() {
+        bail!(
+            "no visit with code {} in these files",
+            args.codes.join(", ")
+        );
+    }
+    let worst = analysis.findings.iter().map(|f| f.severity).max();
+    let now = super::check::now_rfc3339();
+    let report = VisitsReport::new(
+        analysis,
+        looked_up,
+        notes,
+        ReportMeta::new(env!("CARGO_PKG_VERSION"), &now, std::env::args().collect()),
+    );
+    if let Some(path) = &args.html {
+        let mut f = io::BufWriter::new(
+            File::create(path).with_context(|| format!("--html {}", path.display()))?,
+        );
+        render_visits_html(&report, &mut f)?;
+        f.flush()?;
+    }
+    let stdout = io::stdout();
+    let mut w = stdout.lock();
+    if args.json {
+        render_visits_json(&report, &mut w)?;
+    } else {
+        render_visits_terminal(
+            &report,
+            &mut w,
+            TerminalStyle {
+                color: style.color,
+                width: super::check::terminal_width(),
+            },
+        )?;
+        if let Some(path) = &args.html {
+            writeln!(w, "HTML report: {}", path.display())?;
+        }
+    }
+    w.flush()?;
+    Ok(Exit::from_findings(worst, args.fail_on))
+}

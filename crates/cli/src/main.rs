@@ -2,7 +2,7 @@
 //!
 //! Exit codes (decided in `exit.rs`, for every command):
 //!
-//! - `0`: nothing wrong: no finding at or above `--fail-on` (`check`, `logs`, `demo`), every
+//! - `0`: nothing wrong: no finding at or above `--fail-on` (`check`, `logs`, `visits`, `demo`), every
 //!   request succeeded (`probe`), every chain clean (`tls`); or the command did what was asked
 //!   (`pin`, `completions`, `man`, `--help`, `--version`, `demo --list`, a server stopped by
 //!   Ctrl-C or SIGTERM).

@@ -23,6 +23,8 @@ use tokio::task::JoinSet;
 use crate::rng::SplitMix;
 use crate::{Faults, Protocol, UPSTREAM_TIMEOUT};
 
+/// Largest request body the middlebox passes on.
+const MAX_REQUEST_BODY: usize = 1024 * 1024;
 /// Largest upstream body the middlebox buffers (the lab's site is far smaller).
 const MAX_BODY: usize = 8 << 20;
 /// Paths whose requests are counted apart; beyond this, further paths share one counter
@@ -199,7 +201,13 @@ async fn forward(
         .await?;
     let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls)).await?;
     let driver = tokio::spawn(conn);
-    let (parts, _body) = req.into_parts();
+    let (parts, body) = req.into_parts();
+    // A request body (a form, the visit page's report) is passed on whole, as a proxy would.
+    let request_body = http_body_util::Limited::new(body, MAX_REQUEST_BODY)
+        .collect()
+        .await
+        .map_err(|e| anyhow::anyhow!("request body: {e}"))?
+        .to_bytes();
     let path = parts
         .uri
         .path_and_query()
@@ -215,7 +223,7 @@ async fn forward(
         }
         up = up.header(k, v);
     }
-    let up = up.body(http_body_util::Empty::<Bytes>::new())?;
+    let up = up.body(http_body_util::Full::new(request_body))?;
     let resp = sender.send_request(up).await?;
     let (parts, body) = resp.into_parts();
     let body = http_body_util::Limited::new(body, MAX_BODY)

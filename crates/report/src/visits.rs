@@ -335,3 +335,79 @@ pub fn render_visits_html(report: &VisitsReport, out: &mut impl Write) -> io::Re
     );
     out.write_all(s.as_bytes())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use interloper_findings::visits::{
+        Claimed, Downloads, HelloSeen, Judgement, ProxySigns, SCHEMA_VISIT, StackFamily,
+        analyse_visits,
+    };
+
+    /// Everything in a record that a visitor (or something on their path) controls.
+    fn hostile() -> VisitRecord {
+        let x = "<script>alert(1)</script>";
+        VisitRecord {
+            schema: SCHEMA_VISIT.into(),
+            visit: "ABCD2345".into(),
+            time_unix_ms: 0,
+            client_network: Some(x.into()),
+            user_agent: Some(format!("Mozilla/5.0 {x}")),
+            claimed: Claimed {
+                family: Some(StackFamily::Chromium),
+                name: x.into(),
+            },
+            hellos: vec![HelloSeen {
+                ja4: x.into(),
+                ja3: x.into(),
+                family: StackFamily::NonBrowser,
+                traits: vec![x.into()],
+                stack: Some(x.into()),
+                size: 1,
+                connections: 1,
+                requests: 1,
+            }],
+            proxy: ProxySigns {
+                via: Some(x.into()),
+                forwarded_for_hops: 1,
+                forwarded: true,
+            },
+            downloads: Downloads::default(),
+            judgement: Judgement {
+                intercepted: true,
+                confidence: None,
+                hello_matches_user_agent: Some(false),
+                reasons: vec![x.into()],
+            },
+            headline: x.into(),
+        }
+    }
+
+    #[test]
+    fn nothing_a_visitor_sends_becomes_markup_or_a_terminal_escape() {
+        let r = hostile();
+        let report = VisitsReport::new(
+            analyse_visits(std::slice::from_ref(&r)),
+            vec![r],
+            vec!["<b>note</b>".into()],
+            ReportMeta::new("0", "2026-11-30T00:00:00Z", vec!["interloper".into()]),
+        );
+        let mut html = Vec::new();
+        render_visits_html(&report, &mut html).unwrap();
+        let html = String::from_utf8(html).unwrap();
+        assert!(!html.contains("<script>alert"), "{html}");
+        assert!(!html.contains("<b>note"), "{html}");
+        assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+        let mut text = Vec::new();
+        render_visits_terminal(
+            &report,
+            &mut text,
+            TerminalStyle {
+                color: false,
+                width: 100,
+            },
+        )
+        .unwrap();
+        assert!(!text.contains(&0x1b), "no escape sequence without colour");
+    }
+}

@@ -346,3 +346,124 @@ pub fn answer(record: &VisitRecord) -> VisitAnswer {
         details,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use interloper_protocol::visit::{SCHEMA_VISIT_REPORT, VisitEntry};
+
+    const CHROME: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+
+    fn hello(family: StackFamily) -> HelloSeen {
+        HelloSeen {
+            ja4: format!("{family:?}"),
+            ja3: String::new(),
+            family,
+            traits: Vec::new(),
+            stack: None,
+            size: 500,
+            connections: 1,
+            requests: 10,
+        }
+    }
+
+    fn side(ua: &str, hellos: Vec<HelloSeen>) -> WitnessSide {
+        WitnessSide {
+            visit: "ABCD2345".into(),
+            started_unix_ms: 1,
+            client_network: Some("192.0.2.0/24".into()),
+            user_agent: ua.into(),
+            hellos,
+            proxy: ProxySigns::default(),
+            server_ms_by_seed: [(1, 3.0), (2, 2900.0)].into_iter().collect(),
+        }
+    }
+
+    fn entry(seed: u64, ms: f64) -> VisitEntry {
+        VisitEntry {
+            kind: EntryKind::Witness,
+            index_or_bytes: 2048,
+            seed,
+            ok: true,
+            error: None,
+            start_ms: 0.0,
+            duration_ms: ms,
+            connect_ms: None,
+            tls_ms: None,
+            ttfb_ms: None,
+            body_ms: None,
+            protocol: "h2".into(),
+            transfer_size: 2048,
+            timing_allowed: true,
+        }
+    }
+
+    fn report(entries: Vec<VisitEntry>) -> VisitReport {
+        VisitReport {
+            schema: SCHEMA_VISIT_REPORT.into(),
+            visit: "ABCD2345".into(),
+            elapsed_ms: 15000.0,
+            entries,
+        }
+    }
+
+    #[test]
+    fn the_browsers_own_hello_is_clean_and_a_foreign_one_is_interception() {
+        let r = report(vec![entry(1, 20.0), entry(3, 30.0)]);
+        let clean = judge_visit(&side(CHROME, vec![hello(StackFamily::Chromium)]), &r, true);
+        assert!(!clean.judgement.intercepted);
+        assert_eq!(clean.judgement.hello_matches_user_agent, Some(true));
+        assert!(
+            clean
+                .headline
+                .starts_with("No interception seen; all 2 downloads")
+        );
+
+        let boxed = judge_visit(
+            &side(
+                CHROME,
+                vec![hello(StackFamily::Chromium), hello(StackFamily::NonBrowser)],
+            ),
+            &r,
+            true,
+        );
+        assert!(boxed.judgement.intercepted);
+        assert_eq!(boxed.judgement.confidence, Some(Confidence::High));
+        assert!(boxed.judgement.reasons[0].contains("not Chromium's"));
+
+        // Another browser family's hello: a User-Agent switcher could do that.
+        let other = judge_visit(&side(CHROME, vec![hello(StackFamily::Firefox)]), &r, true);
+        assert_eq!(other.judgement.confidence, Some(Confidence::Medium));
+
+        // No browser named: nothing to compare with.
+        let curl = judge_visit(
+            &side("curl/8.5.0", vec![hello(StackFamily::NonBrowser)]),
+            &r,
+            true,
+        );
+        assert!(!curl.judgement.intercepted);
+        assert_eq!(curl.judgement.hello_matches_user_agent, None);
+    }
+
+    #[test]
+    fn stalls_are_placed_by_the_witnesss_own_time_and_details_can_be_dropped() {
+        // Seed 1: the witness answered in 3 ms, the browser waited 2.5 s: the path.
+        // Seed 2: the witness itself took 2.9 s: the server.
+        let r = report(vec![entry(1, 2500.0), entry(2, 3000.0), entry(3, 10.0)]);
+        let v = judge_visit(&side(CHROME, vec![hello(StackFamily::Chromium)]), &r, false);
+        assert_eq!(
+            (
+                v.downloads.stalled,
+                v.downloads.stalled_on_path,
+                v.downloads.stalled_at_server
+            ),
+            (2, 1, 1)
+        );
+        assert!(
+            v.headline
+                .contains("2 of 3 downloads stalled for more than 2 s")
+        );
+        assert_eq!((v.client_network, v.user_agent), (None, None));
+        assert_eq!(v.claimed.name, "Chrome 131");
+    }
+}

@@ -1,0 +1,299 @@
+//! The browser witness with a real browser: Debian's chromium (driven by Playwright from the
+//! test venv, never a downloaded browser) opens `interloper echo`'s visit page directly, and
+//! through mitmproxy (a real intercepting middlebox, stalling a share of responses). The page
+//! shows its result without console errors (a CSP violation is one); the witness judges the
+//! direct visit clean and the intercepted one intercepted, naming the hello as not the
+//! browser's and the stalls as on the path; `interloper visits` summarises the log and looks a
+//! visit up by its code.
+//!
+//! Skipped, with a message, when the venv has no Playwright or chromium is absent and `CI` is
+//! unset (scripts/test installs both).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command as StdCommand, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{interloper, json};
+use interloper_testkit::{Mitmproxy, free_port, stall_addon};
+
+/// Opens a URL in headless chromium, waits for the page's result, prints it as JSON.
+const DRIVER: &str = r##"
+import json, sys
+from playwright.sync_api import sync_playwright
+url, shot = sys.argv[1], (sys.argv[2] if len(sys.argv) > 2 else "")
+errors = []
+with sync_playwright() as p:
+    browser = p.chromium.launch(executable_path="/usr/bin/chromium",
+                                args=["--no-sandbox", "--disable-gpu", "--disable-quic"])
+    ctx = browser.new_context(ignore_https_errors=True, viewport={"width": 900, "height": 700})
+    page = ctx.new_page()
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(url)
+    page.wait_for_selector("body[data-state]", timeout=120000)
+    out = {
+        "state": page.get_attribute("body", "data-state"),
+        "headline": page.text_content("#headline"),
+        "code": page.text_content("#code"),
+        "details": page.eval_on_selector_all("#details li", "els => els.map(e => e.textContent)"),
+        "errors": errors,
+    }
+    if shot:
+        page.screenshot(path=shot, full_page=True)
+    browser.close()
+print(json.dumps(out))
+"##;
+
+fn python_with_playwright() -> Option<PathBuf> {
+    let venv = std::env::var_os("INTERLOPER_VENV").map(PathBuf::from)?;
+    let python = venv.join("bin/python");
+    let ok = StdCommand::new(&python)
+        .args(["-c", "import playwright.sync_api"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    let chromium = Path::new("/usr/bin/chromium").exists();
+    (ok && chromium).then_some(python)
+}
+
+struct Witness {
+    port: u16,
+    child: Child,
+}
+
+impl Drop for Witness {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn witness(log: &Path) -> Witness {
+    let port = free_port();
+    let child = StdCommand::new(assert_cmd::cargo::cargo_bin("interloper"))
+        .args([
+            "echo",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--self-signed",
+            "localhost",
+            "--visits-log",
+            &log.display().to_string(),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start interloper echo");
+    let w = Witness { port, child };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "interloper echo did not listen");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    w
+}
+
+fn visit(python: &Path, url: &str, shot: Option<&Path>) -> serde_json::Value {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("driver.py");
+    std::fs::write(&script, DRIVER).unwrap();
+    let mut cmd = StdCommand::new(python);
+    cmd.arg(&script).arg(url);
+    if let Some(s) = shot {
+        cmd.arg(s);
+    }
+    let out = cmd.output().expect("run the browser");
+    assert!(
+        out.status.success(),
+        "browser driver failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!("{e}: {}", String::from_utf8_lossy(&out.stdout));
+    })
+}
+
+#[test]
+fn chromium_visits_directly_and_through_an_intercepting_stalling_proxy() {
+    let Some(python) = python_with_playwright() else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "Playwright or chromium missing: scripts/test installs them"
+        );
+        eprintln!("skipping: no Playwright in INTERLOPER_VENV or no chromium");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("visits.jsonl");
+    let w = witness(&log);
+
+    // Directly: the hello is chromium's own.
+    let shot = std::env::var_os("UPDATE_SCREENSHOT")
+        .map(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/visit-page.png"));
+    let direct = visit(
+        &python,
+        &format!(
+            "https://localhost:{}/.well-known/interloper/visit?seconds=4",
+            w.port
+        ),
+        shot.as_deref(),
+    );
+    assert_eq!(direct["errors"], serde_json::json!([]), "{direct}");
+    assert_eq!(direct["state"], "done", "{direct}");
+    let headline = direct["headline"].as_str().unwrap();
+    assert!(headline.starts_with("No interception seen"), "{direct}");
+
+    // Through mitmproxy, which opens its own TLS connection to the witness and holds a share
+    // of the test files 2.5 s.
+    let mitm = Mitmproxy::reverse(
+        w.port,
+        "Example Corp Outbound Gateway",
+        "Example Corp",
+        Some(&stall_addon(Some("/payload"), 0.3, 2.5)),
+    )
+    .expect("mitmproxy");
+    let boxed = visit(
+        &python,
+        &mitm.url("/.well-known/interloper/visit?seconds=8"),
+        None,
+    );
+    assert_eq!(boxed["errors"], serde_json::json!([]), "{boxed}");
+    assert_eq!(boxed["state"], "intercepted", "{boxed}");
+    let headline = boxed["headline"].as_str().unwrap();
+    assert!(
+        headline.starts_with("Your connection to this server is being decrypted"),
+        "{boxed}"
+    );
+    assert!(headline.contains("stalled for more than 2 s"), "{boxed}");
+    drop(mitm);
+
+    // The operator's side.
+    let out = interloper(&["visits", &log.display().to_string(), "--json"]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let report = json(&out);
+    assert_eq!(report["schema"], "interloper.visits/v1");
+    assert_eq!(report["summary"]["visits"], 2, "{report}");
+    assert_eq!(report["summary"]["intercepted"], 1, "{report}");
+    assert!(
+        report["summary"]["stalled_on_path"].as_u64().unwrap() >= 1,
+        "{report}"
+    );
+    let codes = common::codes(&report);
+    assert_eq!(
+        codes.first().map(String::as_str),
+        Some("IL701"),
+        "{codes:?}"
+    );
+    assert!(codes.contains(&"IL702".to_string()), "{codes:?}");
+    assert_eq!(report["verdict"]["status"], "intercepted");
+
+    // The intercepted visit by the code its user was shown.
+    let code = boxed["code"].as_str().unwrap();
+    let out = interloper(&[
+        "visits",
+        &log.display().to_string(),
+        "--code",
+        code,
+        "--json",
+    ]);
+    let one = json(&out);
+    let v = &one["visits"][0];
+    assert_eq!(v["visit"], code);
+    assert_eq!(v["claimed"]["family"], "chromium", "{v}");
+    assert_eq!(v["hellos"][0]["family"], "non-browser", "{v}");
+    assert_eq!(v["judgement"]["confidence"], "high", "{v}");
+    // And the direct one: chromium's hello, with its traits.
+    let direct_code = direct["code"].as_str().unwrap();
+    let out = interloper(&[
+        "visits",
+        &log.display().to_string(),
+        "--code",
+        direct_code,
+        "--json",
+    ]);
+    let v = &json(&out)["visits"][0];
+    assert_eq!(v["hellos"][0]["family"], "chromium", "{v}");
+    assert_eq!(v["judgement"]["hello_matches_user_agent"], true, "{v}");
+
+    // Terminal and HTML for a person.
+    let html = dir.path().join("visits.html");
+    let out = interloper(&[
+        "visits",
+        &log.display().to_string(),
+        "--code",
+        code,
+        "--html",
+        &html.display().to_string(),
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("INTERCEPTED")
+            || text.contains("Intercepted")
+            || text.contains("intercepted"),
+        "{text}"
+    );
+    assert!(text.contains(code), "{text}");
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains(code) && page.contains("<table>"));
+
+    // Bad input: not a visits log.
+    let bad = dir.path().join("bad.jsonl");
+    std::fs::write(&bad, "{\"not\": \"a visit\"}\nhello\n").unwrap();
+    let out = interloper(&["visits", &bad.display().to_string()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no line is a visit record"));
+}
+
+#[test]
+fn chromium_behind_the_labs_inspecting_middlebox_sees_interception_and_stalls_on_the_path() {
+    let Some(python) = python_with_playwright() else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "Playwright or chromium missing: scripts/test installs them"
+        );
+        eprintln!("skipping: no Playwright in INTERLOPER_VENV or no chromium");
+        return;
+    };
+    // The founding story's middlebox: an admin-named CA, a third of the responses held 2.5 s,
+    // the witness behind it on the same path.
+    let config = interloper_lab::ScenarioFile::from_toml(
+        "about = \"visit page behind inspection\"\n[lab]\nseed = 9\n[[lab.instance]]\n\
+         witness = true\n[lab.instance.middlebox]\nca_common_name = \"Corp Gateway CA\"\n\
+         ca_organisation = \"Example Corp IT\"\n[lab.instance.middlebox.faults]\n\
+         stall_probability = 0.35\nstall = \"2500ms\"\n",
+    )
+    .unwrap()
+    .lab;
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let lab = runtime
+        .block_on(interloper_lab::Lab::start(config))
+        .unwrap();
+    let witness = lab.instances()[0].witness_url().unwrap();
+    // *.localhost names resolve to loopback in chromium itself.
+    let page = visit(
+        &python,
+        &format!("{witness}.well-known/interloper/visit?seconds=10"),
+        None,
+    );
+    assert_eq!(page["errors"], serde_json::json!([]), "{page}");
+    assert_eq!(page["state"], "intercepted", "{page}");
+    let headline = page["headline"].as_str().unwrap();
+    assert!(headline.contains("stalled for more than 2 s"), "{page}");
+    let details: Vec<&str> = page["details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|d| d.as_str())
+        .collect();
+    assert!(
+        details
+            .iter()
+            .any(|d| d.contains("the time went on the way")),
+        "{details:?}"
+    );
+    assert!(
+        details.iter().any(|d| d.contains("not Chromium's")),
+        "{details:?}"
+    );
+}

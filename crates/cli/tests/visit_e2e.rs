@@ -16,7 +16,7 @@ use std::process::{Child, Command as StdCommand, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{interloper, json};
-use interloper_testkit::{Mitmproxy, free_port, stall_addon};
+use interloper_testkit::{Mitmproxy, Nginx, NginxOptions, free_port, stall_addon};
 
 /// Opens a URL in headless chromium, waits for the page's result, prints it as JSON.
 const DRIVER: &str = r##"
@@ -69,7 +69,7 @@ impl Drop for Witness {
     }
 }
 
-fn witness(log: &Path) -> Witness {
+fn witness(log: &Path, extra: &[String]) -> Witness {
     let port = free_port();
     let child = StdCommand::new(assert_cmd::cargo::cargo_bin("interloper"))
         .args([
@@ -81,6 +81,7 @@ fn witness(log: &Path) -> Witness {
             "--visits-log",
             &log.display().to_string(),
         ])
+        .args(extra)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -126,7 +127,23 @@ fn chromium_visits_directly_and_through_an_intercepting_stalling_proxy() {
     };
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("visits.jsonl");
-    let w = witness(&log);
+    // The site's own static files on real nginx (another origin): one answered with
+    // Timing-Allow-Origin, one without, whose phases the browser must hide.
+    let site = Nginx::start(NginxOptions {
+        extra_server_conf: "location = /small.txt { add_header Timing-Allow-Origin \"*\"; }\n"
+            .into(),
+        ..Default::default()
+    })
+    .expect("nginx");
+    let w = witness(
+        &log,
+        &[
+            "--visit-url".into(),
+            site.https_url("/small.txt"),
+            "--visit-url".into(),
+            site.https_url("/1m.bin"),
+        ],
+    );
 
     // Directly: the hello is chromium's own.
     let shot = std::env::var_os("UPDATE_SCREENSHOT")
@@ -215,6 +232,13 @@ fn chromium_visits_directly_and_through_an_intercepting_stalling_proxy() {
     let v = &json(&out)["visits"][0];
     assert_eq!(v["hellos"][0]["family"], "chromium", "{v}");
     assert_eq!(v["judgement"]["hello_matches_user_agent"], true, "{v}");
+    // Both site URLs were fetched each round, none failed, and only the one without
+    // Timing-Allow-Origin hid its phases.
+    let d = &v["downloads"];
+    let site_n = d["site"].as_u64().unwrap();
+    assert!(site_n >= 2 && site_n % 2 == 0, "{d}");
+    assert_eq!(d["site_failed"], 0, "{d}");
+    assert_eq!(d["site_timing_hidden"].as_u64().unwrap(), site_n / 2, "{d}");
 
     // Terminal and HTML for a person.
     let html = dir.path().join("visits.html");

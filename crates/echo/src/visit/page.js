@@ -14,9 +14,21 @@
   var entries = [];
   var seed = 0;
 
-  function timing(url) {
-    var list = performance.getEntriesByName(url);
-    return list.length ? list[list.length - 1] : null;
+  function entriesFor(url) { return performance.getEntriesByName(url, "resource"); }
+
+  // The browser adds a download's timing entry when its body has arrived, which for a no-cors
+  // response can be after fetch() resolved: wait for this download's own entry (bounded).
+  function timing(url, before) {
+    return new Promise(function (resolve) {
+      var waited = 0;
+      (function poll() {
+        var list = entriesFor(url);
+        if (list.length > before) { return resolve(list[list.length - 1]); }
+        if (waited >= 5000) { return resolve(null); }
+        waited += 50;
+        setTimeout(poll, 50);
+      })();
+    });
   }
 
   function fill(entry, t) {
@@ -43,6 +55,8 @@
       ttfb_ms: null, body_ms: null, protocol: "", transfer_size: 0, timing_allowed: false
     };
     var started = performance.now();
+    var absolute = new URL(url, location.href).href;
+    var before = entriesFor(absolute).length;
     var ctl = new AbortController();
     // A download still running well past the end is a stall worth reporting, not waiting for.
     var timer = setTimeout(function () { ctl.abort(); }, Math.max(2000, deadline + 5000 - started));
@@ -60,21 +74,26 @@
     }).then(function () {
       clearTimeout(timer);
       entry.duration_ms = performance.now() - started;
-      fill(entry, timing(new URL(url, location.href).href));
+      return entry.error ? null : timing(absolute, before);
+    }).then(function (t) {
+      fill(entry, t);
       entries.push(entry);
     });
   }
 
   function round() {
     var jobs = [];
+    // Each job keeps its own seed (`s`), fixed when the job is made.
     cfg.sizes.forEach(function (n) {
       seed += 1;
-      var url = cfg.payload + "?bytes=" + n + "&seed=" + seed + "&visit=" + cfg.visit;
-      jobs.push(function () { return download("witness", url, n, seed, n); });
+      var s = seed;
+      var url = cfg.payload + "?bytes=" + n + "&seed=" + s + "&visit=" + cfg.visit;
+      jobs.push(function () { return download("witness", url, n, s, n); });
     });
     cfg.site.forEach(function (u, i) {
       seed += 1;
-      jobs.push(function () { return download("site", u, i, seed, 0); });
+      var s = seed;
+      jobs.push(function () { return download("site", u, i, s, 0); });
     });
     // One after another: the numbers then describe the path, not the browser's queue.
     return jobs.reduce(function (p, job) { return p.then(job); }, Promise.resolve());

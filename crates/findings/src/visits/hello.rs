@@ -98,10 +98,15 @@ mod tests {
             ],
         );
         assert_eq!(family(&safari), StackFamily::Safari);
+        // Debian firefox-esr 153.8 headless, captured here on loopback (tshark's extension
+        // and cipher lists of its ClientHello, 1 958 bytes with the ML-KEM key share).
         let firefox = hello(
-            &[0x1301, 0x1303],
             &[
-                0, 23, 65281, 10, 11, 35, 16, 5, 34, 51, 43, 13, 45, 28, 65037,
+                0x1301, 0x1303, 0x1302, 0xc02b, 0xc02f, 0xcca9, 0xcca8, 0xc02c, 0xc030, 0xc00a,
+                0xc013, 0xc014, 0x009c, 0x009d, 0x002f, 0x0035,
+            ],
+            &[
+                0, 23, 65281, 10, 11, 35, 16, 5, 34, 18, 51, 43, 13, 45, 28, 27, 65037,
             ],
         );
         assert_eq!(family(&firefox), StackFamily::Firefox);

@@ -66,7 +66,10 @@ impl Plan {
         if self.assets.is_empty() {
             return 0;
         }
-        self.per_shape * self.shape_modes.len() as u64
+        let mut shapes: Vec<HelloShape> = self.shape_modes.iter().map(|m| m.hello).collect();
+        shapes.sort();
+        shapes.dedup();
+        self.per_shape * shapes.len() as u64
     }
 
     /// Total requests planned.
@@ -142,22 +145,21 @@ pub async fn plan_samples(
             wanted.div_ceil(n).max(modes.len() as u64).clamp(2, 240)
         }
     };
-    // Offered as a browser offers (h2 and HTTP/1.1), on fresh connections: the hello is what
-    // differs, so nothing else may.
-    let shape_modes = if https {
-        opts.hello_shapes
-            .extra()
-            .into_iter()
-            .map(|hello| SampleMode {
-                http: opts.probe.http,
-                policy: ConnectionPolicy::Fresh,
-                addr: None,
-                hello,
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
+    // Fresh connections, each shape over the same HTTP versions as the rotation, so the
+    // shape samples never tip the protocol contrast (IL208) one way.
+    let mut shape_modes = Vec::new();
+    if https {
+        for http in &versions {
+            for hello in opts.hello_shapes.extra() {
+                shape_modes.push(SampleMode {
+                    http: *http,
+                    policy: ConnectionPolicy::Fresh,
+                    addr: None,
+                    hello,
+                });
+            }
+        }
+    }
     Ok(Plan {
         assets,
         modes,
@@ -234,9 +236,10 @@ pub async fn sample(
                         (asset_idx, mode_idx, j / n_assets + 1)
                     }
                     Slot::Shape(k) => {
-                        let n_shapes = plan.shape_modes.len().max(1) as u64;
-                        let asset_idx = ((k / n_shapes) % n_assets) as usize;
-                        let mode_idx = plan.modes.len() + (k % n_shapes) as usize;
+                        let n_shape_modes = plan.shape_modes.len().max(1) as u64;
+                        // Offset per pass so a mode does not always meet the same asset.
+                        let asset_idx = ((k / n_shape_modes + k) % n_assets) as usize;
+                        let mode_idx = plan.modes.len() + (k % n_shape_modes) as usize;
                         // After every rotation request, so records sort after them.
                         (asset_idx, mode_idx, plan.per_asset + 1 + k)
                     }
@@ -421,7 +424,12 @@ mod tests {
                 .collect(),
             modes: vec![mode(HelloShape::Classic)],
             per_asset: 10,
-            shape_modes: vec![mode(HelloShape::Pq), mode(HelloShape::Large)],
+            shape_modes: vec![
+                mode(HelloShape::Pq),
+                mode(HelloShape::Large),
+                mode(HelloShape::Pq),
+                mode(HelloShape::Large),
+            ],
             per_shape: 6,
         };
         assert_eq!(plan.total(), 52);

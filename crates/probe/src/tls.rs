@@ -145,6 +145,13 @@ fn provider_for(shape: HelloShape) -> CryptoProvider {
 /// Build the one client config every connection of a probe shares.
 pub(crate) fn client_config(cfg: &ProbeConfig) -> Result<Arc<rustls::ClientConfig>, ProbeError> {
     let provider = Arc::new(provider_for(cfg.hello));
+    if !cfg.hello.is_classic() {
+        // aws-lc initialises itself on first use (a few hundred ms on a busy machine): pay that
+        // here, not inside the first post-quantum handshake, whose time is evidence.
+        for group in &provider.kx_groups {
+            let _ = group.start();
+        }
+    }
     let mut roots = RootCertStore::empty();
     if cfg.use_os_roots {
         // Unreadable entries are skipped, as curl does; an empty store is caught below.

@@ -5,7 +5,9 @@
 
 mod common;
 
-use std::time::Duration;
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, Instant};
 
 use interloper_lab::{HelloAction, HelloFault, Lab, LabConfig, Scenario};
 use serde_json::Value;
@@ -226,5 +228,97 @@ fn check_names_il107_and_tls_schema_stays_additive() {
         .unwrap_or_default();
     assert!(!codes.contains(&"IL107"), "{report:#}");
     assert_eq!(report["verdict"]["status"], "clean", "{report:#}");
+    rt.block_on(lab.shutdown());
+}
+
+fn chromium() -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    ["chromium", "chromium-browser"].iter().find_map(|name| {
+        std::env::split_paths(&path)
+            .map(|d| d.join(name))
+            .find(|p| p.is_file())
+    })
+}
+
+/// What headless Chromium makes of the lab's page: its DOM (an error page when the load
+/// failed), within a deadline so a wedged browser fails the test instead of hanging it.
+fn chromium_dom(bin: &PathBuf, lab: &Lab) -> String {
+    let inst = &lab.instances()[0];
+    let profile = tempfile::tempdir().expect("profile dir");
+    let mut child = Command::new(bin)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            // The lab's CAs are not installed in this throwaway profile; the hello is what
+            // this test is about, and it is sent before any certificate is seen.
+            "--ignore-certificate-errors",
+            &format!("--host-resolver-rules=MAP {} 127.0.0.1", inst.host),
+            &format!("--user-data-dir={}", profile.path().display()),
+            "--dump-dom",
+            &inst.url(),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start chromium");
+    let mut stdout = child.stdout.take().expect("stdout");
+    let reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = std::io::Read::read_to_string(&mut stdout, &mut s);
+        s
+    });
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while child.try_wait().expect("wait").is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("chromium did not finish within 60 s");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    reader.join().unwrap_or_default()
+}
+
+/// The founding story of the fault, with a real browser: Chromium's own ClientHello (it sends
+/// X25519MLKEM768 by default) is reset by the lab's box exactly as interloper's `pq` shape is,
+/// while the classic hello goes through; without the fault Chromium loads the page.
+#[test]
+fn a_real_browser_fails_where_the_pq_shape_fails() {
+    let Some(bin) = chromium() else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "chromium is required in CI (apt-get install -y chromium)"
+        );
+        println!("skipped: no chromium on PATH");
+        return;
+    };
+    let rt = runtime();
+    let lab = lab_with(
+        &rt,
+        Some(HelloFault {
+            key_share_group: Some("X25519MLKEM768".into()),
+            ..HelloFault::default()
+        }),
+    );
+    let dom = chromium_dom(&bin, &lab);
+    assert!(!dom.contains("<title>interloper lab</title>"), "{dom}");
+    let (_, out) = tls(&lab, &["--json"]);
+    let json: Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(
+        shapes(&json)[..2],
+        [pair("classic", "accepted"), pair("pq", "reset")],
+        "{json:#}"
+    );
+    rt.block_on(lab.shutdown());
+
+    let lab = lab_with(&rt, None);
+    let dom = chromium_dom(&bin, &lab);
+    assert!(dom.contains("<title>interloper lab</title>"), "{dom}");
     rt.block_on(lab.shutdown());
 }

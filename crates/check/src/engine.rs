@@ -190,6 +190,7 @@ fn target_options(
         cross_origin: plan.discovery.cross_origin,
         each_address: plan.sampling.each_address,
         both_protocols: plan.sampling.both_protocols,
+        hello_shapes: plan.sampling.hello_shapes,
         manifest,
         redirect_hosts: plan.discovery.redirect_hosts.clone(),
         keep_body: plan.limits.keep_body,

@@ -47,7 +47,10 @@ pub mod tlspath;
 
 pub use discover::{Discovered, discover};
 pub use engine::{CheckOutcome, Observer, now_rfc3339, run_check};
-pub use plan::{CheckPlan, Discovery, Limits, ManifestSource, Samples, Sampling, Trust};
+pub use plan::{
+    CheckPlan, Discovery, HelloShapes, Limits, ManifestSource, PER_HELLO_SHAPE, Samples, Sampling,
+    Trust,
+};
 pub use sample::{Plan, SampleMode, Sampled, plan_samples, sample};
 
 use std::path::PathBuf;
@@ -80,6 +83,8 @@ pub struct CheckOptions {
     pub each_address: bool,
     /// Compare HTTP/2 with HTTP/1.1 (HTTPS only).
     pub both_protocols: bool,
+    /// ClientHello shapes compared with the classic one (HTTPS only).
+    pub hello_shapes: HelloShapes,
     /// Django manifest to use instead of discovering one (a URL or its bytes).
     pub manifest: Option<ManifestSource>,
     /// Hosts redirects may lead to (`None`: any).
@@ -104,6 +109,7 @@ impl Default for CheckOptions {
             cross_origin: false,
             each_address: sampling.each_address,
             both_protocols: sampling.both_protocols,
+            hello_shapes: sampling.hello_shapes,
             manifest: None,
             redirect_hosts: None,
             keep_body: limits.keep_body,

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use interloper_probe::{IpFamily, ProbeConfig, ProxySetting};
+use interloper_probe::{HelloShape, IpFamily, ProbeConfig, ProxySetting};
 
 /// A whole request may take this many phase limits (`--max-time` defaults to 4 × `--timeout`).
 pub const REQUEST_LIMIT_IN_PHASES: u32 = 4;
@@ -62,6 +62,70 @@ impl Default for Trust {
     }
 }
 
+/// Which ClientHello shapes a check sends. The classic one is always sent (discovery,
+/// verification and most samples use it); the others get a few fresh connections each, so a
+/// path that breaks only on the hello browsers send shows as a contrast (IL107).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HelloShapes {
+    /// Sample the post-quantum hello (X25519MLKEM768).
+    pub pq: bool,
+    /// Sample the post-quantum hello split over several TCP segments.
+    pub large: bool,
+    /// Fresh connections per extra shape and target (budget permitting).
+    pub per_shape: u32,
+}
+
+/// Fresh connections per extra hello shape: enough for two or three failures to stand out
+/// against a clean classic sample, few enough to cost little (two shapes: 12 connections).
+pub const PER_HELLO_SHAPE: u32 = 6;
+
+impl Default for HelloShapes {
+    fn default() -> Self {
+        HelloShapes {
+            pq: true,
+            large: true,
+            per_shape: PER_HELLO_SHAPE,
+        }
+    }
+}
+
+impl HelloShapes {
+    /// Only the classic hello.
+    pub fn classic_only() -> HelloShapes {
+        HelloShapes {
+            pq: false,
+            large: false,
+            per_shape: PER_HELLO_SHAPE,
+        }
+    }
+
+    /// From a list of shapes (`classic` is implied).
+    pub fn from_list(shapes: &[HelloShape]) -> HelloShapes {
+        HelloShapes {
+            pq: shapes.contains(&HelloShape::Pq),
+            large: shapes.contains(&HelloShape::Large),
+            per_shape: PER_HELLO_SHAPE,
+        }
+    }
+
+    /// The shapes sampled besides the classic one.
+    pub fn extra(&self) -> Vec<HelloShape> {
+        [(self.pq, HelloShape::Pq), (self.large, HelloShape::Large)]
+            .into_iter()
+            .filter_map(|(on, shape)| on.then_some(shape))
+            .collect()
+    }
+
+    /// Every shape sampled, classic first: `classic,pq,large` (the `--hello-shapes` value).
+    pub fn to_list(&self) -> String {
+        std::iter::once(HelloShape::Classic)
+            .chain(self.extra())
+            .map(HelloShape::as_str)
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+}
+
 /// How the assets are requested once discovered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Sampling {
@@ -73,6 +137,8 @@ pub struct Sampling {
     pub each_address: bool,
     /// Compare HTTP/2 with HTTP/1.1 (HTTPS only).
     pub both_protocols: bool,
+    /// ClientHello shapes compared with the classic one (HTTPS only).
+    pub hello_shapes: HelloShapes,
 }
 
 impl Default for Sampling {
@@ -82,6 +148,7 @@ impl Default for Sampling {
             concurrency: 4,
             each_address: false,
             both_protocols: true,
+            hello_shapes: HelloShapes::default(),
         }
     }
 }
@@ -251,6 +318,15 @@ impl CheckPlan {
         if self.sampling.each_address {
             push("--each-address", None);
         }
+        let shapes = self.sampling.hello_shapes;
+        if (shapes.pq, shapes.large)
+            != (
+                defaults.sampling.hello_shapes.pq,
+                defaults.sampling.hello_shapes.large,
+            )
+        {
+            push("--hello-shapes", Some(shapes.to_list()));
+        }
         if self.discovery.all_static {
             push("--all-static", None);
         }
@@ -300,6 +376,20 @@ mod tests {
     fn a_default_plan_is_just_its_urls() {
         let plan = CheckPlan::new(vec!["https://example.test/".parse().unwrap()]);
         assert_eq!(plan.to_check_args(), vec!["https://example.test/"]);
+    }
+
+    #[test]
+    fn hello_shapes_read_back() {
+        let mut plan = CheckPlan::new(vec!["https://example.test/".parse().unwrap()]);
+        assert_eq!(plan.sampling.hello_shapes.to_list(), "classic,pq,large");
+        plan.sampling.hello_shapes = HelloShapes::from_list(&[HelloShape::Pq]);
+        assert_eq!(
+            plan.to_check_args(),
+            vec!["--hello-shapes", "classic,pq", "https://example.test/"]
+        );
+        plan.sampling.hello_shapes = HelloShapes::classic_only();
+        assert_eq!(plan.sampling.hello_shapes.extra(), vec![]);
+        assert_eq!(plan.to_check_args()[1], "classic");
     }
 
     #[test]

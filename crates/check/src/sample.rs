@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use interloper_findings::{AssetCheck, AssetCheckKind, AssetEvidence, samples_for};
 use interloper_model::{ErrorKind, RequestRecord};
-use interloper_probe::{ConnectionPolicy, HttpVersionPref, Probe, Target};
+use interloper_probe::{ConnectionPolicy, HelloShape, HttpVersionPref, Probe, Target};
 use tokio::sync::mpsc;
 
 use crate::discover::{Discovered, worth_sampling};
@@ -27,6 +27,8 @@ pub struct SampleMode {
     pub policy: ConnectionPolicy,
     /// Pinned address, when probing each address.
     pub addr: Option<SocketAddr>,
+    /// The ClientHello shape.
+    pub hello: HelloShape,
 }
 
 /// What will be requested.
@@ -38,12 +40,57 @@ pub struct Plan {
     pub modes: Vec<SampleMode>,
     /// Requests per asset.
     pub per_asset: u64,
+    /// One fresh-connection mode per ClientHello shape besides the classic one.
+    pub shape_modes: Vec<SampleMode>,
+    /// Requests per shape mode, spread over the assets and over the run.
+    pub per_shape: u64,
+}
+
+/// What one index of the run requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Slot {
+    /// The i-th request of the asset × mode rotation.
+    Main(u64),
+    /// The k-th request of the hello-shape samples.
+    Shape(u64),
 }
 
 impl Plan {
+    /// Requests of the asset × mode rotation.
+    fn main_total(&self) -> u64 {
+        self.per_asset * self.assets.len() as u64
+    }
+
+    /// Requests of the hello-shape samples.
+    fn shape_total(&self) -> u64 {
+        if self.assets.is_empty() {
+            return 0;
+        }
+        let mut shapes: Vec<HelloShape> = self.shape_modes.iter().map(|m| m.hello).collect();
+        shapes.sort();
+        shapes.dedup();
+        self.per_shape * shapes.len() as u64
+    }
+
     /// Total requests planned.
     pub fn total(&self) -> u64 {
-        self.per_asset * self.assets.len() as u64
+        self.main_total() + self.shape_total()
+    }
+
+    /// Index `i` of the run: the shape samples sit every `stride`-th index, so a budget cut
+    /// leaves them sampled in proportion and a stalling shape never holds every worker at once.
+    fn slot(&self, i: u64) -> Slot {
+        let shapes = self.shape_total();
+        if shapes == 0 {
+            return Slot::Main(i);
+        }
+        let stride = (self.total() / shapes).max(1);
+        let before = ((i + 1) / stride).min(shapes);
+        if (i + 1) % stride == 0 && (i + 1) / stride <= shapes {
+            Slot::Shape(before - 1)
+        } else {
+            Slot::Main(i - before)
+        }
     }
 }
 
@@ -83,6 +130,7 @@ pub async fn plan_samples(
                     http: *http,
                     policy,
                     addr: *addr,
+                    hello: HelloShape::Classic,
                 });
             }
         }
@@ -97,10 +145,27 @@ pub async fn plan_samples(
             wanted.div_ceil(n).max(modes.len() as u64).clamp(2, 240)
         }
     };
+    // Fresh connections, each shape over the same HTTP versions as the rotation, so the
+    // shape samples never tip the protocol contrast (IL208) one way.
+    let mut shape_modes = Vec::new();
+    if https {
+        for http in &versions {
+            for hello in opts.hello_shapes.extra() {
+                shape_modes.push(SampleMode {
+                    http: *http,
+                    policy: ConnectionPolicy::Fresh,
+                    addr: None,
+                    hello,
+                });
+            }
+        }
+    }
     Ok(Plan {
         assets,
         modes,
         per_asset,
+        shape_modes,
+        per_shape: u64::from(opts.hello_shapes.per_shape),
     })
 }
 
@@ -123,12 +188,13 @@ pub async fn sample(
     deadline: Instant,
     progress: &dyn Progress,
 ) -> Result<Sampled, CheckError> {
-    let mut probes: BTreeMap<u8, Probe> = BTreeMap::new();
-    for m in &plan.modes {
-        let key = version_key(m.http);
+    let mut probes: BTreeMap<(u8, HelloShape), Probe> = BTreeMap::new();
+    for m in plan.modes.iter().chain(&plan.shape_modes) {
+        let key = probe_key(m);
         if let std::collections::btree_map::Entry::Vacant(e) = probes.entry(key) {
             let mut cfg = opts.probe.clone();
             cfg.http = m.http;
+            cfg.hello = m.hello;
             e.insert(Probe::new(cfg)?);
         }
     }
@@ -147,8 +213,10 @@ pub async fn sample(
         let tx = tx.clone();
         handles.push(tokio::spawn(async move {
             // One session per mode, so reuse means reuse within this worker's stream.
-            let mut sessions: Vec<Option<interloper_probe::Session>> =
-                (0..plan.modes.len()).map(|_| None).collect();
+            let mut sessions: Vec<Option<interloper_probe::Session>> = (0..plan.modes.len()
+                + plan.shape_modes.len())
+                .map(|_| None)
+                .collect();
             let n_assets = plan.assets.len() as u64;
             let n_modes = plan.modes.len().max(1) as u64;
             loop {
@@ -159,16 +227,31 @@ pub async fn sample(
                 if i >= total || n_assets == 0 {
                     return false;
                 }
-                let asset_idx = (i % n_assets) as usize;
-                // Rotate modes per full pass over the assets, offset per asset so adjacent
-                // assets do not always share a mode.
-                let mode_idx = (((i / n_assets) + asset_idx as u64) % n_modes) as usize;
-                let (Some(url), Some(mode)) =
-                    (plan.assets.get(asset_idx), plan.modes.get(mode_idx))
-                else {
+                let (asset_idx, mode_idx, seq) = match plan.slot(i) {
+                    Slot::Main(j) => {
+                        let asset_idx = (j % n_assets) as usize;
+                        // Rotate modes per full pass over the assets, offset per asset so
+                        // adjacent assets do not always share a mode.
+                        let mode_idx = (((j / n_assets) + asset_idx as u64) % n_modes) as usize;
+                        (asset_idx, mode_idx, j / n_assets + 1)
+                    }
+                    Slot::Shape(k) => {
+                        let n_shape_modes = plan.shape_modes.len().max(1) as u64;
+                        // Offset per pass so a mode does not always meet the same asset.
+                        let asset_idx = ((k / n_shape_modes + k) % n_assets) as usize;
+                        let mode_idx = plan.modes.len() + (k % n_shape_modes) as usize;
+                        // After every rotation request, so records sort after them.
+                        (asset_idx, mode_idx, plan.per_asset + 1 + k)
+                    }
+                };
+                let mode = match mode_idx.checked_sub(plan.modes.len()) {
+                    None => plan.modes.get(mode_idx),
+                    Some(s) => plan.shape_modes.get(s),
+                };
+                let (Some(url), Some(mode)) = (plan.assets.get(asset_idx), mode) else {
                     return false;
                 };
-                let Some(probe) = probes.get(&version_key(mode.http)) else {
+                let Some(probe) = probes.get(&probe_key(mode)) else {
                     return false;
                 };
                 let session = sessions[mode_idx].get_or_insert_with(|| {
@@ -181,7 +264,7 @@ pub async fn sample(
                     continue;
                 };
                 target.pinned = mode.addr;
-                let record = session.request(&target, i / n_assets + 1).await;
+                let record = session.request(&target, seq).await;
                 if tx.send((asset_idx, record)).await.is_err() {
                     return false;
                 }
@@ -270,12 +353,13 @@ pub async fn sample(
     })
 }
 
-fn version_key(v: HttpVersionPref) -> u8 {
-    match v {
+fn probe_key(m: &SampleMode) -> (u8, HelloShape) {
+    let version = match m.http {
         HttpVersionPref::Http1 => 1,
         HttpVersionPref::Http2 => 2,
         HttpVersionPref::Auto => 0,
-    }
+    };
+    (version, m.hello)
 }
 
 /// For a file whose first response was verified (hashed name or SRI): the later complete
@@ -324,7 +408,59 @@ fn content_changed(records: &[RequestRecord]) -> Option<AssetCheck> {
 mod tests {
     use interloper_model::RequestRecord;
 
-    use super::content_changed;
+    use super::{HelloShape, Plan, SampleMode, Slot, content_changed};
+
+    #[test]
+    fn shape_samples_are_spread_over_the_run_and_all_planned() {
+        let mode = |hello| SampleMode {
+            http: interloper_probe::HttpVersionPref::Auto,
+            policy: interloper_probe::ConnectionPolicy::Fresh,
+            addr: None,
+            hello,
+        };
+        let plan = Plan {
+            assets: (0..4)
+                .map(|i| format!("https://a.test/s/{i}").parse().unwrap())
+                .collect(),
+            modes: vec![mode(HelloShape::Classic)],
+            per_asset: 10,
+            shape_modes: vec![
+                mode(HelloShape::Pq),
+                mode(HelloShape::Large),
+                mode(HelloShape::Pq),
+                mode(HelloShape::Large),
+            ],
+            per_shape: 6,
+        };
+        assert_eq!(plan.total(), 52);
+        let slots: Vec<Slot> = (0..plan.total()).map(|i| plan.slot(i)).collect();
+        let shapes: Vec<u64> = slots
+            .iter()
+            .filter_map(|s| match s {
+                Slot::Shape(k) => Some(*k),
+                Slot::Main(_) => None,
+            })
+            .collect();
+        let main: Vec<u64> = slots
+            .iter()
+            .filter_map(|s| match s {
+                Slot::Main(j) => Some(*j),
+                Slot::Shape(_) => None,
+            })
+            .collect();
+        assert_eq!(shapes, (0..12).collect::<Vec<_>>());
+        assert_eq!(main, (0..40).collect::<Vec<_>>());
+        // Not bunched: the first shape sample comes early, the last before the end.
+        assert!(matches!(slots[3], Slot::Shape(0)), "{slots:?}");
+        assert!(matches!(slots[47], Slot::Shape(11)), "{slots:?}");
+        // No shapes: the rotation alone.
+        let classic = Plan {
+            shape_modes: Vec::new(),
+            ..plan
+        };
+        assert_eq!(classic.total(), 40);
+        assert_eq!(classic.slot(7), Slot::Main(7));
+    }
 
     fn rec(status: u16, digest: &str) -> RequestRecord {
         let mut r: RequestRecord = serde_json::from_value(serde_json::json!({

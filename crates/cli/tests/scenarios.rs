@@ -449,6 +449,8 @@ scenarios! {
     real_tamper => "real-tamper",
     stall => "stall",
     hostile_origin => "hostile-origin",
+    pq_reset => "pq-reset",
+    pq_stall => "pq-stall",
 }
 
 #[test]

@@ -64,6 +64,7 @@ fn tls_findings(t: &TargetEvidence) -> impl Iterator<Item = Finding> {
 fn request_findings(t: &TargetEvidence, c: &Classified<'_>, cfg: &ThresholdConfig) -> Vec<Finding> {
     let count = |pred: fn(Outcome) -> bool| c.rows.iter().filter(|r| pred(r.2)).count();
     let mut group_findings: Vec<groups::GroupFinding> = [
+        groups::hello_shape(t, c, cfg),
         groups::address(t, c, cfg),
         groups::large_bodies(t, c, cfg),
         groups::protocol(t, c, cfg),

@@ -267,6 +267,21 @@ catalogue! {
         remedy: "The connection negotiated less than the server offers (HTTP/2 → HTTP/1.1 or \
          TLS 1.3 → 1.2), which middleboxes that terminate TLS commonly cause.",
     }
+    IL107 {
+        family: Tls, rank: 61, severity: Error, verdict: Degraded,
+        place: Path, symptom: Some("browser-shaped hellos failing"),
+        title: "Only the browser-shaped (large / post-quantum) ClientHello fails or stalls",
+        remedy: "Browsers (Chrome, Edge, Firefox since 2024) open TLS with a post-quantum key \
+         share (X25519MLKEM768): a ClientHello of about 1.5 KB that spans two TCP segments. \
+         On this path that hello fails or stalls while the classic one (curl's) goes through, \
+         so browser users see ERR_SSL_PROTOCOL_ERROR, resets or long waits that nobody else \
+         reproduces. Ask the network team which device inspects or filters TLS on this path \
+         and to update it or change its mode: FortiGate flow-based deep inspection, for \
+         one, resets ML-KEM hellos where proxy-based inspection does not; other firewalls \
+         and servers that break this way are listed at tldr.fail. Until it is fixed, exempt \
+         this server from inspection. Turning post-quantum key agreement off in browsers \
+         (Chrome policy PostQuantumKeyAgreementEnabled) only hides the fault.",
+    }
     IL201 {
         family: Delivery, rank: 110, severity: Error, verdict: Degraded,
         place: Path, symptom: Some("stalls"),

@@ -72,6 +72,72 @@ pub enum Protocol {
     Http1,
 }
 
+/// What a middlebox does to a ClientHello it cannot handle.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HelloAction {
+    /// Reset the connection (TCP RST), as FortiGate flow-based deep inspection does to ML-KEM
+    /// hellos.
+    #[default]
+    Reset,
+    /// Hold the hello for `stall`, then handle it: an inspection engine that takes seconds
+    /// over a hello it has to reassemble.
+    Stall,
+    /// Answer with a fatal handshake_failure alert and close.
+    Alert,
+}
+
+/// The post-quantum / large-hello fault: hellos above a size, or carrying a key share for a
+/// given group, are reset, held or refused before the box's TLS sees them. Classic hellos
+/// pass untouched.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HelloFault {
+    /// Hit hellos whose handshake message is longer than this many bytes (a classic hello
+    /// is about 500, a post-quantum one about 1500).
+    pub above_bytes: Option<usize>,
+    /// Hit hellos carrying a key share for this group: an IANA name (`"X25519MLKEM768"`) or
+    /// a number (`"0x11ec"`).
+    pub key_share_group: Option<String>,
+    /// What happens to a hit hello.
+    pub action: HelloAction,
+    /// How long `action = "stall"` holds it.
+    #[serde(with = "duration_text")]
+    pub stall: Duration,
+}
+
+impl Default for HelloFault {
+    fn default() -> HelloFault {
+        HelloFault {
+            above_bytes: None,
+            key_share_group: None,
+            action: HelloAction::Reset,
+            stall: Duration::from_secs(2),
+        }
+    }
+}
+
+impl HelloFault {
+    /// The group code of `key_share_group`, if set (an error for a name nobody knows).
+    pub fn group_code(&self) -> Result<Option<u16>, String> {
+        let Some(name) = self.key_share_group.as_deref() else {
+            return Ok(None);
+        };
+        let hex = name
+            .strip_prefix("0x")
+            .or_else(|| name.strip_prefix("0X"))
+            .and_then(|h| u16::from_str_radix(h, 16).ok());
+        hex.or_else(|| name.parse().ok())
+            .or_else(|| {
+                (0..=u16::MAX).find(|v| {
+                    interloper_wire::group_name(*v).is_some_and(|n| n.eq_ignore_ascii_case(name))
+                })
+            })
+            .map(Some)
+            .ok_or_else(|| format!("key_share_group {name:?}: not a TLS group name or number"))
+    }
+}
+
 /// An intercepting middlebox in front of an instance.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -89,6 +155,9 @@ pub struct MiddleboxConfig {
     /// Faults injected per request.
     #[serde(default)]
     pub faults: Faults,
+    /// What it does to post-quantum or large ClientHellos (nothing when absent).
+    #[serde(default)]
+    pub hello: Option<HelloFault>,
 }
 
 impl MiddleboxConfig {
@@ -100,6 +169,7 @@ impl MiddleboxConfig {
             http1_only: false,
             tls12_only: false,
             faults: Faults::default(),
+            hello: None,
         }
     }
 }
@@ -270,6 +340,19 @@ impl LabConfig {
                 if f.trickle_bytes_per_sec == Some(0) {
                     return Err(format!("instance {n}: trickle_bytes_per_sec must be > 0"));
                 }
+                if let Some(h) = &mb.hello {
+                    h.group_code()
+                        .map_err(|e| format!("instance {n}: hello: {e}"))?;
+                    if h.above_bytes.is_none() && h.key_share_group.is_none() {
+                        return Err(format!(
+                            "instance {n}: hello: say which hellos it hits (above_bytes or \
+                             key_share_group)"
+                        ));
+                    }
+                    if h.stall > Duration::from_secs(60) {
+                        return Err(format!("instance {n}: hello: a stall is at most 60s"));
+                    }
+                }
             }
             if let Some(a) = &inst.second_address {
                 share(
@@ -340,6 +423,54 @@ mod tests {
         assert!(duration_text::parse("-1s").is_err());
         assert!(duration_text::parse("2d").is_err());
         assert!(duration_text::parse("25h").is_err(), "at most a day");
+    }
+
+    #[test]
+    fn a_hello_fault_reads_and_names_its_group() {
+        let f = ScenarioFile::from_toml(
+            r#"
+about = "pq"
+[lab]
+[[lab.instance]]
+[lab.instance.middlebox]
+ca_common_name = "X"
+ca_organisation = "Y"
+[lab.instance.middlebox.hello]
+key_share_group = "x25519mlkem768"
+action = "stall"
+stall = "3s"
+"#,
+        )
+        .unwrap();
+        let mb = f.lab.instances[0].middlebox.as_ref().unwrap();
+        let h = mb.hello.as_ref().unwrap();
+        assert_eq!(h.group_code(), Ok(Some(0x11ec)));
+        assert_eq!(h.action, super::HelloAction::Stall);
+        assert_eq!(h.stall, Duration::from_secs(3));
+        assert!(f.lab.validate().is_ok());
+        let numbered = super::HelloFault {
+            key_share_group: Some("0x11EC".into()),
+            ..Default::default()
+        };
+        assert_eq!(numbered.group_code(), Ok(Some(0x11ec)));
+
+        let with_group = |group: Option<&str>| {
+            let mut lab = f.lab.clone();
+            if let Some(h) = lab.instances[0]
+                .middlebox
+                .as_mut()
+                .and_then(|m| m.hello.as_mut())
+            {
+                h.key_share_group = group.map(str::to_string);
+            }
+            lab.validate()
+        };
+        assert!(
+            with_group(Some("Kyber9000"))
+                .unwrap_err()
+                .contains("Kyber9000")
+        );
+        assert!(with_group(None).unwrap_err().contains("which hellos"));
     }
 
     #[test]

@@ -34,8 +34,8 @@ pub mod scenario;
 pub mod site;
 
 pub use config::{
-    AddressFaults, CaName, Faults, InstanceConfig, LabConfig, MiddleboxConfig, OriginConfig,
-    Protocol, ScenarioFile, duration_text,
+    AddressFaults, CaName, Faults, HelloAction, HelloFault, InstanceConfig, LabConfig,
+    MiddleboxConfig, OriginConfig, Protocol, ScenarioFile, duration_text,
 };
 pub use scenario::{SCENARIOS, Scenario};
 
@@ -210,6 +210,7 @@ impl Lab {
                         mb.http1_only,
                         origin_upstream,
                         mb.faults.clone(),
+                        mb.hello.clone(),
                         seed,
                         &mut tasks,
                     )
@@ -228,6 +229,7 @@ impl Lab {
                                     only_prefix: "/".to_string(),
                                     ..mb.faults.clone()
                                 },
+                                mb.hello.clone(),
                                 seed ^ 0x5749_544e,
                                 &mut tasks,
                             )

@@ -21,7 +21,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
 use crate::rng::SplitMix;
-use crate::{Faults, Protocol, UPSTREAM_TIMEOUT};
+use crate::{Faults, HelloAction, HelloFault, Protocol, UPSTREAM_TIMEOUT};
 
 /// Largest request body the middlebox passes on.
 const MAX_REQUEST_BODY: usize = 1024 * 1024;
@@ -268,19 +268,130 @@ async fn handle(
     Ok(resp)
 }
 
+/// Largest hello the box reads before deciding (a real one is under 2 KiB).
+const MAX_SCREENED_HELLO: usize = 16 * 1024;
+
+/// A hello fault with its group resolved.
+#[derive(Debug, Clone)]
+struct HelloScreen {
+    fault: HelloFault,
+    group: Option<u16>,
+}
+
+impl HelloScreen {
+    /// Whether this hello (the handshake message) is one the box breaks on.
+    fn hits(&self, hello: &[u8]) -> bool {
+        let big = self.fault.above_bytes.is_some_and(|n| hello.len() > n);
+        let group = self.group.is_some_and(|g| {
+            interloper_wire::ClientHello::parse(hello)
+                .is_ok_and(|h| h.key_share_groups().contains(&g))
+        });
+        big || group
+    }
+}
+
+/// Bytes read ahead of the TLS acceptor, handed to it first.
+struct Replay {
+    head: Bytes,
+    inner: TcpStream,
+}
+
+impl tokio::io::AsyncRead for Replay {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        if !self.head.is_empty() {
+            let n = self.head.len().min(buf.remaining());
+            let head = self.head.split_to(n);
+            buf.put_slice(&head);
+            return Poll::Ready(Ok(()));
+        }
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl tokio::io::AsyncWrite for Replay {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+/// Reads the client's hello, and resets, holds or refuses it when the screen hits it. Returns
+/// the connection (with what was read, to replay) when the box goes on with it.
+async fn screen_hello(mut tcp: TcpStream, screen: &HelloScreen) -> Option<Replay> {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mut assembler = interloper_wire::HelloAssembler::new(MAX_SCREENED_HELLO);
+    let mut read = Vec::new();
+    let mut buf = vec![0u8; 4096];
+    let hello = loop {
+        let n = match tokio::time::timeout(crate::HANDSHAKE_TIMEOUT, tcp.read(&mut buf)).await {
+            Ok(Ok(n)) if n > 0 => n,
+            _ => return None,
+        };
+        let chunk = buf.get(..n).unwrap_or_default();
+        read.extend_from_slice(chunk);
+        match assembler.push(chunk) {
+            Ok(Some(hello)) => break Some(hello),
+            Ok(None) if read.len() <= MAX_SCREENED_HELLO => {}
+            // Not a hello the screen can read: the TLS acceptor will say what it is.
+            _ => break None,
+        }
+    };
+    if hello.as_deref().is_some_and(|h| screen.hits(h)) {
+        match screen.fault.action {
+            HelloAction::Reset => {
+                let _ = socket2::SockRef::from(&tcp).set_linger(Some(Duration::ZERO));
+                return None;
+            }
+            HelloAction::Alert => {
+                // A fatal handshake_failure (40) alert record, TLS 1.2 framing.
+                let _ = tcp.write_all(&[21, 3, 3, 0, 2, 2, 40]).await;
+                let _ = tcp.shutdown().await;
+                return None;
+            }
+            HelloAction::Stall => tokio::time::sleep(screen.fault.stall).await,
+        }
+    }
+    Some(Replay {
+        head: Bytes::from(read),
+        inner: tcp,
+    })
+}
+
 /// Starts a middlebox on 127.0.0.1:0 in front of `upstream`.
+#[allow(clippy::too_many_arguments)] // one call site each, every argument a distinct setting
 pub(crate) async fn start(
     upstream: SocketAddr,
     server_tls: Arc<rustls::ServerConfig>,
     http1_only: bool,
     client_tls: Arc<rustls::ClientConfig>,
     faults: Faults,
+    hello: Option<HelloFault>,
     seed: u64,
     tasks: &mut JoinSet<()>,
 ) -> anyhow::Result<SocketAddr> {
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let acceptor = tokio_rustls::TlsAcceptor::from(server_tls);
+    let screen = match hello {
+        Some(fault) => Some(Arc::new(HelloScreen {
+            group: fault.group_code().map_err(|e| anyhow::anyhow!(e))?,
+            fault,
+        })),
+        None => None,
+    };
     let st = Arc::new(State {
         upstream,
         client: tokio_rustls::TlsConnector::from(client_tls),
@@ -299,7 +410,18 @@ pub(crate) async fn start(
             let _ = tcp.set_nodelay(true);
             let acceptor = acceptor.clone();
             let st = st.clone();
+            let screen = screen.clone();
             conns.spawn(async move {
+                let tcp = match &screen {
+                    Some(screen) => match screen_hello(tcp, screen).await {
+                        Some(replay) => replay,
+                        None => return,
+                    },
+                    None => Replay {
+                        head: Bytes::new(),
+                        inner: tcp,
+                    },
+                };
                 let Ok(Ok(tls)) =
                     tokio::time::timeout(crate::HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await
                 else {
@@ -326,7 +448,49 @@ pub(crate) async fn start(
 mod tests {
     use bytes::Bytes;
 
-    use super::{Plan, plan, tampered};
+    use super::{HelloScreen, Plan, plan, tampered};
+
+    #[test]
+    fn the_screen_hits_big_hellos_and_the_named_group_only() {
+        // A hello with one key share for X25519MLKEM768 (0x11ec), 1216 bytes of key.
+        let mut shares = vec![0x11, 0xec, 0x04, 0xc0];
+        shares.extend(std::iter::repeat_n(0u8, 1216));
+        let mut ext = vec![0x00, 0x33];
+        ext.extend_from_slice(&u16::try_from(shares.len() + 2).unwrap().to_be_bytes());
+        ext.extend_from_slice(&u16::try_from(shares.len()).unwrap().to_be_bytes());
+        ext.extend_from_slice(&shares);
+        let mut body = vec![3, 3];
+        body.extend_from_slice(&[0u8; 32]);
+        body.extend_from_slice(&[0, 0, 2, 0x13, 0x01, 1, 0]);
+        body.extend_from_slice(&u16::try_from(ext.len()).unwrap().to_be_bytes());
+        body.extend_from_slice(&ext);
+        let mut hello = vec![1, 0];
+        hello.extend_from_slice(&u16::try_from(body.len()).unwrap().to_be_bytes());
+        hello.extend_from_slice(&body);
+        let by_group = HelloScreen {
+            fault: crate::HelloFault::default(),
+            group: Some(0x11ec),
+        };
+        assert!(by_group.hits(&hello));
+        assert!(
+            !by_group.hits(&hello[..40]),
+            "a hello it cannot read is let through"
+        );
+        let other_group = HelloScreen {
+            group: Some(0x001d),
+            ..by_group.clone()
+        };
+        assert!(!other_group.hits(&hello));
+        let by_size = HelloScreen {
+            fault: crate::HelloFault {
+                above_bytes: Some(1000),
+                ..Default::default()
+            },
+            group: None,
+        };
+        assert!(by_size.hits(&hello));
+        assert!(!by_size.hits(&hello[..900]));
+    }
     use crate::{Faults, Protocol};
 
     const H2: Protocol = Protocol::Http2;

@@ -57,6 +57,7 @@ pub const SCENARIOS: &[Scenario] = builtin![
     "downgrade",
     "address",
     "origin",
+    "pq-reset",
 ];
 
 #[cfg(test)]

@@ -292,6 +292,73 @@ pub struct TlsInfo {
     /// The exact ClientHello handshake message bytes we sent (record framing removed).
     #[serde(with = "b64")]
     pub client_hello: Vec<u8>,
+    /// The key-exchange group the handshake settled on (`X25519MLKEM768`, `X25519`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+}
+
+/// The shape of the ClientHello a connection sends.
+///
+/// Browsers have sent a post-quantum key share (X25519MLKEM768, about 1.2 KB) since 2024, which
+/// makes their hello span more than one TCP segment; some inspection devices and servers
+/// break on it while a classic hello (curl's, ours by default) goes through.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum HelloShape {
+    /// X25519 / P-256 / P-384 key shares: what curl and most tools send.
+    #[default]
+    Classic,
+    /// What Chrome, Edge and Firefox send: X25519MLKEM768 first plus an X25519 key share.
+    Pq,
+    /// The post-quantum hello written in small pieces, so it crosses the network as several
+    /// TCP segments even where one segment could hold it (loopback, jumbo frames).
+    Large,
+}
+
+impl HelloShape {
+    /// Every shape, classic first.
+    pub const ALL: [HelloShape; 3] = [HelloShape::Classic, HelloShape::Pq, HelloShape::Large];
+
+    /// The name used in JSON and on the command line (`classic`, `pq`, `large`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HelloShape::Classic => "classic",
+            HelloShape::Pq => "pq",
+            HelloShape::Large => "large",
+        }
+    }
+
+    /// Parses `classic`, `pq` (or `post-quantum`), `large`.
+    pub fn parse(s: &str) -> Option<HelloShape> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "classic" => Some(HelloShape::Classic),
+            "pq" | "post-quantum" | "postquantum" => Some(HelloShape::Pq),
+            "large" => Some(HelloShape::Large),
+            _ => None,
+        }
+    }
+
+    /// Words for a report: `post-quantum hello (X25519MLKEM768)`.
+    pub fn describe(self) -> &'static str {
+        match self {
+            HelloShape::Classic => "classic hello (X25519)",
+            HelloShape::Pq => "post-quantum hello (X25519MLKEM768)",
+            HelloShape::Large => "post-quantum hello split over several TCP segments",
+        }
+    }
+
+    /// True for the classic shape (left out of JSON records, which predate shapes).
+    pub fn is_classic(&self) -> bool {
+        *self == HelloShape::Classic
+    }
+}
+
+impl fmt::Display for HelloShape {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// One point of the body arrival curve.
@@ -349,6 +416,9 @@ pub struct RequestRecord {
     pub body_sha256: Option<String>,
     /// Why the request failed, if it did.
     pub error: Option<RequestError>,
+    /// The shape of the ClientHello this request's connection sent (HTTPS).
+    #[serde(default, skip_serializing_if = "HelloShape::is_classic")]
+    pub hello_shape: HelloShape,
 }
 
 impl RequestRecord {
@@ -375,6 +445,7 @@ impl RequestRecord {
             body_curve: Vec::new(),
             body_sha256: None,
             error: None,
+            hello_shape: HelloShape::Classic,
         }
     }
 

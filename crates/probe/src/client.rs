@@ -12,8 +12,8 @@ use http_body_util::{BodyExt, Empty};
 use hyper::client::conn::{http1, http2};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use interloper_model::{
-    ConnectionPolicy, ErrorKind, HttpVersion, HttpVersionPref, IpFamily, Phase, RequestError,
-    RequestRecord, TlsInfo,
+    ConnectionPolicy, ErrorKind, HelloShape, HttpVersion, HttpVersionPref, IpFamily, Phase,
+    RequestError, RequestRecord, TlsInfo,
 };
 use rustls::pki_types::ServerName;
 use tokio::net::TcpStream;
@@ -275,6 +275,9 @@ impl Session {
     ) -> RequestRecord {
         let probe = self.probe.clone();
         let mut rec = RequestRecord::new(seq, target.url.to_string(), probe.ms_since_epoch(start));
+        if target.is_https() {
+            rec.hello_shape = probe.inner.cfg.hello;
+        }
         let key = ConnKey {
             https: target.is_https(),
             host: target.host().to_ascii_lowercase(),
@@ -563,7 +566,12 @@ async fn connect(
         };
         let connector = tokio_rustls::TlsConnector::from(inner.tls.clone());
         let handshake = connector
-            .connect(server_name, HelloRecorder::new(tcp))
+            .connect(
+                server_name,
+                HelloRecorder::new(tcp).split_hello(
+                    (cfg.hello == HelloShape::Large).then_some(crate::tls::LARGE_HELLO_WRITE),
+                ),
+            )
             .into_fallible();
         let limit = remaining(deadline, cfg.phase_timeout);
         let scoped = VERIFY_SLOT.scope(RefCell::new(VerifyRecord::default()), async {
@@ -605,6 +613,9 @@ async fn connect(
                     .alpn_protocol()
                     .map(|p| String::from_utf8_lossy(p).into_owned());
                 info.version = session.protocol_version().map(version_name);
+                info.group = session
+                    .negotiated_key_exchange_group()
+                    .map(|g| group_name(g.name()));
                 info.cipher = session
                     .negotiated_cipher_suite()
                     .and_then(|c| c.suite().as_str())
@@ -673,6 +684,14 @@ async fn connect(
         last_write,
         task,
     })
+}
+
+/// IANA name of a key-exchange group (`X25519MLKEM768`, `X25519`, `secp256r1`).
+fn group_name(g: rustls::NamedGroup) -> String {
+    match g {
+        rustls::NamedGroup::Unknown(n) => format!("0x{n:04x}"),
+        other => format!("{other:?}"),
+    }
 }
 
 fn version_name(v: rustls::ProtocolVersion) -> String {

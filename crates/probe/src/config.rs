@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::error::ProbeError;
-use interloper_model::{ConnectionPolicy, HttpVersionPref, IpFamily};
+use interloper_model::{ConnectionPolicy, HelloShape, HttpVersionPref, IpFamily};
 
 /// `--resolve HOST:PORT:ADDR`, as curl: connect to ADDR whenever HOST:PORT is asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,6 +89,8 @@ pub struct ProbeConfig {
     pub max_records_kept: usize,
     /// User-Agent header.
     pub user_agent: String,
+    /// The shape of the ClientHello every HTTPS connection sends.
+    pub hello: HelloShape,
 }
 
 impl Default for ProbeConfig {
@@ -112,6 +114,7 @@ impl Default for ProbeConfig {
             slowest_kept: 5,
             max_records_kept: 0,
             user_agent: concat!("interloper/", env!("CARGO_PKG_VERSION")).to_string(),
+            hello: HelloShape::Classic,
         }
     }
 }

@@ -31,6 +31,6 @@ pub use error::ProbeError;
 // The policies are part of the evidence (a report names them), so they live in the model;
 // re-exported so a caller of the probe needs no second import.
 pub use interloper_model as model;
-pub use interloper_model::{ConnectionPolicy, HttpVersionPref, IpFamily};
+pub use interloper_model::{ConnectionPolicy, HelloShape, HttpVersionPref, IpFamily};
 pub use run::Observer;
 pub use summary::Aggregator;

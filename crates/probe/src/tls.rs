@@ -7,7 +7,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use interloper_model::HttpVersionPref;
+use interloper_model::{HelloShape, HttpVersionPref};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::{Resumption, WebPkiServerVerifier};
 use rustls::crypto::CryptoProvider;
@@ -117,9 +117,41 @@ impl ServerCertVerifier for RecordingVerifier {
     }
 }
 
+/// Largest write of a [`HelloShape::Large`] hello: about a third of a post-quantum hello, so it
+/// leaves as three TCP segments (with TCP_NODELAY) whatever the path's MTU.
+pub(crate) const LARGE_HELLO_WRITE: usize = 512;
+
+/// The cryptography behind a hello shape. ring (the default everywhere) has no ML-KEM, so the
+/// post-quantum shapes use aws-lc-rs with the group order browsers use: X25519MLKEM768 first
+/// (rustls then also sends an X25519 share, as Chrome and Firefox do), the classic groups after.
+fn provider_for(shape: HelloShape) -> CryptoProvider {
+    match shape {
+        HelloShape::Classic => rustls::crypto::ring::default_provider(),
+        HelloShape::Pq | HelloShape::Large => {
+            use rustls::crypto::aws_lc_rs::kx_group;
+            CryptoProvider {
+                kx_groups: vec![
+                    kx_group::X25519MLKEM768,
+                    kx_group::X25519,
+                    kx_group::SECP256R1,
+                    kx_group::SECP384R1,
+                ],
+                ..rustls::crypto::aws_lc_rs::default_provider()
+            }
+        }
+    }
+}
+
 /// Build the one client config every connection of a probe shares.
 pub(crate) fn client_config(cfg: &ProbeConfig) -> Result<Arc<rustls::ClientConfig>, ProbeError> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let provider = Arc::new(provider_for(cfg.hello));
+    if !cfg.hello.is_classic() {
+        // aws-lc initialises itself on first use (a few hundred ms on a busy machine): pay that
+        // here, not inside the first post-quantum handshake, whose time is evidence.
+        for group in &provider.kx_groups {
+            let _ = group.start();
+        }
+    }
     let mut roots = RootCertStore::empty();
     if cfg.use_os_roots {
         // Unreadable entries are skipped, as curl does; an empty store is caught below.
@@ -194,6 +226,8 @@ pub(crate) struct HelloRecorder<S> {
     /// The first bytes the server sent: when the handshake fails they tell whether it spoke
     /// TLS at all.
     first_read: Vec<u8>,
+    /// Until the hello is written, no write is larger than this (the large hello shape).
+    hello_write_limit: Option<usize>,
 }
 
 /// Bytes of the server's first answer kept to name what it spoke.
@@ -207,7 +241,15 @@ impl<S> HelloRecorder<S> {
             done: false,
             hello: Vec::new(),
             first_read: Vec::new(),
+            hello_write_limit: None,
         }
+    }
+
+    /// Writes the hello in pieces of at most `limit` bytes (each its own TCP segment when the
+    /// socket has TCP_NODELAY).
+    pub(crate) fn split_hello(mut self, limit: Option<usize>) -> Self {
+        self.hello_write_limit = limit.map(|l| l.max(1));
+        self
     }
 
     pub(crate) fn take_hello(&mut self) -> Vec<u8> {
@@ -292,6 +334,10 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for HelloRecorder<S> {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let this = &mut *self;
+        let buf = match this.hello_write_limit.filter(|_| !this.done) {
+            Some(limit) => buf.get(..buf.len().min(limit)).unwrap_or_default(),
+            None => buf,
+        };
         let res = Pin::new(&mut this.inner).poll_write(cx, buf);
         if let Poll::Ready(Ok(n)) = res {
             if !this.done {
@@ -348,6 +394,40 @@ mod tests {
         let (hello, done) = extract_handshake(&raw);
         assert!(done);
         assert_eq!(hello, msg);
+    }
+
+    /// Records the size of every write, as the socket would see them.
+    #[derive(Default)]
+    struct Writes(Vec<usize>);
+
+    impl AsyncWrite for Writes {
+        fn poll_write(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            buf: &[u8],
+        ) -> Poll<io::Result<usize>> {
+            self.0.push(buf.len());
+            Poll::Ready(Ok(buf.len()))
+        }
+        fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+        fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_split_hello_leaves_in_pieces_and_later_writes_do_not() {
+        use tokio::io::AsyncWriteExt as _;
+        let body = vec![7u8; 1400];
+        let mut record = vec![22, 3, 1, 0x05, 0x7c, 1, 0, 0x05, 0x78];
+        record.extend_from_slice(&body);
+        let mut w = HelloRecorder::new(Writes::default()).split_hello(Some(LARGE_HELLO_WRITE));
+        w.write_all(&record).await.unwrap();
+        w.write_all(&[23u8; 2000]).await.unwrap();
+        assert_eq!(w.inner.0, vec![512, 512, 385, 2000]);
+        assert_eq!(w.take_hello().len(), 1404);
     }
 
     #[test]

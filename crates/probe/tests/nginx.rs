@@ -142,3 +142,38 @@ async fn nginx_untrusted_then_insecure() {
     assert!(!t.verified && t.verify_error.is_some() && !t.presented_chain.is_empty());
     assert_eq!(r.status, Some(200));
 }
+
+/// nginx (OpenSSL 3.0 here, no ML-KEM) takes both browser-shaped hellos, HTTP/2 included, and
+/// settles on the X25519 share they also carry; where OpenSSL has ML-KEM (3.5+) the group is
+/// X25519MLKEM768.
+#[tokio::test]
+async fn nginx_takes_the_post_quantum_and_split_hellos() {
+    let nginx = tokio::task::spawn_blocking(start).await.unwrap();
+    for shape in [
+        interloper_model::HelloShape::Pq,
+        interloper_model::HelloShape::Large,
+    ] {
+        let mut c = config(&nginx, HttpVersionPref::Auto);
+        c.hello = shape;
+        let probe = Probe::new(c).unwrap();
+        let recs = run(
+            &probe,
+            &nginx.https_url("/small.txt"),
+            2,
+            ConnectionPolicy::Fresh,
+        )
+        .await;
+        for r in &recs {
+            assert!(r.ok(), "{shape}: {:?}", r.error);
+            assert_eq!(r.hello_shape, shape);
+            assert_eq!(r.http_version, Some(HttpVersion::Http2));
+            let t = r.tls.as_ref().unwrap();
+            assert!(t.client_hello.len() > 1400, "{}", t.client_hello.len());
+            assert!(
+                matches!(t.group.as_deref(), Some("X25519" | "X25519MLKEM768")),
+                "{:?}",
+                t.group
+            );
+        }
+    }
+}

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 
 use base64::Engine as _;
 use interloper_chain::{CertFacts, ProductMatch, Reference, TrustResult};
-use interloper_model::Phase;
+use interloper_model::{ErrorKind, HelloShape, Phase, RequestRecord};
 use interloper_probe::{ConnectionPolicy, Probe, ProbeConfig, Target};
 use serde::Serialize;
 
@@ -29,6 +29,129 @@ pub struct TlsRequest {
     pub passthrough_api: Option<url::Url>,
     /// The chain and protocol seen from a clean path, for minted traits and downgrades.
     pub reference: Option<Reference>,
+    /// ClientHello shapes tried, one fresh connection each (the classic one is the connection
+    /// examined; empty: classic only, not reported).
+    pub hello_shapes: Vec<HelloShape>,
+}
+
+/// What the path did with one hello shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ShapeOutcome {
+    /// The handshake completed in ordinary time.
+    Accepted,
+    /// The handshake took seconds, or never finished within the time limit.
+    Stalled,
+    /// The connection was reset or closed without a TLS answer.
+    Reset,
+    /// A TLS alert (or a TLS error) ended the handshake.
+    Alert,
+    /// The connection failed before the hello (DNS, TCP): says nothing about the shape.
+    Failed,
+}
+
+impl ShapeOutcome {
+    /// Lower-case name, as in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ShapeOutcome::Accepted => "accepted",
+            ShapeOutcome::Stalled => "stalled",
+            ShapeOutcome::Reset => "reset",
+            ShapeOutcome::Alert => "alert",
+            ShapeOutcome::Failed => "failed",
+        }
+    }
+}
+
+/// One hello shape's connection.
+#[derive(Debug, Clone, Serialize)]
+pub struct HelloShapeResult {
+    /// `classic`, `pq` or `large`.
+    pub shape: HelloShape,
+    /// What the path did with it.
+    pub outcome: ShapeOutcome,
+    /// The key-exchange group negotiated (`X25519MLKEM768` when the server does ML-KEM).
+    pub group: Option<String>,
+    /// Bytes of our ClientHello (the handshake message).
+    pub hello_bytes: Option<usize>,
+    /// Handshake time (ms).
+    pub tls_ms: Option<f64>,
+    /// The error, when the request failed.
+    pub error: Option<String>,
+}
+
+/// A handshake this much slower than the classic one (and over 750 ms) is a stall, by the
+/// same rule as a check's stalls (docs/findings/IL201.md).
+fn stall_threshold_ms(classic_tls_ms: f64) -> f64 {
+    (5.0 * classic_tls_ms + 250.0).max(750.0)
+}
+
+/// Judges one shape's request: `classic_tls_ms` is the classic handshake's time, if it
+/// completed.
+fn shape_result(shape: HelloShape, rec: &RequestRecord, classic_tls_ms: f64) -> HelloShapeResult {
+    let tls = rec.tls.as_ref();
+    let failed_early = rec
+        .error
+        .as_ref()
+        .filter(|e| matches!(e.phase, Phase::Dns | Phase::Connect));
+    let outcome = match (&rec.error, failed_early) {
+        (_, Some(_)) => ShapeOutcome::Failed,
+        (Some(e), None) if e.phase == Phase::Tls => match e.kind {
+            ErrorKind::TlsTimeout | ErrorKind::Timeout | ErrorKind::Cancelled => {
+                ShapeOutcome::Stalled
+            }
+            ErrorKind::ResetBeforeHeaders => ShapeOutcome::Reset,
+            _ => ShapeOutcome::Alert,
+        },
+        _ if rec
+            .phases
+            .tls_ms
+            .is_some_and(|ms| ms > stall_threshold_ms(classic_tls_ms)) =>
+        {
+            ShapeOutcome::Stalled
+        }
+        _ => ShapeOutcome::Accepted,
+    };
+    HelloShapeResult {
+        shape,
+        outcome,
+        group: tls.and_then(|t| t.group.clone()),
+        hello_bytes: tls.map(|t| t.client_hello.len()).filter(|n| *n > 0),
+        tls_ms: rec.phases.tls_ms,
+        error: rec
+            .error
+            .as_ref()
+            .filter(|e| e.phase <= Phase::Tls)
+            .map(|e| format!("{} ({})", e.message, e.kind.as_str())),
+    }
+}
+
+/// One fresh connection per extra shape; the classic one is `classic`, already made.
+async fn try_shapes(
+    shapes: &[HelloShape],
+    cfg: &ProbeConfig,
+    target: &Target,
+    classic: &RequestRecord,
+) -> Result<Vec<HelloShapeResult>, crate::CheckError> {
+    if shapes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let classic_ms = classic
+        .phases
+        .tls_ms
+        .filter(|_| classic.error.as_ref().is_none_or(|e| e.phase > Phase::Tls))
+        .unwrap_or(0.0);
+    let mut out = vec![shape_result(HelloShape::Classic, classic, classic_ms)];
+    for shape in shapes.iter().filter(|s| !s.is_classic()) {
+        let mut shaped = cfg.clone();
+        shaped.hello = *shape;
+        let rec = Probe::new(shaped)?
+            .session(ConnectionPolicy::Fresh)
+            .request(target, 0)
+            .await;
+        out.push(shape_result(*shape, &rec, classic_ms));
+    }
+    Ok(out)
 }
 
 /// Everything the TLS path step found for one URL (schema [`TLS_SCHEMA`],
@@ -61,6 +184,8 @@ pub struct TlsExamination {
     pub passthrough: Option<PassthroughView>,
     /// Why there is no verdict (the connection failed).
     pub error: Option<String>,
+    /// What the path did with each ClientHello shape (classic first).
+    pub hello_shapes: Vec<HelloShapeResult>,
 }
 
 /// Negotiated parameters.
@@ -76,14 +201,21 @@ pub struct TlsNegotiated {
     pub remote_addr: Option<SocketAddr>,
     /// Handshake time (ms).
     pub tls_ms: Option<f64>,
+    /// Key-exchange group.
+    pub group: Option<String>,
 }
 
 impl TlsExamination {
-    /// Whether the verdict is clean (no verdict — a failed connection — is not).
+    /// Whether the verdict is clean (no verdict — a failed connection — is not) and the path
+    /// accepted every hello shape tried.
     pub fn is_clean(&self) -> bool {
         self.verdict
             .as_ref()
             .is_some_and(|v| v.status == interloper_chain::PathStatus::Clean)
+            && self
+                .hello_shapes
+                .iter()
+                .all(|s| s.outcome == ShapeOutcome::Accepted)
     }
 }
 
@@ -124,7 +256,11 @@ pub async fn examine(
         witness: None,
         passthrough: None,
         error: None,
+        hello_shapes: Vec::new(),
     };
+    // Before the early return below: a path that fails the classic hello may still take the
+    // others, and the other way round.
+    result.hello_shapes = try_shapes(&request.hello_shapes, &cfg, &target, &rec).await?;
     // A handshake that did not complete leaves a partial session (our hello, perhaps part of
     // a chain): nothing to judge, and saying "no certificate" would hide what happened.
     let handshake_failed = rec
@@ -152,6 +288,7 @@ pub async fn examine(
     result.negotiated.version.clone_from(&tls.version);
     result.negotiated.cipher.clone_from(&tls.cipher);
     result.negotiated.alpn.clone_from(&tls.alpn);
+    result.negotiated.group.clone_from(&tls.group);
     result.client_hello = fingerprints(&tls);
     if let Some(witness) = &request.witness {
         result.witness = Some(ask_witness(witness.as_str(), &cfg, None).await);
@@ -212,4 +349,48 @@ pub fn reference_from_json(bytes: &[u8], url: &str) -> Result<Reference, String>
             alpn: entry["negotiated"]["alpn"].as_str().map(str::to_string),
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use interloper_model::{RequestError, TlsInfo};
+
+    fn rec(tls_ms: f64, error: Option<(ErrorKind, Phase)>) -> RequestRecord {
+        let mut r = RequestRecord::new(0, "https://a.test/".into(), 0.0);
+        r.phases.tls_ms = Some(tls_ms);
+        r.tls = Some(TlsInfo {
+            group: Some("X25519".into()),
+            client_hello: vec![1; 1500],
+            ..TlsInfo::default()
+        });
+        r.error = error.map(|(kind, phase)| RequestError {
+            kind,
+            phase,
+            message: "m".into(),
+        });
+        r
+    }
+
+    #[test]
+    fn each_shape_is_named_by_what_the_path_did() {
+        let judge = |r: &RequestRecord| shape_result(HelloShape::Pq, r, 2.0).outcome;
+        assert_eq!(judge(&rec(3.0, None)), ShapeOutcome::Accepted);
+        assert_eq!(judge(&rec(3000.0, None)), ShapeOutcome::Stalled);
+        let reset = rec(1.0, Some((ErrorKind::ResetBeforeHeaders, Phase::Tls)));
+        assert_eq!(judge(&reset), ShapeOutcome::Reset);
+        let alert = rec(1.0, Some((ErrorKind::TlsAlert, Phase::Tls)));
+        assert_eq!(judge(&alert), ShapeOutcome::Alert);
+        let timeout = rec(30_000.0, Some((ErrorKind::TlsTimeout, Phase::Tls)));
+        assert_eq!(judge(&timeout), ShapeOutcome::Stalled);
+        let refused = rec(0.0, Some((ErrorKind::Connect, Phase::Connect)));
+        assert_eq!(judge(&refused), ShapeOutcome::Failed);
+        // A later failure (a 404's body, say) is not the hello's.
+        let later = rec(3.0, Some((ErrorKind::ResetMidBody, Phase::Body)));
+        let r = shape_result(HelloShape::Pq, &later, 2.0);
+        assert_eq!(r.outcome, ShapeOutcome::Accepted);
+        assert_eq!(r.error, None);
+        assert_eq!(r.hello_bytes, Some(1500));
+        assert_eq!(r.group.as_deref(), Some("X25519"));
+    }
 }

@@ -10,7 +10,8 @@ mod examine;
 pub mod witness;
 
 pub use examine::{
-    TLS_SCHEMA, TlsExamination, TlsNegotiated, TlsRequest, examine, reference_from_json,
+    HelloShapeResult, ShapeOutcome, TLS_SCHEMA, TlsExamination, TlsNegotiated, TlsRequest, examine,
+    reference_from_json,
 };
 pub use witness::{
     PassthroughView, WitnessSample, WitnessView, ask_passthrough, ask_witness, sample_witness,

@@ -12,7 +12,7 @@ use interloper_chain::Pin;
 use interloper_check::Samples;
 use interloper_findings::Severity;
 use interloper_logs::Format;
-use interloper_probe::ResolveOverride;
+use interloper_probe::{HelloShape, ResolveOverride};
 
 /// A duration: a number with an optional unit, `ms`, `s` (the default), `m`/`min` or `h`;
 /// fractions allowed (`1.5s`).
@@ -46,6 +46,25 @@ pub fn bytes(s: &str) -> Result<u64, String> {
     };
     n.checked_mul(multiplier)
         .ok_or_else(|| "too large a size".to_string())
+}
+
+/// The shapes of `--hello-shapes`, classic first (one value for clap, not one per shape).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HelloShapeList(pub Vec<HelloShape>);
+
+/// A comma-separated list of ClientHello shapes, `classic,pq,large` (classic is always sent,
+/// so `classic` alone means no other shape).
+pub fn hello_shapes(s: &str) -> Result<HelloShapeList, String> {
+    let mut shapes = vec![HelloShape::Classic];
+    for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let shape = HelloShape::parse(part).ok_or_else(|| {
+            format!("unknown hello shape {part:?} (use classic, pq, large, e.g. classic,pq)")
+        })?;
+        if !shapes.contains(&shape) {
+            shapes.push(shape);
+        }
+    }
+    Ok(HelloShapeList(shapes))
 }
 
 /// `HOST:PORT:ADDR`, as curl's `--resolve` (an IPv6 ADDR may be bracketed).
@@ -110,6 +129,20 @@ pub fn log_format(s: &str) -> Result<Format, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hello_shape_lists() {
+        use HelloShape::*;
+        let list = |s| hello_shapes(s).map(|l| l.0);
+        assert_eq!(list("classic,pq,large"), Ok(vec![Classic, Pq, Large]));
+        assert_eq!(list("large, pq"), Ok(vec![Classic, Large, Pq]));
+        assert_eq!(list("classic"), Ok(vec![Classic]));
+        assert!(
+            hello_shapes("kyber")
+                .unwrap_err()
+                .contains("classic, pq, large")
+        );
+    }
 
     #[test]
     fn durations() {

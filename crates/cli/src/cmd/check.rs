@@ -12,8 +12,8 @@ use std::time::Duration;
 use anyhow::Context as _;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use interloper_check::{
-    CheckOutcome, CheckPlan, Discovery, Limits, ManifestSource, Observer, Samples, Sampling,
-    run_check,
+    CheckOutcome, CheckPlan, Discovery, HelloShapes, Limits, ManifestSource, Observer, Samples,
+    Sampling, run_check,
 };
 use interloper_findings::Severity;
 use interloper_report::{TerminalStyle, render_html, render_json, render_terminal};
@@ -57,6 +57,11 @@ pub struct Args {
     /// Probe each resolved address of the host separately.
     #[arg(long)]
     pub each_address: bool,
+    /// ClientHello shapes to compare (HTTPS): classic (X25519, always), pq (X25519MLKEM768,
+    /// what browsers send) and large (the pq hello over several TCP segments); six fresh
+    /// connections per extra shape and target.
+    #[arg(long, value_name = "LIST", default_value = "classic,pq,large", value_parser = parse::hello_shapes)]
+    pub hello_shapes: parse::HelloShapeList,
     /// Write a self-contained HTML report to FILE.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
@@ -116,6 +121,7 @@ impl Args {
             samples: self.samples,
             concurrency: usize::try_from(self.concurrency).unwrap_or(4),
             each_address: self.each_address,
+            hello_shapes: HelloShapes::from_list(&self.hello_shapes.0),
             ..Sampling::default()
         };
         plan.discovery = Discovery {

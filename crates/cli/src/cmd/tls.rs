@@ -8,11 +8,11 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use interloper_chain::PathStatus;
 use interloper_check::tlspath::{
-    TlsExamination, TlsPath, TlsPathOptions, TlsRequest, examine, reference_from_json,
+    ShapeOutcome, TlsExamination, TlsPath, TlsPathOptions, TlsRequest, examine, reference_from_json,
 };
 use interloper_probe::Target;
 
-use crate::args::{ConnectArgs, Trust};
+use crate::args::{ConnectArgs, Trust, parse};
 use crate::exit::Exit;
 use crate::out::Style;
 
@@ -40,6 +40,10 @@ pub struct Args {
     /// Interception products file replacing the built-in one (TOML).
     #[arg(long, value_name = "FILE")]
     pub products: Option<PathBuf>,
+    /// ClientHello shapes to try, one fresh connection each: classic (X25519, always), pq
+    /// (X25519MLKEM768, what browsers send), large (the pq hello over several TCP segments).
+    #[arg(long, value_name = "LIST", default_value = "classic,pq,large", value_parser = parse::hello_shapes)]
+    pub hello_shapes: parse::HelloShapeList,
     /// Print JSON (schema interloper.tls/v1, see docs/tls-json.md).
     #[arg(long)]
     pub json: bool,
@@ -96,6 +100,11 @@ pub async fn run(args: Args, style: Style) -> anyhow::Result<Exit> {
             witness: witness.clone(),
             passthrough_api: passthrough_api.clone(),
             reference,
+            hello_shapes: if args.hello_shapes.0.len() > 1 {
+                args.hello_shapes.0.clone()
+            } else {
+                Vec::new()
+            },
         };
         results.push(examine(&path, &connection, &request).await?);
     }
@@ -119,10 +128,64 @@ pub async fn run(args: Args, style: Style) -> anyhow::Result<Exit> {
     ))
 }
 
+/// One line per hello shape: what the path did with it, and the group negotiated.
+fn render_shapes(w: &mut dyn Write, r: &TlsExamination, style: Style) -> std::io::Result<()> {
+    if r.hello_shapes.is_empty() {
+        return Ok(());
+    }
+    writeln!(w, "  hello shapes")?;
+    for s in &r.hello_shapes {
+        let word = s.outcome.as_str();
+        let badge = match s.outcome {
+            ShapeOutcome::Accepted => style.green(word),
+            ShapeOutcome::Failed => word.to_string(),
+            _ => style.red(&word.to_ascii_uppercase()),
+        };
+        let mut line = format!("    {:<8} {badge}", s.shape.as_str());
+        if let Some(g) = &s.group {
+            line.push_str(&format!(" · group {g}"));
+        }
+        if let Some(n) = s.hello_bytes {
+            line.push_str(&format!(" · hello {n} B"));
+        }
+        if let Some(ms) = s.tls_ms {
+            line.push_str(&format!(
+                " · handshake {}",
+                interloper_model::units::fmt_duration_ms(ms)
+            ));
+        }
+        if let Some(e) = s
+            .error
+            .as_ref()
+            .filter(|_| s.outcome != ShapeOutcome::Accepted)
+        {
+            line.push_str(&format!(" · {e}"));
+        }
+        writeln!(w, "{line}")?;
+    }
+    let refused = r.hello_shapes.iter().any(|s| {
+        !s.shape.is_classic() && !matches!(s.outcome, ShapeOutcome::Accepted | ShapeOutcome::Failed)
+    });
+    let classic_ok = r
+        .hello_shapes
+        .first()
+        .is_some_and(|s| s.outcome == ShapeOutcome::Accepted);
+    if refused && classic_ok {
+        writeln!(
+            w,
+            "  {} the path refuses or holds the hello browsers send while the classic one \
+             passes (docs/findings/IL107.md)",
+            style.red("browser-shaped hello fails:")
+        )?;
+    }
+    Ok(())
+}
+
 fn render(w: &mut dyn Write, r: &TlsExamination, style: Style) -> std::io::Result<()> {
     writeln!(w, "{}", style.bold(&r.url))?;
     if let Some(e) = &r.error {
         writeln!(w, "  {} {e}", style.red("connection failed:"))?;
+        render_shapes(w, r, style)?;
         return Ok(());
     }
     if let Some(v) = &r.verdict {
@@ -198,6 +261,7 @@ fn render(w: &mut dyn Write, r: &TlsExamination, style: Style) -> std::io::Resul
     if let Some(h) = &r.client_hello {
         writeln!(w, "  our hello  JA4 {}  JA3 {}", h.ja4, h.ja3_hash)?;
     }
+    render_shapes(w, r, style)?;
     if let Some(p) = &r.passthrough {
         match (&p.error, p.seen) {
             (Some(e), _) => writeln!(w, "  passthrough {}", style.red(e))?,

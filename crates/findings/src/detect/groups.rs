@@ -11,8 +11,8 @@ use crate::input::{AssetEvidence, Evidence, TargetEvidence};
 use crate::stats::binomial_cdf;
 use crate::thresholds::ThresholdConfig;
 use crate::{Code, Confidence, Finding};
-use interloper_model::RequestRecord;
 use interloper_model::units::fmt_bytes;
+use interloper_model::{HelloShape, RequestRecord};
 use std::collections::BTreeMap;
 
 /// A finding about one group and the stalls and failures it accounts for.
@@ -20,6 +20,112 @@ pub(crate) struct GroupFinding {
     pub(crate) finding: Finding,
     pub(crate) stalls: usize,
     pub(crate) failures: usize,
+}
+
+/// IL107 — the hellos browsers send (post-quantum, several segments) fail or stall while the
+/// classic hello does not.
+pub(crate) fn hello_shape(
+    t: &TargetEvidence,
+    c: &Classified<'_>,
+    cfg: &ThresholdConfig,
+) -> Option<GroupFinding> {
+    let mut tallies: BTreeMap<HelloShape, Tally> = BTreeMap::new();
+    let mut shape_rows = Vec::new();
+    let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
+    for (a, r, o) in &c.rows {
+        if !r.url.starts_with("https:") {
+            continue;
+        }
+        let g = tallies.entry(r.hello_shape).or_default();
+        g.requests += 1;
+        if o.is_stall_or_failure() {
+            g.bad += 1;
+            g.stalls += usize::from(o.is_stall());
+            g.failures += usize::from(o.is_failure());
+            if !r.hello_shape.is_classic() {
+                shape_rows.push((*a, *r, r.phases.total_ms));
+                let what = match &r.error {
+                    Some(e) => super::kind_name(e.kind),
+                    None => "stalled".into(),
+                };
+                *kinds.entry(what).or_default() += 1;
+            }
+        }
+    }
+    let classic = tallies
+        .get(&HelloShape::Classic)
+        .copied()
+        .unwrap_or_default();
+    let shapes: Vec<(HelloShape, Tally)> = tallies
+        .iter()
+        .filter(|(s, _)| !s.is_classic())
+        .map(|(s, g)| (*s, *g))
+        .collect();
+    let bad = shapes.iter().fold(Tally::default(), |acc, (_, g)| Tally {
+        requests: acc.requests + g.requests,
+        bad: acc.bad + g.bad,
+        stalls: acc.stalls + g.stalls,
+        failures: acc.failures + g.failures,
+    });
+    if bad.bad < 2 || bad.rate() < 1.0 / 3.0 || classic.requests < 2 * cfg.min_group {
+        return None;
+    }
+    // As for the other contrasts: had the classic hellos gone wrong as often, they would
+    // almost never have come out this clean, and they are clean by a wide margin.
+    let same_rate_chance = binomial_cdf(classic.bad, classic.requests, bad.rate());
+    if same_rate_chance >= 0.01 || classic.rate() > bad.rate() / 4.0 {
+        return None;
+    }
+    let per_shape: Vec<String> = shapes
+        .iter()
+        .map(|(s, g)| format!("{}: {} of {} bad", s.describe(), g.bad, g.requests))
+        .collect();
+    let how: Vec<String> = kinds.iter().map(|(k, n)| format!("{n} {k}")).collect();
+    let mut f = super::finding(
+        Code::IL107,
+        Some(&t.label),
+        format!(
+            "{} ({}); classic hello (X25519): {} of {} bad",
+            per_shape.join("; "),
+            how.join(", "),
+            classic.bad,
+            classic.requests
+        ),
+    );
+    for (s, g) in std::iter::once((HelloShape::Classic, classic)).chain(shapes.iter().copied()) {
+        f.evidence.push(Evidence::Stat {
+            label: s.describe().to_string(),
+            value: format!("{} stalled or failed of {}", g.bad, g.requests),
+        });
+    }
+    let only_split = shapes
+        .iter()
+        .all(|(s, g)| (*s == HelloShape::Large) == (g.rate() >= 1.0 / 3.0));
+    f.evidence.push(Evidence::Stat {
+        label: "what trips it".into(),
+        value: if only_split && shapes.len() > 1 {
+            "the hello arriving in several TCP segments (the same post-quantum hello in one \
+             segment goes through)"
+                .into()
+        } else {
+            "the post-quantum key share or the hello's size".into()
+        },
+    });
+    f.evidence.push(Evidence::Stat {
+        label: "chance the classic hellos were this clean at the same rate".into(),
+        value: format!("{same_rate_chance:.1e}"),
+    });
+    f.confidence = if bad.bad >= 3 && same_rate_chance < 0.001 {
+        Confidence::High
+    } else {
+        Confidence::Medium
+    };
+    add_worst_requests(&mut f, shape_rows.into_iter());
+    Some(GroupFinding {
+        finding: f,
+        stalls: bad.stalls,
+        failures: bad.failures,
+    })
 }
 
 /// IL206 — one resolved address misbehaves, or else one IP family.
@@ -35,8 +141,29 @@ pub(crate) fn address(
         r.remote_addr
             .map(|a| if a.is_ipv6() { "IPv6" } else { "IPv4" }.to_string())
     };
-    contrast(Code::IL206, &t.label, c, cfg, by_address, "address")
-        .or_else(|| contrast(Code::IL206, &t.label, c, cfg, by_family, "IP family"))
+    // The hello-shape samples are not pinned to an address (they go where a browser would),
+    // so they would weigh on the first address only.
+    let pinned_shapes = |r: &RequestRecord| r.hello_shape.is_classic();
+    contrast(
+        Code::IL206,
+        &t.label,
+        c,
+        cfg,
+        by_address,
+        pinned_shapes,
+        "address",
+    )
+    .or_else(|| {
+        contrast(
+            Code::IL206,
+            &t.label,
+            c,
+            cfg,
+            by_family,
+            pinned_shapes,
+            "IP family",
+        )
+    })
 }
 
 /// IL208 — one HTTP version misbehaves.
@@ -46,7 +173,15 @@ pub(crate) fn protocol(
     cfg: &ThresholdConfig,
 ) -> Option<GroupFinding> {
     let by_version = |r: &RequestRecord| r.http_version.map(|v| v.as_str().to_string());
-    contrast(Code::IL208, &t.label, c, cfg, by_version, "HTTP version")
+    contrast(
+        Code::IL208,
+        &t.label,
+        c,
+        cfg,
+        by_version,
+        |_| true,
+        "HTTP version",
+    )
 }
 
 /// IL207 — large responses stall or fail while small ones never do.
@@ -136,10 +271,11 @@ fn contrast(
     c: &Classified<'_>,
     cfg: &ThresholdConfig,
     key: impl Fn(&RequestRecord) -> Option<String>,
+    keep: impl Fn(&RequestRecord) -> bool,
     what: &str,
 ) -> Option<GroupFinding> {
     let mut groups: BTreeMap<String, Tally> = BTreeMap::new();
-    for (_, r, o) in &c.rows {
+    for (_, r, o) in c.rows.iter().filter(|(_, r, _)| keep(r)) {
         let Some(k) = key(r) else { continue };
         let g = groups.entry(k).or_default();
         g.requests += 1;
@@ -241,6 +377,102 @@ mod tests {
 
     fn cfg() -> ThresholdConfig {
         ThresholdConfig::default()
+    }
+
+    /// Forty classic requests for a stylesheet, then six of each extra shape, passed through `f`.
+    fn with_shapes(f: impl Fn(HelloShape, RequestRecord) -> RequestRecord) -> TargetEvidence {
+        target(vec![asset(
+            "https://a.test/s/s.css",
+            52,
+            1000,
+            |i, mut r| {
+                r.hello_shape = match i {
+                    0..40 => HelloShape::Classic,
+                    40..46 => HelloShape::Pq,
+                    _ => HelloShape::Large,
+                };
+                let shape = r.hello_shape;
+                f(shape, r)
+            },
+        )])
+    }
+
+    #[test]
+    fn post_quantum_hellos_reset_are_il107_and_hold_the_failures() {
+        let t = with_shapes(|shape, r| match shape {
+            HelloShape::Classic => r,
+            _ => fail(r, ErrorKind::ResetBeforeHeaders, Phase::Tls),
+        });
+        let c = classify(&t);
+        let g = hello_shape(&t, &c, &cfg()).expect("IL107");
+        assert_eq!(g.finding.code, Code::IL107);
+        assert_eq!(g.finding.confidence, Confidence::High);
+        assert_eq!((g.failures, g.stalls), (12, 0));
+        assert_eq!(
+            g.finding.summary,
+            "post-quantum hello (X25519MLKEM768): 6 of 6 bad; post-quantum hello split over \
+             several TCP segments: 6 of 6 bad (12 reset before headers); classic hello \
+             (X25519): 0 of 40 bad"
+        );
+        // The general failure finding folds into it, and no other contrast claims them.
+        let failures = requests::failures(&t, &c);
+        assert!(failures.is_some());
+        let mut groups = vec![g];
+        let (_, left) = fold_into_groups(None, 0, failures, 12, &mut groups);
+        assert!(left.is_none());
+        assert!(protocol(&t, &c, &cfg()).is_none());
+        assert!(address(&t, &c, &cfg()).is_none());
+    }
+
+    #[test]
+    fn only_the_split_hello_stalling_names_segmentation() {
+        let t = with_shapes(|shape, mut r| {
+            if shape == HelloShape::Large {
+                r.phases.tls_ms = Some(2500.0);
+            }
+            r
+        });
+        let g = hello_shape(&t, &classify(&t), &cfg()).expect("IL107");
+        assert_eq!((g.failures, g.stalls), (0, 6));
+        assert!(
+            g.finding.evidence.iter().any(|e| matches!(e,
+                Evidence::Stat { value, .. } if value.contains("several TCP segments"))),
+            "{:?}",
+            g.finding.evidence
+        );
+    }
+
+    #[test]
+    fn shapes_that_fare_like_the_classic_hello_give_nothing() {
+        // Clean everywhere.
+        let t = with_shapes(|_, r| r);
+        assert!(hello_shape(&t, &classify(&t), &cfg()).is_none());
+        // The whole path stalls now and then: every shape alike.
+        let t = target(vec![asset(
+            "https://a.test/s/s.css",
+            52,
+            1000,
+            |i, mut r| {
+                r.hello_shape = if i % 4 == 0 {
+                    HelloShape::Pq
+                } else {
+                    HelloShape::Classic
+                };
+                if i % 5 == 0 {
+                    r.phases.ttfb_ms = Some(2000.0);
+                }
+                r
+            },
+        )]);
+        assert!(hello_shape(&t, &classify(&t), &cfg()).is_none());
+        // One unlucky post-quantum request is not a pattern.
+        let t = with_shapes(|shape, mut r| {
+            if shape == HelloShape::Pq && r.seq == 40 {
+                r = fail(r, ErrorKind::ResetBeforeHeaders, Phase::Tls);
+            }
+            r
+        });
+        assert!(hello_shape(&t, &classify(&t), &cfg()).is_none());
     }
 
     #[test]

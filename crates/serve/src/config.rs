@@ -94,6 +94,11 @@ pub struct Module {
     /// compares, as `check URL URL…` does. Member names become the `member` label.
     #[serde(default)]
     pub groups: BTreeMap<String, BTreeMap<String, url::Url>>,
+    /// ClientHello shapes sampled besides the classic one: `["pq", "large"]` by default (the
+    /// browser-shaped hellos some inspection devices break on, 6 connections each per target),
+    /// `[]` for the classic hello only.
+    #[serde(default = "default_hello_shapes")]
+    pub hello_shapes: Vec<String>,
 }
 
 /// A module's trust settings, as `check`'s flags of the same names.
@@ -122,6 +127,9 @@ fn default_budget() -> Duration {
 }
 fn default_concurrency() -> usize {
     4
+}
+fn default_hello_shapes() -> Vec<String> {
+    vec!["pq".into(), "large".into()]
 }
 fn default_fail_on() -> Vec<Severity> {
     vec![Severity::Error, Severity::Critical]
@@ -230,6 +238,16 @@ impl Module {
         {
             return Err(format!("witness {w}: not an http(s) URL"));
         }
+        for shape in &self.hello_shapes {
+            match interloper_model::HelloShape::parse(shape) {
+                Some(interloper_model::HelloShape::Classic) | None => {
+                    return Err(format!(
+                        "hello_shapes: {shape:?} is not an extra hello shape (pq, large)"
+                    ));
+                }
+                Some(_) => {}
+            }
+        }
         for (group, members) in &self.groups {
             self.validate_group(group, members)
                 .map_err(|e| format!("group {group}: {e}"))?;
@@ -309,6 +327,12 @@ impl Module {
         }
         plan.sampling.samples = Samples::PerAsset(self.samples);
         plan.sampling.concurrency = self.concurrency;
+        let shapes: Vec<interloper_model::HelloShape> = self
+            .hello_shapes
+            .iter()
+            .filter_map(|s| interloper_model::HelloShape::parse(s))
+            .collect();
+        plan.sampling.hello_shapes = interloper_check::HelloShapes::from_list(&shapes);
         plan.trust.public_roots.clone_from(&self.trust.public_roots);
         plan.trust.cacert.clone_from(&self.trust.cacert);
         plan.trust.use_os_roots = !self.trust.no_os_roots;
@@ -398,6 +422,23 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("http(s)"), "{err}");
+    }
+
+    #[test]
+    fn hello_shapes_default_to_the_browser_shapes_and_can_be_turned_off() {
+        let cfg = ServeConfig::from_toml("[module.web]\n").unwrap();
+        let plan = cfg.modules["web"].plan(
+            "https://a.example/".parse().unwrap(),
+            Duration::from_secs(5),
+        );
+        assert_eq!(plan.sampling.hello_shapes.to_list(), "classic,pq,large");
+        let cfg = ServeConfig::from_toml("[module.web]\nhello_shapes = []\n").unwrap();
+        let plan = cfg.modules["web"].plan(
+            "https://a.example/".parse().unwrap(),
+            Duration::from_secs(5),
+        );
+        assert_eq!(plan.sampling.hello_shapes.to_list(), "classic");
+        assert!(ServeConfig::from_toml("[module.web]\nhello_shapes = [\"huge\"]\n").is_err());
     }
 
     #[test]

@@ -370,6 +370,9 @@ mod tests {
             field: MatchedField::IssuerCn,
             value: "Zscaler Root CA".into(),
             pattern: "Zscaler*".into(),
+            attributes: vec![],
+            confirmed: true,
+            source: "https://help.zscaler.com".into(),
         }
     }
 

@@ -187,7 +187,9 @@ impl HelloStacks {
 /// [`HelloStacks::identify`] against the built-in file (parsed once).
 pub fn identify(ja4: &str) -> Option<StackMatch> {
     static BUILTIN_STACKS: std::sync::OnceLock<HelloStacks> = std::sync::OnceLock::new();
-    BUILTIN_STACKS.get_or_init(HelloStacks::builtin).identify(ja4)
+    BUILTIN_STACKS
+        .get_or_init(HelloStacks::builtin)
+        .identify(ja4)
 }
 
 #[cfg(test)]

@@ -22,9 +22,18 @@ pub(crate) fn witness_proof(t: &TargetEvidence) -> Option<Finding> {
         return None;
     }
     let product = t.tls.as_ref().and_then(|x| x.product.as_deref());
-    let summary = match product {
-        Some(p) => format!("TLS is terminated on the path by {p}: {}", what.join("; ")),
-        None => format!("TLS is terminated on the path: {}", what.join("; ")),
+    let upstream = (!w.client_random_matched)
+        .then_some(w.witness_stack.as_deref())
+        .flatten();
+    let summary = match (product, upstream) {
+        (Some(p), _) => format!("TLS is terminated on the path by {p}: {}", what.join("; ")),
+        // The issuer names nothing (an administrator-named CA): the hello the box sent upstream
+        // is the only thing left that says what it is.
+        (None, Some(s)) => format!(
+            "TLS is terminated on the path by a box whose upstream hello is {s}'s: {}",
+            what.join("; ")
+        ),
+        (None, None) => format!("TLS is terminated on the path: {}", what.join("; ")),
     };
     let mut f = finding(Code::IL101, Some(&t.label), summary);
     f.confidence = Confidence::High;
@@ -37,6 +46,20 @@ pub(crate) fn witness_proof(t: &TargetEvidence) -> Option<Finding> {
         f.evidence.push(Evidence::Witness {
             message: format!("JA4 sent {a}, JA4 received {b}"),
         });
+    }
+    if !w.client_random_matched {
+        let message = match (&w.witness_stack, &w.witness_ja4) {
+            (Some(s), _) => format!(
+                "the hello that reached the server is {s}'s, not this client's (its JA4 is in data/hello-stacks.toml)"
+            ),
+            (None, Some(b)) if w.client_ja4.as_deref() != Some(b.as_str()) => format!(
+                "the hello that reached the server is not this client's, and its JA4 {b} names no TLS stack interloper knows"
+            ),
+            _ => String::new(),
+        };
+        if !message.is_empty() {
+            f.evidence.push(Evidence::Witness { message });
+        }
     }
     Some(f)
 }
@@ -175,6 +198,7 @@ mod tests {
             chain_matched: chain,
             client_ja4: Some("t13d_sent".into()),
             witness_ja4: Some("t13d_got".into()),
+            witness_stack: None,
             server_ms: None,
             client_ms: None,
             samples: vec![],
@@ -211,7 +235,39 @@ mod tests {
             "TLS is terminated on the path by FortiGate: the witness received a different \
              ClientHello (client_random) than the client sent"
         );
-        assert_eq!(f.evidence.len(), 2, "the mismatch and the JA4s");
+        assert_eq!(
+            f.evidence.len(),
+            3,
+            "the mismatch, the JA4s, the unknown stack"
+        );
+    }
+
+    #[test]
+    fn an_unnamed_box_is_named_by_the_hello_it_sent_upstream() {
+        let mut t = with_tls(TlsStatus::Intercepted, None, &[]);
+        let mut w = witness(false, false);
+        w.witness_stack = Some("mitmproxy 11 (Python, OpenSSL 3.4)".into());
+        t.witness = Some(w);
+        let f = witness_proof(&t).expect("IL101");
+        assert!(
+            f.summary
+                .starts_with("TLS is terminated on the path by a box whose upstream hello is mitmproxy 11 (Python, OpenSSL 3.4)'s:"),
+            "{}",
+            f.summary
+        );
+        let said = |e: &Evidence| matches!(e, Evidence::Witness { message } if message.starts_with("the hello that reached the server is mitmproxy 11"));
+        assert!(f.evidence.iter().any(said), "{:?}", f.evidence);
+        // The same hello with our own random says nothing about a stack.
+        let mut t = with_tls(TlsStatus::Intercepted, None, &[]);
+        let mut w = witness(true, false);
+        w.witness_stack = Some("mitmproxy".into());
+        t.witness = Some(w);
+        assert!(
+            !witness_proof(&t)
+                .unwrap()
+                .summary
+                .contains("upstream hello")
+        );
     }
 
     #[test]

@@ -264,6 +264,17 @@ catalogue! {
         remedy: "The connection negotiated less than the server offers (HTTP/2 → HTTP/1.1 or \
          TLS 1.3 → 1.2), which middleboxes that terminate TLS commonly cause.",
     }
+    IL109 {
+        family: Tls, rank: 57, severity: Error, verdict: Degraded,
+        place: Path, symptom: None,
+        title: "HTTPS inspection is the likely cause of stalls on the path",
+        remedy: "Stalls on the path and a chain anchored only in a root installed on this machine \
+         are together the signature of an HTTPS-inspecting middlebox, but one vantage point \
+         cannot prove it (a private PKI behind a slow network looks the same). Prove it: run \
+         `interloper echo` beside the server and check again with --echo, or check the same \
+         site from a network without inspection. If proven, ask your network team to bypass \
+         inspection for this server.",
+    }
     IL201 {
         family: Delivery, rank: 110, severity: Error, verdict: Degraded,
         place: Path, symptom: Some("stalls"),

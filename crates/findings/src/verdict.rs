@@ -143,8 +143,15 @@ fn interception_summary(
     } else {
         format!(", with {}", symptoms.join(", "))
     };
+    // Inferred from the chain alone (a local root with minted traits): name the step that
+    // proves it before anyone asks for a bypass.
+    let prove = if matches!(root.code, crate::Code::IL102 | crate::Code::IL105) {
+        " (inferred from the certificate; to prove it, run `interloper echo` beside the server and check again with --echo URL)"
+    } else {
+        ""
+    };
     format!(
-        "{by}{on}{proven}{and_symptoms}: ask your network team to bypass inspection for this server."
+        "{by}{on}{proven}{and_symptoms}{prove}: ask your network team to bypass inspection for this server."
     )
 }
 

@@ -156,6 +156,7 @@ impl Tally {
                 | SignalKind::FreshlyIssued
                 | SignalKind::ShortLived
                 | SignalKind::KeyTypeDiffers
+                | SignalKind::LeafKeyIsIssuerKey
                 | SignalKind::IssuerDiffers
                 | SignalKind::AlpnDowngrade
                 | SignalKind::TlsVersionDowngrade => match signal.strength {

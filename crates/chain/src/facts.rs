@@ -91,6 +91,41 @@ pub struct CertFacts {
     pub sct_count: u32,
     #[serde(skip)]
     pub(crate) validity: Option<(OffsetDateTime, OffsetDateTime)>,
+    /// Every attribute of the issuer name, for product rules (OU, L, serialNumber…).
+    #[serde(skip)]
+    pub(crate) issuer_attrs: NameAttrs,
+    /// Every attribute of the subject name.
+    #[serde(skip)]
+    pub(crate) subject_attrs: NameAttrs,
+}
+
+/// The attributes of a distinguished name that product rules may test, each possibly repeated.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct NameAttrs {
+    pub(crate) cn: Vec<String>,
+    pub(crate) o: Vec<String>,
+    pub(crate) ou: Vec<String>,
+    pub(crate) l: Vec<String>,
+    pub(crate) serial_number: Vec<String>,
+}
+
+impl NameAttrs {
+    fn read(name: &X509Name<'_>) -> Self {
+        let strings =
+            |it: &mut dyn Iterator<Item = &x509_parser::x509::AttributeTypeAndValue<'_>>| {
+                it.filter_map(|a| a.as_str().ok().map(str::to_owned))
+                    .collect::<Vec<_>>()
+            };
+        NameAttrs {
+            cn: strings(&mut name.iter_common_name()),
+            o: strings(&mut name.iter_organization()),
+            ou: strings(&mut name.iter_organizational_unit()),
+            l: strings(&mut name.iter_locality()),
+            serial_number: strings(
+                &mut name.iter_by_oid(&x509_parser::oid_registry::OID_X509_SERIALNUMBER),
+            ),
+        }
+    }
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -144,6 +179,8 @@ impl CertFacts {
             sct_list_present: false,
             sct_count: 0,
             validity: None,
+            issuer_attrs: NameAttrs::default(),
+            subject_attrs: NameAttrs::default(),
         }
     }
 
@@ -204,6 +241,8 @@ impl CertFacts {
             sct_list_present,
             sct_count,
             validity: Some((nb, na)),
+            issuer_attrs: NameAttrs::read(cert.issuer()),
+            subject_attrs: NameAttrs::read(cert.subject()),
         }
     }
 

@@ -37,7 +37,10 @@ pub use analysis::{
 };
 pub use facts::{CertFacts, KeyFacts, PemPin, pins_from_pem, sha256_hex};
 pub use pins::{Pin, PinError, certs_from_pem, pin_of_spki};
-pub use products::{MatchedField, Product, ProductDb, ProductDbError, ProductKind, ProductMatch};
+pub use products::{
+    MatchedAttribute, MatchedField, NameAttribute, Product, ProductDb, ProductDbError, ProductKind,
+    ProductMatch, Rule, SeenName,
+};
 /// The `time` crate, re-exported because [`ChainInput::now`] is a `time::OffsetDateTime`.
 pub use time;
 pub use trust::{

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::facts::CertFacts;
+use crate::facts::{CertFacts, NameAttrs};
 
 /// The data file shipped with interloper, compiled in so the pure crate needs no file I/O.
 const BUILTIN: &str = include_str!("../../../data/interception-products.toml");
@@ -38,17 +38,147 @@ pub struct Product {
     pub vendor: String,
     /// Kind of product.
     pub kind: ProductKind,
-    /// Patterns for the CA common name.
+    /// Shorthand: each pattern is a one-attribute rule on the CA common name (unconfirmed).
     #[serde(default)]
     pub issuer_cn: Vec<String>,
-    /// Patterns for the CA organisation.
+    /// Shorthand: each pattern is a one-attribute rule on the CA organisation (unconfirmed).
     #[serde(default)]
     pub issuer_o: Vec<String>,
+    /// Rules on several attributes of one CA name; any rule matching names the product.
+    #[serde(default, rename = "rule")]
+    pub rules: Vec<Rule>,
     /// Vendor documentation of the inspection CA.
     pub doc: String,
     /// The administrator chooses the CA name: never matched by name.
     #[serde(default)]
     pub admin_named: bool,
+}
+
+/// A rule: every attribute it lists must match the same name (an issuer, or a CA's subject).
+/// Within one attribute, any of its patterns may match any of the name's values.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    /// Patterns for the common name.
+    #[serde(default)]
+    pub cn: Vec<String>,
+    /// Patterns for the organisation.
+    #[serde(default)]
+    pub o: Vec<String>,
+    /// Patterns for the organisational unit.
+    #[serde(default)]
+    pub ou: Vec<String>,
+    /// Patterns for the locality.
+    #[serde(default)]
+    pub l: Vec<String>,
+    /// Patterns for the serialNumber attribute (2.5.4.5), not the certificate serial.
+    #[serde(default)]
+    pub serial_number: Vec<String>,
+    /// Where the real-world name comes from: a vendor page or a published certificate.
+    pub source: String,
+    /// True when a real certificate with this name was seen; false for a guess.
+    pub confirmed: bool,
+    /// The name as seen on a real certificate (required when `confirmed`): tests build a CA
+    /// with it and check the rule matches.
+    #[serde(default)]
+    pub seen: Option<SeenName>,
+}
+
+/// A name seen on a real certificate, attribute by attribute.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeenName {
+    /// Common name.
+    #[serde(default)]
+    pub cn: Option<String>,
+    /// Organisation.
+    #[serde(default)]
+    pub o: Option<String>,
+    /// Organisational unit.
+    #[serde(default)]
+    pub ou: Option<String>,
+    /// Locality.
+    #[serde(default)]
+    pub l: Option<String>,
+    /// serialNumber attribute.
+    #[serde(default)]
+    pub serial_number: Option<String>,
+}
+
+/// A name attribute a rule can test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NameAttribute {
+    /// Common name (CN).
+    Cn,
+    /// Organisation (O).
+    O,
+    /// Organisational unit (OU).
+    Ou,
+    /// Locality (L).
+    L,
+    /// serialNumber.
+    SerialNumber,
+}
+
+impl NameAttribute {
+    /// Short label: "CN", "O", "OU", "L", "serialNumber".
+    pub fn label(self) -> &'static str {
+        match self {
+            NameAttribute::Cn => "CN",
+            NameAttribute::O => "O",
+            NameAttribute::Ou => "OU",
+            NameAttribute::L => "L",
+            NameAttribute::SerialNumber => "serialNumber",
+        }
+    }
+}
+
+impl Rule {
+    /// The attributes the rule tests with their patterns, most telling first (the first one is
+    /// reported as the match's `field`).
+    fn attributes(&self) -> [(NameAttribute, &[String]); 5] {
+        [
+            (NameAttribute::Cn, &self.cn),
+            (NameAttribute::Ou, &self.ou),
+            (NameAttribute::SerialNumber, &self.serial_number),
+            (NameAttribute::L, &self.l),
+            (NameAttribute::O, &self.o),
+        ]
+    }
+
+    fn pattern_count(&self) -> usize {
+        self.attributes().iter().map(|(_, p)| p.len()).sum()
+    }
+
+    /// The values and patterns that satisfy every attribute of the rule, or None.
+    fn match_name(&self, name: &NameAttrs) -> Option<Vec<MatchedAttribute>> {
+        let mut out = Vec::new();
+        for (attribute, patterns) in self.attributes() {
+            if patterns.is_empty() {
+                continue;
+            }
+            let values = match attribute {
+                NameAttribute::Cn => &name.cn,
+                NameAttribute::O => &name.o,
+                NameAttribute::Ou => &name.ou,
+                NameAttribute::L => &name.l,
+                NameAttribute::SerialNumber => &name.serial_number,
+            };
+            let hit = values.iter().find_map(|v| {
+                patterns
+                    .iter()
+                    .find(|p| glob_match(p, v))
+                    .map(|p| (v.clone(), p.clone()))
+            })?;
+            out.push(MatchedAttribute {
+                attribute,
+                value: hit.0,
+                pattern: hit.1,
+            });
+        }
+        (!out.is_empty()).then_some(out)
+    }
 }
 
 #[derive(Deserialize)]
@@ -95,9 +225,36 @@ pub enum MatchedField {
     SubjectCn,
     /// A CA certificate's own subject organisation.
     SubjectO,
+    /// The certificate's issuer organisational unit.
+    IssuerOu,
+    /// A CA certificate's own subject organisational unit.
+    SubjectOu,
+    /// The certificate's issuer locality.
+    IssuerL,
+    /// A CA certificate's own subject locality.
+    SubjectL,
+    /// The certificate's issuer serialNumber attribute.
+    IssuerSerialNumber,
+    /// A CA certificate's own subject serialNumber attribute.
+    SubjectSerialNumber,
 }
 
 impl MatchedField {
+    fn of(subject: bool, attribute: NameAttribute) -> Self {
+        match (subject, attribute) {
+            (false, NameAttribute::Cn) => MatchedField::IssuerCn,
+            (false, NameAttribute::O) => MatchedField::IssuerO,
+            (false, NameAttribute::Ou) => MatchedField::IssuerOu,
+            (false, NameAttribute::L) => MatchedField::IssuerL,
+            (false, NameAttribute::SerialNumber) => MatchedField::IssuerSerialNumber,
+            (true, NameAttribute::Cn) => MatchedField::SubjectCn,
+            (true, NameAttribute::O) => MatchedField::SubjectO,
+            (true, NameAttribute::Ou) => MatchedField::SubjectOu,
+            (true, NameAttribute::L) => MatchedField::SubjectL,
+            (true, NameAttribute::SerialNumber) => MatchedField::SubjectSerialNumber,
+        }
+    }
+
     /// Human label: "issuer CN", "CA subject O", …
     pub fn label(self) -> &'static str {
         match self {
@@ -105,8 +262,25 @@ impl MatchedField {
             MatchedField::IssuerO => "issuer O",
             MatchedField::SubjectCn => "CA subject CN",
             MatchedField::SubjectO => "CA subject O",
+            MatchedField::IssuerOu => "issuer OU",
+            MatchedField::SubjectOu => "CA subject OU",
+            MatchedField::IssuerL => "issuer L",
+            MatchedField::SubjectL => "CA subject L",
+            MatchedField::IssuerSerialNumber => "issuer serialNumber",
+            MatchedField::SubjectSerialNumber => "CA subject serialNumber",
         }
     }
+}
+
+/// One attribute of a matched rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MatchedAttribute {
+    /// Which attribute.
+    pub attribute: NameAttribute,
+    /// Its value in the name.
+    pub value: String,
+    /// The pattern that matched it.
+    pub pattern: String,
 }
 
 /// A product recognised in a chain.
@@ -124,12 +298,84 @@ pub struct ProductMatch {
     pub doc: String,
     /// Index of the certificate in the presented chain (0 = leaf).
     pub certificate: usize,
-    /// Which attribute matched.
+    /// Which attribute matched (the most telling one of the rule).
     pub field: MatchedField,
     /// The attribute value that matched.
     pub value: String,
     /// The pattern that matched it.
     pub pattern: String,
+    /// Every attribute of the rule that matched (the first is `field`).
+    pub attributes: Vec<MatchedAttribute>,
+    /// Whether the rule was written from a name seen on a real certificate.
+    pub confirmed: bool,
+    /// Where the rule's name comes from.
+    pub source: String,
+}
+
+impl ProductMatch {
+    /// "issuer O "Fortinet" and CN "FG6H0FTB22903890"": what matched, for messages.
+    pub fn describe(&self) -> String {
+        let place = self
+            .field
+            .label()
+            .rsplit_once(' ')
+            .map_or("", |(place, _)| place);
+        let parts: Vec<String> = self
+            .attributes
+            .iter()
+            .map(|a| format!("{} {:?}", a.attribute.label(), a.value))
+            .collect();
+        format!("{place} {}", parts.join(" and "))
+    }
+}
+
+impl Product {
+    /// The product's rules: the `rule` tables, then one unconfirmed rule per shorthand pattern.
+    pub fn all_rules(&self) -> Vec<Rule> {
+        let shorthand = |pattern: &String, cn: bool| Rule {
+            cn: if cn { vec![pattern.clone()] } else { vec![] },
+            o: if cn { vec![] } else { vec![pattern.clone()] },
+            source: self.doc.clone(),
+            confirmed: false,
+            ..Rule::default()
+        };
+        self.rules
+            .iter()
+            .cloned()
+            .chain(self.issuer_cn.iter().map(|p| shorthand(p, true)))
+            .chain(self.issuer_o.iter().map(|p| shorthand(p, false)))
+            .collect()
+    }
+
+    fn validate(&self) -> Result<(), &'static str> {
+        let rules = self.all_rules();
+        if rules.is_empty() && !self.admin_named {
+            return Err("no rule, issuer_cn or issuer_o pattern");
+        }
+        if rules.iter().map(Rule::pattern_count).sum::<usize>() > MAX_PATTERNS {
+            return Err("too many patterns");
+        }
+        for rule in &rules {
+            if rule.pattern_count() == 0 {
+                return Err("a rule with no attribute");
+            }
+            if rule.source.trim().is_empty() {
+                return Err("a rule without a source");
+            }
+            if rule.confirmed && rule.seen.is_none() {
+                return Err("a confirmed rule without the name it was seen as");
+            }
+            if rule
+                .attributes()
+                .iter()
+                .flat_map(|(_, p)| p.iter())
+                .any(|s| s.is_empty() || s.len() > MAX_PATTERN_LEN)
+            {
+                return Err("empty or over-long pattern");
+            }
+        }
+        Ok(())
+    }
 }
 
 impl ProductDb {
@@ -155,20 +401,7 @@ impl ProductDb {
             if !seen.insert(p.id.as_str()) {
                 return Err(bad("duplicate id"));
             }
-            let n = p.issuer_cn.len() + p.issuer_o.len();
-            if n == 0 && !p.admin_named {
-                return Err(bad("no issuer_cn or issuer_o pattern"));
-            }
-            if n > MAX_PATTERNS {
-                return Err(bad("too many patterns"));
-            }
-            if p.issuer_cn
-                .iter()
-                .chain(&p.issuer_o)
-                .any(|s| s.is_empty() || s.len() > MAX_PATTERN_LEN)
-            {
-                return Err(bad("empty or over-long pattern"));
-            }
+            p.validate().map_err(bad)?;
         }
         Ok(Self {
             products: file.product,
@@ -186,75 +419,67 @@ impl ProductDb {
     }
 
     /// Matches every certificate's issuer, and the subject of every CA certificate, against the
-    /// patterns. A leaf's own subject is not matched: it names the site (www.sophos.com is not
+    /// rules. A leaf's own subject is not matched: it names the site (www.sophos.com is not
     /// Sophos intercepting). At most one match per product per certificate.
     pub fn match_chain(&self, certs: &[CertFacts]) -> Vec<ProductMatch> {
         let mut out = Vec::new();
         for cert in certs {
-            let mut fields: Vec<(MatchedField, &str)> = Vec::new();
-            fields.extend(
-                cert.issuer_cn
-                    .iter()
-                    .map(|v| (MatchedField::IssuerCn, v.as_str())),
-            );
-            fields.extend(
-                cert.issuer_o
-                    .iter()
-                    .map(|v| (MatchedField::IssuerO, v.as_str())),
-            );
+            let mut names: Vec<(bool, &NameAttrs)> = vec![(false, &cert.issuer_attrs)];
             if cert.is_ca || cert.self_signed {
-                fields.extend(
-                    cert.subject_cn
-                        .iter()
-                        .map(|v| (MatchedField::SubjectCn, v.as_str())),
-                );
-                fields.extend(
-                    cert.subject_o
-                        .iter()
-                        .map(|v| (MatchedField::SubjectO, v.as_str())),
-                );
+                names.push((true, &cert.subject_attrs));
             }
             for p in self.products.iter().filter(|p| !p.admin_named) {
-                let hit = fields.iter().find_map(|&(field, value)| {
-                    let pats = match field {
-                        MatchedField::IssuerCn | MatchedField::SubjectCn => &p.issuer_cn,
-                        MatchedField::IssuerO | MatchedField::SubjectO => &p.issuer_o,
-                    };
-                    pats.iter()
-                        .find(|pat| glob_match(pat, value))
-                        .map(|pat| (field, value, pat))
+                let hit = p.all_rules().into_iter().find_map(|rule| {
+                    names.iter().find_map(|&(subject, name)| {
+                        rule.match_name(name)
+                            .map(|attrs| (subject, attrs, rule.confirmed, rule.source.clone()))
+                    })
                 });
-                if let Some((field, value, pattern)) = hit {
-                    out.push(ProductMatch {
-                        id: p.id.clone(),
-                        product: p.product.clone(),
-                        vendor: p.vendor.clone(),
-                        kind: p.kind,
-                        doc: p.doc.clone(),
-                        certificate: cert.index,
-                        field,
-                        value: value.to_owned(),
-                        pattern: pattern.clone(),
-                    });
-                }
+                let Some((subject, attributes, confirmed, source)) = hit else {
+                    continue;
+                };
+                let Some(first) = attributes.first() else {
+                    continue;
+                };
+                out.push(ProductMatch {
+                    id: p.id.clone(),
+                    product: p.product.clone(),
+                    vendor: p.vendor.clone(),
+                    kind: p.kind,
+                    doc: p.doc.clone(),
+                    certificate: cert.index,
+                    field: MatchedField::of(subject, first.attribute),
+                    value: first.value.clone(),
+                    pattern: first.pattern.clone(),
+                    confirmed,
+                    source,
+                    attributes,
+                });
             }
         }
         out
     }
 }
 
-/// Case-insensitive glob over the whole value where `*` matches any run of characters.
-/// Iterative with single backtrack point, so it is linear-ish and cannot blow up.
+/// Case-insensitive match over the whole value: `*` matches any run of characters, `#` one
+/// ASCII digit, `?` one ASCII letter or digit (the data file's shape syntax, e.g. a FortiGate
+/// serial `FG??????????????`); anything else matches itself. Iterative with a single backtrack
+/// point, so it is linear-ish and cannot blow up.
 pub(crate) fn glob_match(pattern: &str, value: &str) -> bool {
     let p: Vec<char> = pattern.chars().flat_map(char::to_lowercase).collect();
     let v: Vec<char> = value.chars().flat_map(char::to_lowercase).collect();
+    let one = |pc: char, vc: char| match pc {
+        '#' => vc.is_ascii_digit(),
+        '?' => vc.is_ascii_alphanumeric(),
+        _ => pc == vc,
+    };
     let (mut pi, mut vi) = (0, 0);
     let mut star: Option<(usize, usize)> = None;
     while vi < v.len() {
         if pi < p.len() && p[pi] == '*' {
             star = Some((pi, vi));
             pi += 1;
-        } else if pi < p.len() && p[pi] == v[vi] {
+        } else if pi < p.len() && one(p[pi], v[vi]) {
             pi += 1;
             vi += 1;
         } else if let Some((sp, sv)) = star {
@@ -289,6 +514,12 @@ mod tests {
         assert!(!glob_match("*IWSS*", "IWS"));
         assert!(glob_match("a*b*c", "aXXbYYc"));
         assert!(!glob_match("a*b*c", "aXXbYY"));
+        // Shapes: a FortiGate serial is FG + 14 letters or digits.
+        assert!(glob_match("FG??????????????", "FG6H0FTB22903890"));
+        assert!(!glob_match("FG??????????????", "FG6H0FTB2290389"));
+        assert!(!glob_match("FG??????????????", "FortiGate CA 123"));
+        assert!(glob_match("R##", "R10"));
+        assert!(!glob_match("R##", "R1a"));
     }
 
     #[test]

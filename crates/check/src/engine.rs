@@ -300,6 +300,7 @@ fn witness_evidence(w: &WitnessView, chain: Option<&ChainReport>) -> Option<Witn
         chain_matched,
         client_ja4: w.client.as_ref().map(|c| c.ja4.clone()),
         witness_ja4: w.ja4.clone(),
+        witness_stack: w.upstream_stack.as_ref().map(|s| s.describe()),
         server_ms: w.server_ms,
         client_ms: w.client_ttfb_ms,
         samples: w

@@ -448,6 +448,8 @@ scenarios! {
     real_stall => "real-stall",
     real_tamper => "real-tamper",
     stall => "stall",
+    single_vantage => "single-vantage",
+    private_stable => "private-stable",
     hostile_origin => "hostile-origin",
     pq_reset => "pq-reset",
     pq_stall => "pq-stall",

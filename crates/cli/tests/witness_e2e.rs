@@ -99,6 +99,24 @@ fn mitmproxy_in_front_of_the_witness_is_proven() {
     assert_eq!(tls["verdict"]["status"], "intercepted", "{tls:#}");
     assert_eq!(tls["verdict"]["confidence"], "high", "{tls:#}");
     assert_eq!(out.status.code(), Some(1));
+    // mitmproxy is Python on OpenSSL: the hello it sent upstream is named from its JA4.
+    assert_eq!(wv["upstream_stack"]["family"], "mitmproxy", "{wv:#}");
+    let text = interloper(&[
+        "tls",
+        &url,
+        "--echo",
+        &url,
+        "--cacert",
+        &ca,
+        "--no-os-roots",
+        "--color",
+        "never",
+    ]);
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains("the hello that reached the witness is mitmproxy 11"),
+        "{text}"
+    );
 }
 
 /// The same "firewall" in front of the site and of the witness: it stalls a seeded 10 % of
@@ -168,6 +186,16 @@ fn check_with_the_witness_proves_interception_and_places_the_stall_on_the_path()
     let codes: Vec<&str> = findings.iter().filter_map(|f| f["code"].as_str()).collect();
     assert_eq!(codes.first(), Some(&"IL101"), "{codes:?}");
     assert_eq!(report["verdict"]["root_cause"], "IL101");
+    // The CA is administrator-named ("Corp Gateway CA"): only the hello the box sent upstream
+    // names what it is.
+    let il101 = &findings[0];
+    assert!(
+        il101["summary"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("upstream hello is mitmproxy"),
+        "{il101:#}"
+    );
     assert!(
         report["verdict"]["summary"]
             .as_str()

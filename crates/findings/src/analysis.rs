@@ -21,7 +21,9 @@ pub fn analyse(targets: &[TargetEvidence], cfg: &ThresholdConfig) -> Analysis {
     for t in targets {
         let classified = classify_target(t, cfg);
         findings.extend(tls_findings(t));
-        findings.extend(request_findings(t, &classified, cfg));
+        let requests = request_findings(t, &classified, cfg);
+        findings.extend(tls::likely_inspection(t, &requests));
+        findings.extend(requests);
         findings.extend(check_findings(t));
         summaries.push(summarise(t, &classified));
     }

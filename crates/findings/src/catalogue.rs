@@ -281,6 +281,16 @@ catalogue! {
          and servers that break this way are listed at tldr.fail. Until it is fixed, exempt \
          this server from inspection. Turning post-quantum key agreement off in browsers \
          (Chrome policy PostQuantumKeyAgreementEnabled) only hides the fault.",
+    IL109 {
+        family: Tls, rank: 57, severity: Error, verdict: Degraded,
+        place: Path, symptom: None,
+        title: "HTTPS inspection is the likely cause of stalls on the path",
+        remedy: "Stalls on the path and a chain anchored only in a root installed on this machine \
+         are together the signature of an HTTPS-inspecting middlebox, but one vantage point \
+         cannot prove it (a private PKI behind a slow network looks the same). Prove it: run \
+         `interloper echo` beside the server and check again with --echo, or check the same \
+         site from a network without inspection. If proven, ask your network team to bypass \
+         inspection for this server.",
     }
     IL201 {
         family: Delivery, rank: 110, severity: Error, verdict: Degraded,

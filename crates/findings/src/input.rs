@@ -176,6 +176,10 @@ pub struct WitnessEvidence {
     pub client_ja4: Option<String>,
     /// JA4 the witness received.
     pub witness_ja4: Option<String>,
+    /// What sent the hello the witness received, when it was not the client's and its JA4 is
+    /// known ("mitmproxy 11 (Python, OpenSSL 3.4)"), with where that JA4 was seen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub witness_stack: Option<String>,
     /// Milliseconds the witness took from request to response written.
     pub server_ms: Option<f64>,
     /// Milliseconds the client waited for the same response (TTFB).

@@ -30,7 +30,9 @@ pub(crate) fn verdict(
     let entry = root.code.entry();
     let target = root.target.clone();
     let on = place_words(root);
-    let summary = if entry.is_interception() {
+    let summary = if root.code == crate::Code::IL109 {
+        likely_inspection_summary(root, &on)
+    } else if entry.is_interception() {
         let product = targets
             .iter()
             .find(|t| Some(t.label.as_str()) == target.as_deref())
@@ -113,6 +115,15 @@ fn symptoms(findings: &[Finding], root: &Finding) -> Vec<&'static str> {
         .collect()
 }
 
+/// IL109 as the root cause: inspection is likely, not proven; say so and name the proof.
+fn likely_inspection_summary(root: &Finding, on: &str) -> String {
+    format!(
+        "HTTPS inspection is the likely cause of the stalls{on} ({} confidence: stalls on the path and a certificate chain anchored only in a root installed on this machine, seen from one vantage point). \
+         To prove it, run `interloper echo` beside the server and check again with --echo URL, or check the same site from a network without inspection; until then a private PKI on a slow path cannot be ruled out.",
+        root.confidence.as_str()
+    )
+}
+
 fn interception_summary(
     root: &Finding,
     product: Option<&str>,
@@ -132,8 +143,15 @@ fn interception_summary(
     } else {
         format!(", with {}", symptoms.join(", "))
     };
+    // Inferred from the chain alone (a local root with minted traits): name the step that
+    // proves it before anyone asks for a bypass.
+    let prove = if matches!(root.code, crate::Code::IL102 | crate::Code::IL105) {
+        " (inferred from the certificate; to prove it, run `interloper echo` beside the server and check again with --echo URL)"
+    } else {
+        ""
+    };
     format!(
-        "{by}{on}{proven}{and_symptoms}: ask your network team to bypass inspection for this server."
+        "{by}{on}{proven}{and_symptoms}{prove}: ask your network team to bypass inspection for this server."
     )
 }
 
@@ -182,6 +200,36 @@ mod tests {
             "No problems that affect users; see the notes below."
         );
         assert!(!v.sampling.contains("no stall seen"));
+    }
+
+    #[test]
+    fn likely_inspection_says_likely_and_names_the_proof() {
+        let findings = [
+            at(Code::IL201, "6 stalled"),
+            at(Code::IL109, "stalls and a local root"),
+        ];
+        let v = verdict(&[], &findings, &[summary(60, 0, 6)]);
+        assert_eq!(v.root_cause, Some(Code::IL109));
+        assert_eq!(v.status, VerdictStatus::Degraded);
+        assert!(
+            v.summary.starts_with(&format!(
+                "HTTPS inspection is the likely cause of the stalls on the path to {LABEL} (medium confidence"
+            )),
+            "{}",
+            v.summary
+        );
+        assert!(
+            v.summary
+                .contains("run `interloper echo` beside the server")
+        );
+        // Shown interception (a local root with minted traits: IL102 at warning) still wins.
+        let findings = [
+            at(Code::IL201, "6 stalled"),
+            at(Code::IL109, "stalls and a local root"),
+            at(Code::IL102, "local root"),
+        ];
+        let v = verdict(&[], &findings, &[summary(60, 0, 6)]);
+        assert_eq!(v.root_cause, Some(Code::IL102));
     }
 
     #[test]

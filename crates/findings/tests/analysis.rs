@@ -337,6 +337,7 @@ fn witness_mismatch_is_proof() {
         chain_matched: false,
         client_ja4: Some("t13d1516h2_a_b".into()),
         witness_ja4: Some("t13d3112h2_c_d".into()),
+        witness_stack: None,
         server_ms: Some(1.0),
         client_ms: Some(3.0),
         samples: vec![],
@@ -529,6 +530,7 @@ fn stalls_that_also_hit_the_witness_are_placed_on_the_path() {
         chain_matched: true,
         client_ja4: None,
         witness_ja4: None,
+        witness_stack: None,
         server_ms: Some(0.1),
         client_ms: Some(2.0),
         samples: vec![

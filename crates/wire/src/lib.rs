@@ -21,6 +21,7 @@ mod error;
 mod fingerprint;
 mod hello;
 mod names;
+pub mod stacks;
 
 pub use assemble::{CONTENT_TYPE_HANDSHAKE, HelloAssembler, MAX_RECORD_LEN};
 pub use error::WireError;

@@ -129,6 +129,25 @@ pub(super) fn short_life_signal(validity: (OffsetDateTime, OffsetDateTime)) -> O
     })
 }
 
+/// A leaf whose public key is the key of a CA in its chain (presented, or the anchor). A CA
+/// issuing for its own key pair is not how any PKI works; mitmproxy does it for every leaf it
+/// mints (one key for the CA and all leaves, so no key is generated per site). Weak: a
+/// hand-made test PKI can do the same.
+pub(super) fn issuer_key_signal<'a>(
+    leaf: &CertFacts,
+    ca_pins: impl IntoIterator<Item = &'a str>,
+) -> Option<Signal> {
+    let leaf_pin = leaf.spki_pin.as_deref()?;
+    ca_pins.into_iter().any(|p| p == leaf_pin).then(|| {
+        Signal::new(
+            SignalKind::LeafKeyIsIssuerKey,
+            SignalStrength::Weak,
+            "the leaf carries its CA's own public key (as mitmproxy's minted leaves do)",
+            Some(0),
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,6 +160,21 @@ mod tests {
             ..LeafOpts::default()
         };
         CertFacts::from_der(0, &leaf("www.example.com", &root, opts))
+    }
+
+    #[test]
+    fn a_leaf_with_its_cas_key_is_a_weak_minted_sign() {
+        let leaf = leaf_with_scts(0);
+        let own = leaf.spki_pin.clone().unwrap();
+        let other = CertFacts::from_der(1, &ca("Other", None).der);
+        let s = issuer_key_signal(&leaf, [other.spki_pin.as_deref().unwrap(), own.as_str()])
+            .expect("signal");
+        assert_eq!(
+            (s.kind, s.strength),
+            (SignalKind::LeafKeyIsIssuerKey, SignalStrength::Weak)
+        );
+        assert!(issuer_key_signal(&leaf, [other.spki_pin.as_deref().unwrap()]).is_none());
+        assert!(issuer_key_signal(&leaf, []).is_none());
     }
 
     fn expect(trust: TrustStatus, builtin: bool, name: &str) -> CtExpectation<'_> {

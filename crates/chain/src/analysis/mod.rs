@@ -76,6 +76,13 @@ pub fn analyse(input: &ChainInput<'_>) -> ChainReport {
 
     if let Some(leaf) = certificates.first().filter(|c| c.parsed && !c.is_ca) {
         signals.extend(leaf_signals(input, leaf, &trust));
+        let ca_pins = certificates
+            .iter()
+            .skip(1)
+            .filter(|c| c.is_ca)
+            .filter_map(|c| c.spki_pin.as_deref())
+            .chain(trust.anchor.as_ref().map(|a| a.spki_sha256.as_str()));
+        signals.extend(minted::issuer_key_signal(leaf, ca_pins));
     }
 
     signals.extend(pins::pin_signal(&input.pins, &certificates));

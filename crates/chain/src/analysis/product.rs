@@ -13,18 +13,33 @@ pub(super) fn product_signals(matches: &[ProductMatch]) -> Vec<Signal> {
                 SignalKind::KnownProduct,
                 SignalStrength::Strong,
                 format!(
-                    "{} {:?} of certificate #{} matches {} by {} (pattern {:?})",
-                    m.field.label(),
-                    m.value,
+                    "{} of certificate #{} matches {} by {} ({})",
+                    m.describe(),
                     m.certificate,
                     m.product,
                     m.vendor,
-                    m.pattern
+                    provenance(m)
                 ),
                 Some(m.certificate),
             )
         })
         .collect()
+}
+
+/// The patterns, and whether the name was seen on a real certificate or is a guess.
+fn provenance(m: &ProductMatch) -> String {
+    let patterns: Vec<String> = m
+        .attributes
+        .iter()
+        .map(|a| format!("{:?}", a.pattern))
+        .collect();
+    let plural = if patterns.len() == 1 { "" } else { "s" };
+    let seen = if m.confirmed {
+        "a name seen on real certificates"
+    } else {
+        "a guessed name, not yet seen on a real certificate"
+    };
+    format!("pattern{plural} {}; {seen}", patterns.join(", "))
 }
 
 /// A local-only anchor that names no product may still be one whose CA name the administrator
@@ -57,7 +72,7 @@ pub(super) fn not_nameable_signal(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::products::{MatchedField, ProductKind};
+    use crate::products::{MatchedAttribute, MatchedField, NameAttribute, ProductKind};
 
     fn fortinet_match() -> ProductMatch {
         ProductMatch {
@@ -70,6 +85,13 @@ mod tests {
             field: MatchedField::SubjectCn,
             value: "FortiGate CA".into(),
             pattern: "FortiGate CA".into(),
+            attributes: vec![MatchedAttribute {
+                attribute: NameAttribute::Cn,
+                value: "FortiGate CA".into(),
+                pattern: "FortiGate CA".into(),
+            }],
+            confirmed: false,
+            source: "https://docs.fortinet.com".into(),
         }
     }
 
@@ -84,7 +106,7 @@ mod tests {
         );
         assert_eq!(
             s.message,
-            r#"CA subject CN "FortiGate CA" of certificate #1 matches FortiGate by Fortinet (pattern "FortiGate CA")"#
+            r#"CA subject CN "FortiGate CA" of certificate #1 matches FortiGate by Fortinet (pattern "FortiGate CA"; a guessed name, not yet seen on a real certificate)"#
         );
         assert!(product_signals(&[]).is_empty());
     }

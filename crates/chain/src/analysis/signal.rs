@@ -57,6 +57,8 @@ pub enum SignalKind {
     ShortLived,
     /// The leaf key type differs from the reference.
     KeyTypeDiffers,
+    /// The leaf's public key is its CA's own (mitmproxy signs every minted leaf that way).
+    LeafKeyIsIssuerKey,
     /// The leaf issuer differs from the reference.
     IssuerDiffers,
     /// The leaf equals the reference leaf.

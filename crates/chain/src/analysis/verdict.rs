@@ -156,6 +156,7 @@ impl Tally {
                 | SignalKind::FreshlyIssued
                 | SignalKind::ShortLived
                 | SignalKind::KeyTypeDiffers
+                | SignalKind::LeafKeyIsIssuerKey
                 | SignalKind::IssuerDiffers
                 | SignalKind::AlpnDowngrade
                 | SignalKind::TlsVersionDowngrade => match signal.strength {
@@ -370,6 +371,9 @@ mod tests {
             field: MatchedField::IssuerCn,
             value: "Zscaler Root CA".into(),
             pattern: "Zscaler*".into(),
+            attributes: vec![],
+            confirmed: true,
+            source: "https://help.zscaler.com".into(),
         }
     }
 

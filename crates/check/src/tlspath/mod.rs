@@ -317,6 +317,7 @@ pub fn to_findings_evidence(report: &ChainReport) -> TlsEvidence {
                 | SignalKind::FreshlyIssued
                 | SignalKind::ShortLived
                 | SignalKind::KeyTypeDiffers
+                | SignalKind::LeafKeyIsIssuerKey
                 | SignalKind::IssuerDiffers => TlsItemKind::MintedTraits,
                 SignalKind::PinMismatch | SignalKind::ExpectedCertMismatch => {
                     TlsItemKind::PinMismatch

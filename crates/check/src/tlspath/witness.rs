@@ -10,6 +10,7 @@ use interloper_probe::{ConnectionPolicy, Probe, ProbeConfig, Target};
 use interloper_protocol::{
     EchoHello, HellosAnswer, PATH_HELLO, PATH_HELLOS, PATH_INFO, SCHEMA_HELLO, SCHEMA_HELLOS,
 };
+use interloper_wire::stacks::{StackMatch, identify};
 use serde::Serialize;
 
 use super::{HelloFingerprints, fingerprints};
@@ -44,6 +45,10 @@ pub struct WitnessView {
     /// For a passthrough recorder: whether our hello arrived.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub passthrough_seen: Option<bool>,
+    /// When the hello that reached the witness is not ours: the TLS stack its JA4 identifies
+    /// (data/hello-stacks.toml), i.e. what the box on the path is built on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upstream_stack: Option<StackMatch>,
 }
 
 /// One repeated request to the witness.
@@ -83,7 +88,19 @@ impl WitnessView {
             error: None,
             samples: Vec::new(),
             passthrough_seen: None,
+            upstream_stack: None,
         }
+    }
+
+    /// The stack that sent the hello the witness received, when that hello is not ours (a
+    /// different client_random) and its JA4 is in the knowledge file.
+    fn upstream_hello_stack(&self) -> Option<StackMatch> {
+        let ours = self.client.as_ref()?;
+        let theirs = self.client_random.as_ref()?;
+        if theirs.eq_ignore_ascii_case(&ours.client_random) {
+            return None;
+        }
+        identify(self.ja4.as_deref()?)
     }
 
     /// The comparison in the chain analysis' terms.
@@ -170,6 +187,7 @@ pub async fn ask_witness(
     view.ja4 = Some(hello.client_hello.ja4.ja4);
     view.alpn = hello.negotiated.alpn;
     view.tls_version = Some(hello.negotiated.tls_version).filter(|v| !v.is_empty());
+    view.upstream_stack = view.upstream_hello_stack();
     view
 }
 

@@ -301,6 +301,13 @@ fn render(w: &mut dyn Write, r: &TlsExamination, style: Style) -> std::io::Resul
                     },
                     wv.ja4.as_deref().unwrap_or("?")
                 )?;
+                if let Some(stack) = &wv.upstream_stack {
+                    writeln!(
+                        w,
+                        "  upstream   the hello that reached the witness is {}'s, not ours",
+                        stack.describe()
+                    )?;
+                }
             }
         }
     }

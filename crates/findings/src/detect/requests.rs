@@ -427,6 +427,7 @@ mod tests {
             chain_matched: true,
             client_ja4: None,
             witness_ja4: None,
+            witness_stack: None,
             server_ms: Some(0.4),
             client_ms: Some(1900.0),
             samples: vec![

@@ -22,9 +22,18 @@ pub(crate) fn witness_proof(t: &TargetEvidence) -> Option<Finding> {
         return None;
     }
     let product = t.tls.as_ref().and_then(|x| x.product.as_deref());
-    let summary = match product {
-        Some(p) => format!("TLS is terminated on the path by {p}: {}", what.join("; ")),
-        None => format!("TLS is terminated on the path: {}", what.join("; ")),
+    let upstream = (!w.client_random_matched)
+        .then_some(w.witness_stack.as_deref())
+        .flatten();
+    let summary = match (product, upstream) {
+        (Some(p), _) => format!("TLS is terminated on the path by {p}: {}", what.join("; ")),
+        // The issuer names nothing (an administrator-named CA): the hello the box sent upstream
+        // is the only thing left that says what it is.
+        (None, Some(s)) => format!(
+            "TLS is terminated on the path by a box whose upstream hello is {s}'s: {}",
+            what.join("; ")
+        ),
+        (None, None) => format!("TLS is terminated on the path: {}", what.join("; ")),
     };
     let mut f = finding(Code::IL101, Some(&t.label), summary);
     f.confidence = Confidence::High;
@@ -38,7 +47,105 @@ pub(crate) fn witness_proof(t: &TargetEvidence) -> Option<Finding> {
             message: format!("JA4 sent {a}, JA4 received {b}"),
         });
     }
+    if !w.client_random_matched {
+        let message = match (&w.witness_stack, &w.witness_ja4) {
+            (Some(s), _) => format!(
+                "the hello that reached the server is {s}'s, not this client's (its JA4 is in data/hello-stacks.toml)"
+            ),
+            (None, Some(b)) if w.client_ja4.as_deref() != Some(b.as_str()) => format!(
+                "the hello that reached the server is not this client's, and its JA4 {b} names no TLS stack interloper knows"
+            ),
+            _ => String::new(),
+        };
+        if !message.is_empty() {
+            f.evidence.push(Evidence::Witness { message });
+        }
+    }
     Some(f)
+}
+
+/// IL109 — one vantage point, no witness: stalls on the path (IL201 among `findings`) and a
+/// chain anchored only in a local root that names no product. Either alone is common (a slow
+/// network; a private PKI); together they are the founding story's signature, so the verdict
+/// says inspection is the likely cause, at medium confidence, and names the step that proves
+/// it.
+pub(crate) fn likely_inspection(t: &TargetEvidence, findings: &[Finding]) -> Option<Finding> {
+    if t.witness.is_some() {
+        // A witness decides by itself: IL101, or a clean path to it.
+        return None;
+    }
+    let tls = t.tls.as_ref()?;
+    if tls.product.is_some()
+        || !matches!(
+            tls.status,
+            TlsStatus::PrivatePkiUnknown | TlsStatus::LikelyIntercepted
+        )
+    {
+        return None;
+    }
+    let anchor: Vec<&TlsItem> = tls
+        .items
+        .iter()
+        .filter(|i| i.kind == TlsItemKind::LocalAnchorOnly)
+        .collect();
+    let stalls = findings.iter().find(|f| {
+        f.code == Code::IL201
+            && f.target.as_deref() == Some(t.label.as_str())
+            && f.severity >= Severity::Warning
+    })?;
+    if anchor.is_empty() {
+        return None;
+    }
+    let minted: Vec<&TlsItem> = tls
+        .items
+        .iter()
+        .filter(|i| i.kind == TlsItemKind::MintedTraits)
+        .collect();
+    let issuer = tls.leaf_issuer.as_deref().unwrap_or("an unknown issuer");
+    let traits = if minted.is_empty() {
+        String::new()
+    } else {
+        format!(", and the leaf has minted traits ({})", joined(&minted))
+    };
+    let summary = format!(
+        "stalls on the path ({}) and a chain anchored only in a root installed on this machine ({issuer}){traits}: \
+         together the signature of HTTPS inspection; from one vantage point this is likely, not proven",
+        stalls.summary
+    );
+    let mut f = finding(Code::IL109, Some(&t.label), summary);
+    f.confidence = Confidence::Medium;
+    f.assets.clone_from(&stalls.assets);
+    for i in anchor.iter().chain(&minted) {
+        f.evidence.push(Evidence::Tls {
+            message: i.message.clone(),
+        });
+    }
+    f.evidence.push(Evidence::Tls {
+        message: format!(
+            "no witness beside the server: run `interloper echo --listen 0.0.0.0:8443 --self-signed {host}` on it and check again with --echo https://{host}:8443/ to prove or rule out interception",
+            host = host_of(&t.label)
+        ),
+    });
+    Some(f)
+}
+
+/// The host of a target label (a URL), for the command the finding suggests.
+fn host_of(label: &str) -> String {
+    label
+        .split_once("://")
+        .map_or(label, |(_, rest)| rest)
+        .split(['/', '?', '#'])
+        .next()
+        .map(|authority| {
+            // Drop a port, keeping an IPv6 literal's brackets.
+            match authority.rsplit_once(':') {
+                Some((h, p)) if p.chars().all(|c| c.is_ascii_digit()) && !h.ends_with(':') => h,
+                _ => authority,
+            }
+        })
+        .filter(|h| !h.is_empty())
+        .unwrap_or("SERVER")
+        .to_string()
 }
 
 /// IL103 — the issuer names a known interception product.
@@ -175,6 +282,7 @@ mod tests {
             chain_matched: chain,
             client_ja4: Some("t13d_sent".into()),
             witness_ja4: Some("t13d_got".into()),
+            witness_stack: None,
             server_ms: None,
             client_ms: None,
             samples: vec![],
@@ -211,7 +319,99 @@ mod tests {
             "TLS is terminated on the path by FortiGate: the witness received a different \
              ClientHello (client_random) than the client sent"
         );
-        assert_eq!(f.evidence.len(), 2, "the mismatch and the JA4s");
+        assert_eq!(
+            f.evidence.len(),
+            3,
+            "the mismatch, the JA4s, the unknown stack"
+        );
+    }
+
+    #[test]
+    fn an_unnamed_box_is_named_by_the_hello_it_sent_upstream() {
+        let mut t = with_tls(TlsStatus::Intercepted, None, &[]);
+        let mut w = witness(false, false);
+        w.witness_stack = Some("mitmproxy 11 (Python, OpenSSL 3.4)".into());
+        t.witness = Some(w);
+        let f = witness_proof(&t).expect("IL101");
+        assert!(
+            f.summary
+                .starts_with("TLS is terminated on the path by a box whose upstream hello is mitmproxy 11 (Python, OpenSSL 3.4)'s:"),
+            "{}",
+            f.summary
+        );
+        let said = |e: &Evidence| matches!(e, Evidence::Witness { message } if message.starts_with("the hello that reached the server is mitmproxy 11"));
+        assert!(f.evidence.iter().any(said), "{:?}", f.evidence);
+        // The same hello with our own random says nothing about a stack.
+        let mut t = with_tls(TlsStatus::Intercepted, None, &[]);
+        let mut w = witness(true, false);
+        w.witness_stack = Some("mitmproxy".into());
+        t.witness = Some(w);
+        assert!(
+            !witness_proof(&t)
+                .unwrap()
+                .summary
+                .contains("upstream hello")
+        );
+    }
+
+    fn stalled() -> Finding {
+        let mut f = finding(
+            Code::IL201,
+            Some(crate::testing::LABEL),
+            "7 of 94 stalled".into(),
+        );
+        f.assets.push("https://a.test/s/a.css".into());
+        f
+    }
+
+    #[test]
+    fn stalls_and_a_local_root_from_one_vantage_point_are_likely_inspection() {
+        let mut t = with_tls(
+            TlsStatus::PrivatePkiUnknown,
+            None,
+            &[TlsItemKind::LocalAnchorOnly, TlsItemKind::MintedTraits],
+        );
+        t.label = crate::testing::LABEL.into();
+        let f = likely_inspection(&t, &[stalled()]).expect("IL109");
+        assert_eq!((f.code, f.confidence), (Code::IL109, Confidence::Medium));
+        assert!(f.summary.contains("7 of 94 stalled"), "{}", f.summary);
+        assert!(f.summary.contains("MintedTraits seen"), "{}", f.summary);
+        assert_eq!(f.assets, ["https://a.test/s/a.css"]);
+        let proof = |e: &Evidence| matches!(e, Evidence::Tls { message } if message.contains("interloper echo --listen"));
+        assert!(f.evidence.iter().any(proof), "{:?}", f.evidence);
+    }
+
+    #[test]
+    fn likely_inspection_needs_both_halves_and_no_witness_or_product() {
+        let local = &[TlsItemKind::LocalAnchorOnly];
+        let mut t = with_tls(TlsStatus::PrivatePkiUnknown, None, local);
+        t.label = crate::testing::LABEL.into();
+        // A private PKI with nothing stalling.
+        assert!(likely_inspection(&t, &[]).is_none());
+        // Stalls under a public chain.
+        let mut public = with_tls(TlsStatus::Clean, None, &[]);
+        public.label = t.label.clone();
+        assert!(likely_inspection(&public, &[stalled()]).is_none());
+        // A product is named: IL103 says more.
+        let mut named = with_tls(TlsStatus::Intercepted, Some("FortiGate"), local);
+        named.label = t.label.clone();
+        assert!(likely_inspection(&named, &[stalled()]).is_none());
+        // A witness answered: it decides.
+        let mut witnessed = t.clone();
+        witnessed.witness = Some(witness(true, true));
+        assert!(likely_inspection(&witnessed, &[stalled()]).is_none());
+        // Stalls of another target.
+        let mut other = stalled();
+        other.target = Some("https://elsewhere/".into());
+        assert!(likely_inspection(&t, &[other]).is_none());
+    }
+
+    #[test]
+    fn host_of_a_label() {
+        assert_eq!(host_of("https://app.example:8443/x"), "app.example");
+        assert_eq!(host_of("https://[::1]:8443/"), "[::1]");
+        assert_eq!(host_of("https://a.test/"), "a.test");
+        assert_eq!(host_of(""), "SERVER");
     }
 
     #[test]

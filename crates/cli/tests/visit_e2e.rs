@@ -219,6 +219,13 @@ fn chromium_visits_directly_and_through_an_intercepting_stalling_proxy() {
     assert_eq!(v["visit"], code);
     assert_eq!(v["claimed"]["family"], "chromium", "{v}");
     assert_eq!(v["hellos"][0]["family"], "non-browser", "{v}");
+    // The knowledge file names what re-originated the connection.
+    assert!(
+        v["hellos"][0]["stack"]
+            .as_str()
+            .is_some_and(|s| s.contains("mitmproxy")),
+        "{v}"
+    );
     assert_eq!(v["judgement"]["confidence"], "high", "{v}");
     // And the direct one: chromium's hello, with its traits.
     let direct_code = direct["code"].as_str().unwrap();

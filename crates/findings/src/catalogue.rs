@@ -281,6 +281,7 @@ catalogue! {
          and servers that break this way are listed at tldr.fail. Until it is fixed, exempt \
          this server from inspection. Turning post-quantum key agreement off in browsers \
          (Chrome policy PostQuantumKeyAgreementEnabled) only hides the fault.",
+    }
     IL109 {
         family: Tls, rank: 57, severity: Error, verdict: Degraded,
         place: Path, symptom: None,

@@ -57,3 +57,23 @@ fn the_middlebox_captures_name_their_box() {
         );
     }
 }
+
+#[test]
+fn firefox_esrs_own_hello_is_firefox() {
+    // Debian firefox-esr 153 headless, captured on loopback here (tcpdump -i lo).
+    let bytes = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data/firefox-esr-153-hello.pcap"),
+    )
+    .unwrap();
+    let capture = read_capture(&bytes).unwrap();
+    let hello = capture
+        .streams
+        .iter()
+        .flat_map(|s| &s.client_hellos)
+        .next()
+        .expect("a ClientHello");
+    let m = identify(&ja4(hello, Transport::Tcp).ja4).expect("identified");
+    assert!(m.exact);
+    assert_eq!(m.family, "Firefox (NSS)");
+}

@@ -190,7 +190,9 @@ impl Visits {
                         .iter()
                         .map(|t| t.to_string())
                         .collect(),
-                    stack: None,
+                    // An exact name when the knowledge file knows this JA4 (docs/tls-verdicts.md).
+                    stack: interloper_wire::stacks::identify(&s.hello.ja4.ja4)
+                        .map(|m| m.describe()),
                     size: hello_size(s.hello),
                     connections: 1,
                     requests: 1,

@@ -10,6 +10,7 @@
 #![deny(missing_docs)]
 
 mod analysis;
+mod browser;
 mod catalogue;
 mod classify;
 mod detect;
@@ -23,6 +24,7 @@ mod thresholds;
 mod verdict;
 
 pub use analysis::analyse;
+pub use browser::{BrowserEvidence, Queued, Unanswered, analyse_browser};
 pub use catalogue::{Code, Confidence, Entry, Family, Place, Severity};
 pub use input::{
     AssetCheck, AssetCheckKind, AssetEvidence, Evidence, TargetEvidence, TlsEvidence, TlsItem,

@@ -20,10 +20,12 @@
 #![deny(missing_docs)]
 
 mod convert;
+mod evidence;
 mod raw;
 mod stream;
 
 pub use convert::{classify_failure, parse_http_version};
+pub use evidence::{HarEvidence, evidence};
 pub use raw::{Page, Software};
 
 use interloper_model::RequestRecord;

@@ -78,3 +78,101 @@ pub fn evidence(har: &Har, label: &str) -> HarEvidence {
         not_http,
     }
 }
+
+/// What a report says about one HAR file: who wrote it and what was read from it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct HarSummary {
+    /// The label its requests carry in the report (the file name as given).
+    pub label: String,
+    /// Whose field rules were applied.
+    pub variant: crate::Variant,
+    /// `log.creator`, "name version".
+    pub creator: Option<String>,
+    /// `log.browser`, "name version".
+    pub browser: Option<String>,
+    /// `log.version` as written.
+    pub version: String,
+    /// Entries read (kept and omitted).
+    pub entries: u64,
+    /// Entries analysed as network requests.
+    pub network_requests: u64,
+    /// Responses from a cache, by source (`memory`, `disk`, `service-worker`).
+    pub cached: Vec<(CacheSource, u64)>,
+    /// Requests that never got a response (IL210).
+    pub unanswered: u64,
+    /// Entries that are not http(s).
+    pub not_http: u64,
+    /// Entries beyond the record cap, not analysed.
+    pub omitted: u64,
+    /// Page titles (at most 20).
+    pub pages: Vec<String>,
+    /// What the reader tolerated.
+    pub notes: Vec<String>,
+}
+
+impl HarSummary {
+    /// The summary of `har` read into `ev`.
+    pub fn new(har: &Har, ev: &HarEvidence) -> HarSummary {
+        let who = |s: &Option<crate::Software>| {
+            s.as_ref()
+                .map(|s| format!("{} {}", s.name, s.version).trim().to_string())
+        };
+        HarSummary {
+            label: ev.target.label.clone(),
+            variant: har.variant,
+            creator: who(&har.creator),
+            browser: who(&har.browser),
+            version: har.version.clone(),
+            entries: har.records.len() as u64 + har.records_omitted,
+            network_requests: ev
+                .target
+                .assets
+                .iter()
+                .map(|a| a.records.len() as u64)
+                .sum(),
+            cached: ev.cached.clone(),
+            unanswered: ev.browser.unanswered.len() as u64,
+            not_http: ev.not_http,
+            omitted: har.records_omitted,
+            pages: har.pages.iter().take(20).map(|p| p.title.clone()).collect(),
+            notes: har.notes.clone(),
+        }
+    }
+
+    /// One sentence for reports.
+    pub fn sentence(&self) -> String {
+        let mut s = format!(
+            "{}: {} HAR{}, {} entries: {} network requests",
+            self.label,
+            self.variant.as_str(),
+            self.creator
+                .as_deref()
+                .map(|c| format!(" ({c})"))
+                .unwrap_or_default(),
+            self.entries,
+            self.network_requests
+        );
+        let cached: u64 = self.cached.iter().map(|(_, n)| n).sum();
+        if cached > 0 {
+            let by: Vec<String> = self
+                .cached
+                .iter()
+                .map(|(c, n)| format!("{n} {}", c.as_str()))
+                .collect();
+            s.push_str(&format!(
+                ", {cached} from the browser's cache ({}) left out of the timings",
+                by.join(", ")
+            ));
+        }
+        if self.unanswered > 0 {
+            s.push_str(&format!(", {} never answered", self.unanswered));
+        }
+        if self.not_http > 0 {
+            s.push_str(&format!(", {} not http(s)", self.not_http));
+        }
+        if self.omitted > 0 {
+            s.push_str(&format!(", {} beyond the cap not analysed", self.omitted));
+        }
+        s
+    }
+}

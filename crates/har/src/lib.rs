@@ -25,7 +25,7 @@ mod raw;
 mod stream;
 
 pub use convert::{classify_failure, parse_http_version};
-pub use evidence::{HarEvidence, evidence};
+pub use evidence::{HarEvidence, HarSummary, evidence};
 pub use raw::{Page, Software};
 
 use interloper_model::RequestRecord;
@@ -116,6 +116,17 @@ pub enum CacheSource {
     Disk,
     /// A service worker.
     ServiceWorker,
+}
+
+impl CacheSource {
+    /// The kebab-case name used in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CacheSource::Memory => "memory",
+            CacheSource::Disk => "disk",
+            CacheSource::ServiceWorker => "service-worker",
+        }
+    }
 }
 
 /// One HAR entry: the request record the detectors read, and what only a browser knows.

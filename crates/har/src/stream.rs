@@ -26,7 +26,7 @@ struct Sink {
 const VERSION_ERROR: &str = "unsupported HAR version";
 
 fn version_ok(v: &str) -> bool {
-    matches!(v.trim(), "1.1" | "1.2" | "1.3")
+    matches!(v.trim(), "1.1" | "1.2")
 }
 
 struct Root<'a>(&'a mut Sink);

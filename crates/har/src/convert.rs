@@ -250,13 +250,20 @@ fn remote_addr(e: &RawEntry, url: Option<&url::Url>, variant: Variant) -> Option
 }
 
 /// Body bytes as received (after transfer decoding, before content decoding).
-fn body_bytes(r: &RawResponse, encoded: bool) -> u64 {
+fn body_bytes(r: &RawResponse, encoded: bool, variant: Variant) -> u64 {
+    let size = r.content.0.size.bytes();
+    // Playwright writes bodySize = _transferSize (the headers' bytes on the wire included,
+    // headersSize 0) and the body as `size - compression`.
+    if variant == Variant::Playwright {
+        if let (Some(s), Some(c)) = (size, r.content.0.compression.bytes()) {
+            return s.saturating_sub(c);
+        }
+    }
     if let Some(b) = r.body_size.bytes() {
         return b;
     }
     // Chrome writes bodySize -1 over HTTP/2: the decoded size is exact for an unencoded body;
     // otherwise the wire size less the headers, or the size less the compression saved.
-    let size = r.content.0.size.bytes();
     if let (false, Some(s)) = (encoded, size) {
         return s;
     }
@@ -305,7 +312,7 @@ fn entry(seq: u64, e: RawEntry, started_ms: f64, variant: Variant) -> HarRecord 
     rec.content_length = header("content-length").and_then(|v| v.parse().ok());
     let encoded = header("content-encoding").is_some_and(|v| !v.eq_ignore_ascii_case("identity"));
     if answered {
-        rec.bytes_received = body_bytes(&resp, encoded);
+        rec.bytes_received = body_bytes(&resp, encoded, variant);
     }
     if rec.http_version.is_some_and(|v| v >= HttpVersion::Http2) {
         // Chrome writes one `connection` per stream's socket; over HTTP/2 the socket is shared.

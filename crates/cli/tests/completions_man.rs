@@ -7,7 +7,7 @@ use std::process::{Command as Process, Output, Stdio};
 use assert_cmd::Command;
 
 /// Every subcommand a user can type (`help` aside).
-const SUBCOMMANDS: [&str; 11] = [
+const SUBCOMMANDS: [&str; 12] = [
     "check",
     "probe",
     "tls",
@@ -17,6 +17,7 @@ const SUBCOMMANDS: [&str; 11] = [
     "echo",
     "serve",
     "logs",
+    "har",
     "completions",
     "man",
 ];
@@ -234,6 +235,7 @@ fn help_and_version_exit_0_and_a_bad_flag_exits_2() {
         &["probe", "--max-body", "10T", "http://127.0.0.1:1/"],
         &["echo", "--idle-timeout", "0"],
         &["logs", "--format", "syslog", "-"],
+        &["har"],
     ] {
         let out = interloper(args);
         assert_eq!(out.status.code(), Some(2), "{args:?}");

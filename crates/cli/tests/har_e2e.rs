@@ -36,8 +36,14 @@ fn python() -> PathBuf {
 
 /// Records `visits` visits of each URL into `out` with headless chromium (bounded in time).
 fn record(out: &Path, visits: u32, urls: &[String]) {
+    record_with(out, visits, urls, &[]);
+}
+
+/// [`record`], with environment for the recorder (`HAR_LEAVE_AFTER_MS`, `HAR_HOST_RULES`).
+fn record_with(out: &Path, visits: u32, urls: &[String], env: &[(&str, &str)]) {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/har/record_har.py");
     let status = Command::new("timeout")
+        .envs(env.iter().copied())
         .arg("240")
         .arg(python())
         .arg(script)
@@ -187,6 +193,58 @@ reset_probability = 0.3
         "{summary}"
     );
     assert_eq!(v["verdict"]["status"], "failing");
+}
+
+/// A user who saves the HAR while the page still waits on stalled files: chromium writes those
+/// requests without a response (status -1, no failure text), which is IL210 naming the files,
+/// not a failure of the path.
+#[test]
+fn a_recording_saved_while_files_are_pending_shows_requests_never_answered() {
+    let (_rt, lab) = start(
+        r#"
+about = "a box that holds every static response 20 s"
+[lab]
+seed = 3
+[[lab.instance]]
+[lab.instance.middlebox]
+ca_common_name = "Corp Gateway CA"
+ca_organisation = "Example Corp IT"
+[lab.instance.middlebox.faults]
+stall_probability = 1.0
+stall = "20s"
+"#,
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let har = dir.path().join("pending.har");
+    record_with(
+        &har,
+        1,
+        &[lab.instances()[0].url()],
+        &[("HAR_LEAVE_AFTER_MS", "2000")],
+    );
+    drop(lab);
+    let out = common::interloper(&["har", har.to_str().expect("utf-8"), "--json"]);
+    let v = common::json(&out);
+    assert_eq!(out.status.code(), Some(1), "{:#}", v["findings"]);
+    let never = finding(&v, "IL210");
+    let summary = never["summary"].as_str().unwrap_or("");
+    assert!(summary.contains("no reason recorded"), "{summary}");
+    assert!(
+        never["assets"].as_array().is_some_and(|a| a
+            .iter()
+            .any(|u| u.as_str().unwrap_or("").contains("/static/"))),
+        "{never:#}"
+    );
+    assert!(
+        !codes(&v).contains(&"IL202".to_string()),
+        "{:#}",
+        v["findings"]
+    );
+    assert!(
+        v["files"][0]["unanswered"].as_u64().unwrap_or(0) >= 2,
+        "{:#}",
+        v["files"]
+    );
 }
 
 /// Every hand-written variant is read; not JSON, a wrong version and a truncated file are one

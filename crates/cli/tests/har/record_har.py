@@ -7,9 +7,15 @@ Playwright writes it (`record_har_path`). Only loopback is contacted: the lab's 
 networking.
 
 usage: record_har.py OUT.har VISITS URL [URL…]
+HAR_HOST_RULES (optional) replaces the resolver rules, e.g. to reach a second address of the
+lab by another name: "MAP app-1.localhost 127.0.0.1, MAP alt-1.localhost 127.0.0.2".
+HAR_LEAVE_AFTER_MS (optional): save the HAR that long after each page's response started,
+as a user who sends the recording while the page is still loading does.
 """
 
+import os
 import sys
+import time
 
 from playwright.sync_api import sync_playwright
 
@@ -22,7 +28,8 @@ def main() -> int:
             args=[
                 "--no-sandbox",
                 # Names of the lab resolve to loopback, nothing else is looked up.
-                "--host-resolver-rules=MAP *.localhost 127.0.0.1, EXCLUDE 127.0.0.1",
+                "--host-resolver-rules="
+                + os.environ.get("HAR_HOST_RULES", "MAP *.localhost 127.0.0.1"),
             ],
         )
         # The lab's certificates are minted by its own CAs: trusted for this context only.
@@ -33,10 +40,15 @@ def main() -> int:
         cdp = context.new_cdp_session(page)
         cdp.send("Network.enable")
         cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
+        leave_after = os.environ.get("HAR_LEAVE_AFTER_MS")
         for _ in range(visits):
             for url in urls:
                 try:
-                    page.goto(url, wait_until="load", timeout=30_000)
+                    if leave_after:
+                        page.goto(url, wait_until="commit", timeout=30_000)
+                        time.sleep(int(leave_after) / 1000)
+                    else:
+                        page.goto(url, wait_until="load", timeout=30_000)
                 except Exception as e:  # a failed visit is evidence too
                     print(f"visit of {url} failed: {e}", file=sys.stderr)
         context.close()  # writes the HAR

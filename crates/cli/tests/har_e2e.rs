@@ -195,6 +195,51 @@ reset_probability = 0.3
     assert_eq!(v["verdict"]["status"], "failing");
 }
 
+/// One instance, two addresses: 127.0.0.1 direct and 127.0.0.2 through a relay that holds
+/// handshakes and resets connections. One recording visits both (by two names, each visit in a
+/// fresh browser context so each opens its own connection): IL206 names 127.0.0.2.
+#[test]
+fn a_chromium_recording_names_the_bad_address() {
+    let (_rt, lab) = start(
+        r#"
+about = "a second address that holds most handshakes 2 s and resets some connections"
+[lab]
+seed = 12
+[[lab.instance]]
+[lab.instance.second_address]
+stall_probability = 0.8
+stall = "2s"
+reset_probability = 0.1
+"#,
+    );
+    let port = lab.instances()[0].addr.port();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let har = dir.path().join("two-addresses.har");
+    record_with(
+        &har,
+        10,
+        &[
+            format!("https://app-1.localhost:{port}/"),
+            format!("https://alt-1.localhost:{port}/"),
+        ],
+        &[
+            (
+                "HAR_HOST_RULES",
+                "MAP app-1.localhost 127.0.0.1, MAP alt-1.localhost 127.0.0.2",
+            ),
+            ("HAR_CONTEXT_PER_VISIT", "1"),
+        ],
+    );
+    drop(lab);
+    let out = common::interloper(&["har", har.to_str().expect("utf-8"), "--json"]);
+    let v = common::json(&out);
+    assert_eq!(out.status.code(), Some(1), "{:#}", v["findings"]);
+    let address = finding(&v, "IL206");
+    let summary = address["summary"].as_str().unwrap_or("");
+    assert!(summary.contains("127.0.0.2"), "{summary}");
+    assert!(!summary.contains("127.0.0.1"), "{summary}");
+}
+
 /// A user who saves the HAR while the page still waits on stalled files: chromium writes those
 /// requests without a response (status -1, no failure text), which is IL210 naming the files,
 /// not a failure of the path.

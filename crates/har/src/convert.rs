@@ -26,6 +26,13 @@ pub(crate) fn records(entries: Vec<RawEntry>, variant: Variant) -> (Vec<HarRecor
         mismatches += u64::from(rec.time_mismatch);
         out.push(rec);
     }
+    let inferred = fill_addresses(&mut out);
+    if inferred > 0 {
+        notes.push(format!(
+            "{inferred} requests without a server address (failed before one was recorded) \
+             were given the one address their host had in this recording"
+        ));
+    }
     if bad_dates > 0 {
         notes.push(format!(
             "{bad_dates} entries have no readable startedDateTime: placed at the start"
@@ -38,6 +45,42 @@ pub(crate) fn records(entries: Vec<RawEntry>, variant: Variant) -> (Vec<HarRecor
         ));
     }
     (out, notes)
+}
+
+/// A request that failed before the browser recorded an address (a reset, a refused
+/// connection) gets its host's address when the recording shows exactly one for that host, so
+/// the failure counts against the address (IL206) it happened on. Returns how many.
+fn fill_addresses(records: &mut [HarRecord]) -> u64 {
+    use std::collections::HashMap;
+    let authority = |r: &HarRecord| {
+        url::Url::parse(&r.record.url)
+            .ok()
+            .and_then(|u| Some((u.host_str()?.to_string(), u.port_or_known_default()?)))
+    };
+    let mut seen: HashMap<(String, u16), Option<SocketAddr>> = HashMap::new();
+    for r in records.iter() {
+        if let (Some(addr), Some(key)) = (r.record.remote_addr, authority(r)) {
+            seen.entry(key)
+                .and_modify(|a| {
+                    if *a != Some(addr) {
+                        *a = None; // several addresses: no guess
+                    }
+                })
+                .or_insert(Some(addr));
+        }
+    }
+    let mut filled = 0;
+    for r in records.iter_mut() {
+        if r.record.remote_addr.is_some() || r.from_cache.is_some() {
+            continue;
+        }
+        if let Some(Some(addr)) = authority(r).and_then(|k| seen.get(&k).copied()) {
+            r.record.remote_addr = Some(addr);
+            r.record.addresses = vec![addr];
+            filled += 1;
+        }
+    }
+    filled
 }
 
 fn epoch_ns(s: &str) -> Option<i128> {

@@ -49,6 +49,18 @@ fn chrome_devtools_fields() {
         (ErrorKind::ResetBeforeHeaders, Phase::Ttfb)
     );
     assert_eq!(e.message, "net::ERR_CONNECTION_RESET");
+    // Reset before an address was recorded: its host's one address in this recording.
+    assert_eq!(
+        js.record.remote_addr,
+        Some("192.0.2.10:443".parse().unwrap())
+    );
+    assert!(
+        har.notes
+            .iter()
+            .any(|n| n.contains("given the one address")),
+        "{:?}",
+        har.notes
+    );
     assert_eq!(r[3].from_cache, Some(CacheSource::Memory));
     // Cancelled by the page: no failure of the network, no response either.
     assert!(r[4].unanswered_without_reason());

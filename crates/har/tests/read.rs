@@ -261,3 +261,29 @@ fn a_har_becomes_evidence_and_findings() {
     assert!(codes.contains(&Code::IL210), "{codes:?}");
     assert!(codes.contains(&Code::IL211), "{codes:?}");
 }
+
+/// Every prefix of every fixture, and each with bytes overwritten here and there, reads as a
+/// HAR or as an error — never a panic (the fuzz target does this at scale).
+#[test]
+fn cut_and_damaged_fixtures_never_panic() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let opts = ReadOptions { max_records: 3 };
+    for entry in std::fs::read_dir(dir).expect("fixtures") {
+        let bytes = std::fs::read(entry.expect("entry").path()).expect("read");
+        for end in (0..bytes.len()).step_by(5) {
+            let _ = from_slice(&bytes[..end], &opts);
+        }
+        for (i, b) in [b'"', b'{', b']', b'-', b'9', 0xff, b'\\', b',']
+            .iter()
+            .enumerate()
+        {
+            for at in (i * 13..bytes.len()).step_by(97) {
+                let mut damaged = bytes.clone();
+                damaged[at] = *b;
+                if let Err(e) = from_slice(&damaged, &opts) {
+                    assert!(!e.to_string().contains('\n'));
+                }
+            }
+        }
+    }
+}

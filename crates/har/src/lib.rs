@@ -59,11 +59,7 @@ impl Variant {
     /// The variant a `log.creator.name` stands for.
     pub fn from_creator(name: &str) -> Variant {
         let n = name.to_ascii_lowercase();
-        if n == "webinspector"
-            || n.contains("chrome")
-            || n.contains("edge")
-            || n.contains("puppeteer")
-        {
+        if n == "webinspector" || n.contains("chrome") || n.contains("puppeteer") {
             Variant::Chrome
         } else if n.contains("firefox") {
             Variant::Firefox

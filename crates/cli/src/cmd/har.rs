@@ -8,6 +8,7 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use interloper_findings::{Severity, ThresholdConfig, analyse_browser};
 use interloper_har::{HarSummary, ReadOptions};
 use interloper_report::{
@@ -45,13 +46,45 @@ pub async fn run(args: Args, style: Style) -> anyhow::Result<Exit> {
     tokio::task::spawn_blocking(move || run_blocking(args, style)).await?
 }
 
-fn open(path: &Path) -> anyhow::Result<Box<dyn io::Read + Send>> {
+/// The file (or `-`, standard input) and its length when known.
+fn open(path: &Path) -> anyhow::Result<(Box<dyn io::Read + Send>, Option<u64>)> {
     if path == Path::new("-") {
-        return Ok(Box::new(io::stdin()));
+        return Ok((Box::new(io::stdin()), None));
     }
-    Ok(Box::new(
-        File::open(path).with_context(|| path.display().to_string())?,
-    ))
+    let f = File::open(path).with_context(|| path.display().to_string())?;
+    let len = f.metadata().ok().map(|m| m.len());
+    Ok((Box::new(f), len))
+}
+
+/// A bar over the bytes read, on stderr, when a person watches (a large HAR takes a while).
+fn progress_bar(len: Option<u64>, name: &str, visible: bool) -> ProgressBar {
+    if !visible {
+        return ProgressBar::hidden();
+    }
+    let bar = match len {
+        Some(n) => ProgressBar::new(n).with_style(
+            ProgressStyle::with_template("{bar:30} {bytes:>10}/{total_bytes:10} {wide_msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ),
+        None => ProgressBar::new_spinner(),
+    };
+    bar.set_draw_target(ProgressDrawTarget::stderr());
+    bar.set_message(name.to_string());
+    bar
+}
+
+/// Counts bytes read, for the progress bar.
+struct Counting<R> {
+    inner: R,
+    bar: ProgressBar,
+}
+
+impl<R: io::Read> io::Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.bar.inc(n as u64);
+        Ok(n)
+    }
 }
 
 /// A distinct label per file: its name as given, numbered when two are the same.
@@ -72,9 +105,18 @@ fn run_blocking(args: Args, style: Style) -> anyhow::Result<Exit> {
     };
     let (mut targets, mut browsers, mut files) = (Vec::new(), Vec::new(), Vec::new());
     let mut labels: Vec<String> = Vec::new();
+    let show_progress = style.color && !args.json;
     for path in &args.files {
-        let har = interloper_har::read(open(path)?, &opts)
-            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        let (input, len) = open(path)?;
+        let bar = progress_bar(len, &path.display().to_string(), show_progress);
+        let input = Counting {
+            inner: input,
+            bar: bar.clone(),
+        };
+        let read = interloper_har::read(input, &opts);
+        // Cleared before an error is printed, so the one line stands alone.
+        bar.finish_and_clear();
+        let har = read.map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
         let label = label(path, &labels);
         labels.push(label.clone());
         let ev = interloper_har::evidence(&har, &label);

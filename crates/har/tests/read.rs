@@ -158,6 +158,15 @@ fn bad_input_is_one_clear_error() {
         err(r#"{"log": {"entries": []}} trailing"#),
         HarError::NotJson { .. }
     ));
+    // Deep nesting is refused by serde_json's recursion limit, inside an entry or skipped.
+    for field in ["request", "_unknown"] {
+        let deep = format!(
+            r#"{{"log": {{"entries": [{{"{field}": {}{}}}]}}}}"#,
+            "[".repeat(100_000),
+            "]".repeat(100_000)
+        );
+        let _ = from_slice(deep.as_bytes(), &ReadOptions::default());
+    }
     for e in [err("hello"), err(""), err(r#"{"log": {"version": "9"}}"#)] {
         assert!(!e.to_string().contains('\n'), "{e}");
     }

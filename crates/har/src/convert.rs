@@ -191,6 +191,8 @@ pub fn classify_failure(text: &str, answered: bool) -> Option<(ErrorKind, Phase)
         "ECONNRESET",
         "CONNECTION RESET",
         "CONNECTION CLOSED",
+        "PEER CLOSED",
+        "DISCONNECTED",
     ]) {
         (reset, late)
     } else if has(&[
@@ -229,12 +231,12 @@ fn cache_source(e: &RawEntry) -> Option<CacheSource> {
 
 /// The HAR timings as the model's phases; `time_ms` is `entry.time`. Returns the phases and
 /// whether `entry.time` disagreed with the timings.
-fn phases(t: &RawTimings, time_ms: Option<f64>) -> (Phases, bool) {
+fn phases(t: &RawTimings, time_ms: Option<f64>, variant: Variant) -> (Phases, bool) {
     let ssl = t.ssl.present();
-    // HAR 1.2: `connect` includes `ssl`. A writer whose `ssl` exceeds `connect` did not
-    // include it; then `connect` is TCP alone.
+    // HAR 1.2: `connect` includes `ssl`. mitmproxy writes TCP alone as `connect`; any other
+    // writer whose `ssl` exceeds `connect` did not include it either.
     let (connect, tls) = match (t.connect.present(), ssl) {
-        (Some(c), Some(s)) if s <= c => (Some(c - s), Some(s)),
+        (Some(c), Some(s)) if s <= c && variant != Variant::Mitmproxy => (Some(c - s), Some(s)),
         (c, s) => (c, s),
     };
     let parts = [
@@ -329,7 +331,7 @@ fn entry(seq: u64, e: RawEntry, started_ms: f64, variant: Variant) -> HarRecord 
     if !matches!(variant, Variant::Firefox) {
         rec.connection_id = e.connection.0.trim().parse().unwrap_or(0);
     }
-    let (phases, time_mismatch) = phases(&e.timings.0, e.time.present());
+    let (phases, time_mismatch) = phases(&e.timings.0, e.time.present(), variant);
     rec.phases = phases;
     rec.reused = rec.phases.dns_ms.is_none() && rec.phases.connect_ms.is_none();
     let from_cache = cache_source(&e);
@@ -506,6 +508,7 @@ mod tests {
         let (p, mismatch) = phases(
             &timings([1.0, 2.0, 30.0, 20.0, 0.5, 100.0, 5.0]),
             Some(138.5),
+            Variant::Chrome,
         );
         assert_eq!(p.dns_ms, Some(2.0));
         assert_eq!(p.connect_ms, Some(10.0));
@@ -519,13 +522,25 @@ mod tests {
         let (p, mismatch) = phases(
             &timings([-1.0, -1.0, -1.0, -1.0, 0.5, 100.0, 5.0]),
             Some(900.0),
+            Variant::Other,
         );
         assert_eq!((p.dns_ms, p.connect_ms, p.tls_ms), (None, None, None));
         assert_eq!(p.total_ms, Some(900.0));
         assert!(mismatch);
         // A writer that keeps ssl out of connect.
-        let (p, _) = phases(&timings([0.0, 0.0, 5.0, 20.0, 0.0, 1.0, 1.0]), None);
+        let (p, _) = phases(
+            &timings([0.0, 0.0, 5.0, 20.0, 0.0, 1.0, 1.0]),
+            None,
+            Variant::Other,
+        );
         assert_eq!((p.connect_ms, p.tls_ms), (Some(5.0), Some(20.0)));
         assert_eq!(p.total_ms, Some(27.0));
+        // mitmproxy: connect is TCP alone, whatever the numbers.
+        let (p, _) = phases(
+            &timings([0.0, 0.0, 30.0, 20.0, 0.0, 1.0, 1.0]),
+            None,
+            Variant::Mitmproxy,
+        );
+        assert_eq!((p.connect_ms, p.tls_ms), (Some(30.0), Some(20.0)));
     }
 }

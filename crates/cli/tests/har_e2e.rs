@@ -240,6 +240,59 @@ reset_probability = 0.1
     assert!(!summary.contains("127.0.0.1"), "{summary}");
 }
 
+/// mitmproxy's own HAR export (`hardump`) of chromium's visits through it to the real stack
+/// (nginx, Django) behind a second mitmproxy that stalls a share of static responses: the
+/// recording mitmproxy sees the upstream wait, and the report names the stalls from its
+/// export too.
+#[test]
+fn a_mitmproxy_recording_names_the_stalls_upstream() {
+    let origin = common::origin();
+    let stalling = interloper_testkit::Mitmproxy::reverse(
+        origin.nginx.https_port,
+        "Corp Gateway CA",
+        "Example Corp IT",
+        Some(&interloper_testkit::stall_addon(Some("/static/"), 0.3, 2.0)),
+    )
+    .expect("the stalling mitmdump starts");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let har = dir.path().join("mitmproxy.har");
+    // mitmproxy keeps flows for its HAR only while `hardump` is set, and writes it on exit.
+    let addon = format!(
+        "from mitmproxy import ctx\n\n\nclass Dump:\n    def running(self):\n        \
+         ctx.options.update(hardump={:?})\n\n\naddons = [Dump()]\n",
+        har.display().to_string()
+    );
+    let recording = interloper_testkit::Mitmproxy::reverse(
+        stalling.port,
+        "mitmproxy",
+        "mitmproxy",
+        Some(&addon),
+    )
+    .expect("the recording mitmdump starts");
+    record_with(
+        &dir.path().join("chromium.har"),
+        8,
+        &[recording.url("/admin/login/")],
+        &[("HAR_HOST_RULES", "MAP localhost 127.0.0.1")],
+    );
+    drop(recording);
+    let out = common::interloper(&["har", har.to_str().expect("utf-8"), "--json"]);
+    let v = common::json(&out);
+    assert_eq!(v["files"][0]["variant"], "mitmproxy", "{:#}", v["files"]);
+    assert!(
+        v["files"][0]["network_requests"].as_u64().unwrap_or(0) >= 16,
+        "{:#}",
+        v["files"]
+    );
+    assert_eq!(out.status.code(), Some(1), "{:#}", v["findings"]);
+    let stalls = finding(&v, "IL201");
+    let summary = stalls["summary"].as_str().unwrap_or("");
+    assert!(
+        summary.contains("waiting for response headers"),
+        "{summary}"
+    );
+}
+
 /// A user who saves the HAR while the page still waits on stalled files: chromium writes those
 /// requests without a response (status -1, no failure text), which is IL210 naming the files,
 /// not a failure of the path.

@@ -333,7 +333,6 @@ fn entry(seq: u64, e: RawEntry, started_ms: f64, variant: Variant) -> HarRecord 
     }
     let (phases, time_mismatch) = phases(&e.timings.0, e.time.present(), variant);
     rec.phases = phases;
-    rec.reused = rec.phases.dns_ms.is_none() && rec.phases.connect_ms.is_none();
     let from_cache = cache_source(&e);
     let resp = e.response.map(|r| r.0).unwrap_or_default();
     let status = resp
@@ -342,6 +341,8 @@ fn entry(seq: u64, e: RawEntry, started_ms: f64, variant: Variant) -> HarRecord 
         .filter(|s| (100.0..1000.0).contains(s));
     let answered = status.is_some();
     rec.status = status.map(|s| s as u16);
+    // No DNS and no connect: the request went over a connection already open.
+    rec.reused = answered && rec.phases.dns_ms.is_none() && rec.phases.connect_ms.is_none();
     rec.http_version = if answered {
         parse_http_version(&resp.http_version.0)
     } else {
@@ -358,10 +359,6 @@ fn entry(seq: u64, e: RawEntry, started_ms: f64, variant: Variant) -> HarRecord 
     let encoded = header("content-encoding").is_some_and(|v| !v.eq_ignore_ascii_case("identity"));
     if answered {
         rec.bytes_received = body_bytes(&resp, encoded, variant);
-    }
-    if rec.http_version.is_some_and(|v| v >= HttpVersion::Http2) {
-        // Chrome writes one `connection` per stream's socket; over HTTP/2 the socket is shared.
-        rec.reused = rec.reused && rec.connection_id != 0;
     }
     let failure = [&resp.error, &resp.failure_text]
         .into_iter()

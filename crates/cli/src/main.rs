@@ -2,7 +2,7 @@
 //!
 //! Exit codes (decided in `exit.rs`, for every command):
 //!
-//! - `0`: nothing wrong: no finding at or above `--fail-on` (`check`, `logs`, `visits`, `demo`), every
+//! - `0`: nothing wrong: no finding at or above `--fail-on` (`check`, `logs`, `har`, `visits`, `demo`), every
 //!   request succeeded (`probe`), every chain clean (`tls`); or the command did what was asked
 //!   (`pin`, `completions`, `man`, `--help`, `--version`, `demo --list`, a server stopped by
 //!   Ctrl-C or SIGTERM).
@@ -70,6 +70,10 @@ enum Command {
     /// Summarise the browser witness's visits log (`echo --visits-log`): visitors intercepted,
     /// by hello stack, browser and network, stalls; or one visit by its code.
     Visits(cmd::visits::Args),
+    /// Read HAR recordings (Chrome/Edge, Firefox, Safari, Playwright, Charles, Fiddler,
+    /// mitmproxy): which requests stalled and in which phase, failed, never got a response or
+    /// queued, and which server address or recording stands out.
+    Har(cmd::har::Args),
     /// Print the completion script for a shell (bash, zsh, fish, powershell, elvish).
     Completions(cmd::completions::Args),
     /// Print the manual page (roff), or write one page per command with --out DIR.
@@ -117,6 +121,7 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
             Command::Serve(args) => cmd::serve::run(args).await,
             Command::Logs(args) => cmd::logs::run(args, style).await,
             Command::Visits(args) => cmd::visits::run(args, style).await,
+            Command::Har(args) => cmd::har::run(args, style).await,
             // The generators get the definition from here, so no command imports the root.
             Command::Completions(args) => cmd::completions::run(&args, Cli::command()),
             Command::Man(args) => cmd::man::run(&args, Cli::command()),

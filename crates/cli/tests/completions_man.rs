@@ -7,7 +7,7 @@ use std::process::{Command as Process, Output, Stdio};
 use assert_cmd::Command;
 
 /// Every subcommand a user can type (`help` aside).
-const SUBCOMMANDS: [&str; 12] = [
+const SUBCOMMANDS: [&str; 13] = [
     "check",
     "probe",
     "tls",
@@ -18,6 +18,7 @@ const SUBCOMMANDS: [&str; 12] = [
     "serve",
     "logs",
     "visits",
+    "har",
     "completions",
     "man",
 ];
@@ -235,6 +236,7 @@ fn help_and_version_exit_0_and_a_bad_flag_exits_2() {
         &["probe", "--max-body", "10T", "http://127.0.0.1:1/"],
         &["echo", "--idle-timeout", "0"],
         &["logs", "--format", "syslog", "-"],
+        &["har"],
     ] {
         let out = interloper(args);
         assert_eq!(out.status.code(), Some(2), "{args:?}");

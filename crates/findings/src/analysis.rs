@@ -16,7 +16,17 @@ use interloper_model::units::phase_stats;
 
 /// Analyse every target, compare them, and decide a verdict.
 pub fn analyse(targets: &[TargetEvidence], cfg: &ThresholdConfig) -> Analysis {
-    let mut findings = Vec::new();
+    analyse_with(targets, cfg, Vec::new())
+}
+
+/// [`analyse`], with findings that other evidence gave (a HAR's browser-only signs) ranked
+/// and weighed in the verdict together with the rest.
+pub(crate) fn analyse_with(
+    targets: &[TargetEvidence],
+    cfg: &ThresholdConfig,
+    extra: Vec<Finding>,
+) -> Analysis {
+    let mut findings = extra;
     let mut summaries = Vec::new();
     for t in targets {
         let classified = classify_target(t, cfg);

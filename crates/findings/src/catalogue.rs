@@ -363,6 +363,25 @@ catalogue! {
          that needs it never finishes loading. Check what the server (or the proxy in \
          front of it) sends for this URL: `curl -v --max-time 10 URL | wc -c`.",
     }
+    IL210 {
+        family: Delivery, rank: 132, severity: Warning, verdict: Degraded,
+        place: Path, symptom: Some("requests that never got a response"),
+        title: "Requests that never got a response",
+        remedy: "The browser sent these requests (or was about to) and no response ever came: \
+         still pending when the HAR was saved, or cancelled by the page or the user after \
+         waiting. Requests left pending behind a stall are the stall's doing: look at the \
+         other findings first; otherwise record the HAR again, waiting until the page has \
+         finished loading.",
+    }
+    IL211 {
+        family: Delivery, rank: 192, severity: Warning, verdict: Degraded,
+        place: Path, symptom: Some("long queueing"),
+        title: "Long queueing before the request",
+        remedy: "The browser held these requests in its own queue before sending them: every \
+         connection it may open to the host (six over HTTP/1.1) was busy. Connections held \
+         by stalled responses cause this; so do many files over HTTP/1.1. Fix the stalls \
+         first; serving over HTTP/2 or bundling files removes the queue.",
+    }
     IL301 {
         family: Assets, rank: 140, severity: Error, verdict: Failing,
         place: Server, symptom: None,

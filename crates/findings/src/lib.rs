@@ -10,6 +10,7 @@
 #![deny(missing_docs)]
 
 mod analysis;
+mod browser;
 mod catalogue;
 mod classify;
 mod detect;
@@ -24,6 +25,7 @@ mod verdict;
 pub mod visits;
 
 pub use analysis::analyse;
+pub use browser::{BrowserEvidence, Queued, Unanswered, analyse_browser};
 pub use catalogue::{Code, Confidence, Entry, Family, Place, Severity};
 pub use input::{
     AssetCheck, AssetCheckKind, AssetEvidence, Evidence, TargetEvidence, TlsEvidence, TlsItem,

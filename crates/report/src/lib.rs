@@ -26,6 +26,7 @@
 #![deny(missing_docs)]
 
 mod build;
+mod har;
 mod html;
 mod logs;
 mod svg;
@@ -33,6 +34,7 @@ mod terminal;
 mod text;
 mod visits;
 
+pub use har::{HAR_SCHEMA, HarReport, render_har_html, render_har_json, render_har_terminal};
 pub use html::render_html;
 pub use logs::{LOGS_SCHEMA, LogReport, render_logs_html, render_logs_json, render_logs_terminal};
 pub use terminal::{TerminalStyle, render_terminal};

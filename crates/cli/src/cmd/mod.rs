@@ -5,6 +5,7 @@ pub mod check;
 pub mod completions;
 pub mod demo;
 pub mod echo;
+pub mod har;
 pub mod lab;
 pub mod logs;
 pub mod man;

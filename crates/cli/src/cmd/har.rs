@@ -1,0 +1,174 @@
+//! `interloper har FILE…`: what a browser's (or a proxy's) HAR recording says about the
+//! page's files. Each file is streamed (`interloper_har::read`), turned into one target's
+//! evidence, and the check's detectors run over all of them, the files compared like
+//! instances; the report is the check's, under the schema `interloper.har/v1`.
+
+use std::fs::File;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use interloper_findings::{Severity, ThresholdConfig, analyse_browser};
+use interloper_har::{HarSummary, ReadOptions};
+use interloper_report::{
+    HarReport, ReportMeta, TerminalStyle, render_har_html, render_har_json, render_har_terminal,
+};
+
+use crate::args::parse;
+use crate::exit::Exit;
+use crate::out::Style;
+
+/// Arguments of `interloper har`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// HAR files (Chrome/Edge, Firefox, Safari, Playwright, Charles, Fiddler, mitmproxy), `-`
+    /// for standard input. Several files (users, or before/after) are compared like instances.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Entries analysed per file at most; later ones are counted, not kept.
+    #[arg(long, value_name = "N", default_value_t = ReadOptions::default().max_records)]
+    pub max_entries: usize,
+    /// Print the report as JSON (schema interloper.har/v1, see docs/har.md).
+    #[arg(long)]
+    pub json: bool,
+    /// Also write the report as one self-contained HTML page to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+    /// Exit 1 when a finding is at or above this severity (info, warning, error, critical).
+    #[arg(long, value_name = "SEVERITY", default_value = "warning", value_parser = parse::severity)]
+    pub fail_on: Severity,
+}
+
+/// Run `interloper har`: problems when a finding is at or above `--fail-on`.
+pub async fn run(args: Args, style: Style) -> anyhow::Result<Exit> {
+    // Reading files is blocking work: keep it off the async workers.
+    tokio::task::spawn_blocking(move || run_blocking(args, style)).await?
+}
+
+/// The file (or `-`, standard input) and its length when known.
+fn open(path: &Path) -> anyhow::Result<(Box<dyn io::Read + Send>, Option<u64>)> {
+    if path == Path::new("-") {
+        return Ok((Box::new(io::stdin()), None));
+    }
+    let f = File::open(path).with_context(|| path.display().to_string())?;
+    let len = f.metadata().ok().map(|m| m.len());
+    Ok((Box::new(f), len))
+}
+
+/// A bar over the bytes read, on stderr, when a person watches (a large HAR takes a while).
+fn progress_bar(len: Option<u64>, name: &str, visible: bool) -> ProgressBar {
+    if !visible {
+        return ProgressBar::hidden();
+    }
+    let bar = match len {
+        Some(n) => ProgressBar::new(n).with_style(
+            ProgressStyle::with_template("{bar:30} {bytes:>10}/{total_bytes:10} {wide_msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ),
+        None => ProgressBar::new_spinner(),
+    };
+    bar.set_draw_target(ProgressDrawTarget::stderr());
+    bar.set_message(name.to_string());
+    bar
+}
+
+/// Counts bytes read, for the progress bar.
+struct Counting<R> {
+    inner: R,
+    bar: ProgressBar,
+}
+
+impl<R: io::Read> io::Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.bar.inc(n as u64);
+        Ok(n)
+    }
+}
+
+/// A distinct label per file: its name as given, numbered when two are the same.
+fn label(path: &Path, taken: &[String]) -> String {
+    let base = path.display().to_string();
+    let mut label = base.clone();
+    let mut n = 2;
+    while taken.contains(&label) {
+        label = format!("{base} #{n}");
+        n += 1;
+    }
+    label
+}
+
+fn run_blocking(args: Args, style: Style) -> anyhow::Result<Exit> {
+    let opts = ReadOptions {
+        max_records: args.max_entries,
+    };
+    let (mut targets, mut browsers, mut files) = (Vec::new(), Vec::new(), Vec::new());
+    let mut labels: Vec<String> = Vec::new();
+    let show_progress = style.color && !args.json;
+    for path in &args.files {
+        let (input, len) = open(path)?;
+        let bar = progress_bar(len, &path.display().to_string(), show_progress);
+        let input = Counting {
+            inner: input,
+            bar: bar.clone(),
+        };
+        let read = interloper_har::read(input, &opts);
+        // Cleared before an error is printed, so the one line stands alone.
+        bar.finish_and_clear();
+        let har = read.map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        let label = label(path, &labels);
+        labels.push(label.clone());
+        let ev = interloper_har::evidence(&har, &label);
+        files.push(HarSummary::new(&har, &ev));
+        targets.push(ev.target);
+        browsers.push(ev.browser);
+    }
+    let analysis = analyse_browser(&targets, &browsers, &ThresholdConfig::default());
+    let worst = analysis.worst();
+    let now = super::check::now_rfc3339();
+    let report = HarReport::new(
+        analysis,
+        targets,
+        files,
+        ReportMeta::new(env!("CARGO_PKG_VERSION"), &now, std::env::args().collect()),
+    );
+    if let Some(path) = &args.html {
+        let mut f = io::BufWriter::new(
+            File::create(path).with_context(|| format!("--html {}", path.display()))?,
+        );
+        render_har_html(&report, &mut f)?;
+        f.flush()?;
+    }
+    let stdout = io::stdout();
+    let mut w = stdout.lock();
+    if args.json {
+        render_har_json(&report, &mut w)?;
+    } else {
+        render_har_terminal(
+            &report,
+            &mut w,
+            TerminalStyle {
+                color: style.color,
+                width: super::check::terminal_width(),
+            },
+        )?;
+        if let Some(path) = &args.html {
+            writeln!(w, "HTML report: {}", path.display())?;
+        }
+    }
+    w.flush()?;
+    Ok(Exit::from_findings(worst, args.fail_on))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_are_distinct() {
+        let taken = vec!["a.har".to_string(), "a.har #2".to_string()];
+        assert_eq!(label(Path::new("b.har"), &taken), "b.har");
+        assert_eq!(label(Path::new("a.har"), &taken), "a.har #3");
+    }
+}

@@ -34,7 +34,7 @@ impl LintFinding {
         self
     }
 
-    /// The exact change, shown first in the remedy and as evidence.
+    /// The exact change, shown first in the remedy.
     pub(crate) fn fix(mut self, fix: impl Into<String>) -> LintFinding {
         self.fix = Some(fix.into());
         self
@@ -60,15 +60,9 @@ impl LintFinding {
 
     pub(crate) fn build(self) -> Finding {
         let e = self.code.entry();
-        let mut evidence = self.evidence;
+        // The exact change leads the remedy; the catalogue's explanation follows.
         let remedy = match &self.fix {
-            Some(fix) => {
-                evidence.push(Evidence::Stat {
-                    label: "fix".into(),
-                    value: fix.clone(),
-                });
-                format!("Fix: {fix}\n{}", e.remedy)
-            }
+            Some(fix) => format!("Fix: {fix}. {}", e.remedy),
             None => e.remedy.to_string(),
         };
         Finding {
@@ -79,7 +73,7 @@ impl LintFinding {
             summary: self.summary,
             target: self.at,
             assets: Vec::new(),
-            evidence,
+            evidence: self.evidence,
             remedy,
             doc: e.doc.to_string(),
         }

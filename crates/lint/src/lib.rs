@@ -128,14 +128,19 @@ fn read_bounded(path: &Path) -> anyhow::Result<String> {
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
-/// Reads a configuration file and, following `include`s (globs in one directory level, as
+/// Reads a configuration file (or saved `nginx -T` output) and, following `include`s (globs in one directory level, as
 /// nginx takes them, relative to the main file's directory), the files it includes.
 pub fn read_config_file(path: &Path) -> anyhow::Result<Config> {
     let main = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
     let base = main.parent().map(Path::to_path_buf).unwrap_or_default();
+    let text = read_bounded(&main)?;
+    // Saved `nginx -T` output: every file is already in it.
+    if text.starts_with("# configuration file ") || text.contains("\n# configuration file ") {
+        return Ok(Config::from_dump(&text));
+    }
     let mut sources = vec![Source {
         path: main.to_string_lossy().into_owned(),
-        text: read_bounded(&main)?,
+        text,
     }];
     let mut i = 0;
     while i < sources.len() && sources.len() < MAX_CONFIG_FILES {

@@ -6,6 +6,7 @@ pub mod completions;
 pub mod demo;
 pub mod echo;
 pub mod lab;
+pub mod lint;
 pub mod logs;
 pub mod man;
 pub mod pin;

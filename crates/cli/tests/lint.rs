@@ -515,3 +515,78 @@ fn bad_input_is_one_line_and_exit_2() {
     ]);
     assert!(matches!(out.status.code(), Some(0..=2)), "{out:?}");
 }
+
+/// WhiteNoise serving the static files itself (CompressedManifestStaticFilesStorage, which
+/// also writes `.gz` and `.br` copies).
+const WHITENOISE: &str = r#"
+MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
+STORAGES["staticfiles"] = {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}
+"#;
+
+#[test]
+fn whitenoise_behind_nginx_is_clean_until_buffering_is_off() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let site = DjangoSite::create_with(&dir.path().join("site"), WHITENOISE).expect("django site");
+    let server = site.runserver().expect("runserver");
+    let python = interloper_testkit::venv().expect("venv").join("bin/python");
+    let manage = site.dir.join("manage.py");
+    let mi = mountinfo(dir.path(), "");
+    let manifest: Value = serde_json::from_str(
+        &std::fs::read_to_string(site.static_root.join("staticfiles.json")).expect("manifest"),
+    )
+    .expect("json");
+    let base_css = manifest["paths"]["admin/css/base.css"]
+        .as_str()
+        .expect("hashed")
+        .to_string();
+    assert!(
+        site.static_root.join(format!("{base_css}.gz")).exists(),
+        "WhiteNoise writes compressed copies"
+    );
+
+    let lint_with = |nginx: &Nginx| {
+        let conf = nginx.dir.join("nginx.conf");
+        lint(&[
+            "--nginx-config",
+            conf.to_str().expect("utf-8"),
+            "--manage",
+            manage.to_str().expect("utf-8"),
+            "--python",
+            python.to_str().expect("utf-8"),
+            "--mountinfo",
+            mi.to_str().expect("utf-8"),
+        ])
+    };
+
+    // nginx passes everything to the app, and WhiteNoise answers the static files.
+    let nginx = Nginx::start(NginxOptions {
+        proxy_to: Some(server.port),
+        ..Default::default()
+    })
+    .expect("nginx");
+    nginx_t_accepts(&nginx);
+    let (status, ctype) = get(&nginx, &format!("/static/{base_css}"));
+    assert_eq!(status, 200);
+    assert!(ctype.starts_with("text/css"), "{ctype}");
+    let (code, report, why) = lint_with(&nginx);
+    assert_eq!(report["django"]["whitenoise_middleware"], true, "{why}");
+    assert_eq!(serious(&report), Vec::<String>::new(), "{why}");
+    assert_eq!(code, 0, "{why}");
+
+    // The same with buffering off and a short read timeout for the proxied files.
+    let unbuffered = Nginx::start(NginxOptions {
+        proxy_to: Some(server.port),
+        extra_server_conf: "proxy_buffering off;\nproxy_read_timeout 2s;".into(),
+        ..Default::default()
+    })
+    .expect("nginx");
+    nginx_t_accepts(&unbuffered);
+    let (code, report, why) = lint_with(&unbuffered);
+    assert_eq!(code, 1, "{why}");
+    let f = with_code(&report, "IL609");
+    assert!(!f.is_empty(), "{why}");
+    assert!(
+        line_at(f[0]["target"].as_str().expect("target")).contains("proxy_buffering off"),
+        "{why}"
+    );
+}

@@ -343,28 +343,36 @@ catalogue! {
         place: Server, symptom: None,
         title: "Asset not found (404)",
         remedy: "The page references a file the server does not have. Run collectstatic and \
-         check the STATIC_ROOT / nginx alias.",
+         check the STATIC_ROOT / nginx alias. \
+         On the server, `interloper lint --nginx-t --manage manage.py` checks the usual \
+         causes in seconds (docs/lint.md).",
     }
     IL302 {
         family: Assets, rank: 150, severity: Error, verdict: Failing,
         place: Server, symptom: None,
         title: "Asset forbidden (403)",
         remedy: "The server refuses to read the file: usually ownership or permissions on the \
-         file or a parent directory (the nginx worker user needs read and execute).",
+         file or a parent directory (the nginx worker user needs read and execute). \
+         On the server, `interloper lint --nginx-t --manage manage.py` checks the usual \
+         causes in seconds (docs/lint.md).",
     }
     IL303 {
         family: Assets, rank: 170, severity: Error, verdict: Failing,
         place: Server, symptom: None,
         title: "Wrong Content-Type under nosniff",
         remedy: "With X-Content-Type-Options: nosniff, browsers refuse CSS and JS served with \
-         the wrong type. Fix the server's MIME types (nginx: include mime.types).",
+         the wrong type. Fix the server's MIME types (nginx: include mime.types). \
+         On the server, `interloper lint --nginx-t --manage manage.py` checks the usual \
+         causes in seconds (docs/lint.md).",
     }
     IL304 {
         family: Assets, rank: 180, severity: Warning, verdict: Notice,
         place: Server, symptom: None,
         title: "Instances serve different static versions",
         remedy: "The instances behind one name serve different builds of the static files. \
-         Redeploy so every instance has the same collectstatic output.",
+         Redeploy so every instance has the same collectstatic output. \
+         On the server, `interloper lint --nginx-t --manage manage.py` checks the usual \
+         causes in seconds (docs/lint.md).",
     }
     IL305 {
         family: Assets, rank: 210, severity: Info, verdict: Notice,

@@ -252,7 +252,12 @@ pub fn run_lint(plan: &LintPlan) -> anyhow::Result<LintOutcome> {
         })
         .map(|u| django::normalise_url(&u))
         .unwrap_or_else(|| DEFAULT_STATIC_URL.into());
-    let static_root: Option<PathBuf> = plan.static_root.clone().or_else(|| {
+    // Mount points and nginx's paths are absolute.
+    let flag_root = plan
+        .static_root
+        .as_deref()
+        .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf()));
+    let static_root: Option<PathBuf> = flag_root.or_else(|| {
         django
             .as_ref()
             .and_then(|d| d.static_root.clone())
@@ -264,21 +269,21 @@ pub fn run_lint(plan: &LintPlan) -> anyhow::Result<LintOutcome> {
         inputs.push(("static root".into(), r.display().to_string()));
     }
 
-    let config = match &plan.nginx {
-        Some(NginxSource::File(p)) => Some(read_config_file(p)?),
-        Some(NginxSource::Dump { text, .. }) => {
+    let (config, from) = match &plan.nginx {
+        Some(NginxSource::File(p)) => (Some(read_config_file(p)?), p.display().to_string()),
+        Some(NginxSource::Dump { text, label }) => {
             let c = Config::from_dump(text);
             if c.files.is_empty() {
-                bail!("the nginx -T output holds no `# configuration file` section");
+                bail!("the {label} output holds no `# configuration file` section");
             }
-            Some(c)
+            (Some(c), label.clone())
         }
-        None => None,
+        None => (None, String::new()),
     };
     if let Some(c) = &config {
         inputs.push((
             "nginx".into(),
-            format!("{} file(s): {}", c.files.len(), c.files.join(", ")),
+            format!("{from}: {} file(s): {}", c.files.len(), c.files.join(", ")),
         ));
         for p in c.problems.iter().take(5) {
             inputs.push(("nginx problem".into(), p.to_string()));

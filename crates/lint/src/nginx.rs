@@ -189,7 +189,25 @@ pub fn nginx_findings(config: &Config, facts: &NginxFacts) -> Vec<Finding> {
         );
         return out;
     }
-    for (http, server) in servers {
+    // A configuration often holds other sites too: when some servers have a location meant
+    // for STATIC_URL, those are the site's, and only they are judged.
+    let has_static_location = |server: &Directive| {
+        server.all("location").any(|l| {
+            matches!(location_match(l), Some(Match::Prefix { path, .. })
+                if path.len() > 1 && facts.static_url.starts_with(trimmed(&path)))
+        })
+    };
+    let with_static: Vec<_> = servers
+        .iter()
+        .copied()
+        .filter(|(_, s)| has_static_location(s))
+        .collect();
+    let judged = if with_static.is_empty() {
+        servers
+    } else {
+        with_static
+    };
+    for (http, server) in judged {
         for sample in SAMPLES {
             let uri = format!("{}{sample}", facts.static_url);
             for f in server_findings(http, server, &uri, facts) {
@@ -731,6 +749,14 @@ mod tests {
         assert!(got.contains(&(Code::IL606, Severity::Error)), "{got:?}");
         assert!(got.contains(&(Code::IL605, Severity::Warning)), "{got:?}");
         assert!(got.contains(&(Code::IL608, Severity::Info)), "{got:?}");
+    }
+
+    #[test]
+    fn other_sites_in_the_same_configuration_are_not_judged() {
+        let c = conf(
+            "        location /static/ { alias /srv/static/; expires max; }\n    }\n    server {\n        server_name other.example;\n        location / { proxy_pass http://127.0.0.1:9000; }",
+        );
+        assert_eq!(codes(&c, Some(Path::new("/srv/static"))), vec![]);
     }
 
     #[test]

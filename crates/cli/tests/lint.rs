@@ -235,6 +235,24 @@ fn alias_without_its_trailing_slash_is_a_404_and_named_at_its_line() {
         Some(target),
         "{why}"
     );
+
+    // For a person: the terminal report and the HTML page say the same.
+    let page = dir.path().join("lint.html");
+    let out = interloper(&[
+        "lint",
+        "--nginx-config",
+        conf.to_str().expect("utf-8"),
+        "--html",
+        page.to_str().expect("utf-8"),
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("FAILING"), "{text}");
+    assert!(text.contains("IL602") && text.contains(target), "{text}");
+    let html = std::fs::read_to_string(&page).expect("html");
+    assert!(
+        html.contains("IL602") && html.contains("interloper.lint/v1"),
+        "{html}"
+    );
 }
 
 #[test]

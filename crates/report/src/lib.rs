@@ -34,7 +34,9 @@ mod terminal;
 mod text;
 
 pub use html::render_html;
-pub use lint::{LINT_SCHEMA, LintInput, LintReport, render_lint_json, render_lint_terminal};
+pub use lint::{
+    LINT_SCHEMA, LintInput, LintReport, render_lint_html, render_lint_json, render_lint_terminal,
+};
 pub use logs::{LOGS_SCHEMA, LogReport, render_logs_html, render_logs_json, render_logs_terminal};
 pub use terminal::{TerminalStyle, render_terminal};
 

@@ -95,6 +95,37 @@ pub fn render_lint_terminal(
     out.write_all(s.as_bytes())
 }
 
+/// Writes the lint report as one self-contained HTML page in the look of the check report:
+/// verdict banner, findings, and what was read. Every string is escaped.
+pub fn render_lint_html(report: &LintReport, out: &mut impl Write) -> io::Result<()> {
+    use crate::html;
+    use crate::text::{esc, shorten};
+    let mut s = String::with_capacity(32 * 1024);
+    html::head(&mut s, &report.verdict, "interloper lint");
+    html::banner(&mut s, &report.verdict);
+    html::findings(&mut s, &report.findings);
+    if !report.inputs.is_empty() {
+        s.push_str("<h2>Read</h2>\n<ul>");
+        for i in &report.inputs {
+            let _ = write!(
+                s,
+                "<li>{}: <span class=\"mono\">{}</span></li>",
+                esc(&shorten(&i.name, 100)),
+                esc(&shorten(&i.value, 2000))
+            );
+        }
+        s.push_str("</ul>\n");
+    }
+    html::footer(
+        &mut s,
+        &report.tool,
+        &report.generated_at,
+        &report.schema,
+        &report.command,
+    );
+    out.write_all(s.as_bytes())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -126,6 +157,10 @@ mod tests {
         assert!(text.contains("static url: /static/"));
         let mut json = Vec::new();
         render_lint_json(&report, &mut json).expect("renders");
+        let mut page = Vec::new();
+        render_lint_html(&report, &mut page).expect("renders");
+        let page = String::from_utf8(page).expect("utf-8");
+        assert!(page.contains("<h2>Read</h2>") && page.contains("/static/"));
         let v: serde_json::Value = serde_json::from_slice(&json).expect("json");
         assert_eq!(v["schema"], LINT_SCHEMA);
         assert_eq!(v["verdict"]["status"], "clean");

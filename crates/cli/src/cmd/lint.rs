@@ -5,10 +5,13 @@
 use std::io::{self, Write};
 use std::path::PathBuf;
 
+use anyhow::Context as _;
+
 use interloper_findings::Severity;
 use interloper_lint::{DjangoSource, LintPlan, NginxSource};
 use interloper_report::{
-    LintInput, LintReport, ReportMeta, TerminalStyle, render_lint_json, render_lint_terminal,
+    LintInput, LintReport, ReportMeta, TerminalStyle, render_lint_html, render_lint_json,
+    render_lint_terminal,
 };
 
 use crate::args::parse;
@@ -58,6 +61,9 @@ pub struct Args {
     /// Print the report as JSON (schema interloper.lint/v1, see docs/lint.md).
     #[arg(long)]
     pub json: bool,
+    /// Also write the report as one self-contained HTML page to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
     /// Exit 1 when a finding is at or above this severity (info, warning, error, critical).
     #[arg(long, value_name = "SEVERITY", default_value = "warning", value_parser = parse::severity)]
     pub fail_on: Severity,
@@ -124,6 +130,13 @@ fn run_blocking(args: Args, style: Style) -> anyhow::Result<Exit> {
         outcome.django.map(serde_json::to_value).transpose()?,
         ReportMeta::new(env!("CARGO_PKG_VERSION"), &now, std::env::args().collect()),
     );
+    if let Some(path) = &args.html {
+        let mut f = io::BufWriter::new(
+            std::fs::File::create(path).with_context(|| format!("--html {}", path.display()))?,
+        );
+        render_lint_html(&report, &mut f)?;
+        f.flush()?;
+    }
     let stdout = io::stdout();
     let mut w = stdout.lock();
     if args.json {
@@ -137,6 +150,9 @@ fn run_blocking(args: Args, style: Style) -> anyhow::Result<Exit> {
                 width: super::check::terminal_width(),
             },
         )?;
+        if let Some(path) = &args.html {
+            writeln!(w, "HTML report: {}", path.display())?;
+        }
     }
     w.flush()?;
     Ok(Exit::from_findings(worst, args.fail_on))

@@ -607,4 +607,20 @@ fn whitenoise_behind_nginx_is_clean_until_buffering_is_off() {
         line_at(f[0]["target"].as_str().expect("target")).contains("proxy_buffering off"),
         "{why}"
     );
+
+    // A development setting left on in production.
+    let settings = site.dir.join("testsite/settings.py");
+    let mut text = std::fs::read_to_string(&settings).expect("settings");
+    text.push_str("\nWHITENOISE_AUTOREFRESH = True\n");
+    std::fs::write(&settings, text).expect("write");
+    let (_, report, why) = lint_with(&nginx);
+    let f = with_code(&report, "IL620");
+    assert_eq!(f.len(), 1, "{why}");
+    assert!(
+        f[0]["summary"]
+            .as_str()
+            .expect("s")
+            .contains("WHITENOISE_AUTOREFRESH"),
+        "{why}"
+    );
 }

@@ -619,6 +619,15 @@ catalogue! {
          instances serve different builds, so a page from one asks another for files it does \
          not have. Deploy the same build everywhere.",
     }
+    IL620 {
+        family: Lint, rank: 365, severity: Warning, verdict: Notice,
+        place: Server, symptom: None,
+        title: "WhiteNoise set up to serve slowly or not at all",
+        remedy: "WhiteNoise's middleware must come right after SecurityMiddleware (above it, \
+         nothing else answers static files first; below others, they run for every file), \
+         and `WHITENOISE_AUTOREFRESH` / `WHITENOISE_USE_FINDERS` are for development: in \
+         production they look files up on every request. Fix the order or the setting named.",
+    }
 }
 
 // Checked when the crate compiles: ranks are unique, and a code's family is its hundreds digit.

@@ -275,6 +275,7 @@ pub fn settings_findings(s: &DjangoSettings, static_url_flag: Option<&str>) -> V
             .build(),
         );
     }
+    out.extend(whitenoise_findings(s, &module));
     if let (Some(flag), Some(url)) = (static_url_flag, s.static_url.as_deref())
         && normalise_url(flag) != normalise_url(url)
     {
@@ -287,6 +288,70 @@ pub fn settings_findings(s: &DjangoSettings, static_url_flag: Option<&str>) -> V
             .fix(format!("make STATIC_URL and the nginx location the same (STATIC_URL = {flag:?})"))
             .build(),
         );
+    }
+    out
+}
+
+/// WhiteNoise's middleware position and its development-only settings in production.
+fn whitenoise_findings(s: &DjangoSettings, module: &str) -> Vec<Finding> {
+    const SECURITY: &str = "django.middleware.security.SecurityMiddleware";
+    let Some(at) = s
+        .middleware
+        .iter()
+        .position(|m| m.starts_with("whitenoise."))
+    else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let expected = s
+        .middleware
+        .iter()
+        .position(|m| m == SECURITY)
+        .map_or(0, |i| i + 1);
+    if at != expected {
+        let before: Vec<&str> = s.middleware[..at]
+            .iter()
+            .filter(|m| *m != SECURITY)
+            .map(String::as_str)
+            .collect();
+        let mut f = LintFinding::new(
+            Code::IL620,
+            format!(
+                "WhiteNoise's middleware is at position {} of MIDDLEWARE in {module}, after {}.",
+                at + 1,
+                if before.is_empty() {
+                    "nothing it should follow".to_string()
+                } else {
+                    before.join(", ")
+                }
+            ),
+        )
+        .at(module.to_string());
+        for (i, m) in s.middleware.iter().enumerate().take(12) {
+            f = f.stat(format!("MIDDLEWARE[{i}]"), m.clone());
+        }
+        out.push(
+            f.fix(format!(
+                "in {module}, move \"{}\" to directly after \"{SECURITY}\"",
+                s.middleware[at]
+            ))
+            .build(),
+        );
+    }
+    if !s.debug {
+        for name in ["WHITENOISE_AUTOREFRESH", "WHITENOISE_USE_FINDERS"] {
+            if s.whitenoise_settings.get(name).is_some_and(|v| v == "True") {
+                out.push(
+                    LintFinding::new(
+                        Code::IL620,
+                        format!("{name} = True in {module} with DEBUG off: every static request looks the file up again."),
+                    )
+                    .at(module.to_string())
+                    .fix(format!("remove {name} from {module} (or set it False)"))
+                    .build(),
+                );
+            }
+        }
     }
     out
 }
@@ -583,6 +648,40 @@ mod tests {
         );
         assert_eq!(settings_from_manage("nothing"), None);
         assert_eq!(normalise_url("static"), "/static/");
+    }
+
+    #[test]
+    fn whitenoise_below_other_middleware_or_autorefreshing_is_named() {
+        let mut s = DjangoSettings {
+            django: "5.2".into(),
+            settings_module: Some("site.settings".into()),
+            static_url: Some("/static/".into()),
+            static_root: Some("/srv/static".into()),
+            storage: None,
+            manifest_name: None,
+            debug: false,
+            staticfiles_app: true,
+            whitenoise_app: false,
+            whitenoise_middleware: true,
+            middleware: vec![
+                "django.middleware.security.SecurityMiddleware".into(),
+                "whitenoise.middleware.WhiteNoiseMiddleware".into(),
+                "django.contrib.sessions.middleware.SessionMiddleware".into(),
+            ],
+            whitenoise_settings: BTreeMap::new(),
+        };
+        assert!(whitenoise_findings(&s, "site.settings").is_empty());
+        s.middleware.swap(1, 2);
+        s.whitenoise_settings
+            .insert("WHITENOISE_AUTOREFRESH".into(), "True".into());
+        let f = whitenoise_findings(&s, "site.settings");
+        assert_eq!(f.len(), 2);
+        assert!(
+            f[0].summary.contains("SessionMiddleware"),
+            "{}",
+            f[0].summary
+        );
+        assert!(f[1].summary.contains("WHITENOISE_AUTOREFRESH"));
     }
 
     #[test]

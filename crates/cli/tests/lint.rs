@@ -624,3 +624,65 @@ fn whitenoise_behind_nginx_is_clean_until_buffering_is_off() {
         "{why}"
     );
 }
+
+#[test]
+fn a_bind_mount_over_static_root_in_a_mount_namespace_hides_the_build() {
+    let unshare_works = is_root()
+        && Command::new("unshare")
+            .args(["--mount", "--propagation", "private", "true"])
+            .status()
+            .is_ok_and(|s| s.success());
+    if !unshare_works {
+        eprintln!("skipped: needs root and `unshare --mount` (a private mount namespace)");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tmp");
+    let root = static_tree(dir.path());
+    let hash = interloper_assets::django::content_hash(CSS.as_bytes());
+    let hashed = format!("css/site.{hash}.css");
+    std::fs::write(root.join(&hashed), CSS).expect("write");
+    std::fs::write(
+        root.join("staticfiles.json"),
+        format!("{{\"paths\": {{\"css/site.css\": \"{hashed}\"}}, \"version\": \"1.1\"}}"),
+    )
+    .expect("write");
+    let volume = dir.path().join("volume");
+    std::fs::create_dir(&volume).expect("mkdir");
+    let bin = assert_cmd::cargo::cargo_bin("interloper");
+    // In a private mount namespace (gone when the shell exits): an empty volume over
+    // STATIC_ROOT, the collected file no longer visible, then lint on the real mount table.
+    let script = format!(
+        "mount --bind '{vol}' '{root}' && [ ! -e '{root}/{hashed}' ] && exec '{bin}' lint --json --static-root '{root}'",
+        vol = volume.display(),
+        root = root.display(),
+        bin = bin.display()
+    );
+    let out = Command::new("unshare")
+        .args(["--mount", "--propagation", "private", "sh", "-c", &script])
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("unshare");
+    let report = json(&out);
+    let why = serde_json::to_string_pretty(&report).unwrap_or_default();
+    assert_eq!(out.status.code(), Some(1), "{why}");
+    let f = with_code(&report, "IL618");
+    assert_eq!(f.len(), 1, "{why}");
+    assert_eq!(f[0]["severity"], "warning", "{why}");
+    assert!(
+        f[0]["target"]
+            .as_str()
+            .expect("target")
+            .starts_with("/proc/self/mountinfo:"),
+        "{why}"
+    );
+    assert!(
+        codes(&report).contains(&"IL611".to_string()),
+        "the volume is empty: {why}"
+    );
+    assert_eq!(
+        report["verdict"]["root_cause"], "IL618",
+        "the mount explains it: {why}"
+    );
+    // Outside the namespace the build is still there.
+    assert!(root.join(&hashed).exists());
+}

@@ -603,7 +603,7 @@ catalogue! {
          nginx (or WhiteNoise) serve the files.",
     }
     IL618 {
-        family: Lint, rank: 322, severity: Warning, verdict: Notice,
+        family: Lint, rank: 316, severity: Warning, verdict: Notice,
         place: Server, symptom: None,
         title: "A mount covers STATIC_ROOT",
         remedy: "A volume or bind mount sits on STATIC_ROOT or a directory above it: what the container \

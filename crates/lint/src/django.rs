@@ -175,7 +175,7 @@ pub fn read_settings(source: &DjangoSource) -> anyhow::Result<DjangoSettings> {
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let (ok, stdout, stderr) = run_bounded(&mut cmd, SCRIPT_TIMEOUT)
+    let (ok, stdout, stderr) = run_bounded(&mut cmd, SCRIPT_TIMEOUT, OUTPUT_LIMIT)
         .with_context(|| format!("running {} with settings {settings}", python.display()))?;
     let line = stdout
         .lines()
@@ -199,17 +199,18 @@ pub fn read_settings(source: &DjangoSource) -> anyhow::Result<DjangoSettings> {
     }
 }
 
-/// Runs `cmd` for at most `timeout`, keeping [`OUTPUT_LIMIT`] bytes of each output.
+/// Runs `cmd` for at most `timeout`, keeping `limit` bytes of each output.
 pub(crate) fn run_bounded(
     cmd: &mut Command,
     timeout: Duration,
+    limit: u64,
 ) -> anyhow::Result<(bool, String, String)> {
     let mut child = cmd.spawn()?;
     let read = |pipe: Option<Box<dyn std::io::Read + Send>>| {
         std::thread::spawn(move || {
             let mut buf = Vec::new();
             if let Some(p) = pipe {
-                let mut limited = p.take(OUTPUT_LIMIT);
+                let mut limited = p.take(limit);
                 let _ = limited.read_to_end(&mut buf);
                 // Drain the rest so the child never blocks on a full pipe.
                 let _ = std::io::copy(&mut limited.into_inner(), &mut std::io::sink());
@@ -427,12 +428,13 @@ const EXAMPLES: usize = 10;
 
 /// STATIC_ROOT's own findings: missing or empty; then, when a manifest is expected or present,
 /// whether it parses, every hashed file exists with the content its name promises, and which
-/// files it does not know. Returns the manifest when it was read.
+/// files it does not know. Returns the manifest when it was read, and how many hashed files
+/// were not hashed (past [`MAX_HASHED_BYTES`]).
 pub fn static_root_findings(
     root: &Path,
     manifest_expected: bool,
     manifest_name: &str,
-) -> (Vec<Finding>, Option<Manifest>) {
+) -> (Vec<Finding>, Option<Manifest>, usize) {
     let mut out = Vec::new();
     let shown = root.display().to_string();
     if !root.is_dir() {
@@ -444,7 +446,7 @@ pub fn static_root_findings(
                 ))
                 .build(),
         );
-        return (out, None);
+        return (out, None, 0);
     }
     let files = files_under(root);
     if files.is_empty() {
@@ -454,7 +456,7 @@ pub fn static_root_findings(
                 .fix("run `manage.py collectstatic --noinput`")
                 .build(),
         );
-        return (out, None);
+        return (out, None, 0);
     }
     let manifest_path = root.join(manifest_name);
     if !manifest_path.exists() {
@@ -472,7 +474,7 @@ pub fn static_root_findings(
                 .build(),
             );
         }
-        return (out, None);
+        return (out, None, 0);
     }
     let manifest = match read_manifest(&manifest_path) {
         Ok(m) => m,
@@ -483,7 +485,7 @@ pub fn static_root_findings(
                     .fix("run `manage.py collectstatic --noinput` to write it again")
                     .build(),
             );
-            return (out, None);
+            return (out, None, 0);
         }
     };
     let mut missing = Vec::new();
@@ -597,7 +599,7 @@ pub fn static_root_findings(
                 .build(),
         );
     }
-    (out, Some(manifest))
+    (out, Some(manifest), unhashed)
 }
 
 /// This instance's manifest against another's: the entries whose hashed names differ.
@@ -699,14 +701,14 @@ mod tests {
             "{{\"paths\": {{\"css/site.css\": \"css/site.{hash}.css\", \"js.js\": \"js.0123456789ab.js\", \"gone.css\": \"gone.0123456789ab.css\"}}, \"version\": \"1.1\"}}"
         );
         std::fs::write(root.join("staticfiles.json"), manifest).expect("w");
-        let (f, m) = static_root_findings(root, true, "staticfiles.json");
+        let (f, m, _) = static_root_findings(root, true, "staticfiles.json");
         assert!(m.is_some());
         let codes: Vec<Code> = f.iter().map(|f| f.code).collect();
         assert_eq!(codes, vec![Code::IL614, Code::IL615, Code::IL616]);
         assert!(f[0].summary.contains("gone.0123456789ab.css"));
         assert!(f[1].summary.contains("js.0123456789ab.js"));
         assert!(f[2].summary.contains("css/old.0123456789ab.css"));
-        let (none, _) = static_root_findings(&root.join("nope"), true, "staticfiles.json");
+        let (none, _, _) = static_root_findings(&root.join("nope"), true, "staticfiles.json");
         assert_eq!(none[0].code, Code::IL611);
     }
 }

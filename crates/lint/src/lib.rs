@@ -95,7 +95,14 @@ pub fn nginx_dump(binary: Option<&Path>) -> anyhow::Result<String> {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        match django::run_bounded(&mut cmd, Duration::from_secs(30)) {
+        match django::run_bounded(&mut cmd, Duration::from_secs(30), MAX_CONFIG_BYTES + 1) {
+            Ok((true, out, _)) if out.len() as u64 > MAX_CONFIG_BYTES => {
+                bail!(
+                    "`{} -T` printed more than {} MiB",
+                    bin.display(),
+                    MAX_CONFIG_BYTES >> 20
+                )
+            }
             Ok((true, out, _)) => return Ok(out),
             Ok((false, _, err)) => bail!(
                 "`{} -T` failed: {}",
@@ -306,8 +313,17 @@ pub fn run_lint(plan: &LintPlan) -> anyhow::Result<LintOutcome> {
             .as_ref()
             .and_then(|d| d.manifest_name.clone())
             .unwrap_or_else(|| "staticfiles.json".into());
-        let (f, manifest) = django::static_root_findings(root, expected, &name);
+        let (f, manifest, unhashed) = django::static_root_findings(root, expected, &name);
         findings.extend(f);
+        if unhashed > 0 {
+            inputs.push((
+                "not hashed".into(),
+                format!(
+                    "{unhashed} hashed file(s) past the {} GiB hashing limit were not checked against their names",
+                    django::MAX_HASHED_BYTES >> 30
+                ),
+            ));
+        }
         read.push("STATIC_ROOT");
         if let Some(m) = &manifest {
             inputs.push(("manifest".into(), format!("{} entries", m.paths.len())));

@@ -236,6 +236,50 @@ fn alias_without_its_trailing_slash_is_a_404_and_named_at_its_line() {
         "{why}"
     );
 
+    // `--nginx-t` runs nginx -T itself (here through a wrapper naming this instance's files).
+    let wrapper = dir.path().join("nginx");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\nexec /usr/sbin/nginx -p '{}' -c '{}' \"$@\"\n",
+            nginx.dir.display(),
+            conf.display()
+        ),
+    )
+    .expect("write");
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let (_, ran, why) = lint(&["--nginx-t", "--nginx", wrapper.to_str().expect("utf-8")]);
+    assert_eq!(
+        with_code(&ran, "IL602")[0]["target"].as_str(),
+        Some(target),
+        "{why}"
+    );
+    // A configuration nginx refuses: its own message, exit 2.
+    let broken = dir.path().join("broken.conf");
+    std::fs::write(
+        &broken,
+        "events {}\nhttp {\n  server { location / { alais /x; } }\n}\n",
+    )
+    .expect("write");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\nexec /usr/sbin/nginx -p '{d}' -e '{d}/broken.log' -c '{}' \"$@\"\n",
+            broken.display(),
+            d = dir.path().display()
+        ),
+    )
+    .expect("write");
+    let out = interloper(&[
+        "lint",
+        "--nginx-t",
+        "--nginx",
+        wrapper.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("unknown directive \"alais\""), "{err}");
+
     // For a person: the terminal report and the HTML page say the same.
     let page = dir.path().join("lint.html");
     let out = interloper(&[

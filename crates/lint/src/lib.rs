@@ -107,9 +107,11 @@ pub fn nginx_dump(binary: Option<&Path>) -> anyhow::Result<String> {
             Ok((false, _, err)) => bail!(
                 "`{} -T` failed: {}",
                 bin.display(),
+                // nginx names the faulty line in its `[emerg]` message; the last line only
+                // says that the test failed.
                 err.lines()
-                    .rev()
-                    .find(|l| !l.trim().is_empty())
+                    .find(|l| l.contains("[emerg]"))
+                    .or_else(|| err.lines().rev().find(|l| !l.trim().is_empty()))
                     .unwrap_or("no message")
             ),
             Err(e) => last = Some(e.context(format!("running `{} -T`", bin.display()))),

@@ -22,6 +22,9 @@ pub const MAX_INCLUDE_DEPTH: usize = 16;
 pub const MAX_DIRECTIVES: usize = 500_000;
 /// Most problems kept.
 const MAX_PROBLEMS: usize = 100;
+/// Character comparisons spent matching `include` patterns against file names, in all; an
+/// input built to make matching slow runs out of them and its includes stay unresolved.
+const MAX_GLOB_STEPS: u64 = 20_000_000;
 
 /// One file's text and its path as nginx names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -189,6 +192,8 @@ impl Config {
             budget: &mut budget,
             unresolved: Vec::new(),
             problems: Vec::new(),
+            matched: std::collections::HashMap::new(),
+            glob_steps: MAX_GLOB_STEPS,
         };
         let directives = expander.expand(&parsed[0].0, 0);
         let (unresolved, problems) = (expander.unresolved, expander.problems);
@@ -228,9 +233,37 @@ struct Expander<'a> {
     budget: &'a mut usize,
     unresolved: Vec<Directive>,
     problems: Vec<Problem>,
+    /// Each pattern is matched once: an include reached again (a file included many times)
+    /// costs a lookup, not a scan of every file.
+    matched: std::collections::HashMap<String, Option<Vec<usize>>>,
+    glob_steps: u64,
 }
 
 impl Expander<'_> {
+    /// The files `full` names, in name order (nginx's), or `None` once matching has cost
+    /// [`MAX_GLOB_STEPS`].
+    fn matches(&mut self, full: &str) -> Option<Vec<usize>> {
+        if let Some(m) = self.matched.get(full) {
+            return m.clone();
+        }
+        let mut found = Some(Vec::new());
+        for (i, src) in self.sources.iter().enumerate() {
+            match glob_match_within(full, &src.path, &mut self.glob_steps) {
+                Some(true) => found.as_mut().map_or((), |v| v.push(i)),
+                Some(false) => {}
+                None => {
+                    found = None;
+                    break;
+                }
+            }
+        }
+        if let Some(v) = found.as_mut() {
+            v.sort_by(|&a, &b| self.sources[a].path.cmp(&self.sources[b].path));
+        }
+        self.matched.insert(full.to_string(), found.clone());
+        found
+    }
+
     fn expand(&mut self, list: &[Directive], depth: usize) -> Vec<Directive> {
         let mut out = Vec::new();
         for d in list {
@@ -247,23 +280,35 @@ impl Expander<'_> {
                 } else {
                     format!("{}{pattern}", self.base)
                 };
-                let mut matches: Vec<usize> = (0..self.sources.len())
-                    .filter(|&i| glob_match(&full, &self.sources[i].path))
-                    .collect();
-                matches.sort_by(|&a, &b| self.sources[a].path.cmp(&self.sources[b].path));
+                let Some(matches) = self.matches(&full) else {
+                    push_problem(
+                        &mut self.problems,
+                        Problem {
+                            file: d.file.clone(),
+                            line: d.line,
+                            message: "include patterns too costly to match: not followed".into(),
+                        },
+                    );
+                    self.unresolved.push(d.clone());
+                    out.push(d.clone());
+                    continue;
+                };
                 if matches.is_empty() {
                     self.unresolved.push(d.clone());
                     out.push(d.clone());
                     continue;
                 }
                 if depth >= MAX_INCLUDE_DEPTH {
-                    self.problems.push(Problem {
-                        file: d.file.clone(),
-                        line: d.line,
-                        message: format!(
-                            "includes nested deeper than {MAX_INCLUDE_DEPTH}: not followed"
-                        ),
-                    });
+                    push_problem(
+                        &mut self.problems,
+                        Problem {
+                            file: d.file.clone(),
+                            line: d.line,
+                            message: format!(
+                                "includes nested deeper than {MAX_INCLUDE_DEPTH}: not followed"
+                            ),
+                        },
+                    );
                     continue;
                 }
                 let parsed = self.parsed;
@@ -290,11 +335,18 @@ impl Expander<'_> {
 /// nginx's `include` glob: `*` any run of characters except `/`, `?` one character.
 /// Iterative with backtracking to the last star, so it costs O(pattern × path) at worst.
 pub fn glob_match(pattern: &str, path: &str) -> bool {
+    let mut unlimited = u64::MAX;
+    glob_match_within(pattern, path, &mut unlimited).unwrap_or(false)
+}
+
+/// [`glob_match`] spending at most `steps` (decremented); `None` when they run out.
+fn glob_match_within(pattern: &str, path: &str, steps: &mut u64) -> Option<bool> {
     let p: Vec<char> = pattern.chars().collect();
     let s: Vec<char> = path.chars().collect();
     let (mut pi, mut si) = (0, 0);
     let mut star: Option<(usize, usize)> = None;
     while si < s.len() {
+        *steps = steps.checked_sub(1)?;
         if pi < p.len() && (p[pi] == '?' && s[si] != '/' || p[pi] == s[si] && p[pi] != '*') {
             pi += 1;
             si += 1;
@@ -308,13 +360,13 @@ pub fn glob_match(pattern: &str, path: &str) -> bool {
             si = ss + 1;
             star = Some((sp, ss + 1));
         } else {
-            return false;
+            return Some(false);
         }
     }
     while pi < p.len() && p[pi] == '*' {
         pi += 1;
     }
-    pi == p.len()
+    Some(pi == p.len())
 }
 
 #[derive(Debug, PartialEq)]
@@ -656,6 +708,24 @@ mod tests {
         }];
         let c = Config::from_sources(&looped);
         assert!(!c.problems.is_empty());
+    }
+
+    #[test]
+    fn files_that_include_each_other_stay_within_the_budget() {
+        // Each file includes every file twice: without the budget, 400^16 expansions.
+        let sources: Vec<Source> = (0..200)
+            .map(|i| Source {
+                path: format!("/f{i}.conf"),
+                text: "include /*.conf;\nx a;\ninclude /f*.conf;\n".into(),
+            })
+            .collect();
+        let c = Config::from_sources(&sources);
+        fn count(list: &[Directive]) -> usize {
+            list.iter().map(|d| 1 + count(d.children())).sum()
+        }
+        assert!(count(&c.directives) <= MAX_DIRECTIVES);
+        assert!(!c.problems.is_empty());
+        assert!(c.problems.len() <= MAX_PROBLEMS);
     }
 
     #[test]

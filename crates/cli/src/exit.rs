@@ -9,7 +9,7 @@ use interloper_findings::Severity;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
     /// 0: the command ran and found nothing wrong: no finding at or above `--fail-on`
-    /// (`check`, `logs`, `har`, `visits`, `demo`), every request succeeded (`probe`), every chain clean
+    /// (`check`, `logs`, `har`, `visits`, `lint`, `demo`), every request succeeded (`probe`), every chain clean
     /// (`tls`); or it did what was asked (`pin`, `completions`, `man`, `--help`, a server
     /// stopped by Ctrl-C or SIGTERM), or stdout was closed early (`| head`).
     Clean,

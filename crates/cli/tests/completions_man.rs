@@ -7,7 +7,7 @@ use std::process::{Command as Process, Output, Stdio};
 use assert_cmd::Command;
 
 /// Every subcommand a user can type (`help` aside).
-const SUBCOMMANDS: [&str; 13] = [
+const SUBCOMMANDS: [&str; 14] = [
     "check",
     "probe",
     "tls",
@@ -19,6 +19,7 @@ const SUBCOMMANDS: [&str; 13] = [
     "logs",
     "visits",
     "har",
+    "lint",
     "completions",
     "man",
 ];

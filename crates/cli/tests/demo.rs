@@ -255,3 +255,34 @@ ca_organisation = "Fortinet"
         "{err}"
     );
 }
+
+#[test]
+fn a_broken_origin_points_to_lint_on_the_server() {
+    let out = Command::cargo_bin("interloper")
+        .unwrap()
+        .env("NO_COLOR", "1")
+        .args(["demo", "--scenario", "origin", "-n", "3"])
+        .timeout(Duration::from_secs(120))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    // The check's remedy for the 404 and the wrong type, and the demo's closing line.
+    assert!(text.contains("IL301") && text.contains("IL303"), "{text}");
+    assert!(
+        text.contains(
+            "interloper lint --nginx-t --manage /srv/app/manage.py --python /srv/app/.venv/bin/python"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("checks the usual causes"), "{text}");
+    // A path fault is not the server's: no lint line there.
+    let out = Command::cargo_bin("interloper")
+        .unwrap()
+        .env("NO_COLOR", "1")
+        .args(["demo", "--scenario", "truncate", "-n", "3"])
+        .timeout(Duration::from_secs(120))
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("interloper lint"));
+}

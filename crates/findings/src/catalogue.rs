@@ -105,6 +105,9 @@ pub enum Family {
     Instances,
     /// IL5xx: what access logs show.
     Logs,
+    /// IL6xx: what `interloper lint` reads on the server — nginx configuration, files and
+    /// permissions, Django's settings and manifest, mounts.
+    Lint,
     /// IL7xx: what visitors' own browsers went through (the witness's visit page).
     Visits,
 }
@@ -118,6 +121,7 @@ impl Family {
             Family::Assets => b'3',
             Family::Instances => b'4',
             Family::Logs => b'5',
+            Family::Lint => b'6',
             Family::Visits => b'7',
         }
     }
@@ -387,28 +391,36 @@ catalogue! {
         place: Server, symptom: None,
         title: "Asset not found (404)",
         remedy: "The page references a file the server does not have. Run collectstatic and \
-         check the STATIC_ROOT / nginx alias.",
+         check the STATIC_ROOT / nginx alias. \
+         On the server, `interloper lint --nginx-t --manage manage.py` checks the usual \
+         causes in seconds (docs/lint.md).",
     }
     IL302 {
         family: Assets, rank: 150, severity: Error, verdict: Failing,
         place: Server, symptom: None,
         title: "Asset forbidden (403)",
         remedy: "The server refuses to read the file: usually ownership or permissions on the \
-         file or a parent directory (the nginx worker user needs read and execute).",
+         file or a parent directory (the nginx worker user needs read and execute). \
+         On the server, `interloper lint --nginx-t --manage manage.py` checks the usual \
+         causes in seconds (docs/lint.md).",
     }
     IL303 {
         family: Assets, rank: 170, severity: Error, verdict: Failing,
         place: Server, symptom: None,
         title: "Wrong Content-Type under nosniff",
         remedy: "With X-Content-Type-Options: nosniff, browsers refuse CSS and JS served with \
-         the wrong type. Fix the server's MIME types (nginx: include mime.types).",
+         the wrong type. Fix the server's MIME types (nginx: include mime.types). \
+         On the server, `interloper lint --nginx-t --manage manage.py` checks the usual \
+         causes in seconds (docs/lint.md).",
     }
     IL304 {
         family: Assets, rank: 180, severity: Warning, verdict: Notice,
         place: Server, symptom: None,
         title: "Instances serve different static versions",
         remedy: "The instances behind one name serve different builds of the static files. \
-         Redeploy so every instance has the same collectstatic output.",
+         Redeploy so every instance has the same collectstatic output. \
+         On the server, `interloper lint --nginx-t --manage manage.py` checks the usual \
+         causes in seconds (docs/lint.md).",
     }
     IL305 {
         family: Assets, rank: 210, severity: Info, verdict: Notice,
@@ -501,6 +513,168 @@ catalogue! {
          backend failed (502, S…). A device between the proxy and the backend that holds \
          connections, or an overloaded backend: check the proxy's error log and the path \
          to the backend.",
+    }
+    IL601 {
+        family: Lint, rank: 300, severity: Error, verdict: Failing,
+        place: Server, symptom: None,
+        title: "No nginx location serves the static files",
+        remedy: "Requests under STATIC_URL reach no location that serves files from disk: they go to the \
+         application (which, with DEBUG off and no WhiteNoise, answers 404) or to nothing. Add \
+         `location /static/ { alias /path/to/STATIC_ROOT/; }` to the server that serves the site.",
+    }
+    IL602 {
+        family: Lint, rank: 305, severity: Error, verdict: Failing,
+        place: Server, symptom: None,
+        title: "`alias` and its location disagree on the trailing slash",
+        remedy: "nginx replaces the location's prefix with the alias: `location /static/ { alias /srv/static; }` \
+         looks for /srv/staticapp.css. End both with a slash (or neither, which also exposes \
+         the alias's parent directory to `/static../` requests).",
+    }
+    IL603 {
+        family: Lint, rank: 310, severity: Error, verdict: Failing,
+        place: Server, symptom: None,
+        title: "`root` used where `alias` was meant",
+        remedy: "`root` appends the whole URI to the directory: `location /static/ { root /srv/static; }` \
+         looks for /srv/static/static/app.css. Use `alias /srv/static/;`, or set `root` to the \
+         parent of the static directory.",
+    }
+    IL604 {
+        family: Lint, rank: 315, severity: Error, verdict: Failing,
+        place: Server, symptom: None,
+        title: "A regex location captures static files first",
+        remedy: "nginx tries regex locations before using the longest prefix match, so a `location ~ \\.(css|js)$` \
+         (often one that proxies to the app or sets another root) answers static files instead \
+         of the static location. Mark the static location `location ^~ /static/ { … }` so \
+         regexes are not tried for it.",
+    }
+    IL605 {
+        family: Lint, rank: 370, severity: Warning, verdict: Notice,
+        place: Server, symptom: None,
+        title: "`try_files` sends missing static files to the application",
+        remedy: "A file missing from disk is passed to the app (`try_files $uri @app` or `/index.html`), which \
+         answers its own 404 page or an HTML page with status 200 where CSS or JavaScript was \
+         expected. End the static location's `try_files` with `=404`, or drop it.",
+    }
+    IL606 {
+        family: Lint, rank: 325, severity: Warning, verdict: Notice,
+        place: Server, symptom: None,
+        title: "MIME types not loaded for static files",
+        remedy: "Without `include mime.types;` (or a `types` block that maps css and js) nginx sends every file \
+         as `default_type`; with `X-Content-Type-Options: nosniff` browsers then refuse \
+         stylesheets and scripts. Add `include /etc/nginx/mime.types;` in `http`.",
+    }
+    IL607 {
+        family: Lint, rank: 390, severity: Info, verdict: Notice,
+        place: Server, symptom: None,
+        title: "Hashed static files without long-lived caching (config)",
+        remedy: "Files whose names carry a content hash never change: add `expires max;` (or \
+         `add_header Cache-Control \"public, max-age=31536000, immutable\";`) to the static location.",
+    }
+    IL608 {
+        family: Lint, rank: 395, severity: Info, verdict: Notice,
+        place: Server, symptom: None,
+        title: "Static delivery settings left at slower values",
+        remedy: "For files from disk nginx is fastest with `sendfile on; tcp_nopush on;`, an \
+         `open_file_cache`, and gzip (or brotli) for text assets (`gzip on; gzip_types text/css \
+         application/javascript …;`). None of these is a fault; each saves time under load.",
+    }
+    IL609 {
+        family: Lint, rank: 360, severity: Warning, verdict: Notice,
+        place: Server, symptom: None,
+        title: "Static files pass through an upstream with buffering off or short timeouts",
+        remedy: "The static location proxies to an upstream (WhiteNoise, a storage service) with \
+         `proxy_buffering off` or a read/send timeout short enough to cut a large file on a slow \
+         link. Serve static files from disk, or keep buffering on and the timeouts at 60s or more.",
+    }
+    IL610 {
+        family: Lint, rank: 320, severity: Error, verdict: Failing,
+        place: Server, symptom: None,
+        title: "The web server's user cannot read the static files",
+        remedy: "nginx's workers run as an unprivileged user (the `user` directive) that needs the execute \
+         bit on every directory down to each file and read permission on the file; otherwise \
+         nginx answers 403. Apply the chmod/chown line given for each path.",
+    }
+    IL611 {
+        family: Lint, rank: 318, severity: Error, verdict: Failing,
+        place: Server, symptom: None,
+        title: "STATIC_ROOT is missing or empty",
+        remedy: "The directory collectstatic fills does not exist here or holds nothing: run `manage.py \
+         collectstatic --noinput` (in the image or container that serves the files), and check \
+         that a volume is not mounted over it.",
+    }
+    IL612 {
+        family: Lint, rank: 312, severity: Error, verdict: Failing,
+        place: Server, symptom: None,
+        title: "nginx serves another directory than STATIC_ROOT",
+        remedy: "The directory nginx reads static files from is not Django's STATIC_ROOT (or STATIC_URL is \
+         not the location nginx serves), so nginx answers 404 for what collectstatic wrote, or \
+         serves an old copy. Point the `alias` at STATIC_ROOT, or STATIC_ROOT at it.",
+    }
+    IL613 {
+        family: Lint, rank: 328, severity: Error, verdict: Failing,
+        place: Server, symptom: None,
+        title: "staticfiles.json missing or unreadable",
+        remedy: "The storage is ManifestStaticFilesStorage (or a Compressed/WhiteNoise variant), which needs \
+         STATIC_ROOT/staticfiles.json: without it every `{% static %}` raises (500) or names \
+         unhashed files. Run `manage.py collectstatic --noinput` again.",
+    }
+    IL614 {
+        family: Lint, rank: 330, severity: Error, verdict: Failing,
+        place: Server, symptom: None,
+        title: "Hashed files named by the manifest are missing",
+        remedy: "staticfiles.json names hashed files that are not in STATIC_ROOT: pages link to them and \
+         get 404. The files were deleted, collected elsewhere, or the manifest comes from \
+         another build. Run collectstatic again where nginx reads the files.",
+    }
+    IL615 {
+        family: Lint, rank: 332, severity: Error, verdict: Failing,
+        place: Server, symptom: None,
+        title: "Hashed file content does not match its name",
+        remedy: "A file's name promises the md5 of its content, and the content is different: it was \
+         edited or replaced after collectstatic, or two builds were mixed. Run collectstatic \
+         again (with --clear).",
+    }
+    IL616 {
+        family: Lint, rank: 345, severity: Warning, verdict: Notice,
+        place: Server, symptom: None,
+        title: "Files in STATIC_ROOT unknown to the manifest",
+        remedy: "STATIC_ROOT holds files the manifest does not know (hashed names of other builds, or files \
+         of apps no longer installed): a stale or mixed build. Run `manage.py collectstatic \
+         --noinput --clear` so only the current build remains.",
+    }
+    IL617 {
+        family: Lint, rank: 350, severity: Warning, verdict: Notice,
+        place: Server, symptom: None,
+        title: "DEBUG is on",
+        remedy: "DEBUG = True in production leaks settings and tracebacks and makes `django.contrib.staticfiles` \
+         serve static files itself (slowly, and only with runserver). Set DEBUG = False and let \
+         nginx (or WhiteNoise) serve the files.",
+    }
+    IL618 {
+        family: Lint, rank: 316, severity: Warning, verdict: Notice,
+        place: Server, symptom: None,
+        title: "A mount covers STATIC_ROOT",
+        remedy: "A volume or bind mount sits on STATIC_ROOT or a directory above it: what the container \
+         sees there is the volume's content, not the files collected into the image — an empty \
+         or older volume hides the current build. Collect static files into the volume at \
+         start-up, or do not mount over STATIC_ROOT.",
+    }
+    IL619 {
+        family: Lint, rank: 340, severity: Warning, verdict: Notice,
+        place: Server, symptom: None,
+        title: "Another instance has a different static build",
+        remedy: "The manifest of another instance (--compare-manifest) lists other hashed names: the \
+         instances serve different builds, so a page from one asks another for files it does \
+         not have. Deploy the same build everywhere.",
+    }
+    IL620 {
+        family: Lint, rank: 365, severity: Warning, verdict: Notice,
+        place: Server, symptom: None,
+        title: "WhiteNoise set up to serve slowly or not at all",
+        remedy: "WhiteNoise's middleware must come right after SecurityMiddleware (above it, \
+         nothing else answers static files first; below others, they run for every file), \
+         and `WHITENOISE_AUTOREFRESH` / `WHITENOISE_USE_FINDERS` are for development: in \
+         production they look files up on every request. Fix the order or the setting named.",
     }
     IL701 {
         family: Visits, rank: 410, severity: Critical, verdict: Intercepted,

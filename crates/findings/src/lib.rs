@@ -15,6 +15,7 @@ mod catalogue;
 mod classify;
 mod detect;
 mod input;
+mod lint;
 mod logs;
 mod logs_input;
 mod stats;
@@ -31,6 +32,7 @@ pub use input::{
     AssetCheck, AssetCheckKind, AssetEvidence, Evidence, TargetEvidence, TlsEvidence, TlsItem,
     TlsItemKind, TlsStatus, WitnessEvidence,
 };
+pub use lint::{LintAnalysis, analyse_lint};
 pub use logs::{LogAnalysis, analyse_logs};
 pub use logs_input::{LogEvidence, LogExample, LogGroup, LogSign, LogSource};
 pub use stats::{detection_bound, samples_for};

@@ -28,6 +28,7 @@
 mod build;
 mod har;
 mod html;
+mod lint;
 mod logs;
 mod svg;
 mod terminal;
@@ -36,6 +37,9 @@ mod visits;
 
 pub use har::{HAR_SCHEMA, HarReport, render_har_html, render_har_json, render_har_terminal};
 pub use html::render_html;
+pub use lint::{
+    LINT_SCHEMA, LintInput, LintReport, render_lint_html, render_lint_json, render_lint_terminal,
+};
 pub use logs::{LOGS_SCHEMA, LogReport, render_logs_html, render_logs_json, render_logs_terminal};
 pub use terminal::{TerminalStyle, render_terminal};
 pub use visits::{

@@ -45,6 +45,12 @@ impl DjangoSite {
     /// Creates the project in `dir` (created if missing; must not already hold a project),
     /// configures static files with `DEBUG = False`, and runs `collectstatic --noinput`.
     pub fn create(dir: &Path) -> anyhow::Result<DjangoSite> {
+        DjangoSite::create_with(dir, "")
+    }
+
+    /// [`DjangoSite::create`] with `extra` appended to the settings before `collectstatic`
+    /// (another storage, WhiteNoise's middleware, …).
+    pub fn create_with(dir: &Path, extra: &str) -> anyhow::Result<DjangoSite> {
         let django_admin = crate::venv_bin("django-admin")?;
         let python = crate::venv_bin("python")?;
         crate::mkdir(dir)?;
@@ -61,6 +67,7 @@ impl DjangoSite {
         let mut text = std::fs::read_to_string(&settings)
             .with_context(|| format!("reading {}", settings.display()))?;
         text.push_str(SETTINGS);
+        text.push_str(extra);
         std::fs::write(&settings, text)?;
         process::run_bounded(
             Command::new(&python)

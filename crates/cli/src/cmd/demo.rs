@@ -83,7 +83,30 @@ pub async fn run(args: Args, style: Style) -> anyhow::Result<Exit> {
     }
     let code = super::check::run_plan(&plan, &output, style).await;
     lab.shutdown().await;
+    if !args.json && code.is_ok() && origin_is_broken(&scenario.lab) {
+        let mut w = stdout.lock();
+        writeln!(
+            w,
+            "\n{}",
+            style.dim(&format!(
+                "On the server, this command would confirm the cause (docs/lint.md):\n  {LINT_COMMAND}"
+            ))
+        )?;
+    }
     code
+}
+
+/// The `lint` command the demo suggests for server-side faults.
+pub(crate) const LINT_COMMAND: &str =
+    "interloper lint --nginx-t --manage /srv/app/manage.py --python /srv/app/.venv/bin/python";
+
+/// Whether the lab's origins themselves misbehave the way `lint` can confirm on a server:
+/// missing, forbidden or mistyped files, or instances with different builds.
+fn origin_is_broken(lab: &LabConfig) -> bool {
+    let o = || lab.instances.iter().map(|i| &i.origin);
+    let versions: std::collections::BTreeSet<u32> = o().map(|o| o.site_version).collect();
+    o().any(|o| !o.missing.is_empty() || !o.forbidden.is_empty() || !o.wrong_type.is_empty())
+        || versions.len() > 1
 }
 
 /// A scenario to start: built in, or read from a file.

@@ -7,6 +7,7 @@ pub mod demo;
 pub mod echo;
 pub mod har;
 pub mod lab;
+pub mod lint;
 pub mod logs;
 pub mod man;
 pub mod pin;

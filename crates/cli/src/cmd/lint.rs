@@ -1,0 +1,159 @@
+//! `interloper lint`: reads the server's nginx configuration, STATIC_ROOT, permissions,
+//! Django's settings and the mount table, and reports what would break static files. It
+//! changes nothing. The reading and judging is `interloper_lint::run_lint`.
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+
+use interloper_findings::Severity;
+use interloper_lint::{DjangoSource, LintPlan, NginxSource};
+use interloper_report::{
+    LintInput, LintReport, ReportMeta, TerminalStyle, render_lint_html, render_lint_json,
+    render_lint_terminal,
+};
+
+use crate::args::parse;
+use crate::exit::Exit;
+use crate::out::Style;
+
+/// Arguments of `interloper lint`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// nginx configuration to read: a file (its includes are read too) or saved `nginx -T`
+    /// output.
+    #[arg(long, value_name = "FILE", conflicts_with = "nginx_t")]
+    pub nginx_config: Option<PathBuf>,
+    /// Run `nginx -T` and read every file it dumps (gives file:line for each directive).
+    #[arg(long = "nginx-t")]
+    pub nginx_t: bool,
+    /// The nginx binary for --nginx-t (default /usr/sbin/nginx, then nginx on PATH).
+    #[arg(long, value_name = "PATH", requires = "nginx_t")]
+    pub nginx: Option<PathBuf>,
+    /// STATIC_ROOT (default: Django's setting, with --manage or --settings).
+    #[arg(long, value_name = "DIR")]
+    pub static_root: Option<PathBuf>,
+    /// The URL path of static files (default: Django's STATIC_URL, else /static/).
+    #[arg(long, value_name = "PATH")]
+    pub static_url: Option<String>,
+    /// The project's manage.py: its settings are read by the project's Python (--python).
+    #[arg(long, value_name = "FILE", conflicts_with = "settings")]
+    pub manage: Option<PathBuf>,
+    /// The project's Python (a venv's bin/python), for --manage or --settings.
+    #[arg(long, value_name = "PATH", default_value = "python3")]
+    pub python: PathBuf,
+    /// Django settings module (e.g. mysite.settings), importable from --project-dir.
+    #[arg(long, value_name = "MODULE")]
+    pub settings: Option<String>,
+    /// Where --settings is importable from (default: the current directory).
+    #[arg(long, value_name = "DIR", requires = "settings")]
+    pub project_dir: Option<PathBuf>,
+    /// The user nginx's workers run as (default: the `user` directive, else nobody).
+    #[arg(long, value_name = "NAME|UID")]
+    pub user: Option<String>,
+    /// A mount table to read instead of /proc/self/mountinfo (e.g. a container's).
+    #[arg(long, value_name = "FILE")]
+    pub mountinfo: Option<PathBuf>,
+    /// Another instance's staticfiles.json, to compare builds (repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub compare_manifest: Vec<PathBuf>,
+    /// Print the report as JSON (schema interloper.lint/v1, see docs/lint.md).
+    #[arg(long)]
+    pub json: bool,
+    /// Also write the report as one self-contained HTML page to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+    /// Exit 1 when a finding is at or above this severity (info, warning, error, critical).
+    #[arg(long, value_name = "SEVERITY", default_value = "warning", value_parser = parse::severity)]
+    pub fail_on: Severity,
+}
+
+/// Run `interloper lint`: problems when a finding is at or above `--fail-on`.
+pub async fn run(args: Args, style: Style) -> anyhow::Result<Exit> {
+    // Reading files and running Python are blocking work.
+    tokio::task::spawn_blocking(move || run_blocking(args, style)).await?
+}
+
+fn plan(args: &Args) -> anyhow::Result<LintPlan> {
+    let nginx = if args.nginx_t {
+        Some(NginxSource::Dump {
+            text: interloper_lint::nginx_dump(args.nginx.as_deref())?,
+            label: "nginx -T".into(),
+        })
+    } else {
+        args.nginx_config.clone().map(NginxSource::File)
+    };
+    let django = match (&args.manage, &args.settings) {
+        (Some(manage), _) => Some(DjangoSource::Manage {
+            manage: manage.clone(),
+            python: args.python.clone(),
+        }),
+        (None, Some(settings)) => Some(DjangoSource::Settings {
+            python: args.python.clone(),
+            settings: settings.clone(),
+            dir: args
+                .project_dir
+                .clone()
+                .unwrap_or_else(|| PathBuf::from(".")),
+        }),
+        (None, None) => None,
+    };
+    if nginx.is_none() && django.is_none() && args.static_root.is_none() {
+        anyhow::bail!(
+            "nothing to read: give --nginx-config FILE or --nginx-t, --static-root DIR, or --manage manage.py"
+        );
+    }
+    Ok(LintPlan {
+        nginx,
+        static_root: args.static_root.clone(),
+        static_url: args.static_url.clone(),
+        django,
+        user: args.user.clone(),
+        mountinfo: args.mountinfo.clone(),
+        compare_manifests: args.compare_manifest.clone(),
+        ..LintPlan::default()
+    })
+}
+
+fn run_blocking(args: Args, style: Style) -> anyhow::Result<Exit> {
+    let outcome = interloper_lint::run_lint(&plan(&args)?)?;
+    let worst = outcome.analysis.findings.iter().map(|f| f.severity).max();
+    let now = super::check::now_rfc3339();
+    let report = LintReport::new(
+        outcome.analysis,
+        outcome
+            .inputs
+            .into_iter()
+            .map(|(name, value)| LintInput { name, value })
+            .collect(),
+        outcome.django.map(serde_json::to_value).transpose()?,
+        ReportMeta::new(env!("CARGO_PKG_VERSION"), &now, std::env::args().collect()),
+    );
+    if let Some(path) = &args.html {
+        let mut f = io::BufWriter::new(
+            std::fs::File::create(path).with_context(|| format!("--html {}", path.display()))?,
+        );
+        render_lint_html(&report, &mut f)?;
+        f.flush()?;
+    }
+    let stdout = io::stdout();
+    let mut w = stdout.lock();
+    if args.json {
+        render_lint_json(&report, &mut w)?;
+    } else {
+        render_lint_terminal(
+            &report,
+            &mut w,
+            TerminalStyle {
+                color: style.color,
+                width: super::check::terminal_width(),
+            },
+        )?;
+        if let Some(path) = &args.html {
+            writeln!(w, "HTML report: {}", path.display())?;
+        }
+    }
+    w.flush()?;
+    Ok(Exit::from_findings(worst, args.fail_on))
+}

@@ -176,6 +176,11 @@ fn summarise(t: &TargetEvidence, c: &Classified<'_>) -> TargetSummary {
         total: phase_stats(totals).unwrap_or_default(),
         leaf_issuer: t.tls.as_ref().and_then(|x| x.leaf_issuer.clone()),
         tls_status: t.tls.as_ref().map(|x| x.status),
+        browser_hellos: c
+            .rows
+            .iter()
+            .filter(|(_, r, _)| r.hello_shape != interloper_model::HelloShape::Classic)
+            .count() as u64,
     }
 }
 

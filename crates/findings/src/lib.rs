@@ -138,6 +138,10 @@ pub struct TargetSummary {
     pub leaf_issuer: Option<String>,
     /// TLS verdict status, if TLS was analysed.
     pub tls_status: Option<TlsStatus>,
+    /// Requests made on connections opened with a browser-shaped ClientHello (post-quantum or
+    /// multi-segment), counted in `requests`.
+    #[serde(default)]
+    pub browser_hellos: u64,
 }
 
 /// Result of [`analyse`].

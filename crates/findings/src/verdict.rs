@@ -56,13 +56,22 @@ fn sampling(targets: usize, s: &[TargetSummary]) -> String {
     let requests: u64 = s.iter().map(|x| x.requests).sum();
     let assets: usize = s.iter().map(|x| x.assets).sum();
     let stalled: u64 = s.iter().map(|x| x.stalled).sum();
+    let browser_hellos: u64 = s.iter().map(|x| x.browser_hellos).sum();
+    // The browser-shaped hellos are part of the count and of the budget: say how many.
+    let shapes = if browser_hellos > 0 {
+        format!(
+            " ({browser_hellos} of them on connections opened with the browser-shaped post-quantum and multi-segment ClientHellos)"
+        )
+    } else {
+        String::new()
+    };
     if stalled == 0 && requests > 0 {
         format!(
-            "{requests} requests to {assets} assets on {targets} target(s); no stall seen: a problem hitting more than {:.1}% of requests would have shown up (95% confidence)",
+            "{requests} requests to {assets} assets on {targets} target(s){shapes}; no stall seen: a problem hitting more than {:.1}% of requests would have shown up (95% confidence)",
             100.0 * detection_bound(requests, 0.95)
         )
     } else {
-        format!("{requests} requests to {assets} assets on {targets} target(s)")
+        format!("{requests} requests to {assets} assets on {targets} target(s){shapes}")
     }
 }
 
@@ -173,6 +182,7 @@ mod tests {
             total: PhaseStats::default(),
             leaf_issuer: None,
             tls_status: None,
+            browser_hellos: 0,
         }
     }
 

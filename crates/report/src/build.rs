@@ -120,6 +120,10 @@ fn fallback_summary(t: &TargetEvidence, assets: &[AssetReport]) -> TargetSummary
         total: phase_stats(totals).unwrap_or_default(),
         leaf_issuer: t.tls.as_ref().and_then(|x| x.leaf_issuer.clone()),
         tls_status: t.tls.as_ref().map(|x| x.status),
+        browser_hellos: all
+            .iter()
+            .filter(|r| r.hello_shape != interloper_model::HelloShape::Classic)
+            .count() as u64,
     }
 }
 

@@ -165,6 +165,7 @@ mod tests {
             },
             leaf_issuer: Some(issuer.into()),
             tls_status: None,
+            browser_hellos: 0,
         }
     }
 

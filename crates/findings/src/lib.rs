@@ -16,6 +16,7 @@ mod detect;
 mod input;
 mod logs;
 mod logs_input;
+mod pcap;
 mod stats;
 #[cfg(test)]
 mod testing;
@@ -30,6 +31,7 @@ pub use input::{
 };
 pub use logs::{LogAnalysis, analyse_logs};
 pub use logs_input::{LogEvidence, LogExample, LogGroup, LogSign, LogSource};
+pub use pcap::{PcapAnalysis, PcapThresholds, analyse_flows, connection_label};
 pub use stats::{detection_bound, samples_for};
 pub use thresholds::ThresholdConfig;
 

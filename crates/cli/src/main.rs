@@ -2,7 +2,7 @@
 //!
 //! Exit codes (decided in `exit.rs`, for every command):
 //!
-//! - `0`: nothing wrong: no finding at or above `--fail-on` (`check`, `logs`, `demo`), every
+//! - `0`: nothing wrong: no finding at or above `--fail-on` (`check`, `logs`, `pcap`, `demo`), every
 //!   request succeeded (`probe`), every chain clean (`tls`); or the command did what was asked
 //!   (`pin`, `completions`, `man`, `--help`, `--version`, `demo --list`, a server stopped by
 //!   Ctrl-C or SIGTERM).
@@ -67,6 +67,9 @@ enum Command {
     /// Read access logs (nginx, Apache, HAProxy, Avi JSON): which static requests clients gave
     /// up on, timed out, came out short or slow, and which backend stands out.
     Logs(cmd::logs::Args),
+    /// Read packet captures (pcap/pcapng): per TCP connection where the seconds went, who
+    /// ended it, who spoke TLS (JA3/JA4), with findings.
+    Pcap(cmd::pcap::Args),
     /// Print the completion script for a shell (bash, zsh, fish, powershell, elvish).
     Completions(cmd::completions::Args),
     /// Print the manual page (roff), or write one page per command with --out DIR.
@@ -113,6 +116,7 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
             Command::Echo(args) => cmd::echo::run(args, style).await,
             Command::Serve(args) => cmd::serve::run(args).await,
             Command::Logs(args) => cmd::logs::run(args, style).await,
+            Command::Pcap(args) => cmd::pcap::run(args, style).await,
             // The generators get the definition from here, so no command imports the root.
             Command::Completions(args) => cmd::completions::run(&args, Cli::command()),
             Command::Man(args) => cmd::man::run(&args, Cli::command()),

@@ -7,7 +7,7 @@ use std::process::{Command as Process, Output, Stdio};
 use assert_cmd::Command;
 
 /// Every subcommand a user can type (`help` aside).
-const SUBCOMMANDS: [&str; 11] = [
+const SUBCOMMANDS: [&str; 12] = [
     "check",
     "probe",
     "tls",
@@ -17,6 +17,7 @@ const SUBCOMMANDS: [&str; 11] = [
     "echo",
     "serve",
     "logs",
+    "pcap",
     "completions",
     "man",
 ];

@@ -116,7 +116,7 @@ fn stalls(c: &Connection, th: &PcapThresholds, g: &mut Gather) {
                 Code::IL201,
                 c,
                 format!(
-                    "the server side went silent {} inside a response, after {}",
+                    "the server side went silent {} in the middle of answering, after its first {}",
                     fmt_duration_ms(gap.duration_ms),
                     fmt_bytes(gap.after_bytes as f64)
                 ),
@@ -125,7 +125,7 @@ fn stalls(c: &Connection, th: &PcapThresholds, g: &mut Gather) {
     }
 }
 
-fn ends(c: &Connection, g: &mut Gather) {
+fn ends(c: &Connection, th: &PcapThresholds, g: &mut Gather) {
     let Some(end) = &c.end else {
         return;
     };
@@ -179,14 +179,18 @@ fn ends(c: &Connection, g: &mut Gather) {
                 state.unwrap_or("after its answers")
             ),
         ),
+        // A client that leaves at once (a cancelled request) is not one that gave up.
         (Side::Client, EndKind::Rst, Some(s)) | (Side::Client, EndKind::Fin, Some(s))
-            if end.awaiting_response || end.kind == EndKind::Rst =>
+            if end.kind == EndKind::Rst || end.waited_ms.is_some_and(|w| w >= th.stall_ms) =>
         {
+            let waited = end
+                .waited_ms
+                .map_or_else(String::new, |w| format!(" (after {})", fmt_duration_ms(w)));
             g.add(
                 Code::IL213,
                 c,
                 format!(
-                    "{} {} the connection {s}",
+                    "{} {} the connection {s}{waited}",
                     side_words(end.by),
                     verb(end.kind)
                 ),
@@ -253,9 +257,18 @@ fn handshakes(c: &Connection, g: &mut Gather) {
     }
 }
 
+/// A JA4 with its ALPN characters (the end of part a) masked: one client offers h2 on some
+/// connections and HTTP/1.1 only on others, and is still one client.
+fn without_alpn(ja4: &str) -> String {
+    match (ja4.get(..8), ja4.get(10..)) {
+        (Some(head), Some(tail)) => format!("{head}__{tail}"),
+        _ => ja4.to_string(),
+    }
+}
+
 /// IL111: one SNI, several JA4s.
 fn clients_per_name(flows: &Flows) -> Option<Finding> {
-    let mut by_name: BTreeMap<&str, BTreeMap<&str, Vec<&Connection>>> = BTreeMap::new();
+    let mut by_name: BTreeMap<&str, BTreeMap<String, Vec<&Connection>>> = BTreeMap::new();
     for c in &flows.connections {
         let Some(h) = c.tls.as_ref().and_then(|t| t.client_hellos.first()) else {
             continue;
@@ -266,7 +279,7 @@ fn clients_per_name(flows: &Flows) -> Option<Finding> {
         by_name
             .entry(sni)
             .or_default()
-            .entry(h.ja4.as_str())
+            .entry(without_alpn(&h.ja4))
             .or_default()
             .push(c);
     }
@@ -314,7 +327,7 @@ pub fn analyse_flows(
     let mut g = Gather::default();
     for c in &flows.connections {
         stalls(c, th, &mut g);
-        ends(c, &mut g);
+        ends(c, th, &mut g);
         loss(c, th, &mut g);
         handshakes(c, &mut g);
     }
@@ -467,6 +480,7 @@ mod tests {
             at_ms: 5.0,
             reset_by: vec![Side::Server],
             awaiting_response: true,
+            waited_ms: Some(5.0),
             during_response: false,
             close_notify: None,
             mid_record: false,
@@ -505,6 +519,7 @@ mod tests {
             at_ms: 5.0,
             reset_by: Vec::new(),
             awaiting_response: false,
+            waited_ms: None,
             during_response: true,
             close_notify: None,
             mid_record: false,

@@ -163,6 +163,8 @@ pub struct End {
     pub reset_by: Vec<Side>,
     /// A request was waiting for its first response byte.
     pub awaiting_response: bool,
+    /// How long that request had waited (ms).
+    pub waited_ms: Option<f64>,
     /// A response had begun and (as far as HTTP shows) not finished, or the server side ended
     /// within a second of its last bytes while the client had not ended.
     pub during_response: bool,

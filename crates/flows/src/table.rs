@@ -27,6 +27,10 @@ const HANDSHAKE_CERTIFICATE: u8 = 11;
 /// A server that ends this soon after its last bytes, before the client ended, ended during
 /// the response (µs).
 const END_DURING_RESPONSE_US: u64 = 1_000_000;
+/// Over TLS, an unanswered client burst smaller than this is protocol chatter (HTTP/2
+/// SETTINGS ACK, WINDOW_UPDATE, PING, GOAWAY: 9–17 bytes plus 22 of record overhead), not a
+/// request: a real request's headers do not fit.
+const MIN_TLS_REQUEST: u64 = 48;
 
 type Endpoint = (IpAddr, u16);
 
@@ -648,11 +652,22 @@ impl Conn {
         let Some(c) = self.current.take() else {
             return;
         };
+        if self.is_chatter(&c) {
+            self.exchanges_total = self.exchanges_total.saturating_sub(1);
+            return;
+        }
         let cap = opts.limits.max_exchanges;
         let notable = c.ex.longest_wait_ms() >= ms(opts.gap_threshold_us) || c.ex.truncated();
         if self.exchanges.len() < cap || (notable && self.exchanges.len() < 2 * cap) {
             self.exchanges.push(c.ex);
         }
+    }
+
+    /// An unanswered tiny TLS burst (see [`MIN_TLS_REQUEST`]).
+    fn is_chatter(&self, c: &Current) -> bool {
+        self.payload == Payload::Tls
+            && c.first_response_us.is_none()
+            && c.ex.request_bytes < MIN_TLS_REQUEST
     }
 
     fn http_event(&mut self, e: HttpEvent, opts: &Options) {
@@ -869,7 +884,13 @@ impl Conn {
                 }
             }
             None => {
+                let waited = self
+                    .current
+                    .as_ref()
+                    .filter(|c| c.first_response_us.is_none())
+                    .map(|c| ms(ts.saturating_sub(c.request_us)));
                 let (awaiting, during) = match &self.current {
+                    Some(c) if self.is_chatter(c) => (false, false),
                     Some(c) if c.first_response_us.is_none() => (true, false),
                     Some(c) => {
                         let http_short =
@@ -893,6 +914,7 @@ impl Conn {
                     at_ms: ms(ts.saturating_sub(self.first_us)),
                     reset_by: if rst { vec![side] } else { Vec::new() },
                     awaiting_response: awaiting && !opts.hellos_only,
+                    waited_ms: waited.filter(|_| awaiting && !opts.hellos_only),
                     during_response: during && !opts.hellos_only,
                     close_notify,
                     mid_record,

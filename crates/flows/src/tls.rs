@@ -125,7 +125,11 @@ impl TlsWalker {
                     self.app_open = true;
                     events.push(TlsEvent::ClientFinished);
                     // The Finished itself is handshake, not a request.
-                } else if typ == APPLICATION_DATA && self.app_open {
+                } else if typ == APPLICATION_DATA
+                    && self.app_open
+                    && !(self.tls13 && len == TLS13_ALERT_RECORD_LEN)
+                {
+                    // (A TLS 1.3 alert — a close_notify — is not a request or a response.)
                     app += (RECORD_HEADER_LEN + len) as u64;
                 }
             }

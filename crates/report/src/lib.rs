@@ -28,12 +28,17 @@
 mod build;
 mod html;
 mod logs;
+mod pcap;
 mod svg;
 mod terminal;
 mod text;
 
 pub use html::render_html;
 pub use logs::{LOGS_SCHEMA, LogReport, render_logs_html, render_logs_json, render_logs_terminal};
+pub use pcap::{
+    PCAP_SCHEMA, PcapReport, PcapSource, end_words, render_pcap_html, render_pcap_json,
+    render_pcap_terminal,
+};
 pub use terminal::{TerminalStyle, render_terminal};
 
 pub use interloper_findings::REPORT_SCHEMA;

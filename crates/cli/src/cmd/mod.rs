@@ -8,6 +8,7 @@ pub mod echo;
 pub mod lab;
 pub mod logs;
 pub mod man;
+pub mod pcap;
 pub mod pin;
 pub mod probe;
 pub mod serve;

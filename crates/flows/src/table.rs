@@ -832,7 +832,12 @@ impl Conn {
                     self.handshake_done(ts);
                 }
             }
-            TlsEvent::ClientFinished => self.handshake_done(ts),
+            TlsEvent::ClientFinished => {
+                if let Some(Walker::Tls(w)) = self.dirs.get_mut(1 - d).map(|x| &mut x.walker) {
+                    w.expect_tickets();
+                }
+                self.handshake_done(ts);
+            }
             TlsEvent::Lost(why) => self.note(max_items, format!("TLS not followed: {why}")),
             TlsEvent::Oversized(len) => self.note(
                 max_items,

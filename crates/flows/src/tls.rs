@@ -10,6 +10,12 @@ const CHANGE_CIPHER_SPEC: u8 = 20;
 const ALERT: u8 = 21;
 const HANDSHAKE: u8 = 22;
 const APPLICATION_DATA: u8 = 23;
+/// TLS 1.3: leading small server records after the client's Finished are taken for
+/// NewSessionTickets, not an answer (OpenSSL, rustls and Go servers send two): at most this
+/// many …
+const TICKET_RECORDS: u8 = 2;
+/// … each at most this long.
+const TICKET_RECORD_MAX: usize = 300;
 /// A TLS 1.3 close_notify: 2 alert bytes, the inner content type and a 16-byte AEAD tag.
 const TLS13_ALERT_RECORD_LEN: usize = 19;
 
@@ -52,6 +58,8 @@ pub(crate) struct TlsWalker {
     pub await_finished: bool,
     /// TLS 1.3 was negotiated (for the close_notify heuristic).
     pub tls13: bool,
+    /// TLS 1.3 server: small records still taken for session tickets.
+    pub tickets_left: u8,
     /// This direction sent a ServerHello.
     saw_server_hello: bool,
     /// The other direction sent a ServerHello.
@@ -65,6 +73,11 @@ pub(crate) struct TlsWalker {
 }
 
 impl TlsWalker {
+    /// TLS 1.3 server side: the next small records are probably session tickets.
+    pub fn expect_tickets(&mut self) {
+        self.tickets_left = TICKET_RECORDS;
+    }
+
     /// The stream is between records.
     pub fn mid_record(&self) -> bool {
         !self.broken && (self.rec_left > 0 || !self.header.is_empty())
@@ -127,8 +140,15 @@ impl TlsWalker {
                     // The Finished itself is handshake, not a request.
                 } else if typ == APPLICATION_DATA
                     && self.app_open
+                    && self.tickets_left > 0
+                    && len <= TICKET_RECORD_MAX
+                {
+                    self.tickets_left -= 1;
+                } else if typ == APPLICATION_DATA
+                    && self.app_open
                     && !(self.tls13 && len == TLS13_ALERT_RECORD_LEN)
                 {
+                    self.tickets_left = 0;
                     // (A TLS 1.3 alert — a close_notify — is not a request or a response.)
                     app += (RECORD_HEADER_LEN + len) as u64;
                 }

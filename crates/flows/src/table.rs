@@ -442,20 +442,19 @@ impl Conn {
         let next = *dir.next.get_or_insert(seq);
         let delta = seq.wrapping_sub(next) as i32;
         let len = payload.len() as u64;
-        let mut chunks: Vec<(u64, Vec<u8>)> = Vec::new();
-        if delta < 0 {
+        // The new in-order bytes of this segment, borrowed (no copy on the common path).
+        let first: &[u8] = if delta < 0 {
             let behind = u64::from(delta.unsigned_abs());
             dir.stats.retransmissions += 1;
             if behind >= len {
                 return;
             }
             // Part is new: deliver the tail.
-            let tail = payload
+            payload
                 .get(usize::try_from(behind).unwrap_or(usize::MAX)..)
-                .unwrap_or_default();
-            chunks.push((0, tail.to_vec()));
+                .unwrap_or_default()
         } else if delta == 0 {
-            chunks.push((0, payload.to_vec()));
+            payload
         } else {
             let ahead = u64::from(delta.unsigned_abs());
             let key = dir.delivered + ahead;
@@ -479,23 +478,20 @@ impl Conn {
             dir.pending_bytes = 0;
             dir.next = Some(seq);
             dir.delivered = key;
-            chunks.push((0, payload.to_vec()));
             self.note(
                 limits.max_items,
                 "a hole in the stream never filled (capture loss?): TLS/HTTP parsing stopped there"
                     .into(),
             );
-        }
+            payload
+        };
         let Some(dir) = self.dirs.get_mut(d) else {
             return;
         };
-        // Deliver, then whatever pending segments now line up.
+        dir.delivered += first.len() as u64;
+        dir.next = Some(dir.next.unwrap_or(seq).wrapping_add(first.len() as u32));
+        // Then whatever pending segments now line up.
         let mut out: Vec<Vec<u8>> = Vec::new();
-        for (_, c) in chunks {
-            dir.delivered += c.len() as u64;
-            dir.next = Some(dir.next.unwrap_or(seq).wrapping_add(c.len() as u32));
-            out.push(c);
-        }
         while let Some((&pos, _)) = dir.pending.first_key_value() {
             if pos > dir.delivered {
                 break;
@@ -512,6 +508,7 @@ impl Conn {
                 out.push(tail.to_vec());
             }
         }
+        self.deliver(d, ts, first, opts);
         for c in out {
             self.deliver(d, ts, &c, opts);
         }

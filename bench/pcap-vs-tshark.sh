@@ -59,5 +59,6 @@ distinct=$(sort -u "$cache/ja3-tshark.txt" | wc -l)
 echo "distinct JA3 values: $distinct"
 
 log "timing (farm-bench, $RUNS runs each, interleaved)"
-farm-bench -n "$RUNS" --timeout 3000 -- "$bin" pcap "$file" --hellos-only \
-  --vs "tshark -r $file -Y $filter -T fields -e tls.handshake.ja3"
+farm-bench -n "$RUNS" --timeout 3000 \
+  --vs "tshark -r $file -Y $filter -T fields -e tls.handshake.ja3" \
+  -- "$bin" pcap "$file" --hellos-only

@@ -87,6 +87,7 @@ struct Recorded {
     origin: SocketAddr,
     witness: Option<SocketAddr>,
     witness_backend: Option<SocketAddr>,
+    file: PathBuf,
     _dir: tempfile::TempDir,
 }
 
@@ -140,6 +141,7 @@ fn record(
         origin: inst.origin,
         witness: inst.witness,
         witness_backend: inst.witness_backend,
+        file,
         _dir: dir,
     })
 }
@@ -251,6 +253,28 @@ fn a_stall_is_placed_on_the_middlebox_leg_not_the_origins() {
         "{report:#}"
     );
     assert_eq!(report["verdict"]["root_cause"], "IL201");
+
+    // --port keeps the origin's leg only: nothing stalled there.
+    let file = r.file.to_str().expect("UTF-8 path");
+    let port = r.origin.port().to_string();
+    let out = interloper(&["pcap", file, "--port", &port, "--json"]);
+    let origin_only = json(&out);
+    assert!(findings(&origin_only, "IL201").is_empty(), "{origin_only:#}");
+    assert_eq!(connections_to(&origin_only, r.origin).len(), origin_leg.len());
+    assert_eq!(
+        origin_only["connections"].as_array().map(Vec::len),
+        Some(origin_leg.len())
+    );
+    assert!(origin_only["filtered_out"].as_u64() > Some(0));
+
+    // The HTML page: one lane per connection, self-contained.
+    let html = r.file.with_extension("html");
+    let out = interloper(&["pcap", file, "--html", html.to_str().expect("path")]);
+    assert_eq!(out.status.code(), Some(1));
+    let page = std::fs::read_to_string(&html).expect("html written");
+    let lanes = page.matches("<a href=\"#c").count();
+    assert_eq!(lanes, client_leg.len() + origin_leg.len(), "one lane per connection");
+    assert!(page.contains("IL201") && !page.contains("<script src"));
 }
 
 #[test]

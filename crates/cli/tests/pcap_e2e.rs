@@ -259,8 +259,14 @@ fn a_stall_is_placed_on_the_middlebox_leg_not_the_origins() {
     let port = r.origin.port().to_string();
     let out = interloper(&["pcap", file, "--port", &port, "--json"]);
     let origin_only = json(&out);
-    assert!(findings(&origin_only, "IL201").is_empty(), "{origin_only:#}");
-    assert_eq!(connections_to(&origin_only, r.origin).len(), origin_leg.len());
+    assert!(
+        findings(&origin_only, "IL201").is_empty(),
+        "{origin_only:#}"
+    );
+    assert_eq!(
+        connections_to(&origin_only, r.origin).len(),
+        origin_leg.len()
+    );
     assert_eq!(
         origin_only["connections"].as_array().map(Vec::len),
         Some(origin_leg.len())
@@ -273,7 +279,11 @@ fn a_stall_is_placed_on_the_middlebox_leg_not_the_origins() {
     assert_eq!(out.status.code(), Some(1));
     let page = std::fs::read_to_string(&html).expect("html written");
     let lanes = page.matches("<a href=\"#c").count();
-    assert_eq!(lanes, client_leg.len() + origin_leg.len(), "one lane per connection");
+    assert_eq!(
+        lanes,
+        client_leg.len() + origin_leg.len(),
+        "one lane per connection"
+    );
     assert!(page.contains("IL201") && !page.contains("<script src"));
 }
 

@@ -130,6 +130,9 @@ impl TlsWalker {
                 self.rec_len = len;
                 self.rec_left = len;
                 self.keep = (typ == HANDSHAKE && !self.encrypted) || typ == ALERT;
+                if self.keep {
+                    self.record.reserve(len);
+                }
                 if typ == HANDSHAKE && !self.encrypted && !self.first_done {
                     self.first_records += 1;
                 }
@@ -172,7 +175,11 @@ impl TlsWalker {
         let record = std::mem::take(&mut self.record);
         match self.rec_type {
             HANDSHAKE if self.keep => {
-                self.handshake.extend_from_slice(&record);
+                if self.handshake.is_empty() {
+                    self.handshake = record;
+                } else {
+                    self.handshake.extend_from_slice(&record);
+                }
                 self.messages(max_msg, events);
             }
             ALERT => {
@@ -209,7 +216,11 @@ impl TlsWalker {
             if self.handshake.len() < total {
                 return;
             }
-            let msg: Vec<u8> = self.handshake.drain(..total).collect();
+            let msg: Vec<u8> = if total == self.handshake.len() {
+                std::mem::take(&mut self.handshake)
+            } else {
+                self.handshake.drain(..total).collect()
+            };
             if msg.first() == Some(&interloper_wire::HANDSHAKE_SERVER_HELLO) {
                 // Known at once, so a ChangeCipherSpec later in this same chunk is read right.
                 if let Ok(sh) = interloper_wire::ServerHello::parse(&msg) {

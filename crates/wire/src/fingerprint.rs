@@ -49,7 +49,7 @@ pub struct Ja4 {
 /// large capture is hot: no string per value).
 fn dec_list<T: std::fmt::Display>(values: impl IntoIterator<Item = T>) -> String {
     use std::fmt::Write as _;
-    let mut out = String::new();
+    let mut out = String::with_capacity(64);
     for (i, v) in values.into_iter().enumerate() {
         if i > 0 {
             out.push('-');

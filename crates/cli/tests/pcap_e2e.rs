@@ -123,13 +123,27 @@ fn record(
     let argv: Vec<&str> = args.iter().map(String::as_str).collect();
     let check = interloper(&argv);
     let file = dump.stop();
-    runtime.block_on(lab.shutdown());
     assert!(
         check.status.code().is_some_and(|c| c <= 1),
         "check failed to run: {}",
         String::from_utf8_lossy(&check.stderr)
     );
-    let out = interloper(&["pcap", file.to_str().expect("UTF-8 path"), "--json"]);
+    // The roots the user of the lab has: its public CA, and the inspection CA installed
+    // locally (as `check` was given them), for chains seen in the clear.
+    let mut pcap_args = vec![
+        "pcap".to_string(),
+        file.to_str().expect("UTF-8 path").to_string(),
+        "--json".to_string(),
+        "--no-os-roots".to_string(),
+        "--public-roots".to_string(),
+        lab.public_roots_pem_path().display().to_string(),
+    ];
+    if let Some(ca) = &inst.inspection_ca_pem_path {
+        pcap_args.extend(["--cacert".to_string(), ca.display().to_string()]);
+    }
+    let argv: Vec<&str> = pcap_args.iter().map(String::as_str).collect();
+    let out = interloper(&argv);
+    runtime.block_on(lab.shutdown());
     assert!(
         matches!(out.status.code(), Some(0 | 1)),
         "{}",
@@ -379,6 +393,46 @@ fn the_middleboxs_hello_is_told_apart_from_the_clients() {
     assert!(
         client.is_disjoint(&behind),
         "client {client:?} vs behind the box {behind:?}"
+    );
+}
+
+#[test]
+fn a_chain_in_the_clear_is_judged_as_tls_judges_it() {
+    // TLS 1.2 to clients: the box's minted chain crosses the wire in the clear.
+    let mut cfg = faulty_box(Faults::default());
+    if let Some(mb) = cfg.instances.first_mut().and_then(|i| i.middlebox.as_mut()) {
+        mb.tls12_only = true;
+    }
+    let Some(r) = record(
+        cfg,
+        2,
+        "lo",
+        &[],
+        "a_chain_in_the_clear_is_judged_as_tls_judges_it",
+    ) else {
+        return;
+    };
+    let report = &r.report;
+    let client_leg = connections_to(report, r.middlebox);
+    assert!(
+        client_leg
+            .iter()
+            .any(|c| c["tls"]["certificate_count"].as_u64() > Some(0)
+                && c["tls"]["server_hello"]["version"] == "TLS 1.2"),
+        "{report:#}"
+    );
+    // Anchored only in the locally installed inspection CA: the same finding `tls` gives.
+    assert!(
+        findings(report, "IL102")
+            .iter()
+            .any(|f| f["target"] == r.middlebox.to_string()),
+        "{report:#}"
+    );
+    // The origin's leg (TLS 1.3, the box as client) shows no chain.
+    assert!(
+        connections_to(report, r.origin)
+            .iter()
+            .all(|c| c["tls"]["certificate_count"] == 0)
     );
 }
 

@@ -1,6 +1,9 @@
 //! Fuzzes capture reading: pcap/pcapng framing, link/IP/TCP decoding, reassembly and the
-//! hello scan, with default and with tiny limits (to exercise the bounds).
+//! hello scan, with default and with tiny limits (to exercise the bounds); then the same bytes
+//! through the streaming analysis of `interloper pcap` (connection timelines, TLS record
+//! walking, HTTP heads), with default and tiny limits.
 #![no_main]
+use interloper_flows::{Limits as FlowLimits, Options};
 use interloper_wire::capture::{Limits, read_capture, read_capture_with};
 use libfuzzer_sys::fuzz_target;
 
@@ -13,4 +16,21 @@ fuzz_target!(|data: &[u8]| {
         max_total_bytes: 4096,
     };
     let _ = read_capture_with(data, &tiny);
+    let _ = interloper_flows::read_capture(data, &Options::default());
+    let tiny_flows = Options {
+        gap_threshold_us: 1,
+        hellos_only: false,
+        limits: FlowLimits {
+            max_connections: 4,
+            max_exchanges: 2,
+            max_gaps: 1,
+            max_pending_bytes: 300,
+            max_total_pending: 600,
+            max_handshake_bytes: 300,
+            max_head_bytes: 64,
+            max_items: 1,
+        },
+    };
+    let _ = interloper_flows::read_capture(data, &tiny_flows);
+    let _ = interloper_flows::read_capture(data, &Options { hellos_only: true, ..tiny_flows });
 });

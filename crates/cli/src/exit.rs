@@ -9,14 +9,15 @@ use interloper_findings::Severity;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
     /// 0: the command ran and found nothing wrong: no finding at or above `--fail-on`
-    /// (`check`, `logs`, `har`, `visits`, `lint`, `demo`), every request succeeded (`probe`), every chain clean
+    /// (`check`, `logs`, `har`, `visits`, `lint`, `pcap`, `demo`), every request succeeded (`probe`), every chain clean
     /// (`tls`); or it did what was asked (`pin`, `completions`, `man`, `--help`, a server
     /// stopped by Ctrl-C or SIGTERM), or stdout was closed early (`| head`).
     Clean,
     /// 1: the command ran and found a problem: a finding at or above `--fail-on`, a failed
     /// request, a chain that is not clean (including one that could not be fetched).
     Problems,
-    /// 2: usage or input error: a bad flag or value, an unreadable or malformed file, a URL
+    /// 2: usage or input error: a bad flag or value, an unreadable or malformed file (for
+    /// `pcap`: not pcap/pcapng, or every packet of a link type it does not read), a URL
     /// that is not http(s), a port that cannot be bound, a server whose chain `pin` cannot
     /// get. Nothing was judged.
     Error,

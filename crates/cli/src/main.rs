@@ -2,7 +2,7 @@
 //!
 //! Exit codes (decided in `exit.rs`, for every command):
 //!
-//! - `0`: nothing wrong: no finding at or above `--fail-on` (`check`, `logs`, `har`, `visits`, `lint`, `demo`), every
+//! - `0`: nothing wrong: no finding at or above `--fail-on` (`check`, `logs`, `har`, `visits`, `lint`, `pcap`, `demo`), every
 //!   request succeeded (`probe`), every chain clean (`tls`); or the command did what was asked
 //!   (`pin`, `completions`, `man`, `--help`, `--version`, `demo --list`, a server stopped by
 //!   Ctrl-C or SIGTERM).
@@ -77,6 +77,9 @@ enum Command {
     /// Read the server: nginx's configuration (`nginx -T`), STATIC_ROOT and its permissions,
     /// Django's settings and manifest, the mount table; report what breaks static files.
     Lint(cmd::lint::Args),
+    /// Read packet captures (pcap/pcapng): per TCP connection where the seconds went, who
+    /// ended it, who spoke TLS (JA3/JA4), with findings.
+    Pcap(cmd::pcap::Args),
     /// Print the completion script for a shell (bash, zsh, fish, powershell, elvish).
     Completions(cmd::completions::Args),
     /// Print the manual page (roff), or write one page per command with --out DIR.
@@ -126,6 +129,7 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
             Command::Visits(args) => cmd::visits::run(args, style).await,
             Command::Har(args) => cmd::har::run(args, style).await,
             Command::Lint(args) => cmd::lint::run(args, style).await,
+            Command::Pcap(args) => cmd::pcap::run(args, style).await,
             // The generators get the definition from here, so no command imports the root.
             Command::Completions(args) => cmd::completions::run(&args, Cli::command()),
             Command::Man(args) => cmd::man::run(&args, Cli::command()),

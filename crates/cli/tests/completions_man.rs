@@ -7,7 +7,7 @@ use std::process::{Command as Process, Output, Stdio};
 use assert_cmd::Command;
 
 /// Every subcommand a user can type (`help` aside).
-const SUBCOMMANDS: [&str; 14] = [
+const SUBCOMMANDS: [&str; 15] = [
     "check",
     "probe",
     "tls",
@@ -20,6 +20,7 @@ const SUBCOMMANDS: [&str; 14] = [
     "visits",
     "har",
     "lint",
+    "pcap",
     "completions",
     "man",
 ];

@@ -297,6 +297,25 @@ catalogue! {
          site from a network without inspection. If proven, ask your network team to bypass \
          inspection for this server.",
     }
+    IL110 {
+        family: Tls, rank: 63, severity: Error, verdict: Failing,
+        place: Path, symptom: None,
+        title: "TLS handshake refused with an alert",
+        remedy: "One side refused the handshake with a fatal alert, seen in a capture. From the \
+         client (unknown_ca, bad_certificate) it means the certificate presented was not \
+         trusted — often a middlebox's own; from the server (handshake_failure, \
+         protocol_version) the hello was not acceptable. Compare the hello that reached \
+         the server with the browser's (interloper pcap shows both JA4s).",
+    }
+    IL111 {
+        family: Tls, rank: 193, severity: Info, verdict: Notice,
+        place: Path, symptom: None,
+        title: "Different TLS clients for one server name",
+        remedy: "Connections to the same server name carry ClientHellos with different JA4 \
+         fingerprints. Several browsers do this too; but when the capture was taken on the \
+         server and the users all run one browser, a hello that is not theirs comes from \
+         something that re-originates their connections (an inspecting proxy).",
+    }
     IL201 {
         family: Delivery, rank: 110, severity: Error, verdict: Degraded,
         place: Path, symptom: Some("stalls"),
@@ -385,6 +404,43 @@ catalogue! {
          connection it may open to the host (six over HTTP/1.1) was busy. Connections held \
          by stalled responses cause this; so do many files over HTTP/1.1. Fix the stalls \
          first; serving over HTTP/2 or bundling files removes the queue.",
+    }
+    IL212 {
+        family: Delivery, rank: 113, severity: Error, verdict: Failing,
+        place: Path, symptom: Some("connections dropped by the server side"),
+        title: "Connection dropped by the server side",
+        remedy: "The capture shows the server's side of the connection ending it (a reset, or a \
+         close while a request waited for its answer). When the capture point sits between \
+         a proxy and the client, that side is the proxy: look at its logs and at the \
+         origin's for the same moment (interloper pcap shows both legs when both are in \
+         the capture).",
+    }
+    IL213 {
+        family: Delivery, rank: 133, severity: Warning, verdict: Degraded,
+        place: Path, symptom: Some("connections dropped by the client side"),
+        title: "Connection dropped by the client side",
+        remedy: "The client's side ended the connection while a request was unanswered or a \
+         response was arriving (a reset, or a close). Browsers do this when they give up \
+         waiting; a proxy does it when its own timeout is shorter than the server's answer. \
+         Look at what made the answer slow (the same capture's waits and gaps).",
+    }
+    IL214 {
+        family: Delivery, rank: 143, severity: Warning, verdict: Degraded,
+        place: Path, symptom: Some("packet loss"),
+        title: "Retransmissions or zero windows",
+        remedy: "Segments were sent again (loss on the path) or a receiver advertised a zero \
+         window (it could not keep up). Loss on one leg only points at that link or device; \
+         zero windows point at the receiving host or a proxy buffering.",
+    }
+    IL215 {
+        family: Delivery, rank: 73, severity: Error, verdict: Failing,
+        place: Path, symptom: Some("large hellos unanswered"),
+        title: "Large ClientHello never answered",
+        remedy: "A ClientHello that needed several TCP segments (post-quantum key shares make \
+         them larger than one packet) got no ServerHello while smaller ones did, or none \
+         did. A device on the path that drops or cannot reassemble multi-segment hellos \
+         (old firewalls, an MTU problem) does this; ask for it to be updated or the path \
+         MTU fixed.",
     }
     IL301 {
         family: Assets, rank: 140, severity: Error, verdict: Failing,

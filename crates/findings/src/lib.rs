@@ -18,6 +18,7 @@ mod input;
 mod lint;
 mod logs;
 mod logs_input;
+mod pcap;
 mod stats;
 #[cfg(test)]
 mod testing;
@@ -35,6 +36,7 @@ pub use input::{
 pub use lint::{LintAnalysis, analyse_lint};
 pub use logs::{LogAnalysis, analyse_logs};
 pub use logs_input::{LogEvidence, LogExample, LogGroup, LogSign, LogSource};
+pub use pcap::{PcapAnalysis, PcapThresholds, analyse_flows, connection_label};
 pub use stats::{detection_bound, samples_for};
 pub use thresholds::ThresholdConfig;
 

@@ -64,6 +64,9 @@ pub struct Instance {
     pub second_addr: Option<SocketAddr>,
     /// Where clients reach the witness beside this instance (through the same middlebox).
     pub witness: Option<SocketAddr>,
+    /// Where the witness itself listens (behind the middlebox, when there is one): the
+    /// far end of the middlebox's own connection, as a capture sees it.
+    pub witness_backend: Option<SocketAddr>,
 }
 
 impl Instance {
@@ -253,6 +256,7 @@ impl Lab {
                 addr,
                 second_addr,
                 witness,
+                witness_backend: witness_origin,
             });
         }
         Ok(Lab {

@@ -30,6 +30,7 @@ mod har;
 mod html;
 mod lint;
 mod logs;
+mod pcap;
 mod svg;
 mod terminal;
 mod text;
@@ -41,6 +42,10 @@ pub use lint::{
     LINT_SCHEMA, LintInput, LintReport, render_lint_html, render_lint_json, render_lint_terminal,
 };
 pub use logs::{LOGS_SCHEMA, LogReport, render_logs_html, render_logs_json, render_logs_terminal};
+pub use pcap::{
+    PCAP_SCHEMA, PcapReport, PcapSource, end_words, render_pcap_html, render_pcap_json,
+    render_pcap_terminal,
+};
 pub use terminal::{TerminalStyle, render_terminal};
 pub use visits::{
     VISITS_SCHEMA, VisitsReport, VisitsSummary, render_visits_html, render_visits_json,

@@ -154,8 +154,10 @@ pub fn read_capture_with(bytes: &[u8], limits: &Limits) -> Result<Capture, WireE
     Ok(table.finish())
 }
 
-/// Link-layer decoding to an etherparse slice, by link type.
-fn decode(linktype: Linktype, data: &[u8]) -> Option<SlicedPacket<'_>> {
+/// Link-layer decoding to an etherparse slice, by link type: Ethernet (with VLAN tags), BSD
+/// loopback (NULL/LOOP), raw IPv4/IPv6, Linux cooked SLL and SLL2. `None` for other link
+/// types and for packets whose headers do not decode.
+pub fn decode(linktype: Linktype, data: &[u8]) -> Option<SlicedPacket<'_>> {
     match linktype {
         Linktype::ETHERNET => SlicedPacket::from_ethernet(data).ok(),
         // BSD loopback: a 4-byte address family (host order for NULL, network order for LOOP);

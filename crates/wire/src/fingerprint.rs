@@ -45,12 +45,18 @@ pub struct Ja4 {
     pub ja4_ro: String,
 }
 
-fn dec_list<T: ToString>(values: impl IntoIterator<Item = T>) -> String {
-    values
-        .into_iter()
-        .map(|v| v.to_string())
-        .collect::<Vec<_>>()
-        .join("-")
+/// Values in decimal joined by `-`, written into one string (fingerprinting every hello of a
+/// large capture is hot: no string per value).
+fn dec_list<T: std::fmt::Display>(values: impl IntoIterator<Item = T>) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(64);
+    for (i, v) in values.into_iter().enumerate() {
+        if i > 0 {
+            out.push('-');
+        }
+        let _ = write!(out, "{v}");
+    }
+    out
 }
 
 fn md5_hex(s: &str) -> String {
@@ -121,12 +127,20 @@ fn ja4_alpn(first: Option<&[u8]>) -> String {
     }
 }
 
+const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
+
+/// Values as 4-digit lowercase hex joined by `,`, written into one string.
 fn hex_list(values: &[u16]) -> String {
-    values
-        .iter()
-        .map(|v| format!("{v:04x}"))
-        .collect::<Vec<_>>()
-        .join(",")
+    let mut out = String::with_capacity(values.len() * 5);
+    for (i, v) in values.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        for shift in [12, 8, 4, 0] {
+            out.push(char::from(HEX_DIGITS[usize::from((v >> shift) & 0xf)]));
+        }
+    }
+    out
 }
 
 /// First 12 hex digits of SHA-256, or twelve zeros for an empty list (the JA4 convention).

@@ -10,6 +10,7 @@ pub mod lab;
 pub mod lint;
 pub mod logs;
 pub mod man;
+pub mod pcap;
 pub mod pin;
 pub mod probe;
 pub mod serve;

@@ -1,0 +1,262 @@
+//! `interloper pcap FILE…`: the wire's own account of each TCP connection in a capture — where
+//! the seconds went, who ended it, who spoke TLS — with findings from the same catalogue.
+//!
+//! The files are opened here and streamed through `interloper_flows` (pure, bounded); the
+//! findings crate judges the connections, `check::tlspath` judges chains visible in the clear
+//! (TLS ≤ 1.2) with the same roots as `tls`, and the report crate renders.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Read, Write};
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use interloper_check::tlspath::{TlsPath, to_findings_evidence};
+use interloper_findings::{PcapThresholds, Severity, analyse_flows};
+use interloper_flows::{Analyzer, Connection, Flows, Options, read_into};
+use interloper_model::TlsInfo;
+use interloper_report::{
+    PcapReport, PcapSource, ReportMeta, TerminalStyle, render_pcap_html, render_pcap_json,
+    render_pcap_terminal,
+};
+
+use crate::args::{Trust, parse};
+use crate::exit::Exit;
+use crate::out::Style;
+
+/// Arguments of `interloper pcap`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Captures (pcap or pcapng; Ethernet, VLAN, Linux cooked SLL/SLL2, loopback or raw IP),
+    /// `-` for standard input, e.g. from `tcpdump -w -`.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Only connections to this server: an address, or address:port.
+    #[arg(long, value_name = "ADDR", conflicts_with = "port")]
+    pub server: Option<String>,
+    /// Only connections to this server port.
+    #[arg(long, value_name = "N")]
+    pub port: Option<u16>,
+    /// Only TLS connections whose ClientHello names this server (SNI).
+    #[arg(long, value_name = "NAME")]
+    pub sni: Option<String>,
+    /// A wait for the first response byte, a gap inside a response or a TLS handshake this
+    /// long is a stall.
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse::duration)]
+    pub stall: Duration,
+    /// Print only each ClientHello, one line each: client, server, SNI, JA3 (MD5), JA4 —
+    /// the fast path for fingerprinting a large capture.
+    #[arg(long, conflicts_with_all = ["json", "html"])]
+    pub hellos_only: bool,
+    /// Print the report as JSON (schema interloper.pcap/v1, see docs/pcap.md).
+    #[arg(long)]
+    pub json: bool,
+    /// Also write the report as one self-contained HTML page to FILE (one lane per
+    /// connection).
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+    /// Exit 1 when a finding is at or above this severity (info, warning, error, critical).
+    #[arg(long, value_name = "SEVERITY", default_value = "warning", value_parser = parse::severity)]
+    pub fail_on: Severity,
+    #[command(flatten)]
+    pub trust: Trust,
+}
+
+/// Run `interloper pcap`: problems when a finding is at or above `--fail-on`.
+pub async fn run(args: Args, style: Style) -> anyhow::Result<Exit> {
+    // Reading files is blocking work: keep it off the async workers.
+    tokio::task::spawn_blocking(move || run_blocking(args, style)).await?
+}
+
+/// Which connections the user asked about.
+struct Filter {
+    server: Option<(IpAddr, Option<u16>)>,
+    port: Option<u16>,
+    sni: Option<String>,
+}
+
+impl Filter {
+    fn from_args(args: &Args) -> anyhow::Result<Filter> {
+        let server = match &args.server {
+            None => None,
+            Some(s) => {
+                if let Ok(sa) = s.parse::<SocketAddr>() {
+                    Some((sa.ip(), Some(sa.port())))
+                } else if let Ok(ip) = s.trim_matches(['[', ']']).parse::<IpAddr>() {
+                    Some((ip, None))
+                } else {
+                    bail!("--server {s}: not an IP address or address:port");
+                }
+            }
+        };
+        Ok(Filter {
+            server,
+            port: args.port,
+            sni: args.sni.as_ref().map(|s| s.to_ascii_lowercase()),
+        })
+    }
+
+    fn keeps(&self, c: &Connection) -> bool {
+        let server_ok = self.server.is_none_or(|(ip, port)| {
+            c.server.ip() == ip && port.is_none_or(|p| c.server.port() == p)
+        });
+        let port_ok = self.port.is_none_or(|p| c.server.port() == p);
+        let sni_ok = self
+            .sni
+            .as_deref()
+            .is_none_or(|want| c.sni().is_some_and(|n| n.eq_ignore_ascii_case(want)));
+        server_ok && port_ok && sni_ok
+    }
+}
+
+fn open(path: &Path) -> anyhow::Result<Box<dyn Read + Send>> {
+    if path == Path::new("-") {
+        return Ok(Box::new(io::stdin()));
+    }
+    let f = File::open(path).with_context(|| format!("{}", path.display()))?;
+    Ok(Box::new(f))
+}
+
+/// Reads every file into one analyzer; a file that is not a capture is an input error.
+fn read_all(args: &Args, opts: Options) -> anyhow::Result<(Flows, Vec<PcapSource>)> {
+    let mut analyzer = Analyzer::new(opts);
+    let mut sources = Vec::new();
+    for path in &args.files {
+        let name = path.display().to_string();
+        let before = analyzer.stats().packets;
+        let reader = open(path)?;
+        read_into(reader, &mut analyzer).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+        let packets = analyzer.stats().packets - before;
+        sources.push(PcapSource { name, packets });
+    }
+    let unsupported = analyzer.stats().unsupported_linktypes.first().copied();
+    let decoded = analyzer.stats().tcp_packets > 0
+        || analyzer.stats().packets > analyzer.stats().skipped_packets;
+    if let (Some(lt), false) = (unsupported, decoded) {
+        bail!("{}", interloper_flows::FlowsError::UnsupportedLinktype(lt));
+    }
+    Ok((analyzer.finish(), sources))
+}
+
+fn run_blocking(args: Args, style: Style) -> anyhow::Result<Exit> {
+    let filter = Filter::from_args(&args)?;
+    let opts = Options {
+        gap_threshold_us: u64::try_from(args.stall.as_micros()).unwrap_or(u64::MAX),
+        hellos_only: args.hellos_only,
+        ..Options::default()
+    };
+    let (mut flows, sources) = read_all(&args, opts)?;
+    let total = flows.connections.len();
+    flows.connections.retain(|c| filter.keeps(c));
+    let filtered_out = total - flows.connections.len();
+    if args.hellos_only {
+        return print_hellos(&flows);
+    }
+    let chains = visible_chains(&args, &flows)?;
+    let th = PcapThresholds {
+        stall_ms: args.stall.as_secs_f64() * 1000.0,
+        ..PcapThresholds::default()
+    };
+    let analysis = analyse_flows(&flows, &th, &chains);
+    let worst = analysis.findings.iter().map(|f| f.severity).max();
+    let now = super::check::now_rfc3339();
+    let report = PcapReport::new(
+        analysis,
+        flows,
+        sources,
+        filtered_out,
+        ReportMeta::new(env!("CARGO_PKG_VERSION"), &now, std::env::args().collect()),
+    );
+    if let Some(path) = &args.html {
+        let mut f = BufWriter::new(
+            File::create(path).with_context(|| format!("--html {}", path.display()))?,
+        );
+        render_pcap_html(&report, &mut f)?;
+        f.flush()?;
+    }
+    let stdout = io::stdout();
+    let mut w = stdout.lock();
+    if args.json {
+        render_pcap_json(&report, &mut w)?;
+    } else {
+        render_pcap_terminal(
+            &report,
+            &mut w,
+            TerminalStyle {
+                color: style.color,
+                width: super::check::terminal_width(),
+            },
+        )?;
+        if let Some(path) = &args.html {
+            writeln!(w, "HTML report: {}", path.display())?;
+        }
+    }
+    w.flush()?;
+    Ok(Exit::from_findings(worst, args.fail_on))
+}
+
+/// The chain analysis of every connection whose certificates were in the clear, one per
+/// (server, SNI), with the roots `tls` would use.
+fn visible_chains(
+    args: &Args,
+    flows: &Flows,
+) -> anyhow::Result<Vec<(usize, interloper_findings::TlsEvidence)>> {
+    let with_certs: Vec<&Connection> = flows
+        .connections
+        .iter()
+        .filter(|c| c.tls.as_ref().is_some_and(|t| !t.certificates.is_empty()))
+        .collect();
+    if with_certs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let path = TlsPath::load(&args.trust.tls_path_options())?;
+    let mut seen = std::collections::BTreeSet::new();
+    let mut out = Vec::new();
+    for c in with_certs {
+        let Some(t) = &c.tls else { continue };
+        let name = c
+            .sni()
+            .map_or_else(|| c.server.ip().to_string(), str::to_string);
+        if !seen.insert((c.server, name.clone())) {
+            continue;
+        }
+        let info = TlsInfo {
+            version: t.server_hello.as_ref().map(|s| s.version.replace(' ', "v")),
+            cipher: t.server_hello.as_ref().map(|s| s.cipher.clone()),
+            alpn: t.server_hello.as_ref().and_then(|s| s.alpn.clone()),
+            sni: c.sni().map(str::to_string),
+            verified: false,
+            verify_error: None,
+            presented_chain: t.certificates.clone(),
+            client_hello: Vec::new(),
+            // The chain analysis does not use the key-exchange group.
+            group: None,
+        };
+        let report = path.analyse(&info, &name, None, None);
+        out.push((c.index, to_findings_evidence(&report)));
+    }
+    Ok(out)
+}
+
+/// `--hellos-only`: one tab-separated line per ClientHello.
+fn print_hellos(flows: &Flows) -> anyhow::Result<Exit> {
+    let stdout = io::stdout();
+    let mut w = BufWriter::with_capacity(1 << 16, stdout.lock());
+    for c in &flows.connections {
+        let Some(t) = &c.tls else { continue };
+        for h in &t.client_hellos {
+            writeln!(
+                w,
+                "{}\t{}\t{}\t{}\t{}",
+                c.client,
+                c.server,
+                h.sni.as_deref().unwrap_or("-"),
+                h.ja3_hash,
+                h.ja4
+            )?;
+        }
+    }
+    w.flush()?;
+    Ok(Exit::Clean)
+}

@@ -1,0 +1,983 @@
+//! The connection table: packets in, per-connection timelines out.
+//!
+//! Each direction delivers its bytes in sequence order to a TLS or HTTP walker (out-of-order
+//! segments wait in a bounded buffer; a hole that never fills is given up). Exchanges are cut
+//! from the application bytes: a client burst opens one, the server's bytes answer it until the
+//! client speaks again.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::{IpAddr, SocketAddr};
+
+use etherparse::{NetSlice, TransportSlice};
+use interloper_wire::capture::decode;
+use interloper_wire::{
+    ClientHello, HANDSHAKE_CLIENT_HELLO, HANDSHAKE_SERVER_HELLO, ServerHello, Transport,
+    cipher_name, ja3, ja3s, ja4, version_name,
+};
+use pcap_parser::Linktype;
+
+use crate::http::{HttpEvent, HttpWalker, looks_like_request};
+use crate::tls::{TlsEvent, TlsWalker, alert_name, certificates};
+use crate::{
+    Alert, Connection, DirectionStats, End, EndKind, Exchange, Flows, Gap, HelloSeen, Options,
+    Payload, ServerHelloSeen, Side, Stats, TlsSeen, ms,
+};
+
+const HANDSHAKE_CERTIFICATE: u8 = 11;
+/// A server that ends this soon after its last bytes, before the client ended, ended during
+/// the response (µs).
+const END_DURING_RESPONSE_US: u64 = 1_000_000;
+/// Over TLS, an unanswered client burst smaller than this is protocol chatter (HTTP/2
+/// SETTINGS ACK, WINDOW_UPDATE, PING, GOAWAY: 9–17 bytes plus 22 of record overhead), not a
+/// request: a real request's headers do not fit.
+const MIN_TLS_REQUEST: u64 = 48;
+
+type Endpoint = (IpAddr, u16);
+
+#[derive(Debug)]
+enum Walker {
+    Undecided,
+    Tls(Box<TlsWalker>),
+    Http(HttpWalker),
+    Opaque,
+}
+
+#[derive(Debug)]
+struct Dir {
+    /// Next sequence number expected in order.
+    next: Option<u32>,
+    syn_isn: Option<u32>,
+    /// Out-of-order segments by their offset ahead of `next`'s stream position.
+    pending: BTreeMap<u64, Vec<u8>>,
+    pending_bytes: usize,
+    /// Stream position of `next`.
+    delivered: u64,
+    walker: Walker,
+    stats: DirectionStats,
+    last_ack: Option<(u32, u16)>,
+    last_data_us: Option<u64>,
+    fin_us: Option<u64>,
+    rst_us: Option<u64>,
+}
+
+impl Default for Dir {
+    fn default() -> Self {
+        Dir {
+            next: None,
+            syn_isn: None,
+            pending: BTreeMap::new(),
+            pending_bytes: 0,
+            delivered: 0,
+            walker: Walker::Undecided,
+            stats: DirectionStats::default(),
+            last_ack: None,
+            last_data_us: None,
+            fin_us: None,
+            rst_us: None,
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Current {
+    ex: Exchange,
+    request_us: u64,
+    first_response_us: Option<u64>,
+    last_response_us: Option<u64>,
+}
+
+#[derive(Debug)]
+struct Conn {
+    index: usize,
+    /// `ends[0]` sent the first packet seen.
+    ends: [Endpoint; 2],
+    /// Which of `ends` is the client, once known.
+    client: Option<usize>,
+    syn_from: Option<usize>,
+    first_us: u64,
+    last_us: u64,
+    syn_us: Option<u64>,
+    synack_us: Option<u64>,
+    ack_us: Option<u64>,
+    dirs: [Dir; 2],
+    payload: Payload,
+    tls: Option<TlsSeen>,
+    ccs: [Option<u64>; 2],
+    exchanges: Vec<Exchange>,
+    exchanges_total: u64,
+    current: Option<Current>,
+    unsolicited: u64,
+    end: Option<End>,
+    notes: Vec<String>,
+    closed: bool,
+    /// A CONNECT request awaits its answer: a 2xx turns the connection into a TLS tunnel.
+    connect_pending: bool,
+}
+
+/// Reads packets one at a time and keeps bounded state per connection.
+#[derive(Debug)]
+pub struct Analyzer {
+    opts: Options,
+    stats: Stats,
+    conns: Vec<Conn>,
+    by_pair: HashMap<(Endpoint, Endpoint), usize>,
+    pending_total: usize,
+    decoded_any: bool,
+}
+
+fn pair(a: Endpoint, b: Endpoint) -> (Endpoint, Endpoint) {
+    if a <= b { (a, b) } else { (b, a) }
+}
+
+fn sock(e: Endpoint) -> SocketAddr {
+    SocketAddr::new(e.0, e.1)
+}
+
+impl Analyzer {
+    /// An empty table.
+    pub fn new(opts: Options) -> Analyzer {
+        Analyzer {
+            opts,
+            stats: Stats::default(),
+            conns: Vec::new(),
+            by_pair: HashMap::new(),
+            pending_total: 0,
+            decoded_any: false,
+        }
+    }
+
+    /// Counters so far.
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    pub(crate) fn mark_truncated(&mut self) {
+        self.stats.truncated_file = true;
+    }
+
+    pub(crate) fn decoded_any(&self) -> bool {
+        self.decoded_any
+    }
+
+    /// One packet record: its time (µs since the epoch), link type (pcap `LINKTYPE_*`), the
+    /// captured bytes and the length on the wire.
+    pub fn packet(&mut self, ts_us: u64, linktype: u32, data: &[u8], wire_len: usize) {
+        self.stats.packets += 1;
+        self.stats.first_us.get_or_insert(ts_us);
+        self.stats.last_us = Some(ts_us);
+        if data.len() < wire_len {
+            self.stats.snaplen_truncated += 1;
+        }
+        let Some(pkt) = decode(Linktype(linktype as i32), data) else {
+            if !is_decodable_linktype(linktype)
+                && !self.stats.unsupported_linktypes.contains(&linktype)
+            {
+                self.stats.unsupported_linktypes.push(linktype);
+            }
+            self.stats.skipped_packets += 1;
+            return;
+        };
+        self.decoded_any = true;
+        let (src, dst) = match &pkt.net {
+            Some(NetSlice::Ipv4(ip)) if !ip.is_payload_fragmented() => (
+                IpAddr::V4(ip.header().source_addr()),
+                IpAddr::V4(ip.header().destination_addr()),
+            ),
+            Some(NetSlice::Ipv6(ip)) if !ip.is_payload_fragmented() => (
+                IpAddr::V6(ip.header().source_addr()),
+                IpAddr::V6(ip.header().destination_addr()),
+            ),
+            _ => {
+                self.stats.skipped_packets += 1;
+                return;
+            }
+        };
+        let Some(TransportSlice::Tcp(tcp)) = &pkt.transport else {
+            self.stats.skipped_packets += 1;
+            return;
+        };
+        self.stats.tcp_packets += 1;
+        let seg = Segment {
+            ts: ts_us,
+            from: (src, tcp.source_port()),
+            to: (dst, tcp.destination_port()),
+            seq: tcp.sequence_number(),
+            ack: tcp.acknowledgment_number(),
+            window: tcp.window_size(),
+            syn: tcp.syn(),
+            has_ack: tcp.ack(),
+            fin: tcp.fin(),
+            rst: tcp.rst(),
+            payload: tcp.payload(),
+        };
+        self.segment(&seg);
+    }
+
+    fn segment(&mut self, s: &Segment<'_>) {
+        let syn_only = s.syn && !s.has_ack;
+        let key = pair(s.from, s.to);
+        let mut id = self.by_pair.get(&key).copied();
+        if let (Some(i), true) = (id, syn_only) {
+            // A fresh SYN on a known pair is a new connection (port reuse), unless it
+            // retransmits the SYN we have.
+            if let Some(c) = self.conns.get(i) {
+                let d = usize::from(c.ends[0] != s.from);
+                if c.dirs.get(d).is_some_and(|dir| dir.syn_isn != Some(s.seq)) {
+                    id = None;
+                }
+            }
+        }
+        let id = match id {
+            Some(i) => i,
+            None => {
+                if self.conns.len() >= self.opts.limits.max_connections {
+                    self.stats.untracked_connections += u64::from(syn_only);
+                    return;
+                }
+                let i = self.conns.len();
+                self.conns.push(Conn::new(i, s.from, s.to, s.ts));
+                self.by_pair.insert(key, i);
+                i
+            }
+        };
+        let opts = self.opts;
+        let Some(conn) = self.conns.get_mut(id) else {
+            return;
+        };
+        let d = usize::from(conn.ends[0] != s.from);
+        // The pair stays mapped after the end: late ACKs belong here, and a new SYN with
+        // another ISN starts a new connection above.
+        conn.segment(d, s, &opts, &mut self.pending_total);
+    }
+
+    /// The flows, with every connection's last state.
+    pub fn finish(self) -> Flows {
+        let opts = self.opts;
+        let mut notes = Vec::new();
+        if self.stats.snaplen_truncated > 0 {
+            notes.push(format!(
+                "{} packet(s) were cut by the capture's snap length: their payload is missing (capture with `tcpdump -s 0`)",
+                self.stats.snaplen_truncated
+            ));
+        }
+        if self.stats.truncated_file {
+            notes.push(
+                "the file ends in the middle of a record (or a block is damaged): what came before it was read"
+                    .into(),
+            );
+        }
+        if self.stats.untracked_connections > 0 {
+            notes.push(format!(
+                "{} connection(s) past the limit of {} were not followed",
+                self.stats.untracked_connections, opts.limits.max_connections
+            ));
+        }
+        if !self.stats.unsupported_linktypes.is_empty() {
+            notes.push(format!(
+                "packets of link type(s) {:?} were skipped (not decoded)",
+                self.stats.unsupported_linktypes
+            ));
+        }
+        let connections = self.conns.into_iter().map(|c| c.finish(&opts)).collect();
+        Flows {
+            connections,
+            stats: self.stats,
+            notes,
+        }
+    }
+}
+
+fn is_decodable_linktype(lt: u32) -> bool {
+    matches!(lt, 0 | 1 | 12 | 14 | 101 | 108 | 113 | 228 | 229 | 276)
+}
+
+struct Segment<'a> {
+    ts: u64,
+    from: Endpoint,
+    to: Endpoint,
+    seq: u32,
+    ack: u32,
+    window: u16,
+    syn: bool,
+    has_ack: bool,
+    fin: bool,
+    rst: bool,
+    payload: &'a [u8],
+}
+
+impl Conn {
+    fn new(index: usize, from: Endpoint, to: Endpoint, ts: u64) -> Conn {
+        Conn {
+            index,
+            ends: [from, to],
+            client: None,
+            syn_from: None,
+            first_us: ts,
+            last_us: ts,
+            syn_us: None,
+            synack_us: None,
+            ack_us: None,
+            dirs: [Dir::default(), Dir::default()],
+            payload: Payload::None,
+            tls: None,
+            ccs: [None, None],
+            exchanges: Vec::new(),
+            exchanges_total: 0,
+            current: None,
+            unsolicited: 0,
+            end: None,
+            notes: Vec::new(),
+            closed: false,
+            connect_pending: false,
+        }
+    }
+
+    fn note(&mut self, max: usize, text: String) {
+        if self.notes.len() < max && !self.notes.contains(&text) {
+            self.notes.push(text);
+        }
+    }
+
+    fn side(&self, d: usize) -> Side {
+        if self.client == Some(d) {
+            Side::Client
+        } else {
+            Side::Server
+        }
+    }
+
+    /// Handles one segment from direction `d`; true when the connection is over and its
+    /// pair may be reused.
+    fn segment(&mut self, d: usize, s: &Segment<'_>, opts: &Options, pending: &mut usize) -> bool {
+        self.last_us = s.ts;
+        let o = 1 - d;
+        if s.syn && !s.has_ack {
+            self.syn_from = Some(d);
+            self.client.get_or_insert(d);
+            self.syn_us.get_or_insert(s.ts);
+        } else if s.syn && self.syn_from == Some(o) {
+            self.synack_us.get_or_insert(s.ts);
+        } else if s.has_ack && self.synack_us.is_some() && self.syn_from == Some(d) {
+            self.ack_us.get_or_insert(s.ts);
+        }
+        // Loss signs.
+        if let Some(dir) = self.dirs.get_mut(d) {
+            dir.stats.packets += 1;
+            if s.has_ack && !s.rst && s.window == 0 {
+                dir.stats.zero_windows += 1;
+            }
+            let pure_ack = s.has_ack && s.payload.is_empty() && !s.syn && !s.fin && !s.rst;
+            if pure_ack && dir.last_ack == Some((s.ack, s.window)) {
+                dir.stats.dup_acks += 1;
+            }
+            if s.has_ack {
+                dir.last_ack = Some((s.ack, s.window));
+            }
+            if s.syn {
+                dir.syn_isn = Some(s.seq);
+                dir.next.get_or_insert(s.seq.wrapping_add(1));
+            }
+        }
+        if !s.payload.is_empty() && !self.closed {
+            let seq = if s.syn { s.seq.wrapping_add(1) } else { s.seq };
+            self.data(d, s.ts, seq, s.payload, opts, pending);
+        }
+        if s.fin || s.rst {
+            self.ended(d, s.ts, s.rst, opts, pending)
+        } else {
+            false
+        }
+    }
+
+    /// Payload from `d`: in-order delivery, retransmission counting, exchange timing.
+    fn data(
+        &mut self,
+        d: usize,
+        ts: u64,
+        seq: u32,
+        payload: &[u8],
+        opts: &Options,
+        pending: &mut usize,
+    ) {
+        if self.client.is_none() {
+            // No SYN seen: whoever sends a ClientHello or a request is the client, else the
+            // lower port is the server's.
+            let looks_client = payload.starts_with(&[22, 3]) || looks_like_request(payload);
+            let c = if looks_client {
+                d
+            } else {
+                let lower = if self.ends[0].1 < self.ends[1].1 {
+                    0
+                } else {
+                    1
+                };
+                1 - lower
+            };
+            self.client = Some(c);
+        }
+        if self.payload == Payload::None {
+            self.payload = if payload.starts_with(&[22, 3]) {
+                Payload::Tls
+            } else if looks_like_request(payload) && self.client == Some(d) {
+                Payload::Http
+            } else {
+                Payload::Other
+            };
+            let make = |p: Payload| match p {
+                Payload::Tls => Walker::Tls(Box::default()),
+                Payload::Http => Walker::Http(HttpWalker::default()),
+                _ => Walker::Opaque,
+            };
+            for dir in &mut self.dirs {
+                dir.walker = make(self.payload);
+            }
+            if self.payload == Payload::Tls {
+                self.tls = Some(TlsSeen::default());
+            }
+        }
+        let limits = opts.limits;
+        let Some(dir) = self.dirs.get_mut(d) else {
+            return;
+        };
+        let next = *dir.next.get_or_insert(seq);
+        let delta = seq.wrapping_sub(next) as i32;
+        let len = payload.len() as u64;
+        // The new in-order bytes of this segment, borrowed (no copy on the common path).
+        let first: &[u8] = if delta < 0 {
+            let behind = u64::from(delta.unsigned_abs());
+            dir.stats.retransmissions += 1;
+            if behind >= len {
+                return;
+            }
+            // Part is new: deliver the tail.
+            payload
+                .get(usize::try_from(behind).unwrap_or(usize::MAX)..)
+                .unwrap_or_default()
+        } else if delta == 0 {
+            payload
+        } else {
+            let ahead = u64::from(delta.unsigned_abs());
+            let key = dir.delivered + ahead;
+            if dir.pending.contains_key(&key) {
+                dir.stats.retransmissions += 1;
+                return;
+            }
+            if dir.pending_bytes + payload.len() <= limits.max_pending_bytes
+                && *pending + payload.len() <= limits.max_total_pending
+            {
+                dir.pending.insert(key, payload.to_vec());
+                dir.pending_bytes += payload.len();
+                *pending += payload.len();
+                dir.last_data_us = Some(ts);
+                return;
+            }
+            // Give the hole up: skip to this segment; the walker cannot follow a gap.
+            dir.walker = Walker::Opaque;
+            *pending -= dir.pending_bytes.min(*pending);
+            dir.pending.clear();
+            dir.pending_bytes = 0;
+            dir.next = Some(seq);
+            dir.delivered = key;
+            self.note(
+                limits.max_items,
+                "a hole in the stream never filled (capture loss?): TLS/HTTP parsing stopped there"
+                    .into(),
+            );
+            payload
+        };
+        let Some(dir) = self.dirs.get_mut(d) else {
+            return;
+        };
+        dir.delivered += first.len() as u64;
+        dir.next = Some(dir.next.unwrap_or(seq).wrapping_add(first.len() as u32));
+        // Then whatever pending segments now line up.
+        let mut out: Vec<Vec<u8>> = Vec::new();
+        while let Some((&pos, _)) = dir.pending.first_key_value() {
+            if pos > dir.delivered {
+                break;
+            }
+            let Some((pos, bytes)) = dir.pending.pop_first() else {
+                break;
+            };
+            dir.pending_bytes -= bytes.len().min(dir.pending_bytes);
+            *pending -= bytes.len().min(*pending);
+            let skip = usize::try_from(dir.delivered - pos).unwrap_or(usize::MAX);
+            if let Some(tail) = bytes.get(skip..).filter(|t| !t.is_empty()) {
+                dir.delivered += tail.len() as u64;
+                dir.next = dir.next.map(|n| n.wrapping_add(tail.len() as u32));
+                out.push(tail.to_vec());
+            }
+        }
+        self.deliver(d, ts, first, opts);
+        for c in out {
+            self.deliver(d, ts, &c, opts);
+        }
+    }
+
+    /// In-order bytes of direction `d`.
+    fn deliver(&mut self, d: usize, ts: u64, bytes: &[u8], opts: &Options) {
+        let limits = opts.limits;
+        let Some(dir) = self.dirs.get_mut(d) else {
+            return;
+        };
+        dir.stats.bytes += bytes.len() as u64;
+        dir.last_data_us = Some(ts);
+        let is_client = self.client == Some(d);
+        if self.payload == Payload::Other && is_client && bytes.starts_with(&[22, 3]) {
+            // TLS after a preamble (SOCKS): a client chunk that starts a handshake record.
+            self.payload = Payload::Tls;
+            self.tls = Some(TlsSeen::default());
+            for dir in &mut self.dirs {
+                dir.walker = Walker::Tls(Box::default());
+            }
+        }
+        let Some(dir) = self.dirs.get_mut(d) else {
+            return;
+        };
+        let mut tls_events = Vec::new();
+        let mut http_events = Vec::new();
+        let app = match &mut dir.walker {
+            Walker::Tls(w) => w.feed(bytes, limits.max_handshake_bytes, &mut tls_events),
+            Walker::Http(w) => {
+                w.feed(bytes, !is_client, limits.max_head_bytes, &mut http_events);
+                bytes.len() as u64
+            }
+            // TLS no longer followed: bytes after the handshake still time the exchanges.
+            Walker::Opaque if self.payload == Payload::Tls => {
+                if self.tls.as_ref().is_some_and(|t| t.handshake_ms.is_some()) {
+                    bytes.len() as u64
+                } else {
+                    0
+                }
+            }
+            Walker::Opaque | Walker::Undecided => bytes.len() as u64,
+        };
+        for e in tls_events {
+            self.tls_event(d, ts, e, opts);
+        }
+        for e in &http_events {
+            match e {
+                HttpEvent::Request(line) if line.starts_with("CONNECT ") => {
+                    self.connect_pending = true;
+                }
+                HttpEvent::Response { status, .. }
+                    if self.connect_pending && (200..300).contains(status) =>
+                {
+                    // The tunnel is open: what follows is TLS (or opaque) end to end.
+                    self.connect_pending = false;
+                    self.payload = Payload::Tls;
+                    self.tls = Some(TlsSeen::default());
+                    for dir in &mut self.dirs {
+                        dir.walker = Walker::Tls(Box::default());
+                    }
+                }
+                _ => {}
+            }
+        }
+        if opts.hellos_only {
+            return;
+        }
+        if app > 0 {
+            self.app_bytes(is_client, ts, app, opts);
+        }
+        for e in http_events {
+            self.http_event(e, opts);
+        }
+    }
+
+    fn app_bytes(&mut self, from_client: bool, ts: u64, n: u64, opts: &Options) {
+        if from_client {
+            let answered = self
+                .current
+                .as_ref()
+                .is_none_or(|c| c.ex.response_bytes > 0);
+            if answered {
+                self.close_exchange(opts);
+                self.current = Some(Current {
+                    ex: Exchange {
+                        request_at_ms: ms(ts.saturating_sub(self.first_us)),
+                        request_bytes: 0,
+                        wait_ms: None,
+                        response_ms: None,
+                        response_bytes: 0,
+                        gaps: Vec::new(),
+                        request_line: None,
+                        status: None,
+                        content_length: None,
+                        body_bytes: None,
+                    },
+                    request_us: ts,
+                    first_response_us: None,
+                    last_response_us: None,
+                });
+                self.exchanges_total += 1;
+            }
+            if let Some(c) = &mut self.current {
+                c.ex.request_bytes += n;
+            }
+            return;
+        }
+        let first_us = self.first_us;
+        let Some(c) = &mut self.current else {
+            self.unsolicited += n;
+            return;
+        };
+        match c.last_response_us {
+            None => {
+                c.first_response_us = Some(ts);
+                c.ex.wait_ms = Some(ms(ts.saturating_sub(c.request_us)));
+            }
+            Some(last) => {
+                let silence = ts.saturating_sub(last);
+                if silence >= opts.gap_threshold_us && c.ex.gaps.len() < opts.limits.max_gaps {
+                    c.ex.gaps.push(Gap {
+                        after_bytes: c.ex.response_bytes,
+                        at_ms: ms(last.saturating_sub(first_us)),
+                        duration_ms: ms(silence),
+                    });
+                }
+            }
+        }
+        c.last_response_us = Some(ts);
+        c.ex.response_bytes += n;
+        if let Some(first) = c.first_response_us {
+            c.ex.response_ms = Some(ms(ts.saturating_sub(first)));
+        }
+    }
+
+    fn close_exchange(&mut self, opts: &Options) {
+        let Some(c) = self.current.take() else {
+            return;
+        };
+        if self.is_chatter(&c) {
+            self.exchanges_total = self.exchanges_total.saturating_sub(1);
+            return;
+        }
+        let cap = opts.limits.max_exchanges;
+        let notable = c.ex.longest_wait_ms() >= ms(opts.gap_threshold_us) || c.ex.truncated();
+        if self.exchanges.len() < cap || (notable && self.exchanges.len() < 2 * cap) {
+            self.exchanges.push(c.ex);
+        }
+    }
+
+    /// An unanswered tiny TLS burst (see [`MIN_TLS_REQUEST`]).
+    fn is_chatter(&self, c: &Current) -> bool {
+        self.payload == Payload::Tls
+            && c.first_response_us.is_none()
+            && c.ex.request_bytes < MIN_TLS_REQUEST
+    }
+
+    fn http_event(&mut self, e: HttpEvent, opts: &Options) {
+        match e {
+            HttpEvent::Request(line) => {
+                if let Some(c) = &mut self.current {
+                    c.ex.request_line.get_or_insert(line);
+                }
+            }
+            HttpEvent::Response {
+                status,
+                content_length,
+            } => {
+                if let Some(c) = &mut self.current {
+                    if c.ex.status.is_none() {
+                        c.ex.status = Some(status);
+                        c.ex.content_length = content_length;
+                        c.ex.body_bytes = content_length.map(|_| 0);
+                    }
+                }
+            }
+            HttpEvent::Body(n) => {
+                if let Some(c) = &mut self.current {
+                    if let Some(b) = &mut c.ex.body_bytes {
+                        *b += n;
+                    }
+                }
+            }
+            HttpEvent::Lost(why) => self.note(
+                opts.limits.max_items,
+                format!("HTTP not followed past {why}"),
+            ),
+        }
+    }
+
+    fn tls_event(&mut self, d: usize, ts: u64, e: TlsEvent, opts: &Options) {
+        let at_ms = ms(ts.saturating_sub(self.first_us));
+        let max_items = opts.limits.max_items;
+        let side = self.side(d);
+        match e {
+            TlsEvent::Handshake {
+                msg,
+                records,
+                chunks,
+            } => match msg.first().copied() {
+                Some(HANDSHAKE_CLIENT_HELLO) => {
+                    let Ok(h) = ClientHello::parse(&msg) else {
+                        self.note(max_items, "a ClientHello that does not parse".into());
+                        return;
+                    };
+                    if self.client != Some(d) && self.syn_from.is_none() {
+                        self.client = Some(d);
+                    }
+                    let j3 = ja3(&h);
+                    let seen = HelloSeen {
+                        at_ms,
+                        sni: h.sni(),
+                        alpn: h.alpn(),
+                        ja3: j3.string,
+                        ja3_hash: j3.hash,
+                        ja4: ja4(&h, Transport::Tcp).ja4,
+                        size: msg.len(),
+                        records,
+                        segments: chunks,
+                    };
+                    if let Some(t) = &mut self.tls {
+                        if t.client_hellos.len() < max_items {
+                            t.client_hellos.push(seen);
+                        }
+                    }
+                }
+                Some(HANDSHAKE_SERVER_HELLO) => {
+                    let Ok(h) = ServerHello::parse(&msg) else {
+                        self.note(max_items, "a ServerHello that does not parse".into());
+                        return;
+                    };
+                    let retry = h.is_hello_retry_request();
+                    let version = h.selected_version();
+                    let j3 = ja3s(&h);
+                    for dir in &mut self.dirs {
+                        if let Walker::Tls(w) = &mut dir.walker {
+                            w.peer_hello_seen = true;
+                            w.tls13 |= retry;
+                        }
+                    }
+                    if !retry && version == 0x0304 {
+                        // Everything after a TLS 1.3 ServerHello is encrypted; the client's
+                        // first encrypted record is its Finished.
+                        for (i, dir) in self.dirs.iter_mut().enumerate() {
+                            if let Walker::Tls(w) = &mut dir.walker {
+                                w.encrypted = true;
+                                w.tls13 = true;
+                                w.await_finished = i != d;
+                            }
+                        }
+                    }
+                    if opts.hellos_only && !retry {
+                        // Both hellos are in: nothing more is needed from this connection.
+                        for dir in &mut self.dirs {
+                            dir.walker = Walker::Opaque;
+                        }
+                    }
+                    if let Some(t) = &mut self.tls {
+                        if t.server_hello.is_none()
+                            || t.server_hello.as_ref().is_some_and(|s| s.retry)
+                        {
+                            t.server_hello = Some(ServerHelloSeen {
+                                at_ms,
+                                ja3s: j3.string,
+                                ja3s_hash: j3.hash,
+                                version: version_name(version)
+                                    .map_or_else(|| format!("0x{version:04x}"), str::to_string),
+                                cipher: cipher_name(h.cipher_suite).map_or_else(
+                                    || format!("0x{:04x}", h.cipher_suite),
+                                    str::to_string,
+                                ),
+                                retry,
+                                alpn: h.alpn(),
+                            });
+                        }
+                    }
+                }
+                Some(HANDSHAKE_CERTIFICATE) if side == Side::Server => {
+                    if let Some(t) = &mut self.tls {
+                        if t.certificates.is_empty() {
+                            t.certificates = certificates(&msg, 16);
+                            t.certificate_count = t.certificates.len();
+                        }
+                    }
+                }
+                _ => {}
+            },
+            TlsEvent::Alert(clear) => {
+                let (text, description) = match clear {
+                    Some((level, desc)) => {
+                        let level = if level == 2 { "fatal" } else { "warning" };
+                        (format!("{level} {}", alert_name(desc)), Some(desc))
+                    }
+                    None => ("encrypted".to_string(), None),
+                };
+                if let Some(t) = &mut self.tls {
+                    if t.alerts.len() < max_items {
+                        t.alerts.push(Alert {
+                            from: side,
+                            at_ms,
+                            text,
+                            description,
+                        });
+                    }
+                }
+            }
+            TlsEvent::ChangeCipherSpec => {
+                if let Some(c) = self.ccs.get_mut(d) {
+                    c.get_or_insert(ts);
+                }
+                let tls13 = self
+                    .tls
+                    .as_ref()
+                    .and_then(|t| t.server_hello.as_ref())
+                    .is_some_and(|s| s.version == "TLS 1.3");
+                if !tls13 && self.ccs.iter().all(Option::is_some) {
+                    self.handshake_done(ts);
+                }
+            }
+            TlsEvent::ClientFinished => {
+                if let Some(Walker::Tls(w)) = self.dirs.get_mut(1 - d).map(|x| &mut x.walker) {
+                    w.expect_tickets();
+                }
+                self.handshake_done(ts);
+            }
+            TlsEvent::Lost(why) => self.note(max_items, format!("TLS not followed: {why}")),
+            TlsEvent::Oversized(len) => self.note(
+                max_items,
+                format!("a {len}-byte handshake message, over the bound: not parsed"),
+            ),
+        }
+    }
+
+    fn handshake_done(&mut self, ts: u64) {
+        for dir in &mut self.dirs {
+            if let Walker::Tls(w) = &mut dir.walker {
+                w.app_open = true;
+            }
+        }
+        let start = self.first_us;
+        if let Some(t) = &mut self.tls {
+            if t.handshake_ms.is_none() {
+                let hello = t.client_hellos.first().map_or(0.0, |h| h.at_ms);
+                t.handshake_ms = Some((ms(ts.saturating_sub(start)) - hello).max(0.0));
+            }
+        }
+    }
+
+    /// A FIN or RST from `d`; true when the connection is over.
+    fn ended(&mut self, d: usize, ts: u64, rst: bool, opts: &Options, pending: &mut usize) -> bool {
+        let side = self.side(d);
+        let o = 1 - d;
+        let Some(dir) = self.dirs.get_mut(d) else {
+            return false;
+        };
+        if rst {
+            dir.rst_us.get_or_insert(ts);
+        } else {
+            dir.fin_us.get_or_insert(ts);
+        }
+        let last_data = dir.last_data_us;
+        let (close_notify, mid_record) = match &dir.walker {
+            Walker::Tls(w) => (Some(w.ended_with_alert()), w.mid_record()),
+            _ => (None, false),
+        };
+        let other_ended = self
+            .dirs
+            .get(o)
+            .is_some_and(|x| x.fin_us.is_some() || x.rst_us.is_some());
+        match &mut self.end {
+            Some(end) => {
+                if rst && !end.reset_by.contains(&side) {
+                    end.reset_by.push(side);
+                }
+            }
+            None => {
+                let waited = self
+                    .current
+                    .as_ref()
+                    .filter(|c| c.first_response_us.is_none())
+                    .map(|c| ms(ts.saturating_sub(c.request_us)));
+                let (awaiting, during) = match &self.current {
+                    Some(c) if self.is_chatter(c) => (false, false),
+                    Some(c) if c.first_response_us.is_none() => (true, false),
+                    Some(c) => {
+                        let http_short =
+                            c.ex.content_length
+                                .zip(c.ex.body_bytes)
+                                .is_some_and(|(want, got)| got < want);
+                        let http_known = c.ex.content_length.is_some();
+                        let soon = side == Side::Server
+                            && !other_ended
+                            && last_data
+                                .is_some_and(|l| ts.saturating_sub(l) < END_DURING_RESPONSE_US)
+                            && c.last_response_us
+                                .is_some_and(|l| ts.saturating_sub(l) < END_DURING_RESPONSE_US);
+                        (false, http_short || (!http_known && soon))
+                    }
+                    None => (false, false),
+                };
+                self.end = Some(End {
+                    kind: if rst { EndKind::Rst } else { EndKind::Fin },
+                    by: side,
+                    at_ms: ms(ts.saturating_sub(self.first_us)),
+                    reset_by: if rst { vec![side] } else { Vec::new() },
+                    awaiting_response: awaiting && !opts.hellos_only,
+                    waited_ms: waited.filter(|_| awaiting && !opts.hellos_only),
+                    during_response: during && !opts.hellos_only,
+                    close_notify,
+                    mid_record,
+                });
+            }
+        }
+        let done = rst
+            || self
+                .dirs
+                .iter()
+                .all(|x| x.fin_us.is_some() || x.rst_us.is_some());
+        if done {
+            self.closed = true;
+            self.close_exchange(opts);
+            for dir in &mut self.dirs {
+                *pending -= dir.pending_bytes.min(*pending);
+                dir.pending = BTreeMap::new();
+                dir.pending_bytes = 0;
+                dir.walker = Walker::Opaque;
+            }
+        }
+        done
+    }
+
+    fn finish(mut self, opts: &Options) -> Connection {
+        self.close_exchange(opts);
+        let c = self.client.or(self.syn_from).unwrap_or(0);
+        let s = 1 - c;
+        let endpoint = |i: usize| self.ends.get(i).copied().map(sock);
+        let fallback = sock(self.ends[0]);
+        let [d0, d1] = self.dirs;
+        let (client_stats, server_stats) = if c == 0 {
+            (d0.stats, d1.stats)
+        } else {
+            (d1.stats, d0.stats)
+        };
+        let duration = self.last_us.saturating_sub(self.first_us);
+        Connection {
+            index: self.index,
+            client: endpoint(c).unwrap_or(fallback),
+            server: endpoint(s).unwrap_or(fallback),
+            start_us: self.first_us,
+            duration_ms: ms(duration),
+            syn_seen: self.syn_us.is_some(),
+            syn_synack_ms: self
+                .syn_us
+                .zip(self.synack_us)
+                .map(|(a, b)| ms(b.saturating_sub(a))),
+            synack_ack_ms: self
+                .synack_us
+                .zip(self.ack_us)
+                .map(|(a, b)| ms(b.saturating_sub(a))),
+            payload: self.payload,
+            tls: self.tls,
+            exchanges: self.exchanges,
+            exchanges_total: self.exchanges_total,
+            unsolicited_bytes: self.unsolicited,
+            end: self.end,
+            client_stats,
+            server_stats,
+            notes: self.notes,
+        }
+    }
+}

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use foldhash::fast::RandomState;
 use hdrhistogram::Histogram;
 use interloper_findings::{LogEvidence, LogExample, LogGroup, LogSign, LogSource};
 use interloper_model::PhaseStats;
@@ -59,7 +60,9 @@ pub fn is_static_path(path: &str, prefixes: &[String]) -> bool {
 const MAX_GROUPS: usize = 256;
 /// Paths whose body sizes are tracked (to spot bodies sent partly).
 const MAX_PATHS: usize = 50_000;
-/// Distinct body sizes tracked per path.
+/// Distinct body sizes tracked per path: the largest ones (the file's full size and the cuts
+/// closest to it). Keeping the largest, not the first seen, makes the table the same however
+/// the lines were split between workers.
 const MAX_SIZES: usize = 16;
 /// A line kept as an example is cut to this many characters.
 const EXAMPLE_CHARS: usize = 400;
@@ -76,7 +79,27 @@ struct GroupAcc {
     network_trouble: u64,
     duration: Histogram<u64>,
     upstream: Histogram<u64>,
-    examples: Vec<LogExample>,
+    examples: Vec<Kept>,
+}
+
+/// An example line, placed by where it was read so that examples gathered in parallel can be
+/// put back in file order.
+struct Kept {
+    sign: LogSign,
+    source: u32,
+    at: u64,
+    text: String,
+}
+
+/// Keep the first `per_sign` examples of each sign, in file order.
+fn keep_first(examples: &mut Vec<Kept>, per_sign: usize) {
+    examples.sort_by_key(|k| (k.source, k.at));
+    let mut seen = [0usize; LogSign::ALL.len()];
+    examples.retain(|k| {
+        let n = &mut seen[sign_index(k.sign)];
+        *n += 1;
+        *n <= per_sign
+    });
 }
 
 impl GroupAcc {
@@ -92,6 +115,22 @@ impl GroupAcc {
             upstream: histogram(),
             examples: Vec::new(),
         }
+    }
+
+    fn merge(&mut self, other: GroupAcc, per_sign: usize) {
+        self.requests += other.requests;
+        self.static_requests += other.static_requests;
+        for (a, b) in self.signs.iter_mut().zip(other.signs) {
+            *a += b;
+        }
+        self.not_found += other.not_found;
+        self.forbidden += other.forbidden;
+        self.network_trouble += other.network_trouble;
+        // Same bounds on both sides: adding cannot fail.
+        let _ = self.duration.add(&other.duration);
+        let _ = self.upstream.add(&other.upstream);
+        self.examples.extend(other.examples);
+        keep_first(&mut self.examples, per_sign);
     }
 }
 
@@ -109,20 +148,101 @@ struct SizeSeen {
     bytes: u64,
     count: u32,
     source: u32,
-    line: u64,
+    at: u64,
     group: u32,
     sign: Option<LogSign>,
 }
 
+/// One file being read.
+struct SourceAcc {
+    info: LogSource,
+    format: Format,
+    /// Where the first line that did not parse was, and why.
+    first_unparsed: Option<(u64, &'static str)>,
+    /// `line` or `record`, for the first unparsed one.
+    unit: &'static str,
+    /// Lines in each block when the file was read in blocks ([`Gatherer::read_lines`]): a
+    /// position is then `block << 32 | line in the block`, made a line number at the end.
+    blocks: Option<Vec<u64>>,
+}
+
+impl SourceAcc {
+    fn new(name: &str, format: Format) -> SourceAcc {
+        SourceAcc {
+            info: LogSource {
+                name: name.to_string(),
+                format: format.as_str().to_string(),
+                ..LogSource::default()
+            },
+            format,
+            first_unparsed: None,
+            unit: "line",
+            blocks: None,
+        }
+    }
+
+    fn unparsed(&mut self, at: u64, why: &'static str) {
+        self.info.unparsed += 1;
+        if self.first_unparsed.is_none_or(|(first, _)| at < first) {
+            self.first_unparsed = Some((at, why));
+        }
+    }
+}
+
+/// Turns positions into line numbers, once every block's line count is known.
+struct LineNumbers {
+    /// Per source: the number of lines before each block.
+    before_block: Vec<Option<Vec<u64>>>,
+}
+
+impl LineNumbers {
+    fn new(sources: &[SourceAcc]) -> LineNumbers {
+        LineNumbers {
+            before_block: sources
+                .iter()
+                .map(|s| {
+                    s.blocks.as_ref().map(|counts| {
+                        let mut total = 0;
+                        counts
+                            .iter()
+                            .map(|n| {
+                                let before = total;
+                                total += n;
+                                before
+                            })
+                            .collect()
+                    })
+                })
+                .collect(),
+        }
+    }
+
+    fn line(&self, source: u32, at: u64) -> u64 {
+        match self.before_block.get(source as usize) {
+            Some(Some(before)) => {
+                let block = (at >> 32) as usize;
+                before.get(block).copied().unwrap_or(0) + (at & 0xffff_ffff)
+            }
+            _ => at,
+        }
+    }
+}
+
 /// Reads lines into evidence: bounded memory whatever the size of the logs.
+///
+/// Gatherers fold independently and merge ([`Gatherer::read_lines`] gives each worker one):
+/// counters add, histograms merge, and the examples kept are the first in file order, so the
+/// evidence is the same as from one sequential pass. Only the bounded tables can differ when a
+/// log overflows them (beyond 256 backends, 50 000 static paths or 16 body sizes per path, what
+/// is tracked one by one depends on which lines each worker saw first).
 pub struct Gatherer {
     opts: GatherOptions,
-    sources: Vec<(LogSource, Format)>,
+    sources: Vec<SourceAcc>,
     groups: Vec<(Option<String>, GroupAcc)>,
-    group_index: HashMap<String, usize>,
+    group_index: HashMap<String, usize, RandomState>,
     /// The group of lines that name no backend.
     no_backend: Option<usize>,
-    sizes: HashMap<String, Vec<SizeSeen>>,
+    sizes: HashMap<String, Vec<SizeSeen>, RandomState>,
 }
 
 impl Gatherer {
@@ -132,44 +252,112 @@ impl Gatherer {
             opts,
             sources: Vec::new(),
             groups: Vec::new(),
-            group_index: HashMap::new(),
+            group_index: HashMap::default(),
             no_backend: None,
-            sizes: HashMap::new(),
+            sizes: HashMap::default(),
         }
     }
 
     /// Start a file; its lines are then given with the returned index.
     pub fn begin_source(&mut self, name: &str, format: Format) -> usize {
-        self.sources.push((
-            LogSource {
-                name: name.to_string(),
-                format: format.as_str().to_string(),
-                ..LogSource::default()
-            },
-            format,
-        ));
+        self.sources.push(SourceAcc::new(name, format));
         self.sources.len() - 1
     }
 
     /// Read line `line_no` (1-based) of source `source`.
     pub fn line(&mut self, source: usize, line_no: u64, line: &str) {
-        let Some((src, format)) = self.sources.get_mut(source) else {
+        self.line_at(source, line_no, line);
+    }
+
+    /// Read a line at position `at` (a line number, or a block position when the source is
+    /// read in blocks).
+    pub(crate) fn line_at(&mut self, source: usize, at: u64, line: &str) {
+        let Some(src) = self.sources.get_mut(source) else {
             return;
         };
-        src.lines += 1;
+        src.info.lines += 1;
         if line.trim().is_empty() {
             return;
         }
-        match parse_line(*format, line) {
+        match parse_line(src.format, line) {
             Ok(e) => {
-                src.parsed += 1;
-                self.entry(source, line_no, &e, || cut(line.trim_end(), EXAMPLE_CHARS));
+                src.info.parsed += 1;
+                self.entry(source, at, &e, || cut(line.trim_end(), EXAMPLE_CHARS));
             }
-            Err(why) => {
-                src.unparsed += 1;
-                if src.first_unparsed.is_none() {
-                    src.first_unparsed = Some(format!("line {line_no}: {why}"));
+            Err(why) => src.unparsed(at, why),
+        }
+    }
+
+    /// A gatherer with the same options and sources, nothing gathered: a worker's.
+    pub(crate) fn fork(&self) -> Gatherer {
+        let mut g = Gatherer::new(self.opts.clone());
+        for s in &self.sources {
+            let mut fresh = SourceAcc::new(&s.info.name, s.format);
+            fresh.unit = s.unit;
+            fresh.blocks = s.blocks.as_ref().map(|_| Vec::new());
+            g.sources.push(fresh);
+        }
+        g
+    }
+
+    /// Mark source `source` as read in blocks; `lines` is the line count of each block read so
+    /// far, by block index.
+    pub(crate) fn set_blocks(&mut self, source: usize, lines: Vec<u64>) {
+        if let Some(s) = self.sources.get_mut(source) {
+            s.blocks = Some(lines);
+        }
+    }
+
+    /// Fold in what `other` (a [`Gatherer::fork`] of this one) gathered.
+    pub(crate) fn merge(&mut self, other: Gatherer) {
+        for (mine, theirs) in self.sources.iter_mut().zip(other.sources) {
+            let (a, b) = (&mut mine.info, theirs.info);
+            a.lines += b.lines;
+            a.parsed += b.parsed;
+            a.static_requests += b.static_requests;
+            a.first_time = a.first_time.into_iter().chain(b.first_time).min();
+            a.last_time = a.last_time.into_iter().chain(b.last_time).max();
+            a.unparsed += b.unparsed;
+            if let Some((at, why)) = theirs.first_unparsed
+                && mine.first_unparsed.is_none_or(|(first, _)| at < first)
+            {
+                mine.first_unparsed = Some((at, why));
+            }
+        }
+        let per_sign = self.opts.examples_per_sign;
+        let mut remap = Vec::with_capacity(other.groups.len());
+        for (key, acc) in other.groups {
+            let i = self.group(key.as_deref());
+            self.groups[i].1.merge(acc, per_sign);
+            remap.push(i as u32);
+        }
+        for (path, theirs) in other.sizes {
+            let theirs = theirs.into_iter().map(|mut s| {
+                s.group = remap.get(s.group as usize).copied().unwrap_or(0);
+                s
+            });
+            let known = self.sizes.len();
+            match self.sizes.get_mut(&path) {
+                Some(mine) => {
+                    for t in theirs {
+                        match mine.iter_mut().find(|m| m.bytes == t.bytes) {
+                            Some(m) => {
+                                m.count = m.count.saturating_add(t.count);
+                                if (t.source, t.at) < (m.source, m.at) {
+                                    (m.source, m.at, m.group, m.sign) =
+                                        (t.source, t.at, t.group, t.sign);
+                                }
+                            }
+                            None => mine.push(t),
+                        }
+                    }
+                    mine.sort_by_key(|m| std::cmp::Reverse(m.bytes));
+                    mine.truncate(MAX_SIZES);
                 }
+                None if known < MAX_PATHS => {
+                    self.sizes.insert(path, theirs.collect());
+                }
+                None => {}
             }
         }
     }
@@ -177,23 +365,19 @@ impl Gatherer {
     /// Read record `number` (1-based) of a JSON document given as source `source`: counted
     /// and gathered as a line would be, shown in examples by the fields read.
     pub(crate) fn json_record(&mut self, source: usize, number: u64, record: &JsonRecord) {
-        let Some((src, _)) = self.sources.get_mut(source) else {
+        let Some(src) = self.sources.get_mut(source) else {
             return;
         };
-        src.lines += 1;
+        src.unit = "record";
+        src.info.lines += 1;
         match record.entry() {
             Ok(e) => {
-                src.parsed += 1;
+                src.info.parsed += 1;
                 self.entry(source, number, &e, || {
                     cut(&record.example_text(), EXAMPLE_CHARS)
                 });
             }
-            Err(why) => {
-                src.unparsed += 1;
-                if src.first_unparsed.is_none() {
-                    src.first_unparsed = Some(format!("record {number}: {why}"));
-                }
-            }
+            Err(why) => src.unparsed(number, why),
         }
     }
 
@@ -227,14 +411,8 @@ impl Gatherer {
     }
 
     /// Fold one entry in; `example` gives its text when it is kept as an example.
-    fn entry(
-        &mut self,
-        source: usize,
-        line_no: u64,
-        e: &Entry<'_>,
-        example: impl FnOnce() -> String,
-    ) {
-        let src = &mut self.sources[source].0;
+    fn entry(&mut self, source: usize, at: u64, e: &Entry<'_>, example: impl FnOnce() -> String) {
+        let src = &mut self.sources[source].info;
         if let Some(t) = e.time {
             src.first_time = Some(src.first_time.map_or(t, |f| f.min(t)));
             src.last_time = Some(src.last_time.map_or(t, |l| l.max(t)));
@@ -249,7 +427,7 @@ impl Gatherer {
         if !method_ok || !is_static_path(&e.path, &self.opts.static_prefixes) {
             return;
         }
-        self.sources[source].0.static_requests += 1;
+        self.sources[source].info.static_requests += 1;
         g.static_requests += 1;
         match e.status {
             Some(404) => g.not_found += 1,
@@ -283,9 +461,10 @@ impl Gatherer {
         if let Some(s) = sign {
             g.signs[sign_index(s)] += 1;
             if g.examples.iter().filter(|x| x.sign == s).count() < self.opts.examples_per_sign {
-                g.examples.push(LogExample {
+                g.examples.push(Kept {
                     sign: s,
-                    location: format!("{}:{line_no}", self.sources[source].0.name),
+                    source: source as u32,
+                    at,
                     text: example(),
                 });
             }
@@ -299,7 +478,7 @@ impl Gatherer {
                 bytes,
                 count: 1,
                 source: source as u32,
-                line: line_no,
+                at,
                 group: gi as u32,
                 sign,
             };
@@ -309,6 +488,11 @@ impl Gatherer {
                     s.count = s.count.saturating_add(1);
                 } else if v.len() < MAX_SIZES {
                     v.push(first);
+                } else if let Some(smallest) = v.iter_mut().min_by_key(|s| s.bytes)
+                    && smallest.bytes < bytes
+                {
+                    // A size dropped here never comes back: the sixteen kept only grow.
+                    *smallest = first;
                 }
             } else if known < MAX_PATHS {
                 self.sizes.insert(e.path.to_string(), vec![first]);
@@ -318,6 +502,9 @@ impl Gatherer {
 
     /// The evidence gathered.
     pub fn finish(mut self) -> LogEvidence {
+        let numbers = LineNumbers::new(&self.sources);
+        let mut partial_examples: Vec<Vec<LogExample>> =
+            self.groups.iter().map(|_| Vec::new()).collect();
         // A body logged once at a size below the size seen again and again for the same path
         // was sent partly (a size seen repeatedly is another encoding, not a cut).
         let mut paths: Vec<(&String, &Vec<SizeSeen>)> = self.sizes.iter().collect();
@@ -329,7 +516,12 @@ impl Gatherer {
             if full.count < 3 {
                 continue;
             }
-            for s in seen.iter().filter(|s| s.count == 1 && s.bytes < full.bytes) {
+            let mut cut: Vec<&SizeSeen> = seen
+                .iter()
+                .filter(|s| s.count == 1 && s.bytes < full.bytes)
+                .collect();
+            cut.sort_by_key(|s| (s.source, s.at));
+            for s in cut {
                 let g = &mut self.groups[s.group as usize].1;
                 if matches!(
                     s.sign,
@@ -344,15 +536,15 @@ impl Gatherer {
                     g.signs[sign_index(old)] = g.signs[sign_index(old)].saturating_sub(1);
                 }
                 g.signs[sign_index(LogSign::Partial)] += 1;
-                if g.examples
-                    .iter()
-                    .filter(|x| x.sign == LogSign::Partial)
-                    .count()
-                    < self.opts.examples_per_sign
-                {
-                    g.examples.push(LogExample {
+                let kept = &mut partial_examples[s.group as usize];
+                if kept.len() < self.opts.examples_per_sign {
+                    kept.push(LogExample {
                         sign: LogSign::Partial,
-                        location: format!("{}:{}", self.sources[s.source as usize].0.name, s.line),
+                        location: format!(
+                            "{}:{}",
+                            self.sources[s.source as usize].info.name,
+                            numbers.line(s.source, s.at)
+                        ),
                         text: format!(
                             "{path}: 200 with {} of the {} bytes logged {} times for it",
                             s.bytes, full.bytes, full.count
@@ -362,11 +554,14 @@ impl Gatherer {
             }
         }
         let named = self.groups.iter().any(|(k, _)| k.is_some());
+        let sources = &self.sources;
+        let per_sign = self.opts.examples_per_sign;
         let mut groups: Vec<LogGroup> = self
             .groups
             .into_iter()
-            .filter(|(_, g)| g.static_requests > 0)
-            .map(|(k, g)| LogGroup {
+            .zip(partial_examples)
+            .filter(|((_, g), _)| g.static_requests > 0)
+            .map(|((k, mut g), partial)| LogGroup {
                 name: match k {
                     Some(k) => k,
                     None if named => NO_BACKEND.to_string(),
@@ -385,12 +580,38 @@ impl Gatherer {
                 network_trouble: g.network_trouble,
                 duration: stats(&g.duration),
                 upstream: (!g.upstream.is_empty()).then(|| stats(&g.upstream)),
-                examples: g.examples,
+                examples: {
+                    keep_first(&mut g.examples, per_sign);
+                    g.examples
+                        .drain(..)
+                        .map(|k| LogExample {
+                            sign: k.sign,
+                            location: format!(
+                                "{}:{}",
+                                sources[k.source as usize].info.name,
+                                numbers.line(k.source, k.at)
+                            ),
+                            text: k.text,
+                        })
+                        .chain(partial)
+                        .collect()
+                },
             })
             .collect();
         groups.sort_by(|a, b| a.name.cmp(&b.name));
         LogEvidence {
-            sources: self.sources.into_iter().map(|(s, _)| s).collect(),
+            sources: self
+                .sources
+                .into_iter()
+                .enumerate()
+                .map(|(i, s)| {
+                    let mut info = s.info;
+                    info.first_unparsed = s.first_unparsed.map(|(at, why)| {
+                        format!("{} {}: {why}", s.unit, numbers.line(i as u32, at))
+                    });
+                    info
+                })
+                .collect(),
             groups,
             grouped_by: if named { "backend" } else { "log" }.to_string(),
             slow_ms: self.opts.slow_ms,

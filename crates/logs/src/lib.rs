@@ -20,6 +20,7 @@ mod fields;
 mod format;
 mod gather;
 mod json;
+mod parallel;
 mod token;
 
 pub use document::{JsonDocumentError, MAX_JSON_RECORD};

@@ -1,7 +1,8 @@
 //! `interloper logs FILE…`: what the access logs users already have say about static files.
 //!
-//! Each file is read line by line (gzip recognised by its magic bytes, `-` for standard input), its format
-//! detected from its first lines, and every line folded into bounded per-backend evidence;
+//! Each file (gzip recognised by its magic bytes, `-` for standard input) has its format
+//! detected from its first lines; its lines are then parsed on every core in blocks cut at
+//! line ends, each worker folding into bounded per-backend evidence, and the folds merged;
 //! the findings crate turns that into findings and a verdict. A JSON document (Avi's API
 //! export) is read one record at a time the same way, never whole.
 
@@ -142,7 +143,7 @@ fn read_file(
             first_line()
         );
     };
-    let mut whole = io::Cursor::new(prefix).chain(reader);
+    let whole = io::Cursor::new(prefix).chain(reader);
     match layout {
         Layout::JsonDocument => {
             // One record at a time: memory is the gatherer's bounds, not the document's size.
@@ -153,16 +154,11 @@ fn read_file(
         }
         Layout::Lines(format) => {
             let source = gatherer.begin_source(&name, format);
-            let mut buf = Vec::with_capacity(4096);
-            let mut line_no = 0u64;
-            loop {
-                buf.clear();
-                if read_line(&mut whole, &mut buf).with_context(|| name.clone())? == 0 {
-                    break;
-                }
-                line_no += 1;
-                gatherer.line(source, line_no, &String::from_utf8_lossy(&buf));
-            }
+            // Parsed on every core; this thread reads (and decompresses gzip) meanwhile.
+            let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+            gatherer
+                .read_lines(source, whole, threads)
+                .with_context(|| name.clone())?;
         }
     }
     bar.finish_and_clear();
@@ -197,30 +193,6 @@ fn read_prefix(reader: &mut impl BufRead) -> io::Result<(Vec<u8>, bool)> {
         reader.consume(take);
     }
     Ok((prefix, false))
-}
-
-/// One line into `buf`, at most [`interloper_logs::MAX_LINE`] bytes of it kept (the rest of a
-/// longer line is skipped), so a file without newlines costs bounded memory.
-fn read_line(reader: &mut impl BufRead, buf: &mut Vec<u8>) -> io::Result<usize> {
-    let mut total = 0;
-    loop {
-        let available = reader.fill_buf()?;
-        if available.is_empty() {
-            return Ok(total);
-        }
-        let (chunk, done) = match memchr::memchr(b'\n', available) {
-            Some(i) => (&available[..=i], true),
-            None => (available, false),
-        };
-        let room = interloper_logs::MAX_LINE.saturating_sub(buf.len());
-        buf.extend_from_slice(&chunk[..chunk.len().min(room)]);
-        let used = chunk.len();
-        total += used;
-        reader.consume(used);
-        if done {
-            return Ok(total);
-        }
-    }
 }
 
 fn run_blocking(args: Args, style: Style) -> anyhow::Result<Exit> {

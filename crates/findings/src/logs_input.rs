@@ -109,6 +109,28 @@ pub struct LogGroup {
     pub upstream: Option<PhaseStats>,
     /// A few lines behind the signs, first seen first.
     pub examples: Vec<LogExample>,
+    /// Upstream tries sent to this backend, as nginx's `$upstream_addr` lists them (0 when
+    /// the log has no such list). A request nginx passed on to the next server counts a try
+    /// for each server it tried.
+    #[serde(default)]
+    pub tries: u64,
+    /// Tries after which nginx moved on to another server: this backend failed them (the
+    /// request itself may have succeeded elsewhere, later).
+    #[serde(default)]
+    pub failed_tries: u64,
+    /// Time to connect to this backend (`$upstream_connect_time`), per try, in milliseconds.
+    #[serde(default)]
+    pub connect: Option<PhaseStats>,
+    /// Time to this backend's response header (`$upstream_header_time`), per try, in
+    /// milliseconds.
+    #[serde(default)]
+    pub header: Option<PhaseStats>,
+    /// Client TLS versions of its static requests (`$ssl_protocol`), most used first.
+    #[serde(default)]
+    pub tls_protocols: Vec<(String, u64)>,
+    /// Client TLS cipher suites of its static requests (`$ssl_cipher`), most used first.
+    #[serde(default)]
+    pub tls_ciphers: Vec<(String, u64)>,
 }
 
 impl LogGroup {

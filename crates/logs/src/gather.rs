@@ -8,6 +8,7 @@ use interloper_findings::{LogEvidence, LogExample, LogGroup, LogSign, LogSource}
 use interloper_model::PhaseStats;
 
 use crate::entry::{Ending, Entry};
+use crate::fields::seconds_ms;
 use crate::format::{Format, parse_line};
 use crate::json::JsonRecord;
 
@@ -80,6 +81,56 @@ struct GroupAcc {
     duration: Histogram<u64>,
     upstream: Histogram<u64>,
     examples: Vec<Kept>,
+    tries: u64,
+    failed_tries: u64,
+    connect: Histogram<u64>,
+    header: Histogram<u64>,
+    tls_protocols: Vec<(String, u64)>,
+    tls_ciphers: Vec<(String, u64)>,
+}
+
+/// Distinct TLS versions or cipher suites counted one by one per backend; the rest together.
+const MAX_TLS_NAMES: usize = 16;
+const OTHER_TLS: &str = "(other)";
+/// Upstream tries of one request looked at (nginx tries each server of an upstream at most
+/// once; a list longer than this is not a real one).
+const MAX_TRIES: usize = 32;
+
+/// Count one more `name` in a bounded table.
+fn count_name(table: &mut Vec<(String, u64)>, name: &str, n: u64) {
+    if let Some(row) = table.iter_mut().find(|(k, _)| k == name) {
+        row.1 += n;
+        return;
+    }
+    let key = if table.len() >= MAX_TLS_NAMES {
+        OTHER_TLS
+    } else {
+        name
+    };
+    match table.iter_mut().find(|(k, _)| k == key) {
+        Some(row) => row.1 += n,
+        None => table.push((key.to_string(), n)),
+    }
+}
+
+/// The items of an nginx upstream list (`a, b : c`) in order, each with whether nginx moved on
+/// to the next server of the same upstream after it (a `,` follows: that try failed). A ` : `
+/// follows a try whose answer sent the request to another upstream (an internal redirect).
+fn upstream_items(list: &str) -> impl Iterator<Item = (&str, bool)> {
+    let parts = list.trim_matches('"').split(',');
+    let count = list.bytes().filter(|b| *b == b',').count() + 1;
+    parts.enumerate().flat_map(move |(i, part)| {
+        let mut items = part.split(" : ").map(str::trim).peekable();
+        std::iter::from_fn(move || {
+            let item = items.next()?;
+            let last_of_part = items.peek().is_none();
+            Some((item, last_of_part && i + 1 < count))
+        })
+    })
+}
+
+fn record_ms(h: &mut Histogram<u64>, ms: f64) {
+    let _ = h.record((ms * 1000.0).clamp(1.0, 3.6e9) as u64);
 }
 
 /// An example line, placed by where it was read so that examples gathered in parallel can be
@@ -114,6 +165,12 @@ impl GroupAcc {
             duration: histogram(),
             upstream: histogram(),
             examples: Vec::new(),
+            tries: 0,
+            failed_tries: 0,
+            connect: histogram(),
+            header: histogram(),
+            tls_protocols: Vec::new(),
+            tls_ciphers: Vec::new(),
         }
     }
 
@@ -129,6 +186,16 @@ impl GroupAcc {
         // Same bounds on both sides: adding cannot fail.
         let _ = self.duration.add(&other.duration);
         let _ = self.upstream.add(&other.upstream);
+        let _ = self.connect.add(&other.connect);
+        let _ = self.header.add(&other.header);
+        self.tries += other.tries;
+        self.failed_tries += other.failed_tries;
+        for (name, n) in other.tls_protocols {
+            count_name(&mut self.tls_protocols, &name, n);
+        }
+        for (name, n) in other.tls_ciphers {
+            count_name(&mut self.tls_ciphers, &name, n);
+        }
         self.examples.extend(other.examples);
         keep_first(&mut self.examples, per_sign);
     }
@@ -435,6 +502,12 @@ impl Gatherer {
             _ => {}
         }
         g.network_trouble += u64::from(e.network_trouble);
+        if let Some(p) = e.tls_protocol.as_deref() {
+            count_name(&mut g.tls_protocols, p, 1);
+        }
+        if let Some(c) = e.tls_cipher.as_deref() {
+            count_name(&mut g.tls_ciphers, c, 1);
+        }
         if let Some(d) = e.duration_ms {
             let _ = g.duration.record((d * 1000.0).clamp(1.0, 3.6e9) as u64);
         }
@@ -469,6 +542,7 @@ impl Gatherer {
                 });
             }
         }
+        self.fold_tries(gi, e);
         // Complete 200s (and 200s the client ended mid-body) feed the size picture.
         if e.status == Some(200)
             && let Some(bytes) = e.bytes
@@ -496,6 +570,55 @@ impl Gatherer {
                 }
             } else if known < MAX_PATHS {
                 self.sizes.insert(e.path.to_string(), vec![first]);
+            }
+        }
+    }
+
+    /// Each upstream try of `e` (nginx lists) to its backend: counted, failed when nginx moved
+    /// on to the next server after it, with its connect and header times. `answered` is the
+    /// group of the backend that answered.
+    fn fold_tries(&mut self, answered: usize, e: &Entry<'_>) {
+        let Some(list) = e.upstream_tries.as_deref() else {
+            return;
+        };
+        let retried = list.contains(',') || list.contains(" : ");
+        if !retried && e.upstream_connect.is_none() && e.upstream_header.is_none() {
+            // One try, the answer: nothing more to attribute.
+            if e.upstream.is_some() {
+                self.groups[answered].1.tries += 1;
+            }
+            return;
+        }
+        fn values(v: Option<&str>) -> Option<impl Iterator<Item = &str>> {
+            v.map(|v| upstream_items(v).map(|(item, _)| item))
+        }
+        let mut connect = values(e.upstream_connect.as_deref());
+        let mut header = values(e.upstream_header.as_deref());
+        for (address, failed) in upstream_items(list).take(MAX_TRIES) {
+            let connect_ms = connect
+                .as_mut()
+                .and_then(Iterator::next)
+                .and_then(seconds_ms);
+            let header_ms = header
+                .as_mut()
+                .and_then(Iterator::next)
+                .and_then(seconds_ms);
+            if address.is_empty() || address == "-" {
+                continue;
+            }
+            let gi = if !failed && e.upstream.as_deref() == Some(address) {
+                answered
+            } else {
+                self.group(Some(address))
+            };
+            let g = &mut self.groups[gi].1;
+            g.tries += 1;
+            g.failed_tries += u64::from(failed);
+            if let Some(ms) = connect_ms {
+                record_ms(&mut g.connect, ms);
+            }
+            if let Some(ms) = header_ms {
+                record_ms(&mut g.header, ms);
             }
         }
     }
@@ -560,7 +683,7 @@ impl Gatherer {
             .groups
             .into_iter()
             .zip(partial_examples)
-            .filter(|((_, g), _)| g.static_requests > 0)
+            .filter(|((_, g), _)| g.static_requests > 0 || g.tries > 0)
             .map(|((k, mut g), partial)| LogGroup {
                 name: match k {
                     Some(k) => k,
@@ -580,6 +703,12 @@ impl Gatherer {
                 network_trouble: g.network_trouble,
                 duration: stats(&g.duration),
                 upstream: (!g.upstream.is_empty()).then(|| stats(&g.upstream)),
+                tries: g.tries,
+                failed_tries: g.failed_tries,
+                connect: (!g.connect.is_empty()).then(|| stats(&g.connect)),
+                header: (!g.header.is_empty()).then(|| stats(&g.header)),
+                tls_protocols: most_used(std::mem::take(&mut g.tls_protocols)),
+                tls_ciphers: most_used(std::mem::take(&mut g.tls_ciphers)),
                 examples: {
                     keep_first(&mut g.examples, per_sign);
                     g.examples
@@ -633,6 +762,11 @@ fn stats(h: &Histogram<u64>) -> PhaseStats {
         max: ms(h.max()),
         mean: h.mean() / 1000.0,
     }
+}
+
+fn most_used(mut table: Vec<(String, u64)>) -> Vec<(String, u64)> {
+    table.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    table
 }
 
 fn cut(s: &str, max: usize) -> String {

@@ -1,6 +1,7 @@
 //! Folding parsed lines into bounded per-backend evidence.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use foldhash::fast::RandomState;
 use hdrhistogram::Histogram;
@@ -11,6 +12,7 @@ use crate::entry::{Ending, Entry};
 use crate::fields::seconds_ms;
 use crate::format::{Format, parse_line};
 use crate::json::JsonRecord;
+use crate::plan::FieldPlan;
 
 /// What counts as static and as slow.
 #[derive(Debug, Clone)]
@@ -224,6 +226,8 @@ struct SizeSeen {
 struct SourceAcc {
     info: LogSource,
     format: Format,
+    /// The user's own format, read instead of `format`.
+    plan: Option<Arc<FieldPlan>>,
     /// Where the first line that did not parse was, and why.
     first_unparsed: Option<(u64, &'static str)>,
     /// `line` or `record`, for the first unparsed one.
@@ -242,6 +246,7 @@ impl SourceAcc {
                 ..LogSource::default()
             },
             format,
+            plan: None,
             first_unparsed: None,
             unit: "line",
             blocks: None,
@@ -331,6 +336,16 @@ impl Gatherer {
         self.sources.len() - 1
     }
 
+    /// Start a file in a user's own format ([`FieldPlan`]); its lines are then given with the
+    /// returned index.
+    pub fn begin_source_with_plan(&mut self, name: &str, plan: Arc<FieldPlan>) -> usize {
+        let mut source = SourceAcc::new(name, Format::Combined);
+        source.info.format = plan.name().to_string();
+        source.plan = Some(plan);
+        self.sources.push(source);
+        self.sources.len() - 1
+    }
+
     /// Read line `line_no` (1-based) of source `source`.
     pub fn line(&mut self, source: usize, line_no: u64, line: &str) {
         self.line_at(source, line_no, line);
@@ -346,7 +361,11 @@ impl Gatherer {
         if line.trim().is_empty() {
             return;
         }
-        match parse_line(src.format, line) {
+        let parsed = match &src.plan {
+            Some(plan) => plan.parse(line),
+            None => parse_line(src.format, line),
+        };
+        match parsed {
             Ok(e) => {
                 src.info.parsed += 1;
                 self.entry(source, at, &e, || cut(line.trim_end(), EXAMPLE_CHARS));
@@ -360,6 +379,8 @@ impl Gatherer {
         let mut g = Gatherer::new(self.opts.clone());
         for s in &self.sources {
             let mut fresh = SourceAcc::new(&s.info.name, s.format);
+            fresh.info.format = s.info.format.clone();
+            fresh.plan = s.plan.clone();
             fresh.unit = s.unit;
             fresh.blocks = s.blocks.as_ref().map(|_| Vec::new());
             g.sources.push(fresh);

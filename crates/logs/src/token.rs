@@ -94,7 +94,7 @@ impl<'a> Iterator for Tokens<'a> {
 
 /// Index of the `"` closing a quote opened before `from` (backslash escapes skipped), or the
 /// end of the line.
-fn closing_quote(b: &[u8], from: usize) -> usize {
+pub(crate) fn closing_quote(b: &[u8], from: usize) -> usize {
     let mut i = from;
     while i < b.len() {
         match memchr::memchr2(b'"', b'\\', &b[i..]) {

@@ -32,9 +32,11 @@ pub struct Args {
     /// ALB application logs, nginx `escape=json`); gzip files are read as gzip whatever their name, `-` is stdin.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
-    /// The format of every file, instead of detecting it from each file's first lines.
-    #[arg(long, value_parser = parse::log_format, value_name = "combined|haproxy|json")]
-    pub format: Option<Format>,
+    /// The format of every file, instead of detecting it from each file's first lines:
+    /// combined, haproxy, json, or your own: nginx:'<log_format string>' or
+    /// haproxy:'<log-format string>' (as in the configuration; unknown variables skipped).
+    #[arg(long, value_parser = parse::log_format, value_name = "FORMAT")]
+    pub format: Option<parse::LogFormat>,
     /// Path prefix of static files (repeatable), e.g. /static/. Default: /static/, /media/ or
     /// a static file extension.
     #[arg(long, value_name = "PREFIX")]
@@ -114,7 +116,7 @@ impl<R: Read> Read for Counting<R> {
 fn read_file(
     gatherer: &mut Gatherer,
     path: &Path,
-    forced: Option<Format>,
+    forced: Option<&parse::LogFormat>,
     show_progress: bool,
 ) -> anyhow::Result<()> {
     let name = path.display().to_string();
@@ -129,7 +131,16 @@ fn read_file(
     );
     // The beginning decides how the file is read; it is then read again as part of it.
     let (prefix, complete) = read_prefix(&mut reader).with_context(|| name.clone())?;
-    let layout = detect_layout(&prefix, complete, forced);
+    let (builtin, plan) = match forced {
+        Some(parse::LogFormat::Builtin(f)) => (Some(*f), None),
+        Some(parse::LogFormat::Plan(p)) => (None, Some(p)),
+        None => (None, None),
+    };
+    let layout = match plan {
+        // The user's format says how each line reads.
+        Some(_) => Some(Layout::Lines(Format::Combined)),
+        None => detect_layout(&prefix, complete, builtin),
+    };
     let first_line = || {
         String::from_utf8_lossy(&prefix[..prefix.len().min(4096)])
             .lines()
@@ -153,7 +164,10 @@ fn read_file(
                 .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
         }
         Layout::Lines(format) => {
-            let source = gatherer.begin_source(&name, format);
+            let source = match plan {
+                Some(p) => gatherer.begin_source_with_plan(&name, std::sync::Arc::clone(p)),
+                None => gatherer.begin_source(&name, format),
+            };
             // Parsed on every core; this thread reads (and decompresses gzip) meanwhile.
             let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
             gatherer
@@ -203,7 +217,7 @@ fn run_blocking(args: Args, style: Style) -> anyhow::Result<Exit> {
     });
     let show_progress = style.color && !args.json;
     for path in &args.files {
-        read_file(&mut gatherer, path, args.format, show_progress)?;
+        read_file(&mut gatherer, path, args.format.as_ref(), show_progress)?;
     }
     let evidence = gatherer.finish();
     for s in &evidence.sources {

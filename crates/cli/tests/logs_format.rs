@@ -125,13 +125,32 @@ fn a_real_nginx_log_in_its_own_format_is_read_with_that_format() {
         "{why}"
     );
 
-    // The terminal report shows the tries and TLS tables.
-    let out = interloper(&["logs", log.to_str().expect("path"), "--format", &format]);
+    // The terminal report shows the tries and TLS tables; the HTML page too, and when the
+    // requests happened.
+    let page = nginx.dir.join("report.html");
+    let page_arg = page.to_str().expect("path");
+    let out = interloper(&[
+        "logs",
+        log.to_str().expect("path"),
+        "--format",
+        &format,
+        "--html",
+        page_arg,
+    ]);
     let terminal = String::from_utf8_lossy(&out.stdout);
     assert!(
         terminal.contains("Upstream tries per backend") && terminal.contains("Client TLS"),
         "{terminal}"
     );
+    let html = std::fs::read_to_string(&page).expect("--html wrote the page");
+    for part in [
+        "Upstream tries per backend",
+        "Client TLS per backend",
+        "When the bad requests happened",
+        "<svg class=\"chart logtimeline\"",
+    ] {
+        assert!(html.contains(part), "{part} in {html}");
+    }
 }
 
 #[test]

@@ -29,7 +29,7 @@ pub use input::{
     TlsItemKind, TlsStatus, WitnessEvidence,
 };
 pub use logs::{LogAnalysis, analyse_logs};
-pub use logs_input::{LogEvidence, LogExample, LogGroup, LogSign, LogSource};
+pub use logs_input::{LogBucket, LogEvidence, LogExample, LogGroup, LogSign, LogSource};
 pub use stats::{detection_bound, samples_for};
 pub use thresholds::ThresholdConfig;
 

@@ -512,6 +512,7 @@ mod tests {
             groups,
             grouped_by: "backend".into(),
             slow_ms: 1000.0,
+            ..Default::default()
         }
     }
 

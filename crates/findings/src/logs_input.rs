@@ -14,6 +14,10 @@ pub struct LogEvidence {
     pub grouped_by: String,
     /// A static request slower than this (milliseconds) counts as slow.
     pub slow_ms: f64,
+    /// Width of the groups' timeline buckets, in seconds (60, or a doubling of it when the logs
+    /// span too long for per-minute buckets); 0 when no line had a time.
+    #[serde(default)]
+    pub timeline_seconds: u64,
 }
 
 /// One file read.
@@ -131,6 +135,25 @@ pub struct LogGroup {
     /// Client TLS cipher suites of its static requests (`$ssl_cipher`), most used first.
     #[serde(default)]
     pub tls_ciphers: Vec<(String, u64)>,
+    /// When its static requests happened and how they went: one bucket per
+    /// [`LogEvidence::timeline_seconds`], buckets without requests left out, oldest first.
+    #[serde(default)]
+    pub timeline: Vec<LogBucket>,
+}
+
+/// Static requests of one backend in one time bucket, by how they went.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogBucket {
+    /// Bucket start, seconds since the epoch (UTC).
+    pub start: i64,
+    /// Answered, in time, without a server error.
+    pub ok: u64,
+    /// Answered, but slower than the slow threshold.
+    pub slow: u64,
+    /// Ended on the client side (closed or timed out).
+    pub client_aborted: u64,
+    /// Ended by a server error: a 5xx, or the backend timed out or failed.
+    pub server_errors: u64,
 }
 
 impl LogGroup {

@@ -1,11 +1,11 @@
 //! Folding parsed lines into bounded per-backend evidence.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use foldhash::fast::RandomState;
 use hdrhistogram::Histogram;
-use interloper_findings::{LogEvidence, LogExample, LogGroup, LogSign, LogSource};
+use interloper_findings::{LogBucket, LogEvidence, LogExample, LogGroup, LogSign, LogSource};
 use interloper_model::PhaseStats;
 
 use crate::entry::{Ending, Entry};
@@ -89,6 +89,77 @@ struct GroupAcc {
     header: Histogram<u64>,
     tls_protocols: Vec<(String, u64)>,
     tls_ciphers: Vec<(String, u64)>,
+    timeline: Timeline,
+}
+
+/// Time buckets per backend at most: beyond, the buckets widen.
+const MAX_BUCKETS: usize = 480;
+/// The narrowest bucket: a minute.
+const BUCKET_SECONDS: i64 = 60;
+
+/// How a static request went, for the timeline.
+#[derive(Clone, Copy)]
+enum Outcome {
+    Ok = 0,
+    Slow = 1,
+    ClientAborted = 2,
+    ServerError = 3,
+}
+
+/// Static requests per time bucket, by outcome. Buckets are a minute wide, doubled (and
+/// merged) whenever there would be more than [`MAX_BUCKETS`]: the width is then the smallest
+/// doubling that holds every request's bucket, whatever order the requests came in, so folds
+/// merged give the same timeline as one pass.
+struct Timeline {
+    width: i64,
+    buckets: BTreeMap<i64, [u64; 4]>,
+}
+
+impl Timeline {
+    fn new() -> Timeline {
+        Timeline {
+            width: BUCKET_SECONDS,
+            buckets: BTreeMap::new(),
+        }
+    }
+
+    fn add(&mut self, time: i64, counts: [u64; 4]) {
+        let slot = self
+            .buckets
+            .entry(time.div_euclid(self.width) * self.width)
+            .or_default();
+        for (a, b) in slot.iter_mut().zip(counts) {
+            *a += b;
+        }
+        while self.buckets.len() > MAX_BUCKETS {
+            self.widen_to(self.width.saturating_mul(2));
+        }
+    }
+
+    fn widen_to(&mut self, width: i64) {
+        if width <= self.width {
+            return;
+        }
+        let old = std::mem::take(&mut self.buckets);
+        self.width = width;
+        for (start, counts) in old {
+            let slot = self
+                .buckets
+                .entry(start.div_euclid(width) * width)
+                .or_default();
+            for (a, b) in slot.iter_mut().zip(counts) {
+                *a += b;
+            }
+        }
+    }
+
+    fn merge(&mut self, other: Timeline) {
+        self.widen_to(other.width);
+        let width = self.width;
+        for (start, counts) in other.buckets {
+            self.add(start.div_euclid(width) * width, counts);
+        }
+    }
 }
 
 /// Distinct TLS versions or cipher suites counted one by one per backend; the rest together.
@@ -173,6 +244,7 @@ impl GroupAcc {
             header: histogram(),
             tls_protocols: Vec::new(),
             tls_ciphers: Vec::new(),
+            timeline: Timeline::new(),
         }
     }
 
@@ -198,6 +270,7 @@ impl GroupAcc {
         for (name, n) in other.tls_ciphers {
             count_name(&mut self.tls_ciphers, &name, n);
         }
+        self.timeline.merge(other.timeline);
         self.examples.extend(other.examples);
         keep_first(&mut self.examples, per_sign);
     }
@@ -552,6 +625,18 @@ impl Gatherer {
                 _ => None,
             },
         };
+        if let Some(t) = e.time {
+            let outcome = match sign {
+                Some(LogSign::ServerTimeout | LogSign::ServerFailed) => Outcome::ServerError,
+                _ if e.status.is_some_and(|s| s >= 500) => Outcome::ServerError,
+                Some(LogSign::ClientClosed | LogSign::ClientTimeout) => Outcome::ClientAborted,
+                Some(LogSign::Slow | LogSign::SlowDelivery) => Outcome::Slow,
+                _ => Outcome::Ok,
+            };
+            let mut counts = [0; 4];
+            counts[outcome as usize] = 1;
+            g.timeline.add(t, counts);
+        }
         if let Some(s) = sign {
             g.signs[sign_index(s)] += 1;
             if g.examples.iter().filter(|x| x.sign == s).count() < self.opts.examples_per_sign {
@@ -698,6 +783,18 @@ impl Gatherer {
             }
         }
         let named = self.groups.iter().any(|(k, _)| k.is_some());
+        // One width for every backend's timeline, so they line up.
+        let width = self
+            .groups
+            .iter()
+            .filter(|(_, g)| !g.timeline.buckets.is_empty())
+            .map(|(_, g)| g.timeline.width)
+            .max();
+        if let Some(w) = width {
+            for (_, g) in &mut self.groups {
+                g.timeline.widen_to(w);
+            }
+        }
         let sources = &self.sources;
         let per_sign = self.opts.examples_per_sign;
         let mut groups: Vec<LogGroup> = self
@@ -730,6 +827,16 @@ impl Gatherer {
                 header: (!g.header.is_empty()).then(|| stats(&g.header)),
                 tls_protocols: most_used(std::mem::take(&mut g.tls_protocols)),
                 tls_ciphers: most_used(std::mem::take(&mut g.tls_ciphers)),
+                timeline: std::mem::take(&mut g.timeline.buckets)
+                    .into_iter()
+                    .map(|(start, c)| LogBucket {
+                        start,
+                        ok: c[Outcome::Ok as usize],
+                        slow: c[Outcome::Slow as usize],
+                        client_aborted: c[Outcome::ClientAborted as usize],
+                        server_errors: c[Outcome::ServerError as usize],
+                    })
+                    .collect(),
                 examples: {
                     keep_first(&mut g.examples, per_sign);
                     g.examples
@@ -765,6 +872,7 @@ impl Gatherer {
             groups,
             grouped_by: if named { "backend" } else { "log" }.to_string(),
             slow_ms: self.opts.slow_ms,
+            timeline_seconds: width.map_or(0, |w| w.unsigned_abs()),
         }
     }
 }

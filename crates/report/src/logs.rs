@@ -39,6 +39,9 @@ pub struct LogReport {
     pub slow_ms: f64,
     /// Static requests per backend.
     pub groups: Vec<LogGroup>,
+    /// Width of the groups' timeline buckets, in seconds; 0 when no line had a time.
+    #[serde(default)]
+    pub timeline_seconds: u64,
 }
 
 impl LogReport {
@@ -58,6 +61,7 @@ impl LogReport {
             grouped_by: evidence.grouped_by,
             slow_ms: evidence.slow_ms,
             groups: evidence.groups,
+            timeline_seconds: evidence.timeline_seconds,
         }
     }
 }
@@ -222,6 +226,79 @@ pub fn render_logs_terminal(
     out.write_all(s.as_bytes())
 }
 
+/// Backends drawn over time at most; the JSON has every timeline.
+const TIMELINE_CHARTS: usize = 12;
+
+/// "When the bad requests happened": one chart per backend on a shared time axis, the backend
+/// the verdict names first, then those with the most bad requests.
+fn timelines(s: &mut String, report: &LogReport) {
+    use crate::svg::{OUTCOME_COLOURS, log_timeline};
+    use crate::text::{esc, shorten};
+    let mut drawn: Vec<&LogGroup> = report
+        .groups
+        .iter()
+        .filter(|g| !g.timeline.is_empty())
+        .collect();
+    let (Some(first), Some(last)) = (
+        drawn
+            .iter()
+            .filter_map(|g| g.timeline.first())
+            .map(|b| b.start)
+            .min(),
+        drawn
+            .iter()
+            .filter_map(|g| g.timeline.last())
+            .map(|b| b.start)
+            .max(),
+    ) else {
+        return;
+    };
+    let target = report.verdict.target.as_deref();
+    drawn.sort_by_key(|g| {
+        (
+            target != Some(g.name.as_str()),
+            std::cmp::Reverse(g.bad()),
+            g.name.clone(),
+        )
+    });
+    let _ = writeln!(
+        s,
+        "<h2>When the bad requests happened</h2>\n<p class=\"muted\">Static requests per \
+         backend, in buckets of {} (UTC), on one time axis; each chart has its own height \
+         (its busiest bucket, top left). Hover a bar for its counts.</p>\n<div class=\"legend\">",
+        fmt_duration_ms(report.timeline_seconds.max(1) as f64 * 1000.0)
+    );
+    for (label, colour) in OUTCOME_COLOURS {
+        let _ = write!(
+            s,
+            "<span><i style=\"background:{colour}\"></i>{label}</span>"
+        );
+    }
+    s.push_str("</div>\n");
+    for g in drawn.iter().take(TIMELINE_CHARTS) {
+        let _ = write!(
+            s,
+            "<figure class=\"chartbox\"><figcaption class=\"mono\">{}</figcaption>",
+            esc(&shorten(&g.name, 200))
+        );
+        log_timeline(
+            s,
+            &g.timeline,
+            report.timeline_seconds,
+            (first, last),
+            &g.name,
+        );
+        s.push_str("</figure>\n");
+    }
+    if drawn.len() > TIMELINE_CHARTS {
+        let _ = writeln!(
+            s,
+            "<p class=\"muted\">… and {} more backends (their timelines are in the JSON report)</p>",
+            drawn.len() - TIMELINE_CHARTS
+        );
+    }
+}
+
 /// Whether the log said more about a backend's upstream tries than that it answered.
 fn has_try_details(g: &LogGroup) -> bool {
     g.failed_tries > 0 || g.connect.is_some() || g.header.is_some()
@@ -315,6 +392,7 @@ pub fn render_logs_html(report: &LogReport, out: &mut impl Write) -> io::Result<
             );
         }
     }
+    timelines(&mut s, report);
     if report.groups.iter().any(has_try_details) {
         s.push_str(
             "<h2>Upstream tries per backend</h2>\n<p class=\"muted\">Each server nginx tried, \

@@ -59,7 +59,7 @@ cargo build --release -q -p interloper
 target_dir=$(cargo metadata --format-version 1 --no-deps |
   python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
 bin=$target_dir/release/interloper
-bytes=$(stat -c %s "$log")
+bytes=$(stat -L -c %s "$log")
 lines=$(wc -l < "$log")
 echo "log: $log, $((bytes / 1024 / 1024)) MiB, $lines lines"
 

@@ -89,6 +89,17 @@ fn avi_and_nginx_json_lines() {
     assert_eq!(e.ending, Ending::ServerTimeout);
     assert_eq!(e.time, Some(1_795_503_600));
     assert_eq!(detect([nginx, avi]), Some(Format::Json));
+    // escape=json with the per-try lists and TLS.
+    let tries = r#"{"request":"GET /static/a.css HTTP/1.1","status":"200","upstream_addr":"10.0.0.2:80, 10.0.0.1:80","upstream_status":"502, 200","upstream_connect_time":"-, 0.001","upstream_header_time":"-, 0.004","upstream_response_time":"0.000, 0.005","ssl_protocol":"TLSv1.3","ssl_cipher":""}"#;
+    let e = parse_line(Format::Json, tries).expect("nginx json with tries");
+    assert_eq!(e.upstream.as_deref(), Some("10.0.0.1:80"));
+    assert_eq!(
+        e.upstream_tries.as_deref(),
+        Some("10.0.0.2:80, 10.0.0.1:80")
+    );
+    assert_eq!(e.upstream_connect.as_deref(), Some("-, 0.001"));
+    assert_eq!(e.tls_protocol.as_deref(), Some("TLSv1.3"));
+    assert_eq!(e.tls_cipher, None);
 }
 
 #[test]

@@ -65,14 +65,15 @@ fn a_real_nginx_log_in_its_own_format_is_read_with_that_format() {
     let site = tempfile::tempdir().expect("tempdir");
     std::fs::create_dir_all(site.path().join("static")).expect("mkdir");
     std::fs::write(site.path().join("static/app.css"), "b{}\n".repeat(500)).expect("write");
-    // Nothing listens there: nginx's try fails and it moves on to the next server.
+    // Nothing listens there: nginx's try fails and it moves on to the next server
+    // (`max_fails=0`: it keeps trying it, round robin, instead of resting it for 10 s).
     let refused = free_port();
     let healthy = free_port();
     let root = site.path().display();
     let nginx = Nginx::start(NginxOptions {
         extra_http_conf: format!(
             "log_format mine '{NGINX_FORMAT}';\n\
-             upstream app {{ server 127.0.0.1:{refused}; server 127.0.0.1:{healthy}; }}\n\
+             upstream app {{ server 127.0.0.1:{refused} max_fails=0; server 127.0.0.1:{healthy}; }}\n\
              server {{ listen 127.0.0.1:{healthy}; root {root}; access_log off; }}\n"
         ),
         extra_server_conf: "location /static/ { proxy_pass http://app; access_log mine.log mine; }"
@@ -109,8 +110,16 @@ fn a_real_nginx_log_in_its_own_format_is_read_with_that_format() {
     assert!(good["header"]["count"].as_u64() >= Some(40), "{why}");
     let bad = group(&report, &format!("127.0.0.1:{refused}"));
     assert_eq!(bad["static_requests"], 0, "{why}");
-    assert!(bad["failed_tries"].as_u64() >= Some(1), "{why}");
+    assert!(bad["failed_tries"].as_u64() >= Some(10), "{why}");
     assert_eq!(bad["tries"], bad["failed_tries"], "{why}");
+    // …and is named for it, though every request was answered (IL506).
+    let il506 = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["code"] == "IL506")
+        .unwrap_or_else(|| panic!("IL506 in {why}"));
+    assert_eq!(il506["target"], format!("127.0.0.1:{refused}").as_str(), "{why}");
     // The HTTPS half carried its TLS version and cipher.
     let tls = good["tls_protocols"].as_array().expect("tls");
     let https: u64 = tls.iter().map(|t| t[1].as_u64().unwrap_or(0)).sum();

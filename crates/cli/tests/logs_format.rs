@@ -119,7 +119,11 @@ fn a_real_nginx_log_in_its_own_format_is_read_with_that_format() {
         .iter()
         .find(|f| f["code"] == "IL506")
         .unwrap_or_else(|| panic!("IL506 in {why}"));
-    assert_eq!(il506["target"], format!("127.0.0.1:{refused}").as_str(), "{why}");
+    assert_eq!(
+        il506["target"],
+        format!("127.0.0.1:{refused}").as_str(),
+        "{why}"
+    );
     // The HTTPS half carried its TLS version and cipher.
     let tls = good["tls_protocols"].as_array().expect("tls");
     let https: u64 = tls.iter().map(|t| t[1].as_u64().unwrap_or(0)).sum();

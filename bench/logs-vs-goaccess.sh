@@ -55,8 +55,11 @@ PY
 fi
 
 cargo build --release -q -p interloper
-bin=${CARGO_TARGET_DIR:-target}/release/interloper
-bytes=$(stat -c %s "$log")
+# Where cargo really put it (a wrapper or a config may redirect the target directory).
+target_dir=$(cargo metadata --format-version 1 --no-deps |
+  python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
+bin=$target_dir/release/interloper
+bytes=$(stat -L -c %s "$log")
 lines=$(wc -l < "$log")
 echo "log: $log, $((bytes / 1024 / 1024)) MiB, $lines lines"
 

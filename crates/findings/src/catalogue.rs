@@ -570,6 +570,16 @@ catalogue! {
          connections, or an overloaded backend: check the proxy's error log and the path \
          to the backend.",
     }
+    IL506 {
+        family: Logs, rank: 236, severity: Warning, verdict: Degraded,
+        place: Path, symptom: None,
+        title: "Upstream tries failed on a backend (log)",
+        remedy: "nginx tried this backend, the try failed (refused, reset, timed out, or an \
+         answer nginx retries on) and nginx passed the request to the next server: users \
+         got their file, later. Check the backend's health and the path from the proxy to \
+         it (a device between them that drops or holds connections); the report gives the \
+         connect and header time of each try.",
+    }
     IL601 {
         family: Lint, rank: 300, severity: Error, verdict: Failing,
         place: Server, symptom: None,

@@ -35,7 +35,7 @@ pub use input::{
 };
 pub use lint::{LintAnalysis, analyse_lint};
 pub use logs::{LogAnalysis, analyse_logs};
-pub use logs_input::{LogEvidence, LogExample, LogGroup, LogSign, LogSource};
+pub use logs_input::{LogBucket, LogEvidence, LogExample, LogGroup, LogSign, LogSource};
 pub use pcap::{PcapAnalysis, PcapThresholds, analyse_flows, connection_label};
 pub use stats::{detection_bound, samples_for};
 pub use thresholds::ThresholdConfig;

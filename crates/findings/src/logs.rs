@@ -81,6 +81,7 @@ fn group_findings(ev: &LogEvidence, g: &LogGroup) -> Vec<Finding> {
         sent_partly(ev, g),
         slow(ev, g),
         backend_failed(ev, g),
+        tries_failed(ev, g),
     ]
     .into_iter()
     .flatten()
@@ -220,6 +221,37 @@ fn backend_failed(ev: &LogEvidence, g: &LogGroup) -> Option<Finding> {
     ))
 }
 
+/// IL506 — nginx gave up on tries to this backend and passed the requests to another server.
+fn tries_failed(ev: &LogEvidence, g: &LogGroup) -> Option<Finding> {
+    let (failed, tries) = (g.failed_tries, g.tries);
+    // A backend restarting now and then fails a try or two; a share worth noticing counts.
+    if failed < 3 || rate(failed, tries) < 0.01 {
+        return None;
+    }
+    let summary = format!(
+        "{failed} of {tries} upstream tries to {} ({}) failed and nginx passed the request to another server",
+        g.name,
+        pct(failed, tries)
+    );
+    let mut f = finding(Code::IL506, group_target(ev, g), summary);
+    f.severity = graded(failed, tries, 0.2);
+    f.confidence = confidence(failed);
+    let times = |label: &str, s: &Option<interloper_model::PhaseStats>| {
+        s.as_ref().map(|s| Evidence::Stat {
+            label: format!("{label} per try"),
+            value: format!(
+                "p50 {}, p99 {}, max {}",
+                fmt_duration_ms(s.p50),
+                fmt_duration_ms(s.p99),
+                fmt_duration_ms(s.max)
+            ),
+        })
+    };
+    f.evidence.extend(times("connect time", &g.connect));
+    f.evidence.extend(times("header time", &g.header));
+    Some(f)
+}
+
 /// IL504 — one backend worse than its siblings by more than chance: the others, at its rate,
 /// would almost never (binomial tail < 1 %) have come out as clean as they did.
 fn outlier(ev: &LogEvidence) -> Option<Finding> {
@@ -314,8 +346,11 @@ fn shared_across_backends(
     let mut out: Vec<Finding> = Vec::new();
     let mut by_code: Vec<(Code, Vec<Finding>)> = Vec::new();
     for f in findings {
-        // The backend that stands out keeps its own findings: they name it.
-        if stands_out.is_some() && f.target.as_deref() == stands_out {
+        // The backend that stands out keeps its own findings: they name it. A finding that is
+        // not a sign counted per request (failed upstream tries) is its backend's own.
+        if (stands_out.is_some() && f.target.as_deref() == stands_out)
+            || signs_of(f.code).is_empty()
+        {
             out.push(f);
             continue;
         }
@@ -512,7 +547,38 @@ mod tests {
             groups,
             grouped_by: "backend".into(),
             slow_ms: 1000.0,
+            ..Default::default()
         }
+    }
+
+    #[test]
+    fn a_backend_whose_tries_fail_is_named_even_when_its_requests_succeed_elsewhere() {
+        let mut refused = group("10.0.0.9:80", 0, &[]);
+        refused.tries = 40;
+        refused.failed_tries = 40;
+        refused.connect = Some(PhaseStats {
+            p50: 3000.0,
+            p99: 3000.0,
+            max: 3000.0,
+            ..Default::default()
+        });
+        let mut healthy = group("10.0.0.1:80", 400, &[]);
+        healthy.tries = 400;
+        let mut once = group("10.0.0.2:80", 400, &[]);
+        (once.tries, once.failed_tries) = (400, 1);
+        let a = analyse_logs(&backends(vec![refused, healthy, once]));
+        let il506: Vec<&Finding> = a
+            .findings
+            .iter()
+            .filter(|f| f.code == Code::IL506)
+            .collect();
+        assert_eq!(il506.len(), 1, "{:?}", a.findings);
+        assert_eq!(il506[0].target.as_deref(), Some("10.0.0.9:80"));
+        assert_eq!(il506[0].severity, Severity::Error);
+        assert!(il506[0].summary.contains("40 of 40 upstream tries"));
+        assert_eq!(a.verdict.root_cause, Some(Code::IL506));
+        assert_eq!(a.verdict.status, VerdictStatus::Degraded);
+        assert_eq!(a.verdict.target.as_deref(), Some("10.0.0.9:80"));
     }
 
     #[test]

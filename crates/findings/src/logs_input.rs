@@ -14,6 +14,10 @@ pub struct LogEvidence {
     pub grouped_by: String,
     /// A static request slower than this (milliseconds) counts as slow.
     pub slow_ms: f64,
+    /// Width of the groups' timeline buckets, in seconds (60, or a doubling of it when the logs
+    /// span too long for per-minute buckets); 0 when no line had a time.
+    #[serde(default)]
+    pub timeline_seconds: u64,
 }
 
 /// One file read.
@@ -109,6 +113,47 @@ pub struct LogGroup {
     pub upstream: Option<PhaseStats>,
     /// A few lines behind the signs, first seen first.
     pub examples: Vec<LogExample>,
+    /// Upstream tries sent to this backend, as nginx's `$upstream_addr` lists them (0 when
+    /// the log has no such list). A request nginx passed on to the next server counts a try
+    /// for each server it tried.
+    #[serde(default)]
+    pub tries: u64,
+    /// Tries after which nginx moved on to another server: this backend failed them (the
+    /// request itself may have succeeded elsewhere, later).
+    #[serde(default)]
+    pub failed_tries: u64,
+    /// Time to connect to this backend (`$upstream_connect_time`), per try, in milliseconds.
+    #[serde(default)]
+    pub connect: Option<PhaseStats>,
+    /// Time to this backend's response header (`$upstream_header_time`), per try, in
+    /// milliseconds.
+    #[serde(default)]
+    pub header: Option<PhaseStats>,
+    /// Client TLS versions of its static requests (`$ssl_protocol`), most used first.
+    #[serde(default)]
+    pub tls_protocols: Vec<(String, u64)>,
+    /// Client TLS cipher suites of its static requests (`$ssl_cipher`), most used first.
+    #[serde(default)]
+    pub tls_ciphers: Vec<(String, u64)>,
+    /// When its static requests happened and how they went: one bucket per
+    /// [`LogEvidence::timeline_seconds`], buckets without requests left out, oldest first.
+    #[serde(default)]
+    pub timeline: Vec<LogBucket>,
+}
+
+/// Static requests of one backend in one time bucket, by how they went.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogBucket {
+    /// Bucket start, seconds since the epoch (UTC).
+    pub start: i64,
+    /// Answered, in time, without a server error.
+    pub ok: u64,
+    /// Answered, but slower than the slow threshold.
+    pub slow: u64,
+    /// Ended on the client side (closed or timed out).
+    pub client_aborted: u64,
+    /// Ended by a server error: a 5xx, or the backend timed out or failed.
+    pub server_errors: u64,
 }
 
 impl LogGroup {

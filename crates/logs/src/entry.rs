@@ -62,6 +62,22 @@ pub struct Entry<'a> {
     pub detail: Option<Cow<'a, str>>,
     /// The proxy saw heavy retransmissions or a stuck window on this connection (Avi).
     pub network_trouble: bool,
+    /// Every upstream tried, as nginx's `$upstream_addr` lists them: `a:80, b:80` (the next
+    /// server after a failure) and ` : ` (another upstream after an internal redirect); `-`
+    /// for a try without an address.
+    pub upstream_tries: Option<Cow<'a, str>>,
+    /// `$upstream_status`, one per try, in the same list shape.
+    pub upstream_statuses: Option<Cow<'a, str>>,
+    /// `$upstream_connect_time`, seconds, one per try.
+    pub upstream_connect: Option<Cow<'a, str>>,
+    /// `$upstream_header_time`, seconds, one per try.
+    pub upstream_header: Option<Cow<'a, str>>,
+    /// `$upstream_response_time`, seconds, one per try.
+    pub upstream_times: Option<Cow<'a, str>>,
+    /// The client's TLS version (`$ssl_protocol`, HAProxy `%sslv`).
+    pub tls_protocol: Option<Cow<'a, str>>,
+    /// The client's TLS cipher suite (`$ssl_cipher`, HAProxy `%sslc`).
+    pub tls_cipher: Option<Cow<'a, str>>,
 }
 
 impl<'a> Entry<'a> {
@@ -79,6 +95,13 @@ impl<'a> Entry<'a> {
             ending: Ending::Complete,
             detail: None,
             network_trouble: false,
+            upstream_tries: None,
+            upstream_statuses: None,
+            upstream_connect: None,
+            upstream_header: None,
+            upstream_times: None,
+            tls_protocol: None,
+            tls_cipher: None,
         }
     }
 
@@ -100,6 +123,13 @@ impl<'a> Entry<'a> {
             ending: self.ending,
             detail: own(self.detail),
             network_trouble: self.network_trouble,
+            upstream_tries: own(self.upstream_tries),
+            upstream_statuses: own(self.upstream_statuses),
+            upstream_connect: own(self.upstream_connect),
+            upstream_header: own(self.upstream_header),
+            upstream_times: own(self.upstream_times),
+            tls_protocol: own(self.tls_protocol),
+            tls_cipher: own(self.tls_cipher),
         }
     }
 }

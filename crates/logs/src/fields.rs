@@ -11,14 +11,18 @@ pub(crate) fn split_request(request: &str) -> (Option<&str>, &str) {
     let (Some(method), Some(target)) = (parts.next(), parts.next()) else {
         return (None, "");
     };
-    let target = match target.find("://") {
-        Some(p) => {
-            let rest = &target[p + 3..];
-            rest.find('/').map_or("/", |s| &rest[s..])
-        }
-        None => target,
+    // Origin form (`/path`), the usual case, needs no search for a scheme.
+    let target = match target.starts_with('/') {
+        true => target,
+        false => match target.find("://") {
+            Some(p) => {
+                let rest = &target[p + 3..];
+                rest.find('/').map_or("/", |s| &rest[s..])
+            }
+            None => target,
+        },
     };
-    let path = target.split(['?', '#']).next().unwrap_or(target);
+    let path = memchr::memchr2(b'?', b'#', target.as_bytes()).map_or(target, |i| &target[..i]);
     (Some(method), path)
 }
 
@@ -35,7 +39,10 @@ pub(crate) fn ending_for_status(status: Option<u16>) -> Ending {
 /// Seconds as logged by nginx (`0.123`) → milliseconds. Lists (`0.001, 0.002` after a retry)
 /// give the last value, the attempt that answered.
 pub(crate) fn seconds_ms(v: &str) -> Option<f64> {
-    let last = v.rsplit([',', ':']).next()?.trim().trim_matches('"');
+    let last = match memchr::memrchr2(b',', b':', v.as_bytes()) {
+        Some(i) => v[i + 1..].trim().trim_matches('"'),
+        None => v.trim().trim_matches('"'),
+    };
     let s: f64 = last.parse().ok()?;
     (s.is_finite() && s >= 0.0).then_some(s * 1000.0)
 }
@@ -43,8 +50,13 @@ pub(crate) fn seconds_ms(v: &str) -> Option<f64> {
 /// The last address of an nginx `$upstream_addr` list (`a:80, b:80 : c:80`).
 pub(crate) fn last_address(v: &str) -> Option<&str> {
     let v = v.trim_matches('"');
-    let last = v.rsplit([',']).next()?.trim();
-    let last = last.rsplit(" : ").next()?.trim();
+    let last = memchr::memrchr(b',', v.as_bytes())
+        .map_or(v, |i| &v[i + 1..])
+        .trim();
+    let last = match memchr::memchr(b' ', last.as_bytes()) {
+        Some(_) => last.rsplit(" : ").next()?.trim(),
+        None => last,
+    };
     (!last.is_empty() && last != "-").then_some(last)
 }
 
@@ -60,9 +72,24 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
 }
 
 fn num(s: &str) -> Option<i64> {
-    (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
-        .then(|| s.parse().ok())
-        .flatten()
+    parse_u64(s).and_then(|v| i64::try_from(v).ok())
+}
+
+/// Decimal digits only (no sign, no space) → the number; `None` when empty, not all digits, or
+/// too large.
+pub(crate) fn parse_u64(s: &str) -> Option<u64> {
+    if s.is_empty() || s.len() > 20 {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for b in s.bytes() {
+        let d = b.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        v = v.checked_mul(10)?.checked_add(u64::from(d))?;
+    }
+    Some(v)
 }
 
 fn civil_seconds(y: i64, mo: i64, d: i64, h: i64, mi: i64, s: i64) -> Option<i64> {

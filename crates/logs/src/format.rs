@@ -4,10 +4,11 @@ use std::borrow::Cow;
 
 use crate::entry::{Ending, Entry};
 use crate::fields::{
-    ending_for_status, last_address, parse_clf_time, seconds_ms, split_request, zone_seconds,
+    ending_for_status, last_address, parse_clf_time, parse_u64, seconds_ms, split_request,
+    zone_seconds,
 };
 use crate::json::JsonRecord;
-use crate::token::{Token, tokenize};
+use crate::token::{MAX_TOKENS, Token, Tokens, tokenize};
 
 /// Lines longer than this are cut before parsing: no access log line is legitimately bigger,
 /// and a hostile file must not cost quadratic time.
@@ -169,9 +170,19 @@ fn looks_like_address(s: &str) -> bool {
                 .all(|b| b.is_ascii_hexdigit() || matches!(b, b'.' | b':' | b'[' | b']')))
 }
 
+/// Fields of a combined line looked at by position: `[vhost] client ident user [time]
+/// "request" status bytes`.
+const COMBINED_HEAD: usize = 8;
+
 fn parse_combined(line: &str) -> Result<Entry<'_>, &'static str> {
-    let mut t = Vec::with_capacity(16);
-    tokenize(line, &mut t);
+    let mut tokens = Tokens::new(line);
+    let mut t = [Token::Bare(""); COMBINED_HEAD];
+    let mut n = 0;
+    for (slot, token) in t.iter_mut().zip(tokens.by_ref()) {
+        *slot = token;
+        n += 1;
+    }
+    let t = &t[..n];
     // `client ident user [time]`, or with Apache's vhost_combined `vhost client ident user [time]`.
     let b = t
         .iter()
@@ -185,15 +196,15 @@ fn parse_combined(line: &str) -> Result<Entry<'_>, &'static str> {
     let status = match status_text {
         "-" => None,
         s => Some(
-            s.parse::<u16>()
-                .ok()
+            parse_u64(s)
+                .and_then(|s| u16::try_from(s).ok())
                 .filter(|s| (100..1000).contains(s))
                 .ok_or("status is not a number")?,
         ),
     };
     let bytes = match t.get(b + 3).map(|x| x.text()) {
         Some("-") => Some(0),
-        Some(s) => Some(s.parse::<u64>().map_err(|_| "byte count is not a number")?),
+        Some(s) => Some(parse_u64(s).ok_or("byte count is not a number")?),
         None => return Err("no byte count"),
     };
     let (method, path) = split_request(request);
@@ -213,24 +224,35 @@ fn parse_combined(line: &str) -> Result<Entry<'_>, &'static str> {
         e.detail = Some(Cow::Borrowed(status_text));
     }
     // Referer and user agent (combined), then whatever timing the administrator appended.
-    let extras = t
+    let extras = t[(b + 4).min(n)..]
         .iter()
-        .skip(b + 4)
+        .copied()
+        .chain(tokens.take(MAX_TOKENS.saturating_sub(n)))
         .skip_while(|x| matches!(x, Token::Quoted(_)));
     let mut bare_seconds = 0;
     for x in extras {
         let text = x.text();
         if let Some((key, value)) = text.split_once('=') {
             let value = value.trim_matches('"');
-            match key.to_ascii_lowercase().as_str() {
-                "rt" | "request_time" | "rtime" | "time" => e.duration_ms = seconds_ms(value),
-                "urt" | "upstream_response_time" | "upstream_time" => {
-                    e.upstream_ms = seconds_ms(value)
-                }
-                "ua" | "upstream_addr" | "upstream" | "backend" => {
-                    e.upstream = last_address(value).map(Cow::Borrowed)
-                }
-                _ => {}
+            let is = |names: &[&str]| names.iter().any(|n| key.eq_ignore_ascii_case(n));
+            if is(&["rt", "request_time", "rtime", "time"]) {
+                e.duration_ms = seconds_ms(value);
+            } else if is(&["urt", "upstream_response_time", "upstream_time"]) {
+                e.upstream_ms = seconds_ms(value);
+                e.upstream_times = Some(Cow::Borrowed(value));
+            } else if is(&["ua", "upstream_addr", "upstream", "backend"]) {
+                e.upstream = last_address(value).map(Cow::Borrowed);
+                e.upstream_tries = Some(Cow::Borrowed(value));
+            } else if is(&["us", "upstream_status"]) {
+                e.upstream_statuses = Some(Cow::Borrowed(value));
+            } else if is(&["uct", "upstream_connect_time"]) {
+                e.upstream_connect = Some(Cow::Borrowed(value));
+            } else if is(&["uht", "upstream_header_time"]) {
+                e.upstream_header = Some(Cow::Borrowed(value));
+            } else if is(&["ssl_protocol", "tls_protocol", "ssl", "tls"]) {
+                e.tls_protocol = (value != "-").then_some(Cow::Borrowed(value));
+            } else if is(&["ssl_cipher", "tls_cipher", "cipher"]) {
+                e.tls_cipher = (value != "-").then_some(Cow::Borrowed(value));
             }
         } else if text.contains('.') && text.parse::<f64>().is_ok() {
             let ms = seconds_ms(text);
@@ -240,7 +262,7 @@ fn parse_combined(line: &str) -> Result<Entry<'_>, &'static str> {
                 e.upstream_ms = ms;
             }
             bare_seconds += 1;
-        } else if let Ok(us) = text.parse::<u64>() {
+        } else if let Some(us) = parse_u64(text) {
             if e.duration_ms.is_none() {
                 // Apache's %D: microseconds.
                 e.duration_ms = Some(us as f64 / 1000.0);

@@ -1,14 +1,18 @@
 //! Folding parsed lines into bounded per-backend evidence.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
+use foldhash::fast::RandomState;
 use hdrhistogram::Histogram;
-use interloper_findings::{LogEvidence, LogExample, LogGroup, LogSign, LogSource};
+use interloper_findings::{LogBucket, LogEvidence, LogExample, LogGroup, LogSign, LogSource};
 use interloper_model::PhaseStats;
 
 use crate::entry::{Ending, Entry};
+use crate::fields::seconds_ms;
 use crate::format::{Format, parse_line};
 use crate::json::JsonRecord;
+use crate::plan::FieldPlan;
 
 /// What counts as static and as slow.
 #[derive(Debug, Clone)]
@@ -59,7 +63,9 @@ pub fn is_static_path(path: &str, prefixes: &[String]) -> bool {
 const MAX_GROUPS: usize = 256;
 /// Paths whose body sizes are tracked (to spot bodies sent partly).
 const MAX_PATHS: usize = 50_000;
-/// Distinct body sizes tracked per path.
+/// Distinct body sizes tracked per path: the largest ones (the file's full size and the cuts
+/// closest to it). Keeping the largest, not the first seen, makes the table the same however
+/// the lines were split between workers.
 const MAX_SIZES: usize = 16;
 /// A line kept as an example is cut to this many characters.
 const EXAMPLE_CHARS: usize = 400;
@@ -76,7 +82,148 @@ struct GroupAcc {
     network_trouble: u64,
     duration: Histogram<u64>,
     upstream: Histogram<u64>,
-    examples: Vec<LogExample>,
+    examples: Vec<Kept>,
+    tries: u64,
+    failed_tries: u64,
+    connect: Histogram<u64>,
+    header: Histogram<u64>,
+    tls_protocols: Vec<(String, u64)>,
+    tls_ciphers: Vec<(String, u64)>,
+    timeline: Timeline,
+}
+
+/// Time buckets per backend at most: beyond, the buckets widen.
+const MAX_BUCKETS: usize = 480;
+/// The narrowest bucket: a minute.
+const BUCKET_SECONDS: i64 = 60;
+
+/// How a static request went, for the timeline.
+#[derive(Clone, Copy)]
+enum Outcome {
+    Ok = 0,
+    Slow = 1,
+    ClientAborted = 2,
+    ServerError = 3,
+}
+
+/// Static requests per time bucket, by outcome. Buckets are a minute wide, doubled (and
+/// merged) whenever there would be more than [`MAX_BUCKETS`]: the width is then the smallest
+/// doubling that holds every request's bucket, whatever order the requests came in, so folds
+/// merged give the same timeline as one pass.
+struct Timeline {
+    width: i64,
+    buckets: BTreeMap<i64, [u64; 4]>,
+}
+
+impl Timeline {
+    fn new() -> Timeline {
+        Timeline {
+            width: BUCKET_SECONDS,
+            buckets: BTreeMap::new(),
+        }
+    }
+
+    fn add(&mut self, time: i64, counts: [u64; 4]) {
+        let slot = self
+            .buckets
+            .entry(time.div_euclid(self.width) * self.width)
+            .or_default();
+        for (a, b) in slot.iter_mut().zip(counts) {
+            *a += b;
+        }
+        while self.buckets.len() > MAX_BUCKETS {
+            self.widen_to(self.width.saturating_mul(2));
+        }
+    }
+
+    fn widen_to(&mut self, width: i64) {
+        if width <= self.width {
+            return;
+        }
+        let old = std::mem::take(&mut self.buckets);
+        self.width = width;
+        for (start, counts) in old {
+            let slot = self
+                .buckets
+                .entry(start.div_euclid(width) * width)
+                .or_default();
+            for (a, b) in slot.iter_mut().zip(counts) {
+                *a += b;
+            }
+        }
+    }
+
+    fn merge(&mut self, other: Timeline) {
+        self.widen_to(other.width);
+        let width = self.width;
+        for (start, counts) in other.buckets {
+            self.add(start.div_euclid(width) * width, counts);
+        }
+    }
+}
+
+/// Distinct TLS versions or cipher suites counted one by one per backend; the rest together.
+const MAX_TLS_NAMES: usize = 16;
+const OTHER_TLS: &str = "(other)";
+/// Upstream tries of one request looked at (nginx tries each server of an upstream at most
+/// once; a list longer than this is not a real one).
+const MAX_TRIES: usize = 32;
+
+/// Count one more `name` in a bounded table.
+fn count_name(table: &mut Vec<(String, u64)>, name: &str, n: u64) {
+    if let Some(row) = table.iter_mut().find(|(k, _)| k == name) {
+        row.1 += n;
+        return;
+    }
+    let key = if table.len() >= MAX_TLS_NAMES {
+        OTHER_TLS
+    } else {
+        name
+    };
+    match table.iter_mut().find(|(k, _)| k == key) {
+        Some(row) => row.1 += n,
+        None => table.push((key.to_string(), n)),
+    }
+}
+
+/// The items of an nginx upstream list (`a, b : c`) in order, each with whether nginx moved on
+/// to the next server of the same upstream after it (a `,` follows: that try failed). A ` : `
+/// follows a try whose answer sent the request to another upstream (an internal redirect).
+fn upstream_items(list: &str) -> impl Iterator<Item = (&str, bool)> {
+    let parts = list.trim_matches('"').split(',');
+    let count = list.bytes().filter(|b| *b == b',').count() + 1;
+    parts.enumerate().flat_map(move |(i, part)| {
+        let mut items = part.split(" : ").map(str::trim).peekable();
+        std::iter::from_fn(move || {
+            let item = items.next()?;
+            let last_of_part = items.peek().is_none();
+            Some((item, last_of_part && i + 1 < count))
+        })
+    })
+}
+
+fn record_ms(h: &mut Histogram<u64>, ms: f64) {
+    let _ = h.record((ms * 1000.0).clamp(1.0, 3.6e9) as u64);
+}
+
+/// An example line, placed by where it was read so that examples gathered in parallel can be
+/// put back in file order.
+struct Kept {
+    sign: LogSign,
+    source: u32,
+    at: u64,
+    text: String,
+}
+
+/// Keep the first `per_sign` examples of each sign, in file order.
+fn keep_first(examples: &mut Vec<Kept>, per_sign: usize) {
+    examples.sort_by_key(|k| (k.source, k.at));
+    let mut seen = [0usize; LogSign::ALL.len()];
+    examples.retain(|k| {
+        let n = &mut seen[sign_index(k.sign)];
+        *n += 1;
+        *n <= per_sign
+    });
 }
 
 impl GroupAcc {
@@ -91,7 +238,41 @@ impl GroupAcc {
             duration: histogram(),
             upstream: histogram(),
             examples: Vec::new(),
+            tries: 0,
+            failed_tries: 0,
+            connect: histogram(),
+            header: histogram(),
+            tls_protocols: Vec::new(),
+            tls_ciphers: Vec::new(),
+            timeline: Timeline::new(),
         }
+    }
+
+    fn merge(&mut self, other: GroupAcc, per_sign: usize) {
+        self.requests += other.requests;
+        self.static_requests += other.static_requests;
+        for (a, b) in self.signs.iter_mut().zip(other.signs) {
+            *a += b;
+        }
+        self.not_found += other.not_found;
+        self.forbidden += other.forbidden;
+        self.network_trouble += other.network_trouble;
+        // Same bounds on both sides: adding cannot fail.
+        let _ = self.duration.add(&other.duration);
+        let _ = self.upstream.add(&other.upstream);
+        let _ = self.connect.add(&other.connect);
+        let _ = self.header.add(&other.header);
+        self.tries += other.tries;
+        self.failed_tries += other.failed_tries;
+        for (name, n) in other.tls_protocols {
+            count_name(&mut self.tls_protocols, &name, n);
+        }
+        for (name, n) in other.tls_ciphers {
+            count_name(&mut self.tls_ciphers, &name, n);
+        }
+        self.timeline.merge(other.timeline);
+        self.examples.extend(other.examples);
+        keep_first(&mut self.examples, per_sign);
     }
 }
 
@@ -109,20 +290,104 @@ struct SizeSeen {
     bytes: u64,
     count: u32,
     source: u32,
-    line: u64,
+    at: u64,
     group: u32,
     sign: Option<LogSign>,
 }
 
+/// One file being read.
+struct SourceAcc {
+    info: LogSource,
+    format: Format,
+    /// The user's own format, read instead of `format`.
+    plan: Option<Arc<FieldPlan>>,
+    /// Where the first line that did not parse was, and why.
+    first_unparsed: Option<(u64, &'static str)>,
+    /// `line` or `record`, for the first unparsed one.
+    unit: &'static str,
+    /// Lines in each block when the file was read in blocks ([`Gatherer::read_lines`]): a
+    /// position is then `block << 32 | line in the block`, made a line number at the end.
+    blocks: Option<Vec<u64>>,
+}
+
+impl SourceAcc {
+    fn new(name: &str, format: Format) -> SourceAcc {
+        SourceAcc {
+            info: LogSource {
+                name: name.to_string(),
+                format: format.as_str().to_string(),
+                ..LogSource::default()
+            },
+            format,
+            plan: None,
+            first_unparsed: None,
+            unit: "line",
+            blocks: None,
+        }
+    }
+
+    fn unparsed(&mut self, at: u64, why: &'static str) {
+        self.info.unparsed += 1;
+        if self.first_unparsed.is_none_or(|(first, _)| at < first) {
+            self.first_unparsed = Some((at, why));
+        }
+    }
+}
+
+/// Turns positions into line numbers, once every block's line count is known.
+struct LineNumbers {
+    /// Per source: the number of lines before each block.
+    before_block: Vec<Option<Vec<u64>>>,
+}
+
+impl LineNumbers {
+    fn new(sources: &[SourceAcc]) -> LineNumbers {
+        LineNumbers {
+            before_block: sources
+                .iter()
+                .map(|s| {
+                    s.blocks.as_ref().map(|counts| {
+                        let mut total = 0;
+                        counts
+                            .iter()
+                            .map(|n| {
+                                let before = total;
+                                total += n;
+                                before
+                            })
+                            .collect()
+                    })
+                })
+                .collect(),
+        }
+    }
+
+    fn line(&self, source: u32, at: u64) -> u64 {
+        match self.before_block.get(source as usize) {
+            Some(Some(before)) => {
+                let block = (at >> 32) as usize;
+                before.get(block).copied().unwrap_or(0) + (at & 0xffff_ffff)
+            }
+            _ => at,
+        }
+    }
+}
+
 /// Reads lines into evidence: bounded memory whatever the size of the logs.
+///
+/// Gatherers fold independently and merge ([`Gatherer::read_lines`] gives each worker one):
+/// counters add, histograms merge, and the examples kept are the first in file order, so the
+/// evidence is the same as from one sequential pass. Only the bounded tables can differ when a
+/// log overflows them (beyond 256 backends, 50 000 static paths or 16 body sizes per path, what
+/// is tracked one by one depends on which lines each worker saw first).
 pub struct Gatherer {
     opts: GatherOptions,
-    sources: Vec<(LogSource, Format)>,
+    sources: Vec<SourceAcc>,
     groups: Vec<(Option<String>, GroupAcc)>,
-    group_index: HashMap<String, usize>,
+    group_index: HashMap<String, usize, RandomState>,
     /// The group of lines that name no backend.
     no_backend: Option<usize>,
-    sizes: HashMap<String, Vec<SizeSeen>>,
+    sizes: HashMap<String, Vec<SizeSeen>, RandomState>,
 }
 
 impl Gatherer {
@@ -132,44 +397,128 @@ impl Gatherer {
             opts,
             sources: Vec::new(),
             groups: Vec::new(),
-            group_index: HashMap::new(),
+            group_index: HashMap::default(),
             no_backend: None,
-            sizes: HashMap::new(),
+            sizes: HashMap::default(),
         }
     }
 
     /// Start a file; its lines are then given with the returned index.
     pub fn begin_source(&mut self, name: &str, format: Format) -> usize {
-        self.sources.push((
-            LogSource {
-                name: name.to_string(),
-                format: format.as_str().to_string(),
-                ..LogSource::default()
-            },
-            format,
-        ));
+        self.sources.push(SourceAcc::new(name, format));
+        self.sources.len() - 1
+    }
+
+    /// Start a file in a user's own format ([`FieldPlan`]); its lines are then given with the
+    /// returned index.
+    pub fn begin_source_with_plan(&mut self, name: &str, plan: Arc<FieldPlan>) -> usize {
+        let mut source = SourceAcc::new(name, Format::Combined);
+        source.info.format = plan.name().to_string();
+        source.plan = Some(plan);
+        self.sources.push(source);
         self.sources.len() - 1
     }
 
     /// Read line `line_no` (1-based) of source `source`.
     pub fn line(&mut self, source: usize, line_no: u64, line: &str) {
-        let Some((src, format)) = self.sources.get_mut(source) else {
+        self.line_at(source, line_no, line);
+    }
+
+    /// Read a line at position `at` (a line number, or a block position when the source is
+    /// read in blocks).
+    pub(crate) fn line_at(&mut self, source: usize, at: u64, line: &str) {
+        let Some(src) = self.sources.get_mut(source) else {
             return;
         };
-        src.lines += 1;
+        src.info.lines += 1;
         if line.trim().is_empty() {
             return;
         }
-        match parse_line(*format, line) {
+        let parsed = match &src.plan {
+            Some(plan) => plan.parse(line),
+            None => parse_line(src.format, line),
+        };
+        match parsed {
             Ok(e) => {
-                src.parsed += 1;
-                self.entry(source, line_no, &e, || cut(line.trim_end(), EXAMPLE_CHARS));
+                src.info.parsed += 1;
+                self.entry(source, at, &e, || cut(line.trim_end(), EXAMPLE_CHARS));
             }
-            Err(why) => {
-                src.unparsed += 1;
-                if src.first_unparsed.is_none() {
-                    src.first_unparsed = Some(format!("line {line_no}: {why}"));
+            Err(why) => src.unparsed(at, why),
+        }
+    }
+
+    /// A gatherer with the same options and sources, nothing gathered: a worker's.
+    pub(crate) fn fork(&self) -> Gatherer {
+        let mut g = Gatherer::new(self.opts.clone());
+        for s in &self.sources {
+            let mut fresh = SourceAcc::new(&s.info.name, s.format);
+            fresh.info.format = s.info.format.clone();
+            fresh.plan = s.plan.clone();
+            fresh.unit = s.unit;
+            fresh.blocks = s.blocks.as_ref().map(|_| Vec::new());
+            g.sources.push(fresh);
+        }
+        g
+    }
+
+    /// Mark source `source` as read in blocks; `lines` is the line count of each block read so
+    /// far, by block index.
+    pub(crate) fn set_blocks(&mut self, source: usize, lines: Vec<u64>) {
+        if let Some(s) = self.sources.get_mut(source) {
+            s.blocks = Some(lines);
+        }
+    }
+
+    /// Fold in what `other` (a [`Gatherer::fork`] of this one) gathered.
+    pub(crate) fn merge(&mut self, other: Gatherer) {
+        for (mine, theirs) in self.sources.iter_mut().zip(other.sources) {
+            let (a, b) = (&mut mine.info, theirs.info);
+            a.lines += b.lines;
+            a.parsed += b.parsed;
+            a.static_requests += b.static_requests;
+            a.first_time = a.first_time.into_iter().chain(b.first_time).min();
+            a.last_time = a.last_time.into_iter().chain(b.last_time).max();
+            a.unparsed += b.unparsed;
+            if let Some((at, why)) = theirs.first_unparsed
+                && mine.first_unparsed.is_none_or(|(first, _)| at < first)
+            {
+                mine.first_unparsed = Some((at, why));
+            }
+        }
+        let per_sign = self.opts.examples_per_sign;
+        let mut remap = Vec::with_capacity(other.groups.len());
+        for (key, acc) in other.groups {
+            let i = self.group(key.as_deref());
+            self.groups[i].1.merge(acc, per_sign);
+            remap.push(i as u32);
+        }
+        for (path, theirs) in other.sizes {
+            let theirs = theirs.into_iter().map(|mut s| {
+                s.group = remap.get(s.group as usize).copied().unwrap_or(0);
+                s
+            });
+            let known = self.sizes.len();
+            match self.sizes.get_mut(&path) {
+                Some(mine) => {
+                    for t in theirs {
+                        match mine.iter_mut().find(|m| m.bytes == t.bytes) {
+                            Some(m) => {
+                                m.count = m.count.saturating_add(t.count);
+                                if (t.source, t.at) < (m.source, m.at) {
+                                    (m.source, m.at, m.group, m.sign) =
+                                        (t.source, t.at, t.group, t.sign);
+                                }
+                            }
+                            None => mine.push(t),
+                        }
+                    }
+                    mine.sort_by_key(|m| std::cmp::Reverse(m.bytes));
+                    mine.truncate(MAX_SIZES);
                 }
+                None if known < MAX_PATHS => {
+                    self.sizes.insert(path, theirs.collect());
+                }
+                None => {}
             }
         }
     }
@@ -177,23 +526,19 @@ impl Gatherer {
     /// Read record `number` (1-based) of a JSON document given as source `source`: counted
     /// and gathered as a line would be, shown in examples by the fields read.
     pub(crate) fn json_record(&mut self, source: usize, number: u64, record: &JsonRecord) {
-        let Some((src, _)) = self.sources.get_mut(source) else {
+        let Some(src) = self.sources.get_mut(source) else {
             return;
         };
-        src.lines += 1;
+        src.unit = "record";
+        src.info.lines += 1;
         match record.entry() {
             Ok(e) => {
-                src.parsed += 1;
+                src.info.parsed += 1;
                 self.entry(source, number, &e, || {
                     cut(&record.example_text(), EXAMPLE_CHARS)
                 });
             }
-            Err(why) => {
-                src.unparsed += 1;
-                if src.first_unparsed.is_none() {
-                    src.first_unparsed = Some(format!("record {number}: {why}"));
-                }
-            }
+            Err(why) => src.unparsed(number, why),
         }
     }
 
@@ -227,14 +572,8 @@ impl Gatherer {
     }
 
     /// Fold one entry in; `example` gives its text when it is kept as an example.
-    fn entry(
-        &mut self,
-        source: usize,
-        line_no: u64,
-        e: &Entry<'_>,
-        example: impl FnOnce() -> String,
-    ) {
-        let src = &mut self.sources[source].0;
+    fn entry(&mut self, source: usize, at: u64, e: &Entry<'_>, example: impl FnOnce() -> String) {
+        let src = &mut self.sources[source].info;
         if let Some(t) = e.time {
             src.first_time = Some(src.first_time.map_or(t, |f| f.min(t)));
             src.last_time = Some(src.last_time.map_or(t, |l| l.max(t)));
@@ -249,7 +588,7 @@ impl Gatherer {
         if !method_ok || !is_static_path(&e.path, &self.opts.static_prefixes) {
             return;
         }
-        self.sources[source].0.static_requests += 1;
+        self.sources[source].info.static_requests += 1;
         g.static_requests += 1;
         match e.status {
             Some(404) => g.not_found += 1,
@@ -257,6 +596,12 @@ impl Gatherer {
             _ => {}
         }
         g.network_trouble += u64::from(e.network_trouble);
+        if let Some(p) = e.tls_protocol.as_deref() {
+            count_name(&mut g.tls_protocols, p, 1);
+        }
+        if let Some(c) = e.tls_cipher.as_deref() {
+            count_name(&mut g.tls_ciphers, c, 1);
+        }
         if let Some(d) = e.duration_ms {
             let _ = g.duration.record((d * 1000.0).clamp(1.0, 3.6e9) as u64);
         }
@@ -280,16 +625,30 @@ impl Gatherer {
                 _ => None,
             },
         };
+        if let Some(t) = e.time {
+            let outcome = match sign {
+                Some(LogSign::ServerTimeout | LogSign::ServerFailed) => Outcome::ServerError,
+                _ if e.status.is_some_and(|s| s >= 500) => Outcome::ServerError,
+                Some(LogSign::ClientClosed | LogSign::ClientTimeout) => Outcome::ClientAborted,
+                Some(LogSign::Slow | LogSign::SlowDelivery) => Outcome::Slow,
+                _ => Outcome::Ok,
+            };
+            let mut counts = [0; 4];
+            counts[outcome as usize] = 1;
+            g.timeline.add(t, counts);
+        }
         if let Some(s) = sign {
             g.signs[sign_index(s)] += 1;
             if g.examples.iter().filter(|x| x.sign == s).count() < self.opts.examples_per_sign {
-                g.examples.push(LogExample {
+                g.examples.push(Kept {
                     sign: s,
-                    location: format!("{}:{line_no}", self.sources[source].0.name),
+                    source: source as u32,
+                    at,
                     text: example(),
                 });
             }
         }
+        self.fold_tries(gi, e);
         // Complete 200s (and 200s the client ended mid-body) feed the size picture.
         if e.status == Some(200)
             && let Some(bytes) = e.bytes
@@ -299,7 +658,7 @@ impl Gatherer {
                 bytes,
                 count: 1,
                 source: source as u32,
-                line: line_no,
+                at,
                 group: gi as u32,
                 sign,
             };
@@ -309,6 +668,11 @@ impl Gatherer {
                     s.count = s.count.saturating_add(1);
                 } else if v.len() < MAX_SIZES {
                     v.push(first);
+                } else if let Some(smallest) = v.iter_mut().min_by_key(|s| s.bytes)
+                    && smallest.bytes < bytes
+                {
+                    // A size dropped here never comes back: the sixteen kept only grow.
+                    *smallest = first;
                 }
             } else if known < MAX_PATHS {
                 self.sizes.insert(e.path.to_string(), vec![first]);
@@ -316,8 +680,60 @@ impl Gatherer {
         }
     }
 
+    /// Each upstream try of `e` (nginx lists) to its backend: counted, failed when nginx moved
+    /// on to the next server after it, with its connect and header times. `answered` is the
+    /// group of the backend that answered.
+    fn fold_tries(&mut self, answered: usize, e: &Entry<'_>) {
+        let Some(list) = e.upstream_tries.as_deref() else {
+            return;
+        };
+        let retried = list.contains(',') || list.contains(" : ");
+        if !retried && e.upstream_connect.is_none() && e.upstream_header.is_none() {
+            // One try, the answer: nothing more to attribute.
+            if e.upstream.is_some() {
+                self.groups[answered].1.tries += 1;
+            }
+            return;
+        }
+        fn values(v: Option<&str>) -> Option<impl Iterator<Item = &str>> {
+            v.map(|v| upstream_items(v).map(|(item, _)| item))
+        }
+        let mut connect = values(e.upstream_connect.as_deref());
+        let mut header = values(e.upstream_header.as_deref());
+        for (address, failed) in upstream_items(list).take(MAX_TRIES) {
+            let connect_ms = connect
+                .as_mut()
+                .and_then(Iterator::next)
+                .and_then(seconds_ms);
+            let header_ms = header
+                .as_mut()
+                .and_then(Iterator::next)
+                .and_then(seconds_ms);
+            if address.is_empty() || address == "-" {
+                continue;
+            }
+            let gi = if !failed && e.upstream.as_deref() == Some(address) {
+                answered
+            } else {
+                self.group(Some(address))
+            };
+            let g = &mut self.groups[gi].1;
+            g.tries += 1;
+            g.failed_tries += u64::from(failed);
+            if let Some(ms) = connect_ms {
+                record_ms(&mut g.connect, ms);
+            }
+            if let Some(ms) = header_ms {
+                record_ms(&mut g.header, ms);
+            }
+        }
+    }
+
     /// The evidence gathered.
     pub fn finish(mut self) -> LogEvidence {
+        let numbers = LineNumbers::new(&self.sources);
+        let mut partial_examples: Vec<Vec<LogExample>> =
+            self.groups.iter().map(|_| Vec::new()).collect();
         // A body logged once at a size below the size seen again and again for the same path
         // was sent partly (a size seen repeatedly is another encoding, not a cut).
         let mut paths: Vec<(&String, &Vec<SizeSeen>)> = self.sizes.iter().collect();
@@ -329,7 +745,12 @@ impl Gatherer {
             if full.count < 3 {
                 continue;
             }
-            for s in seen.iter().filter(|s| s.count == 1 && s.bytes < full.bytes) {
+            let mut cut: Vec<&SizeSeen> = seen
+                .iter()
+                .filter(|s| s.count == 1 && s.bytes < full.bytes)
+                .collect();
+            cut.sort_by_key(|s| (s.source, s.at));
+            for s in cut {
                 let g = &mut self.groups[s.group as usize].1;
                 if matches!(
                     s.sign,
@@ -344,15 +765,15 @@ impl Gatherer {
                     g.signs[sign_index(old)] = g.signs[sign_index(old)].saturating_sub(1);
                 }
                 g.signs[sign_index(LogSign::Partial)] += 1;
-                if g.examples
-                    .iter()
-                    .filter(|x| x.sign == LogSign::Partial)
-                    .count()
-                    < self.opts.examples_per_sign
-                {
-                    g.examples.push(LogExample {
+                let kept = &mut partial_examples[s.group as usize];
+                if kept.len() < self.opts.examples_per_sign {
+                    kept.push(LogExample {
                         sign: LogSign::Partial,
-                        location: format!("{}:{}", self.sources[s.source as usize].0.name, s.line),
+                        location: format!(
+                            "{}:{}",
+                            self.sources[s.source as usize].info.name,
+                            numbers.line(s.source, s.at)
+                        ),
                         text: format!(
                             "{path}: 200 with {} of the {} bytes logged {} times for it",
                             s.bytes, full.bytes, full.count
@@ -362,11 +783,26 @@ impl Gatherer {
             }
         }
         let named = self.groups.iter().any(|(k, _)| k.is_some());
+        // One width for every backend's timeline, so they line up.
+        let width = self
+            .groups
+            .iter()
+            .filter(|(_, g)| !g.timeline.buckets.is_empty())
+            .map(|(_, g)| g.timeline.width)
+            .max();
+        if let Some(w) = width {
+            for (_, g) in &mut self.groups {
+                g.timeline.widen_to(w);
+            }
+        }
+        let sources = &self.sources;
+        let per_sign = self.opts.examples_per_sign;
         let mut groups: Vec<LogGroup> = self
             .groups
             .into_iter()
-            .filter(|(_, g)| g.static_requests > 0)
-            .map(|(k, g)| LogGroup {
+            .zip(partial_examples)
+            .filter(|((_, g), _)| g.static_requests > 0 || g.tries > 0)
+            .map(|((k, mut g), partial)| LogGroup {
                 name: match k {
                     Some(k) => k,
                     None if named => NO_BACKEND.to_string(),
@@ -385,15 +821,58 @@ impl Gatherer {
                 network_trouble: g.network_trouble,
                 duration: stats(&g.duration),
                 upstream: (!g.upstream.is_empty()).then(|| stats(&g.upstream)),
-                examples: g.examples,
+                tries: g.tries,
+                failed_tries: g.failed_tries,
+                connect: (!g.connect.is_empty()).then(|| stats(&g.connect)),
+                header: (!g.header.is_empty()).then(|| stats(&g.header)),
+                tls_protocols: most_used(std::mem::take(&mut g.tls_protocols)),
+                tls_ciphers: most_used(std::mem::take(&mut g.tls_ciphers)),
+                timeline: std::mem::take(&mut g.timeline.buckets)
+                    .into_iter()
+                    .map(|(start, c)| LogBucket {
+                        start,
+                        ok: c[Outcome::Ok as usize],
+                        slow: c[Outcome::Slow as usize],
+                        client_aborted: c[Outcome::ClientAborted as usize],
+                        server_errors: c[Outcome::ServerError as usize],
+                    })
+                    .collect(),
+                examples: {
+                    keep_first(&mut g.examples, per_sign);
+                    g.examples
+                        .drain(..)
+                        .map(|k| LogExample {
+                            sign: k.sign,
+                            location: format!(
+                                "{}:{}",
+                                sources[k.source as usize].info.name,
+                                numbers.line(k.source, k.at)
+                            ),
+                            text: k.text,
+                        })
+                        .chain(partial)
+                        .collect()
+                },
             })
             .collect();
         groups.sort_by(|a, b| a.name.cmp(&b.name));
         LogEvidence {
-            sources: self.sources.into_iter().map(|(s, _)| s).collect(),
+            sources: self
+                .sources
+                .into_iter()
+                .enumerate()
+                .map(|(i, s)| {
+                    let mut info = s.info;
+                    info.first_unparsed = s.first_unparsed.map(|(at, why)| {
+                        format!("{} {}: {why}", s.unit, numbers.line(i as u32, at))
+                    });
+                    info
+                })
+                .collect(),
             groups,
             grouped_by: if named { "backend" } else { "log" }.to_string(),
             slow_ms: self.opts.slow_ms,
+            timeline_seconds: width.map_or(0, |w| w.unsigned_abs()),
         }
     }
 }
@@ -412,6 +891,11 @@ fn stats(h: &Histogram<u64>) -> PhaseStats {
         max: ms(h.max()),
         mean: h.mean() / 1000.0,
     }
+}
+
+fn most_used(mut table: Vec<(String, u64)>) -> Vec<(String, u64)> {
+    table.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    table
 }
 
 fn cut(s: &str, max: usize) -> String {

@@ -69,6 +69,11 @@ keys! {
     UpstreamResponseTime = "upstream_response_time",
     UpstreamAddr = "upstream_addr",
     Upstream = "upstream",
+    UpstreamStatus = "upstream_status",
+    UpstreamConnectTime = "upstream_connect_time",
+    UpstreamHeaderTime = "upstream_header_time",
+    SslProtocol = "ssl_protocol",
+    SslCipher = "ssl_cipher",
     TimeIso8601 = "time_iso8601",
     Time = "time",
     TimeLocal = "time_local",
@@ -521,6 +526,19 @@ impl JsonRecord {
             .str_of(&[Key::UpstreamAddr, Key::Upstream])
             .and_then(last_address)
             .map(Cow::Borrowed);
+        // The per-try lists, as nginx writes them into a string.
+        let listed = |key: Key| {
+            self.str_of(&[key])
+                .filter(|v| !v.is_empty() && *v != "-")
+                .map(Cow::Borrowed)
+        };
+        e.upstream_tries = listed(Key::UpstreamAddr);
+        e.upstream_statuses = listed(Key::UpstreamStatus);
+        e.upstream_connect = listed(Key::UpstreamConnectTime);
+        e.upstream_header = listed(Key::UpstreamHeaderTime);
+        e.upstream_times = listed(Key::UpstreamResponseTime);
+        e.tls_protocol = listed(Key::SslProtocol);
+        e.tls_cipher = listed(Key::SslCipher);
         e.time = self
             .str_of(&[Key::TimeIso8601, Key::AtTimestamp, Key::Time])
             .and_then(parse_rfc3339)

@@ -20,6 +20,8 @@ mod fields;
 mod format;
 mod gather;
 mod json;
+mod parallel;
+mod plan;
 mod token;
 
 pub use document::{JsonDocumentError, MAX_JSON_RECORD};
@@ -28,3 +30,4 @@ pub use format::{
     DETECT_BYTES, DETECT_LINES, Format, Layout, MAX_LINE, detect, detect_layout, parse_line,
 };
 pub use gather::{GatherOptions, Gatherer, is_static_path};
+pub use plan::{FieldPlan, PlanError, PlanKind};

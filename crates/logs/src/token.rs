@@ -27,28 +27,52 @@ pub(crate) const MAX_TOKENS: usize = 64;
 /// Split `line` into fields. A quote or bracket left open runs to the end of the line.
 pub(crate) fn tokenize<'a>(line: &'a str, out: &mut Vec<Token<'a>>) {
     out.clear();
-    let b = line.as_bytes();
-    let mut i = 0;
-    while i < b.len() && out.len() < MAX_TOKENS {
-        match b[i] {
-            b' ' | b'\t' => i += 1,
+    out.extend(Tokens::new(line).take(MAX_TOKENS));
+}
+
+/// The fields of a line, one at a time: parsers that need only the first few take them into
+/// an array and walk the rest, with no allocation per line.
+#[derive(Debug, Clone)]
+pub(crate) struct Tokens<'a> {
+    line: &'a str,
+    at: usize,
+}
+
+impl<'a> Tokens<'a> {
+    pub(crate) fn new(line: &'a str) -> Tokens<'a> {
+        Tokens { line, at: 0 }
+    }
+}
+
+impl<'a> Iterator for Tokens<'a> {
+    type Item = Token<'a>;
+
+    fn next(&mut self) -> Option<Token<'a>> {
+        let line = self.line;
+        let b = line.as_bytes();
+        let mut i = self.at;
+        while i < b.len() && matches!(b[i], b' ' | b'\t') {
+            i += 1;
+        }
+        if i >= b.len() {
+            self.at = i;
+            return None;
+        }
+        let (token, next) = match b[i] {
             b'"' => {
                 let start = i + 1;
                 let end = closing_quote(b, start);
-                out.push(Token::Quoted(&line[start..end]));
-                i = end + 1;
+                (Token::Quoted(&line[start..end]), end + 1)
             }
             b'[' => {
                 let start = i + 1;
                 let end = memchr::memchr(b']', &b[start..]).map_or(b.len(), |p| start + p);
-                out.push(Token::Bracket(&line[start..end]));
-                i = end + 1;
+                (Token::Bracket(&line[start..end]), end + 1)
             }
             b'{' => {
                 let start = i + 1;
                 let end = memchr::memchr(b'}', &b[start..]).map_or(b.len(), |p| start + p);
-                out.push(Token::Brace(&line[start..end]));
-                i = end + 1;
+                (Token::Brace(&line[start..end]), end + 1)
             }
             _ => {
                 let start = i;
@@ -60,15 +84,17 @@ pub(crate) fn tokenize<'a>(line: &'a str, out: &mut Vec<Token<'a>>) {
                     i += 1;
                 }
                 let end = i.min(b.len());
-                out.push(Token::Bare(&line[start..end]));
+                (Token::Bare(&line[start..end]), end)
             }
-        }
+        };
+        self.at = next;
+        Some(token)
     }
 }
 
 /// Index of the `"` closing a quote opened before `from` (backslash escapes skipped), or the
 /// end of the line.
-fn closing_quote(b: &[u8], from: usize) -> usize {
+pub(crate) fn closing_quote(b: &[u8], from: usize) -> usize {
     let mut i = from;
     while i < b.len() {
         match memchr::memchr2(b'"', b'\\', &b[i..]) {

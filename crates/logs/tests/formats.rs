@@ -89,6 +89,17 @@ fn avi_and_nginx_json_lines() {
     assert_eq!(e.ending, Ending::ServerTimeout);
     assert_eq!(e.time, Some(1_795_503_600));
     assert_eq!(detect([nginx, avi]), Some(Format::Json));
+    // escape=json with the per-try lists and TLS.
+    let tries = r#"{"request":"GET /static/a.css HTTP/1.1","status":"200","upstream_addr":"10.0.0.2:80, 10.0.0.1:80","upstream_status":"502, 200","upstream_connect_time":"-, 0.001","upstream_header_time":"-, 0.004","upstream_response_time":"0.000, 0.005","ssl_protocol":"TLSv1.3","ssl_cipher":""}"#;
+    let e = parse_line(Format::Json, tries).expect("nginx json with tries");
+    assert_eq!(e.upstream.as_deref(), Some("10.0.0.1:80"));
+    assert_eq!(
+        e.upstream_tries.as_deref(),
+        Some("10.0.0.2:80, 10.0.0.1:80")
+    );
+    assert_eq!(e.upstream_connect.as_deref(), Some("-, 0.001"));
+    assert_eq!(e.tls_protocol.as_deref(), Some("TLSv1.3"));
+    assert_eq!(e.tls_cipher, None);
 }
 
 #[test]
@@ -263,4 +274,78 @@ fn one_record_per_line_inside_a_list_is_a_document_and_a_stray_line_is_not() {
     let mut g = Gatherer::new(GatherOptions::default());
     let src = g.begin_source("listed.json", Format::Json);
     assert_eq!(g.json_document(src, listed.as_bytes()).expect("reads"), 3);
+}
+
+#[test]
+fn each_upstream_try_is_counted_on_its_backend() {
+    let mut g = Gatherer::new(GatherOptions::default());
+    let src = g.begin_source("lb.log", Format::Combined);
+    let line = |tries: &str, connect: &str, header: &str, tls: &str| {
+        format!(
+            r#"192.0.2.1 - - [24/Nov/2026:07:00:00 +0000] "GET /static/app.js HTTP/1.1" 200 5000 "-" "UA" rt=3.100 ua="{tries}" us="502, 200" uct="{connect}" uht="{header}" urt="3.000, 0.010" ssl_protocol={tls} ssl_cipher=TLS_AES_128_GCM_SHA256"#
+        )
+    };
+    // nginx gave up on .2 (a failed try, connect time logged, no header) and .1 answered.
+    for i in 0..10 {
+        g.line(
+            src,
+            i + 1,
+            &line(
+                "10.0.0.2:80, 10.0.0.1:80",
+                "0.250, 0.001",
+                "-, 0.009",
+                "TLSv1.3",
+            ),
+        );
+    }
+    // An internal redirect to another upstream is not a failed try; `-` has no address.
+    g.line(
+        src,
+        11,
+        &line(
+            "10.0.0.1:80 : 10.0.0.3:80",
+            "0.001 : 0.002",
+            "0.005 : 0.006",
+            "TLSv1.2",
+        ),
+    );
+    g.line(
+        src,
+        12,
+        &line("-, 10.0.0.1:80", "-, 0.001", "-, 0.004", "-"),
+    );
+    let ev = g.finish();
+    let by = |name: &str| {
+        ev.groups
+            .iter()
+            .find(|x| x.name == name)
+            .unwrap_or_else(|| panic!("{name} in {:?}", ev.groups))
+    };
+    let one = by("10.0.0.1:80");
+    assert_eq!(
+        (one.static_requests, one.tries, one.failed_tries),
+        (11, 12, 0)
+    );
+    assert_eq!(one.connect.as_ref().map(|c| c.count), Some(12));
+    // TLS is the client's side: counted on the backend that answered ("-": plain HTTP).
+    assert_eq!(one.tls_protocols, vec![("TLSv1.3".to_string(), 10)]);
+    assert_eq!(
+        one.tls_ciphers,
+        vec![("TLS_AES_128_GCM_SHA256".to_string(), 11)]
+    );
+    // .2 answered nothing but failed ten tries, each of which connected in 250 ms.
+    let two = by("10.0.0.2:80");
+    assert_eq!(
+        (two.static_requests, two.tries, two.failed_tries),
+        (0, 10, 10)
+    );
+    let connect = two.connect.as_ref().expect("connect times");
+    assert!((connect.p50 - 250.0).abs() < 5.0, "{connect:?}");
+    assert!(two.header.is_none());
+    let three = by("10.0.0.3:80");
+    assert_eq!(
+        (three.static_requests, three.tries, three.failed_tries),
+        (1, 1, 0)
+    );
+    assert_eq!(three.tls_protocols, vec![("TLSv1.2".to_string(), 1)]);
 }

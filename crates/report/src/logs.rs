@@ -39,6 +39,9 @@ pub struct LogReport {
     pub slow_ms: f64,
     /// Static requests per backend.
     pub groups: Vec<LogGroup>,
+    /// Width of the groups' timeline buckets, in seconds; 0 when no line had a time.
+    #[serde(default)]
+    pub timeline_seconds: u64,
 }
 
 impl LogReport {
@@ -58,6 +61,7 @@ impl LogReport {
             grouped_by: evidence.grouped_by,
             slow_ms: evidence.slow_ms,
             groups: evidence.groups,
+            timeline_seconds: evidence.timeline_seconds,
         }
     }
 }
@@ -146,6 +150,59 @@ pub fn render_logs_terminal(
             );
         }
     }
+    if report.groups.iter().any(has_try_details) {
+        let _ = writeln!(s, "\n{}", p.paint(BOLD, "Upstream tries per backend"));
+        let _ = writeln!(
+            s,
+            "{}",
+            p.paint(
+                DIM,
+                &format!(
+                    "  {:<28} {:>8} {:>7} {:>9} {:>9} {:>9} {:>9}",
+                    "backend", "tries", "failed", "conn p50", "conn p99", "hdr p50", "hdr p99"
+                )
+            )
+        );
+        for g in report
+            .groups
+            .iter()
+            .filter(|g| has_try_details(g))
+            .take(TABLE_ROWS)
+        {
+            let line = format!(
+                "  {:<28} {:>8} {:>7} {:>9} {:>9} {:>9} {:>9}",
+                short_name(&g.name, 28),
+                g.tries,
+                g.failed_tries,
+                ms_or_dash(g.connect.as_ref().map(|c| c.p50)),
+                ms_or_dash(g.connect.as_ref().map(|c| c.p99)),
+                ms_or_dash(g.header.as_ref().map(|c| c.p50)),
+                ms_or_dash(g.header.as_ref().map(|c| c.p99)),
+            );
+            if g.failed_tries > 0 {
+                let _ = writeln!(s, "{}", p.paint(RED, &line));
+            } else {
+                let _ = writeln!(s, "{line}");
+            }
+        }
+    }
+    if report.groups.iter().any(|g| !g.tls_protocols.is_empty()) {
+        let _ = writeln!(s, "\n{}", p.paint(BOLD, "Client TLS per backend"));
+        for g in report
+            .groups
+            .iter()
+            .filter(|g| !g.tls_protocols.is_empty())
+            .take(TABLE_ROWS)
+        {
+            let _ = writeln!(
+                s,
+                "  {:<28} {}; {}",
+                short_name(&g.name, 28),
+                clean(&shares(&g.tls_protocols), 200),
+                clean(&shares(&g.tls_ciphers), 300)
+            );
+        }
+    }
     let _ = writeln!(s, "\n{}", p.paint(BOLD, "Files"));
     for src in &report.sources {
         let mut line = format!(
@@ -167,6 +224,114 @@ pub fn render_logs_terminal(
         let _ = writeln!(s, "{line}");
     }
     out.write_all(s.as_bytes())
+}
+
+/// Backends drawn over time at most; the JSON has every timeline.
+const TIMELINE_CHARTS: usize = 12;
+
+/// "When the bad requests happened": one chart per backend on a shared time axis, the backend
+/// the verdict names first, then those with the most bad requests.
+fn timelines(s: &mut String, report: &LogReport) {
+    use crate::svg::{OUTCOME_COLOURS, log_timeline};
+    use crate::text::{esc, shorten};
+    let mut drawn: Vec<&LogGroup> = report
+        .groups
+        .iter()
+        .filter(|g| !g.timeline.is_empty())
+        .collect();
+    let (Some(first), Some(last)) = (
+        drawn
+            .iter()
+            .filter_map(|g| g.timeline.first())
+            .map(|b| b.start)
+            .min(),
+        drawn
+            .iter()
+            .filter_map(|g| g.timeline.last())
+            .map(|b| b.start)
+            .max(),
+    ) else {
+        return;
+    };
+    let target = report.verdict.target.as_deref();
+    drawn.sort_by_key(|g| {
+        (
+            target != Some(g.name.as_str()),
+            std::cmp::Reverse(g.bad()),
+            g.name.clone(),
+        )
+    });
+    let _ = writeln!(
+        s,
+        "<h2>When the bad requests happened</h2>\n<p class=\"muted\">Static requests per \
+         backend, in buckets of {} (UTC), on one time axis; each chart has its own height \
+         (its busiest bucket, top left). Hover a bar for its counts.</p>\n<div class=\"legend\">",
+        fmt_duration_ms(report.timeline_seconds.max(1) as f64 * 1000.0)
+    );
+    for (label, colour) in OUTCOME_COLOURS {
+        let _ = write!(
+            s,
+            "<span><i style=\"background:{colour}\"></i>{label}</span>"
+        );
+    }
+    s.push_str("</div>\n");
+    for g in drawn.iter().take(TIMELINE_CHARTS) {
+        let _ = write!(
+            s,
+            "<figure class=\"chartbox\"><figcaption class=\"mono\">{}</figcaption>",
+            esc(&shorten(&g.name, 200))
+        );
+        log_timeline(
+            s,
+            &g.timeline,
+            report.timeline_seconds,
+            (first, last),
+            &g.name,
+        );
+        s.push_str("</figure>\n");
+    }
+    if drawn.len() > TIMELINE_CHARTS {
+        let _ = writeln!(
+            s,
+            "<p class=\"muted\">… and {} more backends (their timelines are in the JSON report)</p>",
+            drawn.len() - TIMELINE_CHARTS
+        );
+    }
+}
+
+/// Whether the log said more about a backend's upstream tries than that it answered.
+fn has_try_details(g: &LogGroup) -> bool {
+    g.failed_tries > 0 || g.connect.is_some() || g.header.is_some()
+}
+
+fn short_name(name: &str, width: usize) -> String {
+    let name = clean(name, 200);
+    if name.chars().count() > width {
+        format!("{}…", name.chars().take(width - 1).collect::<String>())
+    } else {
+        name
+    }
+}
+
+fn ms_or_dash(ms: Option<f64>) -> String {
+    ms.map_or_else(|| "-".to_string(), fmt_duration_ms)
+}
+
+/// `TLSv1.3 92%, TLSv1.2 8%`: the most used first, at most four, the rest summed.
+fn shares(table: &[(String, u64)]) -> String {
+    let total: u64 = table.iter().map(|(_, n)| n).sum();
+    if total == 0 {
+        return "-".to_string();
+    }
+    let mut parts: Vec<String> = table
+        .iter()
+        .take(4)
+        .map(|(name, n)| format!("{name} {:.0}%", 100.0 * *n as f64 / total as f64))
+        .collect();
+    if table.len() > 4 {
+        parts.push(format!("{} more", table.len() - 4));
+    }
+    parts.join(", ")
 }
 
 /// Backends shown in the HTML table; the JSON has them all.
@@ -226,6 +391,63 @@ pub fn render_logs_html(report: &LogReport, out: &mut impl Write) -> io::Result<
                 report.groups.len() - HTML_ROWS
             );
         }
+    }
+    timelines(&mut s, report);
+    if report.groups.iter().any(has_try_details) {
+        s.push_str(
+            "<h2>Upstream tries per backend</h2>\n<p class=\"muted\">Each server nginx tried, \
+             from its <span class=\"mono\">$upstream_addr</span> lists: a failed try is one \
+             after which nginx moved on to the next server.</p>\n<table><thead><tr>\
+             <th>backend</th><th>tries</th><th>failed</th><th>connect p50</th>\
+             <th>connect p99</th><th>header p50</th><th>header p99</th></tr></thead><tbody>\n",
+        );
+        for g in report
+            .groups
+            .iter()
+            .filter(|g| has_try_details(g))
+            .take(HTML_ROWS)
+        {
+            let _ = writeln!(
+                s,
+                "<tr{}><td class=\"mono\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
+                 <td>{}</td><td>{}</td></tr>",
+                if g.failed_tries > 0 {
+                    " class=\"bad\""
+                } else {
+                    ""
+                },
+                esc(&shorten(&g.name, 200)),
+                g.tries,
+                g.failed_tries,
+                ms_or_dash(g.connect.as_ref().map(|c| c.p50)),
+                ms_or_dash(g.connect.as_ref().map(|c| c.p99)),
+                ms_or_dash(g.header.as_ref().map(|c| c.p50)),
+                ms_or_dash(g.header.as_ref().map(|c| c.p99)),
+            );
+        }
+        s.push_str("</tbody></table>\n");
+    }
+    if report.groups.iter().any(|g| !g.tls_protocols.is_empty()) {
+        s.push_str(
+            "<h2>Client TLS per backend</h2>\n<table><thead><tr><th>backend</th>\
+             <th>TLS versions</th><th>cipher suites</th></tr></thead><tbody>\n",
+        );
+        for g in report
+            .groups
+            .iter()
+            .filter(|g| !g.tls_protocols.is_empty())
+            .take(HTML_ROWS)
+        {
+            let _ = writeln!(
+                s,
+                "<tr><td class=\"mono\">{}</td><td class=\"mono\">{}</td>\
+                 <td class=\"mono\">{}</td></tr>",
+                esc(&shorten(&g.name, 200)),
+                esc(&shorten(&shares(&g.tls_protocols), 300)),
+                esc(&shorten(&shares(&g.tls_ciphers), 500)),
+            );
+        }
+        s.push_str("</tbody></table>\n");
     }
     s.push_str("<h2>Files</h2>\n<ul>");
     for src in &report.sources {

@@ -534,6 +534,106 @@ pub(crate) fn phase_bar(out: &mut String, p: &interloper_model::Phases) {
     out.push_str("</svg>");
 }
 
+/// Colours of the log timeline's outcomes, bottom to top.
+pub(crate) const OUTCOME_COLOURS: [(&str, &str); 4] = [
+    ("ok", "#cbd5e1"),
+    ("slow", STALL),
+    ("ended by the client", "#7c3aed"),
+    ("server error (5xx, backend timeout or failure)", FAIL),
+];
+
+/// `2026-11-30 23:05` (UTC) for an epoch second.
+pub(crate) fn utc_minute(t: i64) -> String {
+    let fmt = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]");
+    time::OffsetDateTime::from_unix_timestamp(t)
+        .ok()
+        .and_then(|d| d.format(&fmt).ok())
+        .unwrap_or_else(|| t.to_string())
+}
+
+/// One backend's static requests over time: a stacked bar per bucket (ok, slow, ended by the
+/// client, server error), placed on the span `first..=last` shared by every backend so that
+/// the charts line up. Only non-empty buckets are drawn (bounded by the gatherer).
+pub(crate) fn log_timeline(
+    out: &mut String,
+    buckets: &[interloper_findings::LogBucket],
+    bucket_seconds: u64,
+    (first, last): (i64, i64),
+    name: &str,
+) {
+    let (width, height) = (900.0, 96.0);
+    let (left, right, top, bottom) = (44.0, 8.0, 10.0, 18.0);
+    let plot_w = width - left - right;
+    let plot_h = height - top - bottom;
+    let step = bucket_seconds.max(1) as f64;
+    let span = ((last - first) as f64 + step).max(step);
+    let bar_w = (plot_w * step / span).max(1.0);
+    let totals =
+        |b: &interloper_findings::LogBucket| [b.ok, b.slow, b.client_aborted, b.server_errors];
+    let max = buckets
+        .iter()
+        .map(|b| totals(b).iter().sum::<u64>())
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let _ = write!(
+        out,
+        r#"<svg class="chart logtimeline" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" aria-label="Static requests over time through {name}">"#,
+        w = num(width),
+        h = num(height),
+        name = esc(&shorten(name, 200)),
+    );
+    let _ = write!(
+        out,
+        r#"<line class="grid" x1="{l}" y1="{y}" x2="{r}" y2="{y}"/><text class="axis" x="{tx}" y="{ty}" text-anchor="end">{max}</text>"#,
+        l = num(left),
+        r = num(width - right),
+        y = num(top + plot_h),
+        tx = num(left - 4.0),
+        ty = num(top + 8.0),
+    );
+    for b in buckets {
+        let x = left + (b.start - first) as f64 / span * plot_w;
+        let counts = totals(b);
+        let mut y = top + plot_h;
+        let _ = write!(
+            out,
+            "<g><title>{} UTC, {}: {} ok, {} slow, {} ended by the client, {} server errors</title>",
+            utc_minute(b.start),
+            fmt_duration_ms(step * 1000.0),
+            counts[0],
+            counts[1],
+            counts[2],
+            counts[3]
+        );
+        for (n, (_, colour)) in counts.iter().zip(OUTCOME_COLOURS) {
+            if *n == 0 {
+                continue;
+            }
+            let h = *n as f64 / max as f64 * plot_h;
+            y -= h;
+            let _ = write!(
+                out,
+                r#"<rect x="{x}" y="{y}" width="{w}" height="{h}" fill="{colour}"/>"#,
+                x = num(x),
+                y = num(y),
+                w = num(bar_w),
+                h = num(h),
+            );
+        }
+        out.push_str("</g>");
+    }
+    let _ = write!(
+        out,
+        r#"<text class="axis" x="{l}" y="{y}">{a}</text><text class="axis" x="{r}" y="{y}" text-anchor="end">{b} UTC</text></svg>"#,
+        l = num(left),
+        r = num(width - right),
+        y = num(height - 4.0),
+        a = utc_minute(first),
+        b = utc_minute(last + bucket_seconds as i64),
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

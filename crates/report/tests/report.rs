@@ -462,4 +462,16 @@ fn the_logs_html_report_is_one_balanced_page_that_escapes_what_logs_say() {
         h.contains("default-src 'none'"),
         "the same strict CSP as the check report"
     );
+    // When the bad requests happened: one chart per backend, the named one first, on one
+    // time axis; its seventh minute is the aborts.
+    assert!(h.contains("When the bad requests happened"));
+    assert_eq!(h.matches("<svg class=\"chart logtimeline\"").count(), 3);
+    let first = h.find("class=\"chart logtimeline\"").expect("a timeline");
+    assert!(
+        h[first..first + 400].contains("through &lt;script&gt;"),
+        "{}",
+        &h[first..first + 400]
+    );
+    assert!(h.contains("2026-11-30 22:06 UTC, 1.0 min: 0 ok, 0 slow, 60 ended by the client"));
+    assert!(h.contains("2026-11-30 22:00") && h.contains("2026-11-30 22:10 UTC"));
 }

@@ -11,7 +11,7 @@ use http::{HeaderName, HeaderValue};
 use interloper_chain::Pin;
 use interloper_check::Samples;
 use interloper_findings::Severity;
-use interloper_logs::Format;
+use interloper_logs::{FieldPlan, Format};
 use interloper_probe::{HelloShape, ResolveOverride};
 
 /// A duration: a number with an optional unit, `ms`, `s` (the default), `m`/`min` or `h`;
@@ -122,8 +122,26 @@ pub fn samples(s: &str) -> Result<Samples, String> {
 }
 
 /// An access-log format: `combined`, `haproxy` or `json` (and their aliases).
-pub fn log_format(s: &str) -> Result<Format, String> {
-    Format::parse(s).ok_or_else(|| "expected combined, haproxy or json".to_string())
+pub fn log_format(s: &str) -> Result<LogFormat, String> {
+    if let Some(f) = Format::parse(s) {
+        return Ok(LogFormat::Builtin(f));
+    }
+    match FieldPlan::from_arg(s) {
+        Some(Ok(plan)) => Ok(LogFormat::Plan(std::sync::Arc::new(plan))),
+        Some(Err(e)) => Err(e.to_string()),
+        None => Err("expected combined, haproxy, json, nginx:'<log_format string>' or \
+             haproxy:'<log-format string>', e.g. nginx:'$remote_addr [$time_local] \"$request\" $status'"
+            .to_string()),
+    }
+}
+
+/// A `--format` of `interloper logs`: a format it knows, or the user's own.
+#[derive(Debug, Clone)]
+pub enum LogFormat {
+    /// `combined`, `haproxy`, `json`.
+    Builtin(Format),
+    /// `nginx:'…'` or `haproxy:'…'`, compiled once.
+    Plan(std::sync::Arc<FieldPlan>),
 }
 
 #[cfg(test)]
@@ -259,8 +277,19 @@ mod tests {
         for bad in ["0", "zero", "10001", "-3"] {
             assert!(samples(bad).is_err(), "{bad:?}");
         }
-        assert_eq!(log_format("nginx"), Ok(Format::Combined));
-        assert_eq!(log_format("HAProxy"), Ok(Format::Haproxy));
+        assert!(matches!(
+            log_format("nginx"),
+            Ok(LogFormat::Builtin(Format::Combined))
+        ));
+        assert!(matches!(
+            log_format("HAProxy"),
+            Ok(LogFormat::Builtin(Format::Haproxy))
+        ));
+        assert!(matches!(
+            log_format("nginx:$remote_addr \"$request\" $status"),
+            Ok(LogFormat::Plan(_))
+        ));
         assert!(log_format("syslog").is_err());
+        assert!(log_format("nginx:$remote_addr").is_err());
     }
 }

@@ -187,6 +187,15 @@ pub fn hostile_logs_report() -> interloper_report::LogReport {
             } else {
                 Vec::new()
             },
+            // Ten minutes; the first backend's aborts all in the seventh.
+            timeline: (0..10)
+                .map(|m| interloper_findings::LogBucket {
+                    start: 1_796_076_000 + m * 60,
+                    ok: if i == 0 && m == 6 { 0 } else { 40 },
+                    client_aborted: if i == 0 && m == 6 { 60 } else { 0 },
+                    ..Default::default()
+                })
+                .collect(),
             ..Default::default()
         })
         .collect();
@@ -204,6 +213,7 @@ pub fn hostile_logs_report() -> interloper_report::LogReport {
         groups,
         grouped_by: "backend".into(),
         slow_ms: 1000.0,
+        timeline_seconds: 60,
     };
     let analysis = analyse_logs(&evidence);
     interloper_report::LogReport::new(

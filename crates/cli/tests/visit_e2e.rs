@@ -22,12 +22,19 @@ use interloper_testkit::{Mitmproxy, Nginx, NginxOptions, free_port, stall_addon}
 const DRIVER: &str = r##"
 import json, sys
 from playwright.sync_api import sync_playwright
-url, shot = sys.argv[1], (sys.argv[2] if len(sys.argv) > 2 else "")
+url, shot = sys.argv[1], sys.argv[2]
+# Optional: an explicit proxy, and the SPKI pin of a CA to trust instead of ignoring errors.
+proxy, trust = sys.argv[3], sys.argv[4]
+args = ["--no-sandbox", "--disable-gpu", "--disable-quic"]
+if proxy:
+    # Chromium never proxies loopback unless told to.
+    args += ["--proxy-server=" + proxy, "--proxy-bypass-list=<-loopback>"]
+if trust:
+    args += ["--ignore-certificate-errors-spki-list=" + trust]
 errors = []
 with sync_playwright() as p:
-    browser = p.chromium.launch(executable_path="/usr/bin/chromium",
-                                args=["--no-sandbox", "--disable-gpu", "--disable-quic"])
-    ctx = browser.new_context(ignore_https_errors=True, viewport={"width": 900, "height": 700})
+    browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=args)
+    ctx = browser.new_context(ignore_https_errors=not trust, viewport={"width": 900, "height": 700})
     page = ctx.new_page()
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
@@ -96,14 +103,27 @@ fn witness(log: &Path, extra: &[String]) -> Witness {
 }
 
 fn visit(python: &Path, url: &str, shot: Option<&Path>) -> serde_json::Value {
+    visit_with(python, url, shot, "", "")
+}
+
+/// A visit through `proxy` (empty: none), trusting the CA whose SPKI pin is `trust` (empty:
+/// every certificate error ignored).
+fn visit_with(
+    python: &Path,
+    url: &str,
+    shot: Option<&Path>,
+    proxy: &str,
+    trust: &str,
+) -> serde_json::Value {
     let dir = tempfile::tempdir().unwrap();
     let script = dir.path().join("driver.py");
     std::fs::write(&script, DRIVER).unwrap();
     let mut cmd = StdCommand::new(python);
-    cmd.arg(&script).arg(url);
-    if let Some(s) = shot {
-        cmd.arg(s);
-    }
+    cmd.arg(&script)
+        .arg(url)
+        .arg(shot.map(|s| s.display().to_string()).unwrap_or_default())
+        .arg(proxy)
+        .arg(trust);
     let out = cmd.output().expect("run the browser");
     assert!(
         out.status.success(),
@@ -185,13 +205,37 @@ fn chromium_visits_directly_and_through_an_intercepting_stalling_proxy() {
     assert!(headline.contains("stalled for more than 2 s"), "{boxed}");
     drop(mitm);
 
+    // As the founding story's users: mitmproxy as the explicit proxy the browser is configured
+    // with, its CA trusted by the browser (by its key, as an installed enterprise root is).
+    let proxy = Mitmproxy::explicit("Example Corp Outbound Gateway", "Example Corp", None)
+        .expect("mitmproxy");
+    let ca_pem = std::fs::read(&proxy.pki.ca_cert_pem).unwrap();
+    let ca_pin = interloper_chain::pins_from_pem(&ca_pem).unwrap()[0]
+        .pin
+        .clone()
+        .unwrap();
+    let spki = ca_pin.trim_start_matches("sha256//").to_string();
+    let proxied = visit_with(
+        &python,
+        &format!(
+            "https://localhost:{}/.well-known/interloper/visit?seconds=3",
+            w.port
+        ),
+        None,
+        &format!("http://127.0.0.1:{}", proxy.port),
+        &spki,
+    );
+    assert_eq!(proxied["errors"], serde_json::json!([]), "{proxied}");
+    assert_eq!(proxied["state"], "intercepted", "{proxied}");
+    drop(proxy);
+
     // The operator's side.
     let out = interloper(&["visits", &log.display().to_string(), "--json"]);
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     let report = json(&out);
     assert_eq!(report["schema"], "interloper.visits/v1");
-    assert_eq!(report["summary"]["visits"], 2, "{report}");
-    assert_eq!(report["summary"]["intercepted"], 1, "{report}");
+    assert_eq!(report["summary"]["visits"], 3, "{report}");
+    assert_eq!(report["summary"]["intercepted"], 2, "{report}");
     assert!(
         report["summary"]["stalled_on_path"].as_u64().unwrap() >= 1,
         "{report}"
@@ -219,6 +263,12 @@ fn chromium_visits_directly_and_through_an_intercepting_stalling_proxy() {
     assert_eq!(v["visit"], code);
     assert_eq!(v["claimed"]["family"], "chromium", "{v}");
     assert_eq!(v["hellos"][0]["family"], "non-browser", "{v}");
+    assert!(
+        v["hellos"][0]["raw_base64"]
+            .as_str()
+            .is_some_and(|r| r.len() > 100),
+        "{v}"
+    );
     // The knowledge file names what re-originated the connection.
     assert!(
         v["hellos"][0]["stack"]

@@ -366,6 +366,7 @@ mod tests {
                 size: 1,
                 connections: 1,
                 requests: 1,
+                raw_base64: x.into(),
             }],
             proxy: ProxySigns {
                 via: Some(x.into()),

@@ -38,6 +38,31 @@ impl Mitmproxy {
         ca_org: &str,
         addon_py: Option<&str>,
     ) -> anyhow::Result<Mitmproxy> {
+        Mitmproxy::start(
+            &format!("reverse:https://127.0.0.1:{upstream_https_port}"),
+            ca_cn,
+            ca_org,
+            addon_py,
+        )
+    }
+
+    /// Starts mitmdump as an explicit HTTP proxy (`--mode regular`): clients configured to use
+    /// `http://127.0.0.1:PORT` send `CONNECT host:port`, and mitmproxy intercepts the TLS
+    /// inside with a leaf minted by its CA, as a corporate proxy with inspection does.
+    pub fn explicit(
+        ca_cn: &str,
+        ca_org: &str,
+        addon_py: Option<&str>,
+    ) -> anyhow::Result<Mitmproxy> {
+        Mitmproxy::start("regular", ca_cn, ca_org, addon_py)
+    }
+
+    fn start(
+        mode: &str,
+        ca_cn: &str,
+        ca_org: &str,
+        addon_py: Option<&str>,
+    ) -> anyhow::Result<Mitmproxy> {
         let mitmdump = crate::venv_bin("mitmdump")?;
         let tmp = tempfile::Builder::new()
             .prefix("interloper-mitmproxy-")
@@ -69,7 +94,7 @@ impl Mitmproxy {
             let port = crate::free_port();
             let mut cmd = Command::new(&mitmdump);
             cmd.arg("--mode")
-                .arg(format!("reverse:https://127.0.0.1:{upstream_https_port}"))
+                .arg(mode)
                 .arg("--listen-host")
                 .arg("127.0.0.1")
                 .arg("-p")

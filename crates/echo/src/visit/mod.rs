@@ -196,6 +196,7 @@ impl Visits {
                     size: hello_size(s.hello),
                     connections: 1,
                     requests: 1,
+                    raw_base64: s.hello.handshake_base64.clone(),
                 },
                 random.clone(),
             )),

@@ -33,6 +33,10 @@ pub struct HelloSeen {
     pub connections: u32,
     /// Requests of this visit made on those connections.
     pub requests: u32,
+    /// The hello itself (handshake message, base64), to re-fingerprint or add to a knowledge
+    /// file later.
+    #[serde(default)]
+    pub raw_base64: String,
 }
 
 /// What a proxy on the way added to the requests.
@@ -364,6 +368,7 @@ mod tests {
             size: 500,
             connections: 1,
             requests: 10,
+            raw_base64: String::new(),
         }
     }
 

@@ -394,6 +394,16 @@ fn the_middleboxs_hello_is_told_apart_from_the_clients() {
         client.is_disjoint(&behind),
         "client {client:?} vs behind the box {behind:?}"
     );
+    // Who spoke: the knowledge file names our own client's classic hello on the front leg.
+    let stacks: Vec<&str> = connections_to(report, front)
+        .iter()
+        .flat_map(|c| c["tls"]["client_hellos"].as_array().into_iter().flatten())
+        .filter_map(|h| h["stack"].as_str())
+        .collect();
+    assert!(
+        stacks.iter().any(|s| s.starts_with("rustls (interloper")),
+        "{stacks:?}"
+    );
 }
 
 #[test]

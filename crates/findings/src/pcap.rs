@@ -307,9 +307,18 @@ fn clients_per_name(flows: &Flows) -> Option<Finding> {
                 .collect::<std::collections::BTreeSet<_>>()
                 .into_iter()
                 .collect();
+            // Who spoke, when the knowledge file knows the hello.
+            let stack = conns
+                .iter()
+                .find_map(|c| c.tls.as_ref()?.client_hellos.first()?.stack.clone())
+                .unwrap_or_else(|| "a stack the knowledge file does not know".into());
             f.evidence.push(Evidence::Stat {
                 label: format!("{name} JA4 {ja4}"),
-                value: format!("{} connection(s), to {}", conns.len(), servers.join(", ")),
+                value: format!(
+                    "{stack}: {} connection(s), to {}",
+                    conns.len(),
+                    servers.join(", ")
+                ),
             });
         }
     }

@@ -260,6 +260,9 @@ pub struct HelloSeen {
     pub records: u32,
     /// TCP segments that carried it.
     pub segments: u32,
+    /// The TLS stack the JA4 knowledge file (data/hello-stacks.toml) names for it: who spoke.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stack: Option<String>,
 }
 
 /// A ServerHello as seen on the wire.

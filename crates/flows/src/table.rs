@@ -719,13 +719,15 @@ impl Conn {
                         self.client = Some(d);
                     }
                     let j3 = ja3(&h);
+                    let ja4 = ja4(&h, Transport::Tcp).ja4;
                     let seen = HelloSeen {
                         at_ms,
                         sni: h.sni(),
                         alpn: h.alpn(),
                         ja3: j3.string,
                         ja3_hash: j3.hash,
-                        ja4: ja4(&h, Transport::Tcp).ja4,
+                        stack: interloper_wire::stacks::identify(&ja4).map(|m| m.describe()),
+                        ja4,
                         size: msg.len(),
                         records,
                         segments: chunks,

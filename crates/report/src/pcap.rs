@@ -143,12 +143,16 @@ fn facts(c: &Connection) -> Vec<String> {
     if let Some(t) = &c.tls {
         for h in &t.client_hellos {
             lines.push(format!(
-                "ClientHello SNI {} JA4 {} JA3 {} ({} bytes, {} segment(s))",
+                "ClientHello SNI {} JA4 {} JA3 {} ({} bytes, {} segment(s)){}",
                 h.sni.as_deref().unwrap_or("-"),
                 h.ja4,
                 h.ja3_hash,
                 h.size,
-                h.segments
+                h.segments,
+                h.stack
+                    .as_deref()
+                    .map(|s| format!(": {s}"))
+                    .unwrap_or_default()
             ));
         }
         if let Some(sh) = &t.server_hello {

@@ -542,6 +542,36 @@ fn a_django_build_with_missing_altered_and_stale_files_under_a_mount() {
             .starts_with("1 entries"),
         "{why}"
     );
+    // The same manifest as the other instance serves it, by URL (fetched by the probe).
+    std::fs::copy(&other, nginx.dir.join("www/other-staticfiles.json")).expect("copy");
+    let url = format!(
+        "http://127.0.0.1:{}/other-staticfiles.json",
+        nginx.http_port
+    );
+    let (_, report, why) = run(with(&[
+        "--mountinfo",
+        mi_clean.to_str().expect("utf-8"),
+        "--compare-manifest",
+        &url,
+    ]));
+    let by_url = with_code(&report, "IL619");
+    assert!(
+        by_url[0]["summary"]
+            .as_str()
+            .expect("s")
+            .starts_with("1 entries"),
+        "{why}"
+    );
+    // A URL that does not answer the manifest is an input error, said in one line.
+    let mut args = vec!["lint".to_string()];
+    args.extend(with(&[
+        "--compare-manifest",
+        &format!("http://127.0.0.1:{}/missing.json", nginx.http_port),
+    ]));
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = interloper(&refs);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("HTTP 404"));
 
     // DEBUG on in the settings.
     let settings = site.dir.join("testsite/settings.py");

@@ -64,6 +64,8 @@ pub struct LintPlan {
     pub mountinfo: Option<PathBuf>,
     /// Other instances' manifests.
     pub compare_manifests: Vec<PathBuf>,
+    /// Other instances' manifests already fetched by the caller (from a URL), by label.
+    pub compare_manifest_documents: Vec<(String, Vec<u8>)>,
     /// /etc/passwd and /etc/group (tests point them elsewhere).
     pub passwd: Option<PathBuf>,
     /// See `passwd`.
@@ -334,7 +336,13 @@ pub fn run_lint(plan: &LintPlan) -> anyhow::Result<LintOutcome> {
                     .with_context(|| format!("--compare-manifest {}", other.display()))?;
                 findings.extend(django::compare_findings(m, &theirs, other));
             }
-        } else if !plan.compare_manifests.is_empty() {
+            for (label, bytes) in &plan.compare_manifest_documents {
+                let theirs = interloper_assets::django::Manifest::parse(bytes)
+                    .with_context(|| format!("--compare-manifest {label}"))?;
+                findings.extend(django::compare_findings(m, &theirs, Path::new(label)));
+            }
+        } else if !plan.compare_manifests.is_empty() || !plan.compare_manifest_documents.is_empty()
+        {
             bail!(
                 "--compare-manifest needs this instance's manifest, and {} has none",
                 root.display()

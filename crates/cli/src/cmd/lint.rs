@@ -55,9 +55,10 @@ pub struct Args {
     /// A mount table to read instead of /proc/self/mountinfo (e.g. a container's).
     #[arg(long, value_name = "FILE")]
     pub mountinfo: Option<PathBuf>,
-    /// Another instance's staticfiles.json, to compare builds (repeatable).
-    #[arg(long, value_name = "FILE")]
-    pub compare_manifest: Vec<PathBuf>,
+    /// Another instance's staticfiles.json, to compare builds: a file, or the URL the other
+    /// instance serves it at (repeatable).
+    #[arg(long, value_name = "FILE|URL")]
+    pub compare_manifest: Vec<String>,
     /// Print the report as JSON (schema interloper.lint/v1, see docs/lint.md).
     #[arg(long)]
     pub json: bool,
@@ -71,8 +72,45 @@ pub struct Args {
 
 /// Run `interloper lint`: problems when a finding is at or above `--fail-on`.
 pub async fn run(args: Args, style: Style) -> anyhow::Result<Exit> {
-    // Reading files and running Python are blocking work.
-    tokio::task::spawn_blocking(move || run_blocking(args, style)).await?
+    // Other instances' manifests named by URL are fetched first, over the network; the rest
+    // (reading files, running Python) is blocking work.
+    let mut fetched = Vec::new();
+    for spec in args.compare_manifest.iter().filter(|s| is_url(s)) {
+        fetched.push((spec.clone(), fetch_manifest(spec).await?));
+    }
+    tokio::task::spawn_blocking(move || run_blocking(args, fetched, style)).await?
+}
+
+fn is_url(spec: &str) -> bool {
+    spec.starts_with("http://") || spec.starts_with("https://")
+}
+
+/// Longest a manifest fetch may take, and its largest body.
+const MANIFEST_FETCH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+const MANIFEST_MAX_BYTES: usize = 64 * 1024 * 1024;
+
+/// GETs another instance's `staticfiles.json` with the probe: no cookies or credentials are
+/// sent, so an untrusted chain costs nothing but is said in the error when the fetch fails.
+async fn fetch_manifest(url: &str) -> anyhow::Result<Vec<u8>> {
+    let target = interloper_probe::Target::parse(url)
+        .with_context(|| format!("--compare-manifest {url}"))?;
+    let mut cfg = interloper_probe::ProbeConfig::default();
+    cfg.phase_timeout = MANIFEST_FETCH_TIMEOUT;
+    cfg.total_timeout = MANIFEST_FETCH_TIMEOUT;
+    let probe =
+        interloper_probe::Probe::new(cfg).with_context(|| format!("--compare-manifest {url}"))?;
+    let mut session = probe.session(interloper_probe::ConnectionPolicy::Fresh);
+    let (record, body) = session
+        .request_keeping_body(&target, 0, MANIFEST_MAX_BYTES)
+        .await;
+    if let Some(e) = &record.error {
+        anyhow::bail!("--compare-manifest {url}: {}", e.message);
+    }
+    match record.status {
+        Some(200) => Ok(body),
+        Some(status) => anyhow::bail!("--compare-manifest {url}: HTTP {status}"),
+        None => anyhow::bail!("--compare-manifest {url}: no response"),
+    }
 }
 
 fn plan(args: &Args) -> anyhow::Result<LintPlan> {
@@ -111,13 +149,20 @@ fn plan(args: &Args) -> anyhow::Result<LintPlan> {
         django,
         user: args.user.clone(),
         mountinfo: args.mountinfo.clone(),
-        compare_manifests: args.compare_manifest.clone(),
+        compare_manifests: args
+            .compare_manifest
+            .iter()
+            .filter(|s| !is_url(s))
+            .map(PathBuf::from)
+            .collect(),
         ..LintPlan::default()
     })
 }
 
-fn run_blocking(args: Args, style: Style) -> anyhow::Result<Exit> {
-    let outcome = interloper_lint::run_lint(&plan(&args)?)?;
+fn run_blocking(args: Args, fetched: Vec<(String, Vec<u8>)>, style: Style) -> anyhow::Result<Exit> {
+    let mut plan = plan(&args)?;
+    plan.compare_manifest_documents = fetched;
+    let outcome = interloper_lint::run_lint(&plan)?;
     let worst = outcome.analysis.findings.iter().map(|f| f.severity).max();
     let now = super::check::now_rfc3339();
     let report = LintReport::new(

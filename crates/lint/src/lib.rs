@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod acl;
 pub mod django;
 mod finding;
 pub mod mounts;

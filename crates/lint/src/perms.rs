@@ -107,14 +107,24 @@ pub struct Denied {
     pub path: PathBuf,
     /// `x` (a directory to traverse) or `r` (a file to read).
     pub needs: char,
-    /// The triplet that applies (`u`, `g`, `o`).
+    /// The triplet that applies (`u`, `g`, `o`), or `a` when an access ACL decided.
     pub class: char,
     /// `ls -l`-style mode and owner, for the evidence.
     pub mode: String,
 }
 
 impl Denied {
-    fn fix(&self) -> String {
+    fn fix(&self, who: &Account) -> String {
+        if self.class == 'a' {
+            // The ACL decides: give the user its own entry (and let the mask through).
+            return format!(
+                "setfacl -m u:{}:{},m::r{} {}",
+                who.name,
+                self.needs,
+                if self.needs == 'x' { "x" } else { "" },
+                shell_quote(&self.path)
+            );
+        }
         format!(
             "chmod {}+{} {}",
             self.class,
@@ -153,6 +163,15 @@ fn check(path: &Path, meta: &std::fs::Metadata, who: &Account) -> Option<Denied>
     }
     let (class, bits) = class(meta, who);
     let (needs, bit) = if meta.is_dir() { ('x', 1) } else { ('r', 4) };
+    // An ACL with named entries decides instead of the bits, as the kernel does.
+    if let Some(acl) = crate::acl::Acl::read(path) {
+        return (!acl.allows(who.uid, &who.gids, meta.uid(), meta.gid(), bit)).then(|| Denied {
+            path: path.to_path_buf(),
+            needs,
+            class: 'a',
+            mode: format!("{} with an access ACL", mode_text(meta)),
+        });
+    }
     (bits & bit == 0).then(|| Denied {
         path: path.to_path_buf(),
         needs,
@@ -258,14 +277,14 @@ pub fn permission_findings(root: &Path, who: &Account, who_from: &str) -> Vec<Fi
     let fix = if denied.len() <= 3 {
         denied
             .iter()
-            .map(Denied::fix)
+            .map(|d| d.fix(who))
             .collect::<Vec<_>>()
             .join(" && ")
     } else {
         let outside: Vec<String> = denied
             .iter()
             .filter(|d| !d.path.starts_with(root))
-            .map(Denied::fix)
+            .map(|d| d.fix(who))
             .collect();
         let mut lines = outside;
         lines.push(format!("chmod -R o+rX {}", shell_quote(root)));
@@ -333,9 +352,54 @@ mod tests {
         assert_eq!(under.len(), 1, "{denied:?}");
         assert_eq!(under[0].path, root.join("css"));
         assert_eq!(
-            under[0].fix(),
+            under[0].fix(&who),
             format!("chmod o+x {}", root.join("css").display())
         );
+        // An access ACL entry for the user lets it through what the bits deny (written as
+        // `setfacl -m u:4242:x,m::rx` would; skipped where the file system keeps no ACLs).
+        let mut acl = 2u32.to_le_bytes().to_vec();
+        for (tag, perm, id) in [
+            (1u16, 7u16, 0u32),
+            (2, 1, 4242),
+            (4, 5, 0),
+            (0x10, 5, 0),
+            (0x20, 0, 0),
+        ] {
+            acl.extend(tag.to_le_bytes());
+            acl.extend(perm.to_le_bytes());
+            acl.extend(id.to_le_bytes());
+        }
+        match rustix::fs::setxattr(
+            root.join("css"),
+            "system.posix_acl_access",
+            &acl,
+            rustix::fs::XattrFlags::empty(),
+        ) {
+            Ok(()) => {
+                let (denied, _, _) = denied_paths(&root, &who);
+                assert!(
+                    !denied.iter().any(|d| d.path == root.join("css")),
+                    "{denied:?}"
+                );
+                // And a user the ACL does not name is told the setfacl line.
+                let other = Account {
+                    name: "other".into(),
+                    uid: 4343,
+                    gids: vec![4343],
+                    group: "other".into(),
+                };
+                let (denied, _, _) = denied_paths(&root, &other);
+                let css = denied
+                    .iter()
+                    .find(|d| d.path == root.join("css"))
+                    .expect("denied");
+                assert_eq!(
+                    css.fix(&other),
+                    format!("setfacl -m u:other:x,m::rx {}", root.join("css").display())
+                );
+            }
+            Err(e) => eprintln!("skipped the ACL part: this file system keeps no ACLs ({e})"),
+        }
         // Root reads everything.
         let root_user = Account { uid: 0, ..who };
         assert!(denied_paths(&root, &root_user).0.is_empty());

@@ -726,7 +726,12 @@ impl Conn {
                         alpn: h.alpn(),
                         ja3: j3.string,
                         ja3_hash: j3.hash,
-                        stack: interloper_wire::stacks::identify(&ja4).map(|m| m.describe()),
+                        // Not asked for by --hellos-only, whose speed is benchmarked.
+                        stack: if opts.hellos_only {
+                            None
+                        } else {
+                            interloper_wire::stacks::identify(&ja4).map(|m| m.describe())
+                        },
                         ja4,
                         size: msg.len(),
                         records,

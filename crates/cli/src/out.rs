@@ -82,3 +82,55 @@ pub async fn stop_signal() {
     }
     let _ = tokio::signal::ctrl_c().await;
 }
+
+/// The three ways a report leaves a command: a report's renderers, as the report crate
+/// defines them for each document.
+pub struct Renderers<'a, R> {
+    /// The self-contained HTML page.
+    pub html: fn(&R, &mut dyn std::io::Write) -> std::io::Result<()>,
+    /// The versioned JSON document.
+    pub json: fn(&R, &mut dyn std::io::Write) -> std::io::Result<()>,
+    /// For a terminal.
+    pub terminal:
+        fn(&R, &mut dyn std::io::Write, interloper_report::TerminalStyle) -> std::io::Result<()>,
+    /// The report.
+    pub report: &'a R,
+}
+
+/// Writes a report as every forensic command does: the HTML page to `html` when asked, then
+/// JSON or the terminal rendering on stdout (naming the HTML file after the latter).
+pub fn write_report<R>(
+    r: Renderers<'_, R>,
+    json: bool,
+    html: Option<&std::path::Path>,
+    style: Style,
+) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    use std::io::Write as _;
+    if let Some(path) = html {
+        let mut f = std::io::BufWriter::new(
+            std::fs::File::create(path).with_context(|| format!("--html {}", path.display()))?,
+        );
+        (r.html)(r.report, &mut f)?;
+        f.flush()?;
+    }
+    let stdout = std::io::stdout();
+    let mut w = stdout.lock();
+    if json {
+        (r.json)(r.report, &mut w)?;
+    } else {
+        (r.terminal)(
+            r.report,
+            &mut w,
+            interloper_report::TerminalStyle {
+                color: style.color,
+                width: crate::cmd::check::terminal_width(),
+            },
+        )?;
+        if let Some(path) = html {
+            writeln!(w, "HTML report: {}", path.display())?;
+        }
+    }
+    w.flush()?;
+    Ok(())
+}

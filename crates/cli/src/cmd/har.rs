@@ -4,7 +4,7 @@
 //! instances; the report is the check's, under the schema `interloper.har/v1`.
 
 use std::fs::File;
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
@@ -12,7 +12,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use interloper_findings::{Severity, ThresholdConfig, analyse_browser};
 use interloper_har::{HarSummary, ReadOptions};
 use interloper_report::{
-    HarReport, ReportMeta, TerminalStyle, render_har_html, render_har_json, render_har_terminal,
+    HarReport, ReportMeta, render_har_html, render_har_json, render_har_terminal,
 };
 
 use crate::args::parse;
@@ -133,31 +133,17 @@ fn run_blocking(args: Args, style: Style) -> anyhow::Result<Exit> {
         files,
         ReportMeta::new(env!("CARGO_PKG_VERSION"), &now, std::env::args().collect()),
     );
-    if let Some(path) = &args.html {
-        let mut f = io::BufWriter::new(
-            File::create(path).with_context(|| format!("--html {}", path.display()))?,
-        );
-        render_har_html(&report, &mut f)?;
-        f.flush()?;
-    }
-    let stdout = io::stdout();
-    let mut w = stdout.lock();
-    if args.json {
-        render_har_json(&report, &mut w)?;
-    } else {
-        render_har_terminal(
-            &report,
-            &mut w,
-            TerminalStyle {
-                color: style.color,
-                width: super::check::terminal_width(),
-            },
-        )?;
-        if let Some(path) = &args.html {
-            writeln!(w, "HTML report: {}", path.display())?;
-        }
-    }
-    w.flush()?;
+    crate::out::write_report(
+        crate::out::Renderers {
+            html: |r, mut w| render_har_html(r, &mut w),
+            json: |r, mut w| render_har_json(r, &mut w),
+            terminal: |r, mut w, t| render_har_terminal(r, &mut w, t),
+            report: &report,
+        },
+        args.json,
+        args.html.as_deref(),
+        style,
+    )?;
     Ok(Exit::from_findings(worst, args.fail_on))
 }
 

@@ -2,7 +2,6 @@
 //! Django's settings and the mount table, and reports what would break static files. It
 //! changes nothing. The reading and judging is `interloper_lint::run_lint`.
 
-use std::io::{self, Write};
 use std::path::PathBuf;
 
 use anyhow::Context as _;
@@ -10,8 +9,7 @@ use anyhow::Context as _;
 use interloper_findings::Severity;
 use interloper_lint::{DjangoSource, LintPlan, NginxSource};
 use interloper_report::{
-    LintInput, LintReport, ReportMeta, TerminalStyle, render_lint_html, render_lint_json,
-    render_lint_terminal,
+    LintInput, LintReport, ReportMeta, render_lint_html, render_lint_json, render_lint_terminal,
 };
 
 use crate::args::parse;
@@ -175,30 +173,16 @@ fn run_blocking(args: Args, fetched: Vec<(String, Vec<u8>)>, style: Style) -> an
         outcome.django.map(serde_json::to_value).transpose()?,
         ReportMeta::new(env!("CARGO_PKG_VERSION"), &now, std::env::args().collect()),
     );
-    if let Some(path) = &args.html {
-        let mut f = io::BufWriter::new(
-            std::fs::File::create(path).with_context(|| format!("--html {}", path.display()))?,
-        );
-        render_lint_html(&report, &mut f)?;
-        f.flush()?;
-    }
-    let stdout = io::stdout();
-    let mut w = stdout.lock();
-    if args.json {
-        render_lint_json(&report, &mut w)?;
-    } else {
-        render_lint_terminal(
-            &report,
-            &mut w,
-            TerminalStyle {
-                color: style.color,
-                width: super::check::terminal_width(),
-            },
-        )?;
-        if let Some(path) = &args.html {
-            writeln!(w, "HTML report: {}", path.display())?;
-        }
-    }
-    w.flush()?;
+    crate::out::write_report(
+        crate::out::Renderers {
+            html: |r, mut w| render_lint_html(r, &mut w),
+            json: |r, mut w| render_lint_json(r, &mut w),
+            terminal: |r, mut w, t| render_lint_terminal(r, &mut w, t),
+            report: &report,
+        },
+        args.json,
+        args.html.as_deref(),
+        style,
+    )?;
     Ok(Exit::from_findings(worst, args.fail_on))
 }

@@ -7,7 +7,7 @@
 //! export) is read one record at a time the same way, never whole.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read, Write};
+use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -18,7 +18,7 @@ use interloper_logs::{
     DETECT_BYTES, DETECT_LINES, Format, GatherOptions, Gatherer, Layout, detect_layout,
 };
 use interloper_report::{
-    LogReport, ReportMeta, TerminalStyle, render_logs_html, render_logs_json, render_logs_terminal,
+    LogReport, ReportMeta, render_logs_html, render_logs_json, render_logs_terminal,
 };
 
 use crate::args::parse;
@@ -245,31 +245,17 @@ fn run_blocking(args: Args, style: Style) -> anyhow::Result<Exit> {
         evidence,
         ReportMeta::new(env!("CARGO_PKG_VERSION"), &now, std::env::args().collect()),
     );
-    if let Some(path) = &args.html {
-        let mut f = io::BufWriter::new(
-            File::create(path).with_context(|| format!("--html {}", path.display()))?,
-        );
-        render_logs_html(&report, &mut f)?;
-        f.flush()?;
-    }
-    let stdout = io::stdout();
-    let mut w = stdout.lock();
-    if args.json {
-        render_logs_json(&report, &mut w)?;
-    } else {
-        render_logs_terminal(
-            &report,
-            &mut w,
-            TerminalStyle {
-                color: style.color,
-                width: super::check::terminal_width(),
-            },
-        )?;
-        if let Some(path) = &args.html {
-            writeln!(w, "HTML report: {}", path.display())?;
-        }
-    }
-    w.flush()?;
+    crate::out::write_report(
+        crate::out::Renderers {
+            html: |r, mut w| render_logs_html(r, &mut w),
+            json: |r, mut w| render_logs_json(r, &mut w),
+            terminal: |r, mut w, t| render_logs_terminal(r, &mut w, t),
+            report: &report,
+        },
+        args.json,
+        args.html.as_deref(),
+        style,
+    )?;
     Ok(Exit::from_findings(worst, args.fail_on))
 }
 

@@ -17,8 +17,7 @@ use interloper_findings::{PcapThresholds, Severity, analyse_flows};
 use interloper_flows::{Analyzer, Connection, Flows, Options, read_into};
 use interloper_model::TlsInfo;
 use interloper_report::{
-    PcapReport, PcapSource, ReportMeta, TerminalStyle, render_pcap_html, render_pcap_json,
-    render_pcap_terminal,
+    PcapReport, PcapSource, ReportMeta, render_pcap_html, render_pcap_json, render_pcap_terminal,
 };
 
 use crate::args::{Trust, parse};
@@ -168,31 +167,17 @@ fn run_blocking(args: Args, style: Style) -> anyhow::Result<Exit> {
         filtered_out,
         ReportMeta::new(env!("CARGO_PKG_VERSION"), &now, std::env::args().collect()),
     );
-    if let Some(path) = &args.html {
-        let mut f = BufWriter::new(
-            File::create(path).with_context(|| format!("--html {}", path.display()))?,
-        );
-        render_pcap_html(&report, &mut f)?;
-        f.flush()?;
-    }
-    let stdout = io::stdout();
-    let mut w = stdout.lock();
-    if args.json {
-        render_pcap_json(&report, &mut w)?;
-    } else {
-        render_pcap_terminal(
-            &report,
-            &mut w,
-            TerminalStyle {
-                color: style.color,
-                width: super::check::terminal_width(),
-            },
-        )?;
-        if let Some(path) = &args.html {
-            writeln!(w, "HTML report: {}", path.display())?;
-        }
-    }
-    w.flush()?;
+    crate::out::write_report(
+        crate::out::Renderers {
+            html: |r, mut w| render_pcap_html(r, &mut w),
+            json: |r, mut w| render_pcap_json(r, &mut w),
+            terminal: |r, mut w, t| render_pcap_terminal(r, &mut w, t),
+            report: &report,
+        },
+        args.json,
+        args.html.as_deref(),
+        style,
+    )?;
     Ok(Exit::from_findings(worst, args.fail_on))
 }
 

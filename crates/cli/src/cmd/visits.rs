@@ -3,15 +3,14 @@
 //! or one visit looked up by the code its visitor sent (`--code`).
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
 
 use anyhow::{Context as _, bail};
 use interloper_findings::Severity;
 use interloper_findings::visits::{SCHEMA_VISIT, VisitRecord, analyse_visits};
 use interloper_report::{
-    ReportMeta, TerminalStyle, VisitsReport, render_visits_html, render_visits_json,
-    render_visits_terminal,
+    ReportMeta, VisitsReport, render_visits_html, render_visits_json, render_visits_terminal,
 };
 
 use crate::args::parse;
@@ -138,30 +137,16 @@ fn run_blocking(args: Args, style: Style) -> anyhow::Result<Exit> {
         notes,
         ReportMeta::new(env!("CARGO_PKG_VERSION"), &now, std::env::args().collect()),
     );
-    if let Some(path) = &args.html {
-        let mut f = io::BufWriter::new(
-            File::create(path).with_context(|| format!("--html {}", path.display()))?,
-        );
-        render_visits_html(&report, &mut f)?;
-        f.flush()?;
-    }
-    let stdout = io::stdout();
-    let mut w = stdout.lock();
-    if args.json {
-        render_visits_json(&report, &mut w)?;
-    } else {
-        render_visits_terminal(
-            &report,
-            &mut w,
-            TerminalStyle {
-                color: style.color,
-                width: super::check::terminal_width(),
-            },
-        )?;
-        if let Some(path) = &args.html {
-            writeln!(w, "HTML report: {}", path.display())?;
-        }
-    }
-    w.flush()?;
+    crate::out::write_report(
+        crate::out::Renderers {
+            html: |r, mut w| render_visits_html(r, &mut w),
+            json: |r, mut w| render_visits_json(r, &mut w),
+            terminal: |r, mut w, t| render_visits_terminal(r, &mut w, t),
+            report: &report,
+        },
+        args.json,
+        args.html.as_deref(),
+        style,
+    )?;
     Ok(Exit::from_findings(worst, args.fail_on))
 }

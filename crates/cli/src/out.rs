@@ -124,7 +124,7 @@ pub fn write_report<R>(
             &mut w,
             interloper_report::TerminalStyle {
                 color: style.color,
-                width: crate::cmd::check::terminal_width(),
+                width: terminal_width(),
             },
         )?;
         if let Some(path) = html {
@@ -133,4 +133,13 @@ pub fn write_report<R>(
     }
     w.flush()?;
     Ok(())
+}
+
+/// The width reports wrap to: `COLUMNS` when set (at least 40), else 100.
+pub(crate) fn terminal_width() -> usize {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|w| *w >= 40)
+        .unwrap_or(100)
 }

@@ -243,7 +243,7 @@ fn write_outcome(outcome: &CheckOutcome, output: &Output, style: Style) -> anyho
             &mut w,
             TerminalStyle {
                 color: style.color,
-                width: terminal_width(),
+                width: crate::out::terminal_width(),
             },
         )?;
         for n in &report.notes {
@@ -260,14 +260,6 @@ fn write_outcome(outcome: &CheckOutcome, output: &Output, style: Style) -> anyho
 /// Now, as the `generated_at` of a report.
 pub(crate) fn now_rfc3339() -> String {
     interloper_check::now_rfc3339()
-}
-
-pub(crate) fn terminal_width() -> usize {
-    std::env::var("COLUMNS")
-        .ok()
-        .and_then(|c| c.trim().parse::<usize>().ok())
-        .filter(|w| *w >= 40)
-        .unwrap_or(100)
 }
 
 #[cfg(test)]

@@ -264,3 +264,63 @@ fn verdict(a: &VisitsAnalysis) -> Verdict {
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(code: &str, intercepted: bool, stalled: u32, on_path: u32, via: bool) -> VisitRecord {
+        VisitRecord {
+            schema: SCHEMA_VISIT.into(),
+            visit: code.into(),
+            time_unix_ms: 0,
+            client_network: Some("198.51.100.0/24".into()),
+            user_agent: None,
+            claimed: claimed_browser(
+                "Mozilla/5.0 (X11) AppleWebKit/537.36 Chrome/131.0.0.0 Safari/537.36",
+            ),
+            hellos: Vec::new(),
+            proxy: ProxySigns {
+                via: via.then(|| "1.1 proxy".to_string()),
+                forwarded_for_hops: 0,
+                forwarded: false,
+            },
+            downloads: Downloads {
+                witness: 60,
+                stalled,
+                stalled_on_path: on_path,
+                ..Downloads::default()
+            },
+            judgement: Judgement {
+                intercepted,
+                confidence: intercepted.then_some(Confidence::High),
+                hello_matches_user_agent: Some(!intercepted),
+                reasons: vec!["why".into()],
+            },
+            headline: String::new(),
+        }
+    }
+
+    #[test]
+    fn visits_summarised_into_findings_and_a_verdict() {
+        let clean = analyse_visits(&[record("AAAA2222", false, 0, 0, false)]);
+        assert!(clean.findings.is_empty());
+        assert_eq!(clean.verdict.status, VerdictStatus::Clean);
+
+        let a = analyse_visits(&[
+            record("AAAA2222", false, 0, 0, false),
+            record("BBBB3333", true, 4, 4, true),
+        ]);
+        let codes: Vec<Code> = a.findings.iter().map(|f| f.code).collect();
+        assert_eq!(codes, vec![Code::IL701, Code::IL702, Code::IL703]);
+        assert_eq!(a.verdict.status, VerdictStatus::Intercepted);
+        assert_eq!(a.verdict.root_cause, Some(Code::IL701));
+        assert_eq!((a.visits, a.intercepted, a.stalled_on_path), (2, 1, 4));
+        assert_eq!(a.by_network["198.51.100.0/24"].visits, 2);
+        // Stalls the witness could not place stay a warning.
+        let unplaced = analyse_visits(&[record("CCCC4444", false, 5, 0, false)]);
+        assert_eq!(unplaced.findings[0].code, Code::IL702);
+        assert_eq!(unplaced.findings[0].severity, Severity::Warning);
+        assert_eq!(unplaced.verdict.status, VerdictStatus::Degraded);
+    }
+}

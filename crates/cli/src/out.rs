@@ -143,3 +143,36 @@ pub(crate) fn terminal_width() -> usize {
         .filter(|w| *w >= 40)
         .unwrap_or(100)
 }
+
+/// A bar over the bytes read from an input file, on stderr, when a person watches (a large log
+/// or HAR takes a while); a spinner when the size is unknown (stdin, gzip).
+pub(crate) fn byte_progress(len: Option<u64>, name: &str, visible: bool) -> indicatif::ProgressBar {
+    use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+    if !visible {
+        return ProgressBar::hidden();
+    }
+    let bar = match len {
+        Some(n) => ProgressBar::new(n).with_style(
+            ProgressStyle::with_template("{bar:30} {bytes:>10}/{total_bytes:10} {wide_msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ),
+        None => ProgressBar::new_spinner(),
+    };
+    bar.set_draw_target(ProgressDrawTarget::stderr());
+    bar.set_message(name.to_string());
+    bar
+}
+
+/// A reader that moves a progress bar by the bytes it reads.
+pub(crate) struct Counting<R> {
+    pub(crate) inner: R,
+    pub(crate) bar: indicatif::ProgressBar,
+}
+
+impl<R: std::io::Read> std::io::Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.bar.inc(n as u64);
+        Ok(n)
+    }
+}

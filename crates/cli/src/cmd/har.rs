@@ -8,7 +8,6 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use interloper_findings::{Severity, ThresholdConfig, analyse_browser};
 use interloper_har::{HarSummary, ReadOptions};
 use interloper_report::{
@@ -56,37 +55,6 @@ fn open(path: &Path) -> anyhow::Result<(Box<dyn io::Read + Send>, Option<u64>)> 
     Ok((Box::new(f), len))
 }
 
-/// A bar over the bytes read, on stderr, when a person watches (a large HAR takes a while).
-fn progress_bar(len: Option<u64>, name: &str, visible: bool) -> ProgressBar {
-    if !visible {
-        return ProgressBar::hidden();
-    }
-    let bar = match len {
-        Some(n) => ProgressBar::new(n).with_style(
-            ProgressStyle::with_template("{bar:30} {bytes:>10}/{total_bytes:10} {wide_msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        ),
-        None => ProgressBar::new_spinner(),
-    };
-    bar.set_draw_target(ProgressDrawTarget::stderr());
-    bar.set_message(name.to_string());
-    bar
-}
-
-/// Counts bytes read, for the progress bar.
-struct Counting<R> {
-    inner: R,
-    bar: ProgressBar,
-}
-
-impl<R: io::Read> io::Read for Counting<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.bar.inc(n as u64);
-        Ok(n)
-    }
-}
-
 /// A distinct label per file: its name as given, numbered when two are the same.
 fn label(path: &Path, taken: &[String]) -> String {
     let base = path.display().to_string();
@@ -108,8 +76,8 @@ fn run_blocking(args: Args, style: Style) -> anyhow::Result<Exit> {
     let show_progress = style.color && !args.json;
     for path in &args.files {
         let (input, len) = open(path)?;
-        let bar = progress_bar(len, &path.display().to_string(), show_progress);
-        let input = Counting {
+        let bar = crate::out::byte_progress(len, &path.display().to_string(), show_progress);
+        let input = crate::out::Counting {
             inner: input,
             bar: bar.clone(),
         };

@@ -12,7 +12,6 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use interloper_findings::{Severity, analyse_logs};
 use interloper_logs::{
     DETECT_BYTES, DETECT_LINES, Format, GatherOptions, Gatherer, Layout, detect_layout,
@@ -87,36 +86,6 @@ fn open(path: &Path) -> anyhow::Result<(Box<dyn Read + Send>, Option<u64>)> {
     Ok((Box::new(input), len))
 }
 
-fn progress_bar(len: Option<u64>, name: &str, visible: bool) -> ProgressBar {
-    if !visible {
-        return ProgressBar::hidden();
-    }
-    let bar = match len {
-        Some(n) => ProgressBar::new(n).with_style(
-            ProgressStyle::with_template("{bar:30} {bytes:>10}/{total_bytes:10} {wide_msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        ),
-        None => ProgressBar::new_spinner(),
-    };
-    bar.set_draw_target(ProgressDrawTarget::stderr());
-    bar.set_message(name.to_string());
-    bar
-}
-
-/// Counts bytes read, for the progress bar.
-struct Counting<R> {
-    inner: R,
-    bar: ProgressBar,
-}
-
-impl<R: Read> Read for Counting<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.bar.inc(n as u64);
-        Ok(n)
-    }
-}
-
 fn read_file(
     gatherer: &mut Gatherer,
     path: &Path,
@@ -125,10 +94,10 @@ fn read_file(
 ) -> anyhow::Result<()> {
     let name = path.display().to_string();
     let (reader, len) = open(path)?;
-    let bar = progress_bar(len, &name, show_progress);
+    let bar = crate::out::byte_progress(len, &name, show_progress);
     let mut reader = BufReader::with_capacity(
         256 * 1024,
-        Counting {
+        crate::out::Counting {
             inner: reader,
             bar: bar.clone(),
         },

@@ -404,6 +404,59 @@ fn the_middleboxs_hello_is_told_apart_from_the_clients() {
         stacks.iter().any(|s| s.starts_with("rustls (interloper")),
         "{stacks:?}"
     );
+    // The fast path finds the very same hellos, on both legs, as the whole analysis.
+    let mut want: Vec<String> = report["connections"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|c| {
+            c["tls"]["client_hellos"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(move |h| {
+                    format!(
+                        "{}\t{}\t{}\t{}\t{}",
+                        c["client"].as_str().unwrap_or_default(),
+                        c["server"].as_str().unwrap_or_default(),
+                        h["sni"].as_str().unwrap_or("-"),
+                        h["ja3_hash"].as_str().unwrap_or_default(),
+                        h["ja4"].as_str().unwrap_or_default()
+                    )
+                })
+        })
+        .collect();
+    let fast = interloper(&["pcap", r.file.to_str().expect("UTF-8"), "--hellos-only"]);
+    assert_eq!(
+        fast.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&fast.stderr)
+    );
+    let mut got: Vec<String> = String::from_utf8_lossy(&fast.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect();
+    want.sort();
+    got.sort();
+    assert!(want.len() >= 4, "{want:?}");
+    assert_eq!(got, want);
+    // Filters apply to the fast path too: only the witness behind the box.
+    let port = backend.port().to_string();
+    let only = interloper(&[
+        "pcap",
+        r.file.to_str().expect("UTF-8"),
+        "--hellos-only",
+        "--port",
+        &port,
+    ]);
+    let lines = String::from_utf8_lossy(&only.stdout).lines().count();
+    assert_eq!(
+        lines,
+        connections_to(report, backend).len(),
+        "{}",
+        String::from_utf8_lossy(&only.stdout)
+    );
 }
 
 #[test]

@@ -23,6 +23,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod hellos;
 mod http;
 mod read;
 mod table;
@@ -32,7 +33,8 @@ use std::net::SocketAddr;
 
 use serde::{Deserialize, Serialize};
 
-pub use read::{read_capture, read_into};
+pub use hellos::{FoundHello, HelloScanner};
+pub use read::{PacketSink, read_capture, read_into};
 pub use table::Analyzer;
 
 /// Bounds on what is kept, so memory stays flat on multi-gigabyte and hostile captures
@@ -79,9 +81,6 @@ impl Default for Limits {
 pub struct Options {
     /// A silence of at least this long inside a response is a gap (microseconds).
     pub gap_threshold_us: u64,
-    /// Only the TLS hellos matter: no exchanges, no HTTP, connections shed their parsers as
-    /// soon as both hellos are in (fast fingerprint extraction).
-    pub hellos_only: bool,
     /// Bounds.
     pub limits: Limits,
 }
@@ -90,7 +89,6 @@ impl Default for Options {
     fn default() -> Self {
         Options {
             gap_threshold_us: 1_000_000,
-            hellos_only: false,
             limits: Limits::default(),
         }
     }

@@ -8,6 +8,32 @@ use pcap_parser::{PcapBlockOwned, PcapError, create_reader};
 
 use crate::{Analyzer, Flows, FlowsError, Options};
 
+/// What reading a capture feeds, one packet record at a time: the [`Analyzer`] or the
+/// [`HelloScanner`](crate::HelloScanner).
+pub trait PacketSink {
+    /// One packet record: its time (µs since the epoch), link type (pcap `LINKTYPE_*`), the
+    /// captured bytes and the length on the wire.
+    fn packet(&mut self, ts_us: u64, linktype: u32, data: &[u8], wire_len: usize);
+    /// The file ended inside a record, or a block could not be parsed.
+    fn mark_truncated(&mut self);
+    /// Counters so far.
+    fn stats(&self) -> &crate::Stats;
+}
+
+impl PacketSink for Analyzer {
+    fn packet(&mut self, ts_us: u64, linktype: u32, data: &[u8], wire_len: usize) {
+        Analyzer::packet(self, ts_us, linktype, data, wire_len);
+    }
+
+    fn mark_truncated(&mut self) {
+        Analyzer::mark_truncated(self);
+    }
+
+    fn stats(&self) -> &crate::Stats {
+        Analyzer::stats(self)
+    }
+}
+
 const BUFFER: usize = 1 << 20;
 /// A block larger than this is damage, not a packet.
 const MAX_BUFFER: usize = 64 << 20;
@@ -36,7 +62,10 @@ pub fn read_capture<R: Read + Send>(reader: R, opts: &Options) -> Result<Flows, 
 }
 
 /// Feeds every packet of a capture to `analyzer` (several files may go into one analyzer).
-pub fn read_into<R: Read + Send>(reader: R, analyzer: &mut Analyzer) -> Result<(), FlowsError> {
+pub fn read_into<R: Read + Send, S: PacketSink>(
+    reader: R,
+    analyzer: &mut S,
+) -> Result<(), FlowsError> {
     let mut reader = match create_reader(BUFFER, reader) {
         Ok(r) => r,
         Err(PcapError::Eof) => return Err(FlowsError::NotACapture("the file is empty".into())),

@@ -32,7 +32,7 @@ const END_DURING_RESPONSE_US: u64 = 1_000_000;
 /// request: a real request's headers do not fit.
 const MIN_TLS_REQUEST: u64 = 48;
 
-type Endpoint = (IpAddr, u16);
+pub(crate) type Endpoint = (IpAddr, u16);
 
 #[derive(Debug)]
 enum Walker {
@@ -129,7 +129,7 @@ fn pair(a: Endpoint, b: Endpoint) -> (Endpoint, Endpoint) {
     if a <= b { (a, b) } else { (b, a) }
 }
 
-fn sock(e: Endpoint) -> SocketAddr {
+pub(crate) fn sock(e: Endpoint) -> SocketAddr {
     SocketAddr::new(e.0, e.1)
 }
 
@@ -162,55 +162,10 @@ impl Analyzer {
     /// One packet record: its time (µs since the epoch), link type (pcap `LINKTYPE_*`), the
     /// captured bytes and the length on the wire.
     pub fn packet(&mut self, ts_us: u64, linktype: u32, data: &[u8], wire_len: usize) {
-        self.stats.packets += 1;
-        self.stats.first_us.get_or_insert(ts_us);
-        self.stats.last_us = Some(ts_us);
-        if data.len() < wire_len {
-            self.stats.snaplen_truncated += 1;
+        self.decoded_any |= is_decodable_linktype(linktype);
+        if let Some(seg) = tcp_segment(&mut self.stats, ts_us, linktype, data, wire_len) {
+            self.segment(&seg);
         }
-        let Some(pkt) = decode(Linktype(linktype as i32), data) else {
-            if !is_decodable_linktype(linktype)
-                && !self.stats.unsupported_linktypes.contains(&linktype)
-            {
-                self.stats.unsupported_linktypes.push(linktype);
-            }
-            self.stats.skipped_packets += 1;
-            return;
-        };
-        self.decoded_any = true;
-        let (src, dst) = match &pkt.net {
-            Some(NetSlice::Ipv4(ip)) if !ip.is_payload_fragmented() => (
-                IpAddr::V4(ip.header().source_addr()),
-                IpAddr::V4(ip.header().destination_addr()),
-            ),
-            Some(NetSlice::Ipv6(ip)) if !ip.is_payload_fragmented() => (
-                IpAddr::V6(ip.header().source_addr()),
-                IpAddr::V6(ip.header().destination_addr()),
-            ),
-            _ => {
-                self.stats.skipped_packets += 1;
-                return;
-            }
-        };
-        let Some(TransportSlice::Tcp(tcp)) = &pkt.transport else {
-            self.stats.skipped_packets += 1;
-            return;
-        };
-        self.stats.tcp_packets += 1;
-        let seg = Segment {
-            ts: ts_us,
-            from: (src, tcp.source_port()),
-            to: (dst, tcp.destination_port()),
-            seq: tcp.sequence_number(),
-            ack: tcp.acknowledgment_number(),
-            window: tcp.window_size(),
-            syn: tcp.syn(),
-            has_ack: tcp.ack(),
-            fin: tcp.fin(),
-            rst: tcp.rst(),
-            payload: tcp.payload(),
-        };
-        self.segment(&seg);
     }
 
     fn segment(&mut self, s: &Segment<'_>) {
@@ -253,31 +208,7 @@ impl Analyzer {
     /// The flows, with every connection's last state.
     pub fn finish(self) -> Flows {
         let opts = self.opts;
-        let mut notes = Vec::new();
-        if self.stats.snaplen_truncated > 0 {
-            notes.push(format!(
-                "{} packet(s) were cut by the capture's snap length: their payload is missing (capture with `tcpdump -s 0`)",
-                self.stats.snaplen_truncated
-            ));
-        }
-        if self.stats.truncated_file {
-            notes.push(
-                "the file ends in the middle of a record (or a block is damaged): what came before it was read"
-                    .into(),
-            );
-        }
-        if self.stats.untracked_connections > 0 {
-            notes.push(format!(
-                "{} connection(s) past the limit of {} were not followed",
-                self.stats.untracked_connections, opts.limits.max_connections
-            ));
-        }
-        if !self.stats.unsupported_linktypes.is_empty() {
-            notes.push(format!(
-                "packets of link type(s) {:?} were skipped (not decoded)",
-                self.stats.unsupported_linktypes
-            ));
-        }
+        let notes = capture_notes(&self.stats, &opts.limits);
         let connections = self.conns.into_iter().map(|c| c.finish(&opts)).collect();
         Flows {
             connections,
@@ -287,22 +218,109 @@ impl Analyzer {
     }
 }
 
-fn is_decodable_linktype(lt: u32) -> bool {
+/// Notes about the capture as a whole: snap length, truncation, limits, link types skipped.
+pub(crate) fn capture_notes(stats: &Stats, limits: &crate::Limits) -> Vec<String> {
+    let mut notes = Vec::new();
+    if stats.snaplen_truncated > 0 {
+        notes.push(format!(
+            "{} packet(s) were cut by the capture's snap length: their payload is missing (capture with `tcpdump -s 0`)",
+            stats.snaplen_truncated
+        ));
+    }
+    if stats.truncated_file {
+        notes.push(
+            "the file ends in the middle of a record (or a block is damaged): what came before it was read"
+                .into(),
+        );
+    }
+    if stats.untracked_connections > 0 {
+        notes.push(format!(
+            "{} connection(s) past the limit of {} were not followed",
+            stats.untracked_connections, limits.max_connections
+        ));
+    }
+    if !stats.unsupported_linktypes.is_empty() {
+        notes.push(format!(
+            "packets of link type(s) {:?} were skipped (not decoded)",
+            stats.unsupported_linktypes
+        ));
+    }
+    notes
+}
+
+/// Counts one packet record in `stats` and decodes its TCP segment; `None` for anything else
+/// (counted as skipped, unsupported link types remembered).
+pub(crate) fn tcp_segment<'a>(
+    stats: &mut Stats,
+    ts_us: u64,
+    linktype: u32,
+    data: &'a [u8],
+    wire_len: usize,
+) -> Option<Segment<'a>> {
+    stats.packets += 1;
+    stats.first_us.get_or_insert(ts_us);
+    stats.last_us = Some(ts_us);
+    if data.len() < wire_len {
+        stats.snaplen_truncated += 1;
+    }
+    let Some(pkt) = decode(Linktype(linktype as i32), data) else {
+        if !is_decodable_linktype(linktype) && !stats.unsupported_linktypes.contains(&linktype) {
+            stats.unsupported_linktypes.push(linktype);
+        }
+        stats.skipped_packets += 1;
+        return None;
+    };
+    let (src, dst) = match &pkt.net {
+        Some(NetSlice::Ipv4(ip)) if !ip.is_payload_fragmented() => (
+            IpAddr::V4(ip.header().source_addr()),
+            IpAddr::V4(ip.header().destination_addr()),
+        ),
+        Some(NetSlice::Ipv6(ip)) if !ip.is_payload_fragmented() => (
+            IpAddr::V6(ip.header().source_addr()),
+            IpAddr::V6(ip.header().destination_addr()),
+        ),
+        _ => {
+            stats.skipped_packets += 1;
+            return None;
+        }
+    };
+    let Some(TransportSlice::Tcp(tcp)) = &pkt.transport else {
+        stats.skipped_packets += 1;
+        return None;
+    };
+    stats.tcp_packets += 1;
+    Some(Segment {
+        ts: ts_us,
+        from: (src, tcp.source_port()),
+        to: (dst, tcp.destination_port()),
+        seq: tcp.sequence_number(),
+        ack: tcp.acknowledgment_number(),
+        window: tcp.window_size(),
+        syn: tcp.syn(),
+        has_ack: tcp.ack(),
+        fin: tcp.fin(),
+        rst: tcp.rst(),
+        payload: tcp.payload(),
+    })
+}
+
+pub(crate) fn is_decodable_linktype(lt: u32) -> bool {
     matches!(lt, 0 | 1 | 12 | 14 | 101 | 108 | 113 | 228 | 229 | 276)
 }
 
-struct Segment<'a> {
-    ts: u64,
-    from: Endpoint,
-    to: Endpoint,
-    seq: u32,
-    ack: u32,
-    window: u16,
-    syn: bool,
-    has_ack: bool,
-    fin: bool,
-    rst: bool,
-    payload: &'a [u8],
+/// One decoded TCP segment.
+pub(crate) struct Segment<'a> {
+    pub(crate) ts: u64,
+    pub(crate) from: Endpoint,
+    pub(crate) to: Endpoint,
+    pub(crate) seq: u32,
+    pub(crate) ack: u32,
+    pub(crate) window: u16,
+    pub(crate) syn: bool,
+    pub(crate) has_ack: bool,
+    pub(crate) fin: bool,
+    pub(crate) rst: bool,
+    pub(crate) payload: &'a [u8],
 }
 
 impl Conn {
@@ -574,9 +592,6 @@ impl Conn {
                 _ => {}
             }
         }
-        if opts.hellos_only {
-            return;
-        }
         if app > 0 {
             self.app_bytes(is_client, ts, app, opts);
         }
@@ -726,12 +741,7 @@ impl Conn {
                         alpn: h.alpn(),
                         ja3: j3.string,
                         ja3_hash: j3.hash,
-                        // Not asked for by --hellos-only, whose speed is benchmarked.
-                        stack: if opts.hellos_only {
-                            None
-                        } else {
-                            interloper_wire::stacks::identify(&ja4).map(|m| m.describe())
-                        },
+                        stack: interloper_wire::stacks::identify(&ja4).map(|m| m.describe()),
                         ja4,
                         size: msg.len(),
                         records,
@@ -766,12 +776,6 @@ impl Conn {
                                 w.tls13 = true;
                                 w.await_finished = i != d;
                             }
-                        }
-                    }
-                    if opts.hellos_only && !retry {
-                        // Both hellos are in: nothing more is needed from this connection.
-                        for dir in &mut self.dirs {
-                            dir.walker = Walker::Opaque;
                         }
                     }
                     if let Some(t) = &mut self.tls {
@@ -922,9 +926,9 @@ impl Conn {
                     by: side,
                     at_ms: ms(ts.saturating_sub(self.first_us)),
                     reset_by: if rst { vec![side] } else { Vec::new() },
-                    awaiting_response: awaiting && !opts.hellos_only,
-                    waited_ms: waited.filter(|_| awaiting && !opts.hellos_only),
-                    during_response: during && !opts.hellos_only,
+                    awaiting_response: awaiting,
+                    waited_ms: waited.filter(|_| awaiting),
+                    during_response: during,
                     close_notify,
                     mid_record,
                 });

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use interloper_flows::{Options, read_capture};
+use interloper_flows::{HelloScanner, Limits, Options, read_capture, read_into};
 use interloper_wire::{Transport, ja3, ja4};
 
 #[test]
@@ -63,6 +63,20 @@ fn every_conformance_capture_reads_and_hellos_match_the_wire_reader() {
             "{}: hellos missing {missing:?}",
             path.display()
         );
+        // The `--hellos-only` scanner finds the same hellos as the whole analysis.
+        let mut fast = BTreeSet::new();
+        let mut scanner = HelloScanner::new(Limits::default(), |h| {
+            fast.insert((
+                h.client.ip().to_string(),
+                h.client.port(),
+                h.ja3_hash,
+                h.ja4,
+            ));
+        });
+        read_into(bytes.as_slice(), &mut scanner)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        drop(scanner);
+        assert_eq!(fast, got, "{}: fast path vs analysis", path.display());
         hellos += want.len();
     }
     assert!(hellos > 30, "only {hellos} hellos in the conformance set");
@@ -84,7 +98,6 @@ fn damaged_conformance_captures_never_panic() {
     paths.sort();
     let tiny = Options {
         gap_threshold_us: 1,
-        hellos_only: false,
         limits: interloper_flows::Limits {
             max_connections: 3,
             max_exchanges: 1,
@@ -111,5 +124,13 @@ fn damaged_conformance_captures_never_panic() {
         }
         let _ = read_capture(flipped.as_slice(), &Options::default());
         let _ = read_capture(flipped.as_slice(), &tiny);
+        for limits in [Limits::default(), tiny.limits] {
+            let mut scanner = HelloScanner::new(limits, |_| {});
+            let _ = read_into(flipped.as_slice(), &mut scanner);
+            let _ = read_into(
+                bytes.get(..bytes.len() / 2).unwrap_or_default(),
+                &mut scanner,
+            );
+        }
     }
 }

@@ -14,7 +14,9 @@ use std::time::Duration;
 use anyhow::{Context as _, bail};
 use interloper_check::tlspath::{TlsPath, to_findings_evidence};
 use interloper_findings::{PcapThresholds, Severity, analyse_flows};
-use interloper_flows::{Analyzer, Connection, Flows, Options, read_into};
+use interloper_flows::{
+    Analyzer, Connection, Flows, FoundHello, HelloScanner, Options, PacketSink, read_into,
+};
 use interloper_model::TlsInfo;
 use interloper_report::{
     PcapReport, PcapSource, ReportMeta, render_pcap_html, render_pcap_json, render_pcap_terminal,
@@ -97,14 +99,18 @@ impl Filter {
     }
 
     fn keeps(&self, c: &Connection) -> bool {
-        let server_ok = self.server.is_none_or(|(ip, port)| {
-            c.server.ip() == ip && port.is_none_or(|p| c.server.port() == p)
-        });
-        let port_ok = self.port.is_none_or(|p| c.server.port() == p);
+        self.matches(c.server, c.sni())
+    }
+
+    fn matches(&self, server: SocketAddr, sni: Option<&str>) -> bool {
+        let server_ok = self
+            .server
+            .is_none_or(|(ip, port)| server.ip() == ip && port.is_none_or(|p| server.port() == p));
+        let port_ok = self.port.is_none_or(|p| server.port() == p);
         let sni_ok = self
             .sni
             .as_deref()
-            .is_none_or(|want| c.sni().is_some_and(|n| n.eq_ignore_ascii_case(want)));
+            .is_none_or(|want| sni.is_some_and(|n| n.eq_ignore_ascii_case(want)));
         server_ok && port_ok && sni_ok
     }
 }
@@ -117,41 +123,42 @@ fn open(path: &Path) -> anyhow::Result<Box<dyn Read + Send>> {
     Ok(Box::new(f))
 }
 
-/// Reads every file into one analyzer; a file that is not a capture is an input error.
-fn read_all(args: &Args, opts: Options) -> anyhow::Result<(Flows, Vec<PcapSource>)> {
-    let mut analyzer = Analyzer::new(opts);
+/// Reads every file into one sink; a file that is not a capture is an input error, and so is a
+/// set of files none of whose packets could be decoded.
+fn read_all<S: PacketSink>(args: &Args, sink: &mut S) -> anyhow::Result<Vec<PcapSource>> {
     let mut sources = Vec::new();
     for path in &args.files {
         let name = path.display().to_string();
-        let before = analyzer.stats().packets;
+        let before = sink.stats().packets;
         let reader = open(path)?;
-        read_into(reader, &mut analyzer).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
-        let packets = analyzer.stats().packets - before;
+        read_into(reader, sink).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+        let packets = sink.stats().packets - before;
         sources.push(PcapSource { name, packets });
     }
-    let unsupported = analyzer.stats().unsupported_linktypes.first().copied();
-    let decoded = analyzer.stats().tcp_packets > 0
-        || analyzer.stats().packets > analyzer.stats().skipped_packets;
+    let stats = sink.stats();
+    let unsupported = stats.unsupported_linktypes.first().copied();
+    let decoded = stats.tcp_packets > 0 || stats.packets > stats.skipped_packets;
     if let (Some(lt), false) = (unsupported, decoded) {
         bail!("{}", interloper_flows::FlowsError::UnsupportedLinktype(lt));
     }
-    Ok((analyzer.finish(), sources))
+    Ok(sources)
 }
 
 fn run_blocking(args: Args, style: Style) -> anyhow::Result<Exit> {
     let filter = Filter::from_args(&args)?;
     let opts = Options {
         gap_threshold_us: u64::try_from(args.stall.as_micros()).unwrap_or(u64::MAX),
-        hellos_only: args.hellos_only,
         ..Options::default()
     };
-    let (mut flows, sources) = read_all(&args, opts)?;
+    if args.hellos_only {
+        return print_hellos(&args, &filter, opts);
+    }
+    let mut analyzer = Analyzer::new(opts);
+    let sources = read_all(&args, &mut analyzer)?;
+    let mut flows = analyzer.finish();
     let total = flows.connections.len();
     flows.connections.retain(|c| filter.keeps(c));
     let filtered_out = total - flows.connections.len();
-    if args.hellos_only {
-        return print_hellos(&flows);
-    }
     let chains = visible_chains(&args, &flows)?;
     let th = PcapThresholds {
         stall_ms: args.stall.as_secs_f64() * 1000.0,
@@ -224,24 +231,36 @@ fn visible_chains(
     Ok(out)
 }
 
-/// `--hellos-only`: one tab-separated line per ClientHello.
-fn print_hellos(flows: &Flows) -> anyhow::Result<Exit> {
+/// `--hellos-only`: one tab-separated line per ClientHello, written as soon as it is complete
+/// (the fast path: no timelines, no findings); notes about the capture go to standard error.
+fn print_hellos(args: &Args, filter: &Filter, opts: Options) -> anyhow::Result<Exit> {
     let stdout = io::stdout();
     let mut w = BufWriter::with_capacity(1 << 16, stdout.lock());
-    for c in &flows.connections {
-        let Some(t) = &c.tls else { continue };
-        for h in &t.client_hellos {
-            writeln!(
-                w,
-                "{}\t{}\t{}\t{}\t{}",
-                c.client,
-                c.server,
-                h.sni.as_deref().unwrap_or("-"),
-                h.ja3_hash,
-                h.ja4
-            )?;
+    let mut failed: Option<io::Error> = None;
+    let mut scanner = HelloScanner::new(opts.limits, |h: FoundHello| {
+        if failed.is_some() || !filter.matches(h.server, h.sni.as_deref()) {
+            return;
         }
+        let line = writeln!(
+            w,
+            "{}\t{}\t{}\t{}\t{}",
+            h.client,
+            h.server,
+            h.sni.as_deref().unwrap_or("-"),
+            h.ja3_hash,
+            h.ja4
+        );
+        failed = line.err();
+    });
+    let read = read_all(args, &mut scanner);
+    let (_, notes) = scanner.finish();
+    if let Some(e) = failed {
+        return Err(e.into());
     }
+    read?;
     w.flush()?;
+    for note in notes {
+        eprintln!("note: {note}");
+    }
     Ok(Exit::Clean)
 }

@@ -1,0 +1,295 @@
+//! The `--hellos-only` scanner, packet by packet: it finds the hellos the whole analysis finds
+//! (split, reordered, retransmitted, retried after a HelloRetryRequest, on a reused port), and
+//! nothing in streams that are not a client's TLS; its bounds hold.
+
+use std::net::{Ipv4Addr, SocketAddr};
+
+use etherparse::PacketBuilder;
+use interloper_flows::{Analyzer, FoundHello, HelloScanner, Limits, Options, PacketSink};
+
+const RAW_IP: u32 = 101;
+const CLIENT: [u8; 4] = [10, 0, 0, 1];
+const SERVER: [u8; 4] = [10, 0, 0, 2];
+/// A Chrome ClientHello record (the wire crate's fixture) and its reference JA4.
+const CHROME: &str = include_str!("../../wire/tests/data/chrome-latest.hello.hex");
+const CHROME_JA4: &str = "t13d1516h2_8daaf6152771_e5627efa2ab1";
+
+fn chrome_record() -> Vec<u8> {
+    hex::decode(CHROME.trim()).expect("hex fixture")
+}
+
+/// A record of another type around `payload`.
+fn record(typ: u8, payload: &[u8]) -> Vec<u8> {
+    let mut r = vec![typ, 3, 3];
+    r.extend_from_slice(&u16::try_from(payload.len()).expect("short").to_be_bytes());
+    r.extend_from_slice(payload);
+    r
+}
+
+#[derive(Clone, Copy, Default)]
+struct Flags {
+    syn: bool,
+    ack: bool,
+    fin: bool,
+    rst: bool,
+}
+
+const SYN: Flags = Flags {
+    syn: true,
+    ack: false,
+    fin: false,
+    rst: false,
+};
+const SYN_ACK: Flags = Flags {
+    syn: true,
+    ack: true,
+    fin: false,
+    rst: false,
+};
+const ACK: Flags = Flags {
+    syn: false,
+    ack: true,
+    fin: false,
+    rst: false,
+};
+const FIN: Flags = Flags {
+    syn: false,
+    ack: true,
+    fin: true,
+    rst: false,
+};
+
+/// Packets of one connection from client port `port`, recorded in order with their times.
+struct Conn {
+    port: u16,
+    packets: Vec<Vec<u8>>,
+}
+
+impl Conn {
+    fn new(port: u16) -> Conn {
+        Conn {
+            port,
+            packets: Vec::new(),
+        }
+    }
+
+    fn send(&mut self, from_client: bool, seq: u32, f: Flags, payload: &[u8]) -> &mut Conn {
+        let (src, dst, sport, dport) = if from_client {
+            (CLIENT, SERVER, self.port, 443)
+        } else {
+            (SERVER, CLIENT, 443, self.port)
+        };
+        let mut b = PacketBuilder::ipv4(src, dst, 64).tcp(sport, dport, seq, 65535);
+        if f.syn {
+            b = b.syn();
+        }
+        if f.ack {
+            b = b.ack(1);
+        }
+        if f.fin {
+            b = b.fin();
+        }
+        if f.rst {
+            b = b.rst();
+        }
+        let mut out = Vec::new();
+        b.write(&mut out, payload).expect("builds");
+        self.packets.push(out);
+        self
+    }
+
+    /// SYN, SYN/ACK, ACK with the client's ISN 1000 and the server's 5000.
+    fn handshake(&mut self) -> &mut Conn {
+        self.send(true, 1000, SYN, b"")
+            .send(false, 5000, SYN_ACK, b"")
+            .send(true, 1001, ACK, b"")
+    }
+}
+
+fn scan(packets: &[Vec<u8>], limits: Limits) -> (Vec<FoundHello>, Vec<String>) {
+    let mut found = Vec::new();
+    let mut s = HelloScanner::new(limits, |h| found.push(h));
+    for (i, p) in packets.iter().enumerate() {
+        s.packet(1_000_000 + i as u64, RAW_IP, p, p.len());
+    }
+    let (_, notes) = s.finish();
+    (found, notes)
+}
+
+/// The whole analysis's hellos: (client port, JA4) in connection order.
+fn analysed(packets: &[Vec<u8>]) -> Vec<(u16, String)> {
+    let mut a = Analyzer::new(Options::default());
+    for (i, p) in packets.iter().enumerate() {
+        a.packet(1_000_000 + i as u64, RAW_IP, p, p.len());
+    }
+    a.finish()
+        .connections
+        .iter()
+        .flat_map(|c| {
+            c.tls
+                .iter()
+                .flat_map(|t| &t.client_hellos)
+                .map(move |h| (c.client.port(), h.ja4.clone()))
+        })
+        .collect()
+}
+
+fn ports_and_ja4(found: &[FoundHello]) -> Vec<(u16, String)> {
+    found
+        .iter()
+        .map(|h| (h.client.port(), h.ja4.clone()))
+        .collect()
+}
+
+#[test]
+fn a_hello_is_found_with_its_addresses_and_the_servers_stream_is_passed_over() {
+    let hello = chrome_record();
+    let mut c = Conn::new(40000);
+    c.handshake()
+        .send(true, 1001, ACK, &hello)
+        // The server's ServerHello-looking record and data are never taken for a hello.
+        .send(false, 5001, ACK, &record(22, &[2, 0, 0, 2, 3, 3]))
+        .send(false, 5011, ACK, &record(23, &[0; 40]))
+        .send(true, 1001 + hello.len() as u32, FIN, b"")
+        .send(false, 5056, FIN, b"");
+    let (found, notes) = scan(&c.packets, Limits::default());
+    let [h] = found.as_slice() else {
+        panic!("one hello: {found:?}");
+    };
+    assert_eq!(h.client, SocketAddr::from((Ipv4Addr::from(CLIENT), 40000)));
+    assert_eq!(h.server, SocketAddr::from((Ipv4Addr::from(SERVER), 443)));
+    assert_eq!(h.ja4, CHROME_JA4);
+    assert_eq!(h.sni.as_deref(), Some("pdx-col.eum-appdynamics.com"));
+    assert_eq!(h.ja3_hash.len(), 32);
+    assert!(notes.is_empty(), "{notes:?}");
+    assert_eq!(ports_and_ja4(&found), analysed(&c.packets));
+}
+
+#[test]
+fn a_hello_split_reordered_and_retransmitted_is_found_once() {
+    let hello = chrome_record();
+    let (a, rest) = hello.split_at(100);
+    let (b, tail) = rest.split_at(300);
+    let seq_b = 1001 + a.len() as u32;
+    let seq_c = seq_b + b.len() as u32;
+    let mut c = Conn::new(40001);
+    c.handshake()
+        .send(true, seq_c, ACK, tail)
+        .send(true, seq_b, ACK, b)
+        // The last part again, then the first, then the whole hello resent.
+        .send(true, seq_c, ACK, tail)
+        .send(true, 1001, ACK, a)
+        .send(true, 1001, ACK, &hello);
+    let (found, _) = scan(&c.packets, Limits::default());
+    assert_eq!(ports_and_ja4(&found), vec![(40001, CHROME_JA4.to_string())]);
+    assert_eq!(ports_and_ja4(&found), analysed(&c.packets));
+}
+
+#[test]
+fn a_second_hello_after_a_retry_is_found_and_application_data_ends_the_search() {
+    let hello = chrome_record();
+    let ccs = record(20, &[1]);
+    let mut seq = 1001u32;
+    let mut c = Conn::new(40002);
+    c.handshake();
+    for bytes in [&hello, &ccs, &hello, &record(23, &[7; 30]), &hello] {
+        c.send(true, seq, ACK, bytes);
+        seq += bytes.len() as u32;
+    }
+    let (found, _) = scan(&c.packets, Limits::default());
+    assert_eq!(found.len(), 2, "{found:?}");
+    // A hello-shaped record after application data is not a hello (it would be encrypted).
+    assert!(found.iter().all(|h| h.ja4 == CHROME_JA4));
+}
+
+#[test]
+fn a_reused_port_is_a_new_connection_a_tunnel_is_followed_and_plain_streams_give_nothing() {
+    let hello = chrome_record();
+    let mut c = Conn::new(40003);
+    c.handshake()
+        .send(true, 1001, ACK, &hello)
+        .send(true, 1001 + hello.len() as u32, FIN, b"")
+        // The same ports again with another ISN.
+        .send(true, 90000, SYN, b"")
+        .send(true, 90001, ACK, &hello);
+    let mut http = Conn::new(40004);
+    http.handshake()
+        .send(true, 1001, ACK, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        .send(true, 1028, ACK, &hello);
+    let mut garbage = Conn::new(40005);
+    // Starts like a handshake record, then is not TLS at all.
+    garbage
+        .handshake()
+        .send(true, 1001, ACK, &[22, 3, 1, 0, 8, 1, 0, 0, 99, 0xff, 0xff])
+        .send(true, 1012, ACK, b"\xff\xff\xff\xff\xff\xff");
+    // A tunnel: TLS after the CONNECT request.
+    let connect = b"CONNECT example.org:443 HTTP/1.1\r\nHost: example.org:443\r\n\r\n";
+    let mut tunnel = Conn::new(40006);
+    tunnel
+        .handshake()
+        .send(true, 1001, ACK, connect)
+        .send(
+            false,
+            5001,
+            ACK,
+            b"HTTP/1.1 200 Connection established\r\n\r\n",
+        )
+        .send(true, 1001 + connect.len() as u32, ACK, &hello);
+    let mut packets = c.packets.clone();
+    packets.extend(http.packets.clone());
+    packets.extend(garbage.packets.clone());
+    packets.extend(tunnel.packets.clone());
+    let (found, _) = scan(&packets, Limits::default());
+    assert_eq!(
+        ports_and_ja4(&found),
+        vec![
+            (40003, CHROME_JA4.to_string()),
+            (40003, CHROME_JA4.to_string()),
+            (40006, CHROME_JA4.to_string())
+        ]
+    );
+    assert_eq!(ports_and_ja4(&found), analysed(&packets));
+}
+
+#[test]
+fn bounds_hold_connections_holes_and_message_size() {
+    let hello = chrome_record();
+    let mut packets = Vec::new();
+    for port in 41000..41010u16 {
+        let mut c = Conn::new(port);
+        c.handshake().send(true, 1001, ACK, &hello);
+        packets.extend(c.packets);
+    }
+    let few = Limits {
+        max_connections: 3,
+        ..Limits::default()
+    };
+    let (found, notes) = scan(&packets, few);
+    assert_eq!(found.len(), 3, "{found:?}");
+    assert!(
+        notes.iter().any(|n| n.contains("past the limit of 3")),
+        "{notes:?}"
+    );
+
+    // A hole that never fills: the bytes held behind it stay under the bound.
+    let mut c = Conn::new(42000);
+    c.handshake();
+    for i in 0..50u32 {
+        c.send(true, 1101 + i * 100, ACK, &[0u8; 100]);
+    }
+    let small = Limits {
+        max_pending_bytes: 1000,
+        ..Limits::default()
+    };
+    let (found, _) = scan(&c.packets, small);
+    assert!(found.is_empty());
+
+    // A hello larger than the handshake bound is not assembled.
+    let tiny = Limits {
+        max_handshake_bytes: 200,
+        ..Limits::default()
+    };
+    let mut c = Conn::new(42001);
+    c.handshake().send(true, 1001, ACK, &hello);
+    assert!(scan(&c.packets, tiny).0.is_empty());
+}

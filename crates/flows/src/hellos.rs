@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 
 use foldhash::fast::RandomState;
-use interloper_wire::{ClientHello, HANDSHAKE_CLIENT_HELLO, Transport, ja3, ja4};
+use interloper_wire::{ClientHello, HANDSHAKE_CLIENT_HELLO, Transport, ja3, ja4_only};
 
 use crate::http::looks_like_request;
 use crate::read::PacketSink;
@@ -287,7 +287,7 @@ impl<F: FnMut(FoundHello)> HelloScanner<F> {
                     server: sock(s.to),
                     sni: h.sni(),
                     ja3_hash: ja3(&h).hash,
-                    ja4: ja4(&h, Transport::Tcp).ja4,
+                    ja4: ja4_only(&h, Transport::Tcp),
                 });
             }
         }

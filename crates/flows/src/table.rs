@@ -12,7 +12,7 @@ use etherparse::{NetSlice, TransportSlice};
 use interloper_wire::capture::decode;
 use interloper_wire::{
     ClientHello, HANDSHAKE_CLIENT_HELLO, HANDSHAKE_SERVER_HELLO, ServerHello, Transport,
-    cipher_name, ja3, ja3s, ja4, version_name,
+    cipher_name, ja3, ja3s, ja4_only, version_name,
 };
 use pcap_parser::Linktype;
 
@@ -734,7 +734,7 @@ impl Conn {
                         self.client = Some(d);
                     }
                     let j3 = ja3(&h);
-                    let ja4 = ja4(&h, Transport::Tcp).ja4;
+                    let ja4 = ja4_only(&h, Transport::Tcp);
                     let seen = HelloSeen {
                         at_ms,
                         sni: h.sni(),

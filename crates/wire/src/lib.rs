@@ -25,7 +25,7 @@ pub mod stacks;
 
 pub use assemble::{CONTENT_TYPE_HANDSHAKE, HelloAssembler, MAX_RECORD_LEN};
 pub use error::WireError;
-pub use fingerprint::{Ja3, Ja4, Transport, ja3, ja3s, ja4};
+pub use fingerprint::{Ja3, Ja4, Transport, ja3, ja3s, ja4, ja4_only};
 pub use hello::{
     ClientHello, Extension, HANDSHAKE_CLIENT_HELLO, HANDSHAKE_SERVER_HELLO, ServerHello, ext,
 };

@@ -2,6 +2,7 @@
 
 use interloper_wire::{
     ClientHello, Extension, HelloAssembler, ServerHello, Transport, WireError, ja3, ja3s, ja4,
+    ja4_only,
 };
 
 fn fixture(name: &str) -> Vec<u8> {
@@ -304,7 +305,9 @@ fn random_mutations_never_panic() {
                     h.signature_algorithms(),
                     h.ec_point_formats(),
                 );
-                let _ = (ja3(&h), ja4(&h, Transport::Tcp));
+                let _ = ja3(&h);
+                // The fast form is the full one's first.
+                assert_eq!(ja4_only(&h, Transport::Tcp), ja4(&h, Transport::Tcp).ja4);
             }
             let _ = ServerHello::parse(&m);
             let mut a = HelloAssembler::new(64 * 1024);

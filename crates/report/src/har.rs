@@ -33,7 +33,7 @@ impl HarReport {
         meta: ReportMeta,
     ) -> HarReport {
         let mut report = Report::new(analysis, targets, meta);
-        report.schema = HAR_SCHEMA.to_string();
+        report.header.schema = HAR_SCHEMA.to_string();
         for f in &files {
             report.notes.push(f.sentence());
             for n in &f.notes {

@@ -111,14 +111,9 @@ impl ReportMeta {
 /// The whole report: what `--json` prints and what the renderers read.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
-    /// Always [`REPORT_SCHEMA`].
-    pub schema: String,
-    /// The tool that wrote it.
-    pub tool: Tool,
-    /// When, RFC 3339 (given by the caller).
-    pub generated_at: String,
-    /// The command line that produced it.
-    pub command: Vec<String>,
+    /// Schema (always [`REPORT_SCHEMA`]), tool, time and command line.
+    #[serde(flatten)]
+    pub header: Header,
     /// The one-sentence answer.
     pub verdict: Verdict,
     /// Findings, most important first.
@@ -129,6 +124,34 @@ pub struct Report {
     /// budget that cut sampling short…), one sentence each.
     #[serde(default)]
     pub notes: Vec<String>,
+}
+
+/// The fields every report document begins with (flattened into it: the JSON is unchanged).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Header {
+    /// The document's schema, e.g. [`REPORT_SCHEMA`].
+    pub schema: String,
+    /// The tool that wrote it.
+    pub tool: Tool,
+    /// When, RFC 3339 (given by the caller).
+    pub generated_at: String,
+    /// The command line that produced it.
+    pub command: Vec<String>,
+}
+
+impl Header {
+    /// The header of a `schema` document made as `meta` says.
+    pub fn new(schema: &str, meta: &ReportMeta) -> Header {
+        Header {
+            schema: schema.to_string(),
+            tool: Tool {
+                name: meta.tool_name.clone(),
+                version: meta.tool_version.clone(),
+            },
+            generated_at: meta.generated_at.clone(),
+            command: meta.command.clone(),
+        }
+    }
 }
 
 /// Name and version of the tool that wrote a report.
@@ -339,13 +362,7 @@ impl Report {
         } = analysis;
         let targets = build::targets(targets, summaries, &findings, &meta);
         Report {
-            schema: REPORT_SCHEMA.to_string(),
-            tool: Tool {
-                name: meta.tool_name,
-                version: meta.tool_version,
-            },
-            generated_at: meta.generated_at,
-            command: meta.command,
+            header: Header::new(REPORT_SCHEMA, &meta),
             verdict,
             findings,
             targets,

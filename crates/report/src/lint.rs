@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::terminal::{BOLD, Painter, TerminalStyle};
 use crate::text::clean;
-use crate::{ReportMeta, Tool};
+use crate::{Header, ReportMeta};
 
 /// The JSON schema name of a lint report.
 pub const LINT_SCHEMA: &str = "interloper.lint/v1";
@@ -25,14 +25,9 @@ pub struct LintInput {
 /// What `interloper lint --json` prints and the terminal renderer reads.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LintReport {
-    /// Always [`LINT_SCHEMA`].
-    pub schema: String,
-    /// The tool that wrote it.
-    pub tool: Tool,
-    /// When, RFC 3339 (given by the caller).
-    pub generated_at: String,
-    /// The command line that produced it.
-    pub command: Vec<String>,
+    /// Schema (always [`LINT_SCHEMA`]), tool, time and command line.
+    #[serde(flatten)]
+    pub header: Header,
     /// The one-sentence answer.
     pub verdict: Verdict,
     /// Findings, most important first.
@@ -52,13 +47,7 @@ impl LintReport {
         meta: ReportMeta,
     ) -> LintReport {
         LintReport {
-            schema: LINT_SCHEMA.to_string(),
-            tool: Tool {
-                name: meta.tool_name,
-                version: meta.tool_version,
-            },
-            generated_at: meta.generated_at,
-            command: meta.command,
+            header: Header::new(LINT_SCHEMA, &meta),
             verdict: analysis.verdict,
             findings: analysis.findings,
             inputs,
@@ -116,13 +105,7 @@ pub fn render_lint_html(report: &LintReport, out: &mut impl Write) -> io::Result
         }
         s.push_str("</ul>\n");
     }
-    html::footer(
-        &mut s,
-        &report.tool,
-        &report.generated_at,
-        &report.schema,
-        &report.command,
-    );
+    html::footer(&mut s, &report.header);
     out.write_all(s.as_bytes())
 }
 

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::terminal::{BOLD, DIM, Painter, RED, TerminalStyle};
 use crate::text::clean;
-use crate::{ReportMeta, Tool};
+use crate::{Header, ReportMeta};
 use interloper_model::units::fmt_duration_ms;
 
 /// The JSON schema name of a logs report.
@@ -19,14 +19,9 @@ pub const LOGS_SCHEMA: &str = "interloper.logs/v1";
 /// What `interloper logs --json` prints and the terminal renderer reads.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LogReport {
-    /// Always [`LOGS_SCHEMA`].
-    pub schema: String,
-    /// The tool that wrote it.
-    pub tool: Tool,
-    /// When, RFC 3339 (given by the caller).
-    pub generated_at: String,
-    /// The command line that produced it.
-    pub command: Vec<String>,
+    /// Schema (always [`LOGS_SCHEMA`]), tool, time and command line.
+    #[serde(flatten)]
+    pub header: Header,
     /// The one-sentence answer.
     pub verdict: Verdict,
     /// Findings, most important first.
@@ -48,13 +43,7 @@ impl LogReport {
     /// Join the analysis and the evidence it was made from.
     pub fn new(analysis: LogAnalysis, evidence: LogEvidence, meta: ReportMeta) -> LogReport {
         LogReport {
-            schema: LOGS_SCHEMA.to_string(),
-            tool: Tool {
-                name: meta.tool_name,
-                version: meta.tool_version,
-            },
-            generated_at: meta.generated_at,
-            command: meta.command,
+            header: Header::new(LOGS_SCHEMA, &meta),
             verdict: analysis.verdict,
             findings: analysis.findings,
             sources: evidence.sources,
@@ -471,12 +460,6 @@ pub fn render_logs_html(report: &LogReport, out: &mut impl Write) -> io::Result<
         s.push_str("</li>");
     }
     s.push_str("</ul>\n");
-    html::footer(
-        &mut s,
-        &report.tool,
-        &report.generated_at,
-        &report.schema,
-        &report.command,
-    );
+    html::footer(&mut s, &report.header);
     out.write_all(s.as_bytes())
 }

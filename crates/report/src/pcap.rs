@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::terminal::{BOLD, DIM, Painter, RED, TerminalStyle};
 use crate::text::clean;
-use crate::{ReportMeta, Tool};
+use crate::{Header, ReportMeta};
 
 /// The JSON schema name of a capture report.
 pub const PCAP_SCHEMA: &str = "interloper.pcap/v1";
@@ -31,14 +31,9 @@ pub struct PcapSource {
 /// The whole capture report: what `--json` prints.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PcapReport {
-    /// Always [`PCAP_SCHEMA`].
-    pub schema: String,
-    /// The tool that wrote it.
-    pub tool: Tool,
-    /// When, RFC 3339 (given by the caller).
-    pub generated_at: String,
-    /// The command line that produced it.
-    pub command: Vec<String>,
+    /// Schema (always [`PCAP_SCHEMA`]), tool, time and command line.
+    #[serde(flatten)]
+    pub header: Header,
     /// The one-sentence answer.
     pub verdict: Verdict,
     /// Findings, most important first.
@@ -65,13 +60,7 @@ impl PcapReport {
         meta: ReportMeta,
     ) -> PcapReport {
         PcapReport {
-            schema: PCAP_SCHEMA.to_string(),
-            tool: Tool {
-                name: meta.tool_name,
-                version: meta.tool_version,
-            },
-            generated_at: meta.generated_at,
-            command: meta.command,
+            header: Header::new(PCAP_SCHEMA, &meta),
             verdict: analysis.verdict,
             findings: analysis.findings,
             sources,
@@ -326,13 +315,7 @@ pub fn render_pcap_html(report: &PcapReport, out: &mut impl Write) -> io::Result
         );
     }
     s.push_str("</ul>\n");
-    html::footer(
-        &mut s,
-        &report.tool,
-        &report.generated_at,
-        &report.schema,
-        &report.command,
-    );
+    html::footer(&mut s, &report.header);
     out.write_all(s.as_bytes())
 }
 

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::terminal::{BOLD, DIM, Painter, TerminalStyle};
 use crate::text::{clean, esc};
-use crate::{ReportMeta, Tool};
+use crate::{Header, ReportMeta};
 
 /// The JSON schema name of a visits report.
 pub const VISITS_SCHEMA: &str = "interloper.visits/v1";
@@ -20,14 +20,9 @@ pub const VISITS_SCHEMA: &str = "interloper.visits/v1";
 /// What `interloper visits --json` prints.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VisitsReport {
-    /// Always [`VISITS_SCHEMA`].
-    pub schema: String,
-    /// The tool that wrote it.
-    pub tool: Tool,
-    /// When, RFC 3339 (given by the caller).
-    pub generated_at: String,
-    /// The command line that produced it.
-    pub command: Vec<String>,
+    /// Schema (always [`VISITS_SCHEMA`]), tool, time and command line.
+    #[serde(flatten)]
+    pub header: Header,
     /// The one-sentence answer.
     pub verdict: Verdict,
     /// Findings, most important first.
@@ -77,13 +72,7 @@ impl VisitsReport {
             v
         };
         VisitsReport {
-            schema: VISITS_SCHEMA.into(),
-            tool: Tool {
-                name: meta.tool_name,
-                version: meta.tool_version,
-            },
-            generated_at: meta.generated_at,
-            command: meta.command,
+            header: Header::new(VISITS_SCHEMA, &meta),
             verdict: analysis.verdict,
             findings: analysis.findings,
             summary: VisitsSummary {
@@ -326,13 +315,7 @@ pub fn render_visits_html(report: &VisitsReport, out: &mut impl Write) -> io::Re
         s.push_str("</ul>\n");
     }
     html::notes(&mut s, &report.notes);
-    html::footer(
-        &mut s,
-        &report.tool,
-        &report.generated_at,
-        &report.schema,
-        &report.command,
-    );
+    html::footer(&mut s, &report.header);
     out.write_all(s.as_bytes())
 }
 

@@ -77,8 +77,8 @@ fn documented_example_parses_as_a_report() {
     let start = doc.find("```json\n").expect("a ```json block") + "```json\n".len();
     let end = start + doc[start..].find("\n```").expect("end of the block");
     let r: Report = serde_json::from_str(&doc[start..end]).expect("the example is a report");
-    assert_eq!(r.schema, "interloper.report/v1");
-    assert_eq!(r.schema, REPORT_SCHEMA);
+    assert_eq!(r.header.schema, "interloper.report/v1");
+    assert_eq!(r.header.schema, REPORT_SCHEMA);
     // And it renders.
     assert!(terminal(&r, false, 80).lines().count() > 5);
     assert_balanced(&html(&r));

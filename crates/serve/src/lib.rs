@@ -99,7 +99,7 @@ impl Exporter {
         report: &interloper_report::Report,
     ) {
         let entry = serde_json::json!({
-            "time": report.generated_at,
+            "time": report.header.generated_at,
             "module": module,
             "target": target,
             "probe_success": passed,
@@ -149,7 +149,7 @@ impl Exporter {
             return;
         };
         let line = serde_json::json!({
-            "time": report.generated_at,
+            "time": report.header.generated_at,
             "module": module,
             "target": target,
             "probe_success": passed,

@@ -45,6 +45,8 @@ pub struct FoundHello {
     pub ja3_hash: String,
     /// JA4.
     pub ja4: String,
+    /// The parsed hello, for other fingerprint forms or fields (handed over, not copied).
+    pub hello: ClientHello,
 }
 
 /// What a direction still needs.
@@ -289,6 +291,7 @@ impl<F: FnMut(FoundHello)> HelloScanner<F> {
                     sni: h.sni(),
                     ja3_hash: ja3(&h).hash,
                     ja4: ja4_only(&h, Transport::Tcp),
+                    hello: h,
                 });
             }
         }

@@ -188,8 +188,16 @@ fn pcapng(linktype: u32, frames: &[Vec<u8>]) -> Vec<u8> {
     pcapng_section(&[iface], &packets)
 }
 
+fn analyse_with(bytes: &[u8], limits: Limits) -> Flows {
+    let opts = Options {
+        limits,
+        ..Options::default()
+    };
+    read_capture(bytes, &opts).expect("a capture")
+}
+
 fn analyse(bytes: &[u8]) -> Flows {
-    read_capture(bytes, &Options::default()).expect("a capture")
+    analyse_with(bytes, Limits::default())
 }
 
 /// What the `--hellos-only` scanner reports: the hellos, the counters and the notes.
@@ -217,6 +225,12 @@ fn analysed_hellos(flows: &Flows) -> Vec<Hello> {
             hellos.map(move |h| (c.client, c.server, h.ja4.clone()))
         })
         .collect()
+}
+
+/// The Chrome hello on each of `conns`, in order.
+fn chrome_on(conns: &[&Conn]) -> Vec<Hello> {
+    let hello = |c: &&Conn| (c.client, c.server, CHROME_JA4.to_string());
+    conns.iter().map(hello).collect()
 }
 
 fn scanned_hellos(found: &[FoundHello]) -> Vec<Hello> {
@@ -250,8 +264,8 @@ fn check_split_handshake(what: &str, bytes: &[u8], client: SocketAddr, server: S
     assert_eq!(flows.stats.skipped_packets, 0, "{what}");
 
     let (found, stats, notes) = scan(bytes);
-    let want = vec![(client, server, CHROME_JA4.to_string())];
-    assert_eq!(scanned_hellos(&found), want, "{what}");
+    let want = (client, server, CHROME_JA4.to_string());
+    assert_eq!(scanned_hellos(&found), vec![want], "{what}");
     assert_eq!(found[0].sni.as_deref(), Some(CHROME_SNI), "{what}");
     assert_eq!(found[0].ja3_hash, h.ja3_hash, "{what}");
     assert_eq!(stats.tcp_packets, 7, "{what}");
@@ -293,8 +307,7 @@ fn port_reuse_gives_two_connections() {
     let bytes = pcap(RAW_IP, &conn.packets);
     let flows = analyse(&bytes);
     assert_eq!(flows.connections.len(), 2, "{flows:?}");
-    let hello = (conn.client, conn.server, CHROME_JA4.to_string());
-    let want = vec![hello.clone(), hello];
+    let want = chrome_on(&[&conn, &conn]);
     assert_eq!(analysed_hellos(&flows), want);
     assert_eq!(scanned_hellos(&scan(&bytes).0), want);
 }
@@ -351,12 +364,7 @@ fn tls_after_a_connect_or_socks_preamble_and_a_second_hello_after_a_retry() {
         "{tls:?}"
     );
     assert_eq!(s.sni(), Some(CHROME_SNI));
-    let ja4 = CHROME_JA4.to_string();
-    let want = vec![
-        (tunnel.client, tunnel.server, ja4.clone()),
-        (tunnel.client, tunnel.server, ja4.clone()),
-        (socks.client, socks.server, ja4),
-    ];
+    let want = chrome_on(&[&tunnel, &tunnel, &socks]);
     assert_eq!(analysed_hellos(&flows), want);
     assert_eq!(scanned_hellos(&scan(&bytes).0), want);
 }
@@ -482,12 +490,7 @@ fn pcapng_sections_interfaces_and_time_resolutions() {
     assert_eq!(flows.stats.first_us, Some(t0_us));
     assert_eq!(flows.stats.last_us, Some(t0_us + 2_006_000));
     assert_eq!(flows.stats.skipped_packets, 0);
-    let ja4 = CHROME_JA4.to_string();
-    let want = vec![
-        (eth.client, eth.server, ja4.clone()),
-        (sll2.client, sll2.server, ja4.clone()),
-        (raw.client, raw.server, ja4),
-    ];
+    let want = chrome_on(&[&eth, &sll2, &raw]);
     assert_eq!(analysed_hellos(&flows), want);
     let (found, _, _) = scan(&bytes);
     assert_eq!(scanned_hellos(&found), want);
@@ -510,11 +513,7 @@ fn connection_hole_and_handshake_bounds_hold_in_both_paths() {
         max_connections: 10,
         ..Limits::default()
     };
-    let opts = Options {
-        limits: few,
-        ..Options::default()
-    };
-    let flows = read_capture(bytes.as_slice(), &opts).expect("a capture");
+    let flows = analyse_with(&bytes, few);
     assert_eq!(flows.connections.len(), 10);
     assert_eq!(flows.stats.untracked_connections, 10);
     assert!(
@@ -559,11 +558,7 @@ fn connection_hole_and_handshake_bounds_hold_in_both_paths() {
         max_handshake_bytes: 200,
         ..Limits::default()
     };
-    let opts = Options {
-        limits: tiny,
-        ..Options::default()
-    };
-    let flows = read_capture(bytes.as_slice(), &opts).expect("a capture");
+    let flows = analyse_with(&bytes, tiny);
     assert!(analysed_hellos(&flows).is_empty(), "{flows:?}");
     assert!(!flows.connections[0].notes.is_empty());
     assert!(scan_with(&bytes, tiny).0.is_empty());

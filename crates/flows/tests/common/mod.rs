@@ -44,30 +44,19 @@ pub struct Flags {
     pub rst: bool,
 }
 
-pub const SYN: Flags = Flags {
-    syn: true,
-    ack: false,
-    fin: false,
-    rst: false,
-};
-pub const SYN_ACK: Flags = Flags {
-    syn: true,
-    ack: true,
-    fin: false,
-    rst: false,
-};
-pub const ACK: Flags = Flags {
-    syn: false,
-    ack: true,
-    fin: false,
-    rst: false,
-};
-pub const FIN: Flags = Flags {
-    syn: false,
-    ack: true,
-    fin: true,
-    rst: false,
-};
+const fn flags(syn: bool, ack: bool, fin: bool) -> Flags {
+    Flags {
+        syn,
+        ack,
+        fin,
+        rst: false,
+    }
+}
+
+pub const SYN: Flags = flags(true, false, false);
+pub const SYN_ACK: Flags = flags(true, true, false);
+pub const ACK: Flags = flags(false, true, false);
+pub const FIN: Flags = flags(false, true, true);
 
 /// One TCP connection's packets (IP, no link layer), in capture order.
 pub struct Conn {

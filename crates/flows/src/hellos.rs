@@ -16,8 +16,9 @@ use foldhash::fast::RandomState;
 use interloper_wire::{ClientHello, HANDSHAKE_CLIENT_HELLO, Transport, ja3, ja4_only};
 
 use crate::http::looks_like_request;
+use crate::link::{Segment, is_decodable_linktype, tcp_segment};
 use crate::read::PacketSink;
-use crate::table::{Endpoint, Segment, capture_notes, is_decodable_linktype, sock, tcp_segment};
+use crate::table::{Endpoint, capture_notes, sock};
 use crate::tls::{TlsEvent, TlsWalker};
 use crate::{Limits, Stats};
 
@@ -44,6 +45,8 @@ pub struct FoundHello {
     pub ja3_hash: String,
     /// JA4.
     pub ja4: String,
+    /// The parsed hello, for other fingerprint forms or fields (handed over, not copied).
+    pub hello: ClientHello,
 }
 
 /// What a direction still needs.
@@ -288,6 +291,7 @@ impl<F: FnMut(FoundHello)> HelloScanner<F> {
                     sni: h.sni(),
                     ja3_hash: ja3(&h).hash,
                     ja4: ja4_only(&h, Transport::Tcp),
+                    hello: h,
                 });
             }
         }

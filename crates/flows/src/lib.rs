@@ -8,8 +8,9 @@
 //! windows, duplicate ACKs), the TLS hellos with their fingerprints, certificates when visible
 //! (TLS ≤ 1.2), alerts, and HTTP/1.1 request and status lines when the traffic is plain.
 //!
-//! Pure: no clocks, no files; the same bytes always give the same flows. Link-layer decoding
-//! and hello parsing come from `interloper-wire`.
+//! Pure: no clocks, no files; the same bytes always give the same flows. Framing comes from
+//! `pcap-parser`, link-layer decoding (Ethernet, VLAN, Linux SLL/SLL2, loopback, raw IP) from
+//! `etherparse`; hello parsing and fingerprints from `interloper-wire`.
 //!
 //! ```
 //! use interloper_flows::{Options, read_capture};
@@ -25,6 +26,7 @@
 
 mod hellos;
 mod http;
+mod link;
 mod read;
 mod table;
 mod tls;

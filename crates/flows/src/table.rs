@@ -8,15 +8,13 @@
 use std::collections::{BTreeMap, HashMap};
 use std::net::{IpAddr, SocketAddr};
 
-use etherparse::{NetSlice, TransportSlice};
-use interloper_wire::capture::decode;
 use interloper_wire::{
     ClientHello, HANDSHAKE_CLIENT_HELLO, HANDSHAKE_SERVER_HELLO, ServerHello, Transport,
     cipher_name, ja3, ja3s, ja4_only, version_name,
 };
-use pcap_parser::Linktype;
 
 use crate::http::{HttpEvent, HttpWalker, looks_like_request};
+use crate::link::{Segment, is_decodable_linktype, tcp_segment};
 use crate::tls::{TlsEvent, TlsWalker, alert_name, certificates};
 use crate::{
     Alert, Connection, DirectionStats, End, EndKind, Exchange, Flows, Gap, HelloSeen, Options,
@@ -246,81 +244,6 @@ pub(crate) fn capture_notes(stats: &Stats, limits: &crate::Limits) -> Vec<String
         ));
     }
     notes
-}
-
-/// Counts one packet record in `stats` and decodes its TCP segment; `None` for anything else
-/// (counted as skipped, unsupported link types remembered).
-pub(crate) fn tcp_segment<'a>(
-    stats: &mut Stats,
-    ts_us: u64,
-    linktype: u32,
-    data: &'a [u8],
-    wire_len: usize,
-) -> Option<Segment<'a>> {
-    stats.packets += 1;
-    stats.first_us.get_or_insert(ts_us);
-    stats.last_us = Some(ts_us);
-    if data.len() < wire_len {
-        stats.snaplen_truncated += 1;
-    }
-    let Some(pkt) = decode(Linktype(linktype as i32), data) else {
-        if !is_decodable_linktype(linktype) && !stats.unsupported_linktypes.contains(&linktype) {
-            stats.unsupported_linktypes.push(linktype);
-        }
-        stats.skipped_packets += 1;
-        return None;
-    };
-    let (src, dst) = match &pkt.net {
-        Some(NetSlice::Ipv4(ip)) if !ip.is_payload_fragmented() => (
-            IpAddr::V4(ip.header().source_addr()),
-            IpAddr::V4(ip.header().destination_addr()),
-        ),
-        Some(NetSlice::Ipv6(ip)) if !ip.is_payload_fragmented() => (
-            IpAddr::V6(ip.header().source_addr()),
-            IpAddr::V6(ip.header().destination_addr()),
-        ),
-        _ => {
-            stats.skipped_packets += 1;
-            return None;
-        }
-    };
-    let Some(TransportSlice::Tcp(tcp)) = &pkt.transport else {
-        stats.skipped_packets += 1;
-        return None;
-    };
-    stats.tcp_packets += 1;
-    Some(Segment {
-        ts: ts_us,
-        from: (src, tcp.source_port()),
-        to: (dst, tcp.destination_port()),
-        seq: tcp.sequence_number(),
-        ack: tcp.acknowledgment_number(),
-        window: tcp.window_size(),
-        syn: tcp.syn(),
-        has_ack: tcp.ack(),
-        fin: tcp.fin(),
-        rst: tcp.rst(),
-        payload: tcp.payload(),
-    })
-}
-
-pub(crate) fn is_decodable_linktype(lt: u32) -> bool {
-    matches!(lt, 0 | 1 | 12 | 14 | 101 | 108 | 113 | 228 | 229 | 276)
-}
-
-/// One decoded TCP segment.
-pub(crate) struct Segment<'a> {
-    pub(crate) ts: u64,
-    pub(crate) from: Endpoint,
-    pub(crate) to: Endpoint,
-    pub(crate) seq: u32,
-    pub(crate) ack: u32,
-    pub(crate) window: u16,
-    pub(crate) syn: bool,
-    pub(crate) has_ack: bool,
-    pub(crate) fin: bool,
-    pub(crate) rst: bool,
-    pub(crate) payload: &'a [u8],
 }
 
 impl Conn {

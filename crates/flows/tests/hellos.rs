@@ -2,108 +2,14 @@
 //! (split, reordered, retransmitted, retried after a HelloRetryRequest, on a reused port), and
 //! nothing in streams that are not a client's TLS; its bounds hold.
 
-use std::net::{Ipv4Addr, SocketAddr};
+mod common;
 
-use etherparse::PacketBuilder;
+use common::{ACK, CHROME_JA4, CHROME_SNI, Conn, FIN, RAW_IP, SYN, chrome_record, record};
 use interloper_flows::{Analyzer, FoundHello, HelloScanner, Limits, Options, PacketSink};
 
-const RAW_IP: u32 = 101;
-const CLIENT: [u8; 4] = [10, 0, 0, 1];
-const SERVER: [u8; 4] = [10, 0, 0, 2];
-/// A Chrome ClientHello record (the wire crate's fixture) and its reference JA4.
-const CHROME: &str = include_str!("../../wire/tests/data/chrome-latest.hello.hex");
-const CHROME_JA4: &str = "t13d1516h2_8daaf6152771_e5627efa2ab1";
-
-fn chrome_record() -> Vec<u8> {
-    hex::decode(CHROME.trim()).expect("hex fixture")
-}
-
-/// A record of another type around `payload`.
-fn record(typ: u8, payload: &[u8]) -> Vec<u8> {
-    let mut r = vec![typ, 3, 3];
-    r.extend_from_slice(&u16::try_from(payload.len()).expect("short").to_be_bytes());
-    r.extend_from_slice(payload);
-    r
-}
-
-#[derive(Clone, Copy, Default)]
-struct Flags {
-    syn: bool,
-    ack: bool,
-    fin: bool,
-    rst: bool,
-}
-
-const SYN: Flags = Flags {
-    syn: true,
-    ack: false,
-    fin: false,
-    rst: false,
-};
-const SYN_ACK: Flags = Flags {
-    syn: true,
-    ack: true,
-    fin: false,
-    rst: false,
-};
-const ACK: Flags = Flags {
-    syn: false,
-    ack: true,
-    fin: false,
-    rst: false,
-};
-const FIN: Flags = Flags {
-    syn: false,
-    ack: true,
-    fin: true,
-    rst: false,
-};
-
-/// Packets of one connection from client port `port`, recorded in order with their times.
-struct Conn {
-    port: u16,
-    packets: Vec<Vec<u8>>,
-}
-
-impl Conn {
-    fn new(port: u16) -> Conn {
-        Conn {
-            port,
-            packets: Vec::new(),
-        }
-    }
-
-    fn send(&mut self, from_client: bool, seq: u32, f: Flags, payload: &[u8]) -> &mut Conn {
-        let (src, dst, sport, dport) = if from_client {
-            (CLIENT, SERVER, self.port, 443)
-        } else {
-            (SERVER, CLIENT, 443, self.port)
-        };
-        let mut b = PacketBuilder::ipv4(src, dst, 64).tcp(sport, dport, seq, 65535);
-        if f.syn {
-            b = b.syn();
-        }
-        if f.ack {
-            b = b.ack(1);
-        }
-        if f.fin {
-            b = b.fin();
-        }
-        if f.rst {
-            b = b.rst();
-        }
-        let mut out = Vec::new();
-        b.write(&mut out, payload).expect("builds");
-        self.packets.push(out);
-        self
-    }
-
-    /// SYN, SYN/ACK, ACK with the client's ISN 1000 and the server's 5000.
-    fn handshake(&mut self) -> &mut Conn {
-        self.send(true, 1000, SYN, b"")
-            .send(false, 5000, SYN_ACK, b"")
-            .send(true, 1001, ACK, b"")
-    }
+/// A connection from 10.0.0.1, client port `port`, to 10.0.0.2:443.
+fn conn(port: u16) -> Conn {
+    Conn::new(&format!("10.0.0.1:{port}"), "10.0.0.2:443")
 }
 
 fn scan(packets: &[Vec<u8>], limits: Limits) -> (Vec<FoundHello>, Vec<String>) {
@@ -144,7 +50,7 @@ fn ports_and_ja4(found: &[FoundHello]) -> Vec<(u16, String)> {
 #[test]
 fn a_hello_is_found_with_its_addresses_and_the_servers_stream_is_passed_over() {
     let hello = chrome_record();
-    let mut c = Conn::new(40000);
+    let mut c = conn(40000);
     c.handshake()
         .send(true, 1001, ACK, &hello)
         // The server's ServerHello-looking record and data are never taken for a hello.
@@ -156,10 +62,10 @@ fn a_hello_is_found_with_its_addresses_and_the_servers_stream_is_passed_over() {
     let [h] = found.as_slice() else {
         panic!("one hello: {found:?}");
     };
-    assert_eq!(h.client, SocketAddr::from((Ipv4Addr::from(CLIENT), 40000)));
-    assert_eq!(h.server, SocketAddr::from((Ipv4Addr::from(SERVER), 443)));
+    assert_eq!((h.client, h.server), (c.client, c.server));
+    assert_eq!(h.client.to_string(), "10.0.0.1:40000");
     assert_eq!(h.ja4, CHROME_JA4);
-    assert_eq!(h.sni.as_deref(), Some("pdx-col.eum-appdynamics.com"));
+    assert_eq!(h.sni.as_deref(), Some(CHROME_SNI));
     assert_eq!(h.ja3_hash.len(), 32);
     assert!(notes.is_empty(), "{notes:?}");
     assert_eq!(ports_and_ja4(&found), analysed(&c.packets));
@@ -172,7 +78,7 @@ fn a_hello_split_reordered_and_retransmitted_is_found_once() {
     let (b, tail) = rest.split_at(300);
     let seq_b = 1001 + a.len() as u32;
     let seq_c = seq_b + b.len() as u32;
-    let mut c = Conn::new(40001);
+    let mut c = conn(40001);
     c.handshake()
         .send(true, seq_c, ACK, tail)
         .send(true, seq_b, ACK, b)
@@ -190,7 +96,7 @@ fn a_second_hello_after_a_retry_is_found_and_application_data_ends_the_search() 
     let hello = chrome_record();
     let ccs = record(20, &[1]);
     let mut seq = 1001u32;
-    let mut c = Conn::new(40002);
+    let mut c = conn(40002);
     c.handshake();
     for bytes in [&hello, &ccs, &hello, &record(23, &[7; 30]), &hello] {
         c.send(true, seq, ACK, bytes);
@@ -205,18 +111,18 @@ fn a_second_hello_after_a_retry_is_found_and_application_data_ends_the_search() 
 #[test]
 fn a_reused_port_is_a_new_connection_a_tunnel_is_followed_and_plain_streams_give_nothing() {
     let hello = chrome_record();
-    let mut c = Conn::new(40003);
+    let mut c = conn(40003);
     c.handshake()
         .send(true, 1001, ACK, &hello)
         .send(true, 1001 + hello.len() as u32, FIN, b"")
         // The same ports again with another ISN.
         .send(true, 90000, SYN, b"")
         .send(true, 90001, ACK, &hello);
-    let mut http = Conn::new(40004);
+    let mut http = conn(40004);
     http.handshake()
         .send(true, 1001, ACK, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
         .send(true, 1028, ACK, &hello);
-    let mut garbage = Conn::new(40005);
+    let mut garbage = conn(40005);
     // Starts like a handshake record, then is not TLS at all.
     garbage
         .handshake()
@@ -224,7 +130,7 @@ fn a_reused_port_is_a_new_connection_a_tunnel_is_followed_and_plain_streams_give
         .send(true, 1012, ACK, b"\xff\xff\xff\xff\xff\xff");
     // A tunnel: TLS after the CONNECT request.
     let connect = b"CONNECT example.org:443 HTTP/1.1\r\nHost: example.org:443\r\n\r\n";
-    let mut tunnel = Conn::new(40006);
+    let mut tunnel = conn(40006);
     tunnel
         .handshake()
         .send(true, 1001, ACK, connect)
@@ -256,7 +162,7 @@ fn bounds_hold_connections_holes_and_message_size() {
     let hello = chrome_record();
     let mut packets = Vec::new();
     for port in 41000..41010u16 {
-        let mut c = Conn::new(port);
+        let mut c = conn(port);
         c.handshake().send(true, 1001, ACK, &hello);
         packets.extend(c.packets);
     }
@@ -272,7 +178,7 @@ fn bounds_hold_connections_holes_and_message_size() {
     );
 
     // A hole that never fills: the bytes held behind it stay under the bound.
-    let mut c = Conn::new(42000);
+    let mut c = conn(42000);
     c.handshake();
     for i in 0..50u32 {
         c.send(true, 1101 + i * 100, ACK, &[0u8; 100]);
@@ -289,7 +195,7 @@ fn bounds_hold_connections_holes_and_message_size() {
         max_handshake_bytes: 200,
         ..Limits::default()
     };
-    let mut c = Conn::new(42001);
+    let mut c = conn(42001);
     c.handshake().send(true, 1001, ACK, &hello);
     assert!(scan(&c.packets, tiny).0.is_empty());
 }

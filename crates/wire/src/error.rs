@@ -1,6 +1,6 @@
 //! Typed errors for everything the crate parses.
 
-/// Why bytes could not be read as the TLS or capture structure asked for.
+/// Why bytes could not be read as the TLS structure asked for.
 ///
 /// Every parser in this crate returns this instead of panicking, whatever the input.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -52,7 +52,4 @@ pub enum WireError {
     /// A field holds a value that the structure does not allow.
     #[error("malformed {0}")]
     Malformed(&'static str),
-    /// The input is neither a pcap nor a pcapng file, or its header is damaged.
-    #[error("not a pcap or pcapng capture: {0}")]
-    NotACapture(String),
 }

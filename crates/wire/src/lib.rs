@@ -1,5 +1,6 @@
-//! TLS wire formats: ClientHello/ServerHello parsing, JA3/JA3S/JA4 fingerprints, pcap/pcapng
-//! reading with TCP reassembly (pure, no I/O).
+//! TLS wire formats: ClientHello/ServerHello parsing, JA3/JA3S/JA4 fingerprints, the JA4
+//! knowledge file (pure, no I/O). Captures are read by `interloper-flows`, which uses this crate
+//! for the hellos it finds.
 //!
 //! ```
 //! use interloper_wire::{ClientHello, HelloAssembler, Transport, ja4};
@@ -15,7 +16,6 @@
 #![deny(missing_docs)]
 
 mod assemble;
-pub mod capture;
 mod cursor;
 mod error;
 mod fingerprint;

@@ -83,24 +83,19 @@ pub async fn stop_signal() {
     let _ = tokio::signal::ctrl_c().await;
 }
 
-/// The three ways a report leaves a command: a report's renderers, as the report crate
-/// defines them for each document.
-pub struct Renderers<'a, R> {
-    /// The self-contained HTML page.
-    pub html: fn(&R, &mut dyn std::io::Write) -> std::io::Result<()>,
-    /// The versioned JSON document.
-    pub json: fn(&R, &mut dyn std::io::Write) -> std::io::Result<()>,
-    /// For a terminal.
-    pub terminal:
-        fn(&R, &mut dyn std::io::Write, interloper_report::TerminalStyle) -> std::io::Result<()>,
-    /// The report.
-    pub report: &'a R,
+/// Who made a report, when and how: this binary, now, with this command line.
+pub fn report_meta() -> interloper_report::ReportMeta {
+    interloper_report::ReportMeta::new(
+        env!("CARGO_PKG_VERSION"),
+        &interloper_check::now_rfc3339(),
+        std::env::args().collect(),
+    )
 }
 
 /// Writes a report as every forensic command does: the HTML page to `html` when asked, then
 /// JSON or the terminal rendering on stdout (naming the HTML file after the latter).
-pub fn write_report<R>(
-    r: Renderers<'_, R>,
+pub fn write_report(
+    report: &impl interloper_report::Document,
     json: bool,
     html: Option<&std::path::Path>,
     style: Style,
@@ -111,16 +106,15 @@ pub fn write_report<R>(
         let mut f = std::io::BufWriter::new(
             std::fs::File::create(path).with_context(|| format!("--html {}", path.display()))?,
         );
-        (r.html)(r.report, &mut f)?;
+        report.write_html(&mut f)?;
         f.flush()?;
     }
     let stdout = std::io::stdout();
     let mut w = stdout.lock();
     if json {
-        (r.json)(r.report, &mut w)?;
+        report.write_json(&mut w)?;
     } else {
-        (r.terminal)(
-            r.report,
+        report.write_terminal(
             &mut w,
             interloper_report::TerminalStyle {
                 color: style.color,

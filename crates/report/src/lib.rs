@@ -126,6 +126,41 @@ pub struct Report {
     pub notes: Vec<String>,
 }
 
+/// A report document in the three forms a command prints it in; the CLI writes any of them
+/// the same way.
+pub trait Document {
+    /// The versioned JSON document.
+    fn write_json(&self, out: &mut dyn Write) -> io::Result<()>;
+    /// For a terminal.
+    fn write_terminal(&self, out: &mut dyn Write, style: TerminalStyle) -> io::Result<()>;
+    /// The self-contained HTML page.
+    fn write_html(&self, out: &mut dyn Write) -> io::Result<()>;
+}
+
+macro_rules! document {
+    ($($t:ty => $json:path, $terminal:path, $html:path;)*) => {$(
+        impl Document for $t {
+            fn write_json(&self, mut out: &mut dyn Write) -> io::Result<()> {
+                $json(self, &mut out)
+            }
+            fn write_terminal(&self, mut out: &mut dyn Write, style: TerminalStyle) -> io::Result<()> {
+                $terminal(self, &mut out, style)
+            }
+            fn write_html(&self, mut out: &mut dyn Write) -> io::Result<()> {
+                $html(self, &mut out)
+            }
+        }
+    )*};
+}
+
+document! {
+    HarReport => render_har_json, render_har_terminal, render_har_html;
+    LogReport => render_logs_json, render_logs_terminal, render_logs_html;
+    LintReport => render_lint_json, render_lint_terminal, render_lint_html;
+    PcapReport => render_pcap_json, render_pcap_terminal, render_pcap_html;
+    VisitsReport => render_visits_json, render_visits_terminal, render_visits_html;
+}
+
 /// The fields every report document begins with (flattened into it: the JSON is unchanged).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Header {

@@ -257,11 +257,6 @@ fn write_outcome(outcome: &CheckOutcome, output: &Output, style: Style) -> anyho
     Ok(())
 }
 
-/// Now, as the `generated_at` of a report.
-pub(crate) fn now_rfc3339() -> String {
-    interloper_check::now_rfc3339()
-}
-
 #[cfg(test)]
 mod tests {
     use clap::Parser as _;

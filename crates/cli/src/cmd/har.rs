@@ -10,9 +10,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use interloper_findings::{Severity, ThresholdConfig, analyse_browser};
 use interloper_har::{HarSummary, ReadOptions};
-use interloper_report::{
-    HarReport, ReportMeta, render_har_html, render_har_json, render_har_terminal,
-};
+use interloper_report::HarReport;
 
 use crate::args::parse;
 use crate::exit::Exit;
@@ -94,24 +92,8 @@ fn run_blocking(args: Args, style: Style) -> anyhow::Result<Exit> {
     }
     let analysis = analyse_browser(&targets, &browsers, &ThresholdConfig::default());
     let worst = analysis.worst();
-    let now = super::check::now_rfc3339();
-    let report = HarReport::new(
-        analysis,
-        targets,
-        files,
-        ReportMeta::new(env!("CARGO_PKG_VERSION"), &now, std::env::args().collect()),
-    );
-    crate::out::write_report(
-        crate::out::Renderers {
-            html: |r, mut w| render_har_html(r, &mut w),
-            json: |r, mut w| render_har_json(r, &mut w),
-            terminal: |r, mut w, t| render_har_terminal(r, &mut w, t),
-            report: &report,
-        },
-        args.json,
-        args.html.as_deref(),
-        style,
-    )?;
+    let report = HarReport::new(analysis, targets, files, crate::out::report_meta());
+    crate::out::write_report(&report, args.json, args.html.as_deref(), style)?;
     Ok(Exit::from_findings(worst, args.fail_on))
 }
 

@@ -8,9 +8,7 @@ use anyhow::Context as _;
 
 use interloper_findings::Severity;
 use interloper_lint::{DjangoSource, LintPlan, NginxSource};
-use interloper_report::{
-    LintInput, LintReport, ReportMeta, render_lint_html, render_lint_json, render_lint_terminal,
-};
+use interloper_report::{LintInput, LintReport};
 
 use crate::args::parse;
 use crate::exit::Exit;
@@ -162,7 +160,6 @@ fn run_blocking(args: Args, fetched: Vec<(String, Vec<u8>)>, style: Style) -> an
     plan.compare_manifest_documents = fetched;
     let outcome = interloper_lint::run_lint(&plan)?;
     let worst = outcome.analysis.findings.iter().map(|f| f.severity).max();
-    let now = super::check::now_rfc3339();
     let report = LintReport::new(
         outcome.analysis,
         outcome
@@ -171,18 +168,8 @@ fn run_blocking(args: Args, fetched: Vec<(String, Vec<u8>)>, style: Style) -> an
             .map(|(name, value)| LintInput { name, value })
             .collect(),
         outcome.django.map(serde_json::to_value).transpose()?,
-        ReportMeta::new(env!("CARGO_PKG_VERSION"), &now, std::env::args().collect()),
+        crate::out::report_meta(),
     );
-    crate::out::write_report(
-        crate::out::Renderers {
-            html: |r, mut w| render_lint_html(r, &mut w),
-            json: |r, mut w| render_lint_json(r, &mut w),
-            terminal: |r, mut w, t| render_lint_terminal(r, &mut w, t),
-            report: &report,
-        },
-        args.json,
-        args.html.as_deref(),
-        style,
-    )?;
+    crate::out::write_report(&report, args.json, args.html.as_deref(), style)?;
     Ok(Exit::from_findings(worst, args.fail_on))
 }

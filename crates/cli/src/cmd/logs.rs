@@ -16,9 +16,7 @@ use interloper_findings::{Severity, analyse_logs};
 use interloper_logs::{
     DETECT_BYTES, DETECT_LINES, Format, GatherOptions, Gatherer, Layout, detect_layout,
 };
-use interloper_report::{
-    LogReport, ReportMeta, render_logs_html, render_logs_json, render_logs_terminal,
-};
+use interloper_report::LogReport;
 
 use crate::args::parse;
 use crate::exit::Exit;
@@ -208,23 +206,8 @@ fn run_blocking(args: Args, style: Style) -> anyhow::Result<Exit> {
     }
     let analysis = analyse_logs(&evidence);
     let worst = analysis.findings.iter().map(|f| f.severity).max();
-    let now = super::check::now_rfc3339();
-    let report = LogReport::new(
-        analysis,
-        evidence,
-        ReportMeta::new(env!("CARGO_PKG_VERSION"), &now, std::env::args().collect()),
-    );
-    crate::out::write_report(
-        crate::out::Renderers {
-            html: |r, mut w| render_logs_html(r, &mut w),
-            json: |r, mut w| render_logs_json(r, &mut w),
-            terminal: |r, mut w, t| render_logs_terminal(r, &mut w, t),
-            report: &report,
-        },
-        args.json,
-        args.html.as_deref(),
-        style,
-    )?;
+    let report = LogReport::new(analysis, evidence, crate::out::report_meta());
+    crate::out::write_report(&report, args.json, args.html.as_deref(), style)?;
     Ok(Exit::from_findings(worst, args.fail_on))
 }
 

@@ -18,9 +18,7 @@ use interloper_flows::{
     Analyzer, Connection, Flows, FoundHello, HelloScanner, Options, PacketSink, read_into,
 };
 use interloper_model::TlsInfo;
-use interloper_report::{
-    PcapReport, PcapSource, ReportMeta, render_pcap_html, render_pcap_json, render_pcap_terminal,
-};
+use interloper_report::{PcapReport, PcapSource};
 
 use crate::args::{Trust, parse};
 use crate::exit::Exit;
@@ -166,25 +164,14 @@ fn run_blocking(args: Args, style: Style) -> anyhow::Result<Exit> {
     };
     let analysis = analyse_flows(&flows, &th, &chains);
     let worst = analysis.findings.iter().map(|f| f.severity).max();
-    let now = super::check::now_rfc3339();
     let report = PcapReport::new(
         analysis,
         flows,
         sources,
         filtered_out,
-        ReportMeta::new(env!("CARGO_PKG_VERSION"), &now, std::env::args().collect()),
+        crate::out::report_meta(),
     );
-    crate::out::write_report(
-        crate::out::Renderers {
-            html: |r, mut w| render_pcap_html(r, &mut w),
-            json: |r, mut w| render_pcap_json(r, &mut w),
-            terminal: |r, mut w, t| render_pcap_terminal(r, &mut w, t),
-            report: &report,
-        },
-        args.json,
-        args.html.as_deref(),
-        style,
-    )?;
+    crate::out::write_report(&report, args.json, args.html.as_deref(), style)?;
     Ok(Exit::from_findings(worst, args.fail_on))
 }
 

@@ -9,9 +9,7 @@ use std::path::PathBuf;
 use anyhow::{Context as _, bail};
 use interloper_findings::Severity;
 use interloper_findings::visits::{SCHEMA_VISIT, VisitRecord, analyse_visits};
-use interloper_report::{
-    ReportMeta, VisitsReport, render_visits_html, render_visits_json, render_visits_terminal,
-};
+use interloper_report::VisitsReport;
 
 use crate::args::parse;
 use crate::exit::Exit;
@@ -130,23 +128,7 @@ fn run_blocking(args: Args, style: Style) -> anyhow::Result<Exit> {
         );
     }
     let worst = analysis.findings.iter().map(|f| f.severity).max();
-    let now = super::check::now_rfc3339();
-    let report = VisitsReport::new(
-        analysis,
-        looked_up,
-        notes,
-        ReportMeta::new(env!("CARGO_PKG_VERSION"), &now, std::env::args().collect()),
-    );
-    crate::out::write_report(
-        crate::out::Renderers {
-            html: |r, mut w| render_visits_html(r, &mut w),
-            json: |r, mut w| render_visits_json(r, &mut w),
-            terminal: |r, mut w, t| render_visits_terminal(r, &mut w, t),
-            report: &report,
-        },
-        args.json,
-        args.html.as_deref(),
-        style,
-    )?;
+    let report = VisitsReport::new(analysis, looked_up, notes, crate::out::report_meta());
+    crate::out::write_report(&report, args.json, args.html.as_deref(), style)?;
     Ok(Exit::from_findings(worst, args.fail_on))
 }

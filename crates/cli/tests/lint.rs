@@ -330,6 +330,61 @@ fn a_regex_location_swallowing_static_files_is_a_404_and_named() {
     );
 }
 
+/// Nested locations, selected as nginx selects them: a nested regex inherits the outer alias
+/// (served, clean); a nested static location does not shield from the server's regex, even
+/// with `^~` (not served, IL604), which nginx itself confirms.
+#[test]
+fn nested_locations_are_judged_as_nginx_selects_them() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let root = static_tree(dir.path());
+    let root_s = root.to_str().expect("utf-8").to_string();
+    let mi = mountinfo(dir.path(), "");
+    let run = |conf: &Path| {
+        lint(&[
+            "--nginx-config",
+            conf.to_str().expect("utf-8"),
+            "--static-root",
+            &root_s,
+            "--mountinfo",
+            mi.to_str().expect("utf-8"),
+        ])
+    };
+
+    let nested = start(
+        format!(
+            "location /static/ {{\n  alias {}/; expires max;\n  location ~* \\.(css|js)$ {{ expires 1y; }}\n}}",
+            root.display()
+        ),
+        |_| {},
+    );
+    assert_eq!(
+        get(&nested, "/static/css/site.css"),
+        (200, "text/css".into())
+    );
+    let (code, report, why) = run(&nested.dir.join("nginx.conf"));
+    assert_eq!(serious(&report), Vec::<String>::new(), "{why}");
+    assert_eq!(code, 0, "{why}");
+    drop(nested);
+
+    let swallowed = start(
+        format!(
+            "location /static/ {{\n  location ^~ /static/ {{ alias {}/; expires max; }}\n}}\nlocation ~* \\.(css|js)$ {{ expires 1d; }}",
+            root.display()
+        ),
+        |_| {},
+    );
+    // The server's regex takes it and looks in the server's root, where nothing is.
+    assert_eq!(get(&swallowed, "/static/css/site.css").0, 404);
+    let (code, report, why) = run(&swallowed.dir.join("nginx.conf"));
+    assert_eq!(code, 1, "{why}");
+    let f = with_code(&report, "IL604");
+    assert!(!f.is_empty(), "{why}");
+    assert!(
+        line_at(f[0]["target"].as_str().expect("target")).contains("location ~*"),
+        "{why}"
+    );
+}
+
 #[test]
 fn types_not_included_under_nosniff_is_the_wrong_type_and_named() {
     let dir = tempfile::tempdir().expect("tmp");

@@ -69,32 +69,103 @@ fn location_match(loc: &Directive) -> Option<Match> {
     }
 }
 
-/// nginx's choice among a server's locations for `uri`, and the longest prefix location that
-/// matched (which a regex may have overridden).
-fn select<'a>(server: &'a Directive, uri: &str) -> (Option<&'a Directive>, Option<&'a Directive>) {
+/// Nested `location` blocks followed at most this deep (nginx sets no limit; real
+/// configurations nest one or two levels).
+const MAX_LOCATION_NESTING: usize = 16;
+
+/// nginx's choice of location for `uri` in `server` — the path of locations from the server's
+/// level to the innermost nested one — and the path its prefix locations alone would give
+/// (what answers when no regex takes the request).
+fn select<'a>(server: &'a Directive, uri: &str) -> (Vec<&'a Directive>, Vec<&'a Directive>) {
+    let mut path = Vec::new();
+    find_location(server, uri, 0, &mut path);
+    let mut prefixes = Vec::new();
+    let mut level = server;
+    while prefixes.len() <= MAX_LOCATION_NESTING {
+        let longest = level
+            .all("location")
+            .filter_map(|loc| match location_match(loc) {
+                Some(Match::Prefix { path, .. }) if uri.starts_with(path.as_str()) => {
+                    Some((loc, path.len()))
+                }
+                _ => None,
+            })
+            .max_by_key(|(_, len)| *len);
+        let Some((loc, _)) = longest else {
+            break;
+        };
+        prefixes.push(loc);
+        level = loc;
+    }
+    (path, prefixes)
+}
+
+/// One level of nginx's search (`ngx_http_core_find_location`) among the locations of `level`
+/// (a server, or a location's nested ones), pushing the choice onto `path`: an exact match
+/// ends the search; the longest prefix is taken and its nested locations searched; unless that
+/// prefix is `^~`, this level's regexes are then tried in order, and the first that matches
+/// replaces what this level chose (its own nested locations searched too). True when the
+/// search is over (an exact match or a regex), false when an outer level's regexes may still
+/// take the request.
+fn find_location<'a>(
+    level: &'a Directive,
+    uri: &str,
+    depth: usize,
+    path: &mut Vec<&'a Directive>,
+) -> bool {
+    if depth > MAX_LOCATION_NESTING {
+        return false;
+    }
+    let base = path.len();
     let mut longest: Option<(&Directive, usize, bool)> = None;
     let mut regexes = Vec::new();
-    for loc in server.all("location") {
+    for loc in level.all("location") {
         match location_match(loc) {
-            Some(Match::Exact(p)) if p == uri => return (Some(loc), None),
-            Some(Match::Prefix { path, no_regex })
-                if uri.starts_with(path.as_str())
-                    && longest.is_none_or(|(_, len, _)| path.len() > len) =>
+            Some(Match::Exact(p)) if p == uri => {
+                path.push(loc);
+                return true;
+            }
+            Some(Match::Prefix { path: p, no_regex })
+                if uri.starts_with(p.as_str())
+                    && longest.is_none_or(|(_, len, _)| p.len() > len) =>
             {
-                longest = Some((loc, path.len(), no_regex));
+                longest = Some((loc, p.len(), no_regex));
             }
             Some(Match::Regex(re)) => regexes.push((loc, re)),
             _ => {}
         }
     }
-    let prefix = longest.map(|(l, _, _)| l);
-    if let Some((loc, _, true)) = longest {
-        return (Some(loc), prefix);
+    let mut no_regex = false;
+    if let Some((loc, _, nr)) = longest {
+        path.push(loc);
+        no_regex = nr;
+        if find_location(loc, uri, depth + 1, path) {
+            return true;
+        }
+    }
+    if no_regex {
+        return false;
     }
     if let Some((loc, _)) = regexes.into_iter().find(|(_, re)| re.is_match(uri)) {
-        return (Some(loc), prefix);
+        path.truncate(base);
+        path.push(loc);
+        find_location(loc, uri, depth + 1, path);
+        return true;
     }
-    (prefix, prefix)
+    false
+}
+
+/// Where nginx takes files from for the innermost level of `chain`: the `root` or `alias` of
+/// the innermost level that sets either (a nested location inherits them), with that level.
+fn files_from<'a>(chain: &[&'a Directive]) -> Option<(&'a Directive, &'a Directive)> {
+    chain.iter().rev().find_map(|level| {
+        level
+            .children()
+            .iter()
+            .rev()
+            .find(|d| d.name == "root" || d.name == "alias")
+            .map(|d| (*level, d))
+    })
 }
 
 /// The last directive named `name` at the innermost level of `chain` that has one.
@@ -131,17 +202,16 @@ fn handler(loc: &Directive) -> Option<&Directive> {
 }
 
 /// The file nginx opens for `uri` under `chain` (alias or root + URI), when it can be told.
-fn file_for(chain: &[&Directive], loc: Option<&Directive>, uri: &str) -> Option<String> {
-    if let Some(loc) = loc
-        && let Some(alias) = loc.last("alias")
-    {
-        let Some(Match::Prefix { path, .. }) = location_match(loc) else {
+fn file_for(chain: &[&Directive], uri: &str) -> Option<String> {
+    let (level, from) = files_from(chain)?;
+    if from.name == "alias" {
+        // The alias replaces the part of the URI its location matched.
+        let Some(Match::Prefix { path, .. }) = location_match(level) else {
             return None;
         };
-        return Some(format!("{}{}", alias.arg(0)?, uri.get(path.len()..)?));
+        return Some(format!("{}{}", from.arg(0)?, uri.get(path.len()..)?));
     }
-    let root = nearest(chain, "root")?;
-    Some(format!("{}{uri}", root.arg(0)?.trim_end_matches('/')))
+    Some(format!("{}{uri}", from.arg(0)?.trim_end_matches('/')))
 }
 
 fn trimmed(p: &str) -> &str {
@@ -225,27 +295,29 @@ fn server_findings(
     facts: &NginxFacts,
 ) -> Vec<Finding> {
     let mut out = Vec::new();
-    let (selected, prefix) = select(server, uri);
+    let (path, prefixes) = select(server, uri);
+    let selected = path.last().copied();
     let mut chain = vec![http, server];
-    chain.extend(selected);
+    chain.extend(&path);
 
     // A regex location answering instead of the static prefix location.
-    if let (Some(sel), Some(pre)) = (selected, prefix)
-        && !std::ptr::eq(sel, pre)
-        && matches!(location_match(sel), Some(Match::Regex(_)))
+    if let (Some(&top), Some(sel), Some(&pre)) = (path.first(), selected, prefixes.first())
+        && !std::ptr::eq(top, pre)
+        && matches!(location_match(top), Some(Match::Regex(_)))
     {
-        let prefix_chain = [http, server, pre];
+        let mut prefix_chain = vec![http, server];
+        prefix_chain.extend(&prefixes);
         // A regex `alias` with captures cannot be resolved here: only a difference that can
         // be shown is reported.
         let differs = handler(sel).is_some()
             || matches!(
-                (file_for(&chain, Some(sel), uri), file_for(&prefix_chain, Some(pre), uri)),
+                (file_for(&chain, uri), file_for(&prefix_chain, uri)),
                 (Some(a), Some(b)) if a != b
             );
         if differs {
             let what = match handler(sel) {
                 Some(h) => format!("passes it on (`{}`)", h.text()),
-                None => match file_for(&chain, Some(sel), uri) {
+                None => match file_for(&chain, uri) {
                     Some(f) => format!("looks for {f}"),
                     None => "answers it".into(),
                 },
@@ -312,8 +384,9 @@ fn server_findings(
 
     // Files from disk: where nginx looks.
     let mut dir_reported = false;
-    let alias = selected.and_then(|l| l.last("alias"));
-    if let (Some(loc), Some(alias)) = (selected, alias)
+    let from = files_from(&chain);
+    let alias = from.filter(|(_, d)| d.name == "alias");
+    if let Some((loc, alias)) = alias
         && let Some(Match::Prefix { path, .. }) = location_match(loc)
     {
         let a = alias.arg(0).unwrap_or("");
@@ -324,7 +397,7 @@ fn server_findings(
                     Code::IL602,
                     format!(
                         "`location {path}` with `alias {a}` makes nginx open {}, not {a}/{}.",
-                        file_for(&chain, Some(loc), uri).unwrap_or_default(),
+                        file_for(&chain, uri).unwrap_or_default(),
                         uri.get(path.len()..).unwrap_or("")
                     ),
                 )
@@ -375,9 +448,7 @@ fn server_findings(
                 .build(),
             );
         }
-    } else if alias.is_none()
-        && let Some(root) = nearest(&chain, "root")
-    {
+    } else if let Some((_, root)) = from.filter(|(_, d)| d.name == "root") {
         let r = root.arg(0).unwrap_or("");
         let looks_in = format!("{}{}", trimmed(r).trim_end_matches('/'), facts.static_url);
         let root_is_static = match facts.static_root {
@@ -429,8 +500,7 @@ fn server_findings(
     }
     let _ = dir_reported;
 
-    if let Some(loc) = selected
-        && let Some(tf) = loc.last("try_files")
+    if let Some(tf) = nearest(&chain, "try_files")
         && let Some(last) = tf.args.last()
         && !last.starts_with('=')
         && tf.args.len() > 1
@@ -684,6 +754,55 @@ mod tests {
         .into_iter()
         .map(|f| (f.code, f.severity))
         .collect()
+    }
+
+    #[test]
+    fn nested_locations_are_searched_as_nginx_searches_them() {
+        // A nested regex inherits the outer alias: clean.
+        let nested = conf(
+            "        location /static/ {\n            alias /srv/static/; expires max;\n            location ~* \\.(css|js)$ { expires 1y; }\n        }",
+        );
+        assert_eq!(codes(&nested, Some(Path::new("/srv/static"))), vec![]);
+        // The inherited alias still lacks its slash: named at the outer location's line.
+        let broken = conf(
+            "        location /static/ {\n            alias /srv/static; expires max;\n            location ~* \\.(css|js)$ { expires 1y; }\n        }",
+        );
+        let f = nginx_findings(
+            &broken,
+            &NginxFacts {
+                static_url: "/static/",
+                static_root: None,
+                whitenoise: false,
+            },
+        );
+        assert_eq!(f.first().map(|f| f.code), Some(Code::IL602), "{f:?}");
+        assert_eq!(
+            f.first().and_then(|f| f.target.as_deref()),
+            Some("/etc/nginx/nginx.conf:9")
+        );
+        // A nested `root` replaces the inherited alias.
+        let rooted = conf(
+            "        location /static/ {\n            alias /srv/static/; expires max;\n            location /static/css/ { root /srv/static; }\n        }",
+        );
+        assert_eq!(
+            codes(&rooted, Some(Path::new("/srv/static"))),
+            vec![(Code::IL603, Severity::Error)]
+        );
+        // A nested prefix, even `^~`, does not shield from the server's regexes (nginx tries
+        // them once the nested search ends without a regex of its own); `^~` at the server's
+        // level does.
+        let swallowed = conf(
+            "        location / {\n            location /static/ { alias /srv/static/; expires max; }\n        }\n        location ~* \\.(css|js)$ { proxy_pass http://127.0.0.1:8000; }",
+        );
+        assert!(codes(&swallowed, None).contains(&(Code::IL604, Severity::Error)));
+        let nested_caret = conf(
+            "        location /static/ {\n            location ^~ /static/ { alias /srv/static/; expires max; }\n        }\n        location ~* \\.(css|js)$ { proxy_pass http://127.0.0.1:8000; }",
+        );
+        assert!(codes(&nested_caret, None).contains(&(Code::IL604, Severity::Error)));
+        let top = conf(
+            "        location ^~ /static/ {\n            location /static/ { alias /srv/static/; expires max; }\n        }\n        location ~* \\.(css|js)$ { proxy_pass http://127.0.0.1:8000; }",
+        );
+        assert_eq!(codes(&top, Some(Path::new("/srv/static"))), vec![]);
     }
 
     #[test]

@@ -428,6 +428,142 @@ fn is_root() -> bool {
     std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
 }
 
+/// nginx started as `nobody` (as in an unprivileged container): it ignores `user www-data`
+/// and its workers run as nobody, who cannot enter a directory only www-data may. nginx
+/// answers 403; lint finds the running workers of that configuration, judges permissions for
+/// nobody (IL610), and says the `user` directive is not in effect.
+#[test]
+fn a_master_not_started_as_root_is_judged_by_its_workers_real_user() {
+    use std::os::unix::fs::chown;
+    let www_data = std::fs::read_to_string("/etc/passwd")
+        .unwrap_or_default()
+        .lines()
+        .any(|l| l.starts_with("www-data:x:33:33:"));
+    if !is_root() || !has_nobody() || !www_data {
+        eprintln!("skipped: needs root (to start nginx as nobody), nobody and www-data (33)");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tmp");
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let root = static_tree(dir.path());
+    // Only www-data may enter the static files.
+    for entry in ["", "css", "css/site.css", "js", "js/app.js"] {
+        chown(root.join(entry), Some(33), Some(33)).expect("chown");
+    }
+    std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o750)).expect("chmod");
+    let prefix = dir.path().join("nginx");
+    std::fs::create_dir_all(prefix.join("tmp")).expect("prefix");
+    for entry in ["", "tmp"] {
+        chown(prefix.join(entry), Some(65534), Some(65534)).expect("chown");
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let p = prefix.display();
+    let conf = prefix.join("nginx.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "user www-data;\ndaemon off;\nworker_processes 1;\npid {p}/nginx.pid;\nerror_log {p}/error.log;\n\
+             events {{ worker_connections 64; }}\nhttp {{\n  types {{ text/css css; application/javascript js; }}\n  \
+             access_log off;\n  client_body_temp_path {p}/tmp/body;\n  proxy_temp_path {p}/tmp/proxy;\n  \
+             fastcgi_temp_path {p}/tmp/fastcgi;\n  uwsgi_temp_path {p}/tmp/uwsgi;\n  scgi_temp_path {p}/tmp/scgi;\n  \
+             server {{\n    listen 127.0.0.1:{port};\n    root {p}/www;\n    \
+             location /static/ {{ alias {}/; expires max; }}\n  }}\n}}\n",
+            root.display()
+        ),
+    )
+    .expect("conf");
+    let mut child = Command::new("setpriv")
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "/usr/sbin/nginx",
+        ])
+        .arg("-p")
+        .arg(&prefix)
+        .arg("-e")
+        .arg(prefix.join("error.log"))
+        .arg("-c")
+        .arg(&conf)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("nginx as nobody");
+    struct Stop(std::process::Child);
+    impl Drop for Stop {
+        fn drop(&mut self) {
+            // QUIT stops the master and its workers (a KILL would leave the workers running).
+            let _ = Command::new("kill")
+                .args(["-QUIT", &self.0.id().to_string()])
+                .status();
+            let deadline = std::time::Instant::now() + Duration::from_secs(5);
+            while self.0.try_wait().ok().flatten().is_none() && std::time::Instant::now() < deadline
+            {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline && child.try_wait().ok().flatten().is_none(),
+            "nginx as nobody did not start: {}",
+            std::fs::read_to_string(prefix.join("error.log")).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _stop = Stop(child);
+    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    write!(
+        s,
+        "GET /static/css/site.css HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .expect("send");
+    let mut answer = String::new();
+    let _ = s.take(1 << 16).read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 403"), "{answer}");
+
+    let mi = mountinfo(dir.path(), "");
+    let (code, report, why) = lint(&[
+        "--nginx-config",
+        conf.to_str().expect("utf-8"),
+        "--static-root",
+        root.to_str().expect("utf-8"),
+        "--mountinfo",
+        mi.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(code, 1, "{why}");
+    let f = with_code(&report, "IL610");
+    assert_eq!(f.len(), 1, "{why}");
+    assert_eq!(f[0]["target"].as_str(), root.to_str(), "{why}");
+    let input = |name: &str| {
+        report["inputs"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|i| i["name"] == name)
+            .and_then(|i| i["value"].as_str())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let user = input("web server user");
+    assert!(
+        user.starts_with("nobody (uid 65534, its running worker, pid "),
+        "{why}"
+    );
+    assert!(
+        input("nginx user").contains("names www-data (uid 33)"),
+        "{why}"
+    );
+}
+
 #[test]
 fn a_directory_without_x_for_the_worker_user_is_a_403_and_named_with_its_chmod() {
     if !is_root() || !has_nobody() {

@@ -14,6 +14,7 @@ mod finding;
 pub mod mounts;
 pub mod nginx;
 pub mod perms;
+pub mod procs;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -71,6 +72,9 @@ pub struct LintPlan {
     pub passwd: Option<PathBuf>,
     /// See `passwd`.
     pub group: Option<PathBuf>,
+    /// Where running processes are listed (default `/proc`), to find who the workers of the
+    /// nginx being read really run as.
+    pub proc_root: Option<PathBuf>,
 }
 
 /// The result: findings and verdict, and what was read.
@@ -350,8 +354,27 @@ pub fn run_lint(plan: &LintPlan) -> anyhow::Result<LintOutcome> {
             );
         }
 
-        // Permissions: the `user` directive (or --user, or nginx's default `nobody`).
+        // Permissions, for the user the workers run as: --user; else the running workers of
+        // this configuration's nginx, when it runs here; else the `user` directive, else
+        // nginx's default `nobody`.
+        let passwd =
+            std::fs::read_to_string(plan.passwd.as_deref().unwrap_or(Path::new("/etc/passwd")))
+                .unwrap_or_default();
+        let groups =
+            std::fs::read_to_string(plan.group.as_deref().unwrap_or(Path::new("/etc/group")))
+                .unwrap_or_default();
         let user_directive = config.as_ref().and_then(|c| c.main_last("user"));
+        let running = match (&plan.user, &config) {
+            (None, Some(c)) => c.files.first().and_then(|conf| {
+                procs::nginx_worker(
+                    plan.proc_root.as_deref().unwrap_or(Path::new("/proc")),
+                    Path::new(conf),
+                    &passwd,
+                    &groups,
+                )
+            }),
+            _ => None,
+        };
         let (spec, group, from) = match (&plan.user, user_directive) {
             (Some(u), _) => (Some(u.clone()), None, "--user".to_string()),
             (None, Some(d)) => (
@@ -364,26 +387,41 @@ pub fn run_lint(plan: &LintPlan) -> anyhow::Result<LintOutcome> {
             }
             (None, None) => (None, None, String::new()),
         };
-        if let Some(spec) = spec {
-            let passwd =
-                std::fs::read_to_string(plan.passwd.as_deref().unwrap_or(Path::new("/etc/passwd")))
-                    .unwrap_or_default();
-            let groups =
-                std::fs::read_to_string(plan.group.as_deref().unwrap_or(Path::new("/etc/group")))
-                    .unwrap_or_default();
-            match perms::resolve_account(&spec, group.as_deref(), &passwd, &groups) {
-                Some(who) => {
+        let account = match (running, spec) {
+            (Some(w), spec) => {
+                let worker = format!("its running worker, pid {}", w.pid);
+                if let Some(named) = spec
+                    .as_deref()
+                    .and_then(|s| perms::resolve_account(s, group.as_deref(), &passwd, &groups))
+                    .filter(|n| n.uid != w.account.uid)
+                {
                     inputs.push((
-                        "web server user".into(),
-                        format!("{} (uid {}, {from})", who.name, who.uid),
+                        "nginx user".into(),
+                        format!(
+                            "{from} names {} (uid {}), but the workers run as {} (uid {}): a master not started as root ignores `user`",
+                            named.name, named.uid, w.account.name, w.account.uid
+                        ),
                     ));
-                    findings.extend(perms::permission_findings(root, &who, &from));
-                    read.push("permissions");
                 }
-                None => bail!(
-                    "user {spec:?} ({from}) is not in /etc/passwd; give --user NAME or a numeric uid"
-                ),
+                Some((w.account, worker))
             }
+            (None, Some(spec)) => {
+                match perms::resolve_account(&spec, group.as_deref(), &passwd, &groups) {
+                    Some(who) => Some((who, from)),
+                    None => bail!(
+                        "user {spec:?} ({from}) is not in /etc/passwd; give --user NAME or a numeric uid"
+                    ),
+                }
+            }
+            (None, None) => None,
+        };
+        if let Some((who, from)) = account {
+            inputs.push((
+                "web server user".into(),
+                format!("{} (uid {}, {from})", who.name, who.uid),
+            ));
+            findings.extend(perms::permission_findings(root, &who, &from));
+            read.push("permissions");
         }
 
         let mountinfo = plan

@@ -550,3 +550,92 @@ fn bad_input_is_one_line_and_exit_2() {
         "{report:#}"
     );
 }
+
+/// `tcpdump -w - | interloper pcap - --hellos-only` watches a capture live: the line for a
+/// ClientHello comes out while tcpdump still runs, not when the pipe ends.
+#[test]
+fn hellos_stream_out_of_a_live_capture() {
+    use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+    let test = "hellos_stream_out_of_a_live_capture";
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("listener");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        // Take whatever one client sends, then close: only the client's hello matters here.
+        if let Ok((s, _)) = listener.accept() {
+            let _ = s.set_read_timeout(Some(Duration::from_secs(10)));
+            let mut sink = Vec::new();
+            let _ = s.take(1 << 20).read_to_end(&mut sink);
+        }
+    });
+    let Ok(mut dump) = Command::new("tcpdump")
+        .args(["-i", "lo", "-U", "-s", "0", "-w", "-"])
+        .arg(format!("tcp port {port}"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+    else {
+        println!("SKIP {test}: tcpdump is not installed (scripts/test installs it)");
+        return;
+    };
+    // tcpdump says "listening on lo" once the capture is live.
+    let mut err = BufReader::new(dump.stderr.take().expect("stderr"));
+    let mut first = String::new();
+    let _ = err.read_line(&mut first);
+    if !first.contains("listening on") {
+        let _ = dump.kill();
+        let _ = dump.wait();
+        println!(
+            "SKIP {test}: tcpdump cannot capture on lo here ({})",
+            first.trim()
+        );
+        return;
+    }
+    let mut reader = Command::new(assert_cmd::cargo::cargo_bin("interloper"))
+        .args(["pcap", "-", "--hellos-only"])
+        .stdin(dump.stdout.take().expect("stdout"))
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("interloper");
+    let out = reader.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+
+    let hello = hex::decode(include_str!("../../wire/tests/data/chrome-latest.hello.hex").trim())
+        .expect("hex fixture");
+    let mut client = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    client.write_all(&hello).expect("send hello");
+    let line = rx.recv_timeout(Duration::from_secs(20));
+    // Only now does the capture end.
+    let still_running = dump.try_wait().ok().flatten().is_none();
+    drop(client);
+    let _ = Command::new("kill")
+        .args(["-INT", &dump.id().to_string()])
+        .status();
+    let _ = dump.wait();
+    let status = reader.wait().expect("interloper ends with the pipe");
+    let line = line.expect("a line while the capture ran");
+    assert!(still_running, "tcpdump had already stopped");
+    let fields: Vec<&str> = line.split('\t').collect();
+    assert_eq!(
+        fields.get(1).copied(),
+        Some(format!("127.0.0.1:{port}").as_str()),
+        "{line}"
+    );
+    assert_eq!(
+        fields.get(2).copied(),
+        Some("pdx-col.eum-appdynamics.com"),
+        "{line}"
+    );
+    assert_eq!(
+        fields.get(4).copied(),
+        Some("t13d1516h2_8daaf6152771_e5627efa2ab1"),
+        "{line}"
+    );
+    assert!(status.success(), "{status}");
+}

@@ -223,6 +223,9 @@ fn visible_chains(
 fn print_hellos(args: &Args, filter: &Filter, opts: Options) -> anyhow::Result<Exit> {
     let stdout = io::stdout();
     let mut w = BufWriter::with_capacity(1 << 16, stdout.lock());
+    // A capture piped in (`tcpdump -w - | interloper pcap - --hellos-only`) is watched live:
+    // each line goes out as its hello completes.
+    let live = args.files.iter().any(|f| f == Path::new("-"));
     let mut failed: Option<io::Error> = None;
     let mut scanner = HelloScanner::new(opts.limits, |h: FoundHello| {
         if failed.is_some() || !filter.matches(h.server, h.sni.as_deref()) {
@@ -237,7 +240,9 @@ fn print_hellos(args: &Args, filter: &Filter, opts: Options) -> anyhow::Result<E
             h.ja3_hash,
             h.ja4
         );
-        failed = line.err();
+        failed = line
+            .and_then(|()| if live { w.flush() } else { Ok(()) })
+            .err();
     });
     let read = read_all(args, &mut scanner);
     let (_, notes) = scanner.finish();

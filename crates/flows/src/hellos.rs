@@ -83,7 +83,8 @@ struct Stream {
 }
 
 /// Reads packets and hands every complete ClientHello to `on_hello`, with state bounded by
-/// [`Limits::max_connections`] (two directions each), [`Limits::max_pending_bytes`] and
+/// [`Limits::max_connections`] (two directions each; directions with nothing left to read
+/// make room), [`Limits::max_pending_bytes`] and
 /// [`Limits::max_total_pending`] for out-of-order segments, [`Limits::max_handshake_bytes`] per
 /// hello and [`Limits::max_items`] hellos per connection.
 pub struct HelloScanner<F> {
@@ -93,6 +94,8 @@ pub struct HelloScanner<F> {
     pending_total: usize,
     decoded_any: bool,
     events: Vec<TlsEvent>,
+    /// Packets read when the table may next be swept (see [`HelloScanner::room`]).
+    sweep_after: u64,
     on_hello: F,
 }
 
@@ -115,8 +118,28 @@ impl<F: FnMut(FoundHello)> HelloScanner<F> {
             pending_total: 0,
             decoded_any: false,
             events: Vec::new(),
+            sweep_after: 0,
             on_hello,
         }
+    }
+
+    /// Whether another direction may be tracked. A full table first drops the directions that
+    /// hold nothing (done, or no ClientHello begun): forgetting them costs at most a second
+    /// look at their next bytes, while a capture whose FINs and RSTs were not all captured
+    /// would otherwise fill the table with finished connections and miss every later hello.
+    /// Sweeps are spaced a table's worth of packets apart, so a table full of hellos in
+    /// progress costs no more than one pass per that many packets.
+    fn room(&mut self) -> bool {
+        let cap = 2 * self.limits.max_connections;
+        if self.streams.len() < cap {
+            return true;
+        }
+        if self.stats.packets >= self.sweep_after {
+            self.streams
+                .retain(|_, st| matches!(st.phase, Phase::Hellos(_)));
+            self.sweep_after = self.stats.packets + cap as u64;
+        }
+        self.streams.len() < cap
     }
 
     /// Counters so far.
@@ -154,7 +177,7 @@ impl<F: FnMut(FoundHello)> HelloScanner<F> {
                     // A new connection, or port reuse: start this direction over.
                     if known.is_some() {
                         self.forget(&key);
-                    } else if self.streams.len() >= 2 * self.limits.max_connections {
+                    } else if !self.room() {
                         self.stats.untracked_connections += u64::from(!s.has_ack);
                         return;
                     }
@@ -179,7 +202,7 @@ impl<F: FnMut(FoundHello)> HelloScanner<F> {
 
     fn payload(&mut self, key: (Endpoint, Endpoint), s: &Segment<'_>) {
         if !self.streams.contains_key(&key) {
-            if self.streams.len() >= 2 * self.limits.max_connections {
+            if !self.room() {
                 return;
             }
             self.streams.insert(

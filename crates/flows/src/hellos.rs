@@ -16,9 +16,9 @@ use foldhash::fast::RandomState;
 use interloper_wire::{ClientHello, HANDSHAKE_CLIENT_HELLO, Transport, ja3, ja4_only};
 
 use crate::http::looks_like_request;
-use crate::link::{Segment, is_decodable_linktype, tcp_segment};
+use crate::link::{Endpoint, Segment, is_decodable_linktype, sock, tcp_segment};
 use crate::read::PacketSink;
-use crate::table::{Endpoint, capture_notes, sock};
+use crate::table::capture_notes;
 use crate::tls::{TlsEvent, TlsWalker};
 use crate::{Limits, Stats};
 

@@ -4,12 +4,18 @@
 //! extension headers, TCP). Everything that is not TCP — UDP (QUIC, DHCP, DNS), tunnels, IP
 //! fragments, undecodable or truncated packets — is counted and skipped.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use etherparse::{NetSlice, SlicedPacket, TransportSlice};
 
 use crate::Stats;
-use crate::table::Endpoint;
+
+/// One end of a TCP connection: address and port.
+pub(crate) type Endpoint = (IpAddr, u16);
+
+pub(crate) fn sock(e: Endpoint) -> SocketAddr {
+    SocketAddr::new(e.0, e.1)
+}
 
 // pcap `LINKTYPE_*` values read (https://www.tcpdump.org/linktypes.html).
 const NULL: u32 = 0;

@@ -6,7 +6,6 @@
 //! client speaks again.
 
 use std::collections::{BTreeMap, HashMap};
-use std::net::{IpAddr, SocketAddr};
 
 use interloper_wire::{
     ClientHello, HANDSHAKE_CLIENT_HELLO, HANDSHAKE_SERVER_HELLO, ServerHello, Transport,
@@ -14,7 +13,7 @@ use interloper_wire::{
 };
 
 use crate::http::{HttpEvent, HttpWalker, looks_like_request};
-use crate::link::{Segment, is_decodable_linktype, tcp_segment};
+use crate::link::{Endpoint, Segment, is_decodable_linktype, sock, tcp_segment};
 use crate::tls::{TlsEvent, TlsWalker, alert_name, certificates};
 use crate::{
     Alert, Connection, DirectionStats, End, EndKind, Exchange, Flows, Gap, HelloSeen, Options,
@@ -29,8 +28,6 @@ const END_DURING_RESPONSE_US: u64 = 1_000_000;
 /// SETTINGS ACK, WINDOW_UPDATE, PING, GOAWAY: 9–17 bytes plus 22 of record overhead), not a
 /// request: a real request's headers do not fit.
 const MIN_TLS_REQUEST: u64 = 48;
-
-pub(crate) type Endpoint = (IpAddr, u16);
 
 #[derive(Debug)]
 enum Walker {
@@ -125,10 +122,6 @@ pub struct Analyzer {
 
 fn pair(a: Endpoint, b: Endpoint) -> (Endpoint, Endpoint) {
     if a <= b { (a, b) } else { (b, a) }
-}
-
-pub(crate) fn sock(e: Endpoint) -> SocketAddr {
-    SocketAddr::new(e.0, e.1)
 }
 
 impl Analyzer {

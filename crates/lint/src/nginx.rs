@@ -35,8 +35,13 @@ const HANDLERS: &[&str] = &[
 /// How a `location` matches.
 enum Match {
     Exact(String),
-    Prefix { path: String, no_regex: bool },
-    Regex(regex::Regex),
+    Prefix {
+        path: String,
+        no_regex: bool,
+    },
+    /// PCRE as nginx has it: lookarounds and backreferences included (`fancy-regex`, which
+    /// hands plain patterns to the `regex` crate).
+    Regex(fancy_regex::Regex),
     Named,
 }
 
@@ -59,9 +64,10 @@ fn location_match(loc: &Directive) -> Option<Match> {
             no_regex: true,
         }),
         "=" => Some(Match::Exact(pattern.to_string())),
-        "~" | "~*" => regex::RegexBuilder::new(pattern)
+        "~" | "~*" => fancy_regex::RegexBuilder::new(pattern)
             .case_insensitive(modifier == "~*")
-            .size_limit(1 << 20)
+            .delegate_size_limit(1 << 20)
+            .backtrack_limit(100_000)
             .build()
             .ok()
             .map(Match::Regex),
@@ -146,7 +152,10 @@ fn find_location<'a>(
     if no_regex {
         return false;
     }
-    if let Some((loc, _)) = regexes.into_iter().find(|(_, re)| re.is_match(uri)) {
+    if let Some((loc, _)) = regexes
+        .into_iter()
+        .find(|(_, re)| re.is_match(uri).unwrap_or(false))
+    {
         path.truncate(base);
         path.push(loc);
         find_location(loc, uri, depth + 1, path);
@@ -845,6 +854,20 @@ mod tests {
             "        location ^~ /static/ { alias /srv/static/; expires max; }\n        location ~* \\.(css|js)$ { proxy_pass http://127.0.0.1:8000; }",
         );
         assert_eq!(codes(&fixed, None), vec![]);
+    }
+
+    #[test]
+    fn pcre_lookarounds_in_a_regex_location_are_understood() {
+        // `regex` alone cannot compile a lookahead; nginx's PCRE can, and so must lint.
+        let c = conf(
+            "        location /static/ { alias /srv/static/; expires max; }\n        location ~* ^/(?!api/).*\\.(css|js)$ { proxy_pass http://127.0.0.1:8000; }",
+        );
+        assert_eq!(codes(&c, None), vec![(Code::IL604, Severity::Error)]);
+        // A negative lookahead that excludes /static/ leaves it to the prefix location.
+        let spared = conf(
+            "        location /static/ { alias /srv/static/; expires max; }\n        location ~* ^/(?!static/).*\\.(css|js)$ { proxy_pass http://127.0.0.1:8000; }",
+        );
+        assert_eq!(codes(&spared, None), vec![]);
     }
 
     #[test]

@@ -441,6 +441,35 @@ fn the_middleboxs_hello_is_told_apart_from_the_clients() {
     got.sort();
     assert!(want.len() >= 4, "{want:?}");
     assert_eq!(got, want);
+    // As JSON, one versioned object per line with the same hellos and the JA3 strings.
+    let as_json = interloper(&[
+        "pcap",
+        r.file.to_str().expect("UTF-8"),
+        "--hellos-only",
+        "--json",
+    ]);
+    assert_eq!(as_json.status.code(), Some(0));
+    let mut from_json: Vec<String> = String::from_utf8_lossy(&as_json.stdout)
+        .lines()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).expect("a JSON line");
+            assert_eq!(v["schema"], "interloper.hello/v1", "{l}");
+            assert!(
+                v["ja3"].as_str().is_some_and(|j| j.starts_with("771,")),
+                "{l}"
+            );
+            format!(
+                "{}\t{}\t{}\t{}\t{}",
+                v["client"].as_str().unwrap_or_default(),
+                v["server"].as_str().unwrap_or_default(),
+                v["sni"].as_str().unwrap_or("-"),
+                v["ja3_hash"].as_str().unwrap_or_default(),
+                v["ja4"].as_str().unwrap_or_default()
+            )
+        })
+        .collect();
+    from_json.sort();
+    assert_eq!(from_json, want);
     // Filters apply to the fast path too: only the witness behind the box.
     let port = backend.port().to_string();
     let only = interloper(&[

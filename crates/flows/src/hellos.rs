@@ -41,6 +41,8 @@ pub struct FoundHello {
     pub server: SocketAddr,
     /// Server name indication.
     pub sni: Option<String>,
+    /// JA3 string.
+    pub ja3: String,
     /// JA3 MD5.
     pub ja3_hash: String,
     /// JA4.
@@ -307,12 +309,14 @@ impl<F: FnMut(FoundHello)> HelloScanner<F> {
                     continue;
                 };
                 a.hellos += 1;
+                let j3 = ja3(&h);
                 (self.on_hello)(FoundHello {
                     ts_us: s.ts,
                     client: sock(s.from),
                     server: sock(s.to),
                     sni: h.sni(),
-                    ja3_hash: ja3(&h).hash,
+                    ja3: j3.string,
+                    ja3_hash: j3.hash,
                     ja4: ja4_only(&h, Transport::Tcp),
                     hello: h,
                 });

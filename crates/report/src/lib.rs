@@ -43,8 +43,8 @@ pub use lint::{
 };
 pub use logs::{LOGS_SCHEMA, LogReport, render_logs_html, render_logs_json, render_logs_terminal};
 pub use pcap::{
-    PCAP_SCHEMA, PcapReport, PcapSource, end_words, render_pcap_html, render_pcap_json,
-    render_pcap_terminal,
+    HELLO_SCHEMA, HelloLine, PCAP_SCHEMA, PcapReport, PcapSource, end_words, render_pcap_html,
+    render_pcap_json, render_pcap_terminal,
 };
 pub use terminal::{TerminalStyle, render_terminal};
 pub use visits::{

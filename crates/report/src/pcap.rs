@@ -16,6 +16,49 @@ use crate::{Header, ReportMeta};
 /// The JSON schema name of a capture report.
 pub const PCAP_SCHEMA: &str = "interloper.pcap/v1";
 
+/// The JSON schema name of one `pcap --hellos-only --json` line.
+pub const HELLO_SCHEMA: &str = "interloper.hello/v1";
+
+/// One ClientHello, as `pcap --hellos-only --json` prints it: one JSON object per line.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HelloLine {
+    /// Always [`HELLO_SCHEMA`].
+    pub schema: String,
+    /// When its last byte was captured (µs since the Unix epoch).
+    pub time_us: u64,
+    /// The sender of the hello (`address:port`).
+    pub client: String,
+    /// Its receiver.
+    pub server: String,
+    /// Server name indication.
+    pub sni: Option<String>,
+    /// ALPN offered, in order.
+    pub alpn: Vec<String>,
+    /// JA3 string.
+    pub ja3: String,
+    /// JA3 MD5.
+    pub ja3_hash: String,
+    /// JA4.
+    pub ja4: String,
+}
+
+impl HelloLine {
+    /// The line for a hello the scanner found.
+    pub fn new(h: &interloper_flows::FoundHello) -> HelloLine {
+        HelloLine {
+            schema: HELLO_SCHEMA.to_string(),
+            time_us: h.ts_us,
+            client: h.client.to_string(),
+            server: h.server.to_string(),
+            sni: h.sni.clone(),
+            alpn: h.hello.alpn(),
+            ja3: h.ja3.clone(),
+            ja3_hash: h.ja3_hash.clone(),
+            ja4: h.ja4.clone(),
+        }
+    }
+}
+
 /// Connections drawn as lanes in the HTML and listed in the terminal; the JSON has them all.
 const SHOWN: usize = 200;
 

@@ -18,7 +18,7 @@ use interloper_flows::{
     Analyzer, Connection, Flows, FoundHello, HelloScanner, Options, PacketSink, read_into,
 };
 use interloper_model::TlsInfo;
-use interloper_report::{PcapReport, PcapSource};
+use interloper_report::{HelloLine, PcapReport, PcapSource};
 
 use crate::args::{Trust, parse};
 use crate::exit::Exit;
@@ -45,8 +45,9 @@ pub struct Args {
     #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse::duration)]
     pub stall: Duration,
     /// Print only each ClientHello, one line each: client, server, SNI, JA3 (MD5), JA4 —
-    /// the fast path for fingerprinting a large capture.
-    #[arg(long, conflicts_with_all = ["json", "html"])]
+    /// the fast path for fingerprinting a large capture. With --json, one JSON object per
+    /// line (schema interloper.hello/v1).
+    #[arg(long, conflicts_with = "html")]
     pub hellos_only: bool,
     /// Print the report as JSON (schema interloper.pcap/v1, see docs/pcap.md).
     #[arg(long)]
@@ -231,15 +232,21 @@ fn print_hellos(args: &Args, filter: &Filter, opts: Options) -> anyhow::Result<E
         if failed.is_some() || !filter.matches(h.server, h.sni.as_deref()) {
             return;
         }
-        let line = writeln!(
-            w,
-            "{}\t{}\t{}\t{}\t{}",
-            h.client,
-            h.server,
-            h.sni.as_deref().unwrap_or("-"),
-            h.ja3_hash,
-            h.ja4
-        );
+        let line = if args.json {
+            serde_json::to_writer(&mut w, &HelloLine::new(&h))
+                .map_err(io::Error::from)
+                .and_then(|()| w.write_all(b"\n"))
+        } else {
+            writeln!(
+                w,
+                "{}\t{}\t{}\t{}\t{}",
+                h.client,
+                h.server,
+                h.sni.as_deref().unwrap_or("-"),
+                h.ja3_hash,
+                h.ja4
+            )
+        };
         failed = line
             .and_then(|()| if live { w.flush() } else { Ok(()) })
             .err();

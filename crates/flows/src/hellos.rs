@@ -25,6 +25,9 @@ use crate::{Limits, Stats};
 const HANDSHAKE: u8 = 22;
 const ALERT: u8 = 21;
 const APPLICATION_DATA: u8 = 23;
+/// Out-of-order segments held per direction: a hello spans a few segments, and a bounded
+/// count keeps the in-order search cheap against a capture of one-byte segments.
+const MAX_PENDING_SEGMENTS: usize = 64;
 /// Plain bytes passed over before a ClientHello record may still begin a TLS stream (an HTTP
 /// CONNECT, a SOCKS greeting; as in the whole analysis, not other HTTP requests); a stream
 /// with more is not followed further.
@@ -265,7 +268,8 @@ impl<F: FnMut(FoundHello)> HelloScanner<F> {
             }
         } else if delta > 0 {
             let fits = a.pending_bytes + s.payload.len() <= limits.max_pending_bytes
-                && self.pending_total + s.payload.len() <= limits.max_total_pending;
+                && self.pending_total + s.payload.len() <= limits.max_total_pending
+                && a.pending.len() < MAX_PENDING_SEGMENTS;
             if fits && !a.pending.iter().any(|(q, _)| *q == seq) {
                 a.pending.push((seq, s.payload.to_vec()));
                 a.pending_bytes += s.payload.len();

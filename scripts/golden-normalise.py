@@ -7,7 +7,7 @@ statuses, severities), so timings and counts may vary while the document's form 
 import json
 import sys
 
-RUN_HEADER = {"time", "tool", "command", "generated", "started"}
+RUN_HEADER = {"time", "tool", "command", "generated_at"}
 NAMING_KEYS = {"schema", "code", "status", "severity", "confidence", "verdict", "root_cause"}
 
 
@@ -34,7 +34,11 @@ def kind(v):
 
 
 def shape(doc, path, out):
-    out.add(f"{path}: {kind(doc)}")
+    # A nullable field is null in one run and a number in the next: its presence is always
+    # kept, its type only when it has a value.
+    out.add(path)
+    if doc is not None:
+        out.add(f"{path}: {kind(doc)}")
     if isinstance(doc, dict):
         for k, v in doc.items():
             sub = f"{path}.{k}"

@@ -6,6 +6,7 @@ use std::io::{self, Write};
 use interloper_findings::{
     Finding, LogAnalysis, LogEvidence, LogGroup, LogSign, LogSource, Verdict,
 };
+use interloper_model::schema;
 use serde::{Deserialize, Serialize};
 
 use crate::terminal::{BOLD, DIM, Painter, RED, TerminalStyle};
@@ -13,13 +14,10 @@ use crate::text::clean;
 use crate::{Header, ReportMeta};
 use interloper_model::units::fmt_duration_ms;
 
-/// The JSON schema name of a logs report.
-pub const LOGS_SCHEMA: &str = "interloper.logs/v1";
-
 /// What `interloper logs --json` prints and the terminal renderer reads.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LogReport {
-    /// Schema (always [`LOGS_SCHEMA`]), tool, time and command line.
+    /// Schema (always [`schema::LOGS`]), tool, time and command line.
     #[serde(flatten)]
     pub header: Header,
     /// The one-sentence answer.
@@ -43,7 +41,7 @@ impl LogReport {
     /// Join the analysis and the evidence it was made from.
     pub fn new(analysis: LogAnalysis, evidence: LogEvidence, meta: ReportMeta) -> LogReport {
         LogReport {
-            header: Header::new(LOGS_SCHEMA, &meta),
+            header: Header::new(schema::LOGS, &meta),
             verdict: analysis.verdict,
             findings: analysis.findings,
             sources: evidence.sources,

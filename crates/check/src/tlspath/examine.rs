@@ -5,15 +5,12 @@ use std::net::SocketAddr;
 
 use base64::Engine as _;
 use interloper_chain::{CertFacts, ProductMatch, Reference, TrustResult};
-use interloper_model::{ErrorKind, HelloShape, Phase, RequestRecord};
+use interloper_model::{ErrorKind, HelloShape, Phase, RequestRecord, schema};
 use interloper_probe::{ConnectionPolicy, Probe, ProbeConfig, Target};
 use serde::Serialize;
 
 use super::witness::{PassthroughView, WitnessView, ask_passthrough, ask_witness};
 use super::{HelloFingerprints, TlsPath, fingerprints};
-
-/// JSON schema of `interloper tls --json`.
-pub const TLS_SCHEMA: &str = "interloper.tls/v1";
 
 /// Bytes of a response body read at most: the chain is what matters here.
 const BODY_LIMIT: u64 = 1 << 20;
@@ -154,11 +151,11 @@ async fn try_shapes(
     Ok(out)
 }
 
-/// Everything the TLS path step found for one URL (schema [`TLS_SCHEMA`],
+/// Everything the TLS path step found for one URL (schema [`schema::TLS`],
 /// docs/tls-json.md).
 #[derive(Debug, Serialize)]
 pub struct TlsExamination {
-    /// Always [`TLS_SCHEMA`].
+    /// Always [`schema::TLS`].
     pub schema: &'static str,
     /// The URL examined.
     pub url: String,
@@ -239,7 +236,7 @@ pub async fn examine(
         .request(&target, 0)
         .await;
     let mut result = TlsExamination {
-        schema: TLS_SCHEMA,
+        schema: schema::TLS,
         url: target.url.to_string(),
         verdict: None,
         chain: Vec::new(),
@@ -331,8 +328,8 @@ pub fn reference_from_json(bytes: &[u8], url: &str) -> Result<Reference, String>
         .iter()
         .find(|e| e["url"].as_str() == Some(url))
         .or(entries.first())
-        .filter(|e| e["schema"].as_str() == Some(TLS_SCHEMA))
-        .ok_or_else(|| format!("no {TLS_SCHEMA} result in it"))?;
+        .filter(|e| e["schema"].as_str() == Some(schema::TLS))
+        .ok_or_else(|| format!("no {} result in it", schema::TLS))?;
     let chain = entry["chain_der"]
         .as_array()
         .map(|a| {

@@ -10,7 +10,7 @@ mod examine;
 pub mod witness;
 
 pub use examine::{
-    HelloShapeResult, ShapeOutcome, TLS_SCHEMA, TlsExamination, TlsNegotiated, TlsRequest, examine,
+    HelloShapeResult, ShapeOutcome, TlsExamination, TlsNegotiated, TlsRequest, examine,
     reference_from_json,
 };
 pub use witness::{

@@ -3,13 +3,11 @@
 
 use std::time::{Duration, Instant};
 
-use interloper_model::ErrorKind;
+use interloper_model::{ErrorKind, schema};
 
 use interloper_chain::{WitnessComparison, sha256_hex};
 use interloper_probe::{ConnectionPolicy, Probe, ProbeConfig, Target};
-use interloper_protocol::{
-    EchoHello, HellosAnswer, PATH_HELLO, PATH_HELLOS, PATH_INFO, SCHEMA_HELLO, SCHEMA_HELLOS,
-};
+use interloper_protocol::{EchoHello, HellosAnswer, PATH_HELLO, PATH_HELLOS, PATH_INFO};
 use interloper_wire::stacks::{StackMatch, identify};
 use serde::Serialize;
 
@@ -177,8 +175,8 @@ pub async fn ask_witness(
             return view;
         }
     };
-    if hello.schema != SCHEMA_HELLO {
-        view.error = Some(format!("{url} did not answer with {SCHEMA_HELLO}"));
+    if hello.schema != schema::ECHO_HELLO {
+        view.error = Some(format!("{url} did not answer with {}", schema::ECHO_HELLO));
         return view;
     }
     view.server_ms = Some(hello.server_ms());
@@ -335,11 +333,12 @@ pub async fn ask_passthrough(
         }
         let answer = serde_json::from_slice::<HellosAnswer>(&body)
             .ok()
-            .filter(|a| a.schema == SCHEMA_HELLOS);
+            .filter(|a| a.schema == schema::ECHO_HELLOS);
         let Some(answer) = answer else {
             view.error = Some(format!(
-                "{api} answered {} without {SCHEMA_HELLOS}: is it a passthrough's --api?",
-                rec.status.unwrap_or_default()
+                "{api} answered {} without {}: is it a passthrough's --api?",
+                rec.status.unwrap_or_default(),
+                schema::ECHO_HELLOS
             ));
             return view;
         };

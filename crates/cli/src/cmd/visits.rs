@@ -8,8 +8,8 @@ use std::path::PathBuf;
 
 use anyhow::{Context as _, bail};
 use interloper_findings::Severity;
-use interloper_findings::visits::{SCHEMA_VISIT, VisitRecord, analyse_visits};
-use interloper_report::VisitsReport;
+use interloper_findings::visits::{VisitRecord, analyse_visits};
+use interloper_report::{VisitsReport, schema};
 
 use crate::args::parse;
 use crate::exit::Exit;
@@ -75,7 +75,7 @@ fn read(files: &[PathBuf]) -> anyhow::Result<(Vec<VisitRecord>, Vec<String>)> {
                 continue;
             }
             match serde_json::from_str::<VisitRecord>(text.trim()) {
-                Ok(r) if r.schema == SCHEMA_VISIT => {
+                Ok(r) if r.schema == schema::VISIT => {
                     if records.len() < MAX_VISITS {
                         records.push(r);
                     } else {
@@ -90,8 +90,9 @@ fn read(files: &[PathBuf]) -> anyhow::Result<(Vec<VisitRecord>, Vec<String>)> {
         }
         if lines > 0 && bad == lines {
             bail!(
-                "{}: no line is a visit record ({SCHEMA_VISIT}); write one with `interloper echo --visits-log FILE`",
-                path.display()
+                "{}: no line is a visit record ({}); write one with `interloper echo --visits-log FILE`",
+                path.display(),
+                schema::VISIT
             );
         }
         if bad > 0 {

@@ -31,9 +31,11 @@ mod html;
 mod lint;
 mod logs;
 mod pcap;
+mod probe;
 mod svg;
 mod terminal;
 mod text;
+pub mod tls;
 mod visits;
 
 pub use har::{HarReport, render_har_html, render_har_json, render_har_terminal};
@@ -45,7 +47,9 @@ pub use pcap::{
     HelloLine, PcapReport, PcapSource, end_words, render_pcap_html, render_pcap_json,
     render_pcap_terminal,
 };
-pub use terminal::{TerminalStyle, render_terminal};
+pub use probe::render_probe_terminal;
+pub use terminal::{BOLD, DIM, GREEN, RED, TerminalStyle, render_terminal};
+pub use tls::render_tls_terminal;
 pub use visits::{
     VisitsReport, VisitsSummary, render_visits_html, render_visits_json, render_visits_terminal,
 };
@@ -148,6 +152,24 @@ macro_rules! document {
             }
         }
     )*};
+}
+
+/// The check report (`interloper check`, `demo`): the terminal rendering ends with the run's
+/// notes, dimmed.
+impl Document for Report {
+    fn write_json(&self, mut out: &mut dyn Write) -> io::Result<()> {
+        render_json(self, &mut out)
+    }
+    fn write_terminal(&self, mut out: &mut dyn Write, style: TerminalStyle) -> io::Result<()> {
+        render_terminal(self, &mut out, style)?;
+        for n in &self.notes {
+            writeln!(out, "{}", style.dim(&format!("note: {n}")))?;
+        }
+        Ok(())
+    }
+    fn write_html(&self, mut out: &mut dyn Write) -> io::Result<()> {
+        render_html(self, &mut out)
+    }
 }
 
 document! {

@@ -75,6 +75,15 @@ pub fn render_logs_terminal(
     let mut s = String::new();
     p.verdict(&mut s, &report.verdict);
     p.findings(&mut s, &report.findings);
+    groups(&mut s, report, &p);
+    upstream_tries(&mut s, report, &p);
+    client_tls(&mut s, report, &p);
+    files(&mut s, report, &p);
+    out.write_all(s.as_bytes())
+}
+
+/// The table of static requests per backend (or per group).
+fn groups(s: &mut String, report: &LogReport, p: &Painter) {
     if !report.groups.is_empty() {
         let what = if report.grouped_by == "backend" {
             "Static requests per backend"
@@ -137,6 +146,10 @@ pub fn render_logs_terminal(
             );
         }
     }
+}
+
+/// Upstream tries per backend, when the log records them.
+fn upstream_tries(s: &mut String, report: &LogReport, p: &Painter) {
     if report.groups.iter().any(has_try_details) {
         let _ = writeln!(s, "\n{}", p.paint(BOLD, "Upstream tries per backend"));
         let _ = writeln!(
@@ -173,6 +186,10 @@ pub fn render_logs_terminal(
             }
         }
     }
+}
+
+/// Client TLS protocols and ciphers per backend.
+fn client_tls(s: &mut String, report: &LogReport, p: &Painter) {
     if report.groups.iter().any(|g| !g.tls_protocols.is_empty()) {
         let _ = writeln!(s, "\n{}", p.paint(BOLD, "Client TLS per backend"));
         for g in report
@@ -190,6 +207,10 @@ pub fn render_logs_terminal(
             );
         }
     }
+}
+
+/// What each file was: format, lines, parsed, static, unread.
+fn files(s: &mut String, report: &LogReport, p: &Painter) {
     let _ = writeln!(s, "\n{}", p.paint(BOLD, "Files"));
     for src in &report.sources {
         let mut line = format!(
@@ -210,7 +231,6 @@ pub fn render_logs_terminal(
         }
         let _ = writeln!(s, "{line}");
     }
-    out.write_all(s.as_bytes())
 }
 
 /// Backends drawn over time at most; the JSON has every timeline.

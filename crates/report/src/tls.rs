@@ -557,32 +557,7 @@ fn examination(w: &mut dyn Write, r: &TlsExamination, style: TerminalStyle) -> i
             if t.local.ok { "yes" } else { "no" }
         )?;
     }
-    writeln!(w, "  chain")?;
-    for c in &r.chain {
-        writeln!(
-            w,
-            "    [{}] {}",
-            c.index,
-            c.subject.as_deref().unwrap_or("(unparsed certificate)")
-        )?;
-        writeln!(w, "        issuer {}", c.issuer.as_deref().unwrap_or("?"))?;
-        writeln!(
-            w,
-            "        valid {} → {} · key {} · SCTs {} · {}",
-            c.not_before.as_deref().unwrap_or("?"),
-            c.not_after.as_deref().unwrap_or("?"),
-            c.key
-                .as_ref()
-                .map(|k| match (&k.curve, k.bits) {
-                    (Some(curve), _) => format!("{} {curve}", k.algorithm),
-                    (None, Some(b)) => format!("{} {b}", k.algorithm),
-                    _ => k.algorithm.clone(),
-                })
-                .unwrap_or_else(|| "?".into()),
-            c.sct_count,
-            c.spki_pin.as_deref().unwrap_or("")
-        )?;
-    }
+    chain(w, r)?;
     if !r.evidence.is_empty() {
         writeln!(w, "  evidence")?;
         for e in &r.evidence {
@@ -593,6 +568,13 @@ fn examination(w: &mut dyn Write, r: &TlsExamination, style: TerminalStyle) -> i
         writeln!(w, "  our hello  JA4 {}  JA3 {}", h.ja4, h.ja3_hash)?;
     }
     render_shapes(w, r, style)?;
+    witnesses(w, r, style)?;
+    writeln!(w)?;
+    Ok(())
+}
+
+/// What the passthrough and the witness saw of our connection.
+fn witnesses(w: &mut dyn Write, r: &TlsExamination, style: TerminalStyle) -> io::Result<()> {
     if let Some(p) = &r.passthrough {
         match (&p.error, p.seen) {
             (Some(e), _) => writeln!(w, "  passthrough {}", style.red(e))?,
@@ -642,6 +624,36 @@ fn examination(w: &mut dyn Write, r: &TlsExamination, style: TerminalStyle) -> i
             }
         }
     }
-    writeln!(w)?;
+    Ok(())
+}
+
+/// Each certificate as presented: subject, issuer, validity, key, SCTs, pin.
+fn chain(w: &mut dyn Write, r: &TlsExamination) -> io::Result<()> {
+    writeln!(w, "  chain")?;
+    for c in &r.chain {
+        writeln!(
+            w,
+            "    [{}] {}",
+            c.index,
+            c.subject.as_deref().unwrap_or("(unparsed certificate)")
+        )?;
+        writeln!(w, "        issuer {}", c.issuer.as_deref().unwrap_or("?"))?;
+        writeln!(
+            w,
+            "        valid {} → {} · key {} · SCTs {} · {}",
+            c.not_before.as_deref().unwrap_or("?"),
+            c.not_after.as_deref().unwrap_or("?"),
+            c.key
+                .as_ref()
+                .map(|k| match (&k.curve, k.bits) {
+                    (Some(curve), _) => format!("{} {curve}", k.algorithm),
+                    (None, Some(b)) => format!("{} {b}", k.algorithm),
+                    _ => k.algorithm.clone(),
+                })
+                .unwrap_or_else(|| "?".into()),
+            c.sct_count,
+            c.spki_pin.as_deref().unwrap_or("")
+        )?;
+    }
     Ok(())
 }

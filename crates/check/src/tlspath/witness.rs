@@ -153,16 +153,6 @@ fn server_timing_ms(v: &str) -> Option<f64> {
         .filter(|d| d.is_finite() && *d >= 0.0)
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn server_timing_parses() {
-        assert_eq!(super::server_timing_ms("witness;dur=0.25"), Some(0.25));
-        assert_eq!(super::server_timing_ms("witness"), None);
-        assert_eq!(super::server_timing_ms("witness;dur=-1"), None);
-    }
-}
-
 /// Ask a passthrough's API whether a hello with `client_random` arrived. A hello that did not
 /// arrive was answered by something else on the way: proof of interception for that port.
 pub async fn ask_passthrough(
@@ -227,4 +217,14 @@ pub async fn ask_passthrough(
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     view
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn server_timing_parses() {
+        assert_eq!(super::server_timing_ms("witness;dur=0.25"), Some(0.25));
+        assert_eq!(super::server_timing_ms("witness"), None);
+        assert_eq!(super::server_timing_ms("witness;dur=-1"), None);
+    }
 }

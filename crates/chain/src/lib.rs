@@ -19,6 +19,7 @@
 
 mod analysis;
 mod facts;
+pub mod path;
 mod pins;
 mod products;
 mod trust;
@@ -36,6 +37,10 @@ pub use analysis::{
     Reference, Signal, SignalKind, SignalStrength, WitnessComparison, analyse,
 };
 pub use facts::{CertFacts, KeyFacts, PemPin, pins_from_pem, sha256_hex};
+pub use path::{
+    PresentedSession, TlsPath, TlsPathError, TlsPathOptions, TrustFiles, WitnessSide,
+    witness_verdict,
+};
 pub use pins::{Pin, PinError, certs_from_pem, pin_of_spki};
 pub use products::{
     MatchedAttribute, MatchedField, NameAttribute, Product, ProductDb, ProductDbError, ProductKind,

@@ -11,8 +11,8 @@ use interloper_report::{Report, ReportMeta};
 
 use crate::plan::{CheckPlan, ManifestSource};
 use crate::tlspath::{
-    TlsPath, TlsPathOptions, WitnessView, ask_witness, sample_witness, to_findings_evidence,
-    witness_verdict,
+    JudgeSession as _, TlsPath, TlsPathOptions, WitnessView, ask_witness, sample_witness,
+    tls_evidence, witness_verdict,
 };
 use crate::{CheckError, CheckOptions, Progress, TargetRun, check_target};
 
@@ -88,7 +88,7 @@ pub async fn run_check(
         .iter()
         .map(|u| interloper_probe::Target::from_url(u.clone()))
         .collect::<Result<Vec<_>, _>>()?;
-    let tls = TlsPath::load(&tls_options(plan))?;
+    let tls = crate::tlspath::load(&tls_options(plan))?;
     for w in tls.warnings() {
         observer.warning(w);
     }
@@ -246,7 +246,7 @@ fn join_evidence(
         let report = run
             .tls
             .as_ref()
-            .map(|session| tls.analyse(session, &name, witness, None));
+            .map(|session| tls.judge(session, &name, witness, None));
         prepared.push((run, name, witness, report));
     }
 
@@ -274,9 +274,9 @@ fn join_evidence(
         if let (Some(session), Some(r), Some(reference)) = (&run.tls, &report, &public_sibling)
             && r.trust.status == TrustStatus::AnchoredLocalOnly
         {
-            report = Some(tls.analyse(session, &name, witness, Some(reference.clone())));
+            report = Some(tls.judge(session, &name, witness, Some(reference.clone())));
         }
-        ev.tls = report.as_ref().map(to_findings_evidence);
+        ev.tls = report.as_ref().map(tls_evidence);
         if let Some(w) = witness {
             ev.witness = witness_evidence(w, report.as_ref());
             if let Some(e) = &w.error {

@@ -9,8 +9,8 @@ use interloper_findings::Severity;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
     /// 0: the command ran and found nothing wrong: no finding at or above `--fail-on`
-    /// (`check`, `logs`, `har`, `visits`, `lint`, `pcap`, `demo`), every request succeeded (`probe`), every chain clean
-    /// (`tls`); or it did what was asked (`pin`, `completions`, `man`, `--help`, a server
+    /// (`check`, `logs`, `har`, `visits`, `lint`, `pcap`, `demo`; `tls`: by default every chain
+    /// clean), every request succeeded (`probe`); or it did what was asked (`pin`, `completions`, `man`, `--help`, a server
     /// stopped by Ctrl-C or SIGTERM), or stdout was closed early (`| head`).
     Clean,
     /// 1: the command ran and found a problem: a finding at or above `--fail-on`, a failed

@@ -2,8 +2,9 @@
 //!
 //! Exit codes (decided in `exit.rs`, for every command):
 //!
-//! - `0`: nothing wrong: no finding at or above `--fail-on` (`check`, `logs`, `har`, `visits`, `lint`, `pcap`, `demo`), every
-//!   request succeeded (`probe`), every chain clean (`tls`); or the command did what was asked
+//! - `0`: nothing wrong: no finding at or above `--fail-on` (`check`, `logs`, `har`, `visits`,
+//!   `lint`, `pcap`, `demo`; `tls`: by default every chain clean), every request succeeded
+//!   (`probe`); or the command did what was asked
 //!   (`pin`, `completions`, `man`, `--help`, `--version`, `demo --list`, a server stopped by
 //!   Ctrl-C or SIGTERM).
 //! - `1`: a problem found: a finding at or above `--fail-on`, a failed request, a chain that

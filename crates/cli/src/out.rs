@@ -1,4 +1,5 @@
-//! Terminal concerns shared by commands: colour choice, styling, broken pipes.
+//! Terminal concerns shared by commands: colour choice, progress bars, writing a report,
+//! opening an input file, broken pipes. Styling itself is `interloper_report::TerminalStyle`.
 
 use std::io::IsTerminal;
 
@@ -38,24 +39,12 @@ impl Style {
         Style { color, progress }
     }
 
-    pub fn paint(&self, code: &str, text: &str) -> String {
-        if self.color {
-            format!("\x1b[{code}m{text}\x1b[0m")
-        } else {
-            text.to_string()
+    /// How reports draw on this terminal: the one ANSI painter, `interloper_report`'s.
+    pub fn terminal(&self) -> interloper_report::TerminalStyle {
+        interloper_report::TerminalStyle {
+            color: self.color,
+            width: terminal_width(),
         }
-    }
-    pub fn bold(&self, t: &str) -> String {
-        self.paint("1", t)
-    }
-    pub fn red(&self, t: &str) -> String {
-        self.paint("31", t)
-    }
-    pub fn green(&self, t: &str) -> String {
-        self.paint("32", t)
-    }
-    pub fn dim(&self, t: &str) -> String {
-        self.paint("2", t)
     }
 }
 
@@ -92,16 +81,16 @@ pub fn report_meta() -> interloper_report::ReportMeta {
     )
 }
 
-/// Writes a report as every forensic command does: the HTML page to `html` when asked, then
-/// JSON or the terminal rendering on stdout (naming the HTML file after the latter).
+/// Writes a report as every diagnosing command does: the HTML page to `--html` when asked,
+/// then JSON or the terminal rendering on stdout (naming the HTML file after the latter).
 pub fn write_report(
     report: &impl interloper_report::Document,
-    json: bool,
-    html: Option<&std::path::Path>,
+    output: &crate::args::ReportArgs,
     style: Style,
 ) -> anyhow::Result<()> {
     use anyhow::Context as _;
     use std::io::Write as _;
+    let html = output.html.as_deref();
     if let Some(path) = html {
         let mut f = std::io::BufWriter::new(
             std::fs::File::create(path).with_context(|| format!("--html {}", path.display()))?,
@@ -111,16 +100,10 @@ pub fn write_report(
     }
     let stdout = std::io::stdout();
     let mut w = stdout.lock();
-    if json {
+    if output.json {
         report.write_json(&mut w)?;
     } else {
-        report.write_terminal(
-            &mut w,
-            interloper_report::TerminalStyle {
-                color: style.color,
-                width: terminal_width(),
-            },
-        )?;
+        report.write_terminal(&mut w, style.terminal())?;
         if let Some(path) = html {
             writeln!(w, "HTML report: {}", path.display())?;
         }

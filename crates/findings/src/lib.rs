@@ -44,7 +44,7 @@ use interloper_model::PhaseStats;
 use serde::{Deserialize, Serialize};
 
 /// The JSON schema name of a full report.
-pub const REPORT_SCHEMA: &str = "interloper.report/v1";
+pub const REPORT_SCHEMA: &str = interloper_model::schema::REPORT;
 
 /// One finding: a code, how bad, how sure, why, and what to do.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

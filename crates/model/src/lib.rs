@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod schema;
 pub mod units;
 
 use std::collections::BTreeMap;
@@ -15,7 +16,7 @@ use std::net::SocketAddr;
 use serde::{Deserialize, Serialize};
 
 /// The `schema` value of `interloper probe --json` output.
-pub const PROBE_SCHEMA: &str = "interloper.probe/v1";
+pub const PROBE_SCHEMA: &str = schema::PROBE;
 
 /// Time spent in each phase of one request, in milliseconds.
 ///

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use interloper_model::{PROBE_SCHEMA, ProbeReport, RequestRecord, RunSettings};
+use interloper_model::{ProbeReport, RequestRecord, RunSettings};
 use tokio::sync::mpsc;
 
 use crate::client::Probe;
@@ -109,7 +109,7 @@ impl Probe {
             reports.push(agg.finish());
         }
         ProbeReport {
-            schema: PROBE_SCHEMA.to_string(),
+            schema: interloper_model::schema::PROBE.to_string(),
             started_unix,
             settings: RunSettings {
                 count,

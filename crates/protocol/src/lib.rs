@@ -14,11 +14,11 @@
 use serde::{Deserialize, Serialize};
 
 /// `schema` of the hello document.
-pub const SCHEMA_HELLO: &str = "interloper.echo/v1";
+pub const SCHEMA_HELLO: &str = interloper_model::schema::ECHO_HELLO;
 /// `schema` of the passthrough query answer.
-pub const SCHEMA_HELLOS: &str = "interloper.echo.hellos/v1";
+pub const SCHEMA_HELLOS: &str = interloper_model::schema::ECHO_HELLOS;
 /// `schema` of the info document.
-pub const SCHEMA_INFO: &str = "interloper.echo.info/v1";
+pub const SCHEMA_INFO: &str = interloper_model::schema::ECHO_INFO;
 
 /// Path of the hello document.
 pub const PATH_HELLO: &str = "/.well-known/interloper/hello";

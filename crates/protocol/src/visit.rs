@@ -9,9 +9,9 @@
 use serde::{Deserialize, Serialize};
 
 /// `schema` of a report the page posts.
-pub const SCHEMA_VISIT_REPORT: &str = "interloper.visit-report/v1";
+pub const SCHEMA_VISIT_REPORT: &str = interloper_model::schema::VISIT_REPORT;
 /// `schema` of the witness's answer to a report.
-pub const SCHEMA_VISIT_ANSWER: &str = "interloper.visit-answer/v1";
+pub const SCHEMA_VISIT_ANSWER: &str = interloper_model::schema::VISIT_ANSWER;
 /// The page a user opens.
 pub const PATH_VISIT: &str = "/.well-known/interloper/visit";
 /// Where the page posts its report (`?visit=CODE`).

@@ -5,15 +5,13 @@ use std::io::{self, Write};
 
 use interloper_findings::{Analysis, TargetEvidence};
 use interloper_har::HarSummary;
+use interloper_model::schema;
 use serde::{Deserialize, Serialize};
 
 use crate::{Report, ReportMeta, TerminalStyle, render_html, render_terminal};
 
-/// The JSON schema name of a HAR report (docs/har.md).
-pub const HAR_SCHEMA: &str = "interloper.har/v1";
-
 /// What `interloper har --json` prints: an `interloper.report/v1` document (each HAR file a
-/// target) with `schema` set to [`HAR_SCHEMA`] and the files described.
+/// target) with `schema` set to [`schema::HAR`] and the files described.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HarReport {
     /// The report, as `check` writes it.
@@ -33,7 +31,7 @@ impl HarReport {
         meta: ReportMeta,
     ) -> HarReport {
         let mut report = Report::new(analysis, targets, meta);
-        report.header.schema = HAR_SCHEMA.to_string();
+        report.header.schema = schema::HAR.to_string();
         for f in &files {
             report.notes.push(f.sentence());
             for n in &f.notes {

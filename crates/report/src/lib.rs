@@ -2,7 +2,7 @@
 //!
 //! The check command gathers evidence ([`TargetEvidence`]), the findings crate turns it into an
 //! [`Analysis`], and [`Report::new`] joins the two into the document that `--json` prints
-//! (schema [`REPORT_SCHEMA`], documented in `docs/report-json.md`). The renderers read only
+//! (schema [`schema::REPORT`](interloper_model::schema::REPORT), documented in `docs/report-json.md`). The renderers read only
 //! that document, so a saved JSON report can be rendered again later, to the terminal
 //! ([`render_terminal`]) or to one self-contained HTML page ([`render_html`]).
 //!
@@ -31,28 +31,29 @@ mod html;
 mod lint;
 mod logs;
 mod pcap;
+mod probe;
 mod svg;
 mod terminal;
 mod text;
+pub mod tls;
 mod visits;
 
-pub use har::{HAR_SCHEMA, HarReport, render_har_html, render_har_json, render_har_terminal};
+pub use har::{HarReport, render_har_html, render_har_json, render_har_terminal};
 pub use html::render_html;
-pub use lint::{
-    LINT_SCHEMA, LintInput, LintReport, render_lint_html, render_lint_json, render_lint_terminal,
-};
-pub use logs::{LOGS_SCHEMA, LogReport, render_logs_html, render_logs_json, render_logs_terminal};
+pub use interloper_model::schema;
+pub use lint::{LintInput, LintReport, render_lint_html, render_lint_json, render_lint_terminal};
+pub use logs::{LogReport, render_logs_html, render_logs_json, render_logs_terminal};
 pub use pcap::{
-    HELLO_SCHEMA, HelloLine, PCAP_SCHEMA, PcapReport, PcapSource, end_words, render_pcap_html,
-    render_pcap_json, render_pcap_terminal,
+    HelloLine, PcapReport, PcapSource, end_words, render_pcap_html, render_pcap_json,
+    render_pcap_terminal,
 };
-pub use terminal::{TerminalStyle, render_terminal};
+pub use probe::render_probe_terminal;
+pub use terminal::{BOLD, DIM, GREEN, RED, TerminalStyle, render_terminal};
+pub use tls::render_tls_terminal;
 pub use visits::{
-    VISITS_SCHEMA, VisitsReport, VisitsSummary, render_visits_html, render_visits_json,
-    render_visits_terminal,
+    VisitsReport, VisitsSummary, render_visits_html, render_visits_json, render_visits_terminal,
 };
 
-pub use interloper_findings::REPORT_SCHEMA;
 use interloper_findings::{
     Analysis, AssetCheck, Finding, TargetEvidence, TargetSummary, ThresholdConfig, TlsEvidence,
     Verdict, WitnessEvidence,
@@ -111,7 +112,7 @@ impl ReportMeta {
 /// The whole report: what `--json` prints and what the renderers read.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
-    /// Schema (always [`REPORT_SCHEMA`]), tool, time and command line.
+    /// Schema (always [`schema::REPORT`](interloper_model::schema::REPORT)), tool, time and command line.
     #[serde(flatten)]
     pub header: Header,
     /// The one-sentence answer.
@@ -153,6 +154,24 @@ macro_rules! document {
     )*};
 }
 
+/// The check report (`interloper check`, `demo`): the terminal rendering ends with the run's
+/// notes, dimmed.
+impl Document for Report {
+    fn write_json(&self, mut out: &mut dyn Write) -> io::Result<()> {
+        render_json(self, &mut out)
+    }
+    fn write_terminal(&self, mut out: &mut dyn Write, style: TerminalStyle) -> io::Result<()> {
+        render_terminal(self, &mut out, style)?;
+        for n in &self.notes {
+            writeln!(out, "{}", style.dim(&format!("note: {n}")))?;
+        }
+        Ok(())
+    }
+    fn write_html(&self, mut out: &mut dyn Write) -> io::Result<()> {
+        render_html(self, &mut out)
+    }
+}
+
 document! {
     HarReport => render_har_json, render_har_terminal, render_har_html;
     LogReport => render_logs_json, render_logs_terminal, render_logs_html;
@@ -164,7 +183,7 @@ document! {
 /// The fields every report document begins with (flattened into it: the JSON is unchanged).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Header {
-    /// The document's schema, e.g. [`REPORT_SCHEMA`].
+    /// The document's schema, e.g. [`schema::REPORT`](interloper_model::schema::REPORT).
     pub schema: String,
     /// The tool that wrote it.
     pub tool: Tool,
@@ -397,7 +416,7 @@ impl Report {
         } = analysis;
         let targets = build::targets(targets, summaries, &findings, &meta);
         Report {
-            header: Header::new(REPORT_SCHEMA, &meta),
+            header: Header::new(interloper_model::schema::REPORT, &meta),
             verdict,
             findings,
             targets,

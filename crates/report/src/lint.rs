@@ -4,14 +4,12 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use interloper_findings::{Finding, LintAnalysis, Verdict};
+use interloper_model::schema;
 use serde::{Deserialize, Serialize};
 
 use crate::terminal::{BOLD, Painter, TerminalStyle};
 use crate::text::clean;
 use crate::{Header, ReportMeta};
-
-/// The JSON schema name of a lint report.
-pub const LINT_SCHEMA: &str = "interloper.lint/v1";
 
 /// One thing lint read, in words: `nginx` → `3 file(s): …`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -25,7 +23,7 @@ pub struct LintInput {
 /// What `interloper lint --json` prints and the terminal renderer reads.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LintReport {
-    /// Schema (always [`LINT_SCHEMA`]), tool, time and command line.
+    /// Schema (always [`schema::LINT`]), tool, time and command line.
     #[serde(flatten)]
     pub header: Header,
     /// The one-sentence answer.
@@ -47,7 +45,7 @@ impl LintReport {
         meta: ReportMeta,
     ) -> LintReport {
         LintReport {
-            header: Header::new(LINT_SCHEMA, &meta),
+            header: Header::new(schema::LINT, &meta),
             verdict: analysis.verdict,
             findings: analysis.findings,
             inputs,
@@ -145,7 +143,7 @@ mod tests {
         let page = String::from_utf8(page).expect("utf-8");
         assert!(page.contains("<h2>Read</h2>") && page.contains("/static/"));
         let v: serde_json::Value = serde_json::from_slice(&json).expect("json");
-        assert_eq!(v["schema"], LINT_SCHEMA);
+        assert_eq!(v["schema"], schema::LINT);
         assert_eq!(v["verdict"]["status"], "clean");
     }
 }

@@ -6,6 +6,7 @@ use std::io::{self, Write};
 use interloper_findings::{
     Finding, LogAnalysis, LogEvidence, LogGroup, LogSign, LogSource, Verdict,
 };
+use interloper_model::schema;
 use serde::{Deserialize, Serialize};
 
 use crate::terminal::{BOLD, DIM, Painter, RED, TerminalStyle};
@@ -13,13 +14,10 @@ use crate::text::clean;
 use crate::{Header, ReportMeta};
 use interloper_model::units::fmt_duration_ms;
 
-/// The JSON schema name of a logs report.
-pub const LOGS_SCHEMA: &str = "interloper.logs/v1";
-
 /// What `interloper logs --json` prints and the terminal renderer reads.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LogReport {
-    /// Schema (always [`LOGS_SCHEMA`]), tool, time and command line.
+    /// Schema (always [`schema::LOGS`]), tool, time and command line.
     #[serde(flatten)]
     pub header: Header,
     /// The one-sentence answer.
@@ -43,7 +41,7 @@ impl LogReport {
     /// Join the analysis and the evidence it was made from.
     pub fn new(analysis: LogAnalysis, evidence: LogEvidence, meta: ReportMeta) -> LogReport {
         LogReport {
-            header: Header::new(LOGS_SCHEMA, &meta),
+            header: Header::new(schema::LOGS, &meta),
             verdict: analysis.verdict,
             findings: analysis.findings,
             sources: evidence.sources,
@@ -77,6 +75,15 @@ pub fn render_logs_terminal(
     let mut s = String::new();
     p.verdict(&mut s, &report.verdict);
     p.findings(&mut s, &report.findings);
+    groups(&mut s, report, &p);
+    upstream_tries(&mut s, report, &p);
+    client_tls(&mut s, report, &p);
+    files(&mut s, report, &p);
+    out.write_all(s.as_bytes())
+}
+
+/// The table of static requests per backend (or per group).
+fn groups(s: &mut String, report: &LogReport, p: &Painter) {
     if !report.groups.is_empty() {
         let what = if report.grouped_by == "backend" {
             "Static requests per backend"
@@ -139,6 +146,10 @@ pub fn render_logs_terminal(
             );
         }
     }
+}
+
+/// Upstream tries per backend, when the log records them.
+fn upstream_tries(s: &mut String, report: &LogReport, p: &Painter) {
     if report.groups.iter().any(has_try_details) {
         let _ = writeln!(s, "\n{}", p.paint(BOLD, "Upstream tries per backend"));
         let _ = writeln!(
@@ -175,6 +186,10 @@ pub fn render_logs_terminal(
             }
         }
     }
+}
+
+/// Client TLS protocols and ciphers per backend.
+fn client_tls(s: &mut String, report: &LogReport, p: &Painter) {
     if report.groups.iter().any(|g| !g.tls_protocols.is_empty()) {
         let _ = writeln!(s, "\n{}", p.paint(BOLD, "Client TLS per backend"));
         for g in report
@@ -192,6 +207,10 @@ pub fn render_logs_terminal(
             );
         }
     }
+}
+
+/// What each file was: format, lines, parsed, static, unread.
+fn files(s: &mut String, report: &LogReport, p: &Painter) {
     let _ = writeln!(s, "\n{}", p.paint(BOLD, "Files"));
     for src in &report.sources {
         let mut line = format!(
@@ -212,7 +231,6 @@ pub fn render_logs_terminal(
         }
         let _ = writeln!(s, "{line}");
     }
-    out.write_all(s.as_bytes())
 }
 
 /// Backends drawn over time at most; the JSON has every timeline.

@@ -6,6 +6,7 @@ use std::io::{self, Write};
 
 use interloper_findings::{Finding, PcapAnalysis, Verdict};
 use interloper_flows::{Connection, EndKind, Flows, Side, Stats};
+use interloper_model::schema;
 use interloper_model::units::fmt_duration_ms;
 use serde::{Deserialize, Serialize};
 
@@ -13,16 +14,10 @@ use crate::terminal::{BOLD, DIM, Painter, RED, TerminalStyle};
 use crate::text::clean;
 use crate::{Header, ReportMeta};
 
-/// The JSON schema name of a capture report.
-pub const PCAP_SCHEMA: &str = "interloper.pcap/v1";
-
-/// The JSON schema name of one `pcap --hellos-only --json` line.
-pub const HELLO_SCHEMA: &str = "interloper.hello/v1";
-
 /// One ClientHello, as `pcap --hellos-only --json` prints it: one JSON object per line.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HelloLine {
-    /// Always [`HELLO_SCHEMA`].
+    /// Always [`schema::HELLO`].
     pub schema: String,
     /// When its last byte was captured (µs since the Unix epoch).
     pub time_us: u64,
@@ -46,7 +41,7 @@ impl HelloLine {
     /// The line for a hello the scanner found.
     pub fn new(h: &interloper_flows::FoundHello) -> HelloLine {
         HelloLine {
-            schema: HELLO_SCHEMA.to_string(),
+            schema: schema::HELLO.to_string(),
             time_us: h.ts_us,
             client: h.client.to_string(),
             server: h.server.to_string(),
@@ -74,7 +69,7 @@ pub struct PcapSource {
 /// The whole capture report: what `--json` prints.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PcapReport {
-    /// Schema (always [`PCAP_SCHEMA`]), tool, time and command line.
+    /// Schema (always [`schema::PCAP`]), tool, time and command line.
     #[serde(flatten)]
     pub header: Header,
     /// The one-sentence answer.
@@ -103,7 +98,7 @@ impl PcapReport {
         meta: ReportMeta,
     ) -> PcapReport {
         PcapReport {
-            header: Header::new(PCAP_SCHEMA, &meta),
+            header: Header::new(schema::PCAP, &meta),
             verdict: analysis.verdict,
             findings: analysis.findings,
             sources,

@@ -18,6 +18,38 @@ pub struct TerminalStyle {
     pub width: usize,
 }
 
+impl TerminalStyle {
+    /// `text` in the ANSI style `code` (an SGR sequence such as [`BOLD`]) when colour is on.
+    pub fn paint(&self, code: &str, text: &str) -> String {
+        paint(self.color, code, text)
+    }
+    /// Bold.
+    pub fn bold(&self, text: &str) -> String {
+        self.paint(BOLD, text)
+    }
+    /// Dimmed: notes and asides.
+    pub fn dim(&self, text: &str) -> String {
+        self.paint(DIM, text)
+    }
+    /// Red: what is wrong.
+    pub fn red(&self, text: &str) -> String {
+        self.paint(RED, text)
+    }
+    /// Green: what is right.
+    pub fn green(&self, text: &str) -> String {
+        self.paint(GREEN, text)
+    }
+}
+
+/// The one place an ANSI sequence is written around text.
+fn paint(color: bool, code: &str, text: &str) -> String {
+    if color {
+        format!("{code}{text}{RESET}")
+    } else {
+        text.to_string()
+    }
+}
+
 impl Default for TerminalStyle {
     fn default() -> Self {
         TerminalStyle {
@@ -56,9 +88,14 @@ pub fn render_terminal(
 }
 
 const RESET: &str = "\x1b[0m";
-pub(crate) const BOLD: &str = "\x1b[1m";
-pub(crate) const DIM: &str = "\x1b[2m";
-pub(crate) const RED: &str = "\x1b[31m";
+/// SGR bold.
+pub const BOLD: &str = "\x1b[1m";
+/// SGR faint.
+pub const DIM: &str = "\x1b[2m";
+/// SGR red foreground.
+pub const RED: &str = "\x1b[31m";
+/// SGR green foreground.
+pub const GREEN: &str = "\x1b[32m";
 const YELLOW: &str = "\x1b[33m";
 const BLUE: &str = "\x1b[34m";
 const BOLD_RED: &str = "\x1b[1;31m";
@@ -70,11 +107,7 @@ pub(crate) struct Painter {
 
 impl Painter {
     pub(crate) fn paint(&self, code: &str, text: &str) -> String {
-        if self.color {
-            format!("{code}{text}{RESET}")
-        } else {
-            text.to_string()
-        }
+        paint(self.color, code, text)
     }
 
     /// Wrapped paragraph, every line indented by `indent` spaces.

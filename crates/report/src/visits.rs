@@ -8,19 +8,17 @@ use std::io::{self, Write};
 
 use interloper_findings::visits::{VisitGroup, VisitRecord, VisitsAnalysis};
 use interloper_findings::{Finding, Verdict};
+use interloper_model::schema;
 use serde::{Deserialize, Serialize};
 
 use crate::terminal::{BOLD, DIM, Painter, TerminalStyle};
 use crate::text::{clean, esc};
 use crate::{Header, ReportMeta};
 
-/// The JSON schema name of a visits report.
-pub const VISITS_SCHEMA: &str = "interloper.visits/v1";
-
 /// What `interloper visits --json` prints.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VisitsReport {
-    /// Schema (always [`VISITS_SCHEMA`]), tool, time and command line.
+    /// Schema (always [`schema::VISITS`]), tool, time and command line.
     #[serde(flatten)]
     pub header: Header,
     /// The one-sentence answer.
@@ -72,7 +70,7 @@ impl VisitsReport {
             v
         };
         VisitsReport {
-            header: Header::new(VISITS_SCHEMA, &meta),
+            header: Header::new(schema::VISITS, &meta),
             verdict: analysis.verdict,
             findings: analysis.findings,
             summary: VisitsSummary {
@@ -323,15 +321,14 @@ pub fn render_visits_html(report: &VisitsReport, out: &mut impl Write) -> io::Re
 mod tests {
     use super::*;
     use interloper_findings::visits::{
-        Claimed, Downloads, HelloSeen, Judgement, ProxySigns, SCHEMA_VISIT, StackFamily,
-        analyse_visits,
+        Claimed, Downloads, HelloSeen, Judgement, ProxySigns, StackFamily, analyse_visits,
     };
 
     /// Everything in a record that a visitor (or something on their path) controls.
     fn hostile() -> VisitRecord {
         let x = "<script>alert(1)</script>";
         VisitRecord {
-            schema: SCHEMA_VISIT.into(),
+            schema: schema::VISIT.into(),
             visit: "ABCD2345".into(),
             time_unix_ms: 0,
             client_network: Some(x.into()),

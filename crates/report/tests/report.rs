@@ -78,7 +78,7 @@ fn documented_example_parses_as_a_report() {
     let end = start + doc[start..].find("\n```").expect("end of the block");
     let r: Report = serde_json::from_str(&doc[start..end]).expect("the example is a report");
     assert_eq!(r.header.schema, "interloper.report/v1");
-    assert_eq!(r.header.schema, REPORT_SCHEMA);
+    assert_eq!(r.header.schema, schema::REPORT);
     // And it renders.
     assert!(terminal(&r, false, 80).lines().count() > 5);
     assert_balanced(&html(&r));

@@ -1,19 +1,16 @@
 //! `interloper tls`: one fresh connection to a URL, its chain judged by the TLS path step,
 //! our own hello fingerprinted, and (when given) a witness or a passthrough asked.
 
-use std::net::SocketAddr;
-
 use base64::Engine as _;
-use interloper_chain::{CertFacts, ProductMatch, Reference, TrustResult};
-use interloper_model::{ErrorKind, HelloShape, Phase, RequestRecord};
+use interloper_chain::Reference;
+use interloper_model::{ErrorKind, HelloShape, Phase, RequestRecord, schema};
 use interloper_probe::{ConnectionPolicy, Probe, ProbeConfig, Target};
-use serde::Serialize;
 
-use super::witness::{PassthroughView, WitnessView, ask_passthrough, ask_witness};
-use super::{HelloFingerprints, TlsPath, fingerprints};
-
-/// JSON schema of `interloper tls --json`.
-pub const TLS_SCHEMA: &str = "interloper.tls/v1";
+use super::witness::{ask_passthrough, ask_witness};
+use super::{
+    HelloShapeResult, JudgeSession as _, ShapeOutcome, TlsExamination, TlsNegotiated, TlsPath,
+    WitnessView, fingerprints,
+};
 
 /// Bytes of a response body read at most: the chain is what matters here.
 const BODY_LIMIT: u64 = 1 << 20;
@@ -32,52 +29,6 @@ pub struct TlsRequest {
     /// ClientHello shapes tried, one fresh connection each (the classic one is the connection
     /// examined; empty: classic only, not reported).
     pub hello_shapes: Vec<HelloShape>,
-}
-
-/// What the path did with one hello shape.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ShapeOutcome {
-    /// The handshake completed in ordinary time.
-    Accepted,
-    /// The handshake took seconds, or never finished within the time limit.
-    Stalled,
-    /// The connection was reset or closed without a TLS answer.
-    Reset,
-    /// A TLS alert (or a TLS error) ended the handshake.
-    Alert,
-    /// The connection failed before the hello (DNS, TCP): says nothing about the shape.
-    Failed,
-}
-
-impl ShapeOutcome {
-    /// Lower-case name, as in JSON.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ShapeOutcome::Accepted => "accepted",
-            ShapeOutcome::Stalled => "stalled",
-            ShapeOutcome::Reset => "reset",
-            ShapeOutcome::Alert => "alert",
-            ShapeOutcome::Failed => "failed",
-        }
-    }
-}
-
-/// One hello shape's connection.
-#[derive(Debug, Clone, Serialize)]
-pub struct HelloShapeResult {
-    /// `classic`, `pq` or `large`.
-    pub shape: HelloShape,
-    /// What the path did with it.
-    pub outcome: ShapeOutcome,
-    /// The key-exchange group negotiated (`X25519MLKEM768` when the server does ML-KEM).
-    pub group: Option<String>,
-    /// Bytes of our ClientHello (the handshake message).
-    pub hello_bytes: Option<usize>,
-    /// Handshake time (ms).
-    pub tls_ms: Option<f64>,
-    /// The error, when the request failed.
-    pub error: Option<String>,
 }
 
 /// A handshake this much slower than the classic one (and over 750 ms) is a stall, by the
@@ -154,71 +105,6 @@ async fn try_shapes(
     Ok(out)
 }
 
-/// Everything the TLS path step found for one URL (schema [`TLS_SCHEMA`],
-/// docs/tls-json.md).
-#[derive(Debug, Serialize)]
-pub struct TlsExamination {
-    /// Always [`TLS_SCHEMA`].
-    pub schema: &'static str,
-    /// The URL examined.
-    pub url: String,
-    /// Verdict: status, confidence, product, rule, summary.
-    pub verdict: Option<interloper_chain::PathVerdict>,
-    /// The chain as presented, with facts per certificate.
-    pub chain: Vec<CertFacts>,
-    /// The chain as presented, DER in base64, leaf first (what `--reference` reads back).
-    pub chain_der: Vec<String>,
-    /// Trust against public and local roots.
-    pub trust: Option<TrustResult>,
-    /// Products recognised.
-    pub products: Vec<ProductMatch>,
-    /// Every piece of evidence, in order.
-    pub evidence: Vec<interloper_chain::Signal>,
-    /// What the connection negotiated.
-    pub negotiated: TlsNegotiated,
-    /// Our own ClientHello's fingerprints.
-    pub client_hello: Option<HelloFingerprints>,
-    /// What the witness saw.
-    pub witness: Option<WitnessView>,
-    /// Whether our hello reached the passthrough.
-    pub passthrough: Option<PassthroughView>,
-    /// Why there is no verdict (the connection failed).
-    pub error: Option<String>,
-    /// What the path did with each ClientHello shape (classic first).
-    pub hello_shapes: Vec<HelloShapeResult>,
-}
-
-/// Negotiated parameters.
-#[derive(Debug, Default, Serialize)]
-pub struct TlsNegotiated {
-    /// TLS version.
-    pub version: Option<String>,
-    /// Cipher suite.
-    pub cipher: Option<String>,
-    /// ALPN.
-    pub alpn: Option<String>,
-    /// The address connected to.
-    pub remote_addr: Option<SocketAddr>,
-    /// Handshake time (ms).
-    pub tls_ms: Option<f64>,
-    /// Key-exchange group.
-    pub group: Option<String>,
-}
-
-impl TlsExamination {
-    /// Whether the verdict is clean (no verdict — a failed connection — is not) and the path
-    /// accepted every hello shape tried.
-    pub fn is_clean(&self) -> bool {
-        self.verdict
-            .as_ref()
-            .is_some_and(|v| v.status == interloper_chain::PathStatus::Clean)
-            && self
-                .hello_shapes
-                .iter()
-                .all(|s| s.outcome == ShapeOutcome::Accepted)
-    }
-}
-
 /// Connect once to `request.url` and judge what it presents.
 ///
 /// The chain is judged by the analysis, not by the handshake: the handshake completes whatever
@@ -239,7 +125,7 @@ pub async fn examine(
         .request(&target, 0)
         .await;
     let mut result = TlsExamination {
-        schema: TLS_SCHEMA,
+        schema: schema::TLS,
         url: target.url.to_string(),
         verdict: None,
         chain: Vec::new(),
@@ -309,46 +195,13 @@ pub async fn examine(
         .trim_start_matches('[')
         .trim_end_matches(']')
         .to_string();
-    let report = path.analyse(&tls, &host, witness, request.reference.clone());
+    let report = path.judge(&tls, &host, witness, request.reference.clone());
     result.verdict = Some(report.verdict);
     result.chain = report.certificates;
     result.trust = Some(report.trust);
     result.products = report.products;
     result.evidence = report.evidence;
     Ok(result)
-}
-
-/// The reference a previous `interloper tls --json` gives (one object or an array): the entry
-/// for `url`, or the first one.
-pub fn reference_from_json(bytes: &[u8], url: &str) -> Result<Reference, String> {
-    let v: serde_json::Value = serde_json::from_slice(bytes)
-        .map_err(|e| format!("not the JSON of `interloper tls --json` ({e})"))?;
-    let entries: Vec<&serde_json::Value> = match &v {
-        serde_json::Value::Array(a) => a.iter().collect(),
-        other => vec![other],
-    };
-    let entry = entries
-        .iter()
-        .find(|e| e["url"].as_str() == Some(url))
-        .or(entries.first())
-        .filter(|e| e["schema"].as_str() == Some(TLS_SCHEMA))
-        .ok_or_else(|| format!("no {TLS_SCHEMA} result in it"))?;
-    let chain = entry["chain_der"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|c| c.as_str())
-                .filter_map(|c| base64::engine::general_purpose::STANDARD.decode(c).ok())
-                .collect()
-        })
-        .unwrap_or_default();
-    Ok(Reference {
-        chain,
-        negotiated: interloper_chain::Negotiated {
-            tls_version: entry["negotiated"]["version"].as_str().map(str::to_string),
-            alpn: entry["negotiated"]["alpn"].as_str().map(str::to_string),
-        },
-    })
 }
 
 #[cfg(test)]

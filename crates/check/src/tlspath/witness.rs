@@ -3,124 +3,13 @@
 
 use std::time::{Duration, Instant};
 
-use interloper_model::ErrorKind;
+use interloper_model::{ErrorKind, schema};
 
-use interloper_chain::{WitnessComparison, sha256_hex};
+use interloper_chain::sha256_hex;
 use interloper_probe::{ConnectionPolicy, Probe, ProbeConfig, Target};
-use interloper_protocol::{
-    EchoHello, HellosAnswer, PATH_HELLO, PATH_HELLOS, PATH_INFO, SCHEMA_HELLO, SCHEMA_HELLOS,
-};
-use interloper_wire::stacks::{StackMatch, identify};
-use serde::Serialize;
+use interloper_protocol::{EchoHello, HellosAnswer, PATH_HELLO, PATH_HELLOS, PATH_INFO};
 
-use super::{HelloFingerprints, fingerprints};
-
-/// What the witness reported, reduced to what we compare.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct WitnessView {
-    /// The witness URL asked.
-    pub url: String,
-    /// client_random the witness received (hex).
-    pub client_random: Option<String>,
-    /// JA4 the witness computed.
-    pub ja4: Option<String>,
-    /// SHA-256 of each certificate it served, leaf first.
-    pub served_chain_sha256: Vec<String>,
-    /// Its own time from request received to response written (ms).
-    pub server_ms: Option<f64>,
-    /// Our time to first byte for that request (ms).
-    pub client_ttfb_ms: Option<f64>,
-    /// Our ClientHello on that connection.
-    pub client: Option<HelloFingerprints>,
-    /// SHA-256 of each certificate we received on that connection.
-    pub received_chain_sha256: Vec<String>,
-    /// Negotiated ALPN as the witness saw it.
-    pub alpn: Option<String>,
-    /// Negotiated TLS version as the witness saw it.
-    pub tls_version: Option<String>,
-    /// Error, when the witness could not be asked.
-    pub error: Option<String>,
-    /// Repeated requests to the witness: (our TTFB ms, its own time ms) each.
-    pub samples: Vec<WitnessSample>,
-    /// For a passthrough recorder: whether our hello arrived.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub passthrough_seen: Option<bool>,
-    /// When the hello that reached the witness is not ours: the TLS stack its JA4 identifies
-    /// (data/hello-stacks.toml), i.e. what the box on the path is built on.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub upstream_stack: Option<StackMatch>,
-}
-
-/// One repeated request to the witness.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
-pub struct WitnessSample {
-    /// Our time to first byte (ms); None when the request failed.
-    pub client_ttfb_ms: Option<f64>,
-    /// The witness's own time (Server-Timing), ms.
-    pub server_ms: Option<f64>,
-    /// Whole request (ms).
-    pub total_ms: Option<f64>,
-}
-
-impl WitnessView {
-    /// A passthrough's answer as a witness comparison: it saw our random or it did not; it
-    /// serves no chain of its own.
-    pub fn from_passthrough(seen: bool) -> WitnessView {
-        WitnessView {
-            passthrough_seen: Some(seen),
-            ..WitnessView::unanswered(String::new())
-        }
-    }
-
-    /// The view of a witness not asked yet: nothing seen, nothing compared.
-    fn unanswered(url: String) -> WitnessView {
-        WitnessView {
-            url,
-            client_random: None,
-            ja4: None,
-            served_chain_sha256: Vec::new(),
-            server_ms: None,
-            client_ttfb_ms: None,
-            client: None,
-            received_chain_sha256: Vec::new(),
-            alpn: None,
-            tls_version: None,
-            error: None,
-            samples: Vec::new(),
-            passthrough_seen: None,
-            upstream_stack: None,
-        }
-    }
-
-    /// The stack that sent the hello the witness received, when that hello is not ours (a
-    /// different client_random) and its JA4 is in the knowledge file.
-    fn upstream_hello_stack(&self) -> Option<StackMatch> {
-        let ours = self.client.as_ref()?;
-        let theirs = self.client_random.as_ref()?;
-        if theirs.eq_ignore_ascii_case(&ours.client_random) {
-            return None;
-        }
-        identify(self.ja4.as_deref()?)
-    }
-
-    /// The comparison in the chain analysis' terms.
-    pub fn comparison(&self) -> Option<WitnessComparison> {
-        if let Some(seen) = self.passthrough_seen {
-            return Some(WitnessComparison {
-                client_random_equal: Some(seen),
-                chain_equal: None,
-            });
-        }
-        let ours = self.client.as_ref()?;
-        let theirs = self.client_random.as_ref()?;
-        let served_leaf = self.served_chain_sha256.first()?;
-        let received_leaf = self.received_chain_sha256.first()?;
-        Some(WitnessComparison {
-            client_random_equal: Some(theirs.eq_ignore_ascii_case(&ours.client_random)),
-            chain_equal: Some(served_leaf.eq_ignore_ascii_case(received_leaf)),
-        })
-    }
-}
+use super::{PassthroughView, WitnessSample, WitnessView, fingerprints};
 
 /// Ask the witness at `url` what it saw of one fresh connection of ours.
 ///
@@ -177,8 +66,8 @@ pub async fn ask_witness(
             return view;
         }
     };
-    if hello.schema != SCHEMA_HELLO {
-        view.error = Some(format!("{url} did not answer with {SCHEMA_HELLO}"));
+    if hello.schema != schema::ECHO_HELLO {
+        view.error = Some(format!("{url} did not answer with {}", schema::ECHO_HELLO));
         return view;
     }
     view.server_ms = Some(hello.server_ms());
@@ -264,31 +153,6 @@ fn server_timing_ms(v: &str) -> Option<f64> {
         .filter(|d| d.is_finite() && *d >= 0.0)
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn server_timing_parses() {
-        assert_eq!(super::server_timing_ms("witness;dur=0.25"), Some(0.25));
-        assert_eq!(super::server_timing_ms("witness"), None);
-        assert_eq!(super::server_timing_ms("witness;dur=-1"), None);
-    }
-}
-
-/// What a passthrough recorder (`interloper echo --passthrough`) says of our hello.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct PassthroughView {
-    /// The API URL asked.
-    pub api: String,
-    /// The client_random we sent (hex).
-    pub client_random: String,
-    /// Whether a hello with that random reached the passthrough; None when it could not be asked.
-    pub seen: Option<bool>,
-    /// JA4 of the hellos it recorded with that random.
-    pub ja4: Vec<String>,
-    /// Why it could not be asked.
-    pub error: Option<String>,
-}
-
 /// Ask a passthrough's API whether a hello with `client_random` arrived. A hello that did not
 /// arrive was answered by something else on the way: proof of interception for that port.
 pub async fn ask_passthrough(
@@ -335,11 +199,12 @@ pub async fn ask_passthrough(
         }
         let answer = serde_json::from_slice::<HellosAnswer>(&body)
             .ok()
-            .filter(|a| a.schema == SCHEMA_HELLOS);
+            .filter(|a| a.schema == schema::ECHO_HELLOS);
         let Some(answer) = answer else {
             view.error = Some(format!(
-                "{api} answered {} without {SCHEMA_HELLOS}: is it a passthrough's --api?",
-                rec.status.unwrap_or_default()
+                "{api} answered {} without {}: is it a passthrough's --api?",
+                rec.status.unwrap_or_default(),
+                schema::ECHO_HELLOS
             ));
             return view;
         };
@@ -352,4 +217,14 @@ pub async fn ask_passthrough(
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     view
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn server_timing_parses() {
+        assert_eq!(super::server_timing_ms("witness;dur=0.25"), Some(0.25));
+        assert_eq!(super::server_timing_ms("witness"), None);
+        assert_eq!(super::server_timing_ms("witness;dur=-1"), None);
+    }
 }

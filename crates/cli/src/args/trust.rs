@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 
 use interloper_chain::Pin;
-use interloper_check::tlspath::TlsPathOptions;
+use interloper_chain::{TlsPath, TlsPathOptions, TrustFiles};
 use interloper_probe::ProbeConfig;
 
 use super::parse;
@@ -77,6 +77,29 @@ impl Trust {
             products: None,
         }
     }
+}
+
+/// This machine's files and OS trust store, read for the chain judgement (`tls`, `pcap`):
+/// the binary reads, `interloper_chain::TlsPath` judges.
+struct LocalTrustFiles;
+
+impl TrustFiles for LocalTrustFiles {
+    fn read(&self, path: &std::path::Path) -> std::io::Result<Vec<u8>> {
+        std::fs::read(path)
+    }
+
+    fn os_roots(&self) -> (Vec<Vec<u8>>, Vec<String>) {
+        let loaded = rustls_native_certs::load_native_certs();
+        (
+            loaded.certs.iter().map(|c| c.as_ref().to_vec()).collect(),
+            loaded.errors.iter().map(ToString::to_string).collect(),
+        )
+    }
+}
+
+/// The chain judgement `opts` describes, its files read from this machine.
+pub fn load_tls_path(opts: &TlsPathOptions) -> anyhow::Result<TlsPath> {
+    Ok(TlsPath::load(opts, &LocalTrustFiles)?)
 }
 
 /// `-k`: carry on when the chain does not verify.

@@ -2,9 +2,8 @@
 //!
 //! The pipeline lives in `interloper_check::run_check`; this file maps the flags to a
 //! [`CheckPlan`], draws progress bars from the engine's [`Observer`] calls, and writes the
-//! outcome as a terminal, JSON or HTML report with an exit code.
+//! outcome's report like every other command's (`out::write_report`) with an exit code.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,18 +11,17 @@ use std::time::Duration;
 use anyhow::Context as _;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use interloper_check::{
-    CheckOutcome, CheckPlan, Discovery, HelloShapes, Limits, ManifestSource, Observer, Samples,
-    Sampling, run_check,
+    CheckPlan, Discovery, HelloShapes, Limits, ManifestSource, Observer, Samples, Sampling,
+    run_check,
 };
-use interloper_findings::Severity;
-use interloper_report::{TerminalStyle, render_html, render_json, render_terminal};
 
-use crate::args::{ConnectArgs, Insecure, Trust, parse};
+use crate::args::{ConnectArgs, Insecure, ReportArgs, Trust, parse};
 use crate::exit::Exit;
-use crate::out::Style;
+use crate::out::{Style, write_report};
 
 /// Arguments of `interloper check`.
 #[derive(Debug, clap::Args)]
+#[command(mut_arg("json", |a| a.help("Print the report as JSON (schema interloper.report/v1, see docs/report-json.md)")))]
 pub struct Args {
     /// Page URLs; several URLs are instances of one app and are compared.
     #[arg(required = true, value_name = "URL")]
@@ -62,15 +60,8 @@ pub struct Args {
     /// connections per extra shape and target.
     #[arg(long, value_name = "LIST", default_value = "classic,pq,large", value_parser = parse::hello_shapes)]
     pub hello_shapes: parse::HelloShapeList,
-    /// Write a self-contained HTML report to FILE.
-    #[arg(long, value_name = "FILE")]
-    pub html: Option<PathBuf>,
-    /// Print the report as JSON (schema interloper.report/v1, see docs/report-json.md).
-    #[arg(long)]
-    pub json: bool,
-    /// Exit 1 when a finding is at or above this severity (info, warning, error, critical).
-    #[arg(long, value_name = "SEVERITY", default_value = "warning", value_parser = parse::severity)]
-    pub fail_on: Severity,
+    #[command(flatten)]
+    pub report: ReportArgs,
     #[command(flatten)]
     pub trust: Trust,
     #[command(flatten)]
@@ -139,27 +130,6 @@ impl Args {
     }
 }
 
-/// Where and how the outcome is written.
-pub struct Output {
-    /// `--json`.
-    pub json: bool,
-    /// `--html FILE`.
-    pub html: Option<PathBuf>,
-    /// `--fail-on`.
-    pub fail_on: Severity,
-}
-
-impl Args {
-    /// The output settings of these flags.
-    pub fn output(&self) -> Output {
-        Output {
-            json: self.json,
-            html: self.html.clone(),
-            fail_on: self.fail_on,
-        }
-    }
-}
-
 /// Progress bars, one per target, on a terminal only.
 struct Bars {
     bars: Vec<ProgressBar>,
@@ -213,48 +183,15 @@ impl Observer for Bars {
 /// Run `interloper check`.
 pub async fn run(args: Args, style: Style) -> anyhow::Result<Exit> {
     let plan = args.plan()?;
-    run_plan(&plan, &args.output(), style).await
+    run_plan(&plan, &args.report, style).await
 }
 
 /// Run a plan and write its outcome: problems when a finding reaches `--fail-on`.
-pub async fn run_plan(plan: &CheckPlan, output: &Output, style: Style) -> anyhow::Result<Exit> {
+pub async fn run_plan(plan: &CheckPlan, output: &ReportArgs, style: Style) -> anyhow::Result<Exit> {
     let bars = Arc::new(Bars::new(plan.targets.len(), style.progress));
     let outcome = run_check(plan, bars).await?;
-    write_outcome(&outcome, output, style)?;
+    write_report(&outcome.report, output, style)?;
     Ok(Exit::from_findings(outcome.worst(), output.fail_on))
-}
-
-fn write_outcome(outcome: &CheckOutcome, output: &Output, style: Style) -> anyhow::Result<()> {
-    let report = &outcome.report;
-    if let Some(path) = &output.html {
-        let mut f = std::io::BufWriter::new(
-            std::fs::File::create(path).with_context(|| format!("--html {}", path.display()))?,
-        );
-        render_html(report, &mut f)?;
-        f.flush()?;
-    }
-    let stdout = std::io::stdout();
-    let mut w = stdout.lock();
-    if output.json {
-        render_json(report, &mut w)?;
-    } else {
-        render_terminal(
-            report,
-            &mut w,
-            TerminalStyle {
-                color: style.color,
-                width: crate::out::terminal_width(),
-            },
-        )?;
-        for n in &report.notes {
-            writeln!(w, "{}", style.dim(&format!("note: {n}")))?;
-        }
-        if let Some(path) = &output.html {
-            writeln!(w, "HTML report: {}", path.display())?;
-        }
-    }
-    w.flush()?;
-    Ok(())
 }
 
 #[cfg(test)]

@@ -9,11 +9,13 @@ use std::path::{Path, PathBuf};
 
 use interloper_lab::{Lab, LabConfig, SCENARIOS, Scenario, ScenarioFile};
 
+use crate::args::ReportArgs;
 use crate::exit::Exit;
 use crate::out::Style;
 
 /// Arguments of `interloper demo`.
 #[derive(Debug, clap::Args)]
+#[command(mut_arg("json", |a| a.help("Print the report as JSON (schema interloper.report/v1)")))]
 pub struct Args {
     /// Scenario to run (see --list).
     #[arg(long, default_value = "inspection", value_name = "NAME")]
@@ -27,12 +29,8 @@ pub struct Args {
     /// Requests per asset.
     #[arg(short = 'n', long, default_value_t = 40, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub samples: u32,
-    /// Print the report as JSON (schema interloper.report/v1).
-    #[arg(long)]
-    pub json: bool,
-    /// Also write the self-contained HTML report to FILE.
-    #[arg(long, value_name = "FILE")]
-    pub html: Option<PathBuf>,
+    #[command(flatten)]
+    pub report: ReportArgs,
 }
 
 /// `interloper demo`.
@@ -51,18 +49,12 @@ pub async fn run(args: Args, style: Style) -> anyhow::Result<Exit> {
 
     let mut plan = lab.check_plan(args.samples);
     plan.command = std::env::args().collect();
-    let output = super::check::Output {
-        json: args.json,
-        html: args.html.clone(),
-        fail_on: interloper_findings::Severity::Warning,
-    };
-
-    if !args.json {
+    if !args.report.json {
         let mut w = stdout.lock();
         writeln!(
             w,
             "{}",
-            style.dim(&format!(
+            style.terminal().dim(&format!(
                 "demo ({}): {}\n  check {} requests per asset, lab public CA as the public roots, \
                  any inspection CA installed locally (as on a managed laptop)",
                 scenario.name, scenario.about, args.samples
@@ -76,19 +68,21 @@ pub async fn run(args: Args, style: Style) -> anyhow::Result<Exit> {
             writeln!(
                 w,
                 "{}",
-                style.dim(&format!("  instance {}: {}{witness}", i + 1, inst.url()))
+                style
+                    .terminal()
+                    .dim(&format!("  instance {}: {}{witness}", i + 1, inst.url()))
             )?;
         }
         writeln!(w)?;
     }
-    let code = super::check::run_plan(&plan, &output, style).await;
+    let code = super::check::run_plan(&plan, &args.report, style).await;
     lab.shutdown().await;
-    if !args.json && code.is_ok() && origin_is_broken(&scenario.lab) {
+    if !args.report.json && code.is_ok() && origin_is_broken(&scenario.lab) {
         let mut w = stdout.lock();
         writeln!(
             w,
             "\n{}",
-            style.dim(&format!(
+            style.terminal().dim(&format!(
                 "On the server, this command would confirm the cause (docs/lint.md):\n  {LINT_COMMAND}"
             ))
         )?;

@@ -8,16 +8,17 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
-use interloper_findings::{Severity, ThresholdConfig, analyse_browser};
+use interloper_findings::{ThresholdConfig, analyse_browser};
 use interloper_har::{HarSummary, ReadOptions};
 use interloper_report::HarReport;
 
-use crate::args::parse;
+use crate::args::ReportArgs;
 use crate::exit::Exit;
 use crate::out::Style;
 
 /// Arguments of `interloper har`.
 #[derive(Debug, clap::Args)]
+#[command(mut_arg("json", |a| a.help("Print the report as JSON (schema interloper.har/v1, see docs/har.md)")))]
 pub struct Args {
     /// HAR files (Chrome/Edge, Firefox, Safari, Playwright, Charles, Fiddler, mitmproxy), `-`
     /// for standard input. Several files (users, or before/after) are compared like instances.
@@ -26,15 +27,8 @@ pub struct Args {
     /// Entries analysed per file at most; later ones are counted, not kept.
     #[arg(long, value_name = "N", default_value_t = ReadOptions::default().max_records)]
     pub max_entries: usize,
-    /// Print the report as JSON (schema interloper.har/v1, see docs/har.md).
-    #[arg(long)]
-    pub json: bool,
-    /// Also write the report as one self-contained HTML page to FILE.
-    #[arg(long, value_name = "FILE")]
-    pub html: Option<PathBuf>,
-    /// Exit 1 when a finding is at or above this severity (info, warning, error, critical).
-    #[arg(long, value_name = "SEVERITY", default_value = "warning", value_parser = parse::severity)]
-    pub fail_on: Severity,
+    #[command(flatten)]
+    pub report: ReportArgs,
 }
 
 /// Run `interloper har`: problems when a finding is at or above `--fail-on`.
@@ -71,7 +65,7 @@ fn run_blocking(args: Args, style: Style) -> anyhow::Result<Exit> {
     };
     let (mut targets, mut browsers, mut files) = (Vec::new(), Vec::new(), Vec::new());
     let mut labels: Vec<String> = Vec::new();
-    let show_progress = style.color && !args.json;
+    let show_progress = style.color && !args.report.json;
     for path in &args.files {
         let (input, len) = open(path)?;
         let bar = crate::out::byte_progress(len, &path.display().to_string(), show_progress);
@@ -93,8 +87,8 @@ fn run_blocking(args: Args, style: Style) -> anyhow::Result<Exit> {
     let analysis = analyse_browser(&targets, &browsers, &ThresholdConfig::default());
     let worst = analysis.worst();
     let report = HarReport::new(analysis, targets, files, crate::out::report_meta());
-    crate::out::write_report(&report, args.json, args.html.as_deref(), style)?;
-    Ok(Exit::from_findings(worst, args.fail_on))
+    crate::out::write_report(&report, &args.report, style)?;
+    Ok(Exit::from_findings(worst, args.report.fail_on))
 }
 
 #[cfg(test)]

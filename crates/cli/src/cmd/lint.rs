@@ -6,16 +6,16 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 
-use interloper_findings::Severity;
 use interloper_lint::{DjangoSource, LintPlan, NginxSource};
 use interloper_report::{LintInput, LintReport};
 
-use crate::args::parse;
+use crate::args::ReportArgs;
 use crate::exit::Exit;
 use crate::out::Style;
 
 /// Arguments of `interloper lint`.
 #[derive(Debug, clap::Args)]
+#[command(mut_arg("json", |a| a.help("Print the report as JSON (schema interloper.lint/v1, see docs/lint.md)")))]
 pub struct Args {
     /// nginx configuration to read: a file (its includes are read too) or saved `nginx -T`
     /// output.
@@ -55,15 +55,8 @@ pub struct Args {
     /// instance serves it at (repeatable).
     #[arg(long, value_name = "FILE|URL")]
     pub compare_manifest: Vec<String>,
-    /// Print the report as JSON (schema interloper.lint/v1, see docs/lint.md).
-    #[arg(long)]
-    pub json: bool,
-    /// Also write the report as one self-contained HTML page to FILE.
-    #[arg(long, value_name = "FILE")]
-    pub html: Option<PathBuf>,
-    /// Exit 1 when a finding is at or above this severity (info, warning, error, critical).
-    #[arg(long, value_name = "SEVERITY", default_value = "warning", value_parser = parse::severity)]
-    pub fail_on: Severity,
+    #[command(flatten)]
+    pub report: ReportArgs,
 }
 
 /// Run `interloper lint`: problems when a finding is at or above `--fail-on`.
@@ -170,6 +163,6 @@ fn run_blocking(args: Args, fetched: Vec<(String, Vec<u8>)>, style: Style) -> an
         outcome.django.map(serde_json::to_value).transpose()?,
         crate::out::report_meta(),
     );
-    crate::out::write_report(&report, args.json, args.html.as_deref(), style)?;
-    Ok(Exit::from_findings(worst, args.fail_on))
+    crate::out::write_report(&report, &args.report, style)?;
+    Ok(Exit::from_findings(worst, args.report.fail_on))
 }

@@ -12,18 +12,19 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
-use interloper_findings::{Severity, analyse_logs};
+use interloper_findings::analyse_logs;
 use interloper_logs::{
     DETECT_BYTES, DETECT_LINES, Format, GatherOptions, Gatherer, Layout, detect_layout,
 };
 use interloper_report::LogReport;
 
-use crate::args::parse;
+use crate::args::{ReportArgs, parse};
 use crate::exit::Exit;
 use crate::out::Style;
 
 /// Arguments of `interloper logs`.
 #[derive(Debug, clap::Args)]
+#[command(mut_arg("json", |a| a.help("Print the report as JSON (schema interloper.logs/v1, see docs/logs.md)")))]
 pub struct Args {
     /// Access logs: nginx or Apache (combined), HAProxy (httplog), or JSON lines (Avi / NSX
     /// ALB application logs, nginx `escape=json`); gzip files are read as gzip whatever their name, `-` is stdin.
@@ -41,15 +42,8 @@ pub struct Args {
     /// A static request slower than this counts as slow.
     #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse::duration)]
     pub slow: Duration,
-    /// Print the report as JSON (schema interloper.logs/v1, see docs/logs.md).
-    #[arg(long)]
-    pub json: bool,
-    /// Also write the report as one self-contained HTML page to FILE.
-    #[arg(long, value_name = "FILE")]
-    pub html: Option<PathBuf>,
-    /// Exit 1 when a finding is at or above this severity (info, warning, error, critical).
-    #[arg(long, value_name = "SEVERITY", default_value = "warning", value_parser = parse::severity)]
-    pub fail_on: Severity,
+    #[command(flatten)]
+    pub report: ReportArgs,
 }
 
 /// Run `interloper logs`: problems when a finding is at or above `--fail-on`.
@@ -189,7 +183,7 @@ fn run_blocking(args: Args, style: Style) -> anyhow::Result<Exit> {
         slow_ms: args.slow.as_secs_f64() * 1000.0,
         ..GatherOptions::default()
     });
-    let show_progress = style.color && !args.json;
+    let show_progress = style.color && !args.report.json;
     for path in &args.files {
         read_file(&mut gatherer, path, args.format.as_ref(), show_progress)?;
     }
@@ -207,8 +201,8 @@ fn run_blocking(args: Args, style: Style) -> anyhow::Result<Exit> {
     let analysis = analyse_logs(&evidence);
     let worst = analysis.findings.iter().map(|f| f.severity).max();
     let report = LogReport::new(analysis, evidence, crate::out::report_meta());
-    crate::out::write_report(&report, args.json, args.html.as_deref(), style)?;
-    Ok(Exit::from_findings(worst, args.fail_on))
+    crate::out::write_report(&report, &args.report, style)?;
+    Ok(Exit::from_findings(worst, args.report.fail_on))
 }
 
 #[cfg(test)]

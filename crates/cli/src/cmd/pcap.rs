@@ -2,8 +2,9 @@
 //! the seconds went, who ended it, who spoke TLS — with findings from the same catalogue.
 //!
 //! The files are opened here and streamed through `interloper_flows` (pure, bounded); the
-//! findings crate judges the connections, `check::tlspath` judges chains visible in the clear
-//! (TLS ≤ 1.2) with the same roots as `tls`, and the report crate renders.
+//! findings crate judges the connections, `interloper_chain::TlsPath` judges chains visible in
+//! the clear (TLS ≤ 1.2) with the same roots as `tls`, and the report crate renders. Only pure
+//! crates: nothing here needs the I/O `check` crate.
 
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
@@ -12,20 +13,22 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
-use interloper_check::tlspath::{TlsPath, to_findings_evidence};
-use interloper_findings::{PcapThresholds, Severity, analyse_flows};
+use interloper_findings::{PcapThresholds, analyse_flows};
 use interloper_flows::{
     Analyzer, Connection, Flows, FoundHello, HelloScanner, Options, PacketSink, read_into,
 };
 use interloper_model::TlsInfo;
+use interloper_report::tls::{negotiated_of, presented_session, tls_evidence};
 use interloper_report::{HelloLine, PcapReport, PcapSource};
 
-use crate::args::{Trust, parse};
+use crate::args::{ReportArgs, Trust, parse};
 use crate::exit::Exit;
 use crate::out::Style;
 
 /// Arguments of `interloper pcap`.
 #[derive(Debug, clap::Args)]
+#[command(mut_arg("json", |a| a.help("Print the report as JSON (schema interloper.pcap/v1, see docs/pcap.md)")))]
+#[command(mut_arg("html", |a| a.help("Also write the report as one self-contained HTML page to FILE (one lane per connection)")))]
 pub struct Args {
     /// Captures (pcap or pcapng; Ethernet, VLAN, Linux cooked SLL/SLL2, loopback or raw IP),
     /// `-` for standard input, e.g. from `tcpdump -w -`.
@@ -49,16 +52,8 @@ pub struct Args {
     /// line (schema interloper.hello/v1).
     #[arg(long, conflicts_with = "html")]
     pub hellos_only: bool,
-    /// Print the report as JSON (schema interloper.pcap/v1, see docs/pcap.md).
-    #[arg(long)]
-    pub json: bool,
-    /// Also write the report as one self-contained HTML page to FILE (one lane per
-    /// connection).
-    #[arg(long, value_name = "FILE")]
-    pub html: Option<PathBuf>,
-    /// Exit 1 when a finding is at or above this severity (info, warning, error, critical).
-    #[arg(long, value_name = "SEVERITY", default_value = "warning", value_parser = parse::severity)]
-    pub fail_on: Severity,
+    #[command(flatten)]
+    pub report: ReportArgs,
     #[command(flatten)]
     pub trust: Trust,
 }
@@ -172,8 +167,8 @@ fn run_blocking(args: Args, style: Style) -> anyhow::Result<Exit> {
         filtered_out,
         crate::out::report_meta(),
     );
-    crate::out::write_report(&report, args.json, args.html.as_deref(), style)?;
-    Ok(Exit::from_findings(worst, args.fail_on))
+    crate::out::write_report(&report, &args.report, style)?;
+    Ok(Exit::from_findings(worst, args.report.fail_on))
 }
 
 /// The chain analysis of every connection whose certificates were in the clear, one per
@@ -190,7 +185,8 @@ fn visible_chains(
     if with_certs.is_empty() {
         return Ok(Vec::new());
     }
-    let path = TlsPath::load(&args.trust.tls_path_options())?;
+    let path = crate::args::trust::load_tls_path(&args.trust.tls_path_options())?;
+    let now = interloper_chain::time::OffsetDateTime::now_utc();
     let mut seen = std::collections::BTreeSet::new();
     let mut out = Vec::new();
     for c in with_certs {
@@ -213,8 +209,15 @@ fn visible_chains(
             // The chain analysis does not use the key-exchange group.
             group: None,
         };
-        let report = path.analyse(&info, &name, None, None);
-        out.push((c.index, to_findings_evidence(&report)));
+        let negotiated = negotiated_of(&info);
+        let report = path.analyse(
+            presented_session(&info, &negotiated),
+            &name,
+            None,
+            None,
+            now,
+        );
+        out.push((c.index, tls_evidence(&report)));
     }
     Ok(out)
 }
@@ -232,7 +235,7 @@ fn print_hellos(args: &Args, filter: &Filter, opts: Options) -> anyhow::Result<E
         if failed.is_some() || !filter.matches(h.server, h.sni.as_deref()) {
             return;
         }
-        let line = if args.json {
+        let line = if args.report.json {
             serde_json::to_writer(&mut w, &HelloLine::new(&h))
                 .map_err(io::Error::from)
                 .and_then(|()| w.write_all(b"\n"))

@@ -1,12 +1,12 @@
-//! `interloper probe URL…`: timed requests and a per-URL summary (terminal or JSON).
+//! `interloper probe URL…`: timed requests and a per-URL summary (terminal or JSON); the
+//! terminal rendering is `interloper_report::render_probe_terminal`.
 
 use std::io::Write;
 use std::time::Duration;
 
 use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressStyle};
-use interloper_model::units::{fmt_bytes, fmt_duration_ms};
-use interloper_model::{PhaseStats, ProbeReport, RequestRecord, TargetReport};
+use interloper_model::RequestRecord;
 use interloper_probe::{ConnectionPolicy, HttpVersionPref, Observer, Probe, RunOptions, Target};
 
 use crate::args::{ConnectArgs, Insecure, Roots, parse};
@@ -116,7 +116,7 @@ pub async fn execute(
         serde_json::to_writer(&mut w, &report).context("writing JSON")?;
         writeln!(w)?;
     } else {
-        render(&mut w, &report, style)?;
+        interloper_report::render_probe_terminal(&report, &mut w, style.terminal())?;
     }
     w.flush()?;
     Ok(Exit::problems_if(!report.all_ok()))
@@ -164,150 +164,4 @@ impl Observer for Progress {
             b.inc(1);
         }
     }
-}
-
-/// A phase's time as every report writes it (`-` when the phase did not happen).
-fn fmt_phase(v: Option<f64>) -> String {
-    v.map_or_else(|| "-".to_string(), fmt_duration_ms)
-}
-
-/// Human report: one block per target, aligned columns, times with their unit.
-pub fn render(w: &mut dyn Write, report: &ProbeReport, style: Style) -> std::io::Result<()> {
-    for (i, t) in report.targets.iter().enumerate() {
-        if i > 0 {
-            writeln!(w)?;
-        }
-        render_target(w, t, style)?;
-    }
-    Ok(())
-}
-
-fn render_target(w: &mut dyn Write, t: &TargetReport, style: Style) -> std::io::Result<()> {
-    let s = &t.summary;
-    let title = match &t.address {
-        Some(a) => format!("{} [{a}]", t.url),
-        None => t.url.clone(),
-    };
-    let verdict = if s.failed == 0 {
-        style.green(&format!("{} ok", s.ok))
-    } else {
-        style.red(&format!("{} ok, {} failed", s.ok, s.failed))
-    };
-    writeln!(w, "{}", style.bold(&title))?;
-    writeln!(
-        w,
-        "  {} requests: {verdict}; {} connections, {} received, {:.1} req/s",
-        s.count,
-        s.connections,
-        fmt_bytes(s.bytes_received as f64),
-        s.requests_per_sec
-    )?;
-    let sample = s.slowest.first();
-    if let Some(r) = sample {
-        let mut facts = Vec::new();
-        if let Some(v) = r.http_version {
-            facts.push(v.as_str().to_string());
-        }
-        if let Some(tls) = &r.tls {
-            facts.extend(tls.version.clone());
-            facts.extend(tls.cipher.clone());
-            if let Some(a) = &tls.alpn {
-                facts.push(format!("ALPN {a}"));
-            }
-            match (&tls.verify_error, tls.verified) {
-                (_, true) => facts.push("certificate verified".into()),
-                (Some(e), false) => facts.push(style.red(&format!("NOT verified: {e}"))),
-                (None, false) => {}
-            }
-        }
-        if let Some(a) = &r.remote_addr {
-            facts.push(format!("to {a}"));
-        }
-        if let Some(p) = &r.proxy {
-            facts.push(format!("via proxy {p}"));
-        }
-        if !facts.is_empty() {
-            writeln!(w, "  {}", facts.join(", "))?;
-        }
-    }
-    if !s.statuses.is_empty() {
-        let st: Vec<String> = s.statuses.iter().map(|(c, n)| format!("{c}×{n}")).collect();
-        writeln!(w, "  status: {}", st.join("  "))?;
-    }
-    if !s.failures.is_empty() {
-        let f: Vec<String> = s
-            .failures
-            .iter()
-            .map(|(k, n)| format!("{}×{n}", k.as_str()))
-            .collect();
-        writeln!(w, "  failures: {}", style.red(&f.join("  ")))?;
-    }
-    let rows: [(&str, &Option<PhaseStats>); 7] = [
-        ("dns", &s.phases.dns),
-        ("connect", &s.phases.connect),
-        ("tls", &s.phases.tls),
-        ("write", &s.phases.write),
-        ("ttfb", &s.phases.ttfb),
-        ("body", &s.phases.body),
-        ("total", &s.phases.total),
-    ];
-    writeln!(
-        w,
-        "  {}",
-        style.dim(&format!(
-            "{:<8}{:>9}{:>9}{:>9}{:>9}{:>9}{:>7}",
-            "phase", "min", "p50", "p90", "p99", "max", "n"
-        ))
-    )?;
-    for (name, st) in rows {
-        if let Some(p) = st {
-            writeln!(
-                w,
-                "  {:<8}{:>9}{:>9}{:>9}{:>9}{:>9}{:>7}",
-                name,
-                fmt_duration_ms(p.min),
-                fmt_duration_ms(p.p50),
-                fmt_duration_ms(p.p90),
-                fmt_duration_ms(p.p99),
-                fmt_duration_ms(p.max),
-                p.count
-            )?;
-        }
-    }
-    if s.count > 1 || s.failed > 0 {
-        writeln!(w, "  slowest:")?;
-        for r in &s.slowest {
-            let p = &r.phases;
-            let status = r.status.map_or("---".to_string(), |s| s.to_string());
-            let err = r
-                .error
-                .as_ref()
-                .map(|e| {
-                    style.red(&format!(
-                        "  {} in {}: {}",
-                        e.kind.as_str(),
-                        e.phase.as_str(),
-                        e.message
-                    ))
-                })
-                .unwrap_or_default();
-            writeln!(
-                w,
-                "    #{:<5} {status} total {:>8}  dns {} connect {} tls {} ttfb {} body {}  conn {}{}{}",
-                r.seq,
-                fmt_phase(p.total_ms),
-                fmt_phase(p.dns_ms),
-                fmt_phase(p.connect_ms),
-                fmt_phase(p.tls_ms),
-                fmt_phase(p.ttfb_ms),
-                fmt_phase(p.body_ms),
-                r.connection_id,
-                if r.reused { " (reused)" } else { "" },
-                err
-            )?;
-        }
-    } else if let Some(e) = sample.and_then(|r| r.error.as_ref()) {
-        writeln!(w, "  {}", style.red(&e.message))?;
-    }
-    Ok(())
 }

@@ -6,18 +6,17 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
-use interloper_chain::PathStatus;
-use interloper_check::tlspath::{
-    ShapeOutcome, TlsExamination, TlsPath, TlsPathOptions, TlsRequest, examine, reference_from_json,
-};
+use interloper_chain::TlsPathOptions;
+use interloper_check::tlspath::{TlsExamination, TlsRequest, examine, reference_from_json};
 use interloper_probe::Target;
 
-use crate::args::{ConnectArgs, Trust, parse};
+use crate::args::{ConnectArgs, JsonFailOn, Trust, parse};
 use crate::exit::Exit;
 use crate::out::Style;
 
 /// Arguments of `interloper tls`.
 #[derive(Debug, clap::Args)]
+#[command(mut_arg("json", |a| a.help("Print JSON (schema interloper.tls/v1, see docs/tls-json.md)")))]
 pub struct Args {
     /// HTTPS URLs to examine.
     #[arg(required = true, value_name = "URL")]
@@ -44,19 +43,18 @@ pub struct Args {
     /// (X25519MLKEM768, what browsers send), large (the pq hello over several TCP segments).
     #[arg(long, value_name = "LIST", default_value = "classic,pq,large", value_parser = parse::hello_shapes)]
     pub hello_shapes: parse::HelloShapeList,
-    /// Print JSON (schema interloper.tls/v1, see docs/tls-json.md).
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub report: JsonFailOn,
     #[command(flatten)]
     pub trust: Trust,
     #[command(flatten)]
     pub connect: ConnectArgs,
 }
 
-/// Run `interloper tls`: clean when every URL is clean, problems otherwise (a failed
-/// connection included).
+/// Run `interloper tls`: problems when what a URL shows (a failed connection included) is at
+/// or above `--fail-on` (`TlsExamination::worst`).
 pub async fn run(args: Args, style: Style) -> anyhow::Result<Exit> {
-    let path = TlsPath::load(&TlsPathOptions {
+    let path = crate::args::trust::load_tls_path(&TlsPathOptions {
         expect_cert: args.expect_cert.clone(),
         products: args.products.clone(),
         ..args.trust.tls_path_options()
@@ -110,7 +108,7 @@ pub async fn run(args: Args, style: Style) -> anyhow::Result<Exit> {
     }
     let stdout = std::io::stdout();
     let mut w = stdout.lock();
-    if args.json {
+    if args.report.json {
         if results.len() == 1 {
             serde_json::to_writer_pretty(&mut w, &results[0])?;
         } else {
@@ -118,199 +116,9 @@ pub async fn run(args: Args, style: Style) -> anyhow::Result<Exit> {
         }
         writeln!(w)?;
     } else {
-        for r in &results {
-            render(&mut w, r, style)?;
-        }
+        interloper_report::render_tls_terminal(&results, &mut w, style.terminal())?;
     }
     w.flush()?;
-    Ok(Exit::problems_if(
-        !results.iter().all(TlsExamination::is_clean),
-    ))
-}
-
-/// One line per hello shape: what the path did with it, and the group negotiated.
-fn render_shapes(w: &mut dyn Write, r: &TlsExamination, style: Style) -> std::io::Result<()> {
-    if r.hello_shapes.is_empty() {
-        return Ok(());
-    }
-    writeln!(w, "  hello shapes")?;
-    for s in &r.hello_shapes {
-        let word = s.outcome.as_str();
-        let badge = match s.outcome {
-            ShapeOutcome::Accepted => style.green(word),
-            ShapeOutcome::Failed => word.to_string(),
-            _ => style.red(&word.to_ascii_uppercase()),
-        };
-        let mut line = format!("    {:<8} {badge}", s.shape.as_str());
-        if let Some(g) = &s.group {
-            line.push_str(&format!(" · group {g}"));
-        }
-        if let Some(n) = s.hello_bytes {
-            line.push_str(&format!(" · hello {n} B"));
-        }
-        if let Some(ms) = s.tls_ms {
-            line.push_str(&format!(
-                " · handshake {}",
-                interloper_model::units::fmt_duration_ms(ms)
-            ));
-        }
-        if let Some(e) = s
-            .error
-            .as_ref()
-            .filter(|_| s.outcome != ShapeOutcome::Accepted)
-        {
-            line.push_str(&format!(" · {e}"));
-        }
-        writeln!(w, "{line}")?;
-    }
-    let refused = r.hello_shapes.iter().any(|s| {
-        !s.shape.is_classic() && !matches!(s.outcome, ShapeOutcome::Accepted | ShapeOutcome::Failed)
-    });
-    let classic_ok = r
-        .hello_shapes
-        .first()
-        .is_some_and(|s| s.outcome == ShapeOutcome::Accepted);
-    if refused && classic_ok {
-        writeln!(
-            w,
-            "  {} the path refuses or holds the hello browsers send while the classic one \
-             passes (docs/findings/IL107.md)",
-            style.red("browser-shaped hello fails:")
-        )?;
-    }
-    Ok(())
-}
-
-fn render(w: &mut dyn Write, r: &TlsExamination, style: Style) -> std::io::Result<()> {
-    writeln!(w, "{}", style.bold(&r.url))?;
-    if let Some(e) = &r.error {
-        writeln!(w, "  {} {e}", style.red("connection failed:"))?;
-        render_shapes(w, r, style)?;
-        return Ok(());
-    }
-    if let Some(v) = &r.verdict {
-        let status = v.status.as_str().to_ascii_uppercase();
-        let badge = match v.status {
-            PathStatus::Clean => style.green(&status),
-            PathStatus::Intercepted
-            | PathStatus::LikelyIntercepted
-            | PathStatus::PrivatePkiUnknown
-            | PathStatus::Untrusted => style.red(&status),
-        };
-        writeln!(
-            w,
-            "  verdict    {badge} ({} confidence)",
-            v.confidence.as_str()
-        )?;
-        if let Some(p) = &v.product {
-            writeln!(w, "  product    {} ({})", p.name, p.vendor)?;
-        }
-        writeln!(w, "  {}", v.summary)?;
-    }
-    let n = &r.negotiated;
-    writeln!(
-        w,
-        "  session    {} · {} · ALPN {} · {}",
-        n.version.as_deref().unwrap_or("?"),
-        n.cipher.as_deref().unwrap_or("?"),
-        n.alpn.as_deref().unwrap_or("none"),
-        n.remote_addr
-            .map_or_else(|| "?".to_string(), |a| a.to_string())
-    )?;
-    if let Some(t) = &r.trust {
-        writeln!(
-            w,
-            "  trust      {}  (public roots: {}, local roots: {})",
-            t.status.as_str(),
-            if t.public.ok { "yes" } else { "no" },
-            if t.local.ok { "yes" } else { "no" }
-        )?;
-    }
-    writeln!(w, "  chain")?;
-    for c in &r.chain {
-        writeln!(
-            w,
-            "    [{}] {}",
-            c.index,
-            c.subject.as_deref().unwrap_or("(unparsed certificate)")
-        )?;
-        writeln!(w, "        issuer {}", c.issuer.as_deref().unwrap_or("?"))?;
-        writeln!(
-            w,
-            "        valid {} → {} · key {} · SCTs {} · {}",
-            c.not_before.as_deref().unwrap_or("?"),
-            c.not_after.as_deref().unwrap_or("?"),
-            c.key
-                .as_ref()
-                .map(|k| match (&k.curve, k.bits) {
-                    (Some(curve), _) => format!("{} {curve}", k.algorithm),
-                    (None, Some(b)) => format!("{} {b}", k.algorithm),
-                    _ => k.algorithm.clone(),
-                })
-                .unwrap_or_else(|| "?".into()),
-            c.sct_count,
-            c.spki_pin.as_deref().unwrap_or("")
-        )?;
-    }
-    if !r.evidence.is_empty() {
-        writeln!(w, "  evidence")?;
-        for e in &r.evidence {
-            writeln!(w, "    {:<16} {}", e.strength.as_str(), e.message)?;
-        }
-    }
-    if let Some(h) = &r.client_hello {
-        writeln!(w, "  our hello  JA4 {}  JA3 {}", h.ja4, h.ja3_hash)?;
-    }
-    render_shapes(w, r, style)?;
-    if let Some(p) = &r.passthrough {
-        match (&p.error, p.seen) {
-            (Some(e), _) => writeln!(w, "  passthrough {}", style.red(e))?,
-            (None, Some(true)) => writeln!(
-                w,
-                "  passthrough {}: our hello {} (JA4 {})",
-                p.api,
-                style.green("arrived"),
-                p.ja4.join(", ")
-            )?,
-            _ => writeln!(
-                w,
-                "  passthrough {}: our hello {} — something else answered our TLS",
-                p.api,
-                style.red("NEVER ARRIVED")
-            )?,
-        }
-    }
-    if let Some(wv) = &r.witness {
-        match &wv.error {
-            Some(e) => writeln!(w, "  witness    {}", style.red(e))?,
-            None => {
-                let cmp = wv.comparison();
-                writeln!(
-                    w,
-                    "  witness    {}: client_random {} · chain {} · JA4 received {}",
-                    wv.url,
-                    match cmp.and_then(|c| c.client_random_equal) {
-                        Some(true) => style.green("same"),
-                        Some(false) => style.red("DIFFERENT"),
-                        None => "?".into(),
-                    },
-                    match cmp.and_then(|c| c.chain_equal) {
-                        Some(true) => style.green("same"),
-                        Some(false) => style.red("DIFFERENT"),
-                        None => "?".into(),
-                    },
-                    wv.ja4.as_deref().unwrap_or("?")
-                )?;
-                if let Some(stack) = &wv.upstream_stack {
-                    writeln!(
-                        w,
-                        "  upstream   the hello that reached the witness is {}'s, not ours",
-                        stack.describe()
-                    )?;
-                }
-            }
-        }
-    }
-    writeln!(w)?;
-    Ok(())
+    let worst = results.iter().filter_map(TlsExamination::worst).max();
+    Ok(Exit::from_findings(worst, args.report.fail_on))
 }

@@ -7,11 +7,10 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
 
 use anyhow::{Context as _, bail};
-use interloper_findings::Severity;
-use interloper_findings::visits::{SCHEMA_VISIT, VisitRecord, analyse_visits};
-use interloper_report::VisitsReport;
+use interloper_findings::visits::{VisitRecord, analyse_visits};
+use interloper_report::{VisitsReport, schema};
 
-use crate::args::parse;
+use crate::args::ReportArgs;
 use crate::exit::Exit;
 use crate::out::Style;
 
@@ -22,6 +21,7 @@ const MAX_VISITS: usize = 500_000;
 
 /// Arguments of `interloper visits`.
 #[derive(Debug, clap::Args)]
+#[command(mut_arg("json", |a| a.help("Print the report as JSON (schema interloper.visits/v1, docs/visits.md)")))]
 pub struct Args {
     /// Visits logs written by `interloper echo --visits-log FILE` (rotated files too).
     #[arg(required = true, value_name = "FILE")]
@@ -29,15 +29,8 @@ pub struct Args {
     /// Show this visit in full (the code the visitor sent; repeatable).
     #[arg(long = "code", value_name = "CODE")]
     pub codes: Vec<String>,
-    /// Print the report as JSON (schema interloper.visits/v1, docs/visits.md).
-    #[arg(long)]
-    pub json: bool,
-    /// Also write the report as one self-contained HTML page to FILE.
-    #[arg(long, value_name = "FILE")]
-    pub html: Option<PathBuf>,
-    /// Exit 1 when a finding is at or above this severity.
-    #[arg(long, value_name = "SEVERITY", default_value = "warning", value_parser = parse::severity)]
-    pub fail_on: Severity,
+    #[command(flatten)]
+    pub report: ReportArgs,
 }
 
 /// Run `interloper visits`.
@@ -75,7 +68,7 @@ fn read(files: &[PathBuf]) -> anyhow::Result<(Vec<VisitRecord>, Vec<String>)> {
                 continue;
             }
             match serde_json::from_str::<VisitRecord>(text.trim()) {
-                Ok(r) if r.schema == SCHEMA_VISIT => {
+                Ok(r) if r.schema == schema::VISIT => {
                     if records.len() < MAX_VISITS {
                         records.push(r);
                     } else {
@@ -90,8 +83,9 @@ fn read(files: &[PathBuf]) -> anyhow::Result<(Vec<VisitRecord>, Vec<String>)> {
         }
         if lines > 0 && bad == lines {
             bail!(
-                "{}: no line is a visit record ({SCHEMA_VISIT}); write one with `interloper echo --visits-log FILE`",
-                path.display()
+                "{}: no line is a visit record ({}); write one with `interloper echo --visits-log FILE`",
+                path.display(),
+                schema::VISIT
             );
         }
         if bad > 0 {
@@ -129,6 +123,6 @@ fn run_blocking(args: Args, style: Style) -> anyhow::Result<Exit> {
     }
     let worst = analysis.findings.iter().map(|f| f.severity).max();
     let report = VisitsReport::new(analysis, looked_up, notes, crate::out::report_meta());
-    crate::out::write_report(&report, args.json, args.html.as_deref(), style)?;
-    Ok(Exit::from_findings(worst, args.fail_on))
+    crate::out::write_report(&report, &args.report, style)?;
+    Ok(Exit::from_findings(worst, args.report.fail_on))
 }

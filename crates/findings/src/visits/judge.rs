@@ -10,7 +10,7 @@ use super::ua::{Claimed, StackFamily, claimed_browser};
 use crate::Confidence;
 
 /// `schema` of a visit record (one JSON line of the witness's visits log).
-pub const SCHEMA_VISIT: &str = "interloper.visit/v1";
+pub const SCHEMA_VISIT: &str = interloper_model::schema::VISIT;
 /// A download slower than this stalled (the same bar as `check`'s stall findings).
 pub const STALL_MS: f64 = 2000.0;
 

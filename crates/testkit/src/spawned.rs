@@ -38,6 +38,9 @@ pub struct Spawned {
     /// What was started, for messages.
     name: String,
     child: Child,
+    /// Set once [`Spawned::stop`] has killed and reaped it: its pid may name another process
+    /// by now, so drop must not signal it again.
+    stopped: bool,
     /// Holds `stdout.log` and `stderr.log`; removed after the child is stopped (field order).
     dir: TempDir,
 }
@@ -59,7 +62,12 @@ impl Spawned {
             .process_group(0)
             .spawn()
             .with_context(|| format!("starting {name}"))?;
-        Ok(Spawned { name, child, dir })
+        Ok(Spawned {
+            name,
+            child,
+            stopped: false,
+            dir,
+        })
     }
 
     /// `interloper ARGS…` from `binary` (a test passes `env!("CARGO_BIN_EXE_interloper")`),
@@ -137,6 +145,19 @@ impl Spawned {
         Ok(())
     }
 
+    /// Kills it and what it started now, as drop does, but keeps its output files until drop:
+    /// for a log a test reads after the writer is gone (HAProxy's, on stdout).
+    pub fn stop(&mut self) {
+        if !self.stopped {
+            // The child is not reaped yet, so its pid still names its group: the signal cannot
+            // reach an unrelated process that reused the number.
+            kill_group(self.child.id());
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+            self.stopped = true;
+        }
+    }
+
     /// Polls `done` until it gives a value; the child's exit or the deadline end the wait with
     /// an error that says what it was waiting to `happen` and quotes its output.
     fn wait_until<T>(
@@ -180,11 +201,7 @@ impl Spawned {
 
 impl Drop for Spawned {
     fn drop(&mut self) {
-        // The child is not reaped yet, so its pid still names its group: the signal cannot
-        // reach an unrelated process that reused the number.
-        kill_group(self.child.id());
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.stop();
     }
 }
 

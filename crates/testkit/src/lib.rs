@@ -41,7 +41,7 @@ pub use origin::DjangoOrigin;
 pub use pki::TestPki;
 pub use recording::{Recording, Seen, recording_client_config};
 pub use shared::{REQUIRE_SHARED, SHARED_DIR, shared_dir, shared_root, skipped};
-pub use spawned::{Spawned, wait_for_lines};
+pub use spawned::{Spawned, chromium, wait_for_lines};
 
 /// A loopback TCP port that was free a moment ago.
 ///

@@ -6,7 +6,7 @@ use std::ffi::OsStr;
 use std::fs::File;
 use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
@@ -38,8 +38,8 @@ pub struct Spawned {
     /// What was started, for messages.
     name: String,
     child: Child,
-    /// Set once [`Spawned::stop`] has killed and reaped it: its pid may name another process
-    /// by now, so drop must not signal it again.
+    /// Set once it is reaped (killed by [`Spawned::stop`], or seen to exit): its pid may name
+    /// another process by now, so it is not signalled again.
     stopped: bool,
     /// Holds `stdout.log` and `stderr.log`; removed after the child is stopped (field order).
     dir: TempDir,
@@ -132,8 +132,39 @@ impl Spawned {
         })
     }
 
+    /// Its exit status, if it has ended.
+    pub fn exit_status(&mut self) -> Option<ExitStatus> {
+        self.try_wait().ok().flatten()
+    }
+
+    /// Waits for it to exit by itself and gives its status. Fails, quoting its output, when
+    /// `within` passes first (drop then kills it with everything it started: a browser's
+    /// renderers too).
+    pub fn wait_for_exit(&mut self, within: Duration) -> anyhow::Result<ExitStatus> {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Some(status) = self.try_wait()? {
+                return Ok(status);
+            }
+            if Instant::now() >= deadline {
+                bail!(
+                    "{} did not finish within {within:?}\n{}",
+                    self.name,
+                    self.output_tail()
+                );
+            }
+            std::thread::sleep(POLL);
+        }
+    }
+
     /// Sends `signal` (a name `kill` knows: `HUP`, `TERM`, …) to the process itself.
     pub fn signal(&self, signal: &str) -> anyhow::Result<()> {
+        if self.stopped {
+            bail!(
+                "{} has ended: there is nothing to send {signal} to",
+                self.name
+            );
+        }
         let status = Command::new("kill")
             .arg(format!("-{signal}"))
             .arg(self.pid().to_string())
@@ -158,6 +189,20 @@ impl Spawned {
         }
     }
 
+    /// The child's status if it has exited. Reaping it frees its pid for reuse, so what it
+    /// left in its group (a browser's renderers) is killed at once, before the number can name
+    /// anything else, and drop will not signal it again.
+    fn try_wait(&mut self) -> std::io::Result<Option<ExitStatus>> {
+        let status = self.child.try_wait()?;
+        if status.is_some() && !self.stopped {
+            // The group's number stays reserved while any member lives, so this reaches only
+            // the leftovers, if any.
+            kill_group(self.child.id());
+            self.stopped = true;
+        }
+        Ok(status)
+    }
+
     /// Polls `done` until it gives a value; the child's exit or the deadline end the wait with
     /// an error that says what it was waiting to `happen` and quotes its output.
     fn wait_until<T>(
@@ -171,7 +216,7 @@ impl Spawned {
             if let Some(value) = done() {
                 return Ok(value);
             }
-            if let Some(status) = self.child.try_wait()? {
+            if let Some(status) = self.try_wait()? {
                 bail!(
                     "{} exited ({status}) before it did {happen}\n{}",
                     self.name,
@@ -213,6 +258,16 @@ fn kill_group(pgid: u32) {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status();
+}
+
+/// Headless Chromium on `PATH` (`chromium` as Debian names it, or `chromium-browser`).
+pub fn chromium() -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    ["chromium", "chromium-browser"].iter().find_map(|name| {
+        std::env::split_paths(&path)
+            .map(|dir| dir.join(name))
+            .find(|candidate| candidate.is_file())
+    })
 }
 
 /// Waits until the file at `path` has at least `lines` lines or `within` passes; returns how

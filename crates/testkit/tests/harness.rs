@@ -159,3 +159,35 @@ fn the_recording_client_sees_the_chain_nginx_serves_and_its_own_random() {
     assert_eq!(seen.chain, served);
     assert_eq!(seen.client_random.as_ref().map(Vec::len), Some(32));
 }
+
+#[test]
+fn a_process_that_exits_leaves_nothing_behind_and_takes_no_more_signals() {
+    let mut parent = sh("sleep 300 & echo \"child $!\"");
+    let status = parent
+        .wait_for_exit(Duration::from_secs(10))
+        .expect("the shell ends by itself");
+    assert!(status.success());
+    let child: u32 = parent
+        .stdout()
+        .trim()
+        .trim_start_matches("child ")
+        .parse()
+        .expect("a pid");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while alive(child) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(!alive(child), "the child it left in its group is killed");
+    assert!(
+        parent.signal("HUP").is_err(),
+        "its pid may name another process now"
+    );
+    assert_eq!(parent.exit_status(), Some(status));
+
+    let mut sleeper = sh("sleep 300");
+    let err = sleeper
+        .wait_for_exit(Duration::from_millis(200))
+        .expect_err("it does not end in time");
+    assert!(format!("{err:#}").contains("did not finish"), "{err:#}");
+    assert_eq!(sleeper.exit_status(), None);
+}

@@ -7,35 +7,14 @@ use interloper_check::{CheckOptions, Samples, check_target};
 use interloper_findings::{AssetCheckKind, Code, Severity, ThresholdConfig, analyse};
 use interloper_model::HttpVersion;
 use interloper_probe::ProbeConfig;
-use interloper_testkit::{DjangoSite, Nginx, NginxOptions};
+use interloper_testkit::DjangoOrigin;
 
-struct Stack {
-    _django: interloper_testkit::DjangoServer,
-    nginx: Nginx,
-    site: DjangoSite,
-    _dir: tempfile::TempDir,
+/// testkit's Django origin, with `extra_conf` written into nginx's server blocks.
+fn stack(extra_conf: impl FnOnce(&std::path::Path) -> String) -> DjangoOrigin {
+    DjangoOrigin::start_with(extra_conf).expect("django origin behind nginx")
 }
 
-fn stack(extra_conf: impl FnOnce(&std::path::Path) -> String) -> Stack {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let site = DjangoSite::create(&dir.path().join("site")).expect("django site");
-    let django = site.runserver().expect("runserver");
-    let nginx = Nginx::start(NginxOptions {
-        static_root: Some(site.static_root.clone()),
-        proxy_to: Some(django.port),
-        extra_server_conf: extra_conf(&site.static_root),
-        ..Default::default()
-    })
-    .expect("nginx");
-    Stack {
-        _django: django,
-        nginx,
-        site,
-        _dir: dir,
-    }
-}
-
-fn options(s: &Stack) -> CheckOptions {
+fn options(s: &DjangoOrigin) -> CheckOptions {
     let mut probe = ProbeConfig::default();
     probe.cacert_files = vec![s.nginx.pki.ca_cert_pem.clone()];
     probe.use_os_roots = false;

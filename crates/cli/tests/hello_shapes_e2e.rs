@@ -7,9 +7,10 @@ mod common;
 
 use std::path::PathBuf;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use interloper_lab::{HelloAction, HelloFault, Lab, LabConfig, Scenario};
+use interloper_testkit::{Spawned, chromium};
 use serde_json::Value;
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -231,58 +232,35 @@ fn check_names_il107_and_tls_schema_stays_additive() {
     rt.block_on(lab.shutdown());
 }
 
-fn chromium() -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    ["chromium", "chromium-browser"].iter().find_map(|name| {
-        std::env::split_paths(&path)
-            .map(|d| d.join(name))
-            .find(|p| p.is_file())
-    })
-}
-
 /// What headless Chromium makes of the lab's page: its DOM (an error page when the load
 /// failed), within a deadline so a wedged browser fails the test instead of hanging it.
 fn chromium_dom(bin: &PathBuf, lab: &Lab) -> String {
     let inst = &lab.instances()[0];
     let profile = tempfile::tempdir().expect("profile dir");
-    let mut child = Command::new(bin)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            // The lab's CAs are not installed in this throwaway profile; the hello is what
-            // this test is about, and it is sent before any certificate is seen.
-            "--ignore-certificate-errors",
-            &format!("--host-resolver-rules=MAP {} 127.0.0.1", inst.host),
-            &format!("--user-data-dir={}", profile.path().display()),
-            "--dump-dom",
-            &inst.url(),
-        ])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("start chromium");
-    let mut stdout = child.stdout.take().expect("stdout");
-    let reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = std::io::Read::read_to_string(&mut stdout, &mut s);
-        s
-    });
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while child.try_wait().expect("wait").is_none() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("chromium did not finish within 60 s");
-        }
-        std::thread::sleep(Duration::from_millis(100));
+    let mut cmd = Command::new(bin);
+    cmd.args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        // The lab's CAs are not installed in this throwaway profile; the hello is what
+        // this test is about, and it is sent before any certificate is seen.
+        "--ignore-certificate-errors",
+        &format!("--host-resolver-rules=MAP {} 127.0.0.1", inst.host),
+        &format!("--user-data-dir={}", profile.path().display()),
+        "--dump-dom",
+        &inst.url(),
+    ]);
+    // testkit's guard: a wedged browser is killed with its renderers when the test ends.
+    let mut chromium = Spawned::start(cmd).expect("start chromium");
+    if let Err(e) = chromium.wait_for_exit(Duration::from_secs(60)) {
+        panic!("chromium did not finish within 60 s: {e:#}");
     }
-    reader.join().unwrap_or_default()
+    chromium.stdout()
 }
 
 /// The founding story of the fault, with a real browser: Chromium's own ClientHello (it sends

@@ -14,7 +14,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use common::{codes, interloper, json};
-use interloper_testkit::{DjangoSite, Nginx, NginxOptions};
+use interloper_testkit::{DjangoSite, Nginx, NginxOptions, Spawned};
 use serde_json::Value;
 
 const CSS: &str = "body { color: red }\n";
@@ -475,7 +475,8 @@ fn a_master_not_started_as_root_is_judged_by_its_workers_real_user() {
         ),
     )
     .expect("conf");
-    let mut child = Command::new("setpriv")
+    let mut setpriv = Command::new("setpriv");
+    setpriv
         .args([
             "--reuid=65534",
             "--regid=65534",
@@ -487,37 +488,15 @@ fn a_master_not_started_as_root_is_judged_by_its_workers_real_user() {
         .arg("-e")
         .arg(prefix.join("error.log"))
         .arg("-c")
-        .arg(&conf)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("nginx as nobody");
-    struct Stop(std::process::Child);
-    impl Drop for Stop {
-        fn drop(&mut self) {
-            // QUIT stops the master and its workers (a KILL would leave the workers running).
-            let _ = Command::new("kill")
-                .args(["-QUIT", &self.0.id().to_string()])
-                .status();
-            let deadline = std::time::Instant::now() + Duration::from_secs(5);
-            while self.0.try_wait().ok().flatten().is_none() && std::time::Instant::now() < deadline
-            {
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            std::time::Instant::now() < deadline && child.try_wait().ok().flatten().is_none(),
-            "nginx as nobody did not start: {}",
+        .arg(&conf);
+    // One process group: dropping the guard kills the master and its workers.
+    let mut nginx_as_nobody = Spawned::start(setpriv).expect("nginx as nobody");
+    if let Err(e) = nginx_as_nobody.wait_for_ports(&[port], Duration::from_secs(10)) {
+        panic!(
+            "nginx as nobody did not start: {e:#}\nerror.log:\n{}",
             std::fs::read_to_string(prefix.join("error.log")).unwrap_or_default()
         );
-        std::thread::sleep(Duration::from_millis(50));
     }
-    let _stop = Stop(child);
     let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
     s.set_read_timeout(Some(Duration::from_secs(10)))
         .expect("timeout");

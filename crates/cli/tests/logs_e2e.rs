@@ -8,8 +8,9 @@ use common::{codes, interloper, json};
 use std::io::Write as _;
 use std::net::TcpListener;
 use std::path::Path;
+use std::time::Duration;
 
-use interloper_testkit::{Nginx, NginxOptions, free_port};
+use interloper_testkit::{Nginx, NginxOptions, free_port, wait_for_lines};
 
 fn write(path: &Path, text: &str) {
     std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
@@ -34,16 +35,6 @@ fn browse(url: &str, count: u32) {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-}
-
-/// A proxy logs an abandoned request once it notices; wait (at most 10 s) for `lines` lines.
-fn wait_for_lines(log: &Path, lines: usize) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while std::fs::read_to_string(log).map_or(0, |t| t.lines().count()) < lines
-        && std::time::Instant::now() < deadline
-    {
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
 }
 
 #[test]
@@ -93,7 +84,7 @@ fn the_backend_behind_a_stuck_device_is_named_from_a_real_nginx_log() {
     }
     // nginx writes a 499 line once it notices the client left.
     let log = nginx.dir.join("lb.log");
-    wait_for_lines(&log, 48);
+    wait_for_lines(&log, 48, Duration::from_secs(10));
 
     let out = interloper(&["logs", log.to_str().expect("path"), "--json"]);
     let report = json(&out);
@@ -282,10 +273,6 @@ fn what_is_not_a_log_is_a_one_line_error() {
 /// and never answers: its own httplog lines, read back, name the stuck server.
 #[test]
 fn a_real_haproxy_log_names_the_stuck_server() {
-    let haproxy = ["/usr/sbin/haproxy", "/usr/bin/haproxy"]
-        .into_iter()
-        .find(|p| Path::new(p).exists())
-        .expect("haproxy not found: run scripts/test, which installs Debian haproxy");
     let nginx = Nginx::start(NginxOptions::default()).expect("nginx");
     let stuck = TcpListener::bind("127.0.0.1:0").expect("bind");
     let stuck_port = stuck.local_addr().expect("addr").port();
@@ -305,27 +292,11 @@ fn a_real_haproxy_log_names_the_stuck_server() {
             n = nginx.http_port
         ),
     );
-    let log = dir.path().join("haproxy.log");
-    let mut child = std::process::Command::new(haproxy)
-        .args(["-db", "-f"])
-        .arg(&cfg)
-        .stdout(std::fs::File::create(&log).expect("log file"))
-        .stderr(std::fs::File::create(dir.path().join("haproxy.err")).expect("err file"))
-        .spawn()
-        .expect("start haproxy");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "haproxy did not listen: {}",
-            std::fs::read_to_string(dir.path().join("haproxy.err")).unwrap_or_default()
-        );
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    let mut haproxy = common::haproxy(&cfg, port);
+    let log = haproxy.stdout_path();
     browse(&format!("http://127.0.0.1:{port}/small.txt"), 40);
-    wait_for_lines(&log, 40);
-    let _ = child.kill();
-    let _ = child.wait();
+    wait_for_lines(&log, 40, Duration::from_secs(10));
+    haproxy.stop();
 
     let out = interloper(&["logs", log.to_str().expect("path"), "--json"]);
     let report = json(&out);

@@ -6,10 +6,9 @@ mod common;
 use common::{interloper, json};
 
 use std::net::TcpListener;
-use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use interloper_testkit::{Nginx, NginxOptions, free_port};
+use interloper_testkit::{Nginx, NginxOptions, free_port, wait_for_lines};
 
 /// Requests to `url`: `count` of them, four at a time, each given `timeout`.
 fn browse(url: &str, count: u32, timeout: &str, insecure: bool) {
@@ -34,16 +33,6 @@ fn browse(url: &str, count: u32, timeout: &str, insecure: bool) {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-}
-
-/// Wait (at most 15 s) until `log` has `lines` lines.
-fn wait_for_lines(log: &Path, lines: usize) {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while std::fs::read_to_string(log).map_or(0, |t| t.lines().count()) < lines
-        && Instant::now() < deadline
-    {
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 fn group<'a>(report: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
@@ -84,7 +73,7 @@ fn a_real_nginx_log_in_its_own_format_is_read_with_that_format() {
     browse(&nginx.http_url("static/app.css"), 20, "5s", false);
     browse(&nginx.https_url("static/app.css"), 20, "5s", true);
     let log = nginx.dir.join("mine.log");
-    wait_for_lines(&log, 40);
+    wait_for_lines(&log, 40, Duration::from_secs(15));
     let text = std::fs::read_to_string(&log).expect("log");
 
     let format = format!("nginx:{NGINX_FORMAT}");
@@ -193,10 +182,6 @@ const HAPROXY_FORMAT: &str = "%ST %B %Ta %b/%s %tsc %{+Q}r %ci:%cp [%tr] %TR/%Tw
 
 #[test]
 fn a_real_haproxy_log_in_its_own_format_names_the_stuck_server() {
-    let haproxy = ["/usr/sbin/haproxy", "/usr/bin/haproxy"]
-        .into_iter()
-        .find(|p| Path::new(p).exists())
-        .expect("haproxy not found: run scripts/test, which installs Debian haproxy");
     let nginx = Nginx::start(NginxOptions::default()).expect("nginx");
     // Accepts connections and never answers.
     let stuck = TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -217,23 +202,8 @@ fn a_real_haproxy_log_in_its_own_format_names_the_stuck_server() {
         ),
     )
     .expect("config");
-    let log = dir.path().join("haproxy.log");
-    let mut child = std::process::Command::new(haproxy)
-        .args(["-db", "-f"])
-        .arg(&cfg)
-        .stdout(std::fs::File::create(&log).expect("log file"))
-        .stderr(std::fs::File::create(dir.path().join("haproxy.err")).expect("err file"))
-        .spawn()
-        .expect("start haproxy");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "haproxy did not listen: {}",
-            std::fs::read_to_string(dir.path().join("haproxy.err")).unwrap_or_default()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let mut haproxy = common::haproxy(&cfg, port);
+    let log = haproxy.stdout_path();
     // The client waits longer than HAProxy waits for the server: HAProxy logs a 504.
     browse(
         &format!("http://127.0.0.1:{port}/small.txt"),
@@ -241,9 +211,8 @@ fn a_real_haproxy_log_in_its_own_format_names_the_stuck_server() {
         "5s",
         false,
     );
-    wait_for_lines(&log, 45);
-    let _ = child.kill();
-    let _ = child.wait();
+    wait_for_lines(&log, 45, Duration::from_secs(15));
+    haproxy.stop();
     drop(stuck);
     let text = std::fs::read_to_string(&log).unwrap_or_default();
 

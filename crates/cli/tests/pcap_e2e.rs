@@ -9,16 +9,17 @@ mod common;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{interloper, json};
 use interloper_lab::{Faults, InstanceConfig, Lab, LabConfig, MiddleboxConfig, Protocol, Scenario};
+use interloper_testkit::Spawned;
 use serde_json::Value;
 
-/// tcpdump writing `file` until stopped.
+/// tcpdump writing `file` until stopped; testkit's guard kills it if the test ends first.
 struct Tcpdump {
-    child: Child,
+    process: Spawned,
     file: PathBuf,
 }
 
@@ -31,14 +32,11 @@ impl Tcpdump {
             .map(|p| format!("tcp port {p}"))
             .collect::<Vec<_>>()
             .join(" or ");
-        let child = Command::new("tcpdump")
-            .args(["-i", iface, "-U", "-s", "0", "-w"])
+        let mut cmd = Command::new("tcpdump");
+        cmd.args(["-i", iface, "-U", "-s", "0", "-w"])
             .arg(file)
-            .arg(&filter)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn();
-        let Ok(mut child) = child else {
+            .arg(&filter);
+        let Ok(mut process) = Spawned::start(cmd) else {
             println!("SKIP {test}: tcpdump is not installed (scripts/test installs it)");
             return None;
         };
@@ -47,11 +45,11 @@ impl Tcpdump {
         loop {
             if std::fs::metadata(file).is_ok_and(|m| m.len() >= 24) {
                 return Some(Tcpdump {
-                    child,
+                    process,
                     file: file.to_path_buf(),
                 });
             }
-            if let Ok(Some(status)) = child.try_wait() {
+            if let Some(status) = process.exit_status() {
                 println!("SKIP {test}: tcpdump cannot capture on {iface} here ({status})");
                 return None;
             }
@@ -64,18 +62,9 @@ impl Tcpdump {
     fn stop(mut self) -> PathBuf {
         // Give the last packets of the run a moment to be written.
         std::thread::sleep(Duration::from_millis(1000));
-        let _ = Command::new("kill")
-            .args(["-INT", &self.child.id().to_string()])
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while self.child.try_wait().ok().flatten().is_none() {
-            if Instant::now() > deadline {
-                let _ = self.child.kill();
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.wait();
+        let _ = self.process.signal("INT");
+        // Past the bound, the guard's kill ends it.
+        let _ = self.process.wait_for_exit(Duration::from_secs(10));
         self.file.clone()
     }
 }

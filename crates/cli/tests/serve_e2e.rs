@@ -7,43 +7,12 @@ mod common;
 use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
+use common::serve;
 use interloper_lab::{Lab, Scenario};
-use interloper_testkit::free_port;
-
-/// `interloper serve` on a free loopback port; killed on drop.
-struct Serve {
-    port: u16,
-    child: Child,
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve(config: &Path) -> Serve {
-    let port = free_port();
-    let child = Command::new(assert_cmd::cargo::cargo_bin("interloper"))
-        .args(["serve", "--config"])
-        .arg(config)
-        .args(["--listen", &format!("127.0.0.1:{port}")])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start interloper serve");
-    let s = Serve { port, child };
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "interloper serve did not listen");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    s
-}
+use interloper_testkit::{Spawned, free_port};
 
 /// GET `path` as Prometheus would (scrape timeout 10 s): (status, body).
 fn get(port: u16, path: &str) -> (u16, String) {
@@ -90,9 +59,9 @@ fn serve_scrapes_the_lab_and_reloads_on_sighup() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("interloper.toml");
     std::fs::write(&config, module(&lab, "web")).unwrap();
-    let s = serve(&config);
+    let (serve, port) = serve(&config);
 
-    let (status, body) = probe(s.port, &target, "web");
+    let (status, body) = probe(port, &target, "web");
     assert_eq!(status, 200, "{body}");
     assert!(body.lines().any(|l| l == "probe_success 1"), "{body}");
     assert!(
@@ -101,7 +70,7 @@ fn serve_scrapes_the_lab_and_reloads_on_sighup() {
         "{body}"
     );
 
-    let (status, body) = probe(s.port, &target, "later");
+    let (status, body) = probe(port, &target, "later");
     assert_eq!(status, 400, "{body}");
     assert!(body.starts_with("# unknown module \"later\""), "{body}");
 
@@ -111,14 +80,10 @@ fn serve_scrapes_the_lab_and_reloads_on_sighup() {
         format!("{}{}", module(&lab, "web"), module(&lab, "later")),
     )
     .unwrap();
-    let hup = Command::new("kill")
-        .args(["-HUP", &s.child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(hup.success());
+    serve.signal("HUP").expect("SIGHUP");
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let (status, body) = probe(s.port, &target, "later");
+        let (status, body) = probe(port, &target, "later");
         if status == 200 {
             assert!(body.lines().any(|l| l == "probe_success 1"), "{body}");
             break;
@@ -127,7 +92,7 @@ fn serve_scrapes_the_lab_and_reloads_on_sighup() {
         std::thread::sleep(Duration::from_millis(100));
     }
 
-    let (status, body) = get(s.port, "/metrics");
+    let (status, body) = get(port, "/metrics");
     assert_eq!(status, 200);
     assert!(
         body.contains("interloper_serve_probes_total{module=\"web\",result=\"success\"} 1"),
@@ -149,20 +114,6 @@ fn a_config_with_an_unknown_key_is_refused_naming_it() {
     assert_eq!(out.status.code(), Some(2), "an input error");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("budgett"), "{stderr}");
-}
-
-/// A private `prometheus` on a free loopback port; killed on drop.
-struct Prometheus {
-    port: u16,
-    child: Child,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Prometheus {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// The Prometheus HTTP API's answer to `path` as JSON.
@@ -239,7 +190,7 @@ fn a_real_prometheus_sees_the_interception_of_the_bad_instance_only() {
         lab.instances()[1].url()
     );
     std::fs::write(&config, format!("{}{boxed}{group}", module(&lab, "clean"))).unwrap();
-    let serve = serve(&config);
+    let (_serve, serve_port) = serve(&config);
 
     let prom_dir = tempfile::tempdir().unwrap();
     let rules = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/prometheus/rules");
@@ -256,7 +207,7 @@ fn a_real_prometheus_sees_the_interception_of_the_bad_instance_only() {
              \x20   relabel_configs:\n      - source_labels: [__address__]\n        target_label: __param_target\n\
              \x20     - source_labels: [__param_target]\n        target_label: instance\n\
              \x20     - target_label: __address__\n        replacement: 127.0.0.1:{}\n",
-            serve.port
+            serve_port
         )
     };
     // An instance group: the target is the group's name, passed as `group=`.
@@ -270,8 +221,9 @@ fn a_real_prometheus_sees_the_interception_of_the_bad_instance_only() {
         ),
     )
     .unwrap();
-    let port = free_port();
-    let child = Command::new("prometheus")
+    let prom_port = free_port();
+    let mut prometheus = Command::new("prometheus");
+    prometheus
         .arg(format!(
             "--config.file={}",
             prom_dir.path().join("prometheus.yml").display()
@@ -280,33 +232,25 @@ fn a_real_prometheus_sees_the_interception_of_the_bad_instance_only() {
             "--storage.tsdb.path={}",
             prom_dir.path().join("data").display()
         ))
-        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start prometheus");
-    let prom = Prometheus {
-        port,
-        child,
-        _dir: prom_dir,
-    };
+        .arg(format!("--web.listen-address=127.0.0.1:{prom_port}"));
+    let _prometheus = Spawned::start(prometheus).expect("start prometheus");
 
     let deadline = Instant::now() + Duration::from_secs(90);
     let (intercepted, alerts) = loop {
         std::thread::sleep(Duration::from_secs(1));
-        if TcpStream::connect(("127.0.0.1", prom.port)).is_err() {
+        if TcpStream::connect(("127.0.0.1", prom_port)).is_err() {
             assert!(Instant::now() < deadline, "prometheus did not listen");
             continue;
         }
         let intercepted = instances(&query(
-            prom.port,
+            prom_port,
             "interloper_tls_path{status=\"intercepted\",job!=\"interloper-group\"} == 1",
         ));
         let clean = instances(&query(
-            prom.port,
+            prom_port,
             "interloper_tls_path{status=\"clean\",job!=\"interloper-group\"} == 1",
         ));
-        let alerts = api(prom.port, "/api/v1/alerts")["data"]["alerts"]
+        let alerts = api(prom_port, "/api/v1/alerts")["data"]["alerts"]
             .as_array()
             .cloned()
             .unwrap_or_default();
@@ -328,7 +272,7 @@ fn a_real_prometheus_sees_the_interception_of_the_bad_instance_only() {
     // The stall series is there for both (the count itself depends on the seeded stalls).
     assert_eq!(
         instances(&query(
-            prom.port,
+            prom_port,
             "interloper_requests{outcome=\"stalled\",job!=\"interloper-group\"}"
         )),
         {
@@ -339,13 +283,13 @@ fn a_real_prometheus_sees_the_interception_of_the_bad_instance_only() {
     );
     assert_eq!(
         instances(&query(
-            prom.port,
+            prom_port,
             "probe_success{job!=\"interloper-group\"} == 1"
         )),
         vec![good.clone()]
     );
     // The group scrape names the member behind the middlebox, and only it.
-    let odd: Vec<String> = query(prom.port, "interloper_member_odd == 1")
+    let odd: Vec<String> = query(prom_port, "interloper_member_odd == 1")
         .iter()
         .map(|r| format!("{}/{}", r["metric"]["instance"], r["metric"]["member"]))
         .collect();

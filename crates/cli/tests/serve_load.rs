@@ -8,24 +8,13 @@ mod common;
 
 use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use interloper_lab::{Lab, Scenario};
-use interloper_testkit::free_port;
 
 const CONCURRENT: usize = 50;
-
-struct Serve(Child);
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// (status, probe_success) of one scrape.
 fn scrape(port: u16, path: &str) -> (u16, bool) {
@@ -82,22 +71,8 @@ fn fifty_concurrent_scrapes_keep_memory_and_descriptors_flat() {
         ),
     )
     .unwrap();
-    let port = free_port();
-    let child = Command::new(assert_cmd::cargo::cargo_bin("interloper"))
-        .args(["serve", "--config"])
-        .arg(&config)
-        .args(["--listen", &format!("127.0.0.1:{port}")])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let pid = child.id();
-    let _serve = Serve(child);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "serve did not listen");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let (serve, port) = common::serve(&config);
+    let pid = serve.pid();
     // The four lab instances, in turn.
     let paths: Vec<String> = lab
         .instances()

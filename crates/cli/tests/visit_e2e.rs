@@ -12,11 +12,10 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command as StdCommand, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command as StdCommand;
 
-use common::{interloper, json};
-use interloper_testkit::{Mitmproxy, Nginx, NginxOptions, free_port, stall_addon};
+use common::{interloper, json, witness};
+use interloper_testkit::{Mitmproxy, Nginx, NginxOptions, stall_addon};
 
 /// Opens a URL in headless chromium, waits for the page's result, prints it as JSON.
 const DRIVER: &str = r##"
@@ -62,44 +61,6 @@ fn python_with_playwright() -> Option<PathBuf> {
         .is_ok_and(|o| o.status.success());
     let chromium = Path::new("/usr/bin/chromium").exists();
     (ok && chromium).then_some(python)
-}
-
-struct Witness {
-    port: u16,
-    child: Child,
-}
-
-impl Drop for Witness {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn witness(log: &Path, extra: &[String]) -> Witness {
-    let port = free_port();
-    let child = StdCommand::new(assert_cmd::cargo::cargo_bin("interloper"))
-        .args([
-            "echo",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--self-signed",
-            "localhost",
-            "--visits-log",
-            &log.display().to_string(),
-        ])
-        .args(extra)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start interloper echo");
-    let w = Witness { port, child };
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "interloper echo did not listen");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    w
 }
 
 fn visit(python: &Path, url: &str, shot: Option<&Path>) -> serde_json::Value {
@@ -155,15 +116,14 @@ fn chromium_visits_directly_and_through_an_intercepting_stalling_proxy() {
         ..Default::default()
     })
     .expect("nginx");
-    let w = witness(
-        &log,
-        &[
-            "--visit-url".into(),
-            site.https_url("/small.txt"),
-            "--visit-url".into(),
-            site.https_url("/1m.bin"),
-        ],
-    );
+    let (_witness, witness_port) = witness(&[
+        "--visits-log",
+        &log.display().to_string(),
+        "--visit-url",
+        &site.https_url("/small.txt"),
+        "--visit-url",
+        &site.https_url("/1m.bin"),
+    ]);
 
     // Directly: the hello is chromium's own.
     let shot = std::env::var_os("UPDATE_SCREENSHOT")
@@ -172,7 +132,7 @@ fn chromium_visits_directly_and_through_an_intercepting_stalling_proxy() {
         &python,
         &format!(
             "https://localhost:{}/.well-known/interloper/visit?seconds=4",
-            w.port
+            witness_port
         ),
         shot.as_deref(),
     );
@@ -184,7 +144,7 @@ fn chromium_visits_directly_and_through_an_intercepting_stalling_proxy() {
     // Through mitmproxy, which opens its own TLS connection to the witness and holds a share
     // of the test files 2.5 s.
     let mitm = Mitmproxy::reverse(
-        w.port,
+        witness_port,
         "Example Corp Outbound Gateway",
         "Example Corp",
         Some(&stall_addon(Some("/payload"), 0.3, 2.5)),
@@ -219,7 +179,7 @@ fn chromium_visits_directly_and_through_an_intercepting_stalling_proxy() {
         &python,
         &format!(
             "https://localhost:{}/.well-known/interloper/visit?seconds=3",
-            w.port
+            witness_port
         ),
         None,
         &format!("http://127.0.0.1:{}", proxy.port),

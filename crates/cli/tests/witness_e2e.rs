@@ -3,57 +3,14 @@
 //! path stalls (the stall placed on the path, not on the server).
 
 mod common;
-use common::{interloper, json, origin};
+use common::{LISTEN_WITHIN, interloper, json, origin, spawn_interloper, witness};
 
-use std::net::TcpStream;
-use std::process::{Child, Command as StdCommand, Stdio};
-use std::time::{Duration, Instant};
-
-use interloper_testkit::{Mitmproxy, Nginx, NginxOptions, free_port};
-
-/// `interloper echo` on a free loopback port; killed on drop.
-struct Witness {
-    port: u16,
-    child: Child,
-}
-
-impl Drop for Witness {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn witness() -> Witness {
-    let port = free_port();
-    let child = StdCommand::new(assert_cmd::cargo::cargo_bin("interloper"))
-        .args([
-            "echo",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--self-signed",
-            "localhost",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start interloper echo");
-    let w = Witness { port, child };
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "interloper echo did not listen on {port}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    w
-}
+use interloper_testkit::{Mitmproxy, Nginx, NginxOptions, Spawned, free_port};
 
 #[test]
 fn direct_path_to_the_witness_is_the_same_hello_and_chain() {
-    let w = witness();
-    let url = format!("https://localhost:{}/", w.port);
+    let (_witness, port) = witness(&[]);
+    let url = format!("https://localhost:{port}/");
     let tls = json(&interloper(&[
         "tls",
         &url,
@@ -74,8 +31,8 @@ fn direct_path_to_the_witness_is_the_same_hello_and_chain() {
 
 #[test]
 fn mitmproxy_in_front_of_the_witness_is_proven() {
-    let w = witness();
-    let mitm = Mitmproxy::reverse(w.port, "mitmproxy", "mitmproxy", None).expect("mitmproxy");
+    let (_witness, port) = witness(&[]);
+    let mitm = Mitmproxy::reverse(port, "mitmproxy", "mitmproxy", None).expect("mitmproxy");
     let url = mitm.url("");
     let ca = mitm.pki.ca_cert_pem.to_str().expect("path").to_string();
     let out = interloper(&[
@@ -133,7 +90,7 @@ fn stall_static() -> String {
 #[test]
 fn check_with_the_witness_proves_interception_and_places_the_stall_on_the_path() {
     let o = origin();
-    let w = witness();
+    let (_witness, witness_port) = witness(&[]);
     let site_mitm = Mitmproxy::reverse(
         o.nginx.https_port,
         "Corp Gateway CA",
@@ -142,7 +99,7 @@ fn check_with_the_witness_proves_interception_and_places_the_stall_on_the_path()
     )
     .expect("mitmproxy (site)");
     let witness_mitm = Mitmproxy::reverse(
-        w.port,
+        witness_port,
         "Corp Gateway CA",
         "Example Corp",
         Some(&stall_everything()),
@@ -220,43 +177,38 @@ fn check_with_the_witness_proves_interception_and_places_the_stall_on_the_path()
     assert!(on_path, "{il201:#}");
 }
 
-/// `interloper echo --passthrough` in front of the real port; `--api` on its own port.
-fn passthrough(upstream: u16) -> (Witness, u16) {
-    let port = free_port();
-    let api = free_port();
-    let child = StdCommand::new(assert_cmd::cargo::cargo_bin("interloper"))
-        .args([
-            "echo",
-            "--passthrough",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--upstream",
-            &format!("127.0.0.1:{upstream}"),
-            "--api",
-            &format!("127.0.0.1:{api}"),
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start interloper echo --passthrough");
-    let w = Witness { port, child };
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while TcpStream::connect(("127.0.0.1", port)).is_err()
-        || TcpStream::connect(("127.0.0.1", api)).is_err()
-    {
-        assert!(Instant::now() < deadline, "passthrough did not listen");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    (w, api)
+/// `interloper echo --passthrough` in front of the real port, `--api` on its own port, once
+/// both listen: the guard, the port and the API's port.
+fn passthrough(upstream: u16) -> (Spawned, u16, u16) {
+    let (port, api) = (free_port(), free_port());
+    let (listen, upstream, api_listen) = (
+        format!("127.0.0.1:{port}"),
+        format!("127.0.0.1:{upstream}"),
+        format!("127.0.0.1:{api}"),
+    );
+    let mut passthrough = spawn_interloper(&[
+        "echo",
+        "--passthrough",
+        "--listen",
+        &listen,
+        "--upstream",
+        &upstream,
+        "--api",
+        &api_listen,
+    ]);
+    passthrough
+        .wait_for_ports(&[port, api], LISTEN_WITHIN)
+        .expect("interloper echo --passthrough listens");
+    (passthrough, port, api)
 }
 
 #[test]
 fn passthrough_sees_a_direct_hello_and_not_one_that_was_intercepted() {
     let nginx = Nginx::start(NginxOptions::default()).expect("nginx");
-    let (pt, api) = passthrough(nginx.https_port);
+    let (_passthrough, pt_port, api) = passthrough(nginx.https_port);
     let api_url = format!("http://127.0.0.1:{api}");
     let ca = nginx.pki.ca_cert_pem.to_str().expect("path").to_string();
-    let direct = format!("https://localhost:{}/small.txt", pt.port);
+    let direct = format!("https://localhost:{}/small.txt", pt_port);
     let tls = json(&interloper(&[
         "tls",
         &direct,
@@ -270,7 +222,7 @@ fn passthrough_sees_a_direct_hello_and_not_one_that_was_intercepted() {
     assert_eq!(tls["passthrough"]["seen"], true, "{tls:#}");
     assert_eq!(tls["verdict"]["status"], "clean", "{tls:#}");
 
-    let mitm = Mitmproxy::reverse(pt.port, "mitmproxy", "mitmproxy", None).expect("mitmproxy");
+    let mitm = Mitmproxy::reverse(pt_port, "mitmproxy", "mitmproxy", None).expect("mitmproxy");
     let mitm_ca = mitm.pki.ca_cert_pem.to_str().expect("path").to_string();
     let out = interloper(&[
         "tls",

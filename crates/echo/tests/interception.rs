@@ -6,6 +6,7 @@ mod common;
 use base64::Engine as _;
 use common::*;
 use interloper_echo::{EchoHello, HellosAnswer, PATH_HELLO, PATH_HELLOS, SCHEMA_HELLOS};
+use interloper_testkit::Mitmproxy;
 
 fn served_ders(doc: &EchoHello) -> Vec<Vec<u8>> {
     doc.served_chain
@@ -18,20 +19,29 @@ fn served_ders(doc: &EchoHello) -> Vec<Vec<u8>> {
         .collect()
 }
 
-fn need_mitm() -> Option<std::path::PathBuf> {
-    let bin = mitmdump();
-    if bin.is_none() {
+/// testkit's mitmdump in reverse mode in front of `upstream` (on 127.0.0.1); `None`, with a
+/// line saying why, when the venv holding it is not set up.
+async fn mitmproxy_in_front_of(upstream: std::net::SocketAddr) -> Option<Mitmproxy> {
+    if let Err(why) = interloper_testkit::venv() {
         // scripts/test always sets INTERLOPER_VENV; a bare `cargo test` may not.
-        eprintln!("SKIPPED: INTERLOPER_VENV with mitmdump not set (run scripts/test)");
+        eprintln!("SKIPPED: {why:#}");
+        return None;
     }
-    bin
+    let port = upstream.port();
+    let mitm = tokio::task::spawn_blocking(move || {
+        Mitmproxy::reverse(port, "mitmproxy", "mitmproxy", None)
+    })
+    .await
+    .expect("join");
+    Some(mitm.expect("mitmproxy starts"))
 }
 
 #[tokio::test]
 async fn through_mitmproxy_the_witness_sees_another_random_and_the_client_another_chain() {
-    let Some(bin) = need_mitm() else { return };
     let echo = start_echo(test_limits()).await;
-    let mitm = start_mitm(&bin, echo.addr).await;
+    let Some(mitm) = mitmproxy_in_front_of(echo.addr).await else {
+        return;
+    };
     let addr = format!("127.0.0.1:{}", mitm.port).parse().unwrap();
     let client = connect(
         addr,
@@ -109,11 +119,12 @@ async fn passthrough_finds_a_direct_clients_hello_by_its_random() {
 
 #[tokio::test]
 async fn passthrough_behind_mitmproxy_never_sees_the_clients_hello() {
-    let Some(bin) = need_mitm() else { return };
     let echo = start_echo(test_limits()).await;
     let pass = start_passthrough(echo.addr, None).await;
     let api = pass.api.unwrap();
-    let mitm = start_mitm(&bin, pass.addr).await;
+    let Some(mitm) = mitmproxy_in_front_of(pass.addr).await else {
+        return;
+    };
     let addr = format!("127.0.0.1:{}", mitm.port).parse().unwrap();
     let client = connect(
         addr,

@@ -10,44 +10,20 @@ mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-fn chromium() -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    ["chromium", "chromium-browser"].iter().find_map(|name| {
-        std::env::split_paths(&path)
-            .map(|d| d.join(name))
-            .find(|p| p.is_file())
-    })
-}
+use interloper_testkit::{Spawned, chromium};
 
-/// Runs chromium with a deadline so a wedged browser fails the test instead of hanging it.
+/// Runs chromium with a deadline so a wedged browser fails the test instead of hanging it;
+/// testkit's guard kills it with every process it started (renderers, GPU) when it is done.
 fn run(bin: &Path, args: &[String], deadline: Duration) -> (bool, String) {
-    let mut child = Command::new(bin)
-        .args(args)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("start chromium");
-    let mut stderr = child.stderr.take().expect("stderr");
-    let reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = std::io::Read::read_to_string(&mut stderr, &mut s);
-        s
-    });
-    let start = Instant::now();
-    let ok = loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            break status.success();
-        }
-        if start.elapsed() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            break false;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    (ok, reader.join().unwrap_or_default())
+    let mut cmd = Command::new(bin);
+    cmd.args(args);
+    let mut chromium = Spawned::start(cmd).expect("start chromium");
+    let ok = chromium
+        .wait_for_exit(deadline)
+        .is_ok_and(|status| status.success());
+    (ok, chromium.stderr())
 }
 
 /// The sample check report with `per_asset` requests per asset, as HTML.

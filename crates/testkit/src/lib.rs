@@ -1,5 +1,11 @@
 //! Test harness: real nginx, Django and mitmproxy on loopback, plus fault servers (tests only).
 //!
+//! It is the one harness of the workspace's tests: the Django+nginx origin ([`DjangoOrigin`]),
+//! the guard for a process a test starts itself, `interloper SUBCOMMAND` included
+//! ([`Spawned`]), waiting for a log to fill ([`wait_for_lines`]), and the TLS client
+//! configuration that records the chain and random of its connection
+//! ([`recording_client_config`]) live here once, for every crate's tests.
+//!
 //! Everything here is blocking and std-based, so it can be called from plain `#[test]`s or from
 //! async tests through `spawn_blocking`. Each component runs in its own temporary directory, on
 //! free loopback ports, and is stopped on `Drop` by the pid this kit started.
@@ -16,9 +22,12 @@ mod django;
 pub mod faults;
 mod mitm;
 mod nginx;
+mod origin;
 mod pki;
 mod process;
+mod recording;
 mod shared;
+mod spawned;
 
 use std::net::{Ipv4Addr, TcpListener};
 use std::path::PathBuf;
@@ -28,8 +37,11 @@ use anyhow::{Context as _, bail};
 pub use django::{DjangoServer, DjangoSite};
 pub use mitm::{Mitmproxy, stall_addon};
 pub use nginx::{Nginx, NginxOptions, SMALL_TXT, one_mib_bytes};
+pub use origin::DjangoOrigin;
 pub use pki::TestPki;
+pub use recording::{Recording, Seen, recording_client_config};
 pub use shared::{REQUIRE_SHARED, SHARED_DIR, shared_dir, shared_root, skipped};
+pub use spawned::{Spawned, chromium, wait_for_lines};
 
 /// A loopback TCP port that was free a moment ago.
 ///

@@ -99,6 +99,18 @@ impl TestPki {
         write(&pki.leaf_key_pem, &leaf_key.serialize_pem())?;
         Ok(pki)
     }
+
+    /// The chain a server using this PKI presents (leaf, then CA), DER: what a client that
+    /// reached the server without interception was shown.
+    pub fn served_chain_der(&self) -> anyhow::Result<Vec<Vec<u8>>> {
+        use rustls_pki_types::CertificateDer;
+        use rustls_pki_types::pem::PemObject as _;
+        CertificateDer::pem_file_iter(&self.leaf_cert_pem)
+            .with_context(|| format!("reading {}", self.leaf_cert_pem.display()))?
+            .map(|cert| Ok(cert?.as_ref().to_vec()))
+            .collect::<Result<_, rustls_pki_types::pem::Error>>()
+            .with_context(|| format!("parsing {}", self.leaf_cert_pem.display()))
+    }
 }
 
 fn write(path: &Path, text: &str) -> anyhow::Result<()> {

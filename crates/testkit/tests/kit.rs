@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use interloper_testkit::{
-    DjangoSite, Mitmproxy, Nginx, NginxOptions, SMALL_TXT, TestPki, one_mib_bytes,
+    DjangoOrigin, Mitmproxy, Nginx, NginxOptions, SMALL_TXT, TestPki, one_mib_bytes,
 };
 use rustls::pki_types::{CertificateDer, ServerName};
 use x509_parser::prelude::*;
@@ -290,8 +290,8 @@ fn nginx_stops_on_drop() {
 
 #[test]
 fn django_collectstatic_writes_a_manifest_and_runserver_serves_admin_behind_nginx() {
-    let tmp = tempfile::tempdir().unwrap();
-    let site = DjangoSite::create(&tmp.path().join("site")).unwrap();
+    let origin = DjangoOrigin::start().unwrap();
+    let (site, nginx) = (&origin.site, &origin.nginx);
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(site.static_root.join("staticfiles.json")).unwrap())
             .unwrap();
@@ -304,13 +304,6 @@ fn django_collectstatic_writes_a_manifest_and_runserver_serves_admin_behind_ngin
             && hashed_css.len() == "admin/css/base.".len() + 12 + 4
     );
 
-    let server = site.runserver().unwrap();
-    let nginx = Nginx::start(NginxOptions {
-        static_root: Some(site.static_root.clone()),
-        proxy_to: Some(server.port),
-        ..Default::default()
-    })
-    .unwrap();
     let page = https_get(nginx.https_port, "/admin/login/", &nginx.pki.ca_der, &[]);
     assert_eq!(page.status, 200);
     let html = String::from_utf8_lossy(&page.body);

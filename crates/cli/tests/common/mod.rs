@@ -1,10 +1,11 @@
 //! Helpers shared by the end-to-end tests: run the binary as a user would, read its JSON.
 #![allow(dead_code)]
 
+use std::path::Path;
 use std::process::Output;
 use std::time::Duration;
 
-use interloper_testkit::{DjangoServer, DjangoSite, Nginx, NginxOptions};
+use interloper_testkit::{DjangoOrigin, Spawned, free_port};
 use serde_json::Value;
 
 /// Run `interloper ARGS…` without colour, bounded in time.
@@ -30,30 +31,32 @@ pub fn json(out: &Output) -> Value {
 }
 
 /// Django's admin static set (collectstatic, ManifestStaticFilesStorage) behind real nginx
-/// with TLS; everything stops on drop.
-pub struct Origin {
-    pub nginx: Nginx,
-    _django: DjangoServer,
-    _site: DjangoSite,
-    _dir: tempfile::TempDir,
+/// with TLS: testkit's origin; everything stops on drop.
+pub fn origin() -> DjangoOrigin {
+    DjangoOrigin::start().expect("django origin behind nginx")
 }
 
-pub fn origin() -> Origin {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let site = DjangoSite::create(&dir.path().join("site")).expect("django site");
-    let django = site.runserver().expect("runserver");
-    let nginx = Nginx::start(NginxOptions {
-        static_root: Some(site.static_root.clone()),
-        proxy_to: Some(django.port),
-        ..Default::default()
-    })
-    .expect("nginx");
-    Origin {
-        nginx,
-        _django: django,
-        _site: site,
-        _dir: dir,
-    }
+/// `interloper ARGS…` in the background, as a long-running server is started (testkit's
+/// guard: output kept, killed with whatever it started when dropped).
+pub fn spawn_interloper(args: &[&str]) -> Spawned {
+    Spawned::interloper(env!("CARGO_BIN_EXE_interloper"), args).expect("start interloper")
+}
+
+/// How long a server the tests start gets to listen.
+pub const LISTEN_WITHIN: Duration = Duration::from_secs(20);
+
+/// `interloper echo --self-signed localhost` (the witness) on a free loopback port, with `extra`
+/// arguments, once it listens; and that port.
+pub fn witness(extra: &[&str]) -> (Spawned, u16) {
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let mut args = vec!["echo", "--listen", &listen, "--self-signed", "localhost"];
+    args.extend_from_slice(extra);
+    let mut witness = spawn_interloper(&args);
+    witness
+        .wait_for_ports(&[port], LISTEN_WITHIN)
+        .expect("interloper echo listens");
+    (witness, port)
 }
 
 /// The finding codes of a report, in order.
@@ -86,4 +89,32 @@ pub fn serve_module(lab: &interloper_lab::Lab, name: &str, samples: u32) -> Stri
          [module.{name}.trust]\nno_os_roots = true\npublic_roots = {roots:?}\n",
         resolve.join(", ")
     )
+}
+
+/// `interloper serve --config CONFIG` on a free loopback port, once it listens; and that port.
+pub fn serve(config: &Path) -> (Spawned, u16) {
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let config = config.to_str().expect("a UTF-8 path");
+    let mut serve = spawn_interloper(&["serve", "--config", config, "--listen", &listen]);
+    serve
+        .wait_for_ports(&[port], LISTEN_WITHIN)
+        .expect("interloper serve listens");
+    (serve, port)
+}
+
+/// Debian's HAProxy with the configuration at `config` (its log lines on stdout, which
+/// [`Spawned::stdout_path`] names), once it listens on `port`.
+pub fn haproxy(config: &Path, port: u16) -> Spawned {
+    let binary = ["/usr/sbin/haproxy", "/usr/bin/haproxy"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+        .expect("haproxy not found: run scripts/test, which installs Debian haproxy");
+    let mut cmd = std::process::Command::new(binary);
+    cmd.args(["-db", "-f"]).arg(config);
+    let mut haproxy = Spawned::start(cmd).expect("start haproxy");
+    haproxy
+        .wait_for_ports(&[port], Duration::from_secs(10))
+        .expect("haproxy listens");
+    haproxy
 }

@@ -1,9 +1,10 @@
 //! Helpers shared by the witness tests: a real rustls client that remembers the random it sent
-//! and the chain it saw, HTTP over it, and servers on loopback port 0.
+//! and the chain it saw (testkit's recording client configuration), HTTP over it, and servers on
+//! loopback port 0.
 #![allow(dead_code)]
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -12,92 +13,13 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use interloper_echo::{
     CertSource, EchoConfig, EchoServer, Limits, PassthroughConfig, PassthroughServer, Stats,
 };
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{DigitallySignedStruct, SignatureScheme};
+use interloper_testkit::{Recording, recording_client_config};
+use rustls::pki_types::ServerName;
 use tokio::net::TcpStream;
 use tokio::sync::oneshot;
 
 /// Every network step of a test is bounded by this.
 pub const STEP: Duration = Duration::from_secs(20);
-
-/// What the client sent and saw on one connection.
-#[derive(Default, Debug)]
-pub struct Seen {
-    /// The client_random rustls used (from the key log), hex.
-    pub client_random: Option<String>,
-    /// The chain the server presented, DER, leaf first.
-    pub chain: Vec<Vec<u8>>,
-}
-
-/// rustls hands every secret to the key log together with the client_random of the
-/// connection: an honest way to learn the random the client really sent.
-#[derive(Debug)]
-struct RandomLog(Arc<Mutex<Seen>>);
-
-impl rustls::KeyLog for RandomLog {
-    fn log(&self, _label: &str, client_random: &[u8], _secret: &[u8]) {
-        if let Ok(mut s) = self.0.lock() {
-            s.client_random = Some(hex::encode(client_random));
-        }
-    }
-    fn will_log(&self, _label: &str) -> bool {
-        true
-    }
-}
-
-/// Accepts any chain but records it: the tests compare it with what the witness served, which
-/// is exactly the check the client side makes.
-#[derive(Debug)]
-struct RecordingVerifier(Arc<Mutex<Seen>>, Arc<rustls::crypto::CryptoProvider>);
-
-impl ServerCertVerifier for RecordingVerifier {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        if let Ok(mut s) = self.0.lock() {
-            s.chain = std::iter::once(end_entity)
-                .chain(intermediates)
-                .map(|c| c.as_ref().to_vec())
-                .collect();
-        }
-        Ok(ServerCertVerified::assertion())
-    }
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.1.signature_verification_algorithms,
-        )
-    }
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.1.signature_verification_algorithms,
-        )
-    }
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.1.signature_verification_algorithms.supported_schemes()
-    }
-}
 
 /// Client options.
 #[derive(Clone, Default)]
@@ -110,15 +32,17 @@ pub struct ClientOpts {
 /// A TLS connection plus what it sent and saw.
 pub struct Client {
     pub tls: tokio_rustls::client::TlsStream<TcpStream>,
-    pub seen: Arc<Mutex<Seen>>,
+    pub recording: Recording,
 }
 
 impl Client {
+    /// The client_random it sent, hex.
     pub fn random(&self) -> String {
-        self.seen.lock().unwrap().client_random.clone().unwrap()
+        hex::encode(self.recording.seen().client_random.unwrap())
     }
+    /// The chain it was shown, DER, leaf first.
     pub fn chain(&self) -> Vec<Vec<u8>> {
-        self.seen.lock().unwrap().chain.clone()
+        self.recording.seen().chain
     }
     pub fn alpn(&self) -> Option<String> {
         self.tls
@@ -149,16 +73,8 @@ async fn tcp_raw(addr: SocketAddr, bind: Option<SocketAddr>) -> TcpStream {
 
 /// Connects with rustls, SNI `localhost`.
 pub async fn connect(addr: SocketAddr, opts: ClientOpts) -> Client {
-    let seen = Arc::new(Mutex::new(Seen::default()));
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut cfg = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(RecordingVerifier(Arc::clone(&seen), provider)))
-        .with_no_client_auth();
+    let (mut cfg, recording) = recording_client_config().unwrap();
     cfg.alpn_protocols = opts.alpn.iter().map(|p| p.as_bytes().to_vec()).collect();
-    cfg.key_log = Arc::new(RandomLog(Arc::clone(&seen)));
     cfg.max_fragment_size = opts.max_fragment;
     let tcp = tcp(addr, opts.bind).await;
     let tls = tokio::time::timeout(
@@ -169,7 +85,7 @@ pub async fn connect(addr: SocketAddr, opts: ClientOpts) -> Client {
     .await
     .expect("handshake in time")
     .expect("handshake");
-    Client { tls, seen }
+    Client { tls, recording }
 }
 
 /// A response: status, headers, body.
@@ -389,65 +305,4 @@ pub async fn read_until_closed<S: tokio::io::AsyncRead + Unpin>(
     })
     .await;
     (out, res.is_ok())
-}
-
-/// The mitmproxy venv, from `INTERLOPER_VENV` (set by scripts/test).
-pub fn mitmdump() -> Option<std::path::PathBuf> {
-    let venv = std::env::var_os("INTERLOPER_VENV")?;
-    let p = std::path::Path::new(&venv).join("bin/mitmdump");
-    p.exists().then_some(p)
-}
-
-/// A mitmdump child in reverse mode on loopback, killed (by its pid) on drop.
-pub struct Mitm {
-    pub port: u16,
-    child: std::process::Child,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Mitm {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts `mitmdump --mode reverse:SCHEME://127.0.0.1:PORT` on a free loopback port and waits
-/// until it accepts connections.
-pub async fn start_mitm(bin: &std::path::Path, upstream: SocketAddr) -> Mitm {
-    let dir = tempfile::tempdir().unwrap();
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
-    let child = std::process::Command::new(bin)
-        .arg("--mode")
-        .arg(format!("reverse:https://{upstream}"))
-        .args(["--listen-host", "127.0.0.1", "-p", &port.to_string()])
-        .args(["--set", &format!("confdir={}", dir.path().display())])
-        .args([
-            "--set",
-            "ssl_insecure=true",
-            "--set",
-            "keep_host_header=true",
-        ])
-        .args(["-q"])
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::inherit())
-        .spawn()
-        .expect("mitmdump starts");
-    let mitm = Mitm {
-        port,
-        child,
-        _dir: dir,
-    };
-    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    for _ in 0..600 {
-        if TcpStream::connect(addr).await.is_ok() {
-            return mitm;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("mitmdump did not listen on {addr} within 60 s");
 }

@@ -9,6 +9,7 @@ use interloper_findings::{
 use interloper_model::schema;
 use serde::{Deserialize, Serialize};
 
+use crate::markup::{Html, Text};
 use crate::terminal::{BOLD, DIM, Painter, RED, TerminalStyle};
 use crate::text::clean;
 use crate::{Header, ReportMeta};
@@ -238,9 +239,8 @@ const TIMELINE_CHARTS: usize = 12;
 
 /// "When the bad requests happened": one chart per backend on a shared time axis, the backend
 /// the verdict names first, then those with the most bad requests.
-fn timelines(s: &mut String, report: &LogReport) {
+fn timelines(s: &mut Html, report: &LogReport) {
     use crate::svg::{OUTCOME_COLOURS, log_timeline};
-    use crate::text::{esc, shorten};
     let mut drawn: Vec<&LogGroup> = report
         .groups
         .iter()
@@ -268,7 +268,7 @@ fn timelines(s: &mut String, report: &LogReport) {
             g.name.clone(),
         )
     });
-    let _ = writeln!(
+    writeln!(
         s,
         "<h2>When the bad requests happened</h2>\n<p class=\"muted\">Static requests per \
          backend, in buckets of {} (UTC), on one time axis; each chart has its own height \
@@ -276,17 +276,17 @@ fn timelines(s: &mut String, report: &LogReport) {
         fmt_duration_ms(report.timeline_seconds.max(1) as f64 * 1000.0)
     );
     for (label, colour) in OUTCOME_COLOURS {
-        let _ = write!(
+        write!(
             s,
             "<span><i style=\"background:{colour}\"></i>{label}</span>"
         );
     }
-    s.push_str("</div>\n");
+    s.raw("</div>\n");
     for g in drawn.iter().take(TIMELINE_CHARTS) {
-        let _ = write!(
+        write!(
             s,
             "<figure class=\"chartbox\"><figcaption class=\"mono\">{}</figcaption>",
-            esc(&shorten(&g.name, 200))
+            Text(&g.name, 200)
         );
         log_timeline(
             s,
@@ -295,10 +295,10 @@ fn timelines(s: &mut String, report: &LogReport) {
             (first, last),
             &g.name,
         );
-        s.push_str("</figure>\n");
+        s.raw("</figure>\n");
     }
     if drawn.len() > TIMELINE_CHARTS {
-        let _ = writeln!(
+        writeln!(
             s,
             "<p class=\"muted\">… and {} more backends (their timelines are in the JSON report)</p>",
             drawn.len() - TIMELINE_CHARTS
@@ -349,8 +349,8 @@ const HTML_ROWS: usize = 500;
 /// the files read. Every string from a log (backend names, example lines) is escaped.
 pub fn render_logs_html(report: &LogReport, out: &mut impl Write) -> io::Result<()> {
     use crate::html;
-    use crate::text::{esc, shorten};
-    let mut s = String::with_capacity(32 * 1024);
+    use crate::text::esc;
+    let mut s = Html::with_capacity(32 * 1024);
     let subject = report
         .sources
         .first()
@@ -365,7 +365,7 @@ pub fn render_logs_html(report: &LogReport, out: &mut impl Write) -> io::Result<
         } else {
             "Static requests"
         };
-        let _ = writeln!(
+        writeln!(
             s,
             "<h2>{what}</h2>\n<table><thead><tr><th>backend</th><th>static</th>\
              <th>ended by client</th><th>backend timeout/failure</th><th>partial</th>\
@@ -376,12 +376,12 @@ pub fn render_logs_html(report: &LogReport, out: &mut impl Write) -> io::Result<
             let server = g.count(LogSign::ServerTimeout) + g.count(LogSign::ServerFailed);
             let slow = g.count(LogSign::Slow) + g.count(LogSign::SlowDelivery);
             let named = g.bad() > 0 && report.verdict.target.as_deref() == Some(g.name.as_str());
-            let _ = writeln!(
+            writeln!(
                 s,
                 "<tr{}><td class=\"mono\">{}</td><td>{}</td><td>{client}</td><td>{server}</td>\
                  <td>{}</td><td>{slow}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 if named { " class=\"bad\"" } else { "" },
-                esc(&shorten(&g.name, 200)),
+                Text(&g.name, 200),
                 g.static_requests,
                 g.count(LogSign::Partial),
                 g.not_found + g.forbidden,
@@ -390,9 +390,9 @@ pub fn render_logs_html(report: &LogReport, out: &mut impl Write) -> io::Result<
                 fmt_duration_ms(g.duration.max),
             );
         }
-        s.push_str("</tbody></table>\n");
+        s.raw("</tbody></table>\n");
         if report.groups.len() > HTML_ROWS {
-            let _ = writeln!(
+            writeln!(
                 s,
                 "<p class=\"muted\">… and {} more backends (see the JSON report)</p>",
                 report.groups.len() - HTML_ROWS
@@ -401,7 +401,7 @@ pub fn render_logs_html(report: &LogReport, out: &mut impl Write) -> io::Result<
     }
     timelines(&mut s, report);
     if report.groups.iter().any(has_try_details) {
-        s.push_str(
+        s.raw(
             "<h2>Upstream tries per backend</h2>\n<p class=\"muted\">Each server nginx tried, \
              from its <span class=\"mono\">$upstream_addr</span> lists: a failed try is one \
              after which nginx moved on to the next server.</p>\n<table><thead><tr>\
@@ -414,7 +414,7 @@ pub fn render_logs_html(report: &LogReport, out: &mut impl Write) -> io::Result<
             .filter(|g| has_try_details(g))
             .take(HTML_ROWS)
         {
-            let _ = writeln!(
+            writeln!(
                 s,
                 "<tr{}><td class=\"mono\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
                  <td>{}</td><td>{}</td></tr>",
@@ -423,7 +423,7 @@ pub fn render_logs_html(report: &LogReport, out: &mut impl Write) -> io::Result<
                 } else {
                     ""
                 },
-                esc(&shorten(&g.name, 200)),
+                Text(&g.name, 200),
                 g.tries,
                 g.failed_tries,
                 ms_or_dash(g.connect.as_ref().map(|c| c.p50)),
@@ -432,10 +432,10 @@ pub fn render_logs_html(report: &LogReport, out: &mut impl Write) -> io::Result<
                 ms_or_dash(g.header.as_ref().map(|c| c.p99)),
             );
         }
-        s.push_str("</tbody></table>\n");
+        s.raw("</tbody></table>\n");
     }
     if report.groups.iter().any(|g| !g.tls_protocols.is_empty()) {
-        s.push_str(
+        s.raw(
             "<h2>Client TLS per backend</h2>\n<table><thead><tr><th>backend</th>\
              <th>TLS versions</th><th>cipher suites</th></tr></thead><tbody>\n",
         );
@@ -445,39 +445,39 @@ pub fn render_logs_html(report: &LogReport, out: &mut impl Write) -> io::Result<
             .filter(|g| !g.tls_protocols.is_empty())
             .take(HTML_ROWS)
         {
-            let _ = writeln!(
+            writeln!(
                 s,
                 "<tr><td class=\"mono\">{}</td><td class=\"mono\">{}</td>\
                  <td class=\"mono\">{}</td></tr>",
-                esc(&shorten(&g.name, 200)),
-                esc(&shorten(&shares(&g.tls_protocols), 300)),
-                esc(&shorten(&shares(&g.tls_ciphers), 500)),
+                Text(&g.name, 200),
+                Text(&shares(&g.tls_protocols), 300),
+                Text(&shares(&g.tls_ciphers), 500),
             );
         }
-        s.push_str("</tbody></table>\n");
+        s.raw("</tbody></table>\n");
     }
-    s.push_str("<h2>Files</h2>\n<ul>");
+    s.raw("<h2>Files</h2>\n<ul>");
     for src in &report.sources {
-        let _ = write!(
+        write!(
             s,
             "<li><span class=\"mono\">{}</span>: {}, {} lines, {} parsed, {} static",
-            esc(&shorten(&src.name, 300)),
+            Text(&src.name, 300),
             esc(&src.format),
             src.lines,
             src.parsed,
             src.static_requests
         );
         if src.unparsed > 0 {
-            let _ = write!(
+            write!(
                 s,
                 ", {} not read (<span class=\"mono\">{}</span>)",
                 src.unparsed,
-                esc(&shorten(src.first_unparsed.as_deref().unwrap_or("-"), 200))
+                Text(src.first_unparsed.as_deref().unwrap_or("-"), 200)
             );
         }
-        s.push_str("</li>");
+        s.raw("</li>");
     }
-    s.push_str("</ul>\n");
+    s.raw("</ul>\n");
     html::footer(&mut s, &report.header);
     out.write_all(s.as_bytes())
 }

@@ -6,7 +6,7 @@
 use crate::markup::{Html, Text};
 use crate::svg::{self, PHASE_COLOURS, kind_colour};
 use crate::text::{esc, file_name, phase_line};
-use crate::{AssetReport, Header, Report, TargetReport};
+use crate::{AssetReport, GroupReport, Header, Report, TargetReport, TlsEvidence};
 use interloper_findings::{Evidence, Finding, Verdict};
 use interloper_model::units::{fmt_bytes, fmt_duration_ms};
 use std::io::{self, Write};
@@ -398,6 +398,7 @@ fn legend_phases(s: &mut Html) {
     s.raw("<span><i style=\"background:#dc2626;opacity:.45\"></i>waiting until it failed (✕)</span><span><i style=\"background:#f59e0b;opacity:.35\"></i>stalled row</span></div>");
 }
 
+/// One target: its summary line and facts, latency per asset type, charts and assets.
 fn target(s: &mut Html, t: &TargetReport) {
     let sum = &t.summary;
     write!(
@@ -420,75 +421,97 @@ fn target(s: &mut Html, t: &TargetReport) {
             "—".to_string()
         },
     );
-    if t.tls.is_some() || t.witness.is_some() || t.static_version.is_some() {
-        s.raw("<dl class=\"facts\">");
-        if let Some(tls) = &t.tls {
-            write!(
-                s,
-                "<dt>TLS path</dt><dd><strong>{}</strong> ({} confidence){}</dd>",
-                tls.status.as_str(),
-                tls.confidence,
-                tls.product
-                    .as_ref()
-                    .map(|p| format!(" · product: <strong>{}</strong>", Text(p, 300)))
-                    .unwrap_or_default()
-            );
-            for (k, v) in [
-                ("Leaf issuer", &tls.leaf_issuer),
-                ("Leaf subject", &tls.leaf_subject),
-            ] {
-                if let Some(v) = v {
-                    write!(s, "<dt>{k}</dt><dd class=\"mono\">{}</dd>", Text(v, 1000));
-                }
-            }
-            if !tls.items.is_empty() {
-                s.raw("<dt>Signals</dt><dd><ul class=\"items\">");
-                for i in tls.items.iter().take(EVIDENCE_ITEMS) {
-                    write!(s, "<li>{}</li>", Text(&i.message, 1000));
-                }
-                s.raw("</ul></dd>");
-            }
-        }
-        if let Some(w) = &t.witness {
-            write!(
-                s,
-                "<dt>Witness</dt><dd><span class=\"mono\">{}</span> · client random {} · chain {}{}</dd>",
-                Text(&w.url, 500),
-                if w.client_random_matched {
-                    "matched"
-                } else {
-                    "<strong class=\"err\">differs</strong>"
-                },
-                if w.chain_matched {
-                    "matched"
-                } else {
-                    "<strong class=\"err\">differs</strong>"
-                },
-                match (w.server_ms, w.client_ms) {
-                    (Some(a), Some(b)) => format!(
-                        " · server {} vs client {}",
-                        fmt_duration_ms(a),
-                        fmt_duration_ms(b)
-                    ),
-                    _ => String::new(),
-                }
-            );
-        }
-        if let Some(v) = &t.static_version {
-            write!(
-                s,
-                "<dt>Static build</dt><dd class=\"mono\">{}</dd>",
-                Text(v, 300)
-            );
-        }
-        s.raw("</dl>");
-    }
+    target_facts(s, t);
 
     if t.groups.is_empty() {
         s.raw("<p class=\"muted\">No requests were made to this target.</p></section>\n");
         return;
     }
 
+    latency_table(s, &t.groups);
+    charts(s, t);
+    histograms(s, &t.groups);
+
+    assets_table(s, &t.assets);
+    s.raw("</section>\n");
+}
+
+/// What is known about a target beside its requests: the TLS path, the witness, the static
+/// build.
+fn target_facts(s: &mut Html, t: &TargetReport) {
+    if t.tls.is_none() && t.witness.is_none() && t.static_version.is_none() {
+        return;
+    }
+    s.raw("<dl class=\"facts\">");
+    if let Some(tls) = &t.tls {
+        tls_facts(s, tls);
+    }
+    if let Some(w) = &t.witness {
+        write!(
+            s,
+            "<dt>Witness</dt><dd><span class=\"mono\">{}</span> · client random {} · chain {}{}</dd>",
+            Text(&w.url, 500),
+            if w.client_random_matched {
+                "matched"
+            } else {
+                "<strong class=\"err\">differs</strong>"
+            },
+            if w.chain_matched {
+                "matched"
+            } else {
+                "<strong class=\"err\">differs</strong>"
+            },
+            match (w.server_ms, w.client_ms) {
+                (Some(a), Some(b)) => format!(
+                    " · server {} vs client {}",
+                    fmt_duration_ms(a),
+                    fmt_duration_ms(b)
+                ),
+                _ => String::new(),
+            }
+        );
+    }
+    if let Some(v) = &t.static_version {
+        write!(
+            s,
+            "<dt>Static build</dt><dd class=\"mono\">{}</dd>",
+            Text(v, 300)
+        );
+    }
+    s.raw("</dl>");
+}
+
+/// The TLS path judgement: status, product, leaf names and each signal.
+fn tls_facts(s: &mut Html, tls: &TlsEvidence) {
+    write!(
+        s,
+        "<dt>TLS path</dt><dd><strong>{}</strong> ({} confidence){}</dd>",
+        tls.status.as_str(),
+        tls.confidence,
+        tls.product
+            .as_ref()
+            .map(|p| format!(" · product: <strong>{}</strong>", Text(p, 300)))
+            .unwrap_or_default()
+    );
+    for (k, v) in [
+        ("Leaf issuer", &tls.leaf_issuer),
+        ("Leaf subject", &tls.leaf_subject),
+    ] {
+        if let Some(v) = v {
+            write!(s, "<dt>{k}</dt><dd class=\"mono\">{}</dd>", Text(v, 1000));
+        }
+    }
+    if !tls.items.is_empty() {
+        s.raw("<dt>Signals</dt><dd><ul class=\"items\">");
+        for i in tls.items.iter().take(EVIDENCE_ITEMS) {
+            write!(s, "<li>{}</li>", Text(&i.message, 1000));
+        }
+        s.raw("</ul></dd>");
+    }
+}
+
+/// One row per asset type, one column per phase.
+fn latency_table(s: &mut Html, groups: &[GroupReport]) {
     // One row per asset type, one column per phase: p50 large, p99 under it, every
     // percentile in the tooltip. Six rows per type would push the charts off the first screen.
     s.raw("<h3>Latency by asset type</h3><p class=\"note\">Each cell: median, and p99 below it (hover for p90 and max). Successful requests only.</p><table class=\"groups\"><thead><tr><th>Type</th><th class=\"num\">Assets</th><th class=\"num\">Requests</th><th class=\"num\">Failed</th><th class=\"num\">Stalled</th>");
@@ -496,7 +519,7 @@ fn target(s: &mut Html, t: &TargetReport) {
         write!(s, "<th class=\"num\">{name}</th>");
     }
     s.raw("<th class=\"num\">slowest</th></tr></thead><tbody>");
-    for g in &t.groups {
+    for g in groups {
         write!(
             s,
             "<tr><td><i class=\"dot\" style=\"background:{}\"></i>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num{}\">{}</td><td class=\"num{}\">{}</td>",
@@ -542,7 +565,10 @@ fn target(s: &mut Html, t: &TargetReport) {
         }
     }
     s.raw("</tbody></table>");
+}
 
+/// The request waterfall and the latency timeline, each with its legend and note.
+fn charts(s: &mut Html, t: &TargetReport) {
     let rows = svg::rows(t);
     s.raw("<h3>Request waterfall</h3>");
     legend_phases(s);
@@ -564,9 +590,12 @@ fn target(s: &mut Html, t: &TargetReport) {
     let note = svg::timeline(s, &rows);
     s.raw("</div>");
     note_line(s, note, &rows, t);
+}
 
+/// One latency histogram per asset type.
+fn histograms(s: &mut Html, groups: &[GroupReport]) {
     s.raw("<h3>Latency distribution (total time of successful requests)</h3><div class=\"hgrid\">");
-    for g in &t.groups {
+    for g in groups {
         write!(
             s,
             "<figure><figcaption>{} · {} requests · p50 {} · p99 {}</figcaption>",
@@ -587,9 +616,6 @@ fn target(s: &mut Html, t: &TargetReport) {
         s.raw("</figure>");
     }
     s.raw("</div>");
-
-    assets_table(s, &t.assets);
-    s.raw("</section>\n");
 }
 
 /// Several instances of one app side by side, so the odd one out is visible at a glance.

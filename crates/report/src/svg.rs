@@ -208,7 +208,13 @@ pub(crate) fn waterfall(out: &mut Html, all: &[Row<'_>]) -> Option<String> {
     let top = 24.0;
     let plot_w = width - left - right;
     let height = top + pitch * shown.len() as f64 + 10.0;
-    let x = |t: f64| left + (t - t0) / span * plot_w;
+    let axis = Axis {
+        t0,
+        span,
+        left,
+        plot_w,
+    };
+    let x = |t: f64| axis.x(t);
     write!(
         out,
         r#"<svg class="chart waterfall" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" aria-label="Request waterfall">"#,
@@ -248,53 +254,7 @@ pub(crate) fn waterfall(out: &mut Html, all: &[Row<'_>]) -> Option<String> {
                 name = Text(file_name(row.url), 30),
             );
         }
-        let by = y + (pitch - 1.0 - bar) / 2.0;
-        let mut at = row.start();
-        let edge = left + plot_w;
-        for (phase, d) in row.segments() {
-            if x(at) >= edge {
-                break;
-            }
-            let w = (d / span * plot_w).max(0.6).min(edge - x(at));
-            write!(
-                out,
-                r#"<rect x="{x}" y="{y}" width="{w}" height="{h}" fill="{c}"/>"#,
-                x = num(x(at)),
-                y = num(by),
-                w = format_args!("{:.1}", w),
-                h = num(bar),
-                c = PHASE_COLOURS[phase].1,
-            );
-            at += d;
-        }
-        if row.r.failed() {
-            // The time between the last completed phase and the failure (a reset after 30 s
-            // of waiting) is the interesting part: draw it, hatched in the failure colour.
-            let end = (row.start() + row.duration()).max(at);
-            let (from, to) = (x(at).min(edge), x(end).min(edge));
-            if to > from {
-                write!(
-                    out,
-                    r#"<rect x="{x}" y="{y}" width="{w}" height="{h}" fill="{FAIL}" fill-opacity="0.45"/>"#,
-                    x = num(from),
-                    y = num(by),
-                    w = format_args!("{:.1}", (to - from).max(0.6)),
-                    h = num(bar),
-                );
-            }
-            let mark = if x(end) > edge {
-                format!("✕ {}", fmt_duration_ms(end - row.start()))
-            } else {
-                "✕".to_string()
-            };
-            write!(
-                out,
-                r#"<text class="fail" x="{x}" y="{y}">{mark}</text>"#,
-                x = num(to + 3.0),
-                y = num(by + bar),
-                mark = esc(&mark),
-            );
-        }
+        waterfall_bars(out, row, &axis, y + (pitch - 1.0 - bar) / 2.0, bar);
         out.raw("</g>");
     }
     out.raw("</svg>");
@@ -306,6 +266,73 @@ pub(crate) fn waterfall(out: &mut Html, all: &[Row<'_>]) -> Option<String> {
             total
         )
     })
+}
+
+/// Where a time falls on a chart's x axis: `t0` at `left`, `span` milliseconds over `plot_w`.
+struct Axis {
+    t0: f64,
+    span: f64,
+    left: f64,
+    plot_w: f64,
+}
+
+impl Axis {
+    fn x(&self, t: f64) -> f64 {
+        self.left + (t - self.t0) / self.span * self.plot_w
+    }
+}
+
+/// One waterfall row's bars at height `by`: a rectangle per phase, cut at the axis end, and
+/// for a failed request the wait until it failed, hatched, and a ✕.
+fn waterfall_bars(out: &mut Html, row: &Row<'_>, axis: &Axis, by: f64, bar: f64) {
+    let mut at = row.start();
+    let edge = axis.left + axis.plot_w;
+    for (phase, d) in row.segments() {
+        if axis.x(at) >= edge {
+            break;
+        }
+        let w = (d / axis.span * axis.plot_w)
+            .max(0.6)
+            .min(edge - axis.x(at));
+        write!(
+            out,
+            r#"<rect x="{x}" y="{y}" width="{w}" height="{h}" fill="{c}"/>"#,
+            x = num(axis.x(at)),
+            y = num(by),
+            w = format_args!("{:.1}", w),
+            h = num(bar),
+            c = PHASE_COLOURS[phase].1,
+        );
+        at += d;
+    }
+    if row.r.failed() {
+        // The time between the last completed phase and the failure (a reset after 30 s
+        // of waiting) is the interesting part: draw it, hatched in the failure colour.
+        let end = (row.start() + row.duration()).max(at);
+        let (from, to) = (axis.x(at).min(edge), axis.x(end).min(edge));
+        if to > from {
+            write!(
+                out,
+                r#"<rect x="{x}" y="{y}" width="{w}" height="{h}" fill="{FAIL}" fill-opacity="0.45"/>"#,
+                x = num(from),
+                y = num(by),
+                w = format_args!("{:.1}", (to - from).max(0.6)),
+                h = num(bar),
+            );
+        }
+        let mark = if axis.x(end) > edge {
+            format!("✕ {}", fmt_duration_ms(end - row.start()))
+        } else {
+            "✕".to_string()
+        };
+        write!(
+            out,
+            r#"<text class="fail" x="{x}" y="{y}">{mark}</text>"#,
+            x = num(to + 3.0),
+            y = num(by + bar),
+            mark = esc(&mark),
+        );
+    }
 }
 
 /// Total time against start time, log scale; failures as crosses, stalls as rings.

@@ -715,7 +715,11 @@ mod tests {
         for (status, severity) in table {
             let e = examination(status, &[ShapeOutcome::Accepted]);
             assert_eq!(e.worst(), severity, "{status:?}");
-            assert_eq!(e.is_clean(), status == Some(PathStatus::Clean), "{status:?}");
+            assert_eq!(
+                e.is_clean(),
+                status == Some(PathStatus::Clean),
+                "{status:?}"
+            );
         }
     }
 

@@ -78,6 +78,9 @@ fn start_lab() -> Lab {
                 .into_iter()
                 .map(String::from)
                 .collect();
+            // Keep reading: a lab whose stdout is closed stops at its next line and removes
+            // its roots.
+            std::thread::spawn(move || lines.for_each(drop));
             return lab;
         }
     }
@@ -94,7 +97,16 @@ impl Lab {
             cmd.args(["--resolve", r]);
         }
         let out = cmd.args(extra).output().expect("run interloper tls");
-        out.status.code().expect("exit code")
+        let code = out.status.code().expect("exit code");
+        if code != 0 {
+            // Shown only when an assertion fails: which verdict and hello shapes gave this code.
+            eprintln!(
+                "{cmd:?} exited {code}:\n{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        code
     }
 }
 

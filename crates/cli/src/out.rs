@@ -112,6 +112,20 @@ pub fn write_report(
     Ok(())
 }
 
+/// An input file named on the command line, `-` meaning stdin, with its length when known so a
+/// progress bar can show how far the reading got. The error names the file, as every command's did.
+pub(crate) fn open_input(
+    path: &std::path::Path,
+) -> anyhow::Result<(Box<dyn std::io::Read + Send>, Option<u64>)> {
+    use anyhow::Context as _;
+    if path == std::path::Path::new("-") {
+        return Ok((Box::new(std::io::stdin()), None));
+    }
+    let f = std::fs::File::open(path).with_context(|| path.display().to_string())?;
+    let len = f.metadata().ok().map(|m| m.len());
+    Ok((Box::new(f), len))
+}
+
 /// The width reports wrap to: `COLUMNS` when set (at least 40), else 100.
 pub(crate) fn terminal_width() -> usize {
     std::env::var("COLUMNS")

@@ -54,8 +54,7 @@ pub use passthrough::{HelloLog, PassthroughServer};
 pub use payload::{PayloadGenerator, payload_sha256};
 pub use schema::{
     ClientHelloReport, EchoHello, EchoInfo, HelloRecord, HellosAnswer, Ja3Report, Ja4Report,
-    Negotiated, PATH_HELLO, PATH_HELLOS, PATH_INFO, PATH_PAYLOAD, SCHEMA_HELLO, SCHEMA_HELLOS,
-    SCHEMA_INFO, ServedCert, Stamp, Timestamps,
+    Negotiated, PATH_HELLO, PATH_HELLOS, PATH_INFO, PATH_PAYLOAD, ServedCert, Stamp, Timestamps,
 };
 pub use server::EchoServer;
 pub use stats::{METRICS_CONTENT_TYPE, PATH_METRICS, Stats, StatsSnapshot};

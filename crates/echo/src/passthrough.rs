@@ -24,7 +24,7 @@ use crate::error::EchoError;
 use crate::hello::{self, ReadError};
 use crate::http::{error, info, json};
 use crate::limits::{Guards, SourceGuard};
-use crate::schema::{HelloRecord, HellosAnswer, PATH_HELLOS, PATH_INFO, SCHEMA_HELLOS};
+use crate::schema::{HelloRecord, HellosAnswer, PATH_HELLOS, PATH_INFO};
 use crate::server::{accept_loop, bind_listener, drain};
 use crate::stats::{Stats, StatsSnapshot, bump};
 use crate::stream::{Activity, Watched};
@@ -338,7 +338,7 @@ fn api(
     let hellos = log.find(&random);
     let seen = !hellos.is_empty();
     let answer = HellosAnswer {
-        schema: SCHEMA_HELLOS.into(),
+        schema: interloper_model::schema::ECHO_HELLOS.into(),
         seen,
         client_random: random,
         hellos,

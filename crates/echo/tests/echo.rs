@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use common::*;
-use interloper_echo::{EchoHello, PATH_HELLO, PATH_INFO, SCHEMA_HELLO, payload_sha256};
+use interloper_echo::{EchoHello, PATH_HELLO, PATH_INFO, payload_sha256};
+use interloper_model::schema;
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 
@@ -32,7 +33,7 @@ async fn hello_over(alpn: Vec<&'static str>, expect_version: http::Version) {
     assert_eq!(got.version, expect_version);
     assert_eq!(got.headers["cache-control"], "no-store");
     let doc: EchoHello = serde_json::from_slice(&got.body).unwrap();
-    assert_eq!(doc.schema, SCHEMA_HELLO);
+    assert_eq!(doc.schema, schema::ECHO_HELLO);
     // The proof of a clean path: the witness saw the random this client sent…
     assert_eq!(doc.client_hello.client_random, random);
     // …and served the chain this client saw.

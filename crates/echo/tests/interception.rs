@@ -5,7 +5,8 @@ mod common;
 
 use base64::Engine as _;
 use common::*;
-use interloper_echo::{EchoHello, HellosAnswer, PATH_HELLO, PATH_HELLOS, SCHEMA_HELLOS};
+use interloper_echo::{EchoHello, HellosAnswer, PATH_HELLO, PATH_HELLOS};
+use interloper_model::schema;
 use interloper_testkit::Mitmproxy;
 
 fn served_ders(doc: &EchoHello) -> Vec<Vec<u8>> {
@@ -91,7 +92,7 @@ async fn passthrough_finds_a_direct_clients_hello_by_its_random() {
     let answer = plain_get(api, &format!("{PATH_HELLOS}?client_random={random}")).await;
     assert_eq!(answer.status, 200);
     let a: HellosAnswer = serde_json::from_slice(&answer.body).unwrap();
-    assert_eq!(a.schema, SCHEMA_HELLOS);
+    assert_eq!(a.schema, schema::ECHO_HELLOS);
     assert!(a.seen);
     assert_eq!(a.hellos.len(), 1);
     let rec = &a.hellos[0].client_hello;

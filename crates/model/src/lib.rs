@@ -15,9 +15,6 @@ use std::net::SocketAddr;
 
 use serde::{Deserialize, Serialize};
 
-/// The `schema` value of `interloper probe --json` output.
-pub const PROBE_SCHEMA: &str = schema::PROBE;
-
 /// Time spent in each phase of one request, in milliseconds.
 ///
 /// `ttfb_ms` runs from "request written" to "response headers received", so it measures the
@@ -539,7 +536,7 @@ pub struct TargetReport {
 /// The output of one `interloper probe` run (`--json` prints exactly this).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProbeReport {
-    /// Always [`PROBE_SCHEMA`].
+    /// Always [`schema::PROBE`].
     pub schema: String,
     /// Wall-clock start, seconds since the Unix epoch.
     pub started_unix: f64,

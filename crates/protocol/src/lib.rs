@@ -13,13 +13,6 @@
 
 use serde::{Deserialize, Serialize};
 
-/// `schema` of the hello document.
-pub const SCHEMA_HELLO: &str = interloper_model::schema::ECHO_HELLO;
-/// `schema` of the passthrough query answer.
-pub const SCHEMA_HELLOS: &str = interloper_model::schema::ECHO_HELLOS;
-/// `schema` of the info document.
-pub const SCHEMA_INFO: &str = interloper_model::schema::ECHO_INFO;
-
 /// Path of the hello document.
 pub const PATH_HELLO: &str = "/.well-known/interloper/hello";
 /// Path of the deterministic payload.
@@ -33,7 +26,7 @@ pub const PATH_HELLOS: &str = "/.well-known/interloper/hellos";
 /// connection.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EchoHello {
-    /// Always [`SCHEMA_HELLO`].
+    /// Always [`interloper_model::schema::ECHO_HELLO`].
     pub schema: String,
     /// Version of the witness that answered.
     pub server_version: String,
@@ -192,7 +185,7 @@ pub struct Timestamps {
 /// `GET /.well-known/interloper/info`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EchoInfo {
-    /// Always [`SCHEMA_INFO`].
+    /// Always [`interloper_model::schema::ECHO_INFO`].
     pub schema: String,
     /// Crate version.
     pub version: String,
@@ -216,7 +209,7 @@ pub struct HelloRecord {
 /// `GET /.well-known/interloper/hellos?client_random=HEX` on the passthrough's API port.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HellosAnswer {
-    /// Always [`SCHEMA_HELLOS`].
+    /// Always [`interloper_model::schema::ECHO_HELLOS`].
     pub schema: String,
     /// Whether any hello with this random passed through (404 when false).
     pub seen: bool,

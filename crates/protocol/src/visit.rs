@@ -8,6 +8,8 @@
 
 use serde::{Deserialize, Serialize};
 
+// The two aliases below remain only while `findings` still names them; new code uses
+// `interloper_model::schema` directly.
 /// `schema` of a report the page posts.
 pub const SCHEMA_VISIT_REPORT: &str = interloper_model::schema::VISIT_REPORT;
 /// `schema` of the witness's answer to a report.
@@ -34,7 +36,7 @@ pub fn is_visit_code(code: &str) -> bool {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VisitReport {
-    /// Always [`SCHEMA_VISIT_REPORT`].
+    /// Always [`interloper_model::schema::VISIT_REPORT`].
     pub schema: String,
     /// The visit code the page was served with.
     pub visit: String,
@@ -100,8 +102,11 @@ impl VisitReport {
     /// Checks everything a parse cannot: counts, numbers, the small vocabularies.
     /// `site_urls` is how many site URLs the witness offered.
     pub fn validate(&self, site_urls: usize) -> Result<(), String> {
-        if self.schema != SCHEMA_VISIT_REPORT {
-            return Err(format!("schema must be {SCHEMA_VISIT_REPORT}"));
+        if self.schema != interloper_model::schema::VISIT_REPORT {
+            return Err(format!(
+                "schema must be {}",
+                interloper_model::schema::VISIT_REPORT
+            ));
         }
         if !is_visit_code(&self.visit) {
             return Err("visit is not a visit code".into());
@@ -164,7 +169,7 @@ fn is_time(ms: f64) -> bool {
 /// The witness's answer to a report: what the page shows the user.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VisitAnswer {
-    /// Always [`SCHEMA_VISIT_ANSWER`].
+    /// Always [`interloper_model::schema::VISIT_ANSWER`].
     pub schema: String,
     /// The visit code, for the user to send to the operator.
     pub visit: String,
@@ -207,7 +212,7 @@ mod tests {
 
     fn report() -> VisitReport {
         VisitReport {
-            schema: SCHEMA_VISIT_REPORT.into(),
+            schema: interloper_model::schema::VISIT_REPORT.into(),
             visit: "ABCD2345".into(),
             elapsed_ms: 15000.0,
             entries: vec![entry()],

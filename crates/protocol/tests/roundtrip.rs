@@ -2,7 +2,7 @@
 
 use interloper_protocol::{
     ClientHelloReport, EchoHello, HelloRecord, HellosAnswer, Ja3Report, Ja4Report, Negotiated,
-    SCHEMA_HELLO, SCHEMA_HELLOS, ServedCert, Stamp, Timestamps,
+    ServedCert, Stamp, Timestamps,
 };
 
 fn stamp(us: u64) -> Stamp {
@@ -43,7 +43,7 @@ fn hello_report() -> ClientHelloReport {
 
 fn echo_hello() -> EchoHello {
     EchoHello {
-        schema: SCHEMA_HELLO.into(),
+        schema: interloper_model::schema::ECHO_HELLO.into(),
         server_version: "0.1.0".into(),
         peer: "127.0.0.1:50000".into(),
         local: "127.0.0.1:8443".into(),
@@ -86,7 +86,7 @@ fn the_hello_document_round_trips() {
 #[test]
 fn the_passthrough_answer_round_trips() {
     let sent = HellosAnswer {
-        schema: SCHEMA_HELLOS.into(),
+        schema: interloper_model::schema::ECHO_HELLOS.into(),
         seen: true,
         client_random: "ab".repeat(32),
         hellos: vec![HelloRecord {

@@ -3,12 +3,12 @@
 //! enforce that, so a string that slipped through escaping still could not load or run
 //! anything.
 
+use crate::markup::{Html, Text};
 use crate::svg::{self, PHASE_COLOURS, kind_colour};
-use crate::text::{esc, file_name, phase_line, shorten};
-use crate::{AssetReport, Header, Report, TargetReport};
+use crate::text::{esc, file_name, phase_line};
+use crate::{AssetReport, GroupReport, Header, Report, TargetReport, TlsEvidence};
 use interloper_findings::{Evidence, Finding, Verdict};
 use interloper_model::units::{fmt_bytes, fmt_duration_ms};
-use std::fmt::Write as _;
 use std::io::{self, Write};
 
 /// Evidence items shown per finding in the page; the JSON has them all.
@@ -88,12 +88,12 @@ footer{color:var(--muted);font-size:12px;padding:24px 20px 40px;overflow-wrap:an
 
 /// Writes the report as one self-contained HTML page.
 pub fn render_html(report: &Report, out: &mut impl Write) -> io::Result<()> {
-    let mut s = String::with_capacity(64 * 1024);
+    let mut s = Html::with_capacity(64 * 1024);
     page(&mut s, report);
     out.write_all(s.as_bytes())
 }
 
-fn page(s: &mut String, r: &Report) {
+fn page(s: &mut Html, r: &Report) {
     let first_label = r.targets.first().map(|t| t.label.as_str()).unwrap_or("");
     head(s, &r.verdict, first_label);
     banner(s, &r.verdict);
@@ -109,71 +109,67 @@ fn page(s: &mut String, r: &Report) {
 }
 
 /// The document's head (strict CSP, no external load) and the start of its body.
-pub(crate) fn head(s: &mut String, verdict: &Verdict, subject: &str) {
-    s.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
-    s.push_str(
+pub(crate) fn head(s: &mut Html, verdict: &Verdict, subject: &str) {
+    s.raw("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
+    s.raw(
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; \
          style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'\">\n",
     );
-    s.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
-    s.push_str("<meta name=\"referrer\" content=\"no-referrer\">\n");
-    let _ = writeln!(
+    s.raw("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
+    s.raw("<meta name=\"referrer\" content=\"no-referrer\">\n");
+    writeln!(
         s,
         "<title>interloper · {} · {}</title>",
         verdict.status.as_str(),
-        esc(&shorten(subject, 120))
+        Text(subject, 120)
     );
-    let _ = writeln!(s, "<style>{CSS}</style>\n</head>\n<body>");
+    writeln!(s, "<style>{CSS}</style>\n</head>\n<body>");
 }
 
 /// The verdict banner: status, the one-sentence answer, the root cause, the sampling.
-pub(crate) fn banner(s: &mut String, verdict: &Verdict) {
+pub(crate) fn banner(s: &mut Html, verdict: &Verdict) {
     // Each status has its own CSS class, `status-<name>`.
     let status = verdict.status.as_str();
-    let _ = write!(
+    write!(
         s,
         "<header class=\"banner status-{status}\"><div class=\"inner\"><span class=\"badge\">{}</span><h1>{}</h1>",
         status.to_ascii_uppercase(),
-        esc(&shorten(&verdict.summary, MAX_FIELD))
+        Text(&verdict.summary, MAX_FIELD)
     );
     if let Some(code) = verdict.root_cause {
-        let _ = write!(
+        write!(
             s,
             "<p>Root cause: <code>{}</code> {}",
             code,
             esc(code.entry().title)
         );
         if let Some(t) = &verdict.target {
-            let _ = write!(
-                s,
-                " on <span class=\"mono\">{}</span>",
-                esc(&shorten(t, 300))
-            );
+            write!(s, " on <span class=\"mono\">{}</span>", Text(t, 300));
         }
-        s.push_str("</p>");
+        s.raw("</p>");
     }
-    let _ = writeln!(
+    writeln!(
         s,
         "<p>{}</p></div></header>\n<main>",
-        esc(&shorten(&verdict.sampling, MAX_FIELD))
+        Text(&verdict.sampling, MAX_FIELD)
     );
 }
 
-pub(crate) fn notes(s: &mut String, notes: &[String]) {
+pub(crate) fn notes(s: &mut Html, notes: &[String]) {
     if !notes.is_empty() {
-        s.push_str("<ul class=\"muted\">");
+        s.raw("<ul class=\"muted\">");
         for n in notes.iter().take(MAX_NOTES) {
-            let _ = write!(s, "<li>note: {}</li>", esc(&shorten(n, MAX_FIELD)));
+            write!(s, "<li>note: {}</li>", Text(n, MAX_FIELD));
         }
-        s.push_str("</ul>\n");
+        s.raw("</ul>\n");
     }
 }
 
 /// Every finding, the root cause open and the rest one line each until clicked.
-pub(crate) fn findings(s: &mut String, findings: &[Finding]) {
-    let _ = writeln!(s, "<h2>Findings ({})</h2>", findings.len());
+pub(crate) fn findings(s: &mut Html, findings: &[Finding]) {
+    writeln!(s, "<h2>Findings ({})</h2>", findings.len());
     if findings.is_empty() {
-        s.push_str("<p class=\"muted\">Nothing to report at any severity.</p>\n");
+        s.raw("<p class=\"muted\">Nothing to report at any severity.</p>\n");
     }
     for (i, f) in findings.iter().enumerate() {
         finding(s, f, i == 0);
@@ -181,219 +177,236 @@ pub(crate) fn findings(s: &mut String, findings: &[Finding]) {
 }
 
 /// The end of `main`, who wrote the report and how, and the end of the document.
-pub(crate) fn footer(s: &mut String, h: &Header) {
-    s.push_str("</main>\n");
-    let _ = writeln!(
+pub(crate) fn footer(s: &mut Html, h: &Header) {
+    s.raw("</main>\n");
+    writeln!(
         s,
         "<footer>Generated by {} {} at {} · schema <code>{}</code><br>Command: <code>{}</code></footer>",
-        esc(&shorten(&h.tool.name, 100)),
-        esc(&shorten(&h.tool.version, 100)),
-        esc(&shorten(&h.generated_at, 100)),
-        esc(&shorten(&h.schema, 100)),
-        esc(&shorten(&h.command.join(" "), MAX_FIELD)),
+        Text(&h.tool.name, 100),
+        Text(&h.tool.version, 100),
+        Text(&h.generated_at, 100),
+        Text(&h.schema, 100),
+        Text(&h.command.join(" "), MAX_FIELD),
     );
-    s.push_str("</body>\n</html>\n");
+    s.raw("</body>\n</html>\n");
 }
 
-fn finding(s: &mut String, f: &Finding, open: bool) {
+/// One finding: its one-line summary, what it is about, its evidence and the remedy.
+fn finding(s: &mut Html, f: &Finding, open: bool) {
     let sev = f.severity.as_str();
-    let _ = write!(
+    write!(
         s,
         "<details class=\"finding sev-{sev}\"{}><summary><span class=\"code\">{}</span><span class=\"pill {sev}\">{sev}</span><span class=\"ftitle\">{}</span><span class=\"conf\">{} confidence</span><span class=\"fsum\">{}</span></summary>",
         if open { " open" } else { "" },
         f.code,
-        esc(&shorten(&f.title, 300)),
+        Text(&f.title, 300),
         f.confidence,
-        esc(&shorten(&f.summary, MAX_FIELD)),
+        Text(&f.summary, MAX_FIELD),
     );
-    if f.target.is_some() || !f.assets.is_empty() {
-        s.push_str("<dl class=\"facts\">");
-        if let Some(t) = &f.target {
-            let _ = write!(
-                s,
-                "<dt>Target</dt><dd class=\"mono\">{}</dd>",
-                esc(&shorten(t, 500))
-            );
-        }
-        if !f.assets.is_empty() {
-            s.push_str("<dt>Assets</dt><dd class=\"mono\">");
-            for (i, a) in f.assets.iter().take(FINDING_ASSETS).enumerate() {
-                if i > 0 {
-                    s.push_str("<br>");
-                }
-                s.push_str(&esc(&shorten(a, 500)));
-            }
-            if f.assets.len() > FINDING_ASSETS {
-                let _ = write!(s, "<br>… and {} more", f.assets.len() - FINDING_ASSETS);
-            }
-            s.push_str("</dd>");
-        }
-        s.push_str("</dl>");
-    }
+    finding_subject(s, f);
     if !f.evidence.is_empty() {
-        s.push_str("<h3>Evidence</h3>");
-        let requests: Vec<&Evidence> = f
-            .evidence
-            .iter()
-            .filter(|e| matches!(e, Evidence::Request { .. }))
-            .take(EVIDENCE_ITEMS)
-            .collect();
-        let others: Vec<&Evidence> = f
-            .evidence
-            .iter()
-            .filter(|e| !matches!(e, Evidence::Request { .. }))
-            .take(EVIDENCE_ITEMS)
-            .collect();
-        if !others.is_empty() {
-            s.push_str("<ul class=\"items\">");
-            for e in others {
-                s.push_str("<li>");
-                match e {
-                    Evidence::Stat { label, value } => {
-                        let _ = write!(
-                            s,
-                            "<span class=\"muted\">{}:</span> {}",
-                            esc(&shorten(label, 500)),
-                            esc(&shorten(value, MAX_FIELD))
-                        );
-                    }
-                    Evidence::Tls { message } | Evidence::Witness { message } => {
-                        s.push_str(&esc(&shorten(message, MAX_FIELD)));
-                    }
-                    Evidence::Log { location, text } => {
-                        let _ = write!(
-                            s,
-                            "<span class=\"muted\">{}:</span> <span class=\"mono\">{}</span>",
-                            esc(&shorten(location, 500)),
-                            esc(&shorten(text, MAX_FIELD))
-                        );
-                    }
-                    Evidence::Check { url, check } => {
-                        let _ = write!(
-                            s,
-                            "<span class=\"mono\">{}</span>: {}",
-                            esc(&shorten(url, 500)),
-                            esc(&shorten(&check.detail, MAX_FIELD))
-                        );
-                        if check.expected.is_some() || check.actual.is_some() {
-                            let _ = write!(
-                                s,
-                                " <span class=\"muted\">(expected <code>{}</code>, got <code>{}</code>)</span>",
-                                esc(&shorten(check.expected.as_deref().unwrap_or("-"), 300)),
-                                esc(&shorten(check.actual.as_deref().unwrap_or("-"), 300))
-                            );
-                        }
-                    }
-                    Evidence::Request { .. } => {}
-                }
-                s.push_str("</li>");
-            }
-            s.push_str("</ul>");
-        }
-        if !requests.is_empty() {
-            s.push_str("<table><thead><tr><th>#</th><th>Request</th><th>Status</th><th>Phases</th><th></th></tr></thead><tbody>");
-            for e in requests {
-                if let Evidence::Request {
-                    url,
-                    seq,
-                    remote_addr,
-                    http_version,
-                    status,
-                    phases,
-                    error,
-                    bytes_received,
-                    content_length,
-                } = e
-                {
-                    let _ = write!(
-                        s,
-                        "<tr><td class=\"num\">{seq}</td><td class=\"url\">{}",
-                        esc(&shorten(url, 500))
-                    );
-                    // Typed values: nothing a server controls, nothing to escape.
-                    let via: Vec<String> = [
-                        http_version.map(|v| v.as_str().to_string()),
-                        remote_addr.map(|a| a.to_string()),
-                    ]
-                    .into_iter()
-                    .flatten()
-                    .collect();
-                    if !via.is_empty() {
-                        let _ = write!(s, "<br><span class=\"muted\">{}</span>", via.join(" · "));
-                    }
-                    s.push_str("</td><td>");
-                    match status {
-                        Some(st) => {
-                            let _ = write!(s, "{st}");
-                        }
-                        None => s.push('—'),
-                    }
-                    if let Some(cl) = content_length.filter(|cl| cl != bytes_received) {
-                        let _ = write!(
-                            s,
-                            "<br><span class=\"err\">{} of {}</span>",
-                            fmt_bytes(*bytes_received as f64),
-                            fmt_bytes(cl as f64)
-                        );
-                    }
-                    let _ = write!(s, "</td><td>{}", esc(&phase_line(phases)));
-                    if let Some(err) = error {
-                        let _ = write!(
-                            s,
-                            "<br><span class=\"err\">{}</span>",
-                            esc(&shorten(err, 600))
-                        );
-                    }
-                    s.push_str("</td><td>");
-                    svg::phase_bar(s, phases);
-                    s.push_str("</td></tr>");
-                }
-            }
-            s.push_str("</tbody></table>");
-        }
-        let shown = f
-            .evidence
-            .iter()
-            .filter(|e| matches!(e, Evidence::Request { .. }))
-            .count()
-            .min(EVIDENCE_ITEMS)
-            + f.evidence
-                .iter()
-                .filter(|e| !matches!(e, Evidence::Request { .. }))
-                .count()
-                .min(EVIDENCE_ITEMS);
-        if shown < f.evidence.len() {
-            let _ = write!(
-                s,
-                "<p class=\"note\">{} more evidence items are in the JSON report.</p>",
-                f.evidence.len() - shown
-            );
-        }
+        s.raw("<h3>Evidence</h3>");
+        evidence_list(s, &f.evidence);
+        evidence_requests(s, &f.evidence);
+        evidence_left_out(s, &f.evidence);
     }
-    let _ = writeln!(
+    writeln!(
         s,
         "<div class=\"remedy\"><strong>What to do.</strong> {}</div><p class=\"muted\">Documentation: <code>{}</code></p></details>",
-        esc(&shorten(&f.remedy, MAX_FIELD)),
-        esc(&shorten(&f.doc, 300)),
+        Text(&f.remedy, MAX_FIELD),
+        Text(&f.doc, 300),
     );
 }
 
-fn legend_phases(s: &mut String) {
-    s.push_str("<div class=\"legend\">");
-    for (name, c) in PHASE_COLOURS {
-        let _ = write!(s, "<span><i style=\"background:{c}\"></i>{name}</span>");
+/// What a finding is about: its target and the assets it names (the first few).
+fn finding_subject(s: &mut Html, f: &Finding) {
+    if f.target.is_none() && f.assets.is_empty() {
+        return;
     }
-    s.push_str("<span><i style=\"background:#dc2626;opacity:.45\"></i>waiting until it failed (✕)</span><span><i style=\"background:#f59e0b;opacity:.35\"></i>stalled row</span></div>");
+    s.open("dl", "facts");
+    if let Some(t) = &f.target {
+        s.raw("<dt>Target</dt>");
+        s.element("dd", "mono", t, 500);
+    }
+    if !f.assets.is_empty() {
+        s.raw("<dt>Assets</dt><dd class=\"mono\">");
+        for (i, a) in f.assets.iter().take(FINDING_ASSETS).enumerate() {
+            if i > 0 {
+                s.raw("<br>");
+            }
+            s.text(a, 500);
+        }
+        if f.assets.len() > FINDING_ASSETS {
+            write!(s, "<br>… and {} more", f.assets.len() - FINDING_ASSETS);
+        }
+        s.close("dd");
+    }
+    s.close("dl");
 }
 
-fn target(s: &mut String, t: &TargetReport) {
+fn is_request(e: &Evidence) -> bool {
+    matches!(e, Evidence::Request { .. })
+}
+
+/// Every piece of evidence but requests, one bullet each (the first [`EVIDENCE_ITEMS`]).
+fn evidence_list(s: &mut Html, evidence: &[Evidence]) {
+    let others: Vec<&Evidence> = evidence
+        .iter()
+        .filter(|e| !is_request(e))
+        .take(EVIDENCE_ITEMS)
+        .collect();
+    if others.is_empty() {
+        return;
+    }
+    s.open("ul", "items");
+    for e in others {
+        s.open("li", "");
+        evidence_item(s, e);
+        s.close("li");
+    }
+    s.close("ul");
+}
+
+fn evidence_item(s: &mut Html, e: &Evidence) {
+    match e {
+        Evidence::Stat { label, value } => {
+            write!(
+                s,
+                "<span class=\"muted\">{}:</span> {}",
+                Text(label, 500),
+                Text(value, MAX_FIELD)
+            );
+        }
+        Evidence::Tls { message } | Evidence::Witness { message } => s.text(message, MAX_FIELD),
+        Evidence::Log { location, text } => {
+            write!(
+                s,
+                "<span class=\"muted\">{}:</span> <span class=\"mono\">{}</span>",
+                Text(location, 500),
+                Text(text, MAX_FIELD)
+            );
+        }
+        Evidence::Check { url, check } => {
+            write!(
+                s,
+                "<span class=\"mono\">{}</span>: {}",
+                Text(url, 500),
+                Text(&check.detail, MAX_FIELD)
+            );
+            if check.expected.is_some() || check.actual.is_some() {
+                write!(
+                    s,
+                    " <span class=\"muted\">(expected <code>{}</code>, got <code>{}</code>)</span>",
+                    Text(check.expected.as_deref().unwrap_or("-"), 300),
+                    Text(check.actual.as_deref().unwrap_or("-"), 300)
+                );
+            }
+        }
+        Evidence::Request { .. } => {}
+    }
+}
+
+/// The requests among the evidence, one table row each with its phase bar.
+fn evidence_requests(s: &mut Html, evidence: &[Evidence]) {
+    let mut requests = evidence
+        .iter()
+        .filter(|e| is_request(e))
+        .take(EVIDENCE_ITEMS)
+        .peekable();
+    if requests.peek().is_none() {
+        return;
+    }
+    s.raw("<table><thead><tr><th>#</th><th>Request</th><th>Status</th><th>Phases</th><th></th></tr></thead><tbody>");
+    for e in requests {
+        request_row(s, e);
+    }
+    s.raw("</tbody></table>");
+}
+
+fn request_row(s: &mut Html, e: &Evidence) {
+    let Evidence::Request {
+        url,
+        seq,
+        remote_addr,
+        http_version,
+        status,
+        phases,
+        error,
+        bytes_received,
+        content_length,
+    } = e
+    else {
+        return;
+    };
+    write!(
+        s,
+        "<tr><td class=\"num\">{seq}</td><td class=\"url\">{}",
+        Text(url, 500)
+    );
+    // Typed values: nothing a server controls, nothing to escape.
+    let via: Vec<String> = [
+        http_version.map(|v| v.as_str().to_string()),
+        remote_addr.map(|a| a.to_string()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if !via.is_empty() {
+        write!(s, "<br><span class=\"muted\">{}</span>", via.join(" · "));
+    }
+    s.raw("</td><td>");
+    match status {
+        Some(st) => write!(s, "{st}"),
+        None => s.raw("—"),
+    }
+    if let Some(cl) = content_length.filter(|cl| cl != bytes_received) {
+        write!(
+            s,
+            "<br><span class=\"err\">{} of {}</span>",
+            fmt_bytes(*bytes_received as f64),
+            fmt_bytes(cl as f64)
+        );
+    }
+    write!(s, "</td><td>{}", esc(&phase_line(phases)));
+    if let Some(err) = error {
+        s.raw("<br>");
+        s.element("span", "err", err, 600);
+    }
+    s.raw("</td><td>");
+    svg::phase_bar(s, phases);
+    s.raw("</td></tr>");
+}
+
+/// Says how many evidence items the page left out (each kind is cut at [`EVIDENCE_ITEMS`]).
+fn evidence_left_out(s: &mut Html, evidence: &[Evidence]) {
+    let requests = evidence.iter().filter(|e| is_request(e)).count();
+    let shown = requests.min(EVIDENCE_ITEMS) + (evidence.len() - requests).min(EVIDENCE_ITEMS);
+    if shown < evidence.len() {
+        write!(
+            s,
+            "<p class=\"note\">{} more evidence items are in the JSON report.</p>",
+            evidence.len() - shown
+        );
+    }
+}
+
+fn legend_phases(s: &mut Html) {
+    s.raw("<div class=\"legend\">");
+    for (name, c) in PHASE_COLOURS {
+        write!(s, "<span><i style=\"background:{c}\"></i>{name}</span>");
+    }
+    s.raw("<span><i style=\"background:#dc2626;opacity:.45\"></i>waiting until it failed (✕)</span><span><i style=\"background:#f59e0b;opacity:.35\"></i>stalled row</span></div>");
+}
+
+/// One target: its summary line and facts, latency per asset type, charts and assets.
+fn target(s: &mut Html, t: &TargetReport) {
     let sum = &t.summary;
-    let _ = write!(
+    write!(
         s,
         "<section class=\"card target\"><h2><span class=\"mono\">{}</span></h2>",
-        esc(&shorten(&t.label, 500))
+        Text(&t.label, 500)
     );
-    let _ = write!(
+    write!(
         s,
         "<p>{} assets · {} requests · <span class=\"{}\">{} failed</span> · <span class=\"{}\">{} stalled</span> · median total {}</p>",
         sum.assets,
@@ -408,88 +421,106 @@ fn target(s: &mut String, t: &TargetReport) {
             "—".to_string()
         },
     );
-    if t.tls.is_some() || t.witness.is_some() || t.static_version.is_some() {
-        s.push_str("<dl class=\"facts\">");
-        if let Some(tls) = &t.tls {
-            let _ = write!(
-                s,
-                "<dt>TLS path</dt><dd><strong>{}</strong> ({} confidence){}</dd>",
-                tls.status.as_str(),
-                tls.confidence,
-                tls.product
-                    .as_ref()
-                    .map(|p| format!(" · product: <strong>{}</strong>", esc(&shorten(p, 300))))
-                    .unwrap_or_default()
-            );
-            for (k, v) in [
-                ("Leaf issuer", &tls.leaf_issuer),
-                ("Leaf subject", &tls.leaf_subject),
-            ] {
-                if let Some(v) = v {
-                    let _ = write!(
-                        s,
-                        "<dt>{k}</dt><dd class=\"mono\">{}</dd>",
-                        esc(&shorten(v, 1000))
-                    );
-                }
-            }
-            if !tls.items.is_empty() {
-                s.push_str("<dt>Signals</dt><dd><ul class=\"items\">");
-                for i in tls.items.iter().take(EVIDENCE_ITEMS) {
-                    let _ = write!(s, "<li>{}</li>", esc(&shorten(&i.message, 1000)));
-                }
-                s.push_str("</ul></dd>");
-            }
-        }
-        if let Some(w) = &t.witness {
-            let _ = write!(
-                s,
-                "<dt>Witness</dt><dd><span class=\"mono\">{}</span> · client random {} · chain {}{}</dd>",
-                esc(&shorten(&w.url, 500)),
-                if w.client_random_matched {
-                    "matched"
-                } else {
-                    "<strong class=\"err\">differs</strong>"
-                },
-                if w.chain_matched {
-                    "matched"
-                } else {
-                    "<strong class=\"err\">differs</strong>"
-                },
-                match (w.server_ms, w.client_ms) {
-                    (Some(a), Some(b)) => format!(
-                        " · server {} vs client {}",
-                        fmt_duration_ms(a),
-                        fmt_duration_ms(b)
-                    ),
-                    _ => String::new(),
-                }
-            );
-        }
-        if let Some(v) = &t.static_version {
-            let _ = write!(
-                s,
-                "<dt>Static build</dt><dd class=\"mono\">{}</dd>",
-                esc(&shorten(v, 300))
-            );
-        }
-        s.push_str("</dl>");
-    }
+    target_facts(s, t);
 
     if t.groups.is_empty() {
-        s.push_str("<p class=\"muted\">No requests were made to this target.</p></section>\n");
+        s.raw("<p class=\"muted\">No requests were made to this target.</p></section>\n");
         return;
     }
 
+    latency_table(s, &t.groups);
+    charts(s, t);
+    histograms(s, &t.groups);
+
+    assets_table(s, &t.assets);
+    s.raw("</section>\n");
+}
+
+/// What is known about a target beside its requests: the TLS path, the witness, the static
+/// build.
+fn target_facts(s: &mut Html, t: &TargetReport) {
+    if t.tls.is_none() && t.witness.is_none() && t.static_version.is_none() {
+        return;
+    }
+    s.raw("<dl class=\"facts\">");
+    if let Some(tls) = &t.tls {
+        tls_facts(s, tls);
+    }
+    if let Some(w) = &t.witness {
+        write!(
+            s,
+            "<dt>Witness</dt><dd><span class=\"mono\">{}</span> · client random {} · chain {}{}</dd>",
+            Text(&w.url, 500),
+            if w.client_random_matched {
+                "matched"
+            } else {
+                "<strong class=\"err\">differs</strong>"
+            },
+            if w.chain_matched {
+                "matched"
+            } else {
+                "<strong class=\"err\">differs</strong>"
+            },
+            match (w.server_ms, w.client_ms) {
+                (Some(a), Some(b)) => format!(
+                    " · server {} vs client {}",
+                    fmt_duration_ms(a),
+                    fmt_duration_ms(b)
+                ),
+                _ => String::new(),
+            }
+        );
+    }
+    if let Some(v) = &t.static_version {
+        write!(
+            s,
+            "<dt>Static build</dt><dd class=\"mono\">{}</dd>",
+            Text(v, 300)
+        );
+    }
+    s.raw("</dl>");
+}
+
+/// The TLS path judgement: status, product, leaf names and each signal.
+fn tls_facts(s: &mut Html, tls: &TlsEvidence) {
+    write!(
+        s,
+        "<dt>TLS path</dt><dd><strong>{}</strong> ({} confidence){}</dd>",
+        tls.status.as_str(),
+        tls.confidence,
+        tls.product
+            .as_ref()
+            .map(|p| format!(" · product: <strong>{}</strong>", Text(p, 300)))
+            .unwrap_or_default()
+    );
+    for (k, v) in [
+        ("Leaf issuer", &tls.leaf_issuer),
+        ("Leaf subject", &tls.leaf_subject),
+    ] {
+        if let Some(v) = v {
+            write!(s, "<dt>{k}</dt><dd class=\"mono\">{}</dd>", Text(v, 1000));
+        }
+    }
+    if !tls.items.is_empty() {
+        s.raw("<dt>Signals</dt><dd><ul class=\"items\">");
+        for i in tls.items.iter().take(EVIDENCE_ITEMS) {
+            write!(s, "<li>{}</li>", Text(&i.message, 1000));
+        }
+        s.raw("</ul></dd>");
+    }
+}
+
+/// One row per asset type, one column per phase.
+fn latency_table(s: &mut Html, groups: &[GroupReport]) {
     // One row per asset type, one column per phase: p50 large, p99 under it, every
     // percentile in the tooltip. Six rows per type would push the charts off the first screen.
-    s.push_str("<h3>Latency by asset type</h3><p class=\"note\">Each cell: median, and p99 below it (hover for p90 and max). Successful requests only.</p><table class=\"groups\"><thead><tr><th>Type</th><th class=\"num\">Assets</th><th class=\"num\">Requests</th><th class=\"num\">Failed</th><th class=\"num\">Stalled</th>");
+    s.raw("<h3>Latency by asset type</h3><p class=\"note\">Each cell: median, and p99 below it (hover for p90 and max). Successful requests only.</p><table class=\"groups\"><thead><tr><th>Type</th><th class=\"num\">Assets</th><th class=\"num\">Requests</th><th class=\"num\">Failed</th><th class=\"num\">Stalled</th>");
     for name in ["dns", "connect", "tls", "ttfb", "body", "total"] {
-        let _ = write!(s, "<th class=\"num\">{name}</th>");
+        write!(s, "<th class=\"num\">{name}</th>");
     }
-    s.push_str("<th class=\"num\">slowest</th></tr></thead><tbody>");
-    for g in &t.groups {
-        let _ = write!(
+    s.raw("<th class=\"num\">slowest</th></tr></thead><tbody>");
+    for g in groups {
+        write!(
             s,
             "<tr><td><i class=\"dot\" style=\"background:{}\"></i>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num{}\">{}</td><td class=\"num{}\">{}</td>",
             kind_colour(g.kind),
@@ -504,7 +535,7 @@ fn target(s: &mut String, t: &TargetReport) {
         for (name, st) in g.phases.rows() {
             match st {
                 Some(st) => {
-                    let _ = write!(
+                    write!(
                         s,
                         "<td class=\"num\" title=\"{name}: p50 {} · p90 {} · p99 {} · max {} ({} requests)\"><span class=\"{}\">{}</span><br><small class=\"{}\">{}</small></td>",
                         fmt_duration_ms(st.p50),
@@ -518,50 +549,54 @@ fn target(s: &mut String, t: &TargetReport) {
                         fmt_duration_ms(st.p99),
                     );
                 }
-                None => s.push_str("<td class=\"num muted\">—</td>"),
+                None => s.raw("<td class=\"num muted\">—</td>"),
             }
         }
         match &g.phases.total {
             Some(st) => {
-                let _ = write!(
+                write!(
                     s,
                     "<td class=\"num{}\">{}</td></tr>",
                     if st.max >= 750.0 { " slow" } else { "" },
                     fmt_duration_ms(st.max)
                 );
             }
-            None => s.push_str("<td class=\"num muted\">—</td></tr>"),
+            None => s.raw("<td class=\"num muted\">—</td></tr>"),
         }
     }
-    s.push_str("</tbody></table>");
+    s.raw("</tbody></table>");
+}
 
+/// The request waterfall and the latency timeline, each with its legend and note.
+fn charts(s: &mut Html, t: &TargetReport) {
     let rows = svg::rows(t);
-    s.push_str("<h3>Request waterfall</h3>");
+    s.raw("<h3>Request waterfall</h3>");
     legend_phases(s);
-    s.push_str("<div class=\"chartbox\">");
+    s.raw("<div class=\"chartbox\">");
     let note = svg::waterfall(s, &rows);
-    s.push_str("</div>");
+    s.raw("</div>");
     note_line(s, note, &rows, t);
 
-    s.push_str("<h3>Latency over time</h3><div class=\"legend\">");
+    s.raw("<h3>Latency over time</h3><div class=\"legend\">");
     for g in &t.groups {
-        let _ = write!(
+        write!(
             s,
             "<span><i style=\"background:{}\"></i>{}</span>",
             kind_colour(g.kind),
             g.kind.as_str()
         );
     }
-    s.push_str("<span><i style=\"background:#f59e0b\"></i>stalled (ring)</span><span><i style=\"background:#dc2626\"></i>failed (✕)</span></div><div class=\"chartbox\">");
+    s.raw("<span><i style=\"background:#f59e0b\"></i>stalled (ring)</span><span><i style=\"background:#dc2626\"></i>failed (✕)</span></div><div class=\"chartbox\">");
     let note = svg::timeline(s, &rows);
-    s.push_str("</div>");
+    s.raw("</div>");
     note_line(s, note, &rows, t);
+}
 
-    s.push_str(
-        "<h3>Latency distribution (total time of successful requests)</h3><div class=\"hgrid\">",
-    );
-    for g in &t.groups {
-        let _ = write!(
+/// One latency histogram per asset type.
+fn histograms(s: &mut Html, groups: &[GroupReport]) {
+    s.raw("<h3>Latency distribution (total time of successful requests)</h3><div class=\"hgrid\">");
+    for g in groups {
+        write!(
             s,
             "<figure><figcaption>{} · {} requests · p50 {} · p99 {}</figcaption>",
             g.kind.as_str(),
@@ -578,17 +613,14 @@ fn target(s: &mut String, t: &TargetReport) {
                 .unwrap_or_else(|| "—".into()),
         );
         svg::histogram(s, &g.histogram, g.counts.failed, kind_colour(g.kind));
-        s.push_str("</figure>");
+        s.raw("</figure>");
     }
-    s.push_str("</div>");
-
-    assets_table(s, &t.assets);
-    s.push_str("</section>\n");
+    s.raw("</div>");
 }
 
 /// Several instances of one app side by side, so the odd one out is visible at a glance.
-fn instances(s: &mut String, targets: &[TargetReport]) {
-    let _ = write!(
+fn instances(s: &mut Html, targets: &[TargetReport]) {
+    write!(
         s,
         "<h2>Instances ({})</h2><table><thead><tr><th>Target</th><th class=\"num\">Requests</th><th class=\"num\">Failed</th><th class=\"num\">Stalled</th><th class=\"num\">p50</th><th class=\"num\">p99</th><th>TLS</th><th>Leaf issuer</th><th>Static build</th></tr></thead><tbody>",
         targets.len()
@@ -602,10 +634,10 @@ fn instances(s: &mut String, targets: &[TargetReport]) {
                 "—".to_string()
             }
         };
-        let _ = write!(
+        write!(
             s,
             "<tr><td class=\"url\">{}</td><td class=\"num\">{}</td><td class=\"num{}\">{}</td><td class=\"num{}\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td><td class=\"mono\">{}</td><td class=\"mono\">{}</td></tr>",
-            esc(&shorten(&t.label, 300)),
+            Text(&t.label, 300),
             x.requests,
             if x.failed > 0 { " bad" } else { "" },
             x.failed,
@@ -614,22 +646,22 @@ fn instances(s: &mut String, targets: &[TargetReport]) {
             stat(x.total.p50),
             stat(x.total.p99),
             x.tls_status.map_or("—", |v| v.as_str()),
-            esc(&shorten(x.leaf_issuer.as_deref().unwrap_or("—"), 200)),
-            esc(&shorten(t.static_version.as_deref().unwrap_or("—"), 100)),
+            Text(x.leaf_issuer.as_deref().unwrap_or("—"), 200),
+            Text(t.static_version.as_deref().unwrap_or("—"), 100),
         );
     }
-    s.push_str("</tbody></table>");
+    s.raw("</tbody></table>");
 }
 
-fn note_line(s: &mut String, note: Option<String>, rows: &[svg::Row<'_>], t: &TargetReport) {
+fn note_line(s: &mut Html, note: Option<String>, rows: &[svg::Row<'_>], t: &TargetReport) {
     let omitted: u64 = t.assets.iter().map(|a| a.requests_omitted).sum();
     if let Some(n) = note {
-        let _ = write!(s, "<p class=\"note\">{}</p>", esc(&n));
+        write!(s, "<p class=\"note\">{}</p>", esc(&n));
     } else if rows.is_empty() {
-        s.push_str("<p class=\"note\">No request was recorded.</p>");
+        s.raw("<p class=\"note\">No request was recorded.</p>");
     }
     if omitted > 0 {
-        let _ = write!(
+        write!(
             s,
             "<p class=\"note\">The report keeps {} of {} requests (every failed and stalled one); the statistics above count them all.</p>",
             rows.len(),
@@ -638,8 +670,8 @@ fn note_line(s: &mut String, note: Option<String>, rows: &[svg::Row<'_>], t: &Ta
     }
 }
 
-fn assets_table(s: &mut String, assets: &[AssetReport]) {
-    let _ = write!(
+fn assets_table(s: &mut Html, assets: &[AssetReport]) {
+    write!(
         s,
         "<details class=\"assets\"><summary>Assets ({})</summary><table><thead><tr><th>File</th><th>Type</th><th class=\"num\">Size</th><th class=\"num\">Requests</th><th class=\"num\">Failed</th><th class=\"num\">Stalled</th><th>Statuses</th><th class=\"num\">p50</th><th class=\"num\">p99</th><th class=\"num\">max</th></tr></thead><tbody>",
         assets.len()
@@ -666,11 +698,11 @@ fn assets_table(s: &mut String, assets: &[AssetReport]) {
             ),
             None => "<td class=\"num\">—</td>".to_string(),
         };
-        let _ = write!(
+        write!(
             s,
             "<tr><td class=\"url\" title=\"{}\">{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num{}\">{}</td><td class=\"num{}\">{}</td><td>{}</td>{}{}{}</tr>",
-            esc(&shorten(&a.url, 2000)),
-            esc(&shorten(file_name(&a.url), 120)),
+            Text(&a.url, 2000),
+            Text(file_name(&a.url), 120),
             a.kind.as_str(),
             a.size
                 .map(|b| fmt_bytes(b as f64))
@@ -686,12 +718,12 @@ fn assets_table(s: &mut String, assets: &[AssetReport]) {
             cell(total.map(|x| x.max)),
         );
         for c in a.checks.iter().take(EVIDENCE_ITEMS) {
-            let _ = write!(
+            write!(
                 s,
                 "<tr><td colspan=\"10\" class=\"err\">↳ {}</td></tr>",
-                esc(&shorten(&c.detail, 1000))
+                Text(&c.detail, 1000)
             );
         }
     }
-    s.push_str("</tbody></table></details>");
+    s.raw("</tbody></table></details>");
 }

@@ -30,6 +30,7 @@ mod har;
 mod html;
 mod lint;
 mod logs;
+mod markup;
 mod pcap;
 mod probe;
 mod svg;

@@ -7,6 +7,7 @@ use interloper_findings::{Finding, LintAnalysis, Verdict};
 use interloper_model::schema;
 use serde::{Deserialize, Serialize};
 
+use crate::markup::{Html, Text};
 use crate::terminal::{BOLD, Painter, TerminalStyle};
 use crate::text::clean;
 use crate::{Header, ReportMeta};
@@ -86,22 +87,21 @@ pub fn render_lint_terminal(
 /// verdict banner, findings, and what was read. Every string is escaped.
 pub fn render_lint_html(report: &LintReport, out: &mut impl Write) -> io::Result<()> {
     use crate::html;
-    use crate::text::{esc, shorten};
-    let mut s = String::with_capacity(32 * 1024);
+    let mut s = Html::with_capacity(32 * 1024);
     html::head(&mut s, &report.verdict, "interloper lint");
     html::banner(&mut s, &report.verdict);
     html::findings(&mut s, &report.findings);
     if !report.inputs.is_empty() {
-        s.push_str("<h2>Read</h2>\n<ul>");
+        s.raw("<h2>Read</h2>\n<ul>");
         for i in &report.inputs {
-            let _ = write!(
+            write!(
                 s,
                 "<li>{}: <span class=\"mono\">{}</span></li>",
-                esc(&shorten(&i.name, 100)),
-                esc(&shorten(&i.value, 2000))
+                Text(&i.name, 100),
+                Text(&i.value, 2000)
             );
         }
-        s.push_str("</ul>\n");
+        s.raw("</ul>\n");
     }
     html::footer(&mut s, &report.header);
     out.write_all(s.as_bytes())

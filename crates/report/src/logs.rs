@@ -9,8 +9,9 @@ use interloper_findings::{
 use interloper_model::schema;
 use serde::{Deserialize, Serialize};
 
+use crate::markup::{Html, Text};
 use crate::terminal::{BOLD, DIM, Painter, RED, TerminalStyle};
-use crate::text::clean;
+use crate::text::{clean, esc};
 use crate::{Header, ReportMeta};
 use interloper_model::units::fmt_duration_ms;
 
@@ -238,9 +239,8 @@ const TIMELINE_CHARTS: usize = 12;
 
 /// "When the bad requests happened": one chart per backend on a shared time axis, the backend
 /// the verdict names first, then those with the most bad requests.
-fn timelines(s: &mut String, report: &LogReport) {
+fn timelines(s: &mut Html, report: &LogReport) {
     use crate::svg::{OUTCOME_COLOURS, log_timeline};
-    use crate::text::{esc, shorten};
     let mut drawn: Vec<&LogGroup> = report
         .groups
         .iter()
@@ -268,7 +268,7 @@ fn timelines(s: &mut String, report: &LogReport) {
             g.name.clone(),
         )
     });
-    let _ = writeln!(
+    writeln!(
         s,
         "<h2>When the bad requests happened</h2>\n<p class=\"muted\">Static requests per \
          backend, in buckets of {} (UTC), on one time axis; each chart has its own height \
@@ -276,17 +276,17 @@ fn timelines(s: &mut String, report: &LogReport) {
         fmt_duration_ms(report.timeline_seconds.max(1) as f64 * 1000.0)
     );
     for (label, colour) in OUTCOME_COLOURS {
-        let _ = write!(
+        write!(
             s,
             "<span><i style=\"background:{colour}\"></i>{label}</span>"
         );
     }
-    s.push_str("</div>\n");
+    s.raw("</div>\n");
     for g in drawn.iter().take(TIMELINE_CHARTS) {
-        let _ = write!(
+        write!(
             s,
             "<figure class=\"chartbox\"><figcaption class=\"mono\">{}</figcaption>",
-            esc(&shorten(&g.name, 200))
+            Text(&g.name, 200)
         );
         log_timeline(
             s,
@@ -295,10 +295,10 @@ fn timelines(s: &mut String, report: &LogReport) {
             (first, last),
             &g.name,
         );
-        s.push_str("</figure>\n");
+        s.raw("</figure>\n");
     }
     if drawn.len() > TIMELINE_CHARTS {
-        let _ = writeln!(
+        writeln!(
             s,
             "<p class=\"muted\">… and {} more backends (their timelines are in the JSON report)</p>",
             drawn.len() - TIMELINE_CHARTS
@@ -349,8 +349,7 @@ const HTML_ROWS: usize = 500;
 /// the files read. Every string from a log (backend names, example lines) is escaped.
 pub fn render_logs_html(report: &LogReport, out: &mut impl Write) -> io::Result<()> {
     use crate::html;
-    use crate::text::{esc, shorten};
-    let mut s = String::with_capacity(32 * 1024);
+    let mut s = Html::with_capacity(32 * 1024);
     let subject = report
         .sources
         .first()
@@ -359,125 +358,148 @@ pub fn render_logs_html(report: &LogReport, out: &mut impl Write) -> io::Result<
     html::head(&mut s, &report.verdict, subject);
     html::banner(&mut s, &report.verdict);
     html::findings(&mut s, &report.findings);
-    if !report.groups.is_empty() {
-        let what = if report.grouped_by == "backend" {
-            "Static requests per backend"
-        } else {
-            "Static requests"
-        };
-        let _ = writeln!(
-            s,
-            "<h2>{what}</h2>\n<table><thead><tr><th>backend</th><th>static</th>\
-             <th>ended by client</th><th>backend timeout/failure</th><th>partial</th>\
-             <th>slow</th><th>404/403</th><th>p50</th><th>p99</th><th>max</th></tr></thead><tbody>"
-        );
-        for g in report.groups.iter().take(HTML_ROWS) {
-            let client = g.count(LogSign::ClientClosed) + g.count(LogSign::ClientTimeout);
-            let server = g.count(LogSign::ServerTimeout) + g.count(LogSign::ServerFailed);
-            let slow = g.count(LogSign::Slow) + g.count(LogSign::SlowDelivery);
-            let named = g.bad() > 0 && report.verdict.target.as_deref() == Some(g.name.as_str());
-            let _ = writeln!(
-                s,
-                "<tr{}><td class=\"mono\">{}</td><td>{}</td><td>{client}</td><td>{server}</td>\
-                 <td>{}</td><td>{slow}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                if named { " class=\"bad\"" } else { "" },
-                esc(&shorten(&g.name, 200)),
-                g.static_requests,
-                g.count(LogSign::Partial),
-                g.not_found + g.forbidden,
-                fmt_duration_ms(g.duration.p50),
-                fmt_duration_ms(g.duration.p99),
-                fmt_duration_ms(g.duration.max),
-            );
-        }
-        s.push_str("</tbody></table>\n");
-        if report.groups.len() > HTML_ROWS {
-            let _ = writeln!(
-                s,
-                "<p class=\"muted\">… and {} more backends (see the JSON report)</p>",
-                report.groups.len() - HTML_ROWS
-            );
-        }
-    }
+    backends_table(&mut s, report);
     timelines(&mut s, report);
-    if report.groups.iter().any(has_try_details) {
-        s.push_str(
-            "<h2>Upstream tries per backend</h2>\n<p class=\"muted\">Each server nginx tried, \
-             from its <span class=\"mono\">$upstream_addr</span> lists: a failed try is one \
-             after which nginx moved on to the next server.</p>\n<table><thead><tr>\
-             <th>backend</th><th>tries</th><th>failed</th><th>connect p50</th>\
-             <th>connect p99</th><th>header p50</th><th>header p99</th></tr></thead><tbody>\n",
-        );
-        for g in report
-            .groups
-            .iter()
-            .filter(|g| has_try_details(g))
-            .take(HTML_ROWS)
-        {
-            let _ = writeln!(
-                s,
-                "<tr{}><td class=\"mono\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
-                 <td>{}</td><td>{}</td></tr>",
-                if g.failed_tries > 0 {
-                    " class=\"bad\""
-                } else {
-                    ""
-                },
-                esc(&shorten(&g.name, 200)),
-                g.tries,
-                g.failed_tries,
-                ms_or_dash(g.connect.as_ref().map(|c| c.p50)),
-                ms_or_dash(g.connect.as_ref().map(|c| c.p99)),
-                ms_or_dash(g.header.as_ref().map(|c| c.p50)),
-                ms_or_dash(g.header.as_ref().map(|c| c.p99)),
-            );
-        }
-        s.push_str("</tbody></table>\n");
+    upstream_tries_table(&mut s, report);
+    client_tls_table(&mut s, report);
+    files_list(&mut s, report);
+    html::footer(&mut s, &report.header);
+    out.write_all(s.as_bytes())
+}
+
+/// One row per backend: how its static requests ended, and its latency.
+fn backends_table(s: &mut Html, report: &LogReport) {
+    if report.groups.is_empty() {
+        return;
     }
-    if report.groups.iter().any(|g| !g.tls_protocols.is_empty()) {
-        s.push_str(
-            "<h2>Client TLS per backend</h2>\n<table><thead><tr><th>backend</th>\
-             <th>TLS versions</th><th>cipher suites</th></tr></thead><tbody>\n",
+    let what = if report.grouped_by == "backend" {
+        "Static requests per backend"
+    } else {
+        "Static requests"
+    };
+    writeln!(
+        s,
+        "<h2>{what}</h2>\n<table><thead><tr><th>backend</th><th>static</th>\
+         <th>ended by client</th><th>backend timeout/failure</th><th>partial</th>\
+         <th>slow</th><th>404/403</th><th>p50</th><th>p99</th><th>max</th></tr></thead><tbody>"
+    );
+    for g in report.groups.iter().take(HTML_ROWS) {
+        let client = g.count(LogSign::ClientClosed) + g.count(LogSign::ClientTimeout);
+        let server = g.count(LogSign::ServerTimeout) + g.count(LogSign::ServerFailed);
+        let slow = g.count(LogSign::Slow) + g.count(LogSign::SlowDelivery);
+        let named = g.bad() > 0 && report.verdict.target.as_deref() == Some(g.name.as_str());
+        writeln!(
+            s,
+            "<tr{}><td class=\"mono\">{}</td><td>{}</td><td>{client}</td><td>{server}</td>\
+             <td>{}</td><td>{slow}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            if named { " class=\"bad\"" } else { "" },
+            Text(&g.name, 200),
+            g.static_requests,
+            g.count(LogSign::Partial),
+            g.not_found + g.forbidden,
+            fmt_duration_ms(g.duration.p50),
+            fmt_duration_ms(g.duration.p99),
+            fmt_duration_ms(g.duration.max),
         );
-        for g in report
-            .groups
-            .iter()
-            .filter(|g| !g.tls_protocols.is_empty())
-            .take(HTML_ROWS)
-        {
-            let _ = writeln!(
-                s,
-                "<tr><td class=\"mono\">{}</td><td class=\"mono\">{}</td>\
-                 <td class=\"mono\">{}</td></tr>",
-                esc(&shorten(&g.name, 200)),
-                esc(&shorten(&shares(&g.tls_protocols), 300)),
-                esc(&shorten(&shares(&g.tls_ciphers), 500)),
-            );
-        }
-        s.push_str("</tbody></table>\n");
     }
-    s.push_str("<h2>Files</h2>\n<ul>");
+    s.raw("</tbody></table>\n");
+    if report.groups.len() > HTML_ROWS {
+        writeln!(
+            s,
+            "<p class=\"muted\">… and {} more backends (see the JSON report)</p>",
+            report.groups.len() - HTML_ROWS
+        );
+    }
+}
+
+/// Per backend, the upstream tries nginx logged and how long they took.
+fn upstream_tries_table(s: &mut Html, report: &LogReport) {
+    if !report.groups.iter().any(has_try_details) {
+        return;
+    }
+    s.raw(
+        "<h2>Upstream tries per backend</h2>\n<p class=\"muted\">Each server nginx tried, \
+         from its <span class=\"mono\">$upstream_addr</span> lists: a failed try is one \
+         after which nginx moved on to the next server.</p>\n<table><thead><tr>\
+         <th>backend</th><th>tries</th><th>failed</th><th>connect p50</th>\
+         <th>connect p99</th><th>header p50</th><th>header p99</th></tr></thead><tbody>\n",
+    );
+    for g in report
+        .groups
+        .iter()
+        .filter(|g| has_try_details(g))
+        .take(HTML_ROWS)
+    {
+        writeln!(
+            s,
+            "<tr{}><td class=\"mono\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
+             <td>{}</td><td>{}</td></tr>",
+            if g.failed_tries > 0 {
+                " class=\"bad\""
+            } else {
+                ""
+            },
+            Text(&g.name, 200),
+            g.tries,
+            g.failed_tries,
+            ms_or_dash(g.connect.as_ref().map(|c| c.p50)),
+            ms_or_dash(g.connect.as_ref().map(|c| c.p99)),
+            ms_or_dash(g.header.as_ref().map(|c| c.p50)),
+            ms_or_dash(g.header.as_ref().map(|c| c.p99)),
+        );
+    }
+    s.raw("</tbody></table>\n");
+}
+
+/// Per backend, the TLS versions and cipher suites its clients used.
+fn client_tls_table(s: &mut Html, report: &LogReport) {
+    if !report.groups.iter().any(|g| !g.tls_protocols.is_empty()) {
+        return;
+    }
+    s.raw(
+        "<h2>Client TLS per backend</h2>\n<table><thead><tr><th>backend</th>\
+         <th>TLS versions</th><th>cipher suites</th></tr></thead><tbody>\n",
+    );
+    for g in report
+        .groups
+        .iter()
+        .filter(|g| !g.tls_protocols.is_empty())
+        .take(HTML_ROWS)
+    {
+        writeln!(
+            s,
+            "<tr><td class=\"mono\">{}</td><td class=\"mono\">{}</td>\
+             <td class=\"mono\">{}</td></tr>",
+            Text(&g.name, 200),
+            Text(&shares(&g.tls_protocols), 300),
+            Text(&shares(&g.tls_ciphers), 500),
+        );
+    }
+    s.raw("</tbody></table>\n");
+}
+
+/// The files read, with how many lines each held and how many could not be read.
+fn files_list(s: &mut Html, report: &LogReport) {
+    s.raw("<h2>Files</h2>\n<ul>");
     for src in &report.sources {
-        let _ = write!(
+        write!(
             s,
             "<li><span class=\"mono\">{}</span>: {}, {} lines, {} parsed, {} static",
-            esc(&shorten(&src.name, 300)),
+            Text(&src.name, 300),
             esc(&src.format),
             src.lines,
             src.parsed,
             src.static_requests
         );
         if src.unparsed > 0 {
-            let _ = write!(
+            write!(
                 s,
                 ", {} not read (<span class=\"mono\">{}</span>)",
                 src.unparsed,
-                esc(&shorten(src.first_unparsed.as_deref().unwrap_or("-"), 200))
+                Text(src.first_unparsed.as_deref().unwrap_or("-"), 200)
             );
         }
-        s.push_str("</li>");
+        s.raw("</li>");
     }
-    s.push_str("</ul>\n");
-    html::footer(&mut s, &report.header);
-    out.write_all(s.as_bytes())
+    s.raw("</ul>\n");
 }

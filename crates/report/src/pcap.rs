@@ -10,6 +10,7 @@ use interloper_model::schema;
 use interloper_model::units::fmt_duration_ms;
 use serde::{Deserialize, Serialize};
 
+use crate::markup::{Html, Text};
 use crate::terminal::{BOLD, DIM, Painter, RED, TerminalStyle};
 use crate::text::clean;
 use crate::{Header, ReportMeta};
@@ -315,8 +316,8 @@ pub fn render_pcap_terminal(
 /// per connection on a shared time axis (handshake, waits, responses, gaps, the end).
 pub fn render_pcap_html(report: &PcapReport, out: &mut impl Write) -> io::Result<()> {
     use crate::html;
-    use crate::text::{esc, shorten};
-    let mut s = String::with_capacity(64 * 1024);
+    use crate::text::esc;
+    let mut s = Html::with_capacity(64 * 1024);
     let subject = report
         .sources
         .first()
@@ -326,9 +327,9 @@ pub fn render_pcap_html(report: &PcapReport, out: &mut impl Write) -> io::Result
     html::findings(&mut s, &report.findings);
     html::notes(&mut s, &report.notes);
     lanes(&mut s, report);
-    s.push_str("<h2>Connections</h2>\n");
+    s.raw("<h2>Connections</h2>\n");
     for c in report.connections.iter().take(SHOWN) {
-        let _ = write!(
+        write!(
             s,
             "<details id=\"c{}\"><summary class=\"mono\">#{} {} → {}{}</summary><ul>",
             c.index,
@@ -336,29 +337,29 @@ pub fn render_pcap_html(report: &PcapReport, out: &mut impl Write) -> io::Result
             esc(&c.client.to_string()),
             esc(&c.server.to_string()),
             c.sni()
-                .map_or_else(String::new, |n| format!(" ({})", esc(&shorten(n, 100))))
+                .map_or_else(String::new, |n| format!(" ({})", Text(n, 100)))
         );
         for l in facts(c) {
-            let _ = write!(s, "<li class=\"mono\">{}</li>", esc(&l));
+            write!(s, "<li class=\"mono\">{}</li>", esc(&l));
         }
-        s.push_str("</ul></details>\n");
+        s.raw("</ul></details>\n");
     }
-    s.push_str("<h2>Files</h2>\n<ul>");
+    s.raw("<h2>Files</h2>\n<ul>");
     for f in &report.sources {
-        let _ = write!(
+        write!(
             s,
             "<li><span class=\"mono\">{}</span>: {} packets</li>",
-            esc(&shorten(&f.name, 300)),
+            Text(&f.name, 300),
             f.packets
         );
     }
-    s.push_str("</ul>\n");
+    s.raw("</ul>\n");
     html::footer(&mut s, &report.header);
     out.write_all(s.as_bytes())
 }
 
 /// The lanes: an SVG with one row per connection, x = time since the first connection began.
-fn lanes(s: &mut String, report: &PcapReport) {
+fn lanes(s: &mut Html, report: &PcapReport) {
     use crate::text::esc;
     let shown: Vec<&Connection> = report.connections.iter().take(SHOWN).collect();
     let Some(t0) = shown.iter().map(|c| c.start_us).min() else {
@@ -374,7 +375,7 @@ fn lanes(s: &mut String, report: &PcapReport) {
     let plot = WIDTH - LABEL - 10.0;
     let x = |ms: f64| LABEL + (ms / span_ms).clamp(0.0, 1.0) * plot;
     let height = ROW * shown.len() as f64 + 24.0;
-    let _ = write!(
+    write!(
         s,
         "<h2>Connections on one time axis</h2>\n<p class=\"muted\">0 – {}: grey the connection, \
          blue the TLS handshake, amber the wait for the first response byte, green the \
@@ -387,7 +388,7 @@ fn lanes(s: &mut String, report: &PcapReport) {
         let y = 4.0 + ROW * i as f64;
         let off = (c.start_us - t0) as f64 / 1000.0;
         let label = format!("#{} {}→:{}", c.index, c.client.port(), c.server.port());
-        let _ = write!(
+        write!(
             s,
             "<a href=\"#c{}\"><text x=\"2\" y=\"{:.1}\">{}</text></a>\
              <rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"4\" fill=\"#ccc\"/>",
@@ -398,8 +399,8 @@ fn lanes(s: &mut String, report: &PcapReport) {
             y + 6.0,
             (x(off + c.duration_ms) - x(off)).max(1.0)
         );
-        let bar = |s: &mut String, from: f64, len: f64, colour: &str, title: &str| {
-            let _ = write!(
+        let bar = |s: &mut Html, from: f64, len: f64, colour: &str, title: &str| {
+            write!(
                 s,
                 "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"12\" fill=\"{colour}\"><title>{}</title></rect>",
                 x(off + from),
@@ -461,5 +462,5 @@ fn lanes(s: &mut String, report: &PcapReport) {
             bar(s, e.at_ms, 0.0, colour, &end_words(c));
         }
     }
-    s.push_str("</svg>\n");
+    s.raw("</svg>\n");
 }

@@ -6,6 +6,7 @@
 //! the page needs no script.
 
 use crate::build::spaced;
+use crate::markup::{Html, Text};
 use crate::text::{esc, file_name, num, phase_line, shorten};
 use crate::{AssetKind, Bucket, RequestRow, TargetReport};
 use interloper_model::units::fmt_duration_ms;
@@ -181,7 +182,7 @@ fn ticks(span: f64, want: f64) -> Vec<f64> {
 }
 
 /// The request waterfall: one bar per request on the run's time axis, one segment per phase.
-pub(crate) fn waterfall(out: &mut String, all: &[Row<'_>]) -> Option<String> {
+pub(crate) fn waterfall(out: &mut Html, all: &[Row<'_>]) -> Option<String> {
     let shown = cap(all, MAX_BARS);
     if shown.is_empty() {
         return None;
@@ -207,8 +208,14 @@ pub(crate) fn waterfall(out: &mut String, all: &[Row<'_>]) -> Option<String> {
     let top = 24.0;
     let plot_w = width - left - right;
     let height = top + pitch * shown.len() as f64 + 10.0;
-    let x = |t: f64| left + (t - t0) / span * plot_w;
-    let _ = write!(
+    let axis = Axis {
+        t0,
+        span,
+        left,
+        plot_w,
+    };
+    let x = |t: f64| axis.x(t);
+    write!(
         out,
         r#"<svg class="chart waterfall" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" aria-label="Request waterfall">"#,
         w = num(width),
@@ -216,7 +223,7 @@ pub(crate) fn waterfall(out: &mut String, all: &[Row<'_>]) -> Option<String> {
     );
     for tick in ticks(span, 8.0) {
         let tx = x(t0 + tick);
-        let _ = write!(
+        write!(
             out,
             r#"<line class="grid" x1="{x}" y1="{y1}" x2="{x}" y2="{y2}"/><text class="tick" x="{x}" y="14" text-anchor="middle">{label}</text>"#,
             x = num(tx),
@@ -227,10 +234,10 @@ pub(crate) fn waterfall(out: &mut String, all: &[Row<'_>]) -> Option<String> {
     }
     for (i, row) in shown.iter().enumerate() {
         let y = top + pitch * i as f64;
-        let _ = write!(out, "<g><title>{}</title>", esc(&row.tooltip()));
+        write!(out, "<g><title>{}</title>", esc(&row.tooltip()));
         if row.flagged() {
             let colour = if row.r.bad() { FAIL } else { STALL };
-            let _ = write!(
+            write!(
                 out,
                 r#"<rect x="0" y="{y}" width="{w}" height="{h}" fill="{colour}" opacity="0.12"/>"#,
                 y = num(y),
@@ -239,64 +246,18 @@ pub(crate) fn waterfall(out: &mut String, all: &[Row<'_>]) -> Option<String> {
             );
         }
         if labelled {
-            let _ = write!(
+            write!(
                 out,
                 r#"<text class="label" x="{x}" y="{y}" text-anchor="end">{name}</text>"#,
                 x = num(left - 8.0),
                 y = num(y + bar),
-                name = esc(&shorten(file_name(row.url), 30)),
+                name = Text(file_name(row.url), 30),
             );
         }
-        let by = y + (pitch - 1.0 - bar) / 2.0;
-        let mut at = row.start();
-        let edge = left + plot_w;
-        for (phase, d) in row.segments() {
-            if x(at) >= edge {
-                break;
-            }
-            let w = (d / span * plot_w).max(0.6).min(edge - x(at));
-            let _ = write!(
-                out,
-                r#"<rect x="{x}" y="{y}" width="{w}" height="{h}" fill="{c}"/>"#,
-                x = num(x(at)),
-                y = num(by),
-                w = format_args!("{:.1}", w),
-                h = num(bar),
-                c = PHASE_COLOURS[phase].1,
-            );
-            at += d;
-        }
-        if row.r.failed() {
-            // The time between the last completed phase and the failure (a reset after 30 s
-            // of waiting) is the interesting part: draw it, hatched in the failure colour.
-            let end = (row.start() + row.duration()).max(at);
-            let (from, to) = (x(at).min(edge), x(end).min(edge));
-            if to > from {
-                let _ = write!(
-                    out,
-                    r#"<rect x="{x}" y="{y}" width="{w}" height="{h}" fill="{FAIL}" fill-opacity="0.45"/>"#,
-                    x = num(from),
-                    y = num(by),
-                    w = format_args!("{:.1}", (to - from).max(0.6)),
-                    h = num(bar),
-                );
-            }
-            let mark = if x(end) > edge {
-                format!("✕ {}", fmt_duration_ms(end - row.start()))
-            } else {
-                "✕".to_string()
-            };
-            let _ = write!(
-                out,
-                r#"<text class="fail" x="{x}" y="{y}">{mark}</text>"#,
-                x = num(to + 3.0),
-                y = num(by + bar),
-                mark = esc(&mark),
-            );
-        }
-        out.push_str("</g>");
+        waterfall_bars(out, row, &axis, y + (pitch - 1.0 - bar) / 2.0, bar);
+        out.raw("</g>");
     }
-    out.push_str("</svg>");
+    out.raw("</svg>");
     let total = all.len();
     (shown.len() < total).then(|| {
         format!(
@@ -307,8 +268,75 @@ pub(crate) fn waterfall(out: &mut String, all: &[Row<'_>]) -> Option<String> {
     })
 }
 
+/// Where a time falls on a chart's x axis: `t0` at `left`, `span` milliseconds over `plot_w`.
+struct Axis {
+    t0: f64,
+    span: f64,
+    left: f64,
+    plot_w: f64,
+}
+
+impl Axis {
+    fn x(&self, t: f64) -> f64 {
+        self.left + (t - self.t0) / self.span * self.plot_w
+    }
+}
+
+/// One waterfall row's bars at height `by`: a rectangle per phase, cut at the axis end, and
+/// for a failed request the wait until it failed, hatched, and a ✕.
+fn waterfall_bars(out: &mut Html, row: &Row<'_>, axis: &Axis, by: f64, bar: f64) {
+    let mut at = row.start();
+    let edge = axis.left + axis.plot_w;
+    for (phase, d) in row.segments() {
+        if axis.x(at) >= edge {
+            break;
+        }
+        let w = (d / axis.span * axis.plot_w)
+            .max(0.6)
+            .min(edge - axis.x(at));
+        write!(
+            out,
+            r#"<rect x="{x}" y="{y}" width="{w}" height="{h}" fill="{c}"/>"#,
+            x = num(axis.x(at)),
+            y = num(by),
+            w = format_args!("{:.1}", w),
+            h = num(bar),
+            c = PHASE_COLOURS[phase].1,
+        );
+        at += d;
+    }
+    if row.r.failed() {
+        // The time between the last completed phase and the failure (a reset after 30 s
+        // of waiting) is the interesting part: draw it, hatched in the failure colour.
+        let end = (row.start() + row.duration()).max(at);
+        let (from, to) = (axis.x(at).min(edge), axis.x(end).min(edge));
+        if to > from {
+            write!(
+                out,
+                r#"<rect x="{x}" y="{y}" width="{w}" height="{h}" fill="{FAIL}" fill-opacity="0.45"/>"#,
+                x = num(from),
+                y = num(by),
+                w = format_args!("{:.1}", (to - from).max(0.6)),
+                h = num(bar),
+            );
+        }
+        let mark = if axis.x(end) > edge {
+            format!("✕ {}", fmt_duration_ms(end - row.start()))
+        } else {
+            "✕".to_string()
+        };
+        write!(
+            out,
+            r#"<text class="fail" x="{x}" y="{y}">{mark}</text>"#,
+            x = num(to + 3.0),
+            y = num(by + bar),
+            mark = esc(&mark),
+        );
+    }
+}
+
 /// Total time against start time, log scale; failures as crosses, stalls as rings.
-pub(crate) fn timeline(out: &mut String, all: &[Row<'_>]) -> Option<String> {
+pub(crate) fn timeline(out: &mut Html, all: &[Row<'_>]) -> Option<String> {
     let shown = cap(all, MAX_POINTS);
     if shown.is_empty() {
         return None;
@@ -339,7 +367,7 @@ pub(crate) fn timeline(out: &mut String, all: &[Row<'_>]) -> Option<String> {
         let l = v.max(10f64.powf(l0)).log10();
         top + ph - (l - l0) / (l1 - l0) * ph
     };
-    let _ = write!(
+    write!(
         out,
         r#"<svg class="chart timeline" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" aria-label="Latency over time">"#,
         w = num(width),
@@ -348,7 +376,7 @@ pub(crate) fn timeline(out: &mut String, all: &[Row<'_>]) -> Option<String> {
     let mut e = l0;
     while e <= l1 {
         let v = 10f64.powf(e);
-        let _ = write!(
+        write!(
             out,
             r#"<line class="grid" x1="{l}" y1="{y}" x2="{r}" y2="{y}"/><text class="tick" x="{tx}" y="{ty}" text-anchor="end">{label}</text>"#,
             l = num(left),
@@ -361,7 +389,7 @@ pub(crate) fn timeline(out: &mut String, all: &[Row<'_>]) -> Option<String> {
         e += 1.0;
     }
     for tick in ticks(span, 8.0) {
-        let _ = write!(
+        write!(
             out,
             r#"<text class="tick" x="{x}" y="{y}" text-anchor="middle">{label}</text>"#,
             x = num(x(t0 + tick)),
@@ -369,7 +397,7 @@ pub(crate) fn timeline(out: &mut String, all: &[Row<'_>]) -> Option<String> {
             label = esc(&fmt_duration_ms(tick)),
         );
     }
-    let _ = write!(
+    write!(
         out,
         r#"<text class="axis" x="{x}" y="{y}" text-anchor="end">request start →</text>"#,
         x = num(width - right),
@@ -377,23 +405,23 @@ pub(crate) fn timeline(out: &mut String, all: &[Row<'_>]) -> Option<String> {
     );
     for row in &shown {
         let (px, py) = (x(row.start()), y(row.duration().max(10f64.powf(l0))));
-        let _ = write!(out, "<g><title>{}</title>", esc(&row.tooltip()));
+        write!(out, "<g><title>{}</title>", esc(&row.tooltip()));
         if row.r.failed() {
-            let _ = write!(
+            write!(
                 out,
                 r#"<path d="M{a} {b}l6 6m0 -6l-6 6" stroke="{FAIL}" stroke-width="1.8"/>"#,
                 a = num(px - 3.0),
                 b = num(py - 3.0)
             );
         } else if row.r.stalled {
-            let _ = write!(
+            write!(
                 out,
                 r#"<circle cx="{x}" cy="{y}" r="4" fill="none" stroke="{STALL}" stroke-width="1.8"/>"#,
                 x = num(px),
                 y = num(py)
             );
         } else {
-            let _ = write!(
+            write!(
                 out,
                 r#"<circle cx="{x}" cy="{y}" r="2.4" fill="{c}" fill-opacity="0.65"/>"#,
                 x = num(px),
@@ -401,9 +429,9 @@ pub(crate) fn timeline(out: &mut String, all: &[Row<'_>]) -> Option<String> {
                 c = kind_colour(row.kind)
             );
         }
-        out.push_str("</g>");
+        out.raw("</g>");
     }
-    out.push_str("</svg>");
+    out.raw("</svg>");
     (shown.len() < all.len()).then(|| {
         format!(
             "Showing {} of {} recorded requests: every failed and stalled one, the rest evenly spaced.",
@@ -414,7 +442,7 @@ pub(crate) fn timeline(out: &mut String, all: &[Row<'_>]) -> Option<String> {
 }
 
 /// Bars per latency bucket, plus a red bar for failed requests.
-pub(crate) fn histogram(out: &mut String, buckets: &[Bucket], failed: u64, colour: &str) {
+pub(crate) fn histogram(out: &mut Html, buckets: &[Bucket], failed: u64, colour: &str) {
     let (width, height) = (340.0, 170.0);
     let (left, bottom, top) = (8.0, 36.0, 16.0);
     let n = buckets.len() + 1;
@@ -427,13 +455,13 @@ pub(crate) fn histogram(out: &mut String, buckets: &[Bucket], failed: u64, colou
         .unwrap_or(0)
         .max(1) as f64;
     let ph = height - top - bottom;
-    let _ = write!(
+    write!(
         out,
         r#"<svg class="chart histogram" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" aria-label="Latency histogram">"#,
         w = num(width),
         h = num(height)
     );
-    let _ = write!(
+    write!(
         out,
         r#"<line class="grid" x1="{l}" y1="{y}" x2="{r}" y2="{y}"/>"#,
         l = num(left),
@@ -462,7 +490,7 @@ pub(crate) fn histogram(out: &mut String, buckets: &[Bucket], failed: u64, colou
     for (i, (label, count, c)) in items.iter().enumerate() {
         let h = *count as f64 / max * ph;
         let bx = left + slot * i as f64;
-        let _ = write!(
+        write!(
             out,
             r#"<g><title>{label}: {count}</title><rect x="{x}" y="{y}" width="{w}" height="{h}" fill="{c}" rx="1.5"/>"#,
             label = esc(label),
@@ -472,33 +500,33 @@ pub(crate) fn histogram(out: &mut String, buckets: &[Bucket], failed: u64, colou
             h = num(h),
         );
         if *count > 0 {
-            let _ = write!(
+            write!(
                 out,
                 r#"<text class="count" x="{x}" y="{y}" text-anchor="middle">{count}</text>"#,
                 x = num(bx + slot / 2.0),
                 y = num(top + ph - h - 3.0),
             );
         }
-        let _ = write!(
+        write!(
             out,
             r#"<text class="btick" x="{x}" y="{y}" text-anchor="middle">{label}</text>"#,
             x = num(bx + slot / 2.0),
             y = num(top + ph + 12.0),
             label = esc(label),
         );
-        out.push_str("</g>");
+        out.raw("</g>");
     }
-    let _ = write!(
+    write!(
         out,
         r#"<text class="axis" x="{x}" y="{y}" text-anchor="middle">total time, upper bound of each bucket</text>"#,
         x = num(width / 2.0),
         y = num(height - 6.0)
     );
-    out.push_str("</svg>");
+    out.raw("</svg>");
 }
 
 /// A small horizontal bar of one request's phases, for evidence rows (fixed scale: its total).
-pub(crate) fn phase_bar(out: &mut String, p: &interloper_model::Phases) {
+pub(crate) fn phase_bar(out: &mut Html, p: &interloper_model::Phases) {
     let v = [
         p.dns_ms,
         p.connect_ms,
@@ -512,7 +540,7 @@ pub(crate) fn phase_bar(out: &mut String, p: &interloper_model::Phases) {
         return;
     }
     let width = 160.0;
-    let _ = write!(
+    write!(
         out,
         r#"<svg class="phasebar" viewBox="0 0 160 10" width="160" height="10" aria-hidden="true">"#
     );
@@ -521,7 +549,7 @@ pub(crate) fn phase_bar(out: &mut String, p: &interloper_model::Phases) {
         let Some(d) = d else { continue };
         let w = finite(*d).max(0.0) / sum * width;
         if w > 0.0 {
-            let _ = write!(
+            write!(
                 out,
                 r#"<rect x="{x}" y="0" width="{w}" height="10" fill="{c}"/>"#,
                 x = num(at),
@@ -531,7 +559,7 @@ pub(crate) fn phase_bar(out: &mut String, p: &interloper_model::Phases) {
         }
         at += w;
     }
-    out.push_str("</svg>");
+    out.raw("</svg>");
 }
 
 /// Colours of the log timeline's outcomes, bottom to top.
@@ -555,7 +583,7 @@ pub(crate) fn utc_minute(t: i64) -> String {
 /// client, server error), placed on the span `first..=last` shared by every backend so that
 /// the charts line up. Only non-empty buckets are drawn (bounded by the gatherer).
 pub(crate) fn log_timeline(
-    out: &mut String,
+    out: &mut Html,
     buckets: &[interloper_findings::LogBucket],
     bucket_seconds: u64,
     (first, last): (i64, i64),
@@ -576,14 +604,14 @@ pub(crate) fn log_timeline(
         .max()
         .unwrap_or(0)
         .max(1);
-    let _ = write!(
+    write!(
         out,
         r#"<svg class="chart logtimeline" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" aria-label="Static requests over time through {name}">"#,
         w = num(width),
         h = num(height),
-        name = esc(&shorten(name, 200)),
+        name = Text(name, 200),
     );
-    let _ = write!(
+    write!(
         out,
         r#"<line class="grid" x1="{l}" y1="{y}" x2="{r}" y2="{y}"/><text class="axis" x="{tx}" y="{ty}" text-anchor="end">{max}</text>"#,
         l = num(left),
@@ -596,7 +624,7 @@ pub(crate) fn log_timeline(
         let x = left + (b.start - first) as f64 / span * plot_w;
         let counts = totals(b);
         let mut y = top + plot_h;
-        let _ = write!(
+        write!(
             out,
             "<g><title>{} UTC, {}: {} ok, {} slow, {} ended by the client, {} server errors</title>",
             utc_minute(b.start),
@@ -612,7 +640,7 @@ pub(crate) fn log_timeline(
             }
             let h = *n as f64 / max as f64 * plot_h;
             y -= h;
-            let _ = write!(
+            write!(
                 out,
                 r#"<rect x="{x}" y="{y}" width="{w}" height="{h}" fill="{colour}"/>"#,
                 x = num(x),
@@ -621,9 +649,9 @@ pub(crate) fn log_timeline(
                 h = num(h),
             );
         }
-        out.push_str("</g>");
+        out.raw("</g>");
     }
-    let _ = write!(
+    write!(
         out,
         r#"<text class="axis" x="{l}" y="{y}">{a}</text><text class="axis" x="{r}" y="{y}" text-anchor="end">{b} UTC</text></svg>"#,
         l = num(left),

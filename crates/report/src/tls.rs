@@ -657,3 +657,89 @@ fn chain(w: &mut dyn Write, r: &TlsExamination) -> io::Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use interloper_chain::PathConfidence;
+
+    fn examination(status: Option<PathStatus>, shapes: &[ShapeOutcome]) -> TlsExamination {
+        TlsExamination {
+            schema: schema::TLS,
+            url: "https://shop.example.test/".into(),
+            verdict: status.map(|status| interloper_chain::PathVerdict {
+                status,
+                confidence: PathConfidence::High,
+                product: None,
+                rule: "test",
+                summary: String::new(),
+            }),
+            chain: vec![],
+            chain_der: vec![],
+            trust: None,
+            products: vec![],
+            evidence: vec![],
+            negotiated: TlsNegotiated::default(),
+            client_hello: None,
+            witness: None,
+            passthrough: None,
+            // A missing verdict is always a failed connection.
+            error: status.is_none().then(|| "connection refused".into()),
+            hello_shapes: shapes
+                .iter()
+                .map(|&outcome| HelloShapeResult {
+                    shape: HelloShape::Classic,
+                    outcome,
+                    group: None,
+                    hello_bytes: None,
+                    tls_ms: None,
+                    error: None,
+                })
+                .collect(),
+        }
+    }
+
+    /// `--fail-on` reads this: every path status, and a failed connection, on the findings'
+    /// scale. Only proven interception is critical, so `--fail-on critical` tolerates a path
+    /// that is merely suspicious.
+    #[test]
+    fn worst_maps_every_verdict_to_its_severity() {
+        let table = [
+            (Some(PathStatus::Clean), None),
+            (Some(PathStatus::PrivatePkiUnknown), Some(Severity::Warning)),
+            (Some(PathStatus::Untrusted), Some(Severity::Error)),
+            (Some(PathStatus::LikelyIntercepted), Some(Severity::Error)),
+            (Some(PathStatus::Intercepted), Some(Severity::Critical)),
+            (None, Some(Severity::Error)),
+        ];
+        for (status, severity) in table {
+            let e = examination(status, &[ShapeOutcome::Accepted]);
+            assert_eq!(e.worst(), severity, "{status:?}");
+            assert_eq!(
+                e.is_clean(),
+                status == Some(PathStatus::Clean),
+                "{status:?}"
+            );
+        }
+    }
+
+    /// A hello shape the path did not accept is a warning: it raises a clean path to warning
+    /// and never lowers a worse verdict.
+    #[test]
+    fn refused_hello_shapes_are_a_warning_on_top_of_the_verdict() {
+        for outcome in [
+            ShapeOutcome::Stalled,
+            ShapeOutcome::Reset,
+            ShapeOutcome::Alert,
+            ShapeOutcome::Failed,
+        ] {
+            let shapes = [ShapeOutcome::Accepted, outcome];
+            let clean = examination(Some(PathStatus::Clean), &shapes);
+            assert_eq!(clean.worst(), Some(Severity::Warning), "{outcome:?}");
+            assert!(!clean.is_clean(), "{outcome:?}");
+            let proven = examination(Some(PathStatus::Intercepted), &shapes);
+            assert_eq!(proven.worst(), Some(Severity::Critical), "{outcome:?}");
+        }
+        assert_eq!(examination(Some(PathStatus::Clean), &[]).worst(), None);
+    }
+}

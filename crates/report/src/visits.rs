@@ -11,6 +11,7 @@ use interloper_findings::{Finding, Verdict};
 use interloper_model::schema;
 use serde::{Deserialize, Serialize};
 
+use crate::markup::Html;
 use crate::terminal::{BOLD, DIM, Painter, TerminalStyle};
 use crate::text::{clean, esc};
 use crate::{Header, ReportMeta};
@@ -239,12 +240,12 @@ fn visit_terminal(s: &mut String, p: &Painter, v: &VisitRecord) {
 /// Writes the visits report as one self-contained HTML page in the check report's look.
 pub fn render_visits_html(report: &VisitsReport, out: &mut impl Write) -> io::Result<()> {
     use crate::html;
-    let mut s = String::with_capacity(16 * 1024);
+    let mut s = Html::with_capacity(16 * 1024);
     html::head(&mut s, &report.verdict, "visits");
     html::banner(&mut s, &report.verdict);
     html::findings(&mut s, &report.findings);
     let m = &report.summary;
-    let _ = writeln!(
+    writeln!(
         s,
         "<h2>Visits</h2>\n<p>{} visits, {} intercepted, {} not judged; {} downloads, {} stalled \
          ({} on the path).</p>",
@@ -258,13 +259,13 @@ pub fn render_visits_html(report: &VisitsReport, out: &mut impl Write) -> io::Re
         if rows.is_empty() {
             continue;
         }
-        let _ = writeln!(
+        writeln!(
             s,
             "<h2>{title}</h2>\n<table><thead><tr><th></th><th>visits</th><th>intercepted</th>\
              <th>downloads</th><th>stalled</th></tr></thead><tbody>"
         );
         for (name, g) in rows.iter().take(500) {
-            let _ = writeln!(
+            writeln!(
                 s,
                 "<tr{}><td class=\"mono\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 if g.intercepted > 0 {
@@ -279,16 +280,16 @@ pub fn render_visits_html(report: &VisitsReport, out: &mut impl Write) -> io::Re
                 g.stalled
             );
         }
-        s.push_str("</tbody></table>\n");
+        s.raw("</tbody></table>\n");
     }
     for v in &report.visits {
-        let _ = writeln!(
+        writeln!(
             s,
             "<h2>Visit <span class=\"mono\">{}</span></h2>\n<p>{}</p>\n<ul>",
             esc(&v.visit),
             esc(&v.headline)
         );
-        let _ = writeln!(
+        writeln!(
             s,
             "<li>browser claimed: {}{}</li>",
             esc(&v.claimed.name),
@@ -298,7 +299,7 @@ pub fn render_visits_html(report: &VisitsReport, out: &mut impl Write) -> io::Re
                 .unwrap_or_default()
         );
         for h in &v.hellos {
-            let _ = writeln!(
+            writeln!(
                 s,
                 "<li>hello <span class=\"mono\">{}</span>: {}, {} requests; traits: {}</li>",
                 esc(&h.ja4),
@@ -308,9 +309,9 @@ pub fn render_visits_html(report: &VisitsReport, out: &mut impl Write) -> io::Re
             );
         }
         for r in &v.judgement.reasons {
-            let _ = writeln!(s, "<li>{}</li>", esc(r));
+            writeln!(s, "<li>{}</li>", esc(r));
         }
-        s.push_str("</ul>\n");
+        s.raw("</ul>\n");
     }
     html::notes(&mut s, &report.notes);
     html::footer(&mut s, &report.header);

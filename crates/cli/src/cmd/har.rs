@@ -3,11 +3,8 @@
 //! evidence, and the check's detectors run over all of them, the files compared like
 //! instances; the report is the check's, under the schema `interloper.har/v1`.
 
-use std::fs::File;
-use std::io;
 use std::path::{Path, PathBuf};
 
-use anyhow::Context as _;
 use interloper_findings::{ThresholdConfig, analyse_browser};
 use interloper_har::{HarSummary, ReadOptions};
 use interloper_report::HarReport;
@@ -38,15 +35,6 @@ pub async fn run(args: Args, style: Style) -> anyhow::Result<Exit> {
 }
 
 /// The file (or `-`, standard input) and its length when known.
-fn open(path: &Path) -> anyhow::Result<(Box<dyn io::Read + Send>, Option<u64>)> {
-    if path == Path::new("-") {
-        return Ok((Box::new(io::stdin()), None));
-    }
-    let f = File::open(path).with_context(|| path.display().to_string())?;
-    let len = f.metadata().ok().map(|m| m.len());
-    Ok((Box::new(f), len))
-}
-
 /// A distinct label per file: its name as given, numbered when two are the same.
 fn label(path: &Path, taken: &[String]) -> String {
     let base = path.display().to_string();
@@ -67,7 +55,7 @@ fn run_blocking(args: Args, style: Style) -> anyhow::Result<Exit> {
     let mut labels: Vec<String> = Vec::new();
     let show_progress = style.color && !args.report.json;
     for path in &args.files {
-        let (input, len) = open(path)?;
+        let (input, len) = crate::out::open_input(path)?;
         let bar = crate::out::byte_progress(len, &path.display().to_string(), show_progress);
         let input = crate::out::Counting {
             inner: input,

@@ -6,7 +6,6 @@
 //! the findings crate turns that into findings and a verdict. A JSON document (Avi's API
 //! export) is read one record at a time the same way, never whole.
 
-use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -61,14 +60,8 @@ const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
 /// A file (or `-`, standard input), decompressed when it starts like gzip whatever its name:
 /// rotated logs are often `access.log.1` compressed, or `.gz` files already unpacked.
-fn open(path: &Path) -> anyhow::Result<(Box<dyn Read + Send>, Option<u64>)> {
-    let (input, len): (Box<dyn Read + Send>, Option<u64>) = if path == Path::new("-") {
-        (Box::new(io::stdin()), None)
-    } else {
-        let f = File::open(path).with_context(|| format!("{}", path.display()))?;
-        let len = f.metadata().ok().map(|m| m.len());
-        (Box::new(f), len)
-    };
+fn open_log(path: &Path) -> anyhow::Result<(Box<dyn Read + Send>, Option<u64>)> {
+    let (input, len) = crate::out::open_input(path)?;
     let mut input = io::BufReader::with_capacity(64 * 1024, input);
     let head = io::BufRead::fill_buf(&mut input).with_context(|| format!("{}", path.display()))?;
     if head.starts_with(&GZIP_MAGIC) {
@@ -85,7 +78,7 @@ fn read_file(
     show_progress: bool,
 ) -> anyhow::Result<()> {
     let name = path.display().to_string();
-    let (reader, len) = open(path)?;
+    let (reader, len) = open_log(path)?;
     let bar = crate::out::byte_progress(len, &name, show_progress);
     let mut reader = BufReader::with_capacity(
         256 * 1024,

@@ -6,13 +6,12 @@
 //! the clear (TLS ≤ 1.2) with the same roots as `tls`, and the report crate renders. Only pure
 //! crates: nothing here needs the I/O `check` crate.
 
-use std::fs::File;
-use std::io::{self, BufWriter, Read, Write};
+use std::io::{self, BufWriter, Write};
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::{Context as _, bail};
+use anyhow::bail;
 use interloper_findings::{PcapThresholds, analyse_flows};
 use interloper_flows::{
     Analyzer, Connection, Flows, FoundHello, HelloScanner, Options, PacketSink, read_into,
@@ -109,14 +108,6 @@ impl Filter {
     }
 }
 
-fn open(path: &Path) -> anyhow::Result<Box<dyn Read + Send>> {
-    if path == Path::new("-") {
-        return Ok(Box::new(io::stdin()));
-    }
-    let f = File::open(path).with_context(|| format!("{}", path.display()))?;
-    Ok(Box::new(f))
-}
-
 /// Reads every file into one sink; a file that is not a capture is an input error, and so is a
 /// set of files none of whose packets could be decoded.
 fn read_all<S: PacketSink>(args: &Args, sink: &mut S) -> anyhow::Result<Vec<PcapSource>> {
@@ -124,7 +115,7 @@ fn read_all<S: PacketSink>(args: &Args, sink: &mut S) -> anyhow::Result<Vec<Pcap
     for path in &args.files {
         let name = path.display().to_string();
         let before = sink.stats().packets;
-        let reader = open(path)?;
+        let (reader, _) = crate::out::open_input(path)?;
         read_into(reader, sink).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
         let packets = sink.stats().packets - before;
         sources.push(PcapSource { name, packets });

@@ -899,10 +899,5 @@ fn most_used(mut table: Vec<(String, u64)>) -> Vec<(String, u64)> {
 }
 
 fn cut(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        return s.to_string();
-    }
-    let mut out: String = s.chars().take(max).collect();
-    out.push('…');
-    out
+    interloper_model::text::cut_chars_marked(s, max)
 }

@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod text;
 pub mod units;
 
 use std::collections::BTreeMap;

@@ -13,7 +13,7 @@ use hyper::client::conn::{http1, http2};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use interloper_model::{
     ConnectionPolicy, ErrorKind, HelloShape, HttpVersion, HttpVersionPref, IpFamily, Phase,
-    RequestError, RequestRecord, TlsInfo,
+    RequestError, RequestRecord, TlsInfo, units::fmt_bytes,
 };
 use rustls::pki_types::ServerName;
 use tokio::net::TcpStream;
@@ -120,16 +120,6 @@ fn human_duration(d: Duration) -> String {
         format!("{} ms", d.as_millis())
     } else {
         format!("{:.1} s", d.as_secs_f64())
-    }
-}
-
-/// `512 B`, `1.5 MB`.
-fn human_bytes(b: f64) -> String {
-    match b {
-        b if b < 1e3 => format!("{b:.0} B"),
-        b if b < 1e6 => format!("{:.1} kB", b / 1e3),
-        b if b < 1e9 => format!("{:.1} MB", b / 1e6),
-        b => format!("{:.1} GB", b / 1e9),
     }
 }
 
@@ -852,11 +842,7 @@ async fn exchange(
         }
         let mut v = String::from_utf8_lossy(value.as_bytes()).into_owned();
         if v.len() > MAX_HEADER_VALUE {
-            let mut cut = MAX_HEADER_VALUE;
-            while !v.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            v.truncate(cut);
+            v.truncate(interloper_model::text::cut_bytes(&v, MAX_HEADER_VALUE).len());
             rec.headers_truncated = true;
         }
         rec.headers.push((name.as_str().to_string(), v));
@@ -881,9 +867,9 @@ async fn exchange(
                 format!(
                     "body still arriving when the request's time ran out: {} in {} ({}/s), the \
                      last {} ago",
-                    human_bytes(bytes as f64),
+                    fmt_bytes(bytes as f64),
                     human_duration(elapsed),
-                    human_bytes(bytes as f64 / elapsed.as_secs_f64().max(1e-3)),
+                    fmt_bytes(bytes as f64 / elapsed.as_secs_f64().max(1e-3)),
                     human_duration(silence),
                 ),
             )

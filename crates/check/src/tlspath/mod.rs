@@ -63,12 +63,12 @@ struct RootSets {
 #[derive(Debug, thiserror::Error)]
 pub enum TlsPathError {
     /// A file could not be read.
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}: {reason}")]
     Read {
         /// The file.
         path: PathBuf,
-        /// Why.
-        source: std::io::Error,
+        /// Why (said in the message, so not also a `source`: `{:#}` prints it once).
+        reason: std::io::Error,
     },
     /// A file holds no certificate.
     #[error("{0} holds no PEM certificate")]
@@ -84,9 +84,9 @@ pub enum TlsPathError {
 }
 
 fn read(path: &PathBuf) -> Result<Vec<u8>, TlsPathError> {
-    std::fs::read(path).map_err(|source| TlsPathError::Read {
+    std::fs::read(path).map_err(|reason| TlsPathError::Read {
         path: path.clone(),
-        source,
+        reason,
     })
 }
 

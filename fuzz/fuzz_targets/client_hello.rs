@@ -1,7 +1,11 @@
-//! Fuzzes the ClientHello/ServerHello parsers, every accessor, the fingerprints and the
+//! Fuzzes the ClientHello/ServerHello parsers, every accessor, the fingerprints, the record
+//! header check, the handshake message cutter (every message within its bound) and the
 //! record reassembler (checking that a split stream gives the same answer as a whole one).
 #![no_main]
-use interloper_wire::{ClientHello, HelloAssembler, ServerHello, Transport, ja3, ja3s, ja4};
+use interloper_wire::{
+    ClientHello, HandshakeMessages, HelloAssembler, RecordHeader, ServerHello, Transport, ja3,
+    ja3s, ja4,
+};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -12,6 +16,19 @@ fuzz_target!(|data: &[u8]| {
     }
     if let Ok(s) = ServerHello::parse(data) {
         let _ = (s.selected_version(), s.key_share_group(), s.alpn(), ja3s(&s));
+    }
+
+    if let Ok(h) = RecordHeader::parse(data) {
+        assert!((20..=24).contains(&h.content_type) && (1..=interloper_wire::MAX_RECORD_LEN).contains(&h.len));
+    }
+    // The bytes as handshake-record payloads, in two pushes: every message within the bound.
+    let mut messages = HandshakeMessages::new(4096);
+    let (a, b) = data.split_at(data.len() / 2);
+    for part in [a, b] {
+        messages.push(part);
+        while let Ok(Some(m)) = messages.next_message() {
+            assert!(m.len() <= 4096 && m.len() >= 4);
+        }
     }
 
     // The same bytes as a TLS stream, whole and split where the first byte says.

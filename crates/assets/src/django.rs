@@ -101,9 +101,10 @@ pub const MAX_MANIFEST_BYTES: usize = 64 * 1024 * 1024;
 /// Why `staticfiles.json` could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum ManifestError {
-    /// Not JSON.
+    /// Not JSON. The message says the parser's words, so they are not also a
+    /// `source` (`{:#}` would print them twice).
     #[error("manifest is not valid JSON: {0}")]
-    Json(#[from] serde_json::Error),
+    Json(serde_json::Error),
     /// JSON, but not a manifest object.
     #[error("manifest has no \"paths\" object of strings")]
     Shape,
@@ -690,6 +691,26 @@ pub fn manifest_candidates<'a>(urls: impl IntoIterator<Item = &'a Url>) -> Vec<U
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The error as `{:#}` prints it (anyhow's form: each cause after `: `).
+    fn printed(e: &(dyn std::error::Error + 'static)) -> String {
+        let mut out = e.to_string();
+        let mut cause = e.source();
+        while let Some(c) = cause {
+            out.push_str(": ");
+            out.push_str(&c.to_string());
+            cause = c.source();
+        }
+        out
+    }
+
+    #[test]
+    fn a_json_error_prints_its_message_once() {
+        let e = Manifest::parse(b"{").err();
+        let text = e.as_ref().map(|e| printed(e)).unwrap_or_default();
+        assert!(text.starts_with("manifest is not valid JSON: "), "{text}");
+        assert_eq!(text.matches("EOF").count(), 1, "{text}");
+    }
 
     #[test]
     fn hashed_names() {

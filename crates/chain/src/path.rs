@@ -45,12 +45,12 @@ pub trait TrustFiles {
 #[derive(Debug, thiserror::Error)]
 pub enum TlsPathError {
     /// A file could not be read.
-    #[error("cannot read {}: {source}", path.display())]
+    #[error("cannot read {}: {reason}", path.display())]
     Read {
         /// The file.
         path: PathBuf,
-        /// Why.
-        source: std::io::Error,
+        /// Why (said in the message, so not also a `source`: `{:#}` prints it once).
+        reason: std::io::Error,
     },
     /// A file holds no certificate.
     #[error("{} holds no PEM certificate", .0.display())]
@@ -79,9 +79,9 @@ struct RootSets {
 }
 
 fn read(files: &dyn TrustFiles, path: &Path) -> Result<Vec<u8>, TlsPathError> {
-    files.read(path).map_err(|source| TlsPathError::Read {
+    files.read(path).map_err(|reason| TlsPathError::Read {
         path: path.to_path_buf(),
-        source,
+        reason,
     })
 }
 

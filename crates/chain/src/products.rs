@@ -191,9 +191,10 @@ struct File {
 /// Why a product data file was rejected.
 #[derive(Debug, thiserror::Error)]
 pub enum ProductDbError {
-    /// Not valid TOML or not the expected shape.
+    /// Not valid TOML or not the expected shape. The message says the parser's words, so they are not also a
+    /// `source` (`{:#}` would print them twice).
     #[error("interception products file: {0}")]
-    Toml(#[from] toml::de::Error),
+    Toml(toml::de::Error),
     /// A product breaks a rule (empty patterns, too many or too long patterns, duplicate id).
     #[error("interception products file: product {id:?}: {problem}")]
     Invalid {
@@ -388,7 +389,7 @@ impl ProductDb {
 
     /// Parses a data file supplied by the caller.
     pub fn from_toml_str(text: &str) -> Result<Self, ProductDbError> {
-        let file: File = toml::from_str(text)?;
+        let file: File = toml::from_str(text).map_err(ProductDbError::Toml)?;
         if file.product.len() > MAX_PRODUCTS {
             return Err(ProductDbError::TooMany);
         }
@@ -496,6 +497,32 @@ pub(crate) fn glob_match(pattern: &str, value: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The error as `{:#}` prints it (anyhow's form: each cause after `: `).
+    fn printed(e: &(dyn std::error::Error + 'static)) -> String {
+        let mut out = e.to_string();
+        let mut cause = e.source();
+        while let Some(c) = cause {
+            out.push_str(": ");
+            out.push_str(&c.to_string());
+            cause = c.source();
+        }
+        out
+    }
+
+    #[test]
+    fn a_toml_error_prints_its_message_once() {
+        let e = ProductDb::from_toml_str("[[product]]\nid=1").err();
+        let text = e.as_ref().map(|e| printed(e)).unwrap_or_default();
+        let detail = e
+            .and_then(|e| match e {
+                ProductDbError::Toml(t) => Some(t.message().to_string()),
+                _ => None,
+            })
+            .unwrap_or_default();
+        assert!(!detail.is_empty(), "{text}");
+        assert_eq!(text.matches(&detail).count(), 1, "{text}");
+    }
 
     #[test]
     fn builtin_db_loads() {

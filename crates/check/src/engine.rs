@@ -130,7 +130,7 @@ pub async fn run_check(
     }
     let mut runs = Vec::new();
     for t in tasks {
-        runs.push(t.await.map_err(|e| CheckError::Task(e.to_string()))??);
+        runs.push(t.await.map_err(CheckError::Task)??);
     }
 
     let (evidence, chains, notes, budget_exhausted) = join_evidence(runs, &witnesses, &tls)?;
@@ -165,9 +165,9 @@ fn target_options(
     let manifest = match &plan.discovery.manifest {
         Some(ManifestSource::File(path)) => Some(ManifestSource::Bytes(
             read_bounded(path, interloper_assets::django::MAX_MANIFEST_BYTES).map_err(
-                |source| CheckError::Manifest {
+                |reason| CheckError::Manifest {
                     path: path.clone(),
-                    source,
+                    reason,
                 },
             )?,
         )),

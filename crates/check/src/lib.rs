@@ -146,25 +146,29 @@ pub struct TargetRun {
 }
 
 /// Errors that stop a check before any evidence exists: what the user must fix.
+///
+/// Each message is printed once by `{:#}` (anyhow's chain): a variant either is its cause
+/// (`transparent`) or says the cause's words itself and does not also hand it on as a
+/// `source` (the callers that print `{e}` alone still get the reason).
 #[derive(Debug, thiserror::Error)]
 pub enum CheckError {
     /// A URL is not something we can probe.
-    #[error("{0}")]
+    #[error(transparent)]
     Probe(#[from] interloper_probe::ProbeError),
     /// A trust file or pin the user named is unusable.
-    #[error("{0}")]
+    #[error(transparent)]
     TlsPath(#[from] tlspath::TlsPathError),
     /// The manifest file the user named cannot be read.
-    #[error("--manifest {}: {source}", path.display())]
+    #[error("--manifest {}: {reason}", path.display())]
     Manifest {
         /// The file.
         path: PathBuf,
         /// Why.
-        source: std::io::Error,
+        reason: std::io::Error,
     },
-    /// A checking task ended abnormally.
+    /// A checking task ended abnormally (panicked or was cancelled).
     #[error("a check task failed: {0}")]
-    Task(String),
+    Task(tokio::task::JoinError),
 }
 
 /// Run discovery, verification and sampling for one target.
@@ -236,4 +240,50 @@ fn plan_made(sampled: &Sampled) -> usize {
         .iter()
         .map(|a| a.records.len().saturating_sub(1))
         .sum()
+}
+
+#[cfg(test)]
+mod error_tests {
+    use super::*;
+
+    /// A trust file holding no certificate, as `interloper check --public-roots` reports it.
+    #[test]
+    fn a_wrapped_error_prints_its_message_once() {
+        let path = PathBuf::from("/tmp/empty.pem");
+        let e = CheckError::from(tlspath::TlsPathError::NoCertificate(path));
+        assert_eq!(
+            format!("{:#}", anyhow::Error::from(e)),
+            "/tmp/empty.pem holds no PEM certificate"
+        );
+        let e = CheckError::from(tlspath::TlsPathError::Read {
+            path: PathBuf::from("/nonexistent.pem"),
+            reason: std::io::Error::other("no such file"),
+        });
+        assert_eq!(
+            format!("{:#}", anyhow::Error::from(e)),
+            "cannot read /nonexistent.pem: no such file"
+        );
+        let e = CheckError::Manifest {
+            path: PathBuf::from("m.json"),
+            reason: std::io::Error::other("denied"),
+        };
+        assert_eq!(
+            format!("{:#}", anyhow::Error::from(e)),
+            "--manifest m.json: denied"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failed_task_keeps_its_join_error_and_says_it_once() {
+        let task = tokio::spawn(std::future::pending::<()>());
+        task.abort();
+        let Err(join) = task.await else {
+            panic!("an aborted task cannot finish");
+        };
+        assert!(join.is_cancelled());
+        let e = CheckError::Task(join);
+        let text = format!("{:#}", anyhow::Error::from(e));
+        assert!(text.starts_with("a check task failed: "), "{text}");
+        assert_eq!(text.matches("cancelled").count(), 1, "{text}");
+    }
 }

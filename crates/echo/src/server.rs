@@ -105,7 +105,7 @@ impl EchoServer {
 pub(crate) async fn bind_listener(addr: SocketAddr) -> Result<TcpListener, EchoError> {
     TcpListener::bind(addr)
         .await
-        .map_err(|source| EchoError::Bind { addr, source })
+        .map_err(|reason| EchoError::Bind { addr, reason })
 }
 
 /// Waits until every connection released its slot, or `limit` passes.

@@ -22,9 +22,10 @@ use crate::table::capture_notes;
 use crate::tls::{TlsEvent, TlsWalker};
 use crate::{Limits, Stats};
 
-const HANDSHAKE: u8 = 22;
-const ALERT: u8 = 21;
-const APPLICATION_DATA: u8 = 23;
+use interloper_wire::{
+    CONTENT_TYPE_ALERT as ALERT, CONTENT_TYPE_APPLICATION_DATA as APPLICATION_DATA,
+    CONTENT_TYPE_HANDSHAKE as HANDSHAKE,
+};
 /// Out-of-order segments held per direction: a hello spans a few segments, and a bounded
 /// count keeps the in-order search cheap against a capture of one-byte segments.
 const MAX_PENDING_SEGMENTS: usize = 64;
@@ -69,13 +70,24 @@ enum Phase {
     Done,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Assembly {
     walker: TlsWalker,
     /// Out-of-order segments by sequence number (a hello spans one to three segments).
     pending: Vec<(u32, Vec<u8>)>,
     pending_bytes: usize,
     hellos: usize,
+}
+
+impl Assembly {
+    fn new(limits: &Limits) -> Box<Assembly> {
+        Box::new(Assembly {
+            walker: TlsWalker::new(limits.max_handshake_bytes),
+            pending: Vec::new(),
+            pending_bytes: 0,
+            hellos: 0,
+        })
+    }
 }
 
 #[derive(Debug)]
@@ -234,9 +246,9 @@ impl<F: FnMut(FoundHello)> HelloScanner<F> {
             let ahead = *passed == 0 && stream.next.is_some_and(|n| seq.wrapping_sub(n) as i32 > 0);
             if opens_hello {
                 stream.next = Some(seq);
-                stream.phase = Phase::Hellos(Box::default());
+                stream.phase = Phase::Hellos(Assembly::new(&self.limits));
             } else if ahead {
-                stream.phase = Phase::Hellos(Box::default());
+                stream.phase = Phase::Hellos(Assembly::new(&self.limits));
             } else if record
                 || *passed + s.payload.len() > PREAMBLE_MAX
                 || (*passed == 0
@@ -283,7 +295,7 @@ impl<F: FnMut(FoundHello)> HelloScanner<F> {
         } else {
             s.payload
         };
-        let mut done = feed(a, data, &limits, &mut self.events);
+        let mut done = feed(a, data, &mut self.events);
         let mut next = next.wrapping_add(data.len() as u32);
         // Segments that now line up (those wholly behind are retransmissions: dropped).
         while !done {
@@ -299,7 +311,7 @@ impl<F: FnMut(FoundHello)> HelloScanner<F> {
             self.pending_total -= bytes.len().min(self.pending_total);
             let skip = next.wrapping_sub(q) as usize;
             if let Some(tail) = bytes.get(skip..).filter(|t| !t.is_empty()) {
-                done = feed(a, tail, &limits, &mut self.events);
+                done = feed(a, tail, &mut self.events);
                 next = next.wrapping_add(tail.len() as u32);
             }
         }
@@ -336,9 +348,9 @@ impl<F: FnMut(FoundHello)> HelloScanner<F> {
 /// Feeds in-order bytes to a direction's walker; true when nothing more can follow: a
 /// handshake message that is not a ClientHello, an alert, application data, bytes that are
 /// not TLS, a message over the bound.
-fn feed(a: &mut Assembly, data: &[u8], limits: &Limits, events: &mut Vec<TlsEvent>) -> bool {
+fn feed(a: &mut Assembly, data: &[u8], events: &mut Vec<TlsEvent>) -> bool {
     let before = events.len();
-    a.walker.feed(data, limits.max_handshake_bytes, events);
+    a.walker.feed(data, events);
     let other = events
         .get(before..)
         .unwrap_or_default()

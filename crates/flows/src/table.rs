@@ -8,8 +8,8 @@
 use std::collections::{BTreeMap, HashMap};
 
 use interloper_wire::{
-    ClientHello, HANDSHAKE_CLIENT_HELLO, HANDSHAKE_SERVER_HELLO, ServerHello, Transport,
-    cipher_name, ja3, ja3s, ja4_only, version_name,
+    CONTENT_TYPE_HANDSHAKE as HANDSHAKE, ClientHello, HANDSHAKE_CLIENT_HELLO,
+    HANDSHAKE_SERVER_HELLO, ServerHello, Transport, cipher_name, ja3, ja3s, ja4_only, version_name,
 };
 
 use crate::http::{HttpEvent, HttpWalker, looks_like_request};
@@ -336,7 +336,7 @@ impl Conn {
         if self.client.is_none() {
             // No SYN seen: whoever sends a ClientHello or a request is the client, else the
             // lower port is the server's.
-            let looks_client = payload.starts_with(&[22, 3]) || looks_like_request(payload);
+            let looks_client = payload.starts_with(&[HANDSHAKE, 3]) || looks_like_request(payload);
             let c = if looks_client {
                 d
             } else {
@@ -350,7 +350,7 @@ impl Conn {
             self.client = Some(c);
         }
         if self.payload == Payload::None {
-            self.payload = if payload.starts_with(&[22, 3]) {
+            self.payload = if payload.starts_with(&[HANDSHAKE, 3]) {
                 Payload::Tls
             } else if looks_like_request(payload) && self.client == Some(d) {
                 Payload::Http
@@ -358,7 +358,9 @@ impl Conn {
                 Payload::Other
             };
             let make = |p: Payload| match p {
-                Payload::Tls => Walker::Tls(Box::default()),
+                Payload::Tls => {
+                    Walker::Tls(Box::new(TlsWalker::new(opts.limits.max_handshake_bytes)))
+                }
                 Payload::Http => Walker::Http(HttpWalker::default()),
                 _ => Walker::Opaque,
             };
@@ -457,12 +459,12 @@ impl Conn {
         dir.stats.bytes += bytes.len() as u64;
         dir.last_data_us = Some(ts);
         let is_client = self.client == Some(d);
-        if self.payload == Payload::Other && is_client && bytes.starts_with(&[22, 3]) {
+        if self.payload == Payload::Other && is_client && bytes.starts_with(&[HANDSHAKE, 3]) {
             // TLS after a preamble (SOCKS): a client chunk that starts a handshake record.
             self.payload = Payload::Tls;
             self.tls = Some(TlsSeen::default());
             for dir in &mut self.dirs {
-                dir.walker = Walker::Tls(Box::default());
+                dir.walker = Walker::Tls(Box::new(TlsWalker::new(limits.max_handshake_bytes)));
             }
         }
         let Some(dir) = self.dirs.get_mut(d) else {
@@ -471,7 +473,7 @@ impl Conn {
         let mut tls_events = Vec::new();
         let mut http_events = Vec::new();
         let app = match &mut dir.walker {
-            Walker::Tls(w) => w.feed(bytes, limits.max_handshake_bytes, &mut tls_events),
+            Walker::Tls(w) => w.feed(bytes, &mut tls_events),
             Walker::Http(w) => {
                 w.feed(bytes, !is_client, limits.max_head_bytes, &mut http_events);
                 bytes.len() as u64
@@ -502,7 +504,8 @@ impl Conn {
                     self.payload = Payload::Tls;
                     self.tls = Some(TlsSeen::default());
                     for dir in &mut self.dirs {
-                        dir.walker = Walker::Tls(Box::default());
+                        dir.walker =
+                            Walker::Tls(Box::new(TlsWalker::new(limits.max_handshake_bytes)));
                     }
                 }
                 _ => {}

@@ -3,13 +3,11 @@
 //! messages only while they are in the clear, alerts are reported, and the bytes of
 //! application-data records after the handshake are counted for the exchanges.
 
-use interloper_wire::MAX_RECORD_LEN;
-
-const RECORD_HEADER_LEN: usize = 5;
-const CHANGE_CIPHER_SPEC: u8 = 20;
-const ALERT: u8 = 21;
-const HANDSHAKE: u8 = 22;
-const APPLICATION_DATA: u8 = 23;
+use interloper_wire::{
+    CONTENT_TYPE_ALERT as ALERT, CONTENT_TYPE_APPLICATION_DATA as APPLICATION_DATA,
+    CONTENT_TYPE_CHANGE_CIPHER_SPEC as CHANGE_CIPHER_SPEC, CONTENT_TYPE_HANDSHAKE as HANDSHAKE,
+    HandshakeMessages, RECORD_HEADER_LEN, RecordHeader, WireError,
+};
 /// TLS 1.3: leading small server records after the client's Finished are taken for
 /// NewSessionTickets, not an answer (OpenSSL, rustls and Go servers send two): at most this
 /// many …
@@ -41,7 +39,7 @@ pub(crate) enum TlsEvent {
     Oversized(usize),
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct TlsWalker {
     header: Vec<u8>,
     rec_type: u8,
@@ -49,7 +47,9 @@ pub(crate) struct TlsWalker {
     rec_left: usize,
     keep: bool,
     record: Vec<u8>,
-    handshake: Vec<u8>,
+    /// Handshake messages being cut from the records in the clear (bounded per message by
+    /// the caller's `max_msg`, set when the walker is made).
+    handshake: HandshakeMessages,
     /// This direction's handshake records are no longer in the clear.
     pub encrypted: bool,
     /// Application data counts for exchanges (the handshake is complete).
@@ -73,6 +73,32 @@ pub(crate) struct TlsWalker {
 }
 
 impl TlsWalker {
+    /// A walker of one direction; handshake messages longer than `max_msg` bytes are
+    /// reported ([`TlsEvent::Oversized`]) rather than kept.
+    pub fn new(max_msg: usize) -> TlsWalker {
+        TlsWalker {
+            header: Vec::new(),
+            rec_type: 0,
+            rec_len: 0,
+            rec_left: 0,
+            keep: false,
+            record: Vec::new(),
+            handshake: HandshakeMessages::new(max_msg),
+            encrypted: false,
+            app_open: false,
+            await_finished: false,
+            tls13: false,
+            tickets_left: 0,
+            saw_server_hello: false,
+            peer_hello_seen: false,
+            broken: false,
+            first_done: false,
+            first_records: 0,
+            first_chunks: 0,
+            last_record: None,
+        }
+    }
+
     /// TLS 1.3 server side: the next small records are probably session tickets.
     pub fn expect_tickets(&mut self) {
         self.tickets_left = TICKET_RECORDS;
@@ -93,7 +119,7 @@ impl TlsWalker {
     }
 
     /// Feeds in-order stream bytes; returns the bytes of application data records.
-    pub fn feed(&mut self, mut data: &[u8], max_msg: usize, events: &mut Vec<TlsEvent>) -> u64 {
+    pub fn feed(&mut self, mut data: &[u8], events: &mut Vec<TlsEvent>) -> u64 {
         if self.broken {
             return 0;
         }
@@ -107,24 +133,23 @@ impl TlsWalker {
                 let (now, rest) = data.split_at(take);
                 self.header.extend_from_slice(now);
                 data = rest;
-                let Some(&[typ, major, _, hi, lo]) = self.header.get(..RECORD_HEADER_LEN) else {
+                if self.header.len() < RECORD_HEADER_LEN {
                     break;
-                };
-                let len = usize::from(u16::from_be_bytes([hi, lo]));
-                if !(CHANGE_CIPHER_SPEC..=24).contains(&typ)
-                    || major != 3
-                    || len == 0
-                    || len > MAX_RECORD_LEN
-                {
+                }
+                let Ok(RecordHeader {
+                    content_type: typ,
+                    len,
+                }) = RecordHeader::parse(&self.header)
+                else {
                     self.broken = true;
                     self.header = Vec::new();
                     self.record = Vec::new();
-                    self.handshake = Vec::new();
+                    self.handshake.clear();
                     events.push(TlsEvent::Lost(
                         "the stream stopped looking like TLS records",
                     ));
                     return app;
-                }
+                };
                 self.header.clear();
                 self.rec_type = typ;
                 self.rec_len = len;
@@ -164,23 +189,19 @@ impl TlsWalker {
             data = rest;
             self.rec_left -= take;
             if self.rec_left == 0 {
-                self.record_done(max_msg, events);
+                self.record_done(events);
             }
         }
         app
     }
 
-    fn record_done(&mut self, max_msg: usize, events: &mut Vec<TlsEvent>) {
+    fn record_done(&mut self, events: &mut Vec<TlsEvent>) {
         self.last_record = Some((self.rec_type, self.rec_len));
         let record = std::mem::take(&mut self.record);
         match self.rec_type {
             HANDSHAKE if self.keep => {
-                if self.handshake.is_empty() {
-                    self.handshake = record;
-                } else {
-                    self.handshake.extend_from_slice(&record);
-                }
-                self.messages(max_msg, events);
+                self.handshake.push_owned(record);
+                self.messages(events);
             }
             ALERT => {
                 let clear = match (record.as_slice(), self.encrypted) {
@@ -195,7 +216,7 @@ impl TlsWalker {
                 // (a capture of one direction only, a second hello after a retry).
                 if !self.tls13 && (self.saw_server_hello || self.peer_hello_seen) {
                     self.encrypted = true;
-                    self.handshake = Vec::new();
+                    self.handshake.clear();
                 }
                 events.push(TlsEvent::ChangeCipherSpec);
             }
@@ -203,23 +224,21 @@ impl TlsWalker {
         }
     }
 
-    fn messages(&mut self, max_msg: usize, events: &mut Vec<TlsEvent>) {
-        while let Some(&[_, a, b, c]) = self.handshake.get(..4) {
-            let total = 4 + ((usize::from(a) << 16) | (usize::from(b) << 8) | usize::from(c));
-            if total > max_msg {
-                events.push(TlsEvent::Oversized(total));
-                // Stop assembling; record walking goes on.
-                self.encrypted = true;
-                self.handshake = Vec::new();
-                return;
-            }
-            if self.handshake.len() < total {
-                return;
-            }
-            let msg: Vec<u8> = if total == self.handshake.len() {
-                std::mem::take(&mut self.handshake)
-            } else {
-                self.handshake.drain(..total).collect()
+    fn messages(&mut self, events: &mut Vec<TlsEvent>) {
+        loop {
+            let msg = match self.handshake.next_message() {
+                Ok(Some(msg)) => msg,
+                Ok(None) => return,
+                Err(e) => {
+                    let len = match e {
+                        WireError::MessageTooLong { len, .. } => len,
+                        _ => 0,
+                    };
+                    events.push(TlsEvent::Oversized(len));
+                    // Stop assembling; record walking goes on.
+                    self.encrypted = true;
+                    return;
+                }
             };
             if msg.first() == Some(&interloper_wire::HANDSHAKE_SERVER_HELLO) {
                 // Known at once, so a ChangeCipherSpec later in this same chunk is read right.
@@ -319,10 +338,10 @@ mod tests {
         let msg = [1u8, 0, 0, 4, 9, 9, 9, 9];
         let mut stream = record(HANDSHAKE, &msg[..3]);
         stream.extend(record(HANDSHAKE, &msg[3..]));
-        let mut w = TlsWalker::default();
+        let mut w = TlsWalker::new(1000);
         let mut ev = Vec::new();
         for chunk in stream.chunks(4) {
-            w.feed(chunk, 1000, &mut ev);
+            w.feed(chunk, &mut ev);
         }
         let hs: Vec<_> = ev
             .iter()
@@ -341,16 +360,13 @@ mod tests {
 
     #[test]
     fn application_data_counts_only_once_open_and_garbage_stops_the_walk() {
-        let mut w = TlsWalker::default();
+        let mut w = TlsWalker::new(100);
         let mut ev = Vec::new();
-        assert_eq!(w.feed(&record(APPLICATION_DATA, &[0; 10]), 100, &mut ev), 0);
+        assert_eq!(w.feed(&record(APPLICATION_DATA, &[0; 10]), &mut ev), 0);
         w.app_open = true;
-        assert_eq!(
-            w.feed(&record(APPLICATION_DATA, &[0; 10]), 100, &mut ev),
-            15
-        );
-        w.feed(b"GET / HTTP/1.1\r\n", 100, &mut ev);
+        assert_eq!(w.feed(&record(APPLICATION_DATA, &[0; 10]), &mut ev), 15);
+        w.feed(b"GET / HTTP/1.1\r\n", &mut ev);
         assert!(matches!(ev.last(), Some(TlsEvent::Lost(_))));
-        assert_eq!(w.feed(&record(APPLICATION_DATA, &[0; 10]), 100, &mut ev), 0);
+        assert_eq!(w.feed(&record(APPLICATION_DATA, &[0; 10]), &mut ev), 0);
     }
 }

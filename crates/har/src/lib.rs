@@ -232,7 +232,7 @@ pub enum HarError {
     #[error("HAR version {0:?} is not supported (1.1 and 1.2 are)")]
     UnsupportedVersion(String),
     /// Reading failed.
-    #[error("{0}")]
+    #[error(transparent)]
     Io(#[from] io::Error),
 }
 
@@ -249,6 +249,24 @@ pub fn from_slice(bytes: &[u8], opts: &ReadOptions) -> Result<Har, HarError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The error as `{:#}` prints it (anyhow's form: each cause after `: `).
+    fn printed(e: &(dyn std::error::Error + 'static)) -> String {
+        let mut out = e.to_string();
+        let mut cause = e.source();
+        while let Some(c) = cause {
+            out.push_str(": ");
+            out.push_str(&c.to_string());
+            cause = c.source();
+        }
+        out
+    }
+
+    #[test]
+    fn an_io_error_prints_its_message_once() {
+        let e = HarError::from(io::Error::other("disk on fire"));
+        assert_eq!(printed(&e), "disk on fire");
+    }
 
     #[test]
     fn creators_name_their_variant() {

@@ -148,14 +148,7 @@ impl<const N: usize> Text<N> {
 }
 
 pub(crate) fn cut(s: &str, max: usize) -> String {
-    if s.len() <= max {
-        return s.to_string();
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    s[..end].to_string()
+    interloper_model::text::cut_bytes(s, max).to_string()
 }
 
 impl<'de, const N: usize> Deserialize<'de> for Text<N> {

@@ -152,14 +152,7 @@ pub fn parse_line(format: Format, line: &str) -> Result<Entry<'_>, &'static str>
 }
 
 fn cut(line: &str) -> &str {
-    if line.len() <= MAX_LINE {
-        return line;
-    }
-    let mut end = MAX_LINE;
-    while !line.is_char_boundary(end) {
-        end -= 1;
-    }
-    &line[..end]
+    interloper_model::text::cut_bytes(line, MAX_LINE)
 }
 
 fn looks_like_address(s: &str) -> bool {

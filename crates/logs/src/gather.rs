@@ -732,10 +732,53 @@ impl Gatherer {
     /// The evidence gathered.
     pub fn finish(mut self) -> LogEvidence {
         let numbers = LineNumbers::new(&self.sources);
+        let partial_examples = self.mark_partial_bodies(&numbers);
+        let named = self.groups.iter().any(|(k, _)| k.is_some());
+        let width = self.align_timelines();
+        let sources = &self.sources;
+        let per_sign = self.opts.examples_per_sign;
+        let mut groups: Vec<LogGroup> = self
+            .groups
+            .into_iter()
+            .zip(partial_examples)
+            .filter(|((_, g), _)| g.static_requests > 0 || g.tries > 0)
+            .map(|((k, g), partial)| {
+                let name = match k {
+                    Some(k) => k,
+                    None if named => NO_BACKEND.to_string(),
+                    None => "all".to_string(),
+                };
+                log_group(name, g, partial, sources, &numbers, per_sign)
+            })
+            .collect();
+        groups.sort_by(|a, b| a.name.cmp(&b.name));
+        LogEvidence {
+            sources: self
+                .sources
+                .into_iter()
+                .enumerate()
+                .map(|(i, s)| {
+                    let mut info = s.info;
+                    info.first_unparsed = s.first_unparsed.map(|(at, why)| {
+                        format!("{} {}: {why}", s.unit, numbers.line(i as u32, at))
+                    });
+                    info
+                })
+                .collect(),
+            groups,
+            grouped_by: if named { "backend" } else { "log" }.to_string(),
+            slow_ms: self.opts.slow_ms,
+            timeline_seconds: width.map_or(0, |w| w.unsigned_abs()),
+        }
+    }
+
+    /// A body logged once at a size below the size seen again and again for the same path
+    /// was sent partly (a size seen repeatedly is another encoding, not a cut): such lines
+    /// count as partial instead of their sign, and the first of them per group are returned
+    /// as examples.
+    fn mark_partial_bodies(&mut self, numbers: &LineNumbers) -> Vec<Vec<LogExample>> {
         let mut partial_examples: Vec<Vec<LogExample>> =
             self.groups.iter().map(|_| Vec::new()).collect();
-        // A body logged once at a size below the size seen again and again for the same path
-        // was sent partly (a size seen repeatedly is another encoding, not a cut).
         let mut paths: Vec<(&String, &Vec<SizeSeen>)> = self.sizes.iter().collect();
         paths.sort_by(|a, b| a.0.cmp(b.0));
         for (path, seen) in paths {
@@ -782,8 +825,12 @@ impl Gatherer {
                 }
             }
         }
-        let named = self.groups.iter().any(|(k, _)| k.is_some());
-        // One width for every backend's timeline, so they line up.
+        partial_examples
+    }
+
+    /// One width for every backend's timeline, so they line up; the width, when any group
+    /// has a timeline.
+    fn align_timelines(&mut self) -> Option<i64> {
         let width = self
             .groups
             .iter()
@@ -795,85 +842,67 @@ impl Gatherer {
                 g.timeline.widen_to(w);
             }
         }
-        let sources = &self.sources;
-        let per_sign = self.opts.examples_per_sign;
-        let mut groups: Vec<LogGroup> = self
-            .groups
+        width
+    }
+}
+
+/// A group's counters as evidence: statistics of its histograms, its most used TLS
+/// parameters, its timeline, and its examples in file order (then the partial bodies').
+fn log_group(
+    name: String,
+    mut g: GroupAcc,
+    partial: Vec<LogExample>,
+    sources: &[SourceAcc],
+    numbers: &LineNumbers,
+    per_sign: usize,
+) -> LogGroup {
+    LogGroup {
+        name,
+        requests: g.requests,
+        static_requests: g.static_requests,
+        signs: LogSign::ALL
+            .iter()
+            .zip(g.signs)
+            .filter(|(_, n)| *n > 0)
+            .map(|(s, n)| (*s, n))
+            .collect(),
+        not_found: g.not_found,
+        forbidden: g.forbidden,
+        network_trouble: g.network_trouble,
+        duration: stats(&g.duration),
+        upstream: (!g.upstream.is_empty()).then(|| stats(&g.upstream)),
+        tries: g.tries,
+        failed_tries: g.failed_tries,
+        connect: (!g.connect.is_empty()).then(|| stats(&g.connect)),
+        header: (!g.header.is_empty()).then(|| stats(&g.header)),
+        tls_protocols: most_used(std::mem::take(&mut g.tls_protocols)),
+        tls_ciphers: most_used(std::mem::take(&mut g.tls_ciphers)),
+        timeline: std::mem::take(&mut g.timeline.buckets)
             .into_iter()
-            .zip(partial_examples)
-            .filter(|((_, g), _)| g.static_requests > 0 || g.tries > 0)
-            .map(|((k, mut g), partial)| LogGroup {
-                name: match k {
-                    Some(k) => k,
-                    None if named => NO_BACKEND.to_string(),
-                    None => "all".to_string(),
-                },
-                requests: g.requests,
-                static_requests: g.static_requests,
-                signs: LogSign::ALL
-                    .iter()
-                    .zip(g.signs)
-                    .filter(|(_, n)| *n > 0)
-                    .map(|(s, n)| (*s, n))
-                    .collect(),
-                not_found: g.not_found,
-                forbidden: g.forbidden,
-                network_trouble: g.network_trouble,
-                duration: stats(&g.duration),
-                upstream: (!g.upstream.is_empty()).then(|| stats(&g.upstream)),
-                tries: g.tries,
-                failed_tries: g.failed_tries,
-                connect: (!g.connect.is_empty()).then(|| stats(&g.connect)),
-                header: (!g.header.is_empty()).then(|| stats(&g.header)),
-                tls_protocols: most_used(std::mem::take(&mut g.tls_protocols)),
-                tls_ciphers: most_used(std::mem::take(&mut g.tls_ciphers)),
-                timeline: std::mem::take(&mut g.timeline.buckets)
-                    .into_iter()
-                    .map(|(start, c)| LogBucket {
-                        start,
-                        ok: c[Outcome::Ok as usize],
-                        slow: c[Outcome::Slow as usize],
-                        client_aborted: c[Outcome::ClientAborted as usize],
-                        server_errors: c[Outcome::ServerError as usize],
-                    })
-                    .collect(),
-                examples: {
-                    keep_first(&mut g.examples, per_sign);
-                    g.examples
-                        .drain(..)
-                        .map(|k| LogExample {
-                            sign: k.sign,
-                            location: format!(
-                                "{}:{}",
-                                sources[k.source as usize].info.name,
-                                numbers.line(k.source, k.at)
-                            ),
-                            text: k.text,
-                        })
-                        .chain(partial)
-                        .collect()
-                },
+            .map(|(start, c)| LogBucket {
+                start,
+                ok: c[Outcome::Ok as usize],
+                slow: c[Outcome::Slow as usize],
+                client_aborted: c[Outcome::ClientAborted as usize],
+                server_errors: c[Outcome::ServerError as usize],
             })
-            .collect();
-        groups.sort_by(|a, b| a.name.cmp(&b.name));
-        LogEvidence {
-            sources: self
-                .sources
-                .into_iter()
-                .enumerate()
-                .map(|(i, s)| {
-                    let mut info = s.info;
-                    info.first_unparsed = s.first_unparsed.map(|(at, why)| {
-                        format!("{} {}: {why}", s.unit, numbers.line(i as u32, at))
-                    });
-                    info
+            .collect(),
+        examples: {
+            keep_first(&mut g.examples, per_sign);
+            g.examples
+                .drain(..)
+                .map(|k| LogExample {
+                    sign: k.sign,
+                    location: format!(
+                        "{}:{}",
+                        sources[k.source as usize].info.name,
+                        numbers.line(k.source, k.at)
+                    ),
+                    text: k.text,
                 })
-                .collect(),
-            groups,
-            grouped_by: if named { "backend" } else { "log" }.to_string(),
-            slow_ms: self.opts.slow_ms,
-            timeline_seconds: width.map_or(0, |w| w.unsigned_abs()),
-        }
+                .chain(partial)
+                .collect()
+        },
     }
 }
 
@@ -899,10 +928,5 @@ fn most_used(mut table: Vec<(String, u64)>) -> Vec<(String, u64)> {
 }
 
 fn cut(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        return s.to_string();
-    }
-    let mut out: String = s.chars().take(max).collect();
-    out.push('…');
-    out
+    interloper_model::text::cut_chars_marked(s, max)
 }

@@ -186,11 +186,12 @@ fn fold_block(gatherer: &mut Gatherer, source: usize, index: u32, data: &[u8]) -
     let mut start = 0;
     let mut each = |start: usize, end: usize, n: u64| match whole {
         Some(text) => {
-            let mut cut = end.min(start + MAX_LINE);
-            while !text.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            gatherer.line_at(source, base | n, &text[start..cut]);
+            let line = text.get(start..end).unwrap_or_default();
+            gatherer.line_at(
+                source,
+                base | n,
+                interloper_model::text::cut_bytes(line, MAX_LINE),
+            );
         }
         None => {
             let line = &data[start..end.min(start + MAX_LINE)];

@@ -335,14 +335,7 @@ impl FieldPlan {
 
     /// Read one line by the plan.
     pub fn parse<'a>(&self, line: &'a str) -> Result<Entry<'a>, &'static str> {
-        let mut line = line.trim_end_matches(['\r', '\n']);
-        if line.len() > MAX_LINE {
-            let mut end = MAX_LINE;
-            while !line.is_char_boundary(end) {
-                end -= 1;
-            }
-            line = &line[..end];
-        }
+        let line = interloper_model::text::cut_bytes(line.trim_end_matches(['\r', '\n']), MAX_LINE);
         match self.read(line) {
             Ok(e) => Ok(e),
             // HAProxy through syslog: a `<134>Nov 30 23:00:00 haproxy[7]: ` prefix first.

@@ -7,6 +7,7 @@
 #![deny(missing_docs)]
 
 pub mod schema;
+pub mod text;
 pub mod units;
 
 use std::collections::BTreeMap;

@@ -503,138 +503,159 @@ impl Lexer<'_> {
 /// Reads one file into its directives (includes left as they are) and what could not be
 /// read. Never panics; nesting is bounded by [`MAX_DEPTH`].
 pub fn parse_file(path: &str, text: &str) -> (Vec<Directive>, Vec<Problem>) {
-    let file: Arc<str> = Arc::from(path);
-    let mut problems = Vec::new();
-    let problem = |problems: &mut Vec<Problem>, line: u32, message: String| {
-        push_problem(
-            problems,
-            Problem {
-                file: file.clone(),
-                line,
-                message,
-            },
-        );
+    let mut tree = TreeBuilder {
+        file: Arc::from(path),
+        problems: Vec::new(),
+        stack: Vec::new(),
+        top: Vec::new(),
+        words: Vec::new(),
+        first_line: 1,
+        count: 0,
     };
     let mut lexer = Lexer {
         chars: text.chars().peekable(),
         line: 1,
     };
-    // Open blocks: the directive that opened each and what it holds so far.
-    let mut stack: Vec<(Directive, Vec<Directive>)> = Vec::new();
-    let mut top: Vec<Directive> = Vec::new();
-    // The directive being read: its words and the line of the first.
-    let mut words: Vec<String> = Vec::new();
-    let mut first_line = 1;
-    let mut count = 0usize;
     while let Some(tok) = lexer.next() {
         let (tok, line) = match tok {
             Ok(t) => t,
             Err((line, msg)) => {
-                problem(&mut problems, line, msg);
+                tree.problem(line, msg);
                 break;
             }
         };
-        match tok {
+        let go_on = match tok {
             Token::Word(w) => {
-                if words.is_empty() {
-                    first_line = line;
-                }
-                words.push(w);
+                tree.word(w, line);
+                true
             }
-            Token::Semi | Token::Open => {
-                if words.is_empty() {
-                    if tok == Token::Open {
-                        problem(
-                            &mut problems,
-                            line,
-                            "a block without a directive name".into(),
-                        );
-                        // Read it as an anonymous block so its `}` balances.
-                        words.push(String::new());
-                        first_line = line;
-                    } else {
-                        continue;
-                    }
-                }
-                count += 1;
-                if count > MAX_DIRECTIVES {
-                    problem(
-                        &mut problems,
-                        line,
-                        format!("more than {MAX_DIRECTIVES} directives: the rest is not read"),
-                    );
-                    break;
-                }
-                let mut it = std::mem::take(&mut words).into_iter();
-                let d = Directive {
-                    name: it.next().unwrap_or_default(),
-                    args: it.collect(),
-                    file: file.clone(),
-                    line: first_line,
-                    block: None,
-                };
-                if tok == Token::Semi {
-                    match stack.last_mut() {
-                        Some((_, children)) => children.push(d),
-                        None => top.push(d),
-                    }
-                } else if stack.len() >= MAX_DEPTH {
-                    problem(
-                        &mut problems,
-                        line,
-                        format!("blocks nested deeper than {MAX_DEPTH}: the rest is not read"),
-                    );
-                    break;
-                } else {
-                    stack.push((d, Vec::new()));
-                }
-            }
+            Token::Semi | Token::Open => tree.end_directive(tok == Token::Open, line),
             Token::Close => {
-                if !words.is_empty() {
-                    problem(
-                        &mut problems,
-                        line,
-                        format!("`{}` is not terminated by \";\"", words[0]),
-                    );
-                    words.clear();
-                }
-                match stack.pop() {
-                    Some((mut d, children)) => {
-                        d.block = Some(children);
-                        match stack.last_mut() {
-                            Some((_, parent)) => parent.push(d),
-                            None => top.push(d),
-                        }
-                    }
-                    None => problem(&mut problems, line, "unexpected \"}\"".into()),
-                }
+                tree.close_block(line);
+                true
             }
+        };
+        if !go_on {
+            break;
         }
     }
-    if !words.is_empty() {
-        problem(
-            &mut problems,
-            lexer.line,
-            format!(
-                "`{}` is not terminated by \";\" at the end of the file",
-                words[0]
-            ),
+    tree.finish(lexer.line)
+}
+
+/// The directive tree of one file as its tokens arrive, with the problems met on the way.
+struct TreeBuilder {
+    file: Arc<str>,
+    problems: Vec<Problem>,
+    /// Open blocks: the directive that opened each and what it holds so far.
+    stack: Vec<(Directive, Vec<Directive>)>,
+    /// The file's top-level directives.
+    top: Vec<Directive>,
+    /// The directive being read: its words and the line of the first.
+    words: Vec<String>,
+    first_line: u32,
+    /// Directives read, against [`MAX_DIRECTIVES`].
+    count: usize,
+}
+
+impl TreeBuilder {
+    fn problem(&mut self, line: u32, message: String) {
+        push_problem(
+            &mut self.problems,
+            Problem {
+                file: self.file.clone(),
+                line,
+                message,
+            },
         );
     }
-    // Close what the file left open, so what was read is kept.
-    while let Some((mut d, children)) = stack.pop() {
-        problem(
-            &mut problems,
-            d.line,
-            format!("`{}` block is not closed", d.name),
-        );
-        d.block = Some(children);
-        match stack.last_mut() {
-            Some((_, parent)) => parent.push(d),
-            None => top.push(d),
+
+    fn word(&mut self, w: String, line: u32) {
+        if self.words.is_empty() {
+            self.first_line = line;
+        }
+        self.words.push(w);
+    }
+
+    /// A `;` or a `{` ends the words of a directive. False when reading must stop (a bound
+    /// was reached).
+    fn end_directive(&mut self, opens_block: bool, line: u32) -> bool {
+        if self.words.is_empty() {
+            if !opens_block {
+                return true;
+            }
+            self.problem(line, "a block without a directive name".into());
+            // Read it as an anonymous block so its `}` balances.
+            self.words.push(String::new());
+            self.first_line = line;
+        }
+        self.count += 1;
+        if self.count > MAX_DIRECTIVES {
+            self.problem(
+                line,
+                format!("more than {MAX_DIRECTIVES} directives: the rest is not read"),
+            );
+            return false;
+        }
+        let mut it = std::mem::take(&mut self.words).into_iter();
+        let d = Directive {
+            name: it.next().unwrap_or_default(),
+            args: it.collect(),
+            file: self.file.clone(),
+            line: self.first_line,
+            block: None,
+        };
+        if !opens_block {
+            self.attach(d);
+        } else if self.stack.len() >= MAX_DEPTH {
+            self.problem(
+                line,
+                format!("blocks nested deeper than {MAX_DEPTH}: the rest is not read"),
+            );
+            return false;
+        } else {
+            self.stack.push((d, Vec::new()));
+        }
+        true
+    }
+
+    /// A `}`: the innermost open block is complete.
+    fn close_block(&mut self, line: u32) {
+        if let Some(first) = self.words.first() {
+            let message = format!("`{first}` is not terminated by \";\"");
+            self.problem(line, message);
+            self.words.clear();
+        }
+        match self.stack.pop() {
+            Some((mut d, children)) => {
+                d.block = Some(children);
+                self.attach(d);
+            }
+            None => self.problem(line, "unexpected \"}\"".into()),
         }
     }
-    (top, problems)
+
+    /// Adds a complete directive to the innermost open block, or to the top level.
+    fn attach(&mut self, d: Directive) {
+        match self.stack.last_mut() {
+            Some((_, children)) => children.push(d),
+            None => self.top.push(d),
+        }
+    }
+
+    /// The end of the file: an unterminated directive is reported, and what the file left
+    /// open is closed so what was read is kept.
+    fn finish(mut self, last_line: u32) -> (Vec<Directive>, Vec<Problem>) {
+        if let Some(first) = self.words.first() {
+            let message = format!("`{first}` is not terminated by \";\" at the end of the file");
+            self.problem(last_line, message);
+        }
+        while let Some((mut d, children)) = self.stack.pop() {
+            self.problem(d.line, format!("`{}` block is not closed", d.name));
+            d.block = Some(children);
+            self.attach(d);
+        }
+        (self.top, self.problems)
+    }
 }
 
 #[cfg(test)]

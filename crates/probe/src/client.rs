@@ -13,7 +13,7 @@ use hyper::client::conn::{http1, http2};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use interloper_model::{
     ConnectionPolicy, ErrorKind, HelloShape, HttpVersion, HttpVersionPref, IpFamily, Phase,
-    RequestError, RequestRecord, TlsInfo,
+    RequestError, RequestRecord, TlsInfo, units::fmt_bytes,
 };
 use rustls::pki_types::ServerName;
 use tokio::net::TcpStream;
@@ -120,16 +120,6 @@ fn human_duration(d: Duration) -> String {
         format!("{} ms", d.as_millis())
     } else {
         format!("{:.1} s", d.as_secs_f64())
-    }
-}
-
-/// `512 B`, `1.5 MB`.
-fn human_bytes(b: f64) -> String {
-    match b {
-        b if b < 1e3 => format!("{b:.0} B"),
-        b if b < 1e6 => format!("{:.1} kB", b / 1e3),
-        b if b < 1e9 => format!("{:.1} MB", b / 1e6),
-        b => format!("{:.1} GB", b / 1e9),
     }
 }
 
@@ -483,6 +473,8 @@ async fn tcp_connect(
     Err(last.unwrap_or_else(|| (err(ErrorKind::Connect, Phase::Connect, "no address"), None)))
 }
 
+/// Opens a connection for `key`: DNS, TCP (through the proxy's tunnel when there is one),
+/// TLS, then the HTTP handshake, each timed into `rec`.
 async fn connect(
     probe: &Probe,
     target: &Target,
@@ -495,10 +487,45 @@ async fn connect(
     let id = inner.next_conn.fetch_add(1, Ordering::Relaxed);
     rec.connection_id = id;
     let proxy = inner.proxies.for_target(target).cloned();
+    let addrs = resolve_step(cfg, target, proxy.as_ref(), rec).await?;
+    let (tcp, remote) = tcp_step(cfg, target, proxy.as_ref(), &addrs, rec, deadline).await?;
+    let (conn, tls_info) = if target.is_https() {
+        let (stream, info) = tls_step(probe, target, tcp, rec, deadline).await?;
+        (Conn::Tls(Box::new(stream)), Some(info))
+    } else {
+        (Conn::Plain(tcp), None)
+    };
+    rec.tls.clone_from(&tls_info);
+    let h2 = match &tls_info {
+        Some(t) => t.alpn.as_deref() == Some("h2"),
+        None => cfg.http == HttpVersionPref::Http2,
+    };
+    let last_write = Arc::new(AtomicU64::new(0));
+    let io = TokioIo::new(WriteClock::new(conn, inner.epoch, last_write.clone()));
+    let (sender, task) = http_handshake(io, h2).await?;
+    Ok(OpenConn {
+        key,
+        id,
+        sender,
+        remote,
+        addresses: rec.addresses.clone(),
+        proxy: rec.proxy.clone(),
+        tls: tls_info,
+        last_write,
+        task,
+    })
+}
 
-    // DNS: of the proxy when there is one (the proxy resolves the target).
+/// DNS: of the proxy when there is one (the proxy resolves the target). Timed only when a
+/// name was looked up (not an address, a pinned one or a `--resolve` override).
+async fn resolve_step(
+    cfg: &ProbeConfig,
+    target: &Target,
+    proxy: Option<&url::Url>,
+    rec: &mut RequestRecord,
+) -> Result<Vec<SocketAddr>, RequestError> {
     let t0 = Instant::now();
-    let dns_target = match &proxy {
+    let dns_target = match proxy {
         Some(p) => {
             rec.proxy = Some(p.as_str().trim_end_matches('/').to_string());
             let s = format!(
@@ -521,11 +548,21 @@ async fn connect(
     }
     let addrs = addrs?;
     rec.addresses.clone_from(&addrs);
+    Ok(addrs)
+}
 
-    // TCP.
+/// TCP to the first address that accepts, then the proxy's CONNECT tunnel when there is
+/// one; the connect phase covers both.
+async fn tcp_step(
+    cfg: &ProbeConfig,
+    target: &Target,
+    proxy: Option<&url::Url>,
+    addrs: &[SocketAddr],
+    rec: &mut RequestRecord,
+    deadline: Instant,
+) -> Result<(TcpStream, SocketAddr), RequestError> {
     let t1 = Instant::now();
-    let connected = tcp_connect(&addrs, cfg, deadline).await;
-    let (mut tcp, remote) = match connected {
+    let (mut tcp, remote) = match tcp_connect(addrs, cfg, deadline).await {
         Ok(v) => v,
         Err((e, addr)) => {
             rec.phases.connect_ms = Some(ms(t1.elapsed()));
@@ -534,7 +571,7 @@ async fn connect(
         }
     };
     rec.remote_addr = Some(remote);
-    if let Some(p) = &proxy {
+    if let Some(p) = proxy {
         let limit = remaining(deadline, cfg.connect_timeout);
         let tunnel = connect_tunnel(&mut tcp, p, target.host(), target.port());
         let res = match tokio::time::timeout(limit, tunnel).await {
@@ -547,102 +584,117 @@ async fn connect(
         }
     }
     rec.phases.connect_ms = Some(ms(t1.elapsed()));
+    Ok((tcp, remote))
+}
 
-    // TLS.
-    let mut tls_info = None;
-    let conn = if target.is_https() {
-        let t2 = Instant::now();
-        let host = target.host().to_string();
-        let server_name = ServerName::try_from(host.clone()).map_err(|e| {
-            err(
-                ErrorKind::Other,
+/// The TLS handshake over `tcp`, recording the presented chain (whatever the verdict), our
+/// ClientHello and what was negotiated; on failure `rec.tls` still holds what was seen.
+async fn tls_step(
+    probe: &Probe,
+    target: &Target,
+    tcp: TcpStream,
+    rec: &mut RequestRecord,
+    deadline: Instant,
+) -> Result<
+    (
+        tokio_rustls::client::TlsStream<HelloRecorder<TcpStream>>,
+        TlsInfo,
+    ),
+    RequestError,
+> {
+    let cfg = &probe.inner.cfg;
+    let t2 = Instant::now();
+    let host = target.host().to_string();
+    let server_name = ServerName::try_from(host.clone()).map_err(|e| {
+        err(
+            ErrorKind::Other,
+            Phase::Tls,
+            format!("server name {host:?}: {e}"),
+        )
+    })?;
+    let mut info = TlsInfo {
+        sni: matches!(server_name, ServerName::DnsName(_)).then(|| host.clone()),
+        ..TlsInfo::default()
+    };
+    let connector = tokio_rustls::TlsConnector::from(probe.inner.tls.clone());
+    let handshake = connector
+        .connect(
+            server_name,
+            HelloRecorder::new(tcp).split_hello(
+                (cfg.hello == HelloShape::Large).then_some(crate::tls::LARGE_HELLO_WRITE),
+            ),
+        )
+        .into_fallible();
+    let limit = remaining(deadline, cfg.phase_timeout);
+    let scoped = VERIFY_SLOT.scope(RefCell::new(VerifyRecord::default()), async {
+        let r = tokio::time::timeout(limit, handshake).await;
+        (r, VERIFY_SLOT.with(|s| s.take()))
+    });
+    let (result, seen) = scoped.await;
+    info.presented_chain = seen.chain;
+    info.verify_error = seen.error;
+    info.verified = seen.called && info.verify_error.is_none();
+    rec.phases.tls_ms = Some(ms(t2.elapsed()));
+    match result {
+        Err(_) => {
+            // The recorder went with the timed-out future; nothing more to keep.
+            rec.tls = Some(info);
+            Err(err(
+                timeout_kind(deadline, ErrorKind::TlsTimeout),
                 Phase::Tls,
-                format!("server name {host:?}: {e}"),
-            )
-        })?;
-        let mut info = TlsInfo {
-            sni: matches!(server_name, ServerName::DnsName(_)).then(|| host.clone()),
-            ..TlsInfo::default()
-        };
-        let connector = tokio_rustls::TlsConnector::from(inner.tls.clone());
-        let handshake = connector
-            .connect(
-                server_name,
-                HelloRecorder::new(tcp).split_hello(
-                    (cfg.hello == HelloShape::Large).then_some(crate::tls::LARGE_HELLO_WRITE),
-                ),
-            )
-            .into_fallible();
-        let limit = remaining(deadline, cfg.phase_timeout);
-        let scoped = VERIFY_SLOT.scope(RefCell::new(VerifyRecord::default()), async {
-            let r = tokio::time::timeout(limit, handshake).await;
-            (r, VERIFY_SLOT.with(|s| s.take()))
-        });
-        let (result, seen) = scoped.await;
-        info.presented_chain = seen.chain;
-        info.verify_error = seen.error;
-        info.verified = seen.called && info.verify_error.is_none();
-        rec.phases.tls_ms = Some(ms(t2.elapsed()));
-        match result {
-            Err(_) => {
-                // The recorder went with the timed-out future; nothing more to keep.
-                rec.tls = Some(info);
-                return Err(err(
-                    timeout_kind(deadline, ErrorKind::TlsTimeout),
-                    Phase::Tls,
-                    format!("TLS handshake did not finish within {limit:?}"),
-                ));
-            }
-            Ok(Err((e, mut io))) => {
-                info.client_hello = io.take_hello();
-                let e = match crate::tls::not_tls(io.first_read()) {
-                    Some(what) => err(
-                        ErrorKind::NotTls,
-                        Phase::Tls,
-                        format!("the server did not speak TLS (it answered {what})"),
-                    ),
-                    None => tls_error(&e, &info),
-                };
-                rec.tls = Some(info);
-                return Err(e);
-            }
-            Ok(Ok(mut stream)) => {
-                let (io, session) = stream.get_mut();
-                info.client_hello = io.take_hello();
-                info.alpn = session
-                    .alpn_protocol()
-                    .map(|p| String::from_utf8_lossy(p).into_owned());
-                info.version = session.protocol_version().map(version_name);
-                info.group = session
-                    .negotiated_key_exchange_group()
-                    .map(|g| group_name(g.name()));
-                info.cipher = session
-                    .negotiated_cipher_suite()
-                    .and_then(|c| c.suite().as_str())
-                    .map(str::to_string);
-                if info.presented_chain.is_empty() {
-                    if let Some(certs) = session.peer_certificates() {
-                        info.presented_chain = certs.iter().map(|c| c.as_ref().to_vec()).collect();
-                    }
-                }
-                tls_info = Some(info);
-                Conn::Tls(Box::new(stream))
-            }
+                format!("TLS handshake did not finish within {limit:?}"),
+            ))
         }
-    } else {
-        Conn::Plain(tcp)
-    };
-    rec.tls.clone_from(&tls_info);
+        Ok(Err((e, mut io))) => {
+            info.client_hello = io.take_hello();
+            let e = match crate::tls::not_tls(io.first_read()) {
+                Some(what) => err(
+                    ErrorKind::NotTls,
+                    Phase::Tls,
+                    format!("the server did not speak TLS (it answered {what})"),
+                ),
+                None => tls_error(&e, &info),
+            };
+            rec.tls = Some(info);
+            Err(e)
+        }
+        Ok(Ok(mut stream)) => {
+            let (io, session) = stream.get_mut();
+            info.client_hello = io.take_hello();
+            negotiated(session, &mut info);
+            Ok((stream, info))
+        }
+    }
+}
 
-    let h2 = match &tls_info {
-        Some(t) => t.alpn.as_deref() == Some("h2"),
-        None => cfg.http == HttpVersionPref::Http2,
-    };
-    let last_write = Arc::new(AtomicU64::new(0));
-    let io = TokioIo::new(WriteClock::new(conn, inner.epoch, last_write.clone()));
-    // The HTTP handshake is instant for HTTP/1.1; for h2 it sends the preface and SETTINGS,
-    // which we count as part of writing the request.
-    let (sender, task) = if h2 {
+/// What the session agreed on: ALPN, version, group, cipher suite (and the chain, when the
+/// verifier did not see it).
+fn negotiated(session: &rustls::ClientConnection, info: &mut TlsInfo) {
+    info.alpn = session
+        .alpn_protocol()
+        .map(|p| String::from_utf8_lossy(p).into_owned());
+    info.version = session.protocol_version().map(version_name);
+    info.group = session
+        .negotiated_key_exchange_group()
+        .map(|g| group_name(g.name()));
+    info.cipher = session
+        .negotiated_cipher_suite()
+        .and_then(|c| c.suite().as_str())
+        .map(str::to_string);
+    if info.presented_chain.is_empty() {
+        if let Some(certs) = session.peer_certificates() {
+            info.presented_chain = certs.iter().map(|c| c.as_ref().to_vec()).collect();
+        }
+    }
+}
+
+/// The HTTP handshake: instant for HTTP/1.1; for h2 it sends the preface and SETTINGS, which
+/// count as part of writing the request. The connection's driver runs on its own task.
+async fn http_handshake(
+    io: TokioIo<WriteClock<Conn>>,
+    h2: bool,
+) -> Result<(Sender, tokio::task::JoinHandle<()>), RequestError> {
+    if h2 {
         let hs = http2::Builder::new(TokioExecutor::new()).handshake::<_, Empty<Bytes>>(io);
         let (s, c) = hs.await.map_err(|e| {
             err(
@@ -651,12 +703,12 @@ async fn connect(
                 format!("HTTP/2 handshake: {e}"),
             )
         })?;
-        (
+        Ok((
             Sender::H2(s),
             tokio::spawn(async move {
                 let _ = c.await;
             }),
-        )
+        ))
     } else {
         let hs = http1::Builder::new().handshake::<_, Empty<Bytes>>(io);
         let (s, c) = hs.await.map_err(|e| {
@@ -666,24 +718,13 @@ async fn connect(
                 format!("HTTP/1.1 handshake: {e}"),
             )
         })?;
-        (
+        Ok((
             Sender::H1(s),
             tokio::spawn(async move {
                 let _ = c.await;
             }),
-        )
-    };
-    Ok(OpenConn {
-        key,
-        id,
-        sender,
-        remote,
-        addresses: rec.addresses.clone(),
-        proxy: rec.proxy.clone(),
-        tls: tls_info,
-        last_write,
-        task,
-    })
+        ))
+    }
 }
 
 /// IANA name of a key-exchange group (`X25519MLKEM768`, `X25519`, `secp256r1`).
@@ -775,7 +816,20 @@ async fn exchange(
     // Headers the user gave (cookies, tokens) go only over a chain that verified.
     let trusted = conn.tls.as_ref().is_none_or(|t| t.verified);
     let req = build_request(cfg, target, h2, trusted)?;
+    let (resp, t_headers) = send_request(probe, conn, req, rec, deadline).await?;
+    record_head(cfg, &resp, rec);
+    read_body(cfg, resp.into_body(), t_headers, rec, deadline, kept).await
+}
 
+/// Sends the request and waits for the response head: the write and TTFB phases.
+async fn send_request(
+    probe: &Probe,
+    conn: &mut OpenConn,
+    req: http::Request<Empty<Bytes>>,
+    rec: &mut RequestRecord,
+    deadline: Instant,
+) -> Result<(http::Response<hyper::body::Incoming>, Instant), RequestError> {
+    let cfg = &probe.inner.cfg;
     conn.last_write.store(0, Ordering::Relaxed);
     let t_send = Instant::now();
     let send_ns = u64::try_from(
@@ -826,7 +880,15 @@ async fn exchange(
         }
         Ok(Ok(r)) => r,
     };
+    Ok((resp, t_headers))
+}
 
+/// Status, version, Content-Length and headers (bounded) of the response head.
+fn record_head(
+    cfg: &ProbeConfig,
+    resp: &http::Response<hyper::body::Incoming>,
+    rec: &mut RequestRecord,
+) {
     rec.status = Some(resp.status().as_u16());
     rec.http_version = Some(match resp.version() {
         http::Version::HTTP_2 => HttpVersion::Http2,
@@ -852,52 +914,29 @@ async fn exchange(
         }
         let mut v = String::from_utf8_lossy(value.as_bytes()).into_owned();
         if v.len() > MAX_HEADER_VALUE {
-            let mut cut = MAX_HEADER_VALUE;
-            while !v.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            v.truncate(cut);
+            v.truncate(interloper_model::text::cut_bytes(&v, MAX_HEADER_VALUE).len());
             rec.headers_truncated = true;
         }
         rec.headers.push((name.as_str().to_string(), v));
     }
+}
 
-    // Body: streamed and counted; kept only up to the caller's limit.
-    let mut body = resp.into_body();
+/// The body: streamed and counted, hashed, its arrival curve sampled; kept only up to the
+/// caller's limit. Ends in an error when it stalls, never ends, is cut short or is too large.
+async fn read_body(
+    cfg: &ProbeConfig,
+    mut body: hyper::body::Incoming,
+    t_headers: Instant,
+    rec: &mut RequestRecord,
+    deadline: Instant,
+    kept: &mut BodyKeep,
+) -> Result<(), RequestError> {
     let mut curve = Curve::new(cfg.max_curve_samples);
     let mut digest = <sha2::Sha256 as sha2::Digest>::new();
     let mut bytes: u64 = 0;
     let mut last_data = t_headers;
-    // Why the body ended when time, not the server, ended it: still arriving, or silent.
-    let out_of_time = |bytes: u64, last_data: Instant| {
-        let now = Instant::now();
-        let silence = now.saturating_duration_since(last_data);
-        let elapsed = now.saturating_duration_since(t_headers);
-        if now >= deadline && silence < cfg.phase_timeout {
-            // Bytes were still coming: the body did not end, it did not stall.
-            err(
-                ErrorKind::BodyEndless,
-                Phase::Body,
-                format!(
-                    "body still arriving when the request's time ran out: {} in {} ({}/s), the \
-                     last {} ago",
-                    human_bytes(bytes as f64),
-                    human_duration(elapsed),
-                    human_bytes(bytes as f64 / elapsed.as_secs_f64().max(1e-3)),
-                    human_duration(silence),
-                ),
-            )
-        } else {
-            err(
-                timeout_kind(deadline, ErrorKind::BodyTimeout),
-                Phase::Body,
-                format!(
-                    "body stalled at {bytes} bytes: nothing for {}",
-                    human_duration(silence)
-                ),
-            )
-        }
-    };
+    let out_of_time =
+        |bytes: u64, last_data: Instant| out_of_time(cfg, t_headers, deadline, bytes, last_data);
     let outcome: Result<(), RequestError> = loop {
         // A body whose frames are always ready never lets the timeout below fire: the
         // deadline is checked here too.
@@ -971,6 +1010,43 @@ async fn exchange(
     }
     rec.body_sha256 = Some(hex::encode(sha2::Digest::finalize(digest)));
     Ok(())
+}
+
+/// Why the body ended when time, not the server, ended it: still arriving, or silent.
+fn out_of_time(
+    cfg: &ProbeConfig,
+    t_headers: Instant,
+    deadline: Instant,
+    bytes: u64,
+    last_data: Instant,
+) -> RequestError {
+    let now = Instant::now();
+    let silence = now.saturating_duration_since(last_data);
+    let elapsed = now.saturating_duration_since(t_headers);
+    if now >= deadline && silence < cfg.phase_timeout {
+        // Bytes were still coming: the body did not end, it did not stall.
+        err(
+            ErrorKind::BodyEndless,
+            Phase::Body,
+            format!(
+                "body still arriving when the request's time ran out: {} in {} ({}/s), the \
+                 last {} ago",
+                fmt_bytes(bytes as f64),
+                human_duration(elapsed),
+                fmt_bytes(bytes as f64 / elapsed.as_secs_f64().max(1e-3)),
+                human_duration(silence),
+            ),
+        )
+    } else {
+        err(
+            timeout_kind(deadline, ErrorKind::BodyTimeout),
+            Phase::Body,
+            format!(
+                "body stalled at {bytes} bytes: nothing for {}",
+                human_duration(silence)
+            ),
+        )
+    }
 }
 
 /// Request headers that carry credentials: never sent over a chain the user did not trust

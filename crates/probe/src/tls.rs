@@ -220,7 +220,8 @@ pub(crate) fn client_config(cfg: &ProbeConfig) -> Result<Arc<rustls::ClientConfi
 #[derive(Debug)]
 pub(crate) struct HelloRecorder<S> {
     inner: S,
-    raw: Vec<u8>,
+    /// Reassembles the hello from the records written (wire's, as the witness reads it).
+    assembler: interloper_wire::HelloAssembler,
     done: bool,
     hello: Vec<u8>,
     /// The first bytes the server sent: when the handshake fails they tell whether it spoke
@@ -237,7 +238,7 @@ impl<S> HelloRecorder<S> {
     pub(crate) fn new(inner: S) -> Self {
         HelloRecorder {
             inner,
-            raw: Vec::new(),
+            assembler: interloper_wire::HelloAssembler::new(MAX_HELLO),
             done: false,
             hello: Vec::new(),
             first_read: Vec::new(),
@@ -252,7 +253,12 @@ impl<S> HelloRecorder<S> {
         self
     }
 
+    /// The ClientHello written, with its 4-byte header; while it is incomplete, what the
+    /// complete records carried so far.
     pub(crate) fn take_hello(&mut self) -> Vec<u8> {
+        if self.hello.is_empty() {
+            return self.assembler.gathered().to_vec();
+        }
         std::mem::take(&mut self.hello)
     }
 
@@ -262,50 +268,16 @@ impl<S> HelloRecorder<S> {
     }
 
     fn capture(&mut self, data: &[u8]) {
-        let room = (MAX_HELLO + 1024).saturating_sub(self.raw.len());
-        self.raw
-            .extend_from_slice(data.get(..data.len().min(room)).unwrap_or_default());
-        let (hello, complete) = extract_handshake(&self.raw);
-        self.hello = hello;
-        if complete || self.raw.len() >= MAX_HELLO + 1024 {
-            self.done = true;
-            self.raw = Vec::new();
-        }
-    }
-}
-
-/// Reassemble the first handshake message from TLS records. Returns the bytes found so far and
-/// whether the message is complete (or can never complete: not a handshake record).
-pub(crate) fn extract_handshake(raw: &[u8]) -> (Vec<u8>, bool) {
-    let mut out = Vec::new();
-    let mut rest = raw;
-    while let Some(header) = rest.get(..5) {
-        if header.first() != Some(&22) {
-            return (out, true);
-        }
-        let len = usize::from(u16::from_be_bytes([header[3], header[4]]));
-        let Some(body) = rest.get(5..5 + len) else {
-            // Partial record: keep what has arrived.
-            out.extend_from_slice(rest.get(5..).unwrap_or_default());
-            break;
-        };
-        out.extend_from_slice(body);
-        rest = rest.get(5 + len..).unwrap_or_default();
-        if let Some(need) = handshake_len(&out) {
-            if out.len() >= need {
-                out.truncate(need);
-                return (out, true);
+        match self.assembler.push(data) {
+            Ok(None) => {}
+            Ok(Some(hello)) => {
+                self.hello = hello;
+                self.done = true;
             }
+            // Not a handshake record, or a hello over the bound: nothing more to record.
+            Err(_) => self.done = true,
         }
     }
-    out.truncate(MAX_HELLO);
-    let complete = handshake_len(&out).is_some_and(|need| out.len() >= need);
-    (out, complete || raw.len() >= MAX_HELLO)
-}
-
-fn handshake_len(msg: &[u8]) -> Option<usize> {
-    let h = msg.get(..4)?;
-    Some(4 + ((usize::from(h[1]) << 16) | (usize::from(h[2]) << 8) | usize::from(h[3])))
 }
 
 impl<S: AsyncRead + Unpin> AsyncRead for HelloRecorder<S> {
@@ -379,21 +351,23 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for HelloRecorder<S> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn reassembles_hello_across_records_and_strips_headers() {
+    #[tokio::test]
+    async fn reassembles_hello_across_records_and_strips_headers() {
+        use tokio::io::AsyncWriteExt as _;
         // A handshake message of type 1, 6 bytes body, split over two records.
         let msg = [1u8, 0, 0, 6, 3, 3, 9, 9, 9, 9];
-        let mut raw = vec![22, 3, 1, 0, 4];
-        raw.extend_from_slice(&msg[..4]);
-        let (partial, done) = extract_handshake(&raw);
-        assert!(!done);
-        assert_eq!(partial, &msg[..4]);
-        raw.extend_from_slice(&[22, 3, 1, 0, 6]);
-        raw.extend_from_slice(&msg[4..]);
-        raw.extend_from_slice(&[20, 3, 3, 0, 1, 1]);
-        let (hello, done) = extract_handshake(&raw);
-        assert!(done);
-        assert_eq!(hello, msg);
+        let mut w = HelloRecorder::new(Writes::default());
+        let mut first = vec![22, 3, 1, 0, 4];
+        first.extend_from_slice(&msg[..4]);
+        w.write_all(&first).await.unwrap();
+        assert!(!w.done);
+        assert_eq!(w.take_hello(), &msg[..4]);
+        let mut rest = vec![22, 3, 1, 0, 6];
+        rest.extend_from_slice(&msg[4..]);
+        rest.extend_from_slice(&[20, 3, 3, 0, 1, 1]);
+        w.write_all(&rest).await.unwrap();
+        assert!(w.done);
+        assert_eq!(w.take_hello(), msg);
     }
 
     /// Records the size of every write, as the socket would see them.
@@ -430,8 +404,9 @@ mod tests {
         assert_eq!(w.take_hello().len(), 1404);
     }
 
-    #[test]
-    fn garbage_never_panics() {
+    #[tokio::test]
+    async fn garbage_never_panics_and_records_no_hello() {
+        use tokio::io::AsyncWriteExt as _;
         for raw in [
             &[][..],
             &[22],
@@ -439,7 +414,9 @@ mod tests {
             &[23, 0, 0, 0, 0],
             &[22, 3, 1, 0, 0],
         ] {
-            let _ = extract_handshake(raw);
+            let mut w = HelloRecorder::new(Writes::default());
+            w.write_all(raw).await.unwrap();
+            assert!(w.take_hello().is_empty(), "{raw:?}");
         }
     }
 }

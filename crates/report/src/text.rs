@@ -35,35 +35,12 @@ pub(crate) fn phase_line(p: &Phases) -> String {
 /// Text safe to print to a terminal: control characters (ESC, CR, BEL, …) become `�`, and
 /// the result is cut at `max` characters.
 pub(crate) fn clean(s: &str, max: usize) -> String {
-    let mut out = String::with_capacity(s.len().min(max * 4));
-    for (i, c) in s.chars().enumerate() {
-        if i >= max {
-            out.push('…');
-            break;
-        }
-        // Bidi overrides can make a URL read differently from what it is.
-        let bidi = matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
-        out.push(if c.is_control() || bidi {
-            '\u{fffd}'
-        } else {
-            c
-        });
-    }
-    out
+    interloper_model::text::terminal_safe(s, max)
 }
 
 /// Keeps the start and the end of a long string (the end of a URL names the file).
 pub(crate) fn shorten(s: &str, max: usize) -> String {
-    let n = s.chars().count();
-    if n <= max || max < 5 {
-        return s.chars().take(max.max(1)).collect();
-    }
-    let head = (max - 1) / 2;
-    let tail = max - 1 - head;
-    let mut out: String = s.chars().take(head).collect();
-    out.push('…');
-    out.extend(s.chars().skip(n - tail));
-    out
+    interloper_model::text::shorten_middle(s, max)
 }
 
 /// Greedy word wrap to `width` characters; words longer than a line are cut.

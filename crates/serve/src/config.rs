@@ -166,12 +166,12 @@ fn is_label_value(name: &str) -> bool {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// The file could not be read.
-    #[error("reading {path}: {source}")]
+    #[error("reading {path}: {reason}")]
     Read {
         /// The file.
         path: PathBuf,
-        /// Why.
-        source: std::io::Error,
+        /// Why (said in the message, so not also a `source`: `{:#}` prints it once).
+        reason: std::io::Error,
     },
     /// The TOML is wrong (an unknown key is named here).
     #[error("{0}")]
@@ -191,9 +191,9 @@ impl ServeConfig {
 
     /// Reads, parses and validates a configuration file.
     pub fn load(path: &Path) -> Result<ServeConfig, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        let text = std::fs::read_to_string(path).map_err(|reason| ConfigError::Read {
             path: path.to_path_buf(),
-            source,
+            reason,
         })?;
         ServeConfig::from_toml(&text).map_err(|e| match e {
             ConfigError::Invalid(m) => ConfigError::Invalid(format!("{}: {m}", path.display())),
@@ -355,6 +355,31 @@ impl Module {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The error as `{:#}` prints it (anyhow's form: each cause after `: `).
+    fn printed(e: &(dyn std::error::Error + 'static)) -> String {
+        let mut out = e.to_string();
+        let mut cause = e.source();
+        while let Some(c) = cause {
+            out.push_str(": ");
+            out.push_str(&c.to_string());
+            cause = c.source();
+        }
+        out
+    }
+
+    #[test]
+    fn an_unreadable_file_prints_its_reason_once() {
+        let e = ServeConfig::load(std::path::Path::new("/nonexistent/interloper.toml"))
+            .err()
+            .map(|e| printed(&e))
+            .unwrap_or_default();
+        assert!(
+            e.starts_with("reading /nonexistent/interloper.toml: "),
+            "{e}"
+        );
+        assert_eq!(e.matches("No such file").count(), 1, "{e}");
+    }
 
     #[test]
     fn an_unknown_key_is_refused_by_name() {

@@ -513,7 +513,7 @@ impl Drop for InFlight<'_> {
 
 /// The first characters of a value echoed in an error line.
 fn truncate(s: &str) -> String {
-    s.chars().take(200).collect()
+    interloper_model::text::cut_chars(s, 200).to_string()
 }
 
 /// min(module budget, scrape timeout − margin), never below [`MIN_BUDGET`].

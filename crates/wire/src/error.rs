@@ -32,6 +32,9 @@ pub enum WireError {
     /// A TLS record that is not a handshake record appeared before the hello was complete.
     #[error("TLS record content type {0}, expected handshake (22)")]
     NotHandshakeRecord(u8),
+    /// A record header's content type is none TLS defines (20–24): the stream is not TLS.
+    #[error("TLS record content type {0} is not one TLS defines")]
+    UnknownContentType(u8),
     /// The record header's version is not a TLS/SSL 3.x version.
     #[error("TLS record version {0:#06x} is not 0x03xx")]
     BadRecordVersion(u16),

@@ -23,7 +23,11 @@ mod hello;
 mod names;
 pub mod stacks;
 
-pub use assemble::{CONTENT_TYPE_HANDSHAKE, HelloAssembler, MAX_RECORD_LEN};
+pub use assemble::{
+    CONTENT_TYPE_ALERT, CONTENT_TYPE_APPLICATION_DATA, CONTENT_TYPE_CHANGE_CIPHER_SPEC,
+    CONTENT_TYPE_HANDSHAKE, HandshakeMessages, HelloAssembler, MAX_RECORD_LEN, RECORD_HEADER_LEN,
+    RecordHeader,
+};
 pub use error::WireError;
 pub use fingerprint::{Ja3, Ja4, Transport, ja3, ja3s, ja4, ja4_only};
 pub use hello::{

@@ -76,9 +76,10 @@ impl StackMatch {
 /// Why a knowledge file was rejected.
 #[derive(Debug, thiserror::Error)]
 pub enum StacksError {
-    /// Not valid TOML or not the expected shape.
+    /// Not valid TOML or not the expected shape. The message says the parser's words, so they are not also a
+    /// `source` (`{:#}` would print them twice).
     #[error("hello stacks file: {0}")]
-    Toml(#[from] toml::de::Error),
+    Toml(toml::de::Error),
     /// An entry breaks a rule.
     #[error("hello stacks file: stack {id:?}: {problem}")]
     Invalid {
@@ -121,7 +122,7 @@ impl HelloStacks {
 
     /// Parses a knowledge file.
     pub fn from_toml_str(text: &str) -> Result<Self, StacksError> {
-        let file: File = toml::from_str(text)?;
+        let file: File = toml::from_str(text).map_err(StacksError::Toml)?;
         if file.stack.len() > MAX_STACKS {
             return Err(StacksError::TooMany);
         }
@@ -195,6 +196,32 @@ pub fn identify(ja4: &str) -> Option<StackMatch> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The error as `{:#}` prints it (anyhow's form: each cause after `: `).
+    fn printed(e: &(dyn std::error::Error + 'static)) -> String {
+        let mut out = e.to_string();
+        let mut cause = e.source();
+        while let Some(c) = cause {
+            out.push_str(": ");
+            out.push_str(&c.to_string());
+            cause = c.source();
+        }
+        out
+    }
+
+    #[test]
+    fn a_toml_error_prints_its_message_once() {
+        let e = HelloStacks::from_toml_str("[[stack]]\nid=1").err();
+        let text = e.as_ref().map(|e| printed(e)).unwrap_or_default();
+        let detail = e
+            .and_then(|e| match e {
+                StacksError::Toml(t) => Some(t.message().to_string()),
+                _ => None,
+            })
+            .unwrap_or_default();
+        assert!(!detail.is_empty(), "{text}");
+        assert_eq!(text.matches(&detail).count(), 1, "{text}");
+    }
 
     #[test]
     fn builtin_file_loads() {

@@ -149,10 +149,7 @@ pub struct VisitRecord {
 
 /// Keeps printable ASCII and at most `max` characters: what the operator's reports show.
 pub fn clean_text(s: &str, max: usize) -> String {
-    s.chars()
-        .filter(|c| c.is_ascii_graphic() || *c == ' ')
-        .take(max)
-        .collect()
+    interloper_model::text::printable_ascii(s, max)
 }
 
 /// Judges a visit from the witness's side and the page's report. `keep_details` false keeps

@@ -9,17 +9,9 @@ use interloper_model::units::{fmt_bytes, fmt_duration_ms};
 use serde::{Deserialize, Serialize};
 
 use crate::detect::{finding, tls};
+use crate::diagnosis::{Scope, Source, diagnose};
 use crate::input::{TargetEvidence, TlsEvidence};
-use crate::{Code, Confidence, Evidence, Finding, Severity, Verdict, VerdictStatus};
-
-/// Findings and verdict for a capture.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PcapAnalysis {
-    /// Findings, most important first.
-    pub findings: Vec<Finding>,
-    /// The one-sentence answer.
-    pub verdict: Verdict,
-}
+use crate::{Code, Confidence, Diagnosis, Evidence, Finding};
 
 /// What counts as a problem in a capture.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -328,11 +320,11 @@ fn clients_per_name(flows: &Flows) -> Option<Finding> {
 /// Turns a capture's flows into findings and a verdict. `chains` holds the chain analysis of
 /// each connection whose certificates were visible (by connection index), made by the caller
 /// with the same root sets as `tls`.
-pub fn analyse_flows(
+pub fn analyse_pcap(
     flows: &Flows,
     th: &PcapThresholds,
     chains: &[(usize, TlsEvidence)],
-) -> PcapAnalysis {
+) -> Diagnosis {
     let mut g = Gather::default();
     for c in &flows.connections {
         stalls(c, th, &mut g);
@@ -388,12 +380,6 @@ pub fn analyse_flows(
             findings.push(f);
         }
     }
-    findings.sort_by_key(|f| (std::cmp::Reverse(f.severity), f.code.rank()));
-    let verdict = pcap_verdict(flows, &findings);
-    PcapAnalysis { findings, verdict }
-}
-
-fn pcap_verdict(flows: &Flows, findings: &[Finding]) -> Verdict {
     let tls = flows.connections.iter().filter(|c| c.tls.is_some()).count();
     let sampling = format!(
         "{} TCP connection(s), {} with TLS, {} packet(s)",
@@ -401,42 +387,18 @@ fn pcap_verdict(flows: &Flows, findings: &[Finding]) -> Verdict {
         tls,
         flows.stats.packets
     );
-    let serious = || findings.iter().filter(|f| f.severity >= Severity::Warning);
-    let Some(root) = serious().min_by_key(|f| f.code.rank()) else {
-        let summary = if flows.connections.is_empty() {
-            "No TCP connection in this capture (check the filter and the interface)."
-        } else {
-            "Nothing in this capture points at a problem: no stall, drop, cut or refused handshake."
-        };
-        return Verdict {
-            status: VerdictStatus::Clean,
-            root_cause: None,
-            target: None,
-            summary: summary.into(),
-            sampling,
-        };
+    let clean = if flows.connections.is_empty() {
+        "No TCP connection in this capture (check the filter and the interface)."
+    } else {
+        "Nothing in this capture points at a problem: no stall, drop, cut or refused handshake."
     };
-    let entry = root.code.entry();
-    let status = match entry.verdict {
-        VerdictStatus::Degraded
-            if serious().any(|f| f.code.entry().verdict == VerdictStatus::Failing) =>
-        {
-            VerdictStatus::Failing
-        }
-        v => v,
-    };
-    Verdict {
-        status,
-        root_cause: Some(root.code),
-        target: root.target.clone(),
-        summary: format!("{}: {}", root.title, root.summary),
-        sampling,
-    }
+    diagnose(findings, &Scope::plain(Source::Pcap, clean, sampling))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::VerdictStatus;
     use interloper_flows::{DirectionStats, End, Exchange, Payload};
 
     fn conn(index: usize, server_port: u16) -> Connection {
@@ -498,7 +460,7 @@ mod tests {
             connections: vec![slow, fast, reset],
             ..Flows::default()
         };
-        let a = analyse_flows(&flows, &PcapThresholds::default(), &[]);
+        let a = analyse_pcap(&flows, &PcapThresholds::default(), &[]);
         let got: Vec<(Code, Option<&str>)> = a
             .findings
             .iter()
@@ -537,7 +499,7 @@ mod tests {
             connections: vec![c],
             ..Flows::default()
         };
-        let a = analyse_flows(&flows, &PcapThresholds::default(), &[]);
+        let a = analyse_pcap(&flows, &PcapThresholds::default(), &[]);
         let codes: Vec<Code> = a.findings.iter().map(|f| f.code).collect();
         assert_eq!(codes, vec![Code::IL203]);
     }

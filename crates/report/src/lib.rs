@@ -54,8 +54,8 @@ pub use visits::{
 
 pub use interloper_findings::REPORT_SCHEMA;
 use interloper_findings::{
-    Analysis, AssetCheck, Finding, TargetEvidence, TargetSummary, ThresholdConfig, TlsEvidence,
-    Verdict, WitnessEvidence,
+    Analysis, AssetCheck, Diagnosis, Finding, TargetEvidence, TargetSummary, ThresholdConfig,
+    TlsEvidence, Verdict, WitnessEvidence,
 };
 use interloper_model::{ErrorKind, HttpVersion, PhaseStats, Phases, RequestError};
 use serde::{Deserialize, Serialize};
@@ -391,11 +391,11 @@ impl Report {
     /// matched by position, then by label, and recomputed roughly when missing.
     pub fn new(analysis: Analysis, targets: Vec<TargetEvidence>, meta: ReportMeta) -> Report {
         let Analysis {
-            findings,
-            verdict,
+            diagnosis: Diagnosis { findings, verdict },
             targets: summaries,
+            outcomes,
         } = analysis;
-        let targets = build::targets(targets, summaries, &findings, &meta);
+        let targets = build::targets(targets, summaries, outcomes, &findings, &meta);
         Report {
             header: Header::new(REPORT_SCHEMA, &meta),
             verdict,

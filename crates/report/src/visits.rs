@@ -73,8 +73,8 @@ impl VisitsReport {
         };
         VisitsReport {
             header: Header::new(VISITS_SCHEMA, &meta),
-            verdict: analysis.verdict,
-            findings: analysis.findings,
+            verdict: analysis.diagnosis.verdict,
+            findings: analysis.diagnosis.findings,
             summary: VisitsSummary {
                 visits: analysis.visits,
                 intercepted: analysis.intercepted,

@@ -205,7 +205,7 @@ fn run_blocking(args: Args, style: Style) -> anyhow::Result<Exit> {
         }
     }
     let analysis = analyse_logs(&evidence);
-    let worst = analysis.findings.iter().map(|f| f.severity).max();
+    let worst = analysis.worst();
     let report = LogReport::new(analysis, evidence, crate::out::report_meta());
     crate::out::write_report(&report, args.json, args.html.as_deref(), style)?;
     Ok(Exit::from_findings(worst, args.fail_on))

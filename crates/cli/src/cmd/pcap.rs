@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use interloper_check::tlspath::{TlsPath, to_findings_evidence};
-use interloper_findings::{PcapThresholds, Severity, analyse_flows};
+use interloper_findings::{PcapThresholds, Severity, analyse_pcap};
 use interloper_flows::{
     Analyzer, Connection, Flows, FoundHello, HelloScanner, Options, PacketSink, read_into,
 };
@@ -163,8 +163,8 @@ fn run_blocking(args: Args, style: Style) -> anyhow::Result<Exit> {
         stall_ms: args.stall.as_secs_f64() * 1000.0,
         ..PcapThresholds::default()
     };
-    let analysis = analyse_flows(&flows, &th, &chains);
-    let worst = analysis.findings.iter().map(|f| f.severity).max();
+    let analysis = analyse_pcap(&flows, &th, &chains);
+    let worst = analysis.worst();
     let report = PcapReport::new(
         analysis,
         flows,

@@ -127,7 +127,7 @@ fn run_blocking(args: Args, style: Style) -> anyhow::Result<Exit> {
             args.codes.join(", ")
         );
     }
-    let worst = analysis.findings.iter().map(|f| f.severity).max();
+    let worst = analysis.diagnosis.worst();
     let report = VisitsReport::new(analysis, looked_up, notes, crate::out::report_meta());
     crate::out::write_report(&report, args.json, args.html.as_deref(), style)?;
     Ok(Exit::from_findings(worst, args.fail_on))

@@ -342,6 +342,80 @@ pub(crate) fn asset_kind(a: &AssetEvidence) -> AssetKind {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{Report, ReportMeta};
+    use interloper_findings::{ThresholdConfig, analyse};
+    use interloper_model::{BodySample, Phases};
+
+    /// A quick, complete request of `size` bytes (a few ms per phase).
+    fn record(seq: u64, url: &str, size: u64) -> RequestRecord {
+        RequestRecord {
+            status: Some(200),
+            content_length: Some(size),
+            bytes_received: size,
+            phases: Phases {
+                dns_ms: Some(0.2),
+                connect_ms: Some(0.3),
+                tls_ms: Some(2.0),
+                write_ms: Some(0.05),
+                ttfb_ms: Some(3.0),
+                first_byte_ms: Some(0.1),
+                body_ms: Some(1.0),
+                total_ms: Some(6.6),
+            },
+            ..RequestRecord::new(seq, url.to_string(), seq as f64 * 10.0)
+        }
+    }
+
+    #[test]
+    fn the_reports_stalled_counts_are_the_findings() {
+        let url = "https://a.test/s/app.js";
+        let mut records: Vec<RequestRecord> = (0..20).map(|i| record(i, url, 40_000)).collect();
+        // A stalled header wait: stalled for both.
+        records[3].phases.ttfb_ms = Some(3000.0);
+        // A slow request write: not a phase the findings look for stalls in.
+        records[5].phases.write_ms = Some(5000.0);
+        // A slow body cut short: truncated, not stalled.
+        records[7].bytes_received = 100;
+        records[7].phases.body_ms = Some(4000.0);
+        // A body trickling in for 4 s: a trickle, counted as stalled.
+        records[9].phases.body_ms = Some(4000.0);
+        records[9].body_curve = (1..=8)
+            .map(|k| BodySample {
+                at_ms: 500.0 * k as f64,
+                bytes: 5000 * k,
+            })
+            .collect();
+        let evidence = vec![TargetEvidence {
+            label: "https://a.test/".into(),
+            assets: vec![AssetEvidence {
+                url: url.into(),
+                records,
+                checks: vec![],
+            }],
+            ..Default::default()
+        }];
+        let analysis = analyse(&evidence, &ThresholdConfig::default());
+        let from_findings = analysis.targets[0].stalled;
+        let classed: Vec<u64> = analysis.outcomes[0].assets[0]
+            .iter()
+            .zip(&evidence[0].assets[0].records)
+            .filter(|(o, _)| o.counts_as_stalled())
+            .map(|(_, r)| r.seq)
+            .collect();
+        assert_eq!(classed, vec![3, 9]);
+        let report = Report::new(analysis, evidence, ReportMeta::new("0", "t", vec![]));
+        let t = &report.targets[0];
+        let counted: u64 = t.assets.iter().map(|a| a.counts.stalled).sum();
+        let grouped: u64 = t.groups.iter().map(|g| g.counts.stalled).sum();
+        assert_eq!((counted, grouped, t.summary.stalled), (2, 2, from_findings));
+        let flagged: Vec<u64> = t.assets[0]
+            .requests
+            .iter()
+            .filter(|r| r.stalled)
+            .map(|r| r.seq)
+            .collect();
+        assert_eq!(flagged, classed);
+    }
 
     #[test]
     fn spaced_takes_exactly_keep_evenly() {

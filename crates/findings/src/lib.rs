@@ -11,6 +11,7 @@
 
 mod analysis;
 mod browser;
+pub mod capture;
 mod catalogue;
 mod classify;
 mod detect;
@@ -29,6 +30,7 @@ pub mod visits;
 
 pub use analysis::analyse;
 pub use browser::{BrowserEvidence, Queued, Unanswered, analyse_har};
+pub use capture::CaptureEvidence;
 pub use catalogue::{Code, Confidence, Entry, Family, Place, Severity};
 pub use classify::{RequestOutcome, TargetOutcomes, classify};
 pub use diagnosis::{Diagnosis, worst};
@@ -39,7 +41,7 @@ pub use input::{
 pub use lint::analyse_lint;
 pub use logs::analyse_logs;
 pub use logs_input::{LogBucket, LogEvidence, LogExample, LogGroup, LogSign, LogSource};
-pub use pcap::{PcapThresholds, analyse_pcap, connection_label};
+pub use pcap::{PcapThresholds, analyse_pcap};
 pub use stats::{detection_bound, samples_for};
 pub use thresholds::ThresholdConfig;
 

@@ -163,7 +163,7 @@ fn run_blocking(args: Args, style: Style) -> anyhow::Result<Exit> {
         stall_ms: args.stall.as_secs_f64() * 1000.0,
         ..PcapThresholds::default()
     };
-    let analysis = analyse_pcap(&flows, &th, &chains);
+    let analysis = analyse_pcap(&interloper_flows::capture_evidence(&flows), &th, &chains);
     let worst = analysis.worst();
     let report = PcapReport::new(
         analysis,

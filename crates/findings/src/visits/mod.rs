@@ -1,17 +1,18 @@
 //! The browser witness: a visit (a user's own browser opening the witness's visit page)
 //! judged from the server side, and many visits summarised for the operator (IL7xx).
 //!
-//! Pure: the witness gathers [`WitnessSide`] and the page's report, [`judge_visit`] decides;
+//! Pure: the witness gathers [`WitnessSide`] and the page's downloads ([`PageDownload`], from
+//! its report), [`judge_visit`] decides;
 //! `interloper visits` reads the records back and [`analyse_visits`] summarises them.
 
 mod hello;
 mod judge;
 mod ua;
 
-pub use hello::{family as hello_family, is_grease, traits as hello_traits};
+pub use hello::{HelloCodes, family as hello_family, is_grease, traits as hello_traits};
 pub use judge::{
-    Downloads, HelloSeen, Judgement, ProxySigns, SCHEMA_VISIT, STALL_MS, VisitRecord, WitnessSide,
-    answer, clean_text, judge_visit,
+    DownloadFrom, Downloads, HelloSeen, Judgement, PageDownload, ProxySigns, SCHEMA_VISIT,
+    STALL_MS, VisitRecord, WitnessSide, clean_text, judge_visit,
 };
 pub use ua::{Claimed, StackFamily, claimed_browser};
 

@@ -3,7 +3,7 @@
 //! findings, never a panic.
 #![no_main]
 
-use interloper_findings::{ThresholdConfig, analyse_browser};
+use interloper_findings::{ThresholdConfig, analyse_har};
 use interloper_har::{ReadOptions, evidence, from_slice};
 use libfuzzer_sys::fuzz_target;
 
@@ -11,7 +11,7 @@ fuzz_target!(|data: &[u8]| {
     match from_slice(data, &ReadOptions { max_records: 8 }) {
         Ok(har) => {
             let ev = evidence(&har, "fuzz.har");
-            let _ = analyse_browser(&[ev.target], &[ev.browser], &ThresholdConfig::default());
+            let _ = analyse_har(&[ev.target], &[ev.browser], &ThresholdConfig::default());
         }
         Err(e) => {
             let _ = e.to_string();

@@ -54,7 +54,7 @@ pub struct CheckOutcome {
 impl CheckOutcome {
     /// The worst severity among the findings, if any.
     pub fn worst(&self) -> Option<interloper_findings::Severity> {
-        self.report.findings.iter().map(|f| f.severity).max()
+        interloper_findings::worst(&self.report.findings)
     }
 }
 

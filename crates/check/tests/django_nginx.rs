@@ -94,13 +94,20 @@ async fn django_admin_through_nginx_is_found_verified_and_clean() {
 
     let analysis = analyse(&[run.evidence], &ThresholdConfig::default());
     let serious: Vec<_> = analysis
+        .diagnosis
         .findings
         .iter()
         .filter(|f| f.severity > Severity::Info)
         .map(|f| (f.code, f.summary.clone()))
         .collect();
     assert!(serious.is_empty(), "{serious:#?}");
-    assert!(analysis.findings.iter().all(|f| f.code == Code::IL305));
+    assert!(
+        analysis
+            .diagnosis
+            .findings
+            .iter()
+            .all(|f| f.code == Code::IL305)
+    );
     let _ = &s.site;
 }
 
@@ -178,11 +185,12 @@ async fn broken_files_are_caught_as_what_they_are() {
     );
 
     let analysis = analyse(&[run.evidence], &ThresholdConfig::default());
-    let codes: Vec<Code> = analysis.findings.iter().map(|f| f.code).collect();
+    let codes: Vec<Code> = analysis.diagnosis.findings.iter().map(|f| f.code).collect();
     for want in [Code::IL204, Code::IL301, Code::IL302, Code::IL303] {
         assert!(codes.contains(&want), "{want} missing from {codes:?}");
     }
     let il204 = analysis
+        .diagnosis
         .findings
         .iter()
         .find(|f| f.code == Code::IL204)

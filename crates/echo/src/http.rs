@@ -339,14 +339,10 @@ async fn visit_report(
     let Some(side) = shared.visits.take(&code) else {
         return refuse(StatusCode::NOT_FOUND, "unknown or expired visit");
     };
-    let record = interloper_findings::visits::judge_visit(
-        &side,
-        &report,
-        shared.visits.settings.keep_details,
-    );
+    let record = crate::visit::judge(&side, &report, shared.visits.settings.keep_details);
     shared.visits.append(&record);
     bump(&g.stats.visit_reports);
-    let answer = interloper_findings::visits::answer(&record);
+    let answer = crate::visit::answer(&record);
     json(
         StatusCode::OK,
         serde_json::to_vec(&answer).unwrap_or_default(),

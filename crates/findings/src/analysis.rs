@@ -6,30 +6,34 @@
 //! ([`crate::verdict`]) picks the one that best explains the rest: interception explains
 //! stalls, stalls only on large bodies explain stalls, a missing file explains a 404.
 
-use crate::classify::{Classified, Outcome, classify_target};
+use crate::classify::{Classified, RequestOutcome, classify_target};
 use crate::detect::{checks, groups, instances, requests, tls};
+use crate::diagnosis::Source;
 use crate::input::TargetEvidence;
 use crate::thresholds::ThresholdConfig;
-use crate::verdict::verdict;
+use crate::verdict::diagnose_targets;
 use crate::{Analysis, Finding, TargetSummary};
 use interloper_model::units::phase_stats;
 
 /// Analyse every target, compare them, and decide a verdict.
 pub fn analyse(targets: &[TargetEvidence], cfg: &ThresholdConfig) -> Analysis {
-    analyse_with(targets, cfg, Vec::new())
+    analyse_with(Source::Check, targets, cfg, Vec::new())
 }
 
 /// [`analyse`], with findings that other evidence gave (a HAR's browser-only signs) ranked
 /// and weighed in the verdict together with the rest.
 pub(crate) fn analyse_with(
+    source: Source,
     targets: &[TargetEvidence],
     cfg: &ThresholdConfig,
     extra: Vec<Finding>,
 ) -> Analysis {
     let mut findings = extra;
     let mut summaries = Vec::new();
+    let mut outcomes = Vec::new();
     for t in targets {
         let classified = classify_target(t, cfg);
+        outcomes.push(classified.outcomes(t));
         findings.extend(tls_findings(t));
         let requests = request_findings(t, &classified, cfg);
         findings.extend(tls::likely_inspection(t, &requests));
@@ -41,19 +45,11 @@ pub(crate) fn analyse_with(
         findings.extend(instances::different_builds(targets));
         findings.extend(instances::odd_instance(&summaries));
     }
-    let mut findings = merge_duplicates(findings);
-    // Most severe first; among equals, the code that explains more, then the surer.
-    findings.sort_by(|a, b| {
-        b.severity
-            .cmp(&a.severity)
-            .then(a.code.rank().cmp(&b.code.rank()))
-            .then(b.confidence.cmp(&a.confidence))
-    });
-    let verdict = verdict(targets, &findings, &summaries);
+    let diagnosis = diagnose_targets(source, targets, merge_duplicates(findings), &summaries);
     Analysis {
-        findings,
-        verdict,
+        diagnosis,
         targets: summaries,
+        outcomes,
     }
 }
 
@@ -74,7 +70,7 @@ fn tls_findings(t: &TargetEvidence) -> impl Iterator<Item = Finding> {
 /// The request detectors, with IL201 / IL202 folded into a group finding that holds all of
 /// their requests.
 fn request_findings(t: &TargetEvidence, c: &Classified<'_>, cfg: &ThresholdConfig) -> Vec<Finding> {
-    let count = |pred: fn(Outcome) -> bool| c.rows.iter().filter(|r| pred(r.2)).count();
+    let count = |pred: fn(RequestOutcome) -> bool| c.rows.iter().filter(|r| pred(r.2)).count();
     let mut group_findings: Vec<groups::GroupFinding> = [
         groups::hello_shape(t, c, cfg),
         groups::address(t, c, cfg),
@@ -86,9 +82,9 @@ fn request_findings(t: &TargetEvidence, c: &Classified<'_>, cfg: &ThresholdConfi
     .collect();
     let (stalls, failures) = groups::fold_into_groups(
         requests::stalls(t, c, cfg),
-        count(Outcome::is_stall),
+        count(RequestOutcome::is_stall),
         requests::failures(t, c),
-        count(Outcome::is_failure),
+        count(RequestOutcome::is_failure),
         &mut group_findings,
     );
     let mut out: Vec<Finding> = [
@@ -158,7 +154,8 @@ fn merge_duplicates(findings: Vec<Finding>) -> Vec<Finding> {
 }
 
 fn summarise(t: &TargetEvidence, c: &Classified<'_>) -> TargetSummary {
-    let count = |pred: fn(Outcome) -> bool| c.rows.iter().filter(|r| pred(r.2)).count() as u64;
+    let count =
+        |pred: fn(RequestOutcome) -> bool| c.rows.iter().filter(|r| pred(r.2)).count() as u64;
     // A non-finite total (no clock gives one) counts as 0 rather than vanishing, so the
     // count matches the successful requests.
     let totals = c
@@ -171,8 +168,8 @@ fn summarise(t: &TargetEvidence, c: &Classified<'_>) -> TargetSummary {
         label: t.label.clone(),
         assets: t.assets.len(),
         requests: c.rows.len() as u64,
-        failed: count(|o| matches!(o, Outcome::Failed(_) | Outcome::Truncated)),
-        stalled: count(|o| matches!(o, Outcome::Stalled(_) | Outcome::Trickled)),
+        failed: count(RequestOutcome::counts_as_failed),
+        stalled: count(RequestOutcome::counts_as_stalled),
         total: phase_stats(totals).unwrap_or_default(),
         leaf_issuer: t.tls.as_ref().and_then(|x| x.leaf_issuer.clone()),
         tls_status: t.tls.as_ref().map(|x| x.status),
@@ -208,10 +205,10 @@ mod tests {
             detail: "not found".into(),
         }];
         let a = analyse(&[t], &ThresholdConfig::default());
-        assert_eq!(a.findings.len(), 1);
-        assert_eq!(a.findings[0].code, Code::IL301);
-        assert_eq!(a.findings[0].evidence.len(), 2);
-        assert_eq!(a.findings[0].assets.len(), 1);
+        assert_eq!(a.diagnosis.findings.len(), 1);
+        assert_eq!(a.diagnosis.findings[0].code, Code::IL301);
+        assert_eq!(a.diagnosis.findings[0].evidence.len(), 2);
+        assert_eq!(a.diagnosis.findings[0].assets.len(), 1);
     }
 
     #[test]
@@ -234,8 +231,12 @@ mod tests {
             check(crate::AssetCheckKind::NotFound),
         ];
         let a = analyse(&[t], &ThresholdConfig::default());
-        let order: Vec<(Code, Severity)> =
-            a.findings.iter().map(|f| (f.code, f.severity)).collect();
+        let order: Vec<(Code, Severity)> = a
+            .diagnosis
+            .findings
+            .iter()
+            .map(|f| (f.code, f.severity))
+            .collect();
         assert_eq!(
             order,
             vec![

@@ -4,6 +4,7 @@
 
 use crate::analysis::analyse_with;
 use crate::detect::{finding, short_list};
+use crate::diagnosis::Source;
 use crate::input::{Evidence, TargetEvidence};
 use crate::thresholds::ThresholdConfig;
 use crate::{Analysis, Code, Confidence, Finding};
@@ -46,7 +47,7 @@ pub struct Queued {
 
 /// [`crate::analyse`] over the network requests of each target, with the browser-only signs
 /// of `browser` (matched by label) ranked and weighed together with the rest.
-pub fn analyse_browser(
+pub fn analyse_har(
     targets: &[TargetEvidence],
     browser: &[BrowserEvidence],
     cfg: &ThresholdConfig,
@@ -56,7 +57,7 @@ pub fn analyse_browser(
         .flat_map(|b| [unanswered(b), long_queueing(b, cfg)])
         .flatten()
         .collect();
-    analyse_with(targets, cfg, extra)
+    analyse_with(Source::Har, targets, cfg, extra)
 }
 
 /// IL210 — requests that never got a response, grouped by what the browser said.
@@ -98,7 +99,7 @@ fn unanswered(b: &BrowserEvidence) -> Option<Finding> {
 /// IL211 — requests queued in the browser far longer than the others, by the stall rule.
 fn long_queueing(b: &BrowserEvidence, cfg: &ThresholdConfig) -> Option<Finding> {
     let base = median(b.queued.iter().map(|q| q.queued_ms)).unwrap_or(0.0);
-    let threshold = (base * cfg.stall_factor + cfg.stall_margin_ms).max(cfg.stall_floor_ms);
+    let threshold = cfg.stall_threshold(base);
     let mut long: Vec<&Queued> = b
         .queued
         .iter()
@@ -177,18 +178,28 @@ mod tests {
             ],
             queued: queued(&[1.0, 2.0, 1.5, 2500.0, 3000.0, 0.5, 2800.0]),
         };
-        let a = analyse_browser(&[t], &[b], &ThresholdConfig::default());
-        let codes: Vec<Code> = a.findings.iter().map(|f| f.code).collect();
+        let a = analyse_har(&[t], &[b], &ThresholdConfig::default());
+        let codes: Vec<Code> = a.diagnosis.findings.iter().map(|f| f.code).collect();
         assert_eq!(codes, vec![Code::IL210, Code::IL211]);
-        assert!(a.findings[0].summary.contains("1 × net::ERR_ABORTED"));
-        assert!(a.findings[0].summary.contains("1 × no reason recorded"));
         assert!(
-            a.findings[1].summary.starts_with("3 of 7 requests"),
-            "{}",
-            a.findings[1].summary
+            a.diagnosis.findings[0]
+                .summary
+                .contains("1 × net::ERR_ABORTED")
         );
-        assert_eq!(a.findings[1].confidence, Confidence::High);
-        assert_eq!(a.verdict.root_cause, Some(Code::IL210));
+        assert!(
+            a.diagnosis.findings[0]
+                .summary
+                .contains("1 × no reason recorded")
+        );
+        assert!(
+            a.diagnosis.findings[1]
+                .summary
+                .starts_with("3 of 7 requests"),
+            "{}",
+            a.diagnosis.findings[1].summary
+        );
+        assert_eq!(a.diagnosis.findings[1].confidence, Confidence::High);
+        assert_eq!(a.diagnosis.verdict.root_cause, Some(Code::IL210));
     }
 
     #[test]
@@ -200,7 +211,11 @@ mod tests {
             // Everything queued a while (a busy page), nothing far beyond the rest.
             queued: queued(&[300.0, 400.0, 350.0, 500.0, 700.0]),
         };
-        let a = analyse_browser(&[t], &[b], &ThresholdConfig::default());
-        assert!(a.findings.is_empty(), "{:?}", a.findings);
+        let a = analyse_har(&[t], &[b], &ThresholdConfig::default());
+        assert!(
+            a.diagnosis.findings.is_empty(),
+            "{:?}",
+            a.diagnosis.findings
+        );
     }
 }

@@ -222,8 +222,9 @@ macro_rules! catalogue {
 }
 
 // Ranks go in tens so a new code can slot in between; the lowest warning-or-worse rank is the
-// verdict's root cause. `verdict: Degraded` turns `Failing` when requests to the same target
-// also failed. `symptom` is how an interception verdict lists the code ("…, with stalls").
+// verdict's root cause. `verdict: Degraded` turns `Failing` when the source shows failing (for
+// a check, requests to the same target also failed; see `crate::diagnosis::Source`). `symptom`
+// is how an interception verdict lists the code ("…, with stalls").
 catalogue! {
     IL101 {
         family: Tls, rank: 10, severity: Critical, verdict: Intercepted,

@@ -1,5 +1,7 @@
 //! What happened to each request, as the detectors see it: fine, stalled in one phase,
-//! trickled, truncated, failed, or answered with an error status.
+//! trickled, truncated, failed, or answered with an error status. Classified once here; the
+//! detectors, the verdict's counts and the report's per-request flags all read the same
+//! [`RequestOutcome`], so the numbers a user reads cannot drift from the findings.
 
 use crate::input::{AssetEvidence, TargetEvidence};
 use crate::thresholds::ThresholdConfig;
@@ -9,7 +11,8 @@ use std::collections::BTreeMap;
 
 /// What happened to one request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Outcome {
+pub enum RequestOutcome {
+    /// Complete, in time, answered without an error status.
     Fine,
     /// Slow in this phase beyond the target's baseline.
     Stalled(Phase),
@@ -26,35 +29,62 @@ pub(crate) enum Outcome {
     Status(u16),
 }
 
-impl Outcome {
+impl RequestOutcome {
+    /// A stall in some phase or a trickling body: what a summary and a report count as
+    /// stalled.
+    pub fn counts_as_stalled(self) -> bool {
+        matches!(self, RequestOutcome::Stalled(_) | RequestOutcome::Trickled)
+    }
+
+    /// A failed request or a body cut short: what a summary counts as failed.
+    pub fn counts_as_failed(self) -> bool {
+        matches!(self, RequestOutcome::Failed(_) | RequestOutcome::Truncated)
+    }
+
     pub(crate) fn is_bad(self) -> bool {
         matches!(
             self,
-            Outcome::Stalled(_)
-                | Outcome::Trickled
-                | Outcome::Truncated
-                | Outcome::Failed(_)
-                | Outcome::Endless
+            RequestOutcome::Stalled(_)
+                | RequestOutcome::Trickled
+                | RequestOutcome::Truncated
+                | RequestOutcome::Failed(_)
+                | RequestOutcome::Endless
         )
     }
 
     /// A stall or a failed request: what IL207 counts (a trickle is IL205's and a truncated
     /// body IL203's, whatever the size).
     pub(crate) fn is_stall_or_failure(self) -> bool {
-        matches!(self, Outcome::Stalled(_) | Outcome::Failed(_))
+        matches!(self, RequestOutcome::Stalled(_) | RequestOutcome::Failed(_))
     }
 
     pub(crate) fn is_stall(self) -> bool {
-        matches!(self, Outcome::Stalled(_))
+        matches!(self, RequestOutcome::Stalled(_))
     }
 
     pub(crate) fn is_failure(self) -> bool {
-        matches!(self, Outcome::Failed(_))
+        matches!(self, RequestOutcome::Failed(_))
     }
 }
 
+/// Every request's outcome of one target, asset by asset in the evidence's order:
+/// `assets[a][r]` is the outcome of the target's `assets[a].records[r]`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TargetOutcomes {
+    /// The target's label.
+    pub label: String,
+    /// Per asset, per record.
+    pub assets: Vec<Vec<RequestOutcome>>,
+}
+
+/// Classifies every request of `t` by the detectors' rules (for evidence no analysis saw; an
+/// [`crate::Analysis`] carries the outcomes of its own targets).
+pub fn classify(t: &TargetEvidence, cfg: &ThresholdConfig) -> TargetOutcomes {
+    classify_target(t, cfg).outcomes(t)
+}
+
 /// One request of a target with its asset and outcome.
-pub(crate) type Row<'a> = (&'a AssetEvidence, &'a RequestRecord, Outcome);
+pub(crate) type Row<'a> = (&'a AssetEvidence, &'a RequestRecord, RequestOutcome);
 
 /// Every request of one target, classified.
 pub(crate) struct Classified<'a> {
@@ -65,6 +95,19 @@ pub(crate) struct Classified<'a> {
 }
 
 impl Classified<'_> {
+    /// The outcomes alone, asset by asset: the rows are `t`'s records in order.
+    pub(crate) fn outcomes(&self, t: &TargetEvidence) -> TargetOutcomes {
+        let mut rows = self.rows.iter().map(|r| r.2);
+        TargetOutcomes {
+            label: t.label.clone(),
+            assets: t
+                .assets
+                .iter()
+                .map(|a| rows.by_ref().take(a.records.len()).collect())
+                .collect(),
+        }
+    }
+
     /// The median of a phase over the target's successful requests (0 when unknown).
     pub(crate) fn phase_median(&self, p: Phase) -> f64 {
         PHASES
@@ -147,26 +190,26 @@ fn outcome(
     medians: &BTreeMap<&'static str, f64>,
     body_median: f64,
     cfg: &ThresholdConfig,
-) -> Outcome {
+) -> RequestOutcome {
     let short = r.content_length.is_some_and(|cl| r.bytes_received < cl);
     if let Some(e) = &r.error {
         return match e.kind {
-            ErrorKind::Truncated => Outcome::Truncated,
-            ErrorKind::ResetMidBody if short => Outcome::Truncated,
-            ErrorKind::BodyEndless => Outcome::Endless,
-            k => Outcome::Failed(k),
+            ErrorKind::Truncated => RequestOutcome::Truncated,
+            ErrorKind::ResetMidBody if short => RequestOutcome::Truncated,
+            ErrorKind::BodyEndless => RequestOutcome::Endless,
+            k => RequestOutcome::Failed(k),
         };
     }
     if short {
-        return Outcome::Truncated;
+        return RequestOutcome::Truncated;
     }
     if is_trickle(r, cfg) {
-        return Outcome::Trickled;
+        return RequestOutcome::Trickled;
     }
     match (stalled_phase(r, medians, body_median, cfg), r.status) {
-        (Some(p), _) => Outcome::Stalled(p),
-        (None, Some(s)) if s >= 400 => Outcome::Status(s),
-        _ => Outcome::Fine,
+        (Some(p), _) => RequestOutcome::Stalled(p),
+        (None, Some(s)) if s >= 400 => RequestOutcome::Status(s),
+        _ => RequestOutcome::Fine,
     }
 }
 
@@ -177,8 +220,6 @@ fn stalled_phase(
     body_median: f64,
     cfg: &ThresholdConfig,
 ) -> Option<Phase> {
-    let threshold =
-        |median: f64| (median * cfg.stall_factor + cfg.stall_margin_ms).max(cfg.stall_floor_ms);
     let mut worst: Option<(Phase, f64)> = None;
     for (p, name) in PHASES {
         let Some(v) = phase_value(r, *p) else {
@@ -189,7 +230,7 @@ fn stalled_phase(
         } else {
             medians.get(name).copied().unwrap_or(0.0)
         };
-        let over = v - threshold(base);
+        let over = v - cfg.stall_threshold(base);
         if over > 0.0 && worst.is_none_or(|(_, w)| over > w) {
             worst = Some((*p, over));
         }
@@ -240,14 +281,14 @@ mod tests {
         let stalled: Vec<u64> = c
             .rows
             .iter()
-            .filter(|(_, _, o)| *o == Outcome::Stalled(Phase::Ttfb))
+            .filter(|(_, _, o)| *o == RequestOutcome::Stalled(Phase::Ttfb))
             .map(|(_, r, _)| r.seq)
             .collect();
         assert_eq!(stalled, vec![7]);
         assert!(
             c.rows
                 .iter()
-                .all(|(_, r, o)| r.seq == 7 || *o == Outcome::Fine)
+                .all(|(_, r, o)| r.seq == 7 || *o == RequestOutcome::Fine)
         );
         assert_eq!(c.phase_median(Phase::Tls), 2.0);
     }
@@ -271,14 +312,14 @@ mod tests {
             checks: vec![],
         }]);
         let c = classify_target(&t, &ThresholdConfig::default());
-        let outcomes: Vec<Outcome> = c.rows.iter().map(|r| r.2).collect();
+        let outcomes: Vec<RequestOutcome> = c.rows.iter().map(|r| r.2).collect();
         assert_eq!(
             outcomes,
             vec![
-                Outcome::Truncated,
-                Outcome::Failed(ErrorKind::Refused),
-                Outcome::Status(404),
-                Outcome::Trickled
+                RequestOutcome::Truncated,
+                RequestOutcome::Failed(ErrorKind::Refused),
+                RequestOutcome::Status(404),
+                RequestOutcome::Trickled
             ]
         );
     }

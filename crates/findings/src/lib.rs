@@ -11,9 +11,11 @@
 
 mod analysis;
 mod browser;
+pub mod capture;
 mod catalogue;
 mod classify;
 mod detect;
+mod diagnosis;
 mod input;
 mod lint;
 mod logs;
@@ -27,16 +29,19 @@ mod verdict;
 pub mod visits;
 
 pub use analysis::analyse;
-pub use browser::{BrowserEvidence, Queued, Unanswered, analyse_browser};
+pub use browser::{BrowserEvidence, Queued, Unanswered, analyse_har};
+pub use capture::CaptureEvidence;
 pub use catalogue::{Code, Confidence, Entry, Family, Place, Severity};
+pub use classify::{RequestOutcome, TargetOutcomes, classify};
+pub use diagnosis::{Diagnosis, worst};
 pub use input::{
     AssetCheck, AssetCheckKind, AssetEvidence, Evidence, TargetEvidence, TlsEvidence, TlsItem,
     TlsItemKind, TlsStatus, WitnessEvidence,
 };
-pub use lint::{LintAnalysis, analyse_lint};
-pub use logs::{LogAnalysis, analyse_logs};
+pub use lint::analyse_lint;
+pub use logs::analyse_logs;
 pub use logs_input::{LogBucket, LogEvidence, LogExample, LogGroup, LogSign, LogSource};
-pub use pcap::{PcapAnalysis, PcapThresholds, analyse_flows, connection_label};
+pub use pcap::{PcapThresholds, analyse_pcap};
 pub use stats::{detection_bound, samples_for};
 pub use thresholds::ThresholdConfig;
 
@@ -146,22 +151,18 @@ pub struct TargetSummary {
     pub browser_hellos: u64,
 }
 
-/// Result of [`analyse`].
+/// Result of [`analyse`]: the diagnosis and what the report shows per target.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Analysis {
-    /// Findings, most important first.
-    pub findings: Vec<Finding>,
-    /// The verdict.
-    pub verdict: Verdict,
+    /// Findings and verdict (flattened: the JSON keeps `findings` and `verdict` at the top).
+    #[serde(flatten)]
+    pub diagnosis: Diagnosis,
     /// One summary per target, in input order.
     pub targets: Vec<TargetSummary>,
-}
-
-impl Analysis {
-    /// The highest severity among the findings, if any.
-    pub fn worst(&self) -> Option<Severity> {
-        self.findings.iter().map(|f| f.severity).max()
-    }
+    /// Each request's outcome per target, in input order: what the report counts and flags
+    /// (not part of any JSON document).
+    #[serde(skip)]
+    pub outcomes: Vec<TargetOutcomes>,
 }
 
 #[cfg(test)]

@@ -1,54 +1,21 @@
 //! The verdict of `interloper lint`: the findings come from the lint crate (which reads the
 //! server); ordering them and naming the root cause is the same judgement as elsewhere.
 
-use crate::{Finding, Severity, Verdict, VerdictStatus};
+use crate::diagnosis::{Scope, Source, diagnose};
+use crate::{Diagnosis, Finding};
 
-/// Findings of a lint run, most important first, and the verdict.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LintAnalysis {
-    /// Findings, most important first.
-    pub findings: Vec<Finding>,
-    /// The verdict.
-    pub verdict: Verdict,
-}
-
-/// Orders `findings` (severity, then rank) and names the warning-or-worse finding of the
-/// lowest rank as the root cause. `read` says what was examined (the verdict's "sampling").
-pub fn analyse_lint(mut findings: Vec<Finding>, read: String) -> LintAnalysis {
-    findings.sort_by_key(|f| (std::cmp::Reverse(f.severity), f.code.rank()));
-    let serious = || findings.iter().filter(|f| f.severity >= Severity::Warning);
-    let verdict = match serious().min_by_key(|f| f.code.rank()) {
-        None => Verdict {
-            status: VerdictStatus::Clean,
-            root_cause: None,
-            target: None,
-            summary: "Nothing on this server explains failing static files: look at the path \
-                      next (`interloper check` from a user's network)."
-                .into(),
-            sampling: read,
-        },
-        Some(root) => {
-            let status = if serious().any(|f| f.severity >= Severity::Error) {
-                VerdictStatus::Failing
-            } else {
-                VerdictStatus::Notice
-            };
-            Verdict {
-                status,
-                root_cause: Some(root.code),
-                target: root.target.clone(),
-                summary: format!("{}: {}", root.title, root.summary),
-                sampling: read,
-            }
-        }
-    };
-    LintAnalysis { findings, verdict }
+/// Orders `findings` and names the root cause by the one rule (failing when a serious finding
+/// is an error, a notice otherwise). `read` says what was examined (the verdict's "sampling").
+pub fn analyse_lint(findings: Vec<Finding>, read: String) -> Diagnosis {
+    let clean = "Nothing on this server explains failing static files: look at the path next \
+                 (`interloper check` from a user's network).";
+    diagnose(findings, &Scope::plain(Source::Lint, clean, read))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Code, Confidence};
+    use crate::{Code, Confidence, Severity, VerdictStatus};
 
     fn finding(code: Code, severity: Severity) -> Finding {
         let e = code.entry();

@@ -1,21 +1,11 @@
 //! The diagnosis of access logs: which backend, which signs, and where to look.
 
-use serde::{Deserialize, Serialize};
-
 use crate::detect::finding;
+use crate::diagnosis::{Scope, Source, diagnose};
 use crate::logs_input::{LogEvidence, LogGroup, LogSign};
 use crate::stats::binomial_cdf;
-use crate::{Code, Confidence, Evidence, Finding, Severity, Verdict, VerdictStatus};
+use crate::{Code, Confidence, Diagnosis, Evidence, Finding, Severity};
 use interloper_model::units::fmt_duration_ms;
-
-/// Findings and verdict for a set of access logs.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LogAnalysis {
-    /// Findings, most important first.
-    pub findings: Vec<Finding>,
-    /// The one-sentence answer.
-    pub verdict: Verdict,
-}
 
 /// A backend with fewer static requests than this is not compared with its siblings.
 const MIN_GROUP: u64 = 10;
@@ -420,7 +410,7 @@ fn merged(ev: &LogEvidence, code: Code, list: Vec<Finding>) -> Finding {
 }
 
 /// Turn gathered log evidence into findings and a verdict.
-pub fn analyse_logs(ev: &LogEvidence) -> LogAnalysis {
+pub fn analyse_logs(ev: &LogEvidence) -> Diagnosis {
     let per_group: Vec<Finding> = ev
         .groups
         .iter()
@@ -433,9 +423,18 @@ pub fn analyse_logs(ev: &LogEvidence) -> LogAnalysis {
         stands_out.as_ref().and_then(|f| f.target.as_deref()),
     );
     findings.extend(stands_out);
-    findings.sort_by_key(|f| (std::cmp::Reverse(f.severity), f.code.rank()));
-    let verdict = log_verdict(ev, &findings);
-    LogAnalysis { findings, verdict }
+    let statics: u64 = ev.groups.iter().map(|g| g.static_requests).sum();
+    let clean = if statics == 0 {
+        "No requests for static files in these logs: check --static-prefix."
+    } else {
+        "No sign of trouble with static files in these logs."
+    };
+    let says = |root: &Finding, _: &[Finding]| root_sentence(ev, root);
+    let scope = Scope {
+        says: &says,
+        ..Scope::plain(Source::Logs, clean, log_sampling(ev))
+    };
+    diagnose(findings, &scope)
 }
 
 /// How much the logs held: static and logged requests, files, backends, time span.
@@ -460,32 +459,9 @@ fn log_sampling(ev: &LogEvidence) -> String {
     )
 }
 
-/// The warning-or-worse finding of the lowest rank names the cause; failing when any serious
-/// finding's code fails requests, degraded when they are only slow.
-fn log_verdict(ev: &LogEvidence, findings: &[Finding]) -> Verdict {
-    let sampling = log_sampling(ev);
-    let serious = || findings.iter().filter(|f| f.severity >= Severity::Warning);
-    let Some(root) = serious().min_by_key(|f| f.code.rank()) else {
-        let statics: u64 = ev.groups.iter().map(|g| g.static_requests).sum();
-        let summary = if statics == 0 {
-            "No requests for static files in these logs: check --static-prefix."
-        } else {
-            "No sign of trouble with static files in these logs."
-        };
-        return Verdict {
-            status: VerdictStatus::Clean,
-            root_cause: None,
-            target: None,
-            summary: summary.into(),
-            sampling,
-        };
-    };
-    let status = if serious().any(|f| f.code.entry().verdict == VerdictStatus::Failing) {
-        VerdictStatus::Failing
-    } else {
-        VerdictStatus::Degraded
-    };
-    let summary = match (root.code, &root.target) {
+/// The root cause through a backend, or common to the backends.
+fn root_sentence(ev: &LogEvidence, root: &Finding) -> String {
+    match (root.code, &root.target) {
         (_, None) if ev.grouped_by == "backend" && ev.groups.len() > 1 => format!(
             "{}, common to the backends rather than one of them — look at the application or a part of the path they share: {}",
             root.title, root.summary
@@ -495,19 +471,13 @@ fn log_verdict(ev: &LogEvidence, findings: &[Finding]) -> Verdict {
         ),
         (_, Some(t)) => format!("{} through {t}: {}", root.title, root.summary),
         (_, None) => format!("{}: {}", root.title, root.summary),
-    };
-    Verdict {
-        status,
-        root_cause: Some(root.code),
-        target: root.target.clone(),
-        summary,
-        sampling,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::VerdictStatus;
     use crate::logs_input::{LogExample, LogSource};
     use interloper_model::PhaseStats;
 

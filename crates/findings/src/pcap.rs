@@ -4,22 +4,14 @@
 
 use std::collections::BTreeMap;
 
-use interloper_flows::{Connection, EndKind, Flows, Side};
 use interloper_model::units::{fmt_bytes, fmt_duration_ms};
 use serde::{Deserialize, Serialize};
 
+use crate::capture::{CaptureEvidence, Connection, EndKind, Side};
 use crate::detect::{finding, tls};
+use crate::diagnosis::{Scope, Source, diagnose};
 use crate::input::{TargetEvidence, TlsEvidence};
-use crate::{Code, Confidence, Evidence, Finding, Severity, Verdict, VerdictStatus};
-
-/// Findings and verdict for a capture.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PcapAnalysis {
-    /// Findings, most important first.
-    pub findings: Vec<Finding>,
-    /// The one-sentence answer.
-    pub verdict: Verdict,
-}
+use crate::{Code, Confidence, Diagnosis, Evidence, Finding};
 
 /// What counts as a problem in a capture.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -43,11 +35,6 @@ impl Default for PcapThresholds {
 /// Connections shown as evidence per finding.
 const EXAMPLES: usize = 5;
 
-/// `client → server` with the connection's number.
-pub fn connection_label(c: &Connection) -> String {
-    format!("#{} {} → {}", c.index, c.client, c.server)
-}
-
 /// What one (code, server) pair gathered: distinct descriptions, example connections, count.
 #[derive(Default)]
 struct Gathered {
@@ -67,7 +54,7 @@ impl Gather {
         let e = self.by.entry((code, c.server.to_string())).or_default();
         e.connections += 1;
         if e.examples.len() < EXAMPLES {
-            e.examples.push((connection_label(c), what.clone()));
+            e.examples.push((c.label(), what.clone()));
         }
         if e.whats.len() < 3 && !e.whats.contains(&what) {
             e.whats.push(what);
@@ -202,7 +189,7 @@ fn ends(c: &Connection, th: &PcapThresholds, g: &mut Gather) {
 
 fn loss(c: &Connection, th: &PcapThresholds, g: &mut Gather) {
     for side in [Side::Client, Side::Server] {
-        let s = c.stats(side);
+        let s = c.loss(side);
         let share = s.retransmissions as f64 / s.packets.max(1) as f64;
         if s.retransmissions >= 3 && share >= th.loss_share {
             g.add(
@@ -243,8 +230,8 @@ fn handshakes(c: &Connection, g: &mut Gather) {
             );
         }
     }
-    if let Some(h) = t.client_hellos.first() {
-        if h.segments > 1 && t.server_hello.is_none() {
+    if let Some(h) = &t.hello {
+        if h.segments > 1 && !t.server_hello {
             g.add(
                 Code::IL215,
                 c,
@@ -267,10 +254,10 @@ fn without_alpn(ja4: &str) -> String {
 }
 
 /// IL111: one SNI, several JA4s.
-fn clients_per_name(flows: &Flows) -> Option<Finding> {
+fn clients_per_name(capture: &CaptureEvidence) -> Option<Finding> {
     let mut by_name: BTreeMap<&str, BTreeMap<String, Vec<&Connection>>> = BTreeMap::new();
-    for c in &flows.connections {
-        let Some(h) = c.tls.as_ref().and_then(|t| t.client_hellos.first()) else {
+    for c in &capture.connections {
+        let Some(h) = c.tls.as_ref().and_then(|t| t.hello.as_ref()) else {
             continue;
         };
         let Some(sni) = h.sni.as_deref() else {
@@ -310,7 +297,7 @@ fn clients_per_name(flows: &Flows) -> Option<Finding> {
             // Who spoke, when the knowledge file knows the hello.
             let stack = conns
                 .iter()
-                .find_map(|c| c.tls.as_ref()?.client_hellos.first()?.stack.clone())
+                .find_map(|c| c.tls.as_ref()?.hello.as_ref()?.stack.clone())
                 .unwrap_or_else(|| "a stack the knowledge file does not know".into());
             f.evidence.push(Evidence::Stat {
                 label: format!("{name} JA4 {ja4}"),
@@ -325,16 +312,16 @@ fn clients_per_name(flows: &Flows) -> Option<Finding> {
     Some(f)
 }
 
-/// Turns a capture's flows into findings and a verdict. `chains` holds the chain analysis of
+/// Turns a capture's evidence into findings and a verdict. `chains` holds the chain analysis of
 /// each connection whose certificates were visible (by connection index), made by the caller
 /// with the same root sets as `tls`.
-pub fn analyse_flows(
-    flows: &Flows,
+pub fn analyse_pcap(
+    capture: &CaptureEvidence,
     th: &PcapThresholds,
     chains: &[(usize, TlsEvidence)],
-) -> PcapAnalysis {
+) -> Diagnosis {
     let mut g = Gather::default();
-    for c in &flows.connections {
+    for c in &capture.connections {
         stalls(c, th, &mut g);
         ends(c, th, &mut g);
         loss(c, th, &mut g);
@@ -359,11 +346,11 @@ pub fn analyse_flows(
                 f
             })
             .collect();
-    findings.extend(clients_per_name(flows));
+    findings.extend(clients_per_name(capture));
     // Visible chains go through the same detectors as `check`'s TLS path, once per server.
     let mut seen = std::collections::BTreeSet::new();
     for (index, ev) in chains {
-        let Some(c) = flows.connections.iter().find(|c| c.index == *index) else {
+        let Some(c) = capture.connections.iter().find(|c| c.index == *index) else {
             continue;
         };
         if !seen.insert(c.server) {
@@ -383,94 +370,54 @@ pub fn analyse_flows(
         .flatten()
         {
             f.evidence.push(Evidence::Tls {
-                message: format!("certificates seen on {}", connection_label(c)),
+                message: format!("certificates seen on {}", c.label()),
             });
             findings.push(f);
         }
     }
-    findings.sort_by_key(|f| (std::cmp::Reverse(f.severity), f.code.rank()));
-    let verdict = pcap_verdict(flows, &findings);
-    PcapAnalysis { findings, verdict }
-}
-
-fn pcap_verdict(flows: &Flows, findings: &[Finding]) -> Verdict {
-    let tls = flows.connections.iter().filter(|c| c.tls.is_some()).count();
+    let tls = capture
+        .connections
+        .iter()
+        .filter(|c| c.tls.is_some())
+        .count();
     let sampling = format!(
         "{} TCP connection(s), {} with TLS, {} packet(s)",
-        flows.connections.len(),
+        capture.connections.len(),
         tls,
-        flows.stats.packets
+        capture.packets
     );
-    let serious = || findings.iter().filter(|f| f.severity >= Severity::Warning);
-    let Some(root) = serious().min_by_key(|f| f.code.rank()) else {
-        let summary = if flows.connections.is_empty() {
-            "No TCP connection in this capture (check the filter and the interface)."
-        } else {
-            "Nothing in this capture points at a problem: no stall, drop, cut or refused handshake."
-        };
-        return Verdict {
-            status: VerdictStatus::Clean,
-            root_cause: None,
-            target: None,
-            summary: summary.into(),
-            sampling,
-        };
+    let clean = if capture.connections.is_empty() {
+        "No TCP connection in this capture (check the filter and the interface)."
+    } else {
+        "Nothing in this capture points at a problem: no stall, drop, cut or refused handshake."
     };
-    let entry = root.code.entry();
-    let status = match entry.verdict {
-        VerdictStatus::Degraded
-            if serious().any(|f| f.code.entry().verdict == VerdictStatus::Failing) =>
-        {
-            VerdictStatus::Failing
-        }
-        v => v,
-    };
-    Verdict {
-        status,
-        root_cause: Some(root.code),
-        target: root.target.clone(),
-        summary: format!("{}: {}", root.title, root.summary),
-        sampling,
-    }
+    diagnose(findings, &Scope::plain(Source::Pcap, clean, sampling))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use interloper_flows::{DirectionStats, End, Exchange, Payload};
+    use crate::VerdictStatus;
+    use crate::capture::{End, Exchange, Loss};
 
     fn conn(index: usize, server_port: u16) -> Connection {
         Connection {
             index,
             client: "127.0.0.1:40000".parse().expect("addr"),
             server: format!("127.0.0.1:{server_port}").parse().expect("addr"),
-            start_us: 0,
-            duration_ms: 10.0,
-            syn_seen: true,
-            syn_synack_ms: Some(0.1),
-            synack_ack_ms: Some(0.1),
-            payload: Payload::Http,
             tls: None,
             exchanges: Vec::new(),
-            exchanges_total: 0,
-            unsolicited_bytes: 0,
             end: None,
-            client_stats: DirectionStats::default(),
-            server_stats: DirectionStats::default(),
-            notes: Vec::new(),
+            client_loss: Loss::default(),
+            server_loss: Loss::default(),
         }
     }
 
     fn exchange(wait_ms: f64) -> Exchange {
         Exchange {
-            request_at_ms: 1.0,
-            request_bytes: 100,
             wait_ms: Some(wait_ms),
-            response_ms: Some(1.0),
-            response_bytes: 1000,
             gaps: Vec::new(),
             request_line: Some("GET /static/a.css HTTP/1.1".into()),
-            status: Some(200),
             content_length: Some(900),
             body_bytes: Some(900),
         }
@@ -486,19 +433,17 @@ mod tests {
         reset.end = Some(End {
             kind: EndKind::Rst,
             by: Side::Server,
-            at_ms: 5.0,
-            reset_by: vec![Side::Server],
             awaiting_response: true,
             waited_ms: Some(5.0),
             during_response: false,
             close_notify: None,
             mid_record: false,
         });
-        let flows = Flows {
+        let capture = CaptureEvidence {
             connections: vec![slow, fast, reset],
-            ..Flows::default()
+            packets: 0,
         };
-        let a = analyse_flows(&flows, &PcapThresholds::default(), &[]);
+        let a = analyse_pcap(&capture, &PcapThresholds::default(), &[]);
         let got: Vec<(Code, Option<&str>)> = a
             .findings
             .iter()
@@ -525,19 +470,17 @@ mod tests {
         c.end = Some(End {
             kind: EndKind::Fin,
             by: Side::Server,
-            at_ms: 5.0,
-            reset_by: Vec::new(),
             awaiting_response: false,
             waited_ms: None,
             during_response: true,
             close_notify: None,
             mid_record: false,
         });
-        let flows = Flows {
+        let capture = CaptureEvidence {
             connections: vec![c],
-            ..Flows::default()
+            packets: 0,
         };
-        let a = analyse_flows(&flows, &PcapThresholds::default(), &[]);
+        let a = analyse_pcap(&capture, &PcapThresholds::default(), &[]);
         let codes: Vec<Code> = a.findings.iter().map(|f| f.code).collect();
         assert_eq!(codes, vec![Code::IL203]);
     }

@@ -36,3 +36,12 @@ impl Default for ThresholdConfig {
         }
     }
 }
+
+impl ThresholdConfig {
+    /// The stall rule, once: a value is a stall above `stall_factor ×` its baseline (median)
+    /// plus `stall_margin_ms`, and never below `stall_floor_ms`. Request phases, a HAR's queueing
+    /// and the report's flags all use it.
+    pub fn stall_threshold(&self, median: f64) -> f64 {
+        (median * self.stall_factor + self.stall_margin_ms).max(self.stall_floor_ms)
+    }
+}

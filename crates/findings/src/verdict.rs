@@ -1,53 +1,56 @@
-//! The verdict of a check: the finding that best explains the rest (lowest catalogue rank),
-//! its status, and one sentence a web developer understands.
+//! What a check (or a HAR) says in its verdict: how much was sampled, and the sentence that
+//! names the root cause — HTTPS inspection by a product, with the symptoms it explains; likely
+//! inspection and how to prove it; or the catalogue title placed at or on the path to the
+//! target. Which finding is the root cause, and the status, are the one rule of
+//! [`crate::diagnosis`].
 
 use crate::catalogue::Place;
+use crate::diagnosis::{Diagnosis, Scope, Source, diagnose};
 use crate::input::TargetEvidence;
 use crate::stats::detection_bound;
-use crate::{Finding, Severity, TargetSummary, Verdict, VerdictStatus};
+use crate::{Finding, Severity, TargetSummary};
 
-/// Decide the verdict of a check from its findings (any order) and target summaries.
-pub(crate) fn verdict(
+/// Orders the findings of a check (or a HAR, `source`) and decides its verdict.
+pub(crate) fn diagnose_targets(
+    source: Source,
     targets: &[TargetEvidence],
-    findings: &[Finding],
+    findings: Vec<Finding>,
     s: &[TargetSummary],
-) -> Verdict {
-    let sampling = sampling(targets.len(), s);
-    let Some(root) = root_cause(findings) else {
-        let summary = if findings.is_empty() {
-            "No problems found: every asset loaded completely, quickly and with the right content."
-        } else {
-            "No problems that affect users; see the notes below."
-        };
-        return Verdict {
-            status: VerdictStatus::Clean,
-            root_cause: None,
-            target: None,
-            summary: summary.to_string(),
-            sampling,
-        };
+) -> Diagnosis {
+    let clean = if findings.is_empty() {
+        "No problems found: every asset loaded completely, quickly and with the right content."
+    } else {
+        "No problems that affect users; see the notes below."
     };
-    let entry = root.code.entry();
-    let target = root.target.clone();
+    let says = |root: &Finding, all: &[Finding]| root_sentence(targets, all, root);
+    let scope = Scope {
+        source,
+        failed_targets: s
+            .iter()
+            .filter(|x| x.failed > 0)
+            .map(|x| x.label.as_str())
+            .collect(),
+        clean: clean.to_string(),
+        sampling: sampling(targets.len(), s),
+        says: &says,
+    };
+    diagnose(findings, &scope)
+}
+
+/// The sentence naming the root cause.
+fn root_sentence(targets: &[TargetEvidence], findings: &[Finding], root: &Finding) -> String {
     let on = place_words(root);
-    let summary = if root.code == crate::Code::IL109 {
+    if root.code == crate::Code::IL109 {
         likely_inspection_summary(root, &on)
-    } else if entry.is_interception() {
+    } else if root.code.entry().is_interception() {
         let product = targets
             .iter()
-            .find(|t| Some(t.label.as_str()) == target.as_deref())
+            .find(|t| Some(&t.label) == root.target.as_ref())
             .and_then(|t| t.tls.as_ref())
             .and_then(|t| t.product.as_deref());
         interception_summary(root, product, &on, &symptoms(findings, root))
     } else {
         format!("{}{on}: {}", root.title, root.summary)
-    };
-    Verdict {
-        status: status(root, s),
-        root_cause: Some(root.code),
-        target,
-        summary,
-        sampling,
     }
 }
 
@@ -72,34 +75,6 @@ fn sampling(targets: usize, s: &[TargetSummary]) -> String {
         )
     } else {
         format!("{requests} requests to {assets} assets on {targets} target(s){shapes}")
-    }
-}
-
-/// The warning-or-worse finding of the lowest rank (the worse severity among equals, then
-/// the first).
-fn root_cause(findings: &[Finding]) -> Option<&Finding> {
-    findings
-        .iter()
-        .filter(|f| f.severity >= Severity::Warning)
-        .min_by_key(|f| (f.code.rank(), std::cmp::Reverse(f.severity)))
-}
-
-/// The catalogue's verdict for the root cause; slow becomes failing once requests to the
-/// same target fail outright.
-fn status(root: &Finding, s: &[TargetSummary]) -> VerdictStatus {
-    match root.code.entry().verdict {
-        VerdictStatus::Degraded => {
-            let failed = s
-                .iter()
-                .filter(|x| Some(&x.label) == root.target.as_ref())
-                .any(|x| x.failed > 0);
-            if failed {
-                VerdictStatus::Failing
-            } else {
-                VerdictStatus::Degraded
-            }
-        }
-        other => other,
     }
 }
 
@@ -170,7 +145,12 @@ mod tests {
     use crate::Code;
     use crate::detect::finding;
     use crate::testing::LABEL;
+    use crate::{Verdict, VerdictStatus};
     use interloper_model::PhaseStats;
+
+    fn verdict(targets: &[TargetEvidence], findings: &[Finding], s: &[TargetSummary]) -> Verdict {
+        diagnose_targets(Source::Check, targets, findings.to_vec(), s).verdict
+    }
 
     fn summary(requests: u64, failed: u64, stalled: u64) -> TargetSummary {
         TargetSummary {
@@ -297,7 +277,7 @@ mod tests {
             v.summary,
             format!(
                 "HTTPS inspection by FortiGate on the path to {LABEL} (proven by the witness), \
-                 with stalls, truncated files: ask your network team to bypass inspection for \
+                 with truncated files, stalls: ask your network team to bypass inspection for \
                  this server."
             )
         );

@@ -53,7 +53,7 @@ fn target(label: &str, assets: Vec<AssetEvidence>) -> TargetEvidence {
 }
 
 fn codes(a: &Analysis) -> Vec<Code> {
-    a.findings.iter().map(|f| f.code).collect()
+    a.diagnosis.findings.iter().map(|f| f.code).collect()
 }
 
 #[test]
@@ -66,17 +66,17 @@ fn clean_evidence_gives_no_findings_and_says_how_much_was_sampled() {
         ],
     );
     let a = analyse(&[t], &ThresholdConfig::default());
-    assert!(a.findings.is_empty(), "{:?}", codes(&a));
-    assert_eq!(a.verdict.status, VerdictStatus::Clean);
+    assert!(a.diagnosis.findings.is_empty(), "{:?}", codes(&a));
+    assert_eq!(a.diagnosis.verdict.status, VerdictStatus::Clean);
     assert!(
-        a.verdict.sampling.contains("80 requests"),
+        a.diagnosis.verdict.sampling.contains("80 requests"),
         "{}",
-        a.verdict.sampling
+        a.diagnosis.verdict.sampling
     );
     assert!(
-        a.verdict.sampling.contains("3.7%"),
+        a.diagnosis.verdict.sampling.contains("3.7%"),
         "{}",
-        a.verdict.sampling
+        a.diagnosis.verdict.sampling
     );
 }
 
@@ -93,7 +93,7 @@ fn two_second_header_stalls_are_il201_in_the_ttfb_phase() {
     );
     let a = analyse(&[t], &ThresholdConfig::default());
     assert_eq!(codes(&a), vec![Code::IL201]);
-    let f = &a.findings[0];
+    let f = &a.diagnosis.findings[0];
     assert!(f.summary.contains("6 of 60"), "{}", f.summary);
     assert!(
         f.summary.contains("waiting for response headers"),
@@ -101,8 +101,8 @@ fn two_second_header_stalls_are_il201_in_the_ttfb_phase() {
         f.summary
     );
     assert_eq!(f.confidence, Confidence::High);
-    assert_eq!(a.verdict.status, VerdictStatus::Degraded);
-    assert_eq!(a.verdict.root_cause, Some(Code::IL201));
+    assert_eq!(a.diagnosis.verdict.status, VerdictStatus::Degraded);
+    assert_eq!(a.diagnosis.verdict.root_cause, Some(Code::IL201));
 }
 
 #[test]
@@ -146,7 +146,12 @@ fn resets_timeouts_and_truncation_are_separated() {
         c.contains(&Code::IL202) && c.contains(&Code::IL203),
         "{c:?}"
     );
-    let il202 = a.findings.iter().find(|f| f.code == Code::IL202).unwrap();
+    let il202 = a
+        .diagnosis
+        .findings
+        .iter()
+        .find(|f| f.code == Code::IL202)
+        .unwrap();
     assert!(il202.summary.contains("2 of 20"), "{}", il202.summary);
 }
 
@@ -190,7 +195,7 @@ fn stalls_only_on_large_bodies_are_il207() {
     );
     let c = codes(&a);
     assert!(c.contains(&Code::IL207), "{c:?}");
-    assert_eq!(a.verdict.root_cause, Some(Code::IL207));
+    assert_eq!(a.diagnosis.verdict.root_cause, Some(Code::IL207));
 }
 
 #[test]
@@ -213,6 +218,7 @@ fn one_bad_address_is_il206() {
     );
     let a = analyse(&[t], &ThresholdConfig::default());
     let f = a
+        .diagnosis
         .findings
         .iter()
         .find(|f| f.code == Code::IL206)
@@ -222,7 +228,7 @@ fn one_bad_address_is_il206() {
     // failed requests make the verdict failing rather than degraded.
     assert!(!codes(&a).contains(&Code::IL202), "{:?}", codes(&a));
     assert!(f.summary.contains("failed"), "{}", f.summary);
-    assert_eq!(a.verdict.status, VerdictStatus::Failing);
+    assert_eq!(a.diagnosis.verdict.status, VerdictStatus::Failing);
 }
 
 #[test]
@@ -285,20 +291,21 @@ fn known_product_names_inspection_first_with_its_symptoms() {
         ],
     });
     let a = analyse(&[t], &ThresholdConfig::default());
-    assert_eq!(a.findings[0].code, Code::IL103);
+    assert_eq!(a.diagnosis.findings[0].code, Code::IL103);
     assert!(codes(&a).contains(&Code::IL102) && codes(&a).contains(&Code::IL201));
-    assert_eq!(a.verdict.status, VerdictStatus::Intercepted);
+    assert_eq!(a.diagnosis.verdict.status, VerdictStatus::Intercepted);
     assert!(
-        a.verdict
+        a.diagnosis
+            .verdict
             .summary
             .starts_with("HTTPS inspection by FortiGate"),
         "{}",
-        a.verdict.summary
+        a.diagnosis.verdict.summary
     );
     assert!(
-        a.verdict.summary.contains("stalls"),
+        a.diagnosis.verdict.summary.contains("stalls"),
         "{}",
-        a.verdict.summary
+        a.diagnosis.verdict.summary
     );
 }
 
@@ -321,8 +328,8 @@ fn a_private_ca_alone_is_never_called_interception() {
     });
     let a = analyse(&[t], &ThresholdConfig::default());
     assert_eq!(codes(&a), vec![Code::IL102]);
-    assert_eq!(a.findings[0].severity, Severity::Info);
-    assert_eq!(a.verdict.status, VerdictStatus::Clean);
+    assert_eq!(a.diagnosis.findings[0].severity, Severity::Info);
+    assert_eq!(a.diagnosis.verdict.status, VerdictStatus::Clean);
 }
 
 #[test]
@@ -343,9 +350,14 @@ fn witness_mismatch_is_proof() {
         samples: vec![],
     });
     let a = analyse(&[t], &ThresholdConfig::default());
-    assert_eq!(a.findings[0].code, Code::IL101);
-    assert_eq!(a.findings[0].confidence, Confidence::High);
-    assert!(a.verdict.summary.contains("proven by the witness"));
+    assert_eq!(a.diagnosis.findings[0].code, Code::IL101);
+    assert_eq!(a.diagnosis.findings[0].confidence, Confidence::High);
+    assert!(
+        a.diagnosis
+            .verdict
+            .summary
+            .contains("proven by the witness")
+    );
 }
 
 #[test]
@@ -395,14 +407,19 @@ fn the_outlier_among_four_instances_is_named() {
     }
     let a = analyse(&ts, &ThresholdConfig::default());
     let il401 = a
+        .diagnosis
         .findings
         .iter()
         .find(|f| f.code == Code::IL401)
         .expect("IL401");
     assert_eq!(il401.target.as_deref(), Some("https://app4/"));
-    assert_eq!(a.verdict.target.as_deref(), Some("https://app4/"));
-    assert_eq!(a.verdict.status, VerdictStatus::Intercepted);
-    assert!(a.verdict.summary.contains("app4"), "{}", a.verdict.summary);
+    assert_eq!(a.diagnosis.verdict.target.as_deref(), Some("https://app4/"));
+    assert_eq!(a.diagnosis.verdict.status, VerdictStatus::Intercepted);
+    assert!(
+        a.diagnosis.verdict.summary.contains("app4"),
+        "{}",
+        a.diagnosis.verdict.summary
+    );
     assert!(!codes(&a).contains(&Code::IL304));
 }
 
@@ -455,8 +472,12 @@ fn asset_checks_map_to_codes() {
     ];
     let a = analyse(&[t], &ThresholdConfig::default());
     assert_eq!(codes(&a), vec![Code::IL204, Code::IL303, Code::IL305]);
-    assert!(a.findings[0].summary.contains("base.0123456789ab.css"));
-    assert_eq!(a.verdict.status, VerdictStatus::Failing);
+    assert!(
+        a.diagnosis.findings[0]
+            .summary
+            .contains("base.0123456789ab.css")
+    );
+    assert_eq!(a.diagnosis.verdict.status, VerdictStatus::Failing);
 }
 
 #[test]
@@ -510,7 +531,7 @@ fn a_404_seen_twice_is_one_finding() {
     }];
     let a = analyse(&[t], &ThresholdConfig::default());
     assert_eq!(codes(&a), vec![Code::IL301]);
-    assert_eq!(a.findings[0].assets.len(), 1);
+    assert_eq!(a.diagnosis.findings[0].assets.len(), 1);
 }
 
 #[test]
@@ -541,6 +562,7 @@ fn stalls_that_also_hit_the_witness_are_placed_on_the_path() {
     });
     let a = analyse(&[t], &ThresholdConfig::default());
     let f = a
+        .diagnosis
         .findings
         .iter()
         .find(|f| f.code == Code::IL201)
@@ -576,7 +598,7 @@ fn large_only_stalls_are_one_finding_not_two() {
         &ThresholdConfig::default(),
     );
     assert_eq!(codes(&a), vec![Code::IL207]);
-    assert_eq!(a.findings[0].severity, Severity::Error);
+    assert_eq!(a.diagnosis.findings[0].severity, Severity::Error);
 }
 
 #[test]
@@ -598,7 +620,7 @@ fn a_trickled_large_body_is_il205_not_il207() {
         &ThresholdConfig::default(),
     );
     assert_eq!(codes(&a), vec![Code::IL205]);
-    assert_eq!(a.verdict.root_cause, Some(Code::IL205));
+    assert_eq!(a.diagnosis.verdict.root_cause, Some(Code::IL205));
 }
 
 #[test]
@@ -637,9 +659,9 @@ fn stalls_on_one_protocol_only_are_il208_and_lead() {
         })],
     );
     let a = analyse(&[t], &ThresholdConfig::default());
-    assert_eq!(codes(&a), vec![Code::IL208], "{:#?}", a.findings);
-    assert_eq!(a.findings[0].severity, Severity::Error);
-    assert!(a.findings[0].summary.contains("HTTP/2"));
+    assert_eq!(codes(&a), vec![Code::IL208], "{:#?}", a.diagnosis.findings);
+    assert_eq!(a.diagnosis.findings[0].severity, Severity::Error);
+    assert!(a.diagnosis.findings[0].summary.contains("HTTP/2"));
 }
 
 #[test]
@@ -657,5 +679,5 @@ fn a_few_stalls_spread_evenly_single_out_no_group() {
         })],
     );
     let a = analyse(&[t], &ThresholdConfig::default());
-    assert_eq!(codes(&a), vec![Code::IL201], "{:#?}", a.findings);
+    assert_eq!(codes(&a), vec![Code::IL201], "{:#?}", a.diagnosis.findings);
 }

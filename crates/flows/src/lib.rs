@@ -24,6 +24,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod evidence;
 mod hellos;
 mod http;
 mod link;
@@ -35,6 +36,7 @@ use std::net::SocketAddr;
 
 use serde::{Deserialize, Serialize};
 
+pub use evidence::capture_evidence;
 pub use hellos::{FoundHello, HelloScanner};
 pub use read::{PacketSink, read_capture, read_into};
 pub use table::Analyzer;

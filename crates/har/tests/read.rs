@@ -257,15 +257,15 @@ fn a_large_har_is_read_in_bounded_memory() {
 /// failure, the long-queued one a browser sign.
 #[test]
 fn a_har_becomes_evidence_and_findings() {
-    use interloper_findings::{Code, ThresholdConfig, analyse_browser};
+    use interloper_findings::{Code, ThresholdConfig, analyse_har};
     let har = fixture("chrome-devtools.har");
     let ev = interloper_har::evidence(&har, "user.har");
     assert_eq!(ev.target.assets.len(), 3);
     assert_eq!(ev.cached, vec![(CacheSource::Memory, 1)]);
     assert_eq!(ev.browser.unanswered.len(), 1);
     assert_eq!(ev.browser.queued.len(), 3);
-    let a = analyse_browser(&[ev.target], &[ev.browser], &ThresholdConfig::default());
-    let codes: Vec<Code> = a.findings.iter().map(|f| f.code).collect();
+    let a = analyse_har(&[ev.target], &[ev.browser], &ThresholdConfig::default());
+    let codes: Vec<Code> = a.diagnosis.findings.iter().map(|f| f.code).collect();
     assert!(codes.contains(&Code::IL202), "{codes:?}");
     assert!(codes.contains(&Code::IL210), "{codes:?}");
     assert!(codes.contains(&Code::IL211), "{codes:?}");

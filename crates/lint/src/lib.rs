@@ -21,7 +21,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
-use interloper_findings::{LintAnalysis, analyse_lint};
+use interloper_findings::{Diagnosis, analyse_lint};
 use interloper_nginxconf::{Config, Source};
 
 pub use django::{DjangoSettings, DjangoSource};
@@ -81,7 +81,7 @@ pub struct LintPlan {
 #[derive(Debug, Clone)]
 pub struct LintOutcome {
     /// Findings, most important first, and the verdict.
-    pub analysis: LintAnalysis,
+    pub analysis: Diagnosis,
     /// What was read, as (what, value) lines for the report.
     pub inputs: Vec<(String, String)>,
     /// Django's settings, when read.

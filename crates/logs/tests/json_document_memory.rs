@@ -177,7 +177,7 @@ fn a_64_mib_export_is_read_in_bounded_memory_and_says_what_its_lines_say() {
     );
     let (a, b) = (analyse_logs(&from_document), analyse_logs(&from_lines));
     assert_eq!(a.verdict, b.verdict);
-    let said = |x: &interloper_findings::LogAnalysis| {
+    let said = |x: &interloper_findings::Diagnosis| {
         x.findings
             .iter()
             .map(|f| (f.code, f.severity, f.summary.clone(), f.target.clone()))

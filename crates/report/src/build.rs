@@ -9,15 +9,19 @@ use crate::{
     MAX_FLAGGED_PER_ASSET, PhaseTable, ReportMeta, RequestRow, TargetReport,
 };
 use interloper_findings::{
-    AssetEvidence, Evidence, Finding, TargetEvidence, TargetSummary, ThresholdConfig,
+    AssetEvidence, Evidence, Finding, RequestOutcome, TargetEvidence, TargetOutcomes,
+    TargetSummary, classify,
 };
 use interloper_model::units::{self, phase_stats};
 use interloper_model::{PhaseStats, Phases, RequestRecord};
 use std::collections::{BTreeMap, HashSet};
 
+/// Each target's report. `summaries` and `outcomes` are the analysis' (matched by position,
+/// then by label): a request is stalled in the report exactly when the findings classed it so.
 pub(crate) fn targets(
     evidence: Vec<TargetEvidence>,
     mut summaries: Vec<TargetSummary>,
+    mut outcomes: Vec<TargetOutcomes>,
     findings: &[Finding],
     meta: &ReportMeta,
 ) -> Vec<TargetReport> {
@@ -36,14 +40,27 @@ pub(crate) fn targets(
             .iter()
             .zip(&evidence)
             .all(|(s, t)| s.label == t.label);
+    let outcomes_by_position = outcomes.len() == evidence.len()
+        && outcomes
+            .iter()
+            .zip(&evidence)
+            .all(|(o, t)| o.label == t.label);
     let mut out = Vec::with_capacity(evidence.len());
     for (i, t) in evidence.into_iter().enumerate() {
-        let stall = StallRule::new(&t, &meta.thresholds);
+        // Evidence the analysis did not see is classified by the same rule.
+        let outcome = if outcomes_by_position {
+            std::mem::take(&mut outcomes[i])
+        } else if let Some(j) = outcomes.iter().position(|o| o.label == t.label) {
+            outcomes.remove(j)
+        } else {
+            classify(&t, &meta.thresholds)
+        };
         let mut assets = Vec::with_capacity(t.assets.len());
         let mut pooled: BTreeMap<AssetKind, (usize, Counts, Vec<&RequestRecord>)> = BTreeMap::new();
-        for a in &t.assets {
-            let kind = classify(a);
-            let report = asset(a, kind, &stall, &named, meta.requests_per_asset);
+        for (n, a) in t.assets.iter().enumerate() {
+            let kind = asset_kind(a);
+            let of_asset = outcome.assets.get(n).map_or(&[][..], Vec::as_slice);
+            let report = asset(a, kind, of_asset, &named, meta.requests_per_asset);
             let g = pooled.entry(kind).or_default();
             g.0 += 1;
             add_counts(&mut g.1, &report.counts);
@@ -99,11 +116,6 @@ fn finite_stats(s: &mut PhaseStats) {
     }
 }
 
-/// The nearest-rank median of the finite values, 0 when there are none (a baseline).
-fn median(values: impl IntoIterator<Item = f64>) -> f64 {
-    units::median(values).unwrap_or(0.0)
-}
-
 /// Used only when the analysis has no summary for a target (it was made from other evidence).
 fn fallback_summary(t: &TargetEvidence, assets: &[AssetReport]) -> TargetSummary {
     let all: Vec<&RequestRecord> = t.assets.iter().flat_map(|a| a.records.iter()).collect();
@@ -139,64 +151,19 @@ fn add_counts(into: &mut Counts, c: &Counts) {
     }
 }
 
-/// The analysis' stall rule: a phase is stalled when it exceeds both a floor and a multiple of
-/// its baseline (connection phases and TTFB per target, the body per asset).
-struct StallRule {
-    cfg: ThresholdConfig,
-    medians: [f64; 5],
-}
-
-impl StallRule {
-    fn new(t: &TargetEvidence, cfg: &ThresholdConfig) -> StallRule {
-        let ok: Vec<&RequestRecord> = t
-            .assets
-            .iter()
-            .flat_map(|a| a.records.iter())
-            .filter(|r| r.error.is_none())
-            .collect();
-        let median_of =
-            |f: fn(&Phases) -> Option<f64>| median(ok.iter().filter_map(|r| f(&r.phases)));
-        StallRule {
-            cfg: cfg.clone(),
-            medians: [
-                median_of(|p| p.dns_ms),
-                median_of(|p| p.connect_ms),
-                median_of(|p| p.tls_ms),
-                median_of(|p| p.write_ms),
-                median_of(|p| p.ttfb_ms),
-            ],
-        }
-    }
-
-    fn threshold(&self, median: f64) -> f64 {
-        (median * self.cfg.stall_factor + self.cfg.stall_margin_ms).max(self.cfg.stall_floor_ms)
-    }
-
-    fn stalled(&self, r: &RequestRecord, body_median: f64) -> bool {
-        if r.error.is_some() {
-            return false;
-        }
-        let p = &r.phases;
-        let phases = [p.dns_ms, p.connect_ms, p.tls_ms, p.write_ms, p.ttfb_ms];
-        let over =
-            |v: Option<f64>, m: f64| v.is_some_and(|v| v.is_finite() && v > self.threshold(m));
-        phases.iter().zip(self.medians).any(|(v, m)| over(*v, m)) || over(p.body_ms, body_median)
-    }
-}
-
+/// One asset's report; `outcomes` are its records' outcomes, in order.
 fn asset(
     a: &AssetEvidence,
     kind: AssetKind,
-    stall: &StallRule,
+    outcomes: &[RequestOutcome],
     named: &HashSet<(&str, u64)>,
     keep: usize,
 ) -> AssetReport {
     let ok: Vec<&RequestRecord> = a.records.iter().filter(|r| r.error.is_none()).collect();
-    let body_median = median(ok.iter().filter_map(|r| r.phases.body_ms));
     let mut counts = Counts::default();
     let mut rows: Vec<(bool, RequestRow)> = Vec::with_capacity(a.records.len());
-    for r in &a.records {
-        let stalled = stall.stalled(r, body_median);
+    for (i, r) in a.records.iter().enumerate() {
+        let stalled = outcomes.get(i).is_some_and(|o| o.counts_as_stalled());
         counts.requests += 1;
         if let Some(e) = &r.error {
             counts.failed += 1;
@@ -330,7 +297,7 @@ fn histogram(records: &[&RequestRecord]) -> Vec<Bucket> {
 }
 
 /// Asset type from the URL's extension, else from the first Content-Type seen.
-pub(crate) fn classify(a: &AssetEvidence) -> AssetKind {
+pub(crate) fn asset_kind(a: &AssetEvidence) -> AssetKind {
     let path = a.url.split(['?', '#']).next().unwrap_or("");
     let last = path.rsplit('/').next().unwrap_or("");
     let ext = last
@@ -375,6 +342,80 @@ pub(crate) fn classify(a: &AssetEvidence) -> AssetKind {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{Report, ReportMeta};
+    use interloper_findings::{ThresholdConfig, analyse};
+    use interloper_model::{BodySample, Phases};
+
+    /// A quick, complete request of `size` bytes (a few ms per phase).
+    fn record(seq: u64, url: &str, size: u64) -> RequestRecord {
+        RequestRecord {
+            status: Some(200),
+            content_length: Some(size),
+            bytes_received: size,
+            phases: Phases {
+                dns_ms: Some(0.2),
+                connect_ms: Some(0.3),
+                tls_ms: Some(2.0),
+                write_ms: Some(0.05),
+                ttfb_ms: Some(3.0),
+                first_byte_ms: Some(0.1),
+                body_ms: Some(1.0),
+                total_ms: Some(6.6),
+            },
+            ..RequestRecord::new(seq, url.to_string(), seq as f64 * 10.0)
+        }
+    }
+
+    #[test]
+    fn the_reports_stalled_counts_are_the_findings() {
+        let url = "https://a.test/s/app.js";
+        let mut records: Vec<RequestRecord> = (0..20).map(|i| record(i, url, 40_000)).collect();
+        // A stalled header wait: stalled for both.
+        records[3].phases.ttfb_ms = Some(3000.0);
+        // A slow request write: not a phase the findings look for stalls in.
+        records[5].phases.write_ms = Some(5000.0);
+        // A slow body cut short: truncated, not stalled.
+        records[7].bytes_received = 100;
+        records[7].phases.body_ms = Some(4000.0);
+        // A body trickling in for 4 s: a trickle, counted as stalled.
+        records[9].phases.body_ms = Some(4000.0);
+        records[9].body_curve = (1..=8)
+            .map(|k| BodySample {
+                at_ms: 500.0 * k as f64,
+                bytes: 5000 * k,
+            })
+            .collect();
+        let evidence = vec![TargetEvidence {
+            label: "https://a.test/".into(),
+            assets: vec![AssetEvidence {
+                url: url.into(),
+                records,
+                checks: vec![],
+            }],
+            ..Default::default()
+        }];
+        let analysis = analyse(&evidence, &ThresholdConfig::default());
+        let from_findings = analysis.targets[0].stalled;
+        let classed: Vec<u64> = analysis.outcomes[0].assets[0]
+            .iter()
+            .zip(&evidence[0].assets[0].records)
+            .filter(|(o, _)| o.counts_as_stalled())
+            .map(|(_, r)| r.seq)
+            .collect();
+        assert_eq!(classed, vec![3, 9]);
+        let report = Report::new(analysis, evidence, ReportMeta::new("0", "t", vec![]));
+        let t = &report.targets[0];
+        let counted: u64 = t.assets.iter().map(|a| a.counts.stalled).sum();
+        let grouped: u64 = t.groups.iter().map(|g| g.counts.stalled).sum();
+        assert_eq!((counted, grouped, t.summary.stalled), (2, 2, from_findings));
+        let flagged: Vec<u64> = t.assets[0]
+            .requests
+            .iter()
+            .filter(|r| r.stalled)
+            .map(|r| r.seq)
+            .collect();
+        assert_eq!(flagged, classed);
+    }
 
     #[test]
     fn spaced_takes_exactly_keep_evenly() {
@@ -391,9 +432,12 @@ mod tests {
             url: url.to_string(),
             ..Default::default()
         };
-        assert_eq!(classify(&a("https://a/s/app.4f2a.CSS?v=1")), AssetKind::Css);
-        assert_eq!(classify(&a("https://a/s/x.woff2#f")), AssetKind::Font);
-        assert_eq!(classify(&a("https://a/")), AssetKind::Html);
-        assert_eq!(classify(&a("https://a/s/blob")), AssetKind::Other);
+        assert_eq!(
+            asset_kind(&a("https://a/s/app.4f2a.CSS?v=1")),
+            AssetKind::Css
+        );
+        assert_eq!(asset_kind(&a("https://a/s/x.woff2#f")), AssetKind::Font);
+        assert_eq!(asset_kind(&a("https://a/")), AssetKind::Html);
+        assert_eq!(asset_kind(&a("https://a/s/blob")), AssetKind::Other);
     }
 }

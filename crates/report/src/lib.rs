@@ -56,8 +56,8 @@ pub use visits::{
 };
 
 use interloper_findings::{
-    Analysis, AssetCheck, Finding, TargetEvidence, TargetSummary, ThresholdConfig, TlsEvidence,
-    Verdict, WitnessEvidence,
+    Analysis, AssetCheck, Diagnosis, Finding, TargetEvidence, TargetSummary, ThresholdConfig,
+    TlsEvidence, Verdict, WitnessEvidence,
 };
 use interloper_model::{ErrorKind, HttpVersion, PhaseStats, Phases, RequestError};
 use serde::{Deserialize, Serialize};
@@ -411,11 +411,11 @@ impl Report {
     /// matched by position, then by label, and recomputed roughly when missing.
     pub fn new(analysis: Analysis, targets: Vec<TargetEvidence>, meta: ReportMeta) -> Report {
         let Analysis {
-            findings,
-            verdict,
+            diagnosis: Diagnosis { findings, verdict },
             targets: summaries,
+            outcomes,
         } = analysis;
-        let targets = build::targets(targets, summaries, &findings, &meta);
+        let targets = build::targets(targets, summaries, outcomes, &findings, &meta);
         Report {
             header: Header::new(interloper_model::schema::REPORT, &meta),
             verdict,

@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use interloper_findings::{Finding, LintAnalysis, Verdict};
+use interloper_findings::{Diagnosis, Finding, Verdict};
 use interloper_model::schema;
 use serde::{Deserialize, Serialize};
 
@@ -40,7 +40,7 @@ pub struct LintReport {
 impl LintReport {
     /// Join the analysis and what was read.
     pub fn new(
-        analysis: LintAnalysis,
+        analysis: Diagnosis,
         inputs: Vec<LintInput>,
         django: Option<serde_json::Value>,
         meta: ReportMeta,

@@ -3,9 +3,7 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use interloper_findings::{
-    Finding, LogAnalysis, LogEvidence, LogGroup, LogSign, LogSource, Verdict,
-};
+use interloper_findings::{Diagnosis, Finding, LogEvidence, LogGroup, LogSign, LogSource, Verdict};
 use interloper_model::schema;
 use serde::{Deserialize, Serialize};
 
@@ -40,7 +38,7 @@ pub struct LogReport {
 
 impl LogReport {
     /// Join the analysis and the evidence it was made from.
-    pub fn new(analysis: LogAnalysis, evidence: LogEvidence, meta: ReportMeta) -> LogReport {
+    pub fn new(analysis: Diagnosis, evidence: LogEvidence, meta: ReportMeta) -> LogReport {
         LogReport {
             header: Header::new(schema::LOGS, &meta),
             verdict: analysis.verdict,

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use interloper_findings::{Finding, PcapAnalysis, Verdict};
+use interloper_findings::{Diagnosis, Finding, Verdict};
 use interloper_flows::{Connection, EndKind, Flows, Side, Stats};
 use interloper_model::schema;
 use interloper_model::units::fmt_duration_ms;
@@ -92,7 +92,7 @@ pub struct PcapReport {
 impl PcapReport {
     /// Joins the analysis and the flows it was made from.
     pub fn new(
-        analysis: PcapAnalysis,
+        analysis: Diagnosis,
         flows: Flows,
         sources: Vec<PcapSource>,
         filtered_out: usize,

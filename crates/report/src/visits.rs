@@ -72,8 +72,8 @@ impl VisitsReport {
         };
         VisitsReport {
             header: Header::new(schema::VISITS, &meta),
-            verdict: analysis.verdict,
-            findings: analysis.findings,
+            verdict: analysis.diagnosis.verdict,
+            findings: analysis.diagnosis.findings,
             summary: VisitsSummary {
                 visits: analysis.visits,
                 intercepted: analysis.intercepted,

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use interloper_findings::{ThresholdConfig, analyse_browser};
+use interloper_findings::{ThresholdConfig, analyse_har};
 use interloper_har::{HarSummary, ReadOptions};
 use interloper_report::HarReport;
 
@@ -72,8 +72,8 @@ fn run_blocking(args: Args, style: Style) -> anyhow::Result<Exit> {
         targets.push(ev.target);
         browsers.push(ev.browser);
     }
-    let analysis = analyse_browser(&targets, &browsers, &ThresholdConfig::default());
-    let worst = analysis.worst();
+    let analysis = analyse_har(&targets, &browsers, &ThresholdConfig::default());
+    let worst = analysis.diagnosis.worst();
     let report = HarReport::new(analysis, targets, files, crate::out::report_meta());
     crate::out::write_report(&report, &args.report, style)?;
     Ok(Exit::from_findings(worst, args.report.fail_on))

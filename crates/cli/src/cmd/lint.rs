@@ -152,7 +152,7 @@ fn run_blocking(args: Args, fetched: Vec<(String, Vec<u8>)>, style: Style) -> an
     let mut plan = plan(&args)?;
     plan.compare_manifest_documents = fetched;
     let outcome = interloper_lint::run_lint(&plan)?;
-    let worst = outcome.analysis.findings.iter().map(|f| f.severity).max();
+    let worst = outcome.analysis.worst();
     let report = LintReport::new(
         outcome.analysis,
         outcome

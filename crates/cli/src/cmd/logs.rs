@@ -192,7 +192,7 @@ fn run_blocking(args: Args, style: Style) -> anyhow::Result<Exit> {
         }
     }
     let analysis = analyse_logs(&evidence);
-    let worst = analysis.findings.iter().map(|f| f.severity).max();
+    let worst = analysis.worst();
     let report = LogReport::new(analysis, evidence, crate::out::report_meta());
     crate::out::write_report(&report, &args.report, style)?;
     Ok(Exit::from_findings(worst, args.report.fail_on))

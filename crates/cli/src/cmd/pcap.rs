@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::bail;
-use interloper_findings::{PcapThresholds, analyse_flows};
+use interloper_findings::{PcapThresholds, analyse_pcap};
 use interloper_flows::{
     Analyzer, Connection, Flows, FoundHello, HelloScanner, Options, PacketSink, read_into,
 };
@@ -149,8 +149,8 @@ fn run_blocking(args: Args, style: Style) -> anyhow::Result<Exit> {
         stall_ms: args.stall.as_secs_f64() * 1000.0,
         ..PcapThresholds::default()
     };
-    let analysis = analyse_flows(&flows, &th, &chains);
-    let worst = analysis.findings.iter().map(|f| f.severity).max();
+    let analysis = analyse_pcap(&interloper_flows::capture_evidence(&flows), &th, &chains);
+    let worst = analysis.worst();
     let report = PcapReport::new(
         analysis,
         flows,

@@ -121,7 +121,7 @@ fn run_blocking(args: Args, style: Style) -> anyhow::Result<Exit> {
             args.codes.join(", ")
         );
     }
-    let worst = analysis.findings.iter().map(|f| f.severity).max();
+    let worst = analysis.diagnosis.worst();
     let report = VisitsReport::new(analysis, looked_up, notes, crate::out::report_meta());
     crate::out::write_report(&report, &args.report, style)?;
     Ok(Exit::from_findings(worst, args.report.fail_on))

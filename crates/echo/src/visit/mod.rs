@@ -23,6 +23,11 @@ use interloper_protocol::ClientHelloReport;
 use interloper_protocol::visit::{VISIT_CODE_ALPHABET, VISIT_CODE_LEN};
 use sha2::{Digest, Sha256};
 
+mod judge;
+
+use judge::hello_codes;
+pub(crate) use judge::{answer, judge};
+
 const SCRIPT: &str = include_str!("page.js");
 const STYLE: &str = include_str!("page.css");
 
@@ -185,8 +190,8 @@ impl Visits {
                 HelloSeen {
                     ja4: s.hello.ja4.ja4.clone(),
                     ja3: s.hello.ja3.hash.clone(),
-                    family: hello_family(s.hello),
-                    traits: hello_traits(s.hello)
+                    family: hello_family(&hello_codes(s.hello)),
+                    traits: hello_traits(&hello_codes(s.hello))
                         .iter()
                         .map(|t| t.to_string())
                         .collect(),

@@ -2,7 +2,7 @@
 //! bodies, and error statuses.
 
 use super::{add_worst_requests, finding, kind_name, short_list};
-use crate::classify::{Classified, Outcome, phase_label, phase_value};
+use crate::classify::{Classified, RequestOutcome, phase_label, phase_value};
 use crate::input::{Evidence, TargetEvidence, WitnessEvidence};
 use crate::thresholds::ThresholdConfig;
 use crate::{Code, Confidence, Finding, Severity};
@@ -21,7 +21,7 @@ pub(crate) fn stalls(
         .rows
         .iter()
         .filter_map(|(a, r, o)| match o {
-            Outcome::Stalled(p) => Some((*a, *r, *p)),
+            RequestOutcome::Stalled(p) => Some((*a, *r, *p)),
             _ => None,
         })
         .collect();
@@ -127,7 +127,7 @@ pub(crate) fn failures(t: &TargetEvidence, c: &Classified<'_>) -> Option<Finding
         .rows
         .iter()
         .filter_map(|(a, r, o)| match o {
-            Outcome::Failed(k) => Some((*a, *r, *k)),
+            RequestOutcome::Failed(k) => Some((*a, *r, *k)),
             _ => None,
         })
         .collect();
@@ -169,7 +169,7 @@ pub(crate) fn endless(t: &TargetEvidence, c: &Classified<'_>) -> Option<Finding>
     let endless: Vec<_> = c
         .rows
         .iter()
-        .filter(|(_, _, o)| *o == Outcome::Endless)
+        .filter(|(_, _, o)| *o == RequestOutcome::Endless)
         .collect();
     let (_, first, _) = endless.first()?;
     let example = first
@@ -199,7 +199,7 @@ pub(crate) fn truncation(t: &TargetEvidence, c: &Classified<'_>) -> Option<Findi
     let truncated: Vec<_> = c
         .rows
         .iter()
-        .filter(|(_, _, o)| *o == Outcome::Truncated)
+        .filter(|(_, _, o)| *o == RequestOutcome::Truncated)
         .collect();
     if truncated.is_empty() {
         return None;
@@ -228,7 +228,7 @@ pub(crate) fn trickles(t: &TargetEvidence, c: &Classified<'_>) -> Option<Finding
     let trickled: Vec<_> = c
         .rows
         .iter()
-        .filter(|(_, _, o)| *o == Outcome::Trickled)
+        .filter(|(_, _, o)| *o == RequestOutcome::Trickled)
         .collect();
     if trickled.is_empty() {
         return None;

@@ -9,9 +9,21 @@
 //!
 //! An exact JA4 match in the knowledge file names the stack more precisely when there is one.
 
-use interloper_protocol::ClientHelloReport;
-
 use super::ua::StackFamily;
+
+/// The code lists of a ClientHello that its family is read from (the witness fills them in
+/// from the hello it parsed).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct HelloCodes<'a> {
+    /// Cipher suites offered.
+    pub cipher_suites: &'a [u16],
+    /// Extension types, in order.
+    pub extensions: &'a [u16],
+    /// Supported groups.
+    pub supported_groups: &'a [u16],
+    /// Groups of the key shares sent.
+    pub key_share_groups: &'a [u16],
+}
 
 /// RFC 8701 GREASE values: 0x?A?A with both bytes equal.
 pub fn is_grease(v: u16) -> bool {
@@ -19,7 +31,7 @@ pub fn is_grease(v: u16) -> bool {
 }
 
 /// The traits that decided, for the evidence.
-pub fn traits(h: &ClientHelloReport) -> Vec<&'static str> {
+pub fn traits(h: &HelloCodes<'_>) -> Vec<&'static str> {
     let mut t = Vec::new();
     let has = |ext: u16| h.extensions.contains(&ext);
     if grease(h) {
@@ -46,14 +58,14 @@ pub fn traits(h: &ClientHelloReport) -> Vec<&'static str> {
     t
 }
 
-fn grease(h: &ClientHelloReport) -> bool {
+fn grease(h: &HelloCodes<'_>) -> bool {
     h.cipher_suites.iter().any(|&v| is_grease(v))
         || h.extensions.iter().any(|&v| is_grease(v))
         || h.supported_groups.iter().any(|&v| is_grease(v))
 }
 
 /// The stack family a hello comes from.
-pub fn family(h: &ClientHelloReport) -> StackFamily {
+pub fn family(h: &HelloCodes<'_>) -> StackFamily {
     let has = |ext: u16| h.extensions.contains(&ext);
     let g = grease(h);
     if g && (has(17513) || has(17613) || has(65037)) {
@@ -71,10 +83,10 @@ pub fn family(h: &ClientHelloReport) -> StackFamily {
 mod tests {
     use super::*;
 
-    fn hello(ciphers: &[u16], exts: &[u16]) -> ClientHelloReport {
-        ClientHelloReport {
-            cipher_suites: ciphers.to_vec(),
-            extensions: exts.to_vec(),
+    fn hello<'a>(ciphers: &'a [u16], exts: &'a [u16]) -> HelloCodes<'a> {
+        HelloCodes {
+            cipher_suites: ciphers,
+            extensions: exts,
             ..Default::default()
         }
     }

@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 
-use interloper_protocol::visit::{EntryKind, SCHEMA_VISIT_ANSWER, VisitAnswer, VisitReport};
 use serde::{Deserialize, Serialize};
 
 use super::ua::{Claimed, StackFamily, claimed_browser};
@@ -75,6 +74,33 @@ pub struct WitnessSide {
     /// The witness's own time for each test-file request, by seed, milliseconds (request
     /// head received → response head ready).
     pub server_ms_by_seed: BTreeMap<u64, f64>,
+}
+
+/// Where a download the page timed came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DownloadFrom {
+    /// A test file from the witness itself.
+    Witness,
+    /// One of the site's own static URLs.
+    Site,
+}
+
+/// One download as the visit page timed it in the visitor's browser (the witness fills it in
+/// from the page's validated report).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PageDownload {
+    /// Where it came from.
+    pub from: DownloadFrom,
+    /// The test file's seed (what the witness timed it by).
+    pub seed: u64,
+    /// Whether it completed.
+    pub ok: bool,
+    /// Whether the browser showed its phases (a cross-origin URL needs `Timing-Allow-Origin`).
+    pub timing_allowed: bool,
+    /// `h2`, `http/1.1`, or empty when hidden.
+    pub protocol: String,
+    /// How long it took in the browser (ms).
+    pub duration_ms: f64,
 }
 
 /// How the downloads went.
@@ -152,11 +178,11 @@ pub fn clean_text(s: &str, max: usize) -> String {
     interloper_model::text::printable_ascii(s, max)
 }
 
-/// Judges a visit from the witness's side and the page's report. `keep_details` false keeps
-/// only what aggregates need (no network prefix, no User-Agent string).
-pub fn judge_visit(side: &WitnessSide, report: &VisitReport, keep_details: bool) -> VisitRecord {
+/// Judges a visit from the witness's side and the downloads the page reported. `keep_details`
+/// false keeps only what aggregates need (no network prefix, no User-Agent string).
+pub fn judge_visit(side: &WitnessSide, page: &[PageDownload], keep_details: bool) -> VisitRecord {
     let claimed = claimed_browser(&side.user_agent);
-    let downloads = downloads(side, report);
+    let downloads = downloads(side, page);
     let judgement = judgement(side, &claimed);
     let headline = headline(&judgement, &downloads, side);
     VisitRecord {
@@ -251,16 +277,16 @@ fn judgement(side: &WitnessSide, claimed: &Claimed) -> Judgement {
     }
 }
 
-fn downloads(side: &WitnessSide, report: &VisitReport) -> Downloads {
+fn downloads(side: &WitnessSide, page: &[PageDownload]) -> Downloads {
     let mut d = Downloads::default();
-    let mut times: Vec<f64> = Vec::with_capacity(report.entries.len());
-    for e in &report.entries {
-        match e.kind {
-            EntryKind::Witness => {
+    let mut times: Vec<f64> = Vec::with_capacity(page.len());
+    for e in page {
+        match e.from {
+            DownloadFrom::Witness => {
                 d.witness += 1;
                 d.witness_failed += u32::from(!e.ok);
             }
-            EntryKind::Site => {
+            DownloadFrom::Site => {
                 d.site += 1;
                 d.site_failed += u32::from(!e.ok);
                 d.site_timing_hidden += u32::from(!e.timing_allowed);
@@ -275,7 +301,7 @@ fn downloads(side: &WitnessSide, report: &VisitReport) -> Downloads {
         times.push(e.duration_ms);
         if e.duration_ms > STALL_MS {
             d.stalled += 1;
-            if e.kind == EntryKind::Witness
+            if e.from == DownloadFrom::Witness
                 && let Some(server) = side.server_ms_by_seed.get(&e.seed)
             {
                 if *server * 2.0 < e.duration_ms {
@@ -322,36 +348,9 @@ fn headline(j: &Judgement, d: &Downloads, side: &WitnessSide) -> String {
     }
 }
 
-/// What the page shows the visitor.
-pub fn answer(record: &VisitRecord) -> VisitAnswer {
-    let d = &record.downloads;
-    let mut details = record.judgement.reasons.clone();
-    if d.stalled_on_path > 0 {
-        details.push(format!(
-            "{} stalled downloads were answered by the server at once: the time went on the \
-             way between it and you.",
-            d.stalled_on_path
-        ));
-    }
-    if record.proxy.any() {
-        details.push("Your requests passed through a proxy.".into());
-    }
-    VisitAnswer {
-        schema: SCHEMA_VISIT_ANSWER.into(),
-        visit: record.visit.clone(),
-        intercepted: record.judgement.intercepted,
-        stalled: d.stalled,
-        downloads: d.witness + d.site,
-        failed: d.witness_failed + d.site_failed,
-        headline: record.headline.clone(),
-        details,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use interloper_protocol::visit::{SCHEMA_VISIT_REPORT, VisitEntry};
 
     const CHROME: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
 
@@ -381,37 +380,20 @@ mod tests {
         }
     }
 
-    fn entry(seed: u64, ms: f64) -> VisitEntry {
-        VisitEntry {
-            kind: EntryKind::Witness,
-            index_or_bytes: 2048,
+    fn entry(seed: u64, ms: f64) -> PageDownload {
+        PageDownload {
+            from: DownloadFrom::Witness,
             seed,
             ok: true,
-            error: None,
-            start_ms: 0.0,
-            duration_ms: ms,
-            connect_ms: None,
-            tls_ms: None,
-            ttfb_ms: None,
-            body_ms: None,
-            protocol: "h2".into(),
-            transfer_size: 2048,
             timing_allowed: true,
-        }
-    }
-
-    fn report(entries: Vec<VisitEntry>) -> VisitReport {
-        VisitReport {
-            schema: SCHEMA_VISIT_REPORT.into(),
-            visit: "ABCD2345".into(),
-            elapsed_ms: 15000.0,
-            entries,
+            protocol: "h2".into(),
+            duration_ms: ms,
         }
     }
 
     #[test]
     fn the_browsers_own_hello_is_clean_and_a_foreign_one_is_interception() {
-        let r = report(vec![entry(1, 20.0), entry(3, 30.0)]);
+        let r = vec![entry(1, 20.0), entry(3, 30.0)];
         let clean = judge_visit(&side(CHROME, vec![hello(StackFamily::Chromium)]), &r, true);
         assert!(!clean.judgement.intercepted);
         assert_eq!(clean.judgement.hello_matches_user_agent, Some(true));
@@ -451,7 +433,7 @@ mod tests {
     fn stalls_are_placed_by_the_witnesss_own_time_and_details_can_be_dropped() {
         // Seed 1: the witness answered in 3 ms, the browser waited 2.5 s: the path.
         // Seed 2: the witness itself took 2.9 s: the server.
-        let r = report(vec![entry(1, 2500.0), entry(2, 3000.0), entry(3, 10.0)]);
+        let r = vec![entry(1, 2500.0), entry(2, 3000.0), entry(3, 10.0)];
         let v = judge_visit(&side(CHROME, vec![hello(StackFamily::Chromium)]), &r, false);
         assert_eq!(
             (

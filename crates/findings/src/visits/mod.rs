@@ -1,17 +1,18 @@
 //! The browser witness: a visit (a user's own browser opening the witness's visit page)
 //! judged from the server side, and many visits summarised for the operator (IL7xx).
 //!
-//! Pure: the witness gathers [`WitnessSide`] and the page's report, [`judge_visit`] decides;
+//! Pure: the witness gathers [`WitnessSide`] and the page's downloads ([`PageDownload`], from
+//! its report), [`judge_visit`] decides;
 //! `interloper visits` reads the records back and [`analyse_visits`] summarises them.
 
 mod hello;
 mod judge;
 mod ua;
 
-pub use hello::{family as hello_family, is_grease, traits as hello_traits};
+pub use hello::{HelloCodes, family as hello_family, is_grease, traits as hello_traits};
 pub use judge::{
-    Downloads, HelloSeen, Judgement, ProxySigns, SCHEMA_VISIT, STALL_MS, VisitRecord, WitnessSide,
-    answer, clean_text, judge_visit,
+    DownloadFrom, Downloads, HelloSeen, Judgement, PageDownload, ProxySigns, SCHEMA_VISIT,
+    STALL_MS, VisitRecord, WitnessSide, clean_text, judge_visit,
 };
 pub use ua::{Claimed, StackFamily, claimed_browser};
 
@@ -20,7 +21,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::detect::finding;
-use crate::{Code, Confidence, Evidence, Finding, Severity, Verdict, VerdictStatus};
+use crate::diagnosis::{Scope, Source, diagnose, title_and_summary};
+use crate::{Code, Confidence, Diagnosis, Evidence, Finding, Severity, Verdict, VerdictStatus};
 
 /// Counts for one group of visits (a hello stack, a client network).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -56,10 +58,9 @@ pub struct VisitsAnalysis {
     pub by_network: BTreeMap<String, VisitGroup>,
     /// By the browser claimed.
     pub by_browser: BTreeMap<String, VisitGroup>,
-    /// Findings, most important first.
-    pub findings: Vec<Finding>,
-    /// The verdict.
-    pub verdict: Verdict,
+    /// Findings and verdict (flattened: the JSON keeps `findings` and `verdict` at the top).
+    #[serde(flatten)]
+    pub diagnosis: Diagnosis,
 }
 
 fn add(group: &mut VisitGroup, r: &VisitRecord) {
@@ -81,13 +82,15 @@ pub fn analyse_visits(records: &[VisitRecord]) -> VisitsAnalysis {
         by_stack: BTreeMap::new(),
         by_network: BTreeMap::new(),
         by_browser: BTreeMap::new(),
-        findings: Vec::new(),
-        verdict: Verdict {
-            status: VerdictStatus::Clean,
-            root_cause: None,
-            target: None,
-            summary: String::new(),
-            sampling: String::new(),
+        diagnosis: Diagnosis {
+            findings: Vec::new(),
+            verdict: Verdict {
+                status: VerdictStatus::Clean,
+                root_cause: None,
+                target: None,
+                summary: String::new(),
+                sampling: String::new(),
+            },
         },
     };
     for r in records {
@@ -106,8 +109,7 @@ pub fn analyse_visits(records: &[VisitRecord]) -> VisitsAnalysis {
         let browser = r.claimed.family.map_or("no browser", |f| f.label());
         add(a.by_browser.entry(browser.to_string()).or_default(), r);
     }
-    a.findings = findings(records, &a);
-    a.verdict = verdict(&a);
+    a.diagnosis = diagnosis(findings(records, &a), &a);
     a
 }
 
@@ -218,17 +220,24 @@ fn findings(records: &[VisitRecord], a: &VisitsAnalysis) -> Vec<Finding> {
         }
         out.push(f);
     }
-    out.sort_by_key(|f| (std::cmp::Reverse(f.severity), f.code.entry().rank));
     out
 }
 
-fn verdict(a: &VisitsAnalysis) -> Verdict {
-    let (status, root) = match a.findings.iter().find(|f| f.severity >= Severity::Warning) {
-        Some(f) => (f.code.entry().verdict, Some(f.code)),
-        None => (VerdictStatus::Clean, None),
+/// The findings ordered and the verdict decided by the one rule; the sentences carry the
+/// visits' own counts.
+fn diagnosis(findings: Vec<Finding>, a: &VisitsAnalysis) -> Diagnosis {
+    let clean = if a.visits == 0 {
+        "No visits recorded".to_string()
+    } else {
+        format!(
+            "No interception seen in {} visits; {} of {} downloads stalled",
+            a.visits - a.not_judged,
+            a.stalled,
+            a.downloads
+        )
     };
-    let summary = match root {
-        Some(Code::IL701) => format!(
+    let says = |root: &Finding, all: &[Finding]| match root.code {
+        Code::IL701 => format!(
             "HTTPS interception: {} of {} visitors' connections are decrypted and re-encrypted \
              on the way{}",
             a.intercepted,
@@ -239,30 +248,23 @@ fn verdict(a: &VisitsAnalysis) -> Verdict {
                 String::new()
             }
         ),
-        Some(Code::IL702) => format!(
+        Code::IL702 => format!(
             "Visitors' downloads stall: {} of {} over {} s",
             a.stalled,
             a.downloads,
             STALL_MS / 1000.0
         ),
-        _ if a.visits == 0 => "No visits recorded".to_string(),
-        _ => format!(
-            "No interception seen in {} visits; {} of {} downloads stalled",
-            a.visits - a.not_judged,
-            a.stalled,
-            a.downloads
-        ),
+        _ => title_and_summary(root, all),
     };
-    Verdict {
-        status,
-        root_cause: root,
-        target: None,
-        summary,
-        sampling: format!(
-            "{} visits, {} downloads; {} visits named no browser and were not judged",
-            a.visits, a.downloads, a.not_judged
-        ),
-    }
+    let sampling = format!(
+        "{} visits, {} downloads; {} visits named no browser and were not judged",
+        a.visits, a.downloads, a.not_judged
+    );
+    let scope = Scope {
+        says: &says,
+        ..Scope::plain(Source::Visits, clean, sampling)
+    };
+    diagnose(findings, &scope)
 }
 
 #[cfg(test)]
@@ -304,23 +306,23 @@ mod tests {
     #[test]
     fn visits_summarised_into_findings_and_a_verdict() {
         let clean = analyse_visits(&[record("AAAA2222", false, 0, 0, false)]);
-        assert!(clean.findings.is_empty());
-        assert_eq!(clean.verdict.status, VerdictStatus::Clean);
+        assert!(clean.diagnosis.findings.is_empty());
+        assert_eq!(clean.diagnosis.verdict.status, VerdictStatus::Clean);
 
         let a = analyse_visits(&[
             record("AAAA2222", false, 0, 0, false),
             record("BBBB3333", true, 4, 4, true),
         ]);
-        let codes: Vec<Code> = a.findings.iter().map(|f| f.code).collect();
+        let codes: Vec<Code> = a.diagnosis.findings.iter().map(|f| f.code).collect();
         assert_eq!(codes, vec![Code::IL701, Code::IL702, Code::IL703]);
-        assert_eq!(a.verdict.status, VerdictStatus::Intercepted);
-        assert_eq!(a.verdict.root_cause, Some(Code::IL701));
+        assert_eq!(a.diagnosis.verdict.status, VerdictStatus::Intercepted);
+        assert_eq!(a.diagnosis.verdict.root_cause, Some(Code::IL701));
         assert_eq!((a.visits, a.intercepted, a.stalled_on_path), (2, 1, 4));
         assert_eq!(a.by_network["198.51.100.0/24"].visits, 2);
         // Stalls the witness could not place stay a warning.
         let unplaced = analyse_visits(&[record("CCCC4444", false, 5, 0, false)]);
-        assert_eq!(unplaced.findings[0].code, Code::IL702);
-        assert_eq!(unplaced.findings[0].severity, Severity::Warning);
-        assert_eq!(unplaced.verdict.status, VerdictStatus::Degraded);
+        assert_eq!(unplaced.diagnosis.findings[0].code, Code::IL702);
+        assert_eq!(unplaced.diagnosis.findings[0].severity, Severity::Warning);
+        assert_eq!(unplaced.diagnosis.verdict.status, VerdictStatus::Degraded);
     }
 }

@@ -341,102 +341,32 @@ pub async fn discover(
     deadline: Instant,
     progress: &dyn Progress,
 ) -> Result<Discovered, CheckError> {
-    let probe = Probe::new(opts.probe.clone())?;
-    let limits = Limits::default();
-    let keep = opts.keep_body;
-    let reach = Reach {
-        keep,
-        deadline,
-        redirect_hosts: opts.redirect_hosts.as_deref(),
+    let mut run = Discovery {
+        probe: Probe::new(opts.probe.clone())?,
+        limits: Limits::default(),
+        reach: Reach {
+            keep: opts.keep_body,
+            deadline,
+            redirect_hosts: opts.redirect_hosts.as_deref(),
+        },
+        notes: Vec::new(),
+        failed_attempts: BTreeMap::new(),
+        redirect_checks: Vec::new(),
     };
-    let mut notes = Vec::new();
-
-    let mut page_doc = fetch_document(&probe, &target.url, &reach).await;
-    notes.extend(page_doc.note("the page"));
-    // A page our deadline cut short did not load within the check's whole budget: for the
-    // user that is a page that does not load, so it stays evidence, as a time-out.
-    if let Some(e) = page_doc.fetched.record.error.as_mut()
-        && e.kind == ErrorKind::Cancelled
-    {
-        e.kind = ErrorKind::Timeout;
-        e.message = format!(
-            "the page did not finish loading within the check's budget ({} body bytes received)",
-            page_doc.fetched.record.bytes_received
-        );
-    }
-    let mut failed_attempts = BTreeMap::new();
-    if !page_doc.failed.is_empty() {
-        failed_attempts.insert(page_doc.fetched.url.to_string(), page_doc.failed);
-    }
-    let page = page_doc.fetched;
+    let page = run.fetch_page(target).await;
     let tls = page.record.tls.clone();
-    let mut crawl = Crawl::new(limits.clone());
-    let mut first_records = BTreeMap::new();
-    let mut checks: BTreeMap<String, Vec<AssetCheck>> = BTreeMap::new();
-    let mut verified_content = std::collections::BTreeSet::new();
-    if let Some(e) = &page.record.error {
-        notes.push(format!("the page itself failed: {}", e.message));
-    } else if page.record.status.is_some_and(|s| s >= 400) {
-        notes.push(format!(
-            "the page answered {}; assets come from what it returned",
-            page.record.status.unwrap_or_default()
-        ));
-    }
+    let mut crawl = Crawl::new(run.limits.clone());
     let page_ct = header(&page.record, "content-type").map(str::to_string);
-    let looks_css = page_ct.as_deref().is_some_and(|c| c.contains("text/css"));
-    if looks_css {
-        // A stylesheet URL given directly: treat it as the only document.
-        notes.push("the URL is a stylesheet; checking it and what it references".into());
-    }
-    let mut redirect_checks: Vec<(String, AssetCheck)> = Vec::new();
-    if let Some(stop) = &page.stop {
-        notes.push(format!("discovery: the page {}", stop.describe(&page.url)));
-        redirect_checks.extend(stop.check(&page.url).map(|c| (page.url.to_string(), c)));
-    }
-    if page.url.host_str() != target.url.host_str() {
-        notes.push(format!(
-            "the page redirected to another host ({}): what it loads is examined under {}",
-            page.url, target.url
-        ));
-    }
-    let page_body = readable(&page, limits.max_decoded_bytes, "the page", &mut notes);
+    let page_body = readable(
+        &page,
+        run.limits.max_decoded_bytes,
+        "the page",
+        &mut run.notes,
+    );
     crawl.add_page(&page.url, &page_body, page_ct.as_deref());
-
-    // Stylesheets: fetched with their bytes kept, so they are verified on the way.
-    let mut fetched_sheets: BTreeMap<String, Fetched> = BTreeMap::new();
-    let mut sheets_skipped = 0usize;
-    while let Some(sheet) = crawl.next_stylesheet() {
-        progress.step();
-        if Instant::now() >= deadline {
-            sheets_skipped += 1;
-            continue;
-        }
-        let doc = fetch_document(&probe, &sheet.url, &reach).await;
-        notes.extend(doc.note("the stylesheet"));
-        if !doc.failed.is_empty() {
-            failed_attempts.insert(sheet.url.to_string(), doc.failed);
-        }
-        let f = doc.fetched;
-        let ct = header(&f.record, "content-type").map(str::to_string);
-        if let Some(stop) = &f.stop {
-            notes.push(format!(
-                "discovery: the stylesheet {}",
-                stop.describe(&sheet.url)
-            ));
-        }
-        if f.record.error.is_none() && f.record.status.is_some_and(|s| s < 400) {
-            let body = readable(&f, limits.max_decoded_bytes, "the stylesheet", &mut notes);
-            crawl.add_stylesheet(&sheet, &body, ct.as_deref());
-        }
-        fetched_sheets.insert(sheet.url.to_string(), f);
-    }
-    if sheets_skipped > 0 {
-        notes.push(format!(
-            "the budget ran out during discovery: {sheets_skipped} stylesheet(s) not fetched"
-        ));
-    }
+    let mut fetched_sheets = run.fetch_stylesheets(&mut crawl, progress).await;
     let (inventory, crawl_notes) = crawl.finish();
-    notes.extend(
+    run.notes.extend(
         interloper_assets::summarise_notes(&crawl_notes)
             .into_iter()
             .map(|n| format!("discovery: {n}")),
@@ -450,92 +380,15 @@ pub async fn discover(
     // Django's manifest: named by the user, or next to the static files.
     let urls: Vec<Url> = assets.iter().map(|a| a.url.clone()).collect();
     let static_url = django::infer_static_url(urls.iter());
-    let manifest = match &opts.manifest {
-        Some(ManifestSource::Bytes(b)) => {
-            Some((Manifest::parse_limited(b, MAX_MANIFEST_BYTES), None))
-        }
-        // The engine reads a named file before the check starts (an unreadable one is the
-        // user's error); a caller of this step alone gets a note instead.
-        Some(ManifestSource::File(path)) => match std::fs::read(path) {
-            Ok(b) => Some((Manifest::parse_limited(&b, MAX_MANIFEST_BYTES), None)),
-            Err(e) => {
-                notes.push(format!("--manifest {}: {e}", path.display()));
-                None
-            }
-        },
-        Some(ManifestSource::Url(u)) => {
-            let f = fetch(&probe, u, &reach).await;
-            let body = readable(&f, limits.max_decoded_bytes, "the manifest", &mut notes);
-            Some((Manifest::parse_limited(&body, keep), Some(u.clone())))
-        }
-        None => {
-            let mut found = None;
-            for candidate in django::manifest_candidates(urls.iter()) {
-                if Instant::now() >= deadline {
-                    break;
-                }
-                let f = fetch(&probe, &candidate, &reach).await;
-                if f.record.status == Some(200) {
-                    let body = readable(&f, limits.max_decoded_bytes, "the manifest", &mut notes);
-                    found = Some((Manifest::parse_limited(&body, keep), Some(candidate)));
-                    break;
-                }
-            }
-            found
-        }
-    };
-    let manifest = match manifest {
-        Some((Ok(m), url)) => {
-            let own = m.check_hash();
-            if own.outcome == Outcome::Fail {
-                notes.push(format!("staticfiles.json: {}", own.detail));
-            }
-            Some((m, url))
-        }
-        Some((Err(e), url)) => {
-            notes.push(format!(
-                "staticfiles.json at {}: {e}",
-                url.map(|u| u.to_string())
-                    .unwrap_or_else(|| "the given file".into())
-            ));
-            None
-        }
-        None => None,
-    };
+    let manifest = run.find_manifest(opts, &urls).await;
     if opts.all_static
         && let (Some((m, murl)), Some(su)) = (&manifest, &static_url)
     {
-        let murl = murl.clone().unwrap_or_else(|| su.clone());
-        let known: std::collections::HashSet<String> =
-            assets.iter().map(|a| a.url.to_string()).collect();
-        for a in m.all_static(su, &murl, Some(&page.url)) {
-            if !known.contains(a.url.as_str()) {
-                assets.push(a);
-            }
-        }
+        add_all_static(&mut assets, m, murl.as_ref(), su, &page.url);
     }
-    let static_version = match (&manifest, &static_url) {
-        (Some((m, _)), _) => Some(m.hash.clone().unwrap_or_else(|| m.computed_hash())),
-        (None, _) => {
-            // Without a manifest, the set of hashed names still identifies the build.
-            let mut names: Vec<&str> = assets
-                .iter()
-                .filter(|a| django::HashedName::parse(a.url.path()).is_some())
-                .map(|a| a.url.path())
-                .collect();
-            names.sort();
-            (!names.is_empty()).then(|| {
-                let mut h = Sha256::new();
-                for n in names {
-                    h.update(n.as_bytes());
-                    h.update(b"\n");
-                }
-                hex::encode(&h.finalize()[..6])
-            })
-        }
-    };
+    let static_version = static_version(manifest.as_ref().map(|(m, _)| m), &assets);
     if assets.len() > opts.max_assets {
-        notes.push(format!(
+        run.notes.push(format!(
             "{} assets found; probing the first {}",
             assets.len(),
             opts.max_assets
@@ -543,100 +396,398 @@ pub async fn discover(
         assets.truncate(opts.max_assets);
     }
 
-    // Verify each asset once, keeping its bytes (stylesheets were already fetched).
     progress.stage(
         target.url.as_str(),
         "verifying assets",
         Some(assets.len() as u64),
     );
-    let policy = Policy::default();
-    let page_origin = page.url.origin().ascii_serialization();
-    let mut unverified = 0usize;
-    for asset in &assets {
-        progress.step();
-        let f = match fetched_sheets.remove(asset.url.as_str()) {
-            Some(f) => f,
-            None if Instant::now() >= deadline => {
-                unverified += 1;
-                continue;
-            }
-            None => fetch(&probe, &asset.url, &reach).await,
-        };
-        if f.record
-            .error
-            .as_ref()
-            .is_some_and(|e| e.kind == ErrorKind::Cancelled)
-        {
-            unverified += 1;
-            continue;
-        }
-        if let Some(stop) = &f.stop {
-            notes.push(format!("discovery: {}", stop.describe(&asset.url)));
-            redirect_checks.extend(stop.check(&asset.url).map(|c| (asset.url.to_string(), c)));
-        }
-        let mut expect = Expect::for_asset(asset);
-        expect.page_origin = Some(page_origin.clone());
-        if let (Some((m, _)), Some(su)) = (&manifest, &static_url) {
-            expect.hashed = m.hashed_name_for(su, &asset.url);
-        }
-        if f.record.status.is_some() {
-            let results = check_response(&f.response(), &expect, &policy);
-            let content_verified = results.iter().any(|c| {
-                c.outcome == Outcome::Pass
-                    && matches!(
-                        c.kind,
-                        interloper_assets::check::CheckKind::HashedName
-                            | interloper_assets::check::CheckKind::Integrity
-                    )
-            });
-            if content_verified && f.record.body_sha256.is_some() {
-                verified_content.insert(asset.url.to_string());
-            }
-            let failed: Vec<AssetCheck> = results.iter().filter_map(to_finding_check).collect();
-            if !failed.is_empty() {
-                checks.insert(asset.url.to_string(), failed);
-            }
-        }
-        first_records.insert(asset.url.to_string(), f.record);
-    }
-
-    if unverified > 0 {
-        notes.push(format!(
-            "the budget ran out during verification: {unverified} of {} asset(s) not fetched",
-            assets.len()
-        ));
-    }
+    let expectations = Expectations {
+        page_origin: page.url.origin().ascii_serialization(),
+        manifest: manifest.as_ref().map(|(m, _)| m),
+        static_url: static_url.as_ref(),
+    };
+    let mut verified = run
+        .verify_assets(&assets, &expectations, &mut fetched_sheets, progress)
+        .await;
     // The page is checked like an asset (a corrupt or exploding encoding, a short body): it is
     // the first thing a browser loads.
-    if page.record.status.is_some() && !checks.contains_key(page.url.as_str()) {
-        let failed: Vec<AssetCheck> = check_response(&page.response(), &Expect::default(), &policy)
-            .iter()
-            .filter(|c| c.kind != interloper_assets::check::CheckKind::Caching)
-            .filter_map(to_finding_check)
-            .collect();
+    if page.record.status.is_some() && !verified.checks.contains_key(page.url.as_str()) {
+        let failed = page_checks(&page);
         if !failed.is_empty() {
-            checks.insert(page.url.to_string(), failed);
+            verified.checks.insert(page.url.to_string(), failed);
         }
     }
-    for (url, check) in redirect_checks {
-        checks.entry(url).or_default().push(check);
+    for (url, check) in run.redirect_checks {
+        verified.checks.entry(url).or_default().push(check);
     }
     // The page is what the browser loads first: its own request is evidence too (a refused
     // or stalled page is the first thing a user sees).
-    first_records
+    verified
+        .first_records
         .entry(page.url.to_string())
         .or_insert_with(|| page.record.clone());
     Ok(Discovered {
         page_record: page.record,
         page: page.url,
         assets,
-        first_records,
-        failed_attempts,
-        checks,
-        verified_content,
+        first_records: verified.first_records,
+        failed_attempts: run.failed_attempts,
+        checks: verified.checks,
+        verified_content: verified.content,
         static_version,
         tls,
-        notes,
+        notes: run.notes,
+    })
+}
+
+/// One discovery under way: how to fetch, and what it has gathered besides the assets.
+struct Discovery<'a> {
+    probe: Probe,
+    limits: Limits,
+    reach: Reach<'a>,
+    /// Things worth telling the user.
+    notes: Vec<String>,
+    /// Failed attempts at a document before the one kept (by URL).
+    failed_attempts: BTreeMap<String, Vec<RequestRecord>>,
+    /// Redirect chains that stopped, as failed checks of the URL that started them.
+    redirect_checks: Vec<(String, AssetCheck)>,
+}
+
+/// What each asset's verification expects besides what the asset itself says.
+struct Expectations<'a> {
+    /// The page's origin (for cross-origin rules such as CORS on fonts).
+    page_origin: String,
+    /// Django's manifest, when found, for the hashed name each asset should carry.
+    manifest: Option<&'a Manifest>,
+    /// STATIC_URL as inferred from the assets.
+    static_url: Option<&'a Url>,
+}
+
+/// What verifying every asset once found.
+struct Verified {
+    first_records: BTreeMap<String, RequestRecord>,
+    checks: BTreeMap<String, Vec<AssetCheck>>,
+    content: std::collections::BTreeSet<String>,
+}
+
+impl Discovery<'_> {
+    /// The page, retried while it fails transiently, with what is worth saying about it.
+    async fn fetch_page(&mut self, target: &Target) -> Fetched {
+        let mut page_doc = fetch_document(&self.probe, &target.url, &self.reach).await;
+        self.notes.extend(page_doc.note("the page"));
+        // A page our deadline cut short did not load within the check's whole budget: for the
+        // user that is a page that does not load, so it stays evidence, as a time-out.
+        if let Some(e) = page_doc.fetched.record.error.as_mut()
+            && e.kind == ErrorKind::Cancelled
+        {
+            e.kind = ErrorKind::Timeout;
+            e.message = format!(
+                "the page did not finish loading within the check's budget ({} body bytes received)",
+                page_doc.fetched.record.bytes_received
+            );
+        }
+        if !page_doc.failed.is_empty() {
+            self.failed_attempts
+                .insert(page_doc.fetched.url.to_string(), page_doc.failed);
+        }
+        let page = page_doc.fetched;
+        if let Some(e) = &page.record.error {
+            self.notes
+                .push(format!("the page itself failed: {}", e.message));
+        } else if page.record.status.is_some_and(|s| s >= 400) {
+            self.notes.push(format!(
+                "the page answered {}; assets come from what it returned",
+                page.record.status.unwrap_or_default()
+            ));
+        }
+        let looks_css =
+            header(&page.record, "content-type").is_some_and(|c| c.contains("text/css"));
+        if looks_css {
+            // A stylesheet URL given directly: treat it as the only document.
+            self.notes
+                .push("the URL is a stylesheet; checking it and what it references".into());
+        }
+        if let Some(stop) = &page.stop {
+            self.notes
+                .push(format!("discovery: the page {}", stop.describe(&page.url)));
+            self.redirect_checks
+                .extend(stop.check(&page.url).map(|c| (page.url.to_string(), c)));
+        }
+        if page.url.host_str() != target.url.host_str() {
+            self.notes.push(format!(
+                "the page redirected to another host ({}): what it loads is examined under {}",
+                page.url, target.url
+            ));
+        }
+        page
+    }
+
+    /// Every stylesheet the crawl finds, fetched with its bytes kept (so it is verified on
+    /// the way) and read for the files it references, until the deadline.
+    async fn fetch_stylesheets(
+        &mut self,
+        crawl: &mut Crawl,
+        progress: &dyn Progress,
+    ) -> BTreeMap<String, Fetched> {
+        let mut fetched_sheets: BTreeMap<String, Fetched> = BTreeMap::new();
+        let mut sheets_skipped = 0usize;
+        while let Some(sheet) = crawl.next_stylesheet() {
+            progress.step();
+            if Instant::now() >= self.reach.deadline {
+                sheets_skipped += 1;
+                continue;
+            }
+            let doc = fetch_document(&self.probe, &sheet.url, &self.reach).await;
+            self.notes.extend(doc.note("the stylesheet"));
+            if !doc.failed.is_empty() {
+                self.failed_attempts
+                    .insert(sheet.url.to_string(), doc.failed);
+            }
+            let f = doc.fetched;
+            let ct = header(&f.record, "content-type").map(str::to_string);
+            if let Some(stop) = &f.stop {
+                self.notes.push(format!(
+                    "discovery: the stylesheet {}",
+                    stop.describe(&sheet.url)
+                ));
+            }
+            if f.record.error.is_none() && f.record.status.is_some_and(|s| s < 400) {
+                let body = readable(
+                    &f,
+                    self.limits.max_decoded_bytes,
+                    "the stylesheet",
+                    &mut self.notes,
+                );
+                crawl.add_stylesheet(&sheet, &body, ct.as_deref());
+            }
+            fetched_sheets.insert(sheet.url.to_string(), f);
+        }
+        if sheets_skipped > 0 {
+            self.notes.push(format!(
+                "the budget ran out during discovery: {sheets_skipped} stylesheet(s) not fetched"
+            ));
+        }
+        fetched_sheets
+    }
+
+    /// Django's manifest and where it was found (`None`: the given file): the one the user
+    /// named, else the first candidate next to the static files that answers 200. A manifest
+    /// that does not parse is a note, not a manifest.
+    async fn find_manifest(
+        &mut self,
+        opts: &CheckOptions,
+        urls: &[Url],
+    ) -> Option<(Manifest, Option<Url>)> {
+        let (parsed, url) = match &opts.manifest {
+            Some(ManifestSource::Bytes(b)) => {
+                (Manifest::parse_limited(b, MAX_MANIFEST_BYTES), None)
+            }
+            // The engine reads a named file before the check starts (an unreadable one is the
+            // user's error); a caller of this step alone gets a note instead.
+            Some(ManifestSource::File(path)) => match std::fs::read(path) {
+                Ok(b) => (Manifest::parse_limited(&b, MAX_MANIFEST_BYTES), None),
+                Err(e) => {
+                    self.notes
+                        .push(format!("--manifest {}: {e}", path.display()));
+                    return None;
+                }
+            },
+            Some(ManifestSource::Url(u)) => {
+                let f = fetch(&self.probe, u, &self.reach).await;
+                let body = readable(
+                    &f,
+                    self.limits.max_decoded_bytes,
+                    "the manifest",
+                    &mut self.notes,
+                );
+                (
+                    Manifest::parse_limited(&body, self.reach.keep),
+                    Some(u.clone()),
+                )
+            }
+            None => self.probe_manifest_candidates(urls).await?,
+        };
+        match parsed {
+            Ok(m) => {
+                let own = m.check_hash();
+                if own.outcome == Outcome::Fail {
+                    self.notes.push(format!("staticfiles.json: {}", own.detail));
+                }
+                Some((m, url))
+            }
+            Err(e) => {
+                self.notes.push(format!(
+                    "staticfiles.json at {}: {e}",
+                    url.map(|u| u.to_string())
+                        .unwrap_or_else(|| "the given file".into())
+                ));
+                None
+            }
+        }
+    }
+
+    /// The first manifest candidate next to the static files that answers 200, parsed.
+    async fn probe_manifest_candidates(
+        &mut self,
+        urls: &[Url],
+    ) -> Option<(Result<Manifest, django::ManifestError>, Option<Url>)> {
+        for candidate in django::manifest_candidates(urls.iter()) {
+            if Instant::now() >= self.reach.deadline {
+                break;
+            }
+            let f = fetch(&self.probe, &candidate, &self.reach).await;
+            if f.record.status == Some(200) {
+                let body = readable(
+                    &f,
+                    self.limits.max_decoded_bytes,
+                    "the manifest",
+                    &mut self.notes,
+                );
+                return Some((
+                    Manifest::parse_limited(&body, self.reach.keep),
+                    Some(candidate),
+                ));
+            }
+        }
+        None
+    }
+
+    /// Verify each asset once, keeping its bytes (stylesheets were already fetched), until
+    /// the deadline.
+    async fn verify_assets(
+        &mut self,
+        assets: &[Asset],
+        expectations: &Expectations<'_>,
+        fetched_sheets: &mut BTreeMap<String, Fetched>,
+        progress: &dyn Progress,
+    ) -> Verified {
+        let mut verified = Verified {
+            first_records: BTreeMap::new(),
+            checks: BTreeMap::new(),
+            content: std::collections::BTreeSet::new(),
+        };
+        let policy = Policy::default();
+        let mut unverified = 0usize;
+        for asset in assets {
+            progress.step();
+            let f = match fetched_sheets.remove(asset.url.as_str()) {
+                Some(f) => f,
+                None if Instant::now() >= self.reach.deadline => {
+                    unverified += 1;
+                    continue;
+                }
+                None => fetch(&self.probe, &asset.url, &self.reach).await,
+            };
+            if f.record
+                .error
+                .as_ref()
+                .is_some_and(|e| e.kind == ErrorKind::Cancelled)
+            {
+                unverified += 1;
+                continue;
+            }
+            if let Some(stop) = &f.stop {
+                self.notes
+                    .push(format!("discovery: {}", stop.describe(&asset.url)));
+                self.redirect_checks
+                    .extend(stop.check(&asset.url).map(|c| (asset.url.to_string(), c)));
+            }
+            if f.record.status.is_some() {
+                verify_one(asset, &f, expectations, &policy, &mut verified);
+            }
+            verified
+                .first_records
+                .insert(asset.url.to_string(), f.record);
+        }
+        if unverified > 0 {
+            self.notes.push(format!(
+                "the budget ran out during verification: {unverified} of {} asset(s) not fetched",
+                assets.len()
+            ));
+        }
+        verified
+    }
+}
+
+/// One asset's response against what it should be: its failed checks, and whether its bytes
+/// were proven (a hashed name or SRI that matches).
+fn verify_one(
+    asset: &Asset,
+    f: &Fetched,
+    expectations: &Expectations<'_>,
+    policy: &Policy,
+    verified: &mut Verified,
+) {
+    let mut expect = Expect::for_asset(asset);
+    expect.page_origin = Some(expectations.page_origin.clone());
+    if let (Some(m), Some(su)) = (expectations.manifest, expectations.static_url) {
+        expect.hashed = m.hashed_name_for(su, &asset.url);
+    }
+    let results = check_response(&f.response(), &expect, policy);
+    let content_verified = results.iter().any(|c| {
+        c.outcome == Outcome::Pass
+            && matches!(
+                c.kind,
+                interloper_assets::check::CheckKind::HashedName
+                    | interloper_assets::check::CheckKind::Integrity
+            )
+    });
+    if content_verified && f.record.body_sha256.is_some() {
+        verified.content.insert(asset.url.to_string());
+    }
+    let failed: Vec<AssetCheck> = results.iter().filter_map(to_finding_check).collect();
+    if !failed.is_empty() {
+        verified.checks.insert(asset.url.to_string(), failed);
+    }
+}
+
+/// `--all-static`: every file the manifest names, besides those the page loads.
+fn add_all_static(
+    assets: &mut Vec<Asset>,
+    manifest: &Manifest,
+    manifest_url: Option<&Url>,
+    static_url: &Url,
+    page: &Url,
+) {
+    let manifest_url = manifest_url.unwrap_or(static_url);
+    let known: std::collections::HashSet<String> =
+        assets.iter().map(|a| a.url.to_string()).collect();
+    for a in manifest.all_static(static_url, manifest_url, Some(page)) {
+        if !known.contains(a.url.as_str()) {
+            assets.push(a);
+        }
+    }
+}
+
+/// The page's own failed checks, as an asset's (its caching is not judged: pages are not
+/// meant to be cached for long).
+fn page_checks(page: &Fetched) -> Vec<AssetCheck> {
+    check_response(&page.response(), &Expect::default(), &Policy::default())
+        .iter()
+        .filter(|c| c.kind != interloper_assets::check::CheckKind::Caching)
+        .filter_map(to_finding_check)
+        .collect()
+}
+
+/// What identifies the static build: the manifest's hash, else (without a manifest) a digest
+/// of the set of hashed names the page loads.
+fn static_version(manifest: Option<&Manifest>, assets: &[Asset]) -> Option<String> {
+    if let Some(m) = manifest {
+        return Some(m.hash.clone().unwrap_or_else(|| m.computed_hash()));
+    }
+    let mut names: Vec<&str> = assets
+        .iter()
+        .filter(|a| django::HashedName::parse(a.url.path()).is_some())
+        .map(|a| a.url.path())
+        .collect();
+    names.sort();
+    (!names.is_empty()).then(|| {
+        let mut h = Sha256::new();
+        for n in names {
+            h.update(n.as_bytes());
+            h.update(b"\n");
+        }
+        hex::encode(&h.finalize()[..6])
     })
 }
 

@@ -188,89 +188,22 @@ pub async fn sample(
     deadline: Instant,
     progress: &dyn Progress,
 ) -> Result<Sampled, CheckError> {
-    let mut probes: BTreeMap<(u8, HelloShape), Probe> = BTreeMap::new();
-    for m in plan.modes.iter().chain(&plan.shape_modes) {
-        let key = probe_key(m);
-        if let std::collections::btree_map::Entry::Vacant(e) = probes.entry(key) {
-            let mut cfg = opts.probe.clone();
-            cfg.http = m.http;
-            cfg.hello = m.hello;
-            e.insert(Probe::new(cfg)?);
-        }
-    }
-    let probes = Arc::new(probes);
-    let plan = Arc::new(plan.clone());
+    let probes = Arc::new(probes_for(plan, opts)?);
+    let plan_shared = Arc::new(plan.clone());
     let next = Arc::new(AtomicU64::new(0));
-    let total = plan.total();
     let (tx, mut rx) = mpsc::channel::<(usize, RequestRecord)>(256);
-
     let workers = opts.concurrency.clamp(1, 64);
-    let mut handles = Vec::new();
-    for _ in 0..workers {
-        let probes = Arc::clone(&probes);
-        let plan = Arc::clone(&plan);
-        let next = Arc::clone(&next);
-        let tx = tx.clone();
-        handles.push(tokio::spawn(async move {
-            // One session per mode, so reuse means reuse within this worker's stream.
-            let mut sessions: Vec<Option<interloper_probe::Session>> = (0..plan.modes.len()
-                + plan.shape_modes.len())
-                .map(|_| None)
-                .collect();
-            let n_assets = plan.assets.len() as u64;
-            let n_modes = plan.modes.len().max(1) as u64;
-            loop {
-                if Instant::now() >= deadline {
-                    return true;
-                }
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= total || n_assets == 0 {
-                    return false;
-                }
-                let (asset_idx, mode_idx, seq) = match plan.slot(i) {
-                    Slot::Main(j) => {
-                        let asset_idx = (j % n_assets) as usize;
-                        // Rotate modes per full pass over the assets, offset per asset so
-                        // adjacent assets do not always share a mode.
-                        let mode_idx = (((j / n_assets) + asset_idx as u64) % n_modes) as usize;
-                        (asset_idx, mode_idx, j / n_assets + 1)
-                    }
-                    Slot::Shape(k) => {
-                        let n_shape_modes = plan.shape_modes.len().max(1) as u64;
-                        // Offset per pass so a mode does not always meet the same asset.
-                        let asset_idx = ((k / n_shape_modes + k) % n_assets) as usize;
-                        let mode_idx = plan.modes.len() + (k % n_shape_modes) as usize;
-                        // After every rotation request, so records sort after them.
-                        (asset_idx, mode_idx, plan.per_asset + 1 + k)
-                    }
-                };
-                let mode = match mode_idx.checked_sub(plan.modes.len()) {
-                    None => plan.modes.get(mode_idx),
-                    Some(s) => plan.shape_modes.get(s),
-                };
-                let (Some(url), Some(mode)) = (plan.assets.get(asset_idx), mode) else {
-                    return false;
-                };
-                let Some(probe) = probes.get(&probe_key(mode)) else {
-                    return false;
-                };
-                let session = sessions[mode_idx].get_or_insert_with(|| {
-                    let mut s = probe.session(mode.policy);
-                    // Requests in flight when the budget runs out end there.
-                    s.set_deadline(Some(deadline));
-                    s
-                });
-                let Ok(mut target) = Target::from_url(url.clone()) else {
-                    continue;
-                };
-                target.pinned = mode.addr;
-                let record = session.request(&target, seq).await;
-                if tx.send((asset_idx, record)).await.is_err() {
-                    return false;
-                }
-            }
-        }));
-    }
+    let handles: Vec<_> = (0..workers)
+        .map(|_| {
+            tokio::spawn(run_worker(
+                Arc::clone(&probes),
+                Arc::clone(&plan_shared),
+                Arc::clone(&next),
+                deadline,
+                tx.clone(),
+            ))
+        })
+        .collect();
     drop(tx);
 
     let mut per_asset: Vec<Vec<RequestRecord>> = vec![Vec::new(); plan.assets.len()];
@@ -294,7 +227,122 @@ pub async fn sample(
     for h in handles {
         budget_exhausted |= h.await.unwrap_or(false);
     }
+    Ok(Sampled {
+        assets: evidence(found, plan, per_asset),
+        budget_exhausted: budget_exhausted || cancelled > 0,
+        cancelled,
+    })
+}
 
+/// One probe per HTTP version and ClientHello shape the plan's modes use (connection policy
+/// and address are per session).
+fn probes_for(
+    plan: &Plan,
+    opts: &CheckOptions,
+) -> Result<BTreeMap<(u8, HelloShape), Probe>, CheckError> {
+    let mut probes = BTreeMap::new();
+    for m in plan.modes.iter().chain(&plan.shape_modes) {
+        let key = probe_key(m);
+        if let std::collections::btree_map::Entry::Vacant(e) = probes.entry(key) {
+            let mut cfg = opts.probe.clone();
+            cfg.http = m.http;
+            cfg.hello = m.hello;
+            e.insert(Probe::new(cfg)?);
+        }
+    }
+    Ok(probes)
+}
+
+impl Plan {
+    /// What index `i` of the run requests: (asset, mode, sequence number), modes numbered
+    /// rotation first, then shape modes.
+    fn request_at(&self, i: u64) -> (usize, usize, u64) {
+        let n_assets = self.assets.len().max(1) as u64;
+        let n_modes = self.modes.len().max(1) as u64;
+        match self.slot(i) {
+            Slot::Main(j) => {
+                let asset_idx = (j % n_assets) as usize;
+                // Rotate modes per full pass over the assets, offset per asset so adjacent
+                // assets do not always share a mode.
+                let mode_idx = (((j / n_assets) + asset_idx as u64) % n_modes) as usize;
+                (asset_idx, mode_idx, j / n_assets + 1)
+            }
+            Slot::Shape(k) => {
+                let n_shape_modes = self.shape_modes.len().max(1) as u64;
+                // Offset per pass so a mode does not always meet the same asset.
+                let asset_idx = ((k / n_shape_modes + k) % n_assets) as usize;
+                let mode_idx = self.modes.len() + (k % n_shape_modes) as usize;
+                // After every rotation request, so records sort after them.
+                (asset_idx, mode_idx, self.per_asset + 1 + k)
+            }
+        }
+    }
+
+    /// Mode `idx` as [`Plan::request_at`] numbers them.
+    fn mode(&self, idx: usize) -> Option<&SampleMode> {
+        match idx.checked_sub(self.modes.len()) {
+            None => self.modes.get(idx),
+            Some(s) => self.shape_modes.get(s),
+        }
+    }
+}
+
+/// One worker: takes the next index of the run until the plan is done or the deadline passes,
+/// holding one session per mode (so reuse means reuse within this worker's stream). True when
+/// the deadline stopped it.
+async fn run_worker(
+    probes: Arc<BTreeMap<(u8, HelloShape), Probe>>,
+    plan: Arc<Plan>,
+    next: Arc<AtomicU64>,
+    deadline: Instant,
+    tx: mpsc::Sender<(usize, RequestRecord)>,
+) -> bool {
+    let total = plan.total();
+    let mut sessions: Vec<Option<interloper_probe::Session>> = (0..plan.modes.len()
+        + plan.shape_modes.len())
+        .map(|_| None)
+        .collect();
+    loop {
+        if Instant::now() >= deadline {
+            return true;
+        }
+        let i = next.fetch_add(1, Ordering::Relaxed);
+        if i >= total || plan.assets.is_empty() {
+            return false;
+        }
+        let (asset_idx, mode_idx, seq) = plan.request_at(i);
+        let (Some(url), Some(mode)) = (plan.assets.get(asset_idx), plan.mode(mode_idx)) else {
+            return false;
+        };
+        let (Some(probe), Some(slot)) = (probes.get(&probe_key(mode)), sessions.get_mut(mode_idx))
+        else {
+            return false;
+        };
+        let session = slot.get_or_insert_with(|| {
+            let mut s = probe.session(mode.policy);
+            // Requests in flight when the budget runs out end there.
+            s.set_deadline(Some(deadline));
+            s
+        });
+        let Ok(mut target) = Target::from_url(url.clone()) else {
+            continue;
+        };
+        target.pinned = mode.addr;
+        let record = session.request(&target, seq).await;
+        if tx.send((asset_idx, record)).await.is_err() {
+            return false;
+        }
+    }
+}
+
+/// Each asset's evidence, in discovery order: the page first when it is not an asset itself;
+/// per asset the verification request, the failed attempts before it, then its samples in
+/// order, and its checks (with any later response whose bytes changed).
+fn evidence(
+    found: &Discovered,
+    plan: &Plan,
+    mut per_asset: Vec<Vec<RequestRecord>>,
+) -> Vec<AssetEvidence> {
     let mut out = Vec::new();
     let failed_attempts = |key: &str| {
         found
@@ -331,8 +379,8 @@ pub async fn sample(
         }
         // After the kept response, which is the verified one the later bytes are compared to.
         records.extend(failed_attempts(key));
-        if let Some(i) = planned.get(key) {
-            let mut sampled = std::mem::take(&mut per_asset[*i]);
+        if let Some(sampled) = planned.get(key).and_then(|i| per_asset.get_mut(*i)) {
+            let mut sampled = std::mem::take(sampled);
             sampled.sort_by_key(|r| r.seq);
             records.extend(sampled);
         }
@@ -346,11 +394,7 @@ pub async fn sample(
             checks,
         });
     }
-    Ok(Sampled {
-        assets: out,
-        budget_exhausted: budget_exhausted || cancelled > 0,
-        cancelled,
-    })
+    out
 }
 
 fn probe_key(m: &SampleMode) -> (u8, HelloShape) {

@@ -5,15 +5,16 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use anyhow::{Context as _, bail};
 use interloper_assets::django::{HashedName, MAX_MANIFEST_BYTES, Manifest};
 use interloper_findings::{Code, Finding};
 use md5::{Digest as _, Md5};
 use serde::{Deserialize, Serialize};
 
+use crate::LintError;
 use crate::finding::LintFinding;
+use crate::process::run_with_time_and_output_limits;
 
 /// The script run with the project's settings. Read-only: it imports the settings, runs
 /// `django.setup()` (as every manage.py command does) and prints one JSON line.
@@ -137,35 +138,42 @@ fn settings_from_manage(text: &str) -> Option<String> {
     Some(inner[..end].to_string())
 }
 
-/// Runs the settings script with the project's Python and reads its answer.
-pub fn read_settings(source: &DjangoSource) -> anyhow::Result<DjangoSettings> {
-    let (python, dir, settings) = match source {
+/// The project's Python, the directory the settings import from, and the settings module.
+fn script_inputs(source: &DjangoSource) -> Result<(PathBuf, PathBuf, String), LintError> {
+    match source {
         DjangoSource::Manage { manage, python } => {
-            let text = std::fs::read_to_string(manage)
-                .with_context(|| format!("--manage {}", manage.display()))?;
+            let text = std::fs::read_to_string(manage).map_err(|source| LintError::Read {
+                what: format!("--manage {}", manage.display()),
+                source,
+            })?;
             let settings = std::env::var("DJANGO_SETTINGS_MODULE")
                 .ok()
                 .filter(|s| !s.is_empty())
                 .or_else(|| settings_from_manage(&text))
-                .with_context(|| {
-                    format!(
+                .ok_or_else(|| {
+                    LintError::Django(format!(
                         "{}: no DJANGO_SETTINGS_MODULE default in it; give --settings",
                         manage.display()
-                    )
+                    ))
                 })?;
             let dir = manage
                 .parent()
                 .filter(|p| !p.as_os_str().is_empty())
                 .unwrap_or(Path::new("."))
                 .to_path_buf();
-            (python.clone(), dir, settings)
+            Ok((python.clone(), dir, settings))
         }
         DjangoSource::Settings {
             python,
             settings,
             dir,
-        } => (python.clone(), dir.clone(), settings.clone()),
-    };
+        } => Ok((python.clone(), dir.clone(), settings.clone())),
+    }
+}
+
+/// Runs the settings script with the project's Python and reads its answer.
+pub fn read_settings(source: &DjangoSource) -> Result<DjangoSettings, LintError> {
+    let (python, dir, settings) = script_inputs(source)?;
     let mut cmd = Command::new(&python);
     cmd.arg("-c")
         .arg(SETTINGS_SCRIPT)
@@ -175,76 +183,32 @@ pub fn read_settings(source: &DjangoSource) -> anyhow::Result<DjangoSettings> {
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let (ok, stdout, stderr) = run_bounded(&mut cmd, SCRIPT_TIMEOUT, OUTPUT_LIMIT)
-        .with_context(|| format!("running {} with settings {settings}", python.display()))?;
-    let line = stdout
+    let done = run_with_time_and_output_limits(&mut cmd, SCRIPT_TIMEOUT, OUTPUT_LIMIT).map_err(
+        |source| LintError::Run {
+            what: format!("{} with settings {settings}", python.display()),
+            source,
+        },
+    )?;
+    let line = done
+        .stdout
         .lines()
         .rev()
         .find_map(|l| l.strip_prefix("INTERLOPER-LINT "));
-    match (ok, line) {
-        (true, Some(json)) => {
-            serde_json::from_str(json).context("reading the settings script's answer")
-        }
+    match (done.success, line) {
+        (true, Some(json)) => serde_json::from_str(json).map_err(LintError::SettingsAnswer),
         _ => {
-            let last = stderr
+            let last = done
+                .stderr
                 .lines()
                 .rev()
                 .find(|l| !l.trim().is_empty())
                 .unwrap_or("no output");
-            bail!(
+            Err(LintError::Django(format!(
                 "the project's Python could not load settings {settings} in {}: {last}",
                 dir.display()
-            )
+            )))
         }
     }
-}
-
-/// Runs `cmd` for at most `timeout`, keeping `limit` bytes of each output.
-pub(crate) fn run_bounded(
-    cmd: &mut Command,
-    timeout: Duration,
-    limit: u64,
-) -> anyhow::Result<(bool, String, String)> {
-    let mut child = cmd.spawn()?;
-    let read = |pipe: Option<Box<dyn std::io::Read + Send>>| {
-        std::thread::spawn(move || {
-            let mut buf = Vec::new();
-            if let Some(p) = pipe {
-                let mut limited = p.take(limit);
-                let _ = limited.read_to_end(&mut buf);
-                // Drain the rest so the child never blocks on a full pipe.
-                let _ = std::io::copy(&mut limited.into_inner(), &mut std::io::sink());
-            }
-            String::from_utf8_lossy(&buf).into_owned()
-        })
-    };
-    let out = read(
-        child
-            .stdout
-            .take()
-            .map(|p| Box::new(p) as Box<dyn std::io::Read + Send>),
-    );
-    let err = read(
-        child
-            .stderr
-            .take()
-            .map(|p| Box::new(p) as Box<dyn std::io::Read + Send>),
-    );
-    let deadline = Instant::now() + timeout;
-    let status = loop {
-        if let Some(s) = child.try_wait()? {
-            break s;
-        }
-        if Instant::now() >= deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            bail!("did not finish within {} s", timeout.as_secs());
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let stdout = out.join().unwrap_or_default();
-    let stderr = err.join().unwrap_or_default();
-    Ok((status.success(), stdout, stderr))
 }
 
 /// Findings from the settings alone: DEBUG, STATIC_ROOT unset, STATIC_URL not the one nginx
@@ -415,30 +379,51 @@ fn files_under(root: &Path) -> Vec<String> {
 }
 
 /// Reads a manifest file (bounded).
-pub fn read_manifest(path: &Path) -> anyhow::Result<Manifest> {
-    let f = std::fs::File::open(path).with_context(|| path.display().to_string())?;
+pub fn read_manifest(path: &Path) -> Result<Manifest, LintError> {
+    let what = || path.display().to_string();
+    let read_error = |source| LintError::Read {
+        what: what(),
+        source,
+    };
+    let f = std::fs::File::open(path).map_err(read_error)?;
     let mut bytes = Vec::new();
     f.take(MAX_MANIFEST_BYTES as u64 + 1)
         .read_to_end(&mut bytes)
-        .with_context(|| path.display().to_string())?;
-    Manifest::parse(&bytes).with_context(|| path.display().to_string())
+        .map_err(read_error)?;
+    Manifest::parse(&bytes).map_err(|source| LintError::Manifest {
+        what: what(),
+        source,
+    })
 }
 
 const EXAMPLES: usize = 10;
 
+/// What checking STATIC_ROOT found.
+#[derive(Debug, Clone, Default)]
+pub struct StaticRootCheck {
+    /// The findings, in the order the checks ran.
+    pub findings: Vec<Finding>,
+    /// The manifest, when it was read.
+    pub manifest: Option<Manifest>,
+    /// Hashed files not hashed because [`MAX_HASHED_BYTES`] was spent.
+    pub unhashed: usize,
+}
+
 /// STATIC_ROOT's own findings: missing or empty; then, when a manifest is expected or present,
 /// whether it parses, every hashed file exists with the content its name promises, and which
-/// files it does not know. Returns the manifest when it was read, and how many hashed files
-/// were not hashed (past [`MAX_HASHED_BYTES`]).
+/// files it does not know.
 pub fn static_root_findings(
     root: &Path,
     manifest_expected: bool,
     manifest_name: &str,
-) -> (Vec<Finding>, Option<Manifest>, usize) {
-    let mut out = Vec::new();
+) -> StaticRootCheck {
     let shown = root.display().to_string();
+    let finding_only = |f: Finding| StaticRootCheck {
+        findings: vec![f],
+        ..StaticRootCheck::default()
+    };
     if !root.is_dir() {
-        out.push(
+        return finding_only(
             LintFinding::new(Code::IL611, format!("STATIC_ROOT {shown} does not exist."))
                 .at(shown.clone())
                 .fix(format!(
@@ -446,56 +431,82 @@ pub fn static_root_findings(
                 ))
                 .build(),
         );
-        return (out, None, 0);
     }
     let files = files_under(root);
     if files.is_empty() {
-        out.push(
+        return finding_only(
             LintFinding::new(Code::IL611, format!("STATIC_ROOT {shown} holds no file."))
                 .at(shown.clone())
                 .fix("run `manage.py collectstatic --noinput`")
                 .build(),
         );
-        return (out, None, 0);
     }
     let manifest_path = root.join(manifest_name);
     if !manifest_path.exists() {
-        if manifest_expected {
-            out.push(
-                LintFinding::new(
-                    Code::IL613,
-                    format!(
-                        "{} does not exist, and the storage needs it.",
-                        manifest_path.display()
-                    ),
-                )
-                .at(manifest_path.display().to_string())
-                .fix("run `manage.py collectstatic --noinput`")
-                .build(),
-            );
-        }
-        return (out, None, 0);
+        return StaticRootCheck {
+            findings: manifest_expected
+                .then(|| {
+                    LintFinding::new(
+                        Code::IL613,
+                        format!(
+                            "{} does not exist, and the storage needs it.",
+                            manifest_path.display()
+                        ),
+                    )
+                    .at(manifest_path.display().to_string())
+                    .fix("run `manage.py collectstatic --noinput`")
+                    .build()
+                })
+                .into_iter()
+                .collect(),
+            ..StaticRootCheck::default()
+        };
     }
     let manifest = match read_manifest(&manifest_path) {
         Ok(m) => m,
         Err(e) => {
-            out.push(
-                LintFinding::new(Code::IL613, format!("{e:#}"))
+            return finding_only(
+                LintFinding::new(Code::IL613, e.with_causes())
                     .at(manifest_path.display().to_string())
                     .fix("run `manage.py collectstatic --noinput` to write it again")
                     .build(),
             );
-            return (out, None, 0);
         }
     };
-    let mut missing = Vec::new();
-    let mut mismatched = Vec::new();
+    let hashed = check_hashed_files(root, &manifest);
+    let mut findings = Vec::new();
+    findings.extend(missing_finding(root, &manifest, &hashed.missing));
+    findings.extend(mismatch_finding(root, &hashed));
+    findings.extend(unknown_finding(root, &manifest, manifest_name, &files));
+    StaticRootCheck {
+        findings,
+        manifest: Some(manifest),
+        unhashed: hashed.unhashed,
+    }
+}
+
+/// The manifest's hashed files against the disk.
+struct HashedFiles {
+    /// Named by the manifest, not in STATIC_ROOT.
+    missing: Vec<String>,
+    /// (hashed name, the first 12 hex digits of its content's md5) where they differ.
+    mismatched: Vec<(String, String)>,
+    /// Not hashed: past [`MAX_HASHED_BYTES`].
+    unhashed: usize,
+}
+
+/// Whether every hashed file the manifest names exists, with the content its name promises.
+fn check_hashed_files(root: &Path, manifest: &Manifest) -> HashedFiles {
+    let mut out = HashedFiles {
+        missing: Vec::new(),
+        mismatched: Vec::new(),
+        unhashed: 0,
+    };
     let mut budget = MAX_HASHED_BYTES;
-    let mut unhashed = 0usize;
     for hashed in manifest.paths.values() {
         let path = root.join(hashed);
         if !path.is_file() {
-            missing.push(hashed.clone());
+            out.missing.push(hashed.clone());
             continue;
         }
         let Some(name) = HashedName::parse(hashed) else {
@@ -503,64 +514,79 @@ pub fn static_root_findings(
         };
         match md5_file(&path, &mut budget) {
             Ok(Some(digest)) if !digest.starts_with(&name.hash) => {
-                mismatched.push((hashed.clone(), digest[..12].to_string()));
+                out.mismatched
+                    .push((hashed.clone(), digest[..12].to_string()));
             }
-            Ok(None) => unhashed += 1,
+            Ok(None) => out.unhashed += 1,
             _ => {}
         }
     }
-    let n = manifest.paths.len();
-    if !missing.is_empty() {
-        let mut f = LintFinding::new(
-            Code::IL614,
-            format!(
-                "{} of the {n} hashed files staticfiles.json names are not in {shown}, e.g. {}.",
-                missing.len(),
-                missing[0]
-            ),
-        )
-        .at(root.join(&missing[0]).display().to_string());
-        for m in missing.iter().take(EXAMPLES) {
-            f = f.stat("missing", root.join(m).display().to_string());
-        }
-        out.push(
-            f.fix("run `manage.py collectstatic --noinput` where nginx reads the files")
-                .build(),
+    out
+}
+
+/// IL614: hashed files the manifest names that are not there.
+fn missing_finding(root: &Path, manifest: &Manifest, missing: &[String]) -> Option<Finding> {
+    let first = missing.first()?;
+    let mut f = LintFinding::new(
+        Code::IL614,
+        format!(
+            "{} of the {} hashed files staticfiles.json names are not in {}, e.g. {first}.",
+            missing.len(),
+            manifest.paths.len(),
+            root.display()
+        ),
+    )
+    .at(root.join(first).display().to_string());
+    for m in missing.iter().take(EXAMPLES) {
+        f = f.stat("missing", root.join(m).display().to_string());
+    }
+    Some(
+        f.fix("run `manage.py collectstatic --noinput` where nginx reads the files")
+            .build(),
+    )
+}
+
+/// IL615: hashed files whose content is not what their name promises.
+fn mismatch_finding(root: &Path, hashed: &HashedFiles) -> Option<Finding> {
+    let (first, first_hash) = hashed.mismatched.first()?;
+    let mut f = LintFinding::new(
+        Code::IL615,
+        format!(
+            "{} hashed file(s) have content whose md5 does not start with the hash in their name, e.g. {first} (content hash {first_hash}).",
+            hashed.mismatched.len(),
+        ),
+    )
+    .at(root.join(first).display().to_string());
+    for (m, h) in hashed.mismatched.iter().take(EXAMPLES) {
+        f = f.stat(
+            root.join(m).display().to_string(),
+            format!("content md5[:12] is {h}"),
         );
     }
-    if !mismatched.is_empty() {
-        let mut f = LintFinding::new(
-            Code::IL615,
+    if hashed.unhashed > 0 {
+        f = f.stat(
+            "not hashed",
             format!(
-                "{} hashed file(s) have content whose md5 does not start with the hash in their name, e.g. {} (content hash {}).",
-                mismatched.len(),
-                mismatched[0].0,
-                mismatched[0].1
+                "{} file(s) past the {} GiB hashing limit",
+                hashed.unhashed,
+                MAX_HASHED_BYTES >> 30
             ),
-        )
-        .at(root.join(&mismatched[0].0).display().to_string());
-        for (m, h) in mismatched.iter().take(EXAMPLES) {
-            f = f.stat(
-                root.join(m).display().to_string(),
-                format!("content md5[:12] is {h}"),
-            );
-        }
-        if unhashed > 0 {
-            f = f.stat(
-                "not hashed",
-                format!(
-                    "{unhashed} file(s) past the {} GiB hashing limit",
-                    MAX_HASHED_BYTES >> 30
-                ),
-            );
-        }
-        out.push(
-            f.fix("run `manage.py collectstatic --noinput --clear`")
-                .build(),
         );
     }
-    // Files the manifest does not know: neither a name nor a hashed name in it, nor their
-    // compressed copies (WhiteNoise and django-compressor write `.gz` and `.br`).
+    Some(
+        f.fix("run `manage.py collectstatic --noinput --clear`")
+            .build(),
+    )
+}
+
+/// IL616: files the manifest does not know — neither a name nor a hashed name in it, nor their
+/// compressed copies (WhiteNoise and django-compressor write `.gz` and `.br`).
+fn unknown_finding(
+    root: &Path,
+    manifest: &Manifest,
+    manifest_name: &str,
+    files: &[String],
+) -> Option<Finding> {
     let known: BTreeSet<&str> = manifest
         .paths
         .keys()
@@ -575,31 +601,27 @@ pub fn static_root_findings(
                 .any(|ext| f.strip_suffix(ext).is_some_and(|b| known.contains(b)))
     };
     let unknown: Vec<&String> = files.iter().filter(|f| !is_known(f)).collect();
-    if !unknown.is_empty() {
-        let older = unknown
-            .iter()
-            .filter(|f| {
-                HashedName::parse(f).is_some_and(|h| manifest.paths.contains_key(&h.original))
-            })
-            .count();
-        let mut f = LintFinding::new(
-            Code::IL616,
-            format!(
-                "{} file(s) in {shown} are not in staticfiles.json ({older} of them other hashed versions of files it lists), e.g. {}.",
-                unknown.len(),
-                unknown[0]
-            ),
-        )
-        .at(root.join(unknown[0]).display().to_string());
-        for u in unknown.iter().take(EXAMPLES) {
-            f = f.stat("unknown", root.join(u).display().to_string());
-        }
-        out.push(
-            f.fix("run `manage.py collectstatic --noinput --clear`")
-                .build(),
-        );
+    let first = unknown.first()?;
+    let older = unknown
+        .iter()
+        .filter(|f| HashedName::parse(f).is_some_and(|h| manifest.paths.contains_key(&h.original)))
+        .count();
+    let mut f = LintFinding::new(
+        Code::IL616,
+        format!(
+            "{} file(s) in {} are not in staticfiles.json ({older} of them other hashed versions of files it lists), e.g. {first}.",
+            unknown.len(),
+            root.display()
+        ),
+    )
+    .at(root.join(first).display().to_string());
+    for u in unknown.iter().take(EXAMPLES) {
+        f = f.stat("unknown", root.join(u).display().to_string());
     }
-    (out, Some(manifest), unhashed)
+    Some(
+        f.fix("run `manage.py collectstatic --noinput --clear`")
+            .build(),
+    )
 }
 
 /// This instance's manifest against another's: the entries whose hashed names differ.
@@ -701,14 +723,15 @@ mod tests {
             "{{\"paths\": {{\"css/site.css\": \"css/site.{hash}.css\", \"js.js\": \"js.0123456789ab.js\", \"gone.css\": \"gone.0123456789ab.css\"}}, \"version\": \"1.1\"}}"
         );
         std::fs::write(root.join("staticfiles.json"), manifest).expect("w");
-        let (f, m, _) = static_root_findings(root, true, "staticfiles.json");
-        assert!(m.is_some());
+        let checked = static_root_findings(root, true, "staticfiles.json");
+        assert!(checked.manifest.is_some());
+        let f = checked.findings;
         let codes: Vec<Code> = f.iter().map(|f| f.code).collect();
         assert_eq!(codes, vec![Code::IL614, Code::IL615, Code::IL616]);
         assert!(f[0].summary.contains("gone.0123456789ab.css"));
         assert!(f[1].summary.contains("js.0123456789ab.js"));
         assert!(f[2].summary.contains("css/old.0123456789ab.css"));
-        let (none, _, _) = static_root_findings(&root.join("nope"), true, "staticfiles.json");
-        assert_eq!(none[0].code, Code::IL611);
+        let none = static_root_findings(&root.join("nope"), true, "staticfiles.json");
+        assert_eq!(none.findings[0].code, Code::IL611);
     }
 }

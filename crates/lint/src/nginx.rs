@@ -297,64 +297,24 @@ pub fn nginx_findings(config: &Config, facts: &NginxFacts) -> Vec<Finding> {
     out
 }
 
+/// The rules for one sample URI in one server: which location answers it, and what that
+/// location does with it. One rule per function, in the order the findings are listed.
 fn server_findings(
     http: &Directive,
     server: &Directive,
     uri: &str,
     facts: &NginxFacts,
 ) -> Vec<Finding> {
-    let mut out = Vec::new();
     let (path, prefixes) = select(server, uri);
     let selected = path.last().copied();
     let mut chain = vec![http, server];
     chain.extend(&path);
+    let mut prefix_chain = vec![http, server];
+    prefix_chain.extend(&prefixes);
 
-    // A regex location answering instead of the static prefix location.
-    if let (Some(&top), Some(sel), Some(&pre)) = (path.first(), selected, prefixes.first())
-        && !std::ptr::eq(top, pre)
-        && matches!(location_match(top), Some(Match::Regex(_)))
-    {
-        let mut prefix_chain = vec![http, server];
-        prefix_chain.extend(&prefixes);
-        // A regex `alias` with captures cannot be resolved here: only a difference that can
-        // be shown is reported.
-        let differs = handler(sel).is_some()
-            || matches!(
-                (file_for(&chain, uri), file_for(&prefix_chain, uri)),
-                (Some(a), Some(b)) if a != b
-            );
-        if differs {
-            let what = match handler(sel) {
-                Some(h) => format!("passes it on (`{}`)", h.text()),
-                None => match file_for(&chain, uri) {
-                    Some(f) => format!("looks for {f}"),
-                    None => "answers it".into(),
-                },
-            };
-            out.push(
-                LintFinding::new(
-                    Code::IL604,
-                    format!(
-                        "{uri} matches `{}` at {}, which nginx tries before the prefix location `{}` at {}, and {what}.",
-                        sel.text(),
-                        sel.at(),
-                        pre.text(),
-                        pre.at()
-                    ),
-                )
-                .at(sel.at())
-                .config_line(sel.at(), sel.text())
-                .config_line(pre.at(), pre.text())
-                .fix(format!(
-                    "at {}, write `location ^~ {} {{`",
-                    pre.at(),
-                    pre.args.last().cloned().unwrap_or_default()
-                ))
-                .build(),
-            );
-        }
-    }
-
+    let mut out: Vec<Finding> = regex_shadow_finding(&chain, &prefix_chain, uri)
+        .into_iter()
+        .collect();
     let place = selected.unwrap_or(server);
     if selected.and_then(|l| l.last("return")).is_some() {
         return out;
@@ -363,181 +323,266 @@ fn server_findings(
         if facts.whitenoise {
             out.extend(upstream_findings(&chain, place, h, uri));
         } else if out.is_empty() {
-            out.push(
-                LintFinding::new(
-                    Code::IL601,
-                    format!(
-                        "{uri} is answered by `location {}` at {}, which passes it to the application (`{}`); no location serves {} from disk.",
-                        place.args.join(" "),
-                        place.at(),
-                        h.text(),
-                        facts.static_url
-                    ),
-                )
-                .at(place.at())
-                .config_line(h.at(), h.text())
-                .fix(format!(
-                    "add `location {} {{ alias {}/; }}` to the server at {}",
-                    facts.static_url,
-                    facts
-                        .static_root
-                        .map(|p| trimmed(&p.to_string_lossy()).to_string())
-                        .unwrap_or_else(|| "/path/to/STATIC_ROOT".into()),
-                    chain[1].at()
-                ))
-                .build(),
-            );
+            out.push(proxied_finding(&chain, place, h, uri, facts));
         }
         return out;
     }
-
-    // Files from disk: where nginx looks.
-    let mut dir_reported = false;
-    let from = files_from(&chain);
-    let alias = from.filter(|(_, d)| d.name == "alias");
-    if let Some((loc, alias)) = alias
-        && let Some(Match::Prefix { path, .. }) = location_match(loc)
-    {
-        let a = alias.arg(0).unwrap_or("");
-        if path.ends_with('/') && !a.ends_with('/') {
-            dir_reported = true;
-            out.push(
-                LintFinding::new(
-                    Code::IL602,
-                    format!(
-                        "`location {path}` with `alias {a}` makes nginx open {}, not {a}/{}.",
-                        file_for(&chain, uri).unwrap_or_default(),
-                        uri.get(path.len()..).unwrap_or("")
-                    ),
-                )
-                .at(alias.at())
-                .config_line(loc.at(), format!("location {path}"))
-                .config_line(alias.at(), alias.text())
-                .fix(format!("at {}, write `alias {a}/;`", alias.at()))
-                .build(),
-            );
-        } else if !path.ends_with('/') && a.ends_with('/') {
-            dir_reported = true;
-            out.push(
-                LintFinding::new(
-                    Code::IL602,
-                    format!(
-                        "`location {path}` without a trailing slash and `alias {a}` with one: {path}../ reaches the parent of {a}."
-                    ),
-                )
-                .severity(Severity::Warning)
-                .at(alias.at())
-                .config_line(loc.at(), format!("location {path}"))
-                .config_line(alias.at(), alias.text())
-                .fix(format!("at {}, write `location {path}/ {{`", loc.at()))
-                .build(),
-            );
-        }
-        if !dir_reported
-            && let Some(root) = facts.static_root
-            && !same_dir(a, root)
-        {
-            out.push(
-                LintFinding::new(
-                    Code::IL612,
-                    format!(
-                        "nginx serves {} from {a} (alias at {}), but STATIC_ROOT is {}.",
-                        facts.static_url,
-                        alias.at(),
-                        root.display()
-                    ),
-                )
-                .at(alias.at())
-                .config_line(alias.at(), alias.text())
-                .fix(format!(
-                    "at {}, write `alias {}/;`",
-                    alias.at(),
-                    trimmed(&root.to_string_lossy())
-                ))
-                .build(),
-            );
-        }
-    } else if let Some((_, root)) = from.filter(|(_, d)| d.name == "root") {
-        let r = root.arg(0).unwrap_or("");
-        let looks_in = format!("{}{}", trimmed(r).trim_end_matches('/'), facts.static_url);
-        let root_is_static = match facts.static_root {
-            Some(sr) => same_dir(r, sr),
-            None => {
-                Path::new(r).join("staticfiles.json").exists() && !Path::new(&looks_in).exists()
-            }
-        };
-        if root_is_static {
-            dir_reported = true;
-            out.push(
-                LintFinding::new(
-                    Code::IL603,
-                    format!(
-                        "`root {r}` (at {}) makes nginx look for {uri} in {looks_in}, but the static files are in {r}.",
-                        root.at()
-                    ),
-                )
-                .at(root.at())
-                .config_line(root.at(), root.text())
-                .fix(format!("at {}, write `alias {}/;` instead of `root {r};`", root.at(), trimmed(r)))
-                .build(),
-            );
-        } else if let Some(sr) = facts.static_root
-            && !same_dir(&looks_in, sr)
-        {
-            dir_reported = true;
-            out.push(
-                LintFinding::new(
-                    Code::IL612,
-                    format!(
-                        "nginx looks for {} in {looks_in} (`root` at {}), but STATIC_ROOT is {}.",
-                        facts.static_url,
-                        root.at(),
-                        sr.display()
-                    ),
-                )
-                .at(root.at())
-                .config_line(root.at(), root.text())
-                .fix(format!(
-                    "add `location {} {{ alias {}/; }}` to the server at {}",
-                    facts.static_url,
-                    trimmed(&sr.to_string_lossy()),
-                    server.at()
-                ))
-                .build(),
-            );
-        }
-    }
-    let _ = dir_reported;
-
-    if let Some(tf) = nearest(&chain, "try_files")
-        && let Some(last) = tf.args.last()
-        && !last.starts_with('=')
-        && tf.args.len() > 1
-    {
-        out.push(
-            LintFinding::new(
-                Code::IL605,
-                format!(
-                    "A static file missing from disk falls through to `{last}` (`{}` at {}).",
-                    tf.text(),
-                    tf.at()
-                ),
-            )
-            .at(tf.at())
-            .config_line(tf.at(), tf.text())
-            .fix(format!(
-                "at {}, end it with `=404`: `try_files {} =404;`",
-                tf.at(),
-                tf.args[..tf.args.len() - 1].join(" ")
-            ))
-            .build(),
-        );
-    }
-
+    out.extend(files_dir_finding(&chain, uri, facts));
+    out.extend(fallthrough_finding(&chain));
     out.extend(types_finding(&chain, place));
     out.extend(caching_finding(&chain, place));
     out.extend(tuning_finding(&chain, place));
     out
+}
+
+/// IL604: a regex location answers instead of the static prefix location, and answers
+/// differently. `chain` is nginx's choice (http, server, locations); `prefix_chain` what the
+/// prefix locations alone would choose.
+fn regex_shadow_finding(
+    chain: &[&Directive],
+    prefix_chain: &[&Directive],
+    uri: &str,
+) -> Option<Finding> {
+    let (&top, &sel, &pre) = (chain.get(2)?, chain.last()?, prefix_chain.get(2)?);
+    if std::ptr::eq(top, pre) || !matches!(location_match(top), Some(Match::Regex(_))) {
+        return None;
+    }
+    // A regex `alias` with captures cannot be resolved here: only a difference that can be
+    // shown is reported.
+    let differs = handler(sel).is_some()
+        || matches!(
+            (file_for(chain, uri), file_for(prefix_chain, uri)),
+            (Some(a), Some(b)) if a != b
+        );
+    if !differs {
+        return None;
+    }
+    let what = match handler(sel) {
+        Some(h) => format!("passes it on (`{}`)", h.text()),
+        None => match file_for(chain, uri) {
+            Some(f) => format!("looks for {f}"),
+            None => "answers it".into(),
+        },
+    };
+    Some(
+        LintFinding::new(
+            Code::IL604,
+            format!(
+                "{uri} matches `{}` at {}, which nginx tries before the prefix location `{}` at {}, and {what}.",
+                sel.text(),
+                sel.at(),
+                pre.text(),
+                pre.at()
+            ),
+        )
+        .at(sel.at())
+        .config_line(sel.at(), sel.text())
+        .config_line(pre.at(), pre.text())
+        .fix(format!(
+            "at {}, write `location ^~ {} {{`",
+            pre.at(),
+            pre.args.last().cloned().unwrap_or_default()
+        ))
+        .build(),
+    )
+}
+
+/// IL601: the location that answers passes static files to the application, and nothing
+/// serves them from disk (without WhiteNoise, nothing in the application serves them).
+fn proxied_finding(
+    chain: &[&Directive],
+    place: &Directive,
+    h: &Directive,
+    uri: &str,
+    facts: &NginxFacts,
+) -> Finding {
+    LintFinding::new(
+        Code::IL601,
+        format!(
+            "{uri} is answered by `location {}` at {}, which passes it to the application (`{}`); no location serves {} from disk.",
+            place.args.join(" "),
+            place.at(),
+            h.text(),
+            facts.static_url
+        ),
+    )
+    .at(place.at())
+    .config_line(h.at(), h.text())
+    .fix(format!(
+        "add `location {} {{ alias {}/; }}` to the server at {}",
+        facts.static_url,
+        facts
+            .static_root
+            .map(|p| trimmed(&p.to_string_lossy()).to_string())
+            .unwrap_or_else(|| "/path/to/STATIC_ROOT".into()),
+        chain[1].at()
+    ))
+    .build()
+}
+
+/// Where nginx looks on disk: an `alias` or a `root` that misses STATIC_ROOT (at most one
+/// finding: the first of these that applies names the directory to fix).
+fn files_dir_finding(chain: &[&Directive], uri: &str, facts: &NginxFacts) -> Option<Finding> {
+    let (level, from) = files_from(chain)?;
+    match from.name.as_str() {
+        "alias" => match location_match(level) {
+            Some(Match::Prefix { path, .. }) => {
+                alias_finding(chain, level, &path, from, uri, facts)
+            }
+            _ => None,
+        },
+        _ => root_finding(chain, from, uri, facts),
+    }
+}
+
+/// IL602 / IL612: an `alias` whose trailing slash does not match its location's, or that
+/// names another directory than STATIC_ROOT.
+fn alias_finding(
+    chain: &[&Directive],
+    loc: &Directive,
+    path: &str,
+    alias: &Directive,
+    uri: &str,
+    facts: &NginxFacts,
+) -> Option<Finding> {
+    let a = alias.arg(0).unwrap_or("");
+    if path.ends_with('/') && !a.ends_with('/') {
+        return Some(
+            LintFinding::new(
+                Code::IL602,
+                format!(
+                    "`location {path}` with `alias {a}` makes nginx open {}, not {a}/{}.",
+                    file_for(chain, uri).unwrap_or_default(),
+                    uri.get(path.len()..).unwrap_or("")
+                ),
+            )
+            .at(alias.at())
+            .config_line(loc.at(), format!("location {path}"))
+            .config_line(alias.at(), alias.text())
+            .fix(format!("at {}, write `alias {a}/;`", alias.at()))
+            .build(),
+        );
+    }
+    if !path.ends_with('/') && a.ends_with('/') {
+        return Some(
+            LintFinding::new(
+                Code::IL602,
+                format!(
+                    "`location {path}` without a trailing slash and `alias {a}` with one: {path}../ reaches the parent of {a}."
+                ),
+            )
+            .severity(Severity::Warning)
+            .at(alias.at())
+            .config_line(loc.at(), format!("location {path}"))
+            .config_line(alias.at(), alias.text())
+            .fix(format!("at {}, write `location {path}/ {{`", loc.at()))
+            .build(),
+        );
+    }
+    let root = facts.static_root.filter(|root| !same_dir(a, root))?;
+    Some(
+        LintFinding::new(
+            Code::IL612,
+            format!(
+                "nginx serves {} from {a} (alias at {}), but STATIC_ROOT is {}.",
+                facts.static_url,
+                alias.at(),
+                root.display()
+            ),
+        )
+        .at(alias.at())
+        .config_line(alias.at(), alias.text())
+        .fix(format!(
+            "at {}, write `alias {}/;`",
+            alias.at(),
+            trimmed(&root.to_string_lossy())
+        ))
+        .build(),
+    )
+}
+
+/// IL603 / IL612: a `root` that names the static directory itself (nginx appends the whole
+/// URI, so `alias` was meant), or that leads elsewhere than STATIC_ROOT.
+fn root_finding(
+    chain: &[&Directive],
+    root: &Directive,
+    uri: &str,
+    facts: &NginxFacts,
+) -> Option<Finding> {
+    let r = root.arg(0).unwrap_or("");
+    let looks_in = format!("{}{}", trimmed(r).trim_end_matches('/'), facts.static_url);
+    let root_is_static = match facts.static_root {
+        Some(sr) => same_dir(r, sr),
+        None => Path::new(r).join("staticfiles.json").exists() && !Path::new(&looks_in).exists(),
+    };
+    if root_is_static {
+        return Some(
+            LintFinding::new(
+                Code::IL603,
+                format!(
+                    "`root {r}` (at {}) makes nginx look for {uri} in {looks_in}, but the static files are in {r}.",
+                    root.at()
+                ),
+            )
+            .at(root.at())
+            .config_line(root.at(), root.text())
+            .fix(format!(
+                "at {}, write `alias {}/;` instead of `root {r};`",
+                root.at(),
+                trimmed(r)
+            ))
+            .build(),
+        );
+    }
+    let sr = facts.static_root.filter(|sr| !same_dir(&looks_in, sr))?;
+    Some(
+        LintFinding::new(
+            Code::IL612,
+            format!(
+                "nginx looks for {} in {looks_in} (`root` at {}), but STATIC_ROOT is {}.",
+                facts.static_url,
+                root.at(),
+                sr.display()
+            ),
+        )
+        .at(root.at())
+        .config_line(root.at(), root.text())
+        .fix(format!(
+            "add `location {} {{ alias {}/; }}` to the server at {}",
+            facts.static_url,
+            trimmed(&sr.to_string_lossy()),
+            chain[1].at()
+        ))
+        .build(),
+    )
+}
+
+/// IL605: a static file missing from disk falls through `try_files` to something other than
+/// a 404 (usually the application).
+fn fallthrough_finding(chain: &[&Directive]) -> Option<Finding> {
+    let tf = nearest(chain, "try_files")?;
+    let last = tf.args.last()?;
+    if last.starts_with('=') || tf.args.len() <= 1 {
+        return None;
+    }
+    Some(
+        LintFinding::new(
+            Code::IL605,
+            format!(
+                "A static file missing from disk falls through to `{last}` (`{}` at {}).",
+                tf.text(),
+                tf.at()
+            ),
+        )
+        .at(tf.at())
+        .config_line(tf.at(), tf.text())
+        .fix(format!(
+            "at {}, end it with `=404`: `try_files {} =404;`",
+            tf.at(),
+            tf.args[..tf.args.len() - 1].join(" ")
+        ))
+        .build(),
+    )
 }
 
 /// The `types` in effect and whether they give css and js their types.

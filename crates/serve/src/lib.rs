@@ -87,8 +87,6 @@ impl Exporter {
         })
     }
 
-    /// Appends one finished check to the results log, one JSON line. A failed write is said
-    /// on stderr and does not fail the scrape.
     /// Remembers a finished check for `/probe/debug`: verdict, findings (with their evidence)
     /// and notes; the per-request records are left out so the memory stays small.
     fn remember(
@@ -138,6 +136,8 @@ impl Exporter {
         json(serde_json::to_string_pretty(&shown).unwrap_or_default())
     }
 
+    /// Appends one finished check to the results log, one JSON line. A failed write is said
+    /// on stderr and does not fail the scrape.
     fn log_result(
         &self,
         module: &str,
@@ -208,6 +208,8 @@ impl Exporter {
         }
     }
 
+    /// `/probe`: parse the query, take a permit (or answer busy), plan the check within the
+    /// scrape's budget, run it, and answer its registry (or the report, with `debug=true`).
     async fn probe(self: &Arc<Self>, query: &str, headers: &HeaderMap) -> Answer {
         let debug =
             url::form_urlencoded::parse(query.as_bytes()).any(|(k, v)| k == "debug" && v == "true");
@@ -218,16 +220,76 @@ impl Exporter {
                 return failure(StatusCode::BAD_REQUEST, Failure::BadRequest, &message);
             }
         };
-        let module_name = scrape.module_name.clone();
         let Ok(permit) = Arc::clone(&self.checks).try_acquire_owned() else {
-            self.metrics.probe(&module_name, "busy");
+            self.metrics.probe(&scrape.module_name, "busy");
             return failure(
                 StatusCode::SERVICE_UNAVAILABLE,
                 Failure::Busy,
                 "too many checks running (server.max_concurrent_checks); try again",
             );
         };
-        let scrape_started = Instant::now();
+        let (plan, budget) = match self.plan_scrape(&scrape, headers).await {
+            Ok(planned) => planned,
+            Err(answer) => return answer,
+        };
+        // The check runs in its own task holding the permit, so a scrape that Prometheus
+        // abandons still counts against the bound until its (bounded) check ends.
+        let exporter = Arc::clone(self);
+        let task = tokio::spawn(async move {
+            let _permit = permit;
+            let _in_flight = InFlight::new(&exporter.metrics);
+            let started = Instant::now();
+            let result = tokio::time::timeout(
+                budget + OVERRUN,
+                interloper_check::run_check(&plan, Arc::new(())),
+            )
+            .await;
+            (result, started.elapsed())
+        });
+        let module_name = &scrape.module_name;
+        match task.await {
+            Ok((Ok(Ok(outcome)), elapsed)) => {
+                self.answer_outcome(&scrape, &outcome, elapsed, budget, debug)
+            }
+            Ok((Ok(Err(e)), _)) => {
+                // A configuration problem (an unreadable trust file): answered as a scrape so
+                // the series shows it, with the reason for a person.
+                self.metrics.probe(module_name, "check-error");
+                failure(
+                    StatusCode::OK,
+                    Failure::CheckError,
+                    &format!("the check could not start: {e}"),
+                )
+            }
+            Ok((Err(_), _)) => {
+                self.metrics.probe(module_name, "timed-out");
+                failure(
+                    StatusCode::OK,
+                    Failure::TimedOut,
+                    "the check overran its budget and was abandoned",
+                )
+            }
+            Err(_) => {
+                self.metrics.probe(module_name, "check-error");
+                failure(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    Failure::CheckError,
+                    "the check ended abnormally",
+                )
+            }
+        }
+    }
+
+    /// The check a scrape runs and its budget: the module's plan for the scrape's targets,
+    /// redirects kept on those hosts when the module restricts where checks go, and every
+    /// address vetted against the module's networks (the lookups come out of the budget).
+    /// A target the module may not reach is answered at once.
+    async fn plan_scrape(
+        &self,
+        scrape: &Scrape,
+        headers: &HeaderMap,
+    ) -> Result<(interloper_check::CheckPlan, Duration), Answer> {
+        let started = Instant::now();
         let module = &scrape.module;
         let mut budget = scrape_budget(module.budget, headers);
         let mut plan = module.plan_for(scrape.targets.clone(), budget);
@@ -242,94 +304,58 @@ impl Exporter {
                 .collect();
             plan.discovery.redirect_hosts = Some(hosts);
         }
-        if !networks.is_empty() {
-            for target in &scrape.targets {
-                if let Err((status, failure_kind, reason)) =
-                    vet_addresses(target, &networks, &module_name, budget, &mut plan).await
-                {
-                    let result = match failure_kind {
-                        Failure::BadRequest => "bad-request",
-                        _ => "check-error",
-                    };
-                    self.metrics.probe(&module_name, result);
-                    return failure(status, failure_kind, &reason);
-                }
-            }
-            // The lookups came out of the scrape's time.
-            budget = budget
-                .saturating_sub(scrape_started.elapsed())
-                .max(MIN_BUDGET);
-            plan.budget = budget;
+        if networks.is_empty() {
+            return Ok((plan, budget));
         }
-        let fail_on = module.fail_on.clone();
-        let witness = module.witness.is_some();
-        let exporter = Arc::clone(self);
-        // The check runs in its own task holding the permit, so a scrape that Prometheus
-        // abandons still counts against the bound until its (bounded) check ends.
-        let task = tokio::spawn(async move {
-            let _permit = permit;
-            let _in_flight = InFlight::new(&exporter.metrics);
-            let started = Instant::now();
-            let result = tokio::time::timeout(
-                budget + OVERRUN,
-                interloper_check::run_check(&plan, Arc::new(())),
-            )
-            .await;
-            (result, started.elapsed())
-        });
-        let (result, elapsed) = match task.await {
-            Ok(done) => done,
-            Err(_) => {
-                self.metrics.probe(&module_name, "check-error");
-                return failure(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    Failure::CheckError,
-                    "the check ended abnormally",
-                );
-            }
-        };
-        match result {
-            Ok(Ok(outcome)) => {
-                let passed = metrics::passed(&outcome, &fail_on);
-                self.metrics
-                    .probe(&module_name, if passed { "success" } else { "failure" });
-                self.log_result(&module_name, &scrape.label, passed, &outcome.report);
-                self.remember(&module_name, &scrape.label, passed, &outcome.report);
-                if debug {
-                    // For a person: the whole report, every finding with its evidence.
-                    return json(serde_json::to_string_pretty(&outcome.report).unwrap_or_default());
-                }
-                let registry = metrics::outcome_registry(
-                    &outcome,
-                    &metrics::ScrapeShape {
-                        fail_on: &fail_on,
-                        elapsed,
-                        budget,
-                        witness_configured: witness,
-                        members: &scrape.members,
-                    },
-                );
-                openmetrics(StatusCode::OK, metrics::encode(&registry))
-            }
-            Ok(Err(e)) => {
-                // A configuration problem (an unreadable trust file): answered as a scrape so
-                // the series shows it, with the reason for a person.
-                self.metrics.probe(&module_name, "check-error");
-                failure(
-                    StatusCode::OK,
-                    Failure::CheckError,
-                    &format!("the check could not start: {e}"),
-                )
-            }
-            Err(_) => {
-                self.metrics.probe(&module_name, "timed-out");
-                failure(
-                    StatusCode::OK,
-                    Failure::TimedOut,
-                    "the check overran its budget and was abandoned",
-                )
+        for target in &scrape.targets {
+            if let Err((status, failure_kind, reason)) =
+                vet_addresses(target, &networks, &scrape.module_name, budget, &mut plan).await
+            {
+                let result = match failure_kind {
+                    Failure::BadRequest => "bad-request",
+                    _ => "check-error",
+                };
+                self.metrics.probe(&scrape.module_name, result);
+                return Err(failure(status, failure_kind, &reason));
             }
         }
+        budget = budget.saturating_sub(started.elapsed()).max(MIN_BUDGET);
+        plan.budget = budget;
+        Ok((plan, budget))
+    }
+
+    /// A finished check: counted, logged and remembered; answered as its registry, or as the
+    /// whole report for a person (`debug=true`).
+    fn answer_outcome(
+        &self,
+        scrape: &Scrape,
+        outcome: &interloper_check::CheckOutcome,
+        elapsed: Duration,
+        budget: Duration,
+        debug: bool,
+    ) -> Answer {
+        let module = &scrape.module;
+        let passed = metrics::passed(outcome, &module.fail_on);
+        self.metrics.probe(
+            &scrape.module_name,
+            if passed { "success" } else { "failure" },
+        );
+        self.log_result(&scrape.module_name, &scrape.label, passed, &outcome.report);
+        self.remember(&scrape.module_name, &scrape.label, passed, &outcome.report);
+        if debug {
+            return json(serde_json::to_string_pretty(&outcome.report).unwrap_or_default());
+        }
+        let registry = metrics::outcome_registry(
+            outcome,
+            &metrics::ScrapeShape {
+                fail_on: &module.fail_on,
+                elapsed,
+                budget,
+                witness_configured: module.witness.is_some(),
+                members: &scrape.members,
+            },
+        );
+        openmetrics(StatusCode::OK, metrics::encode(&registry))
     }
 
     /// What a `/probe` query asks for, or (module label, one-line reason).

@@ -220,19 +220,31 @@ pub struct ScrapeShape<'a> {
     pub members: &'a [String],
 }
 
-/// The registry a scrape answers after a check.
+/// The registry a scrape answers after a check, one metric family after another (the order
+/// is the exposition's).
 pub fn outcome_registry(outcome: &CheckOutcome, shape: &ScrapeShape<'_>) -> Registry {
-    let ScrapeShape {
-        fail_on,
-        elapsed,
-        budget,
-        witness_configured,
-        members,
-    } = *shape;
     let mut registry = Registry::default();
+    register_result(&mut registry, outcome, shape);
+    register_phases(&mut registry, outcome);
+    let chain = outcome.chains.first().and_then(Option::as_ref);
+    register_tls(&mut registry, outcome, chain);
+    register_verdicts(&mut registry, outcome, chain);
+    if shape.witness_configured {
+        register_witness(&mut registry, outcome);
+    }
+    register_findings(&mut registry, outcome);
+    register_requests(&mut registry, outcome);
+    register_budget(&mut registry, outcome, shape.budget);
+    if !shape.members.is_empty() {
+        register_members(&mut registry, outcome, shape.members);
+    }
+    registry
+}
 
+/// `probe_success` and `probe_duration_seconds`, as blackbox_exporter has them.
+fn register_result(registry: &mut Registry, outcome: &CheckOutcome, shape: &ScrapeShape<'_>) {
     let success: Gauge = Gauge::default();
-    success.set(i64::from(passed(outcome, fail_on)));
+    success.set(i64::from(passed(outcome, shape.fail_on)));
     registry.register(
         "probe_success",
         "Whether the check passed: no finding of a severity the module fails on",
@@ -240,13 +252,17 @@ pub fn outcome_registry(outcome: &CheckOutcome, shape: &ScrapeShape<'_>) -> Regi
     );
 
     let duration: FloatGauge = Gauge::default();
-    duration.set(elapsed.as_secs_f64());
+    duration.set(shape.elapsed.as_secs_f64());
     registry.register(
         "probe_duration_seconds",
         "How long the whole check took",
         duration,
     );
+}
 
+/// Each phase's median (`probe_http_duration_seconds`) and quantiles
+/// (`interloper_request_phase_seconds`) over the requests that went through it.
+fn register_phases(registry: &mut Registry, outcome: &CheckOutcome) {
     let phases: Family<PhaseLabel, FloatGauge> = Family::default();
     let quantiles: Family<PhaseQuantileLabels, FloatGauge> = Family::default();
     let processing = |r: &RequestRecord| match (r.phases.write_ms, r.phases.ttfb_ms) {
@@ -292,8 +308,14 @@ pub fn outcome_registry(outcome: &CheckOutcome, shape: &ScrapeShape<'_>) -> Regi
         "Median duration of each phase over the check's requests that went through it",
         phases,
     );
+}
 
-    let chain = outcome.chains.first().and_then(Option::as_ref);
+/// The presented chain (earliest expiry, the leaf) and the TLS version negotiated.
+fn register_tls(
+    registry: &mut Registry,
+    outcome: &CheckOutcome,
+    chain: Option<&interloper_chain::ChainReport>,
+) {
     if let Some(expiry) = chain.and_then(earliest_expiry) {
         let g: FloatGauge = Gauge::default();
         g.set(expiry);
@@ -339,7 +361,14 @@ pub fn outcome_registry(outcome: &CheckOutcome, shape: &ScrapeShape<'_>) -> Regi
             versions,
         );
     }
+}
 
+/// The check's verdict and the TLS path's, as state sets, and the interception product named.
+fn register_verdicts(
+    registry: &mut Registry,
+    outcome: &CheckOutcome,
+    chain: Option<&interloper_chain::ChainReport>,
+) {
     let verdict_status = serde_status(&outcome.report.verdict.status);
     registry.register(
         "interloper_verdict",
@@ -369,27 +398,31 @@ pub fn outcome_registry(outcome: &CheckOutcome, shape: &ScrapeShape<'_>) -> Regi
             f,
         );
     }
+}
 
-    if witness_configured {
-        let witness = outcome.evidence.first().and_then(|t| t.witness.as_ref());
-        let reachable: Gauge = Gauge::default();
-        reachable.set(i64::from(witness.is_some()));
+/// Whether the module's witness answered, and whether it agreed with what we saw.
+fn register_witness(registry: &mut Registry, outcome: &CheckOutcome) {
+    let witness = outcome.evidence.first().and_then(|t| t.witness.as_ref());
+    let reachable: Gauge = Gauge::default();
+    reachable.set(i64::from(witness.is_some()));
+    registry.register(
+        "interloper_witness_reachable",
+        "Whether the module's witness answered",
+        reachable,
+    );
+    if let Some(w) = witness {
+        let agree: Gauge = Gauge::default();
+        agree.set(i64::from(w.client_random_matched && w.chain_matched));
         registry.register(
-            "interloper_witness_reachable",
-            "Whether the module's witness answered",
-            reachable,
+            "interloper_witness_agreement",
+            "Whether the witness saw our hello and presented the chain we received",
+            agree,
         );
-        if let Some(w) = witness {
-            let agree: Gauge = Gauge::default();
-            agree.set(i64::from(w.client_random_matched && w.chain_matched));
-            registry.register(
-                "interloper_witness_agreement",
-                "Whether the witness saw our hello and presented the chain we received",
-                agree,
-            );
-        }
     }
+}
 
+/// Every finding present, by code and severity.
+fn register_findings(registry: &mut Registry, outcome: &CheckOutcome) {
     let findings: Family<FindingLabels, Gauge> = Family::default();
     let present: BTreeSet<(String, &'static str)> = outcome
         .report
@@ -410,7 +443,10 @@ pub fn outcome_registry(outcome: &CheckOutcome, shape: &ScrapeShape<'_>) -> Regi
         "A finding present in this check (1), by code and severity",
         findings,
     );
+}
 
+/// The check's requests by outcome.
+fn register_requests(registry: &mut Registry, outcome: &CheckOutcome) {
     let counts = request_counts(outcome);
     let requests: Family<OutcomeLabel, Gauge> = Family::default();
     for (name, n) in [
@@ -430,7 +466,10 @@ pub fn outcome_registry(outcome: &CheckOutcome, shape: &ScrapeShape<'_>) -> Regi
         "Requests of this check by outcome",
         requests,
     );
+}
 
+/// The budget the check had, and whether it cut sampling short.
+fn register_budget(registry: &mut Registry, outcome: &CheckOutcome, budget: Duration) {
     let budget_g: FloatGauge = Gauge::default();
     budget_g.set(budget.as_secs_f64());
     registry.register(
@@ -445,10 +484,6 @@ pub fn outcome_registry(outcome: &CheckOutcome, shape: &ScrapeShape<'_>) -> Regi
         "Whether the budget cut sampling short",
         exhausted,
     );
-    if !members.is_empty() {
-        register_members(&mut registry, outcome, members);
-    }
-    registry
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]

@@ -106,7 +106,7 @@ pub(crate) fn error(status: StatusCode, msg: &str) -> Response<Full<Bytes>> {
 /// The `info` document.
 pub(crate) fn info(mode: &str) -> Response<Full<Bytes>> {
     let doc = EchoInfo {
-        schema: interloper_model::schema::ECHO_INFO.into(),
+        schema: interloper_protocol::schema::ECHO_INFO.into(),
         version: env!("CARGO_PKG_VERSION").into(),
         mode: mode.into(),
         description: "interloper witness: reports the TLS ClientHello it received, to prove or rule out interception on the path".into(),
@@ -366,7 +366,7 @@ fn hello_doc(
     timestamps.request_received = received;
     timestamps.response_written = ctx.clock.stamp();
     let doc = EchoHello {
-        schema: interloper_model::schema::ECHO_HELLO.into(),
+        schema: interloper_protocol::schema::ECHO_HELLO.into(),
         server_version: env!("CARGO_PKG_VERSION").into(),
         peer: ctx.peer.to_string(),
         local: ctx.local.to_string(),

@@ -50,6 +50,7 @@ mod visit;
 pub use certs::{CertSource, ServedChain};
 pub use config::{EchoConfig, Limits, PassthroughConfig};
 pub use error::EchoError;
+pub use interloper_protocol::visit::PATH_VISIT;
 pub use passthrough::{HelloLog, PassthroughServer};
 pub use payload::{PayloadGenerator, payload_sha256};
 pub use schema::{

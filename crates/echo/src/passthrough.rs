@@ -338,7 +338,7 @@ fn api(
     let hellos = log.find(&random);
     let seen = !hellos.is_empty();
     let answer = HellosAnswer {
-        schema: interloper_model::schema::ECHO_HELLOS.into(),
+        schema: interloper_protocol::schema::ECHO_HELLOS.into(),
         seen,
         client_random: random,
         hellos,

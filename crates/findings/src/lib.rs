@@ -48,9 +48,6 @@ pub use thresholds::ThresholdConfig;
 use interloper_model::PhaseStats;
 use serde::{Deserialize, Serialize};
 
-/// The JSON schema name of a full report.
-pub const REPORT_SCHEMA: &str = interloper_model::schema::REPORT;
-
 /// One finding: a code, how bad, how sure, why, and what to do.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {

@@ -13,6 +13,10 @@
 
 use serde::{Deserialize, Serialize};
 
+/// The `schema` names of every document, these included: the witness and its clients name
+/// them through the protocol they speak.
+pub use interloper_model::schema;
+
 /// Path of the hello document.
 pub const PATH_HELLO: &str = "/.well-known/interloper/hello";
 /// Path of the deterministic payload.

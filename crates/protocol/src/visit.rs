@@ -8,12 +8,6 @@
 
 use serde::{Deserialize, Serialize};
 
-// The two aliases below remain only while `findings` still names them; new code uses
-// `interloper_model::schema` directly.
-/// `schema` of a report the page posts.
-pub const SCHEMA_VISIT_REPORT: &str = interloper_model::schema::VISIT_REPORT;
-/// `schema` of the witness's answer to a report.
-pub const SCHEMA_VISIT_ANSWER: &str = interloper_model::schema::VISIT_ANSWER;
 /// The page a user opens.
 pub const PATH_VISIT: &str = "/.well-known/interloper/visit";
 /// Where the page posts its report (`?visit=CODE`).

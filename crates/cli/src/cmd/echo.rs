@@ -8,10 +8,9 @@ use std::time::Duration;
 
 use anyhow::bail;
 use interloper_echo::{
-    CertSource, EchoConfig, EchoServer, Limits, PATH_HELLO, PATH_HELLOS, PassthroughConfig,
-    PassthroughServer,
+    CertSource, EchoConfig, EchoServer, Limits, PATH_HELLO, PATH_HELLOS, PATH_VISIT,
+    PassthroughConfig, PassthroughServer,
 };
-use interloper_protocol::visit::PATH_VISIT;
 
 use crate::args::parse;
 use crate::exit::Exit;

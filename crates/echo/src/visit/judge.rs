@@ -6,7 +6,8 @@ use interloper_findings::visits::{
     DownloadFrom, HelloCodes, PageDownload, VisitRecord, WitnessSide, judge_visit,
 };
 use interloper_protocol::ClientHelloReport;
-use interloper_protocol::visit::{EntryKind, SCHEMA_VISIT_ANSWER, VisitAnswer, VisitReport};
+use interloper_protocol::schema;
+use interloper_protocol::visit::{EntryKind, VisitAnswer, VisitReport};
 
 /// The code lists a hello's stack family is read from.
 pub(crate) fn hello_codes(h: &ClientHelloReport) -> HelloCodes<'_> {
@@ -57,7 +58,7 @@ pub(crate) fn answer(record: &VisitRecord) -> VisitAnswer {
         details.push("Your requests passed through a proxy.".into());
     }
     VisitAnswer {
-        schema: SCHEMA_VISIT_ANSWER.into(),
+        schema: schema::VISIT_ANSWER.into(),
         visit: record.visit.clone(),
         intercepted: record.judgement.intercepted,
         stalled: d.stalled,

@@ -9,7 +9,6 @@ use super::ua::{Claimed, StackFamily, claimed_browser};
 use crate::Confidence;
 
 /// `schema` of a visit record (one JSON line of the witness's visits log).
-pub const SCHEMA_VISIT: &str = interloper_model::schema::VISIT;
 /// A download slower than this stalled (the same bar as `check`'s stall findings).
 pub const STALL_MS: f64 = 2000.0;
 
@@ -149,7 +148,7 @@ pub struct Judgement {
 /// One visit, as the witness's visits log keeps it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VisitRecord {
-    /// Always [`SCHEMA_VISIT`].
+    /// Always [`interloper_model::schema::VISIT`].
     pub schema: String,
     /// The visit code the user sends to the operator.
     pub visit: String,
@@ -186,7 +185,7 @@ pub fn judge_visit(side: &WitnessSide, page: &[PageDownload], keep_details: bool
     let judgement = judgement(side, &claimed);
     let headline = headline(&judgement, &downloads, side);
     VisitRecord {
-        schema: SCHEMA_VISIT.into(),
+        schema: interloper_model::schema::VISIT.into(),
         visit: side.visit.clone(),
         time_unix_ms: side.started_unix_ms,
         client_network: if keep_details {

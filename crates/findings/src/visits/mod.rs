@@ -11,8 +11,8 @@ mod ua;
 
 pub use hello::{HelloCodes, family as hello_family, is_grease, traits as hello_traits};
 pub use judge::{
-    DownloadFrom, Downloads, HelloSeen, Judgement, PageDownload, ProxySigns, SCHEMA_VISIT,
-    STALL_MS, VisitRecord, WitnessSide, clean_text, judge_visit,
+    DownloadFrom, Downloads, HelloSeen, Judgement, PageDownload, ProxySigns, STALL_MS, VisitRecord,
+    WitnessSide, clean_text, judge_visit,
 };
 pub use ua::{Claimed, StackFamily, claimed_browser};
 
@@ -273,7 +273,7 @@ mod tests {
 
     fn record(code: &str, intercepted: bool, stalled: u32, on_path: u32, via: bool) -> VisitRecord {
         VisitRecord {
-            schema: SCHEMA_VISIT.into(),
+            schema: interloper_model::schema::VISIT.into(),
             visit: code.into(),
             time_unix_ms: 0,
             client_network: Some("198.51.100.0/24".into()),

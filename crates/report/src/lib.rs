@@ -1,10 +1,16 @@
-//! Reports of a check: one [`Report`] document and three renderings of it.
+//! Every report document interloper prints, and its renderings: one family.
 //!
-//! The check command gathers evidence ([`TargetEvidence`]), the findings crate turns it into an
-//! [`Analysis`], and [`Report::new`] joins the two into the document that `--json` prints
-//! (schema [`schema::REPORT`](interloper_model::schema::REPORT), documented in `docs/report-json.md`). The renderers read only
-//! that document, so a saved JSON report can be rendered again later, to the terminal
-//! ([`render_terminal`]) or to one self-contained HTML page ([`render_html`]).
+//! Each command's document — the check's [`Report`], [`HarReport`], [`LogReport`],
+//! [`PcapReport`], [`LintReport`], [`VisitsReport`], the `tls` examination ([`tls`]) — carries
+//! the same [`Header`] and a `findings::Diagnosis`, and implements [`Document`]: JSON (one
+//! `schema` name each, from [`schema`]), the terminal (through the one painter,
+//! [`TerminalStyle`]) and one self-contained HTML page (through the one HTML writer,
+//! `markup::Html`). The renderers read only the document, so a saved JSON report can be
+//! rendered again later.
+//!
+//! For a check, the command gathers evidence ([`TargetEvidence`]), the findings crate turns it
+//! into an [`Analysis`], and [`Report::new`] joins the two into the document that `--json`
+//! prints (documented in `docs/report-json.md`).
 //!
 //! Pure: no I/O besides the writer handed in, no clocks (the caller passes the generation
 //! time), and no panics on odd input — empty reports, NaN timings, huge or hostile strings

@@ -279,11 +279,16 @@ fn a_real_haproxy_log_names_the_stuck_server() {
     let port = free_port();
     let dir = tempfile::tempdir().expect("tempdir");
     let cfg = dir.path().join("haproxy.cfg");
+    // `option dontlognull`, as production configurations have it: the harness's readiness
+    // probe (a connection that sends nothing) would otherwise be logged as a `<BADREQ>` line,
+    // and waiting for 40 lines could then stop one request line short — leaving the stuck
+    // server below the minimum group size, so the outlier (IL504) went unseen now and then.
     write(
         &cfg,
         &format!(
             "global\n  log stdout format raw local0\n\
-             defaults\n  mode http\n  log global\n  option httplog\n  timeout connect 1s\n  \
+             defaults\n  mode http\n  log global\n  option httplog\n  option dontlognull\n  \
+             timeout connect 1s\n  \
              timeout client 10s\n  timeout server 3s\n\
              frontend web\n  bind 127.0.0.1:{port}\n  default_backend static\n\
              backend static\n  balance roundrobin\n  server srv1 127.0.0.1:{n}\n  \

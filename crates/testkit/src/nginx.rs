@@ -102,12 +102,14 @@ impl Nginx {
                 .arg("-c")
                 .arg(&conf);
             let mut child = process::spawn_logged(&mut cmd, &dir.join("nginx.stderr"))?;
-            // The pidfile is written after the listening sockets are bound.
+            // The pidfile is written after the listening sockets are bound. nginx creates it
+            // and then writes the number: ready means a pid can be read, not that the file
+            // exists (an empty file was read now and then on a busy machine).
             let ready = process::wait_ready(
                 &mut child,
                 &[https_port, http_port],
                 Duration::from_secs(15),
-                || pidfile.exists(),
+                || read_pid(&pidfile).is_some(),
             )?;
             match ready {
                 Ok(()) => {
@@ -176,12 +178,14 @@ impl Nginx {
 impl Drop for Nginx {
     fn drop(&mut self) {
         // Same as `kill $(cat pidfile)`; with `daemon off` that pid is our child.
-        let pid = std::fs::read_to_string(self.dir.join("nginx.pid"))
-            .ok()
-            .and_then(|s| s.trim().parse().ok())
-            .unwrap_or_else(|| self.child.id());
+        let pid = read_pid(&self.dir.join("nginx.pid")).unwrap_or_else(|| self.child.id());
         process::stop(&mut self.child, Some(pid), Duration::from_secs(5));
     }
+}
+
+/// The pid in an nginx pidfile, once nginx has written it.
+fn read_pid(pidfile: &Path) -> Option<u32> {
+    std::fs::read_to_string(pidfile).ok()?.trim().parse().ok()
 }
 
 /// The deterministic content of `/1m.bin`: byte `i` is `(i * 31 + i / 251) mod 256`, so

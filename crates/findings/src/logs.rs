@@ -338,7 +338,7 @@ fn shared_across_backends(
     for f in findings {
         // The backend that stands out keeps its own findings: they name it. A finding that is
         // not a sign counted per request (failed upstream tries) is its backend's own.
-        if (stands_out.is_some() && f.target.as_deref() == stands_out)
+        if (stands_out.is_some() && f.subject.as_deref() == stands_out)
             || signs_of(f.code).is_empty()
         {
             out.push(f);
@@ -361,7 +361,7 @@ fn shared_across_backends(
 
 /// One finding for `code` across the backends in `list`.
 fn merged(ev: &LogEvidence, code: Code, list: Vec<Finding>) -> Finding {
-    let names: Vec<&str> = list.iter().filter_map(|f| f.target.as_deref()).collect();
+    let names: Vec<&str> = list.iter().filter_map(|f| f.subject.as_deref()).collect();
     let groups: Vec<&LogGroup> = ev
         .groups
         .iter()
@@ -399,7 +399,7 @@ fn merged(ev: &LogEvidence, code: Code, list: Vec<Finding>) -> Finding {
         .unwrap_or(f.confidence);
     for x in &list {
         f.evidence.push(Evidence::Stat {
-            label: format!("backend {}", x.target.as_deref().unwrap_or("?")),
+            label: format!("backend {}", x.subject.as_deref().unwrap_or("?")),
             value: x.summary.clone(),
         });
     }
@@ -420,7 +420,7 @@ pub fn analyse_logs(ev: &LogEvidence) -> Diagnosis {
     let mut findings = shared_across_backends(
         ev,
         per_group,
-        stands_out.as_ref().and_then(|f| f.target.as_deref()),
+        stands_out.as_ref().and_then(|f| f.subject.as_deref()),
     );
     findings.extend(stands_out);
     let statics: u64 = ev.groups.iter().map(|g| g.static_requests).sum();
@@ -461,7 +461,7 @@ fn log_sampling(ev: &LogEvidence) -> String {
 
 /// The root cause through a backend, or common to the backends.
 fn root_sentence(ev: &LogEvidence, root: &Finding) -> String {
-    match (root.code, &root.target) {
+    match (root.code, &root.subject) {
         (_, None) if ev.grouped_by == "backend" && ev.groups.len() > 1 => format!(
             "{}, common to the backends rather than one of them — look at the application or a part of the path they share: {}",
             root.title, root.summary
@@ -543,12 +543,12 @@ mod tests {
             .filter(|f| f.code == Code::IL506)
             .collect();
         assert_eq!(il506.len(), 1, "{:?}", a.findings);
-        assert_eq!(il506[0].target.as_deref(), Some("10.0.0.9:80"));
+        assert_eq!(il506[0].subject.as_deref(), Some("10.0.0.9:80"));
         assert_eq!(il506[0].severity, Severity::Error);
         assert!(il506[0].summary.contains("40 of 40 upstream tries"));
         assert_eq!(a.verdict.root_cause, Some(Code::IL506));
         assert_eq!(a.verdict.status, VerdictStatus::Degraded);
-        assert_eq!(a.verdict.target.as_deref(), Some("10.0.0.9:80"));
+        assert_eq!(a.verdict.subject.as_deref(), Some("10.0.0.9:80"));
     }
 
     #[test]
@@ -580,7 +580,7 @@ mod tests {
             .iter()
             .find(|f| f.code == Code::IL501)
             .expect("IL501");
-        assert_eq!(il501.target, None);
+        assert_eq!(il501.subject, None);
         assert!(
             il501
                 .summary
@@ -588,7 +588,7 @@ mod tests {
             "{}",
             il501.summary
         );
-        assert_eq!(a.verdict.target, None);
+        assert_eq!(a.verdict.subject, None);
         assert!(
             a.verdict
                 .summary
@@ -609,7 +609,7 @@ mod tests {
         assert!(a.findings.is_empty());
         assert_eq!(a.verdict.status, VerdictStatus::Clean);
         assert_eq!(
-            a.verdict.sampling,
+            a.verdict.basis,
             "1000 static requests of 1000 logged requests in 1 file(s) through 2 backend(s), over 10.0 min"
         );
     }
@@ -661,7 +661,7 @@ mod tests {
         });
         let f = slow(&ev, &ev.groups[0]).expect("IL503");
         assert_eq!((f.code, f.severity), (Code::IL503, Severity::Warning));
-        assert_eq!(f.target, None);
+        assert_eq!(f.subject, None);
         assert_eq!(
             f.summary,
             "4 of 100 static requests (4.0%) took 1.0 s or more (p99 12.3 s, max 1.0 min); in 3 \
@@ -694,7 +694,7 @@ mod tests {
         ]);
         let f = outlier(&ev).expect("IL504");
         assert_eq!((f.code, f.severity), (Code::IL504, Severity::Error));
-        assert_eq!(f.target.as_deref(), Some("b2"));
+        assert_eq!(f.subject.as_deref(), Some("b2"));
         assert_eq!(
             f.summary,
             "b2: 30 of 300 static requests went wrong (30 timed out waiting for the backend); \

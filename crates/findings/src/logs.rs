@@ -257,19 +257,20 @@ fn outlier(ev: &LogEvidence) -> Option<Finding> {
         return None;
     }
     let worst = groups.iter().max_by(|a, b| {
-        rate(a.bad(), a.static_requests).total_cmp(&rate(b.bad(), b.static_requests))
+        rate(a.bad_requests(), a.static_requests)
+            .total_cmp(&rate(b.bad_requests(), b.static_requests))
     })?;
-    let r = rate(worst.bad(), worst.static_requests);
+    let r = rate(worst.bad_requests(), worst.static_requests);
     let others: Vec<&&LogGroup> = groups.iter().filter(|g| g.name != worst.name).collect();
     let (on, ob) = others.iter().fold((0u64, 0u64), |acc, g| {
-        (acc.0 + g.static_requests, acc.1 + g.bad())
+        (acc.0 + g.static_requests, acc.1 + g.bad_requests())
     });
     let others_worst = others
         .iter()
-        .map(|g| rate(g.bad(), g.static_requests))
+        .map(|g| rate(g.bad_requests(), g.static_requests))
         .fold(0.0, f64::max);
     let chance = binomial_cdf(ob as usize, on as usize, r);
-    if worst.bad() < 3 || chance >= 0.01 || others_worst > r / 4.0 {
+    if worst.bad_requests() < 3 || chance >= 0.01 || others_worst > r / 4.0 {
         return None;
     }
     let mut f = finding(
@@ -278,7 +279,7 @@ fn outlier(ev: &LogEvidence) -> Option<Finding> {
         format!(
             "{}: {} of {} static requests went wrong ({}); at most {:.1}% through the {} other backend(s)",
             worst.name,
-            worst.bad(),
+            worst.bad_requests(),
             worst.static_requests,
             signs_in_words(worst, &LogSign::ALL),
             100.0 * others_worst,
@@ -295,7 +296,7 @@ fn outlier(ev: &LogEvidence) -> Option<Finding> {
             label: format!("backend {}", g.name),
             value: format!(
                 "{} of {} static requests went wrong; p50 {}, p99 {}",
-                g.bad(),
+                g.bad_requests(),
                 g.static_requests,
                 fmt_duration_ms(g.duration.p50),
                 fmt_duration_ms(g.duration.p99)

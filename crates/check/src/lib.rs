@@ -51,7 +51,7 @@ pub use plan::{
     CheckPlan, Discovery, HelloShapes, Limits, ManifestSource, PER_HELLO_SHAPE, Samples, Sampling,
     Trust,
 };
-pub use sample::{Plan, SampleMode, Sampled, plan_samples, sample};
+pub use sample::{SampleMode, SamplePlan, Sampled, plan_samples, sample};
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};

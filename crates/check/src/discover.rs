@@ -15,7 +15,7 @@ use std::time::Instant;
 
 use interloper_model::{ErrorKind, Phase};
 
-use crate::{CheckError, CheckOptions, ManifestSource, Progress};
+use crate::{CheckError, CheckOptions, ManifestSource, TargetObserver};
 
 /// Redirects followed for the page, a stylesheet or the manifest.
 const MAX_REDIRECTS: usize = 5;
@@ -339,7 +339,7 @@ pub async fn discover(
     target: &Target,
     opts: &CheckOptions,
     deadline: Instant,
-    progress: &dyn Progress,
+    progress: &dyn TargetObserver,
 ) -> Result<Discovered, CheckError> {
     let mut run = Discovery {
         probe: Probe::new(opts.probe.clone())?,
@@ -527,7 +527,7 @@ impl Discovery<'_> {
     async fn fetch_stylesheets(
         &mut self,
         crawl: &mut Crawl,
-        progress: &dyn Progress,
+        progress: &dyn TargetObserver,
     ) -> BTreeMap<String, Fetched> {
         let mut fetched_sheets: BTreeMap<String, Fetched> = BTreeMap::new();
         let mut sheets_skipped = 0usize;
@@ -659,7 +659,7 @@ impl Discovery<'_> {
         assets: &[Asset],
         expectations: &Expectations<'_>,
         fetched_sheets: &mut BTreeMap<String, Fetched>,
-        progress: &dyn Progress,
+        progress: &dyn TargetObserver,
     ) -> Verified {
         let mut verified = Verified {
             first_records: BTreeMap::new(),

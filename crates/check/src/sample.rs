@@ -16,7 +16,7 @@ use interloper_probe::{ConnectionPolicy, HelloShape, HttpVersionPref, Probe, Tar
 use tokio::sync::mpsc;
 
 use crate::discover::{Discovered, worth_sampling};
-use crate::{CheckError, CheckOptions, Progress, Samples};
+use crate::{CheckError, CheckOptions, Samples, TargetObserver};
 
 /// One way of connecting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -186,7 +186,7 @@ pub async fn sample(
     plan: &SamplePlan,
     opts: &CheckOptions,
     deadline: Instant,
-    progress: &dyn Progress,
+    progress: &dyn TargetObserver,
 ) -> Result<Sampled, CheckError> {
     let probes = Arc::new(probes_for(plan, opts)?);
     let plan_shared = Arc::new(plan.clone());

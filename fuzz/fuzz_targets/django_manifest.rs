@@ -1,7 +1,7 @@
 #![no_main]
 //! staticfiles.json parsing, the manifest hash, hashed-name recognition, SRI metadata and
 //! Content-Encoding decoding on arbitrary bytes: no panic, bounded memory.
-use interloper_assets::check::{self, Digests};
+use interloper_assets::verify::{self, Digests};
 use interloper_assets::django::{HashedName, Manifest};
 use interloper_assets::decode;
 use libfuzzer_sys::fuzz_target;
@@ -26,7 +26,7 @@ fuzz_target!(|data: &[u8]| {
         if let Some(h) = HashedName::parse(s) {
             assert_eq!(h.hash.len(), 12);
         }
-        let _ = check::check_integrity(s, &Digests::of(data));
+        let _ = verify::verify_integrity(s, &Digests::of(data));
     }
     for coding in ["gzip", "deflate", "br"] {
         let _ = decode::decode(Some(coding), data, 1 << 20);

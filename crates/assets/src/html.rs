@@ -174,7 +174,7 @@ impl State {
                 let kind = match ty.as_deref() {
                     None | Some("") => Some(AssetKind::Script),
                     Some("module") => Some(AssetKind::ModuleScript),
-                    Some(t) if crate::check::JS_MIME.contains(&t) => Some(AssetKind::Script),
+                    Some(t) if crate::verify::JS_MIME.contains(&t) => Some(AssetKind::Script),
                     // Data blocks (`application/ld+json`, templates, import maps) are not fetched.
                     Some(_) => None,
                 };

@@ -7,7 +7,7 @@
 //!    absolute URL, de-duplicated, each with all of its [`Provenance`]s. [`Crawl`] is a small
 //!    state machine that ties this together for an I/O caller: feed it the page, ask it which
 //!    stylesheet to fetch next, feed that back, and it bounds depth, size and count.
-//! 2. **Are the bytes right?** [`check`] holds pure functions over response facts (status,
+//! 2. **Are the bytes right?** [`verify`] holds pure functions over response facts (status,
 //!    headers, body or digests): Subresource Integrity, Django's hashed names, `Content-Type`
 //!    against the extension (and `nosniff`), `Content-Length` against bytes received,
 //!    `Content-Encoding` round trip, caching of hashed names, status and redirects.
@@ -27,7 +27,6 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-pub mod check;
 mod crawl;
 mod css;
 pub mod decode;
@@ -37,6 +36,7 @@ mod location;
 mod outcome;
 mod reference;
 pub mod srcset;
+pub mod verify;
 
 pub use crawl::{Crawl, PendingStylesheet};
 pub use css::discover_css;

@@ -1,5 +1,5 @@
 //! The result of one check: what was checked, the verdict, and what was expected and seen.
-//! Its own module so that every check (per asset in `check`, the manifest's own hash in
+//! Its own module so that every check (per asset in `verify`, the manifest's own hash in
 //! `django`) shares one result type without the two depending on each other.
 
 use serde::{Deserialize, Serialize};

@@ -7,8 +7,8 @@ mod support;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-use interloper_assets::check::{self, Body, Check, CheckKind, Expect, Outcome, Policy, Response};
 use interloper_assets::django::{self, Manifest};
+use interloper_assets::verify::{self, Body, Check, CheckKind, Expect, Outcome, Policy, Response};
 use interloper_assets::{AssetKind, Crawl, Limits, PendingStylesheet, discover_html};
 use url::Url;
 
@@ -118,7 +118,7 @@ fn checks_for(
         body,
         bytes_received: None,
     };
-    check::check_response(&resp, &expect, &Policy::default())
+    verify::verify_response(&resp, &expect, &Policy::default())
 }
 
 fn failed(checks: &[Check]) -> Vec<CheckKind> {

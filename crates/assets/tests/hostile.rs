@@ -1,8 +1,8 @@
 //! Hostile and random input through the public API: nothing panics, output stays bounded.
 //! A cheap, deterministic stand-in for the fuzz targets that runs on every `cargo test`.
 
-use interloper_assets::check::{self, Digests, Policy};
 use interloper_assets::django::{HashedName, Manifest};
+use interloper_assets::verify::{self, Digests, Policy};
 use interloper_assets::{Crawl, Limits, Note, Url, decode, discover_css, discover_html, srcset};
 
 /// xorshift64*: deterministic bytes without a dependency.
@@ -79,8 +79,8 @@ fn random_markup_never_panics() {
         assert!(c.assets.iter().all(|a| a.url.fragment().is_none()));
         let _ = srcset::parse(&doc, 8);
         let _ = HashedName::parse(&doc);
-        let _ = check::check_integrity(&doc, &Digests::of(doc.as_bytes()));
-        let _ = check::check_caching(
+        let _ = verify::verify_integrity(&doc, &Digests::of(doc.as_bytes()));
+        let _ = verify::verify_caching(
             &[
                 ("cache-control".into(), doc.clone()),
                 ("expires".into(), doc.clone()),

@@ -2,8 +2,8 @@
 
 use std::collections::BTreeMap;
 
-use interloper_assets::check::{Body, Check, Expect, Outcome, Policy, Response, check_response};
 use interloper_assets::django::{self, MAX_MANIFEST_BYTES, Manifest};
+use interloper_assets::verify::{Body, Check, Expect, Outcome, Policy, Response, verify_response};
 use interloper_assets::{Asset, Crawl, Limits};
 use interloper_findings::{AssetCheck, AssetCheckKind};
 use interloper_model::{RequestRecord, TlsInfo};
@@ -15,7 +15,7 @@ use std::time::Instant;
 
 use interloper_model::{ErrorKind, Phase};
 
-use crate::{CheckError, CheckOptions, ManifestSource, Progress};
+use crate::{CheckError, CheckOptions, ManifestSource, TargetObserver};
 
 /// Redirects followed for the page, a stylesheet or the manifest.
 const MAX_REDIRECTS: usize = 5;
@@ -113,7 +113,7 @@ struct Fetched {
     record: RequestRecord,
     url: Url,
     body: Vec<u8>,
-    redirects: Vec<interloper_assets::check::Redirect>,
+    redirects: Vec<interloper_assets::verify::Redirect>,
     /// Why the redirects stopped before an answer, if they did.
     stop: Option<RedirectStop>,
 }
@@ -187,7 +187,7 @@ async fn fetch(probe: &Probe, url: &Url, reach: &Reach<'_>) -> Fetched {
                 stop,
             };
         };
-        redirects.push(interloper_assets::check::Redirect {
+        redirects.push(interloper_assets::verify::Redirect {
             status,
             from: current.clone(),
             location: loc,
@@ -339,7 +339,7 @@ pub async fn discover(
     target: &Target,
     opts: &CheckOptions,
     deadline: Instant,
-    progress: &dyn Progress,
+    progress: &dyn TargetObserver,
 ) -> Result<Discovered, CheckError> {
     let mut run = Discovery {
         probe: Probe::new(opts.probe.clone())?,
@@ -527,7 +527,7 @@ impl Discovery<'_> {
     async fn fetch_stylesheets(
         &mut self,
         crawl: &mut Crawl,
-        progress: &dyn Progress,
+        progress: &dyn TargetObserver,
     ) -> BTreeMap<String, Fetched> {
         let mut fetched_sheets: BTreeMap<String, Fetched> = BTreeMap::new();
         let mut sheets_skipped = 0usize;
@@ -659,7 +659,7 @@ impl Discovery<'_> {
         assets: &[Asset],
         expectations: &Expectations<'_>,
         fetched_sheets: &mut BTreeMap<String, Fetched>,
-        progress: &dyn Progress,
+        progress: &dyn TargetObserver,
     ) -> Verified {
         let mut verified = Verified {
             first_records: BTreeMap::new(),
@@ -723,13 +723,13 @@ fn verify_one(
     if let (Some(m), Some(su)) = (expectations.manifest, expectations.static_url) {
         expect.hashed = m.hashed_name_for(su, &asset.url);
     }
-    let results = check_response(&f.response(), &expect, policy);
+    let results = verify_response(&f.response(), &expect, policy);
     let content_verified = results.iter().any(|c| {
         c.outcome == Outcome::Pass
             && matches!(
                 c.kind,
-                interloper_assets::check::CheckKind::HashedName
-                    | interloper_assets::check::CheckKind::Integrity
+                interloper_assets::verify::CheckKind::HashedName
+                    | interloper_assets::verify::CheckKind::Integrity
             )
     });
     if content_verified && f.record.body_sha256.is_some() {
@@ -762,9 +762,9 @@ fn add_all_static(
 /// The page's own failed checks, as an asset's (its caching is not judged: pages are not
 /// meant to be cached for long).
 fn page_checks(page: &Fetched) -> Vec<AssetCheck> {
-    check_response(&page.response(), &Expect::default(), &Policy::default())
+    verify_response(&page.response(), &Expect::default(), &Policy::default())
         .iter()
-        .filter(|c| c.kind != interloper_assets::check::CheckKind::Caching)
+        .filter(|c| c.kind != interloper_assets::verify::CheckKind::Caching)
         .filter_map(to_finding_check)
         .collect()
 }
@@ -793,7 +793,7 @@ fn static_version(manifest: Option<&Manifest>, assets: &[Asset]) -> Option<Strin
 
 /// Map a failed asset check to the neutral kind the findings read.
 fn to_finding_check(c: &Check) -> Option<AssetCheck> {
-    use interloper_assets::check::CheckKind as K;
+    use interloper_assets::verify::CheckKind as K;
     if !(c.outcome == Outcome::Fail || (c.outcome == Outcome::Warn && c.kind == K::Caching)) {
         return None;
     }

@@ -14,14 +14,14 @@ use crate::tlspath::{
     JudgeSession as _, TlsPath, TlsPathOptions, WitnessView, ask_witness, sample_witness,
     tls_evidence, witness_verdict,
 };
-use crate::{CheckError, CheckOptions, Progress, TargetRun, check_target};
+use crate::{CheckError, CheckOptions, TargetObserver, TargetRun, check_target};
 
 /// The shortest whole-request limit a budget can impose.
 const MIN_REQUEST_LIMIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// What a check reports while it runs. The CLI draws progress bars from it; a server counts
 /// or ignores it. Called from the checking tasks, so it must be cheap and thread-safe.
-pub trait Observer: Send + Sync {
+pub trait CheckObserver: Send + Sync {
     /// Target `target` (an index into [`CheckPlan::targets`]) starts a stage of work, with
     /// the number of steps when known.
     fn stage(&self, _target: usize, _url: &str, _what: &str, _steps: Option<u64>) {}
@@ -35,7 +35,7 @@ pub trait Observer: Send + Sync {
 }
 
 /// An observer that ignores everything.
-impl Observer for () {}
+impl CheckObserver for () {}
 
 /// What a check found: the evidence, the analysis, and the report document built from them.
 #[derive(Debug, Clone)]
@@ -58,13 +58,13 @@ impl CheckOutcome {
     }
 }
 
-/// One target's progress, forwarded to the plan's observer with the target's index.
-struct TargetProgress {
+/// One target's progress, forwarded to the check's observer with the target's index.
+struct IndexedTarget {
     index: usize,
-    observer: Arc<dyn Observer>,
+    observer: Arc<dyn CheckObserver>,
 }
 
-impl Progress for TargetProgress {
+impl TargetObserver for IndexedTarget {
     fn stage(&self, target: &str, what: &str, steps: Option<u64>) {
         self.observer.stage(self.index, target, what, steps);
     }
@@ -81,7 +81,7 @@ impl Progress for TargetProgress {
 /// target that is not http(s)); everything that goes wrong on the network is evidence.
 pub async fn run_check(
     plan: &CheckPlan,
-    observer: Arc<dyn Observer>,
+    observer: Arc<dyn CheckObserver>,
 ) -> Result<CheckOutcome, CheckError> {
     let targets = plan
         .targets
@@ -102,7 +102,7 @@ pub async fn run_check(
         let opts = Arc::clone(&opts);
         let observer = Arc::clone(&observer);
         tasks.push(tokio::spawn(async move {
-            let progress = TargetProgress {
+            let progress = IndexedTarget {
                 index,
                 observer: Arc::clone(&observer),
             };

@@ -2,7 +2,7 @@
 //!
 //! A [`CheckPlan`] goes in (targets, trust, witnesses, sampling, budget, limits); a
 //! [`CheckOutcome`] comes out (the evidence, each TLS path's analysis, and the report
-//! document with its verdict and findings); progress is reported through an [`Observer`].
+//! document with its verdict and findings); progress is reported through a [`CheckObserver`].
 //! The CLI, the demo and the lab build plans; nothing else runs the pipeline.
 //!
 //! ```no_run
@@ -46,12 +46,12 @@ mod sample;
 pub mod tlspath;
 
 pub use discover::{Discovered, discover};
-pub use engine::{CheckOutcome, Observer, now_rfc3339, run_check};
+pub use engine::{CheckObserver, CheckOutcome, now_rfc3339, run_check};
 pub use plan::{
     CheckPlan, Discovery, HelloShapes, Limits, ManifestSource, PER_HELLO_SHAPE, Samples, Sampling,
     Trust,
 };
-pub use sample::{Plan, SampleMode, Sampled, plan_samples, sample};
+pub use sample::{SampleMode, SamplePlan, Sampled, plan_samples, sample};
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -118,8 +118,9 @@ impl Default for CheckOptions {
     }
 }
 
-/// Progress callbacks, for the terminal's progress bar. Called from the checking task.
-pub trait Progress: Send + Sync {
+/// The progress of one target's check ([`check_target`]: discovery, then sampling), for the
+/// terminal's progress bar. Called from the checking task.
+pub trait TargetObserver: Send + Sync {
     /// A new stage of work for a target, with the number of steps if known.
     fn stage(&self, _target: &str, _what: &str, _steps: Option<u64>) {}
     /// One step done.
@@ -127,7 +128,7 @@ pub trait Progress: Send + Sync {
 }
 
 /// A progress sink that ignores everything.
-impl Progress for () {}
+impl TargetObserver for () {}
 
 /// What the check gathered for one target, beyond the evidence the findings read.
 #[derive(Debug, Clone)]
@@ -175,7 +176,7 @@ pub enum CheckError {
 pub async fn check_target(
     url: &str,
     opts: &CheckOptions,
-    progress: &dyn Progress,
+    progress: &dyn TargetObserver,
 ) -> Result<TargetRun, CheckError> {
     let target = Target::parse(url)?;
     let deadline = opts

@@ -16,7 +16,7 @@ use interloper_probe::{ConnectionPolicy, HelloShape, HttpVersionPref, Probe, Tar
 use tokio::sync::mpsc;
 
 use crate::discover::{Discovered, worth_sampling};
-use crate::{CheckError, CheckOptions, Progress, Samples};
+use crate::{CheckError, CheckOptions, Samples, TargetObserver};
 
 /// One way of connecting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,9 +31,9 @@ pub struct SampleMode {
     pub hello: HelloShape,
 }
 
-/// What will be requested.
+/// What the sampling step will request (the whole check's plan is [`crate::CheckPlan`]).
 #[derive(Debug, Clone)]
-pub struct Plan {
+pub struct SamplePlan {
     /// Assets to sample (URLs), in order.
     pub assets: Vec<url::Url>,
     /// Connection modes to rotate through.
@@ -55,7 +55,7 @@ enum Slot {
     Shape(u64),
 }
 
-impl Plan {
+impl SamplePlan {
     /// Requests of the asset × mode rotation.
     fn main_total(&self) -> u64 {
         self.per_asset * self.assets.len() as u64
@@ -99,7 +99,7 @@ pub async fn plan_samples(
     target: &Target,
     found: &Discovered,
     opts: &CheckOptions,
-) -> Result<Plan, CheckError> {
+) -> Result<SamplePlan, CheckError> {
     let assets: Vec<url::Url> = found
         .assets
         .iter()
@@ -160,7 +160,7 @@ pub async fn plan_samples(
             }
         }
     }
-    Ok(Plan {
+    Ok(SamplePlan {
         assets,
         modes,
         per_asset,
@@ -183,10 +183,10 @@ pub struct Sampled {
 /// Run the plan: `opts.concurrency` workers, each holding one session per mode.
 pub async fn sample(
     found: &Discovered,
-    plan: &Plan,
+    plan: &SamplePlan,
     opts: &CheckOptions,
     deadline: Instant,
-    progress: &dyn Progress,
+    progress: &dyn TargetObserver,
 ) -> Result<Sampled, CheckError> {
     let probes = Arc::new(probes_for(plan, opts)?);
     let plan_shared = Arc::new(plan.clone());
@@ -237,7 +237,7 @@ pub async fn sample(
 /// One probe per HTTP version and ClientHello shape the plan's modes use (connection policy
 /// and address are per session).
 fn probes_for(
-    plan: &Plan,
+    plan: &SamplePlan,
     opts: &CheckOptions,
 ) -> Result<BTreeMap<(u8, HelloShape), Probe>, CheckError> {
     let mut probes = BTreeMap::new();
@@ -253,7 +253,7 @@ fn probes_for(
     Ok(probes)
 }
 
-impl Plan {
+impl SamplePlan {
     /// What index `i` of the run requests: (asset, mode, sequence number), modes numbered
     /// rotation first, then shape modes.
     fn request_at(&self, i: u64) -> (usize, usize, u64) {
@@ -278,7 +278,7 @@ impl Plan {
         }
     }
 
-    /// Mode `idx` as [`Plan::request_at`] numbers them.
+    /// Mode `idx` as [`SamplePlan::request_at`] numbers them.
     fn mode(&self, idx: usize) -> Option<&SampleMode> {
         match idx.checked_sub(self.modes.len()) {
             None => self.modes.get(idx),
@@ -292,7 +292,7 @@ impl Plan {
 /// the deadline stopped it.
 async fn run_worker(
     probes: Arc<BTreeMap<(u8, HelloShape), Probe>>,
-    plan: Arc<Plan>,
+    plan: Arc<SamplePlan>,
     next: Arc<AtomicU64>,
     deadline: Instant,
     tx: mpsc::Sender<(usize, RequestRecord)>,
@@ -340,7 +340,7 @@ async fn run_worker(
 /// order, and its checks (with any later response whose bytes changed).
 fn evidence(
     found: &Discovered,
-    plan: &Plan,
+    plan: &SamplePlan,
     mut per_asset: Vec<Vec<RequestRecord>>,
 ) -> Vec<AssetEvidence> {
     let mut out = Vec::new();
@@ -452,7 +452,7 @@ fn content_changed(records: &[RequestRecord]) -> Option<AssetCheck> {
 mod tests {
     use interloper_model::RequestRecord;
 
-    use super::{HelloShape, Plan, SampleMode, Slot, content_changed};
+    use super::{HelloShape, SampleMode, SamplePlan, Slot, content_changed};
 
     #[test]
     fn shape_samples_are_spread_over_the_run_and_all_planned() {
@@ -462,7 +462,7 @@ mod tests {
             addr: None,
             hello,
         };
-        let plan = Plan {
+        let plan = SamplePlan {
             assets: (0..4)
                 .map(|i| format!("https://a.test/s/{i}").parse().unwrap())
                 .collect(),
@@ -498,7 +498,7 @@ mod tests {
         assert!(matches!(slots[3], Slot::Shape(0)), "{slots:?}");
         assert!(matches!(slots[47], Slot::Shape(11)), "{slots:?}");
         // No shapes: the rotation alone.
-        let classic = Plan {
+        let classic = SamplePlan {
             shape_modes: Vec::new(),
             ..plan
         };

@@ -136,7 +136,7 @@ fn merge_duplicates(findings: Vec<Finding>) -> Vec<Finding> {
     for f in findings {
         match out
             .iter_mut()
-            .find(|e| e.code == f.code && e.target == f.target && e.severity == f.severity)
+            .find(|e| e.code == f.code && e.subject == f.subject && e.severity == f.severity)
         {
             Some(e) => {
                 for a in f.assets {

@@ -119,20 +119,20 @@ pub(crate) struct Scope<'a> {
     pub(crate) failed_targets: Vec<&'a str>,
     /// The sentence when nothing is warning or worse.
     pub(crate) clean: String,
-    /// How much was examined (the verdict's `sampling`).
-    pub(crate) sampling: String,
+    /// How much was examined (the verdict's `basis`).
+    pub(crate) basis: String,
     /// The sentence naming the root cause (given the root and every finding, ordered).
     pub(crate) says: &'a dyn Fn(&Finding, &[Finding]) -> String,
 }
 
 impl<'a> Scope<'a> {
     /// A scope whose root-cause sentence is the catalogue title and the finding's summary.
-    pub(crate) fn plain(source: Source, clean: impl Into<String>, sampling: String) -> Self {
+    pub(crate) fn plain(source: Source, clean: impl Into<String>, basis: String) -> Self {
         Scope {
             source,
             failed_targets: Vec::new(),
             clean: clean.into(),
-            sampling,
+            basis,
             says: &title_and_summary,
         }
     }
@@ -182,17 +182,17 @@ pub(crate) fn verdict(findings: &[Finding], scope: &Scope<'_>) -> Verdict {
         return Verdict {
             status: VerdictStatus::Clean,
             root_cause: None,
-            target: None,
+            subject: None,
             summary: scope.clean.clone(),
-            sampling: scope.sampling.clone(),
+            basis: scope.basis.clone(),
         };
     };
     Verdict {
         status: status(root, findings, scope),
         root_cause: Some(root.code),
-        target: root.target.clone(),
+        subject: root.subject.clone(),
         summary: (scope.says)(root, findings),
-        sampling: scope.sampling.clone(),
+        basis: scope.basis.clone(),
     }
 }
 
@@ -201,7 +201,7 @@ fn status(root: &Finding, findings: &[Finding], scope: &Scope<'_>) -> VerdictSta
     let mut serious_ones = findings.iter().filter(|f| serious(f));
     let failing = match scope.source.failing_when() {
         FailingWhen::RootTargetFailed => root
-            .target
+            .subject
             .as_deref()
             .is_some_and(|t| scope.failed_targets.contains(&t)),
         FailingWhen::AnyFailingCode => {
@@ -392,7 +392,7 @@ mod tests {
             assert_eq!(d.verdict.root_cause, Some(Code::IL102), "{source:?}");
             // The list still shows the most severe first.
             assert_eq!(d.findings[0].code, Code::IL201, "{source:?}");
-            assert_eq!(d.verdict.target.as_deref(), Some(T));
+            assert_eq!(d.verdict.subject.as_deref(), Some(T));
             assert_eq!(
                 d.verdict.summary,
                 format!("{}: s", Code::IL102.entry().title)

@@ -61,8 +61,10 @@ pub struct Finding {
     pub title: String,
     /// One sentence about this occurrence (numbers, names).
     pub summary: String,
-    /// The target (instance) it concerns, by label.
-    pub target: Option<String>,
+    /// What it concerns, by label: a target (instance), a backend, a `file:line` or a
+    /// connection. JSON keeps the older name `target`.
+    #[serde(rename = "target")]
+    pub subject: Option<String>,
     /// Asset URLs concerned (empty when it is about the whole target).
     pub assets: Vec<String>,
     /// What was seen: requests, timings, certificates, checks.
@@ -80,12 +82,16 @@ pub struct Verdict {
     pub status: VerdictStatus,
     /// The code of the most likely root cause, if any.
     pub root_cause: Option<Code>,
-    /// The target the root cause concerns, if one stands out.
-    pub target: Option<String>,
+    /// What the root cause concerns (its finding's [`Finding::subject`]), if one stands out.
+    /// JSON keeps the older name `target`.
+    #[serde(rename = "target")]
+    pub subject: Option<String>,
     /// The sentence.
     pub summary: String,
-    /// How much was sampled, and what could have gone unseen.
-    pub sampling: String,
+    /// What the verdict rests on: how much was sampled, and what could have gone unseen.
+    /// JSON keeps the older name `sampling`.
+    #[serde(rename = "sampling")]
+    pub basis: String,
 }
 
 /// Verdict categories.

@@ -25,7 +25,7 @@ mod tests {
             confidence: Confidence::High,
             title: e.title.into(),
             summary: "s".into(),
-            target: None,
+            subject: None,
             assets: vec![],
             evidence: vec![],
             remedy: e.remedy.into(),

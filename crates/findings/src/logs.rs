@@ -257,19 +257,20 @@ fn outlier(ev: &LogEvidence) -> Option<Finding> {
         return None;
     }
     let worst = groups.iter().max_by(|a, b| {
-        rate(a.bad(), a.static_requests).total_cmp(&rate(b.bad(), b.static_requests))
+        rate(a.bad_requests(), a.static_requests)
+            .total_cmp(&rate(b.bad_requests(), b.static_requests))
     })?;
-    let r = rate(worst.bad(), worst.static_requests);
+    let r = rate(worst.bad_requests(), worst.static_requests);
     let others: Vec<&&LogGroup> = groups.iter().filter(|g| g.name != worst.name).collect();
     let (on, ob) = others.iter().fold((0u64, 0u64), |acc, g| {
-        (acc.0 + g.static_requests, acc.1 + g.bad())
+        (acc.0 + g.static_requests, acc.1 + g.bad_requests())
     });
     let others_worst = others
         .iter()
-        .map(|g| rate(g.bad(), g.static_requests))
+        .map(|g| rate(g.bad_requests(), g.static_requests))
         .fold(0.0, f64::max);
     let chance = binomial_cdf(ob as usize, on as usize, r);
-    if worst.bad() < 3 || chance >= 0.01 || others_worst > r / 4.0 {
+    if worst.bad_requests() < 3 || chance >= 0.01 || others_worst > r / 4.0 {
         return None;
     }
     let mut f = finding(
@@ -278,7 +279,7 @@ fn outlier(ev: &LogEvidence) -> Option<Finding> {
         format!(
             "{}: {} of {} static requests went wrong ({}); at most {:.1}% through the {} other backend(s)",
             worst.name,
-            worst.bad(),
+            worst.bad_requests(),
             worst.static_requests,
             signs_in_words(worst, &LogSign::ALL),
             100.0 * others_worst,
@@ -295,7 +296,7 @@ fn outlier(ev: &LogEvidence) -> Option<Finding> {
             label: format!("backend {}", g.name),
             value: format!(
                 "{} of {} static requests went wrong; p50 {}, p99 {}",
-                g.bad(),
+                g.bad_requests(),
                 g.static_requests,
                 fmt_duration_ms(g.duration.p50),
                 fmt_duration_ms(g.duration.p99)
@@ -338,7 +339,7 @@ fn shared_across_backends(
     for f in findings {
         // The backend that stands out keeps its own findings: they name it. A finding that is
         // not a sign counted per request (failed upstream tries) is its backend's own.
-        if (stands_out.is_some() && f.target.as_deref() == stands_out)
+        if (stands_out.is_some() && f.subject.as_deref() == stands_out)
             || signs_of(f.code).is_empty()
         {
             out.push(f);
@@ -361,7 +362,7 @@ fn shared_across_backends(
 
 /// One finding for `code` across the backends in `list`.
 fn merged(ev: &LogEvidence, code: Code, list: Vec<Finding>) -> Finding {
-    let names: Vec<&str> = list.iter().filter_map(|f| f.target.as_deref()).collect();
+    let names: Vec<&str> = list.iter().filter_map(|f| f.subject.as_deref()).collect();
     let groups: Vec<&LogGroup> = ev
         .groups
         .iter()
@@ -399,7 +400,7 @@ fn merged(ev: &LogEvidence, code: Code, list: Vec<Finding>) -> Finding {
         .unwrap_or(f.confidence);
     for x in &list {
         f.evidence.push(Evidence::Stat {
-            label: format!("backend {}", x.target.as_deref().unwrap_or("?")),
+            label: format!("backend {}", x.subject.as_deref().unwrap_or("?")),
             value: x.summary.clone(),
         });
     }
@@ -420,7 +421,7 @@ pub fn analyse_logs(ev: &LogEvidence) -> Diagnosis {
     let mut findings = shared_across_backends(
         ev,
         per_group,
-        stands_out.as_ref().and_then(|f| f.target.as_deref()),
+        stands_out.as_ref().and_then(|f| f.subject.as_deref()),
     );
     findings.extend(stands_out);
     let statics: u64 = ev.groups.iter().map(|g| g.static_requests).sum();
@@ -461,7 +462,7 @@ fn log_sampling(ev: &LogEvidence) -> String {
 
 /// The root cause through a backend, or common to the backends.
 fn root_sentence(ev: &LogEvidence, root: &Finding) -> String {
-    match (root.code, &root.target) {
+    match (root.code, &root.subject) {
         (_, None) if ev.grouped_by == "backend" && ev.groups.len() > 1 => format!(
             "{}, common to the backends rather than one of them — look at the application or a part of the path they share: {}",
             root.title, root.summary
@@ -543,12 +544,12 @@ mod tests {
             .filter(|f| f.code == Code::IL506)
             .collect();
         assert_eq!(il506.len(), 1, "{:?}", a.findings);
-        assert_eq!(il506[0].target.as_deref(), Some("10.0.0.9:80"));
+        assert_eq!(il506[0].subject.as_deref(), Some("10.0.0.9:80"));
         assert_eq!(il506[0].severity, Severity::Error);
         assert!(il506[0].summary.contains("40 of 40 upstream tries"));
         assert_eq!(a.verdict.root_cause, Some(Code::IL506));
         assert_eq!(a.verdict.status, VerdictStatus::Degraded);
-        assert_eq!(a.verdict.target.as_deref(), Some("10.0.0.9:80"));
+        assert_eq!(a.verdict.subject.as_deref(), Some("10.0.0.9:80"));
     }
 
     #[test]
@@ -580,7 +581,7 @@ mod tests {
             .iter()
             .find(|f| f.code == Code::IL501)
             .expect("IL501");
-        assert_eq!(il501.target, None);
+        assert_eq!(il501.subject, None);
         assert!(
             il501
                 .summary
@@ -588,7 +589,7 @@ mod tests {
             "{}",
             il501.summary
         );
-        assert_eq!(a.verdict.target, None);
+        assert_eq!(a.verdict.subject, None);
         assert!(
             a.verdict
                 .summary
@@ -609,7 +610,7 @@ mod tests {
         assert!(a.findings.is_empty());
         assert_eq!(a.verdict.status, VerdictStatus::Clean);
         assert_eq!(
-            a.verdict.sampling,
+            a.verdict.basis,
             "1000 static requests of 1000 logged requests in 1 file(s) through 2 backend(s), over 10.0 min"
         );
     }
@@ -661,7 +662,7 @@ mod tests {
         });
         let f = slow(&ev, &ev.groups[0]).expect("IL503");
         assert_eq!((f.code, f.severity), (Code::IL503, Severity::Warning));
-        assert_eq!(f.target, None);
+        assert_eq!(f.subject, None);
         assert_eq!(
             f.summary,
             "4 of 100 static requests (4.0%) took 1.0 s or more (p99 12.3 s, max 1.0 min); in 3 \
@@ -694,7 +695,7 @@ mod tests {
         ]);
         let f = outlier(&ev).expect("IL504");
         assert_eq!((f.code, f.severity), (Code::IL504, Severity::Error));
-        assert_eq!(f.target.as_deref(), Some("b2"));
+        assert_eq!(f.subject.as_deref(), Some("b2"));
         assert_eq!(
             f.summary,
             "b2: 30 of 300 static requests went wrong (30 timed out waiting for the backend); \

@@ -166,7 +166,7 @@ impl LogGroup {
     }
 
     /// Requests with any sign.
-    pub fn bad(&self) -> u64 {
+    pub fn bad_requests(&self) -> u64 {
         self.signs.iter().map(|(_, n)| n).sum()
     }
 }

@@ -447,7 +447,7 @@ mod tests {
         let got: Vec<(Code, Option<&str>)> = a
             .findings
             .iter()
-            .map(|f| (f.code, f.target.as_deref()))
+            .map(|f| (f.code, f.subject.as_deref()))
             .collect();
         assert_eq!(
             got,

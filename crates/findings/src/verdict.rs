@@ -31,7 +31,7 @@ pub(crate) fn diagnose_targets(
             .map(|x| x.label.as_str())
             .collect(),
         clean: clean.to_string(),
-        sampling: sampling(targets.len(), s),
+        basis: sampling_basis(targets.len(), s),
         says: &says,
     };
     diagnose(findings, &scope)
@@ -45,7 +45,7 @@ fn root_sentence(targets: &[TargetEvidence], findings: &[Finding], root: &Findin
     } else if root.code.entry().is_interception() {
         let product = targets
             .iter()
-            .find(|t| Some(&t.label) == root.target.as_ref())
+            .find(|t| Some(&t.label) == root.subject.as_ref())
             .and_then(|t| t.tls.as_ref())
             .and_then(|t| t.product.as_deref());
         interception_summary(root, product, &on, &symptoms(findings, root))
@@ -55,7 +55,7 @@ fn root_sentence(targets: &[TargetEvidence], findings: &[Finding], root: &Findin
 }
 
 /// How much was sampled and, when nothing stalled, how rare a stall could still be.
-fn sampling(targets: usize, s: &[TargetSummary]) -> String {
+fn sampling_basis(targets: usize, s: &[TargetSummary]) -> String {
     let requests: u64 = s.iter().map(|x| x.requests).sum();
     let assets: usize = s.iter().map(|x| x.assets).sum();
     let stalled: u64 = s.iter().map(|x| x.stalled).sum();
@@ -80,7 +80,7 @@ fn sampling(targets: usize, s: &[TargetSummary]) -> String {
 
 /// ` at https://a/` for the server's doing, ` on the path to https://a/` for the rest.
 fn place_words(root: &Finding) -> String {
-    let Some(t) = root.target.as_deref() else {
+    let Some(t) = root.subject.as_deref() else {
         return String::new();
     };
     match root.code.entry().place {
@@ -93,7 +93,7 @@ fn place_words(root: &Finding) -> String {
 fn symptoms(findings: &[Finding], root: &Finding) -> Vec<&'static str> {
     findings
         .iter()
-        .filter(|f| f.target == root.target && f.severity >= Severity::Warning)
+        .filter(|f| f.subject == root.subject && f.severity >= Severity::Warning)
         .filter(|f| f.code != root.code)
         .filter_map(|f| f.code.entry().symptom)
         .collect()
@@ -176,11 +176,8 @@ mod tests {
         assert_eq!(v.status, VerdictStatus::Clean);
         assert_eq!(v.root_cause, None);
         assert!(v.summary.starts_with("No problems found"));
-        assert!(
-            v.sampling
-                .contains("80 requests to 2 assets on 1 target(s)")
-        );
-        assert!(v.sampling.contains("3.7%"), "{}", v.sampling);
+        assert!(v.basis.contains("80 requests to 2 assets on 1 target(s)"));
+        assert!(v.basis.contains("3.7%"), "{}", v.basis);
         let mut note = at(Code::IL305, "2 hashed files");
         note.severity = Severity::Info;
         let v = verdict(&[], &[note], &[summary(10, 0, 1)]);
@@ -189,7 +186,7 @@ mod tests {
             v.summary,
             "No problems that affect users; see the notes below."
         );
-        assert!(!v.sampling.contains("no stall seen"));
+        assert!(!v.basis.contains("no stall seen"));
     }
 
     #[test]

@@ -69,14 +69,14 @@ fn clean_evidence_gives_no_findings_and_says_how_much_was_sampled() {
     assert!(a.diagnosis.findings.is_empty(), "{:?}", codes(&a));
     assert_eq!(a.diagnosis.verdict.status, VerdictStatus::Clean);
     assert!(
-        a.diagnosis.verdict.sampling.contains("80 requests"),
+        a.diagnosis.verdict.basis.contains("80 requests"),
         "{}",
-        a.diagnosis.verdict.sampling
+        a.diagnosis.verdict.basis
     );
     assert!(
-        a.diagnosis.verdict.sampling.contains("3.7%"),
+        a.diagnosis.verdict.basis.contains("3.7%"),
         "{}",
-        a.diagnosis.verdict.sampling
+        a.diagnosis.verdict.basis
     );
 }
 
@@ -412,8 +412,11 @@ fn the_outlier_among_four_instances_is_named() {
         .iter()
         .find(|f| f.code == Code::IL401)
         .expect("IL401");
-    assert_eq!(il401.target.as_deref(), Some("https://app4/"));
-    assert_eq!(a.diagnosis.verdict.target.as_deref(), Some("https://app4/"));
+    assert_eq!(il401.subject.as_deref(), Some("https://app4/"));
+    assert_eq!(
+        a.diagnosis.verdict.subject.as_deref(),
+        Some("https://app4/")
+    );
     assert_eq!(a.diagnosis.verdict.status, VerdictStatus::Intercepted);
     assert!(
         a.diagnosis.verdict.summary.contains("app4"),

@@ -71,7 +71,7 @@ impl LintFinding {
             confidence: Confidence::High,
             title: e.title.to_string(),
             summary: self.summary,
-            target: self.at,
+            subject: self.at,
             assets: Vec::new(),
             evidence: self.evidence,
             remedy,

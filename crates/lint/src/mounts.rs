@@ -151,7 +151,7 @@ mod tests {
         let f = mount_findings(&mounts, Path::new("/app/static/"), "/proc/self/mountinfo");
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].severity, Severity::Warning);
-        assert_eq!(f[0].target.as_deref(), Some("/proc/self/mountinfo:3"));
+        assert_eq!(f[0].subject.as_deref(), Some("/proc/self/mountinfo:3"));
         assert!(mount_findings(&mounts, Path::new("/srv/static"), "m").is_empty());
         assert!(mount_findings(&mounts, Path::new("/app/staticx"), "m").is_empty());
     }

@@ -248,7 +248,10 @@ fn serves_content(server: &Directive) -> bool {
 pub fn nginx_findings(config: &Config, facts: &NginxFacts) -> Vec<Finding> {
     let mut out: Vec<Finding> = Vec::new();
     let mut push = |f: Finding| {
-        if !out.iter().any(|o| o.code == f.code && o.target == f.target) {
+        if !out
+            .iter()
+            .any(|o| o.code == f.code && o.subject == f.subject)
+        {
             out.push(f);
         }
     };
@@ -831,7 +834,7 @@ mod tests {
         );
         assert_eq!(f.first().map(|f| f.code), Some(Code::IL602), "{f:?}");
         assert_eq!(
-            f.first().and_then(|f| f.target.as_deref()),
+            f.first().and_then(|f| f.subject.as_deref()),
             Some("/etc/nginx/nginx.conf:9")
         );
         // A nested `root` replaces the inherited alias.
@@ -881,7 +884,7 @@ mod tests {
             },
         );
         assert_eq!(f[0].code, Code::IL602);
-        assert_eq!(f[0].target.as_deref(), Some("/etc/nginx/nginx.conf:9"));
+        assert_eq!(f[0].subject.as_deref(), Some("/etc/nginx/nginx.conf:9"));
         assert!(
             f[0].remedy.contains("alias /srv/static/;"),
             "{}",

@@ -180,13 +180,13 @@ fn a_64_mib_export_is_read_in_bounded_memory_and_says_what_its_lines_say() {
     let said = |x: &interloper_findings::Diagnosis| {
         x.findings
             .iter()
-            .map(|f| (f.code, f.severity, f.summary.clone(), f.target.clone()))
+            .map(|f| (f.code, f.severity, f.summary.clone(), f.subject.clone()))
             .collect::<Vec<_>>()
     };
     assert_eq!(said(&a), said(&b));
     // The fourth server's aborts, time-outs and cut bodies are found.
     assert_eq!(
-        a.verdict.target.as_deref(),
+        a.verdict.subject.as_deref(),
         Some("10.10.0.4:8443"),
         "{:?}",
         a.verdict

@@ -494,7 +494,7 @@ pub struct PhaseSummary {
 
 /// Aggregate over all requests sent to one target. Its size does not grow with the count.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct TargetSummary {
+pub struct ProbeTargetSummary {
     /// Requests made.
     pub count: u64,
     /// Requests without error.
@@ -521,13 +521,13 @@ pub struct TargetSummary {
 
 /// Everything learned about one target (a URL, or a URL pinned to one address).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TargetReport {
+pub struct ProbeTargetReport {
     /// The URL probed.
     pub url: String,
     /// Set when the target was pinned to one address (`--each-address`, `--resolve`).
     pub address: Option<SocketAddr>,
     /// The aggregate.
-    pub summary: TargetSummary,
+    pub summary: ProbeTargetSummary,
     /// Per-request records, in completion order, up to the configured cap.
     pub records: Vec<RequestRecord>,
     /// Records not kept because of the cap.
@@ -544,7 +544,7 @@ pub struct ProbeReport {
     /// What was asked for, as given.
     pub settings: RunSettings,
     /// One entry per target, in the order given.
-    pub targets: Vec<TargetReport>,
+    pub targets: Vec<ProbeTargetReport>,
 }
 
 impl ProbeReport {

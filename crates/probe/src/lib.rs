@@ -32,5 +32,5 @@ pub use error::ProbeError;
 // re-exported so a caller of the probe needs no second import.
 pub use interloper_model as model;
 pub use interloper_model::{ConnectionPolicy, HelloShape, HttpVersionPref, IpFamily};
-pub use run::Observer;
+pub use run::RunObserver;
 pub use summary::Aggregator;

@@ -12,8 +12,8 @@ use crate::client::Probe;
 use crate::config::{RunOptions, Target};
 use crate::summary::Aggregator;
 
-/// Receives progress while a run goes on. Called from the aggregating task only.
-pub trait Observer: Send {
+/// Receives the progress of a probe run ([`Probe::run`]) while it goes on. Called from the aggregating task only.
+pub trait RunObserver: Send {
     /// A target starts; `expected` is its request count when known.
     fn target_started(&mut self, _target: &Target, _expected: Option<u64>) {}
     /// A request finished.
@@ -21,7 +21,7 @@ pub trait Observer: Send {
 }
 
 /// An observer that ignores everything.
-impl Observer for () {}
+impl RunObserver for () {}
 
 /// Records in flight between workers and the aggregator.
 const CHANNEL: usize = 1024;
@@ -33,7 +33,7 @@ impl Probe {
         &self,
         targets: &[Target],
         opts: &RunOptions,
-        observer: &mut dyn Observer,
+        observer: &mut dyn RunObserver,
     ) -> ProbeReport {
         let started_unix = SystemTime::now()
             .duration_since(UNIX_EPOCH)

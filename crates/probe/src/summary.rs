@@ -4,7 +4,9 @@
 use std::net::SocketAddr;
 
 use hdrhistogram::Histogram;
-use interloper_model::{PhaseStats, PhaseSummary, RequestRecord, TargetReport, TargetSummary};
+use interloper_model::{
+    PhaseStats, PhaseSummary, ProbeTargetReport, ProbeTargetSummary, RequestRecord,
+};
 
 /// Histogram range: 1 µs to 1 hour, 3 significant digits.
 const MAX_US: u64 = 3_600_000_000;
@@ -47,7 +49,7 @@ impl PhaseHist {
 pub struct Aggregator {
     url: String,
     address: Option<SocketAddr>,
-    summary: TargetSummary,
+    summary: ProbeTargetSummary,
     dns: PhaseHist,
     connect: PhaseHist,
     tls: PhaseHist,
@@ -74,7 +76,7 @@ impl Aggregator {
         Aggregator {
             url,
             address,
-            summary: TargetSummary::default(),
+            summary: ProbeTargetSummary::default(),
             dns: PhaseHist::new(),
             connect: PhaseHist::new(),
             tls: PhaseHist::new(),
@@ -161,7 +163,7 @@ impl Aggregator {
     }
 
     /// The finished report for this target.
-    pub fn finish(mut self) -> TargetReport {
+    pub fn finish(mut self) -> ProbeTargetReport {
         let s = &mut self.summary;
         s.elapsed_ms = self
             .first_start
@@ -180,7 +182,7 @@ impl Aggregator {
             body: self.body.stats(),
             total: self.total.stats(),
         };
-        TargetReport {
+        ProbeTargetReport {
             url: self.url,
             address: self.address,
             summary: self.summary,

@@ -143,7 +143,7 @@ pub(crate) fn banner(s: &mut Html, verdict: &Verdict) {
             code,
             esc(code.entry().title)
         );
-        if let Some(t) = &verdict.target {
+        if let Some(t) = &verdict.subject {
             write!(s, " on <span class=\"mono\">{}</span>", Text(t, 300));
         }
         s.raw("</p>");
@@ -151,7 +151,7 @@ pub(crate) fn banner(s: &mut Html, verdict: &Verdict) {
     writeln!(
         s,
         "<p>{}</p></div></header>\n<main>",
-        Text(&verdict.sampling, MAX_FIELD)
+        Text(&verdict.basis, MAX_FIELD)
     );
 }
 
@@ -220,11 +220,11 @@ fn finding(s: &mut Html, f: &Finding, open: bool) {
 
 /// What a finding is about: its target and the assets it names (the first few).
 fn finding_subject(s: &mut Html, f: &Finding) {
-    if f.target.is_none() && f.assets.is_empty() {
+    if f.subject.is_none() && f.assets.is_empty() {
         return;
     }
     s.open("dl", "facts");
-    if let Some(t) = &f.target {
+    if let Some(t) = &f.subject {
         s.raw("<dt>Target</dt>");
         s.element("dd", "mono", t, 500);
     }

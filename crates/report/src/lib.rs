@@ -405,7 +405,7 @@ impl RequestRow {
     }
 
     /// True when it failed or the server answered with an error status (4xx, 5xx).
-    pub fn bad(&self) -> bool {
+    pub fn failed_or_error_status(&self) -> bool {
         self.failed() || self.status.is_some_and(|s| s >= 400)
     }
 }

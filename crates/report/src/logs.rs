@@ -131,7 +131,7 @@ fn groups(s: &mut String, report: &LogReport, p: &Painter) {
                 fmt_duration_ms(g.duration.p99),
                 fmt_duration_ms(g.duration.max),
             );
-            if g.bad() > 0 && report.verdict.target.as_deref() == Some(g.name.as_str()) {
+            if g.bad_requests() > 0 && report.verdict.subject.as_deref() == Some(g.name.as_str()) {
                 let _ = writeln!(s, "{}", p.paint(RED, &line));
             } else {
                 let _ = writeln!(s, "{line}");
@@ -258,11 +258,11 @@ fn timelines(s: &mut Html, report: &LogReport) {
     ) else {
         return;
     };
-    let target = report.verdict.target.as_deref();
+    let target = report.verdict.subject.as_deref();
     drawn.sort_by_key(|g| {
         (
             target != Some(g.name.as_str()),
-            std::cmp::Reverse(g.bad()),
+            std::cmp::Reverse(g.bad_requests()),
             g.name.clone(),
         )
     });
@@ -385,7 +385,8 @@ fn backends_table(s: &mut Html, report: &LogReport) {
         let client = g.count(LogSign::ClientClosed) + g.count(LogSign::ClientTimeout);
         let server = g.count(LogSign::ServerTimeout) + g.count(LogSign::ServerFailed);
         let slow = g.count(LogSign::Slow) + g.count(LogSign::SlowDelivery);
-        let named = g.bad() > 0 && report.verdict.target.as_deref() == Some(g.name.as_str());
+        let named =
+            g.bad_requests() > 0 && report.verdict.subject.as_deref() == Some(g.name.as_str());
         writeln!(
             s,
             "<tr{}><td class=\"mono\">{}</td><td>{}</td><td>{client}</td><td>{server}</td>\

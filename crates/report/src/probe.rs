@@ -5,7 +5,9 @@
 use std::io::{self, Write};
 
 use interloper_model::units::{fmt_bytes, fmt_duration_ms};
-use interloper_model::{PhaseStats, ProbeReport, RequestRecord, TargetReport, TargetSummary};
+use interloper_model::{
+    PhaseStats, ProbeReport, ProbeTargetReport, ProbeTargetSummary, RequestRecord,
+};
 
 use crate::TerminalStyle;
 
@@ -30,7 +32,7 @@ fn fmt_phase(v: Option<f64>) -> String {
     v.map_or_else(|| "-".to_string(), fmt_duration_ms)
 }
 
-fn target(w: &mut dyn Write, t: &TargetReport, style: TerminalStyle) -> io::Result<()> {
+fn target(w: &mut dyn Write, t: &ProbeTargetReport, style: TerminalStyle) -> io::Result<()> {
     let s = &t.summary;
     headline(w, t, style)?;
     let sample = s.slowest.first();
@@ -48,7 +50,7 @@ fn target(w: &mut dyn Write, t: &TargetReport, style: TerminalStyle) -> io::Resu
 }
 
 /// The target, and how many requests succeeded over how many connections.
-fn headline(w: &mut dyn Write, t: &TargetReport, style: TerminalStyle) -> io::Result<()> {
+fn headline(w: &mut dyn Write, t: &ProbeTargetReport, style: TerminalStyle) -> io::Result<()> {
     let s = &t.summary;
     let title = match &t.address {
         Some(a) => format!("{} [{a}]", t.url),
@@ -102,7 +104,7 @@ fn connection_facts(w: &mut dyn Write, r: &RequestRecord, style: TerminalStyle) 
 }
 
 /// Status codes and failure kinds, counted.
-fn outcomes(w: &mut dyn Write, s: &TargetSummary, style: TerminalStyle) -> io::Result<()> {
+fn outcomes(w: &mut dyn Write, s: &ProbeTargetSummary, style: TerminalStyle) -> io::Result<()> {
     if !s.statuses.is_empty() {
         let st: Vec<String> = s.statuses.iter().map(|(c, n)| format!("{c}×{n}")).collect();
         writeln!(w, "  status: {}", st.join("  "))?;
@@ -119,7 +121,7 @@ fn outcomes(w: &mut dyn Write, s: &TargetSummary, style: TerminalStyle) -> io::R
 }
 
 /// min / p50 / p90 / p99 / max per phase that happened.
-fn phase_table(w: &mut dyn Write, s: &TargetSummary, style: TerminalStyle) -> io::Result<()> {
+fn phase_table(w: &mut dyn Write, s: &ProbeTargetSummary, style: TerminalStyle) -> io::Result<()> {
     let rows: [(&str, &Option<PhaseStats>); 7] = [
         ("dns", &s.phases.dns),
         ("connect", &s.phases.connect),
@@ -156,7 +158,7 @@ fn phase_table(w: &mut dyn Write, s: &TargetSummary, style: TerminalStyle) -> io
 }
 
 /// The slowest requests, each phase timed, with its error.
-fn slowest(w: &mut dyn Write, s: &TargetSummary, style: TerminalStyle) -> io::Result<()> {
+fn slowest(w: &mut dyn Write, s: &ProbeTargetSummary, style: TerminalStyle) -> io::Result<()> {
     writeln!(w, "  slowest:")?;
     for r in &s.slowest {
         let p = &r.phases;

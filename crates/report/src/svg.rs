@@ -53,7 +53,7 @@ pub(crate) struct Row<'a> {
 
 impl Row<'_> {
     fn flagged(&self) -> bool {
-        self.r.bad() || self.r.stalled
+        self.r.failed_or_error_status() || self.r.stalled
     }
     fn start(&self) -> f64 {
         finite(self.r.started_ms)
@@ -236,7 +236,11 @@ pub(crate) fn waterfall(out: &mut Html, all: &[Row<'_>]) -> Option<String> {
         let y = top + pitch * i as f64;
         write!(out, "<g><title>{}</title>", esc(&row.tooltip()));
         if row.flagged() {
-            let colour = if row.r.bad() { FAIL } else { STALL };
+            let colour = if row.r.failed_or_error_status() {
+                FAIL
+            } else {
+                STALL
+            };
             write!(
                 out,
                 r#"<rect x="0" y="{y}" width="{w}" height="{h}" fill="{colour}" opacity="0.12"/>"#,

@@ -163,14 +163,14 @@ impl Painter {
         }
         if let Some(code) = v.root_cause {
             let on = v
-                .target
+                .subject
                 .as_deref()
                 .map(|t| format!(" on {}", clean(t, 200)))
                 .unwrap_or_default();
             let title = code.entry().title;
             self.labelled(s, 0, "Root cause:", &format!("{code} {title}{on}"));
         }
-        self.labelled(s, 0, "Sampling:", &v.sampling);
+        self.labelled(s, 0, "Sampling:", &v.basis);
     }
 
     /// The findings under a `Findings (n)` heading, nothing when there are none.
@@ -215,7 +215,7 @@ impl Painter {
             )
         );
         self.para(s, indent, &f.summary);
-        if let Some(t) = &f.target {
+        if let Some(t) = &f.subject {
             self.labelled(s, indent, "Target:", t);
         }
         if !f.evidence.is_empty() {

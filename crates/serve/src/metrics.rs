@@ -538,7 +538,7 @@ fn register_members(registry: &mut Registry, outcome: &CheckOutcome, members: &[
             .report
             .findings
             .iter()
-            .filter(|f| label.is_some() && f.target.as_deref() == label)
+            .filter(|f| label.is_some() && f.subject.as_deref() == label)
             .map(|f| (f.code.as_str(), f.severity.as_str()))
             .collect();
         for (code, severity) in &concerning {

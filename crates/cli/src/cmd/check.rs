@@ -1,7 +1,7 @@
 //! `interloper check URL…`: the one-command diagnosis.
 //!
 //! The pipeline lives in `interloper_check::run_check`; this file maps the flags to a
-//! [`CheckPlan`], draws progress bars from the engine's [`Observer`] calls, and writes the
+//! [`CheckPlan`], draws progress bars from the engine's [`CheckObserver`] calls, and writes the
 //! outcome's report like every other command's (`out::write_report`) with an exit code.
 
 use std::path::PathBuf;
@@ -11,7 +11,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use interloper_check::{
-    CheckPlan, Discovery, HelloShapes, Limits, ManifestSource, Observer, Samples, Sampling,
+    CheckObserver, CheckPlan, Discovery, HelloShapes, Limits, ManifestSource, Samples, Sampling,
     run_check,
 };
 
@@ -151,7 +151,7 @@ impl Bars {
     }
 }
 
-impl Observer for Bars {
+impl CheckObserver for Bars {
     fn stage(&self, target: usize, url: &str, what: &str, steps: Option<u64>) {
         if let Some(bar) = self.bars.get(target) {
             bar.set_message(format!("{url}: {what}"));

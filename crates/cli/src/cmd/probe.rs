@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressStyle};
 use interloper_model::RequestRecord;
-use interloper_probe::{ConnectionPolicy, HttpVersionPref, Observer, Probe, RunOptions, Target};
+use interloper_probe::{ConnectionPolicy, HttpVersionPref, Probe, RunObserver, RunOptions, Target};
 
 use crate::args::{ConnectArgs, Insecure, Roots, parse};
 use crate::exit::Exit;
@@ -140,7 +140,7 @@ impl Progress {
     }
 }
 
-impl Observer for Progress {
+impl RunObserver for Progress {
     fn target_started(&mut self, target: &Target, expected: Option<u64>) {
         if self.bar.is_none() {
             return;

@@ -512,7 +512,7 @@ mod tests {
         let g = address(&t, &classify(&t), &cfg()).expect("IL206");
         let f = &g.finding;
         assert_eq!((f.code, f.severity), (Code::IL206, Severity::Error));
-        assert_eq!(f.target.as_deref(), Some(LABEL));
+        assert_eq!(f.subject.as_deref(), Some(LABEL));
         assert_eq!(
             f.summary,
             "address 127.0.0.2: 8 of 15 requests failed; at most 0% elsewhere"

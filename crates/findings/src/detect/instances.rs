@@ -198,7 +198,7 @@ mod tests {
             (Code::IL304, crate::Severity::Warning)
         );
         assert_eq!(f.summary, "3 instances serve 2 different static builds");
-        assert_eq!(f.target, None);
+        assert_eq!(f.subject, None);
         assert_eq!(f.evidence.len(), 3);
     }
 
@@ -214,7 +214,7 @@ mod tests {
             (f.code, f.severity),
             (Code::IL401, crate::Severity::Warning)
         );
-        assert_eq!(f.target.as_deref(), Some("https://app3/"));
+        assert_eq!(f.subject.as_deref(), Some("https://app3/"));
         assert_eq!(
             f.summary,
             "https://app3/ differs from its 2 siblings: its certificate is issued by \

@@ -22,7 +22,7 @@ use interloper_model::{ErrorKind, RequestRecord};
 
 /// A finding of `code` with the catalogue's title, severity and remedy, medium confidence and
 /// no evidence yet.
-pub(crate) fn finding(code: Code, target: Option<&str>, summary: String) -> Finding {
+pub(crate) fn finding(code: Code, subject: Option<&str>, summary: String) -> Finding {
     let e = code.entry();
     Finding {
         code,
@@ -30,7 +30,7 @@ pub(crate) fn finding(code: Code, target: Option<&str>, summary: String) -> Find
         confidence: Confidence::Medium,
         title: e.title.to_string(),
         summary,
-        target: target.map(str::to_string),
+        subject: subject.map(str::to_string),
         assets: Vec::new(),
         evidence: Vec::new(),
         remedy: e.remedy.to_string(),

@@ -372,7 +372,7 @@ mod tests {
         let f = stalls(&t, &c, &ThresholdConfig::default()).expect("IL201");
         assert_eq!((f.code, f.severity), (Code::IL201, Severity::Error));
         assert_eq!(f.confidence, Confidence::High);
-        assert_eq!(f.target.as_deref(), Some(LABEL));
+        assert_eq!(f.subject.as_deref(), Some(LABEL));
         assert_eq!(
             f.summary,
             "4 of 40 requests (10.0%) stalled, mostly waiting for response headers \

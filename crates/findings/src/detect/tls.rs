@@ -90,7 +90,7 @@ pub(crate) fn likely_inspection(t: &TargetEvidence, findings: &[Finding]) -> Opt
         .collect();
     let stalls = findings.iter().find(|f| {
         f.code == Code::IL201
-            && f.target.as_deref() == Some(t.label.as_str())
+            && f.subject.as_deref() == Some(t.label.as_str())
             && f.severity >= Severity::Warning
     })?;
     if anchor.is_empty() {
@@ -402,7 +402,7 @@ mod tests {
         assert!(likely_inspection(&witnessed, &[stalled()]).is_none());
         // Stalls of another target.
         let mut other = stalled();
-        other.target = Some("https://elsewhere/".into());
+        other.subject = Some("https://elsewhere/".into());
         assert!(likely_inspection(&t, &[other]).is_none());
     }
 

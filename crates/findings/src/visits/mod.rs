@@ -87,9 +87,9 @@ pub fn analyse_visits(records: &[VisitRecord]) -> VisitsAnalysis {
             verdict: Verdict {
                 status: VerdictStatus::Clean,
                 root_cause: None,
-                target: None,
+                subject: None,
                 summary: String::new(),
-                sampling: String::new(),
+                basis: String::new(),
             },
         },
     };

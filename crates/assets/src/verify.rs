@@ -1,4 +1,4 @@
-//! Per-asset checks: pure functions from response facts (status, headers, body bytes or
+//! Per-asset verification: pure functions from response facts (status, headers, body bytes or
 //! digests) to structured results that the findings layer maps to codes.
 //!
 //! | check | fails when | finding |
@@ -189,29 +189,29 @@ impl Default for Policy {
 }
 
 /// Runs every applicable check on one response.
-pub fn check_response(resp: &Response<'_>, expect: &Expect<'_>, policy: &Policy) -> Vec<Check> {
+pub fn verify_response(resp: &Response<'_>, expect: &Expect<'_>, policy: &Policy) -> Vec<Check> {
     let mut out = Vec::new();
-    if let Some(c) = check_redirects(resp.redirects, resp.url) {
+    if let Some(c) = verify_redirects(resp.redirects, resp.url) {
         out.push(c);
     }
-    let status = check_status(resp.status);
+    let status = verify_status(resp.status);
     let ok = status.outcome == Outcome::Pass;
     out.push(status);
     if !ok || matches!(resp.status, 204 | 304) {
         return out;
     }
     if expect.cross_origin && (expect.integrity.is_some() || expect.crossorigin.is_some()) {
-        out.push(check_cors(resp.headers, expect));
+        out.push(verify_cors(resp.headers, expect));
     }
     let received = resp.bytes_received.or(match resp.body {
         Body::Wire(b) => Some(b.len() as u64),
         _ => None,
     });
-    out.push(check_content_length(resp.headers, received));
-    out.push(check_content_type(resp.url, resp.headers, expect.kind));
+    out.push(verify_content_length(resp.headers, received));
+    out.push(verify_content_type(resp.url, resp.headers, expect.kind));
     let digests = match resp.body {
         Body::Wire(b) => {
-            let (c, decoded) = check_content_encoding(
+            let (c, decoded) = verify_content_encoding(
                 header(resp.headers, "content-encoding"),
                 b,
                 policy.max_decoded_bytes,
@@ -225,20 +225,20 @@ pub fn check_response(resp: &Response<'_>, expect: &Expect<'_>, policy: &Policy)
     };
     if let Some(d) = &digests {
         if let Some(i) = expect.integrity {
-            out.push(check_integrity(i, d));
+            out.push(verify_integrity(i, d));
         }
         if let Some(h) = &expect.hashed {
-            out.push(check_hashed_name(h, d));
+            out.push(verify_hashed_name(h, d));
         }
     }
     if expect.hashed.is_some() {
-        out.push(check_caching(resp.headers, policy));
+        out.push(verify_caching(resp.headers, policy));
     }
     out
 }
 
 /// 2xx passes; 404, 403, 5xx and the rest fail (`actual` holds the code).
-pub fn check_status(status: u16) -> Check {
+pub fn verify_status(status: u16) -> Check {
     let (outcome, detail) = match status {
         200..=299 => (Outcome::Pass, "success"),
         304 => (Outcome::Pass, "not modified"),
@@ -265,7 +265,7 @@ pub fn check_status(status: u16) -> Check {
 
 /// Warns when the asset took redirects: each hop costs a round trip before the bytes, and
 /// a hashed static file should be linked where it lives. `None` without redirects.
-pub fn check_redirects(redirects: &[Redirect], final_url: &Url) -> Option<Check> {
+pub fn verify_redirects(redirects: &[Redirect], final_url: &Url) -> Option<Check> {
     let first = redirects.first()?;
     let cross = redirects
         .iter()
@@ -290,7 +290,7 @@ pub fn check_redirects(redirects: &[Redirect], final_url: &Url) -> Option<Check>
 }
 
 /// Bytes received against `Content-Length` (both on the wire, before decoding).
-pub fn check_content_length(headers: &[(String, String)], received: Option<u64>) -> Check {
+pub fn verify_content_length(headers: &[(String, String)], received: Option<u64>) -> Check {
     let declared: Vec<&str> = header_all(headers, "content-length")
         .flat_map(|v| v.split(','))
         .map(str::trim)
@@ -356,7 +356,7 @@ pub fn check_content_length(headers: &[(String, String)], received: Option<u64>)
 pub const BOMB_RATIO: usize = 100;
 
 /// Decodes a wire body; returns the check and the decoded bytes when that worked.
-pub fn check_content_encoding<'b>(
+pub fn verify_content_encoding<'b>(
     content_encoding: Option<&str>,
     body: &'b [u8],
     limit: usize,
@@ -490,7 +490,7 @@ fn extension(url: &Url) -> Option<String> {
 /// standards mode even without it); a module script that is not a JavaScript type; a classic
 /// script that is not JavaScript under `nosniff`, or that claims image/audio/video/CSV. Those
 /// fail and are `blocking`. Other mismatches only warn: images and fonts are sniffed.
-pub fn check_content_type(
+pub fn verify_content_type(
     url: &Url,
     headers: &[(String, String)],
     kind: Option<AssetKind>,
@@ -626,7 +626,7 @@ fn parse_integrity(value: &str) -> Vec<(SriAlg, Vec<u8>)> {
 
 /// Subresource Integrity: only the strongest algorithm present counts; any of its values
 /// matching passes. Metadata with no usable token is ignored by browsers (warn).
-pub fn check_integrity(integrity: &str, digests: &Digests) -> Check {
+pub fn verify_integrity(integrity: &str, digests: &Digests) -> Check {
     let tokens = parse_integrity(integrity);
     let Some(strongest) = tokens.iter().map(|(a, _)| *a).max() else {
         return Check::new(
@@ -670,7 +670,7 @@ pub fn check_integrity(integrity: &str, digests: &Digests) -> Check {
 }
 
 /// Django hashed name: md5 of the decoded content must start with the name's 12 hex digits.
-pub fn check_hashed_name(hashed: &HashedName, digests: &Digests) -> Check {
+pub fn verify_hashed_name(hashed: &HashedName, digests: &Digests) -> Check {
     let actual: String = hex::encode(digests.md5).chars().take(12).collect();
     if hashed.matches(&digests.md5) {
         Check::new(
@@ -696,7 +696,7 @@ pub fn check_hashed_name(hashed: &HashedName, digests: &Digests) -> Check {
 
 /// A cross-origin asset with SRI or `crossorigin` is fetched in CORS mode: without a matching
 /// `Access-Control-Allow-Origin` the browser refuses it.
-pub fn check_cors(headers: &[(String, String)], expect: &Expect<'_>) -> Check {
+pub fn verify_cors(headers: &[(String, String)], expect: &Expect<'_>) -> Check {
     let acao = header(headers, "access-control-allow-origin").map(str::trim);
     let creds = expect.crossorigin == Some(CrossOrigin::UseCredentials);
     let ok = match acao {
@@ -723,7 +723,7 @@ pub fn check_cors(headers: &[(String, String)], expect: &Expect<'_>) -> Check {
 
 /// Cache lifetime of a hashed name: its content never changes, so it should be cacheable for
 /// about a year (`max-age`, else `Expires` minus `Date`), or marked `immutable`.
-pub fn check_caching(headers: &[(String, String)], policy: &Policy) -> Check {
+pub fn verify_caching(headers: &[(String, String)], policy: &Policy) -> Check {
     let cc: Vec<String> = header_all(headers, "cache-control")
         .flat_map(|v| v.split(','))
         .map(|d| d.trim().to_ascii_lowercase())
@@ -796,17 +796,17 @@ mod tests {
         let body = b"console.log(1)";
         let d = Digests::of(body);
         assert_eq!(
-            check_integrity(&sri("sha384", body), &d).outcome,
+            verify_integrity(&sri("sha384", body), &d).outcome,
             Outcome::Pass
         );
         // A wrong sha256 next to a right sha512: only sha512 counts.
         let wrong256 = sri("sha256", b"other");
         assert_eq!(
-            check_integrity(&format!("{wrong256} {}", sri("sha512", body)), &d).outcome,
+            verify_integrity(&format!("{wrong256} {}", sri("sha512", body)), &d).outcome,
             Outcome::Pass
         );
         // A right sha256 next to a wrong sha384: sha384 counts, so it fails.
-        let c = check_integrity(
+        let c = verify_integrity(
             &format!("{} {}", sri("sha256", body), sri("sha384", b"x")),
             &d,
         );
@@ -814,7 +814,7 @@ mod tests {
         assert!(c.blocking);
         // Several values for the strongest: any may match. Options are ignored.
         assert_eq!(
-            check_integrity(
+            verify_integrity(
                 &format!("{} {}?foo", sri("sha384", b"x"), sri("sha384", body)),
                 &d
             )
@@ -822,24 +822,24 @@ mod tests {
             Outcome::Pass
         );
         assert_eq!(
-            check_integrity("md5-abc sha1-xyz", &d).outcome,
+            verify_integrity("md5-abc sha1-xyz", &d).outcome,
             Outcome::Warn
         );
         let unpadded = sri("sha256", body).trim_end_matches('=').to_owned();
-        assert_eq!(check_integrity(&unpadded, &d).outcome, Outcome::Pass);
+        assert_eq!(verify_integrity(&unpadded, &d).outcome, Outcome::Pass);
     }
 
     #[test]
     fn content_type_and_nosniff() {
         let u = Url::parse("https://x.example/a.css").unwrap();
         let js = Url::parse("https://x.example/a.js").unwrap();
-        let css_ok = check_content_type(
+        let css_ok = verify_content_type(
             &u,
             &h(&[("Content-Type", "text/css; charset=utf-8")]),
             Some(AssetKind::Stylesheet),
         );
         assert_eq!(css_ok.outcome, Outcome::Pass);
-        let c = check_content_type(
+        let c = verify_content_type(
             &u,
             &h(&[
                 ("content-type", "text/plain"),
@@ -848,13 +848,13 @@ mod tests {
             Some(AssetKind::Stylesheet),
         );
         assert!(c.failed() && c.blocking && c.actual.as_deref() == Some("text/plain (nosniff)"));
-        let c = check_content_type(
+        let c = verify_content_type(
             &js,
             &h(&[("content-type", "text/plain")]),
             Some(AssetKind::Script),
         );
         assert_eq!(c.outcome, Outcome::Warn);
-        let c = check_content_type(
+        let c = verify_content_type(
             &js,
             &h(&[
                 ("content-type", "text/plain"),
@@ -864,7 +864,7 @@ mod tests {
         );
         assert!(c.failed() && c.blocking);
         assert!(
-            check_content_type(
+            verify_content_type(
                 &js,
                 &h(&[("content-type", "image/png")]),
                 Some(AssetKind::Script)
@@ -872,7 +872,7 @@ mod tests {
             .failed()
         );
         assert!(
-            check_content_type(
+            verify_content_type(
                 &js,
                 &h(&[("content-type", "text/plain")]),
                 Some(AssetKind::ModuleScript)
@@ -880,7 +880,7 @@ mod tests {
             .failed()
         );
         assert_eq!(
-            check_content_type(
+            verify_content_type(
                 &js,
                 &h(&[("content-type", "application/javascript")]),
                 Some(AssetKind::Script)
@@ -890,7 +890,7 @@ mod tests {
         );
         let png = Url::parse("https://x.example/i.png").unwrap();
         assert_eq!(
-            check_content_type(
+            verify_content_type(
                 &png,
                 &h(&[("content-type", "image/png")]),
                 Some(AssetKind::Image)
@@ -899,7 +899,7 @@ mod tests {
             Outcome::Pass
         );
         assert_eq!(
-            check_content_type(
+            verify_content_type(
                 &png,
                 &h(&[
                     ("content-type", "text/html"),
@@ -912,7 +912,7 @@ mod tests {
         );
         let odd = Url::parse("https://x.example/blob").unwrap();
         assert_eq!(
-            check_content_type(&odd, &[], Some(AssetKind::Image)).outcome,
+            verify_content_type(&odd, &[], Some(AssetKind::Image)).outcome,
             Outcome::Skip
         );
     }
@@ -920,18 +920,18 @@ mod tests {
     #[test]
     fn content_length_and_status() {
         assert_eq!(
-            check_content_length(&h(&[("Content-Length", "10")]), Some(10)).outcome,
+            verify_content_length(&h(&[("Content-Length", "10")]), Some(10)).outcome,
             Outcome::Pass
         );
-        let c = check_content_length(&h(&[("Content-Length", "10")]), Some(4));
+        let c = verify_content_length(&h(&[("Content-Length", "10")]), Some(4));
         assert!(c.failed() && c.detail.contains("truncated"));
-        assert!(check_content_length(&h(&[("Content-Length", "10")]), Some(11)).failed());
-        assert!(check_content_length(&h(&[("Content-Length", "10, 11")]), Some(10)).failed());
-        assert!(check_content_length(&h(&[("Content-Length", "ten")]), Some(10)).failed());
-        assert_eq!(check_content_length(&[], Some(10)).outcome, Outcome::Skip);
-        assert_eq!(check_status(200).outcome, Outcome::Pass);
+        assert!(verify_content_length(&h(&[("Content-Length", "10")]), Some(11)).failed());
+        assert!(verify_content_length(&h(&[("Content-Length", "10, 11")]), Some(10)).failed());
+        assert!(verify_content_length(&h(&[("Content-Length", "ten")]), Some(10)).failed());
+        assert_eq!(verify_content_length(&[], Some(10)).outcome, Outcome::Skip);
+        assert_eq!(verify_status(200).outcome, Outcome::Pass);
         for s in [404, 403, 500, 503, 301] {
-            let c = check_status(s);
+            let c = verify_status(s);
             assert!(c.failed());
             assert_eq!(c.actual, Some(s.to_string()));
         }
@@ -941,27 +941,27 @@ mod tests {
     fn caching_of_hashed_names() {
         let p = Policy::default();
         assert_eq!(
-            check_caching(&h(&[("Cache-Control", "public, max-age=31536000")]), &p).outcome,
+            verify_caching(&h(&[("Cache-Control", "public, max-age=31536000")]), &p).outcome,
             Outcome::Pass
         );
         assert_eq!(
-            check_caching(&h(&[("Cache-Control", "max-age=3600, immutable")]), &p).outcome,
+            verify_caching(&h(&[("Cache-Control", "max-age=3600, immutable")]), &p).outcome,
             Outcome::Pass
         );
         assert_eq!(
-            check_caching(&h(&[("Cache-Control", "max-age=3600")]), &p).outcome,
+            verify_caching(&h(&[("Cache-Control", "max-age=3600")]), &p).outcome,
             Outcome::Fail
         );
         assert_eq!(
-            check_caching(&h(&[("Cache-Control", "no-cache, max-age=31536000")]), &p).outcome,
+            verify_caching(&h(&[("Cache-Control", "no-cache, max-age=31536000")]), &p).outcome,
             Outcome::Fail
         );
-        assert_eq!(check_caching(&[], &p).outcome, Outcome::Fail);
+        assert_eq!(verify_caching(&[], &p).outcome, Outcome::Fail);
         let exp = h(&[
             ("Date", "Mon, 23 Nov 2026 20:00:00 GMT"),
             ("Expires", "Tue, 23 Nov 2027 20:00:00 GMT"),
         ]);
-        assert_eq!(check_caching(&exp, &p).outcome, Outcome::Pass);
+        assert_eq!(verify_caching(&exp, &p).outcome, Outcome::Pass);
     }
 
     #[test]
@@ -991,7 +991,7 @@ mod tests {
             body: Body::Wire(&gz),
             bytes_received: None,
         };
-        let checks = check_response(&resp, &expect, &Policy::default());
+        let checks = verify_response(&resp, &expect, &Policy::default());
         assert!(
             checks.iter().all(|c| c.outcome == Outcome::Pass),
             "{checks:#?}"
@@ -1002,7 +1002,7 @@ mod tests {
             body: Body::Wire(&gz[..gz.len() - 10]),
             ..resp
         };
-        let checks = check_response(&resp, &expect, &Policy::default());
+        let checks = verify_response(&resp, &expect, &Policy::default());
         let failed: Vec<_> = checks
             .iter()
             .filter(|c| c.failed())
@@ -1028,7 +1028,7 @@ mod tests {
             body: Body::Wire(&altered),
             bytes_received: None,
         };
-        let failed: Vec<_> = check_response(&resp, &expect, &Policy::default())
+        let failed: Vec<_> = verify_response(&resp, &expect, &Policy::default())
             .into_iter()
             .filter(Check::failed)
             .map(|c| c.kind)
@@ -1052,7 +1052,7 @@ mod tests {
             redirects: &redirects,
             ..resp
         };
-        let kinds: Vec<_> = check_response(&resp, &expect, &Policy::default())
+        let kinds: Vec<_> = verify_response(&resp, &expect, &Policy::default())
             .into_iter()
             .map(|c| (c.kind, c.outcome))
             .collect();
@@ -1073,13 +1073,13 @@ mod tests {
             page_origin: Some("https://site.example".into()),
             ..Expect::default()
         };
-        assert!(check_cors(&[], &e).failed());
+        assert!(verify_cors(&[], &e).failed());
         assert_eq!(
-            check_cors(&h(&[("Access-Control-Allow-Origin", "*")]), &e).outcome,
+            verify_cors(&h(&[("Access-Control-Allow-Origin", "*")]), &e).outcome,
             Outcome::Pass
         );
         assert!(
-            check_cors(
+            verify_cors(
                 &h(&[("Access-Control-Allow-Origin", "https://other.example")]),
                 &e
             )
@@ -1089,7 +1089,7 @@ mod tests {
             crossorigin: Some(CrossOrigin::UseCredentials),
             ..e
         };
-        assert!(check_cors(&h(&[("Access-Control-Allow-Origin", "*")]), &creds).failed());
+        assert!(verify_cors(&h(&[("Access-Control-Allow-Origin", "*")]), &creds).failed());
     }
 }
 
@@ -1097,7 +1097,7 @@ mod tests {
 mod bomb_tests {
     use std::io::Write as _;
 
-    use super::{BOMB_RATIO, CheckKind, Outcome, check_content_encoding};
+    use super::{BOMB_RATIO, CheckKind, Outcome, verify_content_encoding};
 
     const LIMIT: usize = 1 << 20;
 
@@ -1117,7 +1117,7 @@ mod bomb_tests {
         }
         for (coding, body) in [("gzip", gz), ("br", br)] {
             assert!(body.len() * BOMB_RATIO < LIMIT, "{coding}: {}", body.len());
-            let (check, decoded) = check_content_encoding(Some(coding), &body, LIMIT);
+            let (check, decoded) = verify_content_encoding(Some(coding), &body, LIMIT);
             assert_eq!(check.kind, CheckKind::Decompression, "{coding}");
             assert_eq!(check.outcome, Outcome::Fail, "{coding}");
             assert!(
@@ -1144,7 +1144,7 @@ mod bomb_tests {
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
         gz.write_all(&noise).unwrap();
         let gz = gz.finish().unwrap();
-        let (check, _) = check_content_encoding(Some("gzip"), &gz, LIMIT);
+        let (check, _) = verify_content_encoding(Some("gzip"), &gz, LIMIT);
         assert_eq!(check.kind, CheckKind::ContentEncoding);
         assert_eq!(check.outcome, Outcome::Skip);
     }

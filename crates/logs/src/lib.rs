@@ -22,6 +22,7 @@ mod gather;
 mod json;
 mod parallel;
 mod plan;
+mod run;
 mod token;
 
 pub use document::{JsonDocumentError, MAX_JSON_RECORD};
@@ -31,3 +32,4 @@ pub use format::{
 };
 pub use gather::{GatherOptions, Gatherer, is_static_path};
 pub use plan::{FieldPlan, PlanError, PlanKind};
+pub use run::{ForcedFormat, LogsError, LogsOutcome, LogsPlan, MAX_WORKERS, run_logs};

@@ -113,17 +113,9 @@ pub fn write_report(
 }
 
 /// An input file named on the command line, `-` meaning stdin, with its length when known so a
-/// progress bar can show how far the reading got. The error names the file, as every command's did.
+/// progress bar can show how far the reading got. The error does not name the file: the
+/// library reading the [`Input`](interloper_model::input::Input) does, as every command's did.
 pub(crate) fn open_input(
-    path: &std::path::Path,
-) -> anyhow::Result<(Box<dyn std::io::Read + Send>, Option<u64>)> {
-    use anyhow::Context as _;
-    open_file(path).with_context(|| path.display().to_string())
-}
-
-/// [`open_input`] without the name: for an [`Input`](interloper_model::input::Input), whose
-/// reader names the file in its own errors.
-pub(crate) fn open_file(
     path: &std::path::Path,
 ) -> std::io::Result<(Box<dyn std::io::Read + Send>, Option<u64>)> {
     if path == std::path::Path::new("-") {
@@ -139,7 +131,7 @@ pub(crate) fn open_file(
 pub(crate) fn input(path: &std::path::Path, show_progress: bool) -> interloper_model::input::Input {
     let owned = path.to_path_buf();
     interloper_model::input::Input::new(path.display().to_string(), move || {
-        let (reader, len) = open_file(&owned)?;
+        let (reader, len) = open_input(&owned)?;
         Ok(Box::new(counting(reader, len, &owned, show_progress)))
     })
 }

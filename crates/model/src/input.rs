@@ -51,7 +51,9 @@ impl Input {
 
 impl fmt::Debug for Input {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Input").field("name", &self.name).finish_non_exhaustive()
+        f.debug_struct("Input")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
     }
 }
 
@@ -64,7 +66,11 @@ mod tests {
         let input = Input::from_reader("a.log", &b"line\n"[..]);
         assert_eq!(input.name(), "a.log");
         let mut s = String::new();
-        input.open().expect("opens").read_to_string(&mut s).expect("reads");
+        input
+            .open()
+            .expect("opens")
+            .read_to_string(&mut s)
+            .expect("reads");
         assert_eq!(s, "line\n");
     }
 

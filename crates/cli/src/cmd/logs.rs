@@ -53,7 +53,7 @@ const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 /// A file (or `-`, standard input), decompressed when it starts like gzip whatever its name:
 /// rotated logs are often `access.log.1` compressed, or `.gz` files already unpacked.
 fn open_log(path: &Path, show_progress: bool) -> io::Result<InputReader> {
-    let (input, len) = crate::out::open_file(path)?;
+    let (input, len) = crate::out::open_input(path)?;
     let mut input = io::BufReader::with_capacity(64 * 1024, input);
     if input.fill_buf()?.starts_with(&GZIP_MAGIC) {
         // The decompressed size is unknown: the progress bar spins instead.

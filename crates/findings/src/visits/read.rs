@@ -204,3 +204,148 @@ fn skip_line(reader: &mut impl BufRead) -> io::Result<()> {
 fn memchr_newline(bytes: &[u8]) -> Option<usize> {
     bytes.iter().position(|&b| b == b'\n')
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::visits::{Downloads, Judgement, ProxySigns, claimed_browser};
+    use crate::{Code, Confidence, VerdictStatus};
+
+    fn record(code: &str, intercepted: bool) -> VisitRecord {
+        VisitRecord {
+            schema: SCHEMA_VISIT.into(),
+            visit: code.into(),
+            time_unix_ms: 0,
+            client_network: Some("198.51.100.0/24".into()),
+            user_agent: None,
+            claimed: claimed_browser(
+                "Mozilla/5.0 (X11) AppleWebKit/537.36 Chrome/131.0.0.0 Safari/537.36",
+            ),
+            hellos: Vec::new(),
+            proxy: ProxySigns::default(),
+            downloads: Downloads {
+                witness: 60,
+                ..Downloads::default()
+            },
+            judgement: Judgement {
+                intercepted,
+                confidence: intercepted.then_some(Confidence::High),
+                hello_matches_user_agent: Some(!intercepted),
+                reasons: vec!["why".into()],
+            },
+            headline: String::new(),
+        }
+    }
+
+    fn line(r: &VisitRecord) -> String {
+        serde_json::to_string(r).expect("a record serialises") + "\n"
+    }
+
+    fn plan(logs: Vec<(&str, String)>, codes: &[&str]) -> VisitsPlan {
+        VisitsPlan {
+            inputs: logs
+                .into_iter()
+                .map(|(name, text)| Input::from_reader(name, io::Cursor::new(text.into_bytes())))
+                .collect(),
+            codes: codes.iter().map(|c| c.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn malformed_and_overlong_lines_become_notes_and_the_rest_is_counted() {
+        let overlong = format!(
+            "{{\"schema\":\"{}\"{}}}\n",
+            SCHEMA_VISIT,
+            " ".repeat(MAX_LINE)
+        );
+        let log = [
+            line(&record("AAAA1111", true)),
+            "not json\n".to_string(),
+            overlong,
+            "\n".to_string(),
+            line(&record("BBBB2222", false)),
+        ]
+        .concat();
+        let outcome = run_visits(plan(vec![("visits.log", log)], &["bbbb2222 ", "ZZZZ9999"]))
+            .expect("a log with records runs");
+        assert_eq!(outcome.analysis.visits, 2);
+        assert_eq!(outcome.analysis.intercepted, 1);
+        assert_eq!(
+            outcome.analysis.diagnosis.verdict.status,
+            VerdictStatus::Intercepted
+        );
+        assert!(
+            outcome
+                .analysis
+                .diagnosis
+                .findings
+                .iter()
+                .any(|f| f.code == Code::IL701)
+        );
+        // The code is looked up as the visitor would type it; a missing one is a note.
+        assert_eq!(
+            outcome
+                .looked_up
+                .iter()
+                .map(|r| r.visit.as_str())
+                .collect::<Vec<_>>(),
+            ["BBBB2222"]
+        );
+        assert_eq!(
+            outcome.notes,
+            [
+                "visits.log: 2 of 5 lines are not visit records (first: line 2)",
+                "no visit with code ZZZZ9999 in these files",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_file_of_no_records_and_an_unknown_code_are_errors() {
+        let err = run_visits(plan(vec![("other.log", "a\nb\n".into())], &[]))
+            .expect_err("no record at all");
+        assert!(matches!(&err, VisitsError::NoRecord { name } if name == "other.log"));
+        assert!(
+            err.to_string()
+                .starts_with("other.log: no line is a visit record")
+        );
+
+        let log = line(&record("AAAA1111", false));
+        let err = run_visits(plan(vec![("v.log", log)], &["QQQQ0000"])).expect_err("unknown code");
+        assert_eq!(
+            err.to_string(),
+            "no visit with code QQQQ0000 in these files"
+        );
+
+        let gone = Input::new("gone.log", || Err(io::Error::other("no such file")));
+        let err = run_visits(VisitsPlan {
+            inputs: vec![gone],
+            codes: Vec::new(),
+        })
+        .expect_err("unopenable");
+        assert_eq!(err.to_string(), "gone.log: no such file");
+    }
+
+    #[test]
+    fn an_overlong_line_is_skipped_without_losing_the_next() {
+        let text = format!(
+            "{}\n{}",
+            "x".repeat(MAX_LINE * 2 + 10),
+            line(&record("CCCC3333", false))
+        );
+        let mut seen = Vec::new();
+        let count = read_log(BufReader::with_capacity(4096, text.as_bytes()), |r| {
+            seen.push(r.visit)
+        })
+        .expect("reads");
+        assert_eq!(seen, ["CCCC3333"]);
+        assert_eq!(
+            count,
+            LogCount {
+                lines: 2,
+                not_records: 1,
+                first_not_record: Some(1)
+            }
+        );
+    }
+}

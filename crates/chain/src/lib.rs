@@ -18,6 +18,7 @@
 #![deny(missing_docs)]
 
 mod analysis;
+mod evidence;
 mod facts;
 pub mod path;
 mod pins;
@@ -36,6 +37,7 @@ pub use analysis::{
     ChainInput, ChainReport, NamedProduct, Negotiated, PathConfidence, PathStatus, PathVerdict,
     Reference, Signal, SignalKind, SignalStrength, WitnessComparison, analyse,
 };
+pub use evidence::tls_evidence;
 pub use facts::{CertFacts, KeyFacts, PemPin, pins_from_pem, sha256_hex};
 pub use path::{
     PresentedSession, TlsPath, TlsPathError, TlsPathOptions, TrustFiles, WitnessSide,

@@ -113,17 +113,40 @@ pub fn write_report(
 }
 
 /// An input file named on the command line, `-` meaning stdin, with its length when known so a
-/// progress bar can show how far the reading got. The error names the file, as every command's did.
+/// progress bar can show how far the reading got. The error does not name the file: the
+/// library reading the [`Input`](interloper_model::input::Input) does, as every command's did.
 pub(crate) fn open_input(
     path: &std::path::Path,
-) -> anyhow::Result<(Box<dyn std::io::Read + Send>, Option<u64>)> {
-    use anyhow::Context as _;
+) -> std::io::Result<(Box<dyn std::io::Read + Send>, Option<u64>)> {
     if path == std::path::Path::new("-") {
         return Ok((Box::new(std::io::stdin()), None));
     }
-    let f = std::fs::File::open(path).with_context(|| path.display().to_string())?;
+    let f = std::fs::File::open(path)?;
     let len = f.metadata().ok().map(|m| m.len());
     Ok((Box::new(f), len))
+}
+
+/// An input named on the command line, opened when the pipeline reaches it, with a progress bar
+/// over its bytes (see [`byte_progress`]) that clears when the reading ends.
+pub(crate) fn input(path: &std::path::Path, show_progress: bool) -> interloper_model::input::Input {
+    let owned = path.to_path_buf();
+    interloper_model::input::Input::new(path.display().to_string(), move || {
+        let (reader, len) = open_input(&owned)?;
+        Ok(Box::new(counting(reader, len, &owned, show_progress)))
+    })
+}
+
+/// `reader` moving a bar named after `path` (hidden unless `visible`).
+pub(crate) fn counting<R>(
+    reader: R,
+    len: Option<u64>,
+    path: &std::path::Path,
+    visible: bool,
+) -> Counting<R> {
+    Counting {
+        inner: reader,
+        bar: byte_progress(len, &path.display().to_string(), visible),
+    }
 }
 
 /// The width reports wrap to: `COLUMNS` when set (at least 40), else 100.
@@ -158,6 +181,14 @@ pub(crate) fn byte_progress(len: Option<u64>, name: &str, visible: bool) -> indi
 pub(crate) struct Counting<R> {
     pub(crate) inner: R,
     pub(crate) bar: indicatif::ProgressBar,
+}
+
+/// The bar goes when the reading ends (the library drops the reader), before any error is
+/// printed, so that line stands alone.
+impl<R> Drop for Counting<R> {
+    fn drop(&mut self) {
+        self.bar.finish_and_clear();
+    }
 }
 
 impl<R: std::io::Read> std::io::Read for Counting<R> {

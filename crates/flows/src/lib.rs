@@ -29,6 +29,7 @@ mod hellos;
 mod http;
 mod link;
 mod read;
+mod run;
 mod table;
 mod tls;
 
@@ -39,6 +40,9 @@ use serde::{Deserialize, Serialize};
 pub use evidence::capture_evidence;
 pub use hellos::{FoundHello, HelloScanner};
 pub use read::{PacketSink, read_capture, read_into};
+pub use run::{
+    CaptureFile, ConnectionFilter, PcapError, PcapOutcome, PcapPlan, run_pcap, scan_hellos,
+};
 pub use table::Analyzer;
 
 /// Bounds on what is kept, so memory stays flat on multi-gigabyte and hostile captures

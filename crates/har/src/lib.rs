@@ -22,11 +22,13 @@
 mod convert;
 mod evidence;
 mod raw;
+mod run;
 mod stream;
 
 pub use convert::{classify_failure, parse_http_version};
 pub use evidence::{HarEvidence, HarSummary, evidence};
 pub use raw::{Page, Software};
+pub use run::{HarInputError, HarOutcome, HarPlan, run_har};
 
 use interloper_model::RequestRecord;
 use serde::{Deserialize, Serialize};

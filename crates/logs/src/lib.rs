@@ -8,6 +8,8 @@
 //! [`parse_line`] reads one line of any supported [`Format`] into an [`Entry`]; a [`Gatherer`]
 //! folds entries into bounded per-backend counters and examples, and hands
 //! [`interloper_findings::LogEvidence`] to the findings crate for the diagnosis.
+//! [`run_logs`] is the whole `interloper logs` pipeline over a [`LogsPlan`]: each input's
+//! format detected, its lines gathered on several workers, the evidence judged.
 //!
 //! Pure: the caller reads the files; no I/O, no clocks. Hostile lines never panic and cost
 //! time linear in their (capped) length.
@@ -22,6 +24,7 @@ mod gather;
 mod json;
 mod parallel;
 mod plan;
+mod run;
 mod token;
 
 pub use document::{JsonDocumentError, MAX_JSON_RECORD};
@@ -31,3 +34,4 @@ pub use format::{
 };
 pub use gather::{GatherOptions, Gatherer, is_static_path};
 pub use plan::{FieldPlan, PlanError, PlanKind};
+pub use run::{ForcedFormat, LogsError, LogsOutcome, LogsPlan, MAX_WORKERS, run_logs};

@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod input;
 pub mod schema;
 pub mod text;
 pub mod units;

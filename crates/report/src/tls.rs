@@ -1,7 +1,7 @@
 //! `interloper tls` (`interloper.tls/v1`, docs/tls-json.md): the document — one URL's chain
 //! as judged, what was negotiated, our hello's fingerprints, what a witness or passthrough
 //! saw, each hello shape's fate — and its terminal rendering; and the reduction of a chain
-//! judgement to the evidence the findings read (`check`, `pcap`).
+//! judgement to the evidence the findings read (`check`, `pcap`; `chain::tls_evidence`, re-exported).
 //!
 //! The connecting (`interloper_check::tlspath::examine`) and the judging
 //! (`interloper_chain::TlsPath`) happen elsewhere; this module only holds and shows results.
@@ -10,11 +10,12 @@ use std::io::{self, Write};
 use std::net::SocketAddr;
 
 use base64::Engine as _;
+pub use interloper_chain::tls_evidence;
 use interloper_chain::{
-    CertFacts, ChainReport, Negotiated, PathStatus, PresentedSession, ProductMatch, Reference,
-    SignalKind, TrustResult, WitnessComparison, WitnessSide,
+    CertFacts, Negotiated, PathStatus, PresentedSession, ProductMatch, Reference, TrustResult,
+    WitnessComparison, WitnessSide,
 };
-use interloper_findings::{Confidence, Severity, TlsEvidence, TlsItem, TlsItemKind, TlsStatus};
+use interloper_findings::Severity;
 use interloper_model::{HelloShape, TlsInfo, schema};
 use interloper_wire::stacks::{StackMatch, identify};
 use interloper_wire::{ClientHello, Transport, ja3, ja4};
@@ -350,71 +351,6 @@ pub fn reference_from_json(bytes: &[u8], url: &str) -> Result<Reference, String>
             alpn: entry["negotiated"]["alpn"].as_str().map(str::to_string),
         },
     })
-}
-
-/// Reduce a chain report to the evidence the findings read.
-pub fn tls_evidence(report: &ChainReport) -> TlsEvidence {
-    let status = match report.verdict.status {
-        PathStatus::Clean => TlsStatus::Clean,
-        PathStatus::Intercepted => TlsStatus::Intercepted,
-        PathStatus::LikelyIntercepted => TlsStatus::LikelyIntercepted,
-        PathStatus::PrivatePkiUnknown => TlsStatus::PrivatePkiUnknown,
-        PathStatus::Untrusted => TlsStatus::Untrusted,
-    };
-    let confidence = match report.verdict.confidence {
-        interloper_chain::PathConfidence::High => Confidence::High,
-        interloper_chain::PathConfidence::Medium => Confidence::Medium,
-        interloper_chain::PathConfidence::Low => Confidence::Low,
-    };
-    let items = report
-        .evidence
-        .iter()
-        .filter_map(|e| {
-            let kind = match e.kind {
-                SignalKind::KnownProduct => TlsItemKind::ProductMatch,
-                SignalKind::AnchoredLocalOnly => TlsItemKind::LocalAnchorOnly,
-                SignalKind::NoEmbeddedSct
-                | SignalKind::FreshlyIssued
-                | SignalKind::ShortLived
-                | SignalKind::KeyTypeDiffers
-                | SignalKind::LeafKeyIsIssuerKey
-                | SignalKind::IssuerDiffers => TlsItemKind::MintedTraits,
-                SignalKind::PinMismatch | SignalKind::ExpectedCertMismatch => {
-                    TlsItemKind::PinMismatch
-                }
-                SignalKind::AlpnDowngrade | SignalKind::TlsVersionDowngrade => {
-                    TlsItemKind::Downgrade
-                }
-                SignalKind::Untrusted => TlsItemKind::Untrusted,
-                SignalKind::ProductNotNameable => TlsItemKind::Other,
-                // The witness's verdict travels in the witness evidence (see
-                // `witness_verdict`); the rest are facts, not signals of interception.
-                SignalKind::WitnessClientRandomDiffers
-                | SignalKind::WitnessChainDiffers
-                | SignalKind::WitnessMatches
-                | SignalKind::UnparsedCertificate
-                | SignalKind::ChainTruncated
-                | SignalKind::AnchoredPublic
-                | SignalKind::SctPresent
-                | SignalKind::MatchesReference
-                | SignalKind::PinMatch
-                | SignalKind::ExpectedCertMatch => return None,
-            };
-            Some(TlsItem {
-                kind,
-                message: e.message.clone(),
-            })
-        })
-        .collect();
-    let leaf = report.certificates.first();
-    TlsEvidence {
-        status,
-        confidence,
-        product: report.verdict.product.as_ref().map(|p| p.name.clone()),
-        leaf_subject: leaf.and_then(|c| c.subject.clone()),
-        leaf_issuer: leaf.and_then(|c| c.issuer.clone()),
-        items,
-    }
 }
 
 /// The session a [`TlsInfo`] recorded, as the chain judgement reads it; `negotiated` is filled

@@ -81,7 +81,7 @@ impl Trust {
 
 /// This machine's files and OS trust store, read for the chain judgement (`tls`, `pcap`):
 /// the binary reads, `interloper_chain::TlsPath` judges.
-struct LocalTrustFiles;
+pub(crate) struct LocalTrustFiles;
 
 impl TrustFiles for LocalTrustFiles {
     fn read(&self, path: &std::path::Path) -> std::io::Result<Vec<u8>> {

@@ -1,23 +1,18 @@
 //! `interloper pcap FILE…`: the wire's own account of each TCP connection in a capture — where
 //! the seconds went, who ended it, who spoke TLS — with findings from the same catalogue.
 //!
-//! The files are opened here and streamed through `interloper_flows` (pure, bounded); the
-//! findings crate judges the connections, `interloper_chain::TlsPath` judges chains visible in
-//! the clear (TLS ≤ 1.2) with the same roots as `tls`, and the report crate renders. Only pure
-//! crates: nothing here needs the I/O `check` crate.
+//! The flags become an `interloper_flows::PcapPlan` over the files opened here;
+//! `interloper_flows::run_pcap` reads, filters and judges them (chains in the clear by
+//! `interloper_chain::TlsPath`, the trust files read from this machine), or
+//! `interloper_flows::scan_hellos` hands each ClientHello over for `--hellos-only`; the report
+//! or the hello lines are written here. Only pure crates: nothing needs the I/O `check` crate.
 
 use std::io::{self, BufWriter, Write};
-use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::bail;
-use interloper_findings::{PcapThresholds, analyse_pcap};
-use interloper_flows::{
-    Analyzer, Connection, Flows, FoundHello, HelloScanner, Options, PacketSink, read_into,
-};
-use interloper_model::TlsInfo;
-use interloper_report::tls::{negotiated_of, presented_session, tls_evidence};
+use interloper_flows::{ConnectionFilter, FoundHello, PcapPlan, run_pcap, scan_hellos};
 use interloper_report::{HelloLine, PcapReport, PcapSource};
 
 use crate::args::{ReportArgs, Trust, parse};
@@ -63,167 +58,70 @@ pub async fn run(args: Args, style: Style) -> anyhow::Result<Exit> {
     tokio::task::spawn_blocking(move || run_blocking(args, style)).await?
 }
 
-/// Which connections the user asked about.
-struct Filter {
-    server: Option<(IpAddr, Option<u16>)>,
-    port: Option<u16>,
-    sni: Option<String>,
-}
-
-impl Filter {
-    fn from_args(args: &Args) -> anyhow::Result<Filter> {
-        let server = match &args.server {
-            None => None,
-            Some(s) => {
-                if let Ok(sa) = s.parse::<SocketAddr>() {
-                    Some((sa.ip(), Some(sa.port())))
-                } else if let Ok(ip) = s.trim_matches(['[', ']']).parse::<IpAddr>() {
-                    Some((ip, None))
-                } else {
-                    bail!("--server {s}: not an IP address or address:port");
-                }
-            }
-        };
-        Ok(Filter {
+/// The plan these flags describe; a `--server` that is no address is an input error.
+fn plan(args: &Args) -> anyhow::Result<PcapPlan> {
+    let server = match &args.server {
+        None => None,
+        Some(s) => match ConnectionFilter::parse_server(s) {
+            Some(server) => Some(server),
+            None => bail!("--server {s}: not an IP address or address:port"),
+        },
+    };
+    Ok(PcapPlan {
+        // No progress bar: captures are read fast, and `--hellos-only` may be watching a pipe.
+        inputs: args
+            .files
+            .iter()
+            .map(|path| crate::out::input(path, false))
+            .collect(),
+        filter: ConnectionFilter {
             server,
             port: args.port,
             sni: args.sni.as_ref().map(|s| s.to_ascii_lowercase()),
-        })
-    }
-
-    fn keeps(&self, c: &Connection) -> bool {
-        self.matches(c.server, c.sni())
-    }
-
-    fn matches(&self, server: SocketAddr, sni: Option<&str>) -> bool {
-        let server_ok = self
-            .server
-            .is_none_or(|(ip, port)| server.ip() == ip && port.is_none_or(|p| server.port() == p));
-        let port_ok = self.port.is_none_or(|p| server.port() == p);
-        let sni_ok = self
-            .sni
-            .as_deref()
-            .is_none_or(|want| sni.is_some_and(|n| n.eq_ignore_ascii_case(want)));
-        server_ok && port_ok && sni_ok
-    }
-}
-
-/// Reads every file into one sink; a file that is not a capture is an input error, and so is a
-/// set of files none of whose packets could be decoded.
-fn read_all<S: PacketSink>(args: &Args, sink: &mut S) -> anyhow::Result<Vec<PcapSource>> {
-    let mut sources = Vec::new();
-    for path in &args.files {
-        let name = path.display().to_string();
-        let before = sink.stats().packets;
-        let (reader, _) = crate::out::open_input(path)?;
-        read_into(reader, sink).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
-        let packets = sink.stats().packets - before;
-        sources.push(PcapSource { name, packets });
-    }
-    let stats = sink.stats();
-    let unsupported = stats.unsupported_linktypes.first().copied();
-    let decoded = stats.tcp_packets > 0 || stats.packets > stats.skipped_packets;
-    if let (Some(lt), false) = (unsupported, decoded) {
-        bail!("{}", interloper_flows::FlowsError::UnsupportedLinktype(lt));
-    }
-    Ok(sources)
+        },
+        stall: args.stall,
+        trust: args.trust.tls_path_options(),
+        now: interloper_chain::time::OffsetDateTime::now_utc(),
+    })
 }
 
 fn run_blocking(args: Args, style: Style) -> anyhow::Result<Exit> {
-    let filter = Filter::from_args(&args)?;
-    let opts = Options {
-        gap_threshold_us: u64::try_from(args.stall.as_micros()).unwrap_or(u64::MAX),
-        ..Options::default()
-    };
+    let plan = plan(&args)?;
     if args.hellos_only {
-        return print_hellos(&args, &filter, opts);
+        return print_hellos(&args, plan);
     }
-    let mut analyzer = Analyzer::new(opts);
-    let sources = read_all(&args, &mut analyzer)?;
-    let mut flows = analyzer.finish();
-    let total = flows.connections.len();
-    flows.connections.retain(|c| filter.keeps(c));
-    let filtered_out = total - flows.connections.len();
-    let chains = visible_chains(&args, &flows)?;
-    let th = PcapThresholds {
-        stall_ms: args.stall.as_secs_f64() * 1000.0,
-        ..PcapThresholds::default()
-    };
-    let analysis = analyse_pcap(&interloper_flows::capture_evidence(&flows), &th, &chains);
-    let worst = analysis.worst();
+    let outcome = run_pcap(plan, &crate::args::trust::LocalTrustFiles)?;
+    let worst = outcome.diagnosis.worst();
+    let sources = outcome
+        .files
+        .into_iter()
+        .map(|f| PcapSource {
+            name: f.name,
+            packets: f.packets,
+        })
+        .collect();
     let report = PcapReport::new(
-        analysis,
-        flows,
+        outcome.diagnosis,
+        outcome.flows,
         sources,
-        filtered_out,
+        outcome.filtered_out,
         crate::out::report_meta(),
     );
     crate::out::write_report(&report, &args.report, style)?;
     Ok(Exit::from_findings(worst, args.report.fail_on))
 }
 
-/// The chain analysis of every connection whose certificates were in the clear, one per
-/// (server, SNI), with the roots `tls` would use.
-fn visible_chains(
-    args: &Args,
-    flows: &Flows,
-) -> anyhow::Result<Vec<(usize, interloper_findings::TlsEvidence)>> {
-    let with_certs: Vec<&Connection> = flows
-        .connections
-        .iter()
-        .filter(|c| c.tls.as_ref().is_some_and(|t| !t.certificates.is_empty()))
-        .collect();
-    if with_certs.is_empty() {
-        return Ok(Vec::new());
-    }
-    let path = crate::args::trust::load_tls_path(&args.trust.tls_path_options())?;
-    let now = interloper_chain::time::OffsetDateTime::now_utc();
-    let mut seen = std::collections::BTreeSet::new();
-    let mut out = Vec::new();
-    for c in with_certs {
-        let Some(t) = &c.tls else { continue };
-        let name = c
-            .sni()
-            .map_or_else(|| c.server.ip().to_string(), str::to_string);
-        if !seen.insert((c.server, name.clone())) {
-            continue;
-        }
-        let info = TlsInfo {
-            version: t.server_hello.as_ref().map(|s| s.version.replace(' ', "v")),
-            cipher: t.server_hello.as_ref().map(|s| s.cipher.clone()),
-            alpn: t.server_hello.as_ref().and_then(|s| s.alpn.clone()),
-            sni: c.sni().map(str::to_string),
-            verified: false,
-            verify_error: None,
-            presented_chain: t.certificates.clone(),
-            client_hello: Vec::new(),
-            // The chain analysis does not use the key-exchange group.
-            group: None,
-        };
-        let negotiated = negotiated_of(&info);
-        let report = path.analyse(
-            presented_session(&info, &negotiated),
-            &name,
-            None,
-            None,
-            now,
-        );
-        out.push((c.index, tls_evidence(&report)));
-    }
-    Ok(out)
-}
-
 /// `--hellos-only`: one tab-separated line per ClientHello, written as soon as it is complete
 /// (the fast path: no timelines, no findings); notes about the capture go to standard error.
-fn print_hellos(args: &Args, filter: &Filter, opts: Options) -> anyhow::Result<Exit> {
+fn print_hellos(args: &Args, plan: PcapPlan) -> anyhow::Result<Exit> {
     let stdout = io::stdout();
     let mut w = BufWriter::with_capacity(1 << 16, stdout.lock());
     // A capture piped in (`tcpdump -w - | interloper pcap - --hellos-only`) is watched live:
     // each line goes out as its hello completes.
     let live = args.files.iter().any(|f| f == Path::new("-"));
     let mut failed: Option<io::Error> = None;
-    let mut scanner = HelloScanner::new(opts.limits, |h: FoundHello| {
-        if failed.is_some() || !filter.matches(h.server, h.sni.as_deref()) {
+    let scanned = scan_hellos(plan, |h: FoundHello| {
+        if failed.is_some() {
             return;
         }
         let line = if args.report.json {
@@ -245,12 +143,10 @@ fn print_hellos(args: &Args, filter: &Filter, opts: Options) -> anyhow::Result<E
             .and_then(|()| if live { w.flush() } else { Ok(()) })
             .err();
     });
-    let read = read_all(args, &mut scanner);
-    let (_, notes) = scanner.finish();
     if let Some(e) = failed {
         return Err(e.into());
     }
-    read?;
+    let notes = scanned?;
     w.flush()?;
     for note in notes {
         eprintln!("note: {note}");

@@ -7,6 +7,7 @@
 
 mod hello;
 mod judge;
+mod read;
 mod ua;
 
 pub use hello::{HelloCodes, family as hello_family, is_grease, traits as hello_traits};
@@ -14,6 +15,7 @@ pub use judge::{
     DownloadFrom, Downloads, HelloSeen, Judgement, PageDownload, ProxySigns, STALL_MS, VisitRecord,
     WitnessSide, clean_text, judge_visit,
 };
+pub use read::{MAX_LINE, MAX_VISITS, VisitsError, VisitsOutcome, VisitsPlan, run_visits};
 pub use ua::{Claimed, StackFamily, claimed_browser};
 
 use std::collections::BTreeMap;

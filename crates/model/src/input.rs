@@ -1,0 +1,86 @@
+//! An input a diagnosing command reads — a file, standard input, a test's bytes — named for
+//! messages and opened only when the pipeline reaches it.
+//!
+//! The pure crates' entry points (`logs::run_logs`, `har::run_har`, `flows::run_pcap`,
+//! `findings::visits::run_visits`) read what the binary opens without opening anything
+//! themselves; opening late keeps one progress bar on screen at a time and reads files in the
+//! order given.
+
+use std::fmt;
+use std::io::{self, Read};
+
+/// A reader an [`Input`] opens to.
+pub type InputReader = Box<dyn Read + Send>;
+
+/// How an [`Input`] is opened.
+type Opener = Box<dyn FnOnce() -> io::Result<InputReader> + Send>;
+
+/// One input, its name as the user gave it and how to open it.
+pub struct Input {
+    name: String,
+    open: Opener,
+}
+
+impl Input {
+    /// An input opened by `open` when its turn comes (the binary: a file, stdin, gzip).
+    pub fn new(
+        name: impl Into<String>,
+        open: impl FnOnce() -> io::Result<InputReader> + Send + 'static,
+    ) -> Input {
+        Input {
+            name: name.into(),
+            open: Box::new(open),
+        }
+    }
+
+    /// An input already open, e.g. a test's bytes.
+    pub fn from_reader(name: impl Into<String>, reader: impl Read + Send + 'static) -> Input {
+        Input::new(name, move || Ok(Box::new(reader) as InputReader))
+    }
+
+    /// The name messages and reports use.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Opens it (the caller takes [`Input::name`] first, for its messages).
+    pub fn open(self) -> io::Result<InputReader> {
+        (self.open)()
+    }
+}
+
+impl fmt::Debug for Input {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Input")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn opens_to_its_bytes_under_its_name() {
+        let input = Input::from_reader("a.log", &b"line\n"[..]);
+        assert_eq!(input.name(), "a.log");
+        let mut s = String::new();
+        input
+            .open()
+            .expect("opens")
+            .read_to_string(&mut s)
+            .expect("reads");
+        assert_eq!(s, "line\n");
+    }
+
+    #[test]
+    fn an_opening_error_is_returned_not_raised() {
+        let input = Input::new("gone", || Err(io::Error::from(io::ErrorKind::NotFound)));
+        assert_eq!(input.name(), "gone");
+        assert_eq!(
+            input.open().err().map(|e| e.kind()),
+            Some(io::ErrorKind::NotFound)
+        );
+    }
+}

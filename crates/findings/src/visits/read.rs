@@ -10,7 +10,9 @@ use std::io::{self, BufRead, BufReader, Read};
 
 use interloper_model::input::Input;
 
-use super::{SCHEMA_VISIT, VisitRecord, VisitsAnalysis, analyse_visits};
+use interloper_model::schema;
+
+use super::{VisitRecord, VisitsAnalysis, analyse_visits};
 
 /// Longest line read as a visit record; a longer one is skipped with a note.
 pub const MAX_LINE: usize = 1024 * 1024;
@@ -65,7 +67,8 @@ impl fmt::Display for VisitsError {
             VisitsError::Read { name, reason } => write!(f, "{name}: {reason}"),
             VisitsError::NoRecord { name } => write!(
                 f,
-                "{name}: no line is a visit record ({SCHEMA_VISIT}); write one with `interloper echo --visits-log FILE`"
+                "{name}: no line is a visit record ({}); write one with `interloper echo --visits-log FILE`",
+                schema::VISIT
             ),
             VisitsError::NoSuchVisit { codes } => {
                 write!(f, "no visit with code {} in these files", codes.join(", "))
@@ -171,7 +174,7 @@ fn read_log(mut reader: impl BufRead, mut record: impl FnMut(VisitRecord)) -> io
             continue;
         }
         match serde_json::from_str::<VisitRecord>(text.trim()) {
-            Ok(r) if r.schema == SCHEMA_VISIT => record(r),
+            Ok(r) if r.schema == schema::VISIT => record(r),
             Ok(_) | Err(_) => {
                 count.not_records += 1;
                 count.first_not_record.get_or_insert(count.lines);
@@ -213,7 +216,7 @@ mod tests {
 
     fn record(code: &str, intercepted: bool) -> VisitRecord {
         VisitRecord {
-            schema: SCHEMA_VISIT.into(),
+            schema: schema::VISIT.into(),
             visit: code.into(),
             time_unix_ms: 0,
             client_network: Some("198.51.100.0/24".into()),
@@ -255,7 +258,7 @@ mod tests {
     fn malformed_and_overlong_lines_become_notes_and_the_rest_is_counted() {
         let overlong = format!(
             "{{\"schema\":\"{}\"{}}}\n",
-            SCHEMA_VISIT,
+            schema::VISIT,
             " ".repeat(MAX_LINE)
         );
         let log = [

@@ -385,55 +385,42 @@ pub fn discover_html(
     content_type: Option<&str>,
     limits: &Limits,
 ) -> Discovery {
-    let state = Rc::new(RefCell::new(State::default()));
+    let mut truncated = Vec::new();
     let bytes = if bytes.len() > limits.max_document_bytes {
-        state.borrow_mut().notes.push(Note::Truncated {
+        truncated.push(Note::Truncated {
             limit: limits.max_document_bytes,
         });
         &bytes[..limits.max_document_bytes]
     } else {
         bytes
     };
+    let mut st = scan_document(bytes, content_type, limits, truncated);
+    let base = base_url(url, st.base_href.as_deref());
+    let mut notes = std::mem::take(&mut st.notes);
+    let inv = resolve_in_document_order(st, url, &base, bytes, limits, &mut notes);
+    Discovery {
+        document: url.clone(),
+        base,
+        kind: SourceKind::Html,
+        assets: inv.into_assets(),
+        notes,
+    }
+}
+
+/// Runs the parser over the document and returns what its handlers collected, with a note
+/// when the reference cap or the parser stopped it. `notes` are the ones known beforehand.
+fn scan_document(
+    bytes: &[u8],
+    content_type: Option<&str>,
+    limits: &Limits,
+    notes: Vec<Note>,
+) -> State {
+    let state = Rc::new(RefCell::new(State {
+        notes,
+        ..State::default()
+    }));
     let result = {
-        let s_el = Rc::clone(&state);
-        let s_text = Rc::clone(&state);
-        let s_tpl = Rc::clone(&state);
-        let l_el = limits.clone();
-        let l_text = limits.clone();
-        let settings = Settings::new()
-            .with_encoding(encoding(bytes, content_type))
-            .with_adjust_charset_on_meta_tag(true)
-            .with_strict(false)
-            .with_memory_settings(
-                MemorySettings::new().with_max_allowed_memory_usage(limits.max_parser_memory),
-            );
-        let mut settings = settings;
-        settings = settings.append_element_content_handler((
-            std::borrow::Cow::Owned(selector("template")),
-            ElementContentHandlers::default().element(move |el: &mut Element<'_, '_>| {
-                // Counted after the generic handler has looked at the <template> itself.
-                s_tpl.borrow_mut().template_depth += 1;
-                let s_end = Rc::clone(&s_tpl);
-                if let Some(handlers) = el.end_tag_handlers() {
-                    handlers.push(Box::new(move |_end| {
-                        let mut s = s_end.borrow_mut();
-                        s.template_depth = s.template_depth.saturating_sub(1);
-                        Ok(())
-                    }));
-                }
-                Ok(())
-            }),
-        ));
-        settings = settings.append_element_content_handler((
-            std::borrow::Cow::Owned(selector("*")),
-            ElementContentHandlers::default()
-                .element(move |el: &mut Element<'_, '_>| s_el.borrow_mut().element(el, &l_el)),
-        ));
-        settings = settings.append_element_content_handler((
-            std::borrow::Cow::Owned(selector("style")),
-            ElementContentHandlers::default()
-                .text(move |t: &mut TextChunk<'_>| s_text.borrow_mut().style_text(t, &l_text)),
-        ));
+        let settings = parser_settings(&state, bytes, content_type, limits);
         let mut rewriter = HtmlRewriter::new(settings, |_: &[u8]| {});
         rewriter.write(bytes).and_then(|()| rewriter.end())
     };
@@ -451,20 +438,81 @@ pub fn discover_html(
             reason: e.to_string(),
         });
     }
+    st
+}
 
-    let base = st
-        .base_href
-        .as_deref()
+/// The parser's settings: encoding, memory cap, and the handlers that fill `state`
+/// (`<template>` depth, every element, `<style>` text).
+fn parser_settings<'h>(
+    state: &Rc<RefCell<State>>,
+    bytes: &[u8],
+    content_type: Option<&str>,
+    limits: &Limits,
+) -> Settings<'h, 'static> {
+    let s_el = Rc::clone(state);
+    let s_text = Rc::clone(state);
+    let s_tpl = Rc::clone(state);
+    let l_el = limits.clone();
+    let l_text = limits.clone();
+    let mut settings = Settings::new()
+        .with_encoding(encoding(bytes, content_type))
+        .with_adjust_charset_on_meta_tag(true)
+        .with_strict(false)
+        .with_memory_settings(
+            MemorySettings::new().with_max_allowed_memory_usage(limits.max_parser_memory),
+        );
+    settings = settings.append_element_content_handler((
+        std::borrow::Cow::Owned(selector("template")),
+        ElementContentHandlers::default().element(move |el: &mut Element<'_, '_>| {
+            // Counted after the generic handler has looked at the <template> itself.
+            s_tpl.borrow_mut().template_depth += 1;
+            let s_end = Rc::clone(&s_tpl);
+            if let Some(handlers) = el.end_tag_handlers() {
+                handlers.push(Box::new(move |_end| {
+                    let mut s = s_end.borrow_mut();
+                    s.template_depth = s.template_depth.saturating_sub(1);
+                    Ok(())
+                }));
+            }
+            Ok(())
+        }),
+    ));
+    settings = settings.append_element_content_handler((
+        std::borrow::Cow::Owned(selector("*")),
+        ElementContentHandlers::default()
+            .element(move |el: &mut Element<'_, '_>| s_el.borrow_mut().element(el, &l_el)),
+    ));
+    settings.append_element_content_handler((
+        std::borrow::Cow::Owned(selector("style")),
+        ElementContentHandlers::default()
+            .text(move |t: &mut TextChunk<'_>| s_text.borrow_mut().style_text(t, &l_text)),
+    ))
+}
+
+/// The URL references resolve against: the first `<base href>` that resolves to something
+/// fetchable, else the page itself.
+fn base_url(url: &Url, base_href: Option<&str>) -> Url {
+    base_href
         .and_then(|h| match resolve(url, h) {
             // A base may legitimately end in a fragment; resolve() drops it, which is harmless.
             Resolved::Fetch(b) => Some(b),
             _ => None,
         })
-        .unwrap_or_else(|| url.clone());
+        .unwrap_or_else(|| url.clone())
+}
+
+/// Resolves the collected references against `base` in document order (element references
+/// and embedded CSS interleave by offset), noting the ones that do not resolve.
+fn resolve_in_document_order(
+    st: State,
+    url: &Url,
+    base: &Url,
+    bytes: &[u8],
+    limits: &Limits,
+    notes: &mut Vec<Note>,
+) -> Inventory {
     let lines = LineIndex::new(bytes);
     let mut inv = Inventory::new(Some(url), limits.max_references);
-    let mut notes = std::mem::take(&mut st.notes);
-    // Document order: element references and embedded CSS interleave by offset.
     let mut all: Vec<(usize, Entry)> = st
         .refs
         .into_iter()
@@ -480,7 +528,7 @@ pub fn discover_html(
         match entry {
             Entry::Ref(r) => {
                 let location = Some(lines.locate(offset));
-                match resolve(&base, &r.raw) {
+                match resolve(base, &r.raw) {
                     Resolved::Fetch(u) => {
                         let p = Provenance {
                             source: url.clone(),
@@ -505,10 +553,10 @@ pub fn discover_html(
                 // would drift: point at the attribute instead.
                 css::add_scan(
                     &mut inv,
-                    &mut notes,
+                    notes,
                     scan,
                     url,
-                    &base,
+                    base,
                     SourceKind::Html,
                     Some(emb),
                     limits.max_css_nesting,
@@ -517,13 +565,7 @@ pub fn discover_html(
             }
         }
     }
-    Discovery {
-        document: url.clone(),
-        base,
-        kind: SourceKind::Html,
-        assets: inv.into_assets(),
-        notes,
-    }
+    inv
 }
 
 enum Entry {

@@ -235,112 +235,176 @@ impl<F: FnMut(FoundHello)> HelloScanner<F> {
             return;
         };
         let seq = if s.syn { s.seq.wrapping_add(1) } else { s.seq };
-        if let Phase::Before { passed } = &mut stream.phase {
-            let record = s.payload.starts_with(&[HANDSHAKE, 3]);
-            let opens_hello = record
-                && s.payload
-                    .get(5)
-                    .is_none_or(|&t| t == HANDSHAKE_CLIENT_HELLO);
-            // Bytes ahead of the first expected ones: the stream's start is missing (lost or
-            // reordered); it gets the benefit of the doubt.
-            let ahead = *passed == 0 && stream.next.is_some_and(|n| seq.wrapping_sub(n) as i32 > 0);
-            if opens_hello {
-                stream.next = Some(seq);
-                stream.phase = Phase::Hellos(Assembly::new(&self.limits));
-            } else if ahead {
-                stream.phase = Phase::Hellos(Assembly::new(&self.limits));
-            } else if record
-                || *passed + s.payload.len() > PREAMBLE_MAX
-                || (*passed == 0
-                    && looks_like_request(s.payload)
-                    && !s.payload.starts_with(b"CONNECT "))
-            {
-                // A TLS stream that is not a client's (a server's begins with its
-                // ServerHello), plain HTTP, or too much that is not TLS.
-                stream.phase = Phase::Done;
-                return;
-            } else {
-                *passed += s.payload.len();
-                stream.next = Some(seq.wrapping_add(s.payload.len() as u32));
-                return;
-            }
+        if !pass_preamble(stream, seq, s.payload, &self.limits) {
+            return;
         }
         let next = *stream.next.get_or_insert(seq);
-        let delta = seq.wrapping_sub(next) as i32;
         let Phase::Hellos(a) = &mut stream.phase else {
             return;
         };
         let limits = self.limits;
-        let data: &[u8] = if delta < 0 {
-            // Retransmitted, perhaps with new bytes at its end.
-            let behind = delta.unsigned_abs() as usize;
-            match s.payload.get(behind..) {
-                Some(tail) if !tail.is_empty() => tail,
-                _ => return,
-            }
-        } else if delta > 0 {
-            let fits = a.pending_bytes + s.payload.len() <= limits.max_pending_bytes
-                && self.pending_total + s.payload.len() <= limits.max_total_pending
-                && a.pending.len() < MAX_PENDING_SEGMENTS;
-            if fits && !a.pending.iter().any(|(q, _)| *q == seq) {
-                a.pending.push((seq, s.payload.to_vec()));
-                a.pending_bytes += s.payload.len();
-                self.pending_total += s.payload.len();
-            } else if !fits {
-                // A hole that does not fill within the bounds: the hello cannot be read.
-                self.pending_total -= a.pending_bytes.min(self.pending_total);
+        let data = match arrival(a, seq, next, s.payload, &limits, &mut self.pending_total) {
+            Arrival::New(data) => data,
+            Arrival::Held => return,
+            Arrival::HoleLost => {
                 stream.phase = Phase::Done;
+                return;
             }
-            return;
-        } else {
-            s.payload
         };
-        let mut done = feed(a, data, &mut self.events);
-        let mut next = next.wrapping_add(data.len() as u32);
-        // Segments that now line up (those wholly behind are retransmissions: dropped).
-        while !done {
-            let Some(i) = a
-                .pending
-                .iter()
-                .position(|(q, _)| next.wrapping_sub(*q) as i32 >= 0)
-            else {
-                break;
-            };
-            let (q, bytes) = a.pending.swap_remove(i);
-            a.pending_bytes -= bytes.len();
-            self.pending_total -= bytes.len().min(self.pending_total);
-            let skip = next.wrapping_sub(q) as usize;
-            if let Some(tail) = bytes.get(skip..).filter(|t| !t.is_empty()) {
-                done = feed(a, tail, &mut self.events);
-                next = next.wrapping_add(tail.len() as u32);
-            }
-        }
+        let (done, next) = feed_in_order(a, data, next, &mut self.pending_total, &mut self.events);
         stream.next = Some(next);
-        for e in self.events.drain(..) {
-            if let TlsEvent::Handshake { msg, .. } = e {
-                if msg.first() != Some(&HANDSHAKE_CLIENT_HELLO) {
-                    continue;
-                }
-                let Ok(h) = ClientHello::parse(&msg) else {
-                    continue;
-                };
-                a.hellos += 1;
-                let j3 = ja3(&h);
-                (self.on_hello)(FoundHello {
-                    ts_us: s.ts,
-                    client: sock(s.from),
-                    server: sock(s.to),
-                    sni: h.sni(),
-                    ja3: j3.string,
-                    ja3_hash: j3.hash,
-                    ja4: ja4_only(&h, Transport::Tcp),
-                    hello: h,
-                });
-            }
-        }
+        hand_over_hellos(a, s, &mut self.events, &mut self.on_hello);
         if done || a.hellos >= limits.max_items {
             self.pending_total -= a.pending_bytes.min(self.pending_total);
             stream.phase = Phase::Done;
+        }
+    }
+}
+
+/// Before a direction's first ClientHello record: decides from this segment whether the
+/// stream begins (or may have begun) its hellos, is plain bytes to pass over, or is not a
+/// client's TLS at all. True when the segment is to be read as hello bytes.
+#[inline]
+fn pass_preamble(stream: &mut Stream, seq: u32, payload: &[u8], limits: &Limits) -> bool {
+    let Phase::Before { passed } = &mut stream.phase else {
+        return true;
+    };
+    let record = payload.starts_with(&[HANDSHAKE, 3]);
+    let opens_hello = record && payload.get(5).is_none_or(|&t| t == HANDSHAKE_CLIENT_HELLO);
+    // Bytes ahead of the first expected ones: the stream's start is missing (lost or
+    // reordered); it gets the benefit of the doubt.
+    let ahead = *passed == 0 && stream.next.is_some_and(|n| seq.wrapping_sub(n) as i32 > 0);
+    if opens_hello {
+        stream.next = Some(seq);
+        stream.phase = Phase::Hellos(Assembly::new(limits));
+        true
+    } else if ahead {
+        stream.phase = Phase::Hellos(Assembly::new(limits));
+        true
+    } else if record
+        || *passed + payload.len() > PREAMBLE_MAX
+        || (*passed == 0 && looks_like_request(payload) && !payload.starts_with(b"CONNECT "))
+    {
+        // A TLS stream that is not a client's (a server's begins with its
+        // ServerHello), plain HTTP, or too much that is not TLS.
+        stream.phase = Phase::Done;
+        false
+    } else {
+        *passed += payload.len();
+        stream.next = Some(seq.wrapping_add(payload.len() as u32));
+        false
+    }
+}
+
+/// What a segment of a direction reading hellos brings.
+enum Arrival<'p> {
+    /// These bytes are next in order.
+    New(&'p [u8]),
+    /// Nothing to read now: a retransmission, or a segment ahead kept until the hole fills.
+    Held,
+    /// A hole that does not fill within the bounds: the hello cannot be read.
+    HoleLost,
+}
+
+/// Sorts a segment at `seq` against the next expected sequence number `next`: new bytes,
+/// held (ahead of a hole, within the bounds), or a hole given up.
+#[inline]
+fn arrival<'p>(
+    a: &mut Assembly,
+    seq: u32,
+    next: u32,
+    payload: &'p [u8],
+    limits: &Limits,
+    pending_total: &mut usize,
+) -> Arrival<'p> {
+    let delta = seq.wrapping_sub(next) as i32;
+    if delta < 0 {
+        // Retransmitted, perhaps with new bytes at its end.
+        let behind = delta.unsigned_abs() as usize;
+        return match payload.get(behind..) {
+            Some(tail) if !tail.is_empty() => Arrival::New(tail),
+            _ => Arrival::Held,
+        };
+    }
+    if delta == 0 {
+        return Arrival::New(payload);
+    }
+    let fits = a.pending_bytes + payload.len() <= limits.max_pending_bytes
+        && *pending_total + payload.len() <= limits.max_total_pending
+        && a.pending.len() < MAX_PENDING_SEGMENTS;
+    if fits && !a.pending.iter().any(|(q, _)| *q == seq) {
+        a.pending.push((seq, payload.to_vec()));
+        a.pending_bytes += payload.len();
+        *pending_total += payload.len();
+    } else if !fits {
+        *pending_total -= a.pending_bytes.min(*pending_total);
+        return Arrival::HoleLost;
+    }
+    Arrival::Held
+}
+
+/// Feeds `data` (which starts at `next`) and then the held segments that now line up (those
+/// wholly behind are retransmissions: dropped). Returns whether nothing more can follow, and
+/// the next sequence number expected.
+#[inline]
+fn feed_in_order(
+    a: &mut Assembly,
+    data: &[u8],
+    next: u32,
+    pending_total: &mut usize,
+    events: &mut Vec<TlsEvent>,
+) -> (bool, u32) {
+    let mut done = feed(a, data, events);
+    let mut next = next.wrapping_add(data.len() as u32);
+    while !done {
+        let Some(i) = a
+            .pending
+            .iter()
+            .position(|(q, _)| next.wrapping_sub(*q) as i32 >= 0)
+        else {
+            break;
+        };
+        let (q, bytes) = a.pending.swap_remove(i);
+        a.pending_bytes -= bytes.len();
+        *pending_total -= bytes.len().min(*pending_total);
+        let skip = next.wrapping_sub(q) as usize;
+        if let Some(tail) = bytes.get(skip..).filter(|t| !t.is_empty()) {
+            done = feed(a, tail, events);
+            next = next.wrapping_add(tail.len() as u32);
+        }
+    }
+    (done, next)
+}
+
+/// Parses the complete ClientHellos among `events` (emptying it) and hands each to
+/// `on_hello`, counting them on the direction.
+#[inline]
+fn hand_over_hellos<F: FnMut(FoundHello)>(
+    a: &mut Assembly,
+    s: &Segment<'_>,
+    events: &mut Vec<TlsEvent>,
+    on_hello: &mut F,
+) {
+    for e in events.drain(..) {
+        if let TlsEvent::Handshake { msg, .. } = e {
+            if msg.first() != Some(&HANDSHAKE_CLIENT_HELLO) {
+                continue;
+            }
+            let Ok(h) = ClientHello::parse(&msg) else {
+                continue;
+            };
+            a.hellos += 1;
+            let j3 = ja3(&h);
+            on_hello(FoundHello {
+                ts_us: s.ts,
+                client: sock(s.from),
+                server: sock(s.to),
+                sni: h.sni(),
+                ja3: j3.string,
+                ja3_hash: j3.hash,
+                ja4: ja4_only(&h, Transport::Tcp),
+                hello: h,
+            });
         }
     }
 }

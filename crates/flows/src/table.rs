@@ -239,6 +239,32 @@ pub(crate) fn capture_notes(stats: &Stats, limits: &crate::Limits) -> Vec<String
     notes
 }
 
+/// Moves `dir` past `delivered` new in-order bytes (of a segment at `seq`), then takes out
+/// the waiting segments that now line up, as the bytes they add.
+#[inline]
+fn advance(dir: &mut Dir, seq: u32, delivered: usize, pending: &mut usize) -> Vec<Vec<u8>> {
+    dir.delivered += delivered as u64;
+    dir.next = Some(dir.next.unwrap_or(seq).wrapping_add(delivered as u32));
+    let mut out: Vec<Vec<u8>> = Vec::new();
+    while let Some((&pos, _)) = dir.pending.first_key_value() {
+        if pos > dir.delivered {
+            break;
+        }
+        let Some((pos, bytes)) = dir.pending.pop_first() else {
+            break;
+        };
+        dir.pending_bytes -= bytes.len().min(dir.pending_bytes);
+        *pending -= bytes.len().min(*pending);
+        let skip = usize::try_from(dir.delivered - pos).unwrap_or(usize::MAX);
+        if let Some(tail) = bytes.get(skip..).filter(|t| !t.is_empty()) {
+            dir.delivered += tail.len() as u64;
+            dir.next = dir.next.map(|n| n.wrapping_add(tail.len() as u32));
+            out.push(tail.to_vec());
+        }
+    }
+    out
+}
+
 impl Conn {
     fn new(index: usize, from: Endpoint, to: Endpoint, ts: u64) -> Conn {
         Conn {
@@ -334,120 +360,126 @@ impl Conn {
         pending: &mut usize,
     ) {
         if self.client.is_none() {
-            // No SYN seen: whoever sends a ClientHello or a request is the client, else the
-            // lower port is the server's.
-            let looks_client = payload.starts_with(&[HANDSHAKE, 3]) || looks_like_request(payload);
-            let c = if looks_client {
-                d
-            } else {
-                let lower = if self.ends[0].1 < self.ends[1].1 {
-                    0
-                } else {
-                    1
-                };
-                1 - lower
-            };
-            self.client = Some(c);
+            self.client = Some(self.guess_client(d, payload));
         }
         if self.payload == Payload::None {
-            self.payload = if payload.starts_with(&[HANDSHAKE, 3]) {
-                Payload::Tls
-            } else if looks_like_request(payload) && self.client == Some(d) {
-                Payload::Http
-            } else {
-                Payload::Other
-            };
-            let make = |p: Payload| match p {
-                Payload::Tls => {
-                    Walker::Tls(Box::new(TlsWalker::new(opts.limits.max_handshake_bytes)))
-                }
-                Payload::Http => Walker::Http(HttpWalker::default()),
-                _ => Walker::Opaque,
-            };
-            for dir in &mut self.dirs {
-                dir.walker = make(self.payload);
-            }
-            if self.payload == Payload::Tls {
-                self.tls = Some(TlsSeen::default());
-            }
+            self.decide_payload(d, payload, opts);
         }
-        let limits = opts.limits;
-        let Some(dir) = self.dirs.get_mut(d) else {
+        let Some(first) = self.in_order_part(d, ts, seq, payload, opts, pending) else {
             return;
-        };
-        let next = *dir.next.get_or_insert(seq);
-        let delta = seq.wrapping_sub(next) as i32;
-        let len = payload.len() as u64;
-        // The new in-order bytes of this segment, borrowed (no copy on the common path).
-        let first: &[u8] = if delta < 0 {
-            let behind = u64::from(delta.unsigned_abs());
-            dir.stats.retransmissions += 1;
-            if behind >= len {
-                return;
-            }
-            // Part is new: deliver the tail.
-            payload
-                .get(usize::try_from(behind).unwrap_or(usize::MAX)..)
-                .unwrap_or_default()
-        } else if delta == 0 {
-            payload
-        } else {
-            let ahead = u64::from(delta.unsigned_abs());
-            let key = dir.delivered + ahead;
-            if dir.pending.contains_key(&key) {
-                dir.stats.retransmissions += 1;
-                return;
-            }
-            if dir.pending_bytes + payload.len() <= limits.max_pending_bytes
-                && *pending + payload.len() <= limits.max_total_pending
-            {
-                dir.pending.insert(key, payload.to_vec());
-                dir.pending_bytes += payload.len();
-                *pending += payload.len();
-                dir.last_data_us = Some(ts);
-                return;
-            }
-            // Give the hole up: skip to this segment; the walker cannot follow a gap.
-            dir.walker = Walker::Opaque;
-            *pending -= dir.pending_bytes.min(*pending);
-            dir.pending.clear();
-            dir.pending_bytes = 0;
-            dir.next = Some(seq);
-            dir.delivered = key;
-            self.note(
-                limits.max_items,
-                "a hole in the stream never filled (capture loss?): TLS/HTTP parsing stopped there"
-                    .into(),
-            );
-            payload
         };
         let Some(dir) = self.dirs.get_mut(d) else {
             return;
         };
-        dir.delivered += first.len() as u64;
-        dir.next = Some(dir.next.unwrap_or(seq).wrapping_add(first.len() as u32));
-        // Then whatever pending segments now line up.
-        let mut out: Vec<Vec<u8>> = Vec::new();
-        while let Some((&pos, _)) = dir.pending.first_key_value() {
-            if pos > dir.delivered {
-                break;
-            }
-            let Some((pos, bytes)) = dir.pending.pop_first() else {
-                break;
-            };
-            dir.pending_bytes -= bytes.len().min(dir.pending_bytes);
-            *pending -= bytes.len().min(*pending);
-            let skip = usize::try_from(dir.delivered - pos).unwrap_or(usize::MAX);
-            if let Some(tail) = bytes.get(skip..).filter(|t| !t.is_empty()) {
-                dir.delivered += tail.len() as u64;
-                dir.next = dir.next.map(|n| n.wrapping_add(tail.len() as u32));
-                out.push(tail.to_vec());
-            }
-        }
+        let out = advance(dir, seq, first.len(), pending);
         self.deliver(d, ts, first, opts);
         for c in out {
             self.deliver(d, ts, &c, opts);
         }
+    }
+
+    /// With no SYN seen: whoever sends a ClientHello or a request is the client, else the
+    /// lower port is the server's.
+    #[inline]
+    fn guess_client(&self, d: usize, payload: &[u8]) -> usize {
+        let looks_client = payload.starts_with(&[HANDSHAKE, 3]) || looks_like_request(payload);
+        if looks_client {
+            d
+        } else {
+            let lower = if self.ends[0].1 < self.ends[1].1 {
+                0
+            } else {
+                1
+            };
+            1 - lower
+        }
+    }
+
+    /// What the connection carries, judged from its first payload, and a walker for it in
+    /// both directions.
+    fn decide_payload(&mut self, d: usize, payload: &[u8], opts: &Options) {
+        self.payload = if payload.starts_with(&[HANDSHAKE, 3]) {
+            Payload::Tls
+        } else if looks_like_request(payload) && self.client == Some(d) {
+            Payload::Http
+        } else {
+            Payload::Other
+        };
+        let make = |p: Payload| match p {
+            Payload::Tls => Walker::Tls(Box::new(TlsWalker::new(opts.limits.max_handshake_bytes))),
+            Payload::Http => Walker::Http(HttpWalker::default()),
+            _ => Walker::Opaque,
+        };
+        for dir in &mut self.dirs {
+            dir.walker = make(self.payload);
+        }
+        if self.payload == Payload::Tls {
+            self.tls = Some(TlsSeen::default());
+        }
+    }
+
+    /// The new in-order bytes of this segment, borrowed (no copy on the common path); `None`
+    /// when it brings none now (a retransmission, or a segment ahead that waits in `pending`).
+    /// A hole that cannot wait any more is given up: the stream skips to this segment.
+    #[inline]
+    fn in_order_part<'p>(
+        &mut self,
+        d: usize,
+        ts: u64,
+        seq: u32,
+        payload: &'p [u8],
+        opts: &Options,
+        pending: &mut usize,
+    ) -> Option<&'p [u8]> {
+        let limits = opts.limits;
+        let dir = self.dirs.get_mut(d)?;
+        let next = *dir.next.get_or_insert(seq);
+        let delta = seq.wrapping_sub(next) as i32;
+        let len = payload.len() as u64;
+        if delta < 0 {
+            let behind = u64::from(delta.unsigned_abs());
+            dir.stats.retransmissions += 1;
+            if behind >= len {
+                return None;
+            }
+            // Part is new: deliver the tail.
+            return Some(
+                payload
+                    .get(usize::try_from(behind).unwrap_or(usize::MAX)..)
+                    .unwrap_or_default(),
+            );
+        }
+        if delta == 0 {
+            return Some(payload);
+        }
+        let ahead = u64::from(delta.unsigned_abs());
+        let key = dir.delivered + ahead;
+        if dir.pending.contains_key(&key) {
+            dir.stats.retransmissions += 1;
+            return None;
+        }
+        if dir.pending_bytes + payload.len() <= limits.max_pending_bytes
+            && *pending + payload.len() <= limits.max_total_pending
+        {
+            dir.pending.insert(key, payload.to_vec());
+            dir.pending_bytes += payload.len();
+            *pending += payload.len();
+            dir.last_data_us = Some(ts);
+            return None;
+        }
+        // Give the hole up: skip to this segment; the walker cannot follow a gap.
+        dir.walker = Walker::Opaque;
+        *pending -= dir.pending_bytes.min(*pending);
+        dir.pending.clear();
+        dir.pending_bytes = 0;
+        dir.next = Some(seq);
+        dir.delivered = key;
+        self.note(
+            limits.max_items,
+            "a hole in the stream never filled (capture loss?): TLS/HTTP parsing stopped there"
+                .into(),
+        );
+        Some(payload)
     }
 
     /// In-order bytes of direction `d`.
@@ -645,78 +677,9 @@ impl Conn {
                 chunks,
             } => match msg.first().copied() {
                 Some(HANDSHAKE_CLIENT_HELLO) => {
-                    let Ok(h) = ClientHello::parse(&msg) else {
-                        self.note(max_items, "a ClientHello that does not parse".into());
-                        return;
-                    };
-                    if self.client != Some(d) && self.syn_from.is_none() {
-                        self.client = Some(d);
-                    }
-                    let j3 = ja3(&h);
-                    let ja4 = ja4_only(&h, Transport::Tcp);
-                    let seen = HelloSeen {
-                        at_ms,
-                        sni: h.sni(),
-                        alpn: h.alpn(),
-                        ja3: j3.string,
-                        ja3_hash: j3.hash,
-                        stack: interloper_wire::stacks::identify(&ja4).map(|m| m.describe()),
-                        ja4,
-                        size: msg.len(),
-                        records,
-                        segments: chunks,
-                    };
-                    if let Some(t) = &mut self.tls {
-                        if t.client_hellos.len() < max_items {
-                            t.client_hellos.push(seen);
-                        }
-                    }
+                    self.client_hello(d, at_ms, &msg, records, chunks, max_items);
                 }
-                Some(HANDSHAKE_SERVER_HELLO) => {
-                    let Ok(h) = ServerHello::parse(&msg) else {
-                        self.note(max_items, "a ServerHello that does not parse".into());
-                        return;
-                    };
-                    let retry = h.is_hello_retry_request();
-                    let version = h.selected_version();
-                    let j3 = ja3s(&h);
-                    for dir in &mut self.dirs {
-                        if let Walker::Tls(w) = &mut dir.walker {
-                            w.peer_hello_seen = true;
-                            w.tls13 |= retry;
-                        }
-                    }
-                    if !retry && version == 0x0304 {
-                        // Everything after a TLS 1.3 ServerHello is encrypted; the client's
-                        // first encrypted record is its Finished.
-                        for (i, dir) in self.dirs.iter_mut().enumerate() {
-                            if let Walker::Tls(w) = &mut dir.walker {
-                                w.encrypted = true;
-                                w.tls13 = true;
-                                w.await_finished = i != d;
-                            }
-                        }
-                    }
-                    if let Some(t) = &mut self.tls {
-                        if t.server_hello.is_none()
-                            || t.server_hello.as_ref().is_some_and(|s| s.retry)
-                        {
-                            t.server_hello = Some(ServerHelloSeen {
-                                at_ms,
-                                ja3s: j3.string,
-                                ja3s_hash: j3.hash,
-                                version: version_name(version)
-                                    .map_or_else(|| format!("0x{version:04x}"), str::to_string),
-                                cipher: cipher_name(h.cipher_suite).map_or_else(
-                                    || format!("0x{:04x}", h.cipher_suite),
-                                    str::to_string,
-                                ),
-                                retry,
-                                alpn: h.alpn(),
-                            });
-                        }
-                    }
-                }
+                Some(HANDSHAKE_SERVER_HELLO) => self.server_hello(d, at_ms, &msg, max_items),
                 Some(HANDSHAKE_CERTIFICATE) if side == Side::Server => {
                     if let Some(t) = &mut self.tls {
                         if t.certificates.is_empty() {
@@ -727,38 +690,8 @@ impl Conn {
                 }
                 _ => {}
             },
-            TlsEvent::Alert(clear) => {
-                let (text, description) = match clear {
-                    Some((level, desc)) => {
-                        let level = if level == 2 { "fatal" } else { "warning" };
-                        (format!("{level} {}", alert_name(desc)), Some(desc))
-                    }
-                    None => ("encrypted".to_string(), None),
-                };
-                if let Some(t) = &mut self.tls {
-                    if t.alerts.len() < max_items {
-                        t.alerts.push(Alert {
-                            from: side,
-                            at_ms,
-                            text,
-                            description,
-                        });
-                    }
-                }
-            }
-            TlsEvent::ChangeCipherSpec => {
-                if let Some(c) = self.ccs.get_mut(d) {
-                    c.get_or_insert(ts);
-                }
-                let tls13 = self
-                    .tls
-                    .as_ref()
-                    .and_then(|t| t.server_hello.as_ref())
-                    .is_some_and(|s| s.version == "TLS 1.3");
-                if !tls13 && self.ccs.iter().all(Option::is_some) {
-                    self.handshake_done(ts);
-                }
-            }
+            TlsEvent::Alert(clear) => self.alert(side, at_ms, clear, max_items),
+            TlsEvent::ChangeCipherSpec => self.change_cipher_spec(d, ts),
             TlsEvent::ClientFinished => {
                 if let Some(Walker::Tls(w)) = self.dirs.get_mut(1 - d).map(|x| &mut x.walker) {
                     w.expect_tickets();
@@ -770,6 +703,126 @@ impl Conn {
                 max_items,
                 format!("a {len}-byte handshake message, over the bound: not parsed"),
             ),
+        }
+    }
+
+    /// A ClientHello from `d`: its sender is the client (unless a SYN said otherwise), and
+    /// its fingerprints are kept.
+    fn client_hello(
+        &mut self,
+        d: usize,
+        at_ms: f64,
+        msg: &[u8],
+        records: u32,
+        chunks: u32,
+        max_items: usize,
+    ) {
+        let Ok(h) = ClientHello::parse(msg) else {
+            self.note(max_items, "a ClientHello that does not parse".into());
+            return;
+        };
+        if self.client != Some(d) && self.syn_from.is_none() {
+            self.client = Some(d);
+        }
+        let j3 = ja3(&h);
+        let ja4 = ja4_only(&h, Transport::Tcp);
+        let seen = HelloSeen {
+            at_ms,
+            sni: h.sni(),
+            alpn: h.alpn(),
+            ja3: j3.string,
+            ja3_hash: j3.hash,
+            stack: interloper_wire::stacks::identify(&ja4).map(|m| m.describe()),
+            ja4,
+            size: msg.len(),
+            records,
+            segments: chunks,
+        };
+        if let Some(t) = &mut self.tls {
+            if t.client_hellos.len() < max_items {
+                t.client_hellos.push(seen);
+            }
+        }
+    }
+
+    /// A ServerHello from `d`: tells the walkers what is encrypted from here on, and is kept
+    /// (the first one, or the one after a HelloRetryRequest).
+    fn server_hello(&mut self, d: usize, at_ms: f64, msg: &[u8], max_items: usize) {
+        let Ok(h) = ServerHello::parse(msg) else {
+            self.note(max_items, "a ServerHello that does not parse".into());
+            return;
+        };
+        let retry = h.is_hello_retry_request();
+        let version = h.selected_version();
+        let j3 = ja3s(&h);
+        for dir in &mut self.dirs {
+            if let Walker::Tls(w) = &mut dir.walker {
+                w.peer_hello_seen = true;
+                w.tls13 |= retry;
+            }
+        }
+        if !retry && version == 0x0304 {
+            // Everything after a TLS 1.3 ServerHello is encrypted; the client's
+            // first encrypted record is its Finished.
+            for (i, dir) in self.dirs.iter_mut().enumerate() {
+                if let Walker::Tls(w) = &mut dir.walker {
+                    w.encrypted = true;
+                    w.tls13 = true;
+                    w.await_finished = i != d;
+                }
+            }
+        }
+        if let Some(t) = &mut self.tls {
+            if t.server_hello.is_none() || t.server_hello.as_ref().is_some_and(|s| s.retry) {
+                t.server_hello = Some(ServerHelloSeen {
+                    at_ms,
+                    ja3s: j3.string,
+                    ja3s_hash: j3.hash,
+                    version: version_name(version)
+                        .map_or_else(|| format!("0x{version:04x}"), str::to_string),
+                    cipher: cipher_name(h.cipher_suite)
+                        .map_or_else(|| format!("0x{:04x}", h.cipher_suite), str::to_string),
+                    retry,
+                    alpn: h.alpn(),
+                });
+            }
+        }
+    }
+
+    /// An alert from `side`: level and name when in clear text, else "encrypted".
+    fn alert(&mut self, side: Side, at_ms: f64, clear: Option<(u8, u8)>, max_items: usize) {
+        let (text, description) = match clear {
+            Some((level, desc)) => {
+                let level = if level == 2 { "fatal" } else { "warning" };
+                (format!("{level} {}", alert_name(desc)), Some(desc))
+            }
+            None => ("encrypted".to_string(), None),
+        };
+        if let Some(t) = &mut self.tls {
+            if t.alerts.len() < max_items {
+                t.alerts.push(Alert {
+                    from: side,
+                    at_ms,
+                    text,
+                    description,
+                });
+            }
+        }
+    }
+
+    /// A ChangeCipherSpec from `d`: below TLS 1.3, the handshake is done once both sides
+    /// have sent one.
+    fn change_cipher_spec(&mut self, d: usize, ts: u64) {
+        if let Some(c) = self.ccs.get_mut(d) {
+            c.get_or_insert(ts);
+        }
+        let tls13 = self
+            .tls
+            .as_ref()
+            .and_then(|t| t.server_hello.as_ref())
+            .is_some_and(|s| s.version == "TLS 1.3");
+        if !tls13 && self.ccs.iter().all(Option::is_some) {
+            self.handshake_done(ts);
         }
     }
 

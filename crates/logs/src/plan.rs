@@ -195,105 +195,17 @@ impl FieldPlan {
 
     /// Compile a format string of `kind`.
     pub fn compile(kind: PlanKind, format: &str) -> Result<FieldPlan, PlanError> {
-        let err = |m: String| Err(PlanError(m));
         if format.len() > MAX_FORMAT {
-            return err(format!(
+            return Err(PlanError(format!(
                 "the log format is longer than {} KiB",
                 MAX_FORMAT / 1024
-            ));
+            )));
         }
         let text = unquote(format, kind);
         if text.trim().is_empty() {
-            return err("the log format is empty".into());
+            return Err(PlanError("the log format is empty".into()));
         }
-        let mut leading = Vec::new();
-        let mut steps: Vec<(Field, Vec<u8>)> = Vec::new();
-        let b = text.as_bytes();
-        let mut i = 0;
-        let literal =
-            |steps: &mut Vec<(Field, Vec<u8>)>, leading: &mut Vec<u8>, byte: u8| match steps
-                .last_mut()
-            {
-                Some((_, after)) => after.push(byte),
-                None => leading.push(byte),
-            };
-        while i < b.len() {
-            match (kind, b[i]) {
-                (PlanKind::Nginx, b'$') => {
-                    let (name, next) = if b.get(i + 1) == Some(&b'{') {
-                        let Some(end) = text[i + 2..].find('}') else {
-                            return err(format!(
-                                "`${{` at byte {} of the log format is not closed",
-                                i + 1
-                            ));
-                        };
-                        (&text[i + 2..i + 2 + end], i + 3 + end)
-                    } else {
-                        let len = b[i + 1..]
-                            .iter()
-                            .take_while(|c| c.is_ascii_alphanumeric() || **c == b'_')
-                            .count();
-                        (&text[i + 1..i + 1 + len], i + 1 + len)
-                    };
-                    if name.is_empty()
-                        || !name.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_')
-                    {
-                        return err(format!(
-                            "`$` at byte {} of the log format is not followed by a variable name",
-                            i + 1
-                        ));
-                    }
-                    steps.push((nginx_field(name), Vec::new()));
-                    i = next;
-                }
-                (PlanKind::Haproxy, b'%') => {
-                    if b.get(i + 1) == Some(&b'%') {
-                        literal(&mut steps, &mut leading, b'%');
-                        i += 2;
-                        continue;
-                    }
-                    let mut j = i + 1;
-                    // `%{+Q,+X}name`: flags first.
-                    if b.get(j) == Some(&b'{') {
-                        let Some(end) = text[j..].find('}') else {
-                            return err(format!(
-                                "`%{{` at byte {} of the log format is not closed",
-                                i + 1
-                            ));
-                        };
-                        j += end + 1;
-                    }
-                    if b.get(j) == Some(&b'[') {
-                        // A sample expression: its value is skipped.
-                        let Some(end) = text[j..].find(']') else {
-                            return err(format!(
-                                "`%[` at byte {} of the log format is not closed",
-                                i + 1
-                            ));
-                        };
-                        steps.push((Field::Skip, Vec::new()));
-                        i = j + end + 1;
-                        continue;
-                    }
-                    let len = b[j..]
-                        .iter()
-                        .take_while(|c| c.is_ascii_alphabetic())
-                        .count();
-                    if len == 0 {
-                        return err(format!(
-                            "`%` at byte {} of the log format is not followed by a variable name",
-                            i + 1
-                        ));
-                    }
-                    steps.push((haproxy_field(&text[j..j + len]), Vec::new()));
-                    i = j + len;
-                }
-                (_, c) => {
-                    literal(&mut steps, &mut leading, c);
-                    i += 1;
-                }
-            }
-        }
+        let (leading, steps) = split_format(kind, &text)?;
         let names = match kind {
             PlanKind::Nginx => "$request, $request_uri or $uri",
             PlanKind::Haproxy => "%r, %HU or %HP",
@@ -302,9 +214,9 @@ impl FieldPlan {
             .iter()
             .any(|(f, _)| matches!(f, Field::Request | Field::Target))
         {
-            return err(format!(
+            return Err(PlanError(format!(
                 "the log format has no request ({names}): nothing says which file was asked for"
-            ));
+            )));
         }
         Ok(FieldPlan {
             kind,
@@ -354,129 +266,34 @@ impl FieldPlan {
         }
         let mut at = self.leading.len();
         let mut e = Entry::new(Cow::Borrowed(""));
-        let mut has_request = false;
-        let mut backend: Option<(usize, usize)> = None;
-        let mut server: Option<(usize, usize)> = None;
-        let (mut total, mut session) = (None, None);
-        let mut state: Option<&'a str> = None;
+        let mut pending = Pending::default();
         let last = self.steps.len().saturating_sub(1);
         for (k, step) in self.steps.iter().enumerate() {
-            let lit = step.after.needle();
-            // A value in quotes the format did not write (HAProxy's `%{+Q}r`) may hold the
-            // literal that follows it: look for the literal after the closing quote.
-            let from = if b.get(at) == Some(&b'"') && !lit.starts_with(b"\"") {
-                (closing_quote(b, at + 1) + 1).min(b.len())
-            } else {
-                at
-            };
-            let end = if lit.is_empty() {
-                if k == last {
-                    b.len()
-                } else {
-                    memchr::memchr(b' ', &b[from..]).map_or(b.len(), |p| from + p)
-                }
-            } else {
-                step.after
-                    .find(&b[from..])
-                    .map(|p| from + p)
-                    .ok_or("a literal of the format is missing from the line")?
-            };
+            let end = field_end(b, at, step, k == last)?;
             let value = line.get(at..end).ok_or("a field ends inside a character")?;
-            let field = (at, end);
-            at = end + lit.len();
+            let span = (at, end);
+            at = end + step.after.needle().len();
             if value == "-" && !matches!(step.field, Field::Request) {
                 continue;
             }
-            match step.field {
-                Field::Skip => {}
-                Field::Client => e.client = Some(Cow::Borrowed(value)),
-                Field::ClfTime => {
-                    e.time = match value.split_once(' ') {
-                        Some((d, z)) => parse_clf_time(d).map(|s| s - zone_seconds(z).unwrap_or(0)),
-                        None => parse_clf_time(value),
-                    }
-                }
-                Field::Iso8601 => e.time = parse_rfc3339(value),
-                Field::EpochSeconds => {
-                    e.time = value
-                        .split('.')
-                        .next()
-                        .and_then(parse_u64)
-                        .and_then(|s| i64::try_from(s).ok())
-                }
-                Field::Request => {
-                    let (method, path) = split_request(value.trim_matches('"'));
-                    e.method = method.map(Cow::Borrowed);
-                    e.path = Cow::Borrowed(path);
-                    has_request = true;
-                }
-                Field::Method => e.method = Some(Cow::Borrowed(value)),
-                Field::Target => {
-                    if !has_request {
-                        let t = value.trim_matches('"');
-                        e.path = Cow::Borrowed(
-                            memchr::memchr2(b'?', b'#', t.as_bytes()).map_or(t, |i| &t[..i]),
-                        );
-                        has_request = true;
-                    }
-                }
-                Field::Status => {
-                    let v = value.trim_start_matches('+');
-                    if v != "-1" {
-                        e.status = Some(
-                            parse_u64(v)
-                                .and_then(|s| u16::try_from(s).ok())
-                                .filter(|s| (100..1000).contains(s))
-                                .ok_or("status is not a number")?,
-                        );
-                    }
-                }
-                Field::Bytes => {
-                    e.bytes = Some(
-                        parse_u64(value.trim_start_matches('+'))
-                            .ok_or("byte count is not a number")?,
-                    )
-                }
-                Field::Seconds => e.duration_ms = seconds_ms(value),
-                Field::UpstreamAddr => {
-                    e.upstream = last_address(value).map(Cow::Borrowed);
-                    e.upstream_tries = Some(Cow::Borrowed(value));
-                }
-                Field::UpstreamStatus => e.upstream_statuses = Some(Cow::Borrowed(value)),
-                Field::UpstreamConnect => e.upstream_connect = Some(Cow::Borrowed(value)),
-                Field::UpstreamHeader => e.upstream_header = Some(Cow::Borrowed(value)),
-                Field::UpstreamSeconds => {
-                    e.upstream_ms = seconds_ms(value);
-                    e.upstream_times = Some(Cow::Borrowed(value));
-                }
-                Field::TlsProtocol => e.tls_protocol = Some(Cow::Borrowed(value)),
-                Field::TlsCipher => e.tls_cipher = Some(Cow::Borrowed(value)),
-                Field::Backend => backend = Some(field),
-                Field::Server => server = Some(field),
-                Field::TotalMs => total = haproxy_ms(value)?,
-                Field::SessionMs => session = haproxy_ms(value)?,
-                Field::ServerMs => e.upstream_ms = haproxy_ms(value)?,
-                Field::TerminationState => state = Some(value),
-            }
+            store(step.field, value, span, &mut e, &mut pending)?;
         }
-        if !has_request {
+        if !pending.has_request {
             return Err("no request in the line");
         }
+        self.settle(line, &mut e, &pending);
+        Ok(e)
+    }
+
+    /// What is decided once every field is read: HAProxy's duration and `backend/server`,
+    /// and how the request ended (HAProxy's termination state, else the status).
+    #[inline]
+    fn settle<'a>(&self, line: &'a str, e: &mut Entry<'a>, pending: &Pending<'a>) {
         if self.kind == PlanKind::Haproxy {
-            e.duration_ms = total.or(session);
-            // `backend/server` as HAProxy's own httplog writes it: one slice when adjacent.
-            e.upstream = match (backend, server) {
-                (Some((b0, b1)), Some((s0, s1))) if line.get(b1..s0) == Some("/") => {
-                    Some(Cow::Borrowed(&line[b0..s1]))
-                }
-                (Some((b0, b1)), Some((s0, s1))) => {
-                    Some(Cow::Owned(format!("{}/{}", &line[b0..b1], &line[s0..s1])))
-                }
-                (Some((b0, b1)), None) => Some(Cow::Borrowed(&line[b0..b1])),
-                (None, Some((s0, s1))) => Some(Cow::Borrowed(&line[s0..s1])),
-                (None, None) => None,
-            };
+            e.duration_ms = pending.total.or(pending.session);
+            e.upstream = haproxy_upstream(line, pending.backend, pending.server);
         }
+        let state = pending.state;
         e.ending = match state.and_then(|s| s.bytes().next()) {
             Some(b'C') => Ending::ClientClosed,
             Some(b'c') => Ending::ClientTimeout,
@@ -489,7 +306,249 @@ impl FieldPlan {
         } else if e.ending != Ending::Complete {
             e.detail = e.status.map(|s| Cow::Owned(s.to_string()));
         }
-        Ok(e)
+    }
+}
+
+/// A format's text cut into the literal before the first field and each field with the
+/// literal after it.
+type Split = (Vec<u8>, Vec<(Field, Vec<u8>)>);
+
+/// One piece of a format: a literal byte or a variable.
+enum Token {
+    Literal(u8),
+    Variable(Field),
+}
+
+/// Cuts `text` into its leading literal and (field, literal after it) steps.
+fn split_format(kind: PlanKind, text: &str) -> Result<Split, PlanError> {
+    let mut leading = Vec::new();
+    let mut steps: Vec<(Field, Vec<u8>)> = Vec::new();
+    let b = text.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        let (token, next) = match (kind, b[i]) {
+            (PlanKind::Nginx, b'$') => nginx_variable(text, i)?,
+            (PlanKind::Haproxy, b'%') => haproxy_variable(text, i)?,
+            (_, c) => (Token::Literal(c), i + 1),
+        };
+        match token {
+            Token::Variable(field) => steps.push((field, Vec::new())),
+            Token::Literal(c) => match steps.last_mut() {
+                Some((_, after)) => after.push(c),
+                None => leading.push(c),
+            },
+        }
+        i = next;
+    }
+    Ok((leading, steps))
+}
+
+/// The nginx variable whose `$` is at byte `i` (`$name` or `${name}`), and where the text
+/// after it starts.
+fn nginx_variable(text: &str, i: usize) -> Result<(Token, usize), PlanError> {
+    let b = text.as_bytes();
+    let (name, next) = if b.get(i + 1) == Some(&b'{') {
+        let Some(end) = text[i + 2..].find('}') else {
+            return Err(PlanError(format!(
+                "`${{` at byte {} of the log format is not closed",
+                i + 1
+            )));
+        };
+        (&text[i + 2..i + 2 + end], i + 3 + end)
+    } else {
+        let len = b[i + 1..]
+            .iter()
+            .take_while(|c| c.is_ascii_alphanumeric() || **c == b'_')
+            .count();
+        (&text[i + 1..i + 1 + len], i + 1 + len)
+    };
+    if name.is_empty() || !name.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_') {
+        return Err(PlanError(format!(
+            "`$` at byte {} of the log format is not followed by a variable name",
+            i + 1
+        )));
+    }
+    Ok((Token::Variable(nginx_field(name)), next))
+}
+
+/// The HAProxy token whose `%` is at byte `i` (`%%`, `%name`, `%{flags}name`, `%[sample]`),
+/// and where the text after it starts.
+fn haproxy_variable(text: &str, i: usize) -> Result<(Token, usize), PlanError> {
+    let b = text.as_bytes();
+    if b.get(i + 1) == Some(&b'%') {
+        return Ok((Token::Literal(b'%'), i + 2));
+    }
+    let mut j = i + 1;
+    // `%{+Q,+X}name`: flags first.
+    if b.get(j) == Some(&b'{') {
+        let Some(end) = text[j..].find('}') else {
+            return Err(PlanError(format!(
+                "`%{{` at byte {} of the log format is not closed",
+                i + 1
+            )));
+        };
+        j += end + 1;
+    }
+    if b.get(j) == Some(&b'[') {
+        // A sample expression: its value is skipped.
+        let Some(end) = text[j..].find(']') else {
+            return Err(PlanError(format!(
+                "`%[` at byte {} of the log format is not closed",
+                i + 1
+            )));
+        };
+        return Ok((Token::Variable(Field::Skip), j + end + 1));
+    }
+    let len = b[j..]
+        .iter()
+        .take_while(|c| c.is_ascii_alphabetic())
+        .count();
+    if len == 0 {
+        return Err(PlanError(format!(
+            "`%` at byte {} of the log format is not followed by a variable name",
+            i + 1
+        )));
+    }
+    Ok((Token::Variable(haproxy_field(&text[j..j + len])), j + len))
+}
+
+/// What a line holds that is settled only after its last field: whether a request was
+/// read, HAProxy's backend and server spans, its timers and termination state.
+#[derive(Default)]
+struct Pending<'a> {
+    has_request: bool,
+    backend: Option<(usize, usize)>,
+    server: Option<(usize, usize)>,
+    total: Option<f64>,
+    session: Option<f64>,
+    state: Option<&'a str>,
+}
+
+/// Where the value that starts at `at` ends: at the literal after it, at the next space
+/// when two fields touch, or at the end of the line for the last field.
+#[inline]
+fn field_end(b: &[u8], at: usize, step: &Step, is_last: bool) -> Result<usize, &'static str> {
+    let lit = step.after.needle();
+    // A value in quotes the format did not write (HAProxy's `%{+Q}r`) may hold the
+    // literal that follows it: look for the literal after the closing quote.
+    let from = if b.get(at) == Some(&b'"') && !lit.starts_with(b"\"") {
+        (closing_quote(b, at + 1) + 1).min(b.len())
+    } else {
+        at
+    };
+    if lit.is_empty() {
+        Ok(if is_last {
+            b.len()
+        } else {
+            memchr::memchr(b' ', &b[from..]).map_or(b.len(), |p| from + p)
+        })
+    } else {
+        step.after
+            .find(&b[from..])
+            .map(|p| from + p)
+            .ok_or("a literal of the format is missing from the line")
+    }
+}
+
+/// Puts one field's value (`span` is where it sits in the line) into the entry, or into
+/// `pending` when it is settled after the last field.
+#[inline]
+fn store<'a>(
+    field: Field,
+    value: &'a str,
+    span: (usize, usize),
+    e: &mut Entry<'a>,
+    pending: &mut Pending<'a>,
+) -> Result<(), &'static str> {
+    match field {
+        Field::Skip => {}
+        Field::Client => e.client = Some(Cow::Borrowed(value)),
+        Field::ClfTime => {
+            e.time = match value.split_once(' ') {
+                Some((d, z)) => parse_clf_time(d).map(|s| s - zone_seconds(z).unwrap_or(0)),
+                None => parse_clf_time(value),
+            }
+        }
+        Field::Iso8601 => e.time = parse_rfc3339(value),
+        Field::EpochSeconds => {
+            e.time = value
+                .split('.')
+                .next()
+                .and_then(parse_u64)
+                .and_then(|s| i64::try_from(s).ok())
+        }
+        Field::Request => {
+            let (method, path) = split_request(value.trim_matches('"'));
+            e.method = method.map(Cow::Borrowed);
+            e.path = Cow::Borrowed(path);
+            pending.has_request = true;
+        }
+        Field::Method => e.method = Some(Cow::Borrowed(value)),
+        Field::Target => {
+            if !pending.has_request {
+                let t = value.trim_matches('"');
+                e.path =
+                    Cow::Borrowed(memchr::memchr2(b'?', b'#', t.as_bytes()).map_or(t, |i| &t[..i]));
+                pending.has_request = true;
+            }
+        }
+        Field::Status => {
+            let v = value.trim_start_matches('+');
+            if v != "-1" {
+                e.status = Some(
+                    parse_u64(v)
+                        .and_then(|s| u16::try_from(s).ok())
+                        .filter(|s| (100..1000).contains(s))
+                        .ok_or("status is not a number")?,
+                );
+            }
+        }
+        Field::Bytes => {
+            e.bytes =
+                Some(parse_u64(value.trim_start_matches('+')).ok_or("byte count is not a number")?)
+        }
+        Field::Seconds => e.duration_ms = seconds_ms(value),
+        Field::UpstreamAddr => {
+            e.upstream = last_address(value).map(Cow::Borrowed);
+            e.upstream_tries = Some(Cow::Borrowed(value));
+        }
+        Field::UpstreamStatus => e.upstream_statuses = Some(Cow::Borrowed(value)),
+        Field::UpstreamConnect => e.upstream_connect = Some(Cow::Borrowed(value)),
+        Field::UpstreamHeader => e.upstream_header = Some(Cow::Borrowed(value)),
+        Field::UpstreamSeconds => {
+            e.upstream_ms = seconds_ms(value);
+            e.upstream_times = Some(Cow::Borrowed(value));
+        }
+        Field::TlsProtocol => e.tls_protocol = Some(Cow::Borrowed(value)),
+        Field::TlsCipher => e.tls_cipher = Some(Cow::Borrowed(value)),
+        Field::Backend => pending.backend = Some(span),
+        Field::Server => pending.server = Some(span),
+        Field::TotalMs => pending.total = haproxy_ms(value)?,
+        Field::SessionMs => pending.session = haproxy_ms(value)?,
+        Field::ServerMs => e.upstream_ms = haproxy_ms(value)?,
+        Field::TerminationState => pending.state = Some(value),
+    }
+    Ok(())
+}
+
+/// `backend/server` as HAProxy's own httplog writes it: one slice of the line when the two
+/// are adjacent, else joined.
+#[inline]
+fn haproxy_upstream<'a>(
+    line: &'a str,
+    backend: Option<(usize, usize)>,
+    server: Option<(usize, usize)>,
+) -> Option<Cow<'a, str>> {
+    match (backend, server) {
+        (Some((b0, b1)), Some((s0, s1))) if line.get(b1..s0) == Some("/") => {
+            Some(Cow::Borrowed(&line[b0..s1]))
+        }
+        (Some((b0, b1)), Some((s0, s1))) => {
+            Some(Cow::Owned(format!("{}/{}", &line[b0..b1], &line[s0..s1])))
+        }
+        (Some((b0, b1)), None) => Some(Cow::Borrowed(&line[b0..b1])),
+        (None, Some((s0, s1))) => Some(Cow::Borrowed(&line[s0..s1])),
+        (None, None) => None,
     }
 }
 

@@ -179,10 +179,10 @@ impl State {
                     Some(_) => None,
                 };
                 // Browsers that support modules skip `nomodule` scripts entirely.
-                if let (Some(kind), false) = (kind, el.has_attribute("nomodule")) {
-                    if let Some(src) = attr(el, "src") {
-                        self.push(el, "src", src, kind, None, ty, None, limits)?;
-                    }
+                if let (Some(kind), false) = (kind, el.has_attribute("nomodule"))
+                    && let Some(src) = attr(el, "src")
+                {
+                    self.push(el, "src", src, kind, None, ty, None, limits)?;
                 }
             }
             "img" if !svg => {
@@ -296,20 +296,20 @@ impl State {
                 limits,
             )?;
         }
-        if kind == AssetKind::Image {
-            if let Some(v) = attr(el, "imagesrcset") {
-                for c in srcset::parse(&v, limits.max_srcset_candidates).candidates {
-                    self.push(
-                        el,
-                        "imagesrcset",
-                        c.url,
-                        kind,
-                        Some(rel.clone()),
-                        as_type.clone(),
-                        c.descriptor,
-                        limits,
-                    )?;
-                }
+        if kind == AssetKind::Image
+            && let Some(v) = attr(el, "imagesrcset")
+        {
+            for c in srcset::parse(&v, limits.max_srcset_candidates).candidates {
+                self.push(
+                    el,
+                    "imagesrcset",
+                    c.url,
+                    kind,
+                    Some(rel.clone()),
+                    as_type.clone(),
+                    c.descriptor,
+                    limits,
+                )?;
             }
         }
         Ok(())

@@ -86,7 +86,7 @@ impl SamplePlan {
         }
         let stride = (self.total() / shapes).max(1);
         let before = ((i + 1) / stride).min(shapes);
-        if (i + 1) % stride == 0 && (i + 1) / stride <= shapes {
+        if (i + 1).is_multiple_of(stride) && (i + 1) / stride <= shapes {
             Slot::Shape(before - 1)
         } else {
             Slot::Main(i - before)

@@ -100,10 +100,10 @@ pub(crate) struct SourceGuard {
 
 impl Drop for SourceGuard {
     fn drop(&mut self) {
-        if let Ok(mut t) = self.sources.table.lock() {
-            if let Some(e) = t.get_mut(&self.source) {
-                e.connections = e.connections.saturating_sub(1);
-            }
+        if let Ok(mut t) = self.sources.table.lock()
+            && let Some(e) = t.get_mut(&self.source)
+        {
+            e.connections = e.connections.saturating_sub(1);
         }
     }
 }

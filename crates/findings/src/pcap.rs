@@ -71,17 +71,17 @@ fn side_words(side: Side) -> &'static str {
 
 /// The stall of one exchange, in words, when it is over the threshold.
 fn stalls(c: &Connection, th: &PcapThresholds, g: &mut Gather) {
-    if let Some(hs) = c.tls.as_ref().and_then(|t| t.handshake_ms) {
-        if hs >= th.stall_ms {
-            g.add(
-                Code::IL201,
-                c,
-                format!(
-                    "the TLS handshake took {} at the capture point",
-                    fmt_duration_ms(hs)
-                ),
-            );
-        }
+    if let Some(hs) = c.tls.as_ref().and_then(|t| t.handshake_ms)
+        && hs >= th.stall_ms
+    {
+        g.add(
+            Code::IL201,
+            c,
+            format!(
+                "the TLS handshake took {} at the capture point",
+                fmt_duration_ms(hs)
+            ),
+        );
     }
     for x in &c.exchanges {
         if let Some(w) = x.wait_ms.filter(|w| *w >= th.stall_ms) {
@@ -230,17 +230,18 @@ fn handshakes(c: &Connection, g: &mut Gather) {
             );
         }
     }
-    if let Some(h) = &t.hello {
-        if h.segments > 1 && !t.server_hello {
-            g.add(
-                Code::IL215,
-                c,
-                format!(
-                    "a {}-byte ClientHello in {} segments got no ServerHello",
-                    h.size, h.segments
-                ),
-            );
-        }
+    if let Some(h) = &t.hello
+        && h.segments > 1
+        && !t.server_hello
+    {
+        g.add(
+            Code::IL215,
+            c,
+            format!(
+                "a {}-byte ClientHello in {} segments got no ServerHello",
+                h.size, h.segments
+            ),
+        );
     }
 }
 

@@ -53,10 +53,10 @@ struct Interface {
 pub fn read_capture<R: Read + Send>(reader: R, opts: &Options) -> Result<Flows, FlowsError> {
     let mut analyzer = Analyzer::new(*opts);
     read_into(reader, &mut analyzer)?;
-    if !analyzer.decoded_any() {
-        if let Some(&lt) = analyzer.stats().unsupported_linktypes.first() {
-            return Err(FlowsError::UnsupportedLinktype(lt));
-        }
+    if !analyzer.decoded_any()
+        && let Some(&lt) = analyzer.stats().unsupported_linktypes.first()
+    {
+        return Err(FlowsError::UnsupportedLinktype(lt));
     }
     Ok(analyzer.finish())
 }

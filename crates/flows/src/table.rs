@@ -644,19 +644,19 @@ impl Conn {
                 status,
                 content_length,
             } => {
-                if let Some(c) = &mut self.current {
-                    if c.ex.status.is_none() {
-                        c.ex.status = Some(status);
-                        c.ex.content_length = content_length;
-                        c.ex.body_bytes = content_length.map(|_| 0);
-                    }
+                if let Some(c) = &mut self.current
+                    && c.ex.status.is_none()
+                {
+                    c.ex.status = Some(status);
+                    c.ex.content_length = content_length;
+                    c.ex.body_bytes = content_length.map(|_| 0);
                 }
             }
             HttpEvent::Body(n) => {
-                if let Some(c) = &mut self.current {
-                    if let Some(b) = &mut c.ex.body_bytes {
-                        *b += n;
-                    }
+                if let Some(c) = &mut self.current
+                    && let Some(b) = &mut c.ex.body_bytes
+                {
+                    *b += n;
                 }
             }
             HttpEvent::Lost(why) => self.note(
@@ -681,11 +681,11 @@ impl Conn {
                 }
                 Some(HANDSHAKE_SERVER_HELLO) => self.server_hello(d, at_ms, &msg, max_items),
                 Some(HANDSHAKE_CERTIFICATE) if side == Side::Server => {
-                    if let Some(t) = &mut self.tls {
-                        if t.certificates.is_empty() {
-                            t.certificates = certificates(&msg, 16);
-                            t.certificate_count = t.certificates.len();
-                        }
+                    if let Some(t) = &mut self.tls
+                        && t.certificates.is_empty()
+                    {
+                        t.certificates = certificates(&msg, 16);
+                        t.certificate_count = t.certificates.len();
                     }
                 }
                 _ => {}
@@ -738,10 +738,10 @@ impl Conn {
             records,
             segments: chunks,
         };
-        if let Some(t) = &mut self.tls {
-            if t.client_hellos.len() < max_items {
-                t.client_hellos.push(seen);
-            }
+        if let Some(t) = &mut self.tls
+            && t.client_hellos.len() < max_items
+        {
+            t.client_hellos.push(seen);
         }
     }
 
@@ -772,20 +772,20 @@ impl Conn {
                 }
             }
         }
-        if let Some(t) = &mut self.tls {
-            if t.server_hello.is_none() || t.server_hello.as_ref().is_some_and(|s| s.retry) {
-                t.server_hello = Some(ServerHelloSeen {
-                    at_ms,
-                    ja3s: j3.string,
-                    ja3s_hash: j3.hash,
-                    version: version_name(version)
-                        .map_or_else(|| format!("0x{version:04x}"), str::to_string),
-                    cipher: cipher_name(h.cipher_suite)
-                        .map_or_else(|| format!("0x{:04x}", h.cipher_suite), str::to_string),
-                    retry,
-                    alpn: h.alpn(),
-                });
-            }
+        if let Some(t) = &mut self.tls
+            && (t.server_hello.is_none() || t.server_hello.as_ref().is_some_and(|s| s.retry))
+        {
+            t.server_hello = Some(ServerHelloSeen {
+                at_ms,
+                ja3s: j3.string,
+                ja3s_hash: j3.hash,
+                version: version_name(version)
+                    .map_or_else(|| format!("0x{version:04x}"), str::to_string),
+                cipher: cipher_name(h.cipher_suite)
+                    .map_or_else(|| format!("0x{:04x}", h.cipher_suite), str::to_string),
+                retry,
+                alpn: h.alpn(),
+            });
         }
     }
 
@@ -798,15 +798,15 @@ impl Conn {
             }
             None => ("encrypted".to_string(), None),
         };
-        if let Some(t) = &mut self.tls {
-            if t.alerts.len() < max_items {
-                t.alerts.push(Alert {
-                    from: side,
-                    at_ms,
-                    text,
-                    description,
-                });
-            }
+        if let Some(t) = &mut self.tls
+            && t.alerts.len() < max_items
+        {
+            t.alerts.push(Alert {
+                from: side,
+                at_ms,
+                text,
+                description,
+            });
         }
     }
 
@@ -833,11 +833,11 @@ impl Conn {
             }
         }
         let start = self.first_us;
-        if let Some(t) = &mut self.tls {
-            if t.handshake_ms.is_none() {
-                let hello = t.client_hellos.first().map_or(0.0, |h| h.at_ms);
-                t.handshake_ms = Some((ms(ts.saturating_sub(start)) - hello).max(0.0));
-            }
+        if let Some(t) = &mut self.tls
+            && t.handshake_ms.is_none()
+        {
+            let hello = t.client_hellos.first().map_or(0.0, |h| h.at_ms);
+            t.handshake_ms = Some((ms(ts.saturating_sub(start)) - hello).max(0.0));
         }
     }
 

@@ -299,10 +299,10 @@ fn body_bytes(r: &RawResponse, encoded: bool, variant: Variant) -> u64 {
     let size = r.content.0.size.bytes();
     // Playwright writes bodySize = _transferSize (the headers' bytes on the wire included,
     // headersSize 0) and the body as `size - compression`.
-    if variant == Variant::Playwright {
-        if let (Some(s), Some(c)) = (size, r.content.0.compression.bytes()) {
-            return s.saturating_sub(c);
-        }
+    if variant == Variant::Playwright
+        && let (Some(s), Some(c)) = (size, r.content.0.compression.bytes())
+    {
+        return s.saturating_sub(c);
     }
     if let Some(b) = r.body_size.bytes() {
         return b;

@@ -157,10 +157,10 @@ fn body_task(body: Bytes, plan: Plan) -> ChanBody {
             {
                 return;
             }
-            if pos == 0 {
-                if let Some(d) = plan.stall_mid_body.filter(|_| next < end) {
-                    tokio::time::sleep(d).await;
-                }
+            if pos == 0
+                && let Some(d) = plan.stall_mid_body.filter(|_| next < end)
+            {
+                tokio::time::sleep(d).await;
             }
             pos = next;
             if plan.trickle.is_some() && pos < end {

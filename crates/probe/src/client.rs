@@ -681,10 +681,10 @@ fn negotiated(session: &rustls::ClientConnection, info: &mut TlsInfo) {
         .negotiated_cipher_suite()
         .and_then(|c| c.suite().as_str())
         .map(str::to_string);
-    if info.presented_chain.is_empty() {
-        if let Some(certs) = session.peer_certificates() {
-            info.presented_chain = certs.iter().map(|c| c.as_ref().to_vec()).collect();
-        }
+    if info.presented_chain.is_empty()
+        && let Some(certs) = session.peer_certificates()
+    {
+        info.presented_chain = certs.iter().map(|c| c.as_ref().to_vec()).collect();
     }
 }
 
@@ -999,14 +999,14 @@ async fn read_body(
     rec.body_curve = curve.finish();
     rec.phases.body_ms = Some(ms(t_end.saturating_duration_since(t_headers)));
     outcome?;
-    if let Some(cl) = rec.content_length {
-        if bytes < cl {
-            return Err(err(
-                ErrorKind::Truncated,
-                Phase::Body,
-                format!("received {bytes} of {cl} bytes announced by Content-Length"),
-            ));
-        }
+    if let Some(cl) = rec.content_length
+        && bytes < cl
+    {
+        return Err(err(
+            ErrorKind::Truncated,
+            Phase::Body,
+            format!("received {bytes} of {cl} bytes announced by Content-Length"),
+        ));
     }
     rec.body_sha256 = Some(hex::encode(sha2::Digest::finalize(digest)));
     Ok(())

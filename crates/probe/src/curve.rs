@@ -50,14 +50,13 @@ impl Curve {
     }
 
     pub(crate) fn finish(mut self) -> Vec<BodySample> {
-        if let Some(p) = self.pending.take() {
-            if self
+        if let Some(p) = self.pending.take()
+            && self
                 .samples
                 .last()
                 .is_none_or(|l| l.at_ms < p.at_ms || l.bytes < p.bytes)
-            {
-                self.samples.push(p);
-            }
+        {
+            self.samples.push(p);
         }
         self.samples
     }

@@ -311,10 +311,10 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for HelloRecorder<S> {
             None => buf,
         };
         let res = Pin::new(&mut this.inner).poll_write(cx, buf);
-        if let Poll::Ready(Ok(n)) = res {
-            if !this.done {
-                this.capture(buf.get(..n).unwrap_or_default());
-            }
+        if let Poll::Ready(Ok(n)) = res
+            && !this.done
+        {
+            this.capture(buf.get(..n).unwrap_or_default());
         }
         res
     }

@@ -409,16 +409,16 @@ fn lanes(s: &mut Html, report: &PcapReport) {
                 esc(title)
             );
         };
-        if let Some(t) = &c.tls {
-            if let (Some(h), Some(d)) = (t.client_hellos.first(), t.handshake_ms) {
-                bar(
-                    s,
-                    h.at_ms,
-                    d,
-                    "#4a78c2",
-                    &format!("TLS handshake {}", fmt_duration_ms(d)),
-                );
-            }
+        if let Some(t) = &c.tls
+            && let (Some(h), Some(d)) = (t.client_hellos.first(), t.handshake_ms)
+        {
+            bar(
+                s,
+                h.at_ms,
+                d,
+                "#4a78c2",
+                &format!("TLS handshake {}", fmt_duration_ms(d)),
+            );
         }
         for ex in &c.exchanges {
             if let Some(w) = ex.wait_ms {

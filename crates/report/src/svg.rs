@@ -75,10 +75,10 @@ impl Row<'_> {
             .enumerate()
             .filter_map(|(i, d)| d.map(|d| (i, finite(d).max(0.0))))
             .collect();
-        if segs.is_empty() {
-            if let Some(t) = p.total_ms {
-                return vec![(3, finite(t).max(0.0))];
-            }
+        if segs.is_empty()
+            && let Some(t) = p.total_ms
+        {
+            return vec![(3, finite(t).max(0.0))];
         }
         segs
     }

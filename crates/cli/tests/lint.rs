@@ -9,47 +9,16 @@ mod common;
 use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
 use std::os::unix::fs::PermissionsExt as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
 use common::{codes, interloper, json};
-use interloper_testkit::{DjangoSite, Nginx, NginxOptions, Spawned};
+use interloper_testkit::{
+    DjangoSite, Nginx, NginxOptions, STATIC_CSS as CSS, Spawned, root_only_mountinfo as mountinfo,
+    static_tree,
+};
 use serde_json::Value;
-
-const CSS: &str = "body { color: red }\n";
-
-/// `ROOT/static/css/site.css` and `ROOT/static/js/app.js`, readable by everyone.
-fn static_tree(root: &Path) -> PathBuf {
-    let s = root.join("static");
-    std::fs::create_dir_all(s.join("css")).expect("mkdir");
-    std::fs::create_dir_all(s.join("js")).expect("mkdir");
-    std::fs::write(s.join("css/site.css"), CSS).expect("write");
-    std::fs::write(s.join("js/app.js"), "console.log(1);\n").expect("write");
-    for (p, mode) in [
-        (root.to_path_buf(), 0o755),
-        (s.clone(), 0o755),
-        (s.join("css"), 0o755),
-        (s.join("js"), 0o755),
-        (s.join("css/site.css"), 0o644),
-        (s.join("js/app.js"), 0o644),
-    ] {
-        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).expect("chmod");
-    }
-    s
-}
-
-/// A mount table with only the root file system (and, given, more lines), so the tests do not
-/// depend on how this machine mounts /tmp.
-fn mountinfo(dir: &Path, extra: &str) -> PathBuf {
-    let p = dir.join("mountinfo");
-    std::fs::write(
-        &p,
-        format!("27 1 254:0 / / rw,relatime - ext4 /dev/vda rw\n{extra}"),
-    )
-    .expect("write");
-    p
-}
 
 /// Status and Content-Type of `GET path` from nginx's plain HTTP port.
 fn get(nginx: &Nginx, path: &str) -> (u16, String) {

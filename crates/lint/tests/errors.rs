@@ -6,8 +6,8 @@ mod common;
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 
-use common::mountinfo;
 use interloper_lint::{LintError, LintPlan, NginxSource};
+use interloper_testkit::root_only_mountinfo as mountinfo;
 
 /// The error as `interloper` prints it.
 fn printed(e: LintError) -> String {
@@ -50,7 +50,7 @@ fn a_missing_configuration_file_is_named_once_with_the_system_reason() {
 #[test]
 fn a_named_mount_table_that_cannot_be_read_says_which_flag() {
     let dir = tempfile::tempdir().expect("tmp");
-    let root = common::static_tree(dir.path());
+    let root = interloper_testkit::static_tree(dir.path());
     let e = lint_error(&LintPlan {
         static_root: Some(root),
         mountinfo: Some(dir.path().join("no-mountinfo")),
@@ -70,7 +70,7 @@ fn a_named_mount_table_that_cannot_be_read_says_which_flag() {
 #[test]
 fn an_unreadable_manifest_to_compare_is_prefixed_with_its_flag() {
     let dir = tempfile::tempdir().expect("tmp");
-    let root = common::static_tree(dir.path());
+    let root = interloper_testkit::static_tree(dir.path());
     std::fs::write(
         root.join("staticfiles.json"),
         "{\"paths\": {}, \"version\": \"1.1\"}",
@@ -108,7 +108,7 @@ fn an_unreadable_manifest_to_compare_is_prefixed_with_its_flag() {
 #[test]
 fn a_user_not_in_passwd_asks_for_one_that_is() {
     let dir = tempfile::tempdir().expect("tmp");
-    let root = common::static_tree(dir.path());
+    let root = interloper_testkit::static_tree(dir.path());
     let passwd = dir.path().join("passwd");
     std::fs::write(&passwd, "root:x:0:0:root:/root:/bin/sh\n").expect("write");
     let e = lint_error(&LintPlan {

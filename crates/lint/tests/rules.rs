@@ -7,12 +7,10 @@ mod common;
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::PathBuf;
 
-use common::{
-    codes, line_at, lint, mountinfo, root_with_nobody, start_nginx, static_tree, status_of, why,
-    with_code,
-};
+use common::{codes, line_at, lint, root_with_nobody, start_nginx, status_of, why, with_code};
 use interloper_findings::{Code, VerdictStatus};
 use interloper_lint::{LintPlan, NginxSource};
+use interloper_testkit::{root_only_mountinfo as mountinfo, static_tree};
 
 /// A plan for nginx's configuration and STATIC_ROOT, with a mount table of `/` only.
 fn plan(conf: PathBuf, root: PathBuf, mounts: PathBuf) -> LintPlan {

@@ -26,6 +26,7 @@ mod origin;
 mod pki;
 mod process;
 mod recording;
+mod server_files;
 mod shared;
 mod spawned;
 
@@ -40,6 +41,7 @@ pub use nginx::{Nginx, NginxOptions, SMALL_TXT, one_mib_bytes};
 pub use origin::DjangoOrigin;
 pub use pki::TestPki;
 pub use recording::{Recording, Seen, recording_client_config};
+pub use server_files::{STATIC_CSS, root_only_mountinfo, static_tree};
 pub use shared::{REQUIRE_SHARED, SHARED_DIR, shared_dir, shared_root, skipped};
 pub use spawned::{Spawned, chromium, wait_for_lines};
 

@@ -1,53 +1,16 @@
-//! Fixtures the library tests share: a static tree, a mount table of the root file system
-//! only, GET against a real nginx, and findings read as the report's JSON spells them.
+//! Fixtures the library tests share (the static tree and the mount table are testkit's): GET
+//! against a real nginx, and findings read as the report's JSON spells them.
 
 #![allow(dead_code)]
 
 use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
-use std::os::unix::fs::PermissionsExt as _;
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use interloper_findings::Finding;
 use interloper_lint::{LintOutcome, LintPlan};
 use interloper_testkit::{Nginx, NginxOptions};
 use serde_json::Value;
-
-pub const CSS: &str = "body { color: red }\n";
-
-/// `ROOT/static/css/site.css` and `ROOT/static/js/app.js`, readable by everyone (the temporary
-/// directory itself included, so nginx's workers can enter it).
-pub fn static_tree(root: &Path) -> PathBuf {
-    let s = root.join("static");
-    std::fs::create_dir_all(s.join("css")).expect("mkdir");
-    std::fs::create_dir_all(s.join("js")).expect("mkdir");
-    std::fs::write(s.join("css/site.css"), CSS).expect("write");
-    std::fs::write(s.join("js/app.js"), "console.log(1);\n").expect("write");
-    for (p, mode) in [
-        (root.to_path_buf(), 0o755),
-        (s.clone(), 0o755),
-        (s.join("css"), 0o755),
-        (s.join("js"), 0o755),
-        (s.join("css/site.css"), 0o644),
-        (s.join("js/app.js"), 0o644),
-    ] {
-        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).expect("chmod");
-    }
-    s
-}
-
-/// A mount table holding only the root file system (plus `extra` lines), so a test does not
-/// depend on how this machine mounts /tmp.
-pub fn mountinfo(dir: &Path, extra: &str) -> PathBuf {
-    let p = dir.join("mountinfo");
-    std::fs::write(
-        &p,
-        format!("27 1 254:0 / / rw,relatime - ext4 /dev/vda rw\n{extra}"),
-    )
-    .expect("write");
-    p
-}
 
 /// nginx on loopback with `server_conf` in its server block; `nginx -t` must accept it.
 pub fn start_nginx(server_conf: String, tweak: impl FnOnce(&mut NginxOptions)) -> Nginx {

@@ -10,7 +10,7 @@ use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use sha2::{Digest, Sha256};
 
 use crate::error::EchoError;
-use crate::schema::ServedCert;
+use crate::witness::ServedCert;
 
 /// Where the served certificate chain and key come from.
 #[derive(Debug, Clone)]

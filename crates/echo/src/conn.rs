@@ -18,9 +18,9 @@ use crate::ctx::{Clock, ConnCtx};
 use crate::hello::{self, ReadError};
 use crate::http::{HttpShared, handle};
 use crate::limits::{Guards, SourceGuard};
-use crate::schema::{Negotiated, Stamp, Timestamps};
 use crate::stats::bump;
 use crate::stream::{Activity, Prefixed, Watched};
+use crate::witness::{Negotiated, Stamp, Timestamps};
 
 /// Grace given to in-flight responses when a connection is cut.
 const CUT_GRACE: Duration = Duration::from_secs(1);

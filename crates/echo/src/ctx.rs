@@ -10,7 +10,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use tokio::time::Instant;
 
 use crate::certs::ServedChain;
-use crate::schema::{ClientHelloReport, Negotiated, Stamp, Timestamps};
+use crate::witness::{ClientHelloReport, Negotiated, Stamp, Timestamps};
 
 /// The witness's clock for one connection: wall time at accept plus monotonic offsets, so the
 /// stamps of one connection are consistent even if the wall clock steps.

@@ -8,7 +8,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncRead, AsyncReadExt};
 
-use crate::schema::{ClientHelloReport, Ja3Report, Ja4Report};
+use crate::witness::{ClientHelloReport, Ja3Report, Ja4Report};
 use interloper_wire as wire;
 
 /// Bytes read per socket read; a typical hello fits in one.

@@ -15,10 +15,10 @@ use tokio::sync::Semaphore;
 use crate::ctx::ConnCtx;
 use crate::limits::Guards;
 use crate::payload::{PayloadBody, payload_sha256};
-use crate::schema::{EchoHello, EchoInfo, PATH_HELLO, PATH_INFO, PATH_PAYLOAD};
 use crate::stats::bump;
 use crate::visit::{Sighting, Visits};
-use interloper_protocol::visit::{
+use crate::witness::{EchoHello, EchoInfo, PATH_HELLO, PATH_INFO, PATH_PAYLOAD};
+use interloper_model::witness::visit::{
     MAX_REPORT_BYTES, PATH_VISIT, PATH_VISIT_REPORT, VisitReport, is_visit_code,
 };
 
@@ -106,7 +106,7 @@ pub(crate) fn error(status: StatusCode, msg: &str) -> Response<Full<Bytes>> {
 /// The `info` document.
 pub(crate) fn info(mode: &str) -> Response<Full<Bytes>> {
     let doc = EchoInfo {
-        schema: interloper_protocol::schema::ECHO_INFO.into(),
+        schema: interloper_model::schema::ECHO_INFO.into(),
         version: env!("CARGO_PKG_VERSION").into(),
         mode: mode.into(),
         description: "interloper witness: reports the TLS ClientHello it received, to prove or rule out interception on the path".into(),
@@ -357,7 +357,7 @@ fn clean(s: &str) -> String {
 fn hello_doc(
     ctx: &ConnCtx,
     req: &Request<hyper::body::Incoming>,
-    received: crate::schema::Stamp,
+    received: crate::witness::Stamp,
     number: u64,
 ) -> Response<Full<Bytes>> {
     let mut negotiated = ctx.negotiated.clone();
@@ -366,7 +366,7 @@ fn hello_doc(
     timestamps.request_received = received;
     timestamps.response_written = ctx.clock.stamp();
     let doc = EchoHello {
-        schema: interloper_protocol::schema::ECHO_HELLO.into(),
+        schema: interloper_model::schema::ECHO_HELLO.into(),
         server_version: env!("CARGO_PKG_VERSION").into(),
         peer: ctx.peer.to_string(),
         local: ctx.local.to_string(),

@@ -40,8 +40,8 @@ mod http;
 mod limits;
 mod passthrough;
 mod payload;
-// The protocol types live in a pure crate the client side reads too.
-use interloper_protocol as schema;
+// The witness documents live in the pure model, which the client side reads too.
+use interloper_model::witness;
 mod server;
 mod stats;
 mod stream;
@@ -50,16 +50,16 @@ mod visit;
 pub use certs::{CertSource, ServedChain};
 pub use config::{EchoConfig, Limits, PassthroughConfig};
 pub use error::EchoError;
-pub use interloper_protocol::visit::PATH_VISIT;
+pub use interloper_model::witness::visit::PATH_VISIT;
 pub use passthrough::{HelloLog, PassthroughServer};
 pub use payload::{PayloadGenerator, payload_sha256};
-pub use schema::{
-    ClientHelloReport, EchoHello, EchoInfo, HelloRecord, HellosAnswer, Ja3Report, Ja4Report,
-    Negotiated, PATH_HELLO, PATH_HELLOS, PATH_INFO, PATH_PAYLOAD, ServedCert, Stamp, Timestamps,
-};
 pub use server::EchoServer;
 pub use stats::{METRICS_CONTENT_TYPE, PATH_METRICS, Stats, StatsSnapshot};
 pub use visit::{TEST_SIZES, VisitSettings};
+pub use witness::{
+    ClientHelloReport, EchoHello, EchoInfo, HelloRecord, HellosAnswer, Ja3Report, Ja4Report,
+    Negotiated, PATH_HELLO, PATH_HELLOS, PATH_INFO, PATH_PAYLOAD, ServedCert, Stamp, Timestamps,
+};
 
 /// Parses a ClientHello handshake message (type byte, 24-bit length, body) into the report the
 /// witness serves. Exposed so the client side can describe its own recorded hello with the very

@@ -24,10 +24,10 @@ use crate::error::EchoError;
 use crate::hello::{self, ReadError};
 use crate::http::{error, info, json};
 use crate::limits::{Guards, SourceGuard};
-use crate::schema::{HelloRecord, HellosAnswer, PATH_HELLOS, PATH_INFO};
 use crate::server::{accept_loop, bind_listener, drain};
 use crate::stats::{Stats, StatsSnapshot, bump};
 use crate::stream::{Activity, Watched};
+use crate::witness::{HelloRecord, HellosAnswer, PATH_HELLOS, PATH_INFO};
 
 /// Connections the API port serves at once; it is an operator's port, not a public one.
 const API_CONNECTIONS: usize = 64;
@@ -338,7 +338,7 @@ fn api(
     let hellos = log.find(&random);
     let seen = !hellos.is_empty();
     let answer = HellosAnswer {
-        schema: interloper_protocol::schema::ECHO_HELLOS.into(),
+        schema: interloper_model::schema::ECHO_HELLOS.into(),
         seen,
         client_random: random,
         hellos,
@@ -359,7 +359,7 @@ fn api(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schema::ClientHelloReport;
+    use crate::witness::ClientHelloReport;
 
     fn record(random: &str) -> HelloRecord {
         HelloRecord {

@@ -8,7 +8,7 @@ use std::time::Duration;
 use base64::Engine as _;
 use common::*;
 use interloper_echo::{EchoHello, PATH_HELLO, PATH_INFO, payload_sha256};
-use interloper_protocol::schema;
+use interloper_model::schema;
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 

@@ -6,7 +6,7 @@ mod common;
 use base64::Engine as _;
 use common::*;
 use interloper_echo::{EchoHello, HellosAnswer, PATH_HELLO, PATH_HELLOS};
-use interloper_protocol::schema;
+use interloper_model::schema;
 use interloper_testkit::Mitmproxy;
 
 fn served_ders(doc: &EchoHello) -> Vec<Vec<u8>> {

@@ -8,7 +8,7 @@ use bytes::Bytes;
 use common::*;
 use interloper_echo::{CertSource, EchoConfig, VisitSettings};
 use interloper_findings::visits::VisitRecord;
-use interloper_protocol::visit::{PATH_VISIT, PATH_VISIT_REPORT, VisitAnswer};
+use interloper_model::witness::visit::{PATH_VISIT, PATH_VISIT_REPORT, VisitAnswer};
 
 const CHROME_UA: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
 

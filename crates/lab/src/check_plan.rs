@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use interloper_check::{CheckPlan, Samples};
-use interloper_probe::{ProxySetting, ResolveOverride};
+use interloper_check::{ProxySetting, ResolveOverride};
 
 use crate::Lab;
 

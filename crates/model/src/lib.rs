@@ -10,6 +10,7 @@ pub mod input;
 pub mod schema;
 pub mod text;
 pub mod units;
+pub mod witness;
 
 use std::collections::BTreeMap;
 use std::fmt;

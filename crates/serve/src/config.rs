@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use interloper_check::{CheckPlan, Samples};
+use interloper_check::{ProxySetting, ResolveOverride};
 use interloper_findings::Severity;
-use interloper_probe::{ProxySetting, ResolveOverride};
 use serde::Deserialize;
 
 /// Checks running at once when the file does not say.

@@ -94,7 +94,7 @@ impl Exporter {
         module: &str,
         target: &str,
         passed: bool,
-        report: &interloper_report::Report,
+        report: &interloper_check::Report,
     ) {
         let entry = serde_json::json!({
             "time": report.header.generated_at,
@@ -143,7 +143,7 @@ impl Exporter {
         module: &str,
         target: &str,
         passed: bool,
-        report: &interloper_report::Report,
+        report: &interloper_check::Report,
     ) {
         let Some(file) = &self.results_log else {
             return;
@@ -511,7 +511,7 @@ async fn vet_addresses(
             .resolve
             .retain(|o| !(o.host == host && o.port == port));
         plan.connection.resolve.extend(ips.into_iter().map(|addr| {
-            interloper_probe::ResolveOverride {
+            interloper_check::ResolveOverride {
                 host: host.clone(),
                 port,
                 addr,

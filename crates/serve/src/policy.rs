@@ -6,7 +6,7 @@
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use interloper_probe::ResolveOverride;
+use interloper_check::ResolveOverride;
 
 /// Most addresses of one name that are vetted and pinned.
 const MAX_ADDRESSES: usize = 16;

@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 use interloper_model::{ErrorKind, schema};
 
 use interloper_chain::sha256_hex;
+use interloper_model::witness::{EchoHello, HellosAnswer, PATH_HELLO, PATH_HELLOS, PATH_INFO};
 use interloper_probe::{ConnectionPolicy, Probe, ProbeConfig, Target};
-use interloper_protocol::{EchoHello, HellosAnswer, PATH_HELLO, PATH_HELLOS, PATH_INFO};
 
 use super::{PassthroughView, WitnessSample, WitnessView, fingerprints};
 

@@ -5,9 +5,9 @@
 use interloper_findings::visits::{
     DownloadFrom, HelloCodes, PageDownload, VisitRecord, WitnessSide, judge_visit,
 };
-use interloper_protocol::ClientHelloReport;
-use interloper_protocol::schema;
-use interloper_protocol::visit::{EntryKind, VisitAnswer, VisitReport};
+use interloper_model::schema;
+use interloper_model::witness::ClientHelloReport;
+use interloper_model::witness::visit::{EntryKind, VisitAnswer, VisitReport};
 
 /// The code lists a hello's stack family is read from.
 pub(crate) fn hello_codes(h: &ClientHelloReport) -> HelloCodes<'_> {

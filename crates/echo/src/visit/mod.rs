@@ -19,8 +19,8 @@ use base64::engine::general_purpose::STANDARD as B64;
 use interloper_findings::visits::{
     HelloSeen, ProxySigns, VisitRecord, WitnessSide, clean_text, hello_family, hello_traits,
 };
-use interloper_protocol::ClientHelloReport;
-use interloper_protocol::visit::{VISIT_CODE_ALPHABET, VISIT_CODE_LEN};
+use interloper_model::witness::ClientHelloReport;
+use interloper_model::witness::visit::{VISIT_CODE_ALPHABET, VISIT_CODE_LEN};
 use sha2::{Digest, Sha256};
 
 mod judge;
@@ -270,8 +270,8 @@ impl Visits {
             "seconds": seconds,
             "sizes": TEST_SIZES,
             "site": self.settings.site_urls.iter().map(url::Url::as_str).collect::<Vec<_>>(),
-            "payload": crate::schema::PATH_PAYLOAD,
-            "report": interloper_protocol::visit::PATH_VISIT_REPORT,
+            "payload": crate::witness::PATH_PAYLOAD,
+            "report": interloper_model::witness::visit::PATH_VISIT_REPORT,
             "round_ms": seconds * 1000 / rounds,
             "max_downloads": 400,
         });
@@ -374,7 +374,7 @@ mod tests {
     #[test]
     fn codes_and_networks() {
         let a = new_code();
-        assert!(interloper_protocol::visit::is_visit_code(&a), "{a}");
+        assert!(interloper_model::witness::visit::is_visit_code(&a), "{a}");
         assert_ne!(a, new_code());
         assert_eq!(
             network_of("203.0.113.77".parse().unwrap()),

@@ -7,15 +7,12 @@
 //! standard base64 with padding (`*_base64`, pins); TLS code points are plain numbers in the
 //! order the peer sent them (GREASE included); times are unix-epoch microseconds plus an offset
 //! from the TCP accept, both from the witness's clock.
-
-#![forbid(unsafe_code)]
-#![deny(missing_docs)]
+//!
+//! It sits in the model because the witness's documents are evidence like any other: the
+//! client turns them into findings' inputs, and their `schema` names live with all the others
+//! in [`crate::schema`].
 
 use serde::{Deserialize, Serialize};
-
-/// The `schema` names of every document, these included: the witness and its clients name
-/// them through the protocol they speak.
-pub use interloper_model::schema;
 
 /// Path of the hello document.
 pub const PATH_HELLO: &str = "/.well-known/interloper/hello";
@@ -30,7 +27,7 @@ pub const PATH_HELLOS: &str = "/.well-known/interloper/hellos";
 /// connection.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EchoHello {
-    /// Always [`interloper_model::schema::ECHO_HELLO`].
+    /// Always [`crate::schema::ECHO_HELLO`].
     pub schema: String,
     /// Version of the witness that answered.
     pub server_version: String,
@@ -189,7 +186,7 @@ pub struct Timestamps {
 /// `GET /.well-known/interloper/info`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EchoInfo {
-    /// Always [`interloper_model::schema::ECHO_INFO`].
+    /// Always [`crate::schema::ECHO_INFO`].
     pub schema: String,
     /// Crate version.
     pub version: String,
@@ -213,7 +210,7 @@ pub struct HelloRecord {
 /// `GET /.well-known/interloper/hellos?client_random=HEX` on the passthrough's API port.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HellosAnswer {
-    /// Always [`interloper_model::schema::ECHO_HELLOS`].
+    /// Always [`crate::schema::ECHO_HELLOS`].
     pub schema: String,
     /// Whether any hello with this random passed through (404 when false).
     pub seen: bool,

@@ -1,6 +1,6 @@
 //! What the witness serialises, the client deserialises to the same value.
 
-use interloper_protocol::{
+use interloper_model::witness::{
     ClientHelloReport, EchoHello, HelloRecord, HellosAnswer, Ja3Report, Ja4Report, Negotiated,
     ServedCert, Stamp, Timestamps,
 };

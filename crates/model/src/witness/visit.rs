@@ -30,7 +30,7 @@ pub fn is_visit_code(code: &str) -> bool {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VisitReport {
-    /// Always [`interloper_model::schema::VISIT_REPORT`].
+    /// Always [`crate::schema::VISIT_REPORT`].
     pub schema: String,
     /// The visit code the page was served with.
     pub visit: String,
@@ -96,11 +96,8 @@ impl VisitReport {
     /// Checks everything a parse cannot: counts, numbers, the small vocabularies.
     /// `site_urls` is how many site URLs the witness offered.
     pub fn validate(&self, site_urls: usize) -> Result<(), String> {
-        if self.schema != interloper_model::schema::VISIT_REPORT {
-            return Err(format!(
-                "schema must be {}",
-                interloper_model::schema::VISIT_REPORT
-            ));
+        if self.schema != crate::schema::VISIT_REPORT {
+            return Err(format!("schema must be {}", crate::schema::VISIT_REPORT));
         }
         if !is_visit_code(&self.visit) {
             return Err("visit is not a visit code".into());
@@ -163,7 +160,7 @@ fn is_time(ms: f64) -> bool {
 /// The witness's answer to a report: what the page shows the user.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VisitAnswer {
-    /// Always [`interloper_model::schema::VISIT_ANSWER`].
+    /// Always [`crate::schema::VISIT_ANSWER`].
     pub schema: String,
     /// The visit code, for the user to send to the operator.
     pub visit: String,
@@ -206,7 +203,7 @@ mod tests {
 
     fn report() -> VisitReport {
         VisitReport {
-            schema: interloper_model::schema::VISIT_REPORT.into(),
+            schema: crate::schema::VISIT_REPORT.into(),
             visit: "ABCD2345".into(),
             elapsed_ms: 15000.0,
             entries: vec![entry()],

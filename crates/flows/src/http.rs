@@ -97,7 +97,9 @@ impl HttpWalker {
                         r.version.unwrap_or(1)
                     );
                     let (len, chunked) = framing(r.headers);
-                    events.push(HttpEvent::Request(line.chars().take(200).collect()));
+                    events.push(HttpEvent::Request(
+                        interloper_model::text::cut_chars(&line, 200).to_string(),
+                    ));
                     Ok((n, len.or(Some(0)), chunked))
                 }
                 Ok(httparse::Status::Partial) => return None,

@@ -194,7 +194,7 @@ fn first_line(prefix: &[u8]) -> String {
     String::from_utf8_lossy(&prefix[..prefix.len().min(4096)])
         .lines()
         .find(|l| !l.trim().is_empty())
-        .map(|l| l.trim().chars().take(120).collect::<String>())
+        .map(|l| interloper_model::text::cut_chars(l.trim(), 120).to_string())
         .unwrap_or_else(|| "the file is empty".into())
 }
 

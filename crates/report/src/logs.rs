@@ -114,10 +114,7 @@ fn groups(s: &mut String, report: &LogReport, p: &Painter) {
             let client = g.count(LogSign::ClientClosed) + g.count(LogSign::ClientTimeout);
             let server = g.count(LogSign::ServerTimeout) + g.count(LogSign::ServerFailed);
             let slow = g.count(LogSign::Slow) + g.count(LogSign::SlowDelivery);
-            let mut name = clean(&g.name, 200);
-            if name.chars().count() > 28 {
-                name = format!("{}…", name.chars().take(27).collect::<String>());
-            }
+            let name = short_name(&g.name, 28);
             let line = format!(
                 "  {:<28} {:>8} {:>7} {:>7} {:>7} {:>7} {:>7} {:>9} {:>9} {:>9}",
                 name,
@@ -312,7 +309,7 @@ fn has_try_details(g: &LogGroup) -> bool {
 fn short_name(name: &str, width: usize) -> String {
     let name = clean(name, 200);
     if name.chars().count() > width {
-        format!("{}…", name.chars().take(width - 1).collect::<String>())
+        interloper_model::text::cut_chars_marked(&name, width.saturating_sub(1))
     } else {
         name
     }

@@ -255,7 +255,9 @@ impl Painter {
             let shown = lines.len().min(EVIDENCE_LINES);
             for (i, line) in lines.iter().take(shown).enumerate() {
                 let line = if i + 1 == shown && lines.len() > shown {
-                    let mut l: String = line.chars().take(room.saturating_sub(1)).collect();
+                    // Marked even when the line fits: more lines follow unshown.
+                    let mut l =
+                        interloper_model::text::cut_chars(line, room.saturating_sub(1)).to_string();
                     l.push('…');
                     l
                 } else {

@@ -148,6 +148,7 @@ pub struct HarRecord {
     pub from_cache: Option<CacheSource>,
     /// A `304 Not Modified`: the browser's cached copy confirmed over the network. Timed like
     /// any request (the round trip was real), never judged for its body (it has none).
+    #[serde(default)]
     pub revalidated: bool,
     /// True when a response (a status) arrived.
     pub answered: bool,

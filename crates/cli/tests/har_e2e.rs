@@ -442,6 +442,64 @@ fn cached_navigations_of_a_clean_page_are_clean_in_both_recordings() {
     }
 }
 
+/// A page whose service worker answers from its cache storage (the stylesheet) or fetches
+/// through the HTTP cache (the page), served by nginx over http://localhost (a secure context,
+/// as service workers need).
+const SW_PAGE: &str = "<!doctype html><html><head><meta charset=\"utf-8\"><title>sw</title>\n\
+    <link rel=\"stylesheet\" href=\"app.css\"></head><body><h1>served by a worker</h1>\n\
+    <script>navigator.serviceWorker.register('sw.js');</script></body></html>\n";
+const SW_SCRIPT: &str = "self.addEventListener('install', e => {\n\
+    e.waitUntil(caches.open('v1').then(c => c.addAll(['app.css']))); self.skipWaiting(); });\n\
+    self.addEventListener('activate', e => e.waitUntil(self.clients.claim()));\n\
+    self.addEventListener('fetch', e => e.respondWith(\n\
+    caches.match(e.request).then(r => r || fetch(e.request))));\n";
+
+/// Twelve navigations of a page a service worker controls from the second on: chromium's
+/// responses from the worker (DevTools: `_fetchedViaServiceWorker`; Playwright: no byte on the
+/// wire) are cached, the worker's script and the revalidations of its fetches (bodies the
+/// network stack never counted) are not truncated; both recordings clean.
+#[test]
+fn service_worker_navigations_are_cached_and_clean_in_both_recordings() {
+    let site = tempfile::tempdir().expect("tempdir");
+    let css = format!("body {{ color: #234; }}\n/* {} */\n", "x".repeat(5000));
+    for (name, body) in [
+        ("index.html", SW_PAGE),
+        ("sw.js", SW_SCRIPT),
+        ("app.css", &css),
+    ] {
+        std::fs::write(site.path().join(name), body).expect("write the site");
+    }
+    let nginx = interloper_testkit::Nginx::start(interloper_testkit::NginxOptions {
+        static_root: Some(site.path().to_path_buf()),
+        ..Default::default()
+    })
+    .expect("nginx starts");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let playwright = dir.path().join("playwright.har");
+    let devtools = dir.path().join("devtools.har");
+    record_with(
+        &playwright,
+        12,
+        &[nginx.http_url("/static/index.html")],
+        &[
+            ("HAR_HOST_RULES", "MAP localhost 127.0.0.1"),
+            ("HAR_KEEP_CACHE", "1"),
+            ("HAR_AWAIT_JS", "navigator.serviceWorker.ready"),
+            ("HAR_DEVTOOLS_OUT", devtools.to_str().expect("utf-8")),
+        ],
+    );
+    drop(nginx);
+    let file = clean_report(playwright.to_str().expect("utf-8"), "playwright");
+    // Pages and stylesheets of visits 2–12 came from the worker.
+    assert!(cached(&file) >= 11 * 2, "{file:#}");
+    let file = clean_report(devtools.to_str().expect("utf-8"), "chrome");
+    let by_worker = file["cached"]
+        .as_array()
+        .and_then(|c| c.iter().find(|s| s[0] == "service-worker"))
+        .and_then(|s| s[1].as_u64());
+    assert!(by_worker >= Some(11 * 2), "{file:#}");
+}
+
 /// The same navigations through a middlebox (mitmproxy in front of nginx) that holds a third
 /// of the responses 2 s: the cached files never reach it, the pages and first loads do; both
 /// recordings name the stall in the header phase and still count the cache hits apart.

@@ -225,14 +225,16 @@ fn cache_source(
 ) -> Option<CacheSource> {
     let named = e.from_cache.0.to_ascii_lowercase();
     let fetch = e.fetch_type.0.to_ascii_lowercase();
+    // A service worker's answer first: DevTools also writes `_fromCache: "disk"` for one
+    // taken from its cache storage.
+    if fetch == "service worker" || resp.via_service_worker.0 {
+        return Some(CacheSource::ServiceWorker);
+    }
     if named == "memory" || fetch == "memory cache" {
         return Some(CacheSource::Memory);
     }
     if named == "disk" || fetch == "disk cache" {
         return Some(CacheSource::Disk);
-    }
-    if fetch == "service worker" || resp.via_service_worker.0 {
-        return Some(CacheSource::ServiceWorker);
     }
     // What follows is implied, not named: only for a complete answer without a failure (a 304
     // is a revalidation over the network; a 206 a part).
@@ -341,6 +343,18 @@ fn remote_addr(e: &RawEntry, url: Option<&url::Url>, variant: Variant) -> Option
 
 /// Body bytes as received (after transfer decoding, before content decoding).
 fn body_bytes(r: &RawResponse, encoded: bool, variant: Variant) -> u64 {
+    let wire = wire_body_bytes(r, encoded, variant);
+    // Chromium counts on the wire only what its network stack carried: a body its HTTP cache
+    // supplied after a 304 on the wire (shown as a 200), or a service worker's script, counts
+    // 0 there though the browser holds all of it. Unencoded, `content.size` is the body held.
+    match (variant, encoded, r.content.0.size.bytes()) {
+        (Variant::Chrome | Variant::Playwright, false, Some(held)) => wire.max(held),
+        _ => wire,
+    }
+}
+
+/// The body's bytes by the writer's wire counters.
+fn wire_body_bytes(r: &RawResponse, encoded: bool, variant: Variant) -> u64 {
     let size = r.content.0.size.bytes();
     // Playwright writes bodySize = _transferSize (the headers' bytes on the wire included,
     // headersSize 0) and the body as `size - compression`.

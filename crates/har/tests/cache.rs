@@ -103,9 +103,10 @@ fn devtools_from_cache_service_workers_and_zero_transfers_are_cached() {
             extra,
         )
     };
+    // DevTools also writes `_fromCache: "disk"` for a worker's answer from cache storage.
     let mut via_worker = hit(
         "https://a.test/static/d.css",
-        json!({}),
+        json!({"_fromCache": "disk"}),
         json!({"_fetchedViaServiceWorker": true, "_serviceWorkerResponseSource": "cache-storage"}),
     );
     // A service worker's answer may have crossed the network behind it: its size is not 0.
@@ -320,4 +321,39 @@ fn the_browsers_own_favicon_request_is_not_a_file_of_the_page() {
     let ev = evidence(&h, "page.har");
     let a = analyse_har(&[ev.target], &[ev.browser], &ThresholdConfig::default());
     assert!(!a.diagnosis.findings.is_empty());
+}
+
+/// Chromium counts on the wire only what its network stack carried: a service worker's script
+/// (Playwright: the headers' 192 bytes, no wait) and a body its HTTP cache supplied after a 304
+/// on the wire (shown as a 200 of the headers' 104 bytes) are whole in `content.size`. They
+/// went to the network, so they are not cached, and not truncated either.
+#[test]
+fn bodies_the_network_stack_did_not_count_are_not_truncated() {
+    let held = |creator: &str, url: &str, transfer: u64, wait: f64| {
+        let h = har(
+            creator,
+            vec![entry(
+                url,
+                0,
+                json!({"status": 200, "httpVersion": "http/1.1", "headers": headers(321),
+                       "content": {"size": 321, "compression": 321}, "headersSize": transfer,
+                       "bodySize": 0, "_transferSize": transfer}),
+                json!({"dns": -1, "connect": -1, "ssl": -1, "send": 0, "wait": wait,
+                       "receive": 30.0}),
+                json!({}),
+            )],
+        );
+        let r = &h.records[0];
+        assert_eq!(r.from_cache, None, "{creator}");
+        assert_eq!(r.record.bytes_received, 321, "{creator}");
+        let ev = evidence(&h, "held.har");
+        let a = analyse_har(&[ev.target], &[ev.browser], &ThresholdConfig::default());
+        assert!(
+            a.diagnosis.findings.is_empty(),
+            "{:#?}",
+            a.diagnosis.findings
+        );
+    };
+    held("Playwright", "https://a.test/sw.js", 192, -1.0);
+    held("WebInspector", "https://a.test/index.html", 104, 35.0);
 }

@@ -12,6 +12,7 @@ listens to, so the tests read a DevTools-style HAR of the very session Playwrigh
 - timings come from response.timing (dns, connect including ssl, send, wait, receive), blocked
   and `_blocked_queueing` from the time between the request's issue and its start; a memory
   cache hit has no timing (its wait is the time to the response);
+- response headers are those on the wire (responseReceivedExtraInfo) when Chrome gives them;
 - `connection` is the server's port and `_connectionId` the socket id, as current DevTools
   writes them; `_error` is loadingFailed's errorText; `_fetchedViaServiceWorker` and
   `_serviceWorkerResponseSource` are the response's.
@@ -47,6 +48,7 @@ class _Request:
         self.page_id = page_id
         self.response = None
         self.headers_text = None
+        self.raw_headers = None
         self.timing = None
         self.response_received_time = -1
         self.end_time = -1
@@ -135,7 +137,10 @@ class _Request:
             max(timings[k], 0) for k in ("blocked", "dns", "connect", "send", "wait", "receive")
         )
         r = self.response or {}
-        headers = [{"name": k, "value": v} for k, v in (r.get("headers") or {}).items()]
+        # DevTools shows the headers as they came on the wire (responseReceivedExtraInfo) when
+        # it has them: a 304 answered on the wire shows its own, not the cached copy's.
+        wire_headers = self.raw_headers or r.get("headers") or {}
+        headers = [{"name": k, "value": v} for k, v in wire_headers.items()]
         if self.headers_text:
             first = self.headers_text.split("\r\n", 1)[0]
             match = re.search(r"HTTP/\d+\.\d+", first)
@@ -170,7 +175,7 @@ class _Request:
                 "headers": headers,
                 "cookies": [],
                 "content": content,
-                "redirectURL": (r.get("headers") or {}).get("location", ""),
+                "redirectURL": wire_headers.get("location", wire_headers.get("Location", "")),
                 "headersSize": len(self.headers_text) if self.headers_text else -1,
                 "bodySize": self.body_size(),
                 "_transferSize": self.transfer_size,
@@ -247,8 +252,9 @@ class DevToolsHar:
 
     def _responseReceivedExtraInfo(self, e):
         r = self.requests.get(e["requestId"])
-        if r and e.get("headersText"):
-            r.headers_text = e["headersText"]
+        if r:
+            r.raw_headers = e.get("headers") or r.raw_headers
+            r.headers_text = e.get("headersText") or r.headers_text
 
     def _dataReceived(self, e):
         r = self.requests.get(e["requestId"])

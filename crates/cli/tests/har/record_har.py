@@ -15,6 +15,8 @@ HAR_CONTEXT_PER_VISIT (optional): every visit in a fresh browser context (its ow
 as visits over a day would have), the contexts' recordings joined into OUT in start order.
 HAR_KEEP_CACHE (optional): leave the browser's cache on, as a user's browser has it: later
 visits take the files from the memory cache or revalidate them.
+HAR_AWAIT_JS (optional): a JavaScript expression the page awaits after each visit (at most
+10 s), e.g. "navigator.serviceWorker.ready" so that the next visit is a service worker's.
 HAR_DEVTOOLS_OUT (optional, not with HAR_CONTEXT_PER_VISIT): also write there the HAR Chrome
 DevTools would export for the same session, built from its Network events (devtools_har.py).
 """
@@ -45,6 +47,7 @@ def main() -> int:
         per_visit = bool(os.environ.get("HAR_CONTEXT_PER_VISIT"))
         keep_cache = bool(os.environ.get("HAR_KEEP_CACHE"))
         devtools_out = os.environ.get("HAR_DEVTOOLS_OUT")
+        await_js = os.environ.get("HAR_AWAIT_JS")
         devtools = []
         parts = []
 
@@ -73,6 +76,12 @@ def main() -> int:
                         time.sleep(int(leave_after) / 1000)
                     else:
                         page.goto(url, wait_until="load", timeout=30_000)
+                    if await_js:
+                        page.evaluate(
+                            "js => Promise.race([eval(js), new Promise(r => setTimeout(r, 10000))])"
+                            ".then(() => true)",
+                            await_js,
+                        )
                 except Exception as e:  # a failed visit is evidence too
                     print(f"visit of {url} failed: {e}", file=sys.stderr)
                 if per_visit:

@@ -19,14 +19,16 @@ pub struct HarEvidence {
     pub revalidated: u64,
     /// Entries whose URL is not http(s) (`data:`, `blob:`, `chrome-extension:`), left out.
     pub not_http: u64,
-    /// The browser's own request for `/favicon.ico` answered 404 (Chrome asks every site
-    /// for one, linked or not; DevTools records it), left out: not a file of the page.
+    /// The browser's own request for `/favicon.ico` answered 404 or left without an answer
+    /// (Chrome asks every site for one after the page has loaded, linked or not, and the next
+    /// navigation cancels it; DevTools records it), left out: not a file of the page.
     pub favicon_not_found: u64,
 }
 
-/// The browser's own `/favicon.ico` request, answered 404.
+/// The browser's own `/favicon.ico` request, answered 404 or cancelled (a failure of the
+/// network stays a failure).
 fn is_missing_favicon(h: &crate::HarRecord) -> bool {
-    h.record.status == Some(404)
+    (h.record.status == Some(404) || h.unanswered_without_reason())
         && url::Url::parse(&h.record.url)
             .is_ok_and(|u| u.path() == "/favicon.ico" && u.query().is_none())
 }
@@ -165,8 +167,8 @@ impl HarSummary {
                 .cloned()
                 .chain((ev.favicon_not_found > 0).then(|| {
                     format!(
-                        "{} requests for /favicon.ico answered 404 left out: the browser asks \
-                         every site for one, so it is not a file of the page",
+                        "{} requests for /favicon.ico answered 404 or never answered left out: \
+                         the browser asks every site for one, so it is not a file of the page",
                         ev.favicon_not_found
                     )
                 }))

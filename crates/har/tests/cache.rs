@@ -295,15 +295,19 @@ fn the_browsers_own_favicon_request_is_not_a_file_of_the_page() {
         e["response"]["status"] = json!(404);
         e
     };
+    // Cancelled by the next navigation before its answer came.
+    let mut cancelled = network("https://a.test/favicon.ico", 10, 0, 1.0);
+    cancelled["response"] = json!({"status": 0, "_error": "net::ERR_ABORTED"});
     let h = har(
         "WebInspector",
         vec![
             network("https://a.test/", 0, 2000, 5.0),
             not_found("https://a.test/favicon.ico"),
+            cancelled,
         ],
     );
     let ev = evidence(&h, "page.har");
-    assert_eq!(ev.favicon_not_found, 1);
+    assert_eq!(ev.favicon_not_found, 2);
     let summary = HarSummary::new(&h, &ev);
     assert_eq!(summary.network_requests, 1);
     assert!(summary.notes.iter().any(|n| n.contains("/favicon.ico")));

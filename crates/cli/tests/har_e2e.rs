@@ -2,8 +2,12 @@
 //! driven by Playwright (tests/har/record_har.py), records HARs of the lab's pages — direct,
 //! through a middlebox that stalls, through one that resets, and of two instances one of
 //! which is behind the stalling box — and the report must name the stalls, the failures and
-//! the bad instance. Hand-written HARs (crates/har/tests/fixtures) stand in only for the
-//! writers no browser here produces; bad input is one line and exit 2.
+//! the bad instance. With the browser's cache on, as users have it, twelve navigations of the
+//! Django login page are recorded twice from one session — Playwright's HAR and a
+//! DevTools-style HAR built from its CDP Network events (tests/har/devtools_har.py) — and the
+//! cache hits in both must be counted as cached, never as truncation or stalls. Hand-written
+//! HARs (crates/har/tests/fixtures) stand in only for the writers no browser here produces;
+//! bad input is one line and exit 2.
 
 mod common;
 
@@ -343,6 +347,197 @@ stall = "20s"
         "{:#}",
         v["files"]
     );
+}
+
+/// Records `visits` visits of `url` with the browser's cache on, as users have it, into
+/// `playwright.har` (Playwright's own recording) and `devtools.har` (the DevTools-style HAR
+/// built from the same session's CDP Network events) in `dir`; returns both paths.
+fn record_cached(dir: &Path, visits: u32, url: String) -> [String; 2] {
+    let playwright = dir.join("playwright.har");
+    let devtools = dir.join("devtools.har");
+    record_with(
+        &playwright,
+        visits,
+        &[url],
+        &[
+            ("HAR_HOST_RULES", "MAP localhost 127.0.0.1"),
+            ("HAR_KEEP_CACHE", "1"),
+            ("HAR_DEVTOOLS_OUT", devtools.to_str().expect("utf-8")),
+        ],
+    );
+    assert!(devtools.exists(), "no DevTools-style HAR written");
+    [playwright, devtools].map(|p| p.to_str().expect("utf-8").to_string())
+}
+
+/// Entries the report counts as served from a cache, all sources together.
+fn cached(file: &Value) -> u64 {
+    file["cached"]
+        .as_array()
+        .map(|sources| sources.iter().filter_map(|s| s[1].as_u64()).sum())
+        .unwrap_or(0)
+}
+
+/// The Django origin as deployments configure it: the hashed static files cacheable for a
+/// year (`immutable`), so from the second navigation on chromium takes them from its memory
+/// cache; the login page itself stays `no-cache` (Django's never_cache).
+fn origin_caching_static() -> interloper_testkit::DjangoOrigin {
+    interloper_testkit::DjangoOrigin::start_with(|_| {
+        "set $static_cache \"\";\n\
+         if ($uri ~ \"^/static/\") { set $static_cache \"public, max-age=31536000, immutable\"; }\n\
+         add_header Cache-Control $static_cache;\n"
+            .to_string()
+    })
+    .expect("django origin behind nginx")
+}
+
+/// `interloper har HAR --json`, checked to be clean (nothing at warning or above, no IL203)
+/// and read by `variant`'s rules; its `files[0]`.
+fn clean_report(har: &str, variant: &str) -> Value {
+    let out = common::interloper(&["har", har, "--json"]);
+    let v = common::json(&out);
+    let file = &v["files"][0];
+    assert_eq!(file["variant"], variant, "{file:#}");
+    assert_eq!(out.status.code(), Some(0), "{har}: {:#}", v["findings"]);
+    assert_eq!(v["verdict"]["status"], "clean", "{har}: {:#}", v["verdict"]);
+    assert!(
+        codes(&v).iter().all(|c| c != "IL203"),
+        "{:#}",
+        v["findings"]
+    );
+    let words = common::interloper(&["har", har]);
+    let text = String::from_utf8_lossy(&words.stdout);
+    assert!(text.contains("from the browser's cache"), "{text}");
+    file.clone()
+}
+
+/// Twelve navigations of the real Django login page (nginx, collectstatic) with the cache on,
+/// recorded by Playwright and, from the same session, DevTools-style. Static files cacheable
+/// for a year: after the first page every file comes from chromium's memory cache (Playwright:
+/// `_transferSize` 0, negative `bodySize`, no wait; DevTools: `_fromCache`). Without caching
+/// headers chromium revalidates some (304) and takes others from memory, a split that varies
+/// from run to run; every one of them is cached or revalidated, none truncated. Both
+/// recordings clean, both counting what the cache served.
+#[test]
+fn cached_navigations_of_a_clean_page_are_clean_in_both_recordings() {
+    let origin = origin_caching_static();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let hars = record_cached(dir.path(), 12, origin.nginx.https_url("/admin/login/"));
+    drop(origin);
+    for (har, variant) in hars.iter().zip(["playwright", "chrome"]) {
+        let file = clean_report(har, variant);
+        // 12 pages with (at least) three of the admin's files each: the pages over the
+        // network, the files from the memory cache from the second page on.
+        assert!(cached(&file) >= 11 * 3, "{har}: {file:#}");
+        assert!(file["network_requests"].as_u64() >= Some(12), "{file:#}");
+    }
+
+    let origin = common::origin();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let hars = record_cached(dir.path(), 12, origin.nginx.https_url("/admin/login/"));
+    drop(origin);
+    for (har, variant) in hars.iter().zip(["playwright", "chrome"]) {
+        let file = clean_report(har, variant);
+        let revalidated = file["revalidated"].as_u64().unwrap_or(0);
+        assert!(cached(&file) + revalidated >= 11 * 3, "{har}: {file:#}");
+    }
+}
+
+/// A page whose service worker answers from its cache storage (the stylesheet) or fetches
+/// through the HTTP cache (the page), served by nginx over http://localhost (a secure context,
+/// as service workers need).
+const SW_PAGE: &str = "<!doctype html><html><head><meta charset=\"utf-8\"><title>sw</title>\n\
+    <link rel=\"stylesheet\" href=\"app.css\"></head><body><h1>served by a worker</h1>\n\
+    <script>navigator.serviceWorker.register('sw.js');</script></body></html>\n";
+const SW_SCRIPT: &str = "self.addEventListener('install', e => {\n\
+    e.waitUntil(caches.open('v1').then(c => c.addAll(['app.css']))); self.skipWaiting(); });\n\
+    self.addEventListener('activate', e => e.waitUntil(self.clients.claim()));\n\
+    self.addEventListener('fetch', e => e.respondWith(\n\
+    caches.match(e.request).then(r => r || fetch(e.request))));\n";
+
+/// Twelve navigations of a page a service worker controls from the second on: chromium's
+/// responses from the worker (DevTools: `_fetchedViaServiceWorker`; Playwright: no byte on the
+/// wire) are cached, the worker's script and the revalidations of its fetches (bodies the
+/// network stack never counted) are not truncated; both recordings clean.
+#[test]
+fn service_worker_navigations_are_cached_and_clean_in_both_recordings() {
+    let site = tempfile::tempdir().expect("tempdir");
+    let css = format!("body {{ color: #234; }}\n/* {} */\n", "x".repeat(5000));
+    for (name, body) in [
+        ("index.html", SW_PAGE),
+        ("sw.js", SW_SCRIPT),
+        ("app.css", &css),
+    ] {
+        std::fs::write(site.path().join(name), body).expect("write the site");
+    }
+    let nginx = interloper_testkit::Nginx::start(interloper_testkit::NginxOptions {
+        static_root: Some(site.path().to_path_buf()),
+        ..Default::default()
+    })
+    .expect("nginx starts");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let playwright = dir.path().join("playwright.har");
+    let devtools = dir.path().join("devtools.har");
+    record_with(
+        &playwright,
+        12,
+        &[nginx.http_url("/static/index.html")],
+        &[
+            ("HAR_HOST_RULES", "MAP localhost 127.0.0.1"),
+            ("HAR_KEEP_CACHE", "1"),
+            ("HAR_AWAIT_JS", "navigator.serviceWorker.ready"),
+            ("HAR_DEVTOOLS_OUT", devtools.to_str().expect("utf-8")),
+        ],
+    );
+    drop(nginx);
+    let file = clean_report(playwright.to_str().expect("utf-8"), "playwright");
+    // Pages and stylesheets of visits 2–12 came from the worker.
+    assert!(cached(&file) >= 11 * 2, "{file:#}");
+    let file = clean_report(devtools.to_str().expect("utf-8"), "chrome");
+    let by_worker = file["cached"]
+        .as_array()
+        .and_then(|c| c.iter().find(|s| s[0] == "service-worker"))
+        .and_then(|s| s[1].as_u64());
+    assert!(by_worker >= Some(11 * 2), "{file:#}");
+}
+
+/// The same navigations through a middlebox (mitmproxy in front of nginx) that holds a third
+/// of the responses 2 s: the cached files never reach it, the pages and first loads do; both
+/// recordings name the stall in the header phase and still count the cache hits apart.
+#[test]
+fn cached_navigations_through_a_stalling_box_name_the_stall_in_both_recordings() {
+    let origin = origin_caching_static();
+    let stalling = interloper_testkit::Mitmproxy::reverse(
+        origin.nginx.https_port,
+        "Corp Gateway CA",
+        "Example Corp IT",
+        Some(&interloper_testkit::stall_addon(None, 0.3, 2.0)),
+    )
+    .expect("the stalling mitmdump starts");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let hars = record_cached(dir.path(), 12, stalling.url("/admin/login/"));
+    drop(stalling);
+    drop(origin);
+    for har in &hars {
+        let out = common::interloper(&["har", har, "--json"]);
+        let v = common::json(&out);
+        assert_eq!(out.status.code(), Some(1), "{har}: {:#}", v["findings"]);
+        assert_eq!(
+            v["verdict"]["root_cause"], "IL201",
+            "{har}: {:#}",
+            v["verdict"]
+        );
+        let summary = finding(&v, "IL201")["summary"].as_str().unwrap_or("");
+        assert!(
+            summary.contains("waiting for response headers"),
+            "{har}: {summary}"
+        );
+        assert!(
+            codes(&v).iter().all(|c| c != "IL203"),
+            "{:#}",
+            v["findings"]
+        );
+        assert!(cached(&v["files"][0]) >= 11 * 3, "{har}: {:#}", v["files"]);
+    }
 }
 
 /// Every hand-written variant is read; not JSON, a wrong version and a truncated file are one

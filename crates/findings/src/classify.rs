@@ -175,7 +175,7 @@ pub(crate) fn classify_target<'a>(t: &'a TargetEvidence, cfg: &ThresholdConfig) 
         let body_median = median_or_zero(
             a.records
                 .iter()
-                .filter(|r| r.error.is_none())
+                .filter(|r| r.error.is_none() && !is_bodiless(r))
                 .filter_map(|r| r.phases.body_ms),
         );
         for r in &a.records {
@@ -191,7 +191,8 @@ fn outcome(
     body_median: f64,
     cfg: &ThresholdConfig,
 ) -> RequestOutcome {
-    let short = r.content_length.is_some_and(|cl| r.bytes_received < cl);
+    let bodiless = is_bodiless(r);
+    let short = !bodiless && r.content_length.is_some_and(|cl| r.bytes_received < cl);
     if let Some(e) = &r.error {
         return match e.kind {
             ErrorKind::Truncated => RequestOutcome::Truncated,
@@ -203,14 +204,23 @@ fn outcome(
     if short {
         return RequestOutcome::Truncated;
     }
-    if is_trickle(r, cfg) {
+    if !bodiless && is_trickle(r, cfg) {
         return RequestOutcome::Trickled;
     }
-    match (stalled_phase(r, medians, body_median, cfg), r.status) {
+    match (
+        stalled_phase(r, medians, body_median, cfg, bodiless),
+        r.status,
+    ) {
         (Some(p), _) => RequestOutcome::Stalled(p),
         (None, Some(s)) if s >= 400 => RequestOutcome::Status(s),
         _ => RequestOutcome::Fine,
     }
+}
+
+/// A 1xx, 204 or 304 has no body whatever its Content-Length says (a 304 repeats the cached
+/// copy's): never short, never a trickle, no body phase to stall or to set a baseline.
+fn is_bodiless(r: &RequestRecord) -> bool {
+    matches!(r.status, Some(100..=199 | 204 | 304))
 }
 
 /// The phase that exceeds its stall threshold by the most, if any.
@@ -219,10 +229,11 @@ fn stalled_phase(
     medians: &BTreeMap<&'static str, f64>,
     body_median: f64,
     cfg: &ThresholdConfig,
+    bodiless: bool,
 ) -> Option<Phase> {
     let mut worst: Option<(Phase, f64)> = None;
     for (p, name) in PHASES {
-        let Some(v) = phase_value(r, *p) else {
+        let Some(v) = phase_value(r, *p).filter(|_| !(bodiless && *p == Phase::Body)) else {
             continue;
         };
         let base = if *p == Phase::Body {
@@ -321,6 +332,36 @@ mod tests {
                 RequestOutcome::Status(404),
                 RequestOutcome::Trickled
             ]
+        );
+    }
+
+    /// A 304 repeating the cached copy's Content-Length, with no body, is a complete answer:
+    /// not truncated, and a body phase it does not have is not a stall. Its header wait is
+    /// still judged: the round trip was real.
+    #[test]
+    fn a_revalidation_has_no_body_to_cut_short() {
+        let not_modified = |seq: u64, ttfb: f64| {
+            let mut r = rec(seq, "https://a/x", ttfb, 1.0, 40_000);
+            r.status = Some(304);
+            r.bytes_received = 0;
+            r
+        };
+        let mut slow_body = not_modified(0, 3.0);
+        slow_body.phases.body_ms = Some(4000.0);
+        let mut records = vec![slow_body];
+        records.extend((1..10).map(|i| not_modified(i, 3.0)));
+        records.push(not_modified(10, 2500.0));
+        let t = target(vec![AssetEvidence {
+            url: "https://a/x".into(),
+            records,
+            checks: vec![],
+        }]);
+        let c = classify_target(&t, &ThresholdConfig::default());
+        let outcomes: Vec<RequestOutcome> = c.rows.iter().map(|r| r.2).collect();
+        assert_eq!(outcomes[10], RequestOutcome::Stalled(Phase::Ttfb));
+        assert!(
+            outcomes[..10].iter().all(|o| *o == RequestOutcome::Fine),
+            "{outcomes:?}"
         );
     }
 

@@ -215,18 +215,53 @@ pub fn classify_failure(text: &str, answered: bool) -> Option<(ErrorKind, Phase)
     Some(found)
 }
 
-fn cache_source(e: &RawEntry) -> Option<CacheSource> {
-    let c = e.from_cache.0.to_ascii_lowercase();
-    let f = e.fetch_type.0.to_ascii_lowercase();
-    if c == "memory" || f == "memory cache" {
-        Some(CacheSource::Memory)
-    } else if c == "disk" || f == "disk cache" {
-        Some(CacheSource::Disk)
-    } else if f == "service worker" {
-        Some(CacheSource::ServiceWorker)
-    } else {
-        None
+/// Where a response came from instead of the network, by every form the writers use
+/// (docs/har.md, "Cache hits"); `None` for a response that crossed the network.
+fn cache_source(
+    e: &RawEntry,
+    resp: &RawResponse,
+    status: Option<u16>,
+    variant: Variant,
+) -> Option<CacheSource> {
+    let named = e.from_cache.0.to_ascii_lowercase();
+    let fetch = e.fetch_type.0.to_ascii_lowercase();
+    // A service worker's answer first: DevTools also writes `_fromCache: "disk"` for one
+    // taken from its cache storage.
+    if fetch == "service worker" || resp.via_service_worker.0 {
+        return Some(CacheSource::ServiceWorker);
     }
+    if named == "memory" || fetch == "memory cache" {
+        return Some(CacheSource::Memory);
+    }
+    if named == "disk" || fetch == "disk cache" {
+        return Some(CacheSource::Disk);
+    }
+    // What follows is implied, not named: only for a complete answer without a failure (a 304
+    // is a revalidation over the network; a 206 a part).
+    let complete = status.is_some_and(|s| (200..300).contains(&s) && s != 206);
+    let failed = resp.error.non_empty().is_some() || resp.failure_text.non_empty().is_some();
+    if !complete || failed {
+        return None;
+    }
+    let content = resp.content.0.size.present().unwrap_or(0.0);
+    if variant == Variant::Firefox {
+        // Firefox's exporter fills `cache` for a response its cache served (older versions)
+        // and writes the bytes transferred, 0 for a cache hit, as `bodySize`.
+        let keyed = e.cache.0.before_request.0 || e.cache.0.after_request.0;
+        let nothing_moved = resp.body_size.0 == Some(0.0) && content > 0.0;
+        return (keyed || nothing_moved).then_some(CacheSource::HttpCache);
+    }
+    // No byte on the wire, not even the headers': the response never crossed the network.
+    if resp.transfer_size.0 != Some(0.0) {
+        return None;
+    }
+    Some(match variant {
+        // Playwright keeps Chrome's timings only for what went to the network or the disk
+        // cache; a memory-cache hit (Network.requestServedFromCache) has none, so no wait.
+        Variant::Playwright if e.timings.0.wait.present().is_none() => CacheSource::Memory,
+        Variant::Playwright => CacheSource::Disk,
+        _ => CacheSource::HttpCache,
+    })
 }
 
 /// The HAR timings as the model's phases; `time_ms` is `entry.time`. Returns the phases and
@@ -270,6 +305,18 @@ fn phases(t: &RawTimings, time_ms: Option<f64>, variant: Variant) -> (Phases, bo
     )
 }
 
+/// The socket a request went over: Chrome's `_connectionId` (current DevTools, whose
+/// `connection` is the port), else `connection` (older DevTools, Playwright); Firefox's
+/// `connection` is the port, never an identity. 0 is unknown.
+fn connection_id(e: &RawEntry, variant: Variant) -> u64 {
+    let id = |t: &str| t.trim().parse().unwrap_or(0);
+    match e.connection_id.non_empty() {
+        Some(t) => id(t),
+        None if variant == Variant::Firefox => 0,
+        None => id(&e.connection.0),
+    }
+}
+
 fn remote_addr(e: &RawEntry, url: Option<&url::Url>, variant: Variant) -> Option<SocketAddr> {
     let ip_text = e
         .server_ip
@@ -284,8 +331,8 @@ fn remote_addr(e: &RawEntry, url: Option<&url::Url>, variant: Variant) -> Option
         .filter(|p| (1..=65535).contains(p))
         .map(|p| p as u16)
         .or_else(|| {
-            // Firefox writes the remote port as `connection`.
-            (variant == Variant::Firefox)
+            // Firefox, and Chrome when it writes `_connectionId`, write the port as `connection`.
+            (variant == Variant::Firefox || e.connection_id.non_empty().is_some())
                 .then(|| e.connection.0.trim().parse::<u16>().ok())
                 .flatten()
                 .filter(|p| *p > 0)
@@ -296,6 +343,18 @@ fn remote_addr(e: &RawEntry, url: Option<&url::Url>, variant: Variant) -> Option
 
 /// Body bytes as received (after transfer decoding, before content decoding).
 fn body_bytes(r: &RawResponse, encoded: bool, variant: Variant) -> u64 {
+    let wire = wire_body_bytes(r, encoded, variant);
+    // Chromium counts on the wire only what its network stack carried: a body its HTTP cache
+    // supplied after a 304 on the wire (shown as a 200), or a service worker's script, counts
+    // 0 there though the browser holds all of it. Unencoded, `content.size` is the body held.
+    match (variant, encoded, r.content.0.size.bytes()) {
+        (Variant::Chrome | Variant::Playwright, false, Some(held)) => wire.max(held),
+        _ => wire,
+    }
+}
+
+/// The body's bytes by the writer's wire counters.
+fn wire_body_bytes(r: &RawResponse, encoded: bool, variant: Variant) -> u64 {
     let size = r.content.0.size.bytes();
     // Playwright writes bodySize = _transferSize (the headers' bytes on the wire included,
     // headersSize 0) and the body as `size - compression`.
@@ -322,25 +381,24 @@ fn body_bytes(r: &RawResponse, encoded: bool, variant: Variant) -> u64 {
     }
 }
 
-fn entry(seq: u64, e: RawEntry, started_ms: f64, variant: Variant) -> HarRecord {
+fn entry(seq: u64, mut e: RawEntry, started_ms: f64, variant: Variant) -> HarRecord {
     let url_text = e.request.0.url.0.clone();
     let url = url::Url::parse(&url_text).ok();
     let mut rec = RequestRecord::new(seq, url_text, started_ms);
     rec.remote_addr = remote_addr(&e, url.as_ref(), variant);
     rec.addresses = rec.remote_addr.into_iter().collect();
-    if !matches!(variant, Variant::Firefox) {
-        rec.connection_id = e.connection.0.trim().parse().unwrap_or(0);
-    }
+    rec.connection_id = connection_id(&e, variant);
     let (phases, time_mismatch) = phases(&e.timings.0, e.time.present(), variant);
     rec.phases = phases;
-    let from_cache = cache_source(&e);
-    let resp = e.response.map(|r| r.0).unwrap_or_default();
+    let resp = e.response.take().map(|r| r.0).unwrap_or_default();
     let status = resp
         .status
         .present()
         .filter(|s| (100.0..1000.0).contains(s));
     let answered = status.is_some();
     rec.status = status.map(|s| s as u16);
+    let from_cache = cache_source(&e, &resp, rec.status, variant);
+    let revalidated = rec.status == Some(304);
     // No DNS and no connect: the request went over a connection already open.
     rec.reused = answered && rec.phases.dns_ms.is_none() && rec.phases.connect_ms.is_none();
     rec.http_version = if answered {
@@ -355,7 +413,10 @@ fn entry(seq: u64, e: RawEntry, started_ms: f64, variant: Variant) -> HarRecord 
             .find(|(n, _)| n == name)
             .map(|(_, v)| v.trim())
     };
-    rec.content_length = header("content-length").and_then(|v| v.parse().ok());
+    // A 304 has no body whatever its Content-Length says (the cached copy's length).
+    rec.content_length = header("content-length")
+        .and_then(|v| v.parse().ok())
+        .filter(|_| !revalidated);
     let encoded = header("content-encoding").is_some_and(|v| !v.eq_ignore_ascii_case("identity"));
     if answered {
         rec.bytes_received = body_bytes(&resp, encoded, variant);
@@ -400,6 +461,7 @@ fn entry(seq: u64, e: RawEntry, started_ms: f64, variant: Variant) -> HarRecord 
         method: e.request.0.method.0,
         queued_ms,
         from_cache,
+        revalidated,
         answered,
         failure,
         transfer_size: resp.transfer_size.bytes(),

@@ -15,8 +15,22 @@ pub struct HarEvidence {
     /// Responses served from a cache, by where from: they never touched the network, so
     /// they are left out of every timing.
     pub cached: Vec<(CacheSource, u64)>,
+    /// Network requests answered `304 Not Modified` (in the target: timed, never truncated).
+    pub revalidated: u64,
     /// Entries whose URL is not http(s) (`data:`, `blob:`, `chrome-extension:`), left out.
     pub not_http: u64,
+    /// The browser's own request for `/favicon.ico` answered 404 or left without an answer
+    /// (Chrome asks every site for one after the page has loaded, linked or not, and the next
+    /// navigation cancels it; DevTools records it), left out: not a file of the page.
+    pub favicon_not_found: u64,
+}
+
+/// The browser's own `/favicon.ico` request, answered 404 or cancelled (a failure of the
+/// network stays a failure).
+fn is_missing_favicon(h: &crate::HarRecord) -> bool {
+    (h.record.status == Some(404) || h.unanswered_without_reason())
+        && url::Url::parse(&h.record.url)
+            .is_ok_and(|u| u.path() == "/favicon.ico" && u.query().is_none())
 }
 
 /// The evidence of `har`, labelled `label` (the file name, as the user gave it).
@@ -28,7 +42,7 @@ pub fn evidence(har: &Har, label: &str) -> HarEvidence {
         ..BrowserEvidence::default()
     };
     let mut cached: Vec<(CacheSource, u64)> = Vec::new();
-    let mut not_http = 0;
+    let (mut not_http, mut revalidated, mut favicon_not_found) = (0, 0, 0);
     for h in &har.records {
         let url = h.record.url.as_str();
         let scheme = url.split(':').next().unwrap_or("").to_ascii_lowercase();
@@ -41,6 +55,10 @@ pub fn evidence(har: &Har, label: &str) -> HarEvidence {
                 Some((_, n)) => *n += 1,
                 None => cached.push((source, 1)),
             }
+            continue;
+        }
+        if is_missing_favicon(h) {
+            favicon_not_found += 1;
             continue;
         }
         if let Some(q) = h.queued_ms {
@@ -57,6 +75,7 @@ pub fn evidence(har: &Har, label: &str) -> HarEvidence {
             });
             continue;
         }
+        revalidated += u64::from(h.revalidated);
         let i = *index.entry(url).or_insert_with(|| {
             assets.push(AssetEvidence {
                 url: url.to_string(),
@@ -75,7 +94,9 @@ pub fn evidence(har: &Har, label: &str) -> HarEvidence {
         },
         browser,
         cached,
+        revalidated,
         not_http,
+        favicon_not_found,
     }
 }
 
@@ -96,8 +117,12 @@ pub struct HarSummary {
     pub entries: u64,
     /// Entries analysed as network requests.
     pub network_requests: u64,
-    /// Responses from a cache, by source (`memory`, `disk`, `service-worker`).
+    /// Responses from a cache, by source (`memory`, `disk`, `service-worker`, `http-cache`):
+    /// not network requests.
     pub cached: Vec<(CacheSource, u64)>,
+    /// Network requests answered `304 Not Modified`: the cached copy confirmed.
+    #[serde(default)]
+    pub revalidated: u64,
     /// Requests that never got a response (IL210).
     pub unanswered: u64,
     /// Entries that are not http(s).
@@ -131,11 +156,23 @@ impl HarSummary {
                 .map(|a| a.records.len() as u64)
                 .sum(),
             cached: ev.cached.clone(),
+            revalidated: ev.revalidated,
             unanswered: ev.browser.unanswered.len() as u64,
             not_http: ev.not_http,
             omitted: har.records_omitted,
             pages: har.pages.iter().take(20).map(|p| p.title.clone()).collect(),
-            notes: har.notes.clone(),
+            notes: har
+                .notes
+                .iter()
+                .cloned()
+                .chain((ev.favicon_not_found > 0).then(|| {
+                    format!(
+                        "{} requests for /favicon.ico answered 404 or never answered left out: \
+                         the browser asks every site for one, so it is not a file of the page",
+                        ev.favicon_not_found
+                    )
+                }))
+                .collect(),
         }
     }
 
@@ -152,6 +189,12 @@ impl HarSummary {
             self.entries,
             self.network_requests
         );
+        if self.revalidated > 0 {
+            s.push_str(&format!(
+                " ({} of them revalidated: 304, the cached copy confirmed)",
+                self.revalidated
+            ));
+        }
         let cached: u64 = self.cached.iter().map(|(_, n)| n).sum();
         if cached > 0 {
             let by: Vec<String> = self

@@ -104,7 +104,8 @@ impl Variant {
     }
 }
 
-/// Where the browser served a response from instead of the network.
+/// Where the browser served a response from instead of the network (docs/har.md, "Cache
+/// hits": each writer's way of saying so).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum CacheSource {
@@ -114,6 +115,9 @@ pub enum CacheSource {
     Disk,
     /// A service worker.
     ServiceWorker,
+    /// The browser's HTTP cache, the writer not saying which (Firefox's cache hits, a
+    /// response of no bytes on the wire without `_fromCache`).
+    HttpCache,
 }
 
 impl CacheSource {
@@ -123,6 +127,7 @@ impl CacheSource {
             CacheSource::Memory => "memory",
             CacheSource::Disk => "disk",
             CacheSource::ServiceWorker => "service-worker",
+            CacheSource::HttpCache => "http-cache",
         }
     }
 }
@@ -139,8 +144,12 @@ pub struct HarRecord {
     pub method: String,
     /// Time queued before the request could start (`_blocked_queueing`, else `blocked`), ms.
     pub queued_ms: Option<f64>,
-    /// Served from a cache, not the network.
+    /// Served from a cache, not the network: left out of every timing.
     pub from_cache: Option<CacheSource>,
+    /// A `304 Not Modified`: the browser's cached copy confirmed over the network. Timed like
+    /// any request (the round trip was real), never judged for its body (it has none).
+    #[serde(default)]
+    pub revalidated: bool,
     /// True when a response (a status) arrived.
     pub answered: bool,
     /// The browser's or proxy's failure text (`net::ERR_CONNECTION_RESET`, `NS_ERROR_NET_RESET`,

@@ -196,6 +196,66 @@ impl<'de, const N: usize> Deserialize<'de> for Text<N> {
     }
 }
 
+/// A flag that may be `true`, `"true"`, `1`, or anything else (false).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(crate) struct Flag(pub(crate) bool);
+
+impl<'de> Deserialize<'de> for Flag {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Flag, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Flag;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a flag")
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<Flag, E> {
+                Ok(Flag(v))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Flag, E> {
+                Ok(Flag(v != 0))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Flag, E> {
+                Ok(Flag(v != 0))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Flag, E> {
+                Ok(Flag(v != 0.0))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Flag, E> {
+                Ok(Flag(v.trim().eq_ignore_ascii_case("true")))
+            }
+            fn visit_unit<E>(self) -> Result<Flag, E> {
+                Ok(Flag(false))
+            }
+            fn visit_none<E>(self) -> Result<Flag, E> {
+                Ok(Flag(false))
+            }
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Flag, D::Error> {
+                d.deserialize_any(V)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<Flag, A::Error> {
+                while a.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Flag(false))
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, mut a: A) -> Result<Flag, A::Error> {
+                while a.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Flag(false))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// Whether a key was written at all, whatever its value (`null` included): Firefox writes
+/// `cache.afterRequest: null` for a cache hit it has no entry details of.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(crate) struct Present(pub(crate) bool);
+
+impl<'de> Deserialize<'de> for Present {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Present, D::Error> {
+        IgnoredAny::deserialize(d).map(|_| Present(true))
+    }
+}
+
 /// A header list, at most [`MAX_HEADERS`] kept (names lower-cased), the rest skipped.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct Headers {
@@ -256,6 +316,11 @@ pub(crate) struct RawEntry {
     #[serde(rename = "serverIPAddress")]
     pub(crate) server_ip: Text<64>,
     pub(crate) connection: Text<64>,
+    /// Chrome/Edge DevTools since 2023: the socket id (`connection` is then the port).
+    #[serde(rename = "_connectionId")]
+    pub(crate) connection_id: Text<64>,
+    /// HAR 1.2's cache object: Firefox fills it for a response its cache served.
+    pub(crate) cache: Lenient<RawCache>,
     pub(crate) pageref: Text<256>,
     /// Chrome/Edge: `"memory"` or `"disk"`.
     #[serde(rename = "_fromCache")]
@@ -306,6 +371,19 @@ pub(crate) struct RawResponse {
     /// Playwright: the failure text of a failed request.
     #[serde(rename = "_failureText")]
     pub(crate) failure_text: Text<MAX_TEXT>,
+    /// Chrome/Edge DevTools: a service worker answered.
+    #[serde(rename = "_fetchedViaServiceWorker")]
+    pub(crate) via_service_worker: Flag,
+}
+
+/// `entry.cache`: which of its keys were written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(crate) struct RawCache {
+    #[serde(rename = "beforeRequest")]
+    pub(crate) before_request: Present,
+    #[serde(rename = "afterRequest")]
+    pub(crate) after_request: Present,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -296,3 +296,30 @@ fn cut_and_damaged_fixtures_never_panic() {
         }
     }
 }
+
+/// docs/har.md, Chrome/Edge: current DevTools writes the socket id as `_connectionId` and the
+/// server's port as `connection`; older exports (no `_connectionId`) the socket id as
+/// `connection`.
+#[test]
+fn chrome_connection_id_and_port() {
+    let doc = |extra: &str| {
+        format!(
+            r#"{{"log": {{"version": "1.2", "creator": {{"name": "WebInspector"}}, "entries": [
+            {{"startedDateTime": "2026-12-07T10:00:00Z", {extra}
+              "request": {{"method": "GET", "url": "https://a.test/x.css"}},
+              "response": {{"status": 200, "httpVersion": "h2", "content": {{"size": 10}},
+                            "bodySize": -1, "_transferSize": 300}},
+              "serverIPAddress": "192.0.2.1", "timings": {{"wait": 2}}}}]}}}}"#
+        )
+    };
+    let read =
+        |extra: &str| from_slice(doc(extra).as_bytes(), &ReadOptions::default()).expect("reads");
+    let current = read(r#""_connectionId": "110", "connection": "8443","#);
+    let r = &current.records[0].record;
+    assert_eq!(r.connection_id, 110);
+    assert_eq!(r.remote_addr, Some("192.0.2.1:8443".parse().unwrap()));
+    let older = read(r#""connection": "8443","#);
+    let r = &older.records[0].record;
+    assert_eq!(r.connection_id, 8443);
+    assert_eq!(r.remote_addr, Some("192.0.2.1:443".parse().unwrap()));
+}

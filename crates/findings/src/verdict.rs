@@ -22,7 +22,13 @@ pub(crate) fn diagnose_targets(
     } else {
         "No problems that affect users; see the notes below."
     };
-    let says = |root: &Finding, all: &[Finding]| root_sentence(targets, all, root);
+    let says = |root: &Finding, all: &[Finding]| {
+        format!(
+            "{}{}",
+            root_sentence(targets, all, root),
+            incompleteness_said(root, all)
+        )
+    };
     let scope = Scope {
         source,
         failed_targets: s
@@ -40,7 +46,9 @@ pub(crate) fn diagnose_targets(
 /// The sentence naming the root cause.
 fn root_sentence(targets: &[TargetEvidence], findings: &[Finding], root: &Finding) -> String {
     let on = place_words(root);
-    if root.code == crate::Code::IL109 {
+    if root.code.entry().is_incompleteness() {
+        format!("The check is incomplete, not clean: {}.", root.summary)
+    } else if root.code == crate::Code::IL109 {
         likely_inspection_summary(root, &on)
     } else if root.code.entry().is_interception() {
         let product = targets
@@ -52,6 +60,19 @@ fn root_sentence(targets: &[TargetEvidence], findings: &[Finding], root: &Findin
     } else {
         format!("{}{on}: {}", root.title, root.summary)
     }
+}
+
+/// When a problem is the root cause and part of the check could not be made, the sentence
+/// still says so (problems win the status and the exit code, never the silence).
+fn incompleteness_said(root: &Finding, findings: &[Finding]) -> String {
+    if root.code.entry().is_incompleteness() {
+        return String::new();
+    }
+    findings
+        .iter()
+        .find(|f| f.code.entry().is_incompleteness())
+        .map(|f| format!(" The check is also incomplete: {}.", f.summary))
+        .unwrap_or_default()
 }
 
 /// How much was sampled and, when nothing stalled, how rare a stall could still be.

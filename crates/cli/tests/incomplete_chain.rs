@@ -58,6 +58,15 @@ fn tls(url: &str, root: &str) -> (Option<i32>, serde_json::Value) {
     (out.status.code(), json(&out))
 }
 
+/// `interloper lint` of the running nginx's configuration, with `extra` flags.
+fn lint(nginx: &Nginx, extra: &[&str]) -> (Option<i32>, serde_json::Value) {
+    let conf = nginx.dir.join("nginx.conf");
+    let mut args = vec!["lint", "--nginx-config", path_str(&conf), "--json"];
+    args.extend_from_slice(extra);
+    let out = interloper(&args);
+    (out.status.code(), json(&out))
+}
+
 /// The `tls` evidence of kind `incomplete-chain`.
 fn incomplete_evidence(tls: &serde_json::Value) -> Vec<String> {
     tls["evidence"]
@@ -104,6 +113,30 @@ fn check_and_tls_find_a_leaf_sent_without_its_intermediate() {
         messages.iter().any(|m| m.contains(&pki.intermediate_cn)),
         "{report:#}"
     );
+
+    // On the server: the file behind `ssl_certificate` lacks the intermediate, whether or not
+    // the root is declared (the leaf names where its issuer is, as public ones do).
+    for extra in [&[][..], &["--cacert", root][..]] {
+        let (code, report) = lint(&nginx, extra);
+        assert_eq!(code, Some(1), "{extra:?}: {report:#}");
+        let il621 = report["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .find(|f| f["code"] == "IL621")
+            .unwrap_or_else(|| panic!("{extra:?}: no IL621: {report:#}"));
+        assert!(
+            il621["target"]
+                .as_str()
+                .is_some_and(|t| t.contains("nginx.conf:")),
+            "{il621:#}"
+        );
+        let text = il621.to_string();
+        assert!(
+            text.contains("leaf-only.pem") && text.contains(&pki.intermediate_cn),
+            "{il621:#}"
+        );
+    }
 }
 
 #[test]
@@ -123,4 +156,29 @@ fn the_full_chain_is_not_called_incomplete() {
     assert!(incomplete_evidence(&report).is_empty(), "{report:#}");
     assert_eq!(report["verdict"]["status"], "clean", "{report:#}");
     assert_eq!(code, Some(0), "{report:#}");
+
+    // The full chain reaches the declared root; undeclared, its top names no download
+    // address and is a private CA's: not judged either way.
+    for extra in [&["--cacert", root][..], &[][..]] {
+        let (_, report) = lint(&nginx, extra);
+        assert!(
+            !codes(&report).contains(&"IL621".to_string()),
+            "{extra:?}: {report:#}"
+        );
+        let read = report.to_string();
+        assert!(read.contains("ssl_certificate file(s) read"), "{report:#}");
+    }
+}
+
+/// A declared root the file does not reach is IL621 even when nothing names the issuer's
+/// address: the private CA's chain is checked once its root is given.
+#[test]
+fn a_declared_root_the_file_does_not_reach_is_named() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pki = TieredPki::generate(dir.path(), "Interloper Test Root", &[]).expect("pki");
+    let other = TestPki::generate(&dir.path().join("other"), "Other Root", "x", &[]).expect("pki");
+    let nginx = nginx_serving(pki.full.clone());
+    let (code, report) = lint(&nginx, &["--cacert", path_str(&other.ca_cert_pem)]);
+    assert_eq!(code, Some(1), "{report:#}");
+    assert!(codes(&report).contains(&"IL621".to_string()), "{report:#}");
 }

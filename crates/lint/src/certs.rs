@@ -150,3 +150,41 @@ fn fix_for(path: &Path) -> String {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn directive(arg: &str) -> Directive {
+        let text = format!("ssl_certificate {arg};\n");
+        let (mut ds, _) = interloper_nginxconf::parse_file("/etc/nginx/nginx.conf", &text);
+        ds.remove(0)
+    }
+
+    #[test]
+    fn paths_resolve_as_nginx_does_and_per_connection_names_are_skipped() {
+        let base = Path::new("/etc/nginx");
+        assert_eq!(
+            certificate_path(&directive("certs/site.pem"), base),
+            Some(PathBuf::from("/etc/nginx/certs/site.pem"))
+        );
+        assert_eq!(
+            certificate_path(&directive("/srv/tls/fullchain.pem"), base),
+            Some(PathBuf::from("/srv/tls/fullchain.pem"))
+        );
+        assert_eq!(
+            certificate_path(&directive("/srv/tls/$ssl_server_name.pem"), base),
+            None
+        );
+        assert_eq!(certificate_path(&directive("data:$cert"), base), None);
+    }
+
+    #[test]
+    fn an_unreadable_or_empty_file_is_said_not_judged() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let empty = dir.path().join("empty.pem");
+        std::fs::write(&empty, "").expect("write");
+        assert!(read_certificates(&empty).is_err());
+        assert!(read_certificates(&dir.path().join("missing.pem")).is_err());
+    }
+}

@@ -435,9 +435,10 @@ pub async fn discover(
             verified.checks.insert(page.url.to_string(), failed);
         }
     }
-    for (url, check) in run.redirect_checks.into_iter().chain(run.unexamined) {
+    for (url, check) in run.redirect_checks {
         verified.checks.entry(url).or_default().push(check);
     }
+    attach_unexamined(&mut verified.checks, run.unexamined, &assets, &page.url);
     // The page is what the browser loads first: its own request is evidence too (a refused
     // or stalled page is the first thing a user sees).
     verified
@@ -456,6 +457,25 @@ pub async fn discover(
         tls,
         notes: run.notes,
     })
+}
+
+/// Each document that could not be examined, as a failed check of its URL; one that is not
+/// sampled (a cross-origin stylesheet) still left the check incomplete, so its check goes on
+/// the page, which always has evidence.
+fn attach_unexamined(
+    checks: &mut BTreeMap<String, Vec<AssetCheck>>,
+    unexamined: Vec<(String, AssetCheck)>,
+    assets: &[Asset],
+    page: &Url,
+) {
+    for (url, check) in unexamined {
+        let on = if assets.iter().any(|a| a.url.as_str() == url) {
+            url
+        } else {
+            page.to_string()
+        };
+        checks.entry(on).or_default().push(check);
+    }
 }
 
 /// One discovery under way: how to fetch, and what it has gathered besides the assets.

@@ -463,3 +463,22 @@ fn a_plain_page_is_still_clean() {
     assert_eq!(verdict(&report), "clean", "{report:#}");
     assert!(!common::codes(&report).contains(&"IL310".to_string()));
 }
+
+/// A stylesheet on another origin is not sampled (no `--cross-origin`), but the page's
+/// references in it were still not examined: the check says so on the page.
+#[test]
+fn a_cross_origin_stylesheet_that_cannot_be_read_is_said_on_the_page() {
+    let cdn = FaultServer::plain(Fault::Raw {
+        head: "HTTP/1.1 500 Oops\r\nContent-Type: text/css\r\nContent-Length: 0\r\n\
+               Connection: close\r\n\r\n"
+            .into(),
+        body: Vec::new(),
+    })
+    .expect("cdn");
+    let sheet = cdn.url("/site.css");
+    let html = format!("<html><head><link rel=stylesheet href={sheet}></head></html>");
+    let s = FaultServer::plain(Fault::typed("text/html", html.into_bytes())).expect("server");
+    let (code, report, stderr, _) = check(&[&s.url("/")], &["--budget", "10s", "--samples", "2"]);
+    assert_incomplete(code, &report, &stderr, &sheet);
+    assert!(summary(&report).contains("answered 500"), "{report:#}");
+}

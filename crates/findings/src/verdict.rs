@@ -23,11 +23,12 @@ pub(crate) fn diagnose_targets(
         "No problems that affect users; see the notes below."
     };
     let says = |root: &Finding, all: &[Finding]| {
-        format!(
-            "{}{}",
-            root_sentence(targets, all, root),
-            incompleteness_said(root, all)
-        )
+        let sentence = root_sentence(targets, all, root);
+        match incompleteness_said(root, all) {
+            tail if tail.is_empty() => sentence,
+            tail if sentence.ends_with('.') => format!("{sentence}{tail}"),
+            tail => format!("{sentence}.{tail}"),
+        }
     };
     let scope = Scope {
         source,
@@ -208,6 +209,29 @@ mod tests {
             "No problems that affect users; see the notes below."
         );
         assert!(!v.basis.contains("no stall seen"));
+    }
+
+    #[test]
+    fn incompleteness_is_the_sentence_alone_and_said_after_a_problem() {
+        let gap = "the page x could not be examined: it does not decode (corrupt)";
+        let v = verdict(&[], &[at(Code::IL310, gap)], &[summary(2, 0, 0)]);
+        assert_eq!(v.status, VerdictStatus::Incomplete);
+        assert_eq!(
+            v.summary,
+            format!("The check is incomplete, not clean: {gap}.")
+        );
+        let v = verdict(
+            &[],
+            &[at(Code::IL310, gap), at(Code::IL301, "1 file(s): a.css")],
+            &[summary(2, 0, 0)],
+        );
+        assert_eq!(v.root_cause, Some(Code::IL301));
+        assert!(
+            v.summary
+                .ends_with(&format!("a.css. The check is also incomplete: {gap}.")),
+            "{}",
+            v.summary
+        );
     }
 
     #[test]

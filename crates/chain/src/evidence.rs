@@ -41,6 +41,7 @@ pub fn tls_evidence(report: &ChainReport) -> TlsEvidence {
                     TlsItemKind::Downgrade
                 }
                 SignalKind::Untrusted => TlsItemKind::Untrusted,
+                SignalKind::IncompleteChain => TlsItemKind::IncompleteChain,
                 SignalKind::ProductNotNameable => TlsItemKind::Other,
                 // The witness's verdict travels in the witness evidence (see
                 // `witness_verdict`); the rest are facts, not signals of interception.

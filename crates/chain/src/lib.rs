@@ -33,6 +33,7 @@ extern crate self as interloper_chain;
 #[path = "../tests/support/mod.rs"]
 mod test_support;
 
+pub use analysis::incomplete::{ChainGap, chain_gap};
 pub use analysis::{
     ChainInput, ChainReport, NamedProduct, Negotiated, PathConfidence, PathStatus, PathVerdict,
     Reference, Signal, SignalKind, SignalStrength, WitnessComparison, analyse,

@@ -118,6 +118,14 @@ impl Roots {
         })
     }
 
+    /// Whether an anchor's subject is `name` (a distinguished name, DER): where a chain that
+    /// names this issuer may end (IL113's walk, `analysis::incomplete`).
+    pub(crate) fn holds_subject(&self, name: &[u8]) -> bool {
+        self.anchors
+            .iter()
+            .any(|a| der_sequence(a.ta.subject.as_ref()) == name)
+    }
+
     fn find(&self, ta: &TrustAnchor<'_>) -> Option<&Anchor> {
         self.anchors.iter().find(|a| {
             a.ta.subject.as_ref() == ta.subject.as_ref()

@@ -92,6 +92,21 @@ impl RedirectStop {
         })
     }
 
+    /// Why the URL could not be read, without the URL (for a document not examined).
+    fn reason(&self) -> String {
+        match self {
+            RedirectStop::TooMany { next } => format!(
+                "it still redirects after {MAX_REDIRECTS} hops (next: {next}): a redirect loop"
+            ),
+            RedirectStop::Scheme { location } => {
+                format!("it redirects to {location:?}, which is not http(s) and is not followed")
+            }
+            RedirectStop::OutOfScope { next } => {
+                format!("it redirects to {next}, a host this check may not reach")
+            }
+        }
+    }
+
     /// One sentence for the report.
     pub fn describe(&self, url: &Url) -> String {
         match self {
@@ -352,18 +367,21 @@ pub async fn discover(
         notes: Vec::new(),
         failed_attempts: BTreeMap::new(),
         redirect_checks: Vec::new(),
+        unexamined: Vec::new(),
     };
     let page = run.fetch_page(target).await;
     let tls = page.record.tls.clone();
     let mut crawl = Crawl::new(run.limits.clone());
     let page_ct = header(&page.record, "content-type").map(str::to_string);
-    let page_body = readable(
-        &page,
-        run.limits.max_decoded_bytes,
-        "the page",
-        &mut run.notes,
+    let page_body = run.document_body(&page, "the page");
+    if page_body.is_some() {
+        run.check_page_type(&page, page_ct.as_deref());
+    }
+    crawl.add_page(
+        &page.url,
+        page_body.as_deref().unwrap_or_default(),
+        page_ct.as_deref(),
     );
-    crawl.add_page(&page.url, &page_body, page_ct.as_deref());
     let mut fetched_sheets = run.fetch_stylesheets(&mut crawl, progress).await;
     let (inventory, crawl_notes) = crawl.finish();
     run.notes.extend(
@@ -420,6 +438,7 @@ pub async fn discover(
     for (url, check) in run.redirect_checks {
         verified.checks.entry(url).or_default().push(check);
     }
+    attach_unexamined(&mut verified.checks, run.unexamined, &assets, &page.url);
     // The page is what the browser loads first: its own request is evidence too (a refused
     // or stalled page is the first thing a user sees).
     verified
@@ -440,6 +459,25 @@ pub async fn discover(
     })
 }
 
+/// Each document that could not be examined, as a failed check of its URL; one that is not
+/// sampled (a cross-origin stylesheet) still left the check incomplete, so its check goes on
+/// the page, which always has evidence.
+fn attach_unexamined(
+    checks: &mut BTreeMap<String, Vec<AssetCheck>>,
+    unexamined: Vec<(String, AssetCheck)>,
+    assets: &[Asset],
+    page: &Url,
+) {
+    for (url, check) in unexamined {
+        let on = if assets.iter().any(|a| a.url.as_str() == url) {
+            url
+        } else {
+            page.to_string()
+        };
+        checks.entry(on).or_default().push(check);
+    }
+}
+
 /// One discovery under way: how to fetch, and what it has gathered besides the assets.
 struct Discovery<'a> {
     probe: Probe,
@@ -451,6 +489,9 @@ struct Discovery<'a> {
     failed_attempts: BTreeMap<String, Vec<RequestRecord>>,
     /// Redirect chains that stopped, as failed checks of the URL that started them.
     redirect_checks: Vec<(String, AssetCheck)>,
+    /// Documents (the page, stylesheets) that could not be read for what they reference, as
+    /// failed checks of their URL (IL310: the check is incomplete).
+    unexamined: Vec<(String, AssetCheck)>,
 }
 
 /// What each asset's verification expects besides what the asset itself says.
@@ -471,6 +512,89 @@ struct Verified {
 }
 
 impl Discovery<'_> {
+    /// Records that a document (`what`: "the page", "the stylesheet") could not be read for
+    /// the files it references, and why: a failed check of its URL (IL310).
+    fn not_examined(&mut self, url: &Url, what: &str, why: String) {
+        self.unexamined.push((
+            url.to_string(),
+            AssetCheck {
+                kind: AssetCheckKind::NotExamined,
+                expected: Some(format!("{what} read whole for the files it references")),
+                actual: Some(why.clone()),
+                detail: format!("{what} {url} could not be examined: {why}"),
+            },
+        ));
+    }
+
+    /// A document whose answer cannot be read at all: a failed request, an error page, a
+    /// redirect chain that stopped.
+    fn check_answer(&mut self, f: &Fetched, what: &str) {
+        let why = if let Some(stop) = &f.stop {
+            stop.reason()
+        } else if let Some(e) = &f.record.error {
+            format!("it failed ({})", e.message)
+        } else if let Some(status) = f.record.status.filter(|s| *s >= 400) {
+            format!("it answered {status}, an error page instead of the document")
+        } else {
+            return;
+        };
+        self.not_examined(&f.url, what, why);
+    }
+
+    /// The document's body decoded, or `None` (with a note and a check saying why) when it
+    /// does not decode; a body cut at the size limit is read, and said to be partial.
+    fn document_body(&mut self, f: &Fetched, what: &str) -> Option<Vec<u8>> {
+        let body = match decoded(f, self.limits.max_decoded_bytes) {
+            Ok(b) => b,
+            Err(e) => {
+                self.notes.push(format!(
+                    "discovery: {what} {} does not decode ({e}); files it references are not examined",
+                    f.url
+                ));
+                self.not_examined(&f.url, what, format!("it does not decode ({e})"));
+                return None;
+            }
+        };
+        let limit = self.limits.max_document_bytes;
+        let kept_short = (f.body.len() as u64) < f.record.bytes_received;
+        if kept_short || body.len() > limit {
+            let read = if body.len() > limit {
+                limit
+            } else {
+                f.body.len()
+            };
+            self.not_examined(
+                &f.url,
+                what,
+                format!(
+                    "it is over the size limit: only its first {} were read",
+                    interloper_model::units::fmt_bytes(read as f64)
+                ),
+            );
+        }
+        Some(body)
+    }
+
+    /// A page that answered with something other than HTML (JSON, an image…): there is
+    /// nothing in it to find files from. A stylesheet given as the URL is read as one.
+    fn check_page_type(&mut self, page: &Fetched, content_type: Option<&str>) {
+        let Some(ct) = content_type else {
+            return;
+        };
+        let mime = ct.split(';').next().unwrap_or_default().trim();
+        let readable = ["text/html", "application/xhtml+xml", "text/css"]
+            .iter()
+            .any(|m| mime.eq_ignore_ascii_case(m));
+        if !readable && page.record.status.is_some_and(|s| s < 400) {
+            let mime = interloper_model::text::printable_ascii(mime, 80);
+            self.not_examined(
+                &page.url,
+                "the page",
+                format!("it is {mime}, not HTML: there is nothing in it to find files from"),
+            );
+        }
+    }
+
     /// The page, retried while it fails transiently, with what is worth saying about it.
     async fn fetch_page(&mut self, target: &Target) -> Fetched {
         let mut page_doc = fetch_document(&self.probe, &target.url, &self.reach).await;
@@ -500,6 +624,7 @@ impl Discovery<'_> {
                 page.record.status.unwrap_or_default()
             ));
         }
+        self.check_answer(&page, "the page");
         let looks_css =
             header(&page.record, "content-type").is_some_and(|c| c.contains("text/css"));
         if looks_css {
@@ -535,6 +660,11 @@ impl Discovery<'_> {
             progress.step();
             if Instant::now() >= self.reach.deadline {
                 sheets_skipped += 1;
+                self.not_examined(
+                    &sheet.url,
+                    "the stylesheet",
+                    "it was not fetched: the check's budget ran out during discovery".into(),
+                );
                 continue;
             }
             let doc = fetch_document(&self.probe, &sheet.url, &self.reach).await;
@@ -551,14 +681,10 @@ impl Discovery<'_> {
                     stop.describe(&sheet.url)
                 ));
             }
+            self.check_answer(&f, "the stylesheet");
             if f.record.error.is_none() && f.record.status.is_some_and(|s| s < 400) {
-                let body = readable(
-                    &f,
-                    self.limits.max_decoded_bytes,
-                    "the stylesheet",
-                    &mut self.notes,
-                );
-                crawl.add_stylesheet(&sheet, &body, ct.as_deref());
+                let body = self.document_body(&f, "the stylesheet");
+                crawl.add_stylesheet(&sheet, body.as_deref().unwrap_or_default(), ct.as_deref());
             }
             fetched_sheets.insert(sheet.url.to_string(), f);
         }

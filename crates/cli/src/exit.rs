@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use interloper_findings::Severity;
+use interloper_findings::{Finding, Severity};
 
 /// What a run of `interloper` amounts to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,6 +21,11 @@ pub enum Exit {
     /// that is not http(s), a port that cannot be bound, a server whose chain `pin` cannot
     /// get. Nothing was judged.
     Error,
+    /// 3: incomplete: the command ran but could not examine what it was asked to (`check`,
+    /// `demo`: the page or a stylesheet did not decode, was over the size limit, redirected
+    /// in a loop, was an error page or not HTML — IL310), and found no problem at or above
+    /// `--fail-on` in what it could examine (problems win: 1).
+    Incomplete,
 }
 
 impl Exit {
@@ -30,6 +35,7 @@ impl Exit {
             Exit::Clean => 0,
             Exit::Problems => 1,
             Exit::Error => 2,
+            Exit::Incomplete => 3,
         }
     }
 
@@ -46,6 +52,18 @@ impl Exit {
     pub fn from_findings(worst: Option<Severity>, fail_on: Severity) -> Exit {
         Exit::problems_if(worst.is_some_and(|s| s >= fail_on))
     }
+
+    /// `Problems` when a problem (not mere incompleteness) is at or above `fail_on`; else
+    /// `Incomplete` when part of what was asked could not be examined; else `Clean`.
+    pub fn from_diagnosed(findings: &[Finding], fail_on: Severity) -> Exit {
+        if interloper_findings::fails_at(findings, fail_on) {
+            Exit::Problems
+        } else if interloper_findings::is_incomplete(findings) {
+            Exit::Incomplete
+        } else {
+            Exit::Clean
+        }
+    }
 }
 
 impl From<Exit> for ExitCode {
@@ -59,10 +77,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn codes_are_0_1_2() {
+    fn codes_are_0_1_2_3() {
         assert_eq!(
-            [Exit::Clean, Exit::Problems, Exit::Error].map(Exit::code),
-            [0, 1, 2]
+            [Exit::Clean, Exit::Problems, Exit::Error, Exit::Incomplete].map(Exit::code),
+            [0, 1, 2, 3]
         );
     }
 

@@ -12,6 +12,10 @@
 //! - `2`: usage or input error, one line on stderr (clap's usage message for a bad flag or
 //!   value): an unreadable or malformed file, a URL that is not http(s), a port that cannot be
 //!   bound, a server whose chain `pin` cannot get.
+//! - `3`: incomplete (`check`, `demo`): the command ran but could not examine what it was asked
+//!   to (the page or a stylesheet did not decode, was over the size limit, redirected in a
+//!   loop, was an error page or not HTML: IL310), and found no problem at or above
+//!   `--fail-on` in the rest (a problem wins: `1`).
 //!
 //! A closed stdout (`| head`) ends the program quietly with `0`. A panic is a bug and keeps
 //! Rust's status, 101.

@@ -297,3 +297,188 @@ fn pin_fails_loudly_when_no_certificate_is_presented() {
     assert!(stderr.contains("no certificate presented"), "{stderr}");
     assert!(out.stdout.is_empty());
 }
+
+/// A gzip body of zeros too large on the wire for the bomb ratio rule (IL307 needs more than
+/// 100:1 within 1/100 of the decoding limit) that still expands past the 64 MiB limit, as the
+/// issue's 1 GiB at 229:1: a gzip header, then one fully flushed deflate block of 1 MiB of
+/// zeros repeated until the body passes 800 kB. Each block stands alone (a full flush resets
+/// the window), and the decoder gives up at the limit long before the missing trailer.
+fn large_ratio_bomb() -> Vec<u8> {
+    let mut deflate = flate2::Compress::new(flate2::Compression::fast(), false);
+    let zeros = vec![0u8; 1 << 20];
+    let mut block = Vec::with_capacity(64 * 1024);
+    deflate
+        .compress_vec(&zeros, &mut block, flate2::FlushCompress::Full)
+        .expect("deflate");
+    assert!(
+        !block.is_empty() && block.len() < 64 * 1024,
+        "{}",
+        block.len()
+    );
+    let mut body = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
+    while body.len() < 800_000 {
+        body.extend_from_slice(&block);
+    }
+    body
+}
+
+fn summary(report: &Value) -> String {
+    report["verdict"]["summary"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Status incomplete, exit 3, IL310 the only finding at warning or above, and the verdict
+/// saying why.
+fn assert_incomplete(code: Option<i32>, report: &Value, stderr: &str, why: &str) {
+    assert_eq!(code, Some(3), "{stderr}\n{report:#}");
+    assert_eq!(verdict(report), "incomplete", "{report:#}");
+    assert_eq!(report["verdict"]["root_cause"], "IL310", "{report:#}");
+    let s = summary(report);
+    assert!(
+        s.starts_with("The check is incomplete") && s.contains(why),
+        "{s}"
+    );
+}
+
+#[test]
+fn a_bomb_past_the_ratio_rule_is_incomplete_not_clean() {
+    let s = FaultServer::plain(encoded_page(large_ratio_bomb())).expect("server");
+    let url = s.url("/");
+    let (code, report, stderr, took) = check(&[&url], &["--budget", "20s", "--samples", "2"]);
+    assert!(took < Duration::from_secs(60), "took {took:?}");
+    assert_incomplete(code, &report, &stderr, "does not decode");
+    assert!(summary(&report).contains(&url), "{}", summary(&report));
+}
+
+#[test]
+fn a_page_that_is_not_html_is_incomplete() {
+    for (ct, body, says) in [
+        (
+            "application/json",
+            b"{\"status\": \"ok\"}".to_vec(),
+            "application/json, not HTML",
+        ),
+        (
+            "image/png",
+            b"\x89PNG\r\n\x1a\n0000".to_vec(),
+            "image/png, not HTML",
+        ),
+    ] {
+        let s = FaultServer::plain(Fault::typed(ct, body)).expect("server");
+        let (code, report, stderr, _) =
+            check(&[&s.url("/")], &["--budget", "10s", "--samples", "2"]);
+        assert_incomplete(code, &report, &stderr, says);
+    }
+}
+
+#[test]
+fn a_page_over_the_size_limit_is_incomplete() {
+    // Past the 8 MiB a document is parsed to: what it references after that is unseen.
+    let mut html = b"<html><body>".to_vec();
+    html.resize(9 << 20, b' ');
+    html.extend_from_slice(b"<img src=/late.png></body></html>");
+    let s = FaultServer::plain(Fault::typed("text/html", html)).expect("server");
+    let (code, report, stderr, _) = check(&[&s.url("/")], &["--budget", "20s", "--samples", "2"]);
+    assert_incomplete(code, &report, &stderr, "over the size limit");
+}
+
+#[test]
+fn a_stylesheet_that_cannot_be_read_leaves_the_check_incomplete() {
+    let bomb = large_ratio_bomb();
+    let sheet = Fault::Raw {
+        head: format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: text/css\r\nContent-Encoding: gzip\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n",
+            bomb.len()
+        ),
+        body: bomb,
+    };
+    let s = FaultServer::plain(Fault::site([
+        (
+            "/",
+            page("<html><head><link rel=stylesheet href=/s.css></head></html>"),
+        ),
+        ("/s.css", sheet),
+    ]))
+    .expect("server");
+    let (code, report, stderr, _) = check(&[&s.url("/")], &["--budget", "20s", "--samples", "2"]);
+    assert_incomplete(code, &report, &stderr, "the stylesheet");
+    assert!(summary(&report).contains("/s.css"), "{}", summary(&report));
+}
+
+/// An error page is a problem (the page fails for everyone): problems win the status and
+/// the exit code, and the verdict still says the check is incomplete.
+#[test]
+fn an_error_page_fails_and_still_says_the_check_is_incomplete() {
+    for (status, code_seen) in [(500, "IL306"), (404, "IL301")] {
+        let s = FaultServer::plain(Fault::Raw {
+            head: format!(
+                "HTTP/1.1 {status} Oops\r\nContent-Type: text/html\r\nContent-Length: 15\r\n\
+                 Connection: close\r\n\r\n"
+            ),
+            body: b"<html>x</html>\n".to_vec(),
+        })
+        .expect("server");
+        let (code, report, stderr, _) =
+            check(&[&s.url("/")], &["--budget", "10s", "--samples", "2"]);
+        assert_eq!(code, Some(1), "{stderr}");
+        assert_eq!(verdict(&report), "failing", "{report:#}");
+        assert_eq!(report["verdict"]["root_cause"], code_seen, "{report:#}");
+        let codes = common::codes(&report);
+        assert!(codes.contains(&"IL310".to_string()), "{codes:?}");
+        let s = summary(&report);
+        assert!(
+            s.contains("The check is also incomplete") && s.contains(&format!("answered {status}")),
+            "{s}"
+        );
+    }
+}
+
+/// The redirect loop and the ratio bomb of the earlier hardening tests keep their problem
+/// (exit 1) and now also say what was not examined.
+#[test]
+fn a_redirect_loop_fails_and_still_says_the_check_is_incomplete() {
+    let s = FaultServer::plain(Fault::redirect(302, "/")).expect("server");
+    let (code, report, stderr, _) = check(&[&s.url("/")], &["--budget", "10s", "--samples", "2"]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert_eq!(report["verdict"]["root_cause"], "IL308", "{report:#}");
+    assert!(summary(&report).contains("a redirect loop"), "{report:#}");
+    assert!(summary(&report).contains("also incomplete"), "{report:#}");
+}
+
+#[test]
+fn a_plain_page_is_still_clean() {
+    let s = FaultServer::plain(Fault::site([
+        ("/", page("<html><body><img src=/a.png></body></html>")),
+        (
+            "/a.png",
+            Fault::typed("image/png", b"\x89PNG\r\n\x1a\n0000".to_vec()),
+        ),
+    ]))
+    .expect("server");
+    let (code, report, stderr, _) = check(&[&s.url("/")], &["--budget", "10s", "--samples", "2"]);
+    assert_eq!(code, Some(0), "{stderr}\n{report:#}");
+    assert_eq!(verdict(&report), "clean", "{report:#}");
+    assert!(!common::codes(&report).contains(&"IL310".to_string()));
+}
+
+/// A stylesheet on another origin is not sampled (no `--cross-origin`), but the page's
+/// references in it were still not examined: the check says so on the page.
+#[test]
+fn a_cross_origin_stylesheet_that_cannot_be_read_is_said_on_the_page() {
+    let cdn = FaultServer::plain(Fault::Raw {
+        head: "HTTP/1.1 500 Oops\r\nContent-Type: text/css\r\nContent-Length: 0\r\n\
+               Connection: close\r\n\r\n"
+            .into(),
+        body: Vec::new(),
+    })
+    .expect("cdn");
+    let sheet = cdn.url("/site.css");
+    let html = format!("<html><head><link rel=stylesheet href={sheet}></head></html>");
+    let s = FaultServer::plain(Fault::typed("text/html", html.into_bytes())).expect("server");
+    let (code, report, stderr, _) = check(&[&s.url("/")], &["--budget", "10s", "--samples", "2"]);
+    assert_incomplete(code, &report, &stderr, &sheet);
+    assert!(summary(&report).contains("answered 500"), "{report:#}");
+}

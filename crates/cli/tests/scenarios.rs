@@ -494,6 +494,9 @@ fn the_suite_covers_every_finding_code() {
         .filter(|c| !c.starts_with("IL7"))
         // These come from captures (`interloper pcap`): tests/pcap_e2e.rs covers them.
         .filter(|c| !["IL110", "IL111", "IL212", "IL213", "IL214", "IL215"].contains(c))
+        // A server sending its leaf without the intermediate needs a three-level PKI the lab
+        // does not build: tests/incomplete_chain.rs serves one from real nginx.
+        .filter(|c| *c != "IL113")
         .filter(|c| !expected.contains(*c))
         .collect();
     assert!(missing.is_empty(), "no scenario expects {missing:?}");

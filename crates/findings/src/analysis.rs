@@ -62,6 +62,7 @@ fn tls_findings(t: &TargetEvidence) -> impl Iterator<Item = Finding> {
         tls::pin_mismatch(t),
         tls::minted_traits(t),
         tls::downgrade(t),
+        tls::incomplete_chain(t),
     ]
     .into_iter()
     .flatten()
@@ -124,6 +125,7 @@ fn check_findings(t: &TargetEvidence) -> impl Iterator<Item = Finding> {
         checks::decompression_bomb(t),
         checks::redirect_loop(t),
         checks::redirect_not_followed(t),
+        checks::not_examined(t),
     ]
     .into_iter()
     .flatten()

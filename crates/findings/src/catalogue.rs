@@ -151,8 +151,10 @@ pub struct Entry {
     pub title: &'static str,
     /// Severity unless the analysis has a reason to raise or lower it.
     pub severity: Severity,
-    /// The verdict when it is the root cause: `Intercepted`, `Failing`, `Notice`, or
-    /// `Degraded` — which becomes `Failing` when requests to the same target also failed.
+    /// The verdict when it is the root cause: `Intercepted`, `Failing`, `Notice`,
+    /// `Incomplete` (part of the check could not be made: never a problem of its own, see
+    /// [`Entry::is_incompleteness`]), or `Degraded` — which becomes `Failing` when requests to
+    /// the same target also failed.
     pub verdict: VerdictStatus,
     /// Where the fault sits.
     pub place: Place,
@@ -168,6 +170,13 @@ impl Entry {
     /// True when, as the root cause, it means something terminates TLS on the path.
     pub fn is_interception(&self) -> bool {
         self.verdict == VerdictStatus::Intercepted
+    }
+
+    /// True when it says only that part of the check could not be made (its verdict is
+    /// `Incomplete`): what `--fail-on` counts as a problem leaves it out, and exit code 3
+    /// says it instead.
+    pub fn is_incompleteness(&self) -> bool {
+        self.verdict == VerdictStatus::Incomplete
     }
 }
 
@@ -316,6 +325,20 @@ catalogue! {
          fingerprints. Several browsers do this too; but when the capture was taken on the \
          server and the users all run one browser, a hello that is not theirs comes from \
          something that re-originates their connections (an inspecting proxy).",
+    }
+    IL113 {
+        family: Tls, rank: 67, severity: Error, verdict: Failing,
+        place: Server, symptom: None,
+        title: "Server sends an incomplete certificate chain",
+        remedy: "The server sends its certificate without the intermediate certificate(s) that \
+         link it to a trusted root. Desktop browsers (Chrome, Edge, Safari; Firefox from its \
+         preloaded list) fetch the missing one from the address in the certificate (AIA) and \
+         show nothing wrong; curl, wget, Python (requests, urllib), Java, Go, Node.js, \
+         Android apps and many middleboxes and proxies do not, and fail with \
+         \"unable to get local issuer certificate\" / \"unknown issuer\". Serve the full \
+         chain: nginx's `ssl_certificate` must name the fullchain file (leaf first, then each \
+         intermediate; Let's Encrypt's `fullchain.pem`, not `cert.pem`), Apache's \
+         SSLCertificateFile likewise; then reload and check again.",
     }
     IL201 {
         family: Delivery, rank: 110, severity: Error, verdict: Degraded,
@@ -518,6 +541,16 @@ catalogue! {
         remedy: "The URL redirects to a non-HTTP location (file:, ftp:, data:, javascript:…), \
          which browsers refuse for a page's resources. Fix the redirect rule so it points \
          at an http(s) URL.",
+    }
+    IL310 {
+        family: Assets, rank: 990, severity: Warning, verdict: Incomplete,
+        place: Server, symptom: None,
+        title: "Page could not be examined; the check is incomplete",
+        remedy: "The page (or a stylesheet it loads) could not be read for the files it \
+         references — it did not decode, was a decompression bomb, was over the size limit, \
+         redirected in a loop, answered an error page or was not HTML — so those files were \
+         not checked: the verdict covers only what was read. Fix what the evidence names (or \
+         give the URL of the real HTML page) and check again.",
     }
     IL401 {
         family: Instances, rank: 200, severity: Warning, verdict: Notice,
@@ -742,6 +775,18 @@ catalogue! {
          nothing else answers static files first; below others, they run for every file), \
          and `WHITENOISE_AUTOREFRESH` / `WHITENOISE_USE_FINDERS` are for development: in \
          production they look files up on every request. Fix the order or the setting named.",
+    }
+    IL621 {
+        family: Lint, rank: 303, severity: Error, verdict: Failing,
+        place: Server, symptom: None,
+        title: "ssl_certificate file lacks its intermediate chain",
+        remedy: "The file nginx's `ssl_certificate` names holds the server's certificate but not \
+         the intermediate certificate(s) up to a public (or the declared) root, so nginx sends \
+         an incomplete chain: desktop browsers fetch the missing certificate (AIA) and work, \
+         curl, Python, Java, Android apps and many middleboxes fail. Point \
+         `ssl_certificate` at the fullchain file (Let's Encrypt's `fullchain.pem`, not \
+         `cert.pem`; or append the CA's intermediate bundle after the certificate), then \
+         `nginx -t` and reload.",
     }
     IL701 {
         family: Visits, rank: 410, severity: Critical, verdict: Intercepted,

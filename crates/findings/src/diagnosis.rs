@@ -25,9 +25,15 @@ impl Diagnosis {
         worst(&self.findings)
     }
 
-    /// Whether a finding reaches `threshold` (what `--fail-on` asks).
+    /// Whether a problem reaches `threshold` (what `--fail-on` asks): a finding at or above
+    /// it that is not only incompleteness ([`fails_at`]).
     pub fn fails_at(&self, threshold: Severity) -> bool {
-        self.worst().is_some_and(|w| w >= threshold)
+        fails_at(&self.findings, threshold)
+    }
+
+    /// Whether part of what was asked could not be examined ([`is_incomplete`]).
+    pub fn is_incomplete(&self) -> bool {
+        is_incomplete(&self.findings)
     }
 }
 
@@ -35,6 +41,20 @@ impl Diagnosis {
 /// holds its findings without a [`Diagnosis`].
 pub fn worst(findings: &[Finding]) -> Option<Severity> {
     findings.iter().map(|f| f.severity).max()
+}
+
+/// Whether a finding at or above `threshold` is a problem: a code that says only that the
+/// check is incomplete (IL310, [`crate::Entry::is_incompleteness`]) is not one — a script
+/// tells it apart by exit code 3, and problems found elsewhere still win.
+pub fn fails_at(findings: &[Finding], threshold: Severity) -> bool {
+    findings
+        .iter()
+        .any(|f| f.severity >= threshold && !f.code.entry().is_incompleteness())
+}
+
+/// Whether a finding says that part of what was asked could not be examined.
+pub fn is_incomplete(findings: &[Finding]) -> bool {
+    findings.iter().any(|f| f.code.entry().is_incompleteness())
 }
 
 /// Where a diagnosis' evidence came from; each source's row in [`Source::reading`] and
@@ -250,9 +270,9 @@ mod tests {
     #[test]
     fn every_source_reaches_exactly_the_statuses_it_may_conclude() {
         use Severity::{Critical, Error, Info, Warning};
-        use VerdictStatus::{Clean, Degraded, Failing, Intercepted, Notice};
+        use VerdictStatus::{Clean, Degraded, Failing, Incomplete, Intercepted, Notice};
         type Case = Option<(Vec<Finding>, bool)>;
-        let table: [(Source, [(VerdictStatus, Case); 5]); 6] = [
+        let table: [(Source, [(VerdictStatus, Case); 6]); 6] = [
             (
                 Source::Check,
                 [
@@ -262,6 +282,9 @@ mod tests {
                     (Failing, Some((vec![at(Code::IL201, Error)], true))),
                     (Degraded, Some((vec![at(Code::IL201, Error)], false))),
                     (Notice, Some((vec![at(Code::IL106, Warning)], false))),
+                    // Only a page that could not be read: incomplete, even with failed
+                    // requests to it.
+                    (Incomplete, Some((vec![at(Code::IL310, Warning)], true))),
                 ],
             ),
             (
@@ -272,6 +295,7 @@ mod tests {
                     (Failing, Some((vec![at(Code::IL301, Error)], false))),
                     (Degraded, Some((vec![at(Code::IL211, Warning)], false))),
                     (Notice, Some((vec![at(Code::IL401, Warning)], false))),
+                    (Incomplete, Some((vec![at(Code::IL310, Warning)], false))),
                 ],
             ),
             (
@@ -289,6 +313,7 @@ mod tests {
                     ),
                     (Degraded, Some((vec![at(Code::IL503, Warning)], false))),
                     (Notice, None),
+                    (Incomplete, None),
                 ],
             ),
             (
@@ -302,6 +327,7 @@ mod tests {
                     ),
                     (Degraded, Some((vec![at(Code::IL201, Error)], false))),
                     (Notice, Some((vec![at(Code::IL111, Warning)], false))),
+                    (Incomplete, Some((vec![at(Code::IL310, Warning)], false))),
                 ],
             ),
             (
@@ -320,6 +346,7 @@ mod tests {
                     (Degraded, None),
                     // A failing code at warning only is a notice for a lint.
                     (Notice, Some((vec![at(Code::IL602, Warning)], false))),
+                    (Incomplete, None),
                 ],
             ),
             (
@@ -336,6 +363,7 @@ mod tests {
                     (Failing, None),
                     (Degraded, Some((vec![at(Code::IL702, Warning)], false))),
                     (Notice, Some((vec![at(Code::IL703, Warning)], false))),
+                    (Incomplete, None),
                 ],
             ),
         ];
@@ -414,5 +442,24 @@ mod tests {
         );
         assert_eq!(d.worst(), Some(Severity::Warning));
         assert!(d.fails_at(Severity::Warning) && !d.fails_at(Severity::Error));
+    }
+
+    /// A real problem wins over incompleteness: it is the root cause and what `--fail-on`
+    /// reads; incompleteness alone is the verdict and never a problem.
+    #[test]
+    fn problems_win_over_incompleteness() {
+        use Severity::{Error, Warning};
+        let both = diagnose(
+            vec![at(Code::IL310, Warning), at(Code::IL301, Error)],
+            &scope(Source::Check, false),
+        );
+        assert_eq!(both.verdict.root_cause, Some(Code::IL301));
+        assert_eq!(both.verdict.status, VerdictStatus::Failing);
+        assert!(both.fails_at(Warning) && both.is_incomplete());
+        let alone = diagnose(vec![at(Code::IL310, Warning)], &scope(Source::Check, false));
+        assert_eq!(alone.verdict.status, VerdictStatus::Incomplete);
+        assert!(!alone.fails_at(Severity::Info) && alone.is_incomplete());
+        let clean = diagnose(vec![], &scope(Source::Check, false));
+        assert!(!clean.is_incomplete());
     }
 }

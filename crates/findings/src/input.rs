@@ -80,6 +80,9 @@ pub enum AssetCheckKind {
     RedirectLoop,
     /// Redirected to a scheme that is not followed (`file:`, `ftp:`, …).
     RedirectNotFollowed,
+    /// A document (the page or a stylesheet) could not be read for what it references: the
+    /// files it loads are missing from the check (`detail` says why).
+    NotExamined,
 }
 
 /// Status of the TLS path, as decided by the chain analysis.
@@ -159,6 +162,8 @@ pub enum TlsItemKind {
     Downgrade,
     /// The chain did not verify at all.
     Untrusted,
+    /// The server left out a certificate of its chain (IL113).
+    IncompleteChain,
     /// Anything else worth showing.
     Other,
 }

@@ -33,7 +33,7 @@ pub use browser::{BrowserEvidence, Queued, Unanswered, analyse_har};
 pub use capture::CaptureEvidence;
 pub use catalogue::{Code, Confidence, Entry, Family, Place, Severity};
 pub use classify::{RequestOutcome, TargetOutcomes, classify};
-pub use diagnosis::{Diagnosis, worst};
+pub use diagnosis::{Diagnosis, fails_at, is_incomplete, worst};
 pub use input::{
     AssetCheck, AssetCheckKind, AssetEvidence, Evidence, TargetEvidence, TlsEvidence, TlsItem,
     TlsItemKind, TlsStatus, WitnessEvidence,
@@ -78,7 +78,7 @@ pub struct Finding {
 /// The overall answer, in one sentence a web developer understands.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Verdict {
-    /// `clean`, `intercepted`, `failing`, `degraded` or `notice`.
+    /// `clean`, `intercepted`, `failing`, `degraded`, `notice` or `incomplete`.
     pub status: VerdictStatus,
     /// The code of the most likely root cause, if any.
     pub root_cause: Option<Code>,
@@ -108,6 +108,10 @@ pub enum VerdictStatus {
     Degraded,
     /// Only warnings of configuration (caching, private PKI, …).
     Notice,
+    /// Nothing else wrong, but part of what was asked could not be examined (the page or a
+    /// stylesheet did not decode, was an error page, not HTML, …): not clean, since what
+    /// was not read was not checked.
+    Incomplete,
 }
 
 impl VerdictStatus {
@@ -119,6 +123,7 @@ impl VerdictStatus {
             VerdictStatus::Failing => "failing",
             VerdictStatus::Degraded => "degraded",
             VerdictStatus::Notice => "notice",
+            VerdictStatus::Incomplete => "incomplete",
         }
     }
 }
@@ -180,6 +185,7 @@ mod tests {
             VerdictStatus::Failing,
             VerdictStatus::Degraded,
             VerdictStatus::Notice,
+            VerdictStatus::Incomplete,
         ] {
             assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
             let back: VerdictStatus = serde_json::from_value(s.as_str().into()).unwrap();

@@ -22,7 +22,14 @@ pub(crate) fn diagnose_targets(
     } else {
         "No problems that affect users; see the notes below."
     };
-    let says = |root: &Finding, all: &[Finding]| root_sentence(targets, all, root);
+    let says = |root: &Finding, all: &[Finding]| {
+        let sentence = root_sentence(targets, all, root);
+        match incompleteness_said(root, all) {
+            tail if tail.is_empty() => sentence,
+            tail if sentence.ends_with('.') => format!("{sentence}{tail}"),
+            tail => format!("{sentence}.{tail}"),
+        }
+    };
     let scope = Scope {
         source,
         failed_targets: s
@@ -40,7 +47,9 @@ pub(crate) fn diagnose_targets(
 /// The sentence naming the root cause.
 fn root_sentence(targets: &[TargetEvidence], findings: &[Finding], root: &Finding) -> String {
     let on = place_words(root);
-    if root.code == crate::Code::IL109 {
+    if root.code.entry().is_incompleteness() {
+        format!("The check is incomplete, not clean: {}.", root.summary)
+    } else if root.code == crate::Code::IL109 {
         likely_inspection_summary(root, &on)
     } else if root.code.entry().is_interception() {
         let product = targets
@@ -52,6 +61,19 @@ fn root_sentence(targets: &[TargetEvidence], findings: &[Finding], root: &Findin
     } else {
         format!("{}{on}: {}", root.title, root.summary)
     }
+}
+
+/// When a problem is the root cause and part of the check could not be made, the sentence
+/// still says so (problems win the status and the exit code, never the silence).
+fn incompleteness_said(root: &Finding, findings: &[Finding]) -> String {
+    if root.code.entry().is_incompleteness() {
+        return String::new();
+    }
+    findings
+        .iter()
+        .find(|f| f.code.entry().is_incompleteness())
+        .map(|f| format!(" The check is also incomplete: {}.", f.summary))
+        .unwrap_or_default()
 }
 
 /// How much was sampled and, when nothing stalled, how rare a stall could still be.
@@ -187,6 +209,29 @@ mod tests {
             "No problems that affect users; see the notes below."
         );
         assert!(!v.basis.contains("no stall seen"));
+    }
+
+    #[test]
+    fn incompleteness_is_the_sentence_alone_and_said_after_a_problem() {
+        let gap = "the page x could not be examined: it does not decode (corrupt)";
+        let v = verdict(&[], &[at(Code::IL310, gap)], &[summary(2, 0, 0)]);
+        assert_eq!(v.status, VerdictStatus::Incomplete);
+        assert_eq!(
+            v.summary,
+            format!("The check is incomplete, not clean: {gap}.")
+        );
+        let v = verdict(
+            &[],
+            &[at(Code::IL310, gap), at(Code::IL301, "1 file(s): a.css")],
+            &[summary(2, 0, 0)],
+        );
+        assert_eq!(v.root_cause, Some(Code::IL301));
+        assert!(
+            v.summary
+                .ends_with(&format!("a.css. The check is also incomplete: {gap}.")),
+            "{}",
+            v.summary
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@
 #![deny(missing_docs)]
 
 mod acl;
+mod certs;
 mod config;
 pub mod django;
 mod error;
@@ -73,6 +74,9 @@ pub struct LintPlan {
     /// Where running processes are listed (default `/proc`), to find who the workers of the
     /// nginx being read really run as.
     pub proc_root: Option<PathBuf>,
+    /// PEM files of roots an `ssl_certificate` chain may end at besides the public ones (a
+    /// private CA; `--cacert`): with any, a chain that does not reach them is IL621.
+    pub declared_roots: Vec<PathBuf>,
 }
 
 /// The result: findings and verdict, and what was read.
@@ -126,6 +130,9 @@ pub fn run_lint(plan: &LintPlan) -> Result<LintOutcome, LintError> {
             django.as_ref(),
             &mut reading,
         );
+    }
+    if let Some((c, _)) = &config {
+        judge_certificates(c, plan, &mut reading)?;
     }
     let config = config.map(|(c, _)| c);
 
@@ -261,6 +268,51 @@ fn judge_nginx(
         },
     ));
     reading.read.push("nginx configuration");
+}
+
+/// The file behind each `ssl_certificate` against the public and declared roots (IL621).
+fn judge_certificates(
+    config: &Config,
+    plan: &LintPlan,
+    reading: &mut Reading,
+) -> Result<(), LintError> {
+    let mut declared = Vec::new();
+    for file in &plan.declared_roots {
+        let flag = format!("--cacert {}", file.display());
+        let pem = std::fs::read(file).map_err(|source| {
+            LintError::Read {
+                what: file.display().to_string(),
+                source,
+            }
+            .for_flag(flag.clone())
+        })?;
+        let certs = interloper_chain::certs_from_pem(&pem)
+            .map_err(|e| LintError::Unusable(format!("{flag}: {e}")))?;
+        declared.extend(certs);
+    }
+    let (declared, bad) = interloper_chain::Roots::from_der(&declared);
+    if let Some(e) = bad.first() {
+        return Err(LintError::Unusable(format!("--cacert: {e}")));
+    }
+    let judged = certs::certificate_findings(
+        config,
+        &certs::ChainRoots {
+            public: interloper_chain::Roots::webpki(),
+            declared,
+        },
+    );
+    if judged.files > 0 {
+        reading.input(
+            "certificates",
+            format!("{} ssl_certificate file(s) read", judged.files),
+        );
+        reading.read.push("certificate chains");
+    }
+    for line in judged.unread.iter().take(5) {
+        reading.input("certificate not read", line.clone());
+    }
+    reading.findings.extend(judged.findings);
+    Ok(())
 }
 
 /// STATIC_ROOT against its manifest, and that manifest against other instances'.

@@ -139,6 +139,8 @@ impl Painter {
             VerdictStatus::Clean => "\x1b[1;30;42m",
             VerdictStatus::Notice => "\x1b[1;97;44m",
             VerdictStatus::Degraded => "\x1b[1;30;43m",
+            // Not a problem found, but not clean either: what was not read was not checked.
+            VerdictStatus::Incomplete => "\x1b[1;97;45m",
             VerdictStatus::Failing | VerdictStatus::Intercepted => "\x1b[1;97;41m",
         };
         let badge = v.status.as_str().to_ascii_uppercase();

@@ -500,6 +500,18 @@ fn examination(w: &mut dyn Write, r: &TlsExamination, style: TerminalStyle) -> i
             writeln!(w, "    {:<16} {}", e.strength.as_str(), e.message)?;
         }
     }
+    if r.evidence
+        .iter()
+        .any(|e| e.kind == interloper_chain::SignalKind::IncompleteChain)
+    {
+        writeln!(
+            w,
+            "  {} the server leaves an intermediate certificate out: browsers fetch it, curl, \
+             Python, Java, Android and many middleboxes fail; serve the full chain \
+             (docs/findings/IL113.md)",
+            style.red("IL113 incomplete chain:")
+        )?;
+    }
     if let Some(h) = &r.client_hello {
         writeln!(w, "  our hello  JA4 {}  JA3 {}", h.ja4, h.ja3_hash)?;
     }

@@ -39,7 +39,7 @@ pub use django::{DjangoServer, DjangoSite};
 pub use mitm::{Mitmproxy, stall_addon};
 pub use nginx::{Nginx, NginxOptions, SMALL_TXT, one_mib_bytes};
 pub use origin::DjangoOrigin;
-pub use pki::TestPki;
+pub use pki::{TestPki, TieredPki};
 pub use recording::{Recording, Seen, recording_client_config};
 pub use server_files::{STATIC_CSS, root_only_mountinfo, static_tree};
 pub use shared::{REQUIRE_SHARED, SHARED_DIR, shared_dir, shared_root, skipped};

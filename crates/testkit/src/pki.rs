@@ -52,31 +52,7 @@ impl TestPki {
         let ca_cert = ca.self_signed(&ca_key).context("self-signing the CA")?;
         let issuer = Issuer::new(ca, &ca_key);
 
-        let mut sans: Vec<String> = names.iter().map(|n| n.to_string()).collect();
-        for extra in ["localhost", "127.0.0.1", "::1"] {
-            if !sans.iter().any(|s| s == extra) {
-                sans.push(extra.to_string());
-            }
-        }
-        let mut leaf =
-            CertificateParams::new(sans.clone()).with_context(|| format!("leaf names {sans:?}"))?;
-        leaf.distinguished_name
-            .push(DnType::CommonName, sans[0].as_str());
-        // basicConstraints CA:FALSE as real CAs encode it: an empty SEQUENCE. rcgen's
-        // `IsCa::ExplicitNoCa` writes the DEFAULT `cA FALSE` explicitly, which is not DER and
-        // which Python's `cryptography` (hence mitmproxy) refuses to parse.
-        leaf.is_ca = IsCa::NoCa;
-        let mut no_ca = CustomExtension::from_oid_content(&[2, 5, 29, 19], vec![0x30, 0x00]);
-        no_ca.set_criticality(true);
-        leaf.custom_extensions.push(no_ca);
-        leaf.key_usages = vec![
-            KeyUsagePurpose::DigitalSignature,
-            KeyUsagePurpose::KeyEncipherment,
-        ];
-        leaf.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-        leaf.use_authority_key_identifier_extension = true;
-        leaf.not_before = yesterday;
-        leaf.not_after = now + Duration::days(90);
+        let leaf = leaf_params(names, now)?;
         let leaf_key = KeyPair::generate().context("generating the leaf key")?;
         let leaf_cert = leaf
             .signed_by(&leaf_key, &issuer)
@@ -111,6 +87,150 @@ impl TestPki {
             .collect::<Result<_, rustls_pki_types::pem::Error>>()
             .with_context(|| format!("parsing {}", self.leaf_cert_pem.display()))
     }
+}
+
+/// A root, an intermediate it signed, and a leaf the intermediate signed that names the
+/// intermediate's download address (AIA caIssuers) as publicly issued leaves do: the setting of
+/// an incomplete chain (IL113, IL621).
+#[derive(Debug, Clone)]
+pub struct TieredPki {
+    /// The root as `ca_cert_pem` / `ca_der`, and the full chain (leaf, then intermediate) as
+    /// `leaf_cert_pem`: what a correctly configured server sends.
+    pub full: TestPki,
+    /// The leaf alone (PEM), as `cert.pem` instead of `fullchain.pem` in `ssl_certificate`.
+    pub leaf_only_pem: PathBuf,
+    /// The intermediate's common name (the missing issuer when only the leaf is sent).
+    pub intermediate_cn: String,
+    /// The caIssuers URL the leaf names (never served: nothing fetches it).
+    pub ca_issuers_url: String,
+}
+
+impl TieredPki {
+    /// Generates the three certificates into `dir`: `ca.pem` / `ca.key` (root),
+    /// `intermediate.pem`, `leaf.pem` (leaf and intermediate), `leaf-only.pem`, `leaf.key`.
+    pub fn generate(dir: &Path, root_cn: &str, names: &[&str]) -> anyhow::Result<TieredPki> {
+        crate::mkdir(dir)?;
+        let now = OffsetDateTime::now_utc();
+        let root_key = KeyPair::generate().context("generating the root key")?;
+        let root_params = ca_params(root_cn, now)?;
+        let root = root_params
+            .self_signed(&root_key)
+            .context("self-signing the root")?;
+        let root_issuer = Issuer::new(root_params, &root_key);
+
+        let intermediate_cn = format!("{root_cn} Issuing CA 1");
+        let mid_key = KeyPair::generate().context("generating the intermediate key")?;
+        let mut mid_params = ca_params(&intermediate_cn, now)?;
+        mid_params.use_authority_key_identifier_extension = true;
+        let mid = mid_params
+            .signed_by(&mid_key, &root_issuer)
+            .context("signing the intermediate")?;
+        let mid_issuer = Issuer::new(mid_params, &mid_key);
+
+        // Port 9 (discard) on loopback: a real-looking address that nothing serves.
+        let ca_issuers_url = "http://127.0.0.1:9/issuing-ca-1.crt".to_string();
+        let mut leaf = leaf_params(names, now)?;
+        leaf.custom_extensions
+            .push(ca_issuers_extension(&ca_issuers_url));
+        let leaf_key = KeyPair::generate().context("generating the leaf key")?;
+        let leaf_cert = leaf
+            .signed_by(&leaf_key, &mid_issuer)
+            .context("signing the leaf")?;
+
+        let full = TestPki {
+            dir: dir.to_path_buf(),
+            ca_cert_pem: dir.join("ca.pem"),
+            ca_key_pem: dir.join("ca.key"),
+            ca_der: root.der().to_vec(),
+            leaf_cert_pem: dir.join("leaf.pem"),
+            leaf_key_pem: dir.join("leaf.key"),
+        };
+        let leaf_only_pem = dir.join("leaf-only.pem");
+        write(&full.ca_cert_pem, &root.pem())?;
+        write(&full.ca_key_pem, &root_key.serialize_pem())?;
+        write(&dir.join("intermediate.pem"), &mid.pem())?;
+        write(
+            &full.leaf_cert_pem,
+            &format!("{}{}", leaf_cert.pem(), mid.pem()),
+        )?;
+        write(&leaf_only_pem, &leaf_cert.pem())?;
+        write(&full.leaf_key_pem, &leaf_key.serialize_pem())?;
+        Ok(TieredPki {
+            full,
+            leaf_only_pem,
+            intermediate_cn,
+            ca_issuers_url,
+        })
+    }
+
+    /// The same PKI with the leaf alone as the served file: an incomplete chain.
+    pub fn leaf_only(&self) -> TestPki {
+        TestPki {
+            leaf_cert_pem: self.leaf_only_pem.clone(),
+            ..self.full.clone()
+        }
+    }
+}
+
+/// A CA's parameters (`CN=cn`), valid from a day ago for ten years.
+fn ca_params(cn: &str, now: OffsetDateTime) -> anyhow::Result<CertificateParams> {
+    let mut ca = CertificateParams::new(Vec::<String>::new())?;
+    ca.distinguished_name.push(DnType::CommonName, cn);
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    ca.not_before = now - Duration::days(1);
+    ca.not_after = now + Duration::days(3650);
+    Ok(ca)
+}
+
+/// A server leaf's parameters for `names` plus `localhost`, `127.0.0.1` and `::1`, valid from
+/// a day ago for 90 days.
+fn leaf_params(names: &[&str], now: OffsetDateTime) -> anyhow::Result<CertificateParams> {
+    let mut sans: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+    for extra in ["localhost", "127.0.0.1", "::1"] {
+        if !sans.iter().any(|s| s == extra) {
+            sans.push(extra.to_string());
+        }
+    }
+    let mut leaf =
+        CertificateParams::new(sans.clone()).with_context(|| format!("leaf names {sans:?}"))?;
+    leaf.distinguished_name
+        .push(DnType::CommonName, sans[0].as_str());
+    // basicConstraints CA:FALSE as real CAs encode it: an empty SEQUENCE. rcgen's
+    // `IsCa::ExplicitNoCa` writes the DEFAULT `cA FALSE` explicitly, which is not DER and
+    // which Python's `cryptography` (hence mitmproxy) refuses to parse.
+    leaf.is_ca = IsCa::NoCa;
+    let mut no_ca = CustomExtension::from_oid_content(&[2, 5, 29, 19], vec![0x30, 0x00]);
+    no_ca.set_criticality(true);
+    leaf.custom_extensions.push(no_ca);
+    leaf.key_usages = vec![
+        KeyUsagePurpose::DigitalSignature,
+        KeyUsagePurpose::KeyEncipherment,
+    ];
+    leaf.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    leaf.use_authority_key_identifier_extension = true;
+    leaf.not_before = now - Duration::days(1);
+    leaf.not_after = now + Duration::days(90);
+    Ok(leaf)
+}
+
+/// Authority Information Access with one caIssuers URI (RFC 5280 4.2.2.1):
+/// SEQUENCE { SEQUENCE { OID 1.3.6.1.5.5.7.48.2, [6] IA5String } }. Short URLs only (one-byte
+/// DER lengths), which is all the tests use.
+fn ca_issuers_extension(url: &str) -> CustomExtension {
+    let mut desc = vec![0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x02];
+    desc.push(0x86);
+    desc.push(url.len() as u8);
+    desc.extend(url.as_bytes());
+    let mut access = vec![0x30, desc.len() as u8];
+    access.extend(desc);
+    let mut aia = vec![0x30, access.len() as u8];
+    aia.extend(access);
+    CustomExtension::from_oid_content(&[1, 3, 6, 1, 5, 5, 7, 1, 1], aia)
 }
 
 fn write(path: &Path, text: &str) -> anyhow::Result<()> {

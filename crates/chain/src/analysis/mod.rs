@@ -3,6 +3,7 @@
 //! the rules of docs/tls-verdicts.md (the verdict's `rule` field names the one that decided).
 
 mod downgrade;
+pub(crate) mod incomplete;
 mod input;
 mod intake;
 mod minted;
@@ -67,6 +68,14 @@ pub fn analyse(input: &ChainInput<'_>) -> ChainReport {
     ));
 
     let products = input.products.match_chain(&certificates);
+    // A chain that did not verify and names no product may only lack what the server left
+    // out (IL113).
+    if trust.status == crate::trust::TrustStatus::Untrusted && products.is_empty() {
+        signals.extend(incomplete::incomplete_chain_signal(
+            presented,
+            &[input.public_roots, &*local],
+        ));
+    }
     signals.extend(product::product_signals(&products));
     signals.extend(product::not_nameable_signal(
         input.products,

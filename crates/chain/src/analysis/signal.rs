@@ -81,6 +81,9 @@ pub enum SignalKind {
     WitnessChainDiffers,
     /// The witness saw exactly our hello and served exactly our chain.
     WitnessMatches,
+    /// The server left out a certificate of its chain (IL113): the one it sent stops short of
+    /// a root and names where its issuer can be downloaded.
+    IncompleteChain,
 }
 
 /// One thing a detector saw.

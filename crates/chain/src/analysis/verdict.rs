@@ -173,7 +173,8 @@ impl Tally {
                 | SignalKind::KnownProduct
                 | SignalKind::ProductNotNameable
                 | SignalKind::SctPresent
-                | SignalKind::MatchesReference => {}
+                | SignalKind::MatchesReference
+                | SignalKind::IncompleteChain => {}
             }
         }
         tally

@@ -186,12 +186,16 @@ pub async fn run(args: Args, style: Style) -> anyhow::Result<Exit> {
     run_plan(&plan, &args.report, style).await
 }
 
-/// Run a plan and write its outcome: problems when a finding reaches `--fail-on`.
+/// Run a plan and write its outcome: problems when a finding reaches `--fail-on`, else
+/// incomplete (3) when the page or a stylesheet could not be examined.
 pub async fn run_plan(plan: &CheckPlan, output: &ReportArgs, style: Style) -> anyhow::Result<Exit> {
     let bars = Arc::new(Bars::new(plan.targets.len(), style.progress));
     let outcome = run_check(plan, bars).await?;
     write_report(&outcome.report, output, style)?;
-    Ok(Exit::from_findings(outcome.worst(), output.fail_on))
+    Ok(Exit::from_diagnosed(
+        &outcome.report.findings,
+        output.fail_on,
+    ))
 }
 
 #[cfg(test)]

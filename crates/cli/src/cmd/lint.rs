@@ -55,6 +55,10 @@ pub struct Args {
     /// instance serves it at (repeatable).
     #[arg(long, value_name = "FILE|URL")]
     pub compare_manifest: Vec<String>,
+    /// A root (PEM) the chain in each `ssl_certificate` file may end at besides the public
+    /// ones: a private CA. With it, a file whose chain does not reach it is IL621 (repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub cacert: Vec<PathBuf>,
     #[command(flatten)]
     pub report: ReportArgs,
 }
@@ -144,6 +148,7 @@ fn plan(args: &Args) -> anyhow::Result<LintPlan> {
             .filter(|s| !is_url(s))
             .map(PathBuf::from)
             .collect(),
+        declared_roots: args.cacert.clone(),
         ..LintPlan::default()
     })
 }

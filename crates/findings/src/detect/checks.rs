@@ -100,6 +100,35 @@ pub(crate) fn redirect_not_followed(t: &TargetEvidence) -> Option<Finding> {
     })
 }
 
+/// IL310 — a document that could not be read for what it references: the check is
+/// incomplete. The summary gives each one's reason (the first three).
+pub(crate) fn not_examined(t: &TargetEvidence) -> Option<Finding> {
+    let kinds = &[AssetCheckKind::NotExamined];
+    let mut f = checked(t, Code::IL310, kinds, Severity::Warning, |_, _| {
+        String::new()
+    })?;
+    let reasons: Vec<&str> = f
+        .evidence
+        .iter()
+        .filter_map(|e| match e {
+            Evidence::Check { check, .. } => Some(check.detail.as_str()),
+            _ => None,
+        })
+        .collect();
+    let shown = reasons
+        .iter()
+        .take(3)
+        .copied()
+        .collect::<Vec<_>>()
+        .join("; ");
+    let more = match reasons.len() {
+        n if n > 3 => format!(" (and {} more)", n - 3),
+        _ => String::new(),
+    };
+    f.summary = format!("{shown}{more}; the files referenced there were not checked");
+    Some(f)
+}
+
 fn files(n: usize, list: &str) -> String {
     format!("{n} file(s): {list}")
 }
@@ -175,6 +204,13 @@ mod tests {
             Code::IL308,
             Severity::Error,
             "2 URL(s) redirect in a loop and never reach a file: app.0123456789ab.css, app.js",
+        ),
+        (
+            not_examined,
+            AssetCheckKind::NotExamined,
+            Code::IL310,
+            Severity::Warning,
+            "NotExamined; NotExamined; the files referenced there were not checked",
         ),
         (
             redirect_not_followed,

@@ -1,5 +1,5 @@
-//! Detectors over the TLS path: the witness's proof of interception (IL101) and the signals
-//! of the chain analysis (IL102 … IL106).
+//! Detectors over the TLS path: the witness's proof of interception (IL101), the signals
+//! of the chain analysis (IL102 … IL106) and a chain the server sent incomplete (IL113).
 
 use super::finding;
 use crate::input::{Evidence, TargetEvidence, TlsEvidence, TlsItem, TlsItemKind, TlsStatus};
@@ -185,6 +185,20 @@ pub(crate) fn local_anchor(t: &TargetEvidence) -> Option<Finding> {
 pub(crate) fn pin_mismatch(t: &TargetEvidence) -> Option<Finding> {
     let (_, items) = signals(t, TlsItemKind::PinMismatch)?;
     let mut f = with_items(t, Code::IL104, joined(&items), &items);
+    f.confidence = Confidence::High;
+    Some(f)
+}
+
+/// IL113 — the server left a certificate out of its chain: what it sent stops short of a
+/// root, at a certificate that names where its issuer can be downloaded. Browsers that fetch
+/// it hide the fault; every other client fails.
+pub(crate) fn incomplete_chain(t: &TargetEvidence) -> Option<Finding> {
+    let (_, items) = signals(t, TlsItemKind::IncompleteChain)?;
+    let summary = format!(
+        "the server does not send the intermediate certificate its chain needs ({})",
+        joined(&items).trim_start_matches("incomplete chain: ")
+    );
+    let mut f = with_items(t, Code::IL113, summary, &items);
     f.confidence = Confidence::High;
     Some(f)
 }

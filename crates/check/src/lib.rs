@@ -55,6 +55,7 @@ pub use sample::{SampleMode, SamplePlan, Sampled, plan_samples, sample};
 
 // Types that appear in a plan's fields or in the outcome, so that a caller builds a plan and
 // reads its result through this crate alone (the lab and the exporter do).
+pub use interloper_chain::{ChainReport, Pin};
 pub use interloper_probe::{ProxySetting, ResolveOverride};
 pub use interloper_report::Report;
 

@@ -224,7 +224,7 @@ impl Module {
             return Err(format!("concurrency = {}: use 1 to 64", self.concurrency));
         }
         for pin in &self.trust.pins {
-            interloper_chain::Pin::parse(pin).map_err(|e| format!("pin {pin:?}: {e}"))?;
+            interloper_check::Pin::parse(pin).map_err(|e| format!("pin {pin:?}: {e}"))?;
         }
         for n in &self.allowed_networks {
             n.parse::<crate::policy::Network>()?;
@@ -340,7 +340,7 @@ impl Module {
             .trust
             .pins
             .iter()
-            .filter_map(|p| interloper_chain::Pin::parse(p).ok())
+            .filter_map(|p| interloper_check::Pin::parse(p).ok())
             .collect();
         plan.witnesses.extend(self.witness.iter().cloned());
         plan.connection.resolve = self.resolve.iter().filter_map(|r| r.parse().ok()).collect();

@@ -321,7 +321,7 @@ fn register_phases(registry: &mut Registry, outcome: &CheckOutcome) {
 fn register_tls(
     registry: &mut Registry,
     outcome: &CheckOutcome,
-    chain: Option<&interloper_chain::ChainReport>,
+    chain: Option<&interloper_check::ChainReport>,
 ) {
     if let Some(expiry) = chain.and_then(earliest_expiry) {
         let g: FloatGauge = Gauge::default();
@@ -374,7 +374,7 @@ fn register_tls(
 fn register_verdicts(
     registry: &mut Registry,
     outcome: &CheckOutcome,
-    chain: Option<&interloper_chain::ChainReport>,
+    chain: Option<&interloper_check::ChainReport>,
 ) {
     let verdict_status = serde_status(&outcome.report.verdict.status);
     registry.register(
@@ -618,8 +618,8 @@ fn serde_status<T: serde::Serialize>(status: &T) -> String {
 }
 
 /// The earliest notAfter of the chain, Unix seconds.
-fn earliest_expiry(chain: &interloper_chain::ChainReport) -> Option<f64> {
-    use interloper_chain::time::{OffsetDateTime, format_description::well_known::Rfc3339};
+fn earliest_expiry(chain: &interloper_check::ChainReport) -> Option<f64> {
+    use time::{OffsetDateTime, format_description::well_known::Rfc3339};
     chain
         .certificates
         .iter()

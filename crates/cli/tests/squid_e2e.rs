@@ -193,10 +193,34 @@ fn a_wrong_proxy_password_is_named_as_proxy_authentication() {
             "{command}: {text}"
         );
         assert!(
-            !text.contains("rD"),
+            !text.contains("w:rD") && !text.contains("w%3ArD"),
             "{command} repeats the password: {text}"
         );
     }
+    // The failed requests are not blamed on the server or the network behind the proxy.
+    let out = run(
+        &[
+            "check",
+            &url,
+            "--cacert",
+            squid_ca,
+            "--no-os-roots",
+            "--json",
+        ],
+        &env,
+    );
+    let report = json(&out);
+    let il202 = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["code"] == "IL202")
+        .unwrap_or_else(|| panic!("no IL202: {report:#}"));
+    let remedy = il202["remedy"].as_str().unwrap_or_default();
+    assert!(
+        remedy.contains("proxy") && remedy.contains("A 407 means"),
+        "{remedy}"
+    );
 }
 
 /// An origin whose certificate was issued a month ago, as most sites' are: Squid copies the

@@ -367,7 +367,8 @@ fn wait_until_answering(child: &mut Spawned, port: u16) -> anyhow::Result<()> {
     }
 }
 
-/// One `GET /` to Squid itself: true when an HTTP status line comes back.
+/// One `GET /` to Squid itself: true when an HTTP answer comes back from Squid (its `Server`
+/// header), not from whatever else may have taken the port since it was free.
 fn answers_http(port: u16) -> bool {
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
     let Ok(mut stream) = TcpStream::connect_timeout(&addr, Duration::from_secs(1)) else {
@@ -378,15 +379,17 @@ fn answers_http(port: u16) -> bool {
     if stream.write_all(request.as_bytes()).is_err() {
         return false;
     }
-    let mut head = [0u8; 12];
-    let mut got = 0;
-    while got < head.len() {
-        match stream.read(&mut head[got..]) {
+    // The head is small; the error page after it is not needed.
+    let mut head = Vec::new();
+    let mut chunk = [0u8; 1024];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 16 * 1024 {
+        match stream.read(&mut chunk) {
             Ok(0) | Err(_) => break,
-            Ok(n) => got += n,
+            Ok(n) => head.extend_from_slice(chunk.get(..n).unwrap_or_default()),
         }
     }
-    head.starts_with(b"HTTP/1.")
+    let head = String::from_utf8_lossy(&head).to_ascii_lowercase();
+    head.starts_with("http/1.") && head.contains("\r\nserver: squid")
 }
 
 #[cfg(test)]

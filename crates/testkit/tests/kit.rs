@@ -446,6 +446,16 @@ fn squid_bumps_a_connect_with_a_leaf_minted_by_its_ca_after_basic_auth() {
     assert!(TcpStream::connect(("127.0.0.1", port)).is_err());
 }
 
+#[test]
+fn squid_that_cannot_start_says_why_with_its_cache_log() {
+    let taken = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let err = Squid::builder().port(port).start().unwrap_err();
+    let text = format!("{err:#}");
+    assert!(text.contains("cache.log"), "{text}");
+    assert!(text.contains("Address already in use"), "{text}");
+}
+
 /// Polls `f` for up to 10 s (log files are written asynchronously by other processes).
 fn wait_for<T>(f: impl Fn() -> Option<T>) -> T {
     let deadline = std::time::Instant::now() + Duration::from_secs(10);

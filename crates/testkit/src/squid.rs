@@ -68,15 +68,9 @@ impl SquidBuilder {
         self
     }
 
-    /// Writes the CA, certificate database and configuration into a fresh directory the
-    /// `proxy` user owns, starts `squid -N` and waits until it answers an HTTP request.
-    /// Fails with the tail of its cache.log.
-    pub fn start(self) -> anyhow::Result<Squid> {
-        let squid = squid_binary()?;
-        let tmp = tempfile::Builder::new()
-            .prefix("interloper-squid-")
-            .tempdir()?;
-        let dir = tmp.path().to_path_buf();
+    /// Writes into `dir` the CA Squid mints with, its copy of the upstream CA, the password
+    /// file and the certificate database; gives the CA and the copy.
+    fn prepare(&self, dir: &Path) -> anyhow::Result<(TestPki, Option<PathBuf>)> {
         let pki = TestPki::generate(&dir.join("pki"), &self.ca_cn, &self.ca_org, &["localhost"])?;
         let upstream_ca = match &self.upstream_ca {
             Some(pem) => {
@@ -89,7 +83,7 @@ impl SquidBuilder {
             None => None,
         };
         if let Some((user, password)) = &self.basic_auth {
-            write_password_file(&dir, user, password)?;
+            write_password_file(dir, user, password)?;
         }
         let mut cmd = Command::new(CERTGEN);
         cmd.arg("-c")
@@ -102,6 +96,19 @@ impl SquidBuilder {
             Duration::from_secs(30),
         )
         .context("creating squid's certificate database (is squid-openssl installed?)")?;
+        Ok((pki, upstream_ca))
+    }
+
+    /// Writes the CA, certificate database and configuration into a fresh directory the
+    /// `proxy` user owns, starts `squid -N` and waits until it answers an HTTP request.
+    /// Fails with the tail of its cache.log.
+    pub fn start(self) -> anyhow::Result<Squid> {
+        let squid = squid_binary()?;
+        let tmp = tempfile::Builder::new()
+            .prefix("interloper-squid-")
+            .tempdir()?;
+        let dir = tmp.path().to_path_buf();
+        let (pki, upstream_ca) = self.prepare(&dir)?;
         let as_root = running_as_root();
         if as_root {
             // Squid drops to `proxy`: its logs, pid file and certificate database are that user's.

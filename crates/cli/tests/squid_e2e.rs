@@ -336,7 +336,7 @@ fn managed_laptop_infers_squids_inspection() {
     let messages = finding_messages(&report);
     assert!(messages.contains("CN=Example Web Gateway"), "{messages}");
     assert!(
-        messages.contains("own public key of the root only this machine trusts"),
+        messages.contains("the public key of its own root, a root only this machine trusts"),
         "{messages}"
     );
 }

@@ -148,9 +148,9 @@ pub(super) fn issuer_key_signal<'a>(
         return Some(Signal::new(
             SignalKind::LeafKeyIsIssuerKey,
             SignalStrength::Strong,
-            "the leaf carries the own public key of the root only this machine trusts: a \
-             root certifying its own key pair for a site is how minting boxes work (mitmproxy, \
-             Squid ssl-bump), not how an internal PKI issues",
+            "the leaf carries the public key of its own root, a root only this machine trusts: \
+             a root certifying its own key pair for a site is how minting boxes work \
+             (mitmproxy, Squid ssl-bump), not how an internal PKI issues",
             Some(0),
         ));
     }

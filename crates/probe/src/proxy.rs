@@ -121,18 +121,7 @@ impl ProxyRules {
     pub(crate) fn new(setting: &ProxySetting) -> Result<ProxyRules, ProbeError> {
         let no_proxy_raw = env(&["no_proxy", "NO_PROXY"]).unwrap_or_default();
         let mut rules = ProxyRules::default();
-        for entry in no_proxy_raw
-            .split(',')
-            .map(str::trim)
-            .filter(|e| !e.is_empty())
-        {
-            if entry == "*" {
-                rules.no_proxy_all = true;
-            }
-            rules
-                .no_proxy
-                .push(entry.trim_start_matches('.').to_ascii_lowercase());
-        }
+        (rules.no_proxy, rules.no_proxy_all) = no_proxy_entries(&no_proxy_raw);
         match setting {
             ProxySetting::None => {}
             ProxySetting::Url(u) => {
@@ -179,6 +168,29 @@ impl ProxyRules {
                     && host.as_bytes().get(host.len() - e.len() - 1) == Some(&b'.'))
         })
     }
+}
+
+/// NO_PROXY's entries as curl reads them: comma-separated, a leading dot meaning the same
+/// domain, an IPv6 address with or without brackets, `*` for every host (the `bool`).
+fn no_proxy_entries(raw: &str) -> (Vec<String>, bool) {
+    let mut all = false;
+    let entries = raw
+        .split(',')
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .map(|entry| {
+            all |= entry == "*";
+            let entry = entry.trim_start_matches('.');
+            let unbracketed = entry
+                .strip_prefix('[')
+                .and_then(|e| e.split_once(']'))
+                .map(|(address, rest)| format!("{address}{rest}"));
+            unbracketed
+                .unwrap_or_else(|| entry.to_string())
+                .to_ascii_lowercase()
+        })
+        .collect();
+    (entries, all)
 }
 
 fn cidr_contains(net: &str, bits: &str, ip: IpAddr) -> bool {
@@ -446,6 +458,23 @@ mod tests {
             r.for_target(&t("https://other/")).map(Proxy::port),
             Some(3128)
         );
+    }
+
+    #[test]
+    fn no_proxy_entries_are_read_like_curl() {
+        let (entries, all) = no_proxy_entries(" .Example.COM, [::1],[fd00::]/8 ,, 10.0.0.0/8");
+        assert_eq!(entries, ["example.com", "::1", "fd00::/8", "10.0.0.0/8"]);
+        assert!(!all);
+        let r = ProxyRules {
+            no_proxy: entries,
+            ..rules(&[])
+        };
+        let t = |u: &str| Target::parse(u).unwrap();
+        assert!(r.for_target(&t("https://[::1]:8443/")).is_none());
+        assert!(r.for_target(&t("https://[fd12::1]/")).is_none());
+        assert!(r.for_target(&t("https://[fe80::1]/")).is_some());
+        assert!(r.for_target(&t("https://WWW.example.com/")).is_none());
+        assert!(no_proxy_entries("a, *").1);
     }
 
     #[test]

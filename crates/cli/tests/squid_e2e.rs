@@ -235,8 +235,13 @@ fn month_old_origin() -> (Nginx, tempfile::TempDir) {
         Duration::from_secs(30 * 24 * 3600),
     )
     .expect("pki");
+    // A page with one stylesheet, for `check` to discover and sample.
+    let page = "location = /page.html { default_type text/html; return 200 \
+         '<!doctype html><title>app</title><link rel=\"stylesheet\" href=\"/app.css\">'; }\n\
+         location = /app.css { default_type text/css; return 200 'body { margin: 0 }'; }\n";
     let nginx = Nginx::start(NginxOptions {
         pki: Some(pki),
+        extra_server_conf: page.to_string(),
         ..Default::default()
     })
     .expect("nginx");
@@ -285,7 +290,7 @@ fn managed_laptop_infers_squids_inspection() {
         ("HTTPS_PROXY", proxy_url.as_str()),
         ("SSL_CERT_FILE", machine_roots),
     ];
-    let url = origin.https_url("small.txt");
+    let url = origin.https_url("page.html");
 
     let out = run(&["tls", &url, "--public-roots", public, "--json"], &env);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
@@ -332,6 +337,8 @@ fn managed_laptop_infers_squids_inspection() {
     );
     let found = codes(&report);
     assert!(found.contains(&"IL105".to_string()), "{found:?}");
+    // The page and its stylesheet were examined: nothing else is in the way.
+    assert!(!found.contains(&"IL310".to_string()), "{found:?}");
     assert!(!found.contains(&"IL101".to_string()), "{found:?}");
     let messages = finding_messages(&report);
     assert!(messages.contains("CN=Example Web Gateway"), "{messages}");
@@ -375,7 +382,7 @@ fn the_witness_proves_squids_inspection_and_names_its_openssl_client() {
         ("SSL_CERT_FILE", machine_roots),
     ];
     let echo = format!("https://localhost:{witness_port}/");
-    let url = origin.https_url("small.txt");
+    let url = origin.https_url("page.html");
 
     let out = run(
         &[

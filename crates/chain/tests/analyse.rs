@@ -4,7 +4,7 @@ mod support;
 
 use interloper_chain::*;
 use rcgen::{CertificateParams, KeyPair};
-use support::{LeafOpts, ca, dn, leaf, now, roots, sct_ext};
+use support::{LeafOpts, ca, dn, leaf, leaf_with_issuer_key, now, roots, sct_ext};
 use time::Duration;
 
 fn run(
@@ -117,6 +117,52 @@ fn enterprise_root_alone_is_private_pki_unknown_never_intercepted() {
     assert_eq!(r.verdict.status, PathStatus::PrivatePkiUnknown);
     assert!(kinds(&r).contains(&SignalKind::ProductNotNameable));
     assert!(r.evidence.iter().any(|e| e.message.contains("Check Point")));
+}
+
+/// Squid's ssl-bump and mitmproxy sign each minted leaf for the CA's own key pair, and Squid
+/// copies the site's validity, so a leaf minted for a month-old site looks a month old: the
+/// root installed on the machine certifying its own key is what gives the box away.
+#[test]
+fn a_local_root_certifying_its_own_key_for_a_site_is_likely_interception() {
+    let public = ca("Public Test Root", None);
+    let gateway = ca("Example Web Gateway", Some("Example Corp"));
+    let opts = || LeafOpts {
+        scts: 0,
+        ..Default::default()
+    };
+    let minted = leaf_with_issuer_key("intranet.acme.corp", &gateway, opts());
+    let r = run(
+        vec![minted, gateway.der.clone()],
+        "intranet.acme.corp",
+        &roots(&[&public]),
+        &roots(&[&gateway]),
+        |_| {},
+    );
+    assert_eq!(r.trust.status, TrustStatus::AnchoredLocalOnly);
+    let sign = r
+        .evidence
+        .iter()
+        .find(|e| e.kind == SignalKind::LeafKeyIsIssuerKey)
+        .expect("leaf-key-is-issuer-key");
+    assert_eq!(sign.strength, SignalStrength::Strong);
+    assert_eq!(
+        (r.verdict.status, r.verdict.confidence, r.verdict.rule),
+        (
+            PathStatus::LikelyIntercepted,
+            PathConfidence::Medium,
+            "local-only-minted"
+        )
+    );
+    // The same root issuing a leaf its own key pair: an internal PKI, said to be unknown.
+    let issued = leaf("intranet.acme.corp", &gateway, opts());
+    let r = run(
+        vec![issued, gateway.der.clone()],
+        "intranet.acme.corp",
+        &roots(&[&public]),
+        &roots(&[&gateway]),
+        |_| {},
+    );
+    assert_eq!(r.verdict.status, PathStatus::PrivatePkiUnknown);
 }
 
 #[test]

@@ -21,7 +21,7 @@ use tokio::net::TcpStream;
 use crate::config::{ProbeConfig, Target};
 use crate::curve::Curve;
 use crate::error::ProbeError;
-use crate::proxy::{ProxyRules, connect_tunnel};
+use crate::proxy::{Proxy, ProxyRules, connect_tunnel};
 use crate::stream::{Conn, WriteClock};
 use crate::tls::{HelloRecorder, VERIFY_SLOT, VerifyRecord, client_config};
 
@@ -78,7 +78,7 @@ impl Probe {
         self.inner
             .proxies
             .for_target(target)
-            .map(|u| u.as_str().trim_end_matches('/').to_string())
+            .map(|p| p.shown().to_string())
     }
 
     /// A session: holds at most one open connection, reused across requests under
@@ -521,18 +521,14 @@ async fn connect(
 async fn resolve_step(
     cfg: &ProbeConfig,
     target: &Target,
-    proxy: Option<&url::Url>,
+    proxy: Option<&Proxy>,
     rec: &mut RequestRecord,
 ) -> Result<Vec<SocketAddr>, RequestError> {
     let t0 = Instant::now();
     let dns_target = match proxy {
         Some(p) => {
-            rec.proxy = Some(p.as_str().trim_end_matches('/').to_string());
-            let s = format!(
-                "http://{}:{}/",
-                p.host_str().unwrap_or_default(),
-                p.port().unwrap_or(1080)
-            );
+            rec.proxy = Some(p.shown().to_string());
+            let s = format!("http://{}:{}/", p.host(), p.port());
             Target::parse(&s).map_err(|e| err(ErrorKind::Proxy, Phase::Dns, e.to_string()))?
         }
         None => target.clone(),
@@ -556,7 +552,7 @@ async fn resolve_step(
 async fn tcp_step(
     cfg: &ProbeConfig,
     target: &Target,
-    proxy: Option<&url::Url>,
+    proxy: Option<&Proxy>,
     addrs: &[SocketAddr],
     rec: &mut RequestRecord,
     deadline: Instant,

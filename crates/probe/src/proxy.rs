@@ -14,8 +14,8 @@ const MAX_CONNECT_HEAD: usize = 16 * 1024;
 
 #[derive(Debug, Clone, Default)]
 pub(crate) struct ProxyRules {
-    http: Option<url::Url>,
-    https: Option<url::Url>,
+    http: Option<Proxy>,
+    https: Option<Proxy>,
     no_proxy: Vec<String>,
     no_proxy_all: bool,
 }
@@ -26,42 +26,102 @@ fn env(names: &[&str]) -> Option<String> {
         .find_map(|n| std::env::var(n).ok().filter(|v| !v.trim().is_empty()))
 }
 
-fn parse_proxy(s: &str) -> Result<url::Url, ProbeError> {
+/// An HTTP proxy as the probe uses it: where to connect, what to send in `Proxy-Authorization`
+/// on CONNECT, and how to name it in records (never with its password).
+#[derive(Debug, Clone)]
+pub(crate) struct Proxy {
+    url: url::Url,
+    /// `Basic BASE64(user:password)`, decoded from the URL's userinfo; None without a user.
+    authorization: Option<String>,
+    /// The URL without its password, for records and reports.
+    shown: String,
+}
+
+impl Proxy {
+    /// The proxy's host as the URL writes it (an IPv6 address in brackets).
+    pub(crate) fn host(&self) -> &str {
+        self.url.host_str().unwrap_or_default()
+    }
+
+    /// Its port: the URL's, else 1080 (curl's default for a proxy).
+    pub(crate) fn port(&self) -> u16 {
+        self.url.port().unwrap_or(1080)
+    }
+
+    /// The URL without its password: what a record or report may show.
+    pub(crate) fn shown(&self) -> &str {
+        &self.shown
+    }
+}
+
+fn parse_proxy(s: &str) -> Result<Proxy, ProbeError> {
     let with_scheme = if s.contains("://") {
         s.to_string()
     } else {
         format!("http://{s}")
     };
+    let u = url::Url::parse(&with_scheme).map_err(|e| ProbeError::InvalidProxy {
+        // The input itself may hold a password: name it without the userinfo.
+        url: without_userinfo(&with_scheme),
+        reason: e.to_string(),
+    })?;
+    let shown = without_password(&u);
     let bad = |reason: &str| ProbeError::InvalidProxy {
-        url: s.to_string(),
+        url: shown.clone(),
         reason: reason.to_string(),
     };
-    let u = url::Url::parse(&with_scheme).map_err(|e| bad(&e.to_string()))?;
     if u.scheme() != "http" {
         return Err(bad("only http:// proxies (CONNECT) are supported"));
     }
     if u.host_str().is_none_or(str::is_empty) {
         return Err(bad("no host"));
     }
-    Ok(u)
+    let authorization = if u.username().is_empty() {
+        None
+    } else {
+        let user = percent_decode(u.username()).map_err(|e| bad(&format!("user name: {e}")))?;
+        let password = percent_decode(u.password().unwrap_or(""))
+            .map_err(|e| bad(&format!("password: {e}")))?;
+        let mut pair = user;
+        pair.push(b':');
+        pair.extend_from_slice(&password);
+        Some(format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(pair)
+        ))
+    };
+    Ok(Proxy {
+        url: u,
+        authorization,
+        shown: shown.trim_end_matches('/').to_string(),
+    })
+}
+
+/// `u` with its password removed (the user name stays: it says which account was used).
+fn without_password(u: &url::Url) -> String {
+    let mut shown = u.clone();
+    // Only fails for URLs that cannot have credentials, which then have no password either.
+    let _ = shown.set_password(None);
+    shown.to_string()
+}
+
+/// A proxy string that did not parse, with everything before the last `@` of its authority
+/// left out, so an error message never repeats a password.
+fn without_userinfo(s: &str) -> String {
+    let (scheme, rest) = s.split_once("://").unwrap_or(("", s));
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    match authority.rfind('@') {
+        Some(at) => format!("{scheme}://…@{}{path}", &authority[at + 1..]),
+        None => s.to_string(),
+    }
 }
 
 impl ProxyRules {
     pub(crate) fn new(setting: &ProxySetting) -> Result<ProxyRules, ProbeError> {
         let no_proxy_raw = env(&["no_proxy", "NO_PROXY"]).unwrap_or_default();
         let mut rules = ProxyRules::default();
-        for entry in no_proxy_raw
-            .split(',')
-            .map(str::trim)
-            .filter(|e| !e.is_empty())
-        {
-            if entry == "*" {
-                rules.no_proxy_all = true;
-            }
-            rules
-                .no_proxy
-                .push(entry.trim_start_matches('.').to_ascii_lowercase());
-        }
+        (rules.no_proxy, rules.no_proxy_all) = no_proxy_entries(&no_proxy_raw);
         match setting {
             ProxySetting::None => {}
             ProxySetting::Url(u) => {
@@ -84,7 +144,7 @@ impl ProxyRules {
     }
 
     /// The proxy to use for this target, if any.
-    pub(crate) fn for_target(&self, t: &Target) -> Option<&url::Url> {
+    pub(crate) fn for_target(&self, t: &Target) -> Option<&Proxy> {
         let p = if t.is_https() {
             self.https.as_ref()
         } else {
@@ -110,6 +170,29 @@ impl ProxyRules {
     }
 }
 
+/// NO_PROXY's entries as curl reads them: comma-separated, a leading dot meaning the same
+/// domain, an IPv6 address with or without brackets, `*` for every host (the `bool`).
+fn no_proxy_entries(raw: &str) -> (Vec<String>, bool) {
+    let mut all = false;
+    let entries = raw
+        .split(',')
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .map(|entry| {
+            all |= entry == "*";
+            let entry = entry.trim_start_matches('.');
+            let unbracketed = entry
+                .strip_prefix('[')
+                .and_then(|e| e.split_once(']'))
+                .map(|(address, rest)| format!("{address}{rest}"));
+            unbracketed
+                .unwrap_or_else(|| entry.to_string())
+                .to_ascii_lowercase()
+        })
+        .collect();
+    (entries, all)
+}
+
 fn cidr_contains(net: &str, bits: &str, ip: IpAddr) -> bool {
     let (Ok(net), Ok(bits)) = (net.parse::<IpAddr>(), bits.parse::<u32>()) else {
         return false;
@@ -127,26 +210,15 @@ fn cidr_contains(net: &str, bits: &str, ip: IpAddr) -> bool {
     }
 }
 
-/// Open a CONNECT tunnel on an established proxy connection. The error string is one line.
+/// Open a CONNECT tunnel on an established proxy connection. The proxy's credentials go in
+/// this CONNECT only, never into the tunnel. The error string is one line.
 pub(crate) async fn connect_tunnel(
     stream: &mut TcpStream,
-    proxy: &url::Url,
+    proxy: &Proxy,
     host: &str,
     port: u16,
 ) -> Result<(), String> {
-    let authority = if host.contains(':') {
-        format!("[{host}]:{port}")
-    } else {
-        format!("{host}:{port}")
-    };
-    let mut head = format!("CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\n");
-    if !proxy.username().is_empty() {
-        let user = percent_decode(proxy.username());
-        let pass = percent_decode(proxy.password().unwrap_or(""));
-        let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"));
-        head.push_str(&format!("Proxy-Authorization: Basic {token}\r\n"));
-    }
-    head.push_str("\r\n");
+    let head = connect_head(proxy, host, port);
     stream
         .write_all(head.as_bytes())
         .await
@@ -179,24 +251,187 @@ pub(crate) async fn connect_tunnel(
         .and_then(|s| s.parse::<u16>().ok());
     match status {
         Some(s) if (200..300).contains(&s) => Ok(()),
+        Some(407) => Err(format!(
+            "proxy authentication failed: the proxy answered CONNECT with {:?} ({})",
+            line.trim(),
+            if proxy.authorization.is_some() {
+                "it refused the user and password of the proxy URL"
+            } else {
+                "it wants a user and password: http://USER:PASSWORD@HOST:PORT, percent-encoded"
+            }
+        )),
         _ => Err(format!("proxy answered CONNECT with {:?}", line.trim())),
     }
+}
+
+/// The CONNECT request head for `host:port`, with `Proxy-Authorization` when the proxy URL
+/// holds a user.
+fn connect_head(proxy: &Proxy, host: &str, port: u16) -> String {
+    let authority = if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    };
+    let mut head = format!("CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\n");
+    if let Some(auth) = &proxy.authorization {
+        head.push_str(&format!("Proxy-Authorization: {auth}\r\n"));
+    }
+    head.push_str("\r\n");
+    head
 }
 
 fn memchr_crlfcrlf(b: &[u8]) -> bool {
     b.windows(4).any(|w| w == b"\r\n\r\n")
 }
 
-fn percent_decode(s: &str) -> String {
-    url::form_urlencoded::parse(format!("x={s}").as_bytes())
-        .next()
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_default()
+/// RFC 3986 percent-decoding of a URL's user or password: `%XX` is the byte 0xXX and every
+/// other character stands for itself — `+` is a plus, not a space as in a form.
+fn percent_decode(s: &str) -> Result<Vec<u8>, String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        if b != b'%' {
+            out.push(b);
+            i += 1;
+            continue;
+        }
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .filter(|h| h.iter().all(u8::is_ascii_hexdigit))
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        let Some(byte) = hex else {
+            return Err(format!(
+                "'%' at character {} is not followed by two hex digits (write a literal % as %25)",
+                s[..i].chars().count() + 1
+            ));
+        };
+        out.push(byte);
+        i += 3;
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The `Proxy-Authorization` value a proxy URL gives, decoded back to `user:password`.
+    fn credentials(url: &str) -> String {
+        let proxy = parse_proxy(url).unwrap();
+        let value = proxy.authorization.expect("a user in the URL");
+        let token = value.strip_prefix("Basic ").expect("Basic");
+        let raw = base64::engine::general_purpose::STANDARD
+            .decode(token)
+            .unwrap();
+        String::from_utf8(raw).unwrap()
+    }
+
+    #[test]
+    fn each_reserved_character_of_a_password_survives_percent_encoded() {
+        for (encoded, plain) in [
+            ("p%2Bss", "p+ss"),
+            ("p+ss", "p+ss"),
+            ("p%26ss", "p&ss"),
+            ("p&ss", "p&ss"),
+            ("p%25ss", "p%ss"),
+            ("p%40ss", "p@ss"),
+            ("p%3Ass", "p:ss"),
+            ("p%3ass", "p:ss"),
+            ("p%20ss", "p ss"),
+            ("p%2Ba%26s%25s%40w%3Ard", "p+a&s%s@w:rd"),
+        ] {
+            assert_eq!(
+                credentials(&format!("http://alice:{encoded}@127.0.0.1:3128")),
+                format!("alice:{plain}"),
+                "{encoded}"
+            );
+        }
+    }
+
+    #[test]
+    fn unencoded_at_and_colon_in_a_password_are_read_as_a_url_parser_reads_them() {
+        // The last `@` ends the userinfo and the first `:` ends the user: what is between is
+        // the password, whatever it holds.
+        assert_eq!(
+            credentials("http://alice:p@ss:w@127.0.0.1:3128"),
+            "alice:p@ss:w"
+        );
+        assert_eq!(credentials("http://al%40ice@proxy:3128"), "al@ice:");
+    }
+
+    #[test]
+    fn a_non_utf8_password_is_sent_as_its_bytes() {
+        let proxy = parse_proxy("http://u:%FF%00@proxy:1").unwrap();
+        let token = proxy.authorization.unwrap();
+        let raw = base64::engine::general_purpose::STANDARD
+            .decode(token.strip_prefix("Basic ").unwrap())
+            .unwrap();
+        assert_eq!(raw, b"u:\xff\x00");
+    }
+
+    #[test]
+    fn malformed_percent_encoding_is_one_honest_line_without_the_password() {
+        for bad in [
+            "http://u:p%s@proxy:1",
+            "http://u:p%2@proxy:1",
+            "http://u:p%+1@proxy:1",
+        ] {
+            let e = parse_proxy(bad).unwrap_err().to_string();
+            assert!(e.contains("password"), "{e}");
+            assert!(e.contains("write a literal % as %25"), "{e}");
+            assert!(!e.contains('\n'), "{e}");
+            assert!(!e.contains("p%"), "the password is not repeated: {e}");
+        }
+        let e = parse_proxy("http://u%zz:p@proxy:1")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("user name"), "{e}");
+    }
+
+    #[test]
+    fn records_name_the_proxy_without_its_password() {
+        let p = parse_proxy("http://alice:s%40cret@127.0.0.1:3128").unwrap();
+        assert_eq!(p.shown(), "http://alice@127.0.0.1:3128");
+        assert_eq!(
+            parse_proxy("proxy:8080").unwrap().shown(),
+            "http://proxy:8080"
+        );
+        let e = parse_proxy("http://alice:secret@[::1")
+            .unwrap_err()
+            .to_string();
+        assert!(!e.contains("secret"), "{e}");
+        let e = parse_proxy("https://alice:secret@proxy")
+            .unwrap_err()
+            .to_string();
+        assert!(!e.contains("secret"), "{e}");
+    }
+
+    #[test]
+    fn credentials_go_in_the_connect_head_only_when_the_url_has_a_user() {
+        let with = connect_head(
+            &parse_proxy("http://alice:p%2Bw@proxy:3128").unwrap(),
+            "::1",
+            443,
+        );
+        assert_eq!(
+            with,
+            "CONNECT [::1]:443 HTTP/1.1\r\nHost: [::1]:443\r\nProxy-Authorization: Basic YWxpY2U6cCt3\r\n\r\n"
+        );
+        let without = connect_head(&parse_proxy("proxy:3128").unwrap(), "example.com", 443);
+        assert_eq!(
+            without,
+            "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n"
+        );
+    }
+
+    #[test]
+    fn an_ipv6_proxy_is_reached_at_its_address() {
+        let p = parse_proxy("http://[::1]:3128").unwrap();
+        assert_eq!((p.host(), p.port()), ("[::1]", 3128));
+        assert_eq!(parse_proxy("proxy").unwrap().port(), 1080);
+    }
 
     fn rules(no: &[&str]) -> ProxyRules {
         ProxyRules {
@@ -220,10 +455,26 @@ mod tests {
             "no http proxy set"
         );
         assert_eq!(
-            r.for_target(&t("https://other/"))
-                .map(|u| u.port_or_known_default()),
-            Some(Some(3128))
+            r.for_target(&t("https://other/")).map(Proxy::port),
+            Some(3128)
         );
+    }
+
+    #[test]
+    fn no_proxy_entries_are_read_like_curl() {
+        let (entries, all) = no_proxy_entries(" .Example.COM, [::1],[fd00::]/8 ,, 10.0.0.0/8");
+        assert_eq!(entries, ["example.com", "::1", "fd00::/8", "10.0.0.0/8"]);
+        assert!(!all);
+        let r = ProxyRules {
+            no_proxy: entries,
+            ..rules(&[])
+        };
+        let t = |u: &str| Target::parse(u).unwrap();
+        assert!(r.for_target(&t("https://[::1]:8443/")).is_none());
+        assert!(r.for_target(&t("https://[fd12::1]/")).is_none());
+        assert!(r.for_target(&t("https://[fe80::1]/")).is_some());
+        assert!(r.for_target(&t("https://WWW.example.com/")).is_none());
+        assert!(no_proxy_entries("a, *").1);
     }
 
     #[test]

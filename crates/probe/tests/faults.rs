@@ -468,11 +468,22 @@ async fn proxy_that_resets_is_a_proxy_error_in_connect() {
 
 /// A minimal CONNECT proxy for one test: loopback targets only.
 async fn connect_proxy() -> std::net::SocketAddr {
+    connect_proxy_recording().await.0
+}
+
+/// [`connect_proxy`], keeping each CONNECT request head it received.
+async fn connect_proxy_recording() -> (
+    std::net::SocketAddr,
+    std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = l.local_addr().unwrap();
+    let heads = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kept = heads.clone();
     tokio::spawn(async move {
         while let Ok((mut c, _)) = l.accept().await {
+            let kept = kept.clone();
             tokio::spawn(async move {
                 let mut buf = vec![0u8; 4096];
                 let mut n = 0;
@@ -483,6 +494,7 @@ async fn connect_proxy() -> std::net::SocketAddr {
                     }
                 }
                 let head = String::from_utf8_lossy(&buf[..n]).to_string();
+                kept.lock().unwrap().push(head.clone());
                 let target = head.split_whitespace().nth(1).unwrap_or("").to_string();
                 let sa: std::net::SocketAddr = match target.parse() {
                     Ok(sa) => sa,
@@ -499,7 +511,48 @@ async fn connect_proxy() -> std::net::SocketAddr {
             });
         }
     });
-    addr
+    (addr, heads)
+}
+
+/// The proxy's user and password (every character a form decoder gets wrong, percent-encoded in
+/// the URL) go in the CONNECT's Proxy-Authorization, decoded as RFC 3986 says, and never
+/// through the tunnel to the origin.
+#[tokio::test]
+async fn proxy_credentials_go_to_the_proxy_only() {
+    use base64::Engine as _;
+    let (proxy, heads) = connect_proxy_recording().await;
+    let origin = FaultServer::tls(Fault::EchoRequest).unwrap();
+    let mut c = trusting(&origin);
+    c.proxy = ProxySetting::Url(
+        format!("http://alice:p%2Ba%26s%25s%40w%3Ard@{proxy}")
+            .parse()
+            .unwrap(),
+    );
+    let probe = Probe::new(c).unwrap();
+    let target = Target::parse(&origin.url("/echo")).unwrap();
+    let (rec, body) = probe
+        .session(interloper_probe::ConnectionPolicy::Fresh)
+        .request_keeping_body(&target, 0, 64 * 1024)
+        .await;
+    assert!(rec.error.is_none(), "{:?}", rec.error);
+    let token = base64::engine::general_purpose::STANDARD.encode("alice:p+a&s%s@w:rd");
+    let heads = heads.lock().unwrap().clone();
+    assert_eq!(heads.len(), 1, "{heads:?}");
+    assert!(
+        heads[0].contains(&format!("\r\nProxy-Authorization: Basic {token}\r\n")),
+        "{heads:?}"
+    );
+    let seen = String::from_utf8_lossy(&body).to_ascii_lowercase();
+    assert!(seen.starts_with("get /echo"), "{seen}");
+    assert!(
+        !seen.contains("proxy-authorization") && !seen.contains(&token.to_ascii_lowercase()),
+        "{seen}"
+    );
+    // What the record shows names the proxy, not its password.
+    assert_eq!(
+        rec.proxy.as_deref(),
+        Some(format!("http://alice@{proxy}").as_str())
+    );
 }
 
 #[tokio::test]

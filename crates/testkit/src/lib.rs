@@ -1,4 +1,5 @@
-//! Test harness: real nginx, Django and mitmproxy on loopback, plus fault servers (tests only).
+//! Test harness: real nginx, Django, mitmproxy and Squid on loopback, plus fault servers (tests
+//! only).
 //!
 //! It is the one harness of the workspace's tests: the Django+nginx origin ([`DjangoOrigin`]),
 //! the guard for a process a test starts itself, `interloper SUBCOMMAND` included
@@ -29,6 +30,7 @@ mod recording;
 mod server_files;
 mod shared;
 mod spawned;
+mod squid;
 
 use std::net::{Ipv4Addr, TcpListener};
 use std::path::PathBuf;
@@ -44,6 +46,7 @@ pub use recording::{Recording, Seen, recording_client_config};
 pub use server_files::{STATIC_CSS, root_only_mountinfo, static_tree};
 pub use shared::{REQUIRE_SHARED, SHARED_DIR, shared_dir, shared_root, skipped};
 pub use spawned::{Spawned, chromium, wait_for_lines};
+pub use squid::{Squid, SquidBuilder, percent_encode};
 
 /// A loopback TCP port that was free a moment ago.
 ///

@@ -9,6 +9,8 @@ use rcgen::{
 };
 use time::{Duration, OffsetDateTime};
 
+const ONE_DAY: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
 /// A CA (subject `CN=ca_cn, O=ca_org`) and a server leaf signed by it, on disk.
 #[derive(Debug, Clone)]
 pub struct TestPki {
@@ -33,6 +35,20 @@ impl TestPki {
     /// Validity looks like the real thing: the CA for ten years, the leaf for 90 days, both
     /// starting a day ago so clock skew between processes does not matter.
     pub fn generate(dir: &Path, ca_cn: &str, ca_org: &str, names: &[&str]) -> anyhow::Result<Self> {
+        TestPki::generate_issued_ago(dir, ca_cn, ca_org, names, ONE_DAY)
+    }
+
+    /// [`TestPki::generate`] with a leaf issued `leaf_age` ago (and valid 90 days from then):
+    /// a site whose certificate is not new, so that a leaf a middlebox copies the dates of
+    /// does not look freshly minted.
+    pub fn generate_issued_ago(
+        dir: &Path,
+        ca_cn: &str,
+        ca_org: &str,
+        names: &[&str],
+        leaf_age: std::time::Duration,
+    ) -> anyhow::Result<Self> {
+        let leaf_age = Duration::try_from(leaf_age).context("leaf age")?;
         crate::mkdir(dir)?;
         let now = OffsetDateTime::now_utc();
         let yesterday = now - Duration::days(1);
@@ -52,7 +68,9 @@ impl TestPki {
         let ca_cert = ca.self_signed(&ca_key).context("self-signing the CA")?;
         let issuer = Issuer::new(ca, &ca_key);
 
-        let leaf = leaf_params(names, now)?;
+        let mut leaf = leaf_params(names, now)?;
+        leaf.not_before = now - leaf_age;
+        leaf.not_after = leaf.not_before + Duration::days(90);
         let leaf_key = KeyPair::generate().context("generating the leaf key")?;
         let leaf_cert = leaf
             .signed_by(&leaf_key, &issuer)

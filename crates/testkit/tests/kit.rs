@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use interloper_testkit::{
-    DjangoOrigin, Mitmproxy, Nginx, NginxOptions, SMALL_TXT, TestPki, one_mib_bytes,
+    DjangoOrigin, Mitmproxy, Nginx, NginxOptions, SMALL_TXT, Squid, TestPki, one_mib_bytes,
 };
 use rustls::pki_types::{CertificateDer, ServerName};
 use x509_parser::prelude::*;
@@ -22,6 +22,18 @@ struct Fetched {
 
 /// One HTTP/1.1 GET over TLS to 127.0.0.1:`port` with SNI `localhost`, trusting only `ca_der`.
 fn https_get(port: u16, path: &str, ca_der: &[u8], alpn: &[&[u8]]) -> Fetched {
+    let sock = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    https_get_over(sock, port, path, ca_der, alpn)
+}
+
+/// [`https_get`] over a connection already open (a proxy's tunnel to `localhost:port`).
+fn https_get_over(
+    sock: TcpStream,
+    port: u16,
+    path: &str,
+    ca_der: &[u8],
+    alpn: &[&[u8]],
+) -> Fetched {
     let mut roots = rustls::RootCertStore::empty();
     roots.add(CertificateDer::from(ca_der.to_vec())).unwrap();
     let provider = Arc::new(rustls::crypto::ring::default_provider());
@@ -34,7 +46,6 @@ fn https_get(port: u16, path: &str, ca_der: &[u8], alpn: &[&[u8]]) -> Fetched {
     let conn =
         rustls::ClientConnection::new(Arc::new(config), ServerName::try_from("localhost").unwrap())
             .unwrap();
-    let sock = TcpStream::connect(("127.0.0.1", port)).unwrap();
     sock.set_read_timeout(Some(Duration::from_secs(30)))
         .unwrap();
     let mut tls = rustls::StreamOwned::new(conn, sock);
@@ -350,6 +361,99 @@ fn mitmproxy_reverse_presents_a_leaf_minted_by_its_ca() {
     );
     // mitmproxy's own upstream connection reached nginx.
     wait_for(|| nginx.access_log().contains("GET /small.txt").then_some(()));
+}
+
+/// Sends `CONNECT localhost:port` to Squid with `credentials` (`user:password`) in
+/// Proxy-Authorization; the status of its answer and the connection, left at the tunnel.
+fn connect_through(squid: &Squid, port: u16, credentials: &str) -> (u16, TcpStream) {
+    use base64::Engine as _;
+    let mut sock = TcpStream::connect(("127.0.0.1", squid.port)).unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let token = base64::engine::general_purpose::STANDARD.encode(credentials);
+    write!(
+        sock,
+        "CONNECT localhost:{port} HTTP/1.1\r\nHost: localhost:{port}\r\n\
+         Proxy-Authorization: Basic {token}\r\n\r\n"
+    )
+    .unwrap();
+    // Byte by byte up to the blank line: nothing of the tunnel is read here.
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        assert_eq!(sock.read(&mut byte).unwrap(), 1, "{head:?}");
+        head.push(byte[0]);
+    }
+    let status = String::from_utf8_lossy(&head)
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("a status code");
+    (status, sock)
+}
+
+#[test]
+fn squid_bumps_a_connect_with_a_leaf_minted_by_its_ca_after_basic_auth() {
+    let nginx = Nginx::start(NginxOptions::default()).unwrap();
+    let started = std::time::Instant::now();
+    let squid = Squid::builder()
+        .upstream_ca(&nginx.pki.ca_cert_pem)
+        .basic_auth("alice", "p+a&s%s@w:rd")
+        .start()
+        .unwrap();
+    eprintln!("squid answered {:?} after the start", started.elapsed());
+    assert_eq!(
+        squid.proxy_url(),
+        format!(
+            "http://alice:p%2Ba%26s%25s%40w%3Ard@127.0.0.1:{}",
+            squid.port
+        )
+    );
+
+    let (status, _) = connect_through(&squid, nginx.https_port, "alice:p+a&s%s@w:rD");
+    assert_eq!(status, 407, "cache.log:\n{}", squid.cache_log());
+    let (status, tunnel) = connect_through(&squid, nginx.https_port, "alice:p+a&s%s@w:rd");
+    assert_eq!(status, 200, "cache.log:\n{}", squid.cache_log());
+    let got = https_get_over(
+        tunnel,
+        nginx.https_port,
+        "/small.txt",
+        &squid.pki.ca_der,
+        &[b"http/1.1"],
+    );
+    assert_eq!(got.status, 200, "cache.log:\n{}", squid.cache_log());
+    assert_eq!(got.body, SMALL_TXT.as_bytes());
+    let (subject, issuer, _) = subject_of(&got.peer_certs[0]);
+    assert!(
+        issuer.contains("CN=Example Web Gateway") && issuer.contains("O=Example Corp"),
+        "issuer {issuer}"
+    );
+    assert!(subject.contains("localhost"), "{subject}");
+    // Squid's habit: every leaf carries its CA's own key.
+    let (_, leaf) = X509Certificate::from_der(&got.peer_certs[0]).unwrap();
+    let (_, ca) = X509Certificate::from_der(&squid.pki.ca_der).unwrap();
+    assert_eq!(leaf.public_key().raw, ca.public_key().raw);
+    // Squid's own connection reached nginx, and its log names the user.
+    wait_for(|| nginx.access_log().contains("GET /small.txt").then_some(()));
+    wait_for(|| squid.access_log().contains(" alice ").then_some(()));
+
+    let (port, pid) = (squid.port, squid.pid());
+    drop(squid);
+    assert!(
+        !std::path::Path::new(&format!("/proc/{pid}")).exists(),
+        "squid {pid} still runs"
+    );
+    assert!(TcpStream::connect(("127.0.0.1", port)).is_err());
+}
+
+#[test]
+fn squid_that_cannot_start_says_why_with_its_cache_log() {
+    let taken = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let err = Squid::builder().port(port).start().unwrap_err();
+    let text = format!("{err:#}");
+    assert!(text.contains("cache.log"), "{text}");
+    assert!(text.contains("Address already in use"), "{text}");
 }
 
 /// Polls `f` for up to 10 s (log files are written asynchronously by other processes).

@@ -130,19 +130,35 @@ pub(super) fn short_life_signal(validity: (OffsetDateTime, OffsetDateTime)) -> O
 }
 
 /// A leaf whose public key is the key of a CA in its chain (presented, or the anchor). A CA
-/// issuing for its own key pair is not how any PKI works; mitmproxy does it for every leaf it
-/// mints (one key for the CA and all leaves, so no key is generated per site). Weak: a
-/// hand-made test PKI can do the same.
+/// issuing for its own key pair is not how any PKI works; minting boxes do it for every leaf
+/// (mitmproxy, Squid's ssl-bump: one key for the CA and all leaves, so no key is generated per
+/// site).
+///
+/// Strong when that CA is `local_anchor`, the root only this machine trusts that the chain
+/// ends in: a root installed on the machine certifying its own key for a site is the minting
+/// box's habit, and an internal PKI (AD CS, step-ca, Vault, mkcert) never issues that way. Weak
+/// otherwise (an intermediate or a public anchor): a hand-made test PKI can do the same.
 pub(super) fn issuer_key_signal<'a>(
     leaf: &CertFacts,
     ca_pins: impl IntoIterator<Item = &'a str>,
+    local_anchor: Option<&str>,
 ) -> Option<Signal> {
     let leaf_pin = leaf.spki_pin.as_deref()?;
+    if local_anchor == Some(leaf_pin) {
+        return Some(Signal::new(
+            SignalKind::LeafKeyIsIssuerKey,
+            SignalStrength::Strong,
+            "the leaf carries the public key of its own root, a root only this machine trusts: \
+             a root certifying its own key pair for a site is how minting boxes work \
+             (mitmproxy, Squid ssl-bump), not how an internal PKI issues",
+            Some(0),
+        ));
+    }
     ca_pins.into_iter().any(|p| p == leaf_pin).then(|| {
         Signal::new(
             SignalKind::LeafKeyIsIssuerKey,
             SignalStrength::Weak,
-            "the leaf carries its CA's own public key (as mitmproxy's minted leaves do)",
+            "the leaf carries its CA's own public key (as mitmproxy's and Squid's minted leaves do)",
             Some(0),
         )
     })
@@ -167,14 +183,33 @@ mod tests {
         let leaf = leaf_with_scts(0);
         let own = leaf.spki_pin.clone().unwrap();
         let other = CertFacts::from_der(1, &ca("Other", None).der);
-        let s = issuer_key_signal(&leaf, [other.spki_pin.as_deref().unwrap(), own.as_str()])
-            .expect("signal");
+        let other_pin = other.spki_pin.as_deref().unwrap();
+        let s = issuer_key_signal(&leaf, [other_pin, own.as_str()], None).expect("signal");
         assert_eq!(
             (s.kind, s.strength),
             (SignalKind::LeafKeyIsIssuerKey, SignalStrength::Weak)
         );
-        assert!(issuer_key_signal(&leaf, [other.spki_pin.as_deref().unwrap()]).is_none());
-        assert!(issuer_key_signal(&leaf, []).is_none());
+        // Another root is the local anchor: the CA whose key it is was not installed here.
+        let s = issuer_key_signal(&leaf, [own.as_str()], Some(other_pin)).expect("signal");
+        assert_eq!(s.strength, SignalStrength::Weak);
+        assert!(issuer_key_signal(&leaf, [other_pin], None).is_none());
+        assert!(issuer_key_signal(&leaf, [], None).is_none());
+    }
+
+    #[test]
+    fn a_leaf_with_the_key_of_its_local_only_root_is_a_strong_minted_sign() {
+        let leaf = leaf_with_scts(0);
+        let own = leaf.spki_pin.clone().unwrap();
+        let s = issuer_key_signal(&leaf, [own.as_str()], Some(own.as_str())).expect("signal");
+        assert_eq!(
+            (s.kind, s.strength),
+            (SignalKind::LeafKeyIsIssuerKey, SignalStrength::Strong)
+        );
+        assert!(
+            s.message.contains("root only this machine trusts"),
+            "{}",
+            s.message
+        );
     }
 
     fn expect(trust: TrustStatus, builtin: bool, name: &str) -> CtExpectation<'_> {

@@ -23,7 +23,7 @@ pub use verdict::{NamedProduct, PathConfidence, PathStatus, PathVerdict};
 
 use crate::facts::CertFacts;
 use crate::products::ProductMatch;
-use crate::trust::{TrustResult, evaluate};
+use crate::trust::{TrustResult, TrustStatus, evaluate};
 
 /// The result of [`analyse`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -91,7 +91,12 @@ pub fn analyse(input: &ChainInput<'_>) -> ChainReport {
             .filter(|c| c.is_ca)
             .filter_map(|c| c.spki_pin.as_deref())
             .chain(trust.anchor.as_ref().map(|a| a.spki_sha256.as_str()));
-        signals.extend(minted::issuer_key_signal(leaf, ca_pins));
+        let local_anchor = trust
+            .anchor
+            .as_ref()
+            .filter(|_| trust.status == TrustStatus::AnchoredLocalOnly)
+            .map(|a| a.spki_sha256.as_str());
+        signals.extend(minted::issuer_key_signal(leaf, ca_pins, local_anchor));
     }
 
     signals.extend(pins::pin_signal(&input.pins, &certificates));

@@ -95,6 +95,29 @@ impl Default for LeafOpts {
 }
 
 pub fn leaf(name: &str, by: &Ca, o: LeafOpts) -> Vec<u8> {
+    let key = if o.ed25519 {
+        KeyPair::generate_for(&rcgen::PKCS_ED25519).unwrap()
+    } else {
+        KeyPair::generate().unwrap()
+    };
+    leaf_params(name, &o)
+        .signed_by(&key, &by.issuer)
+        .unwrap()
+        .der()
+        .to_vec()
+}
+
+/// A leaf for `name` that carries `by`'s own public key, as mitmproxy and Squid mint theirs
+/// (`o.ed25519` is ignored: the key is the CA's).
+pub fn leaf_with_issuer_key(name: &str, by: &Ca, o: LeafOpts) -> Vec<u8> {
+    leaf_params(name, &o)
+        .signed_by(by.issuer.key(), &by.issuer)
+        .unwrap()
+        .der()
+        .to_vec()
+}
+
+fn leaf_params(name: &str, o: &LeafOpts) -> CertificateParams {
     let mut p = CertificateParams::new(vec![name.to_owned()]).unwrap();
     p.distinguished_name = dn(name, None);
     p.not_before = now() - o.age;
@@ -102,12 +125,7 @@ pub fn leaf(name: &str, by: &Ca, o: LeafOpts) -> Vec<u8> {
     if o.scts > 0 {
         p.custom_extensions.push(sct_ext(o.scts));
     }
-    let key = if o.ed25519 {
-        KeyPair::generate_for(&rcgen::PKCS_ED25519).unwrap()
-    } else {
-        KeyPair::generate().unwrap()
-    };
-    p.signed_by(&key, &by.issuer).unwrap().der().to_vec()
+    p
 }
 
 pub fn roots(cas: &[&Ca]) -> Roots {

@@ -6,6 +6,7 @@ use crate::classify::{Classified, RequestOutcome, phase_label, phase_value};
 use crate::input::{Evidence, TargetEvidence, WitnessEvidence};
 use crate::thresholds::ThresholdConfig;
 use crate::{Code, Confidence, Finding, Severity};
+use interloper_model::ErrorKind;
 use interloper_model::units::{fmt_bytes, fmt_duration_ms, median};
 use std::collections::BTreeMap;
 
@@ -121,6 +122,14 @@ fn witness_waited(w: &WitnessEvidence, cfg: &ThresholdConfig) -> Option<Evidence
     })
 }
 
+/// IL202's remedy when the proxy itself refused every tunnel: the server and the network behind
+/// the proxy were never reached, so their logs have nothing to say.
+const PROXY_REMEDY: &str = "The HTTP proxy (--proxy, HTTPS_PROXY / https_proxy) refused or failed \
+     every CONNECT, so the server was never reached. A 407 means it refused the proxy URL's user \
+     and password: check them (percent-encoded in the URL, docs/cli.md); otherwise check the \
+     proxy's address and its own log, or run with --no-proxy where the server is reachable \
+     directly.";
+
 /// IL202 — failed requests (resets, timeouts, refusals), by kind; truncation is IL203's.
 pub(crate) fn failures(t: &TargetEvidence, c: &Classified<'_>) -> Option<Finding> {
     let failed: Vec<_> = c
@@ -157,6 +166,9 @@ pub(crate) fn failures(t: &TargetEvidence, c: &Classified<'_>) -> Option<Finding
     } else {
         Confidence::Medium
     };
+    if failed.iter().all(|(_, _, k)| *k == ErrorKind::Proxy) {
+        f.remedy = PROXY_REMEDY.to_string();
+    }
     add_worst_requests(
         &mut f,
         failed.iter().map(|(a, r, _)| (*a, *r, r.phases.total_ms)),
@@ -301,7 +313,7 @@ fn status(t: &TargetEvidence, code: Code, matches: fn(u16) -> bool, what: &str) 
 mod tests {
     use super::*;
     use crate::testing::{LABEL, asset, classify, clean_asset, fail, target, trickle};
-    use interloper_model::{ErrorKind, Phase};
+    use interloper_model::Phase;
 
     fn clean() -> TargetEvidence {
         target(vec![
@@ -453,6 +465,29 @@ mod tests {
                 "the witness wrote its response in 0.4 ms while the client waited 1.9 s"
             )
         );
+    }
+
+    #[test]
+    fn a_proxy_refusing_every_tunnel_is_remedied_at_the_proxy() {
+        let t = target(vec![asset("https://a.test/s/x.js", 3, 1000, |_, r| {
+            fail(r, ErrorKind::Proxy, Phase::Connect)
+        })]);
+        let f = failures(&t, &classify(&t)).expect("IL202");
+        assert_eq!(f.summary, "3 of 3 requests failed: 3 proxy");
+        assert!(f.remedy.contains("A 407 means"), "{}", f.remedy);
+        // One proxy failure among others: the usual remedy.
+        let t = target(vec![asset(
+            "https://a.test/s/x.js",
+            3,
+            1000,
+            |i, r| match i {
+                0 => fail(r, ErrorKind::Proxy, Phase::Connect),
+                1 => fail(r, ErrorKind::ResetBeforeHeaders, Phase::Ttfb),
+                _ => r,
+            },
+        )]);
+        let f = failures(&t, &classify(&t)).expect("IL202");
+        assert!(!f.remedy.contains("proxy"), "{}", f.remedy);
     }
 
     #[test]

@@ -22,6 +22,9 @@ pub enum RequestOutcome {
     Truncated,
     /// Failed (reset, timeout, refused, …).
     Failed(ErrorKind),
+    /// This client refused the certificate chain (IL112): the request never left the
+    /// handshake, so it says nothing about resets, timeouts or which address or size fails.
+    CertificateRefused,
     /// The body was still arriving when the request's time ran out: not a stall, not a
     /// failure of the path (IL209).
     Endless,
@@ -36,9 +39,15 @@ impl RequestOutcome {
         matches!(self, RequestOutcome::Stalled(_) | RequestOutcome::Trickled)
     }
 
-    /// A failed request or a body cut short: what a summary counts as failed.
+    /// A failed request, a refused chain or a body cut short: what a summary counts as
+    /// failed.
     pub fn counts_as_failed(self) -> bool {
-        matches!(self, RequestOutcome::Failed(_) | RequestOutcome::Truncated)
+        matches!(
+            self,
+            RequestOutcome::Failed(_)
+                | RequestOutcome::CertificateRefused
+                | RequestOutcome::Truncated
+        )
     }
 
     pub(crate) fn is_bad(self) -> bool {
@@ -48,6 +57,7 @@ impl RequestOutcome {
                 | RequestOutcome::Trickled
                 | RequestOutcome::Truncated
                 | RequestOutcome::Failed(_)
+                | RequestOutcome::CertificateRefused
                 | RequestOutcome::Endless
         )
     }
@@ -197,6 +207,7 @@ fn outcome(
             ErrorKind::Truncated => RequestOutcome::Truncated,
             ErrorKind::ResetMidBody if short => RequestOutcome::Truncated,
             ErrorKind::BodyEndless => RequestOutcome::Endless,
+            ErrorKind::TlsCertificate => RequestOutcome::CertificateRefused,
             k => RequestOutcome::Failed(k),
         };
     }

@@ -106,8 +106,12 @@ pub enum VerdictStatus {
     Failing,
     /// Assets arrive, but slowly or intermittently.
     Degraded,
-    /// Only warnings of configuration (caching, private PKI, …).
+    /// Only warnings of configuration (caching, …).
     Notice,
+    /// Nothing fails, but the path is trusted only by this machine: a root absent from the
+    /// public roots and not declared private, which is the organisation's own PKI or HTTPS
+    /// inspection, and one vantage point cannot tell which.
+    Unverified,
 }
 
 impl VerdictStatus {
@@ -119,6 +123,7 @@ impl VerdictStatus {
             VerdictStatus::Failing => "failing",
             VerdictStatus::Degraded => "degraded",
             VerdictStatus::Notice => "notice",
+            VerdictStatus::Unverified => "unverified",
         }
     }
 }

@@ -25,7 +25,14 @@ pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; cha
 type FloatGauge = Gauge<f64, AtomicU64>;
 
 /// Every status of `interloper_verdict`, in the report's spelling.
-pub const VERDICT_STATES: &[&str] = &["clean", "intercepted", "failing", "degraded", "notice"];
+pub const VERDICT_STATES: &[&str] = &[
+    "clean",
+    "intercepted",
+    "failing",
+    "degraded",
+    "notice",
+    "unverified",
+];
 
 /// Every status of `interloper_tls_path` (the chain analysis' verdict); `none` for plain HTTP
 /// or when no connection was made.

@@ -412,6 +412,29 @@ mod tests {
     }
 
     #[test]
+    fn declared_private_roots_reach_the_check() {
+        let cfg = ServeConfig::from_toml(
+            "[module.web.trust]\ncacert = [\"/etc/ssl/gateway.pem\"]\n\
+             private_roots = [\"/etc/ssl/corp-root.pem\"]\n",
+        )
+        .unwrap();
+        let plan = cfg.modules["web"].plan_for(vec![], Duration::from_secs(5));
+        assert_eq!(
+            plan.trust.private_roots,
+            [std::path::PathBuf::from("/etc/ssl/corp-root.pem")]
+        );
+        assert_eq!(
+            plan.trust.cacert,
+            [std::path::PathBuf::from("/etc/ssl/gateway.pem")]
+        );
+        assert!(
+            plan.to_check_args()
+                .windows(2)
+                .any(|w| w == ["--private-root", "/etc/ssl/corp-root.pem"])
+        );
+    }
+
+    #[test]
     fn bad_values_are_refused() {
         assert!(ServeConfig::from_toml("").is_err());
         assert!(ServeConfig::from_toml("[module.web.trust]\npins = [\"x\"]\n").is_err());

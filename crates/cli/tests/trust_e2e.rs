@@ -241,3 +241,34 @@ fn a_root_only_this_machine_trusts_is_never_a_bare_clean() {
     );
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// A box whose CA names a known product, on a machine without that CA: the product is named
+/// (IL103 leads) and the refused chain is still IL112, never failed requests.
+#[test]
+fn an_untrusted_chain_from_a_known_product_names_it() {
+    let o = origin();
+    let mitm =
+        Mitmproxy::reverse(o.nginx.https_port, "mitmproxy", "mitmproxy", None).expect("mitmproxy");
+    let public = path_str(&o.nginx.pki.ca_cert_pem);
+    let out = interloper(&[
+        "check",
+        &mitm.url("admin/login/"),
+        "--public-roots",
+        public,
+        "--no-os-roots",
+        "--samples",
+        "1",
+        "--json",
+    ]);
+    let report = json(&out);
+    assert_eq!(report["verdict"]["root_cause"], "IL103", "{report:#}");
+    assert_eq!(report["verdict"]["status"], "intercepted", "{report:#}");
+    let il112 = finding(&report, "IL112");
+    assert_eq!(il112["confidence"], "high", "{il112:#}");
+    assert!(
+        text(&il112["summary"]).contains("its issuer names mitmproxy"),
+        "{il112:#}"
+    );
+    assert!(!codes(&report).contains(&"IL202".to_string()));
+    assert_eq!(out.status.code(), Some(1));
+}

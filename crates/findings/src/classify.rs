@@ -50,6 +50,8 @@ impl RequestOutcome {
         )
     }
 
+    /// What the address and protocol contrasts count against a group. A refused certificate
+    /// is not: it is IL112's, and says nothing about a route or a protocol.
     pub(crate) fn is_bad(self) -> bool {
         matches!(
             self,
@@ -57,7 +59,6 @@ impl RequestOutcome {
                 | RequestOutcome::Trickled
                 | RequestOutcome::Truncated
                 | RequestOutcome::Failed(_)
-                | RequestOutcome::CertificateRefused
                 | RequestOutcome::Endless
         )
     }
@@ -333,6 +334,20 @@ mod tests {
                 RequestOutcome::Trickled
             ]
         );
+    }
+
+    /// A certificate this client refused is its own outcome: counted as failed in a summary,
+    /// never as a failure or a bad request of the path.
+    #[test]
+    fn a_refused_certificate_is_not_a_failure_of_the_path() {
+        let t = target(vec![asset("https://a/x", 1, 100, |_, r| {
+            crate::testing::fail(r, ErrorKind::TlsCertificate, Phase::Tls)
+        })]);
+        let c = classify_target(&t, &ThresholdConfig::default());
+        let o = c.rows[0].2;
+        assert_eq!(o, RequestOutcome::CertificateRefused);
+        assert!(o.counts_as_failed());
+        assert!(!o.is_failure() && !o.is_stall_or_failure() && !o.is_bad());
     }
 
     #[test]

@@ -51,6 +51,7 @@ pub fn tls_evidence(report: &ChainReport) -> TlsEvidence {
                 | SignalKind::UnparsedCertificate
                 | SignalKind::ChainTruncated
                 | SignalKind::AnchoredPublic
+                | SignalKind::AnchoredPrivate
                 | SignalKind::SctPresent
                 | SignalKind::MatchesReference
                 | SignalKind::PinMatch

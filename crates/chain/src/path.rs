@@ -22,6 +22,9 @@ pub struct TlsPathOptions {
     pub public_roots: Option<PathBuf>,
     /// `--cacert FILE`: extra anchors, counted as local.
     pub cacert: Vec<PathBuf>,
+    /// `--private-root FILE`: roots the user declares their organisation's own; trusted, and a
+    /// chain ending in one is their PKI, not an unknown local root.
+    pub private_roots: Vec<PathBuf>,
     /// Read the OS store (and SSL_CERT_FILE / SSL_CERT_DIR) as the local roots.
     pub use_os_roots: bool,
     /// `--expect-pin sha256//BASE64`.
@@ -74,6 +77,8 @@ struct RootSets {
     local: Roots,
     /// `--cacert` anchors.
     extra: Roots,
+    /// `--private-root` anchors, marked declared.
+    private: Roots,
     /// Problems reading any of them (kept going).
     warnings: Vec<String>,
 }
@@ -98,7 +103,7 @@ fn pem_certs(files: &dyn TrustFiles, path: &Path) -> Result<Vec<Vec<u8>>, TlsPat
     Ok(certs)
 }
 
-/// Load the public, local and extra root sets the options name.
+/// Load the public, local, extra and declared private root sets the options name.
 fn load_roots(opts: &TlsPathOptions, files: &dyn TrustFiles) -> Result<RootSets, TlsPathError> {
     let mut warnings = Vec::new();
     let public = match &opts.public_roots {
@@ -131,10 +136,17 @@ fn load_roots(opts: &TlsPathOptions, files: &dyn TrustFiles) -> Result<RootSets,
     }
     let (extra, errs) = Roots::from_der(extra_der);
     warnings.extend(errs.iter().map(|e| format!("--cacert: {e}")));
+    let mut private_der = Vec::new();
+    for p in &opts.private_roots {
+        private_der.extend(pem_certs(files, p)?);
+    }
+    let (private, errs) = Roots::from_der(private_der);
+    warnings.extend(errs.iter().map(|e| format!("--private-root: {e}")));
     Ok(RootSets {
         public,
         local,
         extra,
+        private: private.declared_private(),
         warnings,
     })
 }
@@ -222,6 +234,7 @@ impl TlsPath {
             &self.products,
         );
         input.extra_roots = Some(&roots.extra);
+        input.private_roots = Some(&roots.private);
         input.pins.clone_from(&self.pins);
         input.expect_cert.clone_from(&self.expect_cert);
         input.negotiated = session.negotiated.clone();

@@ -19,6 +19,8 @@ pub(crate) const MAX_CHAIN: usize = 16;
 struct Anchor {
     ta: TrustAnchor<'static>,
     facts: AnchorFacts,
+    /// Declared by the user as their organisation's own root (`--private-root`).
+    private: bool,
 }
 
 /// How a trust anchor is named in reports.
@@ -91,9 +93,30 @@ impl Roots {
         (roots, errors)
     }
 
-    /// Adds the anchors of `other` (used to fold `--cacert` anchors into the local set).
+    /// Adds the anchors of `other` (used to fold `--cacert` and `--private-root` anchors into
+    /// the local set).
     pub fn extend(&mut self, other: &Roots) {
         self.anchors.extend(other.anchors.iter().cloned());
+    }
+
+    /// The same anchors, declared the user's own private roots (`--private-root`): a chain that
+    /// ends in one is the organisation's PKI, not an unknown local root.
+    pub fn declared_private(mut self) -> Self {
+        for anchor in &mut self.anchors {
+            anchor.private = true;
+        }
+        self
+    }
+
+    /// True when an anchor named by `facts` was declared private.
+    fn is_declared_private(&self, facts: &AnchorFacts) -> bool {
+        self.anchors.iter().any(|a| a.private && &a.facts == facts)
+    }
+
+    /// True when an anchor of this set has this subject (as [`AnchorFacts::subject`] writes
+    /// it): an issuer name that is a root of the set.
+    pub fn has_subject(&self, subject: &str) -> bool {
+        self.anchors.iter().any(|a| a.facts.subject == subject)
     }
 
     /// Number of anchors.
@@ -147,6 +170,7 @@ impl Anchor {
                 subject,
                 spki_sha256,
             },
+            private: false,
         }
     }
 }
@@ -262,6 +286,8 @@ pub enum TrustStatus {
     AnchoredPublic,
     /// Anchored only in a local root: an enterprise root (interception or a private PKI).
     AnchoredLocalOnly,
+    /// Anchored in a root the user declared their organisation's own (`--private-root`).
+    AnchoredPrivate,
     /// Not trusted by either set, or not valid for the server name.
     Untrusted,
 }
@@ -272,6 +298,7 @@ impl TrustStatus {
         match self {
             TrustStatus::AnchoredPublic => "anchored-public",
             TrustStatus::AnchoredLocalOnly => "anchored-local-only",
+            TrustStatus::AnchoredPrivate => "anchored-private",
             TrustStatus::Untrusted => "untrusted",
         }
     }
@@ -288,7 +315,7 @@ pub struct TrustResult {
     pub anchor: Option<AnchorFacts>,
     /// Against the public set.
     pub public: PathCheck,
-    /// Against the local set (OS store, SSL_CERT_FILE/DIR, --cacert).
+    /// Against the local set (OS store, SSL_CERT_FILE/DIR, --cacert, --private-root).
     pub local: PathCheck,
     /// Whether the leaf covers the server name (None when the leaf did not parse or the name is
     /// not a DNS name / IP address).
@@ -383,8 +410,14 @@ pub fn evaluate(
             .iter()
             .filter(|a| Some(&a.facts) == local_check.anchor.as_ref())
             .any(|a| public.contains(&a.ta));
+        let declared = local_check
+            .anchor
+            .as_ref()
+            .is_some_and(|a| local.is_declared_private(a));
         let s = if also_public {
             TrustStatus::AnchoredPublic
+        } else if declared {
+            TrustStatus::AnchoredPrivate
         } else {
             TrustStatus::AnchoredLocalOnly
         };

@@ -165,6 +165,65 @@ fn a_local_root_certifying_its_own_key_for_a_site_is_likely_interception() {
     assert_eq!(r.verdict.status, PathStatus::PrivatePkiUnknown);
 }
 
+/// A root the user declares their organisation's own is their PKI: clean. The same root only
+/// installed on the machine stays a local-only anchor, and another local root beside a declared
+/// one still is.
+#[test]
+fn declared_private_roots_are_clean_and_only_they_are() {
+    let corp = ca("ACME Corp Issuing CA", Some("ACME Corp"));
+    let other = ca("Corp Gateway CA", Some("Example Corp"));
+    let ours = leaf("intranet.acme.corp", &corp, LeafOpts::default());
+    let declared = roots(&[&corp]).declared_private();
+    let r = run(
+        vec![ours.clone()],
+        "intranet.acme.corp",
+        &Roots::webpki(),
+        &Roots::empty(),
+        |i| i.private_roots = Some(Box::leak(Box::new(declared.clone()))),
+    );
+    assert_eq!(r.trust.status, TrustStatus::AnchoredPrivate);
+    assert_eq!(r.trust.status.as_str(), "anchored-private");
+    assert_eq!(
+        (r.verdict.status, r.verdict.rule),
+        (PathStatus::Clean, "private-root")
+    );
+    assert!(kinds(&r).contains(&SignalKind::AnchoredPrivate));
+    // Installed in the store as well as declared: still declared.
+    let r = run(
+        vec![ours.clone()],
+        "intranet.acme.corp",
+        &Roots::webpki(),
+        &roots(&[&corp]),
+        |i| i.private_roots = Some(Box::leak(Box::new(declared.clone()))),
+    );
+    assert_eq!(r.trust.status, TrustStatus::AnchoredPrivate);
+    // Not declared: local only.
+    let r = run(
+        vec![ours],
+        "intranet.acme.corp",
+        &Roots::webpki(),
+        &roots(&[&corp]),
+        |_| {},
+    );
+    assert_eq!(r.verdict.status, PathStatus::PrivatePkiUnknown);
+    // An unknown local root beside a declared one is still not the user's.
+    let theirs = leaf("www.example.com", &other, LeafOpts::default());
+    let r = run(
+        vec![theirs],
+        "www.example.com",
+        &Roots::webpki(),
+        &roots(&[&other]),
+        |i| i.private_roots = Some(Box::leak(Box::new(declared))),
+    );
+    assert_eq!(r.trust.status, TrustStatus::AnchoredLocalOnly);
+    assert_ne!(r.verdict.status, PathStatus::Clean);
+    assert!(
+        r.verdict.summary.contains("trusted only by this machine"),
+        "{}",
+        r.verdict.summary
+    );
+}
+
 #[test]
 fn extra_cacert_roots_count_as_local() {
     let corp = ca("ACME Corp Issuing CA", None);

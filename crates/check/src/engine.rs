@@ -149,6 +149,7 @@ fn tls_options(plan: &CheckPlan) -> TlsPathOptions {
     TlsPathOptions {
         public_roots: plan.trust.public_roots.clone(),
         cacert: plan.trust.cacert.clone(),
+        private_roots: plan.trust.private_roots.clone(),
         use_os_roots: plan.trust.use_os_roots,
         pins: plan.trust.pins.clone(),
         expect_cert: None,

@@ -38,6 +38,9 @@ pub struct Trust {
     pub public_roots: Option<PathBuf>,
     /// Extra anchors (PEM), counted as local roots, as an enterprise installs its own.
     pub cacert: Vec<PathBuf>,
+    /// Roots the user declares their organisation's own (PEM, `--private-root`): trusted for
+    /// connecting, and a chain ending in one is their PKI, not an unknown local root.
+    pub private_roots: Vec<PathBuf>,
     /// Read the OS trust store as the local roots (and trust it for connecting).
     pub use_os_roots: bool,
     /// Expected SPKI pins.
@@ -54,6 +57,7 @@ impl Default for Trust {
         Trust {
             public_roots: None,
             cacert: Vec::new(),
+            private_roots: Vec::new(),
             use_os_roots: true,
             pins: Vec::new(),
             products: None,
@@ -251,6 +255,8 @@ impl CheckPlan {
         // Roots the user calls public are trusted for connecting too.
         cfg.cacert_files
             .extend(self.trust.public_roots.iter().cloned());
+        cfg.cacert_files
+            .extend(self.trust.private_roots.iter().cloned());
         cfg.use_os_roots = self.trust.use_os_roots;
         cfg.insecure_skip_verify = self.trust.insecure_skip_verify;
         cfg
@@ -350,6 +356,9 @@ impl CheckPlan {
         }
         for ca in &t.cacert {
             push("--cacert", Some(ca.display().to_string()));
+        }
+        for root in &t.private_roots {
+            push("--private-root", Some(root.display().to_string()));
         }
         for pin in &t.pins {
             push("--expect-pin", Some(pin.to_string()));

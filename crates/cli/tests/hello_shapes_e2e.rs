@@ -228,7 +228,10 @@ fn check_names_il107_and_tls_schema_stays_additive() {
         .map(|a| a.iter().filter_map(|f| f["code"].as_str()).collect())
         .unwrap_or_default();
     assert!(!codes.contains(&"IL107"), "{report:#}");
-    assert_eq!(report["verdict"]["status"], "clean", "{report:#}");
+    // Nothing fails: all that is left is the lab box's root, only installed on this machine,
+    // which is never clean (docs/findings/IL102.md).
+    assert_eq!(report["verdict"]["status"], "unverified", "{report:#}");
+    assert_eq!(report["verdict"]["root_cause"], "IL102", "{report:#}");
     rt.block_on(lab.shutdown());
 }
 

@@ -87,6 +87,13 @@ struct Real {
 struct CaName {
     ca_common_name: String,
     ca_organisation: String,
+    /// This machine has the CA installed (`--cacert`); false: an unmanaged laptop without it.
+    #[serde(default = "installed_by_default")]
+    installed: bool,
+}
+
+fn installed_by_default() -> bool {
+    true
 }
 
 /// One seeded fault on `/static/` responses, in a mitmproxy addon.
@@ -383,10 +390,13 @@ fn run_real(name: &str, spec: &Spec, real: &Real) {
     .collect();
     argv.push("--samples".into());
     argv.push(spec.check.samples.unwrap_or(10).to_string());
+    let installed = real.mitmproxy.as_ref().is_some_and(|ca| ca.installed);
     let url = match &mitm {
         Some(m) => {
-            argv.push("--cacert".into());
-            argv.push(m.pki.ca_cert_pem.display().to_string());
+            if installed {
+                argv.push("--cacert".into());
+                argv.push(m.pki.ca_cert_pem.display().to_string());
+            }
             m.url(page)
         }
         None => origin.nginx.https_url(page),
@@ -447,6 +457,7 @@ scenarios! {
     real_mitmproxy => "real-mitmproxy",
     real_stall => "real-stall",
     real_tamper => "real-tamper",
+    real_untrusted => "real-untrusted",
     stall => "stall",
     single_vantage => "single-vantage",
     private_stable => "private-stable",

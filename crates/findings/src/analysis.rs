@@ -35,6 +35,7 @@ pub(crate) fn analyse_with(
         let classified = classify_target(t, cfg);
         outcomes.push(classified.outcomes(t));
         findings.extend(tls_findings(t));
+        findings.extend(tls::untrusted_chain(t, &classified));
         let requests = request_findings(t, &classified, cfg);
         findings.extend(tls::likely_inspection(t, &requests));
         findings.extend(requests);

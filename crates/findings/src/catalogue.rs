@@ -153,8 +153,8 @@ pub struct Entry {
     pub severity: Severity,
     /// The verdict when it is the root cause: `Intercepted`, `Failing`, `Notice`,
     /// `Incomplete` (part of the check could not be made: never a problem of its own, see
-    /// [`Entry::is_incompleteness`]), or `Degraded` — which becomes `Failing` when requests to
-    /// the same target also failed.
+    /// [`Entry::is_incompleteness`]), `Unverified` (trusted only by this machine), or
+    /// `Degraded` — which becomes `Failing` when requests to the same target also failed.
     pub verdict: VerdictStatus,
     /// Where the fault sits.
     pub place: Place,
@@ -244,13 +244,17 @@ catalogue! {
          then run the check again.",
     }
     IL102 {
-        family: Tls, rank: 50, severity: Warning, verdict: Intercepted,
+        family: Tls, rank: 187, severity: Warning, verdict: Unverified,
         place: Path, symptom: None,
         title: "Certificate chain anchored only in a local root",
         remedy: "The server's certificate is trusted only because of a root installed on this \
-         machine (an enterprise CA), not a public one. If the server uses a public \
-         certificate, a middlebox is re-signing traffic: ask for an inspection bypass. \
-         If it is a private PKI on purpose, pin it (--expect-pin) so a change is noticed.",
+         machine, absent from the public roots. From the inside, that is exactly what HTTPS \
+         inspection looks like; it is also what your organisation's own PKI looks like. To \
+         tell: run the witness (`interloper echo`) beside the server and check again with \
+         --echo, or compare with a check from a machine outside your network. If the root is \
+         your organisation's own CA, declare it (--private-root FILE, or private_roots in a \
+         serve module) and the path is clean; if a middlebox is re-signing traffic, ask for \
+         an inspection bypass for this server.",
     }
     IL103 {
         family: Tls, rank: 20, severity: Critical, verdict: Intercepted,
@@ -267,7 +271,7 @@ catalogue! {
          changed (update the pin) or something on the path presents its own.",
     }
     IL105 {
-        family: Tls, rank: 60, severity: Warning, verdict: Intercepted,
+        family: Tls, rank: 55, severity: Warning, verdict: Intercepted,
         place: Path, symptom: None,
         title: "Certificate looks minted on the fly",
         remedy: "The leaf has traits of certificates generated per connection by inspection \
@@ -325,6 +329,22 @@ catalogue! {
          fingerprints. Several browsers do this too; but when the capture was taken on the \
          server and the users all run one browser, a hello that is not theirs comes from \
          something that re-originates their connections (an inspecting proxy).",
+    }
+    IL112 {
+        family: Tls, rank: 45, severity: Error, verdict: Failing,
+        place: Path, symptom: None,
+        title: "Certificate chain not trusted by this client",
+        remedy: "This client refuses the certificate chain it was given, so every request over it \
+         fails here before a byte of HTTP is exchanged (browsers show \
+         NET::ERR_CERT_AUTHORITY_INVALID or a similar certificate warning); no reset, timeout \
+         or load balancer is involved, and interloper sends no cookie or credential over it. \
+         Who issued the chain says which case it is. An issuer that is neither a public CA nor \
+         the server's own is most often an HTTPS-inspecting middlebox (firewall, proxy, \
+         antivirus) whose CA this machine lacks: install your organisation's inspection CA on \
+         this machine (ask the team that runs the box), or ask them to bypass inspection for \
+         this server. If the same chain is presented from a network without inspection, the \
+         server is misconfigured: install a certificate from a CA your clients trust, with its \
+         full chain (nginx: ssl_certificate pointing at the fullchain file).",
     }
     IL113 {
         family: Tls, rank: 67, severity: Error, verdict: Failing,
@@ -907,7 +927,6 @@ mod tests {
             interception,
             vec![
                 Code::IL101,
-                Code::IL102,
                 Code::IL103,
                 Code::IL104,
                 Code::IL105,

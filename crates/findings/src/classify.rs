@@ -22,6 +22,9 @@ pub enum RequestOutcome {
     Truncated,
     /// Failed (reset, timeout, refused, …).
     Failed(ErrorKind),
+    /// This client refused the certificate chain (IL112): the request never left the
+    /// handshake, so it says nothing about resets, timeouts or which address or size fails.
+    CertificateRefused,
     /// The body was still arriving when the request's time ran out: not a stall, not a
     /// failure of the path (IL209).
     Endless,
@@ -36,11 +39,19 @@ impl RequestOutcome {
         matches!(self, RequestOutcome::Stalled(_) | RequestOutcome::Trickled)
     }
 
-    /// A failed request or a body cut short: what a summary counts as failed.
+    /// A failed request, a refused chain or a body cut short: what a summary counts as
+    /// failed.
     pub fn counts_as_failed(self) -> bool {
-        matches!(self, RequestOutcome::Failed(_) | RequestOutcome::Truncated)
+        matches!(
+            self,
+            RequestOutcome::Failed(_)
+                | RequestOutcome::CertificateRefused
+                | RequestOutcome::Truncated
+        )
     }
 
+    /// What the address and protocol contrasts count against a group. A refused certificate
+    /// is not: it is IL112's, and says nothing about a route or a protocol.
     pub(crate) fn is_bad(self) -> bool {
         matches!(
             self,
@@ -198,6 +209,7 @@ fn outcome(
             ErrorKind::Truncated => RequestOutcome::Truncated,
             ErrorKind::ResetMidBody if short => RequestOutcome::Truncated,
             ErrorKind::BodyEndless => RequestOutcome::Endless,
+            ErrorKind::TlsCertificate => RequestOutcome::CertificateRefused,
             k => RequestOutcome::Failed(k),
         };
     }
@@ -363,6 +375,20 @@ mod tests {
             outcomes[..10].iter().all(|o| *o == RequestOutcome::Fine),
             "{outcomes:?}"
         );
+    }
+
+    /// A certificate this client refused is its own outcome: counted as failed in a summary,
+    /// never as a failure or a bad request of the path.
+    #[test]
+    fn a_refused_certificate_is_not_a_failure_of_the_path() {
+        let t = target(vec![asset("https://a/x", 1, 100, |_, r| {
+            crate::testing::fail(r, ErrorKind::TlsCertificate, Phase::Tls)
+        })]);
+        let c = classify_target(&t, &ThresholdConfig::default());
+        let o = c.rows[0].2;
+        assert_eq!(o, RequestOutcome::CertificateRefused);
+        assert!(o.counts_as_failed());
+        assert!(!o.is_failure() && !o.is_stall_or_failure() && !o.is_bad());
     }
 
     #[test]

@@ -270,9 +270,11 @@ mod tests {
     #[test]
     fn every_source_reaches_exactly_the_statuses_it_may_conclude() {
         use Severity::{Critical, Error, Info, Warning};
-        use VerdictStatus::{Clean, Degraded, Failing, Incomplete, Intercepted, Notice};
+        use VerdictStatus::{
+            Clean, Degraded, Failing, Incomplete, Intercepted, Notice, Unverified,
+        };
         type Case = Option<(Vec<Finding>, bool)>;
-        let table: [(Source, [(VerdictStatus, Case); 6]); 6] = [
+        let table: [(Source, [(VerdictStatus, Case); 7]); 6] = [
             (
                 Source::Check,
                 [
@@ -285,6 +287,8 @@ mod tests {
                     // Only a page that could not be read: incomplete, even with failed
                     // requests to it.
                     (Incomplete, Some((vec![at(Code::IL310, Warning)], true))),
+                    // A root only this machine trusts, nothing failing: never clean.
+                    (Unverified, Some((vec![at(Code::IL102, Warning)], false))),
                 ],
             ),
             (
@@ -296,6 +300,7 @@ mod tests {
                     (Degraded, Some((vec![at(Code::IL211, Warning)], false))),
                     (Notice, Some((vec![at(Code::IL401, Warning)], false))),
                     (Incomplete, Some((vec![at(Code::IL310, Warning)], false))),
+                    (Unverified, Some((vec![at(Code::IL102, Warning)], false))),
                 ],
             ),
             (
@@ -314,13 +319,14 @@ mod tests {
                     (Degraded, Some((vec![at(Code::IL503, Warning)], false))),
                     (Notice, None),
                     (Incomplete, None),
+                    (Unverified, None),
                 ],
             ),
             (
                 Source::Pcap,
                 [
                     (Clean, Some((vec![], false))),
-                    (Intercepted, Some((vec![at(Code::IL102, Warning)], false))),
+                    (Intercepted, Some((vec![at(Code::IL103, Warning)], false))),
                     (
                         Failing,
                         Some((vec![at(Code::IL201, Error), at(Code::IL212, Error)], false)),
@@ -328,6 +334,7 @@ mod tests {
                     (Degraded, Some((vec![at(Code::IL201, Error)], false))),
                     (Notice, Some((vec![at(Code::IL111, Warning)], false))),
                     (Incomplete, Some((vec![at(Code::IL310, Warning)], false))),
+                    (Unverified, Some((vec![at(Code::IL102, Warning)], false))),
                 ],
             ),
             (
@@ -347,6 +354,7 @@ mod tests {
                     // A failing code at warning only is a notice for a lint.
                     (Notice, Some((vec![at(Code::IL602, Warning)], false))),
                     (Incomplete, None),
+                    (Unverified, None),
                 ],
             ),
             (
@@ -364,6 +372,7 @@ mod tests {
                     (Degraded, Some((vec![at(Code::IL702, Warning)], false))),
                     (Notice, Some((vec![at(Code::IL703, Warning)], false))),
                     (Incomplete, None),
+                    (Unverified, None),
                 ],
             ),
         ];
@@ -411,19 +420,19 @@ mod tests {
     #[test]
     fn every_source_picks_the_lowest_rank_whatever_its_severity() {
         use Severity::{Error, Warning};
-        // IL102 (rank 50) explains IL201 (rank 110) even at a lower severity.
+        // IL105 (rank 55) explains IL201 (rank 110) even at a lower severity.
         for source in Source::ALL {
             let d = diagnose(
-                vec![at(Code::IL201, Error), at(Code::IL102, Warning)],
+                vec![at(Code::IL201, Error), at(Code::IL105, Warning)],
                 &scope(source, false),
             );
-            assert_eq!(d.verdict.root_cause, Some(Code::IL102), "{source:?}");
+            assert_eq!(d.verdict.root_cause, Some(Code::IL105), "{source:?}");
             // The list still shows the most severe first.
             assert_eq!(d.findings[0].code, Code::IL201, "{source:?}");
             assert_eq!(d.verdict.subject.as_deref(), Some(T));
             assert_eq!(
                 d.verdict.summary,
-                format!("{}: s", Code::IL102.entry().title)
+                format!("{}: s", Code::IL105.entry().title)
             );
         }
         let clean = diagnose(vec![], &scope(Source::Lint, false));

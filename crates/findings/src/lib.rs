@@ -106,12 +106,16 @@ pub enum VerdictStatus {
     Failing,
     /// Assets arrive, but slowly or intermittently.
     Degraded,
-    /// Only warnings of configuration (caching, private PKI, …).
+    /// Only warnings of configuration (caching, …).
     Notice,
     /// Nothing else wrong, but part of what was asked could not be examined (the page or a
     /// stylesheet did not decode, was an error page, not HTML, …): not clean, since what
     /// was not read was not checked.
     Incomplete,
+    /// Nothing fails, but the path is trusted only by this machine: a root absent from the
+    /// public roots and not declared private, which is the organisation's own PKI or HTTPS
+    /// inspection, and one vantage point cannot tell which.
+    Unverified,
 }
 
 impl VerdictStatus {
@@ -124,6 +128,7 @@ impl VerdictStatus {
             VerdictStatus::Degraded => "degraded",
             VerdictStatus::Notice => "notice",
             VerdictStatus::Incomplete => "incomplete",
+            VerdictStatus::Unverified => "unverified",
         }
     }
 }

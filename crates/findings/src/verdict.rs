@@ -51,6 +51,8 @@ fn root_sentence(targets: &[TargetEvidence], findings: &[Finding], root: &Findin
         format!("The check is incomplete, not clean: {}.", root.summary)
     } else if root.code == crate::Code::IL109 {
         likely_inspection_summary(root, &on)
+    } else if root.code == crate::Code::IL102 {
+        machine_only_summary(root)
     } else if root.code.entry().is_interception() {
         let product = targets
             .iter()
@@ -130,6 +132,21 @@ fn likely_inspection_summary(root: &Finding, on: &str) -> String {
     )
 }
 
+/// IL102 as the root cause: the path is trusted only by this machine; say what that can be
+/// and how to tell.
+fn machine_only_summary(root: &Finding) -> String {
+    let to = root
+        .subject
+        .as_deref()
+        .map(|t| format!(" to {t}"))
+        .unwrap_or_default();
+    format!(
+        "The path{to} is trusted only by this machine: {}. To tell which, run the witness (`interloper echo`) beside the server \
+         and check again with --echo URL, or compare from a machine outside; if the root is your organisation's own, declare it with --private-root FILE.",
+        root.summary
+    )
+}
+
 fn interception_summary(
     root: &Finding,
     product: Option<&str>,
@@ -151,7 +168,7 @@ fn interception_summary(
     };
     // Inferred from the chain alone (a local root with minted traits): name the step that
     // proves it before anyone asks for a bypass.
-    let prove = if matches!(root.code, crate::Code::IL102 | crate::Code::IL105) {
+    let prove = if root.code == crate::Code::IL105 {
         " (inferred from the certificate; to prove it, run `interloper echo` beside the server and check again with --echo URL)"
     } else {
         ""
@@ -254,14 +271,47 @@ mod tests {
             v.summary
                 .contains("run `interloper echo` beside the server")
         );
-        // Shown interception (a local root with minted traits: IL102 at warning) still wins.
+        // Shown interception (a local root with minted traits: IL105 at warning) still wins.
         let findings = [
             at(Code::IL201, "6 stalled"),
             at(Code::IL109, "stalls and a local root"),
             at(Code::IL102, "local root"),
+            at(Code::IL105, "minted"),
         ];
         let v = verdict(&[], &findings, &[summary(60, 0, 6)]);
+        assert_eq!(v.root_cause, Some(Code::IL105));
+        assert_eq!(v.status, VerdictStatus::Intercepted);
+    }
+
+    #[test]
+    fn a_root_only_this_machine_trusts_is_unverified_and_says_how_to_tell() {
+        let v = verdict(&[], &[at(Code::IL102, "the chain ends in CN=Corp")], &[]);
+        assert_eq!(v.status, VerdictStatus::Unverified);
         assert_eq!(v.root_cause, Some(Code::IL102));
+        assert!(
+            v.summary.starts_with(&format!(
+                "The path to {LABEL} is trusted only by this machine: the chain ends in CN=Corp."
+            )),
+            "{}",
+            v.summary
+        );
+        for words in [
+            "`interloper echo`",
+            "from a machine outside",
+            "--private-root FILE",
+        ] {
+            assert!(v.summary.contains(words), "{words}: {}", v.summary);
+        }
+        // What fails explains more than what is unverified.
+        let v = verdict(
+            &[],
+            &[at(Code::IL102, "local root"), at(Code::IL202, "2 failed")],
+            &[summary(60, 2, 0)],
+        );
+        assert_eq!(
+            (v.status, v.root_cause),
+            (VerdictStatus::Failing, Some(Code::IL202))
+        );
     }
 
     #[test]

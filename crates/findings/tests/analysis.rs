@@ -328,8 +328,57 @@ fn a_private_ca_alone_is_never_called_interception() {
     });
     let a = analyse(&[t], &ThresholdConfig::default());
     assert_eq!(codes(&a), vec![Code::IL102]);
-    assert_eq!(a.diagnosis.findings[0].severity, Severity::Info);
-    assert_eq!(a.diagnosis.verdict.status, VerdictStatus::Clean);
+    // Never interception, and never clean either: the path is trusted only by this machine.
+    assert_eq!(a.diagnosis.findings[0].severity, Severity::Warning);
+    assert_eq!(a.diagnosis.verdict.status, VerdictStatus::Unverified);
+    assert!(
+        a.diagnosis
+            .verdict
+            .summary
+            .contains("trusted only by this machine"),
+        "{}",
+        a.diagnosis.verdict.summary
+    );
+}
+
+#[test]
+fn requests_refused_at_the_certificate_are_il112_not_failures() {
+    let mut t = target(
+        "https://u/",
+        vec![asset("https://u/", 1, 1000, |_, mut r| {
+            r.error = Some(interloper_model::RequestError {
+                kind: interloper_model::ErrorKind::TlsCertificate,
+                phase: interloper_model::Phase::Tls,
+                message: "invalid peer certificate: UnknownIssuer".into(),
+            });
+            r.status = None;
+            r
+        })],
+    );
+    t.tls = Some(TlsEvidence {
+        status: TlsStatus::Untrusted,
+        confidence: Confidence::High,
+        product: None,
+        leaf_subject: Some("CN=u".into()),
+        leaf_issuer: Some("CN=Corp Gateway CA".into()),
+        items: vec![TlsItem {
+            kind: TlsItemKind::Untrusted,
+            message:
+                "issued by CN=Corp Gateway CA, which is neither a public CA nor the server's own"
+                    .into(),
+        }],
+    });
+    let a = analyse(&[t], &ThresholdConfig::default());
+    assert_eq!(codes(&a), vec![Code::IL112]);
+    assert_eq!(a.diagnosis.verdict.root_cause, Some(Code::IL112));
+    assert_eq!(a.diagnosis.verdict.status, VerdictStatus::Failing);
+    assert!(
+        a.diagnosis.verdict.summary.contains("CN=Corp Gateway CA"),
+        "{}",
+        a.diagnosis.verdict.summary
+    );
+    // Still counted as failed in the target's numbers.
+    assert_eq!(a.targets[0].failed, 1);
 }
 
 #[test]

@@ -10,7 +10,8 @@ use crate::Lab;
 
 impl Lab {
     /// The lab public CA as the public roots, each inspection CA and private CA installed
-    /// locally (as enterprises install theirs), no OS roots, no proxy, every name resolved to
+    /// locally (as enterprises install theirs; a private CA the scenario declares is given as
+    /// the user's own, `--private-root`), no OS roots, no proxy, every name resolved to
     /// its loopback addresses, each witness asked, `samples` requests per asset.
     pub fn check_plan(&self, samples: u32) -> CheckPlan {
         let targets = self
@@ -41,6 +42,9 @@ impl Lab {
             plan.trust
                 .cacert
                 .extend(inst.local_roots().map(std::path::Path::to_path_buf));
+            plan.trust
+                .private_roots
+                .extend(inst.private_roots().map(std::path::Path::to_path_buf));
         }
         plan
     }

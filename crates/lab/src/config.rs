@@ -174,7 +174,7 @@ impl MiddleboxConfig {
     }
 }
 
-/// A CA's subject.
+/// A private CA's subject, and whether the user knows it as their own.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CaName {
@@ -182,6 +182,11 @@ pub struct CaName {
     pub common_name: String,
     /// Subject organisation.
     pub organisation: String,
+    /// The user declares this root their organisation's own (`--private-root`): a chain to it
+    /// is their PKI, clean. Undeclared, it is only installed on the machine (`--cacert`), which
+    /// from one vantage point looks like inspection: the verdict is unverified.
+    #[serde(default)]
+    pub declared: bool,
 }
 
 /// How the origin itself misbehaves (no middlebox needed). Names are the site's logical

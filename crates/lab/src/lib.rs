@@ -58,6 +58,8 @@ pub struct Instance {
     pub inspection_ca_pem_path: Option<PathBuf>,
     /// The origin's private CA PEM file, if it has one.
     pub private_ca_pem_path: Option<PathBuf>,
+    /// The user declares that private CA their own (`--private-root`), not only installs it.
+    pub private_ca_declared: bool,
     /// Where clients connect: the middlebox if any, else the origin.
     pub addr: SocketAddr,
     /// The second address (127.0.0.2, same port), through a faulty relay, if configured.
@@ -71,11 +73,24 @@ pub struct Instance {
 
 impl Instance {
     /// The CA files a user of this instance has installed locally (`--cacert`): the inspection
-    /// CA of a middlebox in front, the origin's private CA.
+    /// CA of a middlebox in front, the origin's private CA unless it is declared.
     pub fn local_roots(&self) -> impl Iterator<Item = &Path> {
         self.inspection_ca_pem_path
             .iter()
-            .chain(self.private_ca_pem_path.iter())
+            .chain(
+                self.private_ca_pem_path
+                    .iter()
+                    .filter(|_| !self.private_ca_declared),
+            )
+            .map(PathBuf::as_path)
+    }
+
+    /// The CA files the user declares their organisation's own (`--private-root`): the
+    /// origin's private CA when the scenario says the user knows it.
+    pub fn private_roots(&self) -> impl Iterator<Item = &Path> {
+        self.private_ca_pem_path
+            .iter()
+            .filter(|_| self.private_ca_declared)
             .map(PathBuf::as_path)
     }
 
@@ -253,6 +268,7 @@ impl Lab {
                 middlebox,
                 inspection_ca_pem_path: pem,
                 private_ca_pem_path: private_pem,
+                private_ca_declared: inst.private_ca.as_ref().is_some_and(|c| c.declared),
                 addr,
                 second_addr,
                 witness,

@@ -28,7 +28,7 @@ main,header .inner,footer{max-width:1160px;margin:0 auto;padding:0 20px}
 header.banner{color:#fff;padding:22px 0 18px}
 header.banner .inner{display:flex;flex-direction:column;gap:6px}
 .status-clean{background:#15803d}.status-notice{background:#1d4ed8}.status-degraded{background:#b45309}
-.status-failing{background:#b91c1c}.status-intercepted{background:#7f1d1d}.status-incomplete{background:#86198f}
+.status-failing{background:#b91c1c}.status-intercepted{background:#7f1d1d}.status-incomplete{background:#86198f}.status-unverified{background:#9a3412}
 .badge{display:inline-block;align-self:flex-start;font-weight:700;letter-spacing:.08em;font-size:12px;padding:2px 10px;border-radius:999px;background:rgba(255,255,255,.18);border:1px solid rgba(255,255,255,.45)}
 header h1{margin:2px 0 0;font-size:22px;line-height:1.3;font-weight:600;overflow-wrap:anywhere}
 header p{margin:0;opacity:.92;overflow-wrap:anywhere}

@@ -138,7 +138,7 @@ impl Painter {
         let badge_colour = match v.status {
             VerdictStatus::Clean => "\x1b[1;30;42m",
             VerdictStatus::Notice => "\x1b[1;97;44m",
-            VerdictStatus::Degraded => "\x1b[1;30;43m",
+            VerdictStatus::Degraded | VerdictStatus::Unverified => "\x1b[1;30;43m",
             // Not a problem found, but not clean either: what was not read was not checked.
             VerdictStatus::Incomplete => "\x1b[1;97;45m",
             VerdictStatus::Failing | VerdictStatus::Intercepted => "\x1b[1;97;41m",

@@ -111,6 +111,10 @@ pub struct ModuleTrust {
     /// Extra anchors counted as local roots (PEM files).
     #[serde(default)]
     pub cacert: Vec<PathBuf>,
+    /// Roots the organisation runs (PEM files, `--private-root`): a chain ending in one is its
+    /// own PKI, not an unknown local root.
+    #[serde(default)]
+    pub private_roots: Vec<PathBuf>,
     /// Do not read the OS trust store.
     #[serde(default)]
     pub no_os_roots: bool,
@@ -335,6 +339,9 @@ impl Module {
         plan.sampling.hello_shapes = interloper_check::HelloShapes::from_list(&shapes);
         plan.trust.public_roots.clone_from(&self.trust.public_roots);
         plan.trust.cacert.clone_from(&self.trust.cacert);
+        plan.trust
+            .private_roots
+            .clone_from(&self.trust.private_roots);
         plan.trust.use_os_roots = !self.trust.no_os_roots;
         plan.trust.pins = self
             .trust
@@ -402,6 +409,29 @@ mod tests {
         );
         assert!(ServeConfig::from_toml("[module.web]\nbudget = \"0s\"\n").is_err());
         assert!(ServeConfig::from_toml("[module.web]\nbudget = \"soon\"\n").is_err());
+    }
+
+    #[test]
+    fn declared_private_roots_reach_the_check() {
+        let cfg = ServeConfig::from_toml(
+            "[module.web.trust]\ncacert = [\"/etc/ssl/gateway.pem\"]\n\
+             private_roots = [\"/etc/ssl/corp-root.pem\"]\n",
+        )
+        .unwrap();
+        let plan = cfg.modules["web"].plan_for(vec![], Duration::from_secs(5));
+        assert_eq!(
+            plan.trust.private_roots,
+            [std::path::PathBuf::from("/etc/ssl/corp-root.pem")]
+        );
+        assert_eq!(
+            plan.trust.cacert,
+            [std::path::PathBuf::from("/etc/ssl/gateway.pem")]
+        );
+        assert!(
+            plan.to_check_args()
+                .windows(2)
+                .any(|w| w == ["--private-root", "/etc/ssl/corp-root.pem"])
+        );
     }
 
     #[test]

@@ -32,6 +32,7 @@ pub const VERDICT_STATES: &[&str] = &[
     "degraded",
     "notice",
     "incomplete",
+    "unverified",
 ];
 
 /// Every status of `interloper_tls_path` (the chain analysis' verdict); `none` for plain HTTP

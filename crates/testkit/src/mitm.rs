@@ -12,6 +12,15 @@ use crate::process::{self, NotReady};
 
 const PORT_ATTEMPTS: usize = 5;
 
+/// Which leaf mitmproxy presents.
+#[derive(Debug, Clone, Copy)]
+enum LeafPolicy {
+    /// Its default: one minted per server name, with its CA's own key.
+    Minted,
+    /// The [`TestPki`] leaf, issued by its CA with a key of its own.
+    Ordinary,
+}
+
 /// A running `mitmdump --mode reverse:https://127.0.0.1:UPSTREAM`; stopped on drop.
 ///
 /// Clients connect to [`Mitmproxy::url`] and receive a leaf minted by [`Mitmproxy::pki`]'s CA;
@@ -43,6 +52,27 @@ impl Mitmproxy {
             ca_cn,
             ca_org,
             addon_py,
+            LeafPolicy::Minted,
+        )
+    }
+
+    /// [`Mitmproxy::reverse`], but presenting one ordinary leaf its CA issued (90 days, issued
+    /// a day ago, its own key: [`TestPki`]'s) instead of minting one per connection with the
+    /// CA's key: what an inspecting proxy whose leaves look ordinary (Squid with a
+    /// pre-generated certificate, a box with a long-lived cache) shows, so that nothing in the
+    /// leaf betrays it and only the root does.
+    pub fn reverse_with_ordinary_leaf(
+        upstream_https_port: u16,
+        ca_cn: &str,
+        ca_org: &str,
+        addon_py: Option<&str>,
+    ) -> anyhow::Result<Mitmproxy> {
+        Mitmproxy::start(
+            &format!("reverse:https://127.0.0.1:{upstream_https_port}"),
+            ca_cn,
+            ca_org,
+            addon_py,
+            LeafPolicy::Ordinary,
         )
     }
 
@@ -54,7 +84,7 @@ impl Mitmproxy {
         ca_org: &str,
         addon_py: Option<&str>,
     ) -> anyhow::Result<Mitmproxy> {
-        Mitmproxy::start("regular", ca_cn, ca_org, addon_py)
+        Mitmproxy::start("regular", ca_cn, ca_org, addon_py, LeafPolicy::Minted)
     }
 
     fn start(
@@ -62,6 +92,7 @@ impl Mitmproxy {
         ca_cn: &str,
         ca_org: &str,
         addon_py: Option<&str>,
+        leaves: LeafPolicy,
     ) -> anyhow::Result<Mitmproxy> {
         let mitmdump = crate::venv_bin("mitmdump")?;
         let tmp = tempfile::Builder::new()
@@ -88,6 +119,18 @@ impl Mitmproxy {
             None => None,
         };
 
+        let ordinary_leaf = match leaves {
+            LeafPolicy::Minted => None,
+            LeafPolicy::Ordinary => {
+                // mitmproxy reads the key and the chain it presents from one file.
+                let path = dir.join("ordinary-leaf.pem");
+                let chain = std::fs::read_to_string(&pki.leaf_cert_pem)?;
+                let key = std::fs::read_to_string(&pki.leaf_key_pem)?;
+                std::fs::write(&path, format!("{chain}{key}"))?;
+                Some(path)
+            }
+        };
+
         let log = dir.join("mitmdump.log");
         let mut last_err = None;
         for _ in 0..PORT_ATTEMPTS {
@@ -108,6 +151,9 @@ impl Mitmproxy {
                 .env("PYTHONUNBUFFERED", "1");
             if let Some(addon) = &addon {
                 cmd.arg("-s").arg(addon);
+            }
+            if let Some(leaf) = &ordinary_leaf {
+                cmd.arg("--certs").arg(format!("*={}", leaf.display()));
             }
             let mut child = process::spawn_logged(&mut cmd, &log)?;
             match process::wait_ready(&mut child, &[port], Duration::from_secs(60), || true)? {

@@ -50,6 +50,10 @@ pub struct ChainInput<'a> {
     pub local_roots: &'a Roots,
     /// Extra anchors (`--cacert`), treated as local.
     pub extra_roots: Option<&'a Roots>,
+    /// Roots the user declared their organisation's own (`--private-root`, marked with
+    /// [`Roots::declared_private`]): trusted, and a chain ending in one is not an unknown
+    /// local root.
+    pub private_roots: Option<&'a Roots>,
     /// `--expect-pin` values; any certificate of the chain matching any pin passes (as curl).
     pub pins: Vec<Pin>,
     /// `--expect-cert`: the leaf must equal this DER.
@@ -65,7 +69,8 @@ pub struct ChainInput<'a> {
 }
 
 impl<'a> ChainInput<'a> {
-    /// An input with no pins, reference, witness, extra roots or negotiated parameters.
+    /// An input with no pins, reference, witness, extra or private roots or negotiated
+    /// parameters.
     pub fn new(
         presented: Vec<Vec<u8>>,
         server_name: &str,
@@ -81,6 +86,7 @@ impl<'a> ChainInput<'a> {
             public_roots,
             local_roots,
             extra_roots: None,
+            private_roots: None,
             pins: Vec::new(),
             expect_cert: None,
             reference: None,

@@ -66,8 +66,12 @@ fn missing_sct_weight(
             " although the chain is publicly anchored (SCTs may also come in the handshake)"
                 .to_owned(),
         ),
-        // A test or replacement public set: no CT expectation.
+        // A test or replacement public set, or the user's own PKI: no CT expectation.
         TrustStatus::AnchoredPublic => (SignalStrength::Info, String::new()),
+        TrustStatus::AnchoredPrivate => (
+            SignalStrength::Info,
+            " (normal under a private root you declared)".to_owned(),
+        ),
         TrustStatus::AnchoredLocalOnly | TrustStatus::Untrusted if looks_internal(name) => (
             SignalStrength::Info,
             " (normal for an internal name)".to_owned(),

@@ -53,7 +53,7 @@ pub fn analyse(input: &ChainInput<'_>) -> ChainReport {
     let mut signals: Vec<Signal> = truncated.into_iter().collect();
     signals.extend(intake::unparsed_signals(&certificates));
 
-    let local = trust::local_roots(input.local_roots, input.extra_roots);
+    let local = trust::local_roots(input.local_roots, &[input.extra_roots, input.private_roots]);
     let trust = evaluate(
         presented,
         &input.server_name,
@@ -64,7 +64,8 @@ pub fn analyse(input: &ChainInput<'_>) -> ChainReport {
     signals.push(trust::trust_signal(
         &trust,
         &input.server_name,
-        certificates.first(),
+        &certificates,
+        input.public_roots,
     ));
 
     let products = input.products.match_chain(&certificates);

@@ -51,7 +51,10 @@ pub(super) fn not_nameable_signal(
 ) -> Option<Signal> {
     match trust {
         TrustStatus::AnchoredLocalOnly if matches.is_empty() => {}
-        TrustStatus::AnchoredLocalOnly | TrustStatus::AnchoredPublic | TrustStatus::Untrusted => {
+        TrustStatus::AnchoredLocalOnly
+        | TrustStatus::AnchoredPublic
+        | TrustStatus::AnchoredPrivate
+        | TrustStatus::Untrusted => {
             return None;
         }
     }

@@ -40,7 +40,8 @@ pub(super) fn reference_signals(
 /// CDNs with several CAs), so it only weighs there as weak.
 fn difference_weight(trust: TrustStatus) -> SignalStrength {
     match trust {
-        TrustStatus::AnchoredPublic => SignalStrength::Weak,
+        // The user vouches for a declared private root as everyone vouches for a public one.
+        TrustStatus::AnchoredPublic | TrustStatus::AnchoredPrivate => SignalStrength::Weak,
         TrustStatus::AnchoredLocalOnly | TrustStatus::Untrusted => SignalStrength::Strong,
     }
 }

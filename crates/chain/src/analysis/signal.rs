@@ -41,6 +41,8 @@ pub enum SignalKind {
     AnchoredPublic,
     /// The chain ends in a root only the local store trusts.
     AnchoredLocalOnly,
+    /// The chain ends in a root the user declared their organisation's own.
+    AnchoredPrivate,
     /// The chain is not trusted.
     Untrusted,
     /// An issuer or CA subject matches a known interception product.

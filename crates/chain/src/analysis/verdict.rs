@@ -169,6 +169,7 @@ impl Tally {
                 | SignalKind::ChainTruncated
                 | SignalKind::AnchoredPublic
                 | SignalKind::AnchoredLocalOnly
+                | SignalKind::AnchoredPrivate
                 | SignalKind::Untrusted
                 | SignalKind::KnownProduct
                 | SignalKind::ProductNotNameable
@@ -191,7 +192,7 @@ pub(super) fn decide(
     witness_differs_rule(tally, products)
         .or_else(|| known_product_rule(trust.status, products))
         .or_else(|| pin_mismatch_rule(tally, trust.status))
-        .or_else(|| untrusted_rule(tally, trust))
+        .or_else(|| untrusted_rule(tally, trust, signals))
         .or_else(|| witness_match_rule(tally))
         .or_else(|| pin_match_rule(tally))
         .unwrap_or_else(|| anchor_rule(tally, trust.status))
@@ -214,7 +215,8 @@ fn witness_differs_rule(tally: Tally, products: &[ProductMatch]) -> Option<PathV
 fn known_product_rule(trust: TrustStatus, products: &[ProductMatch]) -> Option<PathVerdict> {
     let product = NamedProduct::from(products.first()?);
     let confidence = match trust {
-        TrustStatus::AnchoredLocalOnly => PathConfidence::High,
+        // A product's root installed here, declared private or not: its own doing.
+        TrustStatus::AnchoredLocalOnly | TrustStatus::AnchoredPrivate => PathConfidence::High,
         TrustStatus::AnchoredPublic | TrustStatus::Untrusted => PathConfidence::Medium,
     };
     let summary = format!(
@@ -244,7 +246,9 @@ fn pin_mismatch_rule(tally: Tally, trust: TrustStatus) -> Option<PathVerdict> {
             "pin-mismatch-local",
             "the expected key is not in the chain and the chain ends in a local-only root: something on the path re-signs",
         ),
-        TrustStatus::AnchoredPublic => PathVerdict::new(
+        // A root the user vouches for (public or declared private) signing another key: the
+        // site's key changed, or that CA issued for it.
+        TrustStatus::AnchoredPublic | TrustStatus::AnchoredPrivate => PathVerdict::new(
             PathStatus::Untrusted,
             PathConfidence::Medium,
             "pin-mismatch-public",
@@ -261,10 +265,12 @@ fn pin_mismatch_rule(tally: Tally, trust: TrustStatus) -> Option<PathVerdict> {
 
 /// Rule 4: not trusted; likely a box whose root this machine lacks when an unknown issuer signs
 /// a leaf with a strong minted trait.
-fn untrusted_rule(tally: Tally, trust: &TrustResult) -> Option<PathVerdict> {
+fn untrusted_rule(tally: Tally, trust: &TrustResult, signals: &[Signal]) -> Option<PathVerdict> {
     match trust.status {
         TrustStatus::Untrusted => {}
-        TrustStatus::AnchoredPublic | TrustStatus::AnchoredLocalOnly => return None,
+        TrustStatus::AnchoredPublic
+        | TrustStatus::AnchoredLocalOnly
+        | TrustStatus::AnchoredPrivate => return None,
     }
     if trust.reason == Some(UntrustedReason::UnknownIssuer) && tally.strong_minted > 0 {
         return Some(PathVerdict::new(
@@ -274,14 +280,25 @@ fn untrusted_rule(tally: Tally, trust: &TrustResult) -> Option<PathVerdict> {
             "an unknown issuer signs a certificate that differs from the reference: likely an interception box whose root this machine lacks",
         ));
     }
-    let reason = trust
-        .reason
-        .map_or("unknown reason", UntrustedReason::describe);
+    // The trust signal says who issued it and so where to look (an intercepting middlebox or
+    // the server); the reason alone would say neither.
+    // A chain the server sent incomplete says so first: the missing issuer is the cause.
+    let why = signals
+        .iter()
+        .find(|s| s.kind == SignalKind::IncompleteChain)
+        .or_else(|| signals.iter().find(|s| s.kind == SignalKind::Untrusted))
+        .map(|s| s.message.clone())
+        .unwrap_or_else(|| {
+            trust
+                .reason
+                .map_or("unknown reason", UntrustedReason::describe)
+                .to_string()
+        });
     Some(PathVerdict::new(
         PathStatus::Untrusted,
         PathConfidence::High,
         "untrusted",
-        format!("the chain is not trusted ({reason})"),
+        format!("the chain is not trusted: {why}"),
     ))
 }
 
@@ -328,24 +345,34 @@ fn anchor_rule(tally: Tally, trust: TrustStatus) -> PathVerdict {
             PathStatus::PrivatePkiUnknown,
             PathConfidence::Medium,
             "local-only",
-            "a root only this machine trusts signs the chain, with no other sign: interception or an internal PKI, interloper cannot tell",
+            "the path is trusted only by this machine: a root absent from the public roots signs the chain, with no other sign. That is your organisation's own PKI or TLS inspection; to tell, run the witness (`interloper echo`) beside the server or compare from a machine outside, and declare your own roots with --private-root",
+        ),
+        // The user's own PKI: what a public anchor is to everyone else. Minted traits lower the
+        // confidence as they do under a public root (private CAs issue short-lived leaves).
+        TrustStatus::AnchoredPrivate => PathVerdict::new(
+            PathStatus::Clean,
+            confidence_by_traits(tally),
+            "private-root",
+            "the chain is anchored in a private root you declared (--private-root)",
         ),
         // Untrusted chains were decided by rule 4; kept here so the match stays total.
-        TrustStatus::AnchoredPublic | TrustStatus::Untrusted => {
-            let confidence = if tally.strong_minted > 0 {
-                PathConfidence::Low
-            } else if tally.weak_minted > 0 {
-                PathConfidence::Medium
-            } else {
-                PathConfidence::High
-            };
-            PathVerdict::new(
-                PathStatus::Clean,
-                confidence,
-                "public",
-                "the chain is anchored in a public root",
-            )
-        }
+        TrustStatus::AnchoredPublic | TrustStatus::Untrusted => PathVerdict::new(
+            PathStatus::Clean,
+            confidence_by_traits(tally),
+            "public",
+            "the chain is anchored in a public root",
+        ),
+    }
+}
+
+/// A trusted anchor's confidence: high with no minted trait, lower with each kind.
+fn confidence_by_traits(tally: Tally) -> PathConfidence {
+    if tally.strong_minted > 0 {
+        PathConfidence::Low
+    } else if tally.weak_minted > 0 {
+        PathConfidence::Medium
+    } else {
+        PathConfidence::High
     }
 }
 
@@ -525,9 +552,60 @@ mod tests {
             &weak,
         );
         assert_eq!(v.rule, "untrusted");
-        assert_eq!(v.summary, "the chain is not trusted (unknown issuer)");
+        assert_eq!(v.summary, "the chain is not trusted: unknown issuer");
         let v = decide(&trust_result(TrustStatus::Untrusted, None), &[], &[]);
-        assert_eq!(v.summary, "the chain is not trusted (unknown reason)");
+        assert_eq!(v.summary, "the chain is not trusted: unknown reason");
+        // The trust signal's words, which name the issuer and where to look, are the summary's.
+        let named = [Signal::new(
+            K::Untrusted,
+            S::Info,
+            "issued by CN=Corp, which is neither a public CA nor the server's own: most likely an intercepting middlebox",
+            Some(0),
+        )];
+        let v = decide(
+            &trust_result(TrustStatus::Untrusted, Some(UntrustedReason::UnknownIssuer)),
+            &[],
+            &named,
+        );
+        assert_eq!(
+            v.summary,
+            "the chain is not trusted: issued by CN=Corp, which is neither a public CA nor the server's own: most likely an intercepting middlebox"
+        );
+    }
+
+    #[test]
+    fn a_declared_private_root_is_clean_unless_a_product_or_pin_says_otherwise() {
+        assert_eq!(
+            decided(TrustStatus::AnchoredPrivate, None, &[], &[]),
+            (PathStatus::Clean, PathConfidence::High, "private-root")
+        );
+        // Private CAs issue short-lived leaves: lower confidence, still clean.
+        let weak = [
+            signal(K::ShortLived, S::Weak),
+            signal(K::FreshlyIssued, S::Weak),
+        ];
+        assert_eq!(
+            decided(TrustStatus::AnchoredPrivate, None, &[], &weak),
+            (PathStatus::Clean, PathConfidence::Medium, "private-root")
+        );
+        // Declaring a product's root does not make its minting anything but interception.
+        assert_eq!(
+            decided(TrustStatus::AnchoredPrivate, None, &[product()], &[]),
+            (
+                PathStatus::Intercepted,
+                PathConfidence::High,
+                "known-product"
+            )
+        );
+        let mismatch = [signal(K::PinMismatch, S::Strong)];
+        assert_eq!(
+            decided(TrustStatus::AnchoredPrivate, None, &[], &mismatch),
+            (
+                PathStatus::Untrusted,
+                PathConfidence::Medium,
+                "pin-mismatch-public"
+            )
+        );
     }
 
     #[test]

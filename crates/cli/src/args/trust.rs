@@ -51,6 +51,10 @@ pub struct Trust {
     /// connecting.
     #[arg(long, value_name = "FILE")]
     pub public_roots: Option<PathBuf>,
+    /// A root your organisation runs (PEM): trusted, and a chain that ends in it is your own
+    /// PKI, not an unknown local root that could be inspection; repeatable.
+    #[arg(long = "private-root", value_name = "FILE")]
+    pub private_roots: Vec<PathBuf>,
     /// Expected SPKI pin, sha256//BASE64 (as curl's --pinnedpubkey; `interloper pin` prints
     /// them); repeatable.
     #[arg(long, value_name = "sha256//BASE64", value_parser = parse::pin)]
@@ -58,11 +62,23 @@ pub struct Trust {
 }
 
 impl Trust {
-    /// Puts the roots into a probe configuration: the user's public roots are trusted for
-    /// connecting too.
+    /// Puts the roots into a probe configuration: the user's public and private roots are
+    /// trusted for connecting too; a `--private-root` that is not a file is an input error.
     pub fn apply(&self, cfg: &mut ProbeConfig) -> anyhow::Result<()> {
         self.roots.apply(cfg)?;
+        self.check_private_roots()?;
         cfg.cacert_files.extend(self.public_roots.iter().cloned());
+        cfg.cacert_files.extend(self.private_roots.iter().cloned());
+        Ok(())
+    }
+
+    /// Every `--private-root` names a file.
+    pub fn check_private_roots(&self) -> anyhow::Result<()> {
+        for f in &self.private_roots {
+            if !f.is_file() {
+                anyhow::bail!("--private-root {}: no such file", f.display());
+            }
+        }
         Ok(())
     }
 
@@ -71,6 +87,7 @@ impl Trust {
         TlsPathOptions {
             public_roots: self.public_roots.clone(),
             cacert: self.roots.cacert.clone(),
+            private_roots: self.private_roots.clone(),
             use_os_roots: !self.roots.no_os_roots,
             pins: self.expect_pin.clone(),
             expect_cert: None,

@@ -99,9 +99,11 @@ impl Args {
                 anyhow::bail!("--cacert {}: no such file", f.display());
             }
         }
+        self.trust.check_private_roots()?;
         plan.trust = interloper_check::Trust {
             public_roots: self.trust.public_roots.clone(),
             cacert: self.trust.roots.cacert.clone(),
+            private_roots: self.trust.private_roots.clone(),
             use_os_roots: !self.trust.roots.no_os_roots,
             pins: self.trust.expect_pin.clone(),
             products: self.products.clone(),

@@ -1,7 +1,9 @@
 //! Detectors over the TLS path: the witness's proof of interception (IL101), the signals
-//! of the chain analysis (IL102 … IL106) and a chain the server sent incomplete (IL113).
+//! of the chain analysis (IL102 … IL106), a chain this client refuses (IL112) and a chain the
+//! server sent incomplete (IL113).
 
-use super::finding;
+use super::{add_worst_requests, finding};
+use crate::classify::{Classified, RequestOutcome};
 use crate::input::{Evidence, TargetEvidence, TlsEvidence, TlsItem, TlsItemKind, TlsStatus};
 use crate::{Code, Confidence, Finding, Severity};
 
@@ -163,8 +165,10 @@ pub(crate) fn product_match(t: &TargetEvidence) -> Option<Finding> {
     Some(f)
 }
 
-/// IL102 — the chain is anchored only in a root installed locally. Alone (no product, no
-/// other sign) it may be a private PKI, and is said so quietly.
+/// IL102 — the chain is anchored only in a root installed locally, absent from the public
+/// roots and not declared private. From the inside that is what inspection looks like, so it
+/// is never a note: alone it leaves the path unverified (the catalogue's verdict), and it says
+/// how to tell inspection from the organisation's own PKI.
 pub(crate) fn local_anchor(t: &TargetEvidence) -> Option<Finding> {
     let (tls, items) = signals(t, TlsItemKind::LocalAnchorOnly)?;
     let mut f = with_items(t, Code::IL102, joined(&items), &items);
@@ -172,12 +176,72 @@ pub(crate) fn local_anchor(t: &TargetEvidence) -> Option<Finding> {
         f.confidence = tls.confidence;
     } else {
         f.confidence = Confidence::Medium;
-        f.severity = Severity::Info;
-        f.summary = format!(
-            "{} — with no other sign of interception this may be a private PKI",
-            f.summary
-        );
+        f.summary = format!("{}; nothing else in the chain points either way", f.summary);
+        f.evidence.push(Evidence::Tls {
+            message: format!(
+                "to tell: run `interloper echo --listen 0.0.0.0:8443 --self-signed {host}` beside the server and check again with --echo https://{host}:8443/, or check from a machine outside; if the root is your organisation's own, declare it with --private-root FILE",
+                host = host_of(&t.label)
+            ),
+        });
     }
+    Some(f)
+}
+
+/// IL112 — this client does not trust the chain: the chain analysis found no path to any
+/// root (its message names the issuer and whether it is a public CA or the server's own), or
+/// requests were refused at the certificate. The refused requests are this finding's, never
+/// a failure of the path (IL202).
+pub(crate) fn untrusted_chain(t: &TargetEvidence, c: &Classified<'_>) -> Option<Finding> {
+    // A chain the server sent incomplete is IL113's: its issuer is missing, not unknown, and
+    // blaming a middlebox would send the user the wrong way.
+    let items = || t.tls.iter().flat_map(|tls| &tls.items);
+    if items().any(|i| i.kind == TlsItemKind::IncompleteChain) {
+        return None;
+    }
+    let untrusted: Vec<&TlsItem> = t
+        .tls
+        .iter()
+        .flat_map(|tls| &tls.items)
+        .filter(|i| i.kind == TlsItemKind::Untrusted)
+        .collect();
+    let refused: Vec<_> = c
+        .rows
+        .iter()
+        .filter(|(_, _, o)| *o == RequestOutcome::CertificateRefused)
+        .collect();
+    let why = match (untrusted.first(), refused.first()) {
+        (Some(item), _) => item.message.clone(),
+        // No chain analysis (the session was not recorded): the verifier's own words.
+        (None, Some((_, r, _))) => r.error.as_ref().map_or_else(
+            || "the certificate was refused".into(),
+            |e| e.message.clone(),
+        ),
+        (None, None) => return None,
+    };
+    let product = t.tls.as_ref().and_then(|x| x.product.as_deref());
+    let mut summary = match product {
+        Some(p) => format!("{why}; its issuer names {p}"),
+        None => why,
+    };
+    if !refused.is_empty() {
+        summary.push_str(&format!(
+            "; {} of {} requests stopped at the certificate (nothing was sent over it)",
+            refused.len(),
+            c.rows.len()
+        ));
+    }
+    let mut f = with_items(t, Code::IL112, summary, &untrusted);
+    // The chain is refused for certain; who issued it is read from names, unless a product
+    // rule settles it.
+    f.confidence = if product.is_some() {
+        Confidence::High
+    } else {
+        Confidence::Medium
+    };
+    add_worst_requests(
+        &mut f,
+        refused.iter().map(|(a, r, _)| (*a, *r, r.phases.total_ms)),
+    );
     Some(f)
 }
 
@@ -449,20 +513,21 @@ mod tests {
     }
 
     #[test]
-    fn a_local_root_alone_may_be_a_private_pki() {
+    fn a_local_root_alone_is_a_warning_that_says_how_to_tell() {
         let t = with_tls(
             TlsStatus::PrivatePkiUnknown,
             None,
             &[TlsItemKind::LocalAnchorOnly],
         );
         let f = local_anchor(&t).expect("IL102");
-        assert_eq!((f.code, f.severity), (Code::IL102, Severity::Info));
+        assert_eq!((f.code, f.severity), (Code::IL102, Severity::Warning));
         assert_eq!(f.confidence, Confidence::Medium);
-        assert!(
-            f.summary.ends_with("this may be a private PKI"),
-            "{}",
-            f.summary
+        assert_eq!(
+            f.summary,
+            "LocalAnchorOnly seen; nothing else in the chain points either way"
         );
+        let tell = |e: &Evidence| matches!(e, Evidence::Tls { message } if message.contains("interloper echo --listen") && message.contains("--private-root"));
+        assert!(f.evidence.iter().any(tell), "{:?}", f.evidence);
         let t = with_tls(
             TlsStatus::Intercepted,
             None,
@@ -474,6 +539,66 @@ mod tests {
             (Severity::Warning, Confidence::High)
         );
         assert_eq!(f.summary, "LocalAnchorOnly seen");
+        // A declared private root is no local-only anchor: nothing to say.
+        assert!(local_anchor(&with_tls(TlsStatus::Clean, None, &[])).is_none());
+    }
+
+    fn refused(r: interloper_model::RequestRecord) -> interloper_model::RequestRecord {
+        crate::testing::fail(
+            r,
+            interloper_model::ErrorKind::TlsCertificate,
+            interloper_model::Phase::Tls,
+        )
+    }
+
+    #[test]
+    fn an_untrusted_chain_is_il112_with_its_refused_requests() {
+        let mut t = with_tls(TlsStatus::Untrusted, None, &[TlsItemKind::Untrusted]);
+        t.assets = vec![crate::testing::asset("https://a.test/", 2, 100, |_, r| {
+            refused(r)
+        })];
+        let c = crate::classify::classify_target(&t, &crate::ThresholdConfig::default());
+        let f = untrusted_chain(&t, &c).expect("IL112");
+        assert_eq!(
+            (f.code, f.severity, f.confidence),
+            (Code::IL112, Severity::Error, Confidence::Medium)
+        );
+        assert_eq!(
+            f.summary,
+            "Untrusted seen; 2 of 2 requests stopped at the certificate (nothing was sent over it)"
+        );
+        assert_eq!(f.assets, ["https://a.test/"]);
+        // The refused requests are not failures of the path.
+        assert!(crate::detect::requests::failures(&t, &c).is_none());
+        // A named product raises the confidence and is said.
+        let mut named = t.clone();
+        named.tls = with_tls(
+            TlsStatus::Intercepted,
+            Some("FortiGate"),
+            &[TlsItemKind::Untrusted],
+        )
+        .tls;
+        let f = untrusted_chain(&named, &c).expect("IL112");
+        assert_eq!(f.confidence, Confidence::High);
+        assert!(
+            f.summary
+                .starts_with("Untrusted seen; its issuer names FortiGate;"),
+            "{}",
+            f.summary
+        );
+        // Refused requests with no chain analysis still say what the verifier said.
+        let mut bare = t.clone();
+        bare.tls = None;
+        let f = untrusted_chain(&bare, &c).expect("IL112");
+        assert!(
+            f.summary.starts_with("tls_certificate; 2 of 2"),
+            "{}",
+            f.summary
+        );
+        // A trusted chain and no refusal: nothing.
+        let clean = with_tls(TlsStatus::Clean, None, &[]);
+        let c = crate::classify::classify_target(&clean, &crate::ThresholdConfig::default());
+        assert!(untrusted_chain(&clean, &c).is_none());
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! user's machine, in front of real nginx, run by the tests themselves: proxy credentials that
 //! hold every character a form decoder breaks, checked by Squid's basic_ncsa_auth; the managed
 //! laptop (Squid's CA trusted by the machine, no witness), where the inspection is inferred;
+//! the unmanaged one (Squid's CA not trusted), where the untrusted chain is named as such;
 //! and the witness beside the origin, where it is proven and Squid's own hello is named.
 
 mod common;
@@ -345,6 +346,71 @@ fn managed_laptop_infers_squids_inspection() {
     assert!(
         messages.contains("the public key of its own root, a root only this machine trusts"),
         "{messages}"
+    );
+}
+
+/// An unmanaged laptop or server: the same Squid, but its CA is not among this machine's roots
+/// (only the origin's CA, playing a public root, is). Every request stops at the certificate;
+/// the diagnosis is the untrusted chain and who issued it (IL112), never failed requests
+/// (IL202) with a remedy about resets and the load balancer's logs, and `tls` says the same.
+#[test]
+fn unmanaged_laptop_names_squids_untrusted_chain_not_failed_requests() {
+    let (origin, _pki_dir) = month_old_origin();
+    let squid = squid(&origin.pki.ca_cert_pem, false);
+    let public = path_str(&origin.pki.ca_cert_pem);
+    let proxy_url = squid.proxy_url();
+    // The machine's store holds the "public" root only: Squid's CA is unknown here.
+    let env = [
+        ("HTTPS_PROXY", proxy_url.as_str()),
+        ("SSL_CERT_FILE", public),
+    ];
+    let url = origin.https_url("page.html");
+
+    let out = run(
+        &[
+            "check",
+            &url,
+            "--public-roots",
+            public,
+            "--samples",
+            "2",
+            "-H",
+            "Cookie: sessionid=s3cret",
+            "--json",
+        ],
+        &env,
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let report = json(&out);
+    let verdict = &report["verdict"];
+    let summary = verdict["summary"].as_str().unwrap_or_default();
+    assert_eq!(verdict["root_cause"], "IL112", "{verdict:#}");
+    for words in [
+        "Example Web Gateway",
+        "neither a public CA nor the server's own",
+        "intercepting middlebox",
+    ] {
+        assert!(summary.contains(words), "{words:?} not in {summary}");
+    }
+    let found = codes(&report);
+    for wrong in [
+        "IL201", "IL202", "IL206", "IL207", "IL208", "IL212", "IL213",
+    ] {
+        assert!(!found.contains(&wrong.to_string()), "{wrong} in {found:?}");
+    }
+    // Nothing went over the refused chain: Squid logged the tunnels, never a bumped request.
+    let log = squid.access_log();
+    assert!(log.contains("CONNECT"), "{log}");
+    assert!(!log.contains("/page.html"), "{log}");
+
+    let out = run(&["tls", &url, "--public-roots", public, "--json"], &env);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let tls = json(&out);
+    assert_eq!(tls["verdict"]["status"], "untrusted", "{tls:#}");
+    let said = tls["verdict"]["summary"].as_str().unwrap_or_default();
+    assert!(
+        said.contains("Example Web Gateway") && said.contains("intercepting middlebox"),
+        "{said}"
     );
 }
 

@@ -116,7 +116,7 @@ fn check_and_tls_find_a_leaf_sent_without_its_intermediate() {
 
     // On the server: the file behind `ssl_certificate` lacks the intermediate, whether or not
     // the root is declared (the leaf names where its issuer is, as public ones do).
-    for extra in [&[][..], &["--cacert", root][..]] {
+    for extra in [&[][..], &["--private-root", root][..]] {
         let (code, report) = lint(&nginx, extra);
         assert_eq!(code, Some(1), "{extra:?}: {report:#}");
         let il621 = report["findings"]
@@ -159,7 +159,7 @@ fn the_full_chain_is_not_called_incomplete() {
 
     // The full chain reaches the declared root; undeclared, its top names no download
     // address and is a private CA's: not judged either way.
-    for extra in [&["--cacert", root][..], &[][..]] {
+    for extra in [&["--private-root", root][..], &[][..]] {
         let (_, report) = lint(&nginx, extra);
         assert!(
             !codes(&report).contains(&"IL621".to_string()),
@@ -178,7 +178,7 @@ fn a_declared_root_the_file_does_not_reach_is_named() {
     let pki = TieredPki::generate(dir.path(), "Interloper Test Root", &[]).expect("pki");
     let other = TestPki::generate(&dir.path().join("other"), "Other Root", "x", &[]).expect("pki");
     let nginx = nginx_serving(pki.full.clone());
-    let (code, report) = lint(&nginx, &["--cacert", path_str(&other.ca_cert_pem)]);
+    let (code, report) = lint(&nginx, &["--private-root", path_str(&other.ca_cert_pem)]);
     assert_eq!(code, Some(1), "{report:#}");
     assert!(codes(&report).contains(&"IL621".to_string()), "{report:#}");
 }

@@ -19,7 +19,7 @@ const MAX_CERT_FILE: u64 = 1 << 20;
 pub(crate) struct ChainRoots {
     /// Mozilla's roots, as built in.
     pub(crate) public: Roots,
-    /// Roots declared with `--cacert` (a private CA).
+    /// Roots declared with `--private-root` (a private CA).
     pub(crate) declared: Roots,
 }
 

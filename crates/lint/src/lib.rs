@@ -75,7 +75,7 @@ pub struct LintPlan {
     /// nginx being read really run as.
     pub proc_root: Option<PathBuf>,
     /// PEM files of roots an `ssl_certificate` chain may end at besides the public ones (a
-    /// private CA; `--cacert`): with any, a chain that does not reach them is IL621.
+    /// private CA; `--private-root`): with any, a chain that does not reach them is IL621.
     pub declared_roots: Vec<PathBuf>,
 }
 
@@ -278,7 +278,7 @@ fn judge_certificates(
 ) -> Result<(), LintError> {
     let mut declared = Vec::new();
     for file in &plan.declared_roots {
-        let flag = format!("--cacert {}", file.display());
+        let flag = format!("--private-root {}", file.display());
         let pem = std::fs::read(file).map_err(|source| {
             LintError::Read {
                 what: file.display().to_string(),
@@ -292,7 +292,7 @@ fn judge_certificates(
     }
     let (declared, bad) = interloper_chain::Roots::from_der(&declared);
     if let Some(e) = bad.first() {
-        return Err(LintError::Unusable(format!("--cacert: {e}")));
+        return Err(LintError::Unusable(format!("--private-root: {e}")));
     }
     let judged = certs::certificate_findings(
         config,

@@ -55,10 +55,11 @@ pub struct Args {
     /// instance serves it at (repeatable).
     #[arg(long, value_name = "FILE|URL")]
     pub compare_manifest: Vec<String>,
-    /// A root (PEM) the chain in each `ssl_certificate` file may end at besides the public
-    /// ones: a private CA. With it, a file whose chain does not reach it is IL621 (repeatable).
-    #[arg(long, value_name = "FILE")]
-    pub cacert: Vec<PathBuf>,
+    /// A root your organisation runs (PEM; repeatable), as `check --private-root`: the chain
+    /// in each `ssl_certificate` file may end at it besides the public roots. With it, a file
+    /// whose chain does not reach it is IL621.
+    #[arg(long = "private-root", value_name = "FILE")]
+    pub private_roots: Vec<PathBuf>,
     #[command(flatten)]
     pub report: ReportArgs,
 }
@@ -148,7 +149,7 @@ fn plan(args: &Args) -> anyhow::Result<LintPlan> {
             .filter(|s| !is_url(s))
             .map(PathBuf::from)
             .collect(),
-        declared_roots: args.cacert.clone(),
+        declared_roots: args.private_roots.clone(),
         ..LintPlan::default()
     })
 }

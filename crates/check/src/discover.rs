@@ -532,6 +532,11 @@ impl Discovery<'_> {
         let why = if let Some(stop) = &f.stop {
             stop.reason()
         } else if let Some(e) = &f.record.error {
+            // A refused certificate is the diagnosis itself (IL112, IL113), not a gap in it:
+            // nothing is ever sent over such a chain.
+            if e.kind == interloper_model::ErrorKind::TlsCertificate {
+                return;
+            }
             format!("it failed ({})", e.message)
         } else if let Some(status) = f.record.status.filter(|s| *s >= 400) {
             format!("it answered {status}, an error page instead of the document")

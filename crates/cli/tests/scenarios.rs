@@ -271,7 +271,7 @@ fn assert_expected(
     }
 }
 
-fn run_check(argv: &[String]) -> (Option<i32>, Value, String) {
+fn run_check(name: &str, argv: &[String]) -> (Option<i32>, Value, String) {
     let args: Vec<&str> = argv.iter().map(String::as_str).collect();
     let out = assert_cmd::Command::cargo_bin("interloper")
         .expect("binary")
@@ -280,6 +280,12 @@ fn run_check(argv: &[String]) -> (Option<i32>, Value, String) {
         .timeout(Duration::from_secs(180))
         .output()
         .expect("run interloper");
+    // Every request of a run, to find why a scenario failed once (scripts/stress-scenarios).
+    if let Some(dir) = std::env::var_os("INTERLOPER_SCENARIO_JSON_DIR") {
+        let path = Path::new(&dir).join(format!("{name}.json"));
+        std::fs::write(&path, &out.stdout)
+            .unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
+    }
     let report = common::json(&out);
     (
         out.status.code(),
@@ -313,7 +319,7 @@ fn run_lab(name: &str, spec: &Spec, cfg: LabConfig) {
     argv.extend(spec.check.args.iter().cloned());
     argv.push("--json".into());
     let targets: Vec<String> = lab.instances().iter().map(|i| i.url()).collect();
-    let (code, report, stderr) = run_check(&argv);
+    let (code, report, stderr) = run_check(name, &argv);
     rt.block_on(lab.shutdown());
     assert_expected(name, spec, code, &report, &targets, &stderr);
 }
@@ -394,7 +400,7 @@ fn run_real(name: &str, spec: &Spec, real: &Real) {
     argv.extend(spec.check.args.iter().cloned());
     argv.push("--json".into());
     argv.push(url.clone());
-    let (code, report, stderr) = run_check(&argv);
+    let (code, report, stderr) = run_check(name, &argv);
     assert_expected(name, spec, code, &report, &[url], &stderr);
 }
 
@@ -494,6 +500,9 @@ fn the_suite_covers_every_finding_code() {
         .filter(|c| !c.starts_with("IL7"))
         // These come from captures (`interloper pcap`): tests/pcap_e2e.rs covers them.
         .filter(|c| !["IL110", "IL111", "IL212", "IL213", "IL214", "IL215"].contains(c))
+        // A keep-alive close crossing a request needs a path with latency, which the lab's
+        // loopback has not: crates/check/tests/keepalive_race.rs makes it with nginx.
+        .filter(|c| *c != "IL216")
         .filter(|c| !expected.contains(*c))
         .collect();
     assert!(missing.is_empty(), "no scenario expects {missing:?}");

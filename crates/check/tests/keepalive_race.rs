@@ -148,3 +148,27 @@ fn a_keepalive_timeout_longer_than_the_reuse_interval_gives_nothing() {
         analysis.diagnosis.findings
     );
 }
+
+#[test]
+fn on_loopback_the_close_arrives_before_the_reuse_and_nothing_races() {
+    // keepalive_timeout 1s, reuse after 1.5 s, no latency: the client has seen nginx's close
+    // before it needs the connection again, so it opens a new one; nothing is sent twice.
+    let nginx = nginx("1s");
+    let records = runtime().block_on(async {
+        let mut cfg = ProbeConfig::default();
+        cfg.proxy = ProxySetting::None;
+        cfg.use_os_roots = false;
+        let probe = Probe::new(cfg).expect("probe");
+        let target = Target::parse(&nginx.http_url("/small.txt")).expect("url");
+        let mut session = probe.session(ConnectionPolicy::Reuse);
+        let first = session.request(&target, 0).await;
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        let second = session.request(&target, 1).await;
+        vec![first, second]
+    });
+    let second = &records[1];
+    assert!(second.ok(), "{:?}", second.error);
+    assert!(!second.reused, "the closed connection was not reused");
+    assert_ne!(second.connection_id, records[0].connection_id);
+    assert!(second.retried_after_close.is_none());
+}

@@ -1197,3 +1197,23 @@ fn build_request(
     }
     Ok(req)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::is_idempotent;
+
+    #[test]
+    fn only_idempotent_methods_may_be_sent_again() {
+        assert!(is_idempotent(&super::REQUEST_METHOD));
+        for m in [http::Method::GET, http::Method::HEAD, http::Method::PUT] {
+            assert!(is_idempotent(&m), "{m}");
+        }
+        for m in [
+            http::Method::POST,
+            http::Method::PATCH,
+            http::Method::CONNECT,
+        ] {
+            assert!(!is_idempotent(&m), "{m}");
+        }
+    }
+}

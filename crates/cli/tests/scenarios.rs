@@ -278,7 +278,7 @@ fn assert_expected(
     }
 }
 
-fn run_check(argv: &[String]) -> (Option<i32>, Value, String) {
+fn run_check(name: &str, argv: &[String]) -> (Option<i32>, Value, String) {
     let args: Vec<&str> = argv.iter().map(String::as_str).collect();
     let out = assert_cmd::Command::cargo_bin("interloper")
         .expect("binary")
@@ -287,6 +287,12 @@ fn run_check(argv: &[String]) -> (Option<i32>, Value, String) {
         .timeout(Duration::from_secs(180))
         .output()
         .expect("run interloper");
+    // Every request of a run, to find why a scenario failed once (scripts/stress-scenarios).
+    if let Some(dir) = std::env::var_os("INTERLOPER_SCENARIO_JSON_DIR") {
+        let path = Path::new(&dir).join(format!("{name}.json"));
+        std::fs::write(&path, &out.stdout)
+            .unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
+    }
     let report = common::json(&out);
     (
         out.status.code(),
@@ -320,7 +326,7 @@ fn run_lab(name: &str, spec: &Spec, cfg: LabConfig) {
     argv.extend(spec.check.args.iter().cloned());
     argv.push("--json".into());
     let targets: Vec<String> = lab.instances().iter().map(|i| i.url()).collect();
-    let (code, report, stderr) = run_check(&argv);
+    let (code, report, stderr) = run_check(name, &argv);
     rt.block_on(lab.shutdown());
     assert_expected(name, spec, code, &report, &targets, &stderr);
 }
@@ -404,7 +410,7 @@ fn run_real(name: &str, spec: &Spec, real: &Real) {
     argv.extend(spec.check.args.iter().cloned());
     argv.push("--json".into());
     argv.push(url.clone());
-    let (code, report, stderr) = run_check(&argv);
+    let (code, report, stderr) = run_check(name, &argv);
     assert_expected(name, spec, code, &report, &[url], &stderr);
 }
 
@@ -508,6 +514,9 @@ fn the_suite_covers_every_finding_code() {
         // A server sending its leaf without the intermediate needs a three-level PKI the lab
         // does not build: tests/incomplete_chain.rs serves one from real nginx.
         .filter(|c| *c != "IL113")
+        // A keep-alive close crossing a request needs a path with latency, which the lab's
+        // loopback has not: crates/check/tests/keepalive_race.rs makes it with nginx.
+        .filter(|c| *c != "IL216")
         .filter(|c| !expected.contains(*c))
         .collect();
     assert!(missing.is_empty(), "no scenario expects {missing:?}");

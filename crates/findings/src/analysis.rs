@@ -7,7 +7,7 @@
 //! stalls, stalls only on large bodies explain stalls, a missing file explains a 404.
 
 use crate::classify::{Classified, RequestOutcome, classify_target};
-use crate::detect::{checks, groups, instances, requests, tls};
+use crate::detect::{checks, groups, instances, keepalive, requests, tls};
 use crate::diagnosis::Source;
 use crate::input::TargetEvidence;
 use crate::thresholds::ThresholdConfig;
@@ -95,6 +95,7 @@ fn request_findings(t: &TargetEvidence, c: &Classified<'_>, cfg: &ThresholdConfi
         requests::truncation(t, c),
         requests::trickles(t, c),
         requests::endless(t, c),
+        keepalive::closed_under_requests(t),
     ]
     .into_iter()
     .flatten()

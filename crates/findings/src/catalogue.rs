@@ -486,6 +486,19 @@ catalogue! {
          (old firewalls, an MTU problem) does this; ask for it to be updated or the path \
          MTU fixed.",
     }
+    IL216 {
+        family: Delivery, rank: 138, severity: Warning, verdict: Degraded,
+        place: Server, symptom: None,
+        title: "Kept-alive connections closed under requests",
+        remedy: "Requests sent over connections kept open between requests found them closed \
+         before any answer, after the connections had sat idle a while: the server (or an \
+         upstream behind the load balancer) closes idle connections sooner than the client \
+         or load balancer in front stops reusing them. Browsers send such a GET again \
+         silently, at the cost of a new connection; a POST fails. Make each hop's keep-alive \
+         timeout longer than the idle timeout of the hop in front of it (nginx \
+         `keepalive_timeout` above the load balancer's idle timeout, or lower the load \
+         balancer's).",
+    }
     IL301 {
         family: Assets, rank: 140, severity: Error, verdict: Failing,
         place: Server, symptom: None,

@@ -235,7 +235,9 @@ fn is_bodiless(r: &RequestRecord) -> bool {
     matches!(r.status, Some(100..=199 | 204 | 304))
 }
 
-/// The phase that exceeds its stall threshold by the most, if any.
+/// The phase that exceeds its stall threshold by the most, if any. A phase is counted less the
+/// time the client itself was not running during the request (`client_lag_ms`): a loaded
+/// machine that froze the probe for a second slowed every phase in flight, not the path.
 fn stalled_phase(
     r: &RequestRecord,
     medians: &BTreeMap<&'static str, f64>,
@@ -248,6 +250,7 @@ fn stalled_phase(
         let Some(v) = phase_value(r, *p).filter(|_| !(bodiless && *p == Phase::Body)) else {
             continue;
         };
+        let v = v - r.client_lag_ms.unwrap_or(0.0);
         let base = if *p == Phase::Body {
             body_median
         } else {
@@ -314,6 +317,30 @@ mod tests {
                 .all(|(_, r, o)| r.seq == 7 || *o == RequestOutcome::Fine)
         );
         assert_eq!(c.phase_median(Phase::Tls), 2.0);
+    }
+
+    #[test]
+    fn a_phase_slow_only_while_the_client_itself_was_frozen_is_no_stall() {
+        let t = target(vec![asset("https://a/s/x.css", 20, 1000, |i, mut r| {
+            match i {
+                // Connect took 1.1 s while the probe was not running for 1.08 s of it.
+                3 => {
+                    r.phases.connect_ms = Some(1100.0);
+                    r.client_lag_ms = Some(1080.0);
+                }
+                // A 2 s stall during which the probe lagged 300 ms: still a stall.
+                7 => {
+                    r.phases.ttfb_ms = Some(2000.0);
+                    r.client_lag_ms = Some(300.0);
+                }
+                _ => {}
+            }
+            r
+        })]);
+        let c = classify_target(&t, &ThresholdConfig::default());
+        let outcome = |seq: u64| c.rows.iter().find(|r| r.1.seq == seq).map(|r| r.2);
+        assert_eq!(outcome(3), Some(RequestOutcome::Fine));
+        assert_eq!(outcome(7), Some(RequestOutcome::Stalled(Phase::Ttfb)));
     }
 
     #[test]

@@ -62,7 +62,7 @@ impl Default for Faults {
 }
 
 /// An application protocol a client connection negotiated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Protocol {
     /// HTTP/2.
     #[serde(rename = "h2")]

@@ -420,6 +420,34 @@ pub struct RequestRecord {
     /// The shape of the ClientHello this request's connection sent (HTTPS).
     #[serde(default, skip_serializing_if = "HelloShape::is_classic")]
     pub hello_shape: HelloShape,
+    /// How long the probe itself was not running during the request (its runtime woke this
+    /// much later than it asked to: a loaded machine), when at least 50 ms. A phase that was
+    /// slow by no more than this says nothing about the path.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_lag_ms: Option<f64>,
+    /// On a reused connection: how long it had sat idle since its previous response ended (ms).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reuse_idle_ms: Option<f64>,
+    /// The request was first sent over a kept-alive connection that closed under it before any
+    /// byte of a response, and was then sent once more on a fresh connection, as browsers do
+    /// for an idempotent request (RFC 9110 §9.2.2). The record describes that second attempt;
+    /// this is the first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retried_after_close: Option<ClosedUnderRequest>,
+}
+
+/// A kept-alive connection that closed under a request before any byte of a response: the
+/// server's (or a load balancer's) idle timeout crossing the request on the wire.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClosedUnderRequest {
+    /// The connection that closed (its id in this run).
+    pub connection_id: u64,
+    /// How long the connection had sat idle when the request was sent over it (ms).
+    pub idle_ms: f64,
+    /// From sending the request to seeing the connection end (ms).
+    pub attempt_ms: f64,
+    /// How it ended, as the client saw it.
+    pub error: RequestError,
 }
 
 impl RequestRecord {
@@ -447,6 +475,9 @@ impl RequestRecord {
             body_sha256: None,
             error: None,
             hello_shape: HelloShape::Classic,
+            client_lag_ms: None,
+            reuse_idle_ms: None,
+            retried_after_close: None,
         }
     }
 

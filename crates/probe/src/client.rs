@@ -12,8 +12,8 @@ use http_body_util::{BodyExt, Empty};
 use hyper::client::conn::{http1, http2};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use interloper_model::{
-    ConnectionPolicy, ErrorKind, HelloShape, HttpVersion, HttpVersionPref, IpFamily, Phase,
-    RequestError, RequestRecord, TlsInfo, units::fmt_bytes,
+    ClosedUnderRequest, ConnectionPolicy, ErrorKind, HelloShape, HttpVersion, HttpVersionPref,
+    IpFamily, Phase, RequestError, RequestRecord, TlsInfo, units::fmt_bytes,
 };
 use rustls::pki_types::ServerName;
 use tokio::net::TcpStream;
@@ -21,10 +21,13 @@ use tokio::net::TcpStream;
 use crate::config::{ProbeConfig, Target};
 use crate::curve::Curve;
 use crate::error::ProbeError;
+use crate::lag::LagMonitor;
 use crate::proxy::{Proxy, ProxyRules, connect_tunnel};
 use crate::stream::{Conn, WriteClock};
 use crate::tls::{HelloRecorder, VERIFY_SLOT, VerifyRecord, client_config};
 
+/// Less lag than this is not recorded with a request.
+const RECORDED_LAG: Duration = Duration::from_millis(50);
 /// Addresses recorded (and tried) per request.
 const MAX_ADDRESSES: usize = 16;
 /// Longest header value kept in a record.
@@ -42,6 +45,8 @@ pub(crate) struct Inner {
     pub(crate) epoch: Instant,
     next_conn: AtomicU64,
     proxies: ProxyRules,
+    /// Started with the first request, on its runtime.
+    lag: std::sync::OnceLock<Arc<LagMonitor>>,
 }
 
 impl std::fmt::Debug for Probe {
@@ -64,6 +69,7 @@ impl Probe {
                 epoch: Instant::now(),
                 next_conn: AtomicU64::new(1),
                 proxies,
+                lag: std::sync::OnceLock::new(),
             }),
         })
     }
@@ -153,6 +159,10 @@ struct OpenConn {
     proxy: Option<String>,
     tls: Option<TlsInfo>,
     last_write: Arc<AtomicU64>,
+    /// Bytes read from the connection so far (after TLS).
+    read: Arc<AtomicU64>,
+    /// When its last response ended (or it opened): how long it has sat idle.
+    idle_since: Instant,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -228,7 +238,12 @@ impl Session {
         let start = Instant::now();
         let own_deadline = start + cfg.total_timeout;
         let deadline = self.deadline.map_or(own_deadline, |d| d.min(own_deadline));
+        let lag = probe.inner.lag.get_or_init(LagMonitor::start).clone();
         let mut rec = self.request_until(target, seq, kept, start, deadline).await;
+        let lagged = lag.lag_between(start, Instant::now());
+        if lagged >= RECORDED_LAG {
+            rec.client_lag_ms = Some(ms(lagged));
+        }
         // A request the caller's deadline ended is the caller's doing: say so, whatever phase
         // it was in, so nobody reads it as the network's failure.
         if deadline < own_deadline
@@ -255,6 +270,10 @@ impl Session {
         rec
     }
 
+    /// One request, sent a second time on a fresh connection when a kept-alive connection
+    /// closed under the first attempt before any byte of an answer — what browsers do for an
+    /// idempotent request (RFC 9110 §9.2.2), so the record shows what a user would get. Once
+    /// only: the second attempt is on a fresh connection, which is never retried.
     async fn request_until(
         &mut self,
         target: &Target,
@@ -263,6 +282,29 @@ impl Session {
         start: Instant,
         deadline: Instant,
     ) -> RequestRecord {
+        let (rec, closed) = self.attempt(target, seq, kept, start, deadline).await;
+        let Some(closed) = closed else {
+            return rec;
+        };
+        if !is_idempotent(&REQUEST_METHOD) || Instant::now() >= deadline {
+            return rec;
+        }
+        let (mut retry, _) = self.attempt(target, seq, kept, start, deadline).await;
+        retry.retried_after_close = Some(closed);
+        retry
+    }
+
+    /// One attempt: over the open connection when the policy and its state allow, else over a
+    /// new one. Also returns how a reused connection closed under the request, when it did so
+    /// before any byte of an answer arrived (the attempt may then be repeated).
+    async fn attempt(
+        &mut self,
+        target: &Target,
+        seq: u64,
+        kept: &mut BodyKeep,
+        start: Instant,
+        deadline: Instant,
+    ) -> (RequestRecord, Option<ClosedUnderRequest>) {
         let probe = self.probe.clone();
         let mut rec = RequestRecord::new(seq, target.url.to_string(), probe.ms_since_epoch(start));
         if target.is_https() {
@@ -288,21 +330,40 @@ impl Session {
                 Err(e) => {
                     rec.error = Some(e);
                     rec.phases.total_ms = Some(ms(start.elapsed()));
-                    return rec;
+                    return (rec, None);
                 }
             }
         }
         let Some(conn) = self.conn.as_mut() else {
             rec.error = Some(err(ErrorKind::Other, Phase::Connect, "no connection"));
-            return rec;
+            return (rec, None);
         };
         rec.connection_id = conn.id;
         rec.remote_addr = Some(conn.remote);
         rec.addresses.clone_from(&conn.addresses);
         rec.proxy.clone_from(&conn.proxy);
         rec.tls.clone_from(&conn.tls);
+        let idle = conn.idle_since.elapsed();
+        if rec.reused {
+            rec.reuse_idle_ms = Some(ms(idle));
+        }
+        let read_before = conn.read.load(Ordering::Relaxed);
+        let sent = Instant::now();
 
         let result = exchange(&probe, target, conn, &mut rec, deadline, kept).await;
+        conn.idle_since = Instant::now();
+        let mut closed = None;
+        if let Err(e) = &result
+            && rec.reused
+            && closed_before_answer(e, conn, read_before)
+        {
+            closed = Some(ClosedUnderRequest {
+                connection_id: conn.id,
+                idle_ms: ms(idle),
+                attempt_ms: ms(sent.elapsed()),
+                error: e.clone(),
+            });
+        }
         let keep = result.is_ok() && self.policy == ConnectionPolicy::Reuse;
         if let Err(e) = result {
             rec.error = Some(e);
@@ -311,8 +372,37 @@ impl Session {
             self.conn = None;
         }
         rec.phases.total_ms = Some(ms(start.elapsed()));
-        rec
+        (rec, closed)
     }
+}
+
+/// The method every probe request uses: fetching a file.
+const REQUEST_METHOD: http::Method = http::Method::GET;
+
+/// Methods a client may send again after a connection failed under them (RFC 9110 §9.2.2):
+/// the request means the same however many times it arrives.
+fn is_idempotent(method: &http::Method) -> bool {
+    matches!(
+        *method,
+        http::Method::GET
+            | http::Method::HEAD
+            | http::Method::OPTIONS
+            | http::Method::TRACE
+            | http::Method::PUT
+            | http::Method::DELETE
+    )
+}
+
+/// Whether the connection ended under the request before any byte of an answer: closed or
+/// reset before the response head, and (HTTP/1.1) not a byte read since the request went out.
+/// HTTP/2 reads frames of its own (SETTINGS, PINGs) between answers, and its answer heads
+/// arrive whole, so a failure before the head is enough there.
+fn closed_before_answer(e: &RequestError, conn: &OpenConn, read_before: u64) -> bool {
+    let nothing_read = match conn.sender {
+        Sender::H1(_) => conn.read.load(Ordering::Relaxed) == read_before,
+        Sender::H2(_) => true,
+    };
+    e.kind == ErrorKind::ResetBeforeHeaders && e.phase == Phase::Ttfb && nothing_read
 }
 
 /// The part of a body the caller asked to keep.
@@ -501,7 +591,13 @@ async fn connect(
         None => cfg.http == HttpVersionPref::Http2,
     };
     let last_write = Arc::new(AtomicU64::new(0));
-    let io = TokioIo::new(WriteClock::new(conn, inner.epoch, last_write.clone()));
+    let read = Arc::new(AtomicU64::new(0));
+    let io = TokioIo::new(WriteClock::new(
+        conn,
+        inner.epoch,
+        last_write.clone(),
+        read.clone(),
+    ));
     let (sender, task) = http_handshake(io, h2).await?;
     Ok(OpenConn {
         key,
@@ -512,6 +608,8 @@ async fn connect(
         proxy: rec.proxy.clone(),
         tls: tls_info,
         last_write,
+        read,
+        idle_since: Instant::now(),
         task,
     })
 }
@@ -1074,7 +1172,7 @@ fn build_request(
     } else {
         path
     };
-    let mut b = http::Request::builder().method(http::Method::GET).uri(uri);
+    let mut b = http::Request::builder().method(REQUEST_METHOD).uri(uri);
     if !h2 {
         b = b.header(http::header::HOST, authority);
     }
@@ -1094,4 +1192,24 @@ fn build_request(
         req.headers_mut().insert(k.clone(), v.clone());
     }
     Ok(req)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_idempotent;
+
+    #[test]
+    fn only_idempotent_methods_may_be_sent_again() {
+        assert!(is_idempotent(&super::REQUEST_METHOD));
+        for m in [http::Method::GET, http::Method::HEAD, http::Method::PUT] {
+            assert!(is_idempotent(&m), "{m}");
+        }
+        for m in [
+            http::Method::POST,
+            http::Method::PATCH,
+            http::Method::CONNECT,
+        ] {
+            assert!(!is_idempotent(&m), "{m}");
+        }
+    }
 }

@@ -19,6 +19,7 @@ mod client;
 mod config;
 mod curve;
 mod error;
+mod lag;
 mod proxy;
 mod run;
 mod stream;

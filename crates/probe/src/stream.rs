@@ -1,5 +1,6 @@
 //! The byte stream under hyper: plain TCP or TLS, with a clock on writes so "request written"
-//! can be timed (hyper itself does not report it).
+//! can be timed (hyper itself does not report it), and a count of the bytes read, so a request
+//! that failed can tell whether any byte of an answer had arrived.
 
 use std::io;
 use std::pin::Pin;
@@ -70,16 +71,27 @@ impl AsyncWrite for Conn {
 
 /// Stamps the time of the first completed write after the stamp was cleared (nanoseconds since
 /// `epoch`, 0 = none). A GET is one write; later writes (h2 SETTINGS ACKs, WINDOW_UPDATEs) are
-/// not the request.
+/// not the request. Counts every byte read (after TLS) in `read`.
 pub(crate) struct WriteClock<S> {
     inner: S,
     epoch: Instant,
     last: Arc<AtomicU64>,
+    read: Arc<AtomicU64>,
 }
 
 impl<S> WriteClock<S> {
-    pub(crate) fn new(inner: S, epoch: Instant, last: Arc<AtomicU64>) -> Self {
-        WriteClock { inner, epoch, last }
+    pub(crate) fn new(
+        inner: S,
+        epoch: Instant,
+        last: Arc<AtomicU64>,
+        read: Arc<AtomicU64>,
+    ) -> Self {
+        WriteClock {
+            inner,
+            epoch,
+            last,
+            read,
+        }
     }
     fn stamp(&self) {
         let ns = u64::try_from(self.epoch.elapsed().as_nanos()).unwrap_or(u64::MAX);
@@ -95,7 +107,13 @@ impl<S: AsyncRead + Unpin> AsyncRead for WriteClock<S> {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_read(cx, buf)
+        let before = buf.filled().len();
+        let r = Pin::new(&mut self.inner).poll_read(cx, buf);
+        let n = buf.filled().len().saturating_sub(before);
+        if n > 0 {
+            self.read.fetch_add(n as u64, Ordering::Relaxed);
+        }
+        r
     }
 }
 

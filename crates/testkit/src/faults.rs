@@ -84,6 +84,18 @@ pub enum Fault {
         /// Body bytes.
         body: Vec<u8>,
     },
+    /// Keep the connection alive for `answered` requests (each a `200` with this body), then
+    /// read the next request and end the connection without a complete answer — a server
+    /// whose idle timeout fires just as that request arrives. `partial_head` bytes of a
+    /// response head go out before the close (0: none, the race a client may retry).
+    KeepAliveThenClose {
+        /// The body of each answered request.
+        body: Vec<u8>,
+        /// Requests answered on each connection before the one it closes under.
+        answered: usize,
+        /// Bytes of `HTTP/1.1 200 OK…` written before closing.
+        partial_head: usize,
+    },
     /// A site: each request is answered by the fault of its path (exact match, query
     /// ignored), or a plain 404. Faults that act before the request is read
     /// ([`Fault::ResetOnAccept`], [`Fault::NotTls`], [`Fault::Garbage`]) and nested sites do
@@ -323,6 +335,15 @@ async fn respond<S: AsyncRead + AsyncWrite + Unpin>(mut s: S, fault: Fault) {
         let _ = s.shutdown().await;
         return;
     }
+    if let Fault::KeepAliveThenClose {
+        body,
+        answered,
+        partial_head,
+    } = fault
+    {
+        keep_alive_then_close(s, &body, answered, partial_head).await;
+        return;
+    }
     let Some(request) = read_head_bytes(&mut s).await else {
         return;
     };
@@ -412,7 +433,12 @@ async fn respond<S: AsyncRead + AsyncWrite + Unpin>(mut s: S, fault: Fault) {
             let _ = s.write_all(head.as_bytes()).await;
             let _ = s.write_all(&body).await;
         }
-        Fault::ResetOnAccept | Fault::NotTls | Fault::Garbage | Fault::Alert | Fault::Site(_) => {}
+        Fault::ResetOnAccept
+        | Fault::NotTls
+        | Fault::Garbage
+        | Fault::Alert
+        | Fault::Site(_)
+        | Fault::KeepAliveThenClose { .. } => {}
     }
     let _ = s.flush().await;
     let _ = s.shutdown().await;
@@ -448,4 +474,44 @@ fn tls_config() -> anyhow::Result<(Arc<rustls::ServerConfig>, Vec<u8>, String)> 
         .with_single_cert(chain, key)?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok((Arc::new(config), ca_cert.der().to_vec(), ca_cert.pem()))
+}
+
+/// [`Fault::KeepAliveThenClose`]: `answered` keep-alive answers, then a close under the next
+/// request (after `partial_head` bytes of an answer).
+async fn keep_alive_then_close<S: AsyncRead + AsyncWrite + Unpin>(
+    mut s: S,
+    body: &[u8],
+    answered: usize,
+    partial_head: usize,
+) {
+    let keep_alive = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: {}\r\n\
+         Connection: keep-alive\r\n\r\n",
+        body.len()
+    );
+    for _ in 0..answered {
+        // One request at a time: the probe never pipelines.
+        if read_head_bytes(&mut s).await.is_none() {
+            return;
+        }
+        if s.write_all(keep_alive.as_bytes()).await.is_err()
+            || s.write_all(body).await.is_err()
+            || s.flush().await.is_err()
+        {
+            return;
+        }
+    }
+    if read_head_bytes(&mut s).await.is_none() {
+        return;
+    }
+    let partial = keep_alive.as_bytes();
+    let _ = s
+        .write_all(
+            partial
+                .get(..partial_head.min(partial.len()))
+                .unwrap_or_default(),
+        )
+        .await;
+    let _ = s.flush().await;
+    let _ = s.shutdown().await;
 }

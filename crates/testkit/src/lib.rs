@@ -2,6 +2,7 @@
 //! only).
 //!
 //! It is the one harness of the workspace's tests: the Django+nginx origin ([`DjangoOrigin`]),
+//! a path with latency in front of any server ([`SlowPath`]),
 //! the guard for a process a test starts itself, `interloper SUBCOMMAND` included
 //! ([`Spawned`]), waiting for a log to fill ([`wait_for_lines`]), and the TLS client
 //! configuration that records the chain and random of its connection
@@ -21,6 +22,7 @@
 
 mod django;
 pub mod faults;
+mod latency;
 mod mitm;
 mod nginx;
 mod origin;
@@ -38,6 +40,7 @@ use std::path::PathBuf;
 use anyhow::{Context as _, bail};
 
 pub use django::{DjangoServer, DjangoSite};
+pub use latency::SlowPath;
 pub use mitm::{Mitmproxy, stall_addon};
 pub use nginx::{Nginx, NginxOptions, SMALL_TXT, one_mib_bytes};
 pub use origin::DjangoOrigin;

@@ -6,6 +6,7 @@
 //!   error statuses seen in the samples (IL301, IL302, IL306);
 //! - [`groups`]: one address or IP family (IL206), large bodies only (IL207), one HTTP version
 //!   (IL208), and the folding of IL201 / IL202 into them when they hold every stall or failure;
+//! - [`keepalive`]: kept-alive connections closed under requests after idling (IL216);
 //! - [`checks`]: the asset checks (IL204, IL203, IL303, IL305, IL301, IL302, IL306);
 //! - [`tls`]: the witness's proof (IL101) and the chain signals (IL102 … IL106);
 //! - [`instances`]: different builds (IL304) and the odd instance out (IL401).
@@ -13,6 +14,7 @@
 pub(crate) mod checks;
 pub(crate) mod groups;
 pub(crate) mod instances;
+pub(crate) mod keepalive;
 pub(crate) mod requests;
 pub(crate) mod tls;
 

@@ -265,7 +265,8 @@ impl CheckPlan {
     /// The `interloper check` arguments (after `check`) that run this plan: what `interloper
     /// lab` prints and what the scenario suite runs, so a person can run exactly the same
     /// check. Defaults are left out; so are settings the command line cannot express (a
-    /// manifest held in memory) and extra headers, which may carry credentials.
+    /// manifest held in memory), extra headers, which may carry credentials, and a proxy's
+    /// password (its user name stays: give the password again to run it).
     pub fn to_check_args(&self) -> Vec<String> {
         let mut argv: Vec<String> = Vec::new();
         let mut push = |flag: &str, value: Option<String>| {
@@ -282,7 +283,7 @@ impl CheckPlan {
         }
         match &self.connection.proxy {
             ProxySetting::None => push("--no-proxy", None),
-            ProxySetting::Url(u) => push("--proxy", Some(u.to_string())),
+            ProxySetting::Url(u) => push("--proxy", Some(proxy_without_password(u))),
             ProxySetting::FromEnv => {}
         }
         if self.budget != defaults.budget {
@@ -377,9 +378,27 @@ fn duration_arg(d: Duration) -> String {
     }
 }
 
+/// A proxy URL as a printed command line may show it: without its password.
+fn proxy_without_password(u: &url::Url) -> String {
+    let mut shown = u.clone();
+    // Fails only for URLs that cannot hold credentials, which then hold no password either.
+    let _ = shown.set_password(None);
+    shown.to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_proxy_password_is_never_printed() {
+        let mut plan = CheckPlan::new(vec!["https://example.test/".parse().unwrap()]);
+        plan.connection.proxy =
+            ProxySetting::Url("http://alice:p%2Ba%26s@127.0.0.1:3128".parse().unwrap());
+        let args = plan.to_check_args();
+        assert_eq!(&args[..2], ["--proxy", "http://alice@127.0.0.1:3128/"]);
+        assert!(!args.join(" ").contains("p%2Ba"), "{args:?}");
+    }
 
     #[test]
     fn a_default_plan_is_just_its_urls() {

@@ -31,6 +31,9 @@ fn env(names: &[&str]) -> Option<String> {
 #[derive(Debug, Clone)]
 pub(crate) struct Proxy {
     url: url::Url,
+    /// The port written in the proxy string, if any: the URL parser drops `:80` as the
+    /// scheme's default, which must not turn into curl's 1080.
+    written_port: Option<u16>,
     /// `Basic BASE64(user:password)`, decoded from the URL's userinfo; None without a user.
     authorization: Option<String>,
     /// The URL without its password, for records and reports.
@@ -45,7 +48,7 @@ impl Proxy {
 
     /// Its port: the URL's, else 1080 (curl's default for a proxy).
     pub(crate) fn port(&self) -> u16 {
-        self.url.port().unwrap_or(1080)
+        self.written_port.unwrap_or(1080)
     }
 
     /// The URL without its password: what a record or report may show.
@@ -91,6 +94,7 @@ fn parse_proxy(s: &str) -> Result<Proxy, ProbeError> {
         ))
     };
     Ok(Proxy {
+        written_port: u.port().or_else(|| written_port(&with_scheme)),
         url: u,
         authorization,
         shown: shown.trim_end_matches('/').to_string(),
@@ -103,6 +107,16 @@ fn without_password(u: &url::Url) -> String {
     // Only fails for URLs that cannot have credentials, which then have no password either.
     let _ = shown.set_password(None);
     shown.to_string()
+}
+
+/// The port a proxy string writes after its host (`…@host:PORT/…`), read from the text.
+fn written_port(s: &str) -> Option<u16> {
+    let rest = s.split_once("://").map_or(s, |(_, r)| r);
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    // An IPv6 address's own colons sit inside its brackets.
+    let after_host = host_port.rsplit_once(']').map_or(host_port, |(_, p)| p);
+    after_host.rsplit_once(':')?.1.parse().ok()
 }
 
 /// A proxy string that did not parse, with everything before the last `@` of its authority
@@ -326,6 +340,22 @@ mod tests {
             .decode(token)
             .unwrap();
         String::from_utf8(raw).unwrap()
+    }
+
+    #[test]
+    fn a_written_port_is_kept_even_the_schemes_default_and_none_is_1080() {
+        for (url, port) in [
+            ("http://proxy.corp:80", 80),
+            ("proxy.corp:80", 80),
+            ("http://alice:p%3A80@proxy.corp:80/", 80),
+            ("http://[::1]:80", 80),
+            ("http://proxy.corp:3128", 3128),
+            ("http://proxy.corp", 1080),
+            ("http://[::1]", 1080),
+            ("http://alice:p%3A80@proxy.corp", 1080),
+        ] {
+            assert_eq!(parse_proxy(url).unwrap().port(), port, "{url}");
+        }
     }
 
     #[test]

@@ -361,11 +361,24 @@ async fn respond<S: AsyncRead + AsyncWrite + Unpin>(mut s: S, fault: Fault) {
         }
         other => other,
     };
+    if answer_request(&mut s, fault, &request).await {
+        let _ = s.flush().await;
+        let _ = s.shutdown().await;
+    }
+}
+
+/// Answers one request as `fault` says; `false` when the connection must be left as it is
+/// (a reset on drop, a client that left, an answer that never ends) rather than closed.
+async fn answer_request<S: AsyncRead + AsyncWrite + Unpin>(
+    s: &mut S,
+    fault: Fault,
+    request: &[u8],
+) -> bool {
     let reset = matches!(fault, Fault::HalfBodyThenReset { .. });
     match fault {
         Fault::EchoRequest => {
             let _ = s.write_all(head(Some(request.len()), "").as_bytes()).await;
-            let _ = s.write_all(&request).await;
+            let _ = s.write_all(request).await;
         }
         Fault::Ok(body) => {
             let _ = s.write_all(head(Some(body.len()), "").as_bytes()).await;
@@ -384,7 +397,7 @@ async fn respond<S: AsyncRead + AsyncWrite + Unpin>(mut s: S, fault: Fault) {
             tokio::time::sleep(Duration::from_millis(100)).await;
             if reset {
                 // No shutdown (that would send FIN first): dropping with zero linger sends RST.
-                return;
+                return false;
             }
         }
         Fault::Drip {
@@ -398,7 +411,7 @@ async fn respond<S: AsyncRead + AsyncWrite + Unpin>(mut s: S, fault: Fault) {
             let piece = vec![b'd'; chunk];
             for _ in 0..count {
                 if s.write_all(&piece).await.is_err() || s.flush().await.is_err() {
-                    return;
+                    return false;
                 }
                 tokio::time::sleep(interval).await;
             }
@@ -411,13 +424,13 @@ async fn respond<S: AsyncRead + AsyncWrite + Unpin>(mut s: S, fault: Fault) {
                     break;
                 }
             }
-            return;
+            return false;
         }
         Fault::EndlessBody => {
             let _ = s.write_all(head(None, "").as_bytes()).await;
             let piece = vec![b'e'; 64 * 1024];
             while s.write_all(&piece).await.is_ok() {}
-            return;
+            return false;
         }
         Fault::HugeHeaders { bytes } => {
             let mut extra = String::with_capacity(bytes + 64);
@@ -440,8 +453,7 @@ async fn respond<S: AsyncRead + AsyncWrite + Unpin>(mut s: S, fault: Fault) {
         | Fault::Site(_)
         | Fault::KeepAliveThenClose { .. } => {}
     }
-    let _ = s.flush().await;
-    let _ = s.shutdown().await;
+    true
 }
 
 /// A fresh CA and a leaf for localhost / 127.0.0.1 / ::1, as a rustls server config.

@@ -29,6 +29,9 @@ const START_WITHIN: Duration = Duration::from_secs(30);
 /// Lines of cache.log quoted in an error.
 const TAIL_LINES: usize = 30;
 
+/// Instances started by this process, for each one's own service name.
+static STARTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 /// How a [`Squid`] is set up; [`Squid::builder`] starts from an administrator-named CA
 /// (`CN=Example Web Gateway, O=Example Corp`), no upstream CA and no authentication.
 #[derive(Debug, Clone)]
@@ -117,6 +120,16 @@ impl SquidBuilder {
             process::run_bounded(&mut chown, &dir.join("chown.log"), Duration::from_secs(10))?;
         }
 
+        // Squid names its shared-memory segments after its service name (`-n`, "squid" by
+        // default): two instances with one name collide on /dev/shm ("File exists"), and a
+        // killed one leaves its segments behind. Each gets a name of its own, removed after it.
+        let service = format!(
+            "interloper{}x{}",
+            std::process::id(),
+            STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
+        let shm = SharedMemory(service);
+
         let attempts = if self.port.is_some() {
             1
         } else {
@@ -140,7 +153,7 @@ impl SquidBuilder {
             let mut cmd = Command::new(squid);
             // -N: one process in the foreground (no daemon, no SMP kids), so the guard's
             // process group holds Squid and its helpers.
-            cmd.arg("-N").arg("-f").arg(&conf);
+            cmd.arg("-N").arg("-n").arg(&shm.0).arg("-f").arg(&conf);
             let mut child = Spawned::start(cmd)?;
             match wait_until_answering(&mut child, port) {
                 Ok(()) => {
@@ -150,6 +163,7 @@ impl SquidBuilder {
                         dir,
                         auth: self.basic_auth,
                         child,
+                        _shm: shm,
                         _tmp: tmp,
                     });
                 }
@@ -194,9 +208,29 @@ pub struct Squid {
     /// Its directory: `squid.conf`, `cache.log`, `access.log`, `ssl_db/`, `passwd`.
     pub dir: PathBuf,
     auth: Option<(String, String)>,
-    // Killed before the directory goes (field order).
+    // Killed before its shared memory and its directory go (field order).
     child: Spawned,
+    _shm: SharedMemory,
     _tmp: TempDir,
+}
+
+/// The shared-memory segments of one Squid service name, removed on drop (a killed Squid
+/// cannot remove them itself).
+#[derive(Debug)]
+struct SharedMemory(String);
+
+impl Drop for SharedMemory {
+    fn drop(&mut self) {
+        let prefix = format!("{}-", self.0);
+        let Ok(entries) = std::fs::read_dir("/dev/shm") else {
+            return;
+        };
+        for entry in entries.flatten() {
+            if entry.file_name().to_string_lossy().starts_with(&prefix) {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
 }
 
 impl Squid {

@@ -283,7 +283,9 @@ impl CheckPlan {
         }
         match &self.connection.proxy {
             ProxySetting::None => push("--no-proxy", None),
-            ProxySetting::Url(u) => push("--proxy", Some(proxy_without_password(u))),
+            ProxySetting::Url(u) => {
+                push("--proxy", Some(interloper_probe::proxy_without_password(u)))
+            }
             ProxySetting::FromEnv => {}
         }
         if self.budget != defaults.budget {
@@ -376,14 +378,6 @@ fn duration_arg(d: Duration) -> String {
     } else {
         format!("{}ms", d.as_millis())
     }
-}
-
-/// A proxy URL as a printed command line may show it: without its password.
-fn proxy_without_password(u: &url::Url) -> String {
-    let mut shown = u.clone();
-    // Fails only for URLs that cannot hold credentials, which then hold no password either.
-    let _ = shown.set_password(None);
-    shown.to_string()
 }
 
 #[cfg(test)]

@@ -29,6 +29,7 @@ mod tls;
 pub use client::{Probe, Session};
 pub use config::{ProbeConfig, ProxySetting, ResolveOverride, RunOptions, Target};
 pub use error::ProbeError;
+pub use proxy::without_password as proxy_without_password;
 // The policies are part of the evidence (a report names them), so they live in the model;
 // re-exported so a caller of the probe needs no second import.
 pub use interloper_model as model;

@@ -101,8 +101,9 @@ fn parse_proxy(s: &str) -> Result<Proxy, ProbeError> {
     })
 }
 
-/// `u` with its password removed (the user name stays: it says which account was used).
-fn without_password(u: &url::Url) -> String {
+/// A proxy URL with its password removed (the user name stays: it says which account was
+/// used): what a record, a report or a printed command line may show.
+pub fn without_password(u: &url::Url) -> String {
     let mut shown = u.clone();
     // Only fails for URLs that cannot have credentials, which then have no password either.
     let _ = shown.set_password(None);

@@ -198,10 +198,7 @@ pub(crate) fn untrusted_chain(t: &TargetEvidence, c: &Classified<'_>) -> Option<
     if items().any(|i| i.kind == TlsItemKind::IncompleteChain) {
         return None;
     }
-    let untrusted: Vec<&TlsItem> = t
-        .tls
-        .iter()
-        .flat_map(|tls| &tls.items)
+    let untrusted: Vec<&TlsItem> = items()
         .filter(|i| i.kind == TlsItemKind::Untrusted)
         .collect();
     let refused: Vec<_> = c

@@ -22,32 +22,7 @@ use serde_json::Value;
 
 /// Status and Content-Type of `GET path` from nginx's plain HTTP port.
 fn get(nginx: &Nginx, path: &str) -> (u16, String) {
-    let mut s = TcpStream::connect(("127.0.0.1", nginx.http_port)).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(10)))
-        .expect("timeout");
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
-    )
-    .expect("send");
-    let mut buf = Vec::new();
-    let _ = s.take(1 << 20).read_to_end(&mut buf);
-    let text = String::from_utf8_lossy(&buf);
-    let status = text
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    let ctype = text
-        .lines()
-        .take_while(|l| !l.is_empty())
-        .find_map(|l| {
-            l.to_ascii_lowercase()
-                .strip_prefix("content-type:")
-                .map(|v| v.trim().to_string())
-        })
-        .unwrap_or_default();
-    (status, ctype)
+    nginx.get_plain(path)
 }
 
 /// `nginx -t` accepts the running instance's configuration.

@@ -159,6 +159,40 @@ impl Nginx {
         format!("http://localhost:{}{}", self.http_port, slash(path))
     }
 
+    /// Status and Content-Type of `GET path` on the plain HTTP port (one connection, closed;
+    /// status 0 when nothing parsable came back): what a browser would get, for tests that
+    /// show a configuration really misbehaves.
+    pub fn get_plain(&self, path: &str) -> (u16, String) {
+        use std::io::{Read as _, Write as _};
+        let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", self.http_port)) else {
+            return (0, String::new());
+        };
+        let _ = s.set_read_timeout(Some(Duration::from_secs(10)));
+        let request =
+            format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+        if s.write_all(request.as_bytes()).is_err() {
+            return (0, String::new());
+        }
+        let mut buf = Vec::new();
+        let _ = s.take(1 << 20).read_to_end(&mut buf);
+        let text = String::from_utf8_lossy(&buf);
+        let status = text
+            .split_whitespace()
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
+        let content_type = text
+            .lines()
+            .take_while(|l| !l.is_empty())
+            .find_map(|l| {
+                l.to_ascii_lowercase()
+                    .strip_prefix("content-type:")
+                    .map(|v| v.trim().to_string())
+            })
+            .unwrap_or_default();
+        (status, content_type)
+    }
+
     /// The access log so far (see the type's docs for the format).
     pub fn access_log(&self) -> String {
         crate::read_lossy(&self.dir.join("access.log"))

@@ -3,9 +3,6 @@
 
 #![allow(dead_code)]
 
-use std::io::{Read as _, Write as _};
-use std::net::TcpStream;
-use std::time::Duration;
 
 use interloper_findings::Finding;
 use interloper_lint::{LintOutcome, LintPlan};
@@ -24,21 +21,7 @@ pub fn start_nginx(server_conf: String, tweak: impl FnOnce(&mut NginxOptions)) -
 
 /// The status of `GET path` from nginx's plain HTTP port.
 pub fn status_of(nginx: &Nginx, path: &str) -> u16 {
-    let mut s = TcpStream::connect(("127.0.0.1", nginx.http_port)).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(10)))
-        .expect("timeout");
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
-    )
-    .expect("send");
-    let mut buf = Vec::new();
-    let _ = s.take(1 << 20).read_to_end(&mut buf);
-    String::from_utf8_lossy(&buf)
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0)
+    nginx.get_plain(path).0
 }
 
 /// Runs lint, which must read every input it was given.

@@ -3,7 +3,6 @@
 
 #![allow(dead_code)]
 
-
 use interloper_findings::Finding;
 use interloper_lint::{LintOutcome, LintPlan};
 use interloper_testkit::{Nginx, NginxOptions};

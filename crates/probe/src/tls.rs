@@ -311,10 +311,14 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for HelloRecorder<S> {
             None => buf,
         };
         let res = Pin::new(&mut this.inner).poll_write(cx, buf);
-        if let Poll::Ready(Ok(n)) = res
-            && !this.done
-        {
-            this.capture(buf.get(..n).unwrap_or_default());
+        if !this.done {
+            match &res {
+                Poll::Ready(Ok(n)) => this.capture(buf.get(..*n).unwrap_or_default()),
+                // A server that resets at once can fail the very write of our hello: it was
+                // still what we offered, and the record says so whatever the race.
+                Poll::Ready(Err(_)) => this.capture(buf),
+                Poll::Pending => {}
+            }
         }
         res
     }

@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use rustls_pki_types::{CertificateDer, ServerName, TrustAnchor, UnixTime};
+use rustls_pki_types::{
+    CertificateDer, ServerName, SignatureVerificationAlgorithm, TrustAnchor, UnixTime,
+};
 use serde::Serialize;
 use time::OffsetDateTime;
 use webpki::{EndEntityCert, KeyUsage};
@@ -329,6 +331,30 @@ fn unix(now: OffsetDateTime) -> UnixTime {
     ))
 }
 
+/// The signature algorithms a chain may use: the ones webpki verified with ring before aws-lc-rs
+/// became the binary's one crypto library, so no verdict moved with the library (aws-lc's own
+/// list would add P-521 and SHA-512 ECDSA, which browsers' verifiers do not all accept).
+static VERIFICATION_ALGS: &[&dyn SignatureVerificationAlgorithm] = {
+    use webpki::aws_lc_rs as alg;
+    &[
+        alg::ECDSA_P256_SHA256,
+        alg::ECDSA_P256_SHA384,
+        alg::ECDSA_P384_SHA256,
+        alg::ECDSA_P384_SHA384,
+        alg::ED25519,
+        alg::RSA_PKCS1_2048_8192_SHA256,
+        alg::RSA_PKCS1_2048_8192_SHA384,
+        alg::RSA_PKCS1_2048_8192_SHA512,
+        alg::RSA_PKCS1_2048_8192_SHA256_ABSENT_PARAMS,
+        alg::RSA_PKCS1_2048_8192_SHA384_ABSENT_PARAMS,
+        alg::RSA_PKCS1_2048_8192_SHA512_ABSENT_PARAMS,
+        alg::RSA_PKCS1_3072_8192_SHA384,
+        alg::RSA_PSS_2048_8192_SHA256_LEGACY_KEY,
+        alg::RSA_PSS_2048_8192_SHA384_LEGACY_KEY,
+        alg::RSA_PSS_2048_8192_SHA512_LEGACY_KEY,
+    ]
+};
+
 fn check(
     leaf: Option<&EndEntityCert<'_>>,
     inter: &[CertificateDer<'_>],
@@ -358,7 +384,7 @@ fn check(
     };
     let tas: Vec<TrustAnchor<'_>> = roots.anchors.iter().map(|a| a.ta.clone()).collect();
     match leaf.verify_for_usage(
-        webpki::ALL_VERIFICATION_ALGS,
+        VERIFICATION_ALGS,
         &tas,
         inter,
         now,

@@ -1,6 +1,7 @@
 //! Discovery and verification: what the page loads, and whether each file's bytes are right.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use interloper_assets::django::{self, MAX_MANIFEST_BYTES, Manifest};
 use interloper_assets::verify::{Body, Check, Expect, Outcome, Policy, Response, verify_response};
@@ -358,6 +359,7 @@ pub async fn discover(
 ) -> Result<Discovered, CheckError> {
     let mut run = Discovery {
         probe: Probe::new(opts.probe.clone())?,
+        width: opts.concurrency.clamp(1, 64),
         limits: Limits::default(),
         reach: Reach {
             keep: opts.keep_body,
@@ -371,6 +373,9 @@ pub async fn discover(
     };
     let page = run.fetch_page(target).await;
     let tls = page.record.tls.clone();
+    if let Some(session) = &tls {
+        progress.handshake(session);
+    }
     let mut crawl = Crawl::new(run.limits.clone());
     let page_ct = header(&page.record, "content-type").map(str::to_string);
     let page_body = run.document_body(&page, "the page");
@@ -481,6 +486,8 @@ fn attach_unexamined(
 /// One discovery under way: how to fetch, and what it has gathered besides the assets.
 struct Discovery<'a> {
     probe: Probe,
+    /// Assets verified at once (the check's requests in flight per target).
+    width: usize,
     limits: Limits,
     reach: Reach<'a>,
     /// Things worth telling the user.
@@ -799,15 +806,18 @@ impl Discovery<'_> {
         };
         let policy = Policy::default();
         let mut unverified = 0usize;
-        for asset in assets {
+        let mut fetched = self.fetch_all(assets, fetched_sheets).await;
+        for (i, asset) in assets.iter().enumerate() {
             progress.step();
             let f = match fetched_sheets.remove(asset.url.as_str()) {
                 Some(f) => f,
-                None if Instant::now() >= self.reach.deadline => {
-                    unverified += 1;
-                    continue;
-                }
-                None => fetch(&self.probe, &asset.url, &self.reach).await,
+                None => match fetched.remove(&i) {
+                    Some(f) => f,
+                    None => {
+                        unverified += 1;
+                        continue;
+                    }
+                },
             };
             if f.record
                 .error
@@ -837,6 +847,53 @@ impl Discovery<'_> {
             ));
         }
         verified
+    }
+}
+
+impl Discovery<'_> {
+    /// Fetches the assets not fetched yet, `width` at a time (one stalled file must not hold
+    /// up the others, as it did when they were fetched one by one), until the deadline: by
+    /// index in `assets`.
+    async fn fetch_all(
+        &self,
+        assets: &[Asset],
+        fetched_sheets: &BTreeMap<String, Fetched>,
+    ) -> BTreeMap<usize, Fetched> {
+        let mut queue = assets
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| !fetched_sheets.contains_key(a.url.as_str()))
+            .map(|(i, a)| (i, a.url.clone()));
+        let hosts: Arc<Option<Vec<String>>> =
+            Arc::new(self.reach.redirect_hosts.map(<[String]>::to_vec));
+        let (keep, deadline) = (self.reach.keep, self.reach.deadline);
+        let mut tasks = tokio::task::JoinSet::new();
+        let mut fetched = BTreeMap::new();
+        loop {
+            while tasks.len() < self.width && Instant::now() < deadline {
+                let Some((i, url)) = queue.next() else {
+                    break;
+                };
+                let (probe, hosts) = (self.probe.clone(), Arc::clone(&hosts));
+                tasks.spawn(async move {
+                    let reach = Reach {
+                        keep,
+                        deadline,
+                        redirect_hosts: hosts.as_deref(),
+                    };
+                    (i, fetch(&probe, &url, &reach).await)
+                });
+            }
+            match tasks.join_next().await {
+                Some(Ok((i, f))) => {
+                    fetched.insert(i, f);
+                }
+                // A fetch that panicked leaves its asset unverified, as the deadline does.
+                Some(Err(_)) => {}
+                None => break,
+            }
+        }
+        fetched
     }
 }
 

@@ -9,6 +9,7 @@ use interloper_chain::{ChainReport, Negotiated, Reference, TrustStatus};
 use interloper_findings::{Analysis, TargetEvidence, ThresholdConfig, WitnessEvidence, analyse};
 use interloper_report::{Report, ReportMeta};
 
+use crate::early_tls::{DecisiveTls, EarlyTls, speaks_for};
 use crate::plan::{CheckPlan, ManifestSource};
 use crate::tlspath::{
     JudgeSession as _, TlsPath, TlsPathOptions, WitnessView, ask_witness, sample_witness,
@@ -27,6 +28,12 @@ pub trait CheckObserver: Send + Sync {
     fn stage(&self, _target: usize, _url: &str, _what: &str, _steps: Option<u64>) {}
     /// One step of the current stage of `target` is done.
     fn step(&self, _target: usize) {}
+    /// What the sequential test says so far of `target` ("3 stalls in 41 — deciding").
+    fn deciding(&self, _target: usize, _state: &str) {}
+    /// Decisive TLS evidence about `target`'s path (a chain from a known inspection product, a
+    /// witness that saw another hello or chain), told the moment it is seen while the timing
+    /// evidence is still being gathered; at most once per target. The report says it again.
+    fn tls_decided(&self, _target: usize, _evidence: &DecisiveTls) {}
     /// Target `target` has been discovered and sampled.
     fn target_done(&self, _target: usize) {}
     /// Something the user should know that does not stop the check (an unreadable
@@ -49,6 +56,8 @@ pub struct CheckOutcome {
     pub chains: Vec<Option<ChainReport>>,
     /// Whether the time budget cut sampling short for any target.
     pub budget_exhausted: bool,
+    /// Targets whose sampling stopped early, every question decided (sequential test).
+    pub decided_early: usize,
 }
 
 impl CheckOutcome {
@@ -62,6 +71,7 @@ impl CheckOutcome {
 struct IndexedTarget {
     index: usize,
     observer: Arc<dyn CheckObserver>,
+    early: Arc<EarlyTls>,
 }
 
 impl TargetObserver for IndexedTarget {
@@ -71,6 +81,14 @@ impl TargetObserver for IndexedTarget {
 
     fn step(&self) {
         self.observer.step(self.index);
+    }
+
+    fn deciding(&self, state: &str) {
+        self.observer.deciding(self.index, state);
+    }
+
+    fn handshake(&self, session: &interloper_model::TlsInfo) {
+        self.early.handshake(self.index, session);
     }
 }
 
@@ -88,10 +106,19 @@ pub async fn run_check(
         .iter()
         .map(|u| interloper_probe::Target::from_url(u.clone()))
         .collect::<Result<Vec<_>, _>>()?;
-    let tls = crate::tlspath::load(&tls_options(plan))?;
+    let tls = Arc::new(crate::tlspath::load(&tls_options(plan))?);
     for w in tls.warnings() {
         observer.warning(w);
     }
+    let early = Arc::new(EarlyTls::new(
+        Arc::clone(&tls),
+        Arc::clone(&observer),
+        targets
+            .iter()
+            .map(|t| (host_of(t.url.as_str()), server_name(t.url.as_str())))
+            .collect(),
+        targets.len() == 1 && plan.witnesses.len() == 1,
+    ));
     // One deadline for the whole check: discovery, verification, sampling and the witnesses.
     let deadline = Instant::now() + plan.budget;
     let probe_cfg = plan.probe_config();
@@ -101,37 +128,45 @@ pub async fn run_check(
     for (index, target) in targets.into_iter().enumerate() {
         let opts = Arc::clone(&opts);
         let observer = Arc::clone(&observer);
+        let early = Arc::clone(&early);
         tasks.push(tokio::spawn(async move {
             let progress = IndexedTarget {
                 index,
                 observer: Arc::clone(&observer),
+                early,
             };
             let run = check_target(target.url.as_str(), &opts, &progress).await;
             observer.target_done(index);
             run
         }));
     }
-    // While the targets are sampled, ask and sample each witness: same path, a server that
-    // answers at once.
+    // While the targets are sampled, ask and sample each witness (all at once: a witness
+    // behind a stalling box must not hold the check after its targets are decided).
+    let witness_tasks: Vec<_> = plan
+        .witnesses
+        .iter()
+        .map(|url| {
+            tokio::spawn(witness_view(
+                url.to_string(),
+                probe_cfg.clone(),
+                (
+                    plan.limits.witness_samples,
+                    plan.sampling.concurrency.max(1),
+                ),
+                deadline,
+                Arc::clone(&early),
+            ))
+        })
+        .collect();
     let mut witnesses = Vec::new();
-    for url in &plan.witnesses {
-        let mut view = ask_witness(url.as_str(), &probe_cfg, Some(deadline)).await;
-        if view.error.is_none() {
-            sample_witness(
-                &mut view,
-                &probe_cfg,
-                plan.limits.witness_samples,
-                2,
-                Some(deadline),
-            )
-            .await;
-        }
-        witnesses.push((host_of(url.as_str()), view));
+    for task in witness_tasks {
+        witnesses.push(task.await.map_err(CheckError::Task)?);
     }
     let mut runs = Vec::new();
     for t in tasks {
         runs.push(t.await.map_err(CheckError::Task)??);
     }
+    let decided_early = runs.iter().filter(|r| r.decided_early).count();
 
     let (evidence, chains, notes, budget_exhausted) = join_evidence(runs, &witnesses, &tls)?;
     let analysis = analyse(&evidence, &ThresholdConfig::default());
@@ -141,7 +176,33 @@ pub async fn run_check(
         evidence,
         chains,
         budget_exhausted,
+        decided_early,
     })
+}
+
+/// One witness asked what it saw and sampled `samples.0` times (`samples.1` at once), both
+/// at the same time; its answer judged at once with the targets it speaks for. Its host and
+/// view.
+async fn witness_view(
+    url: String,
+    probe_cfg: interloper_probe::ProbeConfig,
+    samples: (usize, usize),
+    deadline: Instant,
+    early: Arc<EarlyTls>,
+) -> (Option<String>, WitnessView) {
+    let host = host_of(&url);
+    let ask = async {
+        let view = ask_witness(&url, &probe_cfg, Some(deadline)).await;
+        early.witness(host.as_deref(), &view);
+        view
+    };
+    let sample = sample_witness(&url, &probe_cfg, samples.0, samples.1, Some(deadline));
+    let (mut view, samples) = tokio::join!(ask, sample);
+    // A witness that did not answer as one says nothing through its samples either.
+    if view.error.is_none() {
+        view.samples = samples;
+    }
+    (host, view)
 }
 
 /// The trust settings in the TLS path's terms.
@@ -184,6 +245,7 @@ fn target_options(
     Ok(CheckOptions {
         probe,
         samples: plan.sampling.samples,
+        early_stop: plan.sampling.early_stop,
         budget: plan.budget,
         deadline: Some(deadline),
         concurrency: plan.sampling.concurrency.max(1),
@@ -233,16 +295,10 @@ fn join_evidence(
     let mut prepared = Vec::new();
     for run in runs {
         let host = host_of(&run.evidence.label);
-        let name = host
-            .as_deref()
-            .unwrap_or_default()
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .to_string();
-        // The witness speaks for the target it stands beside (same host), or for the only one.
+        let name = server_name(&run.evidence.label);
         let witness = witnesses
             .iter()
-            .find(|(witness_host, _)| single || (host.is_some() && host == *witness_host))
+            .find(|(witness_host, _)| speaks_for(single, host.as_deref(), witness_host.as_deref()))
             .map(|(_, view)| view);
         let report = run
             .tls
@@ -333,6 +389,16 @@ fn host_of(url: &str) -> Option<String> {
     url::Url::parse(url)
         .ok()
         .and_then(|u| u.host_str().map(str::to_string))
+}
+
+/// The name a target's chain is judged for: its host without IPv6 brackets.
+fn server_name(url: &str) -> String {
+    host_of(url)
+        .as_deref()
+        .unwrap_or_default()
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_string()
 }
 
 /// Now, as the `generated_at` of a report.

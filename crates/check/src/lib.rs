@@ -40,12 +40,14 @@
 #![deny(missing_docs)]
 
 mod discover;
+mod early_tls;
 mod engine;
 mod plan;
 mod sample;
 pub mod tlspath;
 
 pub use discover::{Discovered, discover};
+pub use early_tls::DecisiveTls;
 pub use engine::{CheckObserver, CheckOutcome, now_rfc3339, run_check};
 pub use plan::{
     CheckPlan, Discovery, HelloShapes, Limits, ManifestSource, PER_HELLO_SHAPE, Samples, Sampling,
@@ -56,7 +58,10 @@ pub use sample::{SampleMode, SamplePlan, Sampled, plan_samples, sample};
 // Types that appear in a plan's fields or in the outcome, so that a caller builds a plan and
 // reads its result through this crate alone (the lab and the exporter do).
 pub use interloper_chain::{ChainReport, Pin};
-pub use interloper_probe::{ProxySetting, ResolveOverride};
+pub use interloper_probe::{
+    AddressBlock, DnsSettings, IpFamily, ProbeConfig, ProxySetting, ResolveOverride, lookup_host,
+    parse_dns_server, validate_proxy_url,
+};
 pub use interloper_report::Report;
 
 use std::path::PathBuf;
@@ -64,7 +69,7 @@ use std::time::{Duration, Instant};
 
 use interloper_findings::TargetEvidence;
 use interloper_model::{HttpVersion, TlsInfo};
-use interloper_probe::{ProbeConfig, Target};
+use interloper_probe::Target;
 
 /// One target's settings, derived from a [`CheckPlan`]: what [`check_target`] reads.
 #[derive(Debug, Clone)]
@@ -73,6 +78,8 @@ pub struct CheckOptions {
     pub probe: ProbeConfig,
     /// Sample size.
     pub samples: Samples,
+    /// Stop sampling once every question is decided (the sample size stays the upper bound).
+    pub early_stop: bool,
     /// Time budget for the whole target (discovery, verification and sampling), counted from
     /// [`check_target`]'s start unless `deadline` is given.
     pub budget: Duration,
@@ -108,6 +115,7 @@ impl Default for CheckOptions {
         CheckOptions {
             probe: ProbeConfig::default(),
             samples: sampling.samples,
+            early_stop: sampling.early_stop,
             budget: Duration::from_secs(60),
             deadline: None,
             concurrency: sampling.concurrency,
@@ -131,6 +139,11 @@ pub trait TargetObserver: Send + Sync {
     fn stage(&self, _target: &str, _what: &str, _steps: Option<u64>) {}
     /// One step done.
     fn step(&self) {}
+    /// What the sequential test says so far ("3 stalls in 41 — deciding").
+    fn deciding(&self, _state: &str) {}
+    /// The target's first TLS handshake is made (the page's connection): judged at once, so
+    /// decisive TLS evidence is told before the timing evidence is in.
+    fn handshake(&self, _session: &TlsInfo) {}
 }
 
 /// A progress sink that ignores everything.
@@ -150,6 +163,8 @@ pub struct TargetRun {
     pub notes: Vec<String>,
     /// Whether the time budget cut sampling short.
     pub budget_exhausted: bool,
+    /// Whether the sequential test decided every question before the plan was done.
+    pub decided_early: bool,
 }
 
 /// Errors that stop a check before any evidence exists: what the user must fix.
@@ -211,6 +226,19 @@ pub async fn check_target(
              counted",
             sampled.cancelled
         ));
+    } else if sampled.decided_early {
+        let abandoned = match sampled.abandoned {
+            0 => String::new(),
+            n => format!(
+                "; {n} request(s) started as it was decided were abandoned and are not counted"
+            ),
+        };
+        notes.push(format!(
+            "sampling stopped after {} of {} planned requests: every question was decided \
+             (--no-early-stop makes them all){abandoned}",
+            sampled.made,
+            plan.total()
+        ));
     } else if sampled.budget_exhausted {
         notes.push(format!(
             "the budget ran out before every planned request was made ({} of {})",
@@ -237,6 +265,7 @@ pub async fn check_target(
         http_versions,
         notes,
         budget_exhausted: sampled.budget_exhausted,
+        decided_early: sampled.decided_early,
     })
 }
 

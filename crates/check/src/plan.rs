@@ -143,6 +143,9 @@ pub struct Sampling {
     pub both_protocols: bool,
     /// ClientHello shapes compared with the classic one (HTTPS only).
     pub hello_shapes: HelloShapes,
+    /// Stop once every question is decided (sequential test); `false` makes every planned
+    /// request (`--no-early-stop`).
+    pub early_stop: bool,
 }
 
 impl Default for Sampling {
@@ -153,6 +156,7 @@ impl Default for Sampling {
             each_address: false,
             both_protocols: true,
             hello_shapes: HelloShapes::default(),
+            early_stop: true,
         }
     }
 }
@@ -317,6 +321,9 @@ impl CheckPlan {
         }
         if let Samples::PerAsset(n) = self.sampling.samples {
             push("--samples", Some(n.to_string()));
+        }
+        if !self.sampling.early_stop {
+            push("--no-early-stop", None);
         }
         if let Some(p) = &t.public_roots {
             push("--public-roots", Some(p.display().to_string()));

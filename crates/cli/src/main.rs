@@ -2,7 +2,7 @@
 //!
 //! Exit codes (decided in `exit.rs`, for every command):
 //!
-//! - `0`: nothing wrong: no finding at or above `--fail-on` (`check`, `logs`, `har`, `visits`,
+//! - `0`: nothing wrong: no finding at or above `--fail-on` (`check`, `logs`, `har`, `rum`, `visits`,
 //!   `lint`, `pcap`, `demo`; `tls`: by default every chain clean), every request succeeded
 //!   (`probe`); or the command did what was asked
 //!   (`pin`, `completions`, `man`, `--help`, `--version`, `demo --list`, a server stopped by
@@ -28,14 +28,45 @@ use clap::{CommandFactory as _, Parser, Subcommand};
 mod args;
 mod cmd;
 mod exit;
+mod logging;
 mod out;
 
 use exit::Exit;
 
+/// What `--version` prints (`-V`: the version alone): enough for a bug report to say exactly
+/// what the user ran. The facts come from build.rs; "unknown" where it could not learn them.
+const LONG_VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    "\nrevision: ",
+    env!("INTERLOPER_BUILD_REVISION"),
+    " (",
+    env!("INTERLOPER_BUILD_REVISION_DATE"),
+    ")\nbuilt: ",
+    env!("INTERLOPER_BUILD_DATE"),
+    ", profile ",
+    env!("INTERLOPER_BUILD_PROFILE"),
+    "\ntarget: ",
+    env!("INTERLOPER_BUILD_TARGET"),
+    "\ninterception products: ",
+    env!("INTERLOPER_BUILD_PRODUCTS_ENTRIES"),
+    ", updated ",
+    env!("INTERLOPER_BUILD_PRODUCTS_DATE"),
+    "\nhello stacks: ",
+    env!("INTERLOPER_BUILD_STACKS_ENTRIES"),
+    ", updated ",
+    env!("INTERLOPER_BUILD_STACKS_DATE"),
+);
+
 /// Find out why a site's static files load slowly, partially or not at all, and whether
 /// something on the path intercepts HTTPS.
 #[derive(Debug, Parser)]
-#[command(name = "interloper", version, about, propagate_version = true)]
+#[command(
+    name = "interloper",
+    version,
+    long_version = LONG_VERSION,
+    about,
+    propagate_version = true
+)]
 struct Cli {
     /// Colour in terminal output.
     #[arg(long, value_enum, default_value_t = out::ColorChoice::Auto, global = true)]
@@ -79,6 +110,9 @@ enum Command {
     /// mitmproxy): which requests stalled and in which phase, failed, never got a response or
     /// queued, and which server address or recording stands out.
     Har(cmd::har::Args),
+    /// Read real users' beacons (interloper-django): which instance, client network, file and
+    /// phase their browsers' static files stall or fail in.
+    Rum(cmd::rum::Args),
     /// Read the server: nginx's configuration (`nginx -T`), STATIC_ROOT and its permissions,
     /// Django's settings and manifest, the mount table; report what breaks static files.
     Lint(cmd::lint::Args),
@@ -133,6 +167,7 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
             Command::Logs(args) => cmd::logs::run(args, style).await,
             Command::Visits(args) => cmd::visits::run(args, style).await,
             Command::Har(args) => cmd::har::run(args, style).await,
+            Command::Rum(args) => cmd::rum::run(args, style).await,
             Command::Lint(args) => cmd::lint::run(args, style).await,
             Command::Pcap(args) => cmd::pcap::run(args, style).await,
             // The generators get the definition from here, so no command imports the root.
@@ -157,6 +192,11 @@ fn finish(result: anyhow::Result<Exit>) -> ExitCode {
     match result {
         Ok(exit) => exit.into(),
         Err(e) if out::is_broken_pipe(&e) => Exit::Clean.into(),
+        // A server's last word is one of its log lines, in the format asked for.
+        Err(e) if logging::installed() => {
+            log::error!(target: "interloper", err:% = format!("{e:#}"); "stopped");
+            Exit::Error.into()
+        }
         Err(e) => {
             eprintln!("interloper: {e:#}");
             Exit::Error.into()

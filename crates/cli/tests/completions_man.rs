@@ -7,7 +7,7 @@ use std::process::{Command as Process, Output, Stdio};
 use assert_cmd::Command;
 
 /// Every subcommand a user can type (`help` aside).
-const SUBCOMMANDS: [&str; 15] = [
+const SUBCOMMANDS: [&str; 16] = [
     "check",
     "probe",
     "tls",
@@ -19,6 +19,7 @@ const SUBCOMMANDS: [&str; 15] = [
     "logs",
     "visits",
     "har",
+    "rum",
     "lint",
     "pcap",
     "completions",
@@ -219,6 +220,24 @@ fn man_out_writes_one_page_per_command() {
     // The check page documents the shared flags with their one default.
     let check = std::fs::read_to_string(out_dir.join("interloper-check.1")).expect("page");
     assert!(check.contains("\\-\\-timeout") && check.contains("30s"));
+    assert!(
+        check.contains("\\-\\-dns\\-server"),
+        "--dns-server on the check page"
+    );
+    // Both servers' pages document the logging flags, with the default format.
+    for server in ["serve", "echo"] {
+        let page =
+            std::fs::read_to_string(out_dir.join(format!("interloper-{server}.1"))).expect("page");
+        for flag in [
+            "\\-\\-quiet",
+            "\\-\\-verbose",
+            "\\-\\-log.format",
+            "logfmt",
+            "json",
+        ] {
+            assert!(page.contains(flag), "{server}: {flag}");
+        }
+    }
 }
 
 #[test]

@@ -404,9 +404,20 @@ fn clean_report(har: &str, variant: &str) -> Value {
         "{:#}",
         v["findings"]
     );
+    // The report says what the cache answered: files served from memory, files revalidated
+    // (304), or both. Which of the two chromium chooses for files without caching headers
+    // depends on their age: their heuristic freshness is a tenth of it, and collectstatic
+    // wrote them seconds ago, so on a loaded machine every one may be revalidated.
     let words = common::interloper(&["har", har]);
     let text = String::from_utf8_lossy(&words.stdout);
-    assert!(text.contains("from the browser's cache"), "{text}");
+    let revalidated = file["revalidated"].as_u64().unwrap_or(0);
+    assert!(cached(file) + revalidated > 0, "{file:#}");
+    if cached(file) > 0 {
+        assert!(text.contains("from the browser's cache"), "{text}");
+    }
+    if revalidated > 0 {
+        assert!(text.contains("revalidated: 304"), "{text}");
+    }
     file.clone()
 }
 
@@ -415,7 +426,8 @@ fn clean_report(har: &str, variant: &str) -> Value {
 /// for a year: after the first page every file comes from chromium's memory cache (Playwright:
 /// `_transferSize` 0, negative `bodySize`, no wait; DevTools: `_fromCache`). Without caching
 /// headers chromium revalidates some (304) and takes others from memory, a split that varies
-/// from run to run; every one of them is cached or revalidated, none truncated. Both
+/// from run to run (all revalidated on a slow run); every one of them is cached or
+/// revalidated, none truncated. Both
 /// recordings clean, both counting what the cache served.
 #[test]
 fn cached_navigations_of_a_clean_page_are_clean_in_both_recordings() {

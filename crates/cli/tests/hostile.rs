@@ -251,6 +251,7 @@ fn tls_reports_a_failed_handshake_as_a_failure() {
         Fault::NotTls,
         Fault::Garbage,
         Fault::ResetOnAccept,
+        Fault::ResetAfterFirstBytes,
         Fault::Alert,
         Fault::NeverAnswer,
     ] {

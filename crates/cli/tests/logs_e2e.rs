@@ -318,3 +318,83 @@ fn a_real_haproxy_log_names_the_stuck_server() {
     assert!(codes(&report).contains(&"IL505".to_string()), "{why}");
     drop(stuck);
 }
+
+#[test]
+fn zstd_frames_and_a_time_window_are_read() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Two hours, a line a minute per backend; backend 4 has its client aborts in the first
+    // hour only (07:00–07:59 UTC; the log is written at +0100).
+    let mut halves = [String::new(), String::new()];
+    for minute in 0..120u32 {
+        for backend in 1..=4 {
+            let status = if backend == 4 && minute < 60 {
+                499
+            } else {
+                200
+            };
+            let rt = if status == 499 { "9.000" } else { "0.004" };
+            halves[(minute / 60) as usize].push_str(&format!(
+                "192.0.2.7 - - [24/Nov/2026:{:02}:{:02}:30 +0100] \"GET /static/app.js HTTP/1.1\" {status} 1200 \"-\" \"UA\" {rt} {rt} 10.0.0.{backend}:8000\n",
+                8 + minute / 60,
+                minute % 60
+            ));
+        }
+    }
+    // Two zstd frames one after the other, as `cat a.zst b.zst` makes; no telling name.
+    let path = dir.path().join("access.log.1");
+    let mut bytes = zstd::encode_all(halves[0].as_bytes(), 3).expect("zstd");
+    bytes.extend(zstd::encode_all(halves[1].as_bytes(), 3).expect("zstd"));
+    assert_eq!(bytes[..4], [0x28, 0xb5, 0x2f, 0xfd]);
+    std::fs::write(&path, bytes).expect("write");
+    let file = path.to_str().expect("path");
+
+    let whole = json(&interloper(&["logs", file, "--json"]));
+    let why = serde_json::to_string_pretty(&whole).unwrap_or_default();
+    assert_eq!(whole["sources"][0]["parsed"], 480, "{why}");
+    assert_eq!(whole["sources"][0]["outside_window"], 0, "{why}");
+    assert!(codes(&whole).contains(&"IL501".into()), "{why}");
+
+    // The second hour: backend 4 is as clean as its siblings there.
+    let out = interloper(&[
+        "logs",
+        file,
+        "--json",
+        "--since",
+        "2026-11-24T08:00:00Z",
+        "--until",
+        "2026-11-24T09:00:00+01:00",
+    ]);
+    let late = json(&out);
+    let why = serde_json::to_string_pretty(&late).unwrap_or_default();
+    let source = &late["sources"][0];
+    assert_eq!(source["parsed"], 0, "{why}");
+    let out = interloper(&[
+        "logs",
+        file,
+        "--json",
+        "--since",
+        "2026-11-24T08:00:00Z",
+        "--until",
+        "2026-11-24T10:00:00+01:00",
+    ]);
+    let late = json(&out);
+    let why = serde_json::to_string_pretty(&late).unwrap_or_default();
+    let source = &late["sources"][0];
+    assert_eq!(source["parsed"], 240, "{why}");
+    assert_eq!(source["outside_window"], 240, "{why}");
+    assert_eq!(source["first_time"], 1_795_507_230_i64, "{why}");
+    assert_eq!(late["verdict"]["status"], "clean", "{why}");
+    assert_eq!(out.status.code(), Some(0), "{why}");
+
+    // A relative window on last year's log keeps nothing, and says so without an error.
+    let out = interloper(&["logs", file, "--since", "2h"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("480 outside --since/--until"), "{text}");
+
+    // A bound that is neither form is refused with one line naming both forms.
+    let out = interloper(&["logs", file, "--since", "yesterday"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("RFC 3339") && err.contains("1h30m"), "{err}");
+}

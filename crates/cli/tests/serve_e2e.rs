@@ -4,42 +4,20 @@
 
 mod common;
 
-use std::io::{Read as _, Write as _};
-use std::net::TcpStream;
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::serve;
+use common::{http_get, serve};
 use interloper_lab::{Lab, Scenario};
-use interloper_testkit::{Spawned, free_port};
-
-/// GET `path` as Prometheus would (scrape timeout 10 s): (status, body).
-fn get(port: u16, path: &str) -> (u16, String) {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Prometheus-Scrape-Timeout-Seconds: 10\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).unwrap();
-    let status = out
-        .split(' ')
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    let body = out.split_once("\r\n\r\n").map(|(_, b)| b.to_string());
-    (status, body.unwrap_or_default())
-}
+use interloper_testkit::free_port;
 
 fn probe(port: u16, target: &str, module: &str) -> (u16, String) {
     let q: String = url::form_urlencoded::Serializer::new(String::new())
         .append_pair("target", target)
         .append_pair("module", module)
         .finish();
-    get(port, &format!("/probe?{q}"))
+    http_get(port, &format!("/probe?{q}"))
 }
 
 /// A module checking the lab as its user would: lab roots, names resolved to loopback.
@@ -92,7 +70,7 @@ fn serve_scrapes_the_lab_and_reloads_on_sighup() {
         std::thread::sleep(Duration::from_millis(100));
     }
 
-    let (status, body) = get(port, "/metrics");
+    let (status, body) = http_get(port, "/metrics");
     assert_eq!(status, 200);
     assert!(
         body.contains("interloper_serve_probes_total{module=\"web\",result=\"success\"} 1"),
@@ -116,21 +94,6 @@ fn a_config_with_an_unknown_key_is_refused_naming_it() {
     assert!(stderr.contains("budgett"), "{stderr}");
 }
 
-/// The Prometheus HTTP API's answer to `path` as JSON.
-fn api(port: u16, path: &str) -> serde_json::Value {
-    let (status, body) = get(port, path);
-    assert_eq!(status, 200, "{path}: {body}");
-    serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}"))
-}
-
-fn query(port: u16, promql: &str) -> Vec<serde_json::Value> {
-    let q: String = url::form_urlencoded::Serializer::new(String::new())
-        .append_pair("query", promql)
-        .finish();
-    let v = api(port, &format!("/api/v1/query?{q}"));
-    v["data"]["result"].as_array().cloned().unwrap_or_default()
-}
-
 /// The `instance` label of each result.
 fn instances(results: &[serde_json::Value]) -> Vec<String> {
     let mut out: Vec<String> = results
@@ -143,16 +106,7 @@ fn instances(results: &[serde_json::Value]) -> Vec<String> {
 
 #[test]
 fn a_real_prometheus_sees_the_interception_of_the_bad_instance_only() {
-    if Command::new("prometheus")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "prometheus is missing: scripts/test installs Debian's prometheus package"
-        );
-        eprintln!("skipping: prometheus is not installed (scripts/test installs it)");
+    if !common::prometheus_installed() {
         return;
     }
     let runtime = tokio::runtime::Runtime::new().unwrap();
@@ -221,38 +175,21 @@ fn a_real_prometheus_sees_the_interception_of_the_bad_instance_only() {
         ),
     )
     .unwrap();
-    let prom_port = free_port();
-    let mut prometheus = Command::new("prometheus");
-    prometheus
-        .arg(format!(
-            "--config.file={}",
-            prom_dir.path().join("prometheus.yml").display()
-        ))
-        .arg(format!(
-            "--storage.tsdb.path={}",
-            prom_dir.path().join("data").display()
-        ))
-        .arg(format!("--web.listen-address=127.0.0.1:{prom_port}"));
-    let _prometheus = Spawned::start(prometheus).expect("start prometheus");
+    let (_prometheus, prom_port) = common::prometheus(prom_dir.path());
 
     let deadline = Instant::now() + Duration::from_secs(90);
     let (intercepted, alerts) = loop {
         std::thread::sleep(Duration::from_secs(1));
-        if TcpStream::connect(("127.0.0.1", prom_port)).is_err() {
-            assert!(Instant::now() < deadline, "prometheus did not listen");
-            continue;
-        }
-        let intercepted = instances(&query(
+        let intercepted = instances(&common::prometheus_query(
             prom_port,
             "interloper_tls_path{status=\"intercepted\",job!=\"interloper-group\"} == 1",
         ));
-        let clean = instances(&query(
+        let clean = instances(&common::prometheus_query(
             prom_port,
             "interloper_tls_path{status=\"clean\",job!=\"interloper-group\"} == 1",
         ));
-        let alerts = api(prom_port, "/api/v1/alerts")["data"]["alerts"]
-            .as_array()
-            .cloned()
+        let alerts = common::prometheus_api(prom_port, "/api/v1/alerts")
+            .and_then(|v| v["data"]["alerts"].as_array().cloned())
             .unwrap_or_default();
         let alerted = |name: &str| alerts.iter().any(|a| a["labels"]["alertname"] == name);
         if !intercepted.is_empty()
@@ -271,7 +208,7 @@ fn a_real_prometheus_sees_the_interception_of_the_bad_instance_only() {
     assert_eq!(intercepted, vec![bad.clone()]);
     // The stall series is there for both (the count itself depends on the seeded stalls).
     assert_eq!(
-        instances(&query(
+        instances(&common::prometheus_query(
             prom_port,
             "interloper_requests{outcome=\"stalled\",job!=\"interloper-group\"}"
         )),
@@ -282,14 +219,14 @@ fn a_real_prometheus_sees_the_interception_of_the_bad_instance_only() {
         }
     );
     assert_eq!(
-        instances(&query(
+        instances(&common::prometheus_query(
             prom_port,
             "probe_success{job!=\"interloper-group\"} == 1"
         )),
         vec![good.clone()]
     );
     // The group scrape names the member behind the middlebox, and only it.
-    let odd: Vec<String> = query(prom_port, "interloper_member_odd == 1")
+    let odd: Vec<String> = common::prometheus_query(prom_port, "interloper_member_odd == 1")
         .iter()
         .map(|r| format!("{}/{}", r["metric"]["instance"], r["metric"]["member"]))
         .collect();

@@ -133,6 +133,9 @@ pub struct EchoConfig {
     pub limits: Limits,
     /// The visit page and the visits log (the browser witness).
     pub visits: crate::visit::VisitSettings,
+    /// Serve `/metrics` over plain HTTP on this address (a private interface) instead of on
+    /// the internet-facing TLS port, which then answers 404 for it.
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 impl EchoConfig {
@@ -143,6 +146,7 @@ impl EchoConfig {
             cert,
             limits: Limits::default(),
             visits: crate::visit::VisitSettings::default(),
+            metrics_listen: None,
         }
     }
 }

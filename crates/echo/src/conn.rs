@@ -13,7 +13,7 @@ use tokio::net::TcpStream;
 use tokio::sync::{OwnedSemaphorePermit, watch};
 use tokio::time::{Instant, timeout, timeout_at};
 
-use crate::certs::ServedChain;
+use crate::certs::CertStore;
 use crate::ctx::{Clock, ConnCtx};
 use crate::hello::{self, ReadError};
 use crate::http::{HttpShared, handle};
@@ -30,7 +30,7 @@ pub(crate) struct EchoShared {
     pub guards: Arc<Guards>,
     pub http: Arc<HttpShared>,
     pub acceptor: tokio_rustls::TlsAcceptor,
-    pub chain: Arc<ServedChain>,
+    pub certs: Arc<CertStore>,
 }
 
 /// Logs and counts a failed hello read; shared with the passthrough.
@@ -149,9 +149,12 @@ async fn after_hello(
     let limits = &g.limits;
     let report = hello::report(&captured);
     if let Some(e) = &report.parse_error {
-        g.log.line(format_args!(
-            "{peer}: ClientHello parser: {e} (serving anyway)"
-        ));
+        g.log.problem(
+            log::Level::Info,
+            Some(peer),
+            "ClientHello parser failed (serving anyway)",
+            e,
+        );
     }
 
     let stream = Prefixed::new(captured.raw.clone(), tcp);
@@ -175,6 +178,14 @@ async fn after_hello(
     let handshake_done = clock.stamp();
     bump(&g.stats.handshakes);
     let negotiated = negotiated(tls.get_ref().1);
+    log::debug!(
+        peer:% = peer,
+        sni = negotiated.sni.as_deref().unwrap_or(""),
+        tls_version = negotiated.tls_version.as_str(),
+        alpn = negotiated.alpn.as_deref().unwrap_or(""),
+        ja4 = report.ja4.ja4.as_str();
+        "connection"
+    );
 
     let ctx = Arc::new(ConnCtx {
         peer,
@@ -182,7 +193,9 @@ async fn after_hello(
         clock,
         hello: report,
         negotiated,
-        chain: Arc::clone(&shared.chain),
+        // The pair served now: a reload during this very handshake is the one case where
+        // it could differ from the one the client got.
+        chain: Arc::clone(&shared.certs.current().chain),
         timestamps: Timestamps {
             accepted,
             hello_read,

@@ -32,16 +32,19 @@ const DIGEST_CACHE: usize = 256;
 pub(crate) struct HttpShared {
     pub guards: Arc<Guards>,
     pub visits: Visits,
+    /// Whether `/metrics` is answered here (false when `metrics_listen` serves it elsewhere).
+    pub metrics_here: bool,
     digests: Mutex<HashMap<(u64, u64), [u8; 32]>>,
     digest_slots: Semaphore,
 }
 
 impl HttpShared {
-    pub(crate) fn new(guards: Arc<Guards>, visits: Visits) -> Arc<Self> {
+    pub(crate) fn new(guards: Arc<Guards>, visits: Visits, metrics_here: bool) -> Arc<Self> {
         let slots = guards.limits.max_concurrent_digests;
         Arc::new(Self {
             guards,
             visits,
+            metrics_here,
             digests: Mutex::new(HashMap::new()),
             digest_slots: Semaphore::new(slots),
         })
@@ -95,6 +98,18 @@ pub(crate) fn json(status: StatusCode, body: Vec<u8>) -> Response<Full<Bytes>> {
     );
     common_headers(&mut resp);
     resp
+}
+
+/// The counters (no addresses): the witness's health for Prometheus.
+pub(crate) fn metrics_answer(g: &Guards) -> Response<Full<Bytes>> {
+    let mut r = Response::new(Full::new(Bytes::from(
+        g.stats.snapshot().openmetrics_text(),
+    )));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(crate::stats::METRICS_CONTENT_TYPE),
+    );
+    r
 }
 
 /// `{"error": MSG}` with `status`.
@@ -178,14 +193,8 @@ pub(crate) async fn handle(
         left(info("echo"))
     } else if path == PATH_VISIT {
         left(visit_page(&req, &ctx, &shared))
-    } else if path == crate::stats::PATH_METRICS {
-        // Counters only (no addresses): the witness's health for Prometheus.
-        let mut r = Response::new(Full::new(Bytes::from(g.stats.snapshot().prometheus_text())));
-        r.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static(crate::stats::METRICS_CONTENT_TYPE),
-        );
-        left(r)
+    } else if path == crate::stats::PATH_METRICS && shared.metrics_here {
+        left(metrics_answer(g))
     } else {
         left(error(StatusCode::NOT_FOUND, "not found"))
     };

@@ -15,7 +15,8 @@
 //!
 //! Both face the internet: every limit lives in [`Limits`] with conservative defaults
 //! (connections, per-source connections and rates, handshake / header / idle timeouts, request
-//! head size, payload cap), and each refusal is logged as one stderr line saying what and why.
+//! head size, payload cap), and each refusal is logged as one line saying what and why (through
+//! the `log` facade: the binary decides the level kept and the format).
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), interloper_echo::EchoError> {
@@ -53,7 +54,7 @@ pub use error::EchoError;
 pub use interloper_model::witness::visit::PATH_VISIT;
 pub use passthrough::{HelloLog, PassthroughServer};
 pub use payload::{PayloadGenerator, payload_sha256};
-pub use server::EchoServer;
+pub use server::{EchoReloader, EchoServer};
 pub use stats::{METRICS_CONTENT_TYPE, PATH_METRICS, Stats, StatsSnapshot};
 pub use visit::{TEST_SIZES, VisitSettings};
 pub use witness::{

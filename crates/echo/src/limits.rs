@@ -6,6 +6,8 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+use log::Level;
+
 use crate::config::Limits;
 use crate::stats::{Stats, bump};
 
@@ -181,8 +183,9 @@ impl Sources {
     }
 }
 
-/// One stderr line per refusal, at most `max_per_second` a second; the rest are counted and
-/// reported in one summary line, so a flood cannot turn the log into the attack.
+/// One log line per refusal or problem, at most `max_per_second` a second; the rest are
+/// counted and reported in one summary line, so a flood cannot turn the log into the attack.
+/// Lines the logger would drop (`-q`) are not counted against the limit.
 pub(crate) struct RefusalLog {
     max_per_second: u32,
     state: Mutex<(Instant, u32, u64)>,
@@ -196,26 +199,52 @@ impl RefusalLog {
         }
     }
 
-    /// Logs `interloper-echo: refused PEER: WHAT (WHY)`.
+    /// `refused WHAT`, with the peer and the `reason` (info: a client's doing).
     pub(crate) fn refused(&self, peer: SocketAddr, what: &str, why: &str) {
-        self.line(format_args!("refused {peer}: {what} ({why})"));
+        self.refused_at(Level::Info, peer, what, why);
     }
 
-    /// Logs any other notable event.
-    pub(crate) fn line(&self, msg: std::fmt::Arguments<'_>) {
+    /// `refused WHAT` because a bound of ours is reached (warn: the operator's to size).
+    pub(crate) fn refused_over_limit(&self, peer: SocketAddr, what: &str, why: &str) {
+        self.refused_at(Level::Warn, peer, what, why);
+    }
+
+    fn refused_at(&self, level: Level, peer: SocketAddr, what: &str, why: &str) {
+        if self.admit(level) {
+            log::log!(level, peer:% = peer, reason = why; "refused {what}");
+        }
+    }
+
+    /// Any other notable event: `msg`, the peer when there is one, and the error.
+    pub(crate) fn problem(&self, level: Level, peer: Option<SocketAddr>, msg: &str, err: &str) {
+        if !self.admit(level) {
+            return;
+        }
+        match peer {
+            Some(peer) => log::log!(level, peer:% = peer, err; "{msg}"),
+            None => log::log!(level, err; "{msg}"),
+        }
+    }
+
+    /// Whether a line at `level` may be written now.
+    fn admit(&self, level: Level) -> bool {
+        if !log::log_enabled!(level) {
+            return false;
+        }
         let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
         let now = Instant::now();
         if now.saturating_duration_since(s.0).as_secs() >= 1 {
             if s.2 > 0 {
-                eprintln!("interloper-echo: {} log lines suppressed (rate limit)", s.2);
+                log::warn!(suppressed = s.2; "log lines suppressed (rate limit)");
             }
             *s = (now, 0, 0);
         }
         if s.1 < self.max_per_second {
             s.1 += 1;
-            eprintln!("interloper-echo: {msg}");
+            true
         } else {
             s.2 += 1;
+            false
         }
     }
 }
@@ -244,7 +273,7 @@ impl Guards {
             Ok(g) => Some(g),
             Err(Refused::SourceLimit) => {
                 bump(&self.stats.refused_source_limit);
-                self.log.refused(
+                self.log.refused_over_limit(
                     peer,
                     "connection",
                     &format!(
@@ -256,7 +285,7 @@ impl Guards {
             }
             Err(Refused::TableFull) => {
                 bump(&self.stats.refused_source_table_full);
-                self.log.refused(
+                self.log.refused_over_limit(
                     peer,
                     "connection",
                     &format!("tracking {} sources already", self.limits.max_sources),

@@ -206,6 +206,12 @@ async fn forward(
     let prefix = match timeout_at(deadline, first).await {
         Ok(Ok(captured)) => {
             let report = hello::report(&captured);
+            log::debug!(
+                peer:% = peer,
+                sni = report.sni.as_deref().unwrap_or(""),
+                ja4 = report.ja4.ja4.as_str();
+                "connection, hello recorded"
+            );
             shared.log.push(HelloRecord {
                 seen_at_unix_us: now_unix_us(),
                 peer: peer.to_string(),
@@ -218,9 +224,12 @@ async fn forward(
         // the real server decides. It is simply not recorded.
         Ok(Err(ReadError::Malformed { reason, raw })) => {
             bump(&g.stats.forwarded_unrecorded);
-            g.log.line(format_args!(
-                "{peer}: forwarding without a recorded hello: {reason}"
-            ));
+            g.log.problem(
+                log::Level::Info,
+                Some(peer),
+                "forwarding without a recorded hello",
+                &reason.to_string(),
+            );
             raw
         }
         Ok(Err(e)) => return note_hello_error(g, peer, &e),
@@ -232,16 +241,22 @@ async fn forward(
         Ok(Ok(u)) => u,
         Ok(Err(e)) => {
             bump(&g.stats.upstream_failures);
-            g.log
-                .line(format_args!("{peer}: upstream {}: {e}", shared.upstream));
+            g.log.problem(
+                log::Level::Warn,
+                Some(peer),
+                &format!("upstream {} unreachable", shared.upstream),
+                &e.to_string(),
+            );
             return;
         }
         Err(_) => {
             bump(&g.stats.upstream_failures);
-            g.log.line(format_args!(
-                "{peer}: upstream {}: connect timed out",
-                shared.upstream
-            ));
+            g.log.problem(
+                log::Level::Warn,
+                Some(peer),
+                &format!("upstream {} unreachable", shared.upstream),
+                "connect timed out",
+            );
             return;
         }
     };

@@ -248,10 +248,57 @@ async fn metrics_count_handshakes_and_requests() {
         "{text}"
     );
     assert!(
-        text.contains("# TYPE interloper_echo_accepted_total counter"),
+        text.contains("# TYPE interloper_echo_accepted counter"),
         "{text}"
     );
+    assert!(
+        text.contains("# HELP interloper_echo_accepted TCP connections accepted"),
+        "{text}"
+    );
+    assert_eq!(
+        value("interloper_echo_refused_total{reason=\"rate_limited\"}"),
+        Some(0),
+        "{text}"
+    );
+    assert!(text.ends_with("# EOF\n"), "{text}");
     server.stop().await;
+}
+
+/// `metrics_listen`: the counters on a private plain-HTTP address, and no longer on the
+/// internet-facing TLS port.
+#[tokio::test]
+async fn metrics_can_move_off_the_internet_facing_port() {
+    let mut cfg = interloper_echo::EchoConfig::new(
+        "127.0.0.1:0".parse().unwrap(),
+        interloper_echo::CertSource::SelfSigned {
+            names: vec!["localhost".into()],
+        },
+    );
+    cfg.metrics_listen = Some("127.0.0.1:0".parse().unwrap());
+    let server = interloper_echo::EchoServer::bind(cfg).await.unwrap();
+    let metrics = server.metrics_addr().unwrap();
+    let addr = server.local_addr();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(server.run(async {
+        let _ = rx.await;
+    }));
+    let client = connect(addr, ClientOpts::default()).await;
+    let got = get(client, "GET", interloper_echo::PATH_METRICS).await;
+    assert_eq!(got.status, 404);
+    let got = plain_get(metrics, interloper_echo::PATH_METRICS).await;
+    assert_eq!(got.status, 200);
+    let text = String::from_utf8_lossy(&got.body).to_string();
+    assert!(
+        text.contains("interloper_echo_handshakes_total 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("interloper_echo_cert_last_reload_successful 1"),
+        "{text}"
+    );
+    assert_eq!(plain_get(metrics, "/").await.status, 404);
+    let _ = tx.send(());
+    let _ = tokio::time::timeout(STEP, task).await;
 }
 
 #[tokio::test]

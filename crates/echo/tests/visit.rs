@@ -186,3 +186,76 @@ async fn a_visit_is_judged_once_and_hostile_reports_are_refused() {
     assert_eq!((m.visits_opened, m.visit_reports), (7, 7));
     w.stop().await;
 }
+
+/// logrotate's way under load: the log renamed while visits are being judged, then the
+/// reopen SIGHUP triggers. Every judged visit is one whole line, in the renamed file or in
+/// the new one; none is lost or torn.
+#[tokio::test]
+async fn a_rotation_under_load_loses_no_visit() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("visits.jsonl");
+    let rotated = dir.path().join("visits.jsonl.1");
+    let mut cfg = EchoConfig::new(
+        "127.0.0.1:0".parse().unwrap(),
+        CertSource::SelfSigned {
+            names: vec!["localhost".into()],
+        },
+    );
+    cfg.visits = VisitSettings {
+        log: Some(log.clone()),
+        ..VisitSettings::default()
+    };
+    let w = start_echo_with(cfg).await;
+    let reloader = w.reloader.clone().unwrap();
+    const WORKERS: usize = 4;
+    const VISITS_EACH: usize = 12;
+    let addr = w.addr;
+    // Workers go on during the rotation but wait for it halfway, so the reopened log is
+    // sure to get lines whatever the scheduling.
+    let (rotated_tx, rotated_rx) = tokio::sync::watch::channel(false);
+    let workers: Vec<_> = (0..WORKERS)
+        .map(|_| {
+            let mut rotated_rx = rotated_rx.clone();
+            tokio::spawn(async move {
+                for i in 0..VISITS_EACH {
+                    if i == VISITS_EACH / 2 {
+                        rotated_rx.wait_for(|done| *done).await.unwrap();
+                    }
+                    let code = open_visit(addr).await;
+                    let got = post(addr, &code, report(&code, &entry(1, 10.0))).await;
+                    assert_eq!(got.status, 200);
+                }
+            })
+        })
+        .collect();
+    // Rotate once some visits are in, while the others are still arriving.
+    let lines = |p: &std::path::Path| std::fs::read_to_string(p).map_or(0, |t| t.lines().count());
+    let mut waited = 0;
+    while lines(&log) < WORKERS && waited < 2000 {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        waited += 1;
+    }
+    std::fs::rename(&log, &rotated).unwrap();
+    reloader.reopen_logs().unwrap();
+    rotated_tx.send(true).unwrap();
+    for w in workers {
+        w.await.unwrap();
+    }
+    let mut total = 0;
+    for file in [&rotated, &log] {
+        let text = std::fs::read_to_string(file).unwrap();
+        assert!(text.ends_with('\n'), "{} ends mid-line", file.display());
+        for line in text.lines() {
+            let _: VisitRecord = serde_json::from_str(line).unwrap();
+            total += 1;
+        }
+    }
+    assert_eq!(total, WORKERS * VISITS_EACH);
+    assert!(lines(&rotated) >= WORKERS, "rotated before any visit");
+    assert!(
+        lines(&log) >= WORKERS * VISITS_EACH / 2,
+        "the reopened log missed visits"
+    );
+    assert_eq!(w.stats.snapshot().log_reopen_failures, 0);
+    w.stop().await;
+}

@@ -73,15 +73,17 @@ fn tls_findings(t: &TargetEvidence) -> impl Iterator<Item = Finding> {
 /// their requests.
 fn request_findings(t: &TargetEvidence, c: &Classified<'_>, cfg: &ThresholdConfig) -> Vec<Finding> {
     let count = |pred: fn(RequestOutcome) -> bool| c.rows.iter().filter(|r| pred(r.2)).count();
-    let mut group_findings: Vec<groups::GroupFinding> = [
-        groups::hello_shape(t, c, cfg),
-        groups::address(t, c, cfg),
-        groups::large_bodies(t, c, cfg),
-        groups::protocol(t, c, cfg),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
+    let detectors: [groups::GroupDetector; 4] = [
+        groups::hello_shape,
+        groups::address,
+        groups::large_bodies,
+        groups::protocol,
+    ];
+    let found = detectors
+        .into_iter()
+        .filter_map(|d| d(t, c, cfg).map(|g| (d, g)))
+        .collect();
+    let (mut group_findings, group_notes) = groups::without_shadows(t, c, cfg, found);
     let (stalls, failures) = groups::fold_into_groups(
         requests::stalls(t, c, cfg),
         count(RequestOutcome::is_stall),
@@ -101,6 +103,7 @@ fn request_findings(t: &TargetEvidence, c: &Classified<'_>, cfg: &ThresholdConfi
     .flatten()
     .collect();
     out.extend(group_findings.into_iter().map(|g| g.finding));
+    out.extend(group_notes);
     out.extend(
         [
             requests::not_found(t),

@@ -108,7 +108,8 @@ pub enum Family {
     /// IL6xx: what `interloper lint` reads on the server — nginx configuration, files and
     /// permissions, Django's settings and manifest, mounts.
     Lint,
-    /// IL7xx: what visitors' own browsers went through (the witness's visit page).
+    /// IL7xx: what visitors' own browsers went through (the witness's visit page; IL71x: the
+    /// beacons of real users' page views, `interloper rum`).
     Visits,
 }
 
@@ -821,6 +822,15 @@ catalogue! {
          `cert.pem`; or append the CA's intermediate bundle after the certificate), then \
          `nginx -t` and reload.",
     }
+    IL622 {
+        family: Lint, rank: 397, severity: Info, verdict: Notice,
+        place: Server, symptom: None,
+        title: "nginx's static files do not name their instance",
+        remedy: "The app names its instance in Server-Timing (interloper-django's middleware) but \
+         the files nginx serves do not, so `interloper rum` cannot tie them to an instance. \
+         Add `add_header Server-Timing 'inst;desc=\"NAME\"' always;` in the static location \
+         (docs/rum.md).",
+    }
     IL701 {
         family: Visits, rank: 410, severity: Critical, verdict: Intercepted,
         place: Path, symptom: None,
@@ -847,6 +857,42 @@ catalogue! {
         remedy: "Requests carried Via, X-Forwarded-For or Forwarded headers: a proxy sits on \
          the visitors' path. That is not a fault by itself; if visits also show \
          interception or stalls, start with that proxy.",
+    }
+    IL710 {
+        family: Visits, rank: 104, severity: Error, verdict: Degraded,
+        place: Path, symptom: Some("stalls in users' browsers"),
+        title: "One instance's static files stall in users' browsers",
+        remedy: "Real users' browsers timed this instance's static files stalling or failing far \
+         more often than its siblings', the time going into connecting, TLS setup or the \
+         download: between the users and that instance. Compare its path with the others' \
+         (a firewall or HTTPS inspection in front of it, its load-balancer member, routing), \
+         then confirm from a user's network with `interloper check` against each instance.",
+    }
+    IL711 {
+        family: Visits, rank: 106, severity: Error, verdict: Degraded,
+        place: Server, symptom: Some("slow first bytes in users' browsers"),
+        title: "One instance is slow to start answering its static files in users' browsers",
+        remedy: "Real users' browsers waited for this instance's first byte far more often than \
+         for its siblings': the request reached it and the answer was slow to start. Look at \
+         that instance: its static file serving (nginx, WhiteNoise workers), its disk or \
+         mounts, its upstream timeouts (`$upstream_response_time` in its log).",
+    }
+    IL712 {
+        family: Visits, rank: 108, severity: Warning, verdict: Degraded,
+        place: Path, symptom: Some("stalls from some networks"),
+        title: "Static files stall only from some client networks",
+        remedy: "Users on these client networks see stalls or failures that users elsewhere do \
+         not: the path from those networks (their firewall, HTTPS inspection, proxy or \
+         link). Ask someone there to open the witness's visit page or run `interloper check`.",
+    }
+    IL713 {
+        family: Visits, rank: 440, severity: Info, verdict: Notice,
+        place: Server, symptom: None,
+        title: "Browsers timed files that name no instance",
+        remedy: "These static responses carried no Server-Timing the page could read, so they \
+         cannot be tied to an instance: add interloper-django's middleware (it covers \
+         WhiteNoise) and the nginx `add_header Server-Timing` snippet for files nginx serves \
+         (docs/rum.md); a file from another origin also needs `Timing-Allow-Origin`.",
     }
 }
 

@@ -105,7 +105,7 @@ pub(crate) struct Classified<'a> {
     pub(crate) medians: BTreeMap<&'static str, f64>,
 }
 
-impl Classified<'_> {
+impl<'a> Classified<'a> {
     /// The outcomes alone, asset by asset: the rows are `t`'s records in order.
     pub(crate) fn outcomes(&self, t: &TargetEvidence) -> TargetOutcomes {
         let mut rows = self.rows.iter().map(|r| r.2);
@@ -116,6 +116,21 @@ impl Classified<'_> {
                 .iter()
                 .map(|a| rows.by_ref().take(a.records.len()).collect())
                 .collect(),
+        }
+    }
+
+    /// The same requests without those `excluded` marks (one flag per row): what a contrast
+    /// says once another group's requests are set aside. Baselines stay the target's.
+    pub(crate) fn without(&self, excluded: &[bool]) -> Classified<'a> {
+        Classified {
+            rows: self
+                .rows
+                .iter()
+                .zip(excluded.iter().chain(std::iter::repeat(&false)))
+                .filter(|(_, out)| !**out)
+                .map(|(row, _)| *row)
+                .collect(),
+            medians: self.medians.clone(),
         }
     }
 

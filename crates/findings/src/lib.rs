@@ -21,6 +21,8 @@ mod lint;
 mod logs;
 mod logs_input;
 mod pcap;
+mod rum;
+pub mod sequential;
 mod stats;
 #[cfg(test)]
 mod testing;
@@ -42,6 +44,9 @@ pub use lint::analyse_lint;
 pub use logs::analyse_logs;
 pub use logs_input::{LogBucket, LogEvidence, LogExample, LogGroup, LogSign, LogSource};
 pub use pcap::{PcapThresholds, analyse_pcap};
+pub use rum::{
+    PhaseTimes, RumAggregates, RumAnalysis, RumEvidence, RumGroup, UNKNOWN_INSTANCE, analyse_rum,
+};
 pub use stats::{detection_bound, samples_for};
 pub use thresholds::ThresholdConfig;
 

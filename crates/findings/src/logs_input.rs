@@ -41,6 +41,10 @@ pub struct LogSource {
     pub first_time: Option<i64>,
     /// Latest request time seen.
     pub last_time: Option<i64>,
+    /// Lines left out because their time is outside `--since` / `--until` (or, with a window
+    /// given, has no time): counted in `lines`, not in `parsed`.
+    #[serde(default)]
+    pub outside_window: u64,
 }
 
 /// How a static request went wrong, as the log shows it (one sign per request, the most

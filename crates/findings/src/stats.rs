@@ -24,6 +24,24 @@ pub fn detection_bound(n: u64, confidence: f64) -> f64 {
     1.0 - (1.0 - confidence).powf(1.0 / n as f64)
 }
 
+/// The highest failure rate still in keeping, at 95 %, with `k` bad of `n` (the exact
+/// one-sided Clopper-Pearson bound, found by bisection on [`binomial_cdf`]).
+pub(crate) fn rate_upper_bound(k: usize, n: usize) -> f64 {
+    if n == 0 || k >= n {
+        return 1.0;
+    }
+    let (mut low, mut high) = (k as f64 / n as f64, 1.0);
+    for _ in 0..50 {
+        let mid = (low + high) / 2.0;
+        if binomial_cdf(k, n, mid) > 0.05 {
+            low = mid;
+        } else {
+            high = mid;
+        }
+    }
+    high
+}
+
 /// P(X ≤ k) for X ~ Binomial(n, p), summed in log space so large n stays finite.
 pub(crate) fn binomial_cdf(k: usize, n: usize, p: f64) -> f64 {
     if p <= 0.0 {
@@ -47,6 +65,16 @@ pub(crate) fn binomial_cdf(k: usize, n: usize, p: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_upper_bound_of_a_clean_run_matches_the_detection_bound() {
+        let from_bisection = rate_upper_bound(0, 59);
+        assert!((from_bisection - detection_bound(59, 0.95)).abs() < 1e-6);
+        // 3 bad of 64 still allows a rate near 12 %.
+        let bound = rate_upper_bound(3, 64);
+        assert!(bound > 0.11 && bound < 0.13, "{bound}");
+        assert_eq!(rate_upper_bound(5, 5), 1.0);
+    }
 
     #[test]
     fn five_percent_at_95_needs_59() {

@@ -35,15 +35,25 @@ fn is_missing_favicon(h: &crate::HarRecord) -> bool {
 
 /// The evidence of `har`, labelled `label` (the file name, as the user gave it).
 pub fn evidence(har: &Har, label: &str) -> HarEvidence {
+    evidence_of(har.records.iter().cloned(), label)
+}
+
+/// [`evidence`], taking `har`'s records instead of copying them: a big HAR's records are then
+/// held once, not twice, while its evidence is built.
+pub(crate) fn take_evidence(har: &mut Har, label: &str) -> HarEvidence {
+    evidence_of(std::mem::take(&mut har.records), label)
+}
+
+fn evidence_of(records: impl IntoIterator<Item = crate::HarRecord>, label: &str) -> HarEvidence {
     let mut assets: Vec<AssetEvidence> = Vec::new();
-    let mut index: HashMap<&str, usize> = HashMap::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
     let mut browser = BrowserEvidence {
         label: label.to_string(),
         ..BrowserEvidence::default()
     };
     let mut cached: Vec<(CacheSource, u64)> = Vec::new();
     let (mut not_http, mut revalidated, mut favicon_not_found) = (0, 0, 0);
-    for h in &har.records {
+    for h in records {
         let url = h.record.url.as_str();
         let scheme = url.split(':').next().unwrap_or("").to_ascii_lowercase();
         if scheme != "http" && scheme != "https" {
@@ -57,7 +67,7 @@ pub fn evidence(har: &Har, label: &str) -> HarEvidence {
             }
             continue;
         }
-        if is_missing_favicon(h) {
+        if is_missing_favicon(&h) {
             favicon_not_found += 1;
             continue;
         }
@@ -70,21 +80,25 @@ pub fn evidence(har: &Har, label: &str) -> HarEvidence {
         }
         if h.unanswered_without_reason() {
             browser.unanswered.push(Unanswered {
-                record: h.record.clone(),
-                reason: h.failure.clone(),
+                record: h.record,
+                reason: h.failure,
             });
             continue;
         }
         revalidated += u64::from(h.revalidated);
-        let i = *index.entry(url).or_insert_with(|| {
-            assets.push(AssetEvidence {
-                url: url.to_string(),
-                records: Vec::new(),
-                checks: Vec::new(),
-            });
-            assets.len() - 1
-        });
-        assets[i].records.push(h.record.clone());
+        let i = match index.get(url) {
+            Some(i) => *i,
+            None => {
+                assets.push(AssetEvidence {
+                    url: url.to_string(),
+                    records: Vec::new(),
+                    checks: Vec::new(),
+                });
+                index.insert(url.to_string(), assets.len() - 1);
+                assets.len() - 1
+            }
+        };
+        assets[i].records.push(h.record);
     }
     HarEvidence {
         target: TargetEvidence {

@@ -12,7 +12,7 @@ use std::fmt;
 pub(crate) const MAX_URL: usize = 8 * 1024;
 /// Longest header value or free-text field kept (bytes).
 pub(crate) const MAX_TEXT: usize = 1024;
-/// Response headers kept per entry.
+/// Response headers looked at per entry (the rest skipped, `truncated`).
 pub(crate) const MAX_HEADERS: usize = 64;
 
 /// A number that may be absent, `null`, `-1`, a float, or a numeric string.
@@ -256,7 +256,13 @@ impl<'de> Deserialize<'de> for Present {
     }
 }
 
-/// A header list, at most [`MAX_HEADERS`] kept (names lower-cased), the rest skipped.
+/// Response headers kept (names lower-cased): those the analysis reads, the asset's type (the
+/// report classes assets by it), its length and its encoding. The others are read past, so a
+/// big HAR's entries stay small in memory.
+pub(crate) const HEADERS_KEPT: [&str; 3] = ["content-type", "content-length", "content-encoding"];
+
+/// A header list: of its first [`MAX_HEADERS`], those in [`HEADERS_KEPT`] (names lower-cased);
+/// `truncated` when the list had more.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct Headers {
     pub(crate) kept: Vec<(String, String)>,
@@ -281,12 +287,20 @@ impl<'de> Deserialize<'de> for Headers {
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<Headers, A::Error> {
                 let mut h = Headers::default();
+                let mut seen = 0usize;
                 while let Some(x) = a.next_element::<Option<Header>>()? {
                     let Some(x) = x else { continue };
-                    if h.kept.len() < MAX_HEADERS {
-                        h.kept.push((x.name.0.to_ascii_lowercase(), x.value.0));
-                    } else {
+                    seen += 1;
+                    if seen > MAX_HEADERS {
                         h.truncated = true;
+                        continue;
+                    }
+                    // Compared in place: no lower-cased copy of a name that is not kept.
+                    if let Some(name) = HEADERS_KEPT
+                        .iter()
+                        .find(|k| k.eq_ignore_ascii_case(&x.name.0))
+                    {
+                        h.kept.push((name.to_string(), x.value.0));
                     }
                 }
                 Ok(h)
@@ -477,12 +491,19 @@ mod tests {
     #[test]
     fn headers_are_bounded_and_lower_cased() {
         let many: Vec<String> = (0..100)
-            .map(|i| format!(r#"{{"name":"X-H{i}","value":"{i}"}}"#))
+            .map(|i| match i {
+                5 => r#"{"name":"Content-Type","value":"text/css"}"#.to_string(),
+                80 => r#"{"name":"Content-Length","value":"9"}"#.to_string(),
+                _ => format!(r#"{{"name":"X-H{i}","value":"{i}"}}"#),
+            })
             .collect();
         let h: Headers =
             serde_json::from_str(&format!("[{}, null]", many.join(","))).expect("reads");
-        assert_eq!(h.kept.len(), MAX_HEADERS);
+        // Only the headers the analysis reads, among the first MAX_HEADERS.
+        assert_eq!(
+            h.kept,
+            [("content-type".to_string(), "text/css".to_string())]
+        );
         assert!(h.truncated);
-        assert_eq!(h.kept[0], ("x-h0".to_string(), "0".to_string()));
     }
 }

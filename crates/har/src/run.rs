@@ -49,7 +49,7 @@ pub fn run_har(plan: HarPlan) -> Result<HarOutcome, HarInputError> {
     let mut labels: Vec<String> = Vec::new();
     for input in plan.inputs {
         let name = input.name().to_string();
-        let har = input
+        let mut har = input
             .open()
             .map_err(HarError::Io)
             .and_then(|reader| crate::read(reader, &plan.read))
@@ -59,8 +59,12 @@ pub fn run_har(plan: HarPlan) -> Result<HarOutcome, HarInputError> {
             })?;
         let label = label(&name, &labels);
         labels.push(label.clone());
-        let ev = crate::evidence(&har, &label);
-        files.push(HarSummary::new(&har, &ev));
+        let kept = har.records.len() as u64;
+        let ev = crate::evidence::take_evidence(&mut har, &label);
+        let mut summary = HarSummary::new(&har, &ev);
+        // The records moved into the evidence: count them as read.
+        summary.entries = kept + har.records_omitted;
+        files.push(summary);
         targets.push(ev.target);
         browsers.push(ev.browser);
     }

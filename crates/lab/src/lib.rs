@@ -125,9 +125,8 @@ fn server_config(
     http1_only: bool,
     tls12_only: bool,
 ) -> anyhow::Result<Arc<rustls::ServerConfig>> {
-    let builder = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ));
+    let builder =
+        rustls::ServerConfig::builder_with_provider(Arc::new(interloper_probe::classic_provider()));
     let builder = if tls12_only {
         builder.with_protocol_versions(&[&rustls::version::TLS12])?
     } else {
@@ -150,12 +149,11 @@ fn upstream_config(
 ) -> anyhow::Result<Arc<rustls::ClientConfig>> {
     let mut roots = rustls::RootCertStore::empty();
     roots.add(root.clone())?;
-    let mut cfg = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()?
-    .with_root_certificates(roots)
-    .with_no_client_auth();
+    let mut cfg =
+        rustls::ClientConfig::builder_with_provider(Arc::new(interloper_probe::classic_provider()))
+            .with_safe_default_protocol_versions()?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
     cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Arc::new(cfg))
 }

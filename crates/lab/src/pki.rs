@@ -71,7 +71,7 @@ impl Ca {
         }
         let key = KeyPair::generate()?;
         let cert = p.signed_by(&key, &self.issuer)?;
-        let provider = rustls::crypto::ring::default_provider();
+        let provider = interloper_probe::classic_provider();
         let signing = provider
             .key_provider
             .load_private_key(PrivateKeyDer::Pkcs8(key.serialize_der().into()))

@@ -3,6 +3,9 @@
 //! the ACL's mask. The permission check reads the ACL when there is one and decides as the
 //! kernel does (POSIX.1e access check).
 
+// Windows reads no ACL (`Acl::read` is `None` there), so the parser is unused on it.
+#![cfg_attr(not(unix), allow(dead_code))]
+
 use std::path::Path;
 
 const ACL_VERSION: u32 = 2;
@@ -49,10 +52,17 @@ impl Acl {
     }
 
     /// Reads a path's access ACL (following symbolic links), if it has one with named entries.
+    #[cfg(unix)]
     pub fn read(path: &Path) -> Option<Acl> {
         let mut buf = vec![0u8; MAX_ACL_BYTES];
         let n = rustix::fs::getxattr(path, "system.posix_acl_access", &mut buf[..]).ok()?;
         Acl::parse(buf.get(..n)?)
+    }
+
+    /// POSIX ACLs are extended attributes of Unix file systems; Windows has none to read.
+    #[cfg(not(unix))]
+    pub fn read(_path: &Path) -> Option<Acl> {
+        None
     }
 
     /// Whether a user (`uid`, in groups `gids`) gets `want` (4 read, 1 execute) on a file owned

@@ -260,6 +260,7 @@ pub fn settings_findings(s: &DjangoSettings, static_url_flag: Option<&str>) -> V
 /// WhiteNoise's middleware position and its development-only settings in production.
 fn whitenoise_findings(s: &DjangoSettings, module: &str) -> Vec<Finding> {
     const SECURITY: &str = "django.middleware.security.SecurityMiddleware";
+    const INTERLOPER_MIDDLEWARE: &str = "interloper_django.middleware.ServerTimingMiddleware";
     let Some(at) = s
         .middleware
         .iter()
@@ -268,27 +269,20 @@ fn whitenoise_findings(s: &DjangoSettings, module: &str) -> Vec<Finding> {
         return Vec::new();
     };
     let mut out = Vec::new();
-    let expected = s
-        .middleware
+    // What may come before WhiteNoise: SecurityMiddleware, and interloper-django's middleware,
+    // which only adds Server-Timing and must sit above WhiteNoise to see its answers.
+    let before: Vec<&str> = s.middleware[..at]
         .iter()
-        .position(|m| m == SECURITY)
-        .map_or(0, |i| i + 1);
-    if at != expected {
-        let before: Vec<&str> = s.middleware[..at]
-            .iter()
-            .filter(|m| *m != SECURITY)
-            .map(String::as_str)
-            .collect();
+        .filter(|m| *m != SECURITY && *m != INTERLOPER_MIDDLEWARE)
+        .map(String::as_str)
+        .collect();
+    if !before.is_empty() {
         let mut f = LintFinding::new(
             Code::IL620,
             format!(
                 "WhiteNoise's middleware is at position {} of MIDDLEWARE in {module}, after {}.",
                 at + 1,
-                if before.is_empty() {
-                    "nothing it should follow".to_string()
-                } else {
-                    before.join(", ")
-                }
+                before.join(", ")
             ),
         )
         .at(module.to_string());
@@ -695,6 +689,13 @@ mod tests {
             whitenoise_settings: BTreeMap::new(),
         };
         assert!(whitenoise_findings(&s, "site.settings").is_empty());
+        // interloper-django's header middleware above WhiteNoise is where it belongs.
+        s.middleware.insert(
+            0,
+            "interloper_django.middleware.ServerTimingMiddleware".into(),
+        );
+        assert!(whitenoise_findings(&s, "site.settings").is_empty());
+        s.middleware.remove(0);
         s.middleware.swap(1, 2);
         s.whitenoise_settings
             .insert("WHITENOISE_AUTOREFRESH".into(), "True".into());

@@ -138,7 +138,13 @@ pub fn run_lint(plan: &LintPlan) -> Result<LintOutcome, LintError> {
 
     if let Some(root) = &static_root {
         judge_static_root(root, plan, django.as_ref(), &mut reading)?;
-        if let Some((who, from)) = worker_account(plan, config.as_ref(), &mut reading)? {
+        if !cfg!(unix) {
+            // No owner uid or mode bits to judge as nginx's worker would be judged.
+            reading.input(
+                "permissions",
+                "not examined: ownership and permission bits are not on Windows".to_string(),
+            );
+        } else if let Some((who, from)) = worker_account(plan, config.as_ref(), &mut reading)? {
             reading.input(
                 "web server user",
                 format!("{} (uid {}, {from})", who.name, who.uid),
@@ -259,12 +265,18 @@ fn judge_nginx(
         reading.input("nginx problem", p.to_string());
     }
     let whitenoise = django.is_some_and(|d| d.whitenoise_middleware);
+    let names_instances = django.is_some_and(|d| {
+        d.middleware
+            .iter()
+            .any(|m| m == "interloper_django.middleware.ServerTimingMiddleware")
+    });
     reading.findings.extend(nginx::nginx_findings(
         config,
         &nginx::NginxFacts {
             static_url,
             static_root,
             whitenoise,
+            names_instances,
         },
     ));
     reading.read.push("nginx configuration");

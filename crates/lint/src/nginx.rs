@@ -18,6 +18,9 @@ pub struct NginxFacts<'a> {
     pub static_root: Option<&'a Path>,
     /// WhiteNoise serves static files from the app, so proxying them is expected.
     pub whitenoise: bool,
+    /// interloper-django's middleware names the instance on the app's responses, so the
+    /// static files nginx serves should name it too (IL622, docs/rum.md).
+    pub names_instances: bool,
 }
 
 /// Sample files under STATIC_URL: nginx's choice of location can depend on the extension.
@@ -335,7 +338,38 @@ fn server_findings(
     out.extend(types_finding(&chain, place));
     out.extend(caching_finding(&chain, place));
     out.extend(tuning_finding(&chain, place));
+    if facts.names_instances {
+        out.extend(instance_header_finding(&chain, place));
+    }
     out
+}
+
+/// IL622: the app names its instance in `Server-Timing` (interloper-django) and nginx's static
+/// files do not: `interloper rum` cannot tie them to an instance. `add_header` in a location
+/// replaces the levels above it, so the header is looked for where it takes effect.
+fn instance_header_finding(chain: &[&Directive], place: &Directive) -> Option<Finding> {
+    if has_header(chain, "Server-Timing", Some("inst;")).is_some() {
+        return None;
+    }
+    Some(
+        LintFinding::new(
+            Code::IL622,
+            format!(
+                "`location {}` at {} adds no `Server-Timing` naming the instance, while the app's \
+                 middleware does.",
+                place.args.join(" "),
+                place.at()
+            ),
+        )
+        .at(place.at())
+        .fix(format!(
+            "inside the location at {}, add `add_header Server-Timing 'inst;desc=\"NAME\"' \
+             always;` with this instance's name (and repeat the location's other add_header \
+             lines, which an add_header there replaces)",
+            place.at()
+        ))
+        .build(),
+    )
 }
 
 /// IL604: a regex location answers instead of the static prefix location, and answers
@@ -806,6 +840,7 @@ mod tests {
                 static_url: "/static/",
                 static_root: root,
                 whitenoise: false,
+                names_instances: false,
             },
         )
         .into_iter()
@@ -830,6 +865,7 @@ mod tests {
                 static_url: "/static/",
                 static_root: None,
                 whitenoise: false,
+                names_instances: false,
             },
         );
         assert_eq!(f.first().map(|f| f.code), Some(Code::IL602), "{f:?}");
@@ -863,6 +899,41 @@ mod tests {
     }
 
     #[test]
+    fn an_app_naming_its_instance_wants_nginx_to_name_it_too() {
+        let judged = |locations: &str| -> Vec<Code> {
+            nginx_findings(
+                &conf(locations),
+                &NginxFacts {
+                    static_url: "/static/",
+                    static_root: None,
+                    whitenoise: false,
+                    names_instances: true,
+                },
+            )
+            .into_iter()
+            .map(|f| f.code)
+            .collect()
+        };
+        let silent = judged("        location /static/ { alias /srv/static/; expires max; }");
+        assert!(silent.contains(&Code::IL622), "{silent:?}");
+        let named = judged(
+            "        location /static/ { alias /srv/static/; expires max; add_header Server-Timing 'inst;desc=\"app1\"' always; }",
+        );
+        assert!(!named.contains(&Code::IL622), "{named:?}");
+        // An add_header in the location replaces the server's: the name is lost there.
+        let replaced = judged(
+            "        add_header Server-Timing 'inst;desc=\"app1\"' always;\n        location /static/ { alias /srv/static/; expires max; add_header X-Content-Type-Options nosniff; }",
+        );
+        assert!(replaced.contains(&Code::IL622), "{replaced:?}");
+        // Without interloper-django nothing is asked.
+        let plain = codes(
+            &conf("        location /static/ { alias /srv/static/; expires max; }"),
+            None,
+        );
+        assert!(!plain.iter().any(|(c, _)| *c == Code::IL622));
+    }
+
+    #[test]
     fn a_clean_static_location_has_no_finding() {
         let c = conf(
             "        location /static/ { alias /srv/static/; expires max; }\n        location / { proxy_pass http://127.0.0.1:8000; }",
@@ -881,6 +952,7 @@ mod tests {
                 static_url: "/static/",
                 static_root: None,
                 whitenoise: false,
+                names_instances: false,
             },
         );
         assert_eq!(f[0].code, Code::IL602);
@@ -965,6 +1037,7 @@ mod tests {
                 static_url: "/static/",
                 static_root: None,
                 whitenoise: true,
+                names_instances: false,
             },
         );
         assert_eq!(

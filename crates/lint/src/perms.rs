@@ -2,6 +2,7 @@
 //! directory from `/` down, read on every file, judged by ownership, group membership (from
 //! /etc/passwd and /etc/group) and permission bits, as the kernel does for that user.
 
+#[cfg(unix)]
 use std::os::unix::fs::MetadataExt as _;
 use std::path::{Path, PathBuf};
 
@@ -88,12 +89,25 @@ pub fn resolve_account(
     })
 }
 
+/// A file's owner, group and mode bits.
+#[cfg(unix)]
+fn ownership(meta: &std::fs::Metadata) -> (u32, u32, u32) {
+    (meta.uid(), meta.gid(), meta.mode())
+}
+
+/// Windows has no owner uid or mode bits: the library never judges permissions there
+/// (`run_lint` says "not on Windows"); this only keeps the crate compiling.
+#[cfg(not(unix))]
+fn ownership(_meta: &std::fs::Metadata) -> (u32, u32, u32) {
+    (0, 0, 0o777)
+}
+
 /// Which permission triplet applies to `who` for a file: `u`, `g` or `o`, and its bits (rwx).
 fn class(meta: &std::fs::Metadata, who: &Account) -> (char, u32) {
-    let mode = meta.mode();
-    if meta.uid() == who.uid {
+    let (uid, gid, mode) = ownership(meta);
+    if uid == who.uid {
         ('u', (mode >> 6) & 7)
-    } else if who.gids.contains(&meta.gid()) {
+    } else if who.gids.contains(&gid) {
         ('g', (mode >> 3) & 7)
     } else {
         ('o', mode & 7)
@@ -146,7 +160,7 @@ fn shell_quote(p: &Path) -> String {
 }
 
 fn mode_text(meta: &std::fs::Metadata) -> String {
-    let m = meta.mode();
+    let (uid, gid, m) = ownership(meta);
     let mut s = String::from(if meta.is_dir() { "d" } else { "-" });
     for shift in [6, 3, 0] {
         let b = (m >> shift) & 7;
@@ -154,7 +168,7 @@ fn mode_text(meta: &std::fs::Metadata) -> String {
         s.push(if b & 2 != 0 { 'w' } else { '-' });
         s.push(if b & 1 != 0 { 'x' } else { '-' });
     }
-    format!("{s} {}:{}", meta.uid(), meta.gid())
+    format!("{s} {uid}:{gid}")
 }
 
 fn check(path: &Path, meta: &std::fs::Metadata, who: &Account) -> Option<Denied> {
@@ -165,7 +179,8 @@ fn check(path: &Path, meta: &std::fs::Metadata, who: &Account) -> Option<Denied>
     let (needs, bit) = if meta.is_dir() { ('x', 1) } else { ('r', 4) };
     // An ACL with named entries decides instead of the bits, as the kernel does.
     if let Some(acl) = crate::acl::Acl::read(path) {
-        return (!acl.allows(who.uid, &who.gids, meta.uid(), meta.gid(), bit)).then(|| Denied {
+        let (uid, gid, _) = ownership(meta);
+        return (!acl.allows(who.uid, &who.gids, uid, gid, bit)).then(|| Denied {
             path: path.to_path_buf(),
             needs,
             class: 'a',
@@ -299,7 +314,7 @@ pub fn permission_findings(root: &Path, who: &Account, who_from: &str) -> Vec<Fi
     vec![f.fix(fix).build()]
 }
 
-#[cfg(test)]
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt as _;

@@ -4,11 +4,11 @@ use std::borrow::Cow;
 
 use crate::entry::{Ending, Entry};
 use crate::fields::{
-    ending_for_status, last_address, parse_clf_time, parse_u64, seconds_ms, split_request,
-    zone_seconds,
+    TimeCache, bracketed_time, ending_for_status, last_address, parse_decimal, parse_u64,
+    seconds_ms, split_request,
 };
 use crate::json::JsonRecord;
-use crate::token::{MAX_TOKENS, Token, Tokens, tokenize};
+use crate::token::{MAX_TOKENS, Token, Tokens};
 
 /// Lines longer than this are cut before parsing: no access log line is legitimately bigger,
 /// and a hostile file must not cost quadratic time.
@@ -143,11 +143,29 @@ fn looks_like_a_document(lines: &[Cow<'_, str>]) -> bool {
 
 /// Read one line. The error says, in a few words, why the line is not of this format.
 pub fn parse_line(format: Format, line: &str) -> Result<Entry<'_>, &'static str> {
+    parse_line_timed(format, line, &mut TimeCache::default())
+}
+
+/// [`parse_line`], with the time text of the previous line remembered in `clock`.
+pub(crate) fn parse_line_timed<'a>(
+    format: Format,
+    line: &'a str,
+    clock: &mut TimeCache,
+) -> Result<Entry<'a>, &'static str> {
     let line = cut(line.trim_end_matches(['\r', '\n']));
     match format {
-        Format::Combined => parse_combined(line),
-        Format::Haproxy => parse_haproxy(line),
+        Format::Combined => parse_combined(line, clock),
+        Format::Haproxy => parse_haproxy(line, clock),
         Format::Json => parse_json(line),
+    }
+}
+
+/// The time of a line of `format`, read without the rest of the line; `None` when this cannot
+/// be done cheaply (JSON records) or the line has no time where expected.
+pub(crate) fn line_time(format: Format, line: &str, clock: &mut TimeCache) -> Option<i64> {
+    match format {
+        Format::Combined | Format::Haproxy => bracketed_time(line, clock),
+        Format::Json => None,
     }
 }
 
@@ -167,7 +185,7 @@ fn looks_like_address(s: &str) -> bool {
 /// "request" status bytes`.
 const COMBINED_HEAD: usize = 8;
 
-fn parse_combined(line: &str) -> Result<Entry<'_>, &'static str> {
+fn parse_combined<'a>(line: &'a str, clock: &mut TimeCache) -> Result<Entry<'a>, &'static str> {
     let mut tokens = Tokens::new(line);
     let mut t = [Token::Bare(""); COMBINED_HEAD];
     let mut n = 0;
@@ -206,12 +224,7 @@ fn parse_combined(line: &str) -> Result<Entry<'_>, &'static str> {
     e.method = method.map(Cow::Borrowed);
     e.status = status;
     e.bytes = bytes;
-    e.time = t[b]
-        .text()
-        .split_once(' ')
-        .map_or(parse_clf_time(t[b].text()), |(d, z)| {
-            parse_clf_time(d).map(|s| s - zone_seconds(z).unwrap_or(0))
-        });
+    e.time = clock.clf(t[b].text());
     e.ending = ending_for_status(status);
     if e.ending != Ending::Complete {
         e.detail = Some(Cow::Borrowed(status_text));
@@ -225,7 +238,9 @@ fn parse_combined(line: &str) -> Result<Entry<'_>, &'static str> {
     let mut bare_seconds = 0;
     for x in extras {
         let text = x.text();
-        if let Some((key, value)) = text.split_once('=') {
+        // Fields are short: a plain loop, not a vector search set up for each.
+        if let Some(eq) = text.bytes().position(|c| c == b'=') {
+            let (key, value) = (&text[..eq], &text[eq + 1..]);
             let value = value.trim_matches('"');
             let is = |names: &[&str]| names.iter().any(|n| key.eq_ignore_ascii_case(n));
             if is(&["rt", "request_time", "rtime", "time"]) {
@@ -247,8 +262,9 @@ fn parse_combined(line: &str) -> Result<Entry<'_>, &'static str> {
             } else if is(&["ssl_cipher", "tls_cipher", "cipher"]) {
                 e.tls_cipher = (value != "-").then_some(Cow::Borrowed(value));
             }
-        } else if text.contains('.') && text.parse::<f64>().is_ok() {
-            let ms = seconds_ms(text);
+        } else if let Some(seconds) = bare_seconds_value(text) {
+            // Parsed once: what `seconds_ms` would give for a bare number.
+            let ms = (seconds.is_finite() && seconds >= 0.0).then_some(seconds * 1000.0);
             if bare_seconds == 0 {
                 e.duration_ms = ms;
             } else if bare_seconds == 1 {
@@ -267,9 +283,58 @@ fn parse_combined(line: &str) -> Result<Entry<'_>, &'static str> {
     Ok(e)
 }
 
-fn parse_haproxy(line: &str) -> Result<Entry<'_>, &'static str> {
-    let mut t = Vec::with_capacity(24);
-    tokenize(line, &mut t);
+/// A bare field that is seconds with a decimal point (`0.012`): its value. An address
+/// (`10.0.0.2:8000`) is told apart by its first bytes, without trying to read it as a number.
+fn bare_seconds_value(text: &str) -> Option<f64> {
+    let b = text.as_bytes();
+    let dot = b.iter().position(|c| *c == b'.')?;
+    // `0.012`, `12.5`, `-1.0`; an IPv4 address has a second dot or a colon after the first.
+    if b[dot + 1..].iter().any(|c| matches!(c, b'.' | b':')) {
+        return None;
+    }
+    parse_decimal(text)
+}
+
+/// Tokens of an HAProxy line kept on the stack (a syslog prefix, then the client, the date and
+/// the httplog fields up to the termination state); the rest are walked up to the request.
+const HAPROXY_TOKENS: usize = 20;
+
+/// An optional `-` and decimal digits → the number (HAProxy's `-1` for "none").
+fn parse_i64(s: &str) -> Option<i64> {
+    match s.strip_prefix('-') {
+        Some(digits) => parse_u64(digits)
+            .and_then(|v| i64::try_from(v).ok())
+            .map(|v| -v),
+        None => parse_u64(s).and_then(|v| i64::try_from(v).ok()),
+    }
+}
+
+/// `TR/Tw/Tc/Tr/Ta`: exactly five fields split at `/`.
+fn five_timers(text: &str) -> Option<[&str; 5]> {
+    let mut timers = [""; 5];
+    let mut rest = text;
+    for (k, slot) in timers.iter_mut().enumerate() {
+        match rest.bytes().position(|c| c == b'/') {
+            Some(p) if k < 4 => {
+                *slot = &rest[..p];
+                rest = &rest[p + 1..];
+            }
+            None if k == 4 => *slot = rest,
+            _ => return None,
+        }
+    }
+    Some(timers)
+}
+
+fn parse_haproxy<'a>(line: &'a str, clock: &mut TimeCache) -> Result<Entry<'a>, &'static str> {
+    let mut tokens = Tokens::new(line);
+    let mut t = [Token::Bare(""); HAPROXY_TOKENS];
+    let mut n = 0;
+    for (slot, token) in t.iter_mut().zip(tokens.by_ref()) {
+        *slot = token;
+        n += 1;
+    }
+    let t = &t[..n];
     // The client `ip:port` followed by `[accept date]`, after an optional syslog prefix.
     let i = (0..t.len().saturating_sub(1).min(10))
         .find(|&i| {
@@ -282,39 +347,36 @@ fn parse_haproxy(line: &str) -> Result<Entry<'_>, &'static str> {
     if !server.contains('/') {
         return Err("no backend/server field");
     }
-    let timers: Vec<&str> = field(4)?.text().split('/').collect();
-    if timers.len() != 5 {
-        return Err("no TR/Tw/Tc/Tr/Ta timers (not an HTTP log line?)");
-    }
+    let timers =
+        five_timers(field(4)?.text()).ok_or("no TR/Tw/Tc/Tr/Ta timers (not an HTTP log line?)")?;
     let timer = |s: &str| -> Result<Option<f64>, &'static str> {
-        let v: i64 = s
-            .trim_start_matches('+')
-            .parse()
-            .map_err(|_| "a timer is not a number")?;
+        let v = parse_i64(s.trim_start_matches('+')).ok_or("a timer is not a number")?;
         Ok((v >= 0).then_some(v as f64))
     };
     let tr = timer(timers[3])?;
     let total = timer(timers[4])?;
-    let status: i32 = field(5)?
-        .text()
-        .parse()
-        .map_err(|_| "status is not a number")?;
-    let bytes: u64 = field(6)?
-        .text()
-        .trim_start_matches('+')
-        .parse()
-        .map_err(|_| "byte count is not a number")?;
+    let status_text = field(5)?.text();
+    let status = parse_i64(status_text.strip_prefix('+').unwrap_or(status_text))
+        .filter(|s| i32::try_from(*s).is_ok())
+        .ok_or("status is not a number")?;
+    let bytes =
+        parse_u64(field(6)?.text().trim_start_matches('+')).ok_or("byte count is not a number")?;
     let state = field(9)?.text();
     if state.len() < 2 || !state.is_ascii() {
         return Err("no termination state");
     }
-    let request = t
+    // The first quoted field after the state, among the line's first MAX_TOKENS fields.
+    let quoted = |x: Token<'a>| match x {
+        Token::Quoted(r) => Some(r),
+        _ => None,
+    };
+    // The state was read, so i + 10 <= n: the fields after it are the rest of `t`, then the
+    // tokens not yet taken.
+    let request = t[(i + 10).min(n)..]
         .iter()
-        .skip(i + 10)
-        .find_map(|x| match x {
-            Token::Quoted(r) => Some(*r),
-            _ => None,
-        })
+        .copied()
+        .chain(tokens.take(MAX_TOKENS.saturating_sub(n)))
+        .find_map(quoted)
         .ok_or("no quoted request (a TCP log line?)")?;
     let (method, path) = split_request(request);
     let mut e = Entry::new(Cow::Borrowed(path));
@@ -322,7 +384,7 @@ fn parse_haproxy(line: &str) -> Result<Entry<'_>, &'static str> {
         t[i].text().rsplit_once(':').map_or(t[i].text(), |(a, _)| a),
     ));
     e.method = method.map(Cow::Borrowed);
-    e.time = parse_clf_time(t[i + 1].text());
+    e.time = clock.clf(t[i + 1].text());
     e.status = u16::try_from(status)
         .ok()
         .filter(|s| (100..1000).contains(s));
@@ -344,18 +406,22 @@ fn parse_haproxy(line: &str) -> Result<Entry<'_>, &'static str> {
 }
 
 fn parse_json(line: &str) -> Result<Entry<'static>, &'static str> {
-    let line = line.trim();
+    json_line(line)?.entry().map(Entry::into_owned)
+}
+
+/// A JSON line's record, its strings borrowed from the line.
+pub(crate) fn json_line(line: &str) -> Result<JsonRecord<'_>, &'static str> {
+    let line = cut(line.trim_end_matches(['\r', '\n'])).trim();
     if !line.starts_with('{') {
         return Err("not a JSON object");
     }
-    let record: JsonRecord = serde_json::from_str(line).map_err(|_| "not a JSON object")?;
-    record.entry().map(Entry::into_owned)
+    serde_json::from_str(line).map_err(|_| "not a JSON object")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fields::parse_rfc3339;
+    use crate::fields::{parse_clf_time, parse_rfc3339};
 
     #[test]
     fn times() {
@@ -376,6 +442,28 @@ mod tests {
         );
         assert_eq!(parse_clf_time("99/Foo/2000:13:55:36"), None);
         assert_eq!(parse_rfc3339("2000-13-10T20:55:36Z"), None);
+    }
+
+    #[test]
+    fn an_haproxy_request_after_many_captures_is_found() {
+        let captures = "{h} ".repeat(30);
+        let line = format!(
+            "<134>Nov 24 07:30:00 lb haproxy[712]: 10.0.1.2:33317 [06/Feb/2009:12:14:14.655] http-in static/srv1 10/0/30/69/109 200 2750 - - ---- 1/1/1/1/0 0/0 {captures}\"GET /static/a.css HTTP/1.1\""
+        );
+        let e = parse_line(Format::Haproxy, &line).expect("parses");
+        assert_eq!((e.path.as_ref(), e.status), ("/static/a.css", Some(200)));
+        // Beyond the first 64 fields there is no request to find.
+        let captures = "{h} ".repeat(60);
+        let line = format!(
+            "10.0.1.2:33317 [06/Feb/2009:12:14:14.655] http-in static/srv1 10/0/30/69/109 200 2750 - - ---- 1/1/1/1/0 0/0 {captures}\"GET /static/a.css HTTP/1.1\""
+        );
+        assert!(parse_line(Format::Haproxy, &line).is_err());
+        for timers in ["10/0/30/69", "10/0/30/69/109/1", "10/0/30//109", "/////"] {
+            let line = format!(
+                "10.0.1.2:33317 [06/Feb/2009:12:14:14.655] http-in static/srv1 {timers} 200 2750 - - ---- 1/1/1/1/0 0/0 \"GET /a HTTP/1.1\""
+            );
+            assert!(parse_line(Format::Haproxy, &line).is_err(), "{timers}");
+        }
     }
 
     #[test]

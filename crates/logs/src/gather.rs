@@ -9,8 +9,9 @@ use interloper_findings::{LogBucket, LogEvidence, LogExample, LogGroup, LogSign,
 use interloper_model::PhaseStats;
 
 use crate::entry::{Ending, Entry};
+use crate::fields::TimeCache;
 use crate::fields::seconds_ms;
-use crate::format::{Format, parse_line};
+use crate::format::{Format, json_line, line_time, parse_line_timed};
 use crate::json::JsonRecord;
 use crate::plan::FieldPlan;
 
@@ -24,6 +25,22 @@ pub struct GatherOptions {
     pub slow_ms: f64,
     /// Example lines kept per sign and backend.
     pub examples_per_sign: usize,
+    /// Only lines at or after this time (seconds since the epoch, UTC) are read.
+    pub since: Option<i64>,
+    /// Only lines before this time (seconds since the epoch, UTC) are read.
+    pub until: Option<i64>,
+}
+
+impl GatherOptions {
+    /// Whether a time window is set: lines are then read only when their time is inside it.
+    fn has_window(&self) -> bool {
+        self.since.is_some() || self.until.is_some()
+    }
+
+    /// Whether a line at `time` is inside the window (a line without a time is not).
+    fn in_window(&self, time: Option<i64>) -> bool {
+        time.is_some_and(|t| self.since.is_none_or(|s| t >= s) && self.until.is_none_or(|u| t < u))
+    }
 }
 
 impl Default for GatherOptions {
@@ -32,6 +49,8 @@ impl Default for GatherOptions {
             static_prefixes: Vec::new(),
             slow_ms: 1000.0,
             examples_per_sign: 3,
+            since: None,
+            until: None,
         }
     }
 }
@@ -388,6 +407,8 @@ pub struct Gatherer {
     /// The group of lines that name no backend.
     no_backend: Option<usize>,
     sizes: HashMap<String, Vec<SizeSeen>, RandomState>,
+    /// The previous line's time, so that each second of the log is parsed once.
+    clock: TimeCache,
 }
 
 impl Gatherer {
@@ -400,6 +421,7 @@ impl Gatherer {
             group_index: HashMap::default(),
             no_backend: None,
             sizes: HashMap::default(),
+            clock: TimeCache::default(),
         }
     }
 
@@ -434,11 +456,44 @@ impl Gatherer {
         if line.trim().is_empty() {
             return;
         }
+        let window = self.opts.has_window();
+        if window
+            && src.plan.is_none()
+            && let Some(t) = line_time(src.format, line, &mut self.clock)
+            && !self.opts.in_window(Some(t))
+        {
+            // Outside the window: read no further than the time.
+            src.info.outside_window += 1;
+            return;
+        }
         let parsed = match &src.plan {
-            Some(plan) => plan.parse(line),
-            None => parse_line(src.format, line),
+            Some(plan) => plan.parse_timed(line, &mut self.clock),
+            None if src.format == Format::Json => {
+                // The record borrows the line's strings; its entry borrows the record.
+                return match json_line(line) {
+                    Ok(record) => self.fold_parsed(source, at, record.entry(), line),
+                    Err(why) => self.fold_parsed(source, at, Err(why), line),
+                };
+            }
+            None => parse_line_timed(src.format, line, &mut self.clock),
+        };
+        self.fold_parsed(source, at, parsed, line);
+    }
+
+    /// Count a parsed line (or why it did not parse) and fold its entry in.
+    fn fold_parsed(
+        &mut self,
+        source: usize,
+        at: u64,
+        parsed: Result<Entry<'_>, &'static str>,
+        line: &str,
+    ) {
+        let window = self.opts.has_window();
+        let Some(src) = self.sources.get_mut(source) else {
+            return;
         };
         match parsed {
+            Ok(e) if window && !self.opts.in_window(e.time) => src.info.outside_window += 1,
             Ok(e) => {
                 src.info.parsed += 1;
                 self.entry(source, at, &e, || cut(line.trim_end(), EXAMPLE_CHARS));
@@ -479,6 +534,7 @@ impl Gatherer {
             a.first_time = a.first_time.into_iter().chain(b.first_time).min();
             a.last_time = a.last_time.into_iter().chain(b.last_time).max();
             a.unparsed += b.unparsed;
+            a.outside_window += b.outside_window;
             if let Some((at, why)) = theirs.first_unparsed
                 && mine.first_unparsed.is_none_or(|(first, _)| at < first)
             {
@@ -525,13 +581,16 @@ impl Gatherer {
 
     /// Read record `number` (1-based) of a JSON document given as source `source`: counted
     /// and gathered as a line would be, shown in examples by the fields read.
-    pub(crate) fn json_record(&mut self, source: usize, number: u64, record: &JsonRecord) {
+    pub(crate) fn json_record(&mut self, source: usize, number: u64, record: &JsonRecord<'_>) {
         let Some(src) = self.sources.get_mut(source) else {
             return;
         };
         src.unit = "record";
         src.info.lines += 1;
         match record.entry() {
+            Ok(e) if self.opts.has_window() && !self.opts.in_window(e.time) => {
+                src.info.outside_window += 1;
+            }
             Ok(e) => {
                 src.info.parsed += 1;
                 self.entry(source, number, &e, || {

@@ -7,7 +7,12 @@
 //! fails, never a record's shape.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::fmt::{self, Write as _};
+use std::marker::PhantomData;
+use std::sync::OnceLock;
+
+use foldhash::fast::RandomState;
 
 use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -31,8 +36,14 @@ macro_rules! keys {
                 match self { $(Key::$key => $name),* }
             }
 
+            /// One hash lookup: a record has dozens of fields, and a `match` over every name
+            /// compared them one by one.
             fn from_name(name: &str) -> Option<Key> {
-                match name { $($name => Some(Key::$key),)* _ => None }
+                static BY_NAME: OnceLock<HashMap<&'static str, Key, RandomState>> = OnceLock::new();
+                BY_NAME
+                    .get_or_init(|| Key::ALL.iter().map(|k| (k.name(), *k)).collect())
+                    .get(name)
+                    .copied()
             }
         }
     };
@@ -86,10 +97,11 @@ const SIGNS_SHOWN: usize = 8;
 /// A `significant_log` word longer than this is not one of Avi's and is not shown.
 const SIGN_CHARS: usize = 64;
 
-/// One field's value: what interloper reads, or that it was something else.
+/// One field's value: what interloper reads, or that it was something else. A string without
+/// escapes borrows from the line it was read from: a record costs no allocation.
 #[derive(Debug, Clone, PartialEq)]
-enum Scalar {
-    Str(String),
+enum Scalar<'a> {
+    Str(Cow<'a, str>),
     UInt(u64),
     Int(i64),
     Float(f64),
@@ -97,7 +109,7 @@ enum Scalar {
     Other,
 }
 
-impl Scalar {
+impl Scalar<'_> {
     fn as_str(&self) -> Option<&str> {
         match self {
             Scalar::Str(s) => Some(s),
@@ -115,61 +127,71 @@ impl Scalar {
     }
 }
 
-struct ScalarVisitor;
+struct ScalarVisitor<'a>(PhantomData<&'a ()>);
 
-impl<'de> Visitor<'de> for ScalarVisitor {
-    type Value = Scalar;
+impl<'a> ScalarVisitor<'a> {
+    fn new() -> ScalarVisitor<'a> {
+        ScalarVisitor(PhantomData)
+    }
+}
+
+impl<'de: 'a, 'a> Visitor<'de> for ScalarVisitor<'a> {
+    type Value = Scalar<'a>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("any JSON value")
     }
 
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Scalar, E> {
-        Ok(Scalar::Str(v.to_owned()))
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Scalar<'a>, E> {
+        Ok(Scalar::Str(Cow::Borrowed(v)))
     }
 
-    fn visit_string<E: de::Error>(self, v: String) -> Result<Scalar, E> {
-        Ok(Scalar::Str(v))
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Scalar<'a>, E> {
+        Ok(Scalar::Str(Cow::Owned(v.to_owned())))
     }
 
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Scalar, E> {
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Scalar<'a>, E> {
+        Ok(Scalar::Str(Cow::Owned(v)))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Scalar<'a>, E> {
         Ok(Scalar::UInt(v))
     }
 
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Scalar, E> {
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Scalar<'a>, E> {
         Ok(Scalar::Int(v))
     }
 
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Scalar, E> {
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Scalar<'a>, E> {
         Ok(Scalar::Float(v))
     }
 
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Scalar, E> {
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Scalar<'a>, E> {
         Ok(Scalar::Other)
     }
 
-    fn visit_unit<E: de::Error>(self) -> Result<Scalar, E> {
+    fn visit_unit<E: de::Error>(self) -> Result<Scalar<'a>, E> {
         Ok(Scalar::Other)
     }
 
-    fn visit_none<E: de::Error>(self) -> Result<Scalar, E> {
+    fn visit_none<E: de::Error>(self) -> Result<Scalar<'a>, E> {
         Ok(Scalar::Other)
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Scalar, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Scalar<'a>, A::Error> {
         while seq.next_element::<IgnoredAny>()?.is_some() {}
         Ok(Scalar::Other)
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Scalar, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Scalar<'a>, A::Error> {
         while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
         Ok(Scalar::Other)
     }
 }
 
-impl<'de> Deserialize<'de> for Scalar {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Scalar, D::Error> {
-        d.deserialize_any(ScalarVisitor)
+impl<'de: 'a, 'a> Deserialize<'de> for Scalar<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Scalar<'a>, D::Error> {
+        d.deserialize_any(ScalarVisitor::new())
     }
 }
 
@@ -240,7 +262,7 @@ impl<'de> Visitor<'de> for SignsVisitor {
         let mut signs = Signs::default();
         while let Some(v) = seq.next_element::<Scalar>()? {
             if let Scalar::Str(word) = v {
-                signs.add(word);
+                signs.add(word.into_owned());
             }
         }
         Ok(signs)
@@ -248,7 +270,9 @@ impl<'de> Visitor<'de> for SignsVisitor {
 
     // Anything but a list carries no words (as a `Value` lookup would find none).
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Signs, A::Error> {
-        ScalarVisitor.visit_map(map).map(|_| Signs::default())
+        ScalarVisitor::new()
+            .visit_map(map)
+            .map(|_| Signs::default())
     }
 
     fn visit_str<E: de::Error>(self, _: &str) -> Result<Signs, E> {
@@ -317,17 +341,17 @@ impl<'de> Deserialize<'de> for FieldName {
 
 /// One JSON log record, typed: the fields interloper reads, nothing else.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct JsonRecord {
+pub(crate) struct JsonRecord<'a> {
     /// Whether the record was an object at all.
     object: bool,
     /// Each known field present, by [`Key`] (a later duplicate replaces an earlier one, as in
     /// a `Value` map). `significant_log` is in `signs` instead.
-    fields: [Option<Scalar>; KEY_COUNT],
+    fields: [Option<Scalar<'a>>; KEY_COUNT],
     /// `significant_log`, when present (whatever its type).
     signs: Option<Signs>,
 }
 
-impl Default for JsonRecord {
+impl Default for JsonRecord<'_> {
     fn default() -> Self {
         JsonRecord {
             object: false,
@@ -337,16 +361,16 @@ impl Default for JsonRecord {
     }
 }
 
-struct RecordVisitor;
+struct RecordVisitor<'a>(PhantomData<&'a ()>);
 
-impl<'de> Visitor<'de> for RecordVisitor {
-    type Value = JsonRecord;
+impl<'de: 'a, 'a> Visitor<'de> for RecordVisitor<'a> {
+    type Value = JsonRecord<'a>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a log record")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<JsonRecord, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<JsonRecord<'a>, A::Error> {
         let mut r = JsonRecord {
             object: true,
             ..JsonRecord::default()
@@ -364,47 +388,49 @@ impl<'de> Visitor<'de> for RecordVisitor {
     }
 
     // Not an object: read past it and say so when asked for an entry.
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<JsonRecord, A::Error> {
-        ScalarVisitor.visit_seq(seq).map(|_| JsonRecord::default())
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<JsonRecord<'a>, A::Error> {
+        ScalarVisitor::new()
+            .visit_seq(seq)
+            .map(|_| JsonRecord::default())
     }
 
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<JsonRecord, E> {
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<JsonRecord<'a>, E> {
         Ok(JsonRecord::default())
     }
 
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<JsonRecord, E> {
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<JsonRecord<'a>, E> {
         Ok(JsonRecord::default())
     }
 
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<JsonRecord, E> {
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<JsonRecord<'a>, E> {
         Ok(JsonRecord::default())
     }
 
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<JsonRecord, E> {
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<JsonRecord<'a>, E> {
         Ok(JsonRecord::default())
     }
 
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<JsonRecord, E> {
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<JsonRecord<'a>, E> {
         Ok(JsonRecord::default())
     }
 
-    fn visit_unit<E: de::Error>(self) -> Result<JsonRecord, E> {
+    fn visit_unit<E: de::Error>(self) -> Result<JsonRecord<'a>, E> {
         Ok(JsonRecord::default())
     }
 
-    fn visit_none<E: de::Error>(self) -> Result<JsonRecord, E> {
+    fn visit_none<E: de::Error>(self) -> Result<JsonRecord<'a>, E> {
         Ok(JsonRecord::default())
     }
 }
 
-impl<'de> Deserialize<'de> for JsonRecord {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<JsonRecord, D::Error> {
-        d.deserialize_any(RecordVisitor)
+impl<'de: 'a, 'a> Deserialize<'de> for JsonRecord<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<JsonRecord<'a>, D::Error> {
+        d.deserialize_any(RecordVisitor(PhantomData))
     }
 }
 
-impl JsonRecord {
-    fn get(&self, key: Key) -> Option<&Scalar> {
+impl JsonRecord<'_> {
+    fn get(&self, key: Key) -> Option<&Scalar<'_>> {
         self.fields[key as usize].as_ref()
     }
 
@@ -621,7 +647,7 @@ fn push_json_str(out: &mut String, s: &str) {
 mod tests {
     use super::*;
 
-    fn record(text: &str) -> JsonRecord {
+    fn record(text: &str) -> JsonRecord<'_> {
         serde_json::from_str(text).expect("valid JSON")
     }
 
@@ -649,16 +675,16 @@ mod tests {
     #[test]
     fn the_first_ending_word_explains_a_complete_status_only() {
         let words = r#"["ADF_CLIENT_HIGH_TIMEOUT_RETRANSMITS","ADF_SERVER_SENT_RESET","ADF_CLIENT_CONN_ABORTED"]"#;
-        let r = record(&format!(
-            r#"{{"uri_path":"/a.js","response_code":200,"significant_log":{words}}}"#
-        ));
+        let text =
+            format!(r#"{{"uri_path":"/a.js","response_code":200,"significant_log":{words}}}"#);
+        let r = record(&text);
         let e = r.entry().expect("parses");
         assert_eq!(e.ending, Ending::ServerFailed);
         assert_eq!(e.detail.as_deref(), Some("ADF_SERVER_SENT_RESET"));
         assert!(e.network_trouble);
-        let r = record(&format!(
-            r#"{{"uri_path":"/a.js","response_code":504,"significant_log":{words}}}"#
-        ));
+        let text =
+            format!(r#"{{"uri_path":"/a.js","response_code":504,"significant_log":{words}}}"#);
+        let r = record(&text);
         let e = r.entry().expect("parses");
         assert_eq!(e.ending, Ending::ServerTimeout);
         assert_eq!(e.detail.as_deref(), Some("504"));

@@ -26,6 +26,7 @@ mod parallel;
 mod plan;
 mod run;
 mod token;
+mod window;
 
 pub use document::{JsonDocumentError, MAX_JSON_RECORD};
 pub use entry::{Ending, Entry};
@@ -35,3 +36,4 @@ pub use format::{
 pub use gather::{GatherOptions, Gatherer, is_static_path};
 pub use plan::{FieldPlan, PlanError, PlanKind};
 pub use run::{ForcedFormat, LogsError, LogsOutcome, LogsPlan, MAX_WORKERS, run_logs};
+pub use window::TimeBound;

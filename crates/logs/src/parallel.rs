@@ -102,18 +102,30 @@ fn split(
     let mut skipping = false;
     let mut eof = false;
     while !eof {
-        let mut buf = empty
-            .try_recv()
-            .unwrap_or_else(|_| Vec::with_capacity(block));
-        buf.clear();
-        buf.extend_from_slice(&carry);
+        // A recycled buffer is already `block` long: zeroed once when made, then read into
+        // in place (read_to_end would zero its spare room on every call, a memset per block).
+        let mut buf = empty.try_recv().unwrap_or_default();
+        buf.resize(block, 0);
+        let mut filled = carry.len();
+        buf[..filled].copy_from_slice(&carry);
         carry.clear();
-        // Fill to the block size or the end of the file (read_to_end does not zero the
-        // buffer first).
-        let want = block.saturating_sub(buf.len());
-        let got = (&mut *reader).take(want as u64).read_to_end(&mut buf)?;
-        total += got as u64;
-        eof = got < want;
+        // Fill to the block size or the end of the file. A read as large as this bypasses the
+        // BufReaders above the file: the kernel copies straight into the block.
+        while filled < block {
+            match reader.read(&mut buf[filled..]) {
+                Ok(0) => {
+                    eof = true;
+                    break;
+                }
+                Ok(n) => {
+                    filled += n;
+                    total += n as u64;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        buf.truncate(filled);
         if skipping {
             match memchr::memchr(b'\n', &buf) {
                 Some(i) => {
@@ -213,7 +225,8 @@ fn fold_block(gatherer: &mut Gatherer, source: usize, index: u32, data: &[u8]) -
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Format, GatherOptions};
+    use crate::{Format, GatherOptions, parse_line};
+    use interloper_findings::LogSign;
 
     /// A log mixing what the folds must agree on: several backends, every sign, bodies cut
     /// short, lines that do not parse, blank lines, a line longer than MAX_LINE, bytes that
@@ -291,6 +304,222 @@ mod tests {
                 expected,
                 "{threads} threads, blocks of {block}"
             );
+        }
+    }
+
+    /// A log of `n` lines in one of the benchmark's shapes (`trailing`: combined plus bare
+    /// `$request_time $upstream_response_time $upstream_addr`; `haproxy`: httplog behind a
+    /// syslog prefix; `apache`: vhost_combined plus `%D`; `json`: Avi records with an escaped
+    /// quote and fields skipped), with every sign on one backend.
+    fn shaped_log(shape: &str, n: u64) -> Vec<u8> {
+        let mut log = Vec::new();
+        for i in 0..n {
+            let backend = i % 4 + 1;
+            let bad = backend == 4 && i % 7 == 0;
+            let (status, bytes, secs) = match (bad, i % 3) {
+                (true, 0) => (499, 0, 12.5),
+                (true, 1) => (504, 160, 60.0),
+                (true, _) => (200, 100 + i % 900, 4.0),
+                _ => (200, 18_211, 0.004 + (i % 13) as f64 / 1000.0),
+            };
+            let path =
+                ["/static/app.js", "/static/x.css", "/", "/api/items?page=2"][(i / 5 % 4) as usize];
+            // Several lines a second, as in a real log: the time cache is exercised.
+            let t = i / 3;
+            let (h, m, sec) = ((t / 3600) % 24, (t / 60) % 60, t % 60);
+            let line = match shape {
+                "apache" => format!(
+                    "www.example.com:443 192.0.2.{} - - [24/Nov/2026:{h:02}:{m:02}:{sec:02} +0100] \"GET {path} HTTP/1.1\" {status} {bytes} \"-\" \"Mozilla/5.0 (X11)\" {}\n",
+                    i % 250,
+                    (secs * 1e6) as u64
+                ),
+                "json" => {
+                    let word = match status {
+                        499 => "\"ADF_CLIENT_CONN_ABORTED\"",
+                        504 => "\"ADF_SERVER_CONN_TIMEDOUT\"",
+                        _ => "",
+                    };
+                    format!(
+                        "{{\"report_timestamp\":\"2026-11-24T{h:02}:{m:02}:{sec:02}.{:03}Z\",\"client_ip\":\"192.0.2.{}\",\"method\":\"GET\",\"uri_path\":\"{path}\",\"user_agent\":\"Mozilla/5.0 (X11; \\\"q\\\")\",\"response_code\":{},\"response_length\":{bytes},\"total_time\":{},\"server_response_time_last_byte\":{},\"server_name\":\"10.0.0.{backend}\",\"server_dest_port\":8000,\"headers\":{{\"a\":[1,2]}},\"significant_log\":[{word}]}}\n",
+                        i % 1000,
+                        i % 250,
+                        if status == 499 { 200 } else { status },
+                        (secs * 1000.0) as u64,
+                        (secs * 900.0) as u64
+                    )
+                }
+                "trailing" => format!(
+                    "192.0.2.{} - - [24/Nov/2026:{h:02}:{m:02}:{sec:02} +0100] \"GET {path} HTTP/1.1\" {status} {bytes} \"-\" \"Mozilla/5.0 (X11)\" {secs:.3} {:.3} 10.0.0.{backend}:8000\n",
+                    i % 250,
+                    secs * 0.9
+                ),
+                _ => {
+                    let state = match status {
+                        499 => "CD--",
+                        504 => "sH--",
+                        _ => "----",
+                    };
+                    format!(
+                        "<134>Nov 24 {h:02}:{m:02}:{sec:02} lb haproxy[712]: 192.0.2.{}:4{:04} [24/Nov/2026:{h:02}:{m:02}:{sec:02}.{:03}] www~ app/web{backend} 0/0/1/{}/{} {status} {bytes} - - {state} 1/1/0/0/0 0/0 \"GET {path} HTTP/1.1\"\n",
+                        i % 250,
+                        i % 10_000,
+                        i % 1000,
+                        (secs * 900.0) as u64,
+                        (secs * 1000.0) as u64
+                    )
+                }
+            };
+            log.extend_from_slice(line.as_bytes());
+        }
+        log
+    }
+
+    /// One sequential pass over `log`, line by line.
+    fn one_pass(
+        log: &[u8],
+        format: Format,
+        options: GatherOptions,
+    ) -> interloper_findings::LogEvidence {
+        let mut one = Gatherer::new(options);
+        let src = one.begin_source("shaped.log", format);
+        // The last newline ends the last line; nothing follows it.
+        let log = log.strip_suffix(b"\n").unwrap_or(log);
+        for (i, line) in log.split(|b| *b == b'\n').enumerate() {
+            one.line(src, i as u64 + 1, &String::from_utf8_lossy(line));
+        }
+        one.finish()
+    }
+
+    #[test]
+    fn parallel_equals_sequential_for_every_shape_and_window() {
+        // 24/Nov/2026 00:00:00 UTC; the trailing log is written at +0100, HAProxy in UTC.
+        let day = 1_795_478_400;
+        let windows = [
+            (None, None),
+            (Some(day + 1200), None),
+            (Some(day + 600), Some(day + 2400)),
+            (None, Some(day + 3600 * 23 + 1000)),
+        ];
+        for (shape, format) in [
+            ("trailing", Format::Combined),
+            ("haproxy", Format::Haproxy),
+            ("apache", Format::Combined),
+            ("json", Format::Json),
+        ] {
+            let log = shaped_log(shape, 30_000);
+            for (since, until) in windows {
+                let opts = GatherOptions {
+                    since,
+                    until,
+                    ..options()
+                };
+                let expected = one_pass(&log, format, opts.clone());
+                let source = &expected.sources[0];
+                assert_eq!(source.unparsed, 0, "{shape}: {source:?}");
+                // Apache logs no backend: one group, the log.
+                let backends = if shape == "apache" { 1 } else { 4 };
+                assert!(
+                    expected.groups.len() >= backends,
+                    "{shape}: {:?}",
+                    expected.groups.len()
+                );
+                // Backend 4 shows its aborts and time-outs whatever the window.
+                let bad = expected
+                    .groups
+                    .iter()
+                    .find(|g| g.name.contains('4') || g.name == "all");
+                assert!(
+                    bad.is_some_and(|g| g.signs.len() >= 2),
+                    "{shape}: {source:?}"
+                );
+                assert_eq!(
+                    source.parsed + source.outside_window,
+                    source.lines,
+                    "{shape}"
+                );
+                if since.is_some() {
+                    assert!(source.outside_window > 0, "{shape} {since:?}: {source:?}");
+                    assert!(source.first_time >= since, "{shape}: {source:?}");
+                }
+                if let Some(until) = until {
+                    assert!(source.last_time < Some(until), "{shape}: {source:?}");
+                }
+                for (threads, block) in [(1, BLOCK), (2, MAX_LINE + 1), (3, 100_000)] {
+                    let mut many = Gatherer::new(opts.clone());
+                    let src = many.begin_source("shaped.log", format);
+                    many.read_lines_in_blocks(src, &log[..], threads, block)
+                        .expect("reads");
+                    assert_eq!(
+                        many.finish(),
+                        expected,
+                        "{shape} {since:?}..{until:?}: {threads} threads, blocks of {block}"
+                    );
+                }
+            }
+        }
+    }
+
+    /// The lines a fast path could get wrong: CRLF line ends, quotes (escaped) and spaces
+    /// inside the request, and a last line cut short with no newline. Read in blocks on
+    /// several workers, they give what one pass gives, and CRLF gives what LF gives.
+    #[test]
+    fn odd_lines_read_the_same_in_blocks_as_in_one_pass() {
+        let mut lf = shaped_log("trailing", 6_000);
+        for i in 0..600u64 {
+            lf.extend_from_slice(
+                format!(
+                    "192.0.2.7 - - [24/Nov/2026:03:00:{:02} +0100] \"GET /static/a\\\"b{i}.js?x=\\\"y\\\" HTTP/1.1\" 499 0 \"-\" \"UA \\\"quoted\\\"\" 9.000 - 10.0.0.4:8000\n",
+                    i % 60
+                )
+                .as_bytes(),
+            );
+            lf.extend_from_slice(b"192.0.2.8 - - [24/Nov/2026:03:01:00 +0100] \"GET /static/with space.css HTTP/1.1\" 200 18211 \"-\" \"UA\" 0.004 0.003 10.0.0.1:8000\n");
+        }
+        let cut_short = b"192.0.2.9 - - [24/Nov/2026:03:02:00 +0100] \"GET /static/end.js HTT";
+        lf.extend_from_slice(cut_short);
+        let crlf: Vec<u8> = lf
+            .split(|b| *b == b'\n')
+            .collect::<Vec<_>>()
+            .join(&b"\r\n"[..]);
+
+        let parsed = parse_line(
+            Format::Combined,
+            "192.0.2.7 - - [24/Nov/2026:03:00:00 +0100] \"GET /static/a\\\"b.js HTTP/1.1\" 499 0 \"-\" \"UA\" 9.000 - 10.0.0.4:8000\r",
+        )
+        .expect("parses");
+        assert_eq!(parsed.path, "/static/a\\\"b.js");
+        assert_eq!(parsed.upstream.as_deref(), Some("10.0.0.4:8000"));
+        assert_eq!(parsed.duration_ms, Some(9000.0));
+
+        let expected = one_pass(&lf, Format::Combined, options());
+        let source = &expected.sources[0];
+        // Every line but the one cut short parses, and that one is named.
+        assert_eq!(source.unparsed, 1, "{source:?}");
+        assert_eq!(source.lines, 6_000 + 1_200 + 1);
+        assert_eq!(
+            source.first_unparsed.as_deref(),
+            Some("line 7201: no status"),
+            "{source:?}"
+        );
+        let aborted = expected
+            .groups
+            .iter()
+            .find(|g| g.name == "10.0.0.4:8000")
+            .and_then(|g| g.signs.iter().find(|(s, _)| *s == LogSign::ClientClosed))
+            .map(|(_, n)| *n);
+        assert!(aborted.is_some_and(|n| n >= 600), "{aborted:?}");
+        for log in [&lf, &crlf] {
+            for (threads, block) in [(1, BLOCK), (2, MAX_LINE + 1), (3, 70_001)] {
+                let mut many = Gatherer::new(options());
+                let src = many.begin_source("shaped.log", Format::Combined);
+                many.read_lines_in_blocks(src, &log[..], threads, block)
+                    .expect("reads");
+                assert_eq!(
+                    many.finish(),
+                    expected,
+                    "{threads} threads, blocks of {block}"
+                );
+            }
         }
     }
 }

@@ -13,8 +13,7 @@ use memchr::memmem::Finder;
 
 use crate::entry::{Ending, Entry};
 use crate::fields::{
-    ending_for_status, last_address, parse_clf_time, parse_rfc3339, parse_u64, seconds_ms,
-    split_request, zone_seconds,
+    TimeCache, ending_for_status, last_address, parse_rfc3339, parse_u64, seconds_ms, split_request,
 };
 use crate::format::MAX_LINE;
 use crate::token::closing_quote;
@@ -247,19 +246,29 @@ impl FieldPlan {
 
     /// Read one line by the plan.
     pub fn parse<'a>(&self, line: &'a str) -> Result<Entry<'a>, &'static str> {
+        self.parse_timed(line, &mut TimeCache::default())
+    }
+
+    /// [`FieldPlan::parse`], with the day and zone of the previous line's time remembered in
+    /// `clock`.
+    pub(crate) fn parse_timed<'a>(
+        &self,
+        line: &'a str,
+        clock: &mut TimeCache,
+    ) -> Result<Entry<'a>, &'static str> {
         let line = interloper_model::text::cut_bytes(line.trim_end_matches(['\r', '\n']), MAX_LINE);
-        match self.read(line) {
+        match self.read(line, clock) {
             Ok(e) => Ok(e),
             // HAProxy through syslog: a `<134>Nov 30 23:00:00 haproxy[7]: ` prefix first.
             Err(why) if self.kind == PlanKind::Haproxy => match line.find("]: ") {
-                Some(p) => self.read(&line[p + 3..]).map_err(|_| why),
+                Some(p) => self.read(&line[p + 3..], clock).map_err(|_| why),
                 None => Err(why),
             },
             Err(why) => Err(why),
         }
     }
 
-    fn read<'a>(&self, line: &'a str) -> Result<Entry<'a>, &'static str> {
+    fn read<'a>(&self, line: &'a str, clock: &mut TimeCache) -> Result<Entry<'a>, &'static str> {
         let b = line.as_bytes();
         if !b.starts_with(&self.leading) {
             return Err("the line does not start as the format does");
@@ -276,7 +285,7 @@ impl FieldPlan {
             if value == "-" && !matches!(step.field, Field::Request) {
                 continue;
             }
-            store(step.field, value, span, &mut e, &mut pending)?;
+            store(step.field, value, span, &mut e, &mut pending, clock)?;
         }
         if !pending.has_request {
             return Err("no request in the line");
@@ -459,16 +468,13 @@ fn store<'a>(
     span: (usize, usize),
     e: &mut Entry<'a>,
     pending: &mut Pending<'a>,
+    clock: &mut TimeCache,
 ) -> Result<(), &'static str> {
     match field {
         Field::Skip => {}
         Field::Client => e.client = Some(Cow::Borrowed(value)),
-        Field::ClfTime => {
-            e.time = match value.split_once(' ') {
-                Some((d, z)) => parse_clf_time(d).map(|s| s - zone_seconds(z).unwrap_or(0)),
-                None => parse_clf_time(value),
-            }
-        }
+        // As parse_clf_time_zone reads it, the day and zone parsed once.
+        Field::ClfTime => e.time = clock.clf(value),
         Field::Iso8601 => e.time = parse_rfc3339(value),
         Field::EpochSeconds => {
             e.time = value

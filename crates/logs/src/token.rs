@@ -25,6 +25,7 @@ impl<'a> Token<'a> {
 pub(crate) const MAX_TOKENS: usize = 64;
 
 /// Split `line` into fields. A quote or bracket left open runs to the end of the line.
+#[cfg(test)]
 pub(crate) fn tokenize<'a>(line: &'a str, out: &mut Vec<Token<'a>>) {
     out.clear();
     out.extend(Tokens::new(line).take(MAX_TOKENS));
@@ -76,12 +77,23 @@ impl<'a> Iterator for Tokens<'a> {
             }
             _ => {
                 let start = i;
-                // A bare word ends at a space, but `key="a b"` keeps its quoted value.
-                while i < b.len() && b[i] != b' ' && b[i] != b'\t' {
-                    if b[i] == b'"' {
-                        i = closing_quote(b, i + 1);
+                // A bare word ends at a space, but `key="a b"` keeps its quoted value. Words
+                // are short: a plain loop beats setting up a vector search for each.
+                loop {
+                    match b[i..].iter().position(|c| matches!(c, b' ' | b'\t' | b'"')) {
+                        Some(p) if b[i + p] == b'"' => i = closing_quote(b, i + p + 1) + 1,
+                        Some(p) => {
+                            i += p;
+                            break;
+                        }
+                        None => {
+                            i = b.len();
+                            break;
+                        }
                     }
-                    i += 1;
+                    if i >= b.len() {
+                        break;
+                    }
                 }
                 let end = i.min(b.len());
                 (Token::Bare(&line[start..end]), end)

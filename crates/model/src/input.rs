@@ -7,7 +7,7 @@
 //! order given.
 
 use std::fmt;
-use std::io::{self, Read};
+use std::io::{self, BufRead, Read};
 
 /// A reader an [`Input`] opens to.
 pub type InputReader = Box<dyn Read + Send>;
@@ -82,5 +82,58 @@ mod tests {
             input.open().err().map(|e| e.kind()),
             Some(io::ErrorKind::NotFound)
         );
+    }
+}
+
+/// What [`read_line_within`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineRead {
+    /// The end of the input: nothing was read.
+    End,
+    /// A whole line (its `\n` included, when it had one).
+    Whole,
+    /// A line over the bound: its first `max + 1` bytes are kept, the rest was skipped.
+    Overlong,
+}
+
+/// Reads the next line of a line-oriented log (JSON lines) into `buf` (cleared first),
+/// holding at most `max + 1` bytes of it whatever its length: a hostile line costs its
+/// reading, never its memory.
+pub fn read_line_within(
+    reader: &mut impl BufRead,
+    buf: &mut Vec<u8>,
+    max: usize,
+) -> io::Result<LineRead> {
+    buf.clear();
+    let n = Read::by_ref(reader)
+        .take(max as u64 + 1)
+        .read_until(b'\n', buf)?;
+    if n == 0 {
+        return Ok(LineRead::End);
+    }
+    if buf.len() > max && !buf.ends_with(b"\n") {
+        skip_line(reader)?;
+        return Ok(LineRead::Overlong);
+    }
+    Ok(LineRead::Whole)
+}
+
+/// Skips the rest of an overlong line without holding it.
+fn skip_line(reader: &mut impl BufRead) -> io::Result<()> {
+    loop {
+        let available = match reader.fill_buf() {
+            Ok(b) => b,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if available.is_empty() {
+            return Ok(());
+        }
+        if let Some(i) = available.iter().position(|&b| b == b'\n') {
+            reader.consume(i + 1);
+            return Ok(());
+        }
+        let n = available.len();
+        reader.consume(n);
     }
 }

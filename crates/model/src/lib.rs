@@ -604,6 +604,10 @@ pub struct RunSettings {
     pub insecure_skip_verify: bool,
     /// Proxy in use (None: direct).
     pub proxy: Option<String>,
+    /// The DNS server names were looked up at (`--dns-server`); None (and absent from the
+    /// JSON, which stays what it was): the system's resolver.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dns_server: Option<String>,
 }
 
 mod b64 {
@@ -752,5 +756,10 @@ mod tests {
             (ConnectionPolicy::Reuse, HttpVersionPref::Http2)
         );
         assert_eq!(serde_json::to_value(&s).unwrap(), text);
+        let mut with_dns = text;
+        with_dns["dns_server"] = json!("127.0.0.53:5353");
+        let s: RunSettings = serde_json::from_value(with_dns.clone()).unwrap();
+        assert_eq!(s.dns_server.as_deref(), Some("127.0.0.53:5353"));
+        assert_eq!(serde_json::to_value(&s).unwrap(), with_dns);
     }
 }

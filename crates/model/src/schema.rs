@@ -34,3 +34,7 @@ pub const ECHO_INFO: &str = "interloper.echo.info/v1";
 pub const VISIT_REPORT: &str = "interloper.visit-report/v1";
 /// The witness's answer to a visit report.
 pub const VISIT_ANSWER: &str = "interloper.visit-answer/v1";
+/// `interloper rum --json` (docs/rum.md).
+pub const RUM: &str = "interloper.rum/v1";
+/// One line of a real-user beacon log, as interloper-django's endpoint appends it (docs/rum.md).
+pub const RUM_BEACON: &str = "interloper.rum.beacon/v1";

@@ -147,28 +147,48 @@ pub fn median(values: impl IntoIterator<Item = f64>) -> Option<f64> {
 }
 
 /// A duration as people write it on a command line or in a config file: a number with an
-/// optional unit — `ms`, `s` (also the meaning of a bare number), `m`/`min` or `h` — fractions
-/// allowed (`1.5s`). The one reading every flag, config file and scenario uses.
+/// optional unit — `ms`, `s` (also the meaning of a bare number), `m`/`min`, `h`, `d` or `w` —
+/// fractions allowed (`1.5s`), or several such parts as Go and Prometheus write them
+/// (`1m30s`, `1h5m`; each part with its unit), as operators copy them from Prometheus
+/// configurations. The one reading every flag, config file and scenario uses.
 pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
-    let s = text.trim();
-    let split = s
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(s.len());
-    let (num, unit) = s.split_at(split);
-    let n: f64 = num
-        .parse()
-        .map_err(|_| format!("{text:?} is not a duration (try 500ms, 10s, 2m)"))?;
-    let secs = match unit.trim() {
-        "" | "s" => n,
-        "ms" => n / 1000.0,
-        "m" | "min" => n * 60.0,
-        "h" => n * 3600.0,
-        other => {
-            return Err(format!(
-                "unknown unit {other:?} in {text:?} (use ms, s, m or h)"
-            ));
-        }
-    };
+    let hint = || format!("{text:?} is not a duration (try 500ms, 10s, 2m, 1m30s)");
+    let mut rest = text.trim();
+    if rest.is_empty() {
+        return Err(hint());
+    }
+    let mut secs = 0.0;
+    let mut parts = 0;
+    while !rest.is_empty() {
+        let number_end = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        let (number, after) = rest.split_at(number_end);
+        let n: f64 = number.parse().map_err(|_| hint())?;
+        let after = after.trim_start();
+        let unit_end = after
+            .find(|c: char| !c.is_ascii_alphabetic())
+            .unwrap_or(after.len());
+        let (unit, after) = after.split_at(unit_end);
+        let scale = match unit {
+            "" if parts == 0 && after.trim().is_empty() => 1.0,
+            "" => return Err(hint()),
+            "s" => 1.0,
+            "ms" => 0.001,
+            "m" | "min" => 60.0,
+            "h" => 3600.0,
+            "d" => 86_400.0,
+            "w" => 604_800.0,
+            other => {
+                return Err(format!(
+                    "unknown unit {other:?} in {text:?} (use ms, s, m, h, d or w)"
+                ));
+            }
+        };
+        secs += n * scale;
+        parts += 1;
+        rest = after.trim_start();
+    }
     std::time::Duration::try_from_secs_f64(secs)
         .map_err(|_| format!("{text:?} is too long a duration"))
 }
@@ -282,6 +302,14 @@ mod tests {
         assert_eq!(parse_duration(" 2m "), Ok(Duration::from_secs(120)));
         assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
         assert!(parse_duration("10 parsecs").is_err());
+        // Go and Prometheus compound durations.
+        assert_eq!(parse_duration("1m30s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("1h5m"), Ok(Duration::from_secs(3900)));
+        assert_eq!(parse_duration("2s500ms"), Ok(Duration::from_millis(2500)));
+        assert_eq!(parse_duration("1d"), Ok(Duration::from_secs(86_400)));
+        assert!(parse_duration("1m30").is_err(), "a bare number only alone");
+        assert!(parse_duration("").is_err());
+        assert!(parse_duration("1m-30s").is_err());
         assert!(parse_duration("fast").is_err());
         assert!(parse_duration("1e400s").is_err());
     }

@@ -61,7 +61,7 @@ impl Probe {
     /// Check the configuration and build the shared TLS client config (reads CA files).
     pub fn new(cfg: ProbeConfig) -> Result<Probe, ProbeError> {
         let tls = client_config(&cfg)?;
-        let proxies = ProxyRules::new(&cfg.proxy)?;
+        let proxies = ProxyRules::new(&cfg.proxy, cfg.no_proxy.as_deref())?;
         Ok(Probe {
             inner: Arc::new(Inner {
                 cfg,
@@ -478,13 +478,25 @@ pub(crate) async fn resolve(
     } else if let Ok(ip) = host.parse::<IpAddr>() {
         vec![SocketAddr::new(ip, port)]
     } else {
-        let lookup = tokio::net::lookup_host((host.as_str(), port));
+        let lookup = crate::dns::lookup_host(
+            &host,
+            port,
+            crate::dns::DnsSettings {
+                server: cfg.dns_server,
+                source: cfg.source_address,
+                family: cfg.ip,
+            },
+        );
         match tokio::time::timeout(cfg.phase_timeout, lookup).await {
             Err(_) => {
+                let server = cfg
+                    .dns_server
+                    .map(|s| format!(" (DNS server {s} did not answer)"))
+                    .unwrap_or_default();
                 return Err(err(
                     ErrorKind::Dns,
                     Phase::Dns,
-                    format!("resolving {host}: timed out"),
+                    format!("resolving {host}: timed out{server}"),
                 ));
             }
             Ok(Err(e)) => {
@@ -494,7 +506,10 @@ pub(crate) async fn resolve(
                     format!("resolving {host}: {e}"),
                 ));
             }
-            Ok(Ok(it)) => it.take(MAX_ADDRESSES * 4).collect(),
+            Ok(Ok(mut found)) => {
+                found.truncate(MAX_ADDRESSES * 4);
+                found
+            }
         }
     };
     addrs.retain(fam);
@@ -529,6 +544,20 @@ fn connect_error(e: &io::Error, addr: SocketAddr) -> RequestError {
     err(kind, Phase::Connect, format!("connecting to {addr}: {e}"))
 }
 
+/// One TCP connection, from `source` when given (an uplink of a multi-homed host).
+async fn open_tcp(addr: SocketAddr, source: Option<IpAddr>) -> std::io::Result<TcpStream> {
+    let Some(source) = source else {
+        return TcpStream::connect(addr).await;
+    };
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.bind(SocketAddr::new(source, 0))?;
+    socket.connect(addr).await
+}
+
 /// Try each address in order until one accepts; the phase covers all attempts.
 async fn tcp_connect(
     addrs: &[SocketAddr],
@@ -538,7 +567,7 @@ async fn tcp_connect(
     let mut last = None;
     for &addr in addrs {
         let limit = remaining(deadline, cfg.connect_timeout);
-        match tokio::time::timeout(limit, TcpStream::connect(addr)).await {
+        match tokio::time::timeout(limit, open_tcp(addr, cfg.source_address)).await {
             Ok(Ok(s)) => {
                 // Small requests must not wait for Nagle; timing would include it.
                 let _ = s.set_nodelay(true);

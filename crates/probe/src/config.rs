@@ -59,8 +59,18 @@ pub struct ProbeConfig {
     pub ip: IpFamily,
     /// Static name overrides.
     pub resolve: Vec<ResolveOverride>,
+    /// The DNS server names are looked up at, asked directly over UDP and TCP (split horizon:
+    /// a server only one network sees), from `source_address` when set; None: the system's
+    /// resolver.
+    pub dns_server: Option<SocketAddr>,
     /// Proxy setting.
     pub proxy: ProxySetting,
+    /// Local address every connection is made from (compare two uplinks of one host); None:
+    /// the system's choice. An address of the other family cannot be reached from it.
+    pub source_address: Option<std::net::IpAddr>,
+    /// Hosts and address blocks reached without the proxy, in NO_PROXY's syntax
+    /// (`example.com,.corp,10.0.0.0/8`); None: the environment's NO_PROXY.
+    pub no_proxy: Option<String>,
     /// Trust the OS store (rustls-native-certs, honours SSL_CERT_FILE / SSL_CERT_DIR).
     pub use_os_roots: bool,
     /// Extra trust anchors, PEM files.
@@ -99,7 +109,10 @@ impl Default for ProbeConfig {
             http: HttpVersionPref::Auto,
             ip: IpFamily::Any,
             resolve: Vec::new(),
+            dns_server: None,
             proxy: ProxySetting::FromEnv,
+            no_proxy: None,
+            source_address: None,
             use_os_roots: true,
             cacert_files: Vec::new(),
             extra_roots_der: Vec::new(),

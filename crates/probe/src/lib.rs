@@ -15,9 +15,11 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod block;
 mod client;
 mod config;
 mod curve;
+mod dns;
 mod error;
 mod lag;
 mod proxy;
@@ -26,9 +28,12 @@ mod stream;
 mod summary;
 mod tls;
 
+pub use block::AddressBlock;
 pub use client::{Probe, Session};
 pub use config::{ProbeConfig, ProxySetting, ResolveOverride, RunOptions, Target};
+pub use dns::{DnsSettings, lookup_host, parse_dns_server};
 pub use error::ProbeError;
+pub use proxy::validate_proxy_url;
 pub use proxy::without_password as proxy_without_password;
 // The policies are part of the evidence (a report names them), so they live in the model;
 // re-exported so a caller of the probe needs no second import.
@@ -36,3 +41,4 @@ pub use interloper_model as model;
 pub use interloper_model::{ConnectionPolicy, HelloShape, HttpVersionPref, IpFamily};
 pub use run::RunObserver;
 pub use summary::Aggregator;
+pub use tls::classic_provider;

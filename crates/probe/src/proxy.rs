@@ -6,6 +6,7 @@ use base64::Engine as _;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use crate::block::AddressBlock;
 use crate::config::{ProxySetting, Target};
 use crate::error::ProbeError;
 
@@ -101,6 +102,13 @@ fn parse_proxy(s: &str) -> Result<Proxy, ProbeError> {
     })
 }
 
+/// Reads a proxy URL exactly as the probe will (http:// only, a host, user and password
+/// percent-decoded for `Proxy-Authorization: Basic`): for a configuration checked at load
+/// rather than at its first request. The error never repeats the password.
+pub fn validate_proxy_url(s: &str) -> Result<(), ProbeError> {
+    parse_proxy(s).map(|_| ())
+}
+
 /// A proxy URL with its password removed (the user name stays: it says which account was
 /// used): what a record, a report or a printed command line may show.
 pub fn without_password(u: &url::Url) -> String {
@@ -133,8 +141,16 @@ fn without_userinfo(s: &str) -> String {
 }
 
 impl ProxyRules {
-    pub(crate) fn new(setting: &ProxySetting) -> Result<ProxyRules, ProbeError> {
-        let no_proxy_raw = env(&["no_proxy", "NO_PROXY"]).unwrap_or_default();
+    /// The rules for `setting`; `no_proxy` (NO_PROXY's syntax) replaces the environment's
+    /// NO_PROXY when given.
+    pub(crate) fn new(
+        setting: &ProxySetting,
+        no_proxy: Option<&str>,
+    ) -> Result<ProxyRules, ProbeError> {
+        let no_proxy_raw = match no_proxy {
+            Some(list) => list.to_string(),
+            None => env(&["no_proxy", "NO_PROXY"]).unwrap_or_default(),
+        };
         let mut rules = ProxyRules::default();
         (rules.no_proxy, rules.no_proxy_all) = no_proxy_entries(&no_proxy_raw);
         match setting {
@@ -172,10 +188,17 @@ impl ProxyRules {
     }
 
     fn bypass(&self, host: &str) -> bool {
-        let host_ip: Option<IpAddr> = host.parse().ok();
+        let unbracketed = host.trim_start_matches('[').trim_end_matches(']');
+        let host_ip: Option<IpAddr> = unbracketed.parse().ok();
         self.no_proxy.iter().any(|e| {
-            if let (Some(ip), Some((net, bits))) = (host_ip, e.split_once('/')) {
-                return cidr_contains(net, bits, ip);
+            if let Some(ip) = host_ip {
+                if e.contains('/') {
+                    return e.parse::<AddressBlock>().is_ok_and(|b| b.contains(ip));
+                }
+                // An address entry matches the same address however it is written.
+                if let Ok(entry) = e.parse::<IpAddr>() {
+                    return entry.to_canonical() == ip.to_canonical();
+                }
             }
             host == e
                 || (host.len() > e.len()
@@ -206,23 +229,6 @@ fn no_proxy_entries(raw: &str) -> (Vec<String>, bool) {
         })
         .collect();
     (entries, all)
-}
-
-fn cidr_contains(net: &str, bits: &str, ip: IpAddr) -> bool {
-    let (Ok(net), Ok(bits)) = (net.parse::<IpAddr>(), bits.parse::<u32>()) else {
-        return false;
-    };
-    match (net, ip) {
-        (IpAddr::V4(n), IpAddr::V4(i)) if bits <= 32 => {
-            let mask = u32::MAX.checked_shl(32 - bits).unwrap_or(0);
-            u32::from(n) & mask == u32::from(i) & mask
-        }
-        (IpAddr::V6(n), IpAddr::V6(i)) if bits <= 128 => {
-            let mask = u128::MAX.checked_shl(128 - bits).unwrap_or(0);
-            u128::from(n) & mask == u128::from(i) & mask
-        }
-        _ => false,
-    }
 }
 
 /// Open a CONNECT tunnel on an established proxy connection. The proxy's credentials go in
@@ -481,6 +487,9 @@ mod tests {
         assert!(r.for_target(&t("https://a.example.com/")).is_none());
         assert!(r.for_target(&t("https://badexample.com/")).is_some());
         assert!(r.for_target(&t("https://10.1.2.3/")).is_none());
+        // The same address written as IPv4-mapped IPv6 goes where 10.1.2.3 goes.
+        assert!(r.for_target(&t("https://[::ffff:10.1.2.3]/")).is_none());
+        assert!(r.for_target(&t("https://[::ffff:11.1.2.3]/")).is_some());
         assert!(
             r.for_target(&t("http://other/")).is_none(),
             "no http proxy set"

@@ -119,6 +119,7 @@ impl Probe {
                 http: cfg.http,
                 insecure_skip_verify: cfg.insecure_skip_verify,
                 proxy: targets.first().and_then(|t| self.proxy_for(t)),
+                dns_server: cfg.dns_server.map(|s| s.to_string()),
             },
             targets: reports,
         }

@@ -10,7 +10,7 @@ use std::task::{Context, Poll};
 use interloper_model::{HelloShape, HttpVersionPref};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::{Resumption, WebPkiServerVerifier};
-use rustls::crypto::CryptoProvider;
+use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, RootCertStore, SignatureScheme};
@@ -121,12 +121,87 @@ impl ServerCertVerifier for RecordingVerifier {
 /// leaves as three TCP segments (with TCP_NODELAY) whatever the path's MTU.
 pub(crate) const LARGE_HELLO_WRITE: usize = 512;
 
-/// The cryptography behind a hello shape. ring (the default everywhere) has no ML-KEM, so the
-/// post-quantum shapes use aws-lc-rs with the group order browsers use: X25519MLKEM768 first
-/// (rustls then also sends an X25519 share, as Chrome and Firefox do), the classic groups after.
+/// The classic TLS offer every connection of ours makes unless a post-quantum hello shape is
+/// asked for, client and server alike (probe, lab, exporter): aws-lc-rs, the one crypto library
+/// in the binary, offering exactly what rustls's ring provider offered — the same cipher suites,
+/// the groups X25519, P-256 and P-384 (no ML-KEM) and ring's signature algorithms — so the
+/// classic hello (its JA3/JA4 in `data/hello-stacks.toml`), the certificates it accepts and the
+/// lab's servers stay byte for byte what they were on ring.
+pub fn classic_provider() -> CryptoProvider {
+    use rustls::crypto::aws_lc_rs::{self, kx_group};
+    CryptoProvider {
+        kx_groups: vec![kx_group::X25519, kx_group::SECP256R1, kx_group::SECP384R1],
+        signature_verification_algorithms: RING_SIGNATURE_ALGORITHMS,
+        ..aws_lc_rs::default_provider()
+    }
+}
+
+/// rustls's ring provider's signature algorithms, as aws-lc-rs implements them: aws-lc's own list
+/// adds ECDSA P-521, which would change the classic hello's signature_algorithms (and its JA4).
+static RING_SIGNATURE_ALGORITHMS: WebPkiSupportedAlgorithms = {
+    use webpki::aws_lc_rs as alg;
+    WebPkiSupportedAlgorithms {
+        all: &[
+            alg::ECDSA_P256_SHA256,
+            alg::ECDSA_P256_SHA384,
+            alg::ECDSA_P384_SHA256,
+            alg::ECDSA_P384_SHA384,
+            alg::ED25519,
+            alg::RSA_PSS_2048_8192_SHA256_LEGACY_KEY,
+            alg::RSA_PSS_2048_8192_SHA384_LEGACY_KEY,
+            alg::RSA_PSS_2048_8192_SHA512_LEGACY_KEY,
+            alg::RSA_PKCS1_2048_8192_SHA256,
+            alg::RSA_PKCS1_2048_8192_SHA384,
+            alg::RSA_PKCS1_2048_8192_SHA512,
+            alg::RSA_PKCS1_2048_8192_SHA256_ABSENT_PARAMS,
+            alg::RSA_PKCS1_2048_8192_SHA384_ABSENT_PARAMS,
+            alg::RSA_PKCS1_2048_8192_SHA512_ABSENT_PARAMS,
+        ],
+        // In ring's order: the order of the hello's signature_algorithms.
+        mapping: &[
+            (
+                SignatureScheme::ECDSA_NISTP384_SHA384,
+                &[alg::ECDSA_P384_SHA384, alg::ECDSA_P256_SHA384],
+            ),
+            (
+                SignatureScheme::ECDSA_NISTP256_SHA256,
+                &[alg::ECDSA_P256_SHA256, alg::ECDSA_P384_SHA256],
+            ),
+            (SignatureScheme::ED25519, &[alg::ED25519]),
+            (
+                SignatureScheme::RSA_PSS_SHA512,
+                &[alg::RSA_PSS_2048_8192_SHA512_LEGACY_KEY],
+            ),
+            (
+                SignatureScheme::RSA_PSS_SHA384,
+                &[alg::RSA_PSS_2048_8192_SHA384_LEGACY_KEY],
+            ),
+            (
+                SignatureScheme::RSA_PSS_SHA256,
+                &[alg::RSA_PSS_2048_8192_SHA256_LEGACY_KEY],
+            ),
+            (
+                SignatureScheme::RSA_PKCS1_SHA512,
+                &[alg::RSA_PKCS1_2048_8192_SHA512],
+            ),
+            (
+                SignatureScheme::RSA_PKCS1_SHA384,
+                &[alg::RSA_PKCS1_2048_8192_SHA384],
+            ),
+            (
+                SignatureScheme::RSA_PKCS1_SHA256,
+                &[alg::RSA_PKCS1_2048_8192_SHA256],
+            ),
+        ],
+    }
+};
+
+/// The cryptography behind a hello shape. The post-quantum shapes take aws-lc-rs's own offer
+/// with the group order browsers use: X25519MLKEM768 first (rustls then also sends an X25519
+/// share, as Chrome and Firefox do), the classic groups after.
 fn provider_for(shape: HelloShape) -> CryptoProvider {
     match shape {
-        HelloShape::Classic => rustls::crypto::ring::default_provider(),
+        HelloShape::Classic => classic_provider(),
         HelloShape::Pq | HelloShape::Large => {
             use rustls::crypto::aws_lc_rs::kx_group;
             CryptoProvider {
@@ -145,12 +220,10 @@ fn provider_for(shape: HelloShape) -> CryptoProvider {
 /// Build the one client config every connection of a probe shares.
 pub(crate) fn client_config(cfg: &ProbeConfig) -> Result<Arc<rustls::ClientConfig>, ProbeError> {
     let provider = Arc::new(provider_for(cfg.hello));
-    if !cfg.hello.is_classic() {
-        // aws-lc initialises itself on first use (a few hundred ms on a busy machine): pay that
-        // here, not inside the first post-quantum handshake, whose time is evidence.
-        for group in &provider.kx_groups {
-            let _ = group.start();
-        }
+    // aws-lc initialises itself on first use (a few hundred ms on a busy machine): pay that
+    // here, not inside the first handshake, whose time is evidence.
+    for group in &provider.kx_groups {
+        let _ = group.start();
     }
     let mut roots = RootCertStore::empty();
     if cfg.use_os_roots {

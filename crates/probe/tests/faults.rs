@@ -172,8 +172,10 @@ async fn reset_on_accept_is_reset_before_headers() {
 }
 
 #[tokio::test]
-async fn reset_on_accept_tls_is_reset_in_tls_phase() {
-    let s = FaultServer::tls(Fault::ResetOnAccept).unwrap();
+async fn reset_after_the_hello_is_reset_in_tls_phase() {
+    // As a firewall that blocks on the SNI: the connection is up, our hello went out, the
+    // answer is an RST.
+    let s = FaultServer::tls(Fault::ResetAfterFirstBytes).unwrap();
     let r = one(trusting(&s), &s.url("/rst")).await;
     assert_eq!(
         kind(&r),
@@ -181,9 +183,24 @@ async fn reset_on_accept_tls_is_reset_in_tls_phase() {
         "{:?}",
         r.error
     );
+    assert!(r.phases.connect_ms.is_some());
     // We still know what we offered.
     let hello = &r.tls.as_ref().unwrap().client_hello;
     assert_eq!(hello.first(), Some(&1));
+}
+
+#[tokio::test]
+async fn reset_on_accept_tls_is_reset_before_headers() {
+    let s = FaultServer::tls(Fault::ResetOnAccept).unwrap();
+    let r = one(trusting(&s), &s.url("/rst")).await;
+    let (k, p) = kind(&r).unwrap();
+    assert_eq!(k, ErrorKind::ResetBeforeHeaders, "{:?}", r.error);
+    // The RST can beat our connect() completion (on loopback, under load) or meet our hello.
+    assert!(matches!(p, Phase::Connect | Phase::Tls), "{p:?}");
+    if p == Phase::Tls {
+        let hello = &r.tls.as_ref().unwrap().client_hello;
+        assert_eq!(hello.first(), Some(&1), "what we offered is recorded");
+    }
 }
 
 #[tokio::test]

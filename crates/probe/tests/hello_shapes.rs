@@ -45,7 +45,7 @@ async fn post_quantum_shapes_carry_an_ml_kem_share_and_still_connect() {
             "{shape}: a post-quantum hello is over a segment's worth: {}",
             tls.client_hello.len()
         );
-        // The test server (ring) has no ML-KEM: the handshake settles on the X25519 share.
+        // The test server (the classic offer) has no ML-KEM: the handshake settles on X25519.
         assert_eq!(tls.group.as_deref(), Some("X25519"));
     }
 }
@@ -63,4 +63,21 @@ async fn the_classic_shape_has_no_ml_kem() {
     // Records from before hello shapes read back as classic.
     let json = serde_json::to_value(&r).unwrap();
     assert!(json.get("hello_shape").is_none());
+}
+
+/// The classic hello is still the one rustls sent on ring before aws-lc-rs became the binary's
+/// only crypto library: data/hello-stacks.toml's entry for our own client (captured on ring)
+/// names it exactly, cipher suites, extensions and signature algorithms alike.
+#[tokio::test]
+async fn the_classic_hello_is_still_rings() {
+    let r = hello_of(HelloShape::Classic).await;
+    assert!(r.ok(), "{:?}", r.error);
+    let hello = ClientHello::parse(&r.tls.as_ref().unwrap().client_hello).unwrap();
+    let ja4 = interloper_wire::ja4(&hello, interloper_wire::Transport::Tcp).ja4;
+    let stack = interloper_wire::stacks::identify(&ja4);
+    assert_eq!(
+        stack.as_ref().map(|s| (s.id.as_str(), s.exact)),
+        Some(("rustls-interloper", true)),
+        "{ja4}: {stack:?}"
+    );
 }

@@ -177,3 +177,25 @@ async fn nginx_takes_the_post_quantum_and_split_hellos() {
         }
     }
 }
+
+/// Two uplinks of one host, compared: every connection leaves from the configured source
+/// address, as nginx's own log of the peer shows.
+#[tokio::test]
+async fn connections_leave_from_the_source_address() {
+    let nginx = tokio::task::spawn_blocking(start).await.unwrap();
+    let mut cfg = config(&nginx, HttpVersionPref::Auto);
+    cfg.source_address = Some("127.0.0.7".parse().unwrap());
+    let probe = Probe::new(cfg).unwrap();
+    let recs = run(
+        &probe,
+        &nginx.https_url("/small.txt"),
+        2,
+        ConnectionPolicy::Fresh,
+    )
+    .await;
+    assert!(recs.iter().all(|r| r.ok()), "{recs:?}");
+    let log = nginx.access_log();
+    let lines: Vec<&str> = log.lines().filter(|l| l.contains("small.txt")).collect();
+    assert_eq!(lines.len(), 2, "{log}");
+    assert!(lines.iter().all(|l| l.starts_with("127.0.0.7 ")), "{log}");
+}

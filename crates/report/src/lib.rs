@@ -1,7 +1,7 @@
 //! Every report document interloper prints, and its renderings: one family.
 //!
 //! Each command's document — the check's [`Report`], [`HarReport`], [`LogReport`],
-//! [`PcapReport`], [`LintReport`], [`VisitsReport`], the `tls` examination ([`tls`]) — carries
+//! [`PcapReport`], [`LintReport`], [`VisitsReport`], [`RumReport`], the `tls` examination ([`tls`]) — carries
 //! the same [`Header`] and a `findings::Diagnosis`, and implements [`Document`]: JSON (one
 //! `schema` name each, from [`schema`]), the terminal (through the one painter,
 //! [`TerminalStyle`]) and one self-contained HTML page (through the one HTML writer,
@@ -39,6 +39,7 @@ mod logs;
 mod markup;
 mod pcap;
 mod probe;
+mod rum;
 mod svg;
 mod terminal;
 mod text;
@@ -55,6 +56,7 @@ pub use pcap::{
     render_pcap_terminal,
 };
 pub use probe::render_probe_terminal;
+pub use rum::{RumReport, render_rum_html, render_rum_json, render_rum_terminal};
 pub use terminal::{BOLD, DIM, GREEN, RED, TerminalStyle, render_terminal};
 pub use tls::render_tls_terminal;
 pub use visits::{
@@ -181,6 +183,7 @@ impl Document for Report {
 
 document! {
     HarReport => render_har_json, render_har_terminal, render_har_html;
+    RumReport => render_rum_json, render_rum_terminal, render_rum_html;
     LogReport => render_logs_json, render_logs_terminal, render_logs_html;
     LintReport => render_lint_json, render_lint_terminal, render_lint_html;
     PcapReport => render_pcap_json, render_pcap_terminal, render_pcap_html;

@@ -225,6 +225,9 @@ fn files(s: &mut String, report: &LogReport, p: &Painter) {
                 clean(src.first_unparsed.as_deref().unwrap_or("-"), 200)
             );
         }
+        if src.outside_window > 0 {
+            let _ = write!(line, ", {} outside --since/--until", src.outside_window);
+        }
         let _ = writeln!(s, "{line}");
     }
 }
@@ -494,6 +497,9 @@ fn files_list(s: &mut Html, report: &LogReport) {
                 src.unparsed,
                 Text(src.first_unparsed.as_deref().unwrap_or("-"), 200)
             );
+        }
+        if src.outside_window > 0 {
+            write!(s, ", {} outside --since/--until", src.outside_window);
         }
         s.raw("</li>");
     }

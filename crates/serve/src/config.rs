@@ -26,6 +26,9 @@ pub struct ServeConfig {
     /// Modules by name (`[module.NAME]`).
     #[serde(default, rename = "module")]
     pub modules: BTreeMap<String, Module>,
+    /// Real users' beacons served as metrics at `/rum/metrics` (`[rum]`, docs/serve.md).
+    #[serde(default)]
+    pub rum: Option<crate::rum::RumConfig>,
 }
 
 /// Server-wide limits.
@@ -89,6 +92,10 @@ pub struct Module {
     /// `host:port:address` overrides, as curl's `--resolve` (split horizon, tests).
     #[serde(default)]
     pub resolve: Vec<String>,
+    /// The DNS server the module's names are looked up at (`127.0.0.53:5353`; port 53 when
+    /// none): split horizon, a name only that server knows. None: the system's resolver.
+    #[serde(default)]
+    pub dns_server: Option<String>,
     /// Instance groups (`[module.NAME.groups.GROUP]`, member name = page URL): several
     /// instances of one app that `/probe?module=NAME&group=GROUP` checks in one scrape and
     /// compares, as `check URL URL…` does. Member names become the `member` label.
@@ -99,6 +106,33 @@ pub struct Module {
     /// `[]` for the classic hello only.
     #[serde(default = "default_hello_shapes")]
     pub hello_shapes: Vec<String>,
+    /// An explicit HTTP proxy the checks go through (CONNECT), as a corporate vantage point
+    /// has: `http://user:password@proxy:3128`, user and password percent-encoded (`%40` for
+    /// `@`), read by the probe's own proxy code. None: no proxy (never the environment's).
+    #[serde(default)]
+    pub proxy_url: Option<String>,
+    /// Hosts, domains (`.corp`) and address blocks (`10.0.0.0/8`) reached without
+    /// `proxy_url`, NO_PROXY's rules.
+    #[serde(default)]
+    pub no_proxy: Vec<String>,
+    /// Extra request headers (`Host`, `User-Agent`, …) on every request of the check; a
+    /// `Host` applies to HTTP/1.1 (HTTP/2 carries the URL's authority).
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// Local address every connection is made from (compare two uplinks from one host).
+    #[serde(default)]
+    pub source_address: Option<std::net::IpAddr>,
+    /// `ip4` or `ip6`: the address family to connect over (blackbox's `ip_protocol`).
+    #[serde(default)]
+    pub ip_protocol: Option<String>,
+    /// With `ip_protocol`, whether the other family may be used too (blackbox's
+    /// `ip_protocol_fallback`, true by default there and here).
+    #[serde(default = "default_true")]
+    pub ip_protocol_fallback: bool,
+}
+
+fn default_true() -> bool {
+    true
 }
 
 /// A module's trust settings, as `check`'s flags of the same names.
@@ -206,8 +240,13 @@ impl ServeConfig {
     }
 
     fn validate(&self) -> Result<(), String> {
-        if self.modules.is_empty() {
-            return Err("no module: add at least one [module.NAME] table".into());
+        if self.modules.is_empty() && self.rum.is_none() {
+            return Err(
+                "no module: add at least one [module.NAME] table (or a [rum] section)".into(),
+            );
+        }
+        if let Some(rum) = &self.rum {
+            rum.validate()?;
         }
         if self.server.max_concurrent_checks == 0 {
             return Err("server.max_concurrent_checks must be at least 1".into());
@@ -241,6 +280,23 @@ impl Module {
             && !matches!(w.scheme(), "http" | "https")
         {
             return Err(format!("witness {w}: not an http(s) URL"));
+        }
+        if let Some(proxy) = &self.proxy_url {
+            interloper_check::validate_proxy_url(proxy).map_err(|e| format!("proxy_url: {e}"))?;
+        }
+        for (name, value) in &self.headers {
+            http::HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| format!("headers: {name:?} is not a header name"))?;
+            http::HeaderValue::from_str(value)
+                .map_err(|_| format!("headers: the value of {name} is not a header value"))?;
+        }
+        if let Some(server) = &self.dns_server {
+            interloper_check::parse_dns_server(server).map_err(|e| format!("dns_server: {e}"))?;
+        }
+        if let Some(p) = &self.ip_protocol
+            && !matches!(p.as_str(), "ip4" | "ip6")
+        {
+            return Err(format!("ip_protocol = {p:?}: use \"ip4\" or \"ip6\""));
         }
         for shape in &self.hello_shapes {
             match interloper_model::HelloShape::parse(shape) {
@@ -317,6 +373,42 @@ impl Module {
             .collect()
     }
 
+    /// The module's path to its targets: its proxy (never the environment's: that would be
+    /// a different path than the one the module describes), headers, source address, DNS
+    /// server and address family.
+    fn connection_settings(&self, c: &mut interloper_check::ProbeConfig) {
+        c.proxy = match self.proxy_url.as_deref().map(url::Url::parse) {
+            Some(Ok(u)) => ProxySetting::Url(u),
+            // Validated at load; an unparsable one cannot reach here.
+            _ => ProxySetting::None,
+        };
+        c.no_proxy = Some(self.no_proxy.join(","));
+        for (name, value) in &self.headers {
+            let (Ok(name), Ok(value)) = (
+                http::HeaderName::from_bytes(name.as_bytes()),
+                http::HeaderValue::from_str(value),
+            ) else {
+                continue;
+            };
+            if name == http::header::USER_AGENT {
+                c.user_agent = value.to_str().unwrap_or_default().to_string();
+            } else {
+                c.headers.push((name, value));
+            }
+        }
+        c.source_address = self.source_address;
+        // Validated at load; an unparsable one cannot reach here.
+        c.dns_server = self
+            .dns_server
+            .as_deref()
+            .and_then(|s| interloper_check::parse_dns_server(s).ok());
+        c.ip = match (self.ip_protocol.as_deref(), self.ip_protocol_fallback) {
+            (Some("ip4"), false) => interloper_check::IpFamily::V4,
+            (Some("ip6"), false) => interloper_check::IpFamily::V6,
+            _ => interloper_check::IpFamily::Any,
+        };
+    }
+
     /// The check this module runs against `target` within `budget`.
     pub fn plan(&self, target: url::Url, budget: Duration) -> CheckPlan {
         self.plan_for(vec![target], budget)
@@ -351,9 +443,7 @@ impl Module {
             .collect();
         plan.witnesses.extend(self.witness.iter().cloned());
         plan.connection.resolve = self.resolve.iter().filter_map(|r| r.parse().ok()).collect();
-        // An exporter reaches its targets directly: a proxy from the environment would be a
-        // different path than the one the module describes.
-        plan.connection.proxy = ProxySetting::None;
+        self.connection_settings(&mut plan.connection);
         plan.command = vec!["interloper".into(), "serve".into()];
         plan
     }
@@ -494,6 +584,62 @@ mod tests {
         );
         assert_eq!(plan.sampling.hello_shapes.to_list(), "classic");
         assert!(ServeConfig::from_toml("[module.web]\nhello_shapes = [\"huge\"]\n").is_err());
+    }
+
+    #[test]
+    fn a_module_reaches_its_targets_the_way_it_says() {
+        let cfg = ServeConfig::from_toml(
+            "[module.corp]\nbudget = \"1m30s\"\n\
+             proxy_url = \"http://alice:p%2Ba%26s%25s%40w%3Ard@proxy.corp:3128\"\n\
+             no_proxy = [\"intranet.corp\", \"10.0.0.0/8\"]\n\
+             headers = { Host = \"www.example.com\", User-Agent = \"corp-vantage/1\" }\n\
+             source_address = \"192.0.2.7\"\nip_protocol = \"ip6\"\n\
+             ip_protocol_fallback = false\ndns_server = \"127.0.0.53:5353\"\n",
+        )
+        .unwrap();
+        let m = &cfg.modules["corp"];
+        assert_eq!(m.budget, Duration::from_secs(90));
+        let plan = m.plan("https://a.example/".parse().unwrap(), m.budget);
+        let c = &plan.connection;
+        assert!(matches!(&c.proxy, ProxySetting::Url(u) if u.host_str() == Some("proxy.corp")));
+        assert_eq!(c.no_proxy.as_deref(), Some("intranet.corp,10.0.0.0/8"));
+        assert_eq!(c.user_agent, "corp-vantage/1");
+        assert_eq!(c.headers.len(), 1);
+        assert_eq!(c.headers[0].0, http::header::HOST);
+        assert_eq!(c.source_address, Some("192.0.2.7".parse().unwrap()));
+        assert_eq!(c.ip, interloper_check::IpFamily::V6);
+        assert_eq!(c.dns_server, Some("127.0.0.53:5353".parse().unwrap()));
+        // blackbox's default: the other family may be used too.
+        let cfg = ServeConfig::from_toml("[module.web]\nip_protocol = \"ip4\"\n").unwrap();
+        let plan = cfg.modules["web"].plan("https://a.example/".parse().unwrap(), m.budget);
+        assert_eq!(plan.connection.ip, interloper_check::IpFamily::Any);
+        assert_eq!(plan.connection.proxy, ProxySetting::None);
+    }
+
+    #[test]
+    fn bad_connection_settings_are_refused_without_repeating_a_password() {
+        let err = ServeConfig::from_toml(
+            "[module.web]\nproxy_url = \"https://alice:s3cret@proxy:3128\"\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("proxy_url") && !err.contains("s3cret"),
+            "{err}"
+        );
+        let err = ServeConfig::from_toml("[module.web]\nproxy_url = \"http://a:100%@p:1\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("proxy_url") && !err.contains("100%"), "{err}");
+        assert!(ServeConfig::from_toml("[module.web]\nip_protocol = \"ipx\"\n").is_err());
+        assert!(
+            ServeConfig::from_toml("[module.web]\nheaders = { \"Bad Name\" = \"x\" }\n").is_err()
+        );
+        assert!(ServeConfig::from_toml("[module.web]\nsource_address = \"here\"\n").is_err());
+        let err = ServeConfig::from_toml("[module.web]\ndns_server = \"ns.corp\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("dns_server"), "{err}");
     }
 
     #[test]

@@ -26,6 +26,8 @@ use tokio::sync::Semaphore;
 pub mod config;
 pub mod metrics;
 pub mod policy;
+pub mod rum;
+pub mod web;
 
 pub use config::{ConfigError, Module, ServeConfig, parse_duration};
 
@@ -50,10 +52,15 @@ pub struct Exporter {
     config: std::sync::RwLock<Arc<ServeConfig>>,
     checks: Arc<Semaphore>,
     metrics: ExporterMetrics,
-    /// `server.results_log`, opened at start (a reload does not change it).
-    results_log: Option<std::sync::Mutex<std::fs::File>>,
+    /// `server.results_log` and its file, opened at start; a reload reopens the same path
+    /// (logrotate renamed it) but does not move it elsewhere.
+    results_log: Option<(std::path::PathBuf, std::sync::Mutex<std::fs::File>)>,
+    /// The file the configuration came from, for `/-/reload` and SIGHUP.
+    config_path: std::sync::OnceLock<std::path::PathBuf>,
     /// The last [`RECENT_RESULTS`] finished checks, newest last, for `/probe/debug`.
     recent: std::sync::Mutex<std::collections::VecDeque<serde_json::Value>>,
+    /// `[rum]` as started: the followed beacon log behind `/rum/metrics`.
+    rum: Option<Arc<rum::RumSource>>,
 }
 
 /// Finished checks `/probe/debug` remembers (their verdicts and findings, not their evidence).
@@ -66,24 +73,19 @@ impl Exporter {
     /// An exporter for a validated configuration; opens `server.results_log` for appending.
     pub fn new(config: ServeConfig) -> std::io::Result<Exporter> {
         let checks = Arc::new(Semaphore::new(config.server.max_concurrent_checks));
+        let rum = config.rum.clone().map(|c| Arc::new(rum::RumSource::new(c)));
         let results_log = match &config.server.results_log {
             None => None,
-            Some(path) => Some(std::sync::Mutex::new(
-                std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(path)
-                    .map_err(|e| {
-                        std::io::Error::new(e.kind(), format!("{}: {e}", path.display()))
-                    })?,
-            )),
+            Some(path) => Some((path.clone(), std::sync::Mutex::new(open_log(path)?))),
         };
         Ok(Exporter {
             config: std::sync::RwLock::new(Arc::new(config)),
             checks,
             metrics: ExporterMetrics::default(),
             results_log,
+            config_path: std::sync::OnceLock::new(),
             recent: std::sync::Mutex::new(std::collections::VecDeque::new()),
+            rum,
         })
     }
 
@@ -145,7 +147,7 @@ impl Exporter {
         passed: bool,
         report: &interloper_check::Report,
     ) {
-        let Some(file) = &self.results_log else {
+        let Some((path, file)) = &self.results_log else {
             return;
         };
         let line = serde_json::json!({
@@ -159,7 +161,7 @@ impl Exporter {
         text.push('\n');
         let mut file = file.lock().unwrap_or_else(|e| e.into_inner());
         if let Err(e) = std::io::Write::write_all(&mut *file, text.as_bytes()) {
-            eprintln!("interloper serve: results_log: {e}");
+            log::error!(file:% = path.display(), err:% = e; "writing results_log failed");
         }
     }
 
@@ -169,6 +171,64 @@ impl Exporter {
     pub fn reload(&self, config: ServeConfig) {
         let mut current = self.config.write().unwrap_or_else(|e| e.into_inner());
         *current = Arc::new(config);
+    }
+
+    /// Reopens `server.results_log` at its path (SIGHUP, after logrotate renamed it). Under
+    /// the file's lock, so each result line is wholly in the old file or the new one.
+    pub fn reopen_results_log(&self) -> std::io::Result<()> {
+        let Some((path, file)) = &self.results_log else {
+            return Ok(());
+        };
+        let reopened = open_log(path)?;
+        *file.lock().unwrap_or_else(|e| e.into_inner()) = reopened;
+        Ok(())
+    }
+
+    /// Names the file the configuration came from: `/-/reload` and [`Exporter::reload_file`]
+    /// read it again. Set once; later calls keep the first.
+    pub fn set_config_path(&self, path: std::path::PathBuf) {
+        let _ = self.config_path.set(path);
+    }
+
+    /// What SIGHUP and `POST /-/reload` do: reopen `results_log` (logrotate renamed it),
+    /// then read the configuration file again. A file that does not load keeps the running
+    /// configuration, and `interloper_serve_config_last_reload_successful` drops to 0 until
+    /// a reload succeeds. The outcome is logged (a failure with its `err`); the error says
+    /// why, for the HTTP answer.
+    pub fn reload_file(&self) -> Result<(), String> {
+        let result = self.reload_file_unlogged();
+        let file = self
+            .config_path
+            .get()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+        match &result {
+            Ok(()) => log::info!(file; "configuration reloaded"),
+            Err(e) => log::error!(file, err = e.as_str(); "configuration reload failed"),
+        }
+        result
+    }
+
+    fn reload_file_unlogged(&self) -> Result<(), String> {
+        let reopened = self
+            .reopen_results_log()
+            .map_err(|e| format!("reopening results_log: {e}"));
+        let Some(path) = self.config_path.get() else {
+            return reopened;
+        };
+        match ServeConfig::load(path) {
+            Ok(config) => {
+                self.reload(config);
+                self.metrics.reload().record(true);
+                reopened
+            }
+            Err(e) => {
+                self.metrics.reload().record(false);
+                Err(format!(
+                    "reload refused, keeping the running configuration: {e}"
+                ))
+            }
+        }
     }
 
     fn current(&self) -> Arc<ServeConfig> {
@@ -182,6 +242,19 @@ impl Exporter {
         uri: &http::Uri,
         headers: &HeaderMap,
     ) -> Answer {
+        if uri.path() == "/-/reload" {
+            // As Prometheus's own endpoint: POST or PUT, never a GET a crawler could send.
+            if method != Method::POST && method != Method::PUT {
+                return text(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "POST or PUT /-/reload\n".into(),
+                );
+            }
+            return match self.reload_file() {
+                Ok(()) => text(StatusCode::OK, "reloaded\n".into()),
+                Err(e) => text(StatusCode::INTERNAL_SERVER_ERROR, format!("{e}\n")),
+            };
+        }
         if method != Method::GET && method != Method::HEAD {
             return text(
                 StatusCode::METHOD_NOT_ALLOWED,
@@ -189,9 +262,11 @@ impl Exporter {
             );
         }
         match uri.path() {
+            "/-/healthy" | "/-/ready" => text(StatusCode::OK, "Healthy\n".into()),
             "/probe" => self.probe(uri.query().unwrap_or(""), headers).await,
             "/probe/debug" => self.debug_page(uri.query().unwrap_or("")),
             "/metrics" => openmetrics(StatusCode::OK, metrics::encode(self.metrics.registry())),
+            "/rum/metrics" => rum::answer(self.rum.clone()).await,
             "/" => text(
                 StatusCode::OK,
                 "interloper serve: GET /probe?target=URL&module=NAME runs one check \
@@ -217,11 +292,15 @@ impl Exporter {
             Ok(parsed) => parsed,
             Err((module, message)) => {
                 self.metrics.probe(&module, "bad-request");
+                log::debug!(module = module.as_str(), outcome = "bad-request",
+                    reason = message.as_str(); "probe refused");
                 return failure(StatusCode::BAD_REQUEST, Failure::BadRequest, &message);
             }
         };
         let Ok(permit) = Arc::clone(&self.checks).try_acquire_owned() else {
             self.metrics.probe(&scrape.module_name, "busy");
+            log::debug!(module = scrape.module_name.as_str(), target = scrape.label.as_str(),
+                outcome = "busy"; "probe refused: max_concurrent_checks running");
             return failure(
                 StatusCode::SERVICE_UNAVAILABLE,
                 Failure::Busy,
@@ -255,22 +334,29 @@ impl Exporter {
                 // A configuration problem (an unreadable trust file): answered as a scrape so
                 // the series shows it, with the reason for a person.
                 self.metrics.probe(module_name, "check-error");
+                log::warn!(module = module_name.as_str(), target = scrape.label.as_str(),
+                    err:% = e; "the check could not start");
                 failure(
                     StatusCode::OK,
                     Failure::CheckError,
                     &format!("the check could not start: {e}"),
                 )
             }
-            Ok((Err(_), _)) => {
+            Ok((Err(_), elapsed)) => {
                 self.metrics.probe(module_name, "timed-out");
+                log::debug!(module = module_name.as_str(), target = scrape.label.as_str(),
+                    outcome = "timed-out", duration_seconds = elapsed.as_secs_f64();
+                    "probe abandoned: the check overran its budget");
                 failure(
                     StatusCode::OK,
                     Failure::TimedOut,
                     "the check overran its budget and was abandoned",
                 )
             }
-            Err(_) => {
+            Err(e) => {
                 self.metrics.probe(module_name, "check-error");
+                log::error!(module = module_name.as_str(), target = scrape.label.as_str(),
+                    err:% = e; "the check ended abnormally");
                 failure(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     Failure::CheckError,
@@ -316,6 +402,8 @@ impl Exporter {
                     _ => "check-error",
                 };
                 self.metrics.probe(&scrape.module_name, result);
+                log::debug!(module = scrape.module_name.as_str(), target = scrape.label.as_str(),
+                    outcome = result, reason = reason.as_str(); "probe refused");
                 return Err(failure(status, failure_kind, &reason));
             }
         }
@@ -340,6 +428,9 @@ impl Exporter {
             &scrape.module_name,
             if passed { "success" } else { "failure" },
         );
+        log::debug!(module = scrape.module_name.as_str(), target = scrape.label.as_str(),
+            outcome = if passed { "success" } else { "failure" },
+            duration_seconds = elapsed.as_secs_f64(); "probe finished");
         self.log_result(&scrape.module_name, &scrape.label, passed, &outcome.report);
         self.remember(&scrape.module_name, &scrape.label, passed, &outcome.report);
         if debug {
@@ -487,6 +578,12 @@ async fn vet_addresses(
     let ips = policy::addresses(
         target,
         &plan.connection.resolve,
+        interloper_check::DnsSettings {
+            server: plan.connection.dns_server,
+            source: plan.connection.source_address,
+            // Every address is vetted, whichever family the check then uses.
+            family: interloper_check::IpFamily::Any,
+        },
         budget.min(Duration::from_secs(5)),
     )
     .await
@@ -537,6 +634,15 @@ impl Drop for InFlight<'_> {
     }
 }
 
+/// Opens a log for appending, its path in the error.
+fn open_log(path: &std::path::Path) -> std::io::Result<std::fs::File> {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", path.display())))
+}
+
 /// The first characters of a value echoed in an error line.
 fn truncate(s: &str) -> String {
     interloper_model::text::cut_chars(s, 200).to_string()
@@ -563,6 +669,16 @@ fn text(status: StatusCode, body: String) -> Answer {
         http::HeaderValue::from_static("text/plain; charset=utf-8"),
     );
     r
+}
+
+/// 401 asking for basic authentication.
+fn unauthorized() -> Answer {
+    let mut answer = text(StatusCode::UNAUTHORIZED, "Unauthorized\n".into());
+    answer.headers_mut().insert(
+        http::header::WWW_AUTHENTICATE,
+        http::HeaderValue::from_static("Basic realm=\"interloper\""),
+    );
+    answer
 }
 
 fn json(body: String) -> Answer {
@@ -605,6 +721,7 @@ fn failure(status: StatusCode, failure: Failure, reason: &str) -> Answer {
 pub struct Server {
     listener: TcpListener,
     exporter: Arc<Exporter>,
+    web: Arc<web::WebGuard>,
 }
 
 impl Server {
@@ -613,7 +730,14 @@ impl Server {
         Ok(Server {
             listener: TcpListener::bind(addr).await?,
             exporter: Arc::new(Exporter::new(config)?),
+            web: Arc::new(web::WebGuard::open()),
         })
+    }
+
+    /// Serves with `--web.config.file`'s TLS and basic-auth users instead of plain HTTP.
+    pub fn with_web(mut self, guard: web::WebGuard) -> Server {
+        self.web = Arc::new(guard);
+        self
     }
 
     /// Where it listens.
@@ -640,7 +764,7 @@ impl Server {
                         continue;
                     };
                     let exporter = Arc::clone(&self.exporter);
-                    connections.spawn(serve_connection(stream, exporter));
+                    connections.spawn(accept_connection(stream, exporter, Arc::clone(&self.web)));
                 }
                 Some(_) = connections.join_next(), if !connections.is_empty() => {}
             }
@@ -649,10 +773,44 @@ impl Server {
     }
 }
 
-async fn serve_connection(stream: tokio::net::TcpStream, exporter: Arc<Exporter>) {
+/// Time a client gets to finish the TLS handshake.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Plain HTTP, or TLS first when the web configuration says so.
+async fn accept_connection(
+    stream: tokio::net::TcpStream,
+    exporter: Arc<Exporter>,
+    web: Arc<web::WebGuard>,
+) {
+    match &web.tls {
+        None => serve_connection(stream, exporter, web).await,
+        Some(acceptor) => {
+            let accepted = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await;
+            // A failed handshake (no client certificate, a scanner) is the client's business.
+            match accepted {
+                Ok(Ok(tls)) => serve_connection(tls, exporter, web).await,
+                Ok(Err(e)) => log::debug!(reason:% = e; "TLS handshake refused"),
+                Err(_) => log::debug!(reason = "handshake timeout"; "TLS handshake refused"),
+            }
+        }
+    }
+}
+
+async fn serve_connection<S>(stream: S, exporter: Arc<Exporter>, web: Arc<web::WebGuard>)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     let service = hyper::service::service_fn(move |req: http::Request<Incoming>| {
         let exporter = Arc::clone(&exporter);
+        let web = Arc::clone(&web);
         async move {
+            let admitted = web
+                .admit(req.headers().get(http::header::AUTHORIZATION))
+                .await;
+            if admitted == web::Admission::Refused {
+                log::debug!(path = req.uri().path(), reason = "basic auth"; "request refused");
+                return Ok::<_, Infallible>(unauthorized());
+            }
             let answer = exporter
                 .handle(req.method(), req.uri(), req.headers())
                 .await;

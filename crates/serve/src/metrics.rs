@@ -13,10 +13,12 @@ use interloper_model::{
     ErrorKind, RequestRecord,
     units::{median, percentile},
 };
-use prometheus_client::encoding::EncodeLabelSet;
-use prometheus_client::metrics::counter::Counter;
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric as _};
+use prometheus_client::metrics::MetricType;
+use prometheus_client::metrics::counter::{ConstCounter, Counter};
 use prometheus_client::metrics::family::Family;
-use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::gauge::{ConstGauge, Gauge};
 use prometheus_client::registry::Registry;
 
 /// The OpenMetrics content type Prometheus asks for.
@@ -234,6 +236,7 @@ pub fn outcome_registry(outcome: &CheckOutcome, shape: &ScrapeShape<'_>) -> Regi
     let mut registry = Registry::default();
     register_result(&mut registry, outcome, shape);
     register_phases(&mut registry, outcome);
+    register_phase_buckets(&mut registry, outcome);
     let chain = outcome.chains.first().and_then(Option::as_ref);
     register_tls(&mut registry, outcome, chain);
     register_verdicts(&mut registry, outcome, chain);
@@ -268,28 +271,104 @@ fn register_result(registry: &mut Registry, outcome: &CheckOutcome, shape: &Scra
     );
 }
 
+/// A phase's duration in a record, if the request went through it (milliseconds).
+type PhaseFn = fn(&RequestRecord) -> Option<f64>;
+
+/// Each phase of a request as the series name it, and where the record says its duration.
+const PHASES: [(&str, PhaseFn); 5] = [
+    ("resolve", |r| r.phases.dns_ms),
+    ("connect", |r| r.phases.connect_ms),
+    ("tls", |r| r.phases.tls_ms),
+    ("processing", |r| {
+        match (r.phases.write_ms, r.phases.ttfb_ms) {
+            (None, None) => None,
+            (w, t) => Some(w.unwrap_or(0.0) + t.unwrap_or(0.0)),
+        }
+    }),
+    ("transfer", |r| r.phases.body_ms),
+];
+
+/// Upper bounds (seconds) of the latency buckets: blackbox's and client libraries' defaults,
+/// which stock dashboards expect.
+const BUCKETS: [f64; 11] = [
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PhaseBucketLabels {
+    phase: String,
+    le: String,
+}
+
+/// This check's requests counted into latency buckets per phase and for the whole request
+/// (`phase="total"`), in the OpenMetrics GaugeHistogram shape (`_bucket{le}` cumulative,
+/// `_gcount`, `_gsum`): counts of this scrape's requests, not running totals, so
+/// `sum_over_time` adds scrapes up and `histogram_quantile` over the sum is a true quantile
+/// across scrapes and instances, which the per-scrape quantile gauges cannot give. Typed
+/// gauge: prometheus-client has no GaugeHistogram encoder, and Prometheus stores a
+/// GaugeHistogram's samples as these same gauges.
+fn register_phase_buckets(registry: &mut Registry, outcome: &CheckOutcome) {
+    let buckets: Family<PhaseBucketLabels, Gauge> = Family::default();
+    let counts: Family<PhaseLabel, Gauge> = Family::default();
+    let sums: Family<PhaseLabel, FloatGauge> = Family::default();
+    let total: PhaseFn = |r| r.phases.total_ms;
+    for (name, phase) in PHASES.iter().copied().chain([("total", total)]) {
+        let seconds: Vec<f64> = records(outcome)
+            .filter_map(phase)
+            .filter(|v| v.is_finite())
+            .map(|ms| ms / 1000.0)
+            .collect();
+        for bound in BUCKETS {
+            let within = seconds.iter().filter(|s| **s <= bound).count();
+            buckets
+                .get_or_create(&PhaseBucketLabels {
+                    phase: name.to_string(),
+                    le: bound.to_string(),
+                })
+                .set(i64::try_from(within).unwrap_or(i64::MAX));
+        }
+        let all = i64::try_from(seconds.len()).unwrap_or(i64::MAX);
+        let label = PhaseLabel {
+            phase: name.to_string(),
+        };
+        buckets
+            .get_or_create(&PhaseBucketLabels {
+                phase: name.to_string(),
+                le: "+Inf".to_string(),
+            })
+            .set(all);
+        counts.get_or_create(&label).set(all);
+        sums.get_or_create(&label).set(seconds.iter().sum());
+    }
+    registry.register(
+        "interloper_request_duration_seconds_bucket",
+        "Requests of this check whose phase took at most le seconds (GaugeHistogram buckets, \
+         cumulative)",
+        buckets,
+    );
+    registry.register(
+        "interloper_request_duration_seconds_gcount",
+        "Requests of this check that went through the phase (GaugeHistogram count)",
+        counts,
+    );
+    registry.register(
+        "interloper_request_duration_seconds_gsum",
+        "Seconds this check's requests spent in the phase (GaugeHistogram sum)",
+        sums,
+    );
+}
+
 /// Each phase's median (`probe_http_duration_seconds`) and quantiles
 /// (`interloper_request_phase_seconds`) over the requests that went through it.
 fn register_phases(registry: &mut Registry, outcome: &CheckOutcome) {
     let phases: Family<PhaseLabel, FloatGauge> = Family::default();
     let quantiles: Family<PhaseQuantileLabels, FloatGauge> = Family::default();
-    let processing = |r: &RequestRecord| match (r.phases.write_ms, r.phases.ttfb_ms) {
-        (None, None) => None,
-        (w, t) => Some(w.unwrap_or(0.0) + t.unwrap_or(0.0)),
-    };
-    let phase_fns: [(&str, &PhaseOf); 5] = [
-        ("resolve", &|r| r.phases.dns_ms),
-        ("connect", &|r| r.phases.connect_ms),
-        ("tls", &|r| r.phases.tls_ms),
-        ("processing", &processing),
-        ("transfer", &|r| r.phases.body_ms),
-    ];
-    for (name, phase) in phase_fns {
+    for (name, phase) in PHASES {
         phases
             .get_or_create(&PhaseLabel {
                 phase: name.to_string(),
             })
-            .set(phase_median(outcome, phase));
+            .set(phase_median(outcome, &phase));
         let mut values: Vec<f64> = records(outcome)
             .filter_map(phase)
             .filter(|v| v.is_finite())
@@ -333,6 +412,7 @@ fn register_tls(
             g,
         );
     }
+    register_leaf_validity(registry, chain);
     if let Some(leaf) = chain.and_then(|c| c.certificates.first()) {
         // One series per scrape: the leaf as presented. A change of fingerprint is a new
         // series, which is what the chain-changed alert looks for.
@@ -492,6 +572,21 @@ fn register_budget(registry: &mut Registry, outcome: &CheckOutcome, budget: Dura
         "Whether the budget cut sampling short",
         exhausted,
     );
+    // Requests per probe: a probe whose evidence is decisive returns early (sequential test).
+    let sampled: Gauge = Gauge::default();
+    sampled.set(i64::try_from(records(outcome).count()).unwrap_or(i64::MAX));
+    registry.register(
+        "interloper_probe_requests",
+        "Requests this probe made (discovery, verification and samples); fewer when the evidence decided early",
+        sampled,
+    );
+    let early: Gauge = Gauge::default();
+    early.set(i64::try_from(outcome.decided_early).unwrap_or(i64::MAX));
+    registry.register(
+        "interloper_decided_early_targets",
+        "Targets whose sampling stopped before the planned count because every question was decided",
+        early,
+    );
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -618,6 +713,40 @@ fn serde_status<T: serde::Serialize>(status: &T) -> String {
         .unwrap_or_default()
 }
 
+/// The presented leaf's notBefore and lifetime: a leaf minted on the path is often issued
+/// minutes ago, or for a lifetime no public CA gives, which an alert can read without our
+/// verdict logic (`time() - interloper_cert_not_before_seconds < 3600`).
+fn register_leaf_validity(registry: &mut Registry, chain: Option<&interloper_check::ChainReport>) {
+    use time::{OffsetDateTime, format_description::well_known::Rfc3339};
+    let Some(leaf) = chain.and_then(|c| c.certificates.first()) else {
+        return;
+    };
+    let at = |t: Option<&str>| {
+        t.and_then(|t| OffsetDateTime::parse(t, &Rfc3339).ok())
+            .map(|t| t.unix_timestamp() as f64)
+    };
+    let (Some(not_before), Some(not_after)) = (
+        at(leaf.not_before.as_deref()),
+        at(leaf.not_after.as_deref()),
+    ) else {
+        return;
+    };
+    let start: FloatGauge = Gauge::default();
+    start.set(not_before);
+    registry.register(
+        "interloper_cert_not_before_seconds",
+        "The presented leaf's notBefore, Unix seconds",
+        start,
+    );
+    let lifetime: FloatGauge = Gauge::default();
+    lifetime.set(not_after - not_before);
+    registry.register(
+        "interloper_cert_lifetime_seconds",
+        "The presented leaf's validity, notAfter minus notBefore, in seconds",
+        lifetime,
+    );
+}
+
 /// The earliest notAfter of the chain, Unix seconds.
 fn earliest_expiry(chain: &interloper_check::ChainReport) -> Option<f64> {
     use time::{OffsetDateTime, format_description::well_known::Rfc3339};
@@ -636,6 +765,7 @@ pub struct ExporterMetrics {
     registry: Registry,
     probes: Family<ProbeLabels, Counter>,
     in_flight: Gauge,
+    reload: ReloadGauges,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -660,10 +790,12 @@ impl Default for ExporterMetrics {
             "Checks running now",
             in_flight.clone(),
         );
+        let reload = register_identity(&mut registry);
         ExporterMetrics {
             registry,
             probes,
             in_flight,
+            reload,
         }
     }
 }
@@ -682,6 +814,11 @@ impl ExporterMetrics {
     /// The gauge of checks running.
     pub fn in_flight(&self) -> &Gauge {
         &self.in_flight
+    }
+
+    /// The configuration reload gauges.
+    pub fn reload(&self) -> &ReloadGauges {
+        &self.reload
     }
 
     /// The registry to encode.
@@ -728,5 +865,171 @@ mod tests {
         let text = encode(&registry);
         assert!(text.contains("v{status=\"degraded\"} 1"), "{text}");
         assert!(text.contains("v{status=\"clean\"} 0"), "{text}");
+    }
+}
+
+/// The `process_*` series every Prometheus client library exports, read from `/proc/self` at
+/// each scrape of `/metrics` (Linux; elsewhere only the start time).
+#[derive(Debug)]
+struct ProcessCollector {
+    /// When the exporter started (Unix seconds): taken at start, which is within a moment of
+    /// the process's own start.
+    start_time: f64,
+}
+
+/// Clock ticks per second of `/proc/self/stat`'s times: 100 on every Linux architecture
+/// Prometheus's own collector supports (USER_HZ).
+const TICKS_PER_SECOND: f64 = 100.0;
+
+impl ProcessCollector {
+    fn samples(&self) -> Vec<(&'static str, &'static str, MetricType, f64)> {
+        let mut out = vec![(
+            "process_start_time_seconds",
+            "Start time of the process since the Unix epoch, in seconds.",
+            MetricType::Gauge,
+            self.start_time,
+        )];
+        let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+        let kib = |key: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(key))
+                .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
+                .map(|v| v * 1024.0)
+        };
+        if let Some(rss) = kib("VmRSS:") {
+            out.push((
+                "process_resident_memory_bytes",
+                "Resident memory size in bytes.",
+                MetricType::Gauge,
+                rss,
+            ));
+        }
+        if let Some(vm) = kib("VmSize:") {
+            out.push((
+                "process_virtual_memory_bytes",
+                "Virtual memory size in bytes.",
+                MetricType::Gauge,
+                vm,
+            ));
+        }
+        // utime and stime, fields 14 and 15; the name in field 2 may hold spaces, so count
+        // from the closing parenthesis.
+        let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+        let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+        let fields: Vec<&str> = after_name.split_whitespace().collect();
+        let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok());
+        if let (Some(user), Some(system)) = (ticks(11), ticks(12)) {
+            out.push((
+                "process_cpu_seconds",
+                "Total user and system CPU time spent in seconds.",
+                MetricType::Counter,
+                (user + system) / TICKS_PER_SECOND,
+            ));
+        }
+        if let Ok(fds) = std::fs::read_dir("/proc/self/fd") {
+            out.push((
+                "process_open_fds",
+                "Number of open file descriptors.",
+                MetricType::Gauge,
+                fds.count() as f64,
+            ));
+        }
+        let limits = std::fs::read_to_string("/proc/self/limits").unwrap_or_default();
+        if let Some(max) = limits
+            .lines()
+            .find_map(|l| l.strip_prefix("Max open files"))
+            .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
+        {
+            out.push((
+                "process_max_fds",
+                "Maximum number of open file descriptors.",
+                MetricType::Gauge,
+                max,
+            ));
+        }
+        out
+    }
+}
+
+impl Collector for ProcessCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        for (name, help, kind, value) in self.samples() {
+            let metric = encoder.encode_descriptor(name, help, None, kind)?;
+            match kind {
+                MetricType::Counter => ConstCounter::new(value).encode(metric)?,
+                _ => ConstGauge::new(value).encode(metric)?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Unix seconds now.
+fn unix_now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct BuildLabels {
+    version: String,
+    revision: String,
+}
+
+/// The exporter's identity and its configuration's state: `interloper_build_info`, the
+/// `process_*` series, and the last reload's outcome (as Prometheus's own
+/// `prometheus_config_last_reload_*`), registered beside the scrape counters.
+fn register_identity(registry: &mut Registry) -> ReloadGauges {
+    let build: Family<BuildLabels, Gauge> = Family::default();
+    build
+        .get_or_create(&BuildLabels {
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            // Set by a release build's environment; a developer's build says so.
+            revision: option_env!("INTERLOPER_REVISION")
+                .unwrap_or("unknown")
+                .to_string(),
+        })
+        .set(1);
+    registry.register(
+        "interloper_build_info",
+        "The exporter's version and revision (always 1)",
+        build,
+    );
+    registry.register_collector(Box::new(ProcessCollector {
+        start_time: unix_now(),
+    }));
+    let gauges = ReloadGauges::default();
+    gauges.successful.set(1);
+    gauges.success_timestamp.set(unix_now());
+    registry.register(
+        "interloper_serve_config_last_reload_successful",
+        "Whether the last configuration (re)load succeeded (0: a refused file, the previous \
+         configuration still runs)",
+        gauges.successful.clone(),
+    );
+    registry.register(
+        "interloper_serve_config_last_reload_success_timestamp_seconds",
+        "When the configuration was last loaded successfully, Unix seconds",
+        gauges.success_timestamp.clone(),
+    );
+    gauges
+}
+
+/// The reload outcome gauges.
+#[derive(Debug, Default, Clone)]
+pub struct ReloadGauges {
+    successful: Gauge,
+    success_timestamp: Gauge<f64, AtomicU64>,
+}
+
+impl ReloadGauges {
+    /// Records a reload's outcome.
+    pub fn record(&self, ok: bool) {
+        self.successful.set(i64::from(ok));
+        if ok {
+            self.success_timestamp.set(unix_now());
+        }
     }
 }

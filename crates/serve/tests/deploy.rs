@@ -80,6 +80,8 @@ const SERIES: &[&str] = &[
     "interloper_request_phase_seconds",
     "interloper_budget_seconds",
     "interloper_budget_exhausted",
+    "interloper_probe_requests",
+    "interloper_decided_early_targets",
     "interloper_probe_error",
     "interloper_member_requests",
     "interloper_member_finding",

@@ -47,6 +47,16 @@ async fn a_clean_instance_passes_and_an_intercepted_one_shows_why() {
         value(&body, "interloper_requests{outcome=\"ok\"}").unwrap() > 0.0,
         "{body}"
     );
+    // Requests per probe: every request the check made, the page's included.
+    assert!(
+        value(&body, "interloper_probe_requests").unwrap()
+            >= value(&body, "interloper_requests{outcome=\"ok\"}").unwrap(),
+        "{body}"
+    );
+    assert!(
+        value(&body, "interloper_decided_early_targets").is_some(),
+        "{body}"
+    );
     assert!(
         value(&body, "probe_http_duration_seconds{phase=\"connect\"}").is_some(),
         "{body}"

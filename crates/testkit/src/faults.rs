@@ -56,8 +56,13 @@ pub enum Fault {
     },
     /// Accept, read the request, never answer (until the client leaves or the server drops).
     NeverAnswer,
-    /// Reset the TCP connection as soon as it is accepted (before TLS, before reading).
+    /// Reset the TCP connection as soon as it is accepted (before TLS, before reading). The
+    /// RST can reach the client before its `connect()` returns: which phase sees it is a race.
     ResetOnAccept,
+    /// Read the first bytes the client sends (its ClientHello, or its request), then reset the
+    /// TCP connection, as a firewall that blocks on the SNI does. Unlike
+    /// [`Fault::ResetOnAccept`], the client has always connected and written when the RST comes.
+    ResetAfterFirstBytes,
     /// `200` without Content-Length, then bytes until the client goes away.
     EndlessBody,
     /// A response head with this many bytes of headers.
@@ -98,7 +103,8 @@ pub enum Fault {
     },
     /// A site: each request is answered by the fault of its path (exact match, query
     /// ignored), or a plain 404. Faults that act before the request is read
-    /// ([`Fault::ResetOnAccept`], [`Fault::NotTls`], [`Fault::Garbage`]) and nested sites do
+    /// ([`Fault::ResetOnAccept`], [`Fault::ResetAfterFirstBytes`], [`Fault::NotTls`],
+    /// [`Fault::Garbage`]) and nested sites do
     /// nothing here.
     Site(Arc<Vec<(String, Fault)>>),
 }
@@ -264,6 +270,23 @@ async fn handle(tcp: TcpStream, fault: Fault, acceptor: Option<tokio_rustls::Tls
     let _ = tcp.set_nodelay(true);
     match fault {
         Fault::ResetOnAccept => {
+            let _ = tcp.set_zero_linger();
+            return;
+        }
+        Fault::ResetAfterFirstBytes => {
+            // Readiness can be reported with nothing to read (tokio says so): resetting on
+            // such a wake-up came before the client's hello, and under load before the
+            // client had seen its own connect complete. Wait for a byte (or the end).
+            let mut first = [0u8; 1];
+            loop {
+                if tcp.readable().await.is_err() {
+                    break;
+                }
+                match tcp.try_read(&mut first) {
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+                    _ => break,
+                }
+            }
             let _ = tcp.set_zero_linger();
             return;
         }
@@ -447,6 +470,7 @@ async fn answer_request<S: AsyncRead + AsyncWrite + Unpin>(
             let _ = s.write_all(&body).await;
         }
         Fault::ResetOnAccept
+        | Fault::ResetAfterFirstBytes
         | Fault::NotTls
         | Fault::Garbage
         | Fault::Alert
@@ -479,7 +503,7 @@ fn tls_config() -> anyhow::Result<(Arc<rustls::ServerConfig>, Vec<u8>, String)> 
     let key = rustls_pki_types::PrivateKeyDer::Pkcs8(rustls_pki_types::PrivatePkcs8KeyDer::from(
         leaf_key.serialize_der(),
     ));
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let provider = Arc::new(crate::classic_provider());
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
         .with_no_client_auth()

@@ -1,10 +1,10 @@
-//! Test harness: real nginx, Django, mitmproxy and Squid on loopback, plus fault servers (tests
-//! only).
+//! Test harness: real nginx, Django, mitmproxy, Squid and dnsmasq on loopback, plus fault
+//! servers (tests only).
 //!
 //! It is the one harness of the workspace's tests: the Django+nginx origin ([`DjangoOrigin`]),
 //! a path with latency in front of any server ([`SlowPath`]),
 //! the guard for a process a test starts itself, `interloper SUBCOMMAND` included
-//! ([`Spawned`]), waiting for a log to fill ([`wait_for_lines`]), and the TLS client
+//! ([`Spawned`]), a network namespace of a test's own as another client network ([`NetNs`]), waiting for a log to fill ([`wait_for_lines`]), and the TLS client
 //! configuration that records the chain and random of its connection
 //! ([`recording_client_config`]) live here once, for every crate's tests.
 //!
@@ -21,9 +21,11 @@
 #![forbid(unsafe_code)]
 
 mod django;
+mod dnsmasq;
 pub mod faults;
 mod latency;
 mod mitm;
+mod netns;
 mod nginx;
 mod origin;
 mod pki;
@@ -40,12 +42,14 @@ use std::path::PathBuf;
 use anyhow::{Context as _, bail};
 
 pub use django::{DjangoServer, DjangoSite};
+pub use dnsmasq::Dnsmasq;
 pub use latency::SlowPath;
 pub use mitm::{Mitmproxy, stall_addon};
+pub use netns::NetNs;
 pub use nginx::{Nginx, NginxOptions, SMALL_TXT, one_mib_bytes};
 pub use origin::DjangoOrigin;
 pub use pki::{TestPki, TieredPki};
-pub use recording::{Recording, Seen, recording_client_config};
+pub use recording::{Recording, Seen, classic_provider, recording_client_config};
 pub use server_files::{STATIC_CSS, root_only_mountinfo, static_tree};
 pub use shared::{REQUIRE_SHARED, SHARED_DIR, shared_dir, shared_root, skipped};
 pub use spawned::{Spawned, chromium, wait_for_lines};
@@ -66,17 +70,28 @@ pub fn free_port() -> u16 {
 
 /// The Python venv holding Django and mitmproxy: `$INTERLOPER_VENV`.
 pub fn venv() -> anyhow::Result<PathBuf> {
-    let Some(dir) = std::env::var_os("INTERLOPER_VENV") else {
+    venv_named("INTERLOPER_VENV", "django and mitmproxy")
+}
+
+/// The second venv, holding Django 4.2 LTS and WhiteNoise, that interloper-django's suite
+/// also runs on: `$INTERLOPER_VENV_DJANGO42`.
+pub fn venv_django42() -> anyhow::Result<PathBuf> {
+    venv_named("INTERLOPER_VENV_DJANGO42", "django 4.2")
+}
+
+/// The venv `$variable` names, with what scripts/test puts in it for the error.
+fn venv_named(variable: &str, holding: &str) -> anyhow::Result<PathBuf> {
+    let Some(dir) = std::env::var_os(variable) else {
         bail!(
-            "INTERLOPER_VENV is not set: run the suite with scripts/test, which creates a venv \
-             with django and mitmproxy and exports INTERLOPER_VENV"
+            "{variable} is not set: run the suite with scripts/test, which creates a venv \
+             with {holding} and exports {variable}"
         );
     };
     let dir = PathBuf::from(dir);
     let python = dir.join("bin/python");
     if !python.exists() {
         bail!(
-            "INTERLOPER_VENV={} has no bin/python: run scripts/test to create the venv",
+            "{variable}={} has no bin/python: run scripts/test to create the venv",
             dir.display()
         );
     }

@@ -37,12 +37,23 @@ impl Recording {
     }
 }
 
-/// A client configuration (ring, safe default versions, no ALPN) that accepts any chain while
+/// The TLS offer of the test clients and servers here: aws-lc-rs (the binary's one crypto
+/// library) with the classic groups only, as when they ran on ring: a post-quantum hello to a
+/// test server settles on its X25519 share.
+pub fn classic_provider() -> CryptoProvider {
+    use rustls::crypto::aws_lc_rs::{self, kx_group};
+    CryptoProvider {
+        kx_groups: vec![kx_group::X25519, kx_group::SECP256R1, kx_group::SECP384R1],
+        ..aws_lc_rs::default_provider()
+    }
+}
+
+/// A client configuration ([`classic_provider`], safe default versions, no ALPN) that accepts any chain while
 /// checking handshake signatures, and records the chain and the client_random in the returned
 /// [`Recording`]. Callers set ALPN, fragment size and the like on it.
 pub fn recording_client_config() -> anyhow::Result<(ClientConfig, Recording)> {
     let recording = Recording::default();
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let provider = Arc::new(classic_provider());
     let mut config = ClientConfig::builder_with_provider(Arc::clone(&provider))
         .with_safe_default_protocol_versions()?
         .dangerous()

@@ -48,13 +48,29 @@ pub struct Spawned {
 impl Spawned {
     /// Starts `cmd` with stdin closed, stdout and stderr to files, in a new process group (so
     /// that drop also stops what it starts: nginx's workers, a shell's children).
-    pub fn start(mut cmd: Command) -> anyhow::Result<Spawned> {
+    pub fn start(cmd: Command) -> anyhow::Result<Spawned> {
+        Spawned::start_with(cmd, false)
+    }
+
+    /// As [`Spawned::start`], but stderr goes to the stdout file too (`2>&1`), so the file
+    /// holds the output in the order it was written (progress before the report); the stderr
+    /// file stays empty.
+    pub fn start_merged(cmd: Command) -> anyhow::Result<Spawned> {
+        Spawned::start_with(cmd, true)
+    }
+
+    fn start_with(mut cmd: Command, merged: bool) -> anyhow::Result<Spawned> {
         let name = cmd.get_program().to_string_lossy().into_owned();
         let dir = tempfile::Builder::new()
             .prefix("interloper-spawned-")
             .tempdir()?;
         let stdout = File::create(dir.path().join("stdout.log"))?;
-        let stderr = File::create(dir.path().join("stderr.log"))?;
+        let stderr = if merged {
+            File::create(dir.path().join("stderr.log"))?;
+            stdout.try_clone()?
+        } else {
+            File::create(dir.path().join("stderr.log"))?
+        };
         let child = cmd
             .stdin(Stdio::null())
             .stdout(Stdio::from(stdout))
@@ -114,6 +130,23 @@ impl Spawned {
             ports
                 .iter()
                 .all(|&p| crate::process::accepts(p))
+                .then_some(())
+        })
+    }
+
+    /// As [`Spawned::wait_for_ports`], for listeners on other addresses than 127.0.0.1 (a
+    /// network namespace's veth address).
+    pub fn wait_for_addrs(
+        &mut self,
+        addrs: &[std::net::SocketAddr],
+        within: Duration,
+    ) -> anyhow::Result<()> {
+        self.wait_until(within, "listen", || {
+            addrs
+                .iter()
+                .all(|a| {
+                    std::net::TcpStream::connect_timeout(a, Duration::from_millis(200)).is_ok()
+                })
                 .then_some(())
         })
     }

@@ -80,27 +80,30 @@ pub async fn ask_witness(
     view
 }
 
-/// Request the witness `count` times on fresh connections (`concurrency` at once) and record
-/// our wait against its own time: a witness answers in a millisecond, so any stall seen here
-/// happened on the path.
+/// Request the witness at `witness_url` `count` times on fresh connections (`concurrency` at
+/// once) and record our wait against its own time: a witness answers in a millisecond, so any
+/// stall seen here happened on the path. Runs beside [`ask_witness`] (neither needs the
+/// other's answer), so a stalled answer to one does not delay the other.
 ///
 /// No request runs past `deadline`, when given; requests it cuts short are not kept.
 pub async fn sample_witness(
-    view: &mut WitnessView,
+    witness_url: &str,
     probe_cfg: &ProbeConfig,
     count: usize,
     concurrency: usize,
     deadline: Option<Instant>,
-) {
-    let Ok(url) = url::Url::parse(&view.url).and_then(|u| u.join(PATH_INFO)) else {
-        return;
+) -> Vec<WitnessSample> {
+    let Ok(url) = url::Url::parse(witness_url).and_then(|u| u.join(PATH_INFO)) else {
+        return Vec::new();
     };
     let mut cfg = probe_cfg.clone();
     cfg.insecure_skip_verify = true;
     cfg.headers.clear();
-    let Ok(probe) = Probe::new(cfg) else { return };
+    let Ok(probe) = Probe::new(cfg) else {
+        return Vec::new();
+    };
     let Ok(target) = Target::from_url(url) else {
-        return;
+        return Vec::new();
     };
     let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let mut tasks = Vec::new();
@@ -138,11 +141,13 @@ pub async fn sample_witness(
             out
         }));
     }
+    let mut samples = Vec::new();
     for t in tasks {
         if let Ok(v) = t.await {
-            view.samples.extend(v);
+            samples.extend(v);
         }
     }
+    samples
 }
 
 /// `witness;dur=0.12` → 0.12.

@@ -24,6 +24,11 @@ pub struct ConnectArgs {
     /// repeat it to give a name several addresses.
     #[arg(long, value_name = "HOST:PORT:ADDR", value_parser = parse::resolve)]
     pub resolve: Vec<ResolveOverride>,
+    /// Look names up at this DNS server (UDP and TCP, e.g. 127.0.0.53:5353; port 53 when
+    /// none) instead of the system's resolver: split horizon, the answer only one network
+    /// gets. The timed DNS phase is then that server's.
+    #[arg(long, value_name = "ADDR[:PORT]", value_parser = interloper_probe::parse_dns_server)]
+    pub dns_server: Option<std::net::SocketAddr>,
     /// HTTP proxy (CONNECT); without a scheme, http:// [default: https_proxy / http_proxy /
     /// no_proxy as curl reads them].
     #[arg(long, value_name = "URL", value_parser = parse::proxy)]
@@ -64,6 +69,7 @@ impl ConnectArgs {
             _ => IpFamily::Any,
         };
         cfg.resolve.clone_from(&self.resolve);
+        cfg.dns_server = self.dns_server;
         cfg.proxy = match (&self.proxy, self.no_proxy) {
             (_, true) => ProxySetting::None,
             (Some(url), false) => ProxySetting::Url(url.clone()),
@@ -120,6 +126,8 @@ mod tests {
             "a.test:443:127.0.0.1",
             "-H",
             "X-A: 1",
+            "--dns-server",
+            "127.0.0.53:5353",
         ])
         .unwrap()
         .probe_config();
@@ -132,6 +140,7 @@ mod tests {
         );
         assert_eq!(cfg.resolve.len(), 1);
         assert_eq!(cfg.headers[0].0, "x-a");
+        assert_eq!(cfg.dns_server, Some("127.0.0.53:5353".parse().unwrap()));
         let cfg = parse(&["--max-time", "1m", "--no-proxy"])
             .unwrap()
             .probe_config();
@@ -150,6 +159,7 @@ mod tests {
             (&["--proxy", "http://"][..], "--proxy"),
             (&["--proxy", "p:1", "--no-proxy"][..], "--no-proxy"),
             (&["-4", "-6"][..], "--ipv6"),
+            (&["--dns-server", "ns.corp"][..], "--dns-server"),
         ] {
             let e = parse(args).unwrap_err();
             assert_eq!(e.exit_code(), 2, "{args:?}");

@@ -9,15 +9,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use interloper_check::{
-    CheckObserver, CheckPlan, Discovery, HelloShapes, Limits, ManifestSource, Samples, Sampling,
-    run_check,
+    CheckPlan, Discovery, HelloShapes, Limits, ManifestSource, Samples, Sampling, run_check,
 };
 
 use crate::args::{ConnectArgs, Insecure, ReportArgs, Trust, parse};
 use crate::exit::Exit;
 use crate::out::{Style, write_report};
+
+mod progress;
+pub use progress::ProgressMode;
 
 /// Arguments of `interloper check`.
 #[derive(Debug, clap::Args)]
@@ -60,6 +61,15 @@ pub struct Args {
     /// connections per extra shape and target.
     #[arg(long, value_name = "LIST", default_value = "classic,pq,large", value_parser = parse::hello_shapes)]
     pub hello_shapes: parse::HelloShapeList,
+    /// Make every planned request instead of stopping once the evidence decides (a sequential
+    /// test per target and asset class: docs/sampling.md); `--samples` is the upper bound
+    /// either way.
+    #[arg(long)]
+    pub no_early_stop: bool,
+    /// What stderr shows while the check runs: bars on a terminal (auto), one line per change
+    /// of a target's state (lines), one JSON object per event (json), or nothing (none).
+    #[arg(long, value_enum, value_name = "HOW", default_value_t = ProgressMode::Auto)]
+    pub progress: ProgressMode,
     #[command(flatten)]
     pub report: ReportArgs,
     #[command(flatten)]
@@ -115,6 +125,7 @@ impl Args {
             concurrency: usize::try_from(self.concurrency).unwrap_or(4),
             each_address: self.each_address,
             hello_shapes: HelloShapes::from_list(&self.hello_shapes.0),
+            early_stop: !self.no_early_stop,
             ..Sampling::default()
         };
         plan.discovery = Discovery {
@@ -132,67 +143,26 @@ impl Args {
     }
 }
 
-/// Progress bars, one per target, on a terminal only.
-struct Bars {
-    bars: Vec<ProgressBar>,
-}
-
-impl Bars {
-    fn new(n: usize, visible: bool) -> Bars {
-        let multi = MultiProgress::with_draw_target(if visible {
-            ProgressDrawTarget::stderr()
-        } else {
-            ProgressDrawTarget::hidden()
-        });
-        let style = ProgressStyle::with_template("{spinner} {bar:30} {pos:>5}/{len:5} {wide_msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar());
-        let bars = (0..n)
-            .map(|_| multi.add(ProgressBar::new(0).with_style(style.clone())))
-            .collect();
-        Bars { bars }
-    }
-}
-
-impl CheckObserver for Bars {
-    fn stage(&self, target: usize, url: &str, what: &str, steps: Option<u64>) {
-        if let Some(bar) = self.bars.get(target) {
-            bar.set_message(format!("{url}: {what}"));
-            bar.set_position(0);
-            match steps {
-                Some(n) => bar.set_length(n),
-                None => bar.unset_length(),
-            }
-        }
-    }
-
-    fn step(&self, target: usize) {
-        if let Some(bar) = self.bars.get(target) {
-            bar.inc(1);
-        }
-    }
-
-    fn target_done(&self, target: usize) {
-        if let Some(bar) = self.bars.get(target) {
-            bar.finish_and_clear();
-        }
-    }
-
-    fn warning(&self, message: &str) {
-        eprintln!("interloper: warning: {message}");
-    }
-}
-
 /// Run `interloper check`.
 pub async fn run(args: Args, style: Style) -> anyhow::Result<Exit> {
     let plan = args.plan()?;
-    run_plan(&plan, &args.report, style).await
+    run_plan(&plan, &args.report, args.progress, style).await
 }
 
 /// Run a plan and write its outcome: problems when a finding reaches `--fail-on`, else
 /// incomplete (3) when the page or a stylesheet could not be examined.
-pub async fn run_plan(plan: &CheckPlan, output: &ReportArgs, style: Style) -> anyhow::Result<Exit> {
-    let bars = Arc::new(Bars::new(plan.targets.len(), style.progress));
-    let outcome = run_check(plan, bars).await?;
+pub async fn run_plan(
+    plan: &CheckPlan,
+    output: &ReportArgs,
+    progress: ProgressMode,
+    style: Style,
+) -> anyhow::Result<Exit> {
+    let observer = Arc::new(progress::Progress::new(
+        &plan.targets,
+        progress,
+        style.progress,
+    ));
+    let outcome = run_check(plan, observer).await?;
     write_report(&outcome.report, output, style)?;
     Ok(Exit::from_diagnosed(
         &outcome.report.findings,

@@ -29,6 +29,12 @@ pub struct Args {
     /// Requests per asset.
     #[arg(short = 'n', long, default_value_t = 40, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub samples: u32,
+    /// Make every planned request instead of stopping once the evidence decides.
+    #[arg(long)]
+    pub no_early_stop: bool,
+    /// What stderr shows while the check runs (auto, lines, json, none: as `check --progress`).
+    #[arg(long, value_enum, value_name = "HOW", default_value_t = super::check::ProgressMode::Auto)]
+    pub progress: super::check::ProgressMode,
     #[command(flatten)]
     pub report: ReportArgs,
 }
@@ -49,6 +55,7 @@ pub async fn run(args: Args, style: Style) -> anyhow::Result<Exit> {
 
     let mut plan = lab.check_plan(args.samples);
     plan.command = std::env::args().collect();
+    plan.sampling.early_stop = !args.no_early_stop;
     if !args.report.json {
         let mut w = stdout.lock();
         writeln!(
@@ -75,7 +82,7 @@ pub async fn run(args: Args, style: Style) -> anyhow::Result<Exit> {
         }
         writeln!(w)?;
     }
-    let code = super::check::run_plan(&plan, &args.report, style).await;
+    let code = super::check::run_plan(&plan, &args.report, args.progress, style).await;
     lab.shutdown().await;
     if !args.report.json && code.is_ok() && origin_is_broken(&scenario.lab) {
         let mut w = stdout.lock();

@@ -55,6 +55,10 @@ pub struct Args {
         requires = "passthrough"
     )]
     pub ring: usize,
+    /// Serve /metrics over plain HTTP on this address (keep it private) instead of on the
+    /// internet-facing TLS port, which then answers 404 for it.
+    #[arg(long, value_name = "ADDR:PORT", conflicts_with = "passthrough")]
+    pub metrics_listen: Option<SocketAddr>,
     /// Connections held at once (all sources).
     #[arg(long, value_name = "N")]
     pub max_connections: Option<usize>,
@@ -92,6 +96,8 @@ pub struct Args {
     /// How long the visit page measures.
     #[arg(long, value_name = "DURATION", value_parser = parse::positive_duration, default_value = "15s", help_heading = "Visit page")]
     pub visit_duration: Duration,
+    #[command(flatten)]
+    pub log: crate::logging::LogArgs,
 }
 
 fn limits(args: &Args, mut l: Limits) -> Limits {
@@ -119,25 +125,26 @@ fn limits(args: &Args, mut l: Limits) -> Limits {
 
 /// Runs the witness or the passthrough until stopped (clean); a setup error is an input error.
 pub async fn run(args: Args, _style: Style) -> anyhow::Result<Exit> {
+    crate::logging::install(&args.log);
     if args.passthrough {
         let Some(upstream) = args.upstream.clone() else {
             bail!("--passthrough needs --upstream HOST:PORT");
         };
         if !args.api.ip().is_loopback() {
-            eprintln!(
-                "interloper echo: warning: --api {} is not loopback; it lists recent clients' addresses and fingerprints",
-                args.api
+            log::warn!(
+                api:% = args.api;
+                "--api is not loopback; it lists recent clients' addresses and fingerprints"
             );
         }
         let mut cfg = PassthroughConfig::new(args.listen, upstream, args.api);
         cfg.ring_capacity = args.ring;
         cfg.limits = limits(&args, cfg.limits.clone());
         let server = PassthroughServer::bind(cfg).await?;
-        eprintln!(
-            "interloper echo: passthrough on {} -> {}; hellos at http://{}{PATH_HELLOS}?client_random=HEX",
-            server.local_addr(),
-            args.upstream.as_deref().unwrap_or_default(),
-            server.api_addr()
+        log::info!(
+            address:% = server.local_addr(),
+            upstream = args.upstream.as_deref().unwrap_or_default(),
+            hellos = format!("http://{}{PATH_HELLOS}?client_random=HEX", server.api_addr());
+            "interloper echo passthrough listening"
         );
         server.run(crate::out::stop_signal()).await;
         return Ok(Exit::Clean);
@@ -154,6 +161,7 @@ pub async fn run(args: Args, _style: Style) -> anyhow::Result<Exit> {
     };
     let mut cfg = EchoConfig::new(args.listen, cert);
     cfg.limits = limits(&args, cfg.limits.clone());
+    cfg.metrics_listen = args.metrics_listen;
     if let Some(u) = args
         .visit_urls
         .iter()
@@ -169,16 +177,51 @@ pub async fn run(args: Args, _style: Style) -> anyhow::Result<Exit> {
         .visit_duration
         .clamp(Duration::from_secs(3), Duration::from_secs(60));
     let server = EchoServer::bind(cfg).await?;
+    if let Some(metrics) = server.metrics_addr() {
+        log::info!(metrics = format!("http://{metrics}/metrics"); "metrics listening");
+    }
     if let Some(leaf) = server.served_chain().certs.first() {
-        eprintln!(
-            "interloper echo: witness on https://{}{PATH_HELLO} (leaf sha256 {}, pin {}); \
-             visit page for users: https://{}{PATH_VISIT}",
-            server.local_addr(),
-            leaf.sha256,
-            leaf.spki_pin.as_deref().unwrap_or("-"),
-            server.local_addr(),
+        log::info!(
+            address:% = server.local_addr(),
+            witness = format!("https://{}{PATH_HELLO}", server.local_addr()),
+            visit_page = format!("https://{}{PATH_VISIT}", server.local_addr()),
+            leaf_sha256 = leaf.sha256.as_str(),
+            pin = leaf.spki_pin.as_deref().unwrap_or("-");
+            "interloper echo witness listening"
         );
     }
+    tokio::spawn(reload_on_hangup(server.reloader()));
     server.run(crate::out::stop_signal()).await;
     Ok(Exit::Clean)
+}
+
+/// On each SIGHUP: the certificate and key read again (a bad pair keeps the running one, with
+/// a warning and `interloper_echo_cert_last_reload_successful 0`) and the visits log reopened
+/// (logrotate's `postrotate`).
+async fn reload_on_hangup(reloader: interloper_echo::EchoReloader) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(mut hup) = signal(SignalKind::hangup()) else {
+            return;
+        };
+        while hup.recv().await.is_some() {
+            log::debug!(signal = "SIGHUP"; "reloading");
+            match reloader.reload_certificate() {
+                Ok(chain) => log::info!(
+                    leaf_sha256 = chain.certs.first().map_or("-", |c| c.sha256.as_str());
+                    "certificate reloaded"
+                ),
+                Err(e) => log::error!(
+                    err:% = e;
+                    "certificate reload refused, still serving the previous one"
+                ),
+            }
+            if let Err(e) = reloader.reopen_logs() {
+                log::error!(err:% = e; "reopening the visits log failed");
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = reloader;
 }

@@ -22,6 +22,9 @@ pub struct Args {
     /// Stop after this long (e.g. 10m) instead of waiting for Ctrl-C.
     #[arg(long = "for", value_name = "DURATION", value_parser = parse::positive_duration)]
     pub run_for: Option<Duration>,
+    /// The lab's witnesses log what they refuse, as `interloper echo` does.
+    #[command(flatten)]
+    pub log: crate::logging::LogArgs,
 }
 
 /// Quotes an argument for a POSIX shell when it needs it.
@@ -38,6 +41,7 @@ fn shell_word(s: &str) -> String {
 
 /// `interloper lab`: clean once stopped.
 pub async fn run(args: Args) -> anyhow::Result<Exit> {
+    crate::logging::install(&args.log);
     let scenario = super::demo::chosen(&args.scenario, args.config.as_deref())?;
     let lab = Lab::start(scenario.lab.clone()).await?;
     {

@@ -1,7 +1,7 @@
 //! `interloper logs FILE…`: what the access logs users already have say about static files.
 //!
 //! The flags become an `interloper_logs::LogsPlan` whose inputs are the files opened here (gzip
-//! recognised by its magic bytes, `-` for standard input, a progress bar over each);
+//! and zstd recognised by their magic bytes, `-` for standard input, a progress bar over each);
 //! `interloper_logs::run_logs` detects formats, gathers on several cores and judges; the report
 //! is written and the exit code picked here.
 
@@ -9,7 +9,7 @@ use std::io::{self, BufRead};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use interloper_logs::{ForcedFormat, GatherOptions, LogsPlan, run_logs};
+use interloper_logs::{ForcedFormat, GatherOptions, LogsPlan, TimeBound, run_logs};
 use interloper_model::input::{Input, InputReader};
 use interloper_report::LogReport;
 
@@ -22,7 +22,7 @@ use crate::out::Style;
 #[command(mut_arg("json", |a| a.help("Print the report as JSON (schema interloper.logs/v1, see docs/logs.md)")))]
 pub struct Args {
     /// Access logs: nginx or Apache (combined), HAProxy (httplog), or JSON lines (Avi / NSX
-    /// ALB application logs, nginx `escape=json`); gzip files are read as gzip whatever their name, `-` is stdin.
+    /// ALB application logs, nginx `escape=json`); gzip and zstd files are read as such whatever their name, `-` is stdin.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
     /// The format of every file, instead of detecting it from each file's first lines:
@@ -37,6 +37,14 @@ pub struct Args {
     /// A static request slower than this counts as slow.
     #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse::duration)]
     pub slow: Duration,
+    /// Read only lines at or after this time: RFC 3339 (2026-11-24T07:30:00Z, or with an
+    /// offset) or a span before now (2h, 30m, 1h30m, 1d). Lines outside are skipped after
+    /// reading their time only.
+    #[arg(long, value_name = "TIME", value_parser = TimeBound::parse)]
+    pub since: Option<TimeBound>,
+    /// Read only lines before this time (same forms as --since).
+    #[arg(long, value_name = "TIME", value_parser = TimeBound::parse)]
+    pub until: Option<TimeBound>,
     #[command(flatten)]
     pub report: ReportArgs,
 }
@@ -50,11 +58,24 @@ pub async fn run(args: Args, style: Style) -> anyhow::Result<Exit> {
 /// The first bytes of every gzip member (RFC 1952).
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
-/// A file (or `-`, standard input), decompressed when it starts like gzip whatever its name:
-/// rotated logs are often `access.log.1` compressed, or `.gz` files already unpacked.
+/// The first bytes of every zstd frame (RFC 8878), little-endian 0xFD2FB528.
+const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
+
+/// A file (or `-`, standard input), decompressed when it starts like gzip or zstd whatever its
+/// name: rotated logs are often `access.log.1` compressed, or `.gz` files already unpacked.
 fn open_log(path: &Path, show_progress: bool) -> io::Result<InputReader> {
     let (input, len) = crate::out::open_input(path)?;
     let mut input = io::BufReader::with_capacity(64 * 1024, input);
+    if input.fill_buf()?.starts_with(&ZSTD_MAGIC) {
+        // Every frame in turn, as `zstd -d` does with concatenated files.
+        let decoded = zstd::stream::read::Decoder::with_buffer(input)?;
+        return Ok(Box::new(crate::out::counting(
+            decoded,
+            None,
+            path,
+            show_progress,
+        )));
+    }
     if input.fill_buf()?.starts_with(&GZIP_MAGIC) {
         // The decompressed size is unknown: the progress bar spins instead.
         let decoded = flate2::read::MultiGzDecoder::new(input);
@@ -73,8 +94,8 @@ fn open_log(path: &Path, show_progress: bool) -> io::Result<InputReader> {
     )))
 }
 
-/// The plan these flags describe.
-fn plan(args: &Args, show_progress: bool) -> LogsPlan {
+/// The plan these flags describe; `now` (seconds since the epoch) places `--since 2h`.
+fn plan(args: &Args, show_progress: bool, now: i64) -> LogsPlan {
     let inputs = args
         .files
         .iter()
@@ -94,6 +115,8 @@ fn plan(args: &Args, show_progress: bool) -> LogsPlan {
         gather: GatherOptions {
             static_prefixes: args.static_prefix.clone(),
             slow_ms: args.slow.as_secs_f64() * 1000.0,
+            since: args.since.map(|b| b.resolve(now)),
+            until: args.until.map(|b| b.resolve(now)),
             ..GatherOptions::default()
         },
         threads: LogsPlan::default_threads(),
@@ -102,7 +125,10 @@ fn plan(args: &Args, show_progress: bool) -> LogsPlan {
 
 fn run_blocking(args: Args, style: Style) -> anyhow::Result<Exit> {
     let show_progress = style.color && !args.report.json;
-    let outcome = run_logs(plan(&args, show_progress))?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    let outcome = run_logs(plan(&args, show_progress, now))?;
     let worst = outcome.diagnosis.worst();
     let report = LogReport::new(
         outcome.diagnosis,

@@ -13,6 +13,7 @@ pub mod man;
 pub mod pcap;
 pub mod pin;
 pub mod probe;
+pub mod rum;
 pub mod serve;
 pub mod tls;
 pub mod visits;

@@ -18,27 +18,53 @@ pub struct Args {
     /// host send requests to the targets it is given, within the modules' allowed_hosts).
     #[arg(long, value_name = "ADDR:PORT", default_value = DEFAULT_LISTEN)]
     pub listen: SocketAddr,
+    /// Prometheus exporter-toolkit web configuration (YAML): TLS certificate and key, client
+    /// CA, basic-auth users with bcrypt hashes (docs/fleet.md).
+    #[arg(long = "web.config.file", value_name = "FILE")]
+    pub web_config_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub log: crate::logging::LogArgs,
 }
 
 /// Serves until stopped (clean); a bad configuration or a busy address is an input error.
 pub async fn run(args: Args) -> anyhow::Result<Exit> {
+    crate::logging::install(&args.log);
     let config = ServeConfig::load(&args.config)?;
     let modules: Vec<String> = config.modules.keys().cloned().collect();
-    let server = Server::bind(args.listen, config)
+    let web = match &args.web_config_file {
+        Some(path) => {
+            Some(interloper_serve::web::WebConfig::load(path).map_err(anyhow::Error::msg)?)
+        }
+        None => None,
+    };
+    let scheme = match web.as_ref().and_then(|w| w.tls.as_ref()) {
+        Some(_) => "https",
+        None => "http",
+    };
+    let mut server = Server::bind(args.listen, config)
         .await
         .map_err(|e| anyhow::anyhow!("listening on {}: {e}", args.listen))?;
-    eprintln!(
-        "interloper serve: on http://{}/probe?target=URL&module=NAME (modules: {}); /metrics for the exporter",
-        server.local_addr()?,
-        modules.join(", ")
+    if let Some(web) = web {
+        server = server.with_web(web);
+    }
+    let address = server.local_addr()?;
+    log::info!(
+        address:% = address,
+        probe = format!("{scheme}://{address}/probe?target=URL&module=NAME"),
+        metrics = format!("{scheme}://{address}/metrics"),
+        modules = modules.join(",");
+        "interloper serve listening"
     );
-    tokio::spawn(reload_on_hangup(server.exporter(), args.config.clone()));
+    server.exporter().set_config_path(args.config.clone());
+    tokio::spawn(reload_on_hangup(server.exporter()));
     server.run(crate::out::stop_signal()).await;
     Ok(Exit::Clean)
 }
 
-/// Reloads the configuration on each SIGHUP; a bad file keeps the running one, with a warning.
-async fn reload_on_hangup(exporter: std::sync::Arc<interloper_serve::Exporter>, path: PathBuf) {
+/// On each SIGHUP: `results_log` reopened (logrotate's `postrotate`), then the configuration
+/// read again; a bad file keeps the running one, with an error line and
+/// `interloper_serve_config_last_reload_successful 0` (the exporter logs either outcome).
+async fn reload_on_hangup(exporter: std::sync::Arc<interloper_serve::Exporter>) {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
@@ -46,17 +72,10 @@ async fn reload_on_hangup(exporter: std::sync::Arc<interloper_serve::Exporter>, 
             return;
         };
         while hup.recv().await.is_some() {
-            match ServeConfig::load(&path) {
-                Ok(config) => {
-                    exporter.reload(config);
-                    eprintln!("interloper serve: reloaded {}", path.display());
-                }
-                Err(e) => eprintln!(
-                    "interloper serve: reload refused, keeping the running configuration: {e}"
-                ),
-            }
+            log::debug!(signal = "SIGHUP"; "reloading");
+            let _ = exporter.reload_file();
         }
     }
     #[cfg(not(unix))]
-    let _ = (exporter, path);
+    let _ = exporter;
 }

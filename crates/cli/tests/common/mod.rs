@@ -118,3 +118,92 @@ pub fn haproxy(config: &Path, port: u16) -> Spawned {
         .expect("haproxy listens");
     haproxy
 }
+
+/// GET `path` on a loopback port as Prometheus scrapes (timeout header 10 s): (status, body).
+/// HTTP/1.0, so a large answer (Prometheus's own API) comes whole rather than chunked.
+pub fn http_get(port: u16, path: &str) -> (u16, String) {
+    use std::io::{Read as _, Write as _};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("read timeout");
+    write!(
+        s,
+        "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nX-Prometheus-Scrape-Timeout-Seconds: 10\r\nConnection: close\r\n\r\n"
+    )
+    .expect("write request");
+    let mut out = String::new();
+    s.read_to_string(&mut out).expect("read answer");
+    let status = out
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = out.split_once("\r\n\r\n").map(|(_, b)| b.to_string());
+    (status, body.unwrap_or_default())
+}
+
+/// Whether Debian's prometheus is installed. Without it a user's run skips the test, saying
+/// so; under CI (scripts/test installs it) its absence is a failure, never a silent skip.
+pub fn prometheus_installed() -> bool {
+    if std::process::Command::new("prometheus")
+        .arg("--version")
+        .output()
+        .is_ok()
+    {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "prometheus is missing: scripts/test installs Debian's prometheus package"
+    );
+    eprintln!("skipping: prometheus is not installed (scripts/test installs it)");
+    false
+}
+
+/// A real Prometheus reading `dir/prometheus.yml`, its data in `dir/data`, on a free loopback
+/// port: returned once it listens.
+pub fn prometheus(dir: &Path) -> (Spawned, u16) {
+    let port = free_port();
+    let mut cmd = std::process::Command::new("prometheus");
+    cmd.arg(format!(
+        "--config.file={}",
+        dir.join("prometheus.yml").display()
+    ))
+    .arg(format!(
+        "--storage.tsdb.path={}",
+        dir.join("data").display()
+    ))
+    .arg(format!("--web.listen-address=127.0.0.1:{port}"));
+    let mut prometheus = Spawned::start(cmd).expect("start prometheus");
+    prometheus
+        .wait_for_ports(&[port], Duration::from_secs(60))
+        .expect("prometheus listens");
+    (prometheus, port)
+}
+
+/// Prometheus' HTTP API answer to `path` as JSON; `None` while it is still starting (503).
+pub fn prometheus_api(port: u16, path: &str) -> Option<Value> {
+    let (status, body) = http_get(port, path);
+    if status == 503 {
+        return None;
+    }
+    assert_eq!(status, 200, "{path}: {body}");
+    Some(serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}")))
+}
+
+/// An instant query's result vector (empty while Prometheus is still starting).
+pub fn prometheus_query(port: u16, promql: &str) -> Vec<Value> {
+    let q: String = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("query", promql)
+        .finish();
+    prometheus_api(port, &format!("/api/v1/query?{q}"))
+        .and_then(|v| v["data"]["result"].as_array().cloned())
+        .unwrap_or_default()
+}
+
+/// Puts a certificate and key where a witness under test reads them (`live/cert.pem`,
+/// `live/key.pem`), as a renewal would replace them.
+pub fn install_cert(cert: &Path, key: &Path, live: &Path) {
+    std::fs::copy(cert, live.join("cert.pem")).expect("copy the certificate");
+    std::fs::copy(key, live.join("key.pem")).expect("copy the key");
+}

@@ -234,7 +234,7 @@ impl Visits {
     }
 
     /// Appends a judged visit to the log, rotating it at its size limit. A failed write is
-    /// one stderr line; the visitor still gets their answer.
+    /// one error log line; the visitor still gets their answer.
     pub(crate) fn append(&self, record: &VisitRecord) {
         let Some(path) = &self.settings.log else {
             return;
@@ -252,14 +252,27 @@ impl Visits {
             let reopened = std::fs::rename(path, &rotated).and_then(|()| open_log(path));
             match reopened {
                 Ok(f) => *guard = Some(f),
-                Err(e) => eprintln!("interloper echo: visits log {}: {e}", path.display()),
+                Err(e) => {
+                    log::error!(file:% = path.display(), err:% = e; "rotating the visits log failed");
+                }
             }
         }
         if let Some(f) = guard.as_mut()
             && let Err(e) = f.write_all(line.as_bytes())
         {
-            eprintln!("interloper echo: visits log {}: {e}", path.display());
+            log::error!(file:% = path.display(), err:% = e; "writing the visits log failed");
         }
+    }
+
+    /// Opens the log's path anew (logrotate renamed it). Under the log's lock, so a line is
+    /// wholly in the old file or wholly in the new one. Without a log, nothing to do.
+    pub(crate) fn reopen_log(&self) -> std::io::Result<()> {
+        let Some(path) = &self.settings.log else {
+            return Ok(());
+        };
+        let mut guard = self.log.lock().unwrap_or_else(|p| p.into_inner());
+        *guard = Some(open_log(path)?);
+        Ok(())
     }
 
     /// The page for a new visit and its Content-Security-Policy.

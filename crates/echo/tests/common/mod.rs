@@ -160,6 +160,8 @@ pub struct Running {
     pub api: Option<SocketAddr>,
     pub stats: Arc<Stats>,
     pub served: Vec<Vec<u8>>,
+    /// The witness's reload handle (what SIGHUP calls); none for a passthrough.
+    pub reloader: Option<interloper_echo::EchoReloader>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
@@ -203,6 +205,7 @@ pub async fn start_echo_with(cfg: EchoConfig) -> Running {
     let server = EchoServer::bind(cfg).await.unwrap();
     let addr = server.local_addr();
     let stats = server.stats();
+    let reloader = Some(server.reloader());
     let served = server
         .served_chain()
         .certs
@@ -223,6 +226,7 @@ pub async fn start_echo_with(cfg: EchoConfig) -> Running {
         api: None,
         stats,
         served,
+        reloader,
         stop: Some(tx),
         task: Some(task),
     }
@@ -252,6 +256,7 @@ pub async fn start_passthrough(upstream: SocketAddr, limits: Option<Limits>) -> 
         api: Some(api),
         stats,
         served: Vec::new(),
+        reloader: None,
         stop: Some(tx),
         task: Some(task),
     }

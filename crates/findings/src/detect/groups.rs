@@ -8,7 +8,7 @@
 use super::{add_worst_requests, finding, stalled_or_failed};
 use crate::classify::Classified;
 use crate::input::{AssetEvidence, Evidence, TargetEvidence};
-use crate::stats::binomial_cdf;
+use crate::stats::{binomial_cdf, rate_upper_bound};
 use crate::thresholds::ThresholdConfig;
 use crate::{Code, Confidence, Finding};
 use interloper_model::units::fmt_bytes;
@@ -20,6 +20,99 @@ pub(crate) struct GroupFinding {
     pub(crate) finding: Finding,
     pub(crate) stalls: usize,
     pub(crate) failures: usize,
+    /// The chance the rest came out this clean had they fared as the group did.
+    pub(crate) chance: f64,
+    /// The group as the report names it ("address 127.0.0.2").
+    pub(crate) group: String,
+    /// Which of the classified rows belong to the group, row by row.
+    pub(crate) members: Vec<bool>,
+}
+
+/// A detector of one group that misbehaves.
+pub(crate) type GroupDetector =
+    fn(&TargetEvidence, &Classified<'_>, &ThresholdConfig) -> Option<GroupFinding>;
+
+/// Keeps the group findings that are not another's shadow, returning them and the notes the
+/// indistinguishable ones became.
+///
+/// Two groups overlap when the sampling happened to send more of one group's requests into
+/// the other (HTTP/2 requests that went to the bad address more often than HTTP/1.1 ones did):
+/// the bad address then makes HTTP/2 look bad too. Of two findings, one is set aside when its
+/// contrast no longer holds once the other's requests are left out while the other's still
+/// holds without its own; the one kept says which group it explains. When neither holds
+/// without the other, the evidence cannot tell them apart: the stronger stays (the smaller
+/// chance of its contrast by luck; the earlier detector on a tie) and the other becomes an
+/// info note naming it, so one overlap never makes two causes.
+pub(crate) fn without_shadows(
+    t: &TargetEvidence,
+    c: &Classified<'_>,
+    cfg: &ThresholdConfig,
+    found: Vec<(GroupDetector, GroupFinding)>,
+) -> (Vec<GroupFinding>, Vec<Finding>) {
+    let holds_without = |i: usize, j: usize| {
+        let (detect, _) = &found[i];
+        detect(t, &c.without(&found[j].1.members), cfg).is_some()
+    };
+    let n = found.len();
+    // For each finding: the one that explains it, or the one it cannot be told apart from.
+    let mut explained_by: Vec<Option<usize>> = vec![None; n];
+    let mut tied_with: Vec<Option<usize>> = vec![None; n];
+    for i in 0..n {
+        for j in (i + 1)..n {
+            match (holds_without(i, j), holds_without(j, i)) {
+                (true, false) => explained_by[j] = explained_by[j].or(Some(i)),
+                (false, true) => explained_by[i] = explained_by[i].or(Some(j)),
+                (false, false) => {
+                    let weaker = if found[j].1.chance < found[i].1.chance {
+                        i
+                    } else {
+                        j
+                    };
+                    let stronger = i + j - weaker;
+                    tied_with[weaker] = tied_with[weaker].or(Some(stronger));
+                }
+                (true, true) => {}
+            }
+        }
+    }
+    let names: Vec<String> = found.iter().map(|(_, g)| g.group.clone()).collect();
+    let mut kept = Vec::new();
+    let mut notes = Vec::new();
+    let mut explains: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for (i, by) in explained_by.iter().enumerate() {
+        if let Some(j) = by {
+            explains[*j].push(i);
+        }
+    }
+    for (i, (_, mut g)) in found.into_iter().enumerate() {
+        if explained_by[i].is_some() {
+            continue;
+        }
+        for &shadow in &explains[i] {
+            g.finding.evidence.push(Evidence::Stat {
+                label: "also explains".into(),
+                value: format!(
+                    "{}, which looked worse only for its requests in {}; without them it \
+                     fares as the rest",
+                    names[shadow], g.group
+                ),
+            });
+        }
+        match tied_with[i] {
+            Some(j) => {
+                let mut f = g.finding;
+                f.severity = crate::Severity::Info;
+                f.confidence = Confidence::Low;
+                f.summary = format!(
+                    "{}; the same requests as {} (the evidence cannot tell the two apart)",
+                    f.summary, names[j]
+                );
+                notes.push(f);
+            }
+            None => kept.push(g),
+        }
+    }
+    (kept, notes)
 }
 
 /// IL107 — the hellos browsers send (post-quantum, several segments) fail or stall while the
@@ -76,6 +169,14 @@ pub(crate) fn hello_shape(
     if same_rate_chance >= 0.01 || classic.rate() > bad.rate() / 4.0 {
         return None;
     }
+    // And the other way: the shapes' few samples must be too bad for the classic hello's
+    // rate at its highest plausible value. On a path that resets 10 % of all connections,
+    // 4 of 12 shape samples happen by chance (about 1 run in 40) and are not a contrast.
+    let classic_at_most = rate_upper_bound(classic.bad, classic.requests);
+    let shapes_by_chance = 1.0 - binomial_cdf(bad.bad - 1, bad.requests, classic_at_most);
+    if shapes_by_chance >= 0.01 {
+        return None;
+    }
     let per_shape: Vec<String> = shapes
         .iter()
         .map(|(s, g)| format!("{}: {} of {} bad", s.describe(), g.bad, g.requests))
@@ -125,6 +226,13 @@ pub(crate) fn hello_shape(
         finding: f,
         stalls: bad.stalls,
         failures: bad.failures,
+        chance: same_rate_chance,
+        group: "the browser-like ClientHellos".into(),
+        members: c
+            .rows
+            .iter()
+            .map(|(_, r, _)| r.url.starts_with("https:") && !r.hello_shape.is_classic())
+            .collect(),
     })
 }
 
@@ -193,8 +301,9 @@ pub(crate) fn large_bodies(
     let (mut large_n, mut small_n, mut small_bad) = (0usize, 0usize, 0usize);
     let (mut stalls, mut failures) = (0usize, 0usize);
     let mut large_rows = Vec::new();
-    for (a, r, o) in &c.rows {
-        match asset_size(a) {
+    let sizes = row_sizes(c);
+    for ((a, r, o), size) in c.rows.iter().zip(&sizes) {
+        match *size {
             Some(s) if s >= cfg.large_body => {
                 large_n += 1;
                 if o.is_stall_or_failure() {
@@ -234,7 +343,28 @@ pub(crate) fn large_bodies(
         finding: f,
         stalls,
         failures,
+        chance: (1.0 - large_bad as f64 / large_n as f64).powi(small_n as i32),
+        group: format!("responses ≥ {}", fmt_bytes(cfg.large_body as f64)),
+        members: sizes
+            .iter()
+            .map(|s| s.is_some_and(|s| s >= cfg.large_body))
+            .collect(),
     })
+}
+
+/// Each row's asset size, each asset's computed once: a browser's log (HAR, RUM) holds
+/// thousands of requests per file, and once per request made IL207 quadratic in them.
+fn row_sizes(c: &Classified<'_>) -> Vec<Option<u64>> {
+    let mut by_asset: std::collections::HashMap<*const AssetEvidence, Option<u64>> =
+        std::collections::HashMap::new();
+    c.rows
+        .iter()
+        .map(|(a, _, _)| {
+            *by_asset
+                .entry(std::ptr::from_ref(*a))
+                .or_insert_with(|| asset_size(a))
+        })
+        .collect()
 }
 
 /// The size of an asset: the largest length announced or received.
@@ -331,10 +461,18 @@ fn contrast(
     } else {
         Confidence::Medium
     };
+    let members = c
+        .rows
+        .iter()
+        .map(|(_, r, _)| keep(r) && key(r).as_ref() == Some(bad_key))
+        .collect();
     Some(GroupFinding {
         finding: f,
         stalls: bad.stalls,
         failures: bad.failures,
+        chance: same_rate_chance,
+        group: format!("{what} {bad_key}"),
+        members,
     })
 }
 
@@ -579,6 +717,139 @@ mod tests {
         assert_eq!((g.stalls, g.failures), (6, 0));
     }
 
+    /// Every group detector, as the analysis runs them.
+    fn all_groups(t: &TargetEvidence, c: &Classified<'_>) -> (Vec<GroupFinding>, Vec<Finding>) {
+        let detectors: [GroupDetector; 4] = [hello_shape, address, large_bodies, protocol];
+        let found = detectors
+            .into_iter()
+            .filter_map(|d| d(t, c, &cfg()).map(|g| (d, g)))
+            .collect();
+        without_shadows(t, c, &cfg(), found)
+    }
+
+    /// 64 requests: even ones to 127.0.0.1, odd ones to 127.0.0.2; every other pair over
+    /// HTTP/1.1. `bad` decides which requests stall in the handshake; those that `reset`
+    /// picks are reset before any response (so with no HTTP version).
+    fn two_addresses_two_versions(
+        bad: impl Fn(u64, bool, bool) -> bool,
+        reset: impl Fn(u64, bool, bool) -> bool,
+    ) -> TargetEvidence {
+        target(vec![asset(
+            "https://a.test/s/s.css",
+            64,
+            1000,
+            |i, mut r| {
+                let second = i % 2 == 1;
+                let http1 = (i / 2) % 2 == 1;
+                if second {
+                    r.remote_addr = Some("127.0.0.2:443".parse().unwrap());
+                }
+                if http1 {
+                    r.http_version = Some(HttpVersion::Http11);
+                }
+                if reset(i, second, http1) {
+                    r.http_version = None;
+                    return fail(r, ErrorKind::ResetBeforeHeaders, Phase::Tls);
+                }
+                if bad(i, second, http1) {
+                    r.phases.tls_ms = Some(2000.0);
+                }
+                r
+            },
+        )])
+    }
+
+    #[test]
+    fn a_protocol_that_looks_bad_only_through_the_bad_address_is_not_named() {
+        // What a CI run met: the second address stalls and resets handshakes; the sampling
+        // happened to send its stalled requests over HTTP/2 and, by chance, none over
+        // HTTP/1.1. The resets never got an HTTP version.
+        let t = two_addresses_two_versions(
+            |i, second, http1| second && !http1 && i % 3 != 0,
+            |i, second, _| second && i % 5 == 0,
+        );
+        let c = classify(&t);
+        assert!(protocol(&t, &c, &cfg()).is_some(), "the raw contrast fires");
+        let (groups, notes) = all_groups(&t, &c);
+        assert!(notes.is_empty());
+        let codes: Vec<Code> = groups.iter().map(|g| g.finding.code).collect();
+        assert_eq!(codes, vec![Code::IL206]);
+        assert!(
+            groups[0].finding.evidence.iter().any(|e| matches!(e,
+                Evidence::Stat { label, value } if label == "also explains"
+                    && value.starts_with("HTTP version HTTP/2"))),
+            "{:?}",
+            groups[0].finding.evidence
+        );
+    }
+
+    #[test]
+    fn an_address_that_looks_bad_only_through_a_bad_protocol_is_not_named() {
+        // The other way round: HTTP/2 stalls on every address, and the second address took
+        // most of the HTTP/2 requests, so it looks bad too.
+        let t = target(vec![asset(
+            "https://a.test/s/s.css",
+            80,
+            1000,
+            |i, mut r| {
+                let second = i >= 40;
+                let http2 = if second { i < 72 } else { i < 8 };
+                if second {
+                    r.remote_addr = Some("127.0.0.2:443".parse().unwrap());
+                }
+                if !http2 {
+                    r.http_version = Some(HttpVersion::Http11);
+                } else if i % 2 == 0 {
+                    r.phases.tls_ms = Some(2000.0);
+                }
+                r
+            },
+        )]);
+        let c = classify(&t);
+        assert!(address(&t, &c, &cfg()).is_some(), "the raw contrast fires");
+        let (groups, notes) = all_groups(&t, &c);
+        assert!(notes.is_empty());
+        let codes: Vec<Code> = groups.iter().map(|g| g.finding.code).collect();
+        assert_eq!(codes, vec![Code::IL208]);
+    }
+
+    #[test]
+    fn a_group_that_cannot_be_told_apart_from_another_is_a_note_beside_it() {
+        // Every HTTP/2 request went to the second address: the evidence cannot say which.
+        let t = target(vec![asset(
+            "https://a.test/s/s.css",
+            60,
+            1000,
+            |i, mut r| {
+                if i % 2 == 1 {
+                    r.remote_addr = Some("127.0.0.2:443".parse().unwrap());
+                    if i % 4 == 1 {
+                        r.phases.tls_ms = Some(2000.0);
+                    }
+                } else {
+                    r.http_version = Some(HttpVersion::Http11);
+                }
+                r
+            },
+        )]);
+        let c = classify(&t);
+        let (groups, notes) = all_groups(&t, &c);
+        let codes: Vec<Code> = groups.iter().map(|g| g.finding.code).collect();
+        assert_eq!(codes, vec![Code::IL206]);
+        assert_eq!(notes.len(), 1);
+        assert_eq!(
+            (notes[0].code, notes[0].severity),
+            (Code::IL208, crate::Severity::Info)
+        );
+        assert!(
+            notes[0].summary.ends_with(
+                "the same requests as address 127.0.0.2 (the evidence cannot tell the two apart)"
+            ),
+            "{}",
+            notes[0].summary
+        );
+    }
+
     #[test]
     fn stalls_only_on_large_bodies_are_il207_with_the_size_bounds() {
         let t = target(vec![
@@ -645,6 +916,9 @@ mod tests {
             finding: crate::detect::finding(Code::IL206, Some(LABEL), "address x".into()),
             stalls: 0,
             failures: 1,
+            chance: 0.0,
+            group: "address x".into(),
+            members: vec![false; 10],
         }];
         let (_, failures) = fold_into_groups(None, 0, Some(general), 2, &mut groups);
         assert_eq!(failures.map(|f| f.code), Some(Code::IL202));

@@ -6,9 +6,9 @@
 //! The binary opens the files; this module reads the readers it is handed.
 
 use std::fmt;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufRead, BufReader};
 
-use interloper_model::input::Input;
+use interloper_model::input::{Input, LineRead, read_line_within};
 
 use interloper_model::schema;
 
@@ -157,17 +157,7 @@ struct LogCount {
 fn read_log(mut reader: impl BufRead, mut record: impl FnMut(VisitRecord)) -> io::Result<LogCount> {
     let mut count = LogCount::default();
     let mut buf = Vec::new();
-    loop {
-        buf.clear();
-        let n = Read::by_ref(&mut reader)
-            .take(MAX_LINE as u64 + 1)
-            .read_until(b'\n', &mut buf)?;
-        if n == 0 {
-            break;
-        }
-        if buf.len() > MAX_LINE && !buf.ends_with(b"\n") {
-            skip_line(&mut reader)?;
-        }
+    while read_line_within(&mut reader, &mut buf, MAX_LINE)? != LineRead::End {
         count.lines += 1;
         let text = String::from_utf8_lossy(&buf);
         if text.trim().is_empty() {
@@ -182,30 +172,6 @@ fn read_log(mut reader: impl BufRead, mut record: impl FnMut(VisitRecord)) -> io
         }
     }
     Ok(count)
-}
-
-/// Skips the rest of an overlong line without holding it.
-fn skip_line(reader: &mut impl BufRead) -> io::Result<()> {
-    loop {
-        let available = match reader.fill_buf() {
-            Ok(b) => b,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        if available.is_empty() {
-            return Ok(());
-        }
-        if let Some(i) = memchr_newline(available) {
-            reader.consume(i + 1);
-            return Ok(());
-        }
-        let n = available.len();
-        reader.consume(n);
-    }
-}
-
-fn memchr_newline(bytes: &[u8]) -> Option<usize> {
-    bytes.iter().position(|&b| b == b'\n')
 }
 
 #[cfg(test)]

@@ -145,31 +145,9 @@ fn serve_quiet_prints_nothing_on_a_clean_start_and_verbose_adds_probe_lines() {
 
 #[test]
 fn echo_logs_json_lines_for_reloads_and_refusals() {
-    let dir = tempfile::tempdir().unwrap();
-    let old = TestPki::generate(&dir.path().join("old"), "Old CA", "Logs", &[]).unwrap();
-    let new = TestPki::generate(&dir.path().join("new"), "New CA", "Logs", &[]).unwrap();
-    let live = dir.path().join("live");
-    std::fs::create_dir(&live).unwrap();
-    common::install_cert(&old.leaf_cert_pem, &old.leaf_key_pem, &live);
-    let port = free_port();
-    let listen = format!("127.0.0.1:{port}");
-    let cert = live.join("cert.pem").display().to_string();
-    let key = live.join("key.pem").display().to_string();
-    let mut witness = spawn_interloper(&[
-        "echo",
-        "--listen",
-        &listen,
-        "--cert",
-        &cert,
-        "--key",
-        &key,
-        "--log.format",
-        "json",
-        "-v",
-    ]);
-    witness
-        .wait_for_ports(&[port], LISTEN_WITHIN)
-        .expect("interloper echo listens");
+    let r = common::Renewal::new("Logs");
+    let port = r.port;
+    let mut witness = r.start_witness(&["--log.format", "json", "-v"]);
 
     // Not a ClientHello: refused, with the peer and the reason.
     let mut client = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
@@ -188,12 +166,12 @@ fn echo_logs_json_lines_for_reloads_and_refusals() {
         .wait_for_line("\"msg\":\"connection\"", LISTEN_WITHIN)
         .expect("a debug line");
 
-    common::install_cert(&new.leaf_cert_pem, &new.leaf_key_pem, &live);
+    r.install_new_cert(&r.new);
     witness.signal("HUP").expect("SIGHUP");
     witness
         .wait_for_line("certificate reloaded", LISTEN_WITHIN)
         .expect("reloaded");
-    common::install_cert(&new.leaf_cert_pem, &old.leaf_key_pem, &live);
+    r.install_new_cert(&r.old);
     witness.signal("HUP").expect("SIGHUP");
     witness
         .wait_for_line("certificate reload refused", LISTEN_WITHIN)
@@ -201,7 +179,7 @@ fn echo_logs_json_lines_for_reloads_and_refusals() {
 
     let lines = json_lines(&witness);
     let started = find(&lines, "interloper echo witness listening");
-    assert_eq!(started["address"], listen);
+    assert_eq!(started["address"], format!("127.0.0.1:{port}"));
     assert!(
         started["leaf_sha256"]
             .as_str()

@@ -10,9 +10,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{LISTEN_WITHIN, http_get, interloper, json, serve, spawn_interloper};
+use common::{LISTEN_WITHIN, http_get, interloper, json, serve};
 use interloper_lab::{Lab, Scenario};
-use interloper_testkit::{TestPki, free_port};
+use interloper_testkit::TestPki;
 use sha2::{Digest, Sha256};
 
 /// The leaf `interloper tls` is shown by the witness now (sha256, hex).
@@ -31,39 +31,27 @@ fn leaf_sha256(pki: &TestPki) -> String {
 
 #[test]
 fn the_witness_serves_a_renewed_certificate_after_sighup() {
-    let dir = tempfile::tempdir().unwrap();
-    let old = TestPki::generate(&dir.path().join("old"), "Old CA", "Renewals", &[]).unwrap();
-    let new = TestPki::generate(&dir.path().join("new"), "New CA", "Renewals", &[]).unwrap();
-    let live = dir.path().join("live");
-    std::fs::create_dir(&live).unwrap();
-    common::install_cert(&old.leaf_cert_pem, &old.leaf_key_pem, &live);
-    let port = free_port();
-    let listen = format!("127.0.0.1:{port}");
-    let cert = live.join("cert.pem").display().to_string();
-    let key = live.join("key.pem").display().to_string();
-    let mut witness =
-        spawn_interloper(&["echo", "--listen", &listen, "--cert", &cert, "--key", &key]);
-    witness
-        .wait_for_ports(&[port], LISTEN_WITHIN)
-        .expect("interloper echo listens");
-    assert_eq!(leaf_seen(port), leaf_sha256(&old));
+    let r = common::Renewal::new("Renewals");
+    let (old, new, port) = (&r.old, &r.new, r.port);
+    let mut witness = r.start_witness(&[]);
+    assert_eq!(leaf_seen(port), leaf_sha256(old));
 
-    common::install_cert(&new.leaf_cert_pem, &new.leaf_key_pem, &live);
+    r.install_new_cert(new);
     witness.signal("HUP").expect("SIGHUP");
     let line = witness
         .wait_for_line("certificate reloaded", LISTEN_WITHIN)
         .expect("the reload is said");
-    assert!(line.contains(&leaf_sha256(&new)), "{line}");
-    assert_eq!(leaf_seen(port), leaf_sha256(&new));
+    assert!(line.contains(&leaf_sha256(new)), "{line}");
+    assert_eq!(leaf_seen(port), leaf_sha256(new));
 
     // A key that does not fit the new certificate: refused, the renewed pair still served.
-    common::install_cert(&new.leaf_cert_pem, &old.leaf_key_pem, &live);
+    r.install_new_cert(old);
     witness.signal("HUP").expect("SIGHUP");
     let line = witness
         .wait_for_line("certificate reload refused", LISTEN_WITHIN)
         .expect("the refusal is said");
     assert!(line.contains("does not fit"), "{line}");
-    assert_eq!(leaf_seen(port), leaf_sha256(&new));
+    assert_eq!(leaf_seen(port), leaf_sha256(new));
     assert!(witness.exit_status().is_none(), "{}", witness.stderr());
 }
 

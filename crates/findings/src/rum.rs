@@ -10,6 +10,7 @@
 
 use std::collections::BTreeMap;
 
+use interloper_model::units::{fmt_duration_ms, median};
 use interloper_model::{HttpVersion, Phase, RequestRecord};
 use serde::{Deserialize, Serialize};
 
@@ -34,6 +35,10 @@ pub struct RumEvidence {
     /// Per asset, per record: the client network (`203.0.113.0/24`, `2001:db8::/48`), or
     /// empty when the beacon had none.
     pub networks: Vec<Vec<String>>,
+    /// Per asset, per record: how long the file waited for a connection before its request
+    /// went out (ms), where the beacon said.
+    #[serde(default)]
+    pub queued: Vec<Vec<Option<f64>>>,
 }
 
 /// Time per phase, summed over a group's stalled requests (ms).
@@ -101,6 +106,14 @@ pub struct RumGroup {
     pub networks_affected: u64,
     /// Time per phase over the stalled requests.
     pub stalled_time: PhaseTimes,
+    /// Requests neither stalled nor failed that waited for a connection longer than the stall
+    /// rule allows before going out: counted apart, because the connection they waited for
+    /// was another request's, perhaps to another instance — not this file's own phases.
+    #[serde(default)]
+    pub waited: u64,
+    /// The time those requests waited, summed (ms).
+    #[serde(default)]
+    pub waited_ms: f64,
 }
 
 impl RumGroup {
@@ -172,6 +185,7 @@ struct Row<'a> {
     asset: &'a AssetEvidence,
     record: &'a RequestRecord,
     outcome: RequestOutcome,
+    queued: Option<f64>,
 }
 
 fn rows<'a>(
@@ -190,12 +204,17 @@ fn rows<'a>(
                     .and_then(|n| n.networks.get(a_index))
                     .and_then(|n| n.get(r_index))
                     .map_or("", String::as_str);
+                let queued = nets
+                    .and_then(|n| n.queued.get(a_index))
+                    .and_then(|q| q.get(r_index).copied().flatten())
+                    .filter(|q| q.is_finite() && *q >= 0.0);
                 out.push(Row {
                     instance: &t.label,
                     network,
                     asset,
                     record,
                     outcome: *outcome,
+                    queued,
                 });
             }
         }
@@ -232,6 +251,10 @@ fn aggregate(
     cfg: &ThresholdConfig,
 ) -> RumAggregates {
     let rows = rows(targets, rum, outcomes);
+    // The stall rule over the waits, as a HAR's queueing is judged: real pages always wait a
+    // little for a connection; a wait far beyond the usual one is the path's.
+    let wait_threshold =
+        cfg.stall_threshold(median(rows.iter().filter_map(|r| r.queued)).unwrap_or(0.0));
     type Groups<'a> = BTreeMap<String, (RumGroup, BTreeMap<&'a str, bool>)>;
     let mut tables: [Groups<'_>; 5] = Default::default();
     for row in &rows {
@@ -248,6 +271,9 @@ fn aggregate(
         ];
         let stalled = row.outcome.counts_as_stalled();
         let failed = row.outcome.counts_as_failed();
+        let waited = row
+            .queued
+            .filter(|q| !stalled && !failed && *q > wait_threshold);
         for (table, key) in tables.iter_mut().zip(keys) {
             let (g, nets) = table.entry(key.clone()).or_insert_with(|| {
                 let group = RumGroup {
@@ -261,6 +287,10 @@ fn aggregate(
             g.failed += u64::from(failed);
             if stalled {
                 g.stalled_time.add(row.record);
+            }
+            if let Some(q) = waited {
+                g.waited += 1;
+                g.waited_ms += q;
             }
             if !row.network.is_empty() {
                 *nets.entry(row.network).or_default() |= stalled || failed;
@@ -374,7 +404,7 @@ fn outlier_instances(
             Some(&g.key),
             format!(
                 "{}: {} of static files {what} ({} of {}){phase}, on {} of {} client networks; \
-                 its siblings {}",
+                 its siblings {}{}",
                 g.key,
                 percent(g.bad_rate()),
                 g.bad(),
@@ -382,6 +412,7 @@ fn outlier_instances(
                 g.networks_affected,
                 g.networks,
                 percent(rest_rate),
+                waits_words(&named),
             ),
         );
         f.confidence = if g.bad() >= 10 && g.bad_rate() >= 5.0 * rest_rate {
@@ -397,6 +428,17 @@ fn outlier_instances(
             label: "the other instances: stalled or failed, timed".into(),
             value: format!("{rest_bad}, {rest_requests}"),
         });
+        if named.iter().any(|g| g.waited > 0) {
+            let by: Vec<String> = named
+                .iter()
+                .filter(|g| g.waited > 0)
+                .map(|g| format!("{} {}", g.key, g.waited))
+                .collect();
+            f.evidence.push(Evidence::Stat {
+                label: "files that waited for a connection, by instance".into(),
+                value: by.join(", "),
+            });
+        }
         let t = &g.stalled_time;
         f.evidence.push(Evidence::Stat {
             label: "stalled time: DNS, connect, TLS, first byte, download (ms)".into(),
@@ -418,6 +460,22 @@ fn outlier_instances(
         out.push(f);
     }
     out
+}
+
+/// `; another 175 files (of every instance) waited for a connection, 351.2 s in all`, or
+/// nothing: files held back while connections — a slow instance's among them — were set up.
+fn waits_words(named: &[&RumGroup]) -> String {
+    let (n, ms) = named
+        .iter()
+        .fold((0, 0.0), |(n, ms), g| (n + g.waited, ms + g.waited_ms));
+    if n == 0 {
+        return String::new();
+    }
+    let on = named.iter().filter(|g| g.waited > 0).count();
+    format!(
+        "; another {n} file(s) of {on} instance(s) waited for a connection, {} in all",
+        fmt_duration_ms(ms)
+    )
 }
 
 /// Requests from a network needed before it is compared with the others.
@@ -543,6 +601,7 @@ mod tests {
             RumEvidence {
                 label: label.into(),
                 networks: vec![networks],
+                queued: vec![vec![Some(1.0); n as usize]],
             },
         )
     }
@@ -581,6 +640,48 @@ mod tests {
             f.summary
         );
         assert_eq!(out.aggregates.instances[0].key, "app4");
+        assert!(!d.findings.iter().any(|f| f.code == Code::IL712));
+    }
+
+    /// Files whose own phases were quick but that waited 2 s for a connection (held for a
+    /// handshake in progress, maybe another instance's) are counted apart on the instance that
+    /// served them, never as its stalls, and IL710 on the slow instance mentions them.
+    #[test]
+    fn files_that_waited_for_a_connection_are_counted_apart() {
+        let mut instances = vec![
+            instance("app1", 100, None, 2),
+            instance("app2", 100, None, 2),
+            instance("app3", 100, None, 2),
+            instance("app4", 100, Some(7), 2),
+        ];
+        for (_, rum) in instances.iter_mut().take(3) {
+            for q in rum.queued[0].iter_mut().step_by(10) {
+                *q = Some(2000.0);
+            }
+        }
+        let out = run(instances);
+        let app1 = out
+            .aggregates
+            .instances
+            .iter()
+            .find(|g| g.key == "app1")
+            .expect("app1");
+        assert_eq!((app1.stalled, app1.waited), (0, 10), "{app1:?}");
+        assert_eq!(app1.waited_ms, 20_000.0);
+        let d = &out.analysis.diagnosis;
+        assert_eq!(d.verdict.subject.as_deref(), Some("app4"), "{d:#?}");
+        let f = d
+            .findings
+            .iter()
+            .find(|f| f.code == Code::IL710)
+            .expect("IL710");
+        assert!(
+            f.summary.contains(
+                "another 30 file(s) of 3 instance(s) waited for a connection, 1.0 min in all"
+            ),
+            "{}",
+            f.summary
+        );
         assert!(!d.findings.iter().any(|f| f.code == Code::IL712));
     }
 

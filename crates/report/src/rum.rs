@@ -127,17 +127,18 @@ pub fn render_rum_terminal(
         writeln!(out, "{}", style.bold(&format!("By {title}")))?;
         writeln!(
             out,
-            "  {:<40} {:>8} {:>8} {:>7} {:>7}  where the stalled time went",
-            "", "timed", "stalled", "failed", "rate"
+            "  {:<40} {:>8} {:>8} {:>7} {:>7} {:>7}  where the stalled time went",
+            "", "timed", "stalled", "failed", "rate", "waited"
         )?;
         for g in groups.iter().take(ROWS_SHOWN) {
             let key = crate::text::clean(&g.key, 40);
             let line = format!(
-                "  {key:<40} {:>8} {:>8} {:>7} {:>6.1}%  {}",
+                "  {key:<40} {:>8} {:>8} {:>7} {:>6.1}% {:>7}  {}",
                 g.requests,
                 g.stalled,
                 g.failed,
                 100.0 * g.bad_rate(),
+                g.waited,
                 phase_words(g)
             );
             if g.bad() > 0 {

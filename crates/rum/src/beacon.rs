@@ -55,6 +55,11 @@ pub struct BeaconFile {
     /// `startTime`: since the navigation began.
     #[serde(default, deserialize_with = "lenient_ms")]
     pub start: Option<f64>,
+    /// Waiting for a connection: `requestStart − fetchStart` less the file's own DNS and
+    /// connect (TLS included) time — the browser held the request for a connection that another
+    /// request was setting up, or for a free one.
+    #[serde(default, deserialize_with = "lenient_ms")]
+    pub queued: Option<f64>,
     /// `domainLookupEnd − domainLookupStart`.
     #[serde(default, deserialize_with = "lenient_ms")]
     pub dns: Option<f64>,

@@ -172,6 +172,7 @@ impl Collector {
                     RumEvidence {
                         label: label.clone(),
                         networks: Vec::new(),
+                        queued: Vec::new(),
                     },
                 ));
                 self.by_asset.push(HashMap::new());
@@ -188,11 +189,13 @@ impl Collector {
                 checks: Vec::new(),
             });
             rum.networks.push(Vec::new());
+            rum.queued.push(Vec::new());
             target.assets.len() - 1
         });
         let seq = self.summary.files;
         target.assets[a].records.push(record(seq, url, file));
         rum.networks[a].push(network.to_string());
+        rum.queued[a].push(file.queued);
         self.summary.files += 1;
     }
 

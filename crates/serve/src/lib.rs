@@ -273,12 +273,13 @@ impl Exporter {
                  (group=GROUP instead of target= checks an instance group of the module; \
                  &debug=true answers the whole report as JSON); GET \
                  /probe/debug[?target=URL|?group=GROUP] shows the last results; GET /metrics \
-                 for the exporter itself\n"
+                 for the exporter itself; GET /rum/metrics for real users' page views (the \
+                 [rum] section); GET /-/healthy; POST /-/reload\n"
                     .into(),
             ),
             _ => text(
                 StatusCode::NOT_FOUND,
-                "not found: try /probe or /metrics\n".into(),
+                "not found: try /probe, /metrics or /rum/metrics\n".into(),
             ),
         }
     }

@@ -305,6 +305,7 @@ fn register_groups(registry: &mut Registry, dimensions: &[(&str, &Vec<RumGroup>)
     let stalled: Family<GroupLabels, Gauge> = Family::default();
     let failed: Family<GroupLabels, Gauge> = Family::default();
     let affected: Family<GroupLabels, Gauge> = Family::default();
+    let waited: Family<GroupLabels, Gauge> = Family::default();
     let phases: Family<PhaseLabels, FloatGauge> = Family::default();
     let count = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
     for (by, groups) in dimensions {
@@ -317,6 +318,7 @@ fn register_groups(registry: &mut Registry, dimensions: &[(&str, &Vec<RumGroup>)
             requests.get_or_create(&labels).set(count(g.requests));
             stalled.get_or_create(&labels).set(count(g.stalled));
             failed.get_or_create(&labels).set(count(g.failed));
+            waited.get_or_create(&labels).set(count(g.waited));
             affected
                 .get_or_create(&labels)
                 .set(count(g.networks_affected));
@@ -352,6 +354,11 @@ fn register_groups(registry: &mut Registry, dimensions: &[(&str, &Vec<RumGroup>)
         "interloper_rum_failed",
         "Of those, failed or cut short",
         failed,
+    );
+    registry.register(
+        "interloper_rum_waited",
+        "Of those, neither stalled nor failed but held back for a connection beyond the stall rule",
+        waited,
     );
     registry.register(
         "interloper_rum_networks_affected",

@@ -20,6 +20,7 @@ REPORT = {
             "url": "https://app.test/static/css/site.css",
             "instance": "app4",
             "protocol": "h2",
+            "queued": 812.5,
             "dns": 0,
             "connect": 1.25,
             "tls": 2043.21,
@@ -124,6 +125,7 @@ class Endpoint(SimpleTestCase):
         self.assertEqual(len(line["files"]), 2)
         first, second = line["files"]
         self.assertEqual(first["tls"], 2043.2)
+        self.assertEqual(first["queued"], 812.5)
         self.assertNotIn("cookie", first)
         self.assertEqual(second, {"url": "https://app.test/static/app.js", "failed": "error"})
         text = Path(settings.INTERLOPER_RUM_LOG).read_text()

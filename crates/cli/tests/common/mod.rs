@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::Output;
 use std::time::Duration;
 
-use interloper_testkit::{DjangoOrigin, Spawned, free_port};
+use interloper_testkit::{DjangoOrigin, Spawned, TestPki, free_port};
 use serde_json::Value;
 
 /// Run `interloper ARGS…` without colour, bounded in time.
@@ -206,4 +206,57 @@ pub fn prometheus_query(port: u16, promql: &str) -> Vec<Value> {
 pub fn install_cert(cert: &Path, key: &Path, live: &Path) {
     std::fs::copy(cert, live.join("cert.pem")).expect("copy the certificate");
     std::fs::copy(key, live.join("key.pem")).expect("copy the key");
+}
+
+/// A witness whose certificate gets renewed: two PKIs, the first installed in `live/`, and the
+/// port the witness will listen on.
+pub struct Renewal {
+    /// The PKI served first.
+    pub old: TestPki,
+    /// The PKI a renewal installs.
+    pub new: TestPki,
+    /// Where the witness reads `cert.pem` and `key.pem`.
+    pub live: std::path::PathBuf,
+    /// The witness's port on loopback.
+    pub port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl Renewal {
+    /// Two PKIs of organisation `org`, the old one installed.
+    pub fn new(org: &str) -> Renewal {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let old = TestPki::generate(&dir.path().join("old"), "Old CA", org, &[]).expect("pki");
+        let new = TestPki::generate(&dir.path().join("new"), "New CA", org, &[]).expect("pki");
+        let live = dir.path().join("live");
+        std::fs::create_dir(&live).expect("live dir");
+        install_cert(&old.leaf_cert_pem, &old.leaf_key_pem, &live);
+        Renewal {
+            old,
+            new,
+            live,
+            port: free_port(),
+            _dir: dir,
+        }
+    }
+
+    /// `interloper echo` on the port with the live pair and `extra` arguments, listening.
+    pub fn start_witness(&self, extra: &[&str]) -> Spawned {
+        let listen = format!("127.0.0.1:{}", self.port);
+        let cert = self.live.join("cert.pem").display().to_string();
+        let key = self.live.join("key.pem").display().to_string();
+        let mut args = vec!["echo", "--listen", &listen, "--cert", &cert, "--key", &key];
+        args.extend_from_slice(extra);
+        let mut witness = spawn_interloper(&args);
+        witness
+            .wait_for_ports(&[self.port], LISTEN_WITHIN)
+            .expect("interloper echo listens");
+        witness
+    }
+
+    /// Installs the new certificate with `key_of`'s key (the new one's, or the old one's to
+    /// make a pair that does not fit).
+    pub fn install_new_cert(&self, key_of: &TestPki) {
+        install_cert(&self.new.leaf_cert_pem, &key_of.leaf_key_pem, &self.live);
+    }
 }

@@ -31,6 +31,12 @@
       f.connect = ms((sec || e.connectEnd) - e.connectStart);
       f.tls = sec ? ms(e.connectEnd - sec) : 0;
       f.first_byte = ms(e.responseStart - e.requestStart);
+      // Waiting for a connection: the time before the request went out that none of its own
+      // phases explain (the browser held it for a connection another request was setting up).
+      if (e.requestStart > 0) {
+        var own = (e.domainLookupEnd - e.domainLookupStart) + (e.connectEnd - e.connectStart);
+        f.queued = ms(Math.max(0, e.requestStart - e.fetchStart - own));
+      }
       f.download = ms(e.responseEnd - e.responseStart);
       if (!e.transferSize && !e.encodedBodySize && !e.decodedBodySize) f.failed = "empty";
     }

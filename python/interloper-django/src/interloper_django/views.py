@@ -26,7 +26,7 @@ from . import conf
 REPORT_SCHEMA = "interloper.rum.report/v1"
 BEACON_SCHEMA = "interloper.rum.beacon/v1"
 _MAX_MS = 3_600_000.0
-_TIMES = ("start", "dns", "connect", "tls", "first_byte", "download", "duration")
+_TIMES = ("start", "queued", "dns", "connect", "tls", "first_byte", "download", "duration")
 _SIZES = ("transfer", "encoded", "decoded")
 _FAILURES = ("error", "missing", "empty")
 _PROTOCOL = re.compile(r"^[a-z0-9./-]{1,16}$")

@@ -28,6 +28,18 @@ pub(crate) fn analyse_with(
     cfg: &ThresholdConfig,
     extra: Vec<Finding>,
 ) -> Analysis {
+    analyse_weighing(source, targets, cfg, extra, |_| {})
+}
+
+/// [`analyse_with`], every finding first weighed by `weigh` before the verdict reads it (real
+/// users' page views make a lone slow request a note, not a warning).
+pub(crate) fn analyse_weighing(
+    source: Source,
+    targets: &[TargetEvidence],
+    cfg: &ThresholdConfig,
+    extra: Vec<Finding>,
+    weigh: impl Fn(&mut Finding),
+) -> Analysis {
     let mut findings = extra;
     let mut summaries = Vec::new();
     let mut outcomes = Vec::new();
@@ -46,7 +58,9 @@ pub(crate) fn analyse_with(
         findings.extend(instances::different_builds(targets));
         findings.extend(instances::odd_instance(&summaries));
     }
-    let diagnosis = diagnose_targets(source, targets, merge_duplicates(findings), &summaries);
+    let mut findings = merge_duplicates(findings);
+    findings.iter_mut().for_each(weigh);
+    let diagnosis = diagnose_targets(source, targets, findings, &summaries);
     Analysis {
         diagnosis,
         targets: summaries,

@@ -14,13 +14,13 @@ use interloper_model::units::{fmt_duration_ms, median};
 use interloper_model::{HttpVersion, Phase, RequestRecord};
 use serde::{Deserialize, Serialize};
 
-use crate::analysis::analyse_with;
+use crate::analysis::analyse_weighing;
 use crate::classify::{RequestOutcome, TargetOutcomes, classify, phase_value};
 use crate::detect::{add_worst_requests, finding};
 use crate::diagnosis::Source;
 use crate::input::{AssetEvidence, Evidence, TargetEvidence};
 use crate::thresholds::ThresholdConfig;
-use crate::{Analysis, Code, Confidence, Finding};
+use crate::{Analysis, Code, Confidence, Finding, Severity};
 
 /// The label of requests whose response named no instance (no `Server-Timing` the page could
 /// read).
@@ -170,8 +170,36 @@ pub fn analyse_rum(
     let mut extra: Vec<Finding> = outlier_instances(targets, &outcomes, &aggregates);
     extra.extend(affected_networks(&aggregates));
     extra.extend(unnamed_instance(&aggregates));
-    // Ranked and weighed with the check's own findings: the one verdict rule decides.
-    let analysis = analyse_with(Source::Har, targets, cfg, extra);
+    // Ranked and weighed with the check's own findings: the one verdict rule decides. Real
+    // users always have a few slow requests (a busy laptop, a train's Wi-Fi): the check's
+    // stall finding on an instance counts only past the same bar as the rates here.
+    let stalls: BTreeMap<&str, (u64, u64)> = targets
+        .iter()
+        .zip(&outcomes)
+        .map(|(t, o)| {
+            let all = o.assets.iter().flatten();
+            let stalled = all.clone().filter(|o| o.is_stall()).count() as u64;
+            (t.label.as_str(), (stalled, all.count() as u64))
+        })
+        .collect();
+    let analysis = analyse_weighing(Source::Har, targets, cfg, extra, |f| {
+        if f.code != Code::IL201 || f.severity <= Severity::Info {
+            return;
+        }
+        let (stalled, requests) = f
+            .subject
+            .as_deref()
+            .and_then(|s| stalls.get(s))
+            .copied()
+            .unwrap_or_default();
+        if stalled < MIN_BAD || (stalled as f64) < MIN_RATE * requests as f64 {
+            f.severity = Severity::Info;
+            f.summary.push_str(
+                "; a note here: real users always have a few slow requests, and an instance \
+                 counts from 3 stalls and 2 % of its files",
+            );
+        }
+    });
     RumAnalysis {
         analysis,
         aggregates,
@@ -683,6 +711,39 @@ mod tests {
             f.summary
         );
         assert!(!d.findings.iter().any(|f| f.code == Code::IL712));
+    }
+
+    /// One slow handshake in a hundred files (a user's busy laptop) is a note; three in a
+    /// hundred are the check's warning again.
+    #[test]
+    fn a_lone_stall_is_a_note_for_real_users() {
+        let lone = run(vec![
+            instance("app1", 100, Some(1000), 2),
+            instance("app2", 100, None, 2),
+        ]);
+        let f = lone
+            .analysis
+            .diagnosis
+            .findings
+            .iter()
+            .find(|f| f.code == Code::IL201)
+            .expect("IL201");
+        assert_eq!(f.severity, Severity::Info, "{f:#?}");
+        assert!(f.summary.contains("a few slow requests"), "{}", f.summary);
+        assert_eq!(lone.analysis.diagnosis.worst(), Some(Severity::Info));
+
+        let three = run(vec![
+            instance("app1", 100, Some(34), 2),
+            instance("app2", 100, None, 2),
+        ]);
+        let f = three
+            .analysis
+            .diagnosis
+            .findings
+            .iter()
+            .find(|f| f.code == Code::IL201 || f.code == Code::IL710)
+            .expect("a finding");
+        assert!(f.severity >= Severity::Warning, "{f:#?}");
     }
 
     #[test]

@@ -5,49 +5,10 @@
 
 use std::sync::{Arc, Mutex};
 
-use interloper_chain::{ChainReport, PathStatus};
 use interloper_model::TlsInfo;
 
-use crate::engine::CheckObserver;
+use crate::observer::{CheckObserver, DecisiveTls};
 use crate::tlspath::{JudgeSession as _, TlsPath, WitnessView};
-
-/// What the TLS path proved about a target before its timing evidence is in: the chain
-/// verdict's `intercepted` (docs/tls-verdicts.md rules 1–3), told once per target.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DecisiveTls {
-    /// The verdict rule that decided: `witness-differs`, `known-product` or
-    /// `pin-mismatch-local`.
-    pub rule: &'static str,
-    /// The product named, vendor first ("Fortinet FortiGate").
-    pub product: Option<String>,
-    /// The verdict's sentence, as the report gives it.
-    pub summary: String,
-}
-
-impl DecisiveTls {
-    /// The decisive evidence in a report of the path, if it is there: only `intercepted`,
-    /// whose rules need nothing the timing samples add.
-    pub fn of(report: &ChainReport) -> Option<DecisiveTls> {
-        (report.verdict.status == PathStatus::Intercepted).then(|| DecisiveTls {
-            rule: report.verdict.rule,
-            product: report
-                .verdict
-                .product
-                .as_ref()
-                .map(|p| format!("{} {}", p.vendor, p.name)),
-            summary: report.verdict.summary.clone(),
-        })
-    }
-
-    /// A few words for a progress line: "TLS inspection (Fortinet FortiGate)".
-    pub fn headline(&self) -> String {
-        match (&self.product, self.rule) {
-            (Some(product), _) => format!("TLS inspection ({product})"),
-            (None, "witness-differs") => "TLS inspection (proven by the witness)".to_string(),
-            (None, _) => "TLS inspection (the pinned key was replaced)".to_string(),
-        }
-    }
-}
 
 /// Whether the witness on `witness_host` speaks for a target on `target_host`: the one beside
 /// it (same host), or the only target when there is one witness (`single`).

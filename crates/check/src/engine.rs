@@ -9,7 +9,8 @@ use interloper_chain::{ChainReport, Negotiated, Reference, TrustStatus};
 use interloper_findings::{Analysis, TargetEvidence, ThresholdConfig, WitnessEvidence, analyse};
 use interloper_report::{Report, ReportMeta};
 
-use crate::early_tls::{DecisiveTls, EarlyTls, speaks_for};
+use crate::early_tls::{EarlyTls, speaks_for};
+use crate::observer::CheckObserver;
 use crate::plan::{CheckPlan, ManifestSource};
 use crate::tlspath::{
     JudgeSession as _, TlsPath, TlsPathOptions, WitnessView, ask_witness, sample_witness,
@@ -19,30 +20,6 @@ use crate::{CheckError, CheckOptions, TargetObserver, TargetRun, check_target};
 
 /// The shortest whole-request limit a budget can impose.
 const MIN_REQUEST_LIMIT: std::time::Duration = std::time::Duration::from_secs(2);
-
-/// What a check reports while it runs. The CLI draws progress bars from it; a server counts
-/// or ignores it. Called from the checking tasks, so it must be cheap and thread-safe.
-pub trait CheckObserver: Send + Sync {
-    /// Target `target` (an index into [`CheckPlan::targets`]) starts a stage of work, with
-    /// the number of steps when known.
-    fn stage(&self, _target: usize, _url: &str, _what: &str, _steps: Option<u64>) {}
-    /// One step of the current stage of `target` is done.
-    fn step(&self, _target: usize) {}
-    /// What the sequential test says so far of `target` ("3 stalls in 41 — deciding").
-    fn deciding(&self, _target: usize, _state: &str) {}
-    /// Decisive TLS evidence about `target`'s path (a chain from a known inspection product, a
-    /// witness that saw another hello or chain), told the moment it is seen while the timing
-    /// evidence is still being gathered; at most once per target. The report says it again.
-    fn tls_decided(&self, _target: usize, _evidence: &DecisiveTls) {}
-    /// Target `target` has been discovered and sampled.
-    fn target_done(&self, _target: usize) {}
-    /// Something the user should know that does not stop the check (an unreadable
-    /// certificate in the trust store…).
-    fn warning(&self, _message: &str) {}
-}
-
-/// An observer that ignores everything.
-impl CheckObserver for () {}
 
 /// What a check found: the evidence, the analysis, and the report document built from them.
 #[derive(Debug, Clone)]

@@ -42,13 +42,14 @@
 mod discover;
 mod early_tls;
 mod engine;
+mod observer;
 mod plan;
 mod sample;
 pub mod tlspath;
 
 pub use discover::{Discovered, discover};
-pub use early_tls::DecisiveTls;
-pub use engine::{CheckObserver, CheckOutcome, now_rfc3339, run_check};
+pub use engine::{CheckOutcome, now_rfc3339, run_check};
+pub use observer::{CheckObserver, DecisiveTls};
 pub use plan::{
     CheckPlan, Discovery, HelloShapes, Limits, ManifestSource, PER_HELLO_SHAPE, Samples, Sampling,
     Trust,

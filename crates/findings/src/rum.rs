@@ -194,10 +194,11 @@ pub fn analyse_rum(
             .unwrap_or_default();
         if stalled < MIN_BAD || (stalled as f64) < MIN_RATE * requests as f64 {
             f.severity = Severity::Info;
-            f.summary.push_str(
+            f.summary.push_str(&format!(
                 "; a note here: real users always have a few slow requests, and an instance \
-                 counts from 3 stalls and 2 % of its files",
-            );
+                 counts from {MIN_BAD} stalls and {} of its files",
+                percent(MIN_RATE)
+            ));
         }
     });
     RumAnalysis {

@@ -3,8 +3,9 @@
 //! page that exists under docs/runbooks/; the prometheus-operator examples hold the same rules
 //! (`promtool check rules` on the extracted spec) and a Probe for a module that exists.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use serde_yaml::Value;
 
@@ -90,28 +91,10 @@ fn the_prometheus_operator_examples_hold_the_same_rules_and_a_real_module() {
     assert!(config.modules.contains_key(module), "no module {module}");
 
     // The extracted spec is a rules file promtool accepts.
-    if Command::new("promtool").arg("--version").output().is_err() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "promtool is missing: scripts/test installs Debian's prometheus package"
-        );
-        eprintln!("skipping promtool: not installed (scripts/test installs it)");
-        return;
-    }
     let dir = tempfile::tempdir().unwrap();
     let extracted = dir.path().join("extracted.rules.yml");
     std::fs::write(&extracted, serde_yaml::to_string(&rule["spec"]).unwrap()).unwrap();
-    let out = Command::new("promtool")
-        .args(["check", "rules"])
-        .arg(&extracted)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::promtool(dir.path(), &["check", "rules", "extracted.rules.yml"]);
 }
 
 #[test]

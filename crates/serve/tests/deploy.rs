@@ -4,40 +4,16 @@
 //! scripts/test installs Debian's `prometheus` package, which provides promtool; without it
 //! these tests skip, saying so, except under CI where its absence is a failure.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 fn deploy() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy")
 }
 
-/// promtool, or None (skip) outside CI when it is not installed.
-fn promtool() -> Option<&'static str> {
-    let found = Command::new("promtool").arg("--version").output().is_ok();
-    if !found {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "promtool is missing: scripts/test installs Debian's prometheus package"
-        );
-        eprintln!("skipping: promtool is not installed (scripts/test installs it)");
-        return None;
-    }
-    Some("promtool")
-}
-
 fn run(args: &[&str]) {
-    let Some(promtool) = promtool() else { return };
-    let out = Command::new(promtool)
-        .args(args)
-        .current_dir(deploy().join("prometheus"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "promtool {args:?} failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::promtool(&deploy().join("prometheus"), args);
 }
 
 #[test]
@@ -127,19 +103,7 @@ fn the_dashboard_reads_only_series_that_exist_in_valid_promql() {
             rules += &format!("      - record: dashboard:panel_{i}\n        expr: {expr:?}\n");
         }
     }
-    let Some(promtool) = promtool() else { return };
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("dashboard.rules.yml");
-    std::fs::write(&path, rules).unwrap();
-    let out = Command::new(promtool)
-        .args(["check", "rules"])
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    std::fs::write(dir.path().join("dashboard.rules.yml"), rules).unwrap();
+    common::promtool(dir.path(), &["check", "rules", "dashboard.rules.yml"]);
 }

@@ -1,5 +1,5 @@
 //! Helpers shared by the exporter's tests: a module for a lab instance, a running exporter,
-//! a plain HTTP/1.1 GET, reading one series.
+//! a plain HTTP/1.1 GET, reading one series, running promtool.
 #![allow(dead_code)]
 
 use std::net::SocketAddr;
@@ -134,4 +134,34 @@ pub fn group_module_toml(
         t += &format!("{member} = {:?}\n", inst.url());
     }
     t
+}
+
+/// `promtool ARGS…` in `dir`, asserted to succeed. Returns false (the caller skips, said on
+/// stderr) when promtool is not installed outside CI; under CI its absence is a failure.
+/// scripts/test installs it (Debian's prometheus package).
+pub fn promtool(dir: &std::path::Path, args: &[&str]) -> bool {
+    if std::process::Command::new("promtool")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "promtool is missing: scripts/test installs Debian's prometheus package"
+        );
+        eprintln!("skipping: promtool is not installed (scripts/test installs it)");
+        return false;
+    }
+    let out = std::process::Command::new("promtool")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run promtool");
+    assert!(
+        out.status.success(),
+        "promtool {args:?} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    true
 }

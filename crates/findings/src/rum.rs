@@ -640,6 +640,16 @@ mod tests {
         analyse_rum(&targets, &rum, &ThresholdConfig::default())
     }
 
+    /// The first finding with one of `codes`.
+    fn found<'a>(out: &'a RumAnalysis, codes: &[Code]) -> &'a Finding {
+        out.analysis
+            .diagnosis
+            .findings
+            .iter()
+            .find(|f| codes.contains(&f.code))
+            .unwrap_or_else(|| panic!("no {codes:?} in {:#?}", out.analysis.diagnosis))
+    }
+
     #[test]
     fn the_instance_stalling_in_tls_is_named_with_its_phase_and_networks() {
         let out = run(vec![
@@ -651,11 +661,7 @@ mod tests {
         let d = &out.analysis.diagnosis;
         assert_eq!(d.verdict.root_cause, Some(Code::IL710), "{d:#?}");
         assert_eq!(d.verdict.subject.as_deref(), Some("app4"));
-        let f = d
-            .findings
-            .iter()
-            .find(|f| f.code == Code::IL710)
-            .expect("IL710");
+        let f = found(&out, &[Code::IL710]);
         assert!(
             f.summary
                 .contains("app4: 15.0 % of static files stalled (15 of 100)"),
@@ -699,11 +705,7 @@ mod tests {
         assert_eq!(app1.waited_ms, 20_000.0);
         let d = &out.analysis.diagnosis;
         assert_eq!(d.verdict.subject.as_deref(), Some("app4"), "{d:#?}");
-        let f = d
-            .findings
-            .iter()
-            .find(|f| f.code == Code::IL710)
-            .expect("IL710");
+        let f = found(&out, &[Code::IL710]);
         assert!(
             f.summary.contains(
                 "another 30 file(s) of 3 instance(s) waited for a connection, 1.0 min in all"
@@ -722,13 +724,7 @@ mod tests {
             instance("app1", 100, Some(1000), 2),
             instance("app2", 100, None, 2),
         ]);
-        let f = lone
-            .analysis
-            .diagnosis
-            .findings
-            .iter()
-            .find(|f| f.code == Code::IL201)
-            .expect("IL201");
+        let f = found(&lone, &[Code::IL201]);
         assert_eq!(f.severity, Severity::Info, "{f:#?}");
         assert!(f.summary.contains("a few slow requests"), "{}", f.summary);
         assert_eq!(lone.analysis.diagnosis.worst(), Some(Severity::Info));
@@ -737,13 +733,7 @@ mod tests {
             instance("app1", 100, Some(34), 2),
             instance("app2", 100, None, 2),
         ]);
-        let f = three
-            .analysis
-            .diagnosis
-            .findings
-            .iter()
-            .find(|f| f.code == Code::IL201 || f.code == Code::IL710)
-            .expect("a finding");
+        let f = found(&three, &[Code::IL201, Code::IL710]);
         assert!(f.severity >= Severity::Warning, "{f:#?}");
     }
 
@@ -772,13 +762,7 @@ mod tests {
         }
         rum.networks[0] = (0..100).map(|i| format!("198.51.{}.0/24", i % 4)).collect();
         let out = run(vec![(t, rum)]);
-        let f = out
-            .analysis
-            .diagnosis
-            .findings
-            .iter()
-            .find(|f| f.code == Code::IL712)
-            .expect("IL712");
+        let f = found(&out, &[Code::IL712]);
         assert_eq!(f.subject.as_deref(), Some("198.51.3.0/24"));
     }
 

@@ -28,11 +28,7 @@ fn module(lab: &Lab, name: &str) -> String {
 #[test]
 fn serve_scrapes_the_lab_and_reloads_on_sighup() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let lab = runtime
-        .block_on(Lab::start(
-            Scenario::find("clean").unwrap().config().unwrap(),
-        ))
-        .unwrap();
+    let lab = common::clean_lab(&runtime);
     let target = lab.instances()[0].url();
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("interloper.toml");

@@ -12,8 +12,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use interloper_lab::{Lab, Scenario};
-
 const CONCURRENT: usize = 50;
 
 /// (status, probe_success) of one scrape.
@@ -56,11 +54,7 @@ fn fifty_concurrent_scrapes_keep_memory_and_descriptors_flat() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(10_000);
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let lab = runtime
-        .block_on(Lab::start(
-            Scenario::find("clean").unwrap().config().unwrap(),
-        ))
-        .unwrap();
+    let lab = common::clean_lab(&runtime);
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("interloper.toml");
     std::fs::write(

@@ -11,7 +11,6 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use common::{LISTEN_WITHIN, http_get, interloper, json, serve};
-use interloper_lab::{Lab, Scenario};
 use interloper_testkit::TestPki;
 use sha2::{Digest, Sha256};
 
@@ -73,11 +72,7 @@ fn lines_in(path: &Path) -> Vec<String> {
 #[test]
 fn serve_reopens_its_results_log_after_rename_then_sighup_under_load() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let lab = runtime
-        .block_on(Lab::start(
-            Scenario::find("clean").unwrap().config().unwrap(),
-        ))
-        .unwrap();
+    let lab = common::clean_lab(&runtime);
     let target = lab.instances()[0].url();
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("checks.jsonl");

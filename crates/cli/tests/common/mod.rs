@@ -69,6 +69,17 @@ pub fn codes(report: &Value) -> Vec<String> {
         .collect()
 }
 
+/// The lab's `clean` scenario, started on `runtime` (which must outlive it).
+pub fn clean_lab(runtime: &tokio::runtime::Runtime) -> interloper_lab::Lab {
+    let config = interloper_lab::Scenario::find("clean")
+        .expect("the clean scenario")
+        .config()
+        .expect("its configuration");
+    runtime
+        .block_on(interloper_lab::Lab::start(config))
+        .expect("the lab starts")
+}
+
 /// The `[module.NAME]` an operator would write for `interloper serve` to check a running lab:
 /// the lab's roots, its names resolved to loopback, `samples` requests per asset.
 pub fn serve_module(lab: &interloper_lab::Lab, name: &str, samples: u32) -> String {
